@@ -1,0 +1,1 @@
+"""Anju (安居): the platform of a smart safe residential community."""

@@ -1,0 +1,500 @@
+"""Logging in (password, TOTP, lockout, password age) and managing accounts and their roles."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import pyotp
+
+from api.accounts.schemas import (
+    AccountCreate,
+    AccountPage,
+    AccountRead,
+    AccountUpdate,
+    LoginResult,
+    Me,
+    RoleGrant,
+    RoleRead,
+)
+from api.accounts.tables import Account, RecoveryCode, RoleAssignment
+from api.audit.service import record
+from api.communities.tables import Community, Household, Jurisdiction
+from api.core.auth import ADMINISTRATORS, Assignment, Caller, Role
+from api.core.crypto import FieldCipher
+from api.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from api.core.paging import offset
+from api.core.passwords import (
+    DUMMY_HASH,
+    WeakPassword,
+    check_policy,
+    hash_password,
+    verify_password,
+)
+from api.core.sessions import Session, SessionStore, new_session
+from api.people.tables import Person
+from api.piccolo_conf import DB
+
+MAX_FAILURES = 5
+LOCK_FOR = timedelta(minutes=15)
+ADMIN_PASSWORD_MAX_AGE = timedelta(days=90)
+RECOVERY_CODES = 10
+ISSUER = "安居 Anju"
+TOTP_CONTEXT = "accounts.totp_secret"
+
+
+class InvalidCredentials(DomainError):
+    """Unknown user or wrong password: the two are not told apart."""
+
+    status_code = 401
+    code = "invalid_credentials"
+    message = "Wrong user name or password."
+
+
+class AccountLocked(DomainError):
+    """Too many consecutive failures."""
+
+    status_code = 423
+    code = "account_locked"
+    message = "Too many failed attempts; the account is locked for 15 minutes."
+
+
+class InvalidTotp(DomainError):
+    """A wrong, expired or already used code."""
+
+    status_code = 401
+    code = "invalid_totp"
+    message = "The code is wrong, expired or already used."
+
+
+class WrongStep(DomainError):
+    """The login is not at the step this request belongs to."""
+
+    status_code = 409
+    code = "wrong_login_step"
+    message = "This step of the login is not expected now."
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").lower().encode()).hexdigest()
+
+
+def _recovery_code() -> str:
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def household_label(building: str | None, unit: str | None, room: str | None) -> str | None:
+    """'3栋2单元0302' for a household, None when there is none."""
+    return f"{building}栋{unit}单元{room}" if room else None
+
+
+async def load_caller(account_id: UUID, *, ip: str | None) -> Caller | None:
+    """The caller behind an active account, with every role and its scope resolved."""
+    account = await Account.objects().where(
+        (Account.id == account_id) & (Account.is_active.eq(True))
+    ).first()
+    if account is None:
+        return None
+    rows = await RoleAssignment.select().where(RoleAssignment.account == account_id)
+    jurisdictions = {r["jurisdiction"] for r in rows if r["jurisdiction"]}
+    members: dict[UUID, set[UUID]] = {j: set() for j in jurisdictions}
+    if jurisdictions:
+        for c in await Community.select(Community.id, Community.jurisdiction).where(
+            Community.jurisdiction.is_in(list(jurisdictions))
+        ):
+            members[c["jurisdiction"]].add(c["id"])
+    return Caller(
+        account_id=account.id,
+        username=account.username,
+        display_name=account.display_name,
+        ip=ip,
+        assignments=tuple(
+            Assignment(
+                role=Role(r["role"]),
+                community_id=r["community"],
+                household_id=r["household"],
+                jurisdiction_id=r["jurisdiction"],
+                jurisdiction_communities=frozenset(members.get(r["jurisdiction"], ())),
+            )
+            for r in rows
+        ),
+    )
+
+
+async def _roles_of(account_ids: list[UUID]) -> dict[UUID, list[RoleRead]]:
+    ra = RoleAssignment
+    rows = await ra.select(
+        ra.account,
+        ra.role,
+        ra.community,
+        ra.community.name.as_alias("community_name"),
+        ra.household,
+        ra.household.building.number.as_alias("building"),
+        ra.household.unit.number.as_alias("unit"),
+        ra.household.room.as_alias("room"),
+        ra.jurisdiction,
+    ).where(ra.account.is_in(account_ids)).order_by(ra.created_at)
+    out: dict[UUID, list[RoleRead]] = {a: [] for a in account_ids}
+    for r in rows:
+        out[r["account"]].append(
+            RoleRead(
+                role=Role(r["role"]),
+                community_id=r["community"],
+                community_name=r["community_name"],
+                household_id=r["household"],
+                household_label=household_label(r["building"], r["unit"], r["room"]),
+                jurisdiction_id=r["jurisdiction"],
+            )
+        )
+    return out
+
+
+async def me(account_id: UUID) -> Me:
+    """The account as the PWA shows it."""
+    account = await Account.objects().where(Account.id == account_id).first()
+    if account is None:
+        raise NotFound()
+    roles = (await _roles_of([account_id]))[account_id]
+    return Me(
+        id=account.id,
+        username=account.username,
+        display_name=account.display_name,
+        roles=roles,
+        locale=account.locale,
+    )
+
+
+class AuthService:
+    """The login state machine: password → (TOTP enrolment | TOTP) → (password change) → active."""
+
+    def __init__(self, sessions: SessionStore, cipher: FieldCipher) -> None:
+        self.sessions = sessions
+        self.cipher = cipher
+
+    async def login(
+        self, username: str, password: str, *, ip: str | None, old_token: str | None
+    ) -> tuple[LoginResult, str]:
+        """Check the password; return where the login stands and the new session token."""
+        account = await Account.objects().where(Account.username == username).first()
+        if account is None or not account.is_active:
+            verify_password(DUMMY_HASH, password)  # same cost as a real check: no user enumeration
+            await record("auth.login.failed", actor_name=username[:64], outcome="denied", ip=ip,
+                         details={"reason": "unknown_user" if account is None else "inactive"})
+            raise InvalidCredentials()
+        self._refuse_if_locked(account)
+        if not verify_password(account.password_hash, password):
+            await self._failed(account, ip=ip, reason="wrong_password")
+        roles = {Role(r["role"]) for r in await RoleAssignment.select(RoleAssignment.role).where(
+            RoleAssignment.account == account.id)}
+        staff = bool(roles - {Role.RESIDENT})
+        result = LoginResult(state="active")
+        if staff and account.totp_confirmed:
+            result = LoginResult(state="totp_required")
+        elif staff:
+            secret = pyotp.random_base32()
+            account.totp_secret = self.cipher.encrypt(secret, context=TOTP_CONTEXT)
+            result = LoginResult(
+                state="totp_enrolment",
+                otpauth_uri=pyotp.TOTP(secret).provisioning_uri(account.username, issuer_name=ISSUER),
+            )
+        elif self._password_expired(account, roles):
+            result = LoginResult(state="password_change_required")
+        async with DB.transaction():
+            account.failed_logins = 0
+            if result.state == "active":
+                account.last_login_at = _now()
+            await account.save()
+            await record("auth.login", actor_id=account.id, actor_name=account.username, ip=ip,
+                         details={"state": result.state})
+        session = new_session(account.id, state=result.state, staff=staff, ip=ip)
+        token = await self.sessions.replace(old_token, session) if old_token else await self.sessions.create(session)
+        if result.state == "active":
+            result.account = await me(account.id)
+        return result, token
+
+    async def totp(self, token: str, session: Session, code: str, *, ip: str | None) -> tuple[LoginResult, str]:
+        """Check a TOTP or recovery code; on enrolment, confirm it and hand out recovery codes."""
+        if session.state not in ("totp_required", "totp_enrolment"):
+            raise WrongStep()
+        account = await Account.objects().where(Account.id == session.account_id).first()
+        if account is None or account.totp_secret is None:
+            raise WrongStep()
+        self._refuse_if_locked(account)
+        secret = self.cipher.decrypt(account.totp_secret, context=TOTP_CONTEXT)
+        recovery: list[str] | None = None
+        if "-" in code and session.state == "totp_required":
+            if not await self._use_recovery_code(account.id, code):
+                await self._failed(account, ip=ip, reason="wrong_recovery_code", error=InvalidTotp)
+        elif not await self._use_totp(account, secret, code):
+            await self._failed(account, ip=ip, reason="wrong_totp", error=InvalidTotp)
+        roles = {Role(r["role"]) for r in await RoleAssignment.select(RoleAssignment.role).where(
+            RoleAssignment.account == account.id)}
+        state = "password_change_required" if self._password_expired(account, roles) else "active"
+        async with DB.transaction():
+            if session.state == "totp_enrolment":
+                recovery = [_recovery_code() for _ in range(RECOVERY_CODES)]
+                await RecoveryCode.delete().where(RecoveryCode.account == account.id)
+                await RecoveryCode.insert(
+                    *[RecoveryCode(account=account.id, code_hash=_hash_code(c)) for c in recovery]
+                )
+                await Account.update({Account.totp_confirmed: True}).where(Account.id == account.id)
+            await Account.update({Account.failed_logins: 0, Account.last_login_at: _now()}).where(
+                Account.id == account.id)
+            await record("auth.totp.enrolled" if recovery else "auth.totp", actor_id=account.id,
+                         actor_name=account.username, ip=ip, details={"state": state})
+        new = new_session(account.id, state=state, staff=True, ip=ip)  # type: ignore[arg-type]
+        token = await self.sessions.replace(token, new)
+        result = LoginResult(state=new.state, recovery_codes=recovery)
+        if new.state == "active":
+            result.account = await me(account.id)
+        return result, token
+
+    async def change_password(
+        self, token: str, session: Session, current: str, new: str, *, ip: str | None
+    ) -> tuple[LoginResult, str]:
+        """Change the password; every other session of the account ends."""
+        if session.state not in ("active", "password_change_required"):
+            raise WrongStep()
+        account = await Account.objects().where(Account.id == session.account_id).first()
+        if account is None:
+            raise WrongStep()
+        if not verify_password(account.password_hash, current):
+            await self._failed(account, ip=ip, reason="wrong_current_password")
+        if verify_password(account.password_hash, new):
+            raise WeakPassword("The new password must differ from the current one.")
+        check_policy(new, username=account.username)
+        async with DB.transaction():
+            await Account.update({
+                Account.password_hash: hash_password(new),
+                Account.password_changed_at: _now(),
+                Account.failed_logins: 0,
+            }).where(Account.id == account.id)
+            await record("auth.password.changed", actor_id=account.id, actor_name=account.username, ip=ip)
+        await self.sessions.end_all(account.id)
+        new_token = await self.sessions.create(new_session(account.id, state="active", staff=session.staff, ip=ip))
+        return LoginResult(state="active", account=await me(account.id)), new_token
+
+    async def logout(self, token: str | None, session: Session | None, *, ip: str | None) -> None:
+        """End the session."""
+        await self.sessions.end(token)
+        if session is not None:
+            await record("auth.logout", actor_id=session.account_id, ip=ip)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _refuse_if_locked(account: Account) -> None:
+        if account.locked_until and account.locked_until > _now():
+            raise AccountLocked(locked_until=account.locked_until.isoformat())
+
+    @staticmethod
+    def _password_expired(account: Account, roles: set[Role]) -> bool:
+        return bool(roles & ADMINISTRATORS) and (
+            _now() - account.password_changed_at > ADMIN_PASSWORD_MAX_AGE
+        )
+
+    async def _failed(
+        self, account: Account, *, ip: str | None, reason: str, error: type[DomainError] = InvalidCredentials
+    ) -> None:
+        """Count a failure, lock at the fifth in a row, audit, raise."""
+        async with DB.transaction():
+            rows = await Account.update(
+                {Account.failed_logins: Account.failed_logins + 1}
+            ).where(Account.id == account.id).returning(Account.failed_logins)
+            failures = rows[0]["failed_logins"]
+            await record("auth.login.failed", actor_id=account.id, actor_name=account.username,
+                         outcome="denied", ip=ip, details={"reason": reason, "failures": failures})
+            if failures >= MAX_FAILURES:
+                until = _now() + LOCK_FOR
+                await Account.update({Account.locked_until: until, Account.failed_logins: 0}).where(
+                    Account.id == account.id)
+                await record("auth.account.locked", actor_id=account.id, actor_name=account.username,
+                             outcome="denied", ip=ip, details={"until": until.isoformat()})
+        if failures >= MAX_FAILURES:
+            await self.sessions.end_all(account.id)
+            raise AccountLocked(locked_until=until.isoformat())
+        raise error()
+
+    @staticmethod
+    async def _use_totp(account: Account, secret: str, code: str) -> bool:
+        """Accept a code of the current, previous or next 30 s step, once: replays are refused."""
+        totp = pyotp.TOTP(secret)
+        now = _now()
+        for drift in (0, -1, 1):
+            at = now + timedelta(seconds=drift * totp.interval)
+            if secrets.compare_digest(totp.at(at), code):
+                step = totp.timecode(at)
+                used = await Account.update({Account.totp_last_step: step}).where(
+                    (Account.id == account.id) & (Account.totp_last_step < step)
+                ).returning(Account.id)
+                return bool(used)
+        return False
+
+    @staticmethod
+    async def _use_recovery_code(account_id: UUID, code: str) -> bool:
+        used = await RecoveryCode.update({RecoveryCode.used_at: _now()}).where(
+            (RecoveryCode.account == account_id)
+            & (RecoveryCode.code_hash == _hash_code(code))
+            & RecoveryCode.used_at.is_null()
+        ).returning(RecoveryCode.id)
+        return bool(used)
+
+
+class AccountService:
+    """Accounts and role assignments, for security administrators."""
+
+    def __init__(self, sessions: SessionStore) -> None:
+        self.sessions = sessions
+
+    async def list(
+        self, caller: Caller, *, page: int, page_size: int, q: str | None, role: Role | None
+    ) -> AccountPage:
+        """A page of accounts, filtered by user name fragment and role."""
+        caller.require("account.read")
+        where: Any = Account.id.is_not_null()
+        if q:
+            where &= Account.username.ilike(f"%{q}%") | Account.display_name.ilike(f"%{q}%")
+        if role:
+            holders = RoleAssignment.select(RoleAssignment.account).where(RoleAssignment.role == role)
+            where &= Account.id.is_in([r["account"] for r in await holders])
+        total = await Account.count().where(where)
+        rows = await Account.objects().where(where).order_by(Account.username).offset(
+            offset(page, page_size)).limit(page_size)
+        roles = await _roles_of([a.id for a in rows]) if rows else {}
+        return AccountPage(items=[self._read(a, roles[a.id]) for a in rows], total=total,
+                           page=page, page_size=page_size)
+
+    async def get(self, caller: Caller, account_id: UUID) -> AccountRead:
+        """One account."""
+        caller.require("account.read")
+        account = await Account.objects().where(Account.id == account_id).first()
+        if account is None:
+            raise NotFound()
+        return self._read(account, (await _roles_of([account.id]))[account.id])
+
+    async def create(self, caller: Caller, data: AccountCreate) -> AccountRead:
+        """A new account with its first role."""
+        caller.require("account.write")
+        check_policy(data.password, username=data.username)
+        if await Account.exists().where(Account.username == data.username):
+            raise Conflict("That user name is taken.", field="username")
+        if data.person_id and not await Person.exists().where(Person.id == data.person_id):
+            raise InvalidInput("No such person.", field="person_id")
+        grant = await self._checked_grant(data.role)
+        async with DB.transaction():
+            account = Account(
+                username=data.username,
+                display_name=data.display_name,
+                password_hash=hash_password(data.password),
+                person=data.person_id,
+            )
+            await account.save()
+            await RoleAssignment(account=account.id, **grant).save()
+            await record("account.created", actor=caller, target_type="account", target_id=account.id,
+                         community_id=grant["community"], details={"role": data.role.role})
+        return await self.get(caller, account.id)
+
+    async def update(self, caller: Caller, account_id: UUID, data: AccountUpdate) -> AccountRead:
+        """Rename, (de)activate, unlock, or reset TOTP (the account enrols again at next login)."""
+        caller.require("account.write")
+        await self.get(caller, account_id)
+        changes: dict[Any, Any] = {}
+        if data.display_name is not msgspec.UNSET:
+            changes[Account.display_name] = data.display_name
+        if data.is_active is not msgspec.UNSET:
+            changes[Account.is_active] = data.is_active
+        if data.unlock is True:
+            changes[Account.locked_until] = None
+            changes[Account.failed_logins] = 0
+        if data.reset_totp is True:
+            changes[Account.totp_secret] = None
+            changes[Account.totp_confirmed] = False
+        if changes:
+            async with DB.transaction():
+                await Account.update(changes).where(Account.id == account_id)
+                await record("account.updated", actor=caller, target_type="account",
+                             target_id=account_id, details={"fields": sorted(c._meta.name for c in changes)})
+            if data.is_active is False or data.reset_totp is True:
+                await self.sessions.end_all(account_id)
+        return await self.get(caller, account_id)
+
+    async def grant(self, caller: Caller, account_id: UUID, data: RoleGrant) -> AccountRead:
+        """Give an account one more role. The three administrator roles never share an account."""
+        caller.require("account.write")
+        if account_id == caller.account_id:
+            raise Conflict("Administrators cannot change their own roles.")
+        current = {Role(r["role"]) for r in await RoleAssignment.select(RoleAssignment.role).where(
+            RoleAssignment.account == account_id)}
+        await self.get(caller, account_id)
+        if (data.role in ADMINISTRATORS and current - {data.role}) or (
+            current & ADMINISTRATORS and data.role not in current
+        ):
+            raise Conflict("An administrator account holds exactly one role (三员分立).")
+        grant = await self._checked_grant(data)
+        async with DB.transaction():
+            await RoleAssignment(account=account_id, **grant).save()
+            await record("account.role.granted", actor=caller, target_type="account",
+                         target_id=account_id, community_id=grant["community"],
+                         details={"role": data.role})
+        await self.sessions.end_all(account_id)
+        return await self.get(caller, account_id)
+
+    async def revoke(self, caller: Caller, account_id: UUID, role: Role) -> AccountRead:
+        """Take every assignment of one role from an account."""
+        caller.require("account.write")
+        if account_id == caller.account_id:
+            raise Conflict("Administrators cannot change their own roles.")
+        await self.get(caller, account_id)
+        async with DB.transaction():
+            gone = await RoleAssignment.delete().where(
+                (RoleAssignment.account == account_id) & (RoleAssignment.role == role)
+            ).returning(RoleAssignment.id)
+            if not gone:
+                raise NotFound("The account does not hold that role.")
+            await record("account.role.revoked", actor=caller, target_type="account",
+                         target_id=account_id, details={"role": role})
+        await self.sessions.end_all(account_id)
+        return await self.get(caller, account_id)
+
+    @staticmethod
+    async def _checked_grant(data: RoleGrant) -> dict[str, Any]:
+        """Check the scope exists and fits together; return the assignment's columns."""
+        community = data.community_id
+        if data.household_id:
+            household = await Household.select(Household.community).where(
+                Household.id == data.household_id).first()
+            if household is None:
+                raise InvalidInput("No such household.", field="household_id")
+            community = household["community"]
+        if community and not await Community.exists().where(Community.id == community):
+            raise InvalidInput("No such community.", field="community_id")
+        if data.jurisdiction_id and not await Jurisdiction.exists().where(
+            Jurisdiction.id == data.jurisdiction_id
+        ):
+            raise InvalidInput("No such jurisdiction.", field="jurisdiction_id")
+        return {"role": data.role, "community": community, "household": data.household_id,
+                "jurisdiction": data.jurisdiction_id}
+
+    @staticmethod
+    def _read(account: Account, roles: list[RoleRead]) -> AccountRead:
+        return AccountRead(
+            id=account.id,
+            username=account.username,
+            display_name=account.display_name,
+            is_active=account.is_active,
+            locked_until=account.locked_until,
+            totp_confirmed=account.totp_confirmed,
+            last_login_at=account.last_login_at,
+            password_changed_at=account.password_changed_at,
+            roles=roles,
+        )

@@ -1,0 +1,92 @@
+"""The Litestar application: routes, middleware, plugins and the resources' lifespan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Response, Router, get
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.response import File
+from litestar.stores.redis import RedisStore
+from redis.asyncio import Redis
+
+from api.accounts.routes import AccountController, AuthController, auth_rate_limit
+from api.audit.routes import AuditController
+from api.communities.routes import COMMUNITY_CONTROLLERS
+from api.core.auth import provide_caller
+from api.core.crypto import derive_key, load_server_secret
+from api.core.errors import EXCEPTION_HANDLERS
+from api.core.health import healthz, readyz
+from api.core.logging import configure_logging
+from api.core.realtime import channels_plugin, realtime
+from api.lifespan import LIFESPAN
+from api.objects.routes import serve_object
+from api.people.routes import PersonController
+from api.settings import Settings, get_settings
+
+MAX_BODY = 1_000_000  # JSON bodies; media goes straight to the object store
+
+
+def _pwa_routes(dist: Path) -> list[Any]:
+    """Serve the built PWA at / with the app shell for every client-side route."""
+
+    @get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)
+    def pwa(path: str = "") -> File:
+        if path.startswith(("api/", "schema")):
+            raise NotFoundException()
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+            return File(candidate)
+        return File(dist / "index.html", content_disposition_type="inline")
+
+    return [pwa] if (dist / "index.html").is_file() else []
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the platform for the given (or the environment's) settings."""
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    csrf_secret = derive_key(load_server_secret(settings.secret_key_path), "csrf").hex()
+    auth = Router(
+        path="/", route_handlers=[AuthController], middleware=[auth_rate_limit(settings.auth_rate_limit).middleware]
+    )
+    return Litestar(
+        route_handlers=[
+            auth,
+            AccountController,
+            AuditController,
+            *COMMUNITY_CONTROLLERS,
+            PersonController,
+            serve_object,
+            realtime,
+            healthz,
+            readyz,
+            PrometheusController,
+            *_pwa_routes(settings.pwa_dist),
+        ],
+        dependencies={"caller": Provide(provide_caller)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=LIFESPAN,
+        state=State({"settings": settings, "redis": redis}),
+        stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},
+        plugins=[channels_plugin(redis)] if redis else [],
+        csrf_config=CSRFConfig(
+            secret=csrf_secret,
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="strict",
+        ),
+        middleware=[PrometheusConfig(app_name="anju", group_path=True).middleware],
+        openapi_config=OpenAPIConfig(
+            title="Anju (安居) platform API", version="0.1.0", path="/schema", use_handler_docstrings=True
+        ),
+        request_max_body_size=MAX_BODY,
+    )

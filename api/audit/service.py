@@ -1,0 +1,184 @@
+"""The audit log: every login, failure, write and reveal, hash-chained so any edit or deletion shows.
+
+Each entry's hash covers the previous entry's hash and the entry's own fields in canonical JSON.
+Appends take a transaction-scoped advisory lock, so concurrent writers still form one chain. An entry
+is written in the caller's transaction: a write and its audit entry commit or vanish together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from api.audit.schemas import AuditEntryRead, AuditPage
+from api.audit.tables import AuditEntry
+from api.core.auth import Caller
+from api.core.crypto import digest
+from api.core.paging import offset
+from api.piccolo_conf import DB
+from api.settings import CryptoMode, get_settings
+
+GENESIS = "0" * 64
+_LOCK = 0x616E6A75  # "anju": the advisory lock that serialises appends to the chain
+
+
+class VerifyResult(msgspec.Struct, kw_only=True):
+    """What `anju audit verify` found."""
+
+    ok: bool
+    checked: int
+    broken_id: int | None = None
+    reason: str | None = None
+
+
+def _canonical(row: dict[str, Any]) -> bytes:
+    fields = {
+        "at": row["at"].astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": str(row["actor_id"]) if row["actor_id"] else None,
+        "actor_name": row["actor_name"],
+        "actor_role": row["actor_role"],
+        "action": row["action"],
+        "outcome": row["outcome"],
+        "target_type": row["target_type"],
+        "target_id": row["target_id"],
+        "community_id": str(row["community_id"]) if row["community_id"] else None,
+        "ip": row["ip"],
+        "purpose": row["purpose"],
+        "details": row["details"],
+    }
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def chain_hash(prev_hash: str, row: dict[str, Any], mode: CryptoMode) -> str:
+    """The hash of an entry: digest(previous hash || canonical fields), hex."""
+    return digest(prev_hash.encode() + _canonical(row), mode).hex()
+
+
+async def record(
+    action: str,
+    *,
+    actor: Caller | None = None,
+    actor_id: UUID | None = None,
+    actor_name: str | None = None,
+    outcome: str = "ok",
+    target_type: str | None = None,
+    target_id: object = None,
+    community_id: UUID | None = None,
+    ip: str | None = None,
+    purpose: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one entry, inside the current transaction when there is one."""
+    row: dict[str, Any] = {
+        "at": datetime.now(UTC),
+        "actor_id": actor.account_id if actor else actor_id,
+        "actor_name": actor.username if actor else actor_name,
+        "actor_role": actor.primary_role if actor else None,
+        "action": action,
+        "outcome": outcome,
+        "target_type": target_type,
+        "target_id": str(target_id) if target_id is not None else None,
+        "community_id": community_id,
+        "ip": actor.ip if actor and ip is None else ip,
+        "purpose": purpose,
+        "details": details or {},
+    }
+    if DB.transaction_exists():
+        await _append(row)
+    else:
+        async with DB.transaction():
+            await _append(row)
+
+
+async def _append(row: dict[str, Any]) -> None:
+    await DB.run_ddl(f"SELECT pg_advisory_xact_lock({_LOCK})")
+    last = await AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id, ascending=False).first()
+    prev = last["hash"] if last else GENESIS
+    entry_hash = chain_hash(prev, row, get_settings().crypto)
+    await AuditEntry.insert(
+        AuditEntry(**{**row, "details": json.dumps(row["details"])}, prev_hash=prev, hash=entry_hash)
+    )
+
+
+async def _rows(batch: int = 1000) -> AsyncIterator[dict[str, Any]]:
+    after = -1
+    while True:
+        rows = (
+            await AuditEntry.select()
+            .where(AuditEntry.id > after)
+            .order_by(AuditEntry.id)
+            .limit(batch)
+            .output(load_json=True)
+        )
+        for row in rows:
+            yield row
+        if len(rows) < batch:
+            return
+        after = rows[-1]["id"]
+
+
+async def verify() -> VerifyResult:
+    """Walk the chain from the oldest kept entry; report the first entry that does not fit."""
+    mode = get_settings().crypto
+    checked = 0
+    prev: str | None = None  # the oldest kept entry anchors the chain (older ones may be retired)
+    async for row in _rows():
+        if prev is not None and row["prev_hash"] != prev:
+            return VerifyResult(
+                ok=False,
+                checked=checked,
+                broken_id=row["id"],
+                reason="previous entry missing or altered",
+            )
+        if chain_hash(row["prev_hash"], row, mode) != row["hash"]:
+            return VerifyResult(
+                ok=False, checked=checked, broken_id=row["id"], reason="entry altered"
+            )
+        prev = row["hash"]
+        checked += 1
+    return VerifyResult(ok=True, checked=checked)
+
+
+async def search(
+    caller: Caller,
+    *,
+    page: int,
+    page_size: int,
+    action: str | None = None,
+    actor: str | None = None,
+    outcome: str | None = None,
+    target_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> AuditPage:
+    """A page of the audit log, newest first; for the audit administrator alone."""
+    caller.require("audit.read")
+    where: Any = AuditEntry.id.is_not_null()
+    if action:
+        where &= AuditEntry.action.like(f"{action}%")
+    if actor:
+        where &= AuditEntry.actor_name.ilike(f"%{actor}%")
+    if outcome:
+        where &= AuditEntry.outcome == outcome
+    if target_id:
+        where &= AuditEntry.target_id == target_id
+    if since:
+        where &= AuditEntry.at >= since
+    if until:
+        where &= AuditEntry.at < until
+    total = await AuditEntry.count().where(where)
+    rows = (
+        await AuditEntry.select()
+        .where(where)
+        .order_by(AuditEntry.id, ascending=False)
+        .offset(offset(page, page_size))
+        .limit(page_size)
+        .output(load_json=True)
+    )
+    items = [msgspec.convert(r, AuditEntryRead, from_attributes=False) for r in rows]
+    return AuditPage(items=items, total=total, page=page, page_size=page_size)

@@ -1,0 +1,1 @@
+COMMUNITY_CONTROLLERS: list = []

@@ -1,0 +1,66 @@
+"""Password hashing (argon2id) and the password policy (GB/T 22239: length, classes, no common ones)."""
+
+from __future__ import annotations
+
+import string
+from functools import cache
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from api.core.errors import InvalidInput
+
+MIN_LENGTH = 10
+MIN_CLASSES = 3
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class WeakPassword(InvalidInput):
+    """The new password breaks the policy."""
+
+    code = "weak_password"
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when the password matches the hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A valid hash of a random password: checked for unknown users so timing does not reveal them.
+DUMMY_HASH = _hasher.hash("dummy-password-never-used")
+
+
+@cache
+def _common() -> frozenset[str]:
+    path = Path(__file__).with_name("common_passwords.txt")
+    return frozenset(line.strip().lower() for line in path.read_text().splitlines() if line.strip())
+
+
+def _classes(password: str) -> int:
+    groups = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+    count = sum(any(c in group for c in password) for group in groups)
+    return count + any(not c.isascii() or not c.isalnum() for c in password)
+
+
+def check_policy(password: str, *, username: str = "") -> None:
+    """Raise WeakPassword unless the password has 10+ characters from 3 classes and is not common."""
+    if len(password) < MIN_LENGTH:
+        raise WeakPassword(f"The password must have at least {MIN_LENGTH} characters.")
+    if _classes(password) < MIN_CLASSES:
+        raise WeakPassword(
+            "The password must mix at least 3 of: lower case, upper case, digits, symbols."
+        )
+    lowered = password.lower()
+    if lowered in _common() or lowered.rstrip("!@#$%.1234567890") in _common():
+        raise WeakPassword("This password is too common.")
+    if username and username.lower() in lowered:
+        raise WeakPassword("The password must not contain the user name.")

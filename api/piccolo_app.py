@@ -1,0 +1,27 @@
+"""The single Piccolo app: every table of every domain, migrations under ./migrations."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from api.accounts.tables import Account, RecoveryCode, RoleAssignment
+from api.audit.tables import AuditEntry
+from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
+from api.people.tables import Person
+
+APP_CONFIG = AppConfig(
+    app_name="anju",
+    migrations_folder_path=str(Path(__file__).resolve().parent.parent / "migrations"),
+    table_classes=[
+        Jurisdiction,
+        Community,
+        Building,
+        Unit,
+        Household,
+        Person,
+        Account,
+        RoleAssignment,
+        RecoveryCode,
+        AuditEntry,
+    ],
+)

