@@ -120,3 +120,24 @@ async def browser(app: Litestar):  # noqa: ANN201 - returns a factory
 async def world(app: Litestar) -> World:
     """Two communities (A and B) with places, residents and an account for every role."""
     return await build_world(app.state.cipher)
+
+
+@pytest.fixture(scope="session")
+async def live_url(app: Litestar) -> AsyncIterator[str]:
+    """The app served over real HTTP and WebSocket on a free loopback port, in the tests' loop."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None, ws="websockets")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task

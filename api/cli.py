@@ -1,0 +1,228 @@
+"""The `anju` command: demo, serve, worker, migrate, openapi, createadmin, audit verify, keys rotate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+
+from api.settings import Settings, export, get_settings
+
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+
+
+@contextlib.contextmanager
+def _services(settings: Settings) -> Iterator[Settings]:
+    """The configured services, embedded engines standing in for any that are not configured."""
+    from api.core.embedded import embedded_services
+
+    with embedded_services(settings) as resolved:
+        export(resolved)  # children (worker) and later imports see the same URLs
+        yield resolved
+
+
+def _run(coro: object) -> object:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+async def _with_db(settings: Settings, fn: object) -> object:
+    from api.core import db
+
+    async with db.database(settings.database_url or ""):
+        return await fn()  # type: ignore[operator]
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    """Apply pending migrations."""
+    from api.core import db
+
+    with _services(get_settings()) as settings:
+        _run(db.migrate(settings.database_url or ""))
+    print("migrations applied")
+    return 0
+
+
+def openapi_document() -> bytes:
+    """The OpenAPI document of the app, as committed in openapi/openapi.json."""
+    from api.app import create_app
+
+    settings = msgspec.structs.replace(get_settings(), redis_url="redis://127.0.0.1:6379/0")
+    schema = create_app(settings).openapi_schema.to_schema()
+    return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True).encode() + b"\n"
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    """Write openapi/openapi.json (or, with --check, fail when it is stale)."""
+    document = openapi_document()
+    if args.check:
+        stale = not OPENAPI_PATH.exists() or OPENAPI_PATH.read_bytes() != document
+        print("openapi/openapi.json is stale: run `anju openapi`" if stale else "openapi up to date")
+        return 1 if stale else 0
+    OPENAPI_PATH.parent.mkdir(parents=True, exist_ok=True)
+    OPENAPI_PATH.write_bytes(document)
+    print(f"wrote {OPENAPI_PATH}")
+    return 0
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+
+def cmd_serve(_: argparse.Namespace) -> int:
+    """Run the API (migrations first)."""
+    from api.core import db
+
+    with _services(get_settings()) as settings:
+        _run(db.migrate(settings.database_url or ""))
+        _serve(settings)
+    return 0
+
+
+def cmd_worker(_: argparse.Namespace) -> int:
+    """Run the arq worker."""
+    from arq import run_worker
+
+    from workers.settings import WorkerSettings, redis_settings
+
+    run_worker(WorkerSettings, redis_settings=redis_settings())  # type: ignore[arg-type]
+    return 0
+
+
+def cmd_demo(_: argparse.Namespace) -> int:
+    """Everything on embedded engines (or the configured services), with a seeded demo community."""
+    from api import demo
+    from api.core import db
+    from api.lifespan import make_cipher
+
+    with _services(get_settings()) as settings:
+        _run(db.migrate(settings.database_url or ""))
+        cipher = make_cipher(settings)
+
+        async def seed() -> list[tuple[str, str, str, str | None]]:
+            await demo.seed(cipher)
+            return await demo.logins(cipher)
+
+        logins = _run(_with_db(settings, seed))
+        worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"])  # noqa: S603
+        url = f"http://{settings.host}:{settings.port}/"
+        print(f"\n安居 Anju demo running at {url}\n\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
+        for username, role, _, uri in logins:  # type: ignore[union-attr]
+            print(f"  {username:<12} {role:<18} {('TOTP: ' + uri) if uri else '(no second factor)'}")
+        print("\nCtrl-C stops everything; data stays in", settings.data_dir.resolve(), "\n", flush=True)
+        try:
+            _serve(settings)
+        finally:
+            worker.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.wait(timeout=10)
+            if worker.poll() is None:
+                worker.kill()
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    """Create one of the three administrators; print a one-time password and the TOTP URI."""
+    import pyotp
+
+    from api.accounts.tables import Account, RoleAssignment
+    from api.audit.service import record
+    from api.core.auth import ADMINISTRATORS, Role
+    from api.core.passwords import hash_password
+    from api.lifespan import make_cipher
+    from api.piccolo_conf import DB
+
+    role = Role(args.role)
+    if role not in ADMINISTRATORS:
+        print(f"--role must be one of {sorted(ADMINISTRATORS)}", file=sys.stderr)
+        return 2
+    password = secrets.token_urlsafe(12) + "-Aa1"
+    totp = pyotp.random_base32()
+    with _services(get_settings()) as settings:
+        cipher = make_cipher(settings)
+
+        async def create() -> bool:
+            if await Account.exists().where(Account.username == args.username):
+                return False
+            async with DB.transaction():
+                account = Account(username=args.username, display_name=args.username,
+                                  password_hash=hash_password(password),
+                                  totp_secret=cipher.encrypt(totp, context="accounts.totp_secret"),
+                                  totp_confirmed=True)
+                await account.save()
+                await RoleAssignment(account=account.id, role=role).save()
+                await record("account.created", actor_name="anju createadmin", target_type="account",
+                             target_id=account.id, details={"role": role.value})
+            return True
+
+        if not _run(_with_db(settings, create)):
+            print(f"user {args.username!r} exists", file=sys.stderr)
+            return 1
+    print(f"created {role.value} {args.username!r}\n  password: {password}")
+    print(f"  TOTP: {pyotp.TOTP(totp).provisioning_uri(args.username, issuer_name='安居 Anju')}")
+    return 0
+
+
+def cmd_audit_verify(_: argparse.Namespace) -> int:
+    """Walk the audit hash chain; exit 1 and name the first broken entry."""
+    from api.audit.service import verify
+
+    with _services(get_settings()) as settings:
+        result = _run(_with_db(settings, verify))
+    if result.ok:  # type: ignore[attr-defined]
+        print(f"audit log intact: {result.checked} entries")  # type: ignore[attr-defined]
+        return 0
+    print(f"audit log BROKEN at entry {result.broken_id}: {result.reason} "  # type: ignore[attr-defined]
+          f"({result.checked} entries before it are intact)")  # type: ignore[attr-defined]
+    return 1
+
+
+def cmd_keys_rotate(_: argparse.Namespace) -> int:
+    """Add a new data key, make it current and re-encrypt every personal field with it."""
+    from api.core.keys import rotate_keys
+
+    with _services(get_settings()) as settings:
+        _run(_with_db(settings, lambda: rotate_keys(settings, progress=print)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `anju` console script."""
+    parser = argparse.ArgumentParser(prog="anju", description="安居 Anju platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="run everything with a demo community").set_defaults(fn=cmd_demo)
+    sub.add_parser("serve", help="run the API").set_defaults(fn=cmd_serve)
+    sub.add_parser("worker", help="run the background worker").set_defaults(fn=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+    openapi = sub.add_parser("openapi", help="write openapi/openapi.json")
+    openapi.add_argument("--check", action="store_true", help="fail when the file is stale")
+    openapi.set_defaults(fn=cmd_openapi)
+    admin = sub.add_parser("createadmin", help="create an administrator")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--role", required=True, choices=["system_admin", "security_admin", "audit_admin"])
+    admin.set_defaults(fn=cmd_createadmin)
+    audit = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit", required=True)
+    audit.add_parser("verify", help="check the hash chain").set_defaults(fn=cmd_audit_verify)
+    keys = sub.add_parser("keys", help="personal-data keys").add_subparsers(dest="keys", required=True)
+    keys.add_parser("rotate", help="new key; re-encrypt all").set_defaults(fn=cmd_keys_rotate)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The demo community: places, residents and one login for every role. Seeded once, kept after."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pyotp
+
+from api.accounts.tables import Account, RoleAssignment
+from api.audit.service import record
+from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
+from api.core.auth import Role
+from api.core.crypto import FieldCipher
+from api.core.passwords import hash_password
+from api.people.tables import Person
+from api.piccolo_conf import DB
+
+DEMO_PASSWORD = "Anju-demo-2026"
+COMMUNITY_CODE = "510104003001001"  # 锦江区 · 书院街街道 · 某社区居委会 · 小区 001 (illustrative)
+ISSUER = "安居 Anju"
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
+
+USERS: list[tuple[str, str, Role]] = [
+    ("resident", "王芳 (住户)", Role.RESIDENT),
+    ("guard", "李强 (保安)", Role.GUARD),
+    ("maintenance", "张磊 (维修)", Role.MAINTENANCE),
+    ("manager", "刘敏 (物业经理)", Role.PROPERTY_MANAGER),
+    ("police", "陈警官 (民警)", Role.POLICE),
+    ("officer", "杨静 (社区)", Role.COMMUNITY_OFFICER),
+    ("sysadmin", "系统管理员", Role.SYSTEM_ADMIN),
+    ("secadmin", "安全管理员", Role.SECURITY_ADMIN),
+    ("auditor", "审计管理员", Role.AUDIT_ADMIN),
+]
+
+
+def _id_number(seq: int) -> str:
+    """A well-formed (checksummed) but fictitious Chengdu ID number."""
+    body = f"510104{1960 + seq % 40}{1 + seq % 12:02d}{1 + seq % 28:02d}{seq % 1000:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + check
+
+
+async def seed(cipher: FieldCipher) -> bool:
+    """Create the demo community unless it exists; True when it was created now."""
+    if await Community.exists().where(Community.code == COMMUNITY_CODE):
+        return False
+    async with DB.transaction():
+        station = Jurisdiction(name="锦江分局书院街派出所", code="510104510000")
+        await station.save()
+        community = Community(
+            code=COMMUNITY_CODE, name="锦城花园", address="成都市锦江区书院街88号", jurisdiction=station.id
+        )
+        await community.save()
+        first_household = first_person = None
+        seq = 0
+        for b in range(1, 4):
+            building = Building(community=community.id, number=str(b), name=f"{b}栋",
+                                code=f"{COMMUNITY_CODE}{b:03d}", floors=18)
+            await building.save()
+            for u in (1, 2):
+                unit = Unit(community=community.id, building=building.id, number=str(u),
+                            code=f"{building.code}{u:02d}")
+                await unit.save()
+                for floor in (1, 2, 3):
+                    for door in (1, 2):
+                        room = f"{floor:02d}{door:02d}"
+                        household = Household(community=community.id, building=building.id,
+                                              unit=unit.id, room=room, code=f"{unit.code}{room}",
+                                              housing="rented" if seq % 5 == 4 else "owned")
+                        await household.save()
+                        seq += 1
+                        phone = f"138{seq:08d}"
+                        id_number = _id_number(seq)
+                        person = Person(
+                            community=community.id, household=household.id,
+                            category=("tenant" if seq % 5 == 4 else
+                                      "floating" if seq % 7 == 6 else "permanent"),
+                            relation="tenant" if seq % 5 == 4 else "owner",
+                            name=_SURNAMES[seq % 20] + _GIVEN[(seq * 7) % 20],
+                            phone=cipher.encrypt(phone, context="persons.phone"),
+                            phone_index=cipher.blind_index(phone, kind="phone"),
+                            id_number=cipher.encrypt(id_number, context="persons.id_number"),
+                            id_number_index=cipher.blind_index(id_number, kind="id_number"),
+                        )
+                        await person.save()
+                        if first_household is None:
+                            first_household, first_person = household.id, person.id
+        for username, name, role in USERS:
+            account = Account(
+                username=username, display_name=name, password_hash=hash_password(DEMO_PASSWORD),
+                password_changed_at=datetime.now(UTC),
+                person=first_person if role == Role.RESIDENT else None,
+            )
+            if role != Role.RESIDENT:
+                account.totp_secret = cipher.encrypt(pyotp.random_base32(), context="accounts.totp_secret")
+                account.totp_confirmed = True
+            await account.save()
+            await RoleAssignment(
+                account=account.id, role=role,
+                community=None if role in (Role.POLICE, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN,
+                                           Role.AUDIT_ADMIN) else community.id,
+                household=first_household if role == Role.RESIDENT else None,
+                jurisdiction=station.id if role == Role.POLICE else None,
+            ).save()
+        await record("demo.seeded", actor_name="anju demo", target_type="community",
+                     target_id=community.id, community_id=community.id)
+    return True
+
+
+async def logins(cipher: FieldCipher) -> list[tuple[str, str, str, str | None]]:
+    """(username, role, password, otpauth URI or None) for every demo account."""
+    out = []
+    for username, _, role in USERS:
+        account = await Account.objects().where(Account.username == username).first()
+        if account is None:
+            continue
+        uri = None
+        if account.totp_secret:
+            secret = cipher.decrypt(account.totp_secret, context="accounts.totp_secret")
+            uri = pyotp.TOTP(secret).provisioning_uri(username, issuer_name=ISSUER)
+        out.append((username, role.value, DEMO_PASSWORD, uri))
+    return out

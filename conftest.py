@@ -1,0 +1,3 @@
+"""Plugins for every test folder (tests/ and e2e/)."""
+
+pytest_plugins = ["tests.requirements"]

@@ -1,0 +1,45 @@
+import type { Role } from "@/api/types";
+import { isCapabilityOf } from "@/roles";
+
+/** What the guard needs to know about the route being entered. */
+export interface Destination {
+  name?: string | symbol | null;
+  fullPath: string;
+  params: Record<string, unknown>;
+  meta: { public?: boolean; role?: Role };
+}
+
+/** What the guard needs to know about the session. */
+export interface Visitor {
+  signedIn: boolean;
+  role: Role | null;
+}
+
+export type Decision =
+  | true
+  | { name: "login"; query?: { redirect: string } }
+  | { name: "home" };
+
+/**
+ * Where a navigation may go: signed-out callers to the login page (remembering where they were
+ * going), signed-in callers away from it, and nobody into a page of a role they are not acting as.
+ */
+export function decide(to: Destination, visitor: Visitor): Decision {
+  if (to.meta.public) return to.name === "login" && visitor.signedIn ? { name: "home" } : true;
+  if (!visitor.signedIn) {
+    return to.fullPath === "/" || to.name === "home"
+      ? { name: "login" }
+      : { name: "login", query: { redirect: to.fullPath } };
+  }
+  if (to.meta.role && to.meta.role !== visitor.role) return { name: "home" };
+  if (to.name === "feature") {
+    const key = String(to.params.key);
+    if (visitor.role === null || !isCapabilityOf(visitor.role, key)) return { name: "home" };
+  }
+  return true;
+}
+
+/** A redirect target taken from the query string, only if it stays inside this app. */
+export function safeRedirect(value: unknown): string {
+  return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") ? value : "/home";
+}

@@ -1,0 +1,133 @@
+import type { RouteLocationRaw } from "vue-router";
+import type { Role, RoleAssignment } from "@/api/types";
+import type { MessageSchema } from "@/i18n";
+
+export type CapabilityKey = keyof MessageSchema["cap"];
+
+/** One tile of a role's home grid. `page` names the route of a capability that is built already. */
+export interface Capability {
+  key: CapabilityKey;
+  icon: string;
+  page?: "audit";
+}
+
+export interface Tab {
+  key: string;
+  label: string;
+  icon: string;
+  to: RouteLocationRaw;
+}
+
+export const ROLES = [
+  "resident",
+  "guard",
+  "maintenance",
+  "property_manager",
+  "police",
+  "community_officer",
+  "system_admin",
+  "security_admin",
+  "audit_admin",
+] as const satisfies readonly Role[];
+
+const CAPABILITIES: Record<Role, readonly Capability[]> = {
+  resident: [
+    { key: "open_door", icon: "lock" },
+    { key: "visitors", icon: "friends-o" },
+    { key: "notices", icon: "bullhorn-o" },
+    { key: "feedback", icon: "comment-o" },
+  ],
+  guard: [
+    { key: "alarms", icon: "warning-o" },
+    { key: "patrol", icon: "guide-o" },
+    { key: "visitor_desk", icon: "idcard" },
+    { key: "work_orders", icon: "todo-list-o" },
+    { key: "video", icon: "video-o" },
+  ],
+  maintenance: [
+    { key: "work_orders", icon: "todo-list-o" },
+    { key: "device_ledger", icon: "notes-o" },
+    { key: "faults", icon: "warn-o" },
+  ],
+  property_manager: [
+    { key: "residents", icon: "manager-o" },
+    { key: "device_map", icon: "map-marked" },
+    { key: "rules", icon: "setting-o" },
+    { key: "statistics", icon: "bar-chart-o" },
+  ],
+  police: [
+    { key: "jurisdiction", icon: "cluster-o" },
+    { key: "access_records", icon: "records-o" },
+    { key: "vehicles", icon: "logistics" },
+    { key: "alarms", icon: "warning-o" },
+    { key: "video", icon: "video-o" },
+    { key: "warnings", icon: "bell" },
+  ],
+  community_officer: [{ key: "jurisdiction_overview", icon: "chart-trending-o" }],
+  system_admin: [
+    { key: "communities", icon: "hotel-o" },
+    { key: "devices", icon: "desktop-o" },
+  ],
+  security_admin: [
+    { key: "accounts", icon: "contact-o" },
+    { key: "security_policy", icon: "shield-o" },
+  ],
+  audit_admin: [{ key: "audit_log", icon: "description-o", page: "audit" }],
+};
+
+/** The capability each role uses most gets its own tab between Home and Me. */
+const PRIMARY_TAB: Record<Role, CapabilityKey | null> = {
+  resident: "notices",
+  guard: "alarms",
+  maintenance: "work_orders",
+  property_manager: "statistics",
+  police: "alarms",
+  community_officer: null,
+  system_admin: "devices",
+  security_admin: "accounts",
+  audit_admin: "audit_log",
+};
+
+export function capabilitiesFor(role: Role): readonly Capability[] {
+  return CAPABILITIES[role];
+}
+
+export function isCapabilityOf(role: Role, key: string): boolean {
+  return CAPABILITIES[role].some((capability) => capability.key === key);
+}
+
+/** Where a tile leads: its own page when built, the generic coming-soon page otherwise. */
+export function capabilityTarget(capability: Capability): RouteLocationRaw {
+  return capability.page ? { name: capability.page } : { name: "feature", params: { key: capability.key } };
+}
+
+/** The tab bar of a role (just Home and Me for an account without one); `label` is an i18n key. */
+export function tabsFor(role: Role | null): Tab[] {
+  const primary = role && CAPABILITIES[role].find((capability) => capability.key === PRIMARY_TAB[role]);
+  return [
+    { key: "home", label: "tabs.home", icon: "wap-home-o", to: { name: "home" } },
+    ...(primary
+      ? [{ key: primary.key, label: `cap.${primary.key}`, icon: primary.icon, to: capabilityTarget(primary) }]
+      : []),
+    { key: "profile", label: "tabs.profile", icon: "user-o", to: { name: "profile" } },
+  ];
+}
+
+/** A stable identity for one role assignment (the same role may be held in several scopes). */
+export function assignmentKey(assignment: RoleAssignment): string {
+  const { role, community_id, household_id, jurisdiction_id } = assignment;
+  return [role, community_id ?? "", household_id ?? "", jurisdiction_id ?? ""].join("|");
+}
+
+/** The assignment chosen earlier if the account still holds it, else the account's first. */
+export function pickAssignment(
+  assignments: readonly RoleAssignment[],
+  preferredKey: string | null,
+): RoleAssignment | null {
+  return assignments.find((a) => assignmentKey(a) === preferredKey) ?? assignments[0] ?? null;
+}
+
+/** The words under a role: household for residents, community for staff. */
+export function scopeLabel(assignment: RoleAssignment): string {
+  return [assignment.community_name, assignment.household_label].filter(Boolean).join(" · ");
+}

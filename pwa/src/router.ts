@@ -1,0 +1,51 @@
+import { createRouter, createWebHistory } from "vue-router";
+import type { Role } from "@/api/types";
+import { decide } from "@/navigation";
+import { useSession } from "@/stores/session";
+
+declare module "vue-router" {
+  interface RouteMeta {
+    /** Reachable without signing in. */
+    public?: boolean;
+    /** Only while acting as this role. */
+    role?: Role;
+  }
+}
+
+export const router = createRouter({
+  history: createWebHistory(import.meta.env.BASE_URL),
+  routes: [
+    { path: "/login", name: "login", component: () => import("@/views/auth/LoginView.vue"), meta: { public: true } },
+    { path: "/offline", name: "offline", component: () => import("@/views/OfflineView.vue"), meta: { public: true } },
+    {
+      path: "/",
+      component: () => import("@/views/ShellLayout.vue"),
+      redirect: { name: "home" },
+      children: [
+        { path: "home", name: "home", component: () => import("@/views/HomeView.vue") },
+        { path: "profile", name: "profile", component: () => import("@/views/ProfileView.vue") },
+        {
+          path: "audit",
+          name: "audit",
+          component: () => import("@/views/audit_admin/AuditLogView.vue"),
+          meta: { role: "audit_admin" },
+        },
+        { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
+      ],
+    },
+    { path: "/:unknown(.*)*", redirect: { name: "home" } },
+  ],
+});
+
+router.beforeEach(async (to) => {
+  const session = useSession();
+  if (!session.loaded && to.name !== "offline") {
+    try {
+      await session.load();
+    } catch {
+      // No answer from the server: the service worker still serves the shell, so say so.
+      return { name: "offline", query: { redirect: to.fullPath } };
+    }
+  }
+  return decide(to, { signedIn: session.signedIn, role: session.role });
+});

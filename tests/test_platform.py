@@ -1,0 +1,73 @@
+"""The platform as a whole: schema vs migrations, OpenAPI freshness, probes, metrics, realtime."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import websockets
+from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from piccolo.apps.migrations.commands.new import AutoMigrationManager
+
+from api.cli import OPENAPI_PATH, openapi_document
+from api.core.auth import Role
+from api.core.realtime import publish, user_channel
+from api.piccolo_app import APP_CONFIG
+from tests.helpers import ApiClient, World
+
+
+class TestSchema:
+    async def test_tables_and_migrations_agree(self, settings: object) -> None:
+        """A table changed without `piccolo migrations new anju --auto` fails here."""
+        statements = await AutoMigrationManager(auto_input="y").get_alter_statements(APP_CONFIG)
+        pending = [s for group in statements for s in group.statements]
+        assert pending == [], "tables differ from migrations:\n" + "\n".join(pending)
+
+    def test_openapi_is_fresh(self) -> None:
+        """Endpoints changed without `anju openapi` fails here."""
+        assert OPENAPI_PATH.read_bytes() == openapi_document(), "run `anju openapi`"
+
+
+class TestProbes:
+    async def test_health_and_ready(self, client: ApiClient) -> None:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+    async def test_metrics_count_requests(self, client: ApiClient) -> None:
+        await client.get("/healthz")
+        body = (await client.get("/metrics")).text
+        assert "litestar_requests_total{app_name=\"anju\"" in body
+        assert 'path="/healthz"' in body
+
+
+class TestRealtime:
+    @pytest.mark.req("PLAT-01")
+    async def test_socket_receives_own_channel_only(
+        self, app: Litestar, live_url: str, world: World
+    ) -> None:
+        """An event published for one account reaches that account's socket and no other."""
+        resident, guard = world.a.users[Role.RESIDENT], world.a.users[Role.GUARD]
+        sockets = []
+        for user in (resident, guard):
+            async with ApiClient(base_url=live_url) as api:
+                await api.login(user)
+                cookie = f"anju_session={api.cookies['anju_session']}"
+            ws = await websockets.connect(live_url.replace("http", "ws") + "/api/v1/ws",
+                                          additional_headers={"Cookie": cookie})
+            assert json.loads(await ws.recv())["type"] == "hello"
+            sockets.append(ws)
+        publish(app.plugins.get(ChannelsPlugin), {"type": "ping", "n": 1}, user_channel(resident.id))
+        assert json.loads(await asyncio.wait_for(sockets[0].recv(), 5)) == {"type": "ping", "n": 1}
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(sockets[1].recv(), 0.5)
+        for ws in sockets:
+            await ws.close()
+
+    async def test_socket_without_session_is_refused(self, live_url: str) -> None:
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(live_url.replace("http", "ws") + "/api/v1/ws")
+        assert refused.value.response.status_code == 403
