@@ -31,7 +31,7 @@ demo: install ## run the whole platform with a demo community (embedded engines 
 	$(BIN)/anju demo
 
 test: install ## unit, integration and browser tests (services from ANJU_* URLs, else embedded)
-	$(BIN)/pytest -q -p no:logging $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:logging --ignore=tests/perf $(PYTEST_ARGS)
 	$(BIN)/python -m tests.requirements
 
 e2e: install ## browser tests only (Chromium at /usr/bin/chromium)
@@ -51,7 +51,7 @@ openapi: install ## write openapi/openapi.json and the PWA's typed client
 	cd pwa && npm run gen:api
 
 bench: install ## benchmarks: figures and ratios against a baseline measured in the same run
-	$(BIN)/pytest -q -p no:logging -s tests/perf --override-ini testpaths=tests/perf
+	$(BIN)/pytest -q -p no:logging -s tests/perf
 
 clean: ## remove build output and local data
 	rm -rf pwa/dist var

@@ -132,7 +132,7 @@ const en: typeof zhCN = {
   },
   profile: {
     title: "Me",
-    username: "Username",
+    username: "Username: {username}",
     roles: "My roles",
     logout: "Sign out",
   },
@@ -144,8 +144,8 @@ const en: typeof zhCN = {
     finished: "No more entries",
     failed: "Failed to load. Tap to retry",
     system: "System",
-    target: "Target",
-    purpose: "Purpose",
+    target: "Target: {target}",
+    purpose: "Purpose: {purpose}",
   },
   offline: {
     notice: "You are offline. Some features are unavailable",

@@ -130,7 +130,7 @@ export default {
   },
   profile: {
     title: "我的",
-    username: "用户名",
+    username: "用户名：{username}",
     roles: "我的身份",
     logout: "退出登录",
   },
@@ -142,8 +142,8 @@ export default {
     finished: "没有更多了",
     failed: "加载失败，点击重试",
     system: "系统",
-    target: "对象",
-    purpose: "事由",
+    target: "对象：{target}",
+    purpose: "事由：{purpose}",
   },
   offline: {
     notice: "网络已断开，部分功能暂不可用",

@@ -1,0 +1,444 @@
+"""Places: jurisdictions, communities, buildings, units and households, coded per GB/T 31000.
+
+Codes are derived, never typed: a building's code is its community's 15-digit code + the 3-digit
+building number, a unit's the building code + 2 digits, a household's the unit code + the 4-digit room
+("0302"). Uniqueness is left to the database's unique indexes, so two concurrent creations of the same
+place end in one row and one 409, not two rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from asyncpg.exceptions import UniqueViolationError
+from piccolo.columns import Column
+
+from api.audit.service import record
+from api.communities.schemas import (
+    BuildingCreate,
+    BuildingPage,
+    BuildingRead,
+    CommunityCreate,
+    CommunityPage,
+    CommunityRead,
+    CommunityUpdate,
+    HouseholdCreate,
+    HouseholdPage,
+    HouseholdRead,
+    JurisdictionCreate,
+    JurisdictionPage,
+    JurisdictionRead,
+    UnitCreate,
+    UnitPage,
+    UnitRead,
+)
+from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
+from api.core.auth import ALL, Caller
+from api.core.errors import Conflict, InvalidInput, NotFound
+from api.core.paging import offset
+from api.piccolo_conf import DB
+
+# First two digits of GB/T 2260 administrative division codes (provinces and equivalents).
+PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 "
+    "71 81 82".split()
+)
+
+
+class InvalidCommunityCode(InvalidInput):
+    """Fifteen digits, but not a plausible residents' committee code + sequence."""
+
+    code = "invalid_community_code"
+    message = "The community code is not a plausible GB/T 31000 code."
+
+
+class InvalidRoom(InvalidInput):
+    """The room's floor is not a floor of the building."""
+
+    code = "invalid_room"
+    message = "The room's floor (its first two digits) is not a floor of this building."
+
+
+class DuplicateCode(Conflict):
+    """A place with the same code already exists."""
+
+    code = "duplicate_code"
+    message = "A place with this code already exists."
+
+
+def check_community_code(code: str) -> None:
+    """Raise InvalidCommunityCode unless every level of the code is filled in.
+
+    Layout: province (2) · prefecture (2) · county (2) · township (3) · residents' committee (3) ·
+    sequence (3). A community lies in a county, so none of county, township, committee or sequence
+    may be all zeros.
+    """
+    province, county = code[:2], code[4:6]
+    township, committee, sequence = code[6:9], code[9:12], code[12:15]
+    if province not in PROVINCES:
+        raise InvalidCommunityCode("The first two digits are not a province code.", field="code")
+    if "00" == county or "000" in (township, committee, sequence):
+        raise InvalidCommunityCode(field="code")
+
+
+def like(q: str) -> str:
+    """A LIKE pattern matching q anywhere, with q's own wildcards taken literally."""
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def within(where: Any, column: Column, scope: frozenset[UUID] | None) -> Any | None:
+    """Narrow a filter to a scope (None = all); None back when the scope is empty."""
+    if scope is ALL:
+        return where
+    if not scope:
+        return None
+    return where & column.is_in(list(scope))
+
+
+def household_label(building: str, unit: str, room: str) -> str:
+    """'3栋2单元0302'."""
+    return f"{building}栋{unit}单元{room}"
+
+
+def _jurisdiction(row: dict[str, Any]) -> JurisdictionRead:
+    return JurisdictionRead(id=row["id"], name=row["name"], code=row["code"], created_at=row["created_at"])
+
+
+def _community(row: dict[str, Any]) -> CommunityRead:
+    return CommunityRead(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        address=row["address"],
+        jurisdiction_id=row["jurisdiction"],
+        created_at=row["created_at"],
+    )
+
+
+def _building(row: dict[str, Any]) -> BuildingRead:
+    return BuildingRead(
+        id=row["id"],
+        community_id=row["community"],
+        number=row["number"],
+        name=row["name"],
+        code=row["code"],
+        floors=row["floors"],
+        created_at=row["created_at"],
+    )
+
+
+def _unit(row: dict[str, Any]) -> UnitRead:
+    return UnitRead(
+        id=row["id"],
+        community_id=row["community"],
+        building_id=row["building"],
+        number=row["number"],
+        code=row["code"],
+        created_at=row["created_at"],
+    )
+
+
+def _household(row: dict[str, Any]) -> HouseholdRead:
+    return HouseholdRead(
+        id=row["id"],
+        community_id=row["community"],
+        building_id=row["building"],
+        unit_id=row["unit"],
+        room=row["room"],
+        code=row["code"],
+        housing=row["housing"],
+        label=household_label(row["building_number"], row["unit_number"], row["room"]),
+        created_at=row["created_at"],
+    )
+
+
+_HOUSEHOLD_COLUMNS = (
+    *Household.all_columns(),
+    Household.building.number.as_alias("building_number"),
+    Household.unit.number.as_alias("unit_number"),
+)
+
+
+class PlaceService:
+    """Jurisdictions, communities and the places inside them, filtered by the caller's scope."""
+
+    # -- jurisdictions -------------------------------------------------------------------------
+
+    async def list_jurisdictions(self, caller: Caller, *, page: int, page_size: int) -> JurisdictionPage:
+        """All jurisdictions for a global administrator; for police, their own."""
+        caller.require("community.read")
+        where: Any = Jurisdiction.id.is_not_null()
+        if caller.communities("community.read") is not ALL:
+            own = frozenset(a.jurisdiction_id for a in caller.assignments if a.jurisdiction_id)
+            where = within(where, Jurisdiction.id, own)
+        if where is None:
+            return JurisdictionPage(items=[], total=0, page=page, page_size=page_size)
+        total = await Jurisdiction.count().where(where)
+        rows = await Jurisdiction.select().where(where).order_by(Jurisdiction.code).offset(
+            offset(page, page_size)).limit(page_size)
+        return JurisdictionPage(items=[_jurisdiction(r) for r in rows], total=total, page=page,
+                                page_size=page_size)
+
+    async def create_jurisdiction(self, caller: Caller, data: JurisdictionCreate) -> JurisdictionRead:
+        """A new police jurisdiction (system administrator)."""
+        caller.require("community.write")
+        jurisdiction = Jurisdiction(name=data.name, code=data.code)
+        try:
+            async with DB.transaction():
+                await jurisdiction.save()
+                await record("jurisdiction.created", actor=caller, target_type="jurisdiction",
+                             target_id=jurisdiction.id, details={"code": data.code})
+        except UniqueViolationError as err:
+            raise DuplicateCode("A jurisdiction with this code exists.", field="code") from err
+        row = await Jurisdiction.select().where(Jurisdiction.id == jurisdiction.id).first()
+        assert row is not None
+        return _jurisdiction(row)
+
+    # -- communities ---------------------------------------------------------------------------
+
+    async def list_communities(
+        self, caller: Caller, *, page: int, page_size: int, q: str | None = None
+    ) -> CommunityPage:
+        """Communities in scope, filtered by a name fragment or a code prefix."""
+        caller.require("community.read")
+        where = within(Community.id.is_not_null(), Community.id, caller.communities("community.read"))
+        if where is None:
+            return CommunityPage(items=[], total=0, page=page, page_size=page_size)
+        if q:
+            where &= Community.name.ilike(like(q)) | Community.code.like(like(q)[1:])
+        total = await Community.count().where(where)
+        rows = await Community.select().where(where).order_by(Community.code).offset(
+            offset(page, page_size)).limit(page_size)
+        return CommunityPage(items=[_community(r) for r in rows], total=total, page=page,
+                             page_size=page_size)
+
+    async def get_community(self, caller: Caller, community_id: UUID) -> CommunityRead:
+        """One community in scope."""
+        caller.require("community.read", community_id)
+        row = await Community.select().where(Community.id == community_id).first()
+        if row is None:
+            raise NotFound()
+        return _community(row)
+
+    async def create_community(self, caller: Caller, data: CommunityCreate) -> CommunityRead:
+        """A new community (system administrator); the code is checked for plausibility."""
+        caller.require("community.write")
+        check_community_code(data.code)
+        await self._check_jurisdiction(data.jurisdiction_id)
+        community = Community(code=data.code, name=data.name, address=data.address,
+                              jurisdiction=data.jurisdiction_id)
+        try:
+            async with DB.transaction():
+                await community.save()
+                await record("community.created", actor=caller, target_type="community",
+                             target_id=community.id, community_id=community.id,
+                             details={"code": data.code})
+        except UniqueViolationError as err:
+            raise DuplicateCode("A community with this code exists.", field="code") from err
+        return await self.get_community(caller, community.id)
+
+    async def update_community(
+        self, caller: Caller, community_id: UUID, data: CommunityUpdate
+    ) -> CommunityRead:
+        """Rename, re-address, or move a community to another jurisdiction."""
+        caller.require("community.write", community_id)
+        await self.get_community(caller, community_id)
+        changes: dict[Any, Any] = {}
+        if data.name is not msgspec.UNSET:
+            changes[Community.name] = data.name
+        if data.address is not msgspec.UNSET:
+            changes[Community.address] = data.address
+        if data.jurisdiction_id is not msgspec.UNSET:
+            await self._check_jurisdiction(data.jurisdiction_id)
+            changes[Community.jurisdiction] = data.jurisdiction_id
+        if changes:
+            details: dict[str, Any] = {"fields": sorted(c._meta.name for c in changes)}
+            if data.jurisdiction_id is not msgspec.UNSET:
+                # Moving a community changes which police see it: keep the new value on record.
+                details["jurisdiction_id"] = str(data.jurisdiction_id) if data.jurisdiction_id else None
+            async with DB.transaction():
+                await Community.update(changes).where(Community.id == community_id)
+                await record("community.updated", actor=caller, target_type="community",
+                             target_id=community_id, community_id=community_id, details=details)
+        return await self.get_community(caller, community_id)
+
+    @staticmethod
+    async def _check_jurisdiction(jurisdiction_id: UUID | None) -> None:
+        if jurisdiction_id and not await Jurisdiction.exists().where(Jurisdiction.id == jurisdiction_id):
+            raise InvalidInput("No such jurisdiction.", field="jurisdiction_id")
+
+    # -- buildings -----------------------------------------------------------------------------
+
+    async def list_buildings(
+        self, caller: Caller, community_id: UUID, *, page: int, page_size: int
+    ) -> BuildingPage:
+        """The buildings of a community in scope, by number."""
+        await self.get_community(caller, community_id)
+        where = Building.community == community_id
+        total = await Building.count().where(where)
+        # Numbers are text ("3", "12"): order by the zero-padded code so 3 comes before 12.
+        rows = await Building.select().where(where).order_by(Building.code).offset(
+            offset(page, page_size)).limit(page_size)
+        return BuildingPage(items=[_building(r) for r in rows], total=total, page=page,
+                            page_size=page_size)
+
+    async def get_building(self, caller: Caller, building_id: UUID) -> BuildingRead:
+        """One building in scope."""
+        row = await Building.select().where(Building.id == building_id).first()
+        if row is None:
+            raise NotFound()
+        caller.require("community.read", row["community"])
+        return _building(row)
+
+    async def create_building(
+        self, caller: Caller, community_id: UUID, data: BuildingCreate
+    ) -> BuildingRead:
+        """A new building; code = community code + 3-digit number."""
+        caller.require("building.write", community_id)
+        community = await Community.select(Community.code).where(Community.id == community_id).first()
+        if community is None:
+            raise NotFound()
+        building = Building(
+            community=community_id,
+            number=data.number,
+            name=data.name or f"{data.number}栋",
+            code=community["code"] + data.number.zfill(3),
+            floors=data.floors,
+        )
+        try:
+            async with DB.transaction():
+                await building.save()
+                await record("building.created", actor=caller, target_type="building",
+                             target_id=building.id, community_id=community_id,
+                             details={"code": building.code})
+        except UniqueViolationError as err:
+            raise DuplicateCode("The community already has a building with this number.",
+                                field="number") from err
+        return await self.get_building(caller, building.id)
+
+    # -- units ---------------------------------------------------------------------------------
+
+    async def list_units(
+        self, caller: Caller, building_id: UUID, *, page: int, page_size: int
+    ) -> UnitPage:
+        """The units of a building in scope, by number."""
+        await self.get_building(caller, building_id)
+        where = Unit.building == building_id
+        total = await Unit.count().where(where)
+        rows = await Unit.select().where(where).order_by(Unit.code).offset(
+            offset(page, page_size)).limit(page_size)
+        return UnitPage(items=[_unit(r) for r in rows], total=total, page=page, page_size=page_size)
+
+    async def get_unit(self, caller: Caller, unit_id: UUID) -> UnitRead:
+        """One unit in scope."""
+        row = await Unit.select().where(Unit.id == unit_id).first()
+        if row is None:
+            raise NotFound()
+        caller.require("community.read", row["community"])
+        return _unit(row)
+
+    async def create_unit(self, caller: Caller, building_id: UUID, data: UnitCreate) -> UnitRead:
+        """A new unit; code = building code + 2-digit number."""
+        building = await Building.select(Building.community, Building.code).where(
+            Building.id == building_id).first()
+        if building is None:
+            raise NotFound()
+        caller.require("building.write", building["community"])
+        unit = Unit(community=building["community"], building=building_id, number=data.number,
+                    code=building["code"] + data.number.zfill(2))
+        try:
+            async with DB.transaction():
+                await unit.save()
+                await record("unit.created", actor=caller, target_type="unit", target_id=unit.id,
+                             community_id=building["community"], details={"code": unit.code})
+        except UniqueViolationError as err:
+            raise DuplicateCode("The building already has a unit with this number.",
+                                field="number") from err
+        return await self.get_unit(caller, unit.id)
+
+    # -- households ----------------------------------------------------------------------------
+
+    async def list_households(
+        self,
+        caller: Caller,
+        *,
+        page: int,
+        page_size: int,
+        community_id: UUID | None = None,
+        building_id: UUID | None = None,
+        unit_id: UUID | None = None,
+        q: str | None = None,
+    ) -> HouseholdPage:
+        """Households in scope (a resident: their own), filtered by place and room or code."""
+        caller.require("household.read")
+        where = self._household_scope(caller)
+        if where is None:
+            return HouseholdPage(items=[], total=0, page=page, page_size=page_size)
+        if community_id:
+            where &= Household.community == community_id
+        if building_id:
+            where &= Household.building == building_id
+        if unit_id:
+            where &= Household.unit == unit_id
+        if q:
+            where &= Household.room.like(like(q)) | Household.code.like(like(q)[1:])
+        total = await Household.count().where(where)
+        rows = await Household.select(*_HOUSEHOLD_COLUMNS).where(where).order_by(
+            Household.code).offset(offset(page, page_size)).limit(page_size)
+        return HouseholdPage(items=[_household(r) for r in rows], total=total, page=page,
+                             page_size=page_size)
+
+    async def list_unit_households(
+        self, caller: Caller, unit_id: UUID, *, page: int, page_size: int
+    ) -> HouseholdPage:
+        """The households of a unit in scope."""
+        await self.get_unit(caller, unit_id)
+        return await self.list_households(caller, page=page, page_size=page_size, unit_id=unit_id)
+
+    async def get_household(self, caller: Caller, household_id: UUID) -> HouseholdRead:
+        """One household in scope."""
+        caller.require("household.read")
+        where = self._household_scope(caller)
+        if where is None:
+            raise NotFound()
+        row = await Household.select(*_HOUSEHOLD_COLUMNS).where(
+            where & (Household.id == household_id)).first()
+        if row is None:
+            raise NotFound()
+        return _household(row)
+
+    async def create_household(
+        self, caller: Caller, unit_id: UUID, data: HouseholdCreate
+    ) -> HouseholdRead:
+        """A new household; code = unit code + 4-digit room, whose floor must be in the building."""
+        unit = await Unit.select(
+            Unit.community, Unit.building, Unit.code, Unit.building.floors.as_alias("floors")
+        ).where(Unit.id == unit_id).first()
+        if unit is None:
+            raise NotFound()
+        caller.require("household.write", unit["community"])
+        if not 1 <= int(data.room[:2]) <= unit["floors"] or data.room[2:] == "00":
+            raise InvalidRoom(field="room", floors=unit["floors"])
+        household = Household(community=unit["community"], building=unit["building"], unit=unit_id,
+                              room=data.room, code=unit["code"] + data.room, housing=data.housing)
+        try:
+            async with DB.transaction():
+                await household.save()
+                await record("household.created", actor=caller, target_type="household",
+                             target_id=household.id, community_id=unit["community"],
+                             details={"code": household.code, "housing": data.housing})
+        except UniqueViolationError as err:
+            raise DuplicateCode("The unit already has this room.", field="room") from err
+        return await self.get_household(caller, household.id)
+
+    @staticmethod
+    def _household_scope(caller: Caller) -> Any | None:
+        """Households the caller may read; None when none."""
+        where = within(Household.id.is_not_null(), Household.community,
+                       caller.communities("household.read"))
+        if where is None:
+            return None
+        return within(where, Household.id, caller.households("household.read"))

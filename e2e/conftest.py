@@ -1,0 +1,49 @@
+"""Browser tests: the built PWA served by the app over real HTTP, driven in Debian's Chromium."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.conftest import app, browser, client, live_url, services, settings, world  # noqa: F401
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Browser]:
+    """Headless Chromium from the system (no downloaded browser builds)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    if not Path("pwa/dist/index.html").exists():
+        pytest.fail("pwa/dist is not built: run `make pwa`")
+    async with async_playwright() as pw:
+        browser_ = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser_
+        await browser_.close()
+
+
+@pytest.fixture
+async def phone(chromium: Browser, live_url: str) -> AsyncIterator[Page]:  # noqa: F811
+    """A phone-sized page of a fresh browser context, opened at the app."""
+    context = await chromium.new_context(viewport=PHONE, base_url=live_url, locale="zh-CN",
+                                         device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+def artifact(name: str) -> Path:
+    """Where a screenshot is saved for the run's artefacts."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name
