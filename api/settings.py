@@ -91,7 +91,13 @@ def from_environ(environ: dict[str, str] | None = None) -> Settings:
         for name in VARIABLES
         if env.get(name) not in (None, "")
     }
-    return msgspec.convert(raw, Settings, strict=False)
+    return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode)
+
+
+def _decode(type_: type, value: object) -> object:
+    if type_ is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(type_)
 
 
 @cache

@@ -71,3 +71,23 @@ class TestRealtime:
         with pytest.raises(websockets.InvalidStatus) as refused:
             await websockets.connect(live_url.replace("http", "ws") + "/api/v1/ws")
         assert refused.value.response.status_code == 403
+
+
+class TestSettings:
+    def test_environment_builds_settings(self) -> None:
+        from pathlib import Path
+
+        from api.settings import from_environ
+
+        s = from_environ({"ANJU_DATA_DIR": "/srv/anju", "ANJU_PORT": "9000", "ANJU_LOG_JSON": "false",
+                          "ANJU_CRYPTO": "sm"})
+        assert (s.data_dir, s.port, s.log_json, s.crypto) == (Path("/srv/anju"), 9000, False, "sm")
+        assert s.keyring_path == Path("/srv/anju/keyring.json")
+
+    def test_bad_value_is_refused(self) -> None:
+        import msgspec
+
+        from api.settings import from_environ
+
+        with pytest.raises(msgspec.ValidationError):
+            from_environ({"ANJU_CRYPTO": "rot13"})
