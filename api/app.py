@@ -16,6 +16,7 @@ from litestar.response import File
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
+from api.access.routes import AccessRecordController, DoorController
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
 from api.audit.routes import AuditController
 from api.communities.routes import COMMUNITY_CONTROLLERS
@@ -25,6 +26,8 @@ from api.core.errors import EXCEPTION_HANDLERS
 from api.core.health import healthz, readyz
 from api.core.logging import configure_logging
 from api.core.realtime import channels_plugin, realtime
+from api.devices.link import bridge_link
+from api.devices.routes import ENROL_PATH, BridgeController, DeviceController
 from api.lifespan import LIFESPAN
 from api.objects.routes import serve_object
 from api.people.routes import PersonController
@@ -64,6 +67,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuditController,
             *COMMUNITY_CONTROLLERS,
             PersonController,
+            BridgeController,
+            DeviceController,
+            DoorController,
+            AccessRecordController,
+            bridge_link,
             serve_object,
             realtime,
             healthz,
@@ -83,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             header_name="x-csrftoken",
             cookie_secure=settings.secure_cookies,
             cookie_samesite="strict",
+            exclude=[ENROL_PATH],  # bridges have no browser session; the one-time token is the check
         ),
         middleware=[PrometheusConfig(app_name="anju", group_path=True).middleware],
         openapi_config=OpenAPIConfig(

@@ -4,9 +4,11 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from api.access.tables import AccessRecord
 from api.accounts.tables import Account, RecoveryCode, RoleAssignment
 from api.audit.tables import AuditEntry
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
+from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent, EnrolmentToken
 from api.people.tables import Person
 
 APP_CONFIG = AppConfig(
@@ -23,5 +25,11 @@ APP_CONFIG = AppConfig(
         RoleAssignment,
         RecoveryCode,
         AuditEntry,
+        Bridge,
+        EnrolmentToken,
+        Device,
+        DeviceEvent,
+        DeviceCommand,
+        AccessRecord,
     ],
 )

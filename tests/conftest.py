@@ -17,7 +17,6 @@ import asyncpg
 import msgspec
 import pytest
 from litestar import Litestar
-from redis.asyncio import Redis
 
 from api.app import create_app
 from api.core import db
@@ -25,7 +24,7 @@ from api.core.embedded import embedded_services
 from api.settings import Settings, from_environ
 from tests.helpers import ApiClient, World, build_world
 
-TEST_DATABASE = "anju_test"
+TEST_DATABASE = f"anju_test_{os.getpid()}"  # parallel runs on one server never collide
 
 
 def _database_url(server_url: str) -> str:
@@ -33,11 +32,11 @@ def _database_url(server_url: str) -> str:
     return urlunsplit(urlsplit(server_url)._replace(path="/" + TEST_DATABASE))
 
 
-async def _recreate(server_url: str) -> None:
+async def _admin(server_url: str, *statements: str) -> None:
     conn = await asyncpg.connect(server_url)
     try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
-        await conn.execute(f"CREATE DATABASE {TEST_DATABASE}")
+        for statement in statements:
+            await conn.execute(statement)
     finally:
         await conn.close()
 
@@ -56,19 +55,18 @@ def services() -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="session")
-async def settings(services: Settings) -> Settings:
-    """Settings pointing at a fresh, migrated test database and an emptied Redis database."""
+async def settings(services: Settings) -> AsyncIterator[Settings]:
+    """Settings pointing at a fresh, migrated test database (dropped at the end) and Redis."""
     assert services.database_url and services.redis_url
     url = _database_url(services.database_url)
-    await _recreate(services.database_url)
+    drop = f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)"
+    await _admin(services.database_url, drop, f"CREATE DATABASE {TEST_DATABASE}")
     await db.migrate(url)
     redis_url = services.redis_url
     if redis_url.startswith("redis://") and redis_url.rstrip("/").count("/") == 2:
         redis_url = redis_url.rstrip("/") + "/13"  # keep tests off a shared server's database 0
-    redis = Redis.from_url(redis_url)
-    await redis.flushdb()
-    await redis.aclose()
-    return msgspec.structs.replace(services, database_url=url, redis_url=redis_url)
+    yield msgspec.structs.replace(services, database_url=url, redis_url=redis_url)
+    await _admin(services.database_url, drop)
 
 
 @pytest.fixture(scope="session")

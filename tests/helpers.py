@@ -19,6 +19,13 @@ from api.core.passwords import hash_password
 from api.people.tables import Person
 
 PASSWORD = "Anju-test-2026!"
+_PASSWORD_HASH: list[str] = []  # one argon2 hash for every test account: hashing is slow on purpose
+
+
+def _password_hash() -> str:
+    if not _PASSWORD_HASH:
+        _PASSWORD_HASH.append(hash_password(PASSWORD))
+    return _PASSWORD_HASH[0]
 
 
 class ApiClient(httpx.AsyncClient):
@@ -114,7 +121,7 @@ async def make_account(
     account = Account(
         username=username,
         display_name=username,
-        password_hash=hash_password(PASSWORD),
+        password_hash=_password_hash(),
         password_changed_at=password_changed_at or datetime.now(UTC),
         person=person,
     )

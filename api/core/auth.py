@@ -54,6 +54,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "account.read": frozenset({R.SECURITY_ADMIN}),
     "account.write": frozenset({R.SECURITY_ADMIN}),
     "audit.read": frozenset({R.AUDIT_ADMIN}),
+    "device.read": frozenset(
+        {R.GUARD, R.MAINTENANCE, R.PROPERTY_MANAGER, R.POLICE, R.SYSTEM_ADMIN}
+    ),
+    "device.write": frozenset({R.SYSTEM_ADMIN}),
+    "device.command": frozenset({R.SYSTEM_ADMIN, R.MAINTENANCE}),
+    "door.open": frozenset({R.RESIDENT}),
+    "access.read": frozenset(
+        {R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.POLICE, R.COMMUNITY_OFFICER}
+    ),
 }
 
 class SessionExpired(DomainError):

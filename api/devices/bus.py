@@ -1,0 +1,88 @@
+"""Routing commands to whichever api instance holds a bridge's link, over Redis pub/sub.
+
+The instance holding a link subscribes to the bridge's command channel; any instance publishes a
+command there and waits on the command's own result channel. PUBLISH answers how many subscribers got
+the message: zero means no instance holds the link, so a command to an offline bridge fails at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+
+from device_bridge import protocol
+
+
+def commands_channel(bridge_id: object) -> str:
+    """Where commands for a bridge are published."""
+    return f"anju:bridge:{bridge_id}:commands"
+
+
+def kick_channel(bridge_id: object) -> str:
+    """Where a newer link of the same bridge tells older ones to close."""
+    return f"anju:bridge:{bridge_id}:kick"
+
+
+def result_channel(command_id: str) -> str:
+    """Where the result of one command is published."""
+    return f"anju:command:{command_id}:result"
+
+
+class BridgeOffline(Exception):
+    """No api instance holds a link to the bridge."""
+
+
+class CommandBus:
+    """Send commands to bridges from any instance; deliver results back to the asker."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def send(self, bridge_id: object, command: protocol.Command, *, wait: float) -> protocol.CommandResult | None:
+        """Publish a command and wait for its result; None on timeout; BridgeOffline when unheld."""
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(result_channel(command.id))
+        try:
+            if not await self.redis.publish(commands_channel(bridge_id), protocol.encode(command)):
+                raise BridgeOffline()
+            async with asyncio.timeout(wait):
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        frame = protocol.decode_to_platform(message["data"])
+                        if isinstance(frame, protocol.CommandResult):
+                            return frame
+        except TimeoutError:
+            return None
+        finally:
+            await pubsub.unsubscribe()
+            await pubsub.aclose()
+        return None
+
+    async def publish_result(self, result: protocol.CommandResult) -> None:
+        """Hand a bridge's answer to whoever waits for it."""
+        await self.redis.publish(result_channel(result.id), protocol.encode(result))
+
+    async def kick(self, bridge_id: object, session: str) -> None:
+        """Tell older links of this bridge (on any instance) to close."""
+        await self.redis.publish(kick_channel(bridge_id), session.encode())
+
+    @contextlib.asynccontextmanager
+    async def listen(self, bridge_id: object) -> AsyncIterator[AsyncIterator[tuple[str, bytes]]]:
+        """Subscribe to a bridge's commands and kicks; yields (channel, data) pairs."""
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(commands_channel(bridge_id), kick_channel(bridge_id))
+
+        async def messages() -> AsyncIterator[tuple[str, bytes]]:
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    channel = message["channel"]
+                    yield (channel.decode() if isinstance(channel, bytes) else channel, message["data"])
+
+        try:
+            yield messages()
+        finally:
+            await pubsub.unsubscribe()
+            await pubsub.aclose()

@@ -1,0 +1,96 @@
+"""Ingest of bridge events: batched, idempotent on (bridge, seq), acknowledged only after commit.
+
+Side effects (device status, access records) run only for events stored now, so a replay after a
+crash changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import structlog
+
+from api.access.tables import AccessRecord
+from api.devices.tables import Device, DeviceEvent
+from api.people.tables import Person
+from api.piccolo_conf import DB
+from device_bridge import protocol
+
+log = structlog.get_logger()
+
+
+class IngestResult(msgspec.Struct, kw_only=True):
+    """What a batch did: the seq to acknowledge, what was new, what was rejected and why."""
+
+    ack: int
+    stored: list[dict[str, Any]]
+    rejected: list[tuple[int, str]]
+
+
+def _data(event: dict[str, Any]) -> dict[str, Any]:
+    data = event["data"]
+    return data if isinstance(data, dict) else msgspec.json.decode(data)
+
+
+def _person(data: dict[str, Any]) -> UUID | None:
+    try:
+        return UUID(str(data["person"])) if data.get("person") else None
+    except ValueError:
+        return None
+
+
+async def ingest(
+    bridge_id: UUID, community_id: UUID, devices: dict[str, UUID], events: list[protocol.Event]
+) -> IngestResult:
+    """Store a batch in one transaction; unknown devices are rejected (and acknowledged)."""
+    received = datetime.now(UTC)
+    rows, rejected = [], []
+    for event in events:
+        device = devices.get(event.device)
+        if device is None:
+            rejected.append((event.seq, f"unknown device {event.device!r}"))
+            continue
+        rows.append(DeviceEvent(
+            bridge=bridge_id, seq=event.seq, community=community_id, device=device, kind=event.kind,
+            at=datetime.fromtimestamp(event.at, UTC), received_at=received,
+            data=msgspec.json.encode(event.data).decode(),
+        ))
+    stored: list[dict[str, Any]] = []
+    async with DB.transaction():
+        if rows:
+            stored = await DeviceEvent.insert(*rows).on_conflict(
+                target=(DeviceEvent.bridge, DeviceEvent.seq), action="DO NOTHING"
+            ).returning(DeviceEvent.id, DeviceEvent.seq, DeviceEvent.device, DeviceEvent.kind,
+                        DeviceEvent.at, DeviceEvent.data)
+            await _apply(community_id, stored)
+    for seq, reason in rejected:
+        log.warning("bridge.event.rejected", bridge_id=str(bridge_id), seq=seq, reason=reason)
+    return IngestResult(ack=max(e.seq for e in events), stored=stored, rejected=rejected)
+
+
+async def _apply(community_id: UUID, stored: list[dict[str, Any]]) -> None:
+    """What new events change: device status, access records."""
+    records = []
+    candidates = {p for e in stored if (p := _person(_data(e)))}
+    known = {r["id"] for r in await Person.select(Person.id).where(
+        Person.id.is_in(list(candidates)) & (Person.community == community_id))} if candidates else set()
+    for event in stored:
+        data = event["data"] = _data(event)
+        kind = event["kind"]
+        if kind in ("device.online", "device.offline"):
+            await Device.update({Device.reported_online: kind == "device.online",
+                                 Device.last_seen: event["at"]}).where(Device.id == event["device"])
+        elif kind in ("access.granted", "access.denied") and data.get("method") != "app":
+            # App openings are recorded by the platform when it sends the command.
+            records.append(AccessRecord(
+                community=community_id, device=event["device"], at=event["at"],
+                person=person if (person := _person(data)) in known else None,
+                direction=str(data.get("direction", "in"))[:3], method=str(data.get("method", "card"))[:8],
+                result="granted" if kind == "access.granted" else "denied",
+                reason=str(data.get("reason", ""))[:200],
+            ))
+    if records:
+        await AccessRecord.insert(*records)

@@ -1,0 +1,153 @@
+"""The platform's end of a bridge link: challenge, authenticate, then frames both ways.
+
+Frames from the bridge are handled in order, so an Ack for a batch also covers every batch before it.
+Commands from any api instance arrive over Redis (api/devices/bus.py) and are forwarded here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+import uuid
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.exceptions import WebSocketDisconnect
+
+from api.core.realtime import community_channel
+from api.devices import service
+from api.devices.bus import CommandBus, commands_channel
+from api.devices.ingest import ingest
+from api.devices.tables import Bridge
+from device_bridge import protocol
+
+log = structlog.get_logger()
+
+HELLO_TIMEOUT = 10.0
+SILENCE_LIMIT = 30.0  # three missed heartbeats: the link is dead even if TCP has not noticed
+
+
+class Link:
+    """One authenticated bridge connection."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any], bridge: Bridge, bus: CommandBus,
+                 channels: ChannelsPlugin) -> None:
+        self.socket = socket
+        self.bridge = bridge
+        self.bus = bus
+        self.channels = channels
+        self.devices: dict[str, uuid.UUID] = {}
+        self.session = uuid.uuid4().hex
+        self.replaced = False
+        self.ids = {"bridge_id": str(bridge.id), "session": self.session}
+
+    async def send(self, frame: protocol.Frame) -> None:
+        """Send one frame."""
+        await self.socket.send_bytes(protocol.encode(frame))
+
+    async def run(self) -> None:
+        """Serve the link until the bridge goes, falls silent, or a newer link replaces it."""
+        async with self.bus.listen(self.bridge.id) as messages:
+            await self.bus.kick(self.bridge.id, self.session)
+            forward = asyncio.create_task(self._forward(messages))
+            try:
+                await self._receive()
+            finally:
+                forward.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await forward
+
+    async def _receive(self) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(SILENCE_LIMIT):
+                    data = await self.socket.receive_bytes()
+            except TimeoutError:
+                log.warning("bridge.link.silent", **self.ids)
+                return
+            try:
+                frame = protocol.decode_to_platform(data)
+            except (msgspec.DecodeError, msgspec.ValidationError) as err:
+                log.warning("bridge.frame.malformed", error=str(err)[:200], **self.ids)
+                await self.send(protocol.Reject(reason=f"malformed frame: {str(err)[:200]}"))
+                continue
+            await self._handle(frame)
+
+    async def _handle(self, frame: protocol.ToPlatform) -> None:
+        match frame:
+            case protocol.EventBatch(events=events) if events:
+                result = await ingest(self.bridge.id, self.bridge.community, self.devices, events)
+                await self.send(protocol.Ack(seq=result.ack))
+                for seq, reason in result.rejected:
+                    await self.send(protocol.Reject(reason=reason, seq=seq))
+                for event in result.stored:
+                    self.channels.publish(
+                        {"type": "device.event", "kind": event["kind"], "device_id": str(event["device"]),
+                         "at": event["at"].isoformat(), "data": event["data"]},
+                        [community_channel(self.bridge.community)],
+                    )
+            case protocol.Inventory(devices=devices):
+                self.devices = await service.sync_inventory(self.bridge, devices)
+                log.info("bridge.inventory", devices=len(devices), **self.ids)
+            case protocol.CommandResult():
+                await self.bus.publish_result(frame)
+            case protocol.Heartbeat():
+                received = time.time()
+                await service.heartbeat(self.bridge.id, frame, received)
+                await self.send(protocol.HeartbeatAck(server_time=received, sent_at=frame.sent_at))
+            case _:
+                await self.send(protocol.Reject(reason=f"unexpected frame {type(frame).__name__}"))
+
+    async def _forward(self, messages: Any) -> None:
+        """Commands for this bridge from any instance; a kick from a newer link closes this one."""
+        async for channel, data in messages:
+            if channel == commands_channel(self.bridge.id):
+                await self.socket.send_bytes(data)
+            elif data.decode() != self.session:
+                log.info("bridge.link.replaced", **self.ids)
+                self.replaced = True
+                await self.socket.close(code=4000, reason="replaced by a newer link")
+                return
+
+
+@websocket("/api/v1/bridge/link", name="bridge_link")
+async def bridge_link(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -> None:
+    """Where bridges connect: signed challenge, then the link."""
+    await socket.accept()
+    nonce = secrets.token_bytes(32)
+    await socket.send_bytes(protocol.encode(protocol.Challenge(nonce=nonce, server_time=time.time())))
+    peer = socket.client.host if socket.client else None
+    try:
+        async with asyncio.timeout(HELLO_TIMEOUT):
+            hello = protocol.decode_to_platform(await socket.receive_bytes())
+        if not isinstance(hello, protocol.Hello):
+            raise service.LinkRefused("expected hello")
+        bridge = await service.authenticate(hello, nonce)
+    except (service.LinkRefused, msgspec.DecodeError, msgspec.ValidationError, TimeoutError) as err:
+        reason = str(err) or type(err).__name__
+        log.warning("bridge.link.refused", reason=reason, peer=peer)
+        with contextlib.suppress(Exception):
+            await socket.send_bytes(protocol.encode(protocol.Refused(reason=reason)))
+            await socket.close(code=4401, reason="refused")
+        return
+    except WebSocketDisconnect:
+        return
+    last_seq = await service.link_up(bridge, hello.version)
+    await socket.send_bytes(protocol.encode(protocol.Welcome(last_seq=last_seq, server_time=time.time())))
+    log.info("bridge.link.up", bridge_id=str(bridge.id), peer=peer, last_seq=last_seq)
+    link = Link(socket, bridge, CommandBus(socket.app.state.redis), channels)
+    reason = "link closed"
+    try:
+        await link.run()
+    except WebSocketDisconnect:
+        reason = "bridge disconnected"
+    finally:
+        if not link.replaced and await service.link_down(bridge.id, reason=reason):
+            channels.publish({"type": "bridge.offline", "bridge_id": str(bridge.id)},
+                             [community_channel(bridge.community)])
+        log.info("bridge.link.down", bridge_id=str(bridge.id), reason=reason)
