@@ -11,6 +11,7 @@ from api.core import db
 from api.core.logging import configure_logging
 from api.settings import get_settings
 from workers.tasks.audit import verify_audit_chain
+from workers.tasks.devices import sweep_stale_bridges, sync_device_clocks
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -37,8 +38,12 @@ def redis_settings() -> RedisSettings:
 class WorkerSettings:
     """`arq workers.settings.WorkerSettings`, or `anju worker`."""
 
-    functions: ClassVar[list[Any]] = [verify_audit_chain]
-    cron_jobs: ClassVar[list[Any]] = [cron(verify_audit_chain, hour={3}, minute={17}, unique=True)]
+    functions: ClassVar[list[Any]] = [verify_audit_chain, sweep_stale_bridges, sync_device_clocks]
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(verify_audit_chain, hour={3}, minute={17}, unique=True),
+        cron(sweep_stale_bridges, second={0, 10, 20, 30, 40, 50}, unique=True),
+        cron(sync_device_clocks, minute={5}, unique=True),
+    ]
     on_startup = startup
     on_shutdown = shutdown
     poll_delay = 0.1  # latency targets for alarms and calls are sub-second

@@ -47,24 +47,27 @@ async def ingest(
 ) -> IngestResult:
     """Store a batch in one transaction; unknown devices are rejected (and acknowledged)."""
     received = datetime.now(UTC)
-    rows, rejected = [], []
+    kept, rejected = [], []
     for event in events:
-        device = devices.get(event.device)
-        if device is None:
+        if event.device in devices:
+            kept.append(event)
+        else:
             rejected.append((event.seq, f"unknown device {event.device!r}"))
-            continue
-        rows.append(DeviceEvent(
-            bridge=bridge_id, seq=event.seq, community=community_id, device=device, kind=event.kind,
-            at=datetime.fromtimestamp(event.at, UTC), received_at=received,
-            data=msgspec.json.encode(event.data).decode(),
-        ))
     stored: list[dict[str, Any]] = []
     async with DB.transaction():
-        if rows:
-            stored = await DeviceEvent.insert(*rows).on_conflict(
-                target=(DeviceEvent.bridge, DeviceEvent.seq), action="DO NOTHING"
-            ).returning(DeviceEvent.id, DeviceEvent.seq, DeviceEvent.device, DeviceEvent.kind,
-                        DeviceEvent.at, DeviceEvent.data)
+        if kept:
+            # One statement for the whole batch: unnest the columns (several times faster than a
+            # VALUES list); ON CONFLICT makes a replayed batch store nothing twice.
+            stored = await DeviceEvent.raw(
+                "INSERT INTO device_events (bridge, seq, community, device, kind, at, received_at, data) "
+                "SELECT {}, s, {}, d, k, a, {}, j::jsonb FROM unnest("
+                "{}::int[], {}::uuid[], {}::text[], {}::timestamptz[], {}::text[]) AS t(s, d, k, a, j) "
+                "ON CONFLICT (bridge, seq) DO NOTHING RETURNING id, seq, device, kind, at, data",
+                bridge_id, community_id, received,
+                [e.seq for e in kept], [devices[e.device] for e in kept], [e.kind for e in kept],
+                [datetime.fromtimestamp(e.at, UTC) for e in kept],
+                [msgspec.json.encode(e.data).decode() for e in kept],
+            )
             await _apply(community_id, stored)
     for seq, reason in rejected:
         log.warning("bridge.event.rejected", bridge_id=str(bridge_id), seq=seq, reason=reason)
