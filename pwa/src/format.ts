@@ -1,4 +1,4 @@
-/** A timestamp as people of `locale` read it, e.g. 2026/11/25 16:32 or Nov 25, 2026, 4:32 PM. */
+/** A timestamp as people of `locale` read it, e.g. 2026年11月25日 16:32:05 or Nov 25, 2026, 4:32:05 PM. */
 export function formatDateTime(iso: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium" }).format(new Date(iso));
 }

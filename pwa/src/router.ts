@@ -43,7 +43,7 @@ router.beforeEach(async (to) => {
     try {
       await session.load();
     } catch {
-      // No answer from the server: the service worker still serves the shell, so say so.
+      // The network is down: the service worker still serves the shell, so say so.
       return { name: "offline", query: { redirect: to.fullPath } };
     }
   }

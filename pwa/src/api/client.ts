@@ -20,11 +20,11 @@ const CSRF_HEADER = "x-csrftoken";
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const SESSION_ENDED = new Set(["session_expired", "not_authenticated"]);
 
-/** The value of a (non-httpOnly) cookie, or null. */
-export function readCookie(name: string): string | null {
+/** The value of a (non-httpOnly) cookie, or null when it is missing or empty. */
+function readCookie(name: string): string | null {
   for (const part of document.cookie.split(";")) {
     const [key, ...value] = part.trim().split("=");
-    if (key === name) return decodeURIComponent(value.join("="));
+    if (key === name && value.join("")) return decodeURIComponent(value.join("="));
   }
   return null;
 }

@@ -49,7 +49,7 @@ const en: typeof zhCN = {
   },
   password: {
     title: "Change password",
-    hint: "Administrator passwords must be changed every 90 days. Choose a new password to continue.",
+    hint: "Choose a new password to continue. Administrator passwords must be changed every 90 days.",
     new: "New password",
     newPlaceholder: "Your new password",
     repeat: "Confirm",

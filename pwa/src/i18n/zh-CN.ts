@@ -47,7 +47,7 @@ export default {
   },
   password: {
     title: "修改密码",
-    hint: "管理员密码每 90 天需要更换一次，请设置新密码后继续。",
+    hint: "请设置新密码后继续。管理员密码每 90 天需要更换一次。",
     new: "新密码",
     newPlaceholder: "请输入新密码",
     repeat: "确认新密码",

@@ -52,7 +52,8 @@ export const useSession = defineStore("session", () => {
     try {
       setAccount(await call(client.GET("/api/v1/auth/me")));
     } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 401) throw err;
+      // Only an unreachable server stops the app; any answer from it means "not signed in".
+      if (!(err instanceof ApiError) || err.code === "network_error") throw err;
       me.value = null;
       if (err.code === "session_expired") notice.value = "session_expired";
     }
@@ -69,7 +70,7 @@ export const useSession = defineStore("session", () => {
 
   async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
     const body = { current_password: currentPassword, new_password: newPassword };
-    accept(await call(client.POST("/api/v1/auth/password", { body })));
+    setAccount((await call(client.POST("/api/v1/auth/password", { body }))).account);
   }
 
   async function logout(): Promise<void> {

@@ -1,0 +1,24 @@
+import "vant/lib/index.css";
+import "./style.css";
+import { createPinia } from "pinia";
+import { createApp } from "vue";
+import { onSessionEnded } from "@/api/client";
+import { i18n } from "@/i18n";
+import { registerServiceWorker } from "@/pwa";
+import { router } from "@/router";
+import { useSession } from "@/stores/session";
+import App from "./App.vue";
+
+const pinia = createPinia();
+const app = createApp(App).use(pinia).use(i18n).use(router);
+
+onSessionEnded(() => {
+  const session = useSession(pinia);
+  // Only a session we believed in can expire; a signed-out visitor is already where they belong.
+  if (!session.signedIn) return;
+  session.expire();
+  void router.replace({ name: "login", query: { redirect: router.currentRoute.value.fullPath } });
+});
+
+registerServiceWorker();
+app.mount("#app");

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { type Destination, decide, safeRedirect } from "@/navigation";
+
+function to(name: string, fullPath: string, extra: Partial<Destination> = {}): Destination {
+  return { name, fullPath, params: {}, meta: {}, ...extra };
+}
+
+const login = to("login", "/login", { meta: { public: true } });
+const home = to("home", "/home");
+const audit = to("audit", "/audit", { meta: { role: "audit_admin" } });
+const feature = (key: string) => to("feature", `/feature/${key}`, { params: { key } });
+
+const signedOut = { signedIn: false, role: null };
+const resident = { signedIn: true, role: "resident" } as const;
+const auditor = { signedIn: true, role: "audit_admin" } as const;
+
+describe("decide", () => {
+  it("sends a signed-out visitor to the login page, remembering a deep link", () => {
+    expect(decide(home, signedOut)).toEqual({ name: "login" });
+    expect(decide(audit, signedOut)).toEqual({ name: "login", query: { redirect: "/audit" } });
+  });
+
+  it("lets anyone see public pages, but sends the signed-in from login to home", () => {
+    expect(decide(login, signedOut)).toBe(true);
+    expect(decide(login, resident)).toEqual({ name: "home" });
+    expect(decide(to("offline", "/offline", { meta: { public: true } }), resident)).toBe(true);
+  });
+
+  it("opens a role's page only to that role", () => {
+    expect(decide(audit, auditor)).toBe(true);
+    expect(decide(audit, resident)).toEqual({ name: "home" });
+  });
+
+  it("opens a capability page only for a capability of the active role", () => {
+    expect(decide(feature("open_door"), resident)).toBe(true);
+    expect(decide(feature("audit_log"), resident)).toEqual({ name: "home" });
+    expect(decide(feature("nonsense"), resident)).toEqual({ name: "home" });
+    expect(decide(feature("open_door"), { signedIn: true, role: null })).toEqual({ name: "home" });
+  });
+});
+
+describe("safeRedirect", () => {
+  it("follows paths inside the app only", () => {
+    expect(safeRedirect("/audit?page=2")).toBe("/audit?page=2");
+    expect(safeRedirect("//evil.example/")).toBe("/home");
+    expect(safeRedirect("https://evil.example/")).toBe("/home");
+    expect(safeRedirect(undefined)).toBe("/home");
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import type { RoleAssignment } from "@/api/types";
+import { assignmentKey, capabilitiesFor, capabilityTarget, pickAssignment, ROLES, tabsFor } from "@/roles";
+
+function assignment(role: RoleAssignment["role"], community = "c1"): RoleAssignment {
+  return {
+    role,
+    community_id: community,
+    community_name: "幸福里",
+    household_id: null,
+    household_label: null,
+    jurisdiction_id: null,
+  };
+}
+
+describe("capabilitiesFor", () => {
+  it("gives every role at least one capability, none twice", () => {
+    for (const role of ROLES) {
+      const keys = capabilitiesFor(role).map((c) => c.key);
+      expect(keys.length, role).toBeGreaterThan(0);
+      expect(new Set(keys).size, role).toBe(keys.length);
+    }
+  });
+
+  it("sends built capabilities to their page and the rest to the coming-soon page", () => {
+    const [audit] = capabilitiesFor("audit_admin");
+    const [openDoor] = capabilitiesFor("resident");
+    expect(capabilityTarget(audit!)).toEqual({ name: "audit" });
+    expect(capabilityTarget(openDoor!)).toEqual({ name: "feature", params: { key: "open_door" } });
+  });
+});
+
+describe("tabsFor", () => {
+  it("frames each role's tabs with Home and Me", () => {
+    for (const role of [...ROLES, null]) {
+      const keys = tabsFor(role).map((tab) => tab.key);
+      expect(keys[0]).toBe("home");
+      expect(keys.at(-1)).toBe("profile");
+    }
+  });
+
+  it("gives the audit administrator a tab to the audit log", () => {
+    expect(tabsFor("audit_admin").map((tab) => tab.to)).toContainEqual({ name: "audit" });
+  });
+
+  it("gives an account without a role only Home and Me", () => {
+    expect(tabsFor(null).map((tab) => tab.key)).toEqual(["home", "profile"]);
+  });
+});
+
+describe("pickAssignment", () => {
+  const guard = assignment("guard");
+  const guardElsewhere = assignment("guard", "c2");
+  const manager = assignment("property_manager");
+
+  it("starts with the account's first role", () => {
+    expect(pickAssignment([guard, manager], null)).toBe(guard);
+  });
+
+  it("keeps the role chosen earlier, telling apart the same role in two communities", () => {
+    expect(pickAssignment([guard, guardElsewhere, manager], assignmentKey(guardElsewhere))).toBe(guardElsewhere);
+  });
+
+  it("falls back to the first role when the chosen one was taken away", () => {
+    expect(pickAssignment([guard], assignmentKey(manager))).toBe(guard);
+  });
+
+  it("is empty for an account without roles", () => {
+    expect(pickAssignment([], null)).toBeNull();
+  });
+});

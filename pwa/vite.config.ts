@@ -1,0 +1,48 @@
+/// <reference types="vitest/config" />
+import { fileURLToPath, URL } from "node:url";
+import vue from "@vitejs/plugin-vue";
+import { defineConfig } from "vite";
+import { VitePWA } from "vite-plugin-pwa";
+
+export default defineConfig({
+  base: "/",
+  plugins: [
+    vue(),
+    VitePWA({
+      strategies: "injectManifest",
+      srcDir: "src",
+      filename: "sw.ts",
+      registerType: "prompt",
+      injectRegister: false,
+      manifest: {
+        id: "/",
+        name: "安居 Anju",
+        short_name: "安居",
+        description: "智慧平安小区 · Smart safe community",
+        lang: "zh-CN",
+        start_url: "/",
+        scope: "/",
+        display: "standalone",
+        orientation: "portrait",
+        theme_color: "#1f5fcf",
+        background_color: "#f7f8fa",
+        categories: ["lifestyle", "utilities"],
+      },
+      pwaAssets: { config: true, overrideManifestIcons: true },
+      injectManifest: { globPatterns: ["**/*.{js,css,html,svg,png,ico}"] },
+    }),
+  ],
+  resolve: {
+    alias: { "@": fileURLToPath(new URL("./src", import.meta.url)) },
+  },
+  server: {
+    // The API runs on its own port in development; in production it serves this app itself.
+    proxy: {
+      "/api": { target: process.env.ANJU_API_URL ?? "http://127.0.0.1:8000", ws: true },
+    },
+  },
+  test: {
+    environment: "happy-dom",
+    include: ["tests/**/*.test.ts"],
+  },
+});
