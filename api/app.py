@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -33,20 +34,27 @@ from api.objects.routes import serve_object
 from api.people.routes import PersonController
 from api.settings import Settings, get_settings
 
-MAX_BODY = 1_000_000  # JSON bodies; media goes straight to the object store
+MAX_BODY = 1_000_000
+mimetypes.add_type("application/manifest+json", ".webmanifest")  # JSON bodies; media goes straight to the object store
 
 
 def _pwa_routes(dist: Path) -> list[Any]:
     """Serve the built PWA at / with the app shell for every client-side route."""
 
+    root = dist.resolve()
+
     @get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)
     def pwa(path: str = "") -> File:
+        path = path.lstrip("/")
         if path.startswith(("api/", "schema")):
             raise NotFoundException()
-        candidate = (dist / path).resolve()
-        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
-            return File(candidate)
-        return File(dist / "index.html", content_disposition_type="inline")
+        candidate = (root / path).resolve()
+        if not (path and candidate.is_file() and candidate.is_relative_to(root)):
+            candidate = root / "index.html"
+        # Hashed assets never change; the shell and the service worker must always be revalidated.
+        cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
+        return File(candidate, filename=candidate.name, content_disposition_type="inline",
+                    headers={"Cache-Control": cache})
 
     return [pwa] if (dist / "index.html").is_file() else []
 
