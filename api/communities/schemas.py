@@ -14,7 +14,7 @@ from api.core.paging import Page
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Address = Annotated[str, Meta(min_length=1, max_length=200)]
 JurisdictionCode = Annotated[
-    str, Meta(pattern=r"^\d{12}$", description="Police organisation code of the station: 12 digits.")
+    str, Meta(pattern=r"^\d{12}$", description="Police organisation code of the station.")
 ]
 CommunityCode = Annotated[
     str,
@@ -59,7 +59,7 @@ class JurisdictionPage(Page, kw_only=True):
 
 
 class CommunityCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A new residential community; its code is fixed once created (building codes derive from it)."""
+    """A new residential community; its code never changes (the building codes derive from it)."""
 
     code: CommunityCode
     name: Name
@@ -72,7 +72,7 @@ class CommunityUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     name: Name | msgspec.UnsetType = msgspec.UNSET
     address: Address | msgspec.UnsetType = msgspec.UNSET
-    jurisdiction_id: UUID | None | msgspec.UnsetType = msgspec.UNSET
+    jurisdiction_id: UUID | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class CommunityRead(msgspec.Struct, kw_only=True):

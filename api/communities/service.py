@@ -1,9 +1,9 @@
 """Places: jurisdictions, communities, buildings, units and households, coded per GB/T 31000.
 
 Codes are derived, never typed: a building's code is its community's 15-digit code + the 3-digit
-building number, a unit's the building code + 2 digits, a household's the unit code + the 4-digit room
-("0302"). Uniqueness is left to the database's unique indexes, so two concurrent creations of the same
-place end in one row and one 409, not two rows.
+building number, a unit's the building code + 2 digits, a household's the unit code + the 4-digit
+room ("0302"). Uniqueness is left to the database's unique indexes, so two concurrent creations of
+the same place end in one row and one 409, not two rows.
 """
 
 from __future__ import annotations
@@ -41,10 +41,8 @@ from api.core.paging import offset
 from api.piccolo_conf import DB
 
 # First two digits of GB/T 2260 administrative division codes (provinces and equivalents).
-PROVINCES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 "
-    "71 81 82".split()
-)
+_PROVINCE_RANGES = ((11, 15), (21, 23), (31, 37), (41, 46), (50, 54), (61, 65), (71, 71), (81, 82))
+PROVINCES = frozenset(str(n) for low, high in _PROVINCE_RANGES for n in range(low, high + 1))
 
 
 class InvalidCommunityCode(InvalidInput):
@@ -79,14 +77,14 @@ def check_community_code(code: str) -> None:
     township, committee, sequence = code[6:9], code[9:12], code[12:15]
     if province not in PROVINCES:
         raise InvalidCommunityCode("The first two digits are not a province code.", field="code")
-    if "00" == county or "000" in (township, committee, sequence):
+    if county == "00" or "000" in (township, committee, sequence):
         raise InvalidCommunityCode(field="code")
 
 
-def like(q: str) -> str:
-    """A LIKE pattern matching q anywhere, with q's own wildcards taken literally."""
+def like(q: str, *, prefix: bool = False) -> str:
+    """A LIKE pattern matching q anywhere (or at the start), q's own wildcards taken literally."""
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"{escaped}%" if prefix else f"%{escaped}%"
 
 
 def within(where: Any, column: Column, scope: frozenset[UUID] | None) -> Any | None:
@@ -104,7 +102,9 @@ def household_label(building: str, unit: str, room: str) -> str:
 
 
 def _jurisdiction(row: dict[str, Any]) -> JurisdictionRead:
-    return JurisdictionRead(id=row["id"], name=row["name"], code=row["code"], created_at=row["created_at"])
+    return JurisdictionRead(
+        id=row["id"], name=row["name"], code=row["code"], created_at=row["created_at"]
+    )
 
 
 def _community(row: dict[str, Any]) -> CommunityRead:
@@ -157,8 +157,8 @@ def _household(row: dict[str, Any]) -> HouseholdRead:
 
 _HOUSEHOLD_COLUMNS = (
     *Household.all_columns(),
-    Household.building.number.as_alias("building_number"),
-    Household.unit.number.as_alias("unit_number"),
+    Household.building._.number.as_alias("building_number"),
+    Household.unit._.number.as_alias("unit_number"),
 )
 
 
@@ -167,7 +167,9 @@ class PlaceService:
 
     # -- jurisdictions -------------------------------------------------------------------------
 
-    async def list_jurisdictions(self, caller: Caller, *, page: int, page_size: int) -> JurisdictionPage:
+    async def list_jurisdictions(
+        self, caller: Caller, *, page: int, page_size: int
+    ) -> JurisdictionPage:
         """All jurisdictions for a global administrator; for police, their own."""
         caller.require("community.read")
         where: Any = Jurisdiction.id.is_not_null()
@@ -177,20 +179,33 @@ class PlaceService:
         if where is None:
             return JurisdictionPage(items=[], total=0, page=page, page_size=page_size)
         total = await Jurisdiction.count().where(where)
-        rows = await Jurisdiction.select().where(where).order_by(Jurisdiction.code).offset(
-            offset(page, page_size)).limit(page_size)
-        return JurisdictionPage(items=[_jurisdiction(r) for r in rows], total=total, page=page,
-                                page_size=page_size)
+        rows = (
+            await Jurisdiction.select()
+            .where(where)
+            .order_by(Jurisdiction.code)
+            .offset(offset(page, page_size))
+            .limit(page_size)
+        )
+        return JurisdictionPage(
+            items=[_jurisdiction(r) for r in rows], total=total, page=page, page_size=page_size
+        )
 
-    async def create_jurisdiction(self, caller: Caller, data: JurisdictionCreate) -> JurisdictionRead:
+    async def create_jurisdiction(
+        self, caller: Caller, data: JurisdictionCreate
+    ) -> JurisdictionRead:
         """A new police jurisdiction (system administrator)."""
         caller.require("community.write")
         jurisdiction = Jurisdiction(name=data.name, code=data.code)
         try:
             async with DB.transaction():
                 await jurisdiction.save()
-                await record("jurisdiction.created", actor=caller, target_type="jurisdiction",
-                             target_id=jurisdiction.id, details={"code": data.code})
+                await record(
+                    "jurisdiction.created",
+                    actor=caller,
+                    target_type="jurisdiction",
+                    target_id=jurisdiction.id,
+                    details={"code": data.code},
+                )
         except UniqueViolationError as err:
             raise DuplicateCode("A jurisdiction with this code exists.", field="code") from err
         row = await Jurisdiction.select().where(Jurisdiction.id == jurisdiction.id).first()
@@ -204,16 +219,24 @@ class PlaceService:
     ) -> CommunityPage:
         """Communities in scope, filtered by a name fragment or a code prefix."""
         caller.require("community.read")
-        where = within(Community.id.is_not_null(), Community.id, caller.communities("community.read"))
+        where = within(
+            Community.id.is_not_null(), Community.id, caller.communities("community.read")
+        )
         if where is None:
             return CommunityPage(items=[], total=0, page=page, page_size=page_size)
         if q:
-            where &= Community.name.ilike(like(q)) | Community.code.like(like(q)[1:])
+            where &= Community.name.ilike(like(q)) | Community.code.like(like(q, prefix=True))
         total = await Community.count().where(where)
-        rows = await Community.select().where(where).order_by(Community.code).offset(
-            offset(page, page_size)).limit(page_size)
-        return CommunityPage(items=[_community(r) for r in rows], total=total, page=page,
-                             page_size=page_size)
+        rows = (
+            await Community.select()
+            .where(where)
+            .order_by(Community.code)
+            .offset(offset(page, page_size))
+            .limit(page_size)
+        )
+        return CommunityPage(
+            items=[_community(r) for r in rows], total=total, page=page, page_size=page_size
+        )
 
     async def get_community(self, caller: Caller, community_id: UUID) -> CommunityRead:
         """One community in scope."""
@@ -228,14 +251,20 @@ class PlaceService:
         caller.require("community.write")
         check_community_code(data.code)
         await self._check_jurisdiction(data.jurisdiction_id)
-        community = Community(code=data.code, name=data.name, address=data.address,
-                              jurisdiction=data.jurisdiction_id)
+        community = Community(
+            code=data.code, name=data.name, address=data.address, jurisdiction=data.jurisdiction_id
+        )
         try:
             async with DB.transaction():
                 await community.save()
-                await record("community.created", actor=caller, target_type="community",
-                             target_id=community.id, community_id=community.id,
-                             details={"code": data.code})
+                await record(
+                    "community.created",
+                    actor=caller,
+                    target_type="community",
+                    target_id=community.id,
+                    community_id=community.id,
+                    details={"code": data.code},
+                )
         except UniqueViolationError as err:
             raise DuplicateCode("A community with this code exists.", field="code") from err
         return await self.get_community(caller, community.id)
@@ -258,16 +287,25 @@ class PlaceService:
             details: dict[str, Any] = {"fields": sorted(c._meta.name for c in changes)}
             if data.jurisdiction_id is not msgspec.UNSET:
                 # Moving a community changes which police see it: keep the new value on record.
-                details["jurisdiction_id"] = str(data.jurisdiction_id) if data.jurisdiction_id else None
+                new = data.jurisdiction_id
+                details["jurisdiction_id"] = str(new) if new else None
             async with DB.transaction():
                 await Community.update(changes).where(Community.id == community_id)
-                await record("community.updated", actor=caller, target_type="community",
-                             target_id=community_id, community_id=community_id, details=details)
+                await record(
+                    "community.updated",
+                    actor=caller,
+                    target_type="community",
+                    target_id=community_id,
+                    community_id=community_id,
+                    details=details,
+                )
         return await self.get_community(caller, community_id)
 
     @staticmethod
     async def _check_jurisdiction(jurisdiction_id: UUID | None) -> None:
-        if jurisdiction_id and not await Jurisdiction.exists().where(Jurisdiction.id == jurisdiction_id):
+        if jurisdiction_id is None:
+            return
+        if not await Jurisdiction.exists().where(Jurisdiction.id == jurisdiction_id):
             raise InvalidInput("No such jurisdiction.", field="jurisdiction_id")
 
     # -- buildings -----------------------------------------------------------------------------
@@ -280,10 +318,16 @@ class PlaceService:
         where = Building.community == community_id
         total = await Building.count().where(where)
         # Numbers are text ("3", "12"): order by the zero-padded code so 3 comes before 12.
-        rows = await Building.select().where(where).order_by(Building.code).offset(
-            offset(page, page_size)).limit(page_size)
-        return BuildingPage(items=[_building(r) for r in rows], total=total, page=page,
-                            page_size=page_size)
+        rows = (
+            await Building.select()
+            .where(where)
+            .order_by(Building.code)
+            .offset(offset(page, page_size))
+            .limit(page_size)
+        )
+        return BuildingPage(
+            items=[_building(r) for r in rows], total=total, page=page, page_size=page_size
+        )
 
     async def get_building(self, caller: Caller, building_id: UUID) -> BuildingRead:
         """One building in scope."""
@@ -298,7 +342,9 @@ class PlaceService:
     ) -> BuildingRead:
         """A new building; code = community code + 3-digit number."""
         caller.require("building.write", community_id)
-        community = await Community.select(Community.code).where(Community.id == community_id).first()
+        community = (
+            await Community.select(Community.code).where(Community.id == community_id).first()
+        )
         if community is None:
             raise NotFound()
         building = Building(
@@ -311,12 +357,18 @@ class PlaceService:
         try:
             async with DB.transaction():
                 await building.save()
-                await record("building.created", actor=caller, target_type="building",
-                             target_id=building.id, community_id=community_id,
-                             details={"code": building.code})
+                await record(
+                    "building.created",
+                    actor=caller,
+                    target_type="building",
+                    target_id=building.id,
+                    community_id=community_id,
+                    details={"code": building.code},
+                )
         except UniqueViolationError as err:
-            raise DuplicateCode("The community already has a building with this number.",
-                                field="number") from err
+            raise DuplicateCode(
+                "The community already has a building with this number.", field="number"
+            ) from err
         return await self.get_building(caller, building.id)
 
     # -- units ---------------------------------------------------------------------------------
@@ -328,8 +380,13 @@ class PlaceService:
         await self.get_building(caller, building_id)
         where = Unit.building == building_id
         total = await Unit.count().where(where)
-        rows = await Unit.select().where(where).order_by(Unit.code).offset(
-            offset(page, page_size)).limit(page_size)
+        rows = (
+            await Unit.select()
+            .where(where)
+            .order_by(Unit.code)
+            .offset(offset(page, page_size))
+            .limit(page_size)
+        )
         return UnitPage(items=[_unit(r) for r in rows], total=total, page=page, page_size=page_size)
 
     async def get_unit(self, caller: Caller, unit_id: UUID) -> UnitRead:
@@ -342,21 +399,35 @@ class PlaceService:
 
     async def create_unit(self, caller: Caller, building_id: UUID, data: UnitCreate) -> UnitRead:
         """A new unit; code = building code + 2-digit number."""
-        building = await Building.select(Building.community, Building.code).where(
-            Building.id == building_id).first()
+        building = (
+            await Building.select(Building.community, Building.code)
+            .where(Building.id == building_id)
+            .first()
+        )
         if building is None:
             raise NotFound()
         caller.require("building.write", building["community"])
-        unit = Unit(community=building["community"], building=building_id, number=data.number,
-                    code=building["code"] + data.number.zfill(2))
+        unit = Unit(
+            community=building["community"],
+            building=building_id,
+            number=data.number,
+            code=building["code"] + data.number.zfill(2),
+        )
         try:
             async with DB.transaction():
                 await unit.save()
-                await record("unit.created", actor=caller, target_type="unit", target_id=unit.id,
-                             community_id=building["community"], details={"code": unit.code})
+                await record(
+                    "unit.created",
+                    actor=caller,
+                    target_type="unit",
+                    target_id=unit.id,
+                    community_id=building["community"],
+                    details={"code": unit.code},
+                )
         except UniqueViolationError as err:
-            raise DuplicateCode("The building already has a unit with this number.",
-                                field="number") from err
+            raise DuplicateCode(
+                "The building already has a unit with this number.", field="number"
+            ) from err
         return await self.get_unit(caller, unit.id)
 
     # -- households ----------------------------------------------------------------------------
@@ -384,12 +455,18 @@ class PlaceService:
         if unit_id:
             where &= Household.unit == unit_id
         if q:
-            where &= Household.room.like(like(q)) | Household.code.like(like(q)[1:])
+            where &= Household.room.like(like(q)) | Household.code.like(like(q, prefix=True))
         total = await Household.count().where(where)
-        rows = await Household.select(*_HOUSEHOLD_COLUMNS).where(where).order_by(
-            Household.code).offset(offset(page, page_size)).limit(page_size)
-        return HouseholdPage(items=[_household(r) for r in rows], total=total, page=page,
-                             page_size=page_size)
+        rows = (
+            await Household.select(*_HOUSEHOLD_COLUMNS)
+            .where(where)
+            .order_by(Household.code)
+            .offset(offset(page, page_size))
+            .limit(page_size)
+        )
+        return HouseholdPage(
+            items=[_household(r) for r in rows], total=total, page=page, page_size=page_size
+        )
 
     async def list_unit_households(
         self, caller: Caller, unit_id: UUID, *, page: int, page_size: int
@@ -404,8 +481,11 @@ class PlaceService:
         where = self._household_scope(caller)
         if where is None:
             raise NotFound()
-        row = await Household.select(*_HOUSEHOLD_COLUMNS).where(
-            where & (Household.id == household_id)).first()
+        row = (
+            await Household.select(*_HOUSEHOLD_COLUMNS)
+            .where(where & (Household.id == household_id))
+            .first()
+        )
         if row is None:
             raise NotFound()
         return _household(row)
@@ -414,22 +494,37 @@ class PlaceService:
         self, caller: Caller, unit_id: UUID, data: HouseholdCreate
     ) -> HouseholdRead:
         """A new household; code = unit code + 4-digit room, whose floor must be in the building."""
-        unit = await Unit.select(
-            Unit.community, Unit.building, Unit.code, Unit.building.floors.as_alias("floors")
-        ).where(Unit.id == unit_id).first()
+        unit = (
+            await Unit.select(
+                Unit.community, Unit.building, Unit.code, Unit.building._.floors.as_alias("floors")
+            )
+            .where(Unit.id == unit_id)
+            .first()
+        )
         if unit is None:
             raise NotFound()
         caller.require("household.write", unit["community"])
         if not 1 <= int(data.room[:2]) <= unit["floors"] or data.room[2:] == "00":
             raise InvalidRoom(field="room", floors=unit["floors"])
-        household = Household(community=unit["community"], building=unit["building"], unit=unit_id,
-                              room=data.room, code=unit["code"] + data.room, housing=data.housing)
+        household = Household(
+            community=unit["community"],
+            building=unit["building"],
+            unit=unit_id,
+            room=data.room,
+            code=unit["code"] + data.room,
+            housing=data.housing,
+        )
         try:
             async with DB.transaction():
                 await household.save()
-                await record("household.created", actor=caller, target_type="household",
-                             target_id=household.id, community_id=unit["community"],
-                             details={"code": household.code, "housing": data.housing})
+                await record(
+                    "household.created",
+                    actor=caller,
+                    target_type="household",
+                    target_id=household.id,
+                    community_id=unit["community"],
+                    details={"code": household.code, "housing": data.housing},
+                )
         except UniqueViolationError as err:
             raise DuplicateCode("The unit already has this room.", field="room") from err
         return await self.get_household(caller, household.id)
@@ -437,8 +532,9 @@ class PlaceService:
     @staticmethod
     def _household_scope(caller: Caller) -> Any | None:
         """Households the caller may read; None when none."""
-        where = within(Household.id.is_not_null(), Household.community,
-                       caller.communities("household.read"))
+        where = within(
+            Household.id.is_not_null(), Household.community, caller.communities("household.read")
+        )
         if where is None:
             return None
         return within(where, Household.id, caller.households("household.read"))

@@ -1,5 +1,93 @@
-from litestar import Controller
+"""The resident registry: persons, masked; full identifiers only through an audited reveal."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, get, patch, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.status_codes import HTTP_200_OK
+
+from api.core.auth import Caller
+from api.core.paging import PageNumber, PageSize
+from api.people.schemas import (
+    Category,
+    PersonCreate,
+    PersonPage,
+    PersonRead,
+    PersonReveal,
+    PersonUpdate,
+    RevealRequest,
+)
+from api.people.service import PersonService
+
+
+def provide_people(state: State) -> PersonService:
+    """The person registry service, with the personal-data cipher."""
+    return PersonService(state.cipher)
 
 
 class PersonController(Controller):
+    """Register, find, change and move out persons; reveal identifiers under a stated purpose."""
+
     path = "/api/v1/persons"
+    tags = ("persons",)
+    dependencies = {  # noqa: RUF012 - Litestar reads it as class configuration
+        "people": Provide(provide_people, sync_to_thread=False)
+    }
+
+    @get("/")
+    async def list_persons(
+        self,
+        caller: Caller,
+        people: PersonService,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        household_id: UUID | None = None,
+        category: Category | None = None,
+        phone: str | None = None,
+        id_number: str | None = None,
+        q: str | None = None,
+    ) -> PersonPage:
+        """Persons in scope (residents: their household); phone and ID number match exactly."""
+        return await people.search(
+            caller,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            household_id=household_id,
+            category=category,
+            phone=phone,
+            id_number=id_number,
+            q=q,
+        )
+
+    @post("/")
+    async def create_person(
+        self, caller: Caller, people: PersonService, data: PersonCreate
+    ) -> PersonRead:
+        """Register a person in a community (property manager)."""
+        return await people.create(caller, data)
+
+    @get("/{person_id:uuid}")
+    async def get_person(
+        self, caller: Caller, people: PersonService, person_id: UUID
+    ) -> PersonRead:
+        """One person, phone and ID number masked."""
+        return await people.get(caller, person_id)
+
+    @patch("/{person_id:uuid}")
+    async def update_person(
+        self, caller: Caller, people: PersonService, person_id: UUID, data: PersonUpdate
+    ) -> PersonRead:
+        """Change a registration, or move the person out (moved_out_on)."""
+        return await people.update(caller, person_id, data)
+
+    @post("/{person_id:uuid}/reveal", status_code=HTTP_200_OK)
+    async def reveal_person(
+        self, caller: Caller, people: PersonService, person_id: UUID, data: RevealRequest
+    ) -> PersonReveal:
+        """Phone and/or ID number in full, for a stated purpose; every reveal is audited."""
+        return await people.reveal(caller, person_id, data)
