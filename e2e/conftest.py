@@ -26,8 +26,15 @@ async def chromium() -> AsyncIterator[Browser]:
     async with async_playwright() as pw:
         browser_ = await pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         yield browser_
         await browser_.close()
@@ -36,8 +43,14 @@ async def chromium() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def phone(chromium: Browser, live_url: str) -> AsyncIterator[Page]:  # noqa: F811
     """A phone-sized page of a fresh browser context, opened at the app."""
-    context = await chromium.new_context(viewport=PHONE, base_url=live_url, locale="zh-CN",
-                                         device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = await chromium.new_context(
+        viewport=PHONE,
+        base_url=live_url,
+        locale="zh-CN",
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     page = await context.new_page()
     yield page
     await context.close()

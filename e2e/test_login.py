@@ -20,7 +20,9 @@ class TestPhoneLogin:
         await expect(home.root).to_contain_text("开门")  # Chinese first
         await phone.screenshot(path=artifact("resident-home.png"), full_page=True)
 
-    async def test_guard_needs_totp_then_lands_on_guard_home(self, phone: Page, world: World) -> None:
+    async def test_guard_needs_totp_then_lands_on_guard_home(
+        self, phone: Page, world: World
+    ) -> None:
         await (await LoginPage(phone).open()).log_in(world.a.users[Role.GUARD])
         home = await HomePage(phone, "guard").wait()
         await expect(home.root).to_contain_text("告警")
@@ -28,7 +30,9 @@ class TestPhoneLogin:
 
     async def test_wrong_password_shows_error_and_stays(self, phone: Page, world: World) -> None:
         login = await LoginPage(phone).open()
-        await phone.locator("[data-test=login-username] input").fill(world.a.users[Role.RESIDENT].username)
+        await phone.locator("[data-test=login-username] input").fill(
+            world.a.users[Role.RESIDENT].username
+        )
         await phone.locator("[data-test=login-password] input").fill("Wrong-password-1")
         await phone.locator("[data-test=login-submit]").click()
         await expect(phone.get_by_text("用户名或密码错误")).to_be_visible()
@@ -43,7 +47,5 @@ class TestInstallable:
         )
         assert manifest["display"] == "standalone"
         assert {"192x192", "512x512"} <= {icon["sizes"] for icon in manifest["icons"]}
-        registered = await phone.evaluate(
-            "navigator.serviceWorker.ready.then(r => !!r.active)"
-        )
+        registered = await phone.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")
         assert registered is True

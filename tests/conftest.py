@@ -83,7 +83,9 @@ async def app(settings: Settings) -> AsyncIterator[Litestar]:
             await stop.wait()
 
     task = asyncio.create_task(run())
-    await asyncio.wait([task, asyncio.ensure_future(started.wait())], return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(
+        [task, asyncio.ensure_future(started.wait())], return_when=asyncio.FIRST_COMPLETED
+    )
     if task.done():
         task.result()
     yield application
@@ -131,7 +133,9 @@ async def live_url(app: Litestar) -> AsyncIterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None, ws="websockets")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, lifespan="off", log_config=None, ws="websockets"
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

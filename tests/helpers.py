@@ -130,7 +130,10 @@ async def make_account(
         account.totp_confirmed = True
     await account.save()
     await RoleAssignment(
-        account=account.id, role=role, community=community, household=household,
+        account=account.id,
+        role=role,
+        community=community,
+        household=household,
         jurisdiction=jurisdiction,
     ).save()
     return TestUser(id=account.id, username=username, role=role, totp_secret=secret)
@@ -142,24 +145,41 @@ _CIPHER: list[FieldCipher] = []
 async def make_site(cipher: FieldCipher, jurisdiction: uuid.UUID | None) -> Site:
     """A community with one building, one unit, two households and two residents."""
     code = "510104" + _digits(9)
-    community = Community(code=code, name=f"测试小区{code[-4:]}", address="成都市锦江区测试路1号",
-                          jurisdiction=jurisdiction)
+    community = Community(
+        code=code,
+        name=f"测试小区{code[-4:]}",
+        address="成都市锦江区测试路1号",
+        jurisdiction=jurisdiction,
+    )
     await community.save()
-    building = Building(community=community.id, number="1", name="1栋", code=code + "001", floors=18)
+    building = Building(
+        community=community.id, number="1", name="1栋", code=code + "001", floors=18
+    )
     await building.save()
     unit = Unit(community=community.id, building=building.id, number="1", code=code + "00101")
     await unit.save()
     households, persons = [], []
     for room, (name, phone, id_number) in zip(
         ("0101", "0102"),
-        (("张三", "13812345678", "510104199001011230"), ("李四", "13987654321", "11010519491231002X")),
+        (
+            ("张三", "13812345678", "510104199001011230"),
+            ("李四", "13987654321", "11010519491231002X"),
+        ),
         strict=True,
     ):
-        household = Household(community=community.id, building=building.id, unit=unit.id, room=room,
-                              code=code + "00101" + room)
+        household = Household(
+            community=community.id,
+            building=building.id,
+            unit=unit.id,
+            room=room,
+            code=code + "00101" + room,
+        )
         await household.save()
         person = Person(
-            community=community.id, household=household.id, category="permanent", relation="owner",
+            community=community.id,
+            household=household.id,
+            category="permanent",
+            relation="owner",
             name=name,
             phone=cipher.encrypt(phone, context="persons.phone"),
             phone_index=cipher.blind_index(phone, kind="phone"),
@@ -170,12 +190,15 @@ async def make_site(cipher: FieldCipher, jurisdiction: uuid.UUID | None) -> Site
         households.append(household.id)
         persons.append(person.id)
     users = {
-        Role.RESIDENT: await make_account(Role.RESIDENT, community=community.id,
-                                          household=households[0], person=persons[0]),
+        Role.RESIDENT: await make_account(
+            Role.RESIDENT, community=community.id, household=households[0], person=persons[0]
+        ),
     }
     for role in (Role.GUARD, Role.MAINTENANCE, Role.PROPERTY_MANAGER, Role.COMMUNITY_OFFICER):
         users[role] = await make_account(role, community=community.id)
-    return Site(community=community.id, code=code, households=households, persons=persons, users=users)
+    return Site(
+        community=community.id, code=code, households=households, persons=persons, users=users
+    )
 
 
 async def build_world(cipher: FieldCipher) -> World:
@@ -186,6 +209,8 @@ async def build_world(cipher: FieldCipher) -> World:
     a = await make_site(cipher, jurisdiction.id)
     b = await make_site(cipher, None)
     a.users[Role.POLICE] = await make_account(Role.POLICE, jurisdiction=jurisdiction.id)
-    admins = {role: await make_account(role) for role in
-              (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)}
+    admins = {
+        role: await make_account(role)
+        for role in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+    }
     return World(a=a, b=b, jurisdiction=jurisdiction.id, admins=admins)

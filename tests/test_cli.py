@@ -22,16 +22,29 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def anju(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the console script as an operator would, pointed at the test services."""
-    env = {**os.environ, "ANJU_DATABASE_URL": settings.database_url or "",
-           "ANJU_REDIS_URL": settings.redis_url or "", "ANJU_DATA_DIR": str(settings.data_dir),
-           "ANJU_LOG_JSON": "false"}
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=120, cwd=ROOT, check=False)
+    env = {
+        **os.environ,
+        "ANJU_DATABASE_URL": settings.database_url or "",
+        "ANJU_REDIS_URL": settings.redis_url or "",
+        "ANJU_DATA_DIR": str(settings.data_dir),
+        "ANJU_LOG_JSON": "false",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 @pytest.mark.req("IAM-16")
 class TestAuditVerifyCommand:
-    async def test_reports_intact_then_names_the_altered_row(self, settings: Settings, app: object) -> None:
+    async def test_reports_intact_then_names_the_altered_row(
+        self, settings: Settings, app: object
+    ) -> None:
         await record("test.cli.one", actor_name="cli")
         await record("test.cli.two", actor_name="cli")
         ok = anju(settings, "audit", "verify")
@@ -39,14 +52,17 @@ class TestAuditVerifyCommand:
         assert "audit log intact" in ok.stdout
 
         row = await AuditEntry.select().where(AuditEntry.action == "test.cli.one").first()
-        await AuditEntry.update({AuditEntry.actor_name: "someone-else"}).where(AuditEntry.id == row["id"])
+        await AuditEntry.update({AuditEntry.actor_name: "someone-else"}).where(
+            AuditEntry.id == row["id"]
+        )
         try:
             broken = anju(settings, "audit", "verify")
             assert broken.returncode == 1
             assert f"BROKEN at entry {row['id']}" in broken.stdout
         finally:
             await AuditEntry.update({AuditEntry.actor_name: row["actor_name"]}).where(
-                AuditEntry.id == row["id"])
+                AuditEntry.id == row["id"]
+            )
         assert (await verify()).ok
 
 
@@ -64,8 +80,11 @@ class TestKeyRotation:
         person = await Person.objects().where(Person.id == world.a.persons[0]).first()
         assert person.phone.split(":")[1] == new_id
         assert cipher.decrypt(person.phone, context="persons.phone") == before
-        stale = [p for p in await Person.select(Person.phone, Person.id_number)
-                 if cipher.needs_rotation(p["phone"]) or cipher.needs_rotation(p["id_number"])]
+        stale = [
+            p
+            for p in await Person.select(Person.phone, Person.id_number)
+            if cipher.needs_rotation(p["phone"]) or cipher.needs_rotation(p["id_number"])
+        ]
         assert stale == []
         assert any(line.startswith("persons: ") for line in lines)
 

@@ -40,7 +40,7 @@ class TestProbes:
     async def test_metrics_count_requests(self, client: ApiClient) -> None:
         await client.get("/healthz")
         body = (await client.get("/metrics")).text
-        assert "litestar_requests_total{app_name=\"anju\"" in body
+        assert 'litestar_requests_total{app_name="anju"' in body
         assert 'path="/healthz"' in body
 
 
@@ -56,11 +56,14 @@ class TestRealtime:
             async with ApiClient(base_url=live_url) as api:
                 await api.login(user)
                 cookie = f"anju_session={api.cookies['anju_session']}"
-            ws = await websockets.connect(live_url.replace("http", "ws") + "/api/v1/ws",
-                                          additional_headers={"Cookie": cookie})
+            ws = await websockets.connect(
+                live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
+            )
             assert json.loads(await ws.recv())["type"] == "hello"
             sockets.append(ws)
-        publish(app.plugins.get(ChannelsPlugin), {"type": "ping", "n": 1}, user_channel(resident.id))
+        publish(
+            app.plugins.get(ChannelsPlugin), {"type": "ping", "n": 1}, user_channel(resident.id)
+        )
         assert json.loads(await asyncio.wait_for(sockets[0].recv(), 5)) == {"type": "ping", "n": 1}
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(sockets[1].recv(), 0.5)
@@ -79,8 +82,14 @@ class TestSettings:
 
         from api.settings import from_environ
 
-        s = from_environ({"ANJU_DATA_DIR": "/srv/anju", "ANJU_PORT": "9000", "ANJU_LOG_JSON": "false",
-                          "ANJU_CRYPTO": "sm"})
+        s = from_environ(
+            {
+                "ANJU_DATA_DIR": "/srv/anju",
+                "ANJU_PORT": "9000",
+                "ANJU_LOG_JSON": "false",
+                "ANJU_CRYPTO": "sm",
+            }
+        )
         assert (s.data_dir, s.port, s.log_json, s.crypto) == (Path("/srv/anju"), 9000, False, "sm")
         assert s.keyring_path == Path("/srv/anju/keyring.json")
 

@@ -46,10 +46,24 @@ class AccessRecordController(Controller):
 
     @get("/")
     async def list_access_records(
-        self, caller: Caller, page: PageNumber = 1, page_size: PageSize = 50,
-        device_id: UUID | None = None, result: Literal["granted", "denied", "failed"] | None = None,
-        method: str | None = None, since: datetime | None = None, until: datetime | None = None,
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        device_id: UUID | None = None,
+        result: Literal["granted", "denied", "failed"] | None = None,
+        method: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> AccessRecordPage:
         """Passes and refusals, newest first; residents see their own."""
-        return await service.access_log(caller, page=page, page_size=page_size, device_id=device_id,
-                                        result=result, method=method, since=since, until=until)
+        return await service.access_log(
+            caller,
+            page=page,
+            page_size=page_size,
+            device_id=device_id,
+            result=result,
+            method=method,
+            since=since,
+            until=until,
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -17,6 +16,7 @@ from api.communities.tables import Household
 from api.core.auth import Caller
 from api.core.errors import DomainError, NotFound
 from api.core.paging import offset
+from api.core.query import within
 from api.devices import service as devices
 from api.devices.bus import CommandBus
 from api.devices.tables import Device
@@ -42,7 +42,8 @@ async def _households(caller: Caller) -> list[dict[str, Any]]:
     if not ids:
         return []
     return await Household.select(Household.id, Household.community, Household.unit).where(
-        Household.id.is_in(ids))
+        Household.id.is_in(ids)
+    )
 
 
 def _entitled(device: dict[str, Any], households: list[dict[str, Any]]) -> str | None:
@@ -56,43 +57,76 @@ def _entitled(device: dict[str, Any], households: list[dict[str, Any]]) -> str |
     return "not your building's door"
 
 
-_DOOR_COLUMNS = (Device.id, Device.name, Device.community, Device.unit, Device.attrs,
-                 Device.reported_online, Device.bridge.online.as_alias("bridge_online"))
+_DOOR_COLUMNS = (
+    Device.id,
+    Device.name,
+    Device.community,
+    Device.unit,
+    Device.attrs,
+    Device.reported_online,
+    Device.bridge.online.as_alias("bridge_online"),
+)
 
 
 async def doors(caller: Caller) -> list[DoorRead]:
     """Every door the caller's households may open."""
     caller.require("door.open")
     households = await _households(caller)
-    rows = await Device.select(*_DOOR_COLUMNS).where(
-        (Device.kind == "door_controller")
-        & Device.community.is_in([h["community"] for h in households] or [uuid.UUID(int=0)])
-    ).order_by(Device.name)
-    return [DoorRead(id=r["id"], name=r["name"], role=_role(r["attrs"]) or "door",
-                     online=bool(r["reported_online"] and r["bridge_online"]))
-            for r in rows if _entitled(r, households) is None]
+    if not households:
+        return []
+    rows = (
+        await Device.select(*_DOOR_COLUMNS)
+        .where(
+            (Device.kind == "door_controller")
+            & Device.community.is_in([h["community"] for h in households])
+        )
+        .order_by(Device.name)
+    )
+    return [
+        DoorRead(
+            id=r["id"],
+            name=r["name"],
+            role=_role(r["attrs"]) or "door",
+            online=bool(r["reported_online"] and r["bridge_online"]),
+        )
+        for r in rows
+        if _entitled(r, households) is None
+    ]
 
 
-async def open_door(caller: Caller, bus: CommandBus, device_id: UUID, *, direction: str) -> DoorOpenResult:
+async def open_door(
+    caller: Caller, bus: CommandBus, device_id: UUID, *, direction: str
+) -> DoorOpenResult:
     """Open a door for a resident: check entitlement, command the door, record the outcome."""
     caller.require("door.open")
     device = await Device.select(*_DOOR_COLUMNS, Device.kind).where(Device.id == device_id).first()
     households = await _households(caller)
-    if device is None or device["kind"] != "door_controller" or device["community"] not in {
-        h["community"] for h in households
-    }:
+    if (
+        device is None
+        or device["kind"] != "door_controller"
+        or device["community"] not in {h["community"] for h in households}
+    ):
         raise NotFound()
     person = await Account.select(Account.person).where(Account.id == caller.account_id).first()
     person_id = person["person"] if person else None
-    entry = AccessRecord(community=device["community"], device=device_id, person=person_id,
-                         account=caller.account_id, at=datetime.now(UTC), direction=direction,
-                         method="app", result="denied")
+    entry = AccessRecord(
+        community=device["community"],
+        device=device_id,
+        person=person_id,
+        account=caller.account_id,
+        at=datetime.now(UTC),
+        direction=direction,
+        method="app",
+        result="denied",
+    )
     refusal = _entitled(device, households)
     status: str | None = None
     if refusal is None:
         try:
             outcome = await devices.command(
-                bus, device_id, "open",
+                bus,
+                device_id,
+                "open",
                 {"method": "app", "direction": direction, "person": str(person_id or "")},
                 requested_by=caller.account_id,
             )
@@ -101,36 +135,55 @@ async def open_door(caller: Caller, bus: CommandBus, device_id: UUID, *, directi
         else:
             entry.command, status = outcome.id, outcome.status
             entry.result = "granted" if outcome.status == "ok" else "failed"
-            entry.reason = "" if outcome.status == "ok" else f"{outcome.status}: {outcome.detail}"[:200]
+            entry.reason = (
+                "" if outcome.status == "ok" else f"{outcome.status}: {outcome.detail}"[:200]
+            )
     else:
         entry.reason = refusal
     async with DB.transaction():
         await entry.save()
-        await record("door.open", actor=caller, outcome="ok" if entry.result == "granted" else "denied",
-                     target_type="device", target_id=device_id, community_id=device["community"],
-                     details={"result": entry.result, "reason": entry.reason})
+        await record(
+            "door.open",
+            actor=caller,
+            outcome="ok" if entry.result == "granted" else "denied",
+            target_type="device",
+            target_id=device_id,
+            community_id=device["community"],
+            details={"result": entry.result, "reason": entry.reason},
+        )
     if refusal is not None:
         raise NotEntitled(refusal, record_id=str(entry.id))
-    return DoorOpenResult(result=entry.result, reason=entry.reason, record_id=entry.id,
-                          command_status=status)
+    return DoorOpenResult(
+        result=entry.result, reason=entry.reason, record_id=entry.id, command_status=status
+    )
 
 
 async def access_log(
-    caller: Caller, *, page: int, page_size: int, device_id: UUID | None = None,
-    result: str | None = None, method: str | None = None,
-    since: datetime | None = None, until: datetime | None = None,
+    caller: Caller,
+    *,
+    page: int,
+    page_size: int,
+    device_id: UUID | None = None,
+    result: str | None = None,
+    method: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> AccessRecordPage:
     """Access records, newest first: a resident's own, or a community's for its staff and police."""
     if not caller.holds("access.read"):
         raise NotFound()
-    where: Any = AccessRecord.id.is_not_null()
-    scope = caller.communities("access.read")
-    if scope is not None:
-        where &= AccessRecord.community.is_in(list(scope) or [uuid.UUID(int=0)])
+    where = within(
+        AccessRecord.id.is_not_null(), AccessRecord.community, caller.communities("access.read")
+    )
+    if where is None:
+        return AccessRecordPage(items=[], total=0, page=page, page_size=page_size)
     if caller.households("access.read") is not None:  # residents: only their own passes
         where &= AccessRecord.account == caller.account_id
-    for column, value in ((AccessRecord.device, device_id), (AccessRecord.result, result),
-                          (AccessRecord.method, method)):
+    for column, value in (
+        (AccessRecord.device, device_id),
+        (AccessRecord.result, result),
+        (AccessRecord.method, method),
+    ):
         if value is not None:
             where &= column == value
     if since:
@@ -138,10 +191,31 @@ async def access_log(
     if until:
         where &= AccessRecord.at < until
     total = await AccessRecord.count().where(where)
-    rows = await AccessRecord.select(
-        AccessRecord.all_columns(), AccessRecord.device.name.as_alias("device_name")
-    ).where(where).order_by(AccessRecord.at, ascending=False).offset(offset(page, page_size)).limit(page_size)
-    return AccessRecordPage(items=[AccessRecordRead(
-        id=r["id"], device_id=r["device"], device_name=r["device_name"], person_id=r["person"],
-        at=r["at"], direction=r["direction"], method=r["method"], result=r["result"], reason=r["reason"],
-    ) for r in rows], total=total, page=page, page_size=page_size)
+    rows = (
+        await AccessRecord.select(
+            AccessRecord.all_columns(), AccessRecord.device.name.as_alias("device_name")
+        )
+        .where(where)
+        .order_by(AccessRecord.at, ascending=False)
+        .offset(offset(page, page_size))
+        .limit(page_size)
+    )
+    return AccessRecordPage(
+        items=[
+            AccessRecordRead(
+                id=r["id"],
+                device_id=r["device"],
+                device_name=r["device_name"],
+                person_id=r["person"],
+                at=r["at"],
+                direction=r["direction"],
+                method=r["method"],
+                result=r["result"],
+                reason=r["reason"],
+            )
+            for r in rows
+        ],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )

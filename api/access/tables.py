@@ -21,4 +21,6 @@ class AccessRecord(Table, tablename="access_records"):
     method = Varchar(length=8, help_text="app | card | pin | qr | face | remote")
     result = Varchar(length=8, help_text="granted | denied | failed")
     reason = Varchar(length=200, default="")
-    command = UUID(null=True, default=None, help_text="The device command of an app or remote opening.")
+    command = UUID(
+        null=True, default=None, help_text="The device command of an app or remote opening."
+    )

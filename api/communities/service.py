@@ -13,7 +13,6 @@ from uuid import UUID
 
 import msgspec
 from asyncpg.exceptions import UniqueViolationError
-from piccolo.columns import Column
 
 from api.audit.service import record
 from api.communities.schemas import (
@@ -38,6 +37,7 @@ from api.communities.tables import Building, Community, Household, Jurisdiction,
 from api.core.auth import ALL, Caller
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import offset
+from api.core.query import like, within
 from api.piccolo_conf import DB
 
 # First two digits of GB/T 2260 administrative division codes (provinces and equivalents).
@@ -79,21 +79,6 @@ def check_community_code(code: str) -> None:
         raise InvalidCommunityCode("The first two digits are not a province code.", field="code")
     if county == "00" or "000" in (township, committee, sequence):
         raise InvalidCommunityCode(field="code")
-
-
-def like(q: str, *, prefix: bool = False) -> str:
-    """A LIKE pattern matching q anywhere (or at the start), q's own wildcards taken literally."""
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{escaped}%" if prefix else f"%{escaped}%"
-
-
-def within(where: Any, column: Column, scope: frozenset[UUID] | None) -> Any | None:
-    """Narrow a filter to a scope (None = all); None back when the scope is empty."""
-    if scope is ALL:
-        return where
-    if not scope:
-        return None
-    return where & column.is_in(list(scope))
 
 
 def household_label(building: str, unit: str, room: str) -> str:

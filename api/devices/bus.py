@@ -41,7 +41,9 @@ class CommandBus:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
 
-    async def send(self, bridge_id: object, command: protocol.Command, *, wait: float) -> protocol.CommandResult | None:
+    async def send(
+        self, bridge_id: object, command: protocol.Command, *, wait: float
+    ) -> protocol.CommandResult | None:
         """Publish a command and wait for its result; None on timeout; BridgeOffline when unheld."""
         pubsub = self.redis.pubsub()
         await pubsub.subscribe(result_channel(command.id))
@@ -79,7 +81,10 @@ class CommandBus:
             async for message in pubsub.listen():
                 if message["type"] == "message":
                     channel = message["channel"]
-                    yield (channel.decode() if isinstance(channel, bytes) else channel, message["data"])
+                    yield (
+                        channel.decode() if isinstance(channel, bytes) else channel,
+                        message["data"],
+                    )
 
         try:
             yield messages()

@@ -63,8 +63,12 @@ async def ingest(
                 "SELECT {}, s, {}, d, k, a, {}, j::jsonb FROM unnest("
                 "{}::int[], {}::uuid[], {}::text[], {}::timestamptz[], {}::text[]) AS t(s, d, k, a, j) "
                 "ON CONFLICT (bridge, seq) DO NOTHING RETURNING id, seq, device, kind, at, data",
-                bridge_id, community_id, received,
-                [e.seq for e in kept], [devices[e.device] for e in kept], [e.kind for e in kept],
+                bridge_id,
+                community_id,
+                received,
+                [e.seq for e in kept],
+                [devices[e.device] for e in kept],
+                [e.kind for e in kept],
                 [datetime.fromtimestamp(e.at, UTC) for e in kept],
                 [msgspec.json.encode(e.data).decode() for e in kept],
             )
@@ -78,22 +82,36 @@ async def _apply(community_id: UUID, stored: list[dict[str, Any]]) -> None:
     """What new events change: device status, access records."""
     records = []
     candidates = {p for e in stored if (p := _person(_data(e)))}
-    known = {r["id"] for r in await Person.select(Person.id).where(
-        Person.id.is_in(list(candidates)) & (Person.community == community_id))} if candidates else set()
+    known = (
+        {
+            r["id"]
+            for r in await Person.select(Person.id).where(
+                Person.id.is_in(list(candidates)) & (Person.community == community_id)
+            )
+        }
+        if candidates
+        else set()
+    )
     for event in stored:
         data = event["data"] = _data(event)
         kind = event["kind"]
         if kind in ("device.online", "device.offline"):
-            await Device.update({Device.reported_online: kind == "device.online",
-                                 Device.last_seen: event["at"]}).where(Device.id == event["device"])
+            await Device.update(
+                {Device.reported_online: kind == "device.online", Device.last_seen: event["at"]}
+            ).where(Device.id == event["device"])
         elif kind in ("access.granted", "access.denied") and data.get("method") != "app":
             # App openings are recorded by the platform when it sends the command.
-            records.append(AccessRecord(
-                community=community_id, device=event["device"], at=event["at"],
-                person=person if (person := _person(data)) in known else None,
-                direction=str(data.get("direction", "in"))[:3], method=str(data.get("method", "card"))[:8],
-                result="granted" if kind == "access.granted" else "denied",
-                reason=str(data.get("reason", ""))[:200],
-            ))
+            records.append(
+                AccessRecord(
+                    community=community_id,
+                    device=event["device"],
+                    at=event["at"],
+                    person=person if (person := _person(data)) in known else None,
+                    direction=str(data.get("direction", "in"))[:3],
+                    method=str(data.get("method", "card"))[:8],
+                    result="granted" if kind == "access.granted" else "denied",
+                    reason=str(data.get("reason", ""))[:200],
+                )
+            )
     if records:
         await AccessRecord.insert(*records)

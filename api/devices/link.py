@@ -35,8 +35,13 @@ SILENCE_LIMIT = 30.0  # three missed heartbeats: the link is dead even if TCP ha
 class Link:
     """One authenticated bridge connection."""
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], bridge: Bridge, bus: CommandBus,
-                 channels: ChannelsPlugin) -> None:
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        bridge: Bridge,
+        bus: CommandBus,
+        channels: ChannelsPlugin,
+    ) -> None:
         self.socket = socket
         self.bridge = bridge
         self.bus = bus
@@ -87,8 +92,13 @@ class Link:
                     await self.send(protocol.Reject(reason=reason, seq=seq))
                 for event in result.stored:
                     self.channels.publish(
-                        {"type": "device.event", "kind": event["kind"], "device_id": str(event["device"]),
-                         "at": event["at"].isoformat(), "data": event["data"]},
+                        {
+                            "type": "device.event",
+                            "kind": event["kind"],
+                            "device_id": str(event["device"]),
+                            "at": event["at"].isoformat(),
+                            "data": event["data"],
+                        },
                         [community_channel(self.bridge.community)],
                     )
             case protocol.Inventory(devices=devices):
@@ -120,7 +130,9 @@ async def bridge_link(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin
     """Where bridges connect: signed challenge, then the link."""
     await socket.accept()
     nonce = secrets.token_bytes(32)
-    await socket.send_bytes(protocol.encode(protocol.Challenge(nonce=nonce, server_time=time.time())))
+    await socket.send_bytes(
+        protocol.encode(protocol.Challenge(nonce=nonce, server_time=time.time()))
+    )
     peer = socket.client.host if socket.client else None
     try:
         async with asyncio.timeout(HELLO_TIMEOUT):
@@ -138,7 +150,9 @@ async def bridge_link(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin
     except WebSocketDisconnect:
         return
     last_seq = await service.link_up(bridge, hello.version)
-    await socket.send_bytes(protocol.encode(protocol.Welcome(last_seq=last_seq, server_time=time.time())))
+    await socket.send_bytes(
+        protocol.encode(protocol.Welcome(last_seq=last_seq, server_time=time.time()))
+    )
     log.info("bridge.link.up", bridge_id=str(bridge.id), peer=peer, last_seq=last_seq)
     link = Link(socket, bridge, CommandBus(socket.app.state.redis), channels)
     reason = "link closed"
@@ -148,6 +162,8 @@ async def bridge_link(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin
         reason = "bridge disconnected"
     finally:
         if not link.replaced and await service.link_down(bridge.id, reason=reason):
-            channels.publish({"type": "bridge.offline", "bridge_id": str(bridge.id)},
-                             [community_channel(bridge.community)])
+            channels.publish(
+                {"type": "bridge.offline", "bridge_id": str(bridge.id)},
+                [community_channel(bridge.community)],
+            )
         log.info("bridge.link.down", bridge_id=str(bridge.id), reason=reason)

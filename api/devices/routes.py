@@ -43,17 +43,23 @@ class BridgeController(Controller):
     tags = ["devices"]
 
     @post("/enrolment-tokens", status_code=HTTP_201_CREATED)
-    async def issue_enrolment_token(self, caller: Caller, data: EnrolmentTokenCreate) -> EnrolmentTokenRead:
+    async def issue_enrolment_token(
+        self, caller: Caller, data: EnrolmentTokenCreate
+    ) -> EnrolmentTokenRead:
         """A one-time token for `anju bridge enroll --token …` (system administrators)."""
         return await service.issue_token(caller, data)
 
     @post("/enroll", status_code=HTTP_200_OK)
-    async def enroll_bridge(self, request: Request[Any, Any, Any], data: EnrolRequest) -> EnrolResult:
+    async def enroll_bridge(
+        self, request: Request[Any, Any, Any], data: EnrolRequest
+    ) -> EnrolResult:
         """Called by a bridge: trade the token for the registration of its public key."""
         return await service.enrol(data, ip=client_ip(request))
 
     @get("/")
-    async def list_bridges(self, caller: Caller, page: PageNumber = 1, page_size: PageSize = 50) -> BridgePage:
+    async def list_bridges(
+        self, caller: Caller, page: PageNumber = 1, page_size: PageSize = 50
+    ) -> BridgePage:
         """Bridges with online state, last heartbeat and clock skew."""
         return await service.list_bridges(caller, page=page, page_size=page_size)
 
@@ -67,13 +73,25 @@ class DeviceController(Controller):
 
     @get("/")
     async def list_devices(
-        self, caller: Caller, page: PageNumber = 1, page_size: PageSize = 50,
-        community_id: UUID | None = None, kind: str | None = None, online: bool | None = None,
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        kind: str | None = None,
+        online: bool | None = None,
         q: str | None = None,
     ) -> DevicePage:
         """Devices with live status, filtered by community, kind, status and name."""
-        return await service.list_devices(caller, page=page, page_size=page_size,
-                                          community_id=community_id, kind=kind, online=online, q=q)
+        return await service.list_devices(
+            caller,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            kind=kind,
+            online=online,
+            q=q,
+        )
 
     @get("/{device_id:uuid}")
     async def get_device(self, caller: Caller, device_id: UUID) -> DeviceRead:
@@ -81,7 +99,9 @@ class DeviceController(Controller):
         return await service.get_device(caller, device_id)
 
     @patch("/{device_id:uuid}")
-    async def update_device(self, caller: Caller, device_id: UUID, data: DeviceUpdate) -> DeviceRead:
+    async def update_device(
+        self, caller: Caller, device_id: UUID, data: DeviceUpdate
+    ) -> DeviceRead:
         """Name, protection zone and map position of a device."""
         return await service.update_device(caller, device_id, data)
 
@@ -90,4 +110,6 @@ class DeviceController(Controller):
         self, caller: Caller, bus: CommandBus, device_id: UUID, data: CommandCreate
     ) -> CommandRead:
         """Send a command (e.g. `time.sync`, `status`) and wait for its result."""
-        return await service.admin_command(caller, bus, device_id, data.action, data.args, data.timeout)
+        return await service.admin_command(
+            caller, bus, device_id, data.action, data.args, data.timeout
+        )

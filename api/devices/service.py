@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -20,6 +19,7 @@ from api.communities.tables import Building, Unit
 from api.core.auth import Caller
 from api.core.errors import DomainError, InvalidInput, NotFound
 from api.core.paging import offset
+from api.core.query import like, within
 from api.devices.bus import BridgeOffline, CommandBus
 from api.devices.schemas import (
     BridgePage,
@@ -77,11 +77,20 @@ async def issue_token(caller: Caller, data: EnrolmentTokenCreate) -> EnrolmentTo
     token = secrets.token_urlsafe(24)
     expires = _now() + timedelta(hours=data.valid_hours)
     async with DB.transaction():
-        row = EnrolmentToken(community=data.community_id, token_hash=_hash(token), expires_at=expires,
-                             created_by=caller.account_id)
+        row = EnrolmentToken(
+            community=data.community_id,
+            token_hash=_hash(token),
+            expires_at=expires,
+            created_by=caller.account_id,
+        )
         await row.save()
-        await record("bridge.token.issued", actor=caller, target_type="enrolment_token",
-                     target_id=row.id, community_id=data.community_id)
+        await record(
+            "bridge.token.issued",
+            actor=caller,
+            target_type="enrolment_token",
+            target_id=row.id,
+            community_id=data.community_id,
+        )
     return EnrolmentTokenRead(token=token, community_id=data.community_id, expires_at=expires)
 
 
@@ -91,23 +100,40 @@ async def enrol(data: EnrolRequest, *, ip: str | None) -> EnrolResult:
         key = base64.b64decode(data.public_key, validate=True)
         Ed25519PublicKey.from_public_bytes(key)
     except ValueError as err:
-        raise InvalidInput("public_key must be a base64 raw Ed25519 key.", field="public_key") from err
+        raise InvalidInput(
+            "public_key must be a base64 raw Ed25519 key.", field="public_key"
+        ) from err
     async with DB.transaction():
-        used = await EnrolmentToken.update({EnrolmentToken.used_at: _now()}).where(
-            (EnrolmentToken.token_hash == _hash(data.token))
-            & EnrolmentToken.used_at.is_null()
-            & (EnrolmentToken.expires_at > _now())
-        ).returning(EnrolmentToken.id, EnrolmentToken.community)
+        used = (
+            await EnrolmentToken.update({EnrolmentToken.used_at: _now()})
+            .where(
+                (EnrolmentToken.token_hash == _hash(data.token))
+                & EnrolmentToken.used_at.is_null()
+                & (EnrolmentToken.expires_at > _now())
+            )
+            .returning(EnrolmentToken.id, EnrolmentToken.community)
+        )
         if not used:
             await record("bridge.enrol.failed", outcome="denied", ip=ip, actor_name=data.name)
             raise InvalidToken()
-        bridge = Bridge(community=used[0]["community"], name=data.name, version=data.version,
-                        public_key=base64.b64encode(key).decode())
+        bridge = Bridge(
+            community=used[0]["community"],
+            name=data.name,
+            version=data.version,
+            public_key=base64.b64encode(key).decode(),
+        )
         await bridge.save()
         await EnrolmentToken.update({EnrolmentToken.bridge: bridge.id}).where(
-            EnrolmentToken.id == used[0]["id"])
-        await record("bridge.enrolled", actor_name=data.name, ip=ip, target_type="bridge",
-                     target_id=bridge.id, community_id=bridge.community)
+            EnrolmentToken.id == used[0]["id"]
+        )
+        await record(
+            "bridge.enrolled",
+            actor_name=data.name,
+            ip=ip,
+            target_type="bridge",
+            target_id=bridge.id,
+            community_id=bridge.community,
+        )
     return EnrolResult(bridge_id=bridge.id, community_id=bridge.community)
 
 
@@ -133,64 +159,102 @@ async def authenticate(hello: protocol.Hello, nonce: bytes) -> Bridge:
 
 async def link_up(bridge: Bridge, version: str) -> int:
     """Mark the bridge online; return the highest event seq stored for it."""
-    await Bridge.update({Bridge.online: True, Bridge.last_seen: _now(), Bridge.version: version}).where(
-        Bridge.id == bridge.id)
-    row = await DeviceEvent.select(DeviceEvent.seq.as_alias("seq")).where(
-        DeviceEvent.bridge == bridge.id).order_by(DeviceEvent.seq, ascending=False).where(
-        DeviceEvent.seq.is_not_null()).first()
+    await Bridge.update(
+        {Bridge.online: True, Bridge.last_seen: _now(), Bridge.version: version}
+    ).where(Bridge.id == bridge.id)
+    row = (
+        await DeviceEvent.select(DeviceEvent.seq.as_alias("seq"))
+        .where(DeviceEvent.bridge == bridge.id)
+        .order_by(DeviceEvent.seq, ascending=False)
+        .where(DeviceEvent.seq.is_not_null())
+        .first()
+    )
     return int(row["seq"]) if row else 0
 
 
 async def heartbeat(bridge_id: UUID, frame: protocol.Heartbeat, received: float) -> None:
     """Record liveness and clock skews (standard 6.1.7)."""
-    await Bridge.update({Bridge.last_seen: _now(), Bridge.online: True,
-                         Bridge.clock_skew: frame.sent_at - received}).where(Bridge.id == bridge_id)
+    await Bridge.update(
+        {Bridge.last_seen: _now(), Bridge.online: True, Bridge.clock_skew: frame.sent_at - received}
+    ).where(Bridge.id == bridge_id)
     for external_id, skew in frame.device_skew.items():
         await Device.update({Device.clock_skew: skew, Device.last_seen: _now()}).where(
-            (Device.bridge == bridge_id) & (Device.external_id == external_id))
+            (Device.bridge == bridge_id) & (Device.external_id == external_id)
+        )
 
 
 async def link_down(bridge_id: UUID, *, reason: str) -> bool:
     """Mark the bridge offline and raise a device-offline record; False if it already was."""
     async with DB.transaction():
-        changed = await Bridge.update({Bridge.online: False}).where(
-            (Bridge.id == bridge_id) & (Bridge.online.eq(True))).returning(Bridge.community)
+        changed = (
+            await Bridge.update({Bridge.online: False})
+            .where((Bridge.id == bridge_id) & (Bridge.online.eq(True)))
+            .returning(Bridge.community)
+        )
         if not changed:
             return False
-        await DeviceEvent(bridge=bridge_id, community=changed[0]["community"], kind="device.offline",
-                          at=_now(), received_at=_now(),
-                          data={"scope": "bridge", "reason": reason}).save()
+        await DeviceEvent(
+            bridge=bridge_id,
+            community=changed[0]["community"],
+            kind="device.offline",
+            at=_now(),
+            received_at=_now(),
+            data={"scope": "bridge", "reason": reason},
+        ).save()
     return True
 
 
 async def stale_bridges() -> list[UUID]:
     """Bridges marked online whose last heartbeat is older than the offline threshold."""
     rows = await Bridge.select(Bridge.id).where(
-        Bridge.online.eq(True) & (Bridge.last_seen < _now() - OFFLINE_AFTER))
+        Bridge.online.eq(True) & (Bridge.last_seen < _now() - OFFLINE_AFTER)
+    )
     return [r["id"] for r in rows]
 
 
 async def sync_inventory(bridge: Bridge, devices: list[protocol.DeviceInfo]) -> dict[str, UUID]:
     """Create or update the bridge's devices; place them by building/unit attrs; return id map."""
-    buildings = {r["number"]: r["id"] for r in await Building.select(Building.id, Building.number).where(
-        Building.community == bridge.community)}
-    units = {(r["building"], r["number"]): r["id"] for r in await Unit.select(
-        Unit.id, Unit.building, Unit.number).where(Unit.community == bridge.community)}
-    known = {r["external_id"]: r["id"] for r in await Device.select(Device.id, Device.external_id).where(
-        Device.bridge == bridge.id)}
+    buildings = {
+        r["number"]: r["id"]
+        for r in await Building.select(Building.id, Building.number).where(
+            Building.community == bridge.community
+        )
+    }
+    units = {
+        (r["building"], r["number"]): r["id"]
+        for r in await Unit.select(Unit.id, Unit.building, Unit.number).where(
+            Unit.community == bridge.community
+        )
+    }
+    known = {
+        r["external_id"]: r["id"]
+        for r in await Device.select(Device.id, Device.external_id).where(
+            Device.bridge == bridge.id
+        )
+    }
     async with DB.transaction():
         for info in devices:
             building = buildings.get(str(info.attrs.get("building", "")))
             unit = units.get((building, str(info.attrs.get("unit", "")))) if building else None
-            values = {Device.kind: info.kind, Device.name: info.name, Device.reported_online: info.online,
-                      Device.attrs: msgspec.json.encode(info.attrs).decode(), Device.last_seen: _now(),
-                      Device.building: building, Device.unit: unit}
+            values = {
+                Device.kind: info.kind,
+                Device.name: info.name,
+                Device.reported_online: info.online,
+                Device.attrs: msgspec.json.encode(info.attrs).decode(),
+                Device.last_seen: _now(),
+                Device.building: building,
+                Device.unit: unit,
+            }
             if info.id in known:
                 await Device.update(values).where(Device.id == known[info.id])
             else:
-                row = Device(community=bridge.community, bridge=bridge.id, external_id=info.id,
-                             protection_zone=info.attrs.get("protection_zone"),
-                             **{col._meta.name: v for col, v in values.items()})
+                row = Device(
+                    community=bridge.community,
+                    bridge=bridge.id,
+                    external_id=info.id,
+                    protection_zone=info.attrs.get("protection_zone"),
+                    **{col._meta.name: v for col, v in values.items()},
+                )
                 await row.save()
                 known[info.id] = row.id
     return known
@@ -201,51 +265,85 @@ async def sync_inventory(bridge: Bridge, devices: list[protocol.DeviceInfo]) -> 
 
 def _device_read(row: dict[str, Any]) -> DeviceRead:
     return DeviceRead(
-        id=row["id"], community_id=row["community"], bridge_id=row["bridge"],
-        external_id=row["external_id"], kind=row["kind"], name=row["name"],
-        building_id=row["building"], unit_id=row["unit"], protection_zone=row["protection_zone"],
-        map_x=row["map_x"], map_y=row["map_y"],
+        id=row["id"],
+        community_id=row["community"],
+        bridge_id=row["bridge"],
+        external_id=row["external_id"],
+        kind=row["kind"],
+        name=row["name"],
+        building_id=row["building"],
+        unit_id=row["unit"],
+        protection_zone=row["protection_zone"],
+        map_x=row["map_x"],
+        map_y=row["map_y"],
         online=bool(row["reported_online"] and row["bridge_online"]),
-        last_seen=row["last_seen"], clock_skew=row["clock_skew"],
+        last_seen=row["last_seen"],
+        clock_skew=row["clock_skew"],
     )
 
 
 _DEVICE_COLUMNS = (
-    Device.id, Device.community, Device.bridge, Device.external_id, Device.kind, Device.name,
-    Device.building, Device.unit, Device.protection_zone, Device.map_x, Device.map_y,
-    Device.reported_online, Device.last_seen, Device.clock_skew,
+    Device.id,
+    Device.community,
+    Device.bridge,
+    Device.external_id,
+    Device.kind,
+    Device.name,
+    Device.building,
+    Device.unit,
+    Device.protection_zone,
+    Device.map_x,
+    Device.map_y,
+    Device.reported_online,
+    Device.last_seen,
+    Device.clock_skew,
     Device.bridge.online.as_alias("bridge_online"),
 )
 
 
 async def list_devices(
-    caller: Caller, *, page: int, page_size: int, community_id: UUID | None = None,
-    kind: str | None = None, online: bool | None = None, q: str | None = None,
+    caller: Caller,
+    *,
+    page: int,
+    page_size: int,
+    community_id: UUID | None = None,
+    kind: str | None = None,
+    online: bool | None = None,
+    q: str | None = None,
 ) -> DevicePage:
     """Devices in the caller's scope, filtered by community, kind, status and name."""
-    scope = caller.communities("device.read")
     if not caller.holds("device.read"):
         raise NotFound()
-    where: Any = Device.id.is_not_null()
-    if scope is not None:
-        where &= Device.community.is_in(list(scope) or [uuid.UUID(int=0)])
+    where = within(Device.id.is_not_null(), Device.community, caller.communities("device.read"))
+    if where is None:
+        return DevicePage(items=[], total=0, page=page, page_size=page_size)
     if community_id:
         where &= Device.community == community_id
     if kind:
         where &= Device.kind == kind
     if q:
-        where &= Device.name.ilike(f"%{q}%") | Device.external_id.ilike(f"%{q}%")
+        where &= Device.name.ilike(like(q)) | Device.external_id.ilike(like(q))
     if online is True:
         where &= Device.reported_online.eq(True) & Device.bridge.online.eq(True)
     if online is False:
         where &= Device.reported_online.eq(False) | Device.bridge.online.eq(False)
     total = await Device.count().where(where)
-    rows = await Device.select(*_DEVICE_COLUMNS).where(where).order_by(Device.kind).order_by(
-        Device.name).offset(offset(page, page_size)).limit(page_size)
-    return DevicePage(items=[_device_read(r) for r in rows], total=total, page=page, page_size=page_size)
+    rows = (
+        await Device.select(*_DEVICE_COLUMNS)
+        .where(where)
+        .order_by(Device.kind)
+        .order_by(Device.name)
+        .offset(offset(page, page_size))
+        .limit(page_size)
+    )
+    return DevicePage(
+        items=[_device_read(r) for r in rows], total=total, page=page, page_size=page_size
+    )
 
 
-async def get_device(caller: Caller, device_id: UUID, permission: str = "device.read") -> DeviceRead:
+async def get_device(
+    caller: Caller, device_id: UUID, permission: str = "device.read"
+) -> DeviceRead:
     """One device in scope."""
     row = await Device.select(*_DEVICE_COLUMNS).where(Device.id == device_id).first()
     if row is None:
@@ -257,13 +355,22 @@ async def get_device(caller: Caller, device_id: UUID, permission: str = "device.
 async def update_device(caller: Caller, device_id: UUID, data: DeviceUpdate) -> DeviceRead:
     """Place a device: name, protection zone, map position."""
     device = await get_device(caller, device_id, "device.write")
-    changes = {getattr(Device, f): v for f in ("name", "protection_zone", "map_x", "map_y")
-               if (v := getattr(data, f)) is not msgspec.UNSET}
+    changes = {
+        getattr(Device, f): v
+        for f in ("name", "protection_zone", "map_x", "map_y")
+        if (v := getattr(data, f)) is not msgspec.UNSET
+    }
     if changes:
         async with DB.transaction():
             await Device.update(changes).where(Device.id == device_id)
-            await record("device.updated", actor=caller, target_type="device", target_id=device_id,
-                         community_id=device.community_id, details={"fields": sorted(c._meta.name for c in changes)})
+            await record(
+                "device.updated",
+                actor=caller,
+                target_type="device",
+                target_id=device_id,
+                community_id=device.community_id,
+                details={"fields": sorted(c._meta.name for c in changes)},
+            )
     return await get_device(caller, device_id)
 
 
@@ -271,59 +378,128 @@ async def list_bridges(caller: Caller, *, page: int, page_size: int) -> BridgePa
     """Bridges of the caller's communities with their link state."""
     if not caller.holds("device.read"):
         raise NotFound()
-    scope = caller.communities("device.read")
-    where: Any = Bridge.id.is_not_null()
-    if scope is not None:
-        where &= Bridge.community.is_in(list(scope) or [uuid.UUID(int=0)])
+    where = within(Bridge.id.is_not_null(), Bridge.community, caller.communities("device.read"))
+    if where is None:
+        return BridgePage(items=[], total=0, page=page, page_size=page_size)
     total = await Bridge.count().where(where)
-    rows = await Bridge.select().where(where).order_by(Bridge.name).offset(offset(page, page_size)).limit(page_size)
-    counts = {r["bridge"]: r["n"] for r in await Device.select(Device.bridge, Count(alias="n")).where(
-        Device.bridge.is_in([r["id"] for r in rows] or [uuid.UUID(int=0)])).group_by(Device.bridge)}
-    return BridgePage(items=[BridgeRead(
-        id=r["id"], community_id=r["community"], name=r["name"], version=r["version"], online=r["online"],
-        last_seen=r["last_seen"], clock_skew=r["clock_skew"], devices=counts.get(r["id"], 0),
-    ) for r in rows], total=total, page=page, page_size=page_size)
+    rows = (
+        await Bridge.select()
+        .where(where)
+        .order_by(Bridge.name)
+        .offset(offset(page, page_size))
+        .limit(page_size)
+    )
+    counts = (
+        {
+            r["bridge"]: r["n"]
+            for r in await Device.select(Device.bridge, Count(alias="n"))
+            .where(Device.bridge.is_in([r["id"] for r in rows]))
+            .group_by(Device.bridge)
+        }
+        if rows
+        else {}
+    )
+    return BridgePage(
+        items=[
+            BridgeRead(
+                id=r["id"],
+                community_id=r["community"],
+                name=r["name"],
+                version=r["version"],
+                online=r["online"],
+                last_seen=r["last_seen"],
+                clock_skew=r["clock_skew"],
+                devices=counts.get(r["id"], 0),
+            )
+            for r in rows
+        ],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
 
 
 # -- commands ----------------------------------------------------------------------------------------
 
 
 async def command(
-    bus: CommandBus, device_id: UUID, action: str, args: dict[str, Any], *,
-    requested_by: UUID | None, timeout: float = 5.0,
+    bus: CommandBus,
+    device_id: UUID,
+    action: str,
+    args: dict[str, Any],
+    *,
+    requested_by: UUID | None,
+    timeout: float = 5.0,
 ) -> CommandRead:
     """Send a command to a device through its bridge; record it with who asked and its outcome."""
     device = await Device.objects().where(Device.id == device_id).first()
     if device is None:
         raise NotFound()
-    row = DeviceCommand(community=device.community, device=device.id, action=action,
-                        args=msgspec.json.encode(args).decode(), requested_by=requested_by)
+    row = DeviceCommand(
+        community=device.community,
+        device=device.id,
+        action=action,
+        args=msgspec.json.encode(args).decode(),
+        requested_by=requested_by,
+    )
     await row.save()
-    frame = protocol.Command(id=str(row.id), device=device.external_id, action=action, args=args,
-                             deadline=_now().timestamp() + timeout)
+    frame = protocol.Command(
+        id=str(row.id),
+        device=device.external_id,
+        action=action,
+        args=args,
+        deadline=_now().timestamp() + timeout,
+    )
     try:
         result = await bus.send(device.bridge, frame, wait=timeout + 0.5)
     except BridgeOffline:
         result = protocol.CommandResult(id=frame.id, status="failed", detail="bridge offline")
         await _finish(row, result)
         raise BridgeUnavailable() from None
-    result = result or protocol.CommandResult(id=frame.id, status="timeout", detail="no answer in time")
+    result = result or protocol.CommandResult(
+        id=frame.id, status="timeout", detail="no answer in time"
+    )
     await _finish(row, result)
-    return CommandRead(id=row.id, device_id=device.id, action=action, status=result.status,
-                       detail=result.detail, data=result.data, requested_at=row.requested_at,
-                       completed_at=_now())
+    return CommandRead(
+        id=row.id,
+        device_id=device.id,
+        action=action,
+        status=result.status,
+        detail=result.detail,
+        data=result.data,
+        requested_at=row.requested_at,
+        completed_at=_now(),
+    )
 
 
 async def _finish(row: DeviceCommand, result: protocol.CommandResult) -> None:
-    await DeviceCommand.update({DeviceCommand.status: result.status, DeviceCommand.detail: result.detail,
-                                DeviceCommand.completed_at: _now()}).where(DeviceCommand.id == row.id)
+    await DeviceCommand.update(
+        {
+            DeviceCommand.status: result.status,
+            DeviceCommand.detail: result.detail,
+            DeviceCommand.completed_at: _now(),
+        }
+    ).where(DeviceCommand.id == row.id)
 
 
-async def admin_command(caller: Caller, bus: CommandBus, device_id: UUID, action: str,
-                        args: dict[str, Any], timeout: float) -> CommandRead:
+async def admin_command(
+    caller: Caller,
+    bus: CommandBus,
+    device_id: UUID,
+    action: str,
+    args: dict[str, Any],
+    timeout: float,
+) -> CommandRead:
     """A command from the console (system administrators), audited."""
     device = await get_device(caller, device_id, "device.command")
-    await record("device.command", actor=caller, target_type="device", target_id=device_id,
-                 community_id=device.community_id, details={"action": action})
-    return await command(bus, device_id, action, args, requested_by=caller.account_id, timeout=timeout)
-
+    await record(
+        "device.command",
+        actor=caller,
+        target_type="device",
+        target_id=device_id,
+        community_id=device.community_id,
+        details={"action": action},
+    )
+    return await command(
+        bus, device_id, action, args, requested_by=caller.account_id, timeout=timeout
+    )

@@ -58,7 +58,8 @@ class Device(Table, tablename="devices"):
     building = ForeignKey(Building, null=True)
     unit = ForeignKey(Unit, null=True)
     protection_zone = Integer(
-        null=True, default=None,
+        null=True,
+        default=None,
         help_text="Standard 4.1.1: 1 perimeter & entrances, 2 public areas, 3 buildings, 4 key areas.",
     )
     map_x = Float(null=True, default=None)
@@ -98,6 +99,8 @@ class DeviceCommand(Table, tablename="device_commands"):
     args = JSONB(default={})
     requested_by = UUID(null=True, default=None, help_text="Account id; null for the platform.")
     requested_at = Timestamptz()
-    status = Varchar(length=12, default="pending", help_text="pending|ok|failed|timeout|unsupported")
+    status = Varchar(
+        length=12, default="pending", help_text="pending|ok|failed|timeout|unsupported"
+    )
     detail = Text(default="")
     completed_at = Timestamptz(null=True, default=None)

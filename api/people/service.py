@@ -14,7 +14,8 @@ from uuid import UUID
 import msgspec
 
 from api.audit.service import record
-from api.communities.service import household_label, like, within
+from api.communities.service import household_label
+from api.core.query import like, within
 from api.communities.tables import Community, Household
 from api.core.auth import Caller
 from api.core.crypto import (

@@ -27,14 +27,22 @@ class EnrolledBridge:
     key: Ed25519PrivateKey
 
 
-async def enrol(admin: ApiClient, community_id: object, name: str = "test-bridge") -> EnrolledBridge:
+async def enrol(
+    admin: ApiClient, community_id: object, name: str = "test-bridge"
+) -> EnrolledBridge:
     """Issue a token as a system administrator and enrol a fresh key with it."""
-    token = (await admin.post("/api/v1/bridges/enrolment-tokens",
-                              json={"community_id": str(community_id)})).json()["token"]
+    token = (
+        await admin.post(
+            "/api/v1/bridges/enrolment-tokens", json={"community_id": str(community_id)}
+        )
+    ).json()["token"]
     key = Ed25519PrivateKey.generate()
-    public = base64.b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
-    answer = await admin.post("/api/v1/bridges/enroll",
-                              json={"token": token, "public_key": public, "name": name})
+    public = base64.b64encode(
+        key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    ).decode()
+    answer = await admin.post(
+        "/api/v1/bridges/enroll", json={"token": token, "public_key": public, "name": name}
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     return EnrolledBridge(id=body["bridge_id"], community_id=body["community_id"], key=key)
@@ -69,8 +77,9 @@ class Peer:
         return protocol.decode_to_bridge(await self.ws.recv())
 
     @classmethod
-    async def authenticated(cls, live_url: str, bridge: EnrolledBridge,
-                            devices: list[protocol.DeviceInfo]) -> tuple[Peer, protocol.Welcome]:
+    async def authenticated(
+        cls, live_url: str, bridge: EnrolledBridge, devices: list[protocol.DeviceInfo]
+    ) -> tuple[Peer, protocol.Welcome]:
         """A link past authentication, with the inventory registered."""
         peer = await cls.open(live_url)
         await peer.send(peer.hello(bridge))

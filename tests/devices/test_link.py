@@ -18,10 +18,20 @@ from tests.devices.peer import EnrolledBridge, Peer, enrol
 from tests.helpers import ApiClient, World
 
 DOORS = [
-    protocol.DeviceInfo(id="door-1-1", kind="door_controller", name="1栋1单元门", driver="sim",
-                        attrs={"building": "1", "unit": "1", "role": "unit_door"}),
-    protocol.DeviceInfo(id="gate-north", kind="door_controller", name="北门", driver="sim",
-                        attrs={"role": "gate", "protection_zone": 1}),
+    protocol.DeviceInfo(
+        id="door-1-1",
+        kind="door_controller",
+        name="1栋1单元门",
+        driver="sim",
+        attrs={"building": "1", "unit": "1", "role": "unit_door"},
+    ),
+    protocol.DeviceInfo(
+        id="gate-north",
+        kind="door_controller",
+        name="北门",
+        driver="sim",
+        attrs={"role": "gate", "protection_zone": 1},
+    ),
 ]
 
 
@@ -44,10 +54,14 @@ def event(seq: int, device: str = "door-1-1", kind: str = "door.opened") -> prot
 
 class TestEnrolment:
     async def test_token_works_once(self, admin: ApiClient, world: World) -> None:
-        token = (await admin.post("/api/v1/bridges/enrolment-tokens",
-                                  json={"community_id": str(world.a.community)})).json()["token"]
-        public = base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes(
-            Encoding.Raw, PublicFormat.Raw)).decode()
+        token = (
+            await admin.post(
+                "/api/v1/bridges/enrolment-tokens", json={"community_id": str(world.a.community)}
+            )
+        ).json()["token"]
+        public = base64.b64encode(
+            Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        ).decode()
         body = {"token": token, "public_key": public, "name": "site"}
         assert (await admin.post("/api/v1/bridges/enroll", json=body)).status_code == 200
         again = await admin.post("/api/v1/bridges/enroll", json=body)
@@ -55,18 +69,23 @@ class TestEnrolment:
         assert again.json()["code"] == "invalid_enrolment_token"
 
     async def test_bad_public_key_is_refused(self, admin: ApiClient, world: World) -> None:
-        token = (await admin.post("/api/v1/bridges/enrolment-tokens",
-                                  json={"community_id": str(world.a.community)})).json()["token"]
-        answer = await admin.post("/api/v1/bridges/enroll",
-                                  json={"token": token, "public_key": "A" * 44, "name": "x"})
+        token = (
+            await admin.post(
+                "/api/v1/bridges/enrolment-tokens", json={"community_id": str(world.a.community)}
+            )
+        ).json()["token"]
+        answer = await admin.post(
+            "/api/v1/bridges/enroll", json={"token": token, "public_key": "A" * 44, "name": "x"}
+        )
         assert answer.status_code == 400
 
     async def test_only_system_admin_issues_tokens(self, browser, world: World) -> None:  # noqa: ANN001
         for role in (Role.GUARD, Role.PROPERTY_MANAGER):
             api = await browser()
             await api.login(world.a.users[role])
-            answer = await api.post("/api/v1/bridges/enrolment-tokens",
-                                    json={"community_id": str(world.a.community)})
+            answer = await api.post(
+                "/api/v1/bridges/enrolment-tokens", json={"community_id": str(world.a.community)}
+            )
             assert answer.status_code == 404, role
 
 
@@ -91,15 +110,20 @@ class TestLinkAuthentication:
 
     async def test_unknown_bridge_is_refused(self, live_url: str, bridge: EnrolledBridge) -> None:
         peer = await Peer.open(live_url)
-        stranger = EnrolledBridge(id="00000000-0000-0000-0000-000000000001", community_id="",
-                                  key=Ed25519PrivateKey.generate())
+        stranger = EnrolledBridge(
+            id="00000000-0000-0000-0000-000000000001",
+            community_id="",
+            key=Ed25519PrivateKey.generate(),
+        )
         await peer.send(peer.hello(stranger))
         assert isinstance(await peer.recv(), protocol.Refused)
 
 
 class TestIngest:
     @pytest.mark.req("PLAT-19")
-    async def test_events_stored_once_and_acked(self, live_url: str, bridge: EnrolledBridge) -> None:
+    async def test_events_stored_once_and_acked(
+        self, live_url: str, bridge: EnrolledBridge
+    ) -> None:
         peer, welcome = await Peer.authenticated(live_url, bridge, DOORS)
         assert welcome.last_seq == 0
         batch = protocol.EventBatch(events=[event(seq) for seq in range(1, 51)])
@@ -113,19 +137,27 @@ class TestIngest:
         assert welcome.last_seq == 50  # the bridge resumes after what is stored
         await again.ws.close()
 
-    async def test_unknown_device_rejected_link_stays_up(self, live_url: str, bridge: EnrolledBridge) -> None:
+    async def test_unknown_device_rejected_link_stays_up(
+        self, live_url: str, bridge: EnrolledBridge
+    ) -> None:
         peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
         await peer.send(protocol.EventBatch(events=[event(1), event(2, device="ghost"), event(3)]))
         assert await peer.recv() == protocol.Ack(seq=3)
         reject = await peer.recv()
         assert isinstance(reject, protocol.Reject) and reject.seq == 2 and "ghost" in reject.reason
-        seqs = [r["seq"] for r in await DeviceEvent.select(DeviceEvent.seq).where(
-            DeviceEvent.bridge == bridge.id).order_by(DeviceEvent.seq)]
+        seqs = [
+            r["seq"]
+            for r in await DeviceEvent.select(DeviceEvent.seq)
+            .where(DeviceEvent.bridge == bridge.id)
+            .order_by(DeviceEvent.seq)
+        ]
         assert seqs == [1, 3]
         await peer.send(protocol.Heartbeat(sent_at=time.time()))
         assert isinstance(await peer.recv(), protocol.HeartbeatAck)
 
-    async def test_malformed_frame_rejected_link_stays_up(self, live_url: str, bridge: EnrolledBridge) -> None:
+    async def test_malformed_frame_rejected_link_stays_up(
+        self, live_url: str, bridge: EnrolledBridge
+    ) -> None:
         peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
         await peer.ws.send(b"\x81\xa1t\xa5bogus")
         reject = await peer.recv()
@@ -140,8 +172,11 @@ class TestCommands:
         self, live_url: str, admin: ApiClient, bridge: EnrolledBridge, world: World
     ) -> None:
         peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
-        device = await Device.select(Device.id).where(
-            (Device.bridge == bridge.id) & (Device.external_id == "door-1-1")).first()
+        device = (
+            await Device.select(Device.id)
+            .where((Device.bridge == bridge.id) & (Device.external_id == "door-1-1"))
+            .first()
+        )
 
         async def answer() -> protocol.Command:
             command = await peer.recv()
@@ -150,8 +185,10 @@ class TestCommands:
             return command
 
         answering = asyncio.create_task(answer())
-        response = await admin.post(f"/api/v1/devices/{device['id']}/commands",
-                                    json={"action": "time.sync", "args": {"server_time": 1.0}})
+        response = await admin.post(
+            f"/api/v1/devices/{device['id']}/commands",
+            json={"action": "time.sync", "args": {"server_time": 1.0}},
+        )
         command = await answering
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "ok"
@@ -160,22 +197,26 @@ class TestCommands:
         assert row["status"] == "ok"
         assert row["requested_by"] == world.admins[Role.SYSTEM_ADMIN].id
 
-    async def test_unanswered_command_times_out(self, live_url: str, admin: ApiClient,
-                                                bridge: EnrolledBridge) -> None:
+    async def test_unanswered_command_times_out(
+        self, live_url: str, admin: ApiClient, bridge: EnrolledBridge
+    ) -> None:
         await Peer.authenticated(live_url, bridge, DOORS)
         device = await Device.select(Device.id).where(Device.bridge == bridge.id).first()
-        response = await admin.post(f"/api/v1/devices/{device['id']}/commands",
-                                    json={"action": "status", "timeout": 0.5})
+        response = await admin.post(
+            f"/api/v1/devices/{device['id']}/commands", json={"action": "status", "timeout": 0.5}
+        )
         assert response.json()["status"] == "timeout"
 
-    async def test_offline_bridge_fails_fast(self, live_url: str, admin: ApiClient,
-                                             bridge: EnrolledBridge) -> None:
+    async def test_offline_bridge_fails_fast(
+        self, live_url: str, admin: ApiClient, bridge: EnrolledBridge
+    ) -> None:
         peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
         await peer.ws.close()
         device = await Device.select(Device.id).where(Device.bridge == bridge.id).first()
         await asyncio.sleep(0.2)
         response = await asyncio.wait_for(  # a guard against hanging, not a timing assertion
-            admin.post(f"/api/v1/devices/{device['id']}/commands", json={"action": "status"}), 3)
+            admin.post(f"/api/v1/devices/{device['id']}/commands", json={"action": "status"}), 3
+        )
         assert response.status_code == 503
         assert response.json()["code"] == "bridge_offline"
 
@@ -190,17 +231,25 @@ class TestStatus:
         assert [d["online"] for d in listed if d["bridge_id"] == bridge.id] == [True]
         await peer.ws.close()
         for _ in range(50):
-            if not (await Bridge.select(Bridge.online).where(Bridge.id == bridge.id).first())["online"]:
+            if not (await Bridge.select(Bridge.online).where(Bridge.id == bridge.id).first())[
+                "online"
+            ]:
                 break
             await asyncio.sleep(0.05)
         listed = (await admin.get("/api/v1/devices", params={"q": "door-1-1"})).json()["items"]
         assert [d["online"] for d in listed if d["bridge_id"] == bridge.id] == [False]
         offline = await DeviceEvent.select().where(
-            (DeviceEvent.bridge == bridge.id) & (DeviceEvent.kind == "device.offline"))
+            (DeviceEvent.bridge == bridge.id) & (DeviceEvent.kind == "device.offline")
+        )
         assert len(offline) == 1 and offline[0]["seq"] is None
 
-    async def test_device_list_is_scoped(self, browser, bridge: EnrolledBridge, world: World,  # noqa: ANN001
-                                         live_url: str) -> None:
+    async def test_device_list_is_scoped(
+        self,
+        browser,
+        bridge: EnrolledBridge,
+        world: World,  # noqa: ANN001
+        live_url: str,
+    ) -> None:
         await Peer.authenticated(live_url, bridge, DOORS)
         guard_b = await browser()
         await guard_b.login(world.b.users[Role.GUARD])

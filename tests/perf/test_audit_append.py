@@ -37,5 +37,7 @@ async def test_audit_append_rate(app: object) -> None:
 
     await DB.run_ddl("DROP TABLE bench_plain")
     assert await AuditEntry.count() == before + N
-    print(f"\naudit append, {N} rows: chained {chained:,.0f}/s, plain INSERT {plain:,.0f}/s, "
-          f"ratio {chained / plain:.2f}")
+    print(
+        f"\naudit append, {N} rows: chained {chained:,.0f}/s, plain INSERT {plain:,.0f}/s, "
+        f"ratio {chained / plain:.2f}"
+    )

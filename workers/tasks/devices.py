@@ -29,13 +29,15 @@ async def sync_device_clocks(ctx: dict[str, Any]) -> int:
     """Send `time.sync` to every reachable device whose clock is off by more than the limit."""
     bus = CommandBus(ctx["redis"])
     skewed = await Device.select(Device.id).where(
-        Device.bridge.online.eq(True) & ((Device.clock_skew > SKEW_LIMIT) | (Device.clock_skew < -SKEW_LIMIT))
+        Device.bridge.online.eq(True)
+        & ((Device.clock_skew > SKEW_LIMIT) | (Device.clock_skew < -SKEW_LIMIT))
     )
     synced = 0
     for row in skewed:
         try:
-            result = await service.command(bus, row["id"], "time.sync", {"server_time": time.time()},
-                                           requested_by=None)
+            result = await service.command(
+                bus, row["id"], "time.sync", {"server_time": time.time()}, requested_by=None
+            )
         except service.BridgeUnavailable:
             continue
         synced += result.status == "ok"
