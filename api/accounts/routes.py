@@ -56,8 +56,14 @@ async def _pending_session(request: Request[Any, Any, Any], state: State) -> tup
 
 
 def auth_rate_limit(per_minute: int) -> RateLimitConfig:
-    """The limit on login endpoints, per client address, counted in Redis across instances."""
-    return RateLimitConfig(rate_limit=("minute", per_minute), store="rate_limit")
+    """The limit on login endpoints, per client address, counted in Redis across instances.
+
+    GET /me is left out: the PWA asks it on every start, and residents behind one shared address
+    (a community's broadband NAT) would otherwise spend the login budget just opening the app.
+    """
+    return RateLimitConfig(
+        rate_limit=("minute", per_minute), store="rate_limit", exclude=[r"^/api/v1/auth/me$"]
+    )
 
 
 def provide_auth(state: State) -> AuthService:

@@ -23,6 +23,7 @@ from api.accounts.schemas import (
 )
 from api.accounts.tables import Account, RecoveryCode, RoleAssignment
 from api.audit.service import record
+from api.communities.service import household_label
 from api.communities.tables import Community, Household, Jurisdiction
 from api.core.auth import ADMINISTRATORS, Assignment, Caller, Role
 from api.core.crypto import FieldCipher
@@ -93,11 +94,6 @@ def _recovery_code() -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
-def household_label(building: str | None, unit: str | None, room: str | None) -> str | None:
-    """'3栋2单元0302' for a household, None when there is none."""
-    return f"{building}栋{unit}单元{room}" if room else None
-
-
 async def load_caller(account_id: UUID, *, ip: str | None) -> Caller | None:
     """The caller behind an active account, with every role and its scope resolved."""
     account = await Account.objects().where(
@@ -152,7 +148,7 @@ async def _roles_of(account_ids: list[UUID]) -> dict[UUID, list[RoleRead]]:
                 community_id=r["community"],
                 community_name=r["community_name"],
                 household_id=r["household"],
-                household_label=household_label(r["building"], r["unit"], r["room"]),
+                household_label=household_label(r["building"], r["unit"], r["room"]) if r["room"] else None,
                 jurisdiction_id=r["jurisdiction"],
             )
         )
@@ -198,22 +194,30 @@ class AuthService:
             RoleAssignment.account == account.id)}
         staff = bool(roles - {Role.RESIDENT})
         result = LoginResult(state="active")
+        # Only the columns this step decides: a full-row save would write back values read before
+        # the password check and undo a concurrent lock, password change or TOTP step.
+        changes: dict[Any, Any] = {}
         if staff and account.totp_confirmed:
             result = LoginResult(state="totp_required")
         elif staff:
             secret = pyotp.random_base32()
-            account.totp_secret = self.cipher.encrypt(secret, context=TOTP_CONTEXT)
+            changes[Account.totp_secret] = self.cipher.encrypt(secret, context=TOTP_CONTEXT)
             result = LoginResult(
                 state="totp_enrolment",
-                otpauth_uri=pyotp.TOTP(secret).provisioning_uri(account.username, issuer_name=ISSUER),
+                otpauth_uri=pyotp.TOTP(secret).provisioning_uri(
+                    name=account.username, issuer_name=ISSUER
+                ),
             )
         elif self._password_expired(account, roles):
             result = LoginResult(state="password_change_required")
+        if result.state == "active":
+            # Only a completed login clears the failures: a known password alone must not reset
+            # the count of wrong TOTP codes (that would allow unlimited second-factor guessing).
+            changes[Account.failed_logins] = 0
+            changes[Account.last_login_at] = _now()
         async with DB.transaction():
-            account.failed_logins = 0
-            if result.state == "active":
-                account.last_login_at = _now()
-            await account.save()
+            if changes:
+                await Account.update(changes).where(Account.id == account.id)
             await record("auth.login", actor_id=account.id, actor_name=account.username, ip=ip,
                          details={"state": result.state})
         session = new_session(account.id, state=result.state, staff=staff, ip=ip)
@@ -288,7 +292,10 @@ class AuthService:
         """End the session."""
         await self.sessions.end(token)
         if session is not None:
-            await record("auth.logout", actor_id=session.account_id, ip=ip)
+            account = await Account.select(Account.username).where(
+                Account.id == session.account_id).first()
+            await record("auth.logout", actor_id=session.account_id,
+                         actor_name=account["username"] if account else None, ip=ip)
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -328,6 +335,8 @@ class AuthService:
     @staticmethod
     async def _use_totp(account: Account, secret: str, code: str) -> bool:
         """Accept a code of the current, previous or next 30 s step, once: replays are refused."""
+        if not (code.isascii() and code.isdigit()):
+            return False  # compare_digest raises on non-ASCII text (e.g. full-width digits)
         totp = pyotp.TOTP(secret)
         now = _now()
         for drift in (0, -1, 1):

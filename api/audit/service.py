@@ -24,6 +24,7 @@ from api.piccolo_conf import DB
 from api.settings import CryptoMode, get_settings
 
 GENESIS = "0" * 64
+_OTHER: dict[CryptoMode, CryptoMode] = {"std": "sm", "sm": "std"}
 _LOCK = 0x616E6A75  # "anju": the advisory lock that serialises appends to the chain
 
 
@@ -135,7 +136,10 @@ async def verify() -> VerifyResult:
                 broken_id=row["id"],
                 reason="previous entry missing or altered",
             )
-        if chain_hash(row["prev_hash"], row, mode) != row["hash"]:
+        if chain_hash(row["prev_hash"], row, mode) != row["hash"] and (
+            # Entries written before a switch of ANJU_CRYPTO keep the other algorithm's hash.
+            chain_hash(row["prev_hash"], row, _OTHER[mode]) != row["hash"]
+        ):
             return VerifyResult(
                 ok=False, checked=checked, broken_id=row["id"], reason="entry altered"
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import structlog
+from asyncpg.exceptions import CharacterNotInRepertoireError, UntranslatableCharacterError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -113,6 +114,17 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     )
 
 
+def unstorable_text_handler(
+    _: Request[Any, Any, Any], exc: CharacterNotInRepertoireError | UntranslatableCharacterError
+) -> Response[dict[str, Any]]:
+    """A NUL character in a text field, a query or JSON: PostgreSQL cannot store or compare it."""
+    return Response(
+        _body("invalid_input", "The input contains a character that is not allowed (NUL)."),
+        status_code=400,
+        media_type=MediaType.JSON,
+    )
+
+
 def internal_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """Log an unexpected failure (never its arguments) and answer without details."""
     log.exception("api.unhandled_error", error_type=type(exc).__name__)
@@ -126,5 +138,7 @@ def internal_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Respons
 EXCEPTION_HANDLERS = {
     DomainError: domain_error_handler,
     HTTPException: http_error_handler,
+    CharacterNotInRepertoireError: unstorable_text_handler,
+    UntranslatableCharacterError: unstorable_text_handler,
     Exception: internal_error_handler,
 }
