@@ -31,6 +31,7 @@ demo: install ## run the whole platform with a demo community (embedded engines 
 	$(BIN)/anju demo
 
 test: install ## unit, integration and browser tests (services from ANJU_* URLs, else embedded)
+	cd pwa && npm test
 	$(BIN)/pytest -q -p no:logging --ignore=tests/perf $(PYTEST_ARGS)
 	$(BIN)/python -m tests.requirements
 

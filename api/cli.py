@@ -78,7 +78,15 @@ def _serve(settings: Settings) -> None:
 
     from api.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        # The client address (rate limits, audit) comes from X-Forwarded-For only behind these.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
+    )
 
 
 def cmd_serve(_: argparse.Namespace) -> int:

@@ -37,6 +37,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     log_json: bool = True
     pwa_dist: Path = Path("pwa/dist")
     auth_rate_limit: int = 30
+    trusted_proxies: str = "127.0.0.1"
 
     @property
     def secret_key_path(self) -> Path:
@@ -80,6 +81,7 @@ VARIABLES: dict[str, str] = {
     "ANJU_LOG_JSON": "`true` for JSON log lines, `false` for console lines",
     "ANJU_PWA_DIST": "built PWA served at /",
     "ANJU_AUTH_RATE_LIMIT": "requests per minute and client address to the login endpoints",
+    "ANJU_TRUSTED_PROXIES": "comma-separated proxy addresses whose X-Forwarded-For is believed (`*`: any)",
 }
 
 

@@ -146,7 +146,7 @@ class AccountController(Controller):
         role: Role | None = None,
     ) -> AccountPage:
         """Accounts, filtered by a user name fragment and a role."""
-        return await accounts.list(caller, page=page, page_size=page_size, q=q, role=role)
+        return await accounts.search(caller, page=page, page_size=page_size, q=q, role=role)
 
     @post("/")
     async def create_account(self, caller: Caller, accounts: AccountService, data: AccountCreate) -> AccountRead:

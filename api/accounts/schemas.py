@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -13,6 +13,7 @@ from api.core.auth import Role
 from api.core.paging import Page
 from api.core.sessions import SessionState
 
+Locale = Literal["zh-CN", "en"]
 Username = Annotated[str, Meta(min_length=3, max_length=64, pattern=r"^[a-zA-Z0-9_.@-]+$")]
 Password = Annotated[str, Meta(min_length=1, max_length=256)]
 
@@ -55,16 +56,28 @@ class Me(msgspec.Struct, kw_only=True):
     username: str
     display_name: str
     roles: list[RoleRead]
-    locale: str
+    locale: Locale
 
 
 class LoginResult(msgspec.Struct, kw_only=True):
     """Where the login stands and, once active, who is logged in."""
 
     state: SessionState
-    account: Me | None = None
-    otpauth_uri: str | None = None
-    recovery_codes: list[str] | None = None
+    account: Me | None  # every field is always sent, so the typed client needs no undefined checks
+    otpauth_uri: str | None
+    recovery_codes: list[str] | None
+
+    @classmethod
+    def step(
+        cls,
+        state: SessionState,
+        *,
+        account: Me | None = None,
+        otpauth_uri: str | None = None,
+        recovery_codes: list[str] | None = None,
+    ) -> LoginResult:
+        """A result with only what this step carries."""
+        return cls(state=state, account=account, otpauth_uri=otpauth_uri, recovery_codes=recovery_codes)
 
 
 class RoleGrant(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

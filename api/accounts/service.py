@@ -166,7 +166,7 @@ async def me(account_id: UUID) -> Me:
         username=account.username,
         display_name=account.display_name,
         roles=roles,
-        locale=account.locale,
+        locale="en" if account.locale == "en" else "zh-CN",
     )
 
 
@@ -186,6 +186,7 @@ class AuthService:
             verify_password(DUMMY_HASH, password)  # same cost as a real check: no user enumeration
             await record("auth.login.failed", actor_name=username[:64], outcome="denied", ip=ip,
                          details={"reason": "unknown_user" if account is None else "inactive"})
+            await self._unknown_failed(username)
             raise InvalidCredentials()
         self._refuse_if_locked(account)
         if not verify_password(account.password_hash, password):
@@ -193,23 +194,23 @@ class AuthService:
         roles = {Role(r["role"]) for r in await RoleAssignment.select(RoleAssignment.role).where(
             RoleAssignment.account == account.id)}
         staff = bool(roles - {Role.RESIDENT})
-        result = LoginResult(state="active")
+        result = LoginResult.step(state="active")
         # Only the columns this step decides: a full-row save would write back values read before
         # the password check and undo a concurrent lock, password change or TOTP step.
         changes: dict[Any, Any] = {}
         if staff and account.totp_confirmed:
-            result = LoginResult(state="totp_required")
+            result = LoginResult.step(state="totp_required")
         elif staff:
             secret = pyotp.random_base32()
             changes[Account.totp_secret] = self.cipher.encrypt(secret, context=TOTP_CONTEXT)
-            result = LoginResult(
+            result = LoginResult.step(
                 state="totp_enrolment",
                 otpauth_uri=pyotp.TOTP(secret).provisioning_uri(
                     name=account.username, issuer_name=ISSUER
                 ),
             )
         elif self._password_expired(account, roles):
-            result = LoginResult(state="password_change_required")
+            result = LoginResult.step(state="password_change_required")
         if result.state == "active":
             # Only a completed login clears the failures: a known password alone must not reset
             # the count of wrong TOTP codes (that would allow unlimited second-factor guessing).
@@ -258,7 +259,7 @@ class AuthService:
                          actor_name=account.username, ip=ip, details={"state": state})
         new = new_session(account.id, state=state, staff=True, ip=ip)  # type: ignore[arg-type]
         token = await self.sessions.replace(token, new)
-        result = LoginResult(state=new.state, recovery_codes=recovery)
+        result = LoginResult.step(state=new.state, recovery_codes=recovery)
         if new.state == "active":
             result.account = await me(account.id)
         return result, token
@@ -286,7 +287,7 @@ class AuthService:
             await record("auth.password.changed", actor_id=account.id, actor_name=account.username, ip=ip)
         await self.sessions.end_all(account.id)
         new_token = await self.sessions.create(new_session(account.id, state="active", staff=session.staff, ip=ip))
-        return LoginResult(state="active", account=await me(account.id)), new_token
+        return LoginResult.step(state="active", account=await me(account.id)), new_token
 
     async def logout(self, token: str | None, session: Session | None, *, ip: str | None) -> None:
         """End the session."""
@@ -298,6 +299,17 @@ class AuthService:
                          actor_name=account["username"] if account else None, ip=ip)
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    async def _unknown_failed(self, username: str) -> None:
+        """Unknown names lock like real ones, so a lockout does not tell which names exist."""
+        key = "anju:login-failures:" + hashlib.sha256(username.lower().encode()).hexdigest()
+        redis = self.sessions.redis
+        failures = await redis.incr(key)
+        if failures == 1:
+            await redis.expire(key, int(LOCK_FOR.total_seconds()))
+        if failures >= MAX_FAILURES:
+            ttl = max(await redis.ttl(key), 1)
+            raise AccountLocked(locked_until=(_now() + timedelta(seconds=ttl)).isoformat())
 
     @staticmethod
     def _refuse_if_locked(account: Account) -> None:
@@ -365,7 +377,7 @@ class AccountService:
     def __init__(self, sessions: SessionStore) -> None:
         self.sessions = sessions
 
-    async def list(
+    async def search(
         self, caller: Caller, *, page: int, page_size: int, q: str | None, role: Role | None
     ) -> AccountPage:
         """A page of accounts, filtered by user name fragment and role."""

@@ -94,7 +94,14 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     """Render Litestar's own errors (decode failures, CSRF, size limits) in the same shape."""
     status = exc.status_code
     if isinstance(exc, ValidationException):
-        # 422 is reserved for bodies that fail to decode: unknown fields, wrong types, malformed JSON.
+        errors = exc.extra if isinstance(exc.extra, list) else []
+        if any(isinstance(e, dict) and e.get("source") not in (None, "body") for e in errors):
+            return Response(
+                _body("invalid_parameters", "A query or path parameter is not valid.", {"errors": errors}),
+                status_code=400,
+                media_type=MediaType.JSON,
+            )
+        # 422 is reserved for bodies that fail to decode: unknown fields, wrong types.
         return Response(
             _body("invalid_body", "The request body could not be decoded.", {"errors": exc.extra}),
             status_code=422,

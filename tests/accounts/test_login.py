@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -636,3 +637,16 @@ class TestLogout:
 
         assert r.status_code == 204
         assert await audit_since(mark) == []
+
+
+@pytest.mark.req("SEC-09")
+class TestUnknownNamesLockToo:
+    async def test_fifth_failure_of_an_unknown_name_answers_locked(self, client: ApiClient) -> None:
+        """A locked answer must not reveal that the name exists."""
+        name = f"nobody-{uuid.uuid4().hex[:8]}"
+        body = {"username": name, "password": "Wrong-password-1"}
+        codes = [(await client.post("/api/v1/auth/login", json=body)).status_code for _ in range(6)]
+        assert codes == [401, 401, 401, 401, 423, 423]
+        locked = await client.post("/api/v1/auth/login", json=body)
+        assert locked.json()["code"] == "account_locked"
+        assert "locked_until" in locked.json()["extra"]

@@ -396,14 +396,15 @@ class TestListPersons:
     @pytest.mark.parametrize(
         "params", [{"category": "resident"}, {"community_id": "A"}, {"page_size": 0}]
     )
-    async def test_bad_filters_are_422(
+    async def test_bad_filters_are_400(
         self, world: World, login: Login, params: dict[str, Any]
     ) -> None:
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
 
         r = await manager.get(PERSONS, params=params)
 
-        assert r.status_code == 422, r.text
+        assert r.status_code == 400, r.text
+        assert r.json()["code"] == "invalid_parameters"
 
 
 class TestGetPerson:

@@ -70,7 +70,7 @@ export const useSession = defineStore("session", () => {
 
   async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
     const body = { current_password: currentPassword, new_password: newPassword };
-    setAccount((await call(client.POST("/api/v1/auth/password", { body }))).account);
+    accept(await call(client.POST("/api/v1/auth/password", { body })));
   }
 
   async function logout(): Promise<void> {

@@ -163,6 +163,7 @@ describe("stepFor", () => {
       state,
       account: null,
       otpauth_uri: null,
+      recovery_codes: null,
     });
     expect(stepFor(result("totp_required"))).toBe("totp");
     expect(stepFor(result("totp_enrolment"))).toBe("enrol");
