@@ -35,7 +35,9 @@ from api.people.routes import PersonController
 from api.settings import Settings, get_settings
 
 MAX_BODY = 1_000_000
-mimetypes.add_type("application/manifest+json", ".webmanifest")  # JSON bodies; media goes straight to the object store
+mimetypes.add_type(
+    "application/manifest+json", ".webmanifest"
+)  # JSON bodies; media goes straight to the object store
 
 
 def _pwa_routes(dist: Path) -> list[Any]:
@@ -53,8 +55,12 @@ def _pwa_routes(dist: Path) -> list[Any]:
             candidate = root / "index.html"
         # Hashed assets never change; the shell and the service worker must always be revalidated.
         cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
-        return File(candidate, filename=candidate.name, content_disposition_type="inline",
-                    headers={"Cache-Control": cache})
+        return File(
+            candidate,
+            filename=candidate.name,
+            content_disposition_type="inline",
+            headers={"Cache-Control": cache},
+        )
 
     return [pwa] if (dist / "index.html").is_file() else []
 
@@ -66,7 +72,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     csrf_secret = derive_key(load_server_secret(settings.secret_key_path), "csrf").hex()
     auth = Router(
-        path="/", route_handlers=[AuthController], middleware=[auth_rate_limit(settings.auth_rate_limit).middleware]
+        path="/",
+        route_handlers=[AuthController],
+        middleware=[auth_rate_limit(settings.auth_rate_limit).middleware],
     )
     return Litestar(
         route_handlers=[
@@ -99,11 +107,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             header_name="x-csrftoken",
             cookie_secure=settings.secure_cookies,
             cookie_samesite="strict",
-            exclude=[ENROL_PATH],  # bridges have no browser session; the one-time token is the check
+            exclude=[
+                ENROL_PATH
+            ],  # bridges have no browser session; the one-time token is the check
         ),
         middleware=[PrometheusConfig(app_name="anju", group_path=True).middleware],
         openapi_config=OpenAPIConfig(
-            title="Anju (安居) platform API", version="0.1.0", path="/schema", use_handler_docstrings=True
+            title="Anju (安居) platform API",
+            version="0.1.0",
+            path="/schema",
+            use_handler_docstrings=True,
         ),
         request_max_body_size=MAX_BODY,
     )

@@ -1,4 +1,4 @@
-"""The `anju` command: demo, serve, worker, migrate, openapi, createadmin, audit verify, keys rotate."""
+"""The `anju` command: demo, serve, worker, migrate, openapi, createadmin, audit, keys."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import msgspec
 
 from api.settings import Settings, export, get_settings
 
+T = TypeVar("T")
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 
 
@@ -30,15 +32,15 @@ def _services(settings: Settings) -> Iterator[Settings]:
         yield resolved
 
 
-def _run(coro: object) -> object:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
 
 
-async def _with_db(settings: Settings, fn: object) -> object:
+async def _with_db(settings: Settings, fn: Callable[[], Awaitable[T]]) -> T:
     from api.core import db
 
     async with db.database(settings.database_url or ""):
-        return await fn()  # type: ignore[operator]
+        return await fn()
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
@@ -65,7 +67,9 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     document = openapi_document()
     if args.check:
         stale = not OPENAPI_PATH.exists() or OPENAPI_PATH.read_bytes() != document
-        print("openapi/openapi.json is stale: run `anju openapi`" if stale else "openapi up to date")
+        print(
+            "openapi/openapi.json is stale: run `anju openapi`" if stale else "openapi up to date"
+        )
         return 1 if stale else 0
     OPENAPI_PATH.parent.mkdir(parents=True, exist_ok=True)
     OPENAPI_PATH.write_bytes(document)
@@ -124,12 +128,22 @@ def cmd_demo(_: argparse.Namespace) -> int:
             return await demo.logins(cipher)
 
         logins = _run(_with_db(settings, seed))
-        worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"])  # noqa: S603
+        worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"])
         url = f"http://{settings.host}:{settings.port}/"
-        print(f"\n安居 Anju demo running at {url}\n\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
-        for username, role, _, uri in logins:  # type: ignore[union-attr]
-            print(f"  {username:<12} {role:<18} {('TOTP: ' + uri) if uri else '(no second factor)'}")
-        print("\nCtrl-C stops everything; data stays in", settings.data_dir.resolve(), "\n", flush=True)
+        print(
+            f"\n安居 Anju demo running at {url}\n\n"
+            f"Demo logins (password for all: {demo.DEMO_PASSWORD}):"
+        )
+        for username, role, _password, uri in logins:
+            print(
+                f"  {username:<12} {role:<18} {('TOTP: ' + uri) if uri else '(no second factor)'}"
+            )
+        print(
+            "\nCtrl-C stops everything; data stays in",
+            settings.data_dir.resolve(),
+            "\n",
+            flush=True,
+        )
         try:
             _serve(settings)
         finally:
@@ -165,21 +179,31 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
             if await Account.exists().where(Account.username == args.username):
                 return False
             async with DB.transaction():
-                account = Account(username=args.username, display_name=args.username,
-                                  password_hash=hash_password(password),
-                                  totp_secret=cipher.encrypt(totp, context="accounts.totp_secret"),
-                                  totp_confirmed=True)
+                account = Account(
+                    username=args.username,
+                    display_name=args.username,
+                    password_hash=hash_password(password),
+                    totp_secret=cipher.encrypt(totp, context="accounts.totp_secret"),
+                    totp_confirmed=True,
+                )
                 await account.save()
                 await RoleAssignment(account=account.id, role=role).save()
-                await record("account.created", actor_name="anju createadmin", target_type="account",
-                             target_id=account.id, details={"role": role.value})
+                await record(
+                    "account.created",
+                    actor_name="anju createadmin",
+                    target_type="account",
+                    target_id=account.id,
+                    details={"role": role.value},
+                )
             return True
 
         if not _run(_with_db(settings, create)):
             print(f"user {args.username!r} exists", file=sys.stderr)
             return 1
     print(f"created {role.value} {args.username!r}\n  password: {password}")
-    print(f"  TOTP: {pyotp.TOTP(totp).provisioning_uri(args.username, issuer_name='安居 Anju')}")
+    print(
+        f"  TOTP: {pyotp.TOTP(totp).provisioning_uri(name=args.username, issuer_name='安居 Anju')}"
+    )
     return 0
 
 
@@ -189,11 +213,13 @@ def cmd_audit_verify(_: argparse.Namespace) -> int:
 
     with _services(get_settings()) as settings:
         result = _run(_with_db(settings, verify))
-    if result.ok:  # type: ignore[attr-defined]
-        print(f"audit log intact: {result.checked} entries")  # type: ignore[attr-defined]
+    if result.ok:
+        print(f"audit log intact: {result.checked} entries")
         return 0
-    print(f"audit log BROKEN at entry {result.broken_id}: {result.reason} "  # type: ignore[attr-defined]
-          f"({result.checked} entries before it are intact)")  # type: ignore[attr-defined]
+    print(
+        f"audit log BROKEN at entry {result.broken_id}: {result.reason} "
+        f"({result.checked} entries before it are intact)"
+    )
     return 1
 
 
@@ -219,11 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     openapi.set_defaults(fn=cmd_openapi)
     admin = sub.add_parser("createadmin", help="create an administrator")
     admin.add_argument("--username", required=True)
-    admin.add_argument("--role", required=True, choices=["system_admin", "security_admin", "audit_admin"])
+    admin.add_argument(
+        "--role", required=True, choices=["system_admin", "security_admin", "audit_admin"]
+    )
     admin.set_defaults(fn=cmd_createadmin)
-    audit = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit", required=True)
+    audit = sub.add_parser("audit", help="audit log tools").add_subparsers(
+        dest="audit", required=True
+    )
     audit.add_parser("verify", help="check the hash chain").set_defaults(fn=cmd_audit_verify)
-    keys = sub.add_parser("keys", help="personal-data keys").add_subparsers(dest="keys", required=True)
+    keys = sub.add_parser("keys", help="personal-data keys").add_subparsers(
+        dest="keys", required=True
+    )
     keys.add_parser("rotate", help="new key; re-encrypt all").set_defaults(fn=cmd_keys_rotate)
     args = parser.parse_args(argv)
     try:

@@ -15,7 +15,7 @@ from api.core.passwords import hash_password
 from api.people.tables import Person
 from api.piccolo_conf import DB
 
-DEMO_PASSWORD = "Anju-demo-2026"
+DEMO_PASSWORD = "Anju-demo-2026"  # noqa: S105 - printed to the operator by design
 COMMUNITY_CODE = "510104003001001"  # 锦江区 · 书院街街道 · 某社区居委会 · 小区 001 (illustrative)
 ISSUER = "安居 Anju"
 
@@ -51,33 +51,56 @@ async def seed(cipher: FieldCipher) -> bool:
         station = Jurisdiction(name="锦江分局书院街派出所", code="510104510000")
         await station.save()
         community = Community(
-            code=COMMUNITY_CODE, name="锦城花园", address="成都市锦江区书院街88号", jurisdiction=station.id
+            code=COMMUNITY_CODE,
+            name="锦城花园",
+            address="成都市锦江区书院街88号",
+            jurisdiction=station.id,
         )
         await community.save()
         first_household = first_person = None
         seq = 0
         for b in range(1, 4):
-            building = Building(community=community.id, number=str(b), name=f"{b}栋",
-                                code=f"{COMMUNITY_CODE}{b:03d}", floors=18)
+            building = Building(
+                community=community.id,
+                number=str(b),
+                name=f"{b}栋",
+                code=f"{COMMUNITY_CODE}{b:03d}",
+                floors=18,
+            )
             await building.save()
             for u in (1, 2):
-                unit = Unit(community=community.id, building=building.id, number=str(u),
-                            code=f"{building.code}{u:02d}")
+                unit = Unit(
+                    community=community.id,
+                    building=building.id,
+                    number=str(u),
+                    code=f"{building.code}{u:02d}",
+                )
                 await unit.save()
                 for floor in (1, 2, 3):
                     for door in (1, 2):
                         room = f"{floor:02d}{door:02d}"
-                        household = Household(community=community.id, building=building.id,
-                                              unit=unit.id, room=room, code=f"{unit.code}{room}",
-                                              housing="rented" if seq % 5 == 4 else "owned")
+                        household = Household(
+                            community=community.id,
+                            building=building.id,
+                            unit=unit.id,
+                            room=room,
+                            code=f"{unit.code}{room}",
+                            housing="rented" if seq % 5 == 4 else "owned",
+                        )
                         await household.save()
                         seq += 1
                         phone = f"138{seq:08d}"
                         id_number = _id_number(seq)
                         person = Person(
-                            community=community.id, household=household.id,
-                            category=("tenant" if seq % 5 == 4 else
-                                      "floating" if seq % 7 == 6 else "permanent"),
+                            community=community.id,
+                            household=household.id,
+                            category=(
+                                "tenant"
+                                if seq % 5 == 4
+                                else "floating"
+                                if seq % 7 == 6
+                                else "permanent"
+                            ),
                             relation="tenant" if seq % 5 == 4 else "owner",
                             name=_SURNAMES[seq % 20] + _GIVEN[(seq * 7) % 20],
                             phone=cipher.encrypt(phone, context="persons.phone"),
@@ -90,23 +113,34 @@ async def seed(cipher: FieldCipher) -> bool:
                             first_household, first_person = household.id, person.id
         for username, name, role in USERS:
             account = Account(
-                username=username, display_name=name, password_hash=hash_password(DEMO_PASSWORD),
+                username=username,
+                display_name=name,
+                password_hash=hash_password(DEMO_PASSWORD),
                 password_changed_at=datetime.now(UTC),
                 person=first_person if role == Role.RESIDENT else None,
             )
             if role != Role.RESIDENT:
-                account.totp_secret = cipher.encrypt(pyotp.random_base32(), context="accounts.totp_secret")
+                account.totp_secret = cipher.encrypt(
+                    pyotp.random_base32(), context="accounts.totp_secret"
+                )
                 account.totp_confirmed = True
             await account.save()
             await RoleAssignment(
-                account=account.id, role=role,
-                community=None if role in (Role.POLICE, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN,
-                                           Role.AUDIT_ADMIN) else community.id,
+                account=account.id,
+                role=role,
+                community=None
+                if role in (Role.POLICE, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+                else community.id,
                 household=first_household if role == Role.RESIDENT else None,
                 jurisdiction=station.id if role == Role.POLICE else None,
             ).save()
-        await record("demo.seeded", actor_name="anju demo", target_type="community",
-                     target_id=community.id, community_id=community.id)
+        await record(
+            "demo.seeded",
+            actor_name="anju demo",
+            target_type="community",
+            target_id=community.id,
+            community_id=community.id,
+        )
     return True
 
 
@@ -120,6 +154,6 @@ async def logins(cipher: FieldCipher) -> list[tuple[str, str, str, str | None]]:
         uri = None
         if account.totp_secret:
             secret = cipher.decrypt(account.totp_secret, context="accounts.totp_secret")
-            uri = pyotp.TOTP(secret).provisioning_uri(username, issuer_name=ISSUER)
+            uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
         out.append((username, role.value, DEMO_PASSWORD, uri))
     return out

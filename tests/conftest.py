@@ -101,7 +101,7 @@ async def client(app: Litestar) -> AsyncIterator[ApiClient]:
 
 
 @pytest.fixture
-async def browser(app: Litestar):  # noqa: ANN201 - returns a factory
+async def browser(app: Litestar):
     """A factory of fresh browsers, for tests with several users."""
     opened: list[ApiClient] = []
 
@@ -133,12 +133,10 @@ async def live_url(app: Litestar) -> AsyncIterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, lifespan="off", log_config=None, ws="websockets"
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for "listening"
         await asyncio.sleep(0.02)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True

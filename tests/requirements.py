@@ -1,7 +1,8 @@
 """Which requirements of docs/REQUIREMENTS.md the tests prove.
 
 As a pytest plugin (loaded by conftest) it records, for each `@pytest.mark.req("ID")` test, whether
-it passed, in var/requirements.json (one run: `make test` runs them all). `python -m tests.requirements` prints the proven and unproven ones.
+it passed, in var/requirements.json (one run: `make test` runs them all).
+`python -m tests.requirements` prints the proven and unproven ones.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Carry the test's requirement ids onto its report."""
     outcome = yield
     report = outcome.get_result()

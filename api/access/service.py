@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, cast
 from uuid import UUID
 
 import msgspec
@@ -21,6 +21,8 @@ from api.devices import service as devices
 from api.devices.bus import CommandBus
 from api.devices.tables import Device
 from api.piccolo_conf import DB
+
+Outcome = Literal["granted", "denied", "failed"]
 
 
 class NotEntitled(DomainError):
@@ -64,7 +66,7 @@ _DOOR_COLUMNS = (
     Device.unit,
     Device.attrs,
     Device.reported_online,
-    Device.bridge.online.as_alias("bridge_online"),
+    Device.bridge._.online.as_alias("bridge_online"),
 )
 
 
@@ -154,7 +156,10 @@ async def open_door(
     if refusal is not None:
         raise NotEntitled(refusal, record_id=str(entry.id))
     return DoorOpenResult(
-        result=entry.result, reason=entry.reason, record_id=entry.id, command_status=status
+        result=cast(Outcome, entry.result),
+        reason=entry.reason,
+        record_id=entry.id,
+        command_status=status,
     )
 
 
@@ -193,7 +198,7 @@ async def access_log(
     total = await AccessRecord.count().where(where)
     rows = (
         await AccessRecord.select(
-            AccessRecord.all_columns(), AccessRecord.device.name.as_alias("device_name")
+            *AccessRecord.all_columns(), AccessRecord.device.name.as_alias("device_name")
         )
         .where(where)
         .order_by(AccessRecord.at, ascending=False)

@@ -89,7 +89,10 @@ class AuthController(Controller):
     ) -> Response[LoginResult]:
         """Check user name and password; staff continue with TOTP."""
         result, token = await auth.login(
-            data.username, data.password, ip=client_ip(request), old_token=request.cookies.get(COOKIE)
+            data.username,
+            data.password,
+            ip=client_ip(request),
+            old_token=request.cookies.get(COOKIE),
         )
         return _with_session(state, result, token)
 
@@ -114,7 +117,9 @@ class AuthController(Controller):
         return _with_session(state, result, token)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT)
-    async def logout(self, request: Request[Any, Any, Any], state: State, auth: AuthService) -> Response[None]:
+    async def logout(
+        self, request: Request[Any, Any, Any], state: State, auth: AuthService
+    ) -> Response[None]:
         """End the session."""
         token = request.cookies.get(COOKIE)
         await auth.logout(token, await state.sessions.get(token), ip=client_ip(request))
@@ -149,12 +154,16 @@ class AccountController(Controller):
         return await accounts.search(caller, page=page, page_size=page_size, q=q, role=role)
 
     @post("/")
-    async def create_account(self, caller: Caller, accounts: AccountService, data: AccountCreate) -> AccountRead:
+    async def create_account(
+        self, caller: Caller, accounts: AccountService, data: AccountCreate
+    ) -> AccountRead:
         """Create an account with its first role."""
         return await accounts.create(caller, data)
 
     @get("/{account_id:uuid}")
-    async def get_account(self, caller: Caller, accounts: AccountService, account_id: UUID) -> AccountRead:
+    async def get_account(
+        self, caller: Caller, accounts: AccountService, account_id: UUID
+    ) -> AccountRead:
         """One account."""
         return await accounts.get(caller, account_id)
 

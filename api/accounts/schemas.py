@@ -77,7 +77,9 @@ class LoginResult(msgspec.Struct, kw_only=True):
         recovery_codes: list[str] | None = None,
     ) -> LoginResult:
         """A result with only what this step carries."""
-        return cls(state=state, account=account, otpauth_uri=otpauth_uri, recovery_codes=recovery_codes)
+        return cls(
+            state=state, account=account, otpauth_uri=otpauth_uri, recovery_codes=recovery_codes
+        )
 
 
 class RoleGrant(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -113,7 +115,9 @@ class AccountCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class AccountUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Fields a security administrator may change."""
 
-    display_name: Annotated[str, Meta(min_length=1, max_length=50)] | msgspec.UnsetType = msgspec.UNSET
+    display_name: Annotated[str, Meta(min_length=1, max_length=50)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
     is_active: bool | msgspec.UnsetType = msgspec.UNSET
     unlock: bool | msgspec.UnsetType = msgspec.UNSET
     reset_totp: bool | msgspec.UnsetType = msgspec.UNSET

@@ -96,9 +96,11 @@ def _recovery_code() -> str:
 
 async def load_caller(account_id: UUID, *, ip: str | None) -> Caller | None:
     """The caller behind an active account, with every role and its scope resolved."""
-    account = await Account.objects().where(
-        (Account.id == account_id) & (Account.is_active.eq(True))
-    ).first()
+    account = (
+        await Account.objects()
+        .where((Account.id == account_id) & (Account.is_active.eq(True)))
+        .first()
+    )
     if account is None:
         return None
     rows = await RoleAssignment.select().where(RoleAssignment.account == account_id)
@@ -129,17 +131,21 @@ async def load_caller(account_id: UUID, *, ip: str | None) -> Caller | None:
 
 async def _roles_of(account_ids: list[UUID]) -> dict[UUID, list[RoleRead]]:
     ra = RoleAssignment
-    rows = await ra.select(
-        ra.account,
-        ra.role,
-        ra.community,
-        ra.community.name.as_alias("community_name"),
-        ra.household,
-        ra.household.building.number.as_alias("building"),
-        ra.household.unit.number.as_alias("unit"),
-        ra.household.room.as_alias("room"),
-        ra.jurisdiction,
-    ).where(ra.account.is_in(account_ids)).order_by(ra.created_at)
+    rows = (
+        await ra.select(
+            ra.account,
+            ra.role,
+            ra.community,
+            ra.community.name.as_alias("community_name"),
+            ra.household,
+            ra.household._.building._.number.as_alias("building"),
+            ra.household._.unit._.number.as_alias("unit"),
+            ra.household.room.as_alias("room"),
+            ra.jurisdiction,
+        )
+        .where(ra.account.is_in(account_ids))
+        .order_by(ra.created_at)
+    )
     out: dict[UUID, list[RoleRead]] = {a: [] for a in account_ids}
     for r in rows:
         out[r["account"]].append(
@@ -148,7 +154,9 @@ async def _roles_of(account_ids: list[UUID]) -> dict[UUID, list[RoleRead]]:
                 community_id=r["community"],
                 community_name=r["community_name"],
                 household_id=r["household"],
-                household_label=household_label(r["building"], r["unit"], r["room"]) if r["room"] else None,
+                household_label=household_label(r["building"], r["unit"], r["room"])
+                if r["room"]
+                else None,
                 jurisdiction_id=r["jurisdiction"],
             )
         )
@@ -184,15 +192,24 @@ class AuthService:
         account = await Account.objects().where(Account.username == username).first()
         if account is None or not account.is_active:
             verify_password(DUMMY_HASH, password)  # same cost as a real check: no user enumeration
-            await record("auth.login.failed", actor_name=username[:64], outcome="denied", ip=ip,
-                         details={"reason": "unknown_user" if account is None else "inactive"})
+            await record(
+                "auth.login.failed",
+                actor_name=username[:64],
+                outcome="denied",
+                ip=ip,
+                details={"reason": "unknown_user" if account is None else "inactive"},
+            )
             await self._unknown_failed(username)
             raise InvalidCredentials()
         self._refuse_if_locked(account)
         if not verify_password(account.password_hash, password):
             await self._failed(account, ip=ip, reason="wrong_password")
-        roles = {Role(r["role"]) for r in await RoleAssignment.select(RoleAssignment.role).where(
-            RoleAssignment.account == account.id)}
+        roles = {
+            Role(r["role"])
+            for r in await RoleAssignment.select(RoleAssignment.role).where(
+                RoleAssignment.account == account.id
+            )
+        }
         staff = bool(roles - {Role.RESIDENT})
         result = LoginResult.step(state="active")
         # Only the columns this step decides: a full-row save would write back values read before
@@ -219,15 +236,26 @@ class AuthService:
         async with DB.transaction():
             if changes:
                 await Account.update(changes).where(Account.id == account.id)
-            await record("auth.login", actor_id=account.id, actor_name=account.username, ip=ip,
-                         details={"state": result.state})
+            await record(
+                "auth.login",
+                actor_id=account.id,
+                actor_name=account.username,
+                ip=ip,
+                details={"state": result.state},
+            )
         session = new_session(account.id, state=result.state, staff=staff, ip=ip)
-        token = await self.sessions.replace(old_token, session) if old_token else await self.sessions.create(session)
+        token = (
+            await self.sessions.replace(old_token, session)
+            if old_token
+            else await self.sessions.create(session)
+        )
         if result.state == "active":
             result.account = await me(account.id)
         return result, token
 
-    async def totp(self, token: str, session: Session, code: str, *, ip: str | None) -> tuple[LoginResult, str]:
+    async def totp(
+        self, token: str, session: Session, code: str, *, ip: str | None
+    ) -> tuple[LoginResult, str]:
         """Check a TOTP or recovery code; on enrolment, confirm it and hand out recovery codes."""
         if session.state not in ("totp_required", "totp_enrolment"):
             raise WrongStep()
@@ -242,8 +270,12 @@ class AuthService:
                 await self._failed(account, ip=ip, reason="wrong_recovery_code", error=InvalidTotp)
         elif not await self._use_totp(account, secret, code):
             await self._failed(account, ip=ip, reason="wrong_totp", error=InvalidTotp)
-        roles = {Role(r["role"]) for r in await RoleAssignment.select(RoleAssignment.role).where(
-            RoleAssignment.account == account.id)}
+        roles = {
+            Role(r["role"])
+            for r in await RoleAssignment.select(RoleAssignment.role).where(
+                RoleAssignment.account == account.id
+            )
+        }
         state = "password_change_required" if self._password_expired(account, roles) else "active"
         async with DB.transaction():
             if session.state == "totp_enrolment":
@@ -254,9 +286,15 @@ class AuthService:
                 )
                 await Account.update({Account.totp_confirmed: True}).where(Account.id == account.id)
             await Account.update({Account.failed_logins: 0, Account.last_login_at: _now()}).where(
-                Account.id == account.id)
-            await record("auth.totp.enrolled" if recovery else "auth.totp", actor_id=account.id,
-                         actor_name=account.username, ip=ip, details={"state": state})
+                Account.id == account.id
+            )
+            await record(
+                "auth.totp.enrolled" if recovery else "auth.totp",
+                actor_id=account.id,
+                actor_name=account.username,
+                ip=ip,
+                details={"state": state},
+            )
         new = new_session(account.id, state=state, staff=True, ip=ip)  # type: ignore[arg-type]
         token = await self.sessions.replace(token, new)
         result = LoginResult.step(state=new.state, recovery_codes=recovery)
@@ -279,24 +317,37 @@ class AuthService:
             raise WeakPassword("The new password must differ from the current one.")
         check_policy(new, username=account.username)
         async with DB.transaction():
-            await Account.update({
-                Account.password_hash: hash_password(new),
-                Account.password_changed_at: _now(),
-                Account.failed_logins: 0,
-            }).where(Account.id == account.id)
-            await record("auth.password.changed", actor_id=account.id, actor_name=account.username, ip=ip)
+            await Account.update(
+                {
+                    Account.password_hash: hash_password(new),
+                    Account.password_changed_at: _now(),
+                    Account.failed_logins: 0,
+                }
+            ).where(Account.id == account.id)
+            await record(
+                "auth.password.changed", actor_id=account.id, actor_name=account.username, ip=ip
+            )
         await self.sessions.end_all(account.id)
-        new_token = await self.sessions.create(new_session(account.id, state="active", staff=session.staff, ip=ip))
+        new_token = await self.sessions.create(
+            new_session(account.id, state="active", staff=session.staff, ip=ip)
+        )
         return LoginResult.step(state="active", account=await me(account.id)), new_token
 
     async def logout(self, token: str | None, session: Session | None, *, ip: str | None) -> None:
         """End the session."""
         await self.sessions.end(token)
         if session is not None:
-            account = await Account.select(Account.username).where(
-                Account.id == session.account_id).first()
-            await record("auth.logout", actor_id=session.account_id,
-                         actor_name=account["username"] if account else None, ip=ip)
+            account = (
+                await Account.select(Account.username)
+                .where(Account.id == session.account_id)
+                .first()
+            )
+            await record(
+                "auth.logout",
+                actor_id=session.account_id,
+                actor_name=account["username"] if account else None,
+                ip=ip,
+            )
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -323,22 +374,42 @@ class AuthService:
         )
 
     async def _failed(
-        self, account: Account, *, ip: str | None, reason: str, error: type[DomainError] = InvalidCredentials
+        self,
+        account: Account,
+        *,
+        ip: str | None,
+        reason: str,
+        error: type[DomainError] = InvalidCredentials,
     ) -> None:
         """Count a failure, lock at the fifth in a row, audit, raise."""
         async with DB.transaction():
-            rows = await Account.update(
-                {Account.failed_logins: Account.failed_logins + 1}
-            ).where(Account.id == account.id).returning(Account.failed_logins)
+            rows = (
+                await Account.update({Account.failed_logins: Account.failed_logins + 1})
+                .where(Account.id == account.id)
+                .returning(Account.failed_logins)
+            )
             failures = rows[0]["failed_logins"]
-            await record("auth.login.failed", actor_id=account.id, actor_name=account.username,
-                         outcome="denied", ip=ip, details={"reason": reason, "failures": failures})
+            await record(
+                "auth.login.failed",
+                actor_id=account.id,
+                actor_name=account.username,
+                outcome="denied",
+                ip=ip,
+                details={"reason": reason, "failures": failures},
+            )
             if failures >= MAX_FAILURES:
                 until = _now() + LOCK_FOR
                 await Account.update({Account.locked_until: until, Account.failed_logins: 0}).where(
-                    Account.id == account.id)
-                await record("auth.account.locked", actor_id=account.id, actor_name=account.username,
-                             outcome="denied", ip=ip, details={"until": until.isoformat()})
+                    Account.id == account.id
+                )
+                await record(
+                    "auth.account.locked",
+                    actor_id=account.id,
+                    actor_name=account.username,
+                    outcome="denied",
+                    ip=ip,
+                    details={"until": until.isoformat()},
+                )
         if failures >= MAX_FAILURES:
             await self.sessions.end_all(account.id)
             raise AccountLocked(locked_until=until.isoformat())
@@ -355,19 +426,25 @@ class AuthService:
             at = now + timedelta(seconds=drift * totp.interval)
             if secrets.compare_digest(totp.at(at), code):
                 step = totp.timecode(at)
-                used = await Account.update({Account.totp_last_step: step}).where(
-                    (Account.id == account.id) & (Account.totp_last_step < step)
-                ).returning(Account.id)
+                used = (
+                    await Account.update({Account.totp_last_step: step})
+                    .where((Account.id == account.id) & (Account.totp_last_step < step))
+                    .returning(Account.id)
+                )
                 return bool(used)
         return False
 
     @staticmethod
     async def _use_recovery_code(account_id: UUID, code: str) -> bool:
-        used = await RecoveryCode.update({RecoveryCode.used_at: _now()}).where(
-            (RecoveryCode.account == account_id)
-            & (RecoveryCode.code_hash == _hash_code(code))
-            & RecoveryCode.used_at.is_null()
-        ).returning(RecoveryCode.id)
+        used = (
+            await RecoveryCode.update({RecoveryCode.used_at: _now()})
+            .where(
+                (RecoveryCode.account == account_id)
+                & (RecoveryCode.code_hash == _hash_code(code))
+                & RecoveryCode.used_at.is_null()
+            )
+            .returning(RecoveryCode.id)
+        )
         return bool(used)
 
 
@@ -386,14 +463,25 @@ class AccountService:
         if q:
             where &= Account.username.ilike(f"%{q}%") | Account.display_name.ilike(f"%{q}%")
         if role:
-            holders = RoleAssignment.select(RoleAssignment.account).where(RoleAssignment.role == role)
+            holders = RoleAssignment.select(RoleAssignment.account).where(
+                RoleAssignment.role == role
+            )
             where &= Account.id.is_in([r["account"] for r in await holders])
         total = await Account.count().where(where)
-        rows = await Account.objects().where(where).order_by(Account.username).offset(
-            offset(page, page_size)).limit(page_size)
+        rows = (
+            await Account.objects()
+            .where(where)
+            .order_by(Account.username)
+            .offset(offset(page, page_size))
+            .limit(page_size)
+        )
         roles = await _roles_of([a.id for a in rows]) if rows else {}
-        return AccountPage(items=[self._read(a, roles[a.id]) for a in rows], total=total,
-                           page=page, page_size=page_size)
+        return AccountPage(
+            items=[self._read(a, roles[a.id]) for a in rows],
+            total=total,
+            page=page,
+            page_size=page_size,
+        )
 
     async def get(self, caller: Caller, account_id: UUID) -> AccountRead:
         """One account."""
@@ -421,8 +509,14 @@ class AccountService:
             )
             await account.save()
             await RoleAssignment(account=account.id, **grant).save()
-            await record("account.created", actor=caller, target_type="account", target_id=account.id,
-                         community_id=grant["community"], details={"role": data.role.role})
+            await record(
+                "account.created",
+                actor=caller,
+                target_type="account",
+                target_id=account.id,
+                community_id=grant["community"],
+                details={"role": data.role.role},
+            )
         return await self.get(caller, account.id)
 
     async def update(self, caller: Caller, account_id: UUID, data: AccountUpdate) -> AccountRead:
@@ -443,8 +537,13 @@ class AccountService:
         if changes:
             async with DB.transaction():
                 await Account.update(changes).where(Account.id == account_id)
-                await record("account.updated", actor=caller, target_type="account",
-                             target_id=account_id, details={"fields": sorted(c._meta.name for c in changes)})
+                await record(
+                    "account.updated",
+                    actor=caller,
+                    target_type="account",
+                    target_id=account_id,
+                    details={"fields": sorted(c._meta.name for c in changes)},
+                )
             if data.is_active is False or data.reset_totp is True:
                 await self.sessions.end_all(account_id)
         return await self.get(caller, account_id)
@@ -454,8 +553,12 @@ class AccountService:
         caller.require("account.write")
         if account_id == caller.account_id:
             raise Conflict("Administrators cannot change their own roles.")
-        current = {Role(r["role"]) for r in await RoleAssignment.select(RoleAssignment.role).where(
-            RoleAssignment.account == account_id)}
+        current = {
+            Role(r["role"])
+            for r in await RoleAssignment.select(RoleAssignment.role).where(
+                RoleAssignment.account == account_id
+            )
+        }
         await self.get(caller, account_id)
         if (data.role in ADMINISTRATORS and current - {data.role}) or (
             current & ADMINISTRATORS and data.role not in current
@@ -464,9 +567,14 @@ class AccountService:
         grant = await self._checked_grant(data)
         async with DB.transaction():
             await RoleAssignment(account=account_id, **grant).save()
-            await record("account.role.granted", actor=caller, target_type="account",
-                         target_id=account_id, community_id=grant["community"],
-                         details={"role": data.role})
+            await record(
+                "account.role.granted",
+                actor=caller,
+                target_type="account",
+                target_id=account_id,
+                community_id=grant["community"],
+                details={"role": data.role},
+            )
         await self.sessions.end_all(account_id)
         return await self.get(caller, account_id)
 
@@ -477,13 +585,20 @@ class AccountService:
             raise Conflict("Administrators cannot change their own roles.")
         await self.get(caller, account_id)
         async with DB.transaction():
-            gone = await RoleAssignment.delete().where(
-                (RoleAssignment.account == account_id) & (RoleAssignment.role == role)
-            ).returning(RoleAssignment.id)
+            gone = (
+                await RoleAssignment.delete()
+                .where((RoleAssignment.account == account_id) & (RoleAssignment.role == role))
+                .returning(RoleAssignment.id)
+            )
             if not gone:
                 raise NotFound("The account does not hold that role.")
-            await record("account.role.revoked", actor=caller, target_type="account",
-                         target_id=account_id, details={"role": role})
+            await record(
+                "account.role.revoked",
+                actor=caller,
+                target_type="account",
+                target_id=account_id,
+                details={"role": role},
+            )
         await self.sessions.end_all(account_id)
         return await self.get(caller, account_id)
 
@@ -492,8 +607,11 @@ class AccountService:
         """Check the scope exists and fits together; return the assignment's columns."""
         community = data.community_id
         if data.household_id:
-            household = await Household.select(Household.community).where(
-                Household.id == data.household_id).first()
+            household = (
+                await Household.select(Household.community)
+                .where(Household.id == data.household_id)
+                .first()
+            )
             if household is None:
                 raise InvalidInput("No such household.", field="household_id")
             community = household["community"]
@@ -503,8 +621,12 @@ class AccountService:
             Jurisdiction.id == data.jurisdiction_id
         ):
             raise InvalidInput("No such jurisdiction.", field="jurisdiction_id")
-        return {"role": data.role, "community": community, "household": data.household_id,
-                "jurisdiction": data.jurisdiction_id}
+        return {
+            "role": data.role,
+            "community": community,
+            "household": data.household_id,
+            "jurisdiction": data.jurisdiction_id,
+        }
 
     @staticmethod
     def _read(account: Account, roles: list[RoleRead]) -> AccountRead:

@@ -26,7 +26,9 @@ class Account(Table, tablename="accounts"):
     password_changed_at = Timestamptz()
     totp_secret = Text(null=True, default=None, secret=True, help_text="Encrypted TOTP secret.")
     totp_confirmed = Boolean(default=False)
-    totp_last_step = Integer(default=0, help_text="Last accepted TOTP time step; codes are single use.")
+    totp_last_step = Integer(
+        default=0, help_text="Last accepted TOTP time step; codes are single use."
+    )
     failed_logins = Integer(default=0, help_text="Consecutive failures since the last success.")
     locked_until = Timestamptz(null=True, default=None)
     is_active = Boolean(default=True)

@@ -33,8 +33,15 @@ class AuditController(Controller):
     ) -> AuditPage:
         """Entries newest first, filtered by action prefix, actor, outcome, target and time."""
         return await service.search(
-            caller, page=page, page_size=page_size, action=action, actor=actor, outcome=outcome,
-            target_id=target_id, since=since, until=until,
+            caller,
+            page=page,
+            page_size=page_size,
+            action=action,
+            actor=actor,
+            outcome=outcome,
+            target_id=target_id,
+            since=since,
+            until=until,
         )
 
     @get("/verify")
@@ -42,4 +49,6 @@ class AuditController(Controller):
         """Walk the hash chain and report the first entry that does not fit."""
         caller.require("audit.read")
         result = await service.verify()
-        return VerifyRead(ok=result.ok, checked=result.checked, broken_id=result.broken_id, reason=result.reason)
+        return VerifyRead(
+            ok=result.ok, checked=result.checked, broken_id=result.broken_id, reason=result.reason
+        )

@@ -1,8 +1,8 @@
-"""The audit log: every login, failure, write and reveal, hash-chained so any edit or deletion shows.
+"""The audit log: every login, failure, write and reveal, hash-chained so edits and deletions show.
 
 Each entry's hash covers the previous entry's hash and the entry's own fields in canonical JSON.
-Appends take a transaction-scoped advisory lock, so concurrent writers still form one chain. An entry
-is written in the caller's transaction: a write and its audit entry commit or vanish together.
+Appends take a transaction-scoped advisory lock, so concurrent writers still form one chain. An
+entry is written in the caller's transaction: a write and its audit entry commit or vanish together.
 """
 
 from __future__ import annotations
@@ -102,7 +102,9 @@ async def _append(row: dict[str, Any]) -> None:
     prev = last["hash"] if last else GENESIS
     entry_hash = chain_hash(prev, row, get_settings().crypto)
     await AuditEntry.insert(
-        AuditEntry(**{**row, "details": json.dumps(row["details"])}, prev_hash=prev, hash=entry_hash)
+        AuditEntry(
+            **{**row, "details": json.dumps(row["details"])}, prev_hash=prev, hash=entry_hash
+        )
     )
 
 

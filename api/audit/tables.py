@@ -1,6 +1,6 @@
 """The audit log: append-only and hash-chained. No foreign keys: entries outlive what they name."""
 
-from piccolo.columns import UUID, BigSerial, JSONB, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, BigSerial, Timestamptz, Varchar
 from piccolo.table import Table
 
 

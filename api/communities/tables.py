@@ -1,4 +1,4 @@
-"""Places: police jurisdictions, communities, buildings, units and households (GB/T 31000 coding)."""
+"""Places: jurisdictions, communities, buildings, units and households (GB/T 31000 coding)."""
 
 from piccolo.columns import UUID, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.table import Table
@@ -20,7 +20,10 @@ class Community(Table, tablename="communities"):
     code = Varchar(
         length=15,
         unique=True,
-        help_text="GB/T 31000-style code: 12-digit division code of the residents' committee + 3-digit sequence.",
+        help_text=(
+            "GB/T 31000-style code: the 12-digit division code of the residents' committee"
+            " + a 3-digit sequence."
+        ),
     )
     name = Varchar(length=100)
     address = Varchar(length=200)

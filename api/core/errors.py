@@ -97,7 +97,11 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
         errors = exc.extra if isinstance(exc.extra, list) else []
         if any(isinstance(e, dict) and e.get("source") not in (None, "body") for e in errors):
             return Response(
-                _body("invalid_parameters", "A query or path parameter is not valid.", {"errors": errors}),
+                _body(
+                    "invalid_parameters",
+                    "A query or path parameter is not valid.",
+                    {"errors": errors},
+                ),
                 status_code=400,
                 media_type=MediaType.JSON,
             )
@@ -114,7 +118,9 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     elif isinstance(exc, NotAuthorizedException):
         code = "not_authenticated"
     else:
-        code = _HTTP_CODES.get(status, "http_error" if isinstance(exc, ClientException) else "error")
+        code = _HTTP_CODES.get(
+            status, "http_error" if isinstance(exc, ClientException) else "error"
+        )
     headers = exc.headers or None
     return Response(
         _body(code, exc.detail), status_code=status, media_type=MediaType.JSON, headers=headers

@@ -23,12 +23,14 @@ async def readyz(state: State) -> Response[dict[str, Any]]:
     try:
         await DB.run_ddl("SELECT 1")
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+    except Exception as exc:
         checks["database"] = type(exc).__name__
     try:
         await state.redis.ping()
         checks["redis"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["redis"] = type(exc).__name__
     ready = all(v == "ok" for v in checks.values())
-    return Response({"status": "ok" if ready else "unavailable", **checks}, status_code=200 if ready else 503)
+    return Response(
+        {"status": "ok" if ready else "unavailable", **checks}, status_code=200 if ready else 503
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from piccolo.columns import Column
 from piccolo.table import Table
 
 from api.accounts.tables import Account
@@ -23,7 +24,7 @@ BATCH = 500
 
 
 async def rotate_keys(settings: Settings, *, progress: Callable[[str], Any]) -> str:
-    """Rotate the keyring; re-encrypt in batches (each its own transaction); return the new key id."""
+    """Rotate the keyring, re-encrypt in batches (one transaction each); return the new key id."""
     from api.lifespan import make_cipher
 
     new_id = Keyring.load_or_create(settings.keyring_path).rotate(settings.keyring_path)
@@ -43,8 +44,10 @@ async def rotate_keys(settings: Settings, *, progress: Callable[[str], Any]) -> 
                 break
             async with DB.transaction():
                 for row in rows:
-                    changes = {
-                        table._meta.get_column_by_name(name): cipher.reencrypt(row[name], context=ctx)
+                    changes: dict[Column | str, Any] = {
+                        table._meta.get_column_by_name(name): cipher.reencrypt(
+                            row[name], context=ctx
+                        )
                         for name, ctx in fields
                         if row[name] and cipher.needs_rotation(row[name])
                     }

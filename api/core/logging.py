@@ -5,11 +5,22 @@ from __future__ import annotations
 import logging
 
 import structlog
+from structlog.types import EventDict
 
-_SECRET_KEYS = {"password", "code", "token", "secret", "sdp", "cookie", "authorization", "id_number", "phone"}
+_SECRET_KEYS = {
+    "password",
+    "code",
+    "token",
+    "secret",
+    "sdp",
+    "cookie",
+    "authorization",
+    "id_number",
+    "phone",
+}
 
 
-def _drop_secrets(_: object, __: str, event: dict[str, object]) -> dict[str, object]:
+def _drop_secrets(_: object, __: str, event: EventDict) -> EventDict:
     for key in list(event):
         if any(part in key.lower() for part in _SECRET_KEYS):
             event[key] = "[redacted]"

@@ -1,4 +1,4 @@
-"""Password hashing (argon2id) and the password policy (GB/T 22239: length, classes, no common ones)."""
+"""Password hashing (argon2id) and the password policy (GB/T 22239: length, classes, not common)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def _classes(password: str) -> int:
 
 
 def check_policy(password: str, *, username: str = "") -> None:
-    """Raise WeakPassword unless the password has 10+ characters from 3 classes and is not common."""
+    """Raise WeakPassword unless the password has 10+ characters of 3 classes and is not common."""
     if len(password) < MIN_LENGTH:
         raise WeakPassword(f"The password must have at least {MIN_LENGTH} characters.")
     if _classes(password) < MIN_CLASSES:

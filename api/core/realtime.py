@@ -49,7 +49,9 @@ async def realtime(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -
     session = await store.get(socket.cookies.get(COOKIE))
     caller = None
     if session is not None and session.state == "active":
-        caller = await load_caller(session.account_id, ip=socket.client.host if socket.client else None)
+        caller = await load_caller(
+            session.account_id, ip=socket.client.host if socket.client else None
+        )
     if caller is None:
         await socket.close(code=4401, reason="not authenticated")
         return
@@ -58,8 +60,9 @@ async def realtime(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -
     communities = caller.communities("community.read")
     if communities:
         names += [community_channel(c) for c in sorted(communities)]
-    async with channels.start_subscription(names) as subscriber, subscriber.run_in_background(
-        socket.send_data
+    async with (
+        channels.start_subscription(names) as subscriber,
+        subscriber.run_in_background(socket.send_data),
     ):
         await socket.send_json({"type": "hello", "channels": len(names)})
         try:

@@ -60,12 +60,12 @@ class SessionStore:
         """Store a new session; return the token for the cookie."""
         token = secrets.token_urlsafe(32)
         await self._save(token, session)
-        await self.redis.sadd(_account_key(session.account_id), _key(token))
+        await self.redis.sadd(_account_key(session.account_id), _key(token))  # type: ignore[misc]
         await self.redis.expire(_account_key(session.account_id), ABSOLUTE)
         return token
 
     async def replace(self, token: str, session: Session) -> str:
-        """End the old token and issue a new one (on every privilege change: no session fixation)."""
+        """End the old token and issue a new one (at each privilege change: no session fixation)."""
         await self.end(token)
         return await self.create(session)
 
@@ -90,7 +90,7 @@ class SessionStore:
 
     async def end_all(self, account_id: UUID) -> None:
         """End every session of an account."""
-        keys = await self.redis.smembers(_account_key(account_id))
+        keys = await self.redis.smembers(_account_key(account_id))  # type: ignore[misc]
         if keys:
             await self.redis.delete(*keys)
         await self.redis.delete(_account_key(account_id))

@@ -72,11 +72,11 @@ class StorageError(Exception):
 
 
 # Named like the project's other domain errors (PassExpired), without an Error suffix.
-class ObjectNotFound(StorageError):  # noqa: N818
+class ObjectNotFound(StorageError):
     """No object is stored under the key."""
 
 
-class InvalidObjectKey(StorageError, ValueError):  # noqa: N818
+class InvalidObjectKey(StorageError, ValueError):
     """The key is empty, too long, absolute, climbs out of the store or uses other characters."""
 
 

@@ -1,8 +1,9 @@
 """Routing commands to whichever api instance holds a bridge's link, over Redis pub/sub.
 
 The instance holding a link subscribes to the bridge's command channel; any instance publishes a
-command there and waits on the command's own result channel. PUBLISH answers how many subscribers got
-the message: zero means no instance holds the link, so a command to an offline bridge fails at once.
+command there and waits on the command's own result channel. PUBLISH answers how many subscribers
+got the message: zero means no instance holds the link, so a command to an offline bridge fails
+at once.
 """
 
 from __future__ import annotations

@@ -59,9 +59,11 @@ async def ingest(
             # One statement for the whole batch: unnest the columns (several times faster than a
             # VALUES list); ON CONFLICT makes a replayed batch store nothing twice.
             stored = await DeviceEvent.raw(
-                "INSERT INTO device_events (bridge, seq, community, device, kind, at, received_at, data) "
+                "INSERT INTO device_events"
+                " (bridge, seq, community, device, kind, at, received_at, data) "
                 "SELECT {}, s, {}, d, k, a, {}, j::jsonb FROM unnest("
-                "{}::int[], {}::uuid[], {}::text[], {}::timestamptz[], {}::text[]) AS t(s, d, k, a, j) "
+                "{}::int[], {}::uuid[], {}::text[], {}::timestamptz[], {}::text[])"
+                " AS t(s, d, k, a, j) "
                 "ON CONFLICT (bridge, seq) DO NOTHING RETURNING id, seq, device, kind, at, data",
                 bridge_id,
                 community_id,

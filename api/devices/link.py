@@ -1,6 +1,6 @@
 """The platform's end of a bridge link: challenge, authenticate, then frames both ways.
 
-Frames from the bridge are handled in order, so an Ack for a batch also covers every batch before it.
+Frames from the bridge are handled in order, so an Ack for a batch covers every batch before it.
 Commands from any api instance arrive over Redis (api/devices/bus.py) and are forwarded here.
 """
 

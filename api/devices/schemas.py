@@ -91,9 +91,9 @@ class DeviceUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Where a device is: name, protection zone (standard 4.1.1) and map position."""
 
     name: Annotated[str, Meta(min_length=1, max_length=100)] | msgspec.UnsetType = msgspec.UNSET
-    protection_zone: Annotated[int, Meta(ge=1, le=4)] | None | msgspec.UnsetType = msgspec.UNSET
-    map_x: Annotated[float, Meta(ge=0, le=1)] | None | msgspec.UnsetType = msgspec.UNSET
-    map_y: Annotated[float, Meta(ge=0, le=1)] | None | msgspec.UnsetType = msgspec.UNSET
+    protection_zone: Annotated[int, Meta(ge=1, le=4)] | msgspec.UnsetType | None = msgspec.UNSET
+    map_x: Annotated[float, Meta(ge=0, le=1)] | msgspec.UnsetType | None = msgspec.UNSET
+    map_y: Annotated[float, Meta(ge=0, le=1)] | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class CommandCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from piccolo.columns import Column
 from piccolo.query.functions.aggregate import Count
 
 from api.audit.service import record
@@ -154,7 +155,7 @@ async def authenticate(hello: protocol.Hello, nonce: bytes) -> Bridge:
     return bridge
 
 
-# -- link state --------------------------------------------------------------------------------------
+# -- link state ------------------------------------------------------------------------------
 
 
 async def link_up(bridge: Bridge, version: str) -> int:
@@ -236,14 +237,14 @@ async def sync_inventory(bridge: Bridge, devices: list[protocol.DeviceInfo]) -> 
         for info in devices:
             building = buildings.get(str(info.attrs.get("building", "")))
             unit = units.get((building, str(info.attrs.get("unit", "")))) if building else None
-            values = {
-                Device.kind: info.kind,
-                Device.name: info.name,
-                Device.reported_online: info.online,
-                Device.attrs: msgspec.json.encode(info.attrs).decode(),
-                Device.last_seen: _now(),
-                Device.building: building,
-                Device.unit: unit,
+            values: dict[str | Column, Any] = {
+                "kind": info.kind,
+                "name": info.name,
+                "reported_online": info.online,
+                "attrs": msgspec.json.encode(info.attrs).decode(),
+                "last_seen": _now(),
+                "building": building,
+                "unit": unit,
             }
             if info.id in known:
                 await Device.update(values).where(Device.id == known[info.id])
@@ -253,7 +254,7 @@ async def sync_inventory(bridge: Bridge, devices: list[protocol.DeviceInfo]) -> 
                     bridge=bridge.id,
                     external_id=info.id,
                     protection_zone=info.attrs.get("protection_zone"),
-                    **{col._meta.name: v for col, v in values.items()},
+                    **{str(k): v for k, v in values.items()},
                 )
                 await row.save()
                 known[info.id] = row.id
@@ -297,7 +298,7 @@ _DEVICE_COLUMNS = (
     Device.reported_online,
     Device.last_seen,
     Device.clock_skew,
-    Device.bridge.online.as_alias("bridge_online"),
+    Device.bridge._.online.as_alias("bridge_online"),
 )
 
 
@@ -324,9 +325,9 @@ async def list_devices(
     if q:
         where &= Device.name.ilike(like(q)) | Device.external_id.ilike(like(q))
     if online is True:
-        where &= Device.reported_online.eq(True) & Device.bridge.online.eq(True)
+        where &= Device.reported_online.eq(True) & Device.bridge._.online.eq(True)
     if online is False:
-        where &= Device.reported_online.eq(False) | Device.bridge.online.eq(False)
+        where &= Device.reported_online.eq(False) | Device.bridge._.online.eq(False)
     total = await Device.count().where(where)
     rows = (
         await Device.select(*_DEVICE_COLUMNS)
@@ -419,7 +420,7 @@ async def list_bridges(caller: Caller, *, page: int, page_size: int) -> BridgePa
     )
 
 
-# -- commands ----------------------------------------------------------------------------------------
+# -- commands --------------------------------------------------------------------------------
 
 
 async def command(

@@ -60,7 +60,9 @@ class Device(Table, tablename="devices"):
     protection_zone = Integer(
         null=True,
         default=None,
-        help_text="Standard 4.1.1: 1 perimeter & entrances, 2 public areas, 3 buildings, 4 key areas.",
+        help_text=(
+            "Standard 4.1.1: 1 perimeter and entrances, 2 public areas, 3 buildings, 4 key areas."
+        ),
     )
     map_x = Float(null=True, default=None)
     map_y = Float(null=True, default=None)

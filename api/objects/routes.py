@@ -21,4 +21,6 @@ async def serve_object(state: State, key: str, expires: int, sig: str) -> Respon
         data = await store.get(key)
     except ObjectNotFound as err:
         raise NotFound() from err
-    return Response(data, media_type=info.content_type, headers={"Cache-Control": "private, max-age=60"})
+    return Response(
+        data, media_type=info.content_type, headers={"Cache-Control": "private, max-age=60"}
+    )

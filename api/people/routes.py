@@ -33,9 +33,7 @@ class PersonController(Controller):
 
     path = "/api/v1/persons"
     tags = ("persons",)
-    dependencies = {  # noqa: RUF012 - Litestar reads it as class configuration
-        "people": Provide(provide_people, sync_to_thread=False)
-    }
+    dependencies = {"people": Provide(provide_people, sync_to_thread=False)}
 
     @get("/")
     async def list_persons(

@@ -15,7 +15,6 @@ import msgspec
 
 from api.audit.service import record
 from api.communities.service import household_label
-from api.core.query import like, within
 from api.communities.tables import Community, Household
 from api.core.auth import Caller
 from api.core.crypto import (
@@ -29,6 +28,7 @@ from api.core.crypto import (
 )
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import offset
+from api.core.query import like, within
 from api.people.schemas import (
     Category,
     PersonCreate,

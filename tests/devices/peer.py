@@ -1,7 +1,7 @@
 """A scripted bridge for platform-side tests: speaks the wire protocol frame by frame.
 
 The real bridge (device_bridge) is used where the whole path matters; this peer lets a test send
-exactly the wrong thing (a bad signature, a replayed answer, garbage) and see what the platform does.
+exactly the wrong thing (a bad signature, a replayed answer, garbage) to see what the platform does.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ class TestEnrolment:
         )
         assert answer.status_code == 400
 
-    async def test_only_system_admin_issues_tokens(self, browser, world: World) -> None:  # noqa: ANN001
+    async def test_only_system_admin_issues_tokens(self, browser, world: World) -> None:
         for role in (Role.GUARD, Role.PROPERTY_MANAGER):
             api = await browser()
             await api.login(world.a.users[role])
@@ -247,7 +247,7 @@ class TestStatus:
         self,
         browser,
         bridge: EnrolledBridge,
-        world: World,  # noqa: ANN001
+        world: World,
         live_url: str,
     ) -> None:
         await Peer.authenticated(live_url, bridge, DOORS)

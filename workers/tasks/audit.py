@@ -12,7 +12,7 @@ log = structlog.get_logger()
 
 
 async def verify_audit_chain(ctx: dict[str, Any]) -> bool:
-    """Walk the audit hash chain (nightly); a broken link is logged as an error for the operators."""
+    """Walk the audit hash chain (nightly); a broken link is logged as an error for operators."""
     result = await service.verify()
     if result.ok:
         log.info("audit.chain.verified", checked=result.checked)

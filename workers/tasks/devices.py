@@ -29,7 +29,7 @@ async def sync_device_clocks(ctx: dict[str, Any]) -> int:
     """Send `time.sync` to every reachable device whose clock is off by more than the limit."""
     bus = CommandBus(ctx["redis"])
     skewed = await Device.select(Device.id).where(
-        Device.bridge.online.eq(True)
+        Device.bridge._.online.eq(True)
         & ((Device.clock_skew > SKEW_LIMIT) | (Device.clock_skew < -SKEW_LIMIT))
     )
     synced = 0
