@@ -1,0 +1,176 @@
+"""The MQTT driver: devices that speak the JSON-over-MQTT protocol of docs/mqtt-protocol.md."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+import structlog
+
+from device_bridge.drivers.base import DeviceError, DeviceUnavailable, Driver
+from device_bridge.drivers.mqtt.client import MqttClient
+from device_bridge.protocol import CommandStatus, DeviceInfo
+
+log = structlog.get_logger(__name__)
+
+
+class ResultPayload(msgspec.Struct, kw_only=True):
+    """`anju/{site}/{device}/result`."""
+
+    id: str
+    status: CommandStatus
+    detail: str = ""
+    data: dict[str, Any] = {}
+
+
+class EventPayload(msgspec.Struct, kw_only=True):
+    """`anju/{site}/{device}/event`; `at` is the device's clock."""
+
+    kind: str
+    at: float | None = None
+    data: dict[str, Any] = {}
+
+
+class StatusPayload(msgspec.Struct, kw_only=True):
+    """`anju/{site}/{device}/status` (retained; the device's Last Will says offline)."""
+
+    online: bool
+    clock: float | None = None
+
+
+_PAYLOADS: dict[str, type[msgspec.Struct]] = {
+    "result": ResultPayload,
+    "event": EventPayload,
+    "status": StatusPayload,
+}
+
+
+class MqttDriver(Driver):
+    """Commands out on `…/cmd`, results, events and status back; one broker connection."""
+
+    name = "mqtt"
+
+    def __init__(
+        self,
+        devices: Iterable[DeviceInfo],
+        *,
+        host: str,
+        port: int,
+        site: str,
+        client_id: str,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        super().__init__(devices)
+        for device in self.devices.values():
+            device.online = False  # until the device's retained status says otherwise
+        self._status_seen: set[str] = set()
+        self._skews: dict[str, float] = {}
+        self._waiting: dict[str, asyncio.Future[ResultPayload]] = {}
+        self.client = MqttClient(
+            host=host,
+            port=port,
+            site=site,
+            client_id=client_id,
+            on_message=self._on_message,
+            username=username,
+            password=password,
+        )
+
+    async def _start(self) -> None:
+        await self.client.start()
+
+    async def _stop(self) -> None:
+        await self.client.close()
+        for future in self._waiting.values():
+            future.cancel()
+
+    def clock_skews(self) -> dict[str, float]:
+        """Skews of devices that reported their clock in a status message."""
+        return {d: round(s, 3) for d, s in self._skews.items()}
+
+    async def _execute(
+        self,
+        device: DeviceInfo,
+        action: str,
+        args: dict[str, Any],
+        *,
+        command_id: str,
+        deadline: float,
+    ) -> dict[str, Any]:
+        if device.id in self._status_seen and not device.online:
+            raise DeviceUnavailable(f"device {device.id} is offline")
+        if command_id in self._waiting:
+            raise DeviceError(f"command {command_id} is already in progress")
+        future: asyncio.Future[ResultPayload] = asyncio.get_running_loop().create_future()
+        self._waiting[command_id] = future
+        try:
+            payload = {"id": command_id, "action": action, "args": args, "deadline": deadline}
+            await self.client.send_command(device.id, payload)
+            result = await future
+        finally:
+            self._waiting.pop(command_id, None)
+        if result.status != "ok":
+            raise DeviceError(
+                result.detail or f"device answered {result.status}", status=result.status
+            )
+        clock = result.data.get("clock")
+        if isinstance(clock, int | float) and not isinstance(clock, bool):
+            self._skews[device.id] = clock - time.time()  # status and time.sync report the clock
+        return _decode_binary(result.data)
+
+    async def _on_message(self, device: str, channel: str, raw: dict[str, Any]) -> None:
+        if device not in self.devices:
+            log.warning("bridge.mqtt.unknown_device", device=device, channel=channel)
+            return
+        try:
+            payload = msgspec.convert(raw, _PAYLOADS[channel])
+        except msgspec.ValidationError as err:
+            log.warning("bridge.mqtt.malformed", device=device, channel=channel, error=str(err))
+            return
+        if isinstance(payload, ResultPayload):
+            future = self._waiting.get(payload.id)
+            if future is None or future.done():
+                log.info("bridge.mqtt.late_result", device=device, command_id=payload.id)
+            else:
+                future.set_result(payload)
+        elif isinstance(payload, EventPayload):
+            await self._on_event(device, payload)
+        elif isinstance(payload, StatusPayload):
+            await self._on_status(device, payload)
+
+    async def _on_event(self, device: str, event: EventPayload) -> None:
+        if not event.kind or "." not in event.kind:
+            log.warning("bridge.mqtt.malformed", device=device, channel="event", error="bad kind")
+            return
+        at = None if event.at is None else event.at - self._skews.get(device, 0.0)
+        await self.emit(event.kind, device, event.data, at)
+
+    async def _on_status(self, device: str, status: StatusPayload) -> None:
+        info = self.devices[device]
+        if status.clock is not None:
+            self._skews[device] = status.clock - time.time()
+        first = device not in self._status_seen
+        self._status_seen.add(device)
+        if info.online == status.online and not first:
+            return
+        info.online = status.online
+        log.info("bridge.mqtt.device_status", device=device, online=status.online)
+        await self.emit("device.online" if status.online else "device.offline", device, {})
+
+
+def _decode_binary(data: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no bytes: a device sends `data_b64`, the platform gets `data` as bytes."""
+    if "data_b64" not in data:
+        return data
+    out = {k: v for k, v in data.items() if k != "data_b64"}
+    try:
+        out["data"] = base64.b64decode(data["data_b64"], validate=True)
+    except (binascii.Error, TypeError, ValueError) as err:
+        raise DeviceError(f"device sent bad base64 data: {err}") from err
+    return out

@@ -1,0 +1,218 @@
+"""One bridge: the outbox, the drivers of the site's devices, the link, and optionally the scenario.
+
+Used in-process (tests) as:
+
+    bridge = Bridge(settings)  # reads settings.config unless given a SiteConfig
+    task = asyncio.create_task(bridge.run())  # returns after bridge.stop() (or raises)
+    await bridge.ready.wait()  # then bridge.sim is the SimDriver, for fault injection
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from typing import Any
+
+import structlog
+
+from device_bridge.drivers.base import Driver
+from device_bridge.drivers.sim import SimDriver
+from device_bridge.identity import NotEnrolled, load_bridge_id, load_or_create_key
+from device_bridge.link import Backoff, Link
+from device_bridge.outbox import Outbox
+from device_bridge.protocol import Command, CommandResult, DeviceInfo
+from device_bridge.scenario import Scenario
+from device_bridge.settings import BridgeSettings, SiteConfig, load_config
+
+log = structlog.get_logger(__name__)
+
+CLOCK_SYNC_THRESHOLD = 1.0  # seconds of device skew the bridge corrects by itself
+CLOCK_SYNC_EVERY = 60.0
+
+
+def build_drivers(
+    config: SiteConfig, *, seed: int | None = None, **sim_options: Any
+) -> list[Driver]:
+    """One driver per protocol used in the configuration."""
+    drivers: list[Driver] = []
+    sim = [d.info() for d in config.devices if d.driver == "sim"]
+    if sim:
+        drivers.append(SimDriver(sim, seed=seed, faults=config.faults, **sim_options))
+    mqtt = [d.info() for d in config.devices if d.driver == "mqtt"]
+    if mqtt and config.mqtt is not None:
+        # Imported here: only sites with MQTT devices need aiomqtt.
+        from device_bridge.drivers.mqtt import MqttDriver
+
+        m = config.mqtt
+        drivers.append(
+            MqttDriver(
+                mqtt,
+                host=m.host,
+                port=m.port,
+                site=m.site,
+                client_id=m.client_id,
+                username=m.username,
+                password=m.password,
+            )
+        )
+    return drivers
+
+
+class Bridge:
+    """A running bridge; `run()` it as a task, `stop()` it, reach its sim driver as `sim`."""
+
+    def __init__(
+        self,
+        settings: BridgeSettings,
+        *,
+        config: SiteConfig | None = None,
+        drivers: list[Driver] | None = None,
+        scenario: bool = False,
+        scenario_rate: float | None = None,
+        seed: int | None = None,
+        clock_sync: bool = True,
+        **sim_options: Any,
+    ) -> None:
+        self.settings = settings
+        self.config = config if config is not None else load_config(settings.config)
+        self.drivers = (
+            drivers if drivers is not None else build_drivers(self.config, seed=seed, **sim_options)
+        )
+        self.scenario = (
+            Scenario(
+                self.sim,
+                seed=self.config.scenario.seed if seed is None else seed,
+                rate=scenario_rate or self.config.scenario.rate,
+            )
+            if scenario and self.sim is not None
+            else None
+        )
+        self.clock_sync = clock_sync
+        self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._outbox: Outbox | None = None
+        self._link: Link | None = None
+
+    @property
+    def sim(self) -> SimDriver | None:
+        """The sim driver, when the site has simulated devices."""
+        return next((d for d in self.drivers if isinstance(d, SimDriver)), None)
+
+    @property
+    def outbox(self) -> Outbox:
+        """The open outbox (after `ready`)."""
+        if self._outbox is None:
+            raise RuntimeError("the bridge is not running")
+        return self._outbox
+
+    @property
+    def link(self) -> Link:
+        """The platform link (after `ready`)."""
+        if self._link is None:
+            raise RuntimeError("the bridge is not running")
+        return self._link
+
+    async def run(self) -> None:
+        """Open the outbox, start the drivers and the link; return after `stop()`."""
+        if not self.settings.key_file.exists():
+            raise NotEnrolled(f"no key at {self.settings.key_file}: enrol the bridge first")
+        bridge_id = load_bridge_id(self.settings)
+        key = load_or_create_key(self.settings.key_file)
+        self._outbox = await Outbox.open(self.settings.outbox_file)
+        self._link = Link(
+            url=self.settings.link_url,
+            bridge_id=bridge_id,
+            key=key,
+            outbox=self._outbox,
+            inventory=self.inventory,
+            on_command=self.execute,
+            clock_skews=self.clock_skews,
+            heartbeat_interval=self.settings.heartbeat_interval,
+            backoff=Backoff(self.settings.backoff_initial, self.settings.backoff_max),
+        )
+        started: list[Driver] = []
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            for driver in self.drivers:
+                await driver.start(self.emit)
+                started.append(driver)
+            tasks.append(asyncio.create_task(self._link.run(), name="bridge-link"))
+            if self.clock_sync:
+                tasks.append(asyncio.create_task(self._sync_clocks(), name="bridge-clock-sync"))
+            if self.scenario is not None:
+                tasks.append(asyncio.create_task(self.scenario.run(), name="bridge-scenario"))
+            stopper = asyncio.create_task(self._stop.wait())
+            log.info("bridge.started", bridge_id=bridge_id, devices=len(self.inventory()))
+            self.ready.set()
+            done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            for task in done:
+                if task is not stopper and not task.cancelled() and (err := task.exception()):
+                    raise err
+        finally:
+            # The scenario first, the link last (it closes the WebSocket cleanly).
+            for task in reversed(tasks):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            for driver in reversed(started):
+                await driver.stop()
+            await self._outbox.close()
+            self.ready.clear()
+            log.info("bridge.stopped", bridge_id=bridge_id)
+
+    async def stop(self) -> None:
+        """Ask `run()` to finish: close the link, stop the drivers, close the outbox."""
+        self._stop.set()
+
+    async def emit(
+        self, kind: str, device: str, data: dict[str, Any], at: float | None = None
+    ) -> None:
+        """Commit an event to the outbox, then wake the link's sender."""
+        await self.outbox.append(kind, device, at, data)
+        if self._link is not None:
+            self._link.notify()
+
+    async def execute(self, command: Command) -> CommandResult:
+        """Route a command to the driver of its device (unknown device → failed)."""
+        now = self._link.platform_time() if self._link is not None else time.time()
+        for driver in self.drivers:
+            if driver.handles(command.device):
+                return await driver.execute(command, now=now)
+        log.warning("bridge.command.unknown_device", command_id=command.id, device=command.device)
+        return CommandResult(id=command.id, status="failed", detail="unknown device")
+
+    def inventory(self) -> list[DeviceInfo]:
+        """Every device of every driver, with its online state."""
+        return [device for driver in self.drivers for device in driver.inventory()]
+
+    def clock_skews(self) -> dict[str, float]:
+        """Device clock skews (device − bridge clock, seconds) for the heartbeat."""
+        return {k: v for driver in self.drivers for k, v in driver.clock_skews().items()}
+
+    async def _sync_clocks(self) -> None:
+        """Set device clocks that drift more than a second to the platform's time (PLAT-15)."""
+        link = self.link
+        while True:
+            await link.authenticated.wait()
+            off = [
+                d
+                for d, s in self.clock_skews().items()
+                if abs(s - link.skew) > CLOCK_SYNC_THRESHOLD
+            ]
+            await asyncio.gather(*(self._sync_clock(device) for device in off))
+            await asyncio.sleep(CLOCK_SYNC_EVERY)
+
+    async def _sync_clock(self, device: str) -> None:
+        now = self.link.platform_time()
+        command = Command(
+            id=f"local-{uuid.uuid4().hex[:12]}",
+            device=device,
+            action="time.sync",
+            args={"server_time": now},
+            deadline=now + 5,
+        )
+        result = await self.execute(command)
+        log.info("bridge.clock.device_synced", device=device, status=result.status)

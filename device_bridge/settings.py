@@ -1,0 +1,176 @@
+"""The bridge's settings (ANJU_BRIDGE_*; nothing else reads os.environ) and site config."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
+
+from device_bridge.protocol import DeviceInfo, DeviceKind
+
+VERSION = "0.1.0"
+PACKAGE_DIR = Path(__file__).resolve().parent
+LINK_PATH = "/api/v1/bridge/link"
+ENROL_PATH = "/api/v1/bridges/enroll"
+
+
+class BridgeSettings(msgspec.Struct, kw_only=True, frozen=True):
+    """Runtime configuration of one bridge process."""
+
+    platform_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path("var/bridge")
+    key_path: Path | None = None
+    config: Path = PACKAGE_DIR / "demo.toml"
+    heartbeat_interval: float = 10.0
+    name: str = ""
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def key_file(self) -> Path:
+        """The bridge's Ed25519 private key (PEM, mode 0600)."""
+        return self.key_path or self.data_dir / "bridge.key"
+
+    @property
+    def identity_file(self) -> Path:
+        """Where enrolment stores the bridge id."""
+        return self.data_dir / "identity.json"
+
+    @property
+    def outbox_file(self) -> Path:
+        """The SQLite outbox of events not yet acknowledged by the platform."""
+        return self.data_dir / "outbox.sqlite3"
+
+    @property
+    def display_name(self) -> str:
+        """The name the bridge enrols with: the setting, else the host name."""
+        return self.name or socket.gethostname()
+
+    @property
+    def link_url(self) -> str:
+        """The platform's WebSocket endpoint: ws(s)://host/api/v1/bridge/link."""
+        parts = urlsplit(self.platform_url)
+        scheme = {"https": "wss", "wss": "wss"}.get(parts.scheme, "ws")
+        return urlunsplit((scheme, parts.netloc, LINK_PATH, "", ""))
+
+    @property
+    def enrol_url(self) -> str:
+        """The platform's enrolment endpoint."""
+        return self.platform_url.rstrip("/") + ENROL_PATH
+
+
+VARIABLES: dict[str, str] = {
+    "ANJU_BRIDGE_PLATFORM_URL": "the platform's base URL (http/https; the link uses ws/wss)",
+    "ANJU_BRIDGE_DATA_DIR": "identity, key and outbox directory",
+    "ANJU_BRIDGE_KEY_PATH": "Ed25519 private key (PEM); default <data dir>/bridge.key",
+    "ANJU_BRIDGE_CONFIG": "site and device configuration (TOML); default device_bridge/demo.toml",
+    "ANJU_BRIDGE_HEARTBEAT_INTERVAL": "seconds between heartbeats; 3 silent ones drop the link",
+    "ANJU_BRIDGE_NAME": "name shown on the platform; default the host name",
+    "ANJU_BRIDGE_BACKOFF_INITIAL": "first reconnect delay in seconds (doubles, with jitter)",
+    "ANJU_BRIDGE_BACKOFF_MAX": "longest reconnect delay in seconds",
+    "ANJU_BRIDGE_LOG_LEVEL": "log level",
+    "ANJU_BRIDGE_LOG_JSON": "`true` for JSON log lines, `false` for console lines",
+}
+
+
+def from_environ(environ: dict[str, str] | None = None) -> BridgeSettings:
+    """Build settings from ANJU_BRIDGE_* variables; a bad value raises msgspec.ValidationError."""
+    env = os.environ if environ is None else environ
+    raw = {
+        name.removeprefix("ANJU_BRIDGE_").lower(): env[name]
+        for name in VARIABLES
+        if env.get(name) not in (None, "")
+    }
+    return msgspec.convert(raw, BridgeSettings, strict=False, dec_hook=_decode)
+
+
+def _decode(type_: type, value: object) -> object:
+    if type_ is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(type_)
+
+
+# -- site configuration (TOML) --------------------------------------------------------------------
+
+
+class SiteSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`[site]`: what this bridge's site is called."""
+
+    name: str = "site"
+
+
+class DeviceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One `[[devices]]` entry."""
+
+    id: str
+    kind: DeviceKind
+    name: str
+    driver: Literal["sim", "mqtt"] = "sim"
+    attrs: dict[str, Any] = {}
+
+    def info(self) -> DeviceInfo:
+        """The device as the protocol's inventory entry."""
+        return DeviceInfo(
+            id=self.id, kind=self.kind, name=self.name, driver=self.driver, attrs=dict(self.attrs)
+        )
+
+
+class MqttSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`[mqtt]`: the broker the MQTT devices talk through."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    site: str = "site"
+    client_id: str = "anju-bridge"
+    username: str | None = None
+    password: str | None = None
+
+
+class FaultConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`[faults.<device id>]`: faults the sim driver starts with."""
+
+    drop: bool = False
+    delay_ms: int = 0
+    offline: bool = False
+
+
+class ScenarioSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`[scenario]`: simulated traffic for `run --scenario`."""
+
+    rate: float = 0.5  # actions per second
+    seed: int = 1
+
+
+class SiteConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The whole TOML file."""
+
+    site: SiteSection = msgspec.field(default_factory=SiteSection)
+    devices: list[DeviceConfig] = []
+    mqtt: MqttSection | None = None
+    faults: dict[str, FaultConfig] = {}
+    scenario: ScenarioSection = msgspec.field(default_factory=ScenarioSection)
+
+    def __post_init__(self) -> None:
+        ids = [d.id for d in self.devices]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate device ids: {', '.join(duplicates)}")
+        unknown = sorted(set(self.faults) - set(ids))
+        if unknown:
+            raise ValueError(f"faults name unknown devices: {', '.join(unknown)}")
+        if any(d.driver == "mqtt" for d in self.devices) and self.mqtt is None:
+            raise ValueError("devices use the mqtt driver but there is no [mqtt] section")
+
+
+def load_config(path: Path) -> SiteConfig:
+    """Read and validate a site's TOML configuration; raises ValueError naming what is wrong."""
+    try:
+        return msgspec.toml.decode(path.read_bytes(), type=SiteConfig)
+    except msgspec.ValidationError as err:
+        raise ValueError(f"{path}: {err}") from err
