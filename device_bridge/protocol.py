@@ -3,13 +3,13 @@
 This is the only bridge module the platform imports. One WebSocket, opened by the bridge:
 
     platform → Challenge(nonce)
-    bridge   → Hello(bridge_id, signature over the nonce)      (Ed25519, key registered at enrolment)
+    bridge   → Hello(bridge_id, signature over the nonce)      (Ed25519 key from enrolment)
     platform → Welcome(last_seq)  or  Refused(reason) and close
     bridge   → Inventory(devices)                               (the devices the bridge drives)
     then, either way, any time:
-    bridge   → EventBatch(events) … platform → Ack(seq)         (cumulative: every seq ≤ it is stored)
+    bridge   → EventBatch(events) … platform → Ack(seq)         (cumulative: all seq ≤ it stored)
     platform → Command(...)       … bridge   → CommandResult(...)
-    bridge   → Heartbeat(...)     … platform → HeartbeatAck(...) (clock for skew; liveness both ways)
+    bridge   → Heartbeat(...)     … platform → HeartbeatAck(...) (clock skew; liveness both ways)
     platform → Reject(reason, seq?) for a frame it could not take (the link stays up)
 """
 
@@ -105,7 +105,7 @@ class Reject(Frame, tag="reject", kw_only=True):
 
 
 class Hello(Frame, tag="hello", kw_only=True):
-    """The bridge's identity and its Ed25519 signature over `challenge_message(nonce, bridge_id)`."""
+    """The bridge's id and its Ed25519 signature over `challenge_message(nonce, bridge_id)`."""
 
     bridge_id: str
     signature: bytes
@@ -176,7 +176,7 @@ def encode(frame: Frame) -> bytes:
 
 
 def decode_to_bridge(data: bytes) -> ToBridge:
-    """Decode a frame from the platform; raises msgspec.DecodeError/ValidationError when malformed."""
+    """Decode a frame from the platform; msgspec.DecodeError/ValidationError when malformed."""
     return _to_bridge.decode(data)
 
 
