@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -113,6 +115,31 @@ def cmd_worker(_: argparse.Namespace) -> int:
     return 0
 
 
+def _start_bridge(settings: Settings, token: str | None) -> subprocess.Popen[bytes]:
+    """The demo site's bridge as its own process: enrol once, then simulate devices and traffic."""
+    env = {
+        **os.environ,
+        "ANJU_BRIDGE_PLATFORM_URL": f"http://{settings.host}:{settings.port}",
+        "ANJU_BRIDGE_DATA_DIR": str(settings.data_dir / "bridge"),
+        "ANJU_BRIDGE_NAME": "锦城花园 demo site",
+        "ANJU_DEMO_ENROLMENT_TOKEN": token or "",  # in the environment, not in `ps` output
+    }
+    python = shlex.quote(sys.executable)
+    run = f"exec {python} -m device_bridge run --scenario"
+    if token:  # the platform must answer before the bridge can enrol: retry until it does
+        enrol = f'{python} -m device_bridge enroll --token "$ANJU_DEMO_ENROLMENT_TOKEN"'
+        run = f"until {enrol} >/dev/null 2>&1; do sleep 1; done; {run}"
+    return subprocess.Popen(["/bin/sh", "-c", run], env=env)  # noqa: S603
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
+    if process.poll() is None:
+        process.kill()
+
+
 def cmd_demo(_: argparse.Namespace) -> int:
     """Everything on embedded engines (or the configured services), with a seeded demo community."""
     from api import demo
@@ -122,36 +149,38 @@ def cmd_demo(_: argparse.Namespace) -> int:
     with _services(get_settings()) as settings:
         _run(db.migrate(settings.database_url or ""))
         cipher = make_cipher(settings)
+        enrolled = (settings.data_dir / "bridge" / "identity.json").exists()
 
-        async def seed() -> list[tuple[str, str, str, str | None]]:
+        async def seed() -> tuple[list[tuple[str, str, str, str | None]], str | None]:
             await demo.seed(cipher)
-            return await demo.logins(cipher)
+            return await demo.logins(cipher), None if enrolled else await demo.bridge_token()
 
-        logins = _run(_with_db(settings, seed))
-        worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"])
+        logins, token = _run(_with_db(settings, seed))
+        children = [
+            subprocess.Popen([sys.executable, "-m", "api.cli", "worker"]),
+            _start_bridge(settings, token),
+        ]
         url = f"http://{settings.host}:{settings.port}/"
-        print(
-            f"\n安居 Anju demo running at {url}\n\n"
-            f"Demo logins (password for all: {demo.DEMO_PASSWORD}):"
-        )
+        print(f"\n安居 Anju demo running at {url}\n")
+        print(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for username, role, _password, uri in logins:
-            print(
-                f"  {username:<12} {role:<18} {('TOTP: ' + uri) if uri else '(no second factor)'}"
-            )
+            second = f"TOTP: {uri}" if uri else "(no second factor)"
+            print(f"  {username:<12} {role:<18} {second}")
+        print("\nA bridge simulates the site's devices and traffic.")
         print(
-            "\nCtrl-C stops everything; data stays in",
-            settings.data_dir.resolve(),
-            "\n",
-            flush=True,
+            "Ctrl-C stops everything; data stays in", settings.data_dir.resolve(), "\n", flush=True
         )
         try:
             _serve(settings)
         finally:
-            worker.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                worker.wait(timeout=10)
-            if worker.poll() is None:
-                worker.kill()
+            for child in reversed(children):
+                _stop(child)
+    return 0
+
+
+def cmd_bridge(args: argparse.Namespace) -> int:
+    """Run the site bridge (`python -m device_bridge`), a program that never imports api/."""
+    os.execv(sys.executable, [sys.executable, "-m", "device_bridge", *args.bridge_args])  # noqa: S606
     return 0
 
 
@@ -240,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="run the API").set_defaults(fn=cmd_serve)
     sub.add_parser("worker", help="run the background worker").set_defaults(fn=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+    bridge = sub.add_parser("bridge", help="the site bridge: enroll --token T | run | info")
+    bridge.add_argument("bridge_args", nargs=argparse.REMAINDER)
+    bridge.set_defaults(fn=cmd_bridge)
     openapi = sub.add_parser("openapi", help="write openapi/openapi.json")
     openapi.add_argument("--check", action="store_true", help="fail when the file is stale")
     openapi.set_defaults(fn=cmd_openapi)

@@ -157,3 +157,13 @@ async def logins(cipher: FieldCipher) -> list[tuple[str, str, str, str | None]]:
             uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
         out.append((username, role.value, DEMO_PASSWORD, uri))
     return out
+
+
+async def bridge_token() -> str:
+    """A one-time enrolment token for the demo community's simulated site."""
+    from api.devices.service import new_token
+
+    community = await Community.select(Community.id).where(Community.code == COMMUNITY_CODE).first()
+    assert community, "seed the demo first"
+    token, _ = await new_token(community["id"], hours=1, actor=None, actor_name="anju demo")
+    return token

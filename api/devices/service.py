@@ -72,26 +72,37 @@ def _hash(token: str) -> str:
 # -- enrolment and link authentication -------------------------------------------------------------
 
 
-async def issue_token(caller: Caller, data: EnrolmentTokenCreate) -> EnrolmentTokenRead:
-    """A one-time enrolment token for a new bridge of a community (system administrators)."""
-    caller.require("device.write", data.community_id)
+async def new_token(
+    community_id: UUID, *, hours: int, actor: Caller | None, actor_name: str | None
+) -> tuple[str, datetime]:
+    """Create and record a one-time enrolment token; only its hash is stored."""
     token = secrets.token_urlsafe(24)
-    expires = _now() + timedelta(hours=data.valid_hours)
+    expires = _now() + timedelta(hours=hours)
     async with DB.transaction():
         row = EnrolmentToken(
-            community=data.community_id,
+            community=community_id,
             token_hash=_hash(token),
             expires_at=expires,
-            created_by=caller.account_id,
+            created_by=actor.account_id if actor else None,
         )
         await row.save()
         await record(
             "bridge.token.issued",
-            actor=caller,
+            actor=actor,
+            actor_name=actor_name,
             target_type="enrolment_token",
             target_id=row.id,
-            community_id=data.community_id,
+            community_id=community_id,
         )
+    return token, expires
+
+
+async def issue_token(caller: Caller, data: EnrolmentTokenCreate) -> EnrolmentTokenRead:
+    """A one-time enrolment token for a new bridge of a community (system administrators)."""
+    caller.require("device.write", data.community_id)
+    token, expires = await new_token(
+        data.community_id, hours=data.valid_hours, actor=caller, actor_name=None
+    )
     return EnrolmentTokenRead(token=token, community_id=data.community_id, expires_at=expires)
 
 
