@@ -220,3 +220,14 @@ async def build_world(cipher: FieldCipher) -> World:
         for role in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
     }
     return World(a=a, b=b, jurisdiction=jurisdiction.id, admins=admins)
+
+
+async def eventually(check: Any, *, timeout: float = 10.0, every: float = 0.05) -> Any:
+    """Poll an async check until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value or time.monotonic() > deadline:
+            assert value, f"not true within {timeout} s: {value!r}"
+            return value
+        await asyncio.sleep(every)
