@@ -14,7 +14,6 @@ from litestar import Litestar
 
 from api.access.tables import AccessRecord
 from api.core.auth import Role
-from api.devices.tables import Bridge as BridgeRow
 from api.devices.tables import Device, DeviceEvent
 from device_bridge.identity import load_bridge_id
 from device_bridge.outbox import Outbox
@@ -53,7 +52,7 @@ class TestDoorFromPhone:
         self,
         browser,
         site_settings: BridgeSettings,
-        world: World,  # noqa: ANN001
+        world: World,
     ) -> None:
         resident = await browser()
         await resident.login(world.a.users[Role.RESIDENT])
@@ -85,7 +84,7 @@ class TestDoorFromPhone:
         self,
         browser,
         site_settings: BridgeSettings,
-        world: World,  # noqa: ANN001
+        world: World,
     ) -> None:
         resident = await browser()
         await resident.login(world.a.users[Role.RESIDENT])
@@ -107,7 +106,7 @@ class TestDoorFromPhone:
         self,
         browser,
         site_settings: BridgeSettings,
-        world: World,  # noqa: ANN001
+        world: World,
     ) -> None:
         stranger = await browser()
         await stranger.login(world.b.users[Role.RESIDENT])
@@ -180,7 +179,7 @@ async def _async_value(count: object, expected: int) -> bool:
     return await count == expected  # type: ignore[misc]
 
 
-async def _none_online(online) -> list[bool] | None:  # noqa: ANN001
+async def _none_online(online) -> list[bool] | None:
     states = await online()
     return None if any(states) else states or None
 

@@ -1,6 +1,6 @@
 """Benchmark: app door opening, tap → API → bridge → simulated controller → result back.
 
-The baseline, measured in the same run, is the same `open` given to the bridge directly (no platform):
+The baseline, measured in the same run, is the same `open` given to the bridge directly:
 the simulated controller's own latency (40-120 ms, like a real one). The ratio shows what the
 platform path adds on top of the device.
 """
