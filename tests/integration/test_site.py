@@ -56,7 +56,7 @@ class TestDoorFromPhone:
     ) -> None:
         resident = await browser()
         await resident.login(world.a.users[Role.RESIDENT])
-        async with running(site_settings) as bridge:
+        async with running(site_settings):
             bridge_id = load_bridge_id(site_settings)
             door = await device_id("door-1-1", bridge_id)
             doors = (await resident.get("/api/v1/doors")).json()
@@ -78,7 +78,6 @@ class TestDoorFromPhone:
             await eventually(lambda: stored(bridge_id, "door.opened"))
             history = (await resident.get("/api/v1/access-records")).json()["items"]
             assert history[0]["id"] == answer.json()["record_id"]
-            del bridge
 
     async def test_other_buildings_door_refuses_with_a_reason(
         self,
