@@ -222,6 +222,7 @@ class TestCommands:
 
 
 class TestStatus:
+    @pytest.mark.req("OPS-03")
     @pytest.mark.req("PLAT-25")
     async def test_link_loss_marks_offline_and_records_it(
         self, live_url: str, admin: ApiClient, bridge: EnrolledBridge

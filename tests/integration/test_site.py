@@ -46,7 +46,9 @@ async def stored(bridge_id: str, kind: str | None = None) -> int:
     return await DeviceEvent.count().where(where & DeviceEvent.seq.is_not_null())
 
 
-@pytest.mark.req("ACC-01")
+@pytest.mark.req("ACC-06")
+@pytest.mark.req("ACC-07")
+@pytest.mark.req("ACC-10")
 class TestDoorFromPhone:
     async def test_resident_opens_own_unit_door_and_it_is_recorded(
         self,
