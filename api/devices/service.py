@@ -185,14 +185,20 @@ async def link_up(bridge: Bridge, version: str) -> int:
 
 
 async def heartbeat(bridge_id: UUID, frame: protocol.Heartbeat, received: float) -> None:
-    """Record liveness and clock skews (standard 6.1.7)."""
+    """Record liveness and clock skews against the platform clock (standard 6.1.7).
+
+    The bridge reports each device's clock against its own; adding the bridge's own skew (its
+    clock at sending minus ours at receipt, within the link latency) gives the device's.
+    """
+    bridge_skew = frame.sent_at - received
     await Bridge.update(
-        {Bridge.last_seen: _now(), Bridge.online: True, Bridge.clock_skew: frame.sent_at - received}
+        {Bridge.last_seen: _now(), Bridge.online: True, Bridge.clock_skew: bridge_skew}
     ).where(Bridge.id == bridge_id)
-    for external_id, skew in frame.device_skew.items():
-        await Device.update({Device.clock_skew: skew, Device.last_seen: _now()}).where(
-            (Device.bridge == bridge_id) & (Device.external_id == external_id)
-        )
+    async with DB.transaction():
+        for external_id, skew in frame.device_skew.items():
+            await Device.update(
+                {Device.clock_skew: skew + bridge_skew, Device.last_seen: _now()}
+            ).where((Device.bridge == bridge_id) & (Device.external_id == external_id))
 
 
 async def link_down(bridge_id: UUID, *, reason: str) -> bool:

@@ -258,3 +258,21 @@ class TestStatus:
         assert all(d["community_id"] != str(world.a.community) for d in items)
         device = await Device.select(Device.id).where(Device.bridge == bridge.id).first()
         assert (await guard_b.get(f"/api/v1/devices/{device['id']}")).status_code == 404
+
+
+@pytest.mark.req("PLAT-15")
+class TestClockSkew:
+    async def test_device_skew_is_against_the_platform_clock(
+        self, live_url: str, admin: ApiClient, bridge: EnrolledBridge
+    ) -> None:
+        """A bridge 100 s fast reporting a device 5 s slow against it: the device is 95 s fast."""
+        peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
+        await peer.send(
+            protocol.Heartbeat(sent_at=time.time() + 100, device_skew={"door-1-1": -5.0})
+        )
+        assert isinstance(await peer.recv(), protocol.HeartbeatAck)
+        bridges = (await admin.get("/api/v1/bridges", params={"page_size": 200})).json()["items"]
+        assert 99 < next(b for b in bridges if b["id"] == bridge.id)["clock_skew"] < 101
+        devices = (await admin.get("/api/v1/devices", params={"q": "door-1-1"})).json()["items"]
+        skew = next(d for d in devices if d["bridge_id"] == bridge.id)["clock_skew"]
+        assert 94 < skew < 96
