@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
+from arq import create_pool
+from arq.connections import RedisSettings
 from redis.asyncio import Redis
 
 from api.core import db
@@ -58,4 +60,15 @@ async def objects(app: Litestar) -> AsyncIterator[None]:
         yield
 
 
-LIFESPAN = [database, redis, crypto, objects]
+@contextlib.asynccontextmanager
+async def queue(app: Litestar) -> AsyncIterator[None]:
+    """The arq pool jobs are enqueued on (push deliveries, linkage, escalations)."""
+    pool = await create_pool(RedisSettings.from_dsn(app.state.settings.redis_url))
+    app.state.queue = pool
+    try:
+        yield
+    finally:
+        await pool.aclose()
+
+
+LIFESPAN = [database, redis, crypto, objects, queue]

@@ -11,6 +11,7 @@ This is the only bridge module the platform imports. One WebSocket, opened by th
     platform → Command(...)       … bridge   → CommandResult(...)
     bridge   → Heartbeat(...)     … platform → HeartbeatAck(...) (clock skew; liveness both ways)
     platform → Reject(reason, seq?) for a frame it could not take (the link stays up)
+    platform → Rules(version, rules) … bridge → RulesApplied(version)  (local fail-safe rules)
 """
 
 from __future__ import annotations
@@ -87,6 +88,33 @@ class Command(Frame, tag="command", kw_only=True):
     deadline: float
 
 
+class RuleAction(msgspec.Struct, kw_only=True):
+    """One thing a local rule does: an action on one of the bridge's devices."""
+
+    device: str
+    action: str
+    args: dict[str, Any] = {}
+
+
+class LocalRule(msgspec.Struct, kw_only=True):
+    """A fail-safe rule the bridge runs itself, also while the platform is unreachable.
+
+    It fires on an event of kind `when_kind` from any of `when_devices` (empty: from any device).
+    """
+
+    id: str
+    when_kind: str
+    when_devices: list[str] = []
+    then: list[RuleAction]
+
+
+class Rules(Frame, tag="rules", kw_only=True):
+    """Every local rule (replacing the previous set); sent after Welcome and on change."""
+
+    version: int
+    rules: list[LocalRule]
+
+
 class HeartbeatAck(Frame, tag="heartbeat_ack", kw_only=True):
     """The platform's clock when it took the heartbeat (the bridge derives its skew from it)."""
 
@@ -154,6 +182,12 @@ class CommandResult(Frame, tag="result", kw_only=True):
     data: dict[str, Any] = {}
 
 
+class RulesApplied(Frame, tag="rules_applied", kw_only=True):
+    """The bridge stored and runs this version of the local rules."""
+
+    version: int
+
+
 class Heartbeat(Frame, tag="heartbeat", kw_only=True):
     """Liveness, the bridge's clock, and its devices' clocks where they report one."""
 
@@ -162,8 +196,8 @@ class Heartbeat(Frame, tag="heartbeat", kw_only=True):
     device_skew: dict[str, float] = {}
 
 
-ToBridge = Challenge | Welcome | Refused | Ack | Command | HeartbeatAck | Reject
-ToPlatform = Hello | Inventory | EventBatch | CommandResult | Heartbeat
+ToBridge = Challenge | Welcome | Refused | Ack | Command | HeartbeatAck | Reject | Rules
+ToPlatform = Hello | Inventory | EventBatch | CommandResult | Heartbeat | RulesApplied
 
 _encoder = msgspec.msgpack.Encoder()
 _to_bridge = msgspec.msgpack.Decoder(ToBridge)
