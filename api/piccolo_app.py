@@ -6,10 +6,21 @@ from piccolo.conf.apps import AppConfig
 
 from api.access.tables import AccessRecord
 from api.accounts.tables import Account, RecoveryCode, RoleAssignment
+from api.alarms.tables import (
+    Alarm,
+    AlarmEntry,
+    DutyShift,
+    EmergencyPlan,
+    IntrusionZone,
+    LinkageRule,
+    LinkageRun,
+    ZoneSchedule,
+)
 from api.audit.tables import AuditEntry
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent, EnrolmentToken
 from api.people.tables import Person
+from api.push.tables import Notification, PushSubscription
 
 APP_CONFIG = AppConfig(
     app_name="anju",
@@ -31,5 +42,15 @@ APP_CONFIG = AppConfig(
         DeviceEvent,
         DeviceCommand,
         AccessRecord,
+        PushSubscription,
+        Notification,
+        IntrusionZone,
+        ZoneSchedule,
+        Alarm,
+        AlarmEntry,
+        EmergencyPlan,
+        LinkageRule,
+        LinkageRun,
+        DutyShift,
     ],
 )
