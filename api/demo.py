@@ -10,7 +10,7 @@ from api.accounts.tables import Account, RoleAssignment
 from api.audit.service import record
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.core.auth import Role
-from api.core.crypto import FieldCipher
+from api.core.crypto import FieldCipher, id_check_digit
 from api.core.passwords import hash_password
 from api.people.tables import Person
 from api.piccolo_conf import DB
@@ -38,9 +38,7 @@ USERS: list[tuple[str, str, Role]] = [
 def _id_number(seq: int) -> str:
     """A well-formed (checksummed) but fictitious Chengdu ID number."""
     body = f"510104{1960 + seq % 40}{1 + seq % 12:02d}{1 + seq % 28:02d}{seq % 1000:03d}"
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
-    return body + check
+    return body + id_check_digit(body)
 
 
 async def seed(cipher: FieldCipher) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,7 +22,7 @@ from api.app import create_app
 from api.core import db
 from api.core.embedded import embedded_services
 from api.settings import Settings, from_environ
-from tests.helpers import ApiClient, World, build_world
+from tests.helpers import ApiClient, Login, TestUser, World, build_world
 
 TEST_DATABASE = f"anju_test_{os.getpid()}"  # parallel runs on one server never collide
 
@@ -141,3 +141,15 @@ async def live_url(app: Litestar) -> AsyncIterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     await task
+
+
+@pytest.fixture
+def login(browser: Callable[[], Awaitable[ApiClient]]) -> Login:
+    """A fresh browser logged in as the user."""
+
+    async def open_as(user: TestUser) -> ApiClient:
+        api = await browser()
+        await api.login(user)
+        return api
+
+    return open_as

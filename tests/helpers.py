@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,13 +15,15 @@ import pyotp
 from litestar import Litestar
 
 from api.accounts.tables import Account, RoleAssignment
+from api.audit.tables import AuditEntry
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
-from api.core.auth import Role
+from api.core.auth import ADMINISTRATORS, Role
 from api.core.crypto import FieldCipher
 from api.core.passwords import hash_password
 from api.people.tables import Person
 
 PASSWORD = "Anju-test-2026!"
+Login = Callable[[Any], Awaitable["ApiClient"]]  # a TestUser in, a logged-in browser out
 _PASSWORD_HASH: list[str] = []  # one argon2 hash for every test account: hashing is slow on purpose
 
 
@@ -231,3 +234,23 @@ async def eventually(check: Any, *, timeout: float = 10.0, every: float = 0.05) 
             assert value, f"not true within {timeout} s: {value!r}"
             return value
         await asyncio.sleep(every)
+
+
+def user(world: World, role: Role, site: str = "a") -> TestUser:
+    """The world's account for a role (administrators are global)."""
+    return world.admins[role] if role in ADMINISTRATORS else getattr(world, site).users[role]
+
+
+async def audit_rows(action: str, target_id: object) -> list[dict[str, Any]]:
+    """Audit entries for one action on one target."""
+    return (
+        await AuditEntry.select()
+        .where((AuditEntry.action == action) & (AuditEntry.target_id == str(target_id)))
+        .output(load_json=True)
+    )
+
+
+def assert_error(r: Any, status: int, code: str) -> None:
+    """The response is this error: status and machine-readable code."""
+    assert r.status_code == status, r.text
+    assert r.json()["code"] == code, r.text

@@ -234,8 +234,13 @@ def valid_id_number(value: str) -> bool:
         return False
     if not dt.date(1900, 1, 1) <= born <= dt.date.today():
         return False
-    total = sum(int(digit) * weight for digit, weight in zip(number, _ID_WEIGHTS, strict=False))
-    return _ID_CHECK[total % 11] == number[17]
+    return id_check_digit(number[:17]) == number[17]
+
+
+def id_check_digit(first17: str) -> str:
+    """The MOD 11-2 check digit (GB 11643) of the first 17 digits of a resident ID number."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=False))
+    return _ID_CHECK[total % 11]
 
 
 # --- masking -----------------------------------------------------------------------------------

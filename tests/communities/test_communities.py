@@ -4,38 +4,17 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from api.audit.tables import AuditEntry
 from api.communities.tables import Household
-from api.core.auth import ADMINISTRATORS, Role
-from tests.helpers import ApiClient, Site, TestUser, World
-
-Login = Callable[[TestUser], Awaitable[ApiClient]]
+from api.core.auth import Role
+from tests.helpers import ApiClient, Login, Site, World, assert_error, audit_rows, user
 
 JURISDICTIONS = "/api/v1/jurisdictions"
 COMMUNITIES = "/api/v1/communities"
 HOUSEHOLDS = "/api/v1/households"
-
-
-@pytest.fixture
-def login(browser: Callable[[], Awaitable[ApiClient]]) -> Login:
-    """A fresh browser logged in as the user."""
-
-    async def open_as(user: TestUser) -> ApiClient:
-        api = await browser()
-        await api.login(user)
-        return api
-
-    return open_as
-
-
-def user(world: World, role: Role, site: str = "a") -> TestUser:
-    """The world's account for a role (administrators are global)."""
-    return world.admins[role] if role in ADMINISTRATORS else getattr(world, site).users[role]
 
 
 def _n3() -> str:
@@ -56,20 +35,6 @@ async def place_of(site: Site) -> dict[str, Any]:
     )
     assert row is not None
     return row
-
-
-async def audit_rows(action: str, target_id: object) -> list[dict[str, Any]]:
-    """Audit entries for one action on one target."""
-    return (
-        await AuditEntry.select()
-        .where((AuditEntry.action == action) & (AuditEntry.target_id == str(target_id)))
-        .output(load_json=True)
-    )
-
-
-def assert_error(r: Any, status: int, code: str) -> None:
-    assert r.status_code == status, r.text
-    assert r.json()["code"] == code, r.text
 
 
 # -- jurisdictions ------------------------------------------------------------------------------

@@ -4,38 +4,21 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from litestar import Litestar
 
-from api.audit.tables import AuditEntry
 from api.core.auth import ADMINISTRATORS, Role
-from api.core.crypto import FieldCipher
+from api.core.crypto import FieldCipher, id_check_digit
 from api.people.tables import Person
-from tests.helpers import ApiClient, Site, TestUser, World
-
-Login = Callable[[TestUser], Awaitable[ApiClient]]
+from tests.helpers import Login, Site, World, assert_error, audit_rows, user
 
 PERSONS = "/api/v1/persons"
 # The world's first resident of each community (张三) and the second (李四).
 PHONE_1, ID_1 = "13812345678", "510104199001011230"
 PHONE_2, ID_2 = "13987654321", "11010519491231002X"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-@pytest.fixture
-def login(browser: Callable[[], Awaitable[ApiClient]]) -> Login:
-    """A fresh browser logged in as the user."""
-
-    async def open_as(user: TestUser) -> ApiClient:
-        api = await browser()
-        await api.login(user)
-        return api
-
-    return open_as
 
 
 @pytest.fixture
@@ -44,16 +27,11 @@ def cipher(app: Litestar) -> FieldCipher:
     return app.state.cipher  # type: ignore[no-any-return]
 
 
-def user(world: World, role: Role, site: str = "a") -> TestUser:
-    """The world's account for a role (administrators are global)."""
-    return world.admins[role] if role in ADMINISTRATORS else getattr(world, site).users[role]
-
-
 def new_id_number() -> str:
     """A valid, almost surely unused resident ID number (MOD 11-2 check digit)."""
     born = date(1950, 1, 1) + timedelta(days=secrets.randbelow(20_000))
     body = f"510104{born:%Y%m%d}{secrets.randbelow(1000):03d}"
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
+    return body + id_check_digit(body)
 
 
 def new_phone() -> str:
@@ -73,20 +51,6 @@ def person_body(site: Site, **overrides: Any) -> dict[str, Any]:
         "phone": new_phone(),
     }
     return {**body, **overrides}
-
-
-async def audit_rows(action: str, target_id: object) -> list[dict[str, Any]]:
-    """Audit entries for one action on one target."""
-    return (
-        await AuditEntry.select()
-        .where((AuditEntry.action == action) & (AuditEntry.target_id == str(target_id)))
-        .output(load_json=True)
-    )
-
-
-def assert_error(r: Any, status: int, code: str) -> None:
-    assert r.status_code == status, r.text
-    assert r.json()["code"] == code, r.text
 
 
 def ids(r: Any) -> list[str]:
