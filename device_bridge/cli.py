@@ -14,6 +14,7 @@ import structlog
 
 from device_bridge.identity import EnrolmentError, NotEnrolled, enroll, load_bridge_id
 from device_bridge.outbox import Outbox
+from device_bridge.rules import load_stored
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings, from_environ, load_config
 
@@ -64,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-clock-sync", action="store_true", help="leave device clocks to the platform"
     )
-    sub.add_parser("info", help="identity, configuration and outbox size")
+    sub.add_parser("info", help="identity, configuration, outbox size and local rules")
     return parser
 
 
@@ -118,3 +119,14 @@ async def _info(settings: BridgeSettings) -> None:
         async with await Outbox.open(settings.outbox_file) as outbox:
             waiting, last = await outbox.count(), await outbox.last_seq()
             print(f"outbox:    {waiting} events waiting, last seq {last}")
+    try:
+        stored = load_stored(settings.rules_file)
+    except ValueError as err:
+        print(f"rules:     unreadable ({err}); the site file's baseline runs")
+    else:
+        if stored is not None:
+            print(
+                f"rules:     version {stored.version} from the platform, {len(stored.rules)} rules"
+            )
+        else:
+            print(f"rules:     the site file's baseline, {len(config.rules)} rules")

@@ -2,8 +2,9 @@
 
 Connect → Challenge → Hello (Ed25519 signature) → Welcome(last_seq) → Inventory, then at once: event
 batches from the outbox (a window of batches in flight, deleted on cumulative Ack), commands run on
-the drivers, heartbeats both ways. No frame for 3 heartbeat intervals means the link is dead; every
-failure reconnects with exponential backoff and jitter, reset by a Welcome.
+the drivers, local rule sets stored and acknowledged, heartbeats both ways. No frame for 3 heartbeat
+intervals means the link is dead; every failure reconnects with exponential backoff and jitter,
+reset by a Welcome.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from device_bridge.settings import VERSION
 log = structlog.get_logger(__name__)
 
 CommandHandler = Callable[[p.Command], Awaitable[p.CommandResult]]
+RulesHandler = Callable[[p.Rules], Awaitable[None]]
 SKEW_LOG_THRESHOLD = 2.0  # seconds
 
 
@@ -75,6 +77,7 @@ class Link:
         outbox: Outbox,
         inventory: Callable[[], list[p.DeviceInfo]],
         on_command: CommandHandler,
+        on_rules: RulesHandler | None = None,
         clock_skews: Callable[[], dict[str, float]] = dict,
         heartbeat_interval: float = 10.0,
         backoff: Backoff | None = None,
@@ -88,6 +91,7 @@ class Link:
         self.outbox = outbox
         self._inventory = inventory
         self._on_command = on_command
+        self._on_rules = on_rules
         self._clock_skews = clock_skews
         self.heartbeat_interval = heartbeat_interval
         self.backoff = backoff or Backoff()
@@ -229,6 +233,9 @@ class Link:
                 task = asyncio.create_task(self._run_command(ws, frame), name=f"cmd-{frame.id}")
                 self._commands.add(task)
                 task.add_done_callback(self._commands.discard)
+            elif isinstance(frame, p.Rules) and self._on_rules is not None:
+                # In the reader, not a task: sets apply in the order they were sent.
+                await self._apply_rules(ws, frame)
             elif isinstance(frame, p.HeartbeatAck):
                 self._on_heartbeat_ack(frame)
             elif isinstance(frame, p.Reject):
@@ -245,6 +252,15 @@ class Link:
         self._acked = seq
         await self.outbox.ack(seq)
         self._wake.set()
+
+    async def _apply_rules(self, ws: ClientConnection, frame: p.Rules) -> None:
+        assert self._on_rules is not None
+        try:
+            await self._on_rules(frame)
+        except Exception:  # not stored: no RulesApplied, the platform sends the set again
+            log.exception("bridge.rules.not_applied", version=frame.version)
+            return
+        await self._send(ws, p.RulesApplied(version=frame.version))
 
     async def _sender(self, ws: ClientConnection) -> None:
         ack_timeout = 3 * self.heartbeat_interval

@@ -1,4 +1,5 @@
-"""One bridge: the outbox, the drivers of the site's devices, the link, and optionally the scenario.
+"""One bridge: the outbox, the drivers of the site's devices, the link, the local fail-safe rules,
+and optionally the scenario.
 
 Used in-process (tests) as:
 
@@ -23,6 +24,7 @@ from device_bridge.identity import NotEnrolled, load_bridge_id, load_or_create_k
 from device_bridge.link import Backoff, Link
 from device_bridge.outbox import Outbox
 from device_bridge.protocol import Command, CommandResult, DeviceInfo
+from device_bridge.rules import ACTION_DEADLINE, RuleEngine
 from device_bridge.scenario import Scenario
 from device_bridge.settings import BridgeSettings, SiteConfig, load_config
 
@@ -73,6 +75,7 @@ class Bridge:
         scenario_rate: float | None = None,
         seed: int | None = None,
         clock_sync: bool = True,
+        rule_deadline: float = ACTION_DEADLINE,
         **sim_options: Any,
     ) -> None:
         self.settings = settings
@@ -90,10 +93,12 @@ class Bridge:
             else None
         )
         self.clock_sync = clock_sync
+        self.rule_deadline = rule_deadline
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._outbox: Outbox | None = None
         self._link: Link | None = None
+        self._rules: RuleEngine | None = None
 
     @property
     def sim(self) -> SimDriver | None:
@@ -114,6 +119,13 @@ class Bridge:
             raise RuntimeError("the bridge is not running")
         return self._link
 
+    @property
+    def rules(self) -> RuleEngine:
+        """The local fail-safe rules (after `ready`)."""
+        if self._rules is None:
+            raise RuntimeError("the bridge is not running")
+        return self._rules
+
     async def run(self) -> None:
         """Open the outbox, start the drivers and the link; return after `stop()`."""
         if not self.settings.key_file.exists():
@@ -121,6 +133,13 @@ class Bridge:
         bridge_id = load_bridge_id(self.settings)
         key = load_or_create_key(self.settings.key_file)
         self._outbox = await Outbox.open(self.settings.outbox_file)
+        self._rules = RuleEngine(
+            self.settings.rules_file,
+            execute=self.execute_local,
+            emit=self.emit,
+            baseline=[rule.rule() for rule in self.config.rules],
+            deadline=self.rule_deadline,
+        )
         self._link = Link(
             url=self.settings.link_url,
             bridge_id=bridge_id,
@@ -128,6 +147,7 @@ class Bridge:
             outbox=self._outbox,
             inventory=self.inventory,
             on_command=self.execute,
+            on_rules=self._rules.replace,
             clock_skews=self.clock_skews,
             heartbeat_interval=self.settings.heartbeat_interval,
             backoff=Backoff(self.settings.backoff_initial, self.settings.backoff_max),
@@ -157,6 +177,7 @@ class Bridge:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            await self._rules.close()  # before the drivers stop and the outbox closes
             for driver in reversed(started):
                 await driver.stop()
             await self._outbox.close()
@@ -170,10 +191,12 @@ class Bridge:
     async def emit(
         self, kind: str, device: str, data: dict[str, Any], at: float | None = None
     ) -> None:
-        """Commit an event to the outbox, then wake the link's sender."""
-        await self.outbox.append(kind, device, at, data)
+        """Commit an event to the outbox, wake the link's sender, and run the rules it fires."""
+        seq = await self.outbox.append(kind, device, at, data)
         if self._link is not None:
             self._link.notify()
+        if self._rules is not None:
+            self._rules.submit(kind, device, data, seq=seq)  # in the background, link or not
 
     async def execute(self, command: Command) -> CommandResult:
         """Route a command to the driver of its device (unknown device → failed)."""
@@ -183,6 +206,20 @@ class Bridge:
                 return await driver.execute(command, now=now)
         log.warning("bridge.command.unknown_device", command_id=command.id, device=command.device)
         return CommandResult(id=command.id, status="failed", detail="unknown device")
+
+    async def execute_local(
+        self, device: str, action: str, args: dict[str, Any], timeout: float = 5.0
+    ) -> CommandResult:
+        """Run a command the bridge decided on itself (a rule, a clock sync) within `timeout` s."""
+        now = self._link.platform_time() if self._link is not None else time.time()
+        command = Command(
+            id=f"local-{uuid.uuid4().hex[:12]}",
+            device=device,
+            action=action,
+            args=args,
+            deadline=now + timeout,
+        )
+        return await self.execute(command)
 
     def inventory(self) -> list[DeviceInfo]:
         """Every device of every driver, with its online state."""
@@ -206,13 +243,7 @@ class Bridge:
             await asyncio.sleep(CLOCK_SYNC_EVERY)
 
     async def _sync_clock(self, device: str) -> None:
-        now = self.link.platform_time()
-        command = Command(
-            id=f"local-{uuid.uuid4().hex[:12]}",
-            device=device,
-            action="time.sync",
-            args={"server_time": now},
-            deadline=now + 5,
+        result = await self.execute_local(
+            device, "time.sync", {"server_time": self.link.platform_time()}
         )
-        result = await self.execute(command)
         log.info("bridge.clock.device_synced", device=device, status=result.status)

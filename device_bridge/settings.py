@@ -10,7 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
-from device_bridge.protocol import DeviceInfo, DeviceKind
+from device_bridge.drivers.base import supported_actions
+from device_bridge.protocol import DeviceInfo, DeviceKind, LocalRule, RuleAction
 
 VERSION = "0.1.0"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -48,6 +49,11 @@ class BridgeSettings(msgspec.Struct, kw_only=True, frozen=True):
         return self.data_dir / "outbox.sqlite3"
 
     @property
+    def rules_file(self) -> Path:
+        """The platform's latest set of local fail-safe rules (JSON, written atomically)."""
+        return self.data_dir / "rules.json"
+
+    @property
     def display_name(self) -> str:
         """The name the bridge enrols with: the setting, else the host name."""
         return self.name or socket.gethostname()
@@ -67,7 +73,7 @@ class BridgeSettings(msgspec.Struct, kw_only=True, frozen=True):
 
 VARIABLES: dict[str, str] = {
     "ANJU_BRIDGE_PLATFORM_URL": "the platform's base URL (http/https; the link uses ws/wss)",
-    "ANJU_BRIDGE_DATA_DIR": "identity, key and outbox directory",
+    "ANJU_BRIDGE_DATA_DIR": "identity, key, outbox and local rules directory",
     "ANJU_BRIDGE_KEY_PATH": "Ed25519 private key (PEM); default <data dir>/bridge.key",
     "ANJU_BRIDGE_CONFIG": "site and device configuration (TOML); default device_bridge/demo.toml",
     "ANJU_BRIDGE_HEARTBEAT_INTERVAL": "seconds between heartbeats; 3 silent ones drop the link",
@@ -147,6 +153,34 @@ class ScenarioSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     seed: int = 1
 
 
+class RuleActionConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One `then` entry of a `[[rules]]` rule: an action on one of the site's devices."""
+
+    device: str
+    action: str
+    args: dict[str, Any] = {}
+
+
+class RuleConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`[[rules]]`: a local baseline rule, run until the platform has sent its own set."""
+
+    id: str
+    when_kind: str
+    when_devices: list[str] = []  # empty: an event of `when_kind` from any device
+    then: list[RuleActionConfig]
+
+    def rule(self) -> LocalRule:
+        """The rule as the protocol's LocalRule."""
+        return LocalRule(
+            id=self.id,
+            when_kind=self.when_kind,
+            when_devices=list(self.when_devices),
+            then=[
+                RuleAction(device=a.device, action=a.action, args=dict(a.args)) for a in self.then
+            ],
+        )
+
+
 class SiteConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The whole TOML file."""
 
@@ -155,6 +189,7 @@ class SiteConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     mqtt: MqttSection | None = None
     faults: dict[str, FaultConfig] = {}
     scenario: ScenarioSection = msgspec.field(default_factory=ScenarioSection)
+    rules: list[RuleConfig] = []
 
     def __post_init__(self) -> None:
         ids = [d.id for d in self.devices]
@@ -166,6 +201,28 @@ class SiteConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError(f"faults name unknown devices: {', '.join(unknown)}")
         if any(d.driver == "mqtt" for d in self.devices) and self.mqtt is None:
             raise ValueError("devices use the mqtt driver but there is no [mqtt] section")
+        self._check_rules()
+
+    def _check_rules(self) -> None:
+        # A typo in a fail-safe rule would only show during a fire: refuse the file instead.
+        kinds = {d.id: d.kind for d in self.devices}
+        ids = [r.id for r in self.rules]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate rule ids: {', '.join(duplicates)}")
+        for rule in self.rules:
+            if not rule.then:
+                raise ValueError(f"rule {rule.id} has no actions")
+            named = [*rule.when_devices, *(a.device for a in rule.then)]
+            unknown = sorted({d for d in named if d not in kinds})
+            if unknown:
+                raise ValueError(f"rule {rule.id} names unknown devices: {', '.join(unknown)}")
+            for action in rule.then:
+                if action.action not in supported_actions(kinds[action.device]):
+                    raise ValueError(
+                        f"rule {rule.id}: {kinds[action.device]} {action.device} "
+                        f"does not support {action.action!r}"
+                    )
 
 
 def load_config(path: Path) -> SiteConfig:

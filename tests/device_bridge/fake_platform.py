@@ -1,8 +1,8 @@
 """A minimal platform peer for the bridge's tests: the real protocol, over a real WebSocket.
 
 It verifies Hello signatures with Ed25519, stores events deduplicated by seq, acks cumulatively,
-answers heartbeats and sends commands. Knobs let a test break it: refuse, go silent, hang up after
-N events, ack slowly, run with a skewed clock.
+answers heartbeats, sends commands and local rule sets (after each Welcome, as the platform does).
+Knobs let a test break it: refuse, go silent, hang up after N events, ack slowly, skew its clock.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ class FakePlatform:
         self.ack_delay = 0.0
         self.skip_acks = 0  # store this many batches without acking them (lost acks)
         self.clock_offset = 0.0  # the platform's clock minus the real one
+        self.rules: p.Rules | None = None  # sent after every Welcome, when set
+        self.rules_applied: list[int] = []  # versions the bridge acknowledged, in order
         self.port = 0
         self._server: Server | None = None
         self._conn: ServerConnection | None = None
@@ -111,6 +113,12 @@ class FakePlatform:
         await self._conn.send(p.encode(command))
         return await asyncio.wait_for(future, within + 2.0)
 
+    async def send_rules(self, version: int, rules: list[p.LocalRule]) -> None:
+        """Push a new complete rule set to the connected bridge (and after every later Welcome)."""
+        assert self._conn is not None, "no bridge connected"
+        self.rules = p.Rules(version=version, rules=rules)
+        await self._conn.send(p.encode(self.rules))
+
     async def send_raw(self, data: bytes | str) -> None:
         """Send anything at all to the bridge."""
         assert self._conn is not None
@@ -133,6 +141,8 @@ class FakePlatform:
         self._conn = ws
         self.welcomes += 1
         await ws.send(p.encode(p.Welcome(last_seq=self.last_seq, server_time=self.now())))
+        if self.rules is not None:
+            await ws.send(p.encode(self.rules))
         self.connected.set()
         try:
             async for raw in ws:
@@ -181,6 +191,8 @@ class FakePlatform:
             if not self.silent:
                 ack = p.HeartbeatAck(server_time=self.now(), sent_at=frame.sent_at)
                 await ws.send(p.encode(ack))
+        elif isinstance(frame, p.RulesApplied):
+            self.rules_applied.append(frame.version)
         elif isinstance(frame, p.CommandResult):
             future = self._results.pop(frame.id, None)
             if future is not None and not future.done():
