@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.conftest import app, browser, client, live_url, services, settings, world  # noqa: F401
+from tests.integration.conftest import admin, site_settings  # noqa: F401
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

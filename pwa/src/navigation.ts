@@ -1,5 +1,5 @@
 import type { Role } from "@/api/types";
-import { isCapabilityOf } from "@/roles";
+import { hasPage, isCapabilityOf, isPage } from "@/roles";
 
 /** What the guard needs to know about the route being entered. */
 export interface Destination {
@@ -22,7 +22,8 @@ export type Decision =
 
 /**
  * Where a navigation may go: signed-out callers to the login page (remembering where they were
- * going), signed-in callers away from it, and nobody into a page of a role they are not acting as.
+ * going), signed-in callers away from it, and nobody into a page of a role they are not acting as
+ * or of a capability their role does not have.
  */
 export function decide(to: Destination, visitor: Visitor): Decision {
   if (to.meta.public) return to.name === "login" && visitor.signedIn ? { name: "home" } : true;
@@ -32,6 +33,8 @@ export function decide(to: Destination, visitor: Visitor): Decision {
       : { name: "login", query: { redirect: to.fullPath } };
   }
   if (to.meta.role && to.meta.role !== visitor.role) return { name: "home" };
+  // A built capability's page opens only to roles that have the capability.
+  if (isPage(to.name) && (visitor.role === null || !hasPage(visitor.role, to.name))) return { name: "home" };
   if (to.name === "feature") {
     const key = String(to.params.key);
     if (visitor.role === null || !isCapabilityOf(visitor.role, key)) return { name: "home" };

@@ -4,11 +4,15 @@ import type { MessageSchema } from "@/i18n";
 
 export type CapabilityKey = keyof MessageSchema["cap"];
 
+/** The routes of built capabilities; several capabilities (of different roles) may share one. */
+export const PAGES = ["audit", "doors", "devices", "bridges"] as const;
+export type Page = (typeof PAGES)[number];
+
 /** One tile of a role's home grid. `page` names the route of a capability that is built already. */
 export interface Capability {
   key: CapabilityKey;
   icon: string;
-  page?: "audit";
+  page?: Page;
 }
 
 export interface Tab {
@@ -32,7 +36,7 @@ export const ROLES = [
 
 const CAPABILITIES: Record<Role, readonly Capability[]> = {
   resident: [
-    { key: "open_door", icon: "lock" },
+    { key: "open_door", icon: "lock", page: "doors" },
     { key: "visitors", icon: "friends-o" },
     { key: "notices", icon: "bullhorn-o" },
     { key: "feedback", icon: "comment-o" },
@@ -43,15 +47,17 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "visitor_desk", icon: "idcard" },
     { key: "work_orders", icon: "todo-list-o" },
     { key: "video", icon: "video-o" },
+    { key: "devices_status", icon: "desktop-o", page: "devices" },
   ],
   maintenance: [
     { key: "work_orders", icon: "todo-list-o" },
-    { key: "device_ledger", icon: "notes-o" },
+    { key: "device_ledger", icon: "notes-o", page: "devices" },
     { key: "faults", icon: "warn-o" },
   ],
   property_manager: [
     { key: "residents", icon: "manager-o" },
     { key: "device_map", icon: "map-marked" },
+    { key: "devices_status", icon: "desktop-o", page: "devices" },
     { key: "rules", icon: "setting-o" },
     { key: "statistics", icon: "bar-chart-o" },
   ],
@@ -66,7 +72,8 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   community_officer: [{ key: "jurisdiction_overview", icon: "chart-trending-o" }],
   system_admin: [
     { key: "communities", icon: "hotel-o" },
-    { key: "devices", icon: "desktop-o" },
+    { key: "devices", icon: "desktop-o", page: "devices" },
+    { key: "bridges", icon: "cluster-o", page: "bridges" },
   ],
   security_admin: [
     { key: "accounts", icon: "contact-o" },
@@ -94,6 +101,20 @@ export function capabilitiesFor(role: Role): readonly Capability[] {
 
 export function isCapabilityOf(role: Role, key: string): boolean {
   return CAPABILITIES[role].some((capability) => capability.key === key);
+}
+
+/** Whether a role reaches a built page through one of its capabilities. */
+export function hasPage(role: Role, page: Page): boolean {
+  return CAPABILITIES[role].some((capability) => capability.page === page);
+}
+
+export function isPage(name: unknown): name is Page {
+  return PAGES.includes(name as Page);
+}
+
+/** The capability through which a role reaches a page (its tile names the page's title). */
+export function capabilityForPage(role: Role, page: Page): Capability | undefined {
+  return CAPABILITIES[role].find((capability) => capability.page === page);
 }
 
 /** Where a tile leads: its own page when built, the generic coming-soon page otherwise. */

@@ -30,6 +30,10 @@ export const router = createRouter({
           component: () => import("@/views/audit_admin/AuditLogView.vue"),
           meta: { role: "audit_admin" },
         },
+        // Capability pages: the guard lets in the roles whose capabilities lead there (see roles.ts).
+        { path: "doors", name: "doors", component: () => import("@/views/resident/DoorsView.vue") },
+        { path: "devices", name: "devices", component: () => import("@/views/devices/DevicesView.vue") },
+        { path: "bridges", name: "bridges", component: () => import("@/views/system_admin/BridgesView.vue") },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
       ],
     },

@@ -8,11 +8,16 @@ function to(name: string, fullPath: string, extra: Partial<Destination> = {}): D
 const login = to("login", "/login", { meta: { public: true } });
 const home = to("home", "/home");
 const audit = to("audit", "/audit", { meta: { role: "audit_admin" } });
+const doors = to("doors", "/doors");
+const devices = to("devices", "/devices");
+const bridges = to("bridges", "/bridges");
 const feature = (key: string) => to("feature", `/feature/${key}`, { params: { key } });
 
 const signedOut = { signedIn: false, role: null };
 const resident = { signedIn: true, role: "resident" } as const;
 const auditor = { signedIn: true, role: "audit_admin" } as const;
+const guard = { signedIn: true, role: "guard" } as const;
+const sysadmin = { signedIn: true, role: "system_admin" } as const;
 
 describe("decide", () => {
   it("sends a signed-out visitor to the login page, remembering a deep link", () => {
@@ -29,6 +34,18 @@ describe("decide", () => {
   it("opens a role's page only to that role", () => {
     expect(decide(audit, auditor)).toBe(true);
     expect(decide(audit, resident)).toEqual({ name: "home" });
+  });
+
+  it("opens a built capability's page only to roles with that capability", () => {
+    expect(decide(doors, resident)).toBe(true);
+    expect(decide(doors, guard)).toEqual({ name: "home" });
+    expect(decide(devices, guard)).toBe(true);
+    expect(decide(devices, sysadmin)).toBe(true);
+    expect(decide(devices, resident)).toEqual({ name: "home" });
+    expect(decide(bridges, sysadmin)).toBe(true);
+    expect(decide(bridges, guard)).toEqual({ name: "home" });
+    expect(decide(devices, { signedIn: true, role: null })).toEqual({ name: "home" });
+    expect(decide(bridges, signedOut)).toEqual({ name: "login", query: { redirect: "/bridges" } });
   });
 
   it("opens a capability page only for a capability of the active role", () => {

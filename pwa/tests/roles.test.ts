@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { RoleAssignment } from "@/api/types";
-import { assignmentKey, capabilitiesFor, capabilityTarget, pickAssignment, ROLES, tabsFor } from "@/roles";
+import {
+  assignmentKey,
+  capabilitiesFor,
+  capabilityForPage,
+  capabilityTarget,
+  hasPage,
+  pickAssignment,
+  ROLES,
+  tabsFor,
+} from "@/roles";
 
 function assignment(role: RoleAssignment["role"], community = "c1"): RoleAssignment {
   return {
@@ -24,9 +33,26 @@ describe("capabilitiesFor", () => {
 
   it("sends built capabilities to their page and the rest to the coming-soon page", () => {
     const [audit] = capabilitiesFor("audit_admin");
-    const [openDoor] = capabilitiesFor("resident");
+    const [openDoor, visitors] = capabilitiesFor("resident");
     expect(capabilityTarget(audit!)).toEqual({ name: "audit" });
-    expect(capabilityTarget(openDoor!)).toEqual({ name: "feature", params: { key: "open_door" } });
+    expect(capabilityTarget(openDoor!)).toEqual({ name: "doors" });
+    expect(capabilityTarget(visitors!)).toEqual({ name: "feature", params: { key: "visitors" } });
+  });
+
+  it("leads device staff to the device page, each through its own tile", () => {
+    expect(capabilityForPage("guard", "devices")?.key).toBe("devices_status");
+    expect(capabilityForPage("property_manager", "devices")?.key).toBe("devices_status");
+    expect(capabilityForPage("maintenance", "devices")?.key).toBe("device_ledger");
+    expect(capabilityForPage("system_admin", "devices")?.key).toBe("devices");
+    expect(capabilitiesFor("property_manager").map((c) => c.key)).toContain("device_map"); // still coming
+  });
+
+  it("gives the bridges page to system administrators and the doors to residents only", () => {
+    expect(ROLES.filter((role) => hasPage(role, "bridges"))).toEqual(["system_admin"]);
+    expect(ROLES.filter((role) => hasPage(role, "doors"))).toEqual(["resident"]);
+    expect(ROLES.filter((role) => hasPage(role, "devices")).sort()).toEqual(
+      ["guard", "maintenance", "property_manager", "system_admin"].sort(),
+    );
   });
 });
 
@@ -41,6 +67,10 @@ describe("tabsFor", () => {
 
   it("gives the audit administrator a tab to the audit log", () => {
     expect(tabsFor("audit_admin").map((tab) => tab.to)).toContainEqual({ name: "audit" });
+  });
+
+  it("gives the system administrator a tab to the device page", () => {
+    expect(tabsFor("system_admin").map((tab) => tab.to)).toContainEqual({ name: "devices" });
   });
 
   it("gives an account without a role only Home and Me", () => {

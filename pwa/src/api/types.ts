@@ -13,3 +13,18 @@ export type AuthState = LoginResult["state"];
 export type AuditQuery = NonNullable<paths["/api/v1/audit"]["get"]["parameters"]["query"]>;
 export type AuditPage = Json<paths["/api/v1/audit"]["get"]["responses"][200]>;
 export type AuditEntry = AuditPage["items"][number];
+
+// Doors and the access log.
+export type Door = Json<paths["/api/v1/doors"]["get"]["responses"][200]>[number];
+export type DoorOpenResult = Json<paths["/api/v1/doors/{device_id}/open"]["post"]["responses"][200]>;
+export type AccessRecordPage = Json<paths["/api/v1/access-records"]["get"]["responses"][200]>;
+export type AccessRecord = AccessRecordPage["items"][number];
+
+// Devices and the bridges that link them.
+export type DeviceQuery = NonNullable<paths["/api/v1/devices"]["get"]["parameters"]["query"]>;
+export type DevicePage = Json<paths["/api/v1/devices"]["get"]["responses"][200]>;
+export type Device = DevicePage["items"][number];
+export type BridgePage = Json<paths["/api/v1/bridges"]["get"]["responses"][200]>;
+export type Bridge = BridgePage["items"][number];
+export type EnrolmentToken = Json<paths["/api/v1/bridges/enrolment-tokens"]["post"]["responses"][201]>;
+export type Community = Json<paths["/api/v1/communities"]["get"]["responses"][200]>["items"][number];

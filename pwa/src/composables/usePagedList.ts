@@ -1,0 +1,86 @@
+import { ref, shallowRef } from "vue";
+
+/** One page of a list endpoint: `{items, total, page, page_size}`. */
+export interface Paged<T> {
+  items: T[];
+  total: number;
+  page: number;
+  page_size: number;
+}
+
+/** The server's largest page. */
+const MAX_PAGE_SIZE = 200;
+
+/**
+ * A list read page by page as the user scrolls (for a Vant `van-list`), that can start over (new
+ * filters) or refresh in place (something changed) without losing the rows already shown.
+ * Answers to a request that a newer one has replaced are dropped.
+ */
+export function usePagedList<T>(fetchPage: (page: number, pageSize: number) => Promise<Paged<T>>, pageSize = 20) {
+  const items = shallowRef<T[]>([]);
+  const total = ref<number | null>(null);
+  const loading = ref(false);
+  const finished = ref(false);
+  const failed = ref(false);
+  const error = shallowRef<unknown>(null);
+  let page = 0;
+  let generation = 0;
+
+  function settle(result: Paged<T>, rows: T[], pages: number): void {
+    items.value = rows;
+    total.value = result.total;
+    page = pages;
+    finished.value = rows.length >= result.total || result.items.length < result.page_size;
+  }
+
+  /** The next page (van-list's `load`). */
+  async function loadMore(): Promise<void> {
+    const asked = generation;
+    loading.value = true;
+    try {
+      const result = await fetchPage(page + 1, pageSize);
+      if (asked !== generation) return;
+      settle(result, [...items.value, ...result.items], page + 1);
+    } catch (err) {
+      if (asked !== generation) return;
+      error.value = err;
+      failed.value = true;
+    } finally {
+      if (asked === generation) loading.value = false;
+    }
+  }
+
+  /** Start over from the first page (the filters changed). */
+  function reset(): Promise<void> {
+    generation += 1;
+    items.value = [];
+    total.value = null;
+    page = 0;
+    failed.value = false;
+    finished.value = false;
+    error.value = null;
+    return loadMore();
+  }
+
+  /** Read again the rows shown so far in one request and swap them in, keeping the scroll position. */
+  async function refresh(): Promise<void> {
+    generation += 1;
+    const asked = generation;
+    const pages = Math.max(1, Math.min(Math.ceil(items.value.length / pageSize), Math.floor(MAX_PAGE_SIZE / pageSize)));
+    loading.value = true;
+    try {
+      const result = await fetchPage(1, pages * pageSize);
+      if (asked !== generation) return;
+      failed.value = false;
+      settle({ ...result, page_size: pages * pageSize }, result.items, pages);
+    } catch (err) {
+      if (asked !== generation) return;
+      error.value = err;
+      failed.value = true;
+    } finally {
+      if (asked === generation) loading.value = false;
+    }
+  }
+
+  return { items, total, loading, finished, failed, error, loadMore, reset, refresh };
+}
