@@ -6,6 +6,7 @@ boards. Any api instance may publish; every instance delivers to the sockets it 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -37,9 +38,21 @@ def community_channel(community_id: UUID) -> str:
     return f"community:{community_id}"
 
 
+ALL_COMMUNITIES = "community:all"  # what global administrators' sockets follow
+
+
+def fanout(names: Iterable[str]) -> list[str]:
+    """The channels an event goes to: the named ones, and the all-communities feed for any
+    community channel among them."""
+    out = list(dict.fromkeys(names))
+    if any(n.startswith("community:") for n in out) and ALL_COMMUNITIES not in out:
+        out.append(ALL_COMMUNITIES)
+    return out
+
+
 def publish(channels: ChannelsPlugin, event: dict[str, Any], *names: str) -> None:
     """Send an event to every socket subscribed to any of the channels."""
-    channels.publish(event, list(names))
+    channels.publish(event, fanout(names))
 
 
 @websocket("/api/v1/ws", name="realtime")
@@ -58,7 +71,9 @@ async def realtime(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -
     await socket.accept()
     names = [user_channel(caller.account_id)]
     communities = caller.communities("community.read")
-    if communities:
+    if communities is None and caller.holds("community.read"):
+        names.append(ALL_COMMUNITIES)  # a global administrator follows every community
+    elif communities:
         names += [community_channel(c) for c in sorted(communities)]
     async with (
         channels.start_subscription(names) as subscriber,

@@ -48,6 +48,7 @@ class BridgeRead(msgspec.Struct, kw_only=True):
 
     id: UUID
     community_id: UUID
+    community_name: str
     name: str
     version: str
     online: bool
@@ -67,6 +68,7 @@ class DeviceRead(msgspec.Struct, kw_only=True):
 
     id: UUID
     community_id: UUID
+    community_name: str
     bridge_id: UUID
     external_id: str
     kind: str

@@ -285,6 +285,7 @@ def _device_read(row: dict[str, Any]) -> DeviceRead:
     return DeviceRead(
         id=row["id"],
         community_id=row["community"],
+        community_name=row["community_name"],
         bridge_id=row["bridge"],
         external_id=row["external_id"],
         kind=row["kind"],
@@ -316,6 +317,7 @@ _DEVICE_COLUMNS = (
     Device.last_seen,
     Device.clock_skew,
     Device.bridge._.online.as_alias("bridge_online"),
+    Device.community._.name.as_alias("community_name"),
 )
 
 
@@ -401,7 +403,9 @@ async def list_bridges(caller: Caller, *, page: int, page_size: int) -> BridgePa
         return BridgePage(items=[], total=0, page=page, page_size=page_size)
     total = await Bridge.count().where(where)
     rows = (
-        await Bridge.select()
+        await Bridge.select(
+            *Bridge.all_columns(), Bridge.community._.name.as_alias("community_name")
+        )
         .where(where)
         .order_by(Bridge.name)
         .offset(offset(page, page_size))
@@ -422,6 +426,7 @@ async def list_bridges(caller: Caller, *, page: int, page_size: int) -> BridgePa
             BridgeRead(
                 id=r["id"],
                 community_id=r["community"],
+                community_name=r["community_name"],
                 name=r["name"],
                 version=r["version"],
                 online=r["online"],
