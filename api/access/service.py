@@ -133,7 +133,7 @@ async def open_door(
                 requested_by=caller.account_id,
             )
         except devices.BridgeUnavailable:
-            entry.result, entry.reason = "failed", "bridge offline"
+            entry.result, entry.reason, status = "failed", "bridge offline", "offline"
         else:
             entry.command, status = outcome.id, outcome.status
             entry.result = "granted" if outcome.status == "ok" else "failed"
@@ -155,6 +155,8 @@ async def open_door(
         )
     if refusal is not None:
         raise NotEntitled(refusal, record_id=str(entry.id))
+    if status == "offline":
+        raise devices.BridgeUnavailable(record_id=str(entry.id))
     return DoorOpenResult(
         result=cast(Outcome, entry.result),
         reason=entry.reason,

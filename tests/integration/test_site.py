@@ -103,6 +103,25 @@ class TestDoorFromPhone:
             assert record["result"] == "denied"
             assert await stored(load_bridge_id(site_settings), "door.opened") == 0
 
+    async def test_offline_site_fails_fast_and_the_attempt_is_recorded(
+        self, browser, site_settings: BridgeSettings, world: World
+    ) -> None:
+        resident = await browser()
+        await resident.login(world.a.users[Role.RESIDENT])
+        async with running(site_settings):
+            door = await device_id("door-1-1", load_bridge_id(site_settings))
+        answer = await asyncio.wait_for(  # a guard against hanging, not a timing assertion
+            resident.post(f"/api/v1/doors/{door}/open", json={}), 5
+        )
+        assert answer.status_code == 503
+        assert answer.json()["code"] == "bridge_offline"
+        record = (
+            await AccessRecord.select()
+            .where(AccessRecord.id == answer.json()["extra"]["record_id"])
+            .first()
+        )
+        assert (record["result"], record["reason"]) == ("failed", "bridge offline")
+
     async def test_resident_of_another_community_gets_404(
         self,
         browser,
