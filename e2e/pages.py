@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Locator, Page, expect
 
 from tests.helpers import TestUser
@@ -129,3 +131,91 @@ class BridgesPage:
         await self.page.locator("[data-test=bridge-issue]").click()
         await expect(self.token).to_be_visible()
         return (await self.token.inner_text()).strip()
+
+
+class AlarmBoardPage:
+    """The guard's 告警 board: alarms newest first, by state chip, live."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=alarm-board]")
+        self.items = page.locator("[data-test=alarm-item]")
+        self.live = page.locator("[data-test=alarms-live]")
+
+    async def wait(self) -> AlarmBoardPage:
+        """Wait until the board shows and its live channel is connected."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        await expect(self.live).to_have_class(re.compile("board__live--on"), timeout=10_000)
+        return self
+
+    def alarm(self, alarm_id: object) -> Locator:
+        """The row of one alarm."""
+        return self.page.locator(f"[data-test=alarm-item][data-alarm-id='{alarm_id}']")
+
+    async def filter(self, which: str) -> None:
+        """Tap a state chip: new (未处理), active (处理中) or closed (已结束)."""
+        await self.page.locator(f"[data-test=alarm-filter-{which}]").click()
+
+    async def open(self, alarm_id: object) -> AlarmDetailPage:
+        """Tap an alarm's row."""
+        await self.page.locator(f"[data-test=alarm-{alarm_id}]").click()
+        return await AlarmDetailPage(self.page).wait()
+
+
+class AlarmDetailPage:
+    """One alarm: header, pictures, the emergency plan's checklist, actions and the timeline."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=alarm-detail]")
+        self.header = page.locator("[data-test=alarm-header]")
+        self.state = page.locator("[data-test=alarm-state]")
+        self.timeline = page.locator("[data-test=alarm-timeline]")
+        self.entries = page.locator("[data-test=timeline-entry]")
+
+    async def wait(self) -> AlarmDetailPage:
+        """Wait until the alarm has loaded."""
+        await expect(self.header).to_be_visible(timeout=10_000)
+        return self
+
+    def action(self, name: str) -> Locator:
+        """An action button: ack, dispatch, resolve or false."""
+        return self.page.locator(f"[data-test=alarm-{name}]")
+
+    def step(self, index: int) -> Locator:
+        """A step of the emergency plan."""
+        return self.page.locator(f"[data-test=plan-step-{index}]")
+
+    async def act_with_note(self, name: str, note: str = "") -> None:
+        """派警, 处理完成 or 误报, with an optional note in the dialog."""
+        await self.action(name).click()
+        if note:
+            await self.page.locator("[data-test=alarm-action-note] textarea").fill(note)
+        await self.page.locator("[data-test=alarm-action-confirm]").click()
+
+    async def add_note(self, text: str) -> None:
+        """Write a note on the timeline."""
+        await self.page.locator("[data-test=alarm-note] textarea").fill(text)
+        await self.page.locator("[data-test=alarm-note-send]").click()
+
+
+class SosPage:
+    """The resident's 一键求助: the button on the home screen, its dialog, the status screen."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.button = page.locator("[data-test=sos-button]")
+        self.confirm = page.locator("[data-test=sos-confirm]")
+        self.status = page.locator("[data-test=sos-status]")
+        self.heading = page.locator("[data-test=sos-heading]")
+        self.acknowledged_by = page.locator("[data-test=sos-acknowledged-by]")
+        self.entries = page.locator("[data-test=sos-entry]")
+
+    async def call_for_help(self, *, pressed: bool = False) -> str:
+        """Press SOS (unless `pressed` already) and confirm; the SOS id, from the page's address."""
+        if not pressed:
+            await self.button.click()
+        await expect(self.confirm).to_be_visible()
+        await self.confirm.click()
+        await expect(self.status).to_be_visible(timeout=15_000)
+        return self.page.url.rstrip("/").rsplit("/", 1)[-1]

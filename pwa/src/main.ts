@@ -2,6 +2,7 @@ import "vant/lib/index.css";
 import "./style.css";
 import { createPinia } from "pinia";
 import { createApp } from "vue";
+import { armSoundOnFirstGesture } from "@/alert";
 import { onSessionEnded } from "@/api/client";
 import { i18n } from "@/i18n";
 import { registerServiceWorker } from "@/pwa";
@@ -21,4 +22,6 @@ onSessionEnded(() => {
 });
 
 registerServiceWorker();
+// Browsers allow sound only after a tap: the first tap anywhere lets a new alarm be heard.
+armSoundOnFirstGesture();
 app.mount("#app");

@@ -1,12 +1,12 @@
 import type { Role } from "@/api/types";
-import { hasPage, isCapabilityOf, isPage } from "@/roles";
+import { hasPage, isCapabilityOf, isPage, type Page } from "@/roles";
 
 /** What the guard needs to know about the route being entered. */
 export interface Destination {
   name?: string | symbol | null;
   fullPath: string;
   params: Record<string, unknown>;
-  meta: { public?: boolean; role?: Role };
+  meta: { public?: boolean; role?: Role; within?: Page; alsoFor?: readonly Role[] };
 }
 
 /** What the guard needs to know about the session. */
@@ -35,6 +35,11 @@ export function decide(to: Destination, visitor: Visitor): Decision {
   if (to.meta.role && to.meta.role !== visitor.role) return { name: "home" };
   // A built capability's page opens only to roles that have the capability.
   if (isPage(to.name) && (visitor.role === null || !hasPage(visitor.role, to.name))) return { name: "home" };
+  // A page under a capability's page (an alarm of the board) opens to the same roles, and to `alsoFor`.
+  if (to.meta.within) {
+    const role = visitor.role;
+    if (role === null || !(hasPage(role, to.meta.within) || to.meta.alsoFor?.includes(role))) return { name: "home" };
+  }
   if (to.name === "feature") {
     const key = String(to.params.key);
     if (visitor.role === null || !isCapabilityOf(visitor.role, key)) return { name: "home" };

@@ -5,7 +5,7 @@ import type { MessageSchema } from "@/i18n";
 export type CapabilityKey = keyof MessageSchema["cap"];
 
 /** The routes of built capabilities; several capabilities (of different roles) may share one. */
-export const PAGES = ["audit", "doors", "devices", "bridges"] as const;
+export const PAGES = ["audit", "doors", "devices", "bridges", "alarms"] as const;
 export type Page = (typeof PAGES)[number];
 
 /** One tile of a role's home grid. `page` names the route of a capability that is built already. */
@@ -42,7 +42,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "feedback", icon: "comment-o" },
   ],
   guard: [
-    { key: "alarms", icon: "warning-o" },
+    { key: "alarms", icon: "warning-o", page: "alarms" },
     { key: "patrol", icon: "guide-o" },
     { key: "visitor_desk", icon: "idcard" },
     { key: "work_orders", icon: "todo-list-o" },
@@ -55,6 +55,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "faults", icon: "warn-o" },
   ],
   property_manager: [
+    { key: "alarms", icon: "warning-o", page: "alarms" },
     { key: "residents", icon: "manager-o" },
     { key: "device_map", icon: "map-marked" },
     { key: "devices_status", icon: "desktop-o", page: "devices" },
@@ -65,7 +66,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "jurisdiction", icon: "cluster-o" },
     { key: "access_records", icon: "records-o" },
     { key: "vehicles", icon: "logistics" },
-    { key: "alarms", icon: "warning-o" },
+    { key: "alarms", icon: "warning-o", page: "alarms" },
     { key: "video", icon: "video-o" },
     { key: "warnings", icon: "bell" },
   ],

@@ -1,6 +1,7 @@
 import { createRouter, createWebHistory } from "vue-router";
 import type { Role } from "@/api/types";
 import { decide } from "@/navigation";
+import type { Page } from "@/roles";
 import { useSession } from "@/stores/session";
 
 declare module "vue-router" {
@@ -9,6 +10,9 @@ declare module "vue-router" {
     public?: boolean;
     /** Only while acting as this role. */
     role?: Role;
+    /** Part of a capability page: open to the roles that reach that page (and to `alsoFor`). */
+    within?: Page;
+    alsoFor?: readonly Role[];
   }
 }
 
@@ -34,6 +38,20 @@ export const router = createRouter({
         { path: "doors", name: "doors", component: () => import("@/views/resident/DoorsView.vue") },
         { path: "devices", name: "devices", component: () => import("@/views/devices/DevicesView.vue") },
         { path: "bridges", name: "bridges", component: () => import("@/views/system_admin/BridgesView.vue") },
+        { path: "alarms", name: "alarms", component: () => import("@/views/alarms/AlarmBoardView.vue") },
+        {
+          // Push notifications link here; a resident opens the alarms of their own household (read only).
+          path: "alarms/:id",
+          name: "alarm",
+          component: () => import("@/views/alarms/AlarmDetailView.vue"),
+          meta: { within: "alarms", alsoFor: ["resident"] },
+        },
+        {
+          path: "sos/:id",
+          name: "sos",
+          component: () => import("@/views/resident/SosStatusView.vue"),
+          meta: { role: "resident" },
+        },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
       ],
     },

@@ -48,6 +48,24 @@ describe("decide", () => {
     expect(decide(bridges, signedOut)).toEqual({ name: "login", query: { redirect: "/bridges" } });
   });
 
+  it("opens the alarm board to guards, managers and police, and an alarm also to its residents", () => {
+    const board = to("alarms", "/alarms");
+    const alarm = to("alarm", "/alarms/a1", { params: { id: "a1" }, meta: { within: "alarms", alsoFor: ["resident"] } });
+    const sos = to("sos", "/sos/a1", { params: { id: "a1" }, meta: { role: "resident" } });
+    const police = { signedIn: true, role: "police" } as const;
+    const manager = { signedIn: true, role: "property_manager" } as const;
+    for (const visitor of [guard, police, manager]) {
+      expect(decide(board, visitor), visitor.role).toBe(true);
+      expect(decide(alarm, visitor), visitor.role).toBe(true);
+      expect(decide(sos, visitor), visitor.role).toEqual({ name: "home" });
+    }
+    expect(decide(board, resident)).toEqual({ name: "home" });
+    expect(decide(alarm, resident)).toBe(true); // a push about their own smoke detector
+    expect(decide(sos, resident)).toBe(true);
+    expect(decide(alarm, sysadmin)).toEqual({ name: "home" });
+    expect(decide(alarm, signedOut)).toEqual({ name: "login", query: { redirect: "/alarms/a1" } });
+  });
+
   it("opens a capability page only for a capability of the active role", () => {
     expect(decide(feature("open_door"), resident)).toBe(true);
     expect(decide(feature("audit_log"), resident)).toEqual({ name: "home" });

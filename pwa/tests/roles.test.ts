@@ -54,6 +54,13 @@ describe("capabilitiesFor", () => {
       ["guard", "maintenance", "property_manager", "system_admin"].sort(),
     );
   });
+
+  it("gives the alarm board to guards, property managers and police, as the guard's and police's tab", () => {
+    expect(ROLES.filter((role) => hasPage(role, "alarms")).sort()).toEqual(["guard", "police", "property_manager"]);
+    expect(capabilityForPage("property_manager", "alarms")?.key).toBe("alarms");
+    expect(tabsFor("guard").map((tab) => tab.to)).toContainEqual({ name: "alarms" });
+    expect(tabsFor("police").map((tab) => tab.to)).toContainEqual({ name: "alarms" });
+  });
 });
 
 describe("tabsFor", () => {

@@ -29,6 +29,11 @@ function readCookie(name: string): string | null {
   return null;
 }
 
+/** The CSRF token the server set, for requests made outside this client (the service worker's). */
+export function csrfToken(): string | null {
+  return readCookie(CSRF_COOKIE);
+}
+
 // Litestar sets the CSRF cookie on any GET; a first visit may reach a POST (login) before any GET did.
 const csrf: Middleware = {
   async onRequest({ request }) {

@@ -112,6 +112,228 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListAlarms
+         * @description Alarms newest first: guards, managers and police their communities', residents their
+         *     household's.
+         */
+        get: operations["ApiV1AlarmsListAlarms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/plan-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * PlanStats
+         * @description How each emergency plan was used: alarms, steps done, median time to acknowledge and
+         *     to close (default: the last 30 days).
+         */
+        get: operations["ApiV1AlarmsPlanStatsPlanStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetAlarm
+         * @description One alarm with its timeline, plan checklist and photos (presigned URLs).
+         */
+        get: operations["ApiV1AlarmsAlarmIdGetAlarm"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge
+         * @description new → acknowledged; the resident of an SOS hears who acknowledged it.
+         */
+        post: operations["ApiV1AlarmsAlarmIdAcknowledgeAcknowledge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign
+         * @description Hand the alarm to a guard or manager of its community (who is notified).
+         */
+        post: operations["ApiV1AlarmsAlarmIdAssignAssign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/dispatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dispatch
+         * @description acknowledged → dispatched, optionally to someone (who is notified).
+         */
+        post: operations["ApiV1AlarmsAlarmIdDispatchDispatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/false-alarm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * FalseAlarm
+         * @description acknowledged or dispatched → false_alarm.
+         */
+        post: operations["ApiV1AlarmsAlarmIdFalseAlarmFalseAlarm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AddMedia
+         * @description A photo of the scene (JPEG, PNG or WebP, base64), kept as long as the alarm.
+         */
+        post: operations["ApiV1AlarmsAlarmIdMediaAddMedia"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AddNote
+         * @description A note on the alarm's timeline.
+         */
+        post: operations["ApiV1AlarmsAlarmIdNotesAddNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve
+         * @description acknowledged or dispatched → resolved (closing twice is 409).
+         */
+        post: operations["ApiV1AlarmsAlarmIdResolveResolve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/steps/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * TickStep
+         * @description Mark a step of the alarm's emergency plan done (timestamped, with who).
+         */
+        post: operations["ApiV1AlarmsAlarmIdStepsIndexTickStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -532,6 +754,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/duty-shifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListShifts
+         * @description Shifts of a community overlapping the period, earliest first.
+         */
+        get: operations["ApiV1DutyShiftsListShifts"];
+        put?: never;
+        /**
+         * CreateShift
+         * @description Roster a guard of the community (property managers).
+         */
+        post: operations["ApiV1DutyShiftsCreateShift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty-shifts/on-duty": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OnDuty
+         * @description Guards on duty now; every guard of the community when nobody is rostered for now.
+         */
+        get: operations["ApiV1DutyShiftsOnDutyOnDuty"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/duty-shifts/{shift_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * DeleteShift
+         * @description Take a shift off the roster.
+         */
+        delete: operations["ApiV1DutyShiftsShiftIdDeleteShift"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/households": {
         parameters: {
             query?: never;
@@ -594,6 +880,58 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/linkage-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListRules
+         * @description A community's rules.
+         */
+        get: operations["ApiV1LinkageRulesListRules"];
+        put?: never;
+        /**
+         * CreateRule
+         * @description A rule; fail-safe rules are pushed to the community's bridges at once.
+         */
+        post: operations["ApiV1LinkageRulesCreateRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/linkage-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetRule
+         * @description One rule.
+         */
+        get: operations["ApiV1LinkageRulesRuleIdGetRule"];
+        put?: never;
+        post?: never;
+        /**
+         * DeleteRule
+         * @description Delete a rule.
+         */
+        delete: operations["ApiV1LinkageRulesRuleIdDeleteRule"];
+        options?: never;
+        head?: never;
+        /**
+         * UpdateRule
+         * @description Change a rule.
+         */
+        patch: operations["ApiV1LinkageRulesRuleIdUpdateRule"];
         trace?: never;
     };
     "/api/v1/persons": {
@@ -664,6 +1002,147 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListPlans
+         * @description Plans of the caller's communities.
+         */
+        get: operations["ApiV1PlansListPlans"];
+        put?: never;
+        /**
+         * CreatePlan
+         * @description A plan for an alarm type, in every zone or in one (property managers).
+         */
+        post: operations["ApiV1PlansCreatePlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plans/{plan_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetPlan
+         * @description One plan.
+         */
+        get: operations["ApiV1PlansPlanIdGetPlan"];
+        put?: never;
+        post?: never;
+        /**
+         * DeletePlan
+         * @description Delete a plan.
+         */
+        delete: operations["ApiV1PlansPlanIdDeletePlan"];
+        options?: never;
+        head?: never;
+        /**
+         * UpdatePlan
+         * @description Change a plan's title or steps (alarms raised already keep theirs).
+         */
+        patch: operations["ApiV1PlansPlanIdUpdatePlan"];
+        trace?: never;
+    };
+    "/api/v1/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListSubscriptions
+         * @description The caller's subscribed browsers, newest first.
+         */
+        get: operations["ApiV1PushSubscriptionsListSubscriptions"];
+        put?: never;
+        /**
+         * Subscribe
+         * @description Save this browser's PushSubscription (again, or replacing `old_endpoint`).
+         */
+        post: operations["ApiV1PushSubscriptionsSubscribe"];
+        /**
+         * Unsubscribe
+         * @description Forget one of the caller's subscriptions (before logout, or when turned off).
+         */
+        delete: operations["ApiV1PushSubscriptionsUnsubscribe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/vapid-public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * PublicKey
+         * @description The applicationServerKey to pass to `pushManager.subscribe`.
+         */
+        get: operations["ApiV1PushVapidPublicKeyPublicKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RaiseSos
+         * @description Call for help: every on-duty guard and the property managers are told at once. A second
+         *     press while the first is open joins it.
+         */
+        post: operations["ApiV1SosRaiseSos"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sos/{alarm_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetSos
+         * @description The resident's SOS: its state, who acknowledged it and when.
+         */
+        get: operations["ApiV1SosAlarmIdGetSos"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/units/{unit_id}": {
         parameters: {
             query?: never;
@@ -703,6 +1182,142 @@ export interface paths {
          */
         post: operations["ApiV1UnitsUnitIdHouseholdsCreateHousehold"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListZones
+         * @description Zones in scope; residents see their household's.
+         */
+        get: operations["ApiV1ZonesListZones"];
+        put?: never;
+        /**
+         * CreateZone
+         * @description A zone of the community or of a household (property managers).
+         */
+        post: operations["ApiV1ZonesCreateZone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zones/{zone_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetZone
+         * @description One zone and its state.
+         */
+        get: operations["ApiV1ZonesZoneIdGetZone"];
+        put?: never;
+        post?: never;
+        /**
+         * DeleteZone
+         * @description Delete a zone no plan or rule uses (409 otherwise); its alarms stay on record.
+         */
+        delete: operations["ApiV1ZonesZoneIdDeleteZone"];
+        options?: never;
+        head?: never;
+        /**
+         * UpdateZone
+         * @description Rename a zone or change its entry delay or devices.
+         */
+        patch: operations["ApiV1ZonesZoneIdUpdateZone"];
+        trace?: never;
+    };
+    "/api/v1/zones/{zone_id}/arm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Arm
+         * @description Arm (布防) a zone; its detectors are told too.
+         */
+        post: operations["ApiV1ZonesZoneIdArmArm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zones/{zone_id}/disarm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disarm
+         * @description Disarm (撤防) a zone; household SOS zones never disarm (409).
+         */
+        post: operations["ApiV1ZonesZoneIdDisarmDisarm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zones/{zone_id}/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListSchedules
+         * @description The zone's schedules.
+         */
+        get: operations["ApiV1ZonesZoneIdSchedulesListSchedules"];
+        put?: never;
+        /**
+         * AddSchedule
+         * @description Arm and disarm the zone by itself on weekdays (site wall-clock time).
+         */
+        post: operations["ApiV1ZonesZoneIdSchedulesAddSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zones/{zone_id}/schedules/{schedule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * DeleteSchedule
+         * @description Remove a schedule.
+         */
+        delete: operations["ApiV1ZonesZoneIdSchedulesScheduleIdDeleteSchedule"];
         options?: never;
         head?: never;
         patch?: never;
@@ -787,6 +1402,85 @@ export interface components {
             reset_totp?: boolean;
             unlock?: boolean;
         };
+        /** AlarmDetail */
+        AlarmDetail: {
+            acknowledged_at: string | null;
+            assigned_to_id: string | null;
+            assigned_to_name: string | null;
+            checklist: components["schemas"]["ChecklistStep"][];
+            /** Format: uuid */
+            community_id: string;
+            escalated_at: string | null;
+            household_id: string | null;
+            /** Format: uuid */
+            id: string;
+            location: {
+                [key: string]: unknown;
+            };
+            media: components["schemas"]["MediaRead"][];
+            plan_id: string | null;
+            plan_title: string | null;
+            /** Format: date-time */
+            raised_at: string;
+            resolved_at: string | null;
+            retention: string;
+            /** @enum {string} */
+            severity: "low" | "medium" | "high" | "critical";
+            source_device_id: string | null;
+            /** @enum {string} */
+            state: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm";
+            timeline: components["schemas"]["TimelineEntry"][];
+            title: string;
+            /** @enum {string} */
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            zone_id: string | null;
+        };
+        /** AlarmPage */
+        AlarmPage: {
+            items: components["schemas"]["AlarmRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** AlarmRead */
+        AlarmRead: {
+            acknowledged_at: string | null;
+            assigned_to_id: string | null;
+            assigned_to_name: string | null;
+            /** Format: uuid */
+            community_id: string;
+            escalated_at: string | null;
+            household_id: string | null;
+            /** Format: uuid */
+            id: string;
+            location: {
+                [key: string]: unknown;
+            };
+            plan_id: string | null;
+            /** Format: date-time */
+            raised_at: string;
+            resolved_at: string | null;
+            retention: string;
+            /** @enum {string} */
+            severity: "low" | "medium" | "high" | "critical";
+            source_device_id: string | null;
+            /** @enum {string} */
+            state: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm";
+            title: string;
+            /** @enum {string} */
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            zone_id: string | null;
+        };
+        /** ArmResult */
+        ArmResult: {
+            commands: components["schemas"]["CommandOutcome"][];
+            zone: components["schemas"]["ZoneRead"];
+        };
+        /** AssignBody */
+        AssignBody: {
+            /** Format: uuid */
+            account_id: string;
+        };
         /** AuditEntryRead */
         AuditEntryRead: {
             action: string;
@@ -826,6 +1520,7 @@ export interface components {
             clock_skew: number | null;
             /** Format: uuid */
             community_id: string;
+            community_name: string;
             devices: number;
             /** Format: uuid */
             id: string;
@@ -833,6 +1528,13 @@ export interface components {
             name: string;
             online: boolean;
             version: string;
+        };
+        /** BroadcastAction */
+        BroadcastAction: {
+            devices?: string[];
+            /** @constant */
+            kind: "broadcast";
+            text: string;
         };
         /** BuildingCreate */
         BuildingCreate: {
@@ -861,6 +1563,14 @@ export interface components {
             name: string;
             number: string;
         };
+        /** ChecklistStep */
+        ChecklistStep: {
+            done: boolean;
+            done_at?: string | null;
+            done_by?: string | null;
+            index: number;
+            text: string;
+        };
         /** CommandCreate */
         CommandCreate: {
             action: string;
@@ -869,6 +1579,12 @@ export interface components {
             };
             /** @default 5 */
             timeout: number;
+        };
+        /** CommandOutcome */
+        CommandOutcome: {
+            /** Format: uuid */
+            device_id: string;
+            status: string;
         };
         /** CommandRead */
         CommandRead: {
@@ -936,6 +1652,7 @@ export interface components {
             clock_skew: number | null;
             /** Format: uuid */
             community_id: string;
+            community_name: string;
             external_id: string;
             /** Format: uuid */
             id: string;
@@ -954,6 +1671,12 @@ export interface components {
             map_y?: number | null;
             name?: string;
             protection_zone?: number | null;
+        };
+        /** DispatchBody */
+        DispatchBody: {
+            assignee_id?: string | null;
+            /** @default  */
+            note: string;
         };
         /** DoorOpen */
         DoorOpen: {
@@ -1009,6 +1732,13 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             token: string;
+        };
+        /** EscalateAction */
+        EscalateAction: {
+            after: number;
+            /** @constant */
+            kind: "escalate";
+            roles: ("guard" | "property_manager" | "household" | "police" | "maintenance" | "community_officer")[];
         };
         /** HouseholdCreate */
         HouseholdCreate: {
@@ -1067,6 +1797,18 @@ export interface components {
             id: string;
             name: string;
         };
+        /** Location */
+        Location: {
+            accuracy?: number | null;
+            lat: number;
+            lon: number;
+        };
+        /** LockAction */
+        LockAction: {
+            devices?: string[];
+            /** @constant */
+            kind: "lock";
+        };
         /** LoginRequest */
         LoginRequest: {
             password: string;
@@ -1089,6 +1831,46 @@ export interface components {
             locale: "zh-CN" | "en";
             roles: components["schemas"]["RoleRead"][];
             username: string;
+        };
+        /** MediaCreate */
+        MediaCreate: {
+            /** @default  */
+            caption: string;
+            /** @enum {string} */
+            content_type: "image/jpeg" | "image/png" | "image/webp";
+            data: string;
+        };
+        /** MediaRead */
+        MediaRead: {
+            /** Format: date-time */
+            at: string;
+            caption: string;
+            content_type: string;
+            device_id: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            source: "upload" | "camera";
+            url: string;
+        };
+        /** NoteCreate */
+        NoteCreate: {
+            text: string;
+        };
+        /** NotifyAction */
+        NotifyAction: {
+            /** @constant */
+            kind: "notify";
+            roles: ("guard" | "property_manager" | "household" | "police" | "maintenance" | "community_officer")[];
+            /** @default  */
+            text: string;
+        };
+        /** OnDutyRead */
+        OnDutyRead: {
+            /** Format: uuid */
+            account_id: string;
+            name: string;
+            rostered: boolean;
         };
         /** PasswordChange */
         PasswordChange: {
@@ -1161,6 +1943,61 @@ export interface components {
             phone?: string;
             relation?: "owner" | "member" | "tenant";
         };
+        /** PlanCreate */
+        PlanCreate: {
+            /** @enum {string} */
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            /** Format: uuid */
+            community_id: string;
+            steps: string[];
+            title: string;
+            zone_id?: string | null;
+        };
+        /** PlanPage */
+        PlanPage: {
+            items: components["schemas"]["PlanRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** PlanRead */
+        PlanRead: {
+            /** @enum {string} */
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            /** Format: uuid */
+            community_id: string;
+            /** Format: uuid */
+            id: string;
+            steps: string[];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            zone_id: string | null;
+        };
+        /** PlanStats */
+        PlanStats: {
+            alarm_type: string;
+            alarms: number;
+            median_acknowledge_s: number | null;
+            median_resolve_s: number | null;
+            /** Format: uuid */
+            plan_id: string;
+            steps_completed_pct: number | null;
+            title: string;
+            zone_id: string | null;
+        };
+        /** PlanUpdate */
+        PlanUpdate: {
+            steps?: string[];
+            title?: string;
+        };
+        /** PresetAction */
+        PresetAction: {
+            devices?: string[];
+            /** @constant */
+            kind: "preset";
+            preset: number;
+        };
         /** RevealRequest */
         RevealRequest: {
             fields: ("phone" | "id_number")[];
@@ -1188,9 +2025,190 @@ export interface components {
             jurisdiction_id: string | null;
             role: components["schemas"]["Role"];
         };
+        /** RuleCreate */
+        RuleCreate: {
+            actions: (components["schemas"]["SnapshotAction"] | components["schemas"]["PresetAction"] | components["schemas"]["UnlockAction"] | components["schemas"]["LockAction"] | components["schemas"]["BroadcastAction"] | components["schemas"]["NotifyAction"] | components["schemas"]["EscalateAction"])[];
+            active_from?: string | null;
+            active_until?: string | null;
+            /** @enum {string} */
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            /** Format: uuid */
+            community_id: string;
+            /** @default true */
+            enabled: boolean;
+            /** @default false */
+            failsafe: boolean;
+            name: string;
+            zone_id?: string | null;
+        };
+        /** RulePage */
+        RulePage: {
+            items: components["schemas"]["RuleRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** RuleRead */
+        RuleRead: {
+            actions: (components["schemas"]["SnapshotAction"] | components["schemas"]["PresetAction"] | components["schemas"]["UnlockAction"] | components["schemas"]["LockAction"] | components["schemas"]["BroadcastAction"] | components["schemas"]["NotifyAction"] | components["schemas"]["EscalateAction"])[];
+            active_from: string | null;
+            active_until: string | null;
+            /** @enum {string} */
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            /** Format: uuid */
+            community_id: string;
+            enabled: boolean;
+            failsafe: boolean;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            updated_at: string;
+            zone_id: string | null;
+        };
+        /** RuleUpdate */
+        RuleUpdate: {
+            actions?: (components["schemas"]["SnapshotAction"] | components["schemas"]["PresetAction"] | components["schemas"]["UnlockAction"] | components["schemas"]["LockAction"] | components["schemas"]["BroadcastAction"] | components["schemas"]["NotifyAction"] | components["schemas"]["EscalateAction"])[];
+            active_from?: string | null;
+            active_until?: string | null;
+            enabled?: boolean;
+            failsafe?: boolean;
+            name?: string;
+        };
+        /** ScheduleCreate */
+        ScheduleCreate: {
+            /** Format: duration */
+            arm_at: string;
+            /** Format: duration */
+            disarm_at: string;
+            /** @description 0 = Monday … 6 = Sunday. */
+            weekdays?: number[];
+        };
+        /** ScheduleRead */
+        ScheduleRead: {
+            /** Format: duration */
+            arm_at: string;
+            /** Format: duration */
+            disarm_at: string;
+            /** Format: uuid */
+            id: string;
+            weekdays: number[];
+            /** Format: uuid */
+            zone_id: string;
+        };
+        /** ShiftCreate */
+        ShiftCreate: {
+            /** Format: uuid */
+            account_id: string;
+            /** Format: uuid */
+            community_id: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** Format: date-time */
+            starts_at: string;
+        };
+        /** ShiftPage */
+        ShiftPage: {
+            items: components["schemas"]["ShiftRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** ShiftRead */
+        ShiftRead: {
+            /** Format: uuid */
+            account_id: string;
+            account_name: string;
+            /** Format: uuid */
+            community_id: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            starts_at: string;
+        };
+        /** SnapshotAction */
+        SnapshotAction: {
+            devices?: string[];
+            /** @constant */
+            kind: "snapshot";
+        };
+        /** SosCreate */
+        SosCreate: {
+            household_id?: string | null;
+            location?: components["schemas"]["Location"] | null;
+            /** @default  */
+            note: string;
+        };
+        /** SosEntry */
+        SosEntry: {
+            /** Format: date-time */
+            at: string;
+            by: string | null;
+            kind: string;
+            text: string;
+        };
+        /** SosRead */
+        SosRead: {
+            acknowledged_at: string | null;
+            acknowledged_by: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            raised_at: string;
+            resolved_at: string | null;
+            /** @enum {string} */
+            state: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm";
+            timeline: components["schemas"]["SosEntry"][];
+        };
+        /** SubscriptionCreate */
+        SubscriptionCreate: {
+            endpoint: string;
+            keys: components["schemas"]["SubscriptionKeys"];
+            old_endpoint?: string | null;
+            /** @default  */
+            user_agent: string;
+        };
+        /** SubscriptionDelete */
+        SubscriptionDelete: {
+            endpoint: string;
+        };
+        /** SubscriptionKeys */
+        SubscriptionKeys: {
+            auth: string;
+            p256dh: string;
+        };
+        /** SubscriptionRead */
+        SubscriptionRead: {
+            /** Format: date-time */
+            created_at: string;
+            endpoint: string;
+            /** Format: uuid */
+            id: string;
+            last_success_at: string | null;
+            user_agent: string;
+        };
+        /** TimelineEntry */
+        TimelineEntry: {
+            actor_id: string | null;
+            actor_name: string | null;
+            /** Format: date-time */
+            at: string;
+            data: {
+                [key: string]: unknown;
+            };
+            kind: string;
+            text: string;
+        };
         /** TotpRequest */
         TotpRequest: {
             code: string;
+        };
+        /** TransitionBody */
+        TransitionBody: {
+            /** @default  */
+            note: string;
         };
         /** UnitCreate */
         UnitCreate: {
@@ -1217,12 +2235,69 @@ export interface components {
             id: string;
             number: string;
         };
+        /** UnlockAction */
+        UnlockAction: {
+            devices?: string[];
+            /** @constant */
+            kind: "unlock";
+        };
+        /** VapidPublicKey */
+        VapidPublicKey: {
+            public_key: string;
+        };
         /** VerifyRead */
         VerifyRead: {
             broken_id: number | null;
             checked: number;
             ok: boolean;
             reason: string | null;
+        };
+        /** ZoneCreate */
+        ZoneCreate: {
+            /** @default true */
+            armed: boolean;
+            /** Format: uuid */
+            community_id: string;
+            devices?: string[];
+            /**
+             * @description Entry delay in seconds, 0-600.
+             * @default 0
+             */
+            entry_delay: number;
+            household_id?: string | null;
+            /** @enum {string} */
+            kind: "perimeter" | "area" | "household" | "household_sos";
+            name: string;
+        };
+        /** ZonePage */
+        ZonePage: {
+            items: components["schemas"]["ZoneRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** ZoneRead */
+        ZoneRead: {
+            armed: boolean;
+            cameras: number;
+            /** Format: uuid */
+            community_id: string;
+            devices: string[];
+            entry_delay: number;
+            household_id: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "perimeter" | "area" | "household" | "household_sos";
+            name: string;
+            state_changed_at: string | null;
+        };
+        /** ZoneUpdate */
+        ZoneUpdate: {
+            devices?: string[];
+            /** @description Entry delay in seconds, 0-600. */
+            entry_delay?: number;
+            name?: string;
         };
     };
     responses: never;
@@ -1498,6 +2573,452 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AlarmsListAlarms: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                state?: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AlarmsPlanStatsPlanStats: {
+        parameters: {
+            query: {
+                community_id: string;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanStats"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AlarmsAlarmIdGetAlarm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AlarmsAlarmIdAcknowledgeAcknowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransitionBody"] | null;
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AlarmsAlarmIdAssignAssign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignBody"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AlarmsAlarmIdDispatchDispatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DispatchBody"] | null;
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AlarmsAlarmIdFalseAlarmFalseAlarm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransitionBody"] | null;
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AlarmsAlarmIdMediaAddMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MediaCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AlarmsAlarmIdNotesAddNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoteCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AlarmsAlarmIdResolveResolve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransitionBody"] | null;
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AlarmsAlarmIdStepsIndexTickStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: string;
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistStep"][];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -2443,6 +3964,160 @@ export interface operations {
             };
         };
     };
+    ApiV1DutyShiftsListShifts: {
+        parameters: {
+            query: {
+                community_id: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1DutyShiftsCreateShift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShiftCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1DutyShiftsOnDutyOnDuty: {
+        parameters: {
+            query: {
+                community_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnDutyRead"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1DutyShiftsShiftIdDeleteShift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shift_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1HouseholdsListHouseholds: {
         parameters: {
             query?: {
@@ -2583,6 +4258,199 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JurisdictionRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1LinkageRulesListRules: {
+        parameters: {
+            query: {
+                community_id: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulePage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1LinkageRulesCreateRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1LinkageRulesRuleIdGetRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1LinkageRulesRuleIdDeleteRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1LinkageRulesRuleIdUpdateRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -2806,6 +4674,392 @@ export interface operations {
             };
         };
     };
+    ApiV1PlansListPlans: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1PlansCreatePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1PlansPlanIdGetPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1PlansPlanIdDeletePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1PlansPlanIdUpdatePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1PushSubscriptionsListSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionRead"][];
+                };
+            };
+        };
+    };
+    ApiV1PushSubscriptionsSubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionCreate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1PushSubscriptionsUnsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionDelete"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1PushVapidPublicKeyPublicKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VapidPublicKey"];
+                };
+            };
+        };
+    };
+    ApiV1SosRaiseSos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SosCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SosRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1SosAlarmIdGetSos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SosRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1UnitsUnitIdGetUnit: {
         parameters: {
             query?: never;
@@ -2908,6 +5162,388 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HouseholdRead"];
                 };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1ZonesListZones: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                kind?: "perimeter" | "area" | "household" | "household_sos" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZonePage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1ZonesCreateZone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ZoneCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoneRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1ZonesZoneIdGetZone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zone_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoneRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1ZonesZoneIdDeleteZone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zone_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1ZonesZoneIdUpdateZone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zone_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ZoneUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoneRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1ZonesZoneIdArmArm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zone_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArmResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1ZonesZoneIdDisarmDisarm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zone_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArmResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1ZonesZoneIdSchedulesListSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zone_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1ZonesZoneIdSchedulesAddSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zone_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1ZonesZoneIdSchedulesScheduleIdDeleteSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zone_id: string;
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad request syntax or unsupported method */
             400: {

@@ -28,3 +28,27 @@ export type BridgePage = Json<paths["/api/v1/bridges"]["get"]["responses"][200]>
 export type Bridge = BridgePage["items"][number];
 export type EnrolmentToken = Json<paths["/api/v1/bridges/enrolment-tokens"]["post"]["responses"][201]>;
 export type Community = Json<paths["/api/v1/communities"]["get"]["responses"][200]>["items"][number];
+
+// Alarms (the guard's board and its detail) and a resident's SOS.
+export type AlarmQuery = NonNullable<paths["/api/v1/alarms"]["get"]["parameters"]["query"]>;
+export type AlarmPage = Json<paths["/api/v1/alarms"]["get"]["responses"][200]>;
+export type Alarm = AlarmPage["items"][number];
+export type AlarmState = Alarm["state"];
+export type AlarmType = Alarm["type"];
+export type Severity = Alarm["severity"];
+export type AlarmDetail = Json<paths["/api/v1/alarms/{alarm_id}"]["get"]["responses"][200]>;
+export type ChecklistStep = AlarmDetail["checklist"][number];
+export type AlarmMedia = AlarmDetail["media"][number];
+export type TimelineEntry = AlarmDetail["timeline"][number];
+export type MediaUpload = NonNullable<
+  paths["/api/v1/alarms/{alarm_id}/media"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type OnDuty = Json<paths["/api/v1/duty-shifts/on-duty"]["get"]["responses"][200]>[number];
+export type SosCreate = NonNullable<paths["/api/v1/sos"]["post"]["requestBody"]>["content"]["application/json"];
+export type Sos = Json<paths["/api/v1/sos/{alarm_id}"]["get"]["responses"][200]>;
+export type SosEntry = Sos["timeline"][number];
+
+// Web push.
+export type PushSubscriptionBody = NonNullable<
+  paths["/api/v1/push/subscriptions"]["post"]["requestBody"]
+>["content"]["application/json"];
