@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from api.access.routes import AccessRecordController, DoorController
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
+from api.alarms.routes import ALARM_CONTROLLERS
 from api.audit.routes import AuditController
 from api.communities.routes import COMMUNITY_CONTROLLERS
 from api.core.auth import provide_caller
@@ -32,6 +33,7 @@ from api.devices.routes import ENROL_PATH, BridgeController, DeviceController
 from api.lifespan import LIFESPAN
 from api.objects.routes import serve_object
 from api.people.routes import PersonController
+from api.push.routes import PushController
 from api.settings import Settings, get_settings
 
 MAX_BODY = 1_000_000
@@ -83,10 +85,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuditController,
             *COMMUNITY_CONTROLLERS,
             PersonController,
+            PushController,
             BridgeController,
             DeviceController,
             DoorController,
             AccessRecordController,
+            *ALARM_CONTROLLERS,
             bridge_link,
             serve_object,
             realtime,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pyotp
 
 from api.accounts.tables import Account, RoleAssignment
+from api.alarms.defaults import seed_defaults
 from api.audit.service import record
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.core.auth import Role
@@ -132,6 +133,7 @@ async def seed(cipher: FieldCipher) -> bool:
                 household=first_household if role == Role.RESIDENT else None,
                 jurisdiction=station.id if role == Role.POLICE else None,
             ).save()
+        await seed_defaults(community.id)  # emergency plans and the fire fail-safe rule
         await record(
             "demo.seeded",
             actor_name="anju demo",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from litestar import Litestar
 from arq import create_pool
 from arq.connections import RedisSettings
+from litestar import Litestar
 from redis.asyncio import Redis
 
 from api.core import db

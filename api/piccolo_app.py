@@ -9,6 +9,7 @@ from api.accounts.tables import Account, RecoveryCode, RoleAssignment
 from api.alarms.tables import (
     Alarm,
     AlarmEntry,
+    BridgeRules,
     DutyShift,
     EmergencyPlan,
     IntrusionZone,
@@ -51,6 +52,7 @@ APP_CONFIG = AppConfig(
         EmergencyPlan,
         LinkageRule,
         LinkageRun,
+        BridgeRules,
         DutyShift,
     ],
 )

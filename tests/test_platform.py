@@ -13,7 +13,7 @@ from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
 from api.cli import OPENAPI_PATH, openapi_document
 from api.core.auth import Role
-from api.core.realtime import publish, user_channel
+from api.core.realtime import community_channel, publish, user_channel
 from api.piccolo_app import APP_CONFIG
 from tests.helpers import ApiClient, World
 
@@ -68,6 +68,28 @@ class TestRealtime:
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(sockets[1].recv(), 0.5)
         for ws in sockets:
+            await ws.close()
+
+    @pytest.mark.req("REG-09")
+    async def test_community_board_reaches_staff_and_never_residents(
+        self, app: Litestar, live_url: str, world: World
+    ) -> None:
+        """A board event (another household's SOS, say) must not reach a resident's phone."""
+        sockets = {}
+        for role in (Role.RESIDENT, Role.GUARD):
+            async with ApiClient(base_url=live_url) as api:
+                await api.login(world.a.users[role])
+                cookie = f"anju_session={api.cookies['anju_session']}"
+            sockets[role] = await websockets.connect(
+                live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
+            )
+            assert json.loads(await sockets[role].recv())["type"] == "hello"
+        event = {"type": "alarm", "n": 2}
+        publish(app.plugins.get(ChannelsPlugin), event, community_channel(world.a.community))
+        assert json.loads(await asyncio.wait_for(sockets[Role.GUARD].recv(), 5)) == event
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(sockets[Role.RESIDENT].recv(), 0.5)
+        for ws in sockets.values():
             await ws.close()
 
     async def test_socket_without_session_is_refused(self, live_url: str) -> None:

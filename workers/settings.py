@@ -4,27 +4,39 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import aiohttp
 from arq import cron
 from arq.connections import RedisSettings
 
 from api.core import db
 from api.core.logging import configure_logging
 from api.settings import get_settings
+from workers.tasks.alarms import (
+    apply_zone_schedules,
+    confirm_trip,
+    escalate_alarm,
+    purge_expired_alarms,
+    run_linkage,
+    sweep_alarm_timers,
+)
 from workers.tasks.audit import verify_audit_chain
 from workers.tasks.devices import sweep_stale_bridges, sync_device_clocks
+from workers.tasks.push import deliver_notification_job, sweep_notifications
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    """Open the database pool the jobs' services use."""
+    """Open the database pool and the HTTP session the jobs use."""
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     assert settings.database_url, "the worker needs ANJU_DATABASE_URL (anju demo sets it)"
     ctx["database"] = db.database(settings.database_url)
     await ctx["database"].__aenter__()
+    ctx["push_http"] = aiohttp.ClientSession()  # one connection pool for every push delivery
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    """Close the database pool."""
+    """Close the database pool and the push HTTP session."""
+    await ctx["push_http"].close()
     await ctx["database"].__aexit__(None, None, None)
 
 
@@ -38,11 +50,27 @@ def redis_settings() -> RedisSettings:
 class WorkerSettings:
     """`arq workers.settings.WorkerSettings`, or `anju worker`."""
 
-    functions: ClassVar[list[Any]] = [verify_audit_chain, sweep_stale_bridges, sync_device_clocks]
+    functions: ClassVar[list[Any]] = [
+        verify_audit_chain,
+        sweep_stale_bridges,
+        sync_device_clocks,
+        confirm_trip,
+        run_linkage,
+        escalate_alarm,
+        apply_zone_schedules,
+        sweep_alarm_timers,
+        purge_expired_alarms,
+        deliver_notification_job,
+        sweep_notifications,
+    ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(verify_audit_chain, hour={3}, minute={17}, unique=True),
         cron(sweep_stale_bridges, second={0, 10, 20, 30, 40, 50}, unique=True),
         cron(sync_device_clocks, minute={5}, unique=True),
+        cron(apply_zone_schedules, second={0}, unique=True),
+        cron(sweep_alarm_timers, second={30}, unique=True),
+        cron(purge_expired_alarms, hour={3}, minute={41}, unique=True),
+        cron(sweep_notifications, second={0, 10, 20, 30, 40, 50}, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

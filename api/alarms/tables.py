@@ -1,11 +1,17 @@
-"""Alarms and what surrounds them: zones, linkage rules, emergency plans, the duty roster."""
+"""Alarms and what surrounds them: zones, linkage rules, emergency plans, the duty roster.
+
+An alarm is a record the standard keeps for 6 months (1 year for SOS): deleting a zone, device,
+household or account must not take its alarms with it, so those references are set null instead.
+"""
 
 from piccolo.columns import (
     JSONB,
     UUID,
+    BigInt,
     Boolean,
     ForeignKey,
     Integer,
+    OnDelete,
     Text,
     Time,
     Timestamptz,
@@ -16,7 +22,7 @@ from piccolo.table import Table
 
 from api.accounts.tables import Account
 from api.communities.tables import Community, Household
-from api.devices.tables import Device
+from api.devices.tables import Bridge, Device
 
 
 class IntrusionZone(Table, tablename="intrusion_zones"):
@@ -30,6 +36,11 @@ class IntrusionZone(Table, tablename="intrusion_zones"):
     armed = Boolean(default=True)
     entry_delay = Integer(default=0, help_text="Seconds between trip and alarm while armed.")
     devices = JSONB(default=[], help_text="Device ids (platform) whose trips belong to this zone.")
+    state_changed_at = Timestamptz(
+        null=True,
+        default=None,
+        help_text="Last arm/disarm: a trip raises only if the zone stayed armed since the trip.",
+    )
     created_at = Timestamptz()
 
 
@@ -47,7 +58,7 @@ class Alarm(Table, tablename="alarms"):
     """One alarm from a device, a person (SOS) or the platform, through its whole life."""
 
     id = UUID(primary_key=True)
-    community = ForeignKey(Community, null=False)
+    community = ForeignKey(Community, null=False, index=True)
     type = Varchar(
         length=24, index=True, help_text="intrusion, perimeter, sos, door_forced, fire, …"
     )
@@ -58,34 +69,50 @@ class Alarm(Table, tablename="alarms"):
         index=True,
         help_text="new | acknowledged | dispatched | resolved | false_alarm",
     )
-    source_device = ForeignKey(Device, null=True)
-    zone = ForeignKey(IntrusionZone, null=True)
-    household = ForeignKey(Household, null=True, help_text="SOS and household-zone alarms.")
-    raised_by = ForeignKey(Account, null=True, help_text="The resident who pressed SOS.")
+    source_device = ForeignKey(Device, null=True, on_delete=OnDelete.set_null)
+    zone = ForeignKey(IntrusionZone, null=True, on_delete=OnDelete.set_null)
+    household = ForeignKey(
+        Household,
+        null=True,
+        on_delete=OnDelete.set_null,
+        help_text="SOS and household-zone alarms.",
+    )
+    raised_by = ForeignKey(
+        Account, null=True, on_delete=OnDelete.set_null, help_text="The resident who pressed SOS."
+    )
     location = JSONB(default={}, help_text="lat, lon, accuracy from the phone; building/zone text.")
     title = Varchar(length=200)
-    assigned_to = ForeignKey(Account, null=True)
+    assigned_to = ForeignKey(Account, null=True, on_delete=OnDelete.set_null)
     plan = UUID(null=True, default=None, help_text="The emergency plan shown with it.")
-    event = Integer(null=True, default=None, help_text="The device event that raised it (id).")
+    plan_steps = JSONB(default=[], help_text="The plan's steps as they were when it was raised.")
+    event = BigInt(
+        null=True,
+        default=None,
+        unique=True,
+        help_text="The device event that raised it (id): one event raises at most one alarm.",
+    )
     retention = Varchar(length=8, default="6m", help_text="6m, or 1y for SOS (standard B4.4.1).")
     raised_at = Timestamptz(index=True)
     acknowledged_at = Timestamptz(null=True, default=None)
     resolved_at = Timestamptz(null=True, default=None)
     escalated_at = Timestamptz(null=True, default=None)
+    linkage_at = Timestamptz(
+        null=True, default=None, help_text="When the linkage job finished (the sweep re-runs it)."
+    )
 
 
 class AlarmEntry(Table, tablename="alarm_timeline"):
     """One timestamped step of an alarm: raised, acknowledged, plan step done, note, photo, …"""
 
     id = UUID(primary_key=True)
-    alarm = ForeignKey(Alarm, null=False)
+    alarm = ForeignKey(Alarm, null=False, index=True)
     at = Timestamptz()
     kind = Varchar(
         length=24,
-        help_text="raised | acknowledged | dispatched | resolved | false_alarm"
-        " | step | note | media | linkage | escalated | notified",
+        help_text="raised | acknowledged | dispatched | assigned | resolved | false_alarm"
+        " | step | note | media | linkage | escalated | notified | repeated",
     )
-    actor = ForeignKey(Account, null=True)
+    actor = ForeignKey(Account, null=True, on_delete=OnDelete.set_null)
     text = Text(default="")
     data = JSONB(default={})
 
@@ -129,11 +156,29 @@ class LinkageRun(Table, tablename="linkage_runs"):
     alarm = ForeignKey(Alarm, null=False)
     rule = ForeignKey(LinkageRule, null=False)
     action_index = Integer()
-    status = Varchar(length=12, default="pending")
+    status = Varchar(
+        length=12, default="pending", help_text="running | scheduled | ok | failed | skipped"
+    )
     detail = Text(default="")
+    due_at = Timestamptz(
+        null=True, default=None, help_text="An escalation's due time (the sweep re-enqueues it)."
+    )
     at = Timestamptz()
 
     unique_run = Unique([alarm, rule, action_index])
+
+
+class BridgeRules(Table, tablename="bridge_failsafe_rules"):
+    """Which fail-safe rules a bridge was sent (each bridge gets its own devices' share, versioned
+    per bridge) and which version it said it applied."""
+
+    id = UUID(primary_key=True)
+    bridge = ForeignKey(Bridge, null=False, unique=True)
+    sent_version = Integer(default=0, help_text="Raised whenever the set sent changes.")
+    digest = Varchar(length=64, default="", help_text="SHA-256 of the rules last sent.")
+    sent_at = Timestamptz(null=True, default=None)
+    applied_version = Integer(null=True, default=None)
+    applied_at = Timestamptz(null=True, default=None)
 
 
 class DutyShift(Table, tablename="duty_shifts"):

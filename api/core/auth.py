@@ -54,6 +54,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "account.read": frozenset({R.SECURITY_ADMIN}),
     "account.write": frozenset({R.SECURITY_ADMIN}),
     "audit.read": frozenset({R.AUDIT_ADMIN}),
+    # live community boards (alarms, device status) over the WebSocket: staff and police, never
+    # residents, whose sockets carry only their own events
+    "board.read": frozenset(
+        {R.GUARD, R.MAINTENANCE, R.PROPERTY_MANAGER, R.POLICE, R.COMMUNITY_OFFICER, R.SYSTEM_ADMIN}
+    ),
     "device.read": frozenset(
         {R.GUARD, R.MAINTENANCE, R.PROPERTY_MANAGER, R.POLICE, R.SYSTEM_ADMIN}
     ),
@@ -63,6 +68,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "access.read": frozenset(
         {R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.POLICE, R.COMMUNITY_OFFICER}
     ),
+    # Alarms: residents see their household's; police their jurisdiction's; administrators none.
+    "alarm.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
+    "alarm.handle": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
+    "alarm.configure": frozenset({R.PROPERTY_MANAGER}),
+    "alarm.stats": frozenset({R.PROPERTY_MANAGER, R.POLICE}),
+    "zone.arm": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER}),
+    "sos.raise": frozenset({R.RESIDENT}),
 }
 
 

@@ -1,7 +1,9 @@
 """Live updates over one authenticated WebSocket, fanned out through Litestar channels on Redis.
 
-Channels: `user:<account id>` for what concerns one person, `community:<id>` for a community's live
-boards. Any api instance may publish; every instance delivers to the sockets it holds.
+Channels: `user:<account id>` for what concerns one person; `community:<id>` for a community's
+device boards (staff and police); `alarms:<id>` for its alarm board (holders of `alarm.read` who
+are not residents: another household's SOS never reaches a resident's phone). Any api instance
+may publish; every instance delivers to the sockets it holds.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ def channels_plugin(redis: Redis) -> ChannelsPlugin:
 def user_channel(account_id: UUID) -> str:
     """The channel of one account."""
     return f"user:{account_id}"
+
+
+def alarm_channel(community_id: UUID) -> str:
+    """The channel of one community's alarm board: only for holders of `alarm.read` in it."""
+    return f"alarms:{community_id}"
 
 
 def community_channel(community_id: UUID) -> str:
@@ -70,11 +77,13 @@ async def realtime(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -
         return
     await socket.accept()
     names = [user_channel(caller.account_id)]
-    communities = caller.communities("community.read")
-    if communities is None and caller.holds("community.read"):
+    communities = caller.communities("board.read")
+    if communities is None and caller.holds("board.read"):
         names.append(ALL_COMMUNITIES)  # a global administrator follows every community
     elif communities:
         names += [community_channel(c) for c in sorted(communities)]
+    if caller.households("alarm.read") is None:  # staff and police: not a household's own view
+        names += [alarm_channel(c) for c in sorted(caller.communities("alarm.read") or ())]
     async with (
         channels.start_subscription(names) as subscriber,
         subscriber.run_in_background(socket.send_data),

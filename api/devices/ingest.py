@@ -14,6 +14,8 @@ import msgspec
 import structlog
 
 from api.access.tables import AccessRecord
+from api.alarms.effects import Effects
+from api.alarms.raising import on_events
 from api.devices.tables import Device, DeviceEvent
 from api.people.tables import Person
 from api.piccolo_conf import DB
@@ -28,6 +30,7 @@ class IngestResult(msgspec.Struct, kw_only=True):
     ack: int
     stored: list[dict[str, Any]]
     rejected: list[tuple[int, str]]
+    alarms: Effects = msgspec.field(default_factory=Effects)  # raised ids in `alarms.raised`
 
 
 def _data(event: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +57,7 @@ async def ingest(
         else:
             rejected.append((event.seq, f"unknown device {event.device!r}"))
     stored: list[dict[str, Any]] = []
+    alarms = Effects()
     async with DB.transaction():
         if kept:
             # One statement for the whole batch: unnest the columns (several times faster than a
@@ -75,9 +79,12 @@ async def ingest(
                 [msgspec.json.encode(e.data).decode() for e in kept],
             )
             await _apply(community_id, stored)
+            alarms = await on_events(community_id, stored)  # announced by the link after the Ack
     for seq, reason in rejected:
         log.warning("bridge.event.rejected", bridge_id=str(bridge_id), seq=seq, reason=reason)
-    return IngestResult(ack=max(e.seq for e in events), stored=stored, rejected=rejected)
+    return IngestResult(
+        ack=max(e.seq for e in events), stored=stored, rejected=rejected, alarms=alarms
+    )
 
 
 async def _apply(community_id: UUID, stored: list[dict[str, Any]]) -> None:

@@ -19,6 +19,8 @@ from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 
+from api.alarms import failsafe
+from api.alarms.effects import AppOutlet
 from api.core.realtime import community_channel
 from api.devices import service
 from api.devices.bus import CommandBus, commands_channel
@@ -49,11 +51,19 @@ class Link:
         self.devices: dict[str, uuid.UUID] = {}
         self.session = uuid.uuid4().hex
         self.replaced = False
+        self.rules_sent: protocol.Rules | None = None
         self.ids = {"bridge_id": str(bridge.id), "session": self.session}
 
     async def send(self, frame: protocol.Frame) -> None:
         """Send one frame."""
         await self.socket.send_bytes(protocol.encode(frame))
+
+    async def send_rules(self) -> None:
+        """The community's fail-safe rules for this bridge, unless this link sent the same."""
+        frame, _ = await failsafe.frame_for(self.bridge.id)
+        if frame is not None and frame != self.rules_sent:
+            await self.send(frame)
+            self.rules_sent = frame
 
     async def run(self) -> None:
         """Serve the link until the bridge goes, falls silent, or a newer link replaces it."""
@@ -101,9 +111,15 @@ class Link:
                         },
                         [community_channel(self.bridge.community)],
                     )
+                if result.alarms:  # after the Ack: the alarms are committed
+                    state = self.socket.app.state
+                    await result.alarms.apply(AppOutlet(self.channels, state.redis, state.queue))
             case protocol.Inventory(devices=devices):
                 self.devices = await service.sync_inventory(self.bridge, devices)
                 log.info("bridge.inventory", devices=len(devices), **self.ids)
+                await self.send_rules()  # new devices may widen a rule's scope
+            case protocol.RulesApplied(version=version):
+                await failsafe.applied(self.bridge.id, version)
             case protocol.CommandResult():
                 await self.bus.publish_result(frame)
             case protocol.Heartbeat():
@@ -155,6 +171,7 @@ async def bridge_link(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin
     )
     log.info("bridge.link.up", bridge_id=str(bridge.id), peer=peer, last_seq=last_seq)
     link = Link(socket, bridge, CommandBus(socket.app.state.redis), channels)
+    await link.send_rules()
     reason = "link closed"
     try:
         await link.run()

@@ -1,6 +1,6 @@
 """Web push: browser subscriptions and the notifications owed to them (a row first, then a job)."""
 
-from piccolo.columns import JSONB, UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from api.accounts.tables import Account
@@ -24,7 +24,12 @@ class Notification(Table, tablename="notifications"):
 
     id = UUID(primary_key=True)
     account = ForeignKey(Account, null=False)
-    subscription = ForeignKey(PushSubscription, null=True, help_text="Null once the browser left.")
+    subscription = ForeignKey(
+        PushSubscription,
+        null=True,
+        on_delete=OnDelete.set_null,
+        help_text="Null once the browser left (410/404 or unsubscribed): the row stays as history.",
+    )
     payload = JSONB(help_text="title, body, url, tag, data: what the service worker shows.")
     urgency = Varchar(length=8, default="normal", help_text="very-low | low | normal | high")
     ttl = Integer(
@@ -39,5 +44,10 @@ class Notification(Table, tablename="notifications"):
     attempts = Integer(default=0)
     last_error = Varchar(length=200, default="")
     created_at = Timestamptz()
-    claimed_at = Timestamptz(null=True, default=None)
+    claimed_at = Timestamptz(null=True, default=None, help_text="When a worker took it to send.")
+    next_attempt_at = Timestamptz(
+        null=True,
+        default=None,
+        help_text="After a transient failure: when the retry is due (the sweep waits for it).",
+    )
     sent_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,258 @@
+"""Alarm tests: a scripted site (a bridge speaking the protocol), live sockets, jobs in burst mode.
+
+The arq pool of the app is swapped for one on a queue of the test's own, and jobs run in an arq
+worker in burst mode with the alarm jobs. Push delivery is the outside edge: its job is a stub
+here, and tests look at the Notification rows instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import websockets
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from arq.worker import Worker, func
+from litestar import Litestar
+
+from api.alarms.effects import Effects
+from api.alarms.raising import open_alarm
+from api.core.auth import Role
+from api.devices.tables import Bridge, Device
+from api.piccolo_conf import DB
+from api.push.tables import Notification, PushSubscription
+from api.settings import Settings
+from device_bridge import protocol
+from tests.devices.peer import EnrolledBridge, Peer, enrol
+from tests.helpers import ApiClient, TestUser, World, eventually
+
+# The real site bridge of tests/integration (its sim devices are those of device_bridge/demo.toml).
+from tests.integration.conftest import admin as admin
+from tests.integration.conftest import site_settings as site_settings
+from workers.tasks import alarms as alarm_jobs
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
+
+DEVICES = [
+    protocol.DeviceInfo(
+        id="zone-east",
+        kind="intrusion_zone",
+        name="东侧周界 防区",
+        driver="sim",
+        attrs={"role": "perimeter"},
+    ),
+    protocol.DeviceInfo(id="zone-hall", kind="intrusion_zone", name="大堂 防区", driver="sim"),
+    protocol.DeviceInfo(id="cam-east", kind="camera", name="东侧 摄像机", driver="sim"),
+    protocol.DeviceInfo(
+        id="door-1-1",
+        kind="door_controller",
+        name="1栋1单元 单元门",
+        driver="sim",
+        attrs={"building": "1", "unit": "1", "role": "unit_door"},
+    ),
+    protocol.DeviceInfo(id="smoke-0101", kind="smoke_sensor", name="0101 烟感", driver="sim"),
+    protocol.DeviceInfo(id="panic-0101", kind="panic_button", name="0101 紧急按钮", driver="sim"),
+    protocol.DeviceInfo(id="speaker-1", kind="speaker", name="1栋 广播", driver="sim"),
+]
+
+
+@dataclass
+class ScriptedSite:
+    """A scripted bridge of community A: sends events, answers commands, keeps what it receives."""
+
+    peer: Peer
+    bridge: EnrolledBridge
+    devices: dict[str, uuid.UUID]
+    seq: int = 0
+    commands: list[protocol.Command] = field(default_factory=list)
+    rules: list[protocol.Rules] = field(default_factory=list)
+    acks: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
+    reader: asyncio.Task[None] | None = None
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                frame = await self.peer.recv()
+                match frame:
+                    case protocol.Ack(seq=seq):
+                        self.acks.put_nowait(seq)
+                    case protocol.Command():
+                        self.commands.append(frame)
+                        data: dict[str, Any] = (
+                            {"content_type": "image/jpeg", "data": JPEG}
+                            if frame.action == "snapshot"
+                            else {}
+                        )
+                        await self.peer.send(
+                            protocol.CommandResult(id=frame.id, status="ok", data=data)
+                        )
+                    case protocol.Rules():
+                        self.rules.append(frame)
+
+    async def event(self, kind: str, device: str, data: dict[str, Any] | None = None) -> int:
+        """Report one event and wait until the platform has committed it."""
+        self.seq += 1
+        event = protocol.Event(
+            seq=self.seq, kind=kind, device=device, at=time.time(), data=data or {}
+        )
+        await self.peer.send(protocol.EventBatch(events=[event]))
+        while (await asyncio.wait_for(self.acks.get(), 5)) < self.seq:
+            pass
+        return self.seq
+
+    async def replay(self, seq: int, kind: str, device: str) -> None:
+        """Send an event again with a seq already used (as after a bridge crash)."""
+        event = protocol.Event(seq=seq, kind=kind, device=device, at=time.time())
+        await self.peer.send(protocol.EventBatch(events=[event]))
+        await asyncio.wait_for(self.acks.get(), 5)
+
+    async def close(self) -> None:
+        """Close the link; wait until the platform has seen it go (its logs stay in this test)."""
+        await self.peer.ws.close()
+        if self.reader is not None:
+            await self.reader
+
+        async def offline() -> bool:
+            row = await Bridge.select(Bridge.online).where(Bridge.id == self.bridge.id).first()
+            return bool(row and not row["online"])
+
+        await eventually(offline)
+        await asyncio.sleep(0.05)  # the link handler logs `bridge.link.down` just after
+
+
+async def device_ids(bridge_id: str) -> dict[str, uuid.UUID]:
+    """The platform's ids of a bridge's devices, by external id."""
+    rows = await Device.select(Device.id, Device.external_id).where(Device.bridge == bridge_id)
+    return {r["external_id"]: r["id"] for r in rows}
+
+
+@pytest.fixture
+async def site(live_url: str, login: Callable, world: World) -> AsyncIterator[ScriptedSite]:
+    """A scripted bridge of community A with intrusion zones, a camera, a door, sensors."""
+    admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    bridge = await enrol(admin, world.a.community)
+    peer, _ = await Peer.authenticated(live_url, bridge, DEVICES)
+    scripted = ScriptedSite(peer=peer, bridge=bridge, devices=await device_ids(bridge.id))
+    scripted.reader = asyncio.create_task(scripted._read())
+    yield scripted
+    await scripted.close()
+
+
+class Jobs:
+    """Run the queued alarm jobs in an arq worker in burst mode (until none is left)."""
+
+    def __init__(self, pool: ArqRedis, queue: str, settings: Settings, app: Litestar) -> None:
+        self.pool = pool
+        self.queue = queue
+        self.settings = settings
+        self.app = app
+        self.delivered: list[uuid.UUID] = []
+
+    async def _deliver(self, ctx: dict[str, Any], *, notification_id: uuid.UUID) -> None:
+        self.delivered.append(notification_id)  # push delivery is an outside edge: not here
+
+    async def run(self) -> None:
+        """Run every queued job, and those they queue, including deferred ones when due."""
+        worker = Worker(
+            functions=[
+                alarm_jobs.confirm_trip,
+                alarm_jobs.run_linkage,
+                alarm_jobs.escalate_alarm,
+                alarm_jobs.apply_zone_schedules,
+                alarm_jobs.sweep_alarm_timers,
+                func(self._deliver, name="deliver_notification"),
+            ],
+            redis_settings=RedisSettings.from_dsn(self.settings.redis_url or ""),
+            queue_name=self.queue,
+            burst=True,
+            poll_delay=0.05,
+            handle_signals=False,
+            ctx={"objects": self.app.state.objects},
+        )
+        try:
+            await worker.main()
+        finally:
+            await worker.close()
+
+    async def queued(self) -> int:
+        """Jobs waiting (deferred ones included)."""
+        return int(await self.pool.zcard(self.queue))
+
+
+@pytest.fixture
+async def jobs(app: Litestar, settings: Settings, monkeypatch) -> AsyncIterator[Jobs]:
+    """The app's job queue, private to this test, and a burst worker for it."""
+    queue = f"anju:test-alarms:{uuid.uuid4().hex[:8]}"
+    pool = await create_pool(
+        RedisSettings.from_dsn(settings.redis_url or ""), default_queue_name=queue
+    )
+    monkeypatch.setattr(app.state, "queue", pool)
+    yield Jobs(pool, queue, settings, app)
+    await pool.delete(queue)
+    await pool.aclose()
+
+
+async def subscribe(*users: TestUser | uuid.UUID) -> None:
+    """Give accounts a browser push subscription (without one, push owes them nothing)."""
+    for user in users:
+        account = user if isinstance(user, uuid.UUID) else user.id
+        await PushSubscription(
+            account=account,
+            endpoint=f"https://push.example.test/{uuid.uuid4().hex}",
+            p256dh="B" * 87,
+            auth="A" * 22,
+        ).save()
+
+
+async def notified(account: uuid.UUID, alarm_id: object) -> list[dict[str, Any]]:
+    """Notification rows for an account about one alarm."""
+    rows = await Notification.select().where(Notification.account == account).output(load_json=True)
+    return [r for r in rows if r["payload"].get("data", {}).get("alarm_id") == str(alarm_id)]
+
+
+async def raise_alarm(
+    community: uuid.UUID, alarm_type: str = "intrusion", **options: Any
+) -> uuid.UUID:
+    """An alarm raised straight through the service (for tests of handling, not of raising)."""
+    effects = Effects()
+    async with DB.transaction():
+        return await open_alarm(
+            community,
+            alarm_type,
+            effects=effects,
+            place=options.pop("place", "测试位置"),
+            **options,
+        )
+
+
+@contextlib.asynccontextmanager
+async def live_socket(live_url: str, user: TestUser) -> AsyncIterator[Any]:
+    """A logged-in account's realtime socket (hello consumed)."""
+    async with ApiClient(base_url=live_url) as api:
+        await api.login(user)
+        cookie = f"anju_session={api.cookies['anju_session']}"
+    ws = await websockets.connect(
+        live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
+    )
+    assert json.loads(await ws.recv())["type"] == "hello"
+    try:
+        yield ws
+    finally:
+        await ws.close()
+
+
+async def next_event(ws: Any, match: Callable[[dict[str, Any]], bool], timeout: float = 5) -> Any:
+    """The next socket event that matches (others are skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            event = json.loads(await ws.recv())
+            if match(event):
+                return event

@@ -1,0 +1,60 @@
+"""Alarm records are kept 6 months (SOS a year), never less; then they go with their photos."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from litestar import Litestar
+
+from api.alarms import service
+from api.alarms.catalogue import keep_days
+from api.alarms.tables import Alarm, AlarmEntry
+from api.core.storage import ObjectNotFound
+from tests.alarms.conftest import JPEG, Jobs, raise_alarm
+from tests.helpers import World
+
+
+async def aged(world: World, alarm_type: str, days: int, state: str = "resolved") -> object:
+    alarm = await raise_alarm(world.a.community, alarm_type)
+    await Alarm.update(
+        {Alarm.raised_at: datetime.now(UTC) - timedelta(days=days), Alarm.state: state}
+    ).where(Alarm.id == alarm)
+    return alarm
+
+
+@pytest.mark.req("ALM-10")
+@pytest.mark.req("ALM-21")
+class TestRetention:
+    def test_configuration_may_lengthen_never_shorten(self) -> None:
+        assert keep_days("6m") == 184 and keep_days("1y") == 366
+        assert keep_days("6m", 30) == 184
+        assert keep_days("1y", 400) == 400
+
+    async def test_purge_honours_the_periods(self, app: Litestar, world: World, jobs: Jobs) -> None:
+        old = await aged(world, "perimeter", 185)
+        row = await Alarm.select().where(Alarm.id == old).output(load_json=True).first()
+        assert row is not None
+        await service.attach_media(
+            app.state.objects, row, JPEG, content_type="image/jpeg", source="upload"
+        )
+        [media] = (
+            await AlarmEntry.select()
+            .where((AlarmEntry.alarm == old) & (AlarmEntry.kind == "media"))
+            .output(load_json=True)
+        )
+        young = await aged(world, "perimeter", 180)
+        still_open = await aged(world, "perimeter", 200, state="acknowledged")
+        sos_half_year = await aged(world, "sos", 185)
+        sos_old = await aged(world, "sos", 367)
+        await service.purge_expired(app.state.objects)
+        left = {r["id"] for r in await Alarm.select(Alarm.id)}
+        assert old not in left and sos_old not in left
+        assert {young, still_open, sos_half_year} <= left
+        assert await AlarmEntry.count().where(AlarmEntry.alarm == old) == 0
+        with pytest.raises(ObjectNotFound):
+            await app.state.objects.get(media["data"]["key"])
+        # Configured longer: kept.
+        longer = await aged(world, "perimeter", 190)
+        await service.purge_expired(app.state.objects, configured_days={"6m": 200})
+        assert await Alarm.exists().where(Alarm.id == longer)

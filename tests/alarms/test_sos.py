@@ -1,0 +1,111 @@
+"""SOS from a resident's phone: everyone on duty hears at once; the resident sees who answered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from api.alarms.tables import Alarm, DutyShift
+from api.core.auth import Role
+from tests.alarms.conftest import Jobs, live_socket, next_event, notified, subscribe
+from tests.helpers import World, assert_error, make_account
+
+
+@pytest.mark.req("ALM-21")
+class TestSos:
+    @pytest.mark.req("ALM-19")
+    @pytest.mark.req("LNK-14")
+    async def test_on_duty_guards_and_managers_are_told_and_resident_sees_who_answered(
+        self, live_url: str, login: Callable, world: World, jobs: Jobs
+    ) -> None:
+        guard, manager = world.a.users[Role.GUARD], world.a.users[Role.PROPERTY_MANAGER]
+        off_duty = await make_account(Role.GUARD, community=world.a.community)
+        now = datetime.now(UTC)
+        await DutyShift(
+            community=world.a.community,
+            account=guard.id,
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(hours=7),
+        ).save()
+        await subscribe(guard, manager, off_duty, world.b.users[Role.GUARD])
+        resident_user = world.a.users[Role.RESIDENT]
+        resident = await login(resident_user)
+        raised = await resident.post(
+            "/api/v1/sos",
+            json={"note": "老人摔倒", "location": {"lat": 30.65, "lon": 104.08, "accuracy": 12}},
+        )
+        assert raised.status_code == 201, raised.text
+        sos = raised.json()
+        assert (sos["state"], sos["acknowledged_by"]) == ("new", None)
+        alarm = await Alarm.select().where(Alarm.id == sos["id"]).output(load_json=True).first()
+        assert alarm is not None
+        assert (alarm["type"], alarm["severity"], alarm["retention"]) == ("sos", "critical", "1y")
+        assert alarm["household"] == world.a.households[0]
+        assert alarm["location"]["lat"] == 30.65
+        # Pushed at once to the guard on duty and the manager; not to the guard off duty.
+        [push] = await notified(guard.id, sos["id"])
+        assert push["urgency"] == "high"
+        assert push["payload"]["title"] == "【紧急求助】1栋1单元0101"
+        assert push["payload"]["url"] == f"/alarms/{sos['id']}"
+        assert await notified(manager.id, sos["id"])
+        assert await notified(off_duty.id, sos["id"]) == []
+        assert await notified(world.b.users[Role.GUARD].id, sos["id"]) == []
+
+        async with live_socket(live_url, resident_user) as ws:
+            handler = await login(guard)
+            answer = await handler.post(f"/api/v1/alarms/{sos['id']}/acknowledge")
+            assert answer.status_code == 200, answer.text
+            event = await next_event(ws, lambda e: e["type"] == "alarm.acknowledged")
+        assert event["alarm_id"] == sos["id"]
+        assert event["by"] == guard.username and event["at"]
+        seen = (await resident.get(f"/api/v1/sos/{sos['id']}")).json()
+        assert seen["state"] == "acknowledged"
+        assert seen["acknowledged_by"] == guard.username
+        assert [e["kind"] for e in seen["timeline"]] == ["raised", "acknowledged"]
+
+    async def test_second_press_joins_the_first(
+        self, login: Callable, world: World, jobs: Jobs
+    ) -> None:
+        resident = await login(world.a.users[Role.RESIDENT])
+        first = (await resident.post("/api/v1/sos", json={})).json()
+        second = (await resident.post("/api/v1/sos", json={"note": "快来"})).json()
+        assert second["id"] == first["id"]
+        assert [e["kind"] for e in second["timeline"]] == ["raised", "repeated"]
+
+    async def test_nobody_rostered_means_every_guard(
+        self, login: Callable, world: World, jobs: Jobs
+    ) -> None:
+        second_guard = await make_account(Role.GUARD, community=world.a.community)
+        await subscribe(world.a.users[Role.GUARD], second_guard)
+        resident = await login(world.a.users[Role.RESIDENT])
+        sos = (await resident.post("/api/v1/sos", json={})).json()
+        assert await notified(world.a.users[Role.GUARD].id, sos["id"])
+        assert await notified(second_guard.id, sos["id"])
+
+    async def test_only_residents_and_only_their_own(
+        self, login: Callable, world: World, jobs: Jobs
+    ) -> None:
+        resident = await login(world.a.users[Role.RESIDENT])
+        sos = (await resident.post("/api/v1/sos", json={})).json()
+        neighbour = await make_account(
+            Role.RESIDENT, community=world.a.community, household=world.a.households[1]
+        )
+        for user in (neighbour, world.a.users[Role.GUARD], world.b.users[Role.RESIDENT]):
+            api = await login(user)
+            assert_error(await api.get(f"/api/v1/sos/{sos['id']}"), 404, "not_found")
+        guard = await login(world.a.users[Role.GUARD])
+        assert_error(await guard.post("/api/v1/sos", json={}), 404, "not_found")
+
+    async def test_bad_input(self, login: Callable, world: World, jobs: Jobs) -> None:
+        resident = await login(world.a.users[Role.RESIDENT])
+        far = await resident.post("/api/v1/sos", json={"location": {"lat": 95, "lon": 0}})
+        assert far.status_code == 422
+        assert (await resident.post("/api/v1/sos", json={"panic": True})).status_code == 422
+        assert_error(
+            await resident.post("/api/v1/sos", json={"household_id": str(world.a.households[1])}),
+            400,
+            "unknown_household",
+        )
+        assert_error(await resident.get("/api/v1/sos/not-a-uuid"), 404, "not_found")

@@ -1,0 +1,68 @@
+"""Jobs of the alarms domain: entry delays, linkage, escalation, schedules, sweeps, retention."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID
+
+from api.alarms import linkage, raising, schedules, service
+from api.alarms.effects import WorkerOutlet
+from api.core.storage import ObjectStore, open_object_store
+from api.devices.bus import CommandBus
+from api.settings import get_settings
+
+
+@contextlib.asynccontextmanager
+async def _objects(ctx: dict[str, Any]) -> AsyncIterator[ObjectStore]:
+    """The worker's object store: one put in ctx (tests, a start-up hook), else opened per job."""
+    if "objects" in ctx:
+        yield ctx["objects"]
+    else:
+        async with open_object_store(get_settings()) as store:
+            yield store
+
+
+async def confirm_trip(ctx: dict[str, Any], *, event_id: int) -> None:
+    """An intrusion trip's entry delay ran out: raise the alarm if the zone stayed armed."""
+    effects = await raising.confirm_trip(event_id)
+    await effects.apply(WorkerOutlet(ctx["redis"]))
+
+
+async def run_linkage(ctx: dict[str, Any], *, alarm_id: UUID) -> None:
+    """Run the alarm's linkage actions (each once, however often this job runs)."""
+    async with _objects(ctx) as store:
+        effects = await linkage.run_linkage(alarm_id, store, CommandBus(ctx["redis"]))
+    await effects.apply(WorkerOutlet(ctx["redis"]))
+
+
+async def escalate_alarm(ctx: dict[str, Any], *, run_id: UUID) -> None:
+    """An escalation is due: tell the next roles unless the alarm was acknowledged."""
+    effects = await service.escalate(run_id)
+    await effects.apply(WorkerOutlet(ctx["redis"]))
+
+
+async def apply_zone_schedules(ctx: dict[str, Any]) -> None:
+    """Each minute: arm and disarm zones whose scheduled time has come."""
+    effects = await schedules.apply_schedules(CommandBus(ctx["redis"]))
+    await effects.apply(WorkerOutlet(ctx["redis"]))
+
+
+async def sweep_alarm_timers(ctx: dict[str, Any]) -> int:
+    """Each minute: re-enqueue entry-delay checks, linkage and escalations whose jobs were lost."""
+    queue = ctx["redis"]
+    jobs: list[tuple[str, dict[str, Any]]] = [
+        ("confirm_trip", {"event_id": e}) for e in await raising.due_trips()
+    ]
+    jobs += [("run_linkage", {"alarm_id": a}) for a in await linkage.lost_linkage()]
+    jobs += [("escalate_alarm", {"run_id": r}) for r in await linkage.due_escalations()]
+    for name, kwargs in jobs:
+        await queue.enqueue_job(name, **kwargs)
+    return len(jobs)
+
+
+async def purge_expired_alarms(ctx: dict[str, Any]) -> int:
+    """Nightly: delete closed alarms past retention (6 months; SOS a year), never earlier."""
+    async with _objects(ctx) as store:
+        return await service.purge_expired(store)
