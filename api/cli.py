@@ -111,7 +111,11 @@ def cmd_worker(_: argparse.Namespace) -> int:
 
     from workers.settings import WorkerSettings, redis_settings
 
-    run_worker(WorkerSettings, redis_settings=redis_settings())  # type: ignore[arg-type]
+    run_worker(
+        WorkerSettings,  # type: ignore[arg-type]
+        redis_settings=redis_settings(),
+        queue_name=get_settings().queue_name,
+    )
     return 0
 
 

@@ -63,7 +63,10 @@ async def objects(app: Litestar) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def queue(app: Litestar) -> AsyncIterator[None]:
     """The arq pool jobs are enqueued on (push deliveries, linkage, escalations)."""
-    pool = await create_pool(RedisSettings.from_dsn(app.state.settings.redis_url))
+    settings = app.state.settings
+    pool = await create_pool(
+        RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
+    )
     app.state.queue = pool
     try:
         yield

@@ -38,6 +38,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     pwa_dist: Path = Path("pwa/dist")
     auth_rate_limit: int = 30
     trusted_proxies: str = "127.0.0.1"
+    queue_name: str = "anju:queue"
 
     @property
     def secret_key_path(self) -> Path:
@@ -81,6 +82,7 @@ VARIABLES: dict[str, str] = {
     "ANJU_LOG_JSON": "`true` for JSON log lines, `false` for console lines",
     "ANJU_PWA_DIST": "built PWA served at /",
     "ANJU_AUTH_RATE_LIMIT": "requests per minute and client address to the login endpoints",
+    "ANJU_QUEUE_NAME": "the job queue in Redis, shared by the api instances and workers",
     "ANJU_TRUSTED_PROXIES": "proxies (comma-separated; `*` any) whose X-Forwarded-For counts",
 }
 

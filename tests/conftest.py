@@ -65,7 +65,12 @@ async def settings(services: Settings) -> AsyncIterator[Settings]:
     redis_url = services.redis_url
     if redis_url.startswith("redis://") and redis_url.rstrip("/").count("/") == 2:
         redis_url = redis_url.rstrip("/") + "/13"  # keep tests off a shared server's database 0
-    yield msgspec.structs.replace(services, database_url=url, redis_url=redis_url)
+    yield msgspec.structs.replace(
+        services,
+        database_url=url,
+        redis_url=redis_url,
+        queue_name=f"anju:test-queue:{os.getpid()}",  # no job of another run is ever picked up
+    )
     await _admin(services.database_url, drop)
 
 
