@@ -95,7 +95,10 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     status = exc.status_code
     if isinstance(exc, ValidationException):
         errors = exc.extra if isinstance(exc.extra, list) else []
-        if any(isinstance(e, dict) and e.get("source") not in (None, "body") for e in errors):
+        missing = exc.detail.startswith("Missing required")  # a query/path/header parameter
+        if missing or any(
+            isinstance(e, dict) and e.get("source") not in (None, "body") for e in errors
+        ):
             return Response(
                 _body(
                     "invalid_parameters",

@@ -356,3 +356,13 @@ class TestLoginRateLimit:
             answers = [await client.get("/api/v1/accounts/") for _ in range(5)]
 
         assert [a.status_code for a in answers] == [401] * 5
+
+
+class TestMissingParameter:
+    async def test_a_missing_query_parameter_is_400_not_a_body_error(
+        self, client: ApiClient, world: World
+    ) -> None:
+        await client.login(world.a.users[Role.PROPERTY_MANAGER])
+        answer = await client.get("/api/v1/alarms/plan-stats")  # community_id is required
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["code"] == "invalid_parameters"
