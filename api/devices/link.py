@@ -21,7 +21,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from api.alarms import failsafe
 from api.alarms.effects import AppOutlet
-from api.core.realtime import community_channel
+from api.core.realtime import community_channel, publish
 from api.devices import service
 from api.devices.bus import CommandBus, commands_channel
 from api.devices.ingest import ingest
@@ -101,7 +101,8 @@ class Link:
                 for seq, reason in result.rejected:
                     await self.send(protocol.Reject(reason=reason, seq=seq))
                 for event in result.stored:
-                    self.channels.publish(
+                    publish(
+                        self.channels,
                         {
                             "type": "device.event",
                             "kind": event["kind"],
@@ -109,7 +110,7 @@ class Link:
                             "at": event["at"].isoformat(),
                             "data": event["data"],
                         },
-                        [community_channel(self.bridge.community)],
+                        community_channel(self.bridge.community),
                     )
                 if result.alarms:  # after the Ack: the alarms are committed
                     state = self.socket.app.state
@@ -179,8 +180,9 @@ async def bridge_link(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin
         reason = "bridge disconnected"
     finally:
         if not link.replaced and await service.link_down(bridge.id, reason=reason):
-            channels.publish(
+            publish(
+                channels,
                 {"type": "bridge.offline", "bridge_id": str(bridge.id)},
-                [community_channel(bridge.community)],
+                community_channel(bridge.community),
             )
         log.info("bridge.link.down", bridge_id=str(bridge.id), reason=reason)

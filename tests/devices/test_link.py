@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
 
 import pytest
@@ -276,3 +277,22 @@ class TestClockSkew:
         devices = (await admin.get("/api/v1/devices", params={"q": "door-1-1"})).json()["items"]
         skew = next(d for d in devices if d["bridge_id"] == bridge.id)["clock_skew"]
         assert 94 < skew < 96
+
+
+class TestLiveDeviceEvents:
+    async def test_a_global_administrator_follows_every_community(
+        self, live_url: str, bridge: EnrolledBridge, world: World
+    ) -> None:
+        async with ApiClient(base_url=live_url) as api:
+            await api.login(world.admins[Role.SYSTEM_ADMIN])
+            cookie = f"anju_session={api.cookies['anju_session']}"
+        ws = await websockets.connect(
+            live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
+        )
+        assert json.loads(await ws.recv())["type"] == "hello"
+        peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
+        await peer.send(protocol.EventBatch(events=[event(1)]))
+        assert await peer.recv() == protocol.Ack(seq=1)
+        message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert (message["type"], message["kind"]) == ("device.event", "door.opened")
+        await ws.close()
