@@ -94,6 +94,14 @@ def _recovery_code() -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
+async def roles_of(account_id: UUID) -> set[Role]:
+    """Every role an account holds, anywhere."""
+    rows = await RoleAssignment.select(RoleAssignment.role).where(
+        RoleAssignment.account == account_id
+    )
+    return {Role(r["role"]) for r in rows}
+
+
 async def load_caller(account_id: UUID, *, ip: str | None) -> Caller | None:
     """The caller behind an active account, with every role and its scope resolved."""
     account = (
@@ -129,7 +137,7 @@ async def load_caller(account_id: UUID, *, ip: str | None) -> Caller | None:
     )
 
 
-async def _roles_of(account_ids: list[UUID]) -> dict[UUID, list[RoleRead]]:
+async def _role_reads(account_ids: list[UUID]) -> dict[UUID, list[RoleRead]]:
     ra = RoleAssignment
     rows = (
         await ra.select(
@@ -168,7 +176,7 @@ async def me(account_id: UUID) -> Me:
     account = await Account.objects().where(Account.id == account_id).first()
     if account is None:
         raise NotFound()
-    roles = (await _roles_of([account_id]))[account_id]
+    roles = (await _role_reads([account_id]))[account_id]
     return Me(
         id=account.id,
         username=account.username,
@@ -204,12 +212,7 @@ class AuthService:
         self._refuse_if_locked(account)
         if not verify_password(account.password_hash, password):
             await self._failed(account, ip=ip, reason="wrong_password")
-        roles = {
-            Role(r["role"])
-            for r in await RoleAssignment.select(RoleAssignment.role).where(
-                RoleAssignment.account == account.id
-            )
-        }
+        roles = await roles_of(account.id)
         staff = bool(roles - {Role.RESIDENT})
         result = LoginResult.step(state="active")
         # Only the columns this step decides: a full-row save would write back values read before
@@ -270,12 +273,7 @@ class AuthService:
                 await self._failed(account, ip=ip, reason="wrong_recovery_code", error=InvalidTotp)
         elif not await self._use_totp(account, secret, code):
             await self._failed(account, ip=ip, reason="wrong_totp", error=InvalidTotp)
-        roles = {
-            Role(r["role"])
-            for r in await RoleAssignment.select(RoleAssignment.role).where(
-                RoleAssignment.account == account.id
-            )
-        }
+        roles = await roles_of(account.id)
         state = "password_change_required" if self._password_expired(account, roles) else "active"
         async with DB.transaction():
             if session.state == "totp_enrolment":
@@ -475,7 +473,7 @@ class AccountService:
             .offset(offset(page, page_size))
             .limit(page_size)
         )
-        roles = await _roles_of([a.id for a in rows]) if rows else {}
+        roles = await _role_reads([a.id for a in rows]) if rows else {}
         return AccountPage(
             items=[self._read(a, roles[a.id]) for a in rows],
             total=total,
@@ -489,7 +487,7 @@ class AccountService:
         account = await Account.objects().where(Account.id == account_id).first()
         if account is None:
             raise NotFound()
-        return self._read(account, (await _roles_of([account.id]))[account.id])
+        return self._read(account, (await _role_reads([account.id]))[account.id])
 
     async def create(self, caller: Caller, data: AccountCreate) -> AccountRead:
         """A new account with its first role."""
@@ -553,12 +551,7 @@ class AccountService:
         caller.require("account.write")
         if account_id == caller.account_id:
             raise Conflict("Administrators cannot change their own roles.")
-        current = {
-            Role(r["role"])
-            for r in await RoleAssignment.select(RoleAssignment.role).where(
-                RoleAssignment.account == account_id
-            )
-        }
+        current = await roles_of(account_id)
         await self.get(caller, account_id)
         if (data.role in ADMINISTRATORS and current - {data.role}) or (
             current & ADMINISTRATORS and data.role not in current
