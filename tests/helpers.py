@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -226,10 +227,12 @@ async def build_world(cipher: FieldCipher) -> World:
 
 
 async def eventually(check: Any, *, timeout: float = 10.0, every: float = 0.05) -> Any:
-    """Poll an async check until it returns something truthy; fail with its last value."""
+    """Poll a check (plain or async) until it returns something truthy; fail with its last value."""
     deadline = time.monotonic() + timeout
     while True:
-        value = await check()
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
         if value or time.monotonic() > deadline:
             assert value, f"not true within {timeout} s: {value!r}"
             return value

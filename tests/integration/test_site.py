@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 
 import msgspec
@@ -177,26 +178,22 @@ class TestLinkOutages:
             )
             await eventually(lambda: stored(bridge_id, "access.granted"))
             await first.__aexit__(None, None, None)  # the api goes away: every instance
-            await eventually(lambda: _async(not bridge.link.authenticated.is_set()))
+            await eventually(lambda: not bridge.link.authenticated.is_set())
             for _ in range(20):  # the site goes on while the platform is away
                 await bridge.sim.present_credential(
                     "door-1-1", method="card", person=None, granted=True
                 )
             async with serve(app, port):  # back on the same address
-                await eventually(lambda: _async(bridge.link.sessions >= 2), timeout=15)
+                await eventually(lambda: bridge.link.sessions >= 2, timeout=15)
                 assert await eventually(
-                    lambda: _async_value(stored(bridge_id, "access.granted"), 21), timeout=15
+                    lambda: _equals(stored(bridge_id, "access.granted"), 21), timeout=15
                 )
         finally:
             await site.__aexit__(None, None, None)
 
 
-async def _async(value: object) -> object:
-    return value
-
-
-async def _async_value(count: object, expected: int) -> bool:
-    return await count == expected  # type: ignore[misc]
+async def _equals(count: Awaitable[int], expected: int) -> bool:
+    return await count == expected
 
 
 async def _none_online(online) -> list[bool] | None:
@@ -261,14 +258,14 @@ class TestKilledWhileSending:
                 ]
             )
         first = await _bridge_process(settings)
-        await eventually(lambda: _at_least(stored(bridge_id), 400), timeout=30)
+        await eventually(lambda: _count_at_least(stored(bridge_id), 400), timeout=30)
         first.send_signal(signal.SIGKILL)
         await first.wait()
         at_kill = await stored(bridge_id)
         assert at_kill < 2000, "killed mid-stream"
 
         second = await _bridge_process(settings)
-        await eventually(lambda: _async_value(stored(bridge_id), 2000), timeout=60)
+        await eventually(lambda: _equals(stored(bridge_id), 2000), timeout=60)
         second.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(second.wait(), 15) == 0
         await relay.stop()
@@ -284,8 +281,8 @@ class TestKilledWhileSending:
         assert await AccessRecord.count().where(AccessRecord.device == door) == 2000
 
 
-async def _at_least(count: object, n: int) -> bool:
-    return await count >= n  # type: ignore[operator,misc]
+async def _count_at_least(count: Awaitable[int], n: int) -> bool:
+    return await count >= n
 
 
 async def _bridge_process(settings: BridgeSettings) -> asyncio.subprocess.Process:
