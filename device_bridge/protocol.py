@@ -12,10 +12,16 @@ This is the only bridge module the platform imports. One WebSocket, opened by th
     bridge   → Heartbeat(...)     … platform → HeartbeatAck(...) (clock skew; liveness both ways)
     platform → Reject(reason, seq?) for a frame it could not take (the link stays up)
     platform → Rules(version, rules) … bridge → RulesApplied(version)  (local fail-safe rules)
+    platform → Credentials(version, since, …) … bridge → CredentialsApplied(version, ok)
+                                                         (access credentials, as versioned deltas)
+    bridge   → AccessQuery(...)   … platform → AccessAnswer(...) (a credential the bridge's cache
+                                                         cannot decide; the platform decides)
 """
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
@@ -43,6 +49,46 @@ CommandStatus = Literal["ok", "failed", "timeout", "unsupported"]
 def challenge_message(nonce: bytes, bridge_id: str) -> bytes:
     """What the bridge signs: protocol, bridge id and the platform's one-time nonce."""
     return PROTOCOL.encode() + b"\x00" + bridge_id.encode() + b"\x00" + nonce
+
+
+QR_PREFIX = "AJ1:"
+QR_MAX_VALIDITY = 60.0  # seconds a dynamic QR code may live (and the bridge accepts)
+
+
+class QrClaims(msgspec.Struct, array_like=True):
+    """What a dynamic QR code says: the credential, its lifetime, a nonce, the signing key's id."""
+
+    cred: str
+    iat: float
+    exp: float
+    nonce: bytes
+    kid: str
+
+
+def qr_token(claims: QrClaims, sign: Callable[[bytes], bytes]) -> str:
+    """`AJ1:<claims>.<Ed25519 signature>`, both base64url without padding (fits a QR code)."""
+    payload = msgspec.msgpack.encode(claims)
+    return f"{QR_PREFIX}{_b64(payload)}.{_b64(sign(payload))}"
+
+
+def parse_qr(text: str) -> tuple[QrClaims, bytes, bytes]:
+    """(claims, signed bytes, signature) of a QR text; ValueError when it is not one of ours."""
+    if not text.startswith(QR_PREFIX) or text.count(".") != 1:
+        raise ValueError("not an Anju QR code")
+    body, signature = text[len(QR_PREFIX) :].split(".")
+    try:
+        payload, sig = _unb64(body), _unb64(signature)
+        return msgspec.msgpack.decode(payload, type=QrClaims), payload, sig
+    except (ValueError, msgspec.DecodeError, msgspec.ValidationError) as err:
+        raise ValueError(f"malformed QR code: {err}") from None
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class Frame(msgspec.Struct, tag_field="t", kw_only=True):
@@ -113,6 +159,63 @@ class Rules(Frame, tag="rules", kw_only=True):
 
     version: int
     rules: list[LocalRule]
+
+
+class Window(msgspec.Struct, array_like=True):
+    """A weekly time window: `days` a bitmask (bit 0 = Monday), minutes from local midnight."""
+
+    days: int
+    start: int
+    end: int  # exclusive; end < start spans midnight
+
+
+class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
+    """One credential as a bridge holds it: what it looks like, and where and when it passes.
+
+    `digests`: HMAC-SHA256(Credentials.key, f"{kind}:{value}") of the card number, PIN or visitor
+    keypad code (several for a keypad code: the next HOTP codes, used in order); empty for QR, app
+    and face, which name the credential itself (a signed QR token's `cred`, a face template id).
+    `doors`: the bridge's device ids it may pass; `floors`: lift floors it may call.
+    """
+
+    id: str
+    kind: Literal["card", "pin", "qr", "app", "face", "code"]
+    doors: list[str]
+    digests: list[bytes] = []
+    person: str = ""
+    visitor_pass: str = ""
+    floors: list[int] = []
+    schedule: list[Window] = []  # empty: at any time
+    holidays: list[str] = []  # ISO dates (site's local calendar) on which `schedule` does not pass
+    valid_from: float = 0.0
+    valid_until: float = 0.0  # 0: no end
+    uses: int = -1  # passes left; -1: unlimited
+
+
+class Credentials(Frame, tag="credentials", kw_only=True):
+    """Credential changes for this bridge. `since` None: the complete set, replacing the cache;
+    else apply only when the cache holds version `since` (else answer ok=False for a full set).
+    `key` is the bridge's digest key; `qr_keys` the platform's Ed25519 public keys by key id.
+    """
+
+    version: int
+    since: int | None
+    key: bytes
+    qr_keys: dict[str, bytes]
+    timezone: str = "Asia/Shanghai"
+    upserts: list[CredentialEntry] = []
+    removals: list[str] = []
+
+
+class AccessAnswer(Frame, tag="access_answer", kw_only=True):
+    """The platform's decision on an AccessQuery."""
+
+    id: str
+    granted: bool
+    reason: str = ""
+    credential: str = ""
+    person: str = ""
+    visitor_pass: str = ""
 
 
 class HeartbeatAck(Frame, tag="heartbeat_ack", kw_only=True):
@@ -188,6 +291,26 @@ class RulesApplied(Frame, tag="rules_applied", kw_only=True):
     version: int
 
 
+class CredentialsApplied(Frame, tag="credentials_applied", kw_only=True):
+    """The bridge's credential cache is at `version`; ok=False: a delta did not fit, send all."""
+
+    version: int
+    ok: bool = True
+
+
+class AccessQuery(Frame, tag="access_query", kw_only=True):
+    """A credential the bridge could not decide (not in its cache): the platform decides.
+
+    `value`: the card number, PIN or keypad code as read, the QR text, or the face template id.
+    """
+
+    id: str
+    door: str
+    method: Literal["card", "pin", "qr", "face", "code"]
+    value: str
+    direction: Literal["in", "out"] = "in"
+
+
 class Heartbeat(Frame, tag="heartbeat", kw_only=True):
     """Liveness, the bridge's clock, and its devices' clocks where they report one."""
 
@@ -196,8 +319,28 @@ class Heartbeat(Frame, tag="heartbeat", kw_only=True):
     device_skew: dict[str, float] = {}
 
 
-ToBridge = Challenge | Welcome | Refused | Ack | Command | HeartbeatAck | Reject | Rules
-ToPlatform = Hello | Inventory | EventBatch | CommandResult | Heartbeat | RulesApplied
+ToBridge = (
+    Challenge
+    | Welcome
+    | Refused
+    | Ack
+    | Command
+    | HeartbeatAck
+    | Reject
+    | Rules
+    | Credentials
+    | AccessAnswer
+)
+ToPlatform = (
+    Hello
+    | Inventory
+    | EventBatch
+    | CommandResult
+    | Heartbeat
+    | RulesApplied
+    | CredentialsApplied
+    | AccessQuery
+)
 
 _encoder = msgspec.msgpack.Encoder()
 _to_bridge = msgspec.msgpack.Decoder(ToBridge)
