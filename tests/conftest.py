@@ -19,11 +19,12 @@ import pytest
 from litestar import Litestar
 
 from api.app import create_app
-from api.core import db
+from api.core import db, logging
 from api.core.embedded import embedded_services
 from api.settings import Settings, from_environ
 from tests.helpers import ApiClient, Login, TestUser, World, build_world
 
+logging.CACHE_LOGGERS = False  # capture_logs must see loggers bound before it (tests of the bridge)
 TEST_DATABASE = f"anju_test_{os.getpid()}"  # parallel runs on one server never collide
 
 

@@ -27,6 +27,11 @@ def _drop_secrets(_: object, __: str, event: EventDict) -> EventDict:
     return event
 
 
+CACHE_LOGGERS = True
+"""Bind loggers once, on first use (fast). Tests turn it off so structlog's capture_logs sees
+every module's entries whatever configured logging before."""
+
+
 def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     """Route structlog and the standard library through one JSON (or console) renderer."""
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
@@ -40,6 +45,6 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=CACHE_LOGGERS,
     )
     logging.basicConfig(level=level.upper(), format="%(message)s")

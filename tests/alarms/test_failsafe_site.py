@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-import structlog
 
 from api.alarms import linkage
 from api.alarms.tables import Alarm, AlarmEntry, BridgeRules, LinkageRun
@@ -28,21 +27,6 @@ DOORS = [
 ]
 
 
-@pytest.fixture
-def uncached_loggers() -> Iterator[None]:
-    """Keep the bridge's module loggers from caching this session's structlog configuration.
-
-    A logger used while caching is on keeps the processors list of that moment; the bridge tests
-    (tests/device_bridge, which run after these) capture logs through a later configuration.
-    """
-    structlog.configure(cache_logger_on_first_use=False)
-    try:
-        yield
-    finally:
-        structlog.configure(cache_logger_on_first_use=True)
-
-
-@pytest.mark.usefixtures("uncached_loggers")
 @pytest.mark.req("FIRE-13")
 @pytest.mark.req("LNK-07")
 @pytest.mark.req("BRD-02")
