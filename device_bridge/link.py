@@ -2,7 +2,8 @@
 
 Connect → Challenge → Hello (Ed25519 signature) → Welcome(last_seq) → Inventory, then at once: event
 batches from the outbox (a window of batches in flight, deleted on cumulative Ack), commands run on
-the drivers, local rule sets stored and acknowledged, heartbeats both ways. No frame for 3 heartbeat
+the drivers, local rule sets stored and acknowledged, credential sets applied and acknowledged,
+access queries answered, heartbeats both ways. No frame for 3 heartbeat
 intervals means the link is dead; every failure reconnects with exponential backoff and jitter,
 reset by a Welcome.
 """
@@ -32,6 +33,7 @@ log = structlog.get_logger(__name__)
 
 CommandHandler = Callable[[p.Command], Awaitable[p.CommandResult]]
 RulesHandler = Callable[[p.Rules], Awaitable[None]]
+CredentialsHandler = Callable[[p.Credentials], Awaitable[p.CredentialsApplied]]
 SKEW_LOG_THRESHOLD = 2.0  # seconds
 
 
@@ -78,6 +80,7 @@ class Link:
         inventory: Callable[[], list[p.DeviceInfo]],
         on_command: CommandHandler,
         on_rules: RulesHandler | None = None,
+        on_credentials: CredentialsHandler | None = None,
         clock_skews: Callable[[], dict[str, float]] = dict,
         heartbeat_interval: float = 10.0,
         backoff: Backoff | None = None,
@@ -92,6 +95,7 @@ class Link:
         self._inventory = inventory
         self._on_command = on_command
         self._on_rules = on_rules
+        self._on_credentials = on_credentials
         self._clock_skews = clock_skews
         self.heartbeat_interval = heartbeat_interval
         self.backoff = backoff or Backoff()
@@ -108,6 +112,7 @@ class Link:
         self._acked = self._sent = 0
         self._in_flight: deque[tuple[int, float]] = deque()  # (last seq of a batch, sent at)
         self._commands: set[asyncio.Task[None]] = set()
+        self._queries: dict[str, asyncio.Future[p.AccessAnswer]] = {}
 
     def platform_time(self) -> float:
         """Now, on the platform's clock as last measured."""
@@ -121,6 +126,23 @@ class Link:
         """Send the device list again (after a configuration change); no-op when not connected."""
         if self._ws is not None and self.authenticated.is_set():
             await self._send(self._ws, p.Inventory(devices=self._inventory()))
+
+    async def query(self, frame: p.AccessQuery, timeout: float) -> p.AccessAnswer | None:
+        """Ask the platform to decide an access; None when not connected or no answer in time."""
+        ws = self._ws
+        if ws is None or not self.authenticated.is_set():
+            return None
+        future: asyncio.Future[p.AccessAnswer] = asyncio.get_running_loop().create_future()
+        self._queries[frame.id] = future
+        try:
+            async with asyncio.timeout(timeout):
+                await self._send(ws, frame)
+                return await future
+        except (TimeoutError, websockets.ConnectionClosed):
+            log.warning("bridge.access.query_unanswered", query_id=frame.id, door=frame.door)
+            return None
+        finally:
+            self._queries.pop(frame.id, None)
 
     async def run(self) -> None:
         """Keep the link up until cancelled, reconnecting with backoff."""
@@ -145,7 +167,7 @@ class Link:
                 open_timeout=self.handshake_timeout,
                 ping_interval=None,
                 close_timeout=2,
-                max_size=2**20,
+                max_size=2**25,  # a full credential set is one frame (~115 B a credential)
             ) as ws:
                 self._set_state("connected")
                 self._ws = ws
@@ -236,6 +258,15 @@ class Link:
             elif isinstance(frame, p.Rules) and self._on_rules is not None:
                 # In the reader, not a task: sets apply in the order they were sent.
                 await self._apply_rules(ws, frame)
+            elif isinstance(frame, p.Credentials) and self._on_credentials is not None:
+                # In the reader too: a delta applies only on top of the one sent before it.
+                await self._apply_credentials(ws, frame)
+            elif isinstance(frame, p.AccessAnswer):
+                future = self._queries.get(frame.id)
+                if future is not None and not future.done():
+                    future.set_result(frame)
+                else:
+                    log.info("bridge.access.late_answer", query_id=frame.id)
             elif isinstance(frame, p.HeartbeatAck):
                 self._on_heartbeat_ack(frame)
             elif isinstance(frame, p.Reject):
@@ -261,6 +292,15 @@ class Link:
             log.exception("bridge.rules.not_applied", version=frame.version)
             return
         await self._send(ws, p.RulesApplied(version=frame.version))
+
+    async def _apply_credentials(self, ws: ClientConnection, frame: p.Credentials) -> None:
+        assert self._on_credentials is not None
+        try:
+            applied = await self._on_credentials(frame)
+        except Exception:  # not stored: no answer, the platform sends the set again
+            log.exception("bridge.access.not_applied", version=frame.version)
+            return
+        await self._send(ws, applied)
 
     async def _sender(self, ws: ClientConnection) -> None:
         ack_timeout = 3 * self.heartbeat_interval

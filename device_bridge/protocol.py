@@ -176,6 +176,10 @@ class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     keypad code (several for a keypad code: the next HOTP codes, used in order); empty for QR, app
     and face, which name the credential itself (a signed QR token's `cred`, a face template id).
     `doors`: the bridge's device ids it may pass; `floors`: lift floors it may call.
+    A visitor pass is one entry of kind "code": its keypad codes' digests, and signed QR tokens
+    naming its id. `entry_doors`: the doors where a granted "in" uses one of `uses` (a visitor's
+    gates); empty: every door. Elsewhere (unit doors, lifts, exits) it passes without counting,
+    also with no uses left.
     """
 
     id: str
@@ -190,6 +194,8 @@ class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     valid_from: float = 0.0
     valid_until: float = 0.0  # 0: no end
     uses: int = -1  # passes left; -1: unlimited
+    counter: int = 0  # kind "code": the HOTP counter of digests[0] (digests[i] is counter + i)
+    entry_doors: list[str] = []  # doors where a granted "in" uses an entry; empty: every door
 
 
 class Credentials(Frame, tag="credentials", kw_only=True):
@@ -216,6 +222,7 @@ class AccessAnswer(Frame, tag="access_answer", kw_only=True):
     credential: str = ""
     person: str = ""
     visitor_pass: str = ""
+    floor: int | None = None  # at a lift: the floor granted (the query's, or the only one allowed)
 
 
 class HeartbeatAck(Frame, tag="heartbeat_ack", kw_only=True):
@@ -309,6 +316,7 @@ class AccessQuery(Frame, tag="access_query", kw_only=True):
     method: Literal["card", "pin", "qr", "face", "code"]
     value: str
     direction: Literal["in", "out"] = "in"
+    floor: int | None = None  # at a lift reader: the floor asked for (grant only if allowed there)
 
 
 class Heartbeat(Frame, tag="heartbeat", kw_only=True):

@@ -1,5 +1,5 @@
 """One bridge: the outbox, the drivers of the site's devices, the link, the local fail-safe rules,
-and optionally the scenario.
+the access decisions with their credential cache, and optionally the scenario.
 
 Used in-process (tests) as:
 
@@ -18,12 +18,21 @@ from typing import Any
 
 import structlog
 
+from device_bridge.access import AccessControl
+from device_bridge.access_cache import CredentialCache
 from device_bridge.drivers.base import Driver
 from device_bridge.drivers.sim import SimDriver
 from device_bridge.identity import NotEnrolled, load_bridge_id, load_or_create_key
 from device_bridge.link import Backoff, Link
+from device_bridge.media import Media, set_consent_timing
 from device_bridge.outbox import Outbox
-from device_bridge.protocol import Command, CommandResult, DeviceInfo
+from device_bridge.protocol import (
+    Command,
+    CommandResult,
+    Credentials,
+    CredentialsApplied,
+    DeviceInfo,
+)
 from device_bridge.rules import ACTION_DEADLINE, RuleEngine
 from device_bridge.scenario import Scenario
 from device_bridge.settings import BridgeSettings, SiteConfig, load_config
@@ -80,6 +89,20 @@ class Bridge:
     ) -> None:
         self.settings = settings
         self.config = config if config is not None else load_config(settings.config)
+        # The WebRTC peers and device media sources, shared by the drivers; closed with the bridge.
+        set_consent_timing(settings.media_consent_interval, settings.media_consent_failures)
+        self.media = Media(
+            fps=settings.media_fps,
+            max_peers=settings.media_max_peers,
+            connect_timeout=settings.media_connect_timeout,
+        )
+        sim_options = {
+            "media": self.media,
+            "ring_s": settings.ring_s,
+            "clip_s": settings.clip_s,
+            "call_max_s": settings.call_max_s,
+            **sim_options,
+        }
         self.drivers = (
             drivers if drivers is not None else build_drivers(self.config, seed=seed, **sim_options)
         )
@@ -99,6 +122,7 @@ class Bridge:
         self._outbox: Outbox | None = None
         self._link: Link | None = None
         self._rules: RuleEngine | None = None
+        self._access: AccessControl | None = None
 
     @property
     def sim(self) -> SimDriver | None:
@@ -126,6 +150,13 @@ class Bridge:
             raise RuntimeError("the bridge is not running")
         return self._rules
 
+    @property
+    def access(self) -> AccessControl:
+        """The access decisions and their credential cache (after `ready`)."""
+        if self._access is None:
+            raise RuntimeError("the bridge is not running")
+        return self._access
+
     async def run(self) -> None:
         """Open the outbox, start the drivers and the link; return after `stop()`."""
         if not self.settings.key_file.exists():
@@ -140,6 +171,7 @@ class Bridge:
             baseline=[rule.rule() for rule in self.config.rules],
             deadline=self.rule_deadline,
         )
+        cache = await CredentialCache.open(self.settings.credentials_file)
         self._link = Link(
             url=self.settings.link_url,
             bridge_id=bridge_id,
@@ -148,15 +180,25 @@ class Bridge:
             inventory=self.inventory,
             on_command=self.execute,
             on_rules=self._rules.replace,
+            on_credentials=self._apply_credentials,
             clock_skews=self.clock_skews,
             heartbeat_interval=self.settings.heartbeat_interval,
             backoff=Backoff(self.settings.backoff_initial, self.settings.backoff_max),
+        )
+        kinds = {d.id: d.kind for d in self.inventory()}
+        self._access = AccessControl(
+            cache,
+            record=self.record,
+            execute=self.execute_local,
+            kinds=kinds.get,
+            query=self._link.query,
+            clock=self._link.platform_time,
         )
         started: list[Driver] = []
         tasks: list[asyncio.Task[None]] = []
         try:
             for driver in self.drivers:
-                await driver.start(self.emit)
+                await driver.start(self.emit, self._access.present)
                 started.append(driver)
             tasks.append(asyncio.create_task(self._link.run(), name="bridge-link"))
             if self.clock_sync:
@@ -177,10 +219,12 @@ class Bridge:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            await self.media.close()  # peers end and report it while rules and outbox still run
             await self._rules.close()  # before the drivers stop and the outbox closes
             for driver in reversed(started):
                 await driver.stop()
             await self._outbox.close()
+            await cache.close()
             self.ready.clear()
             log.info("bridge.stopped", bridge_id=bridge_id)
 
@@ -192,11 +236,26 @@ class Bridge:
         self, kind: str, device: str, data: dict[str, Any], at: float | None = None
     ) -> None:
         """Commit an event to the outbox, wake the link's sender, and run the rules it fires."""
+        await self.record(kind, device, data, at)
+
+    async def record(
+        self, kind: str, device: str, data: dict[str, Any], at: float | None = None
+    ) -> int:
+        """`emit`, returning the event's seq."""
         seq = await self.outbox.append(kind, device, at, data)
         if self._link is not None:
             self._link.notify()
         if self._rules is not None:
             self._rules.submit(kind, device, data, seq=seq)  # in the background, link or not
+        return seq
+
+    async def _apply_credentials(self, frame: Credentials) -> CredentialsApplied:
+        """Apply the platform's credential set or delta; ok=False asks it for a full set."""
+        # Every event up to the first still in the outbox is committed on the platform.
+        first = await self.outbox.pending(limit=1)
+        acked = first[0].seq - 1 if first else await self.outbox.last_seq()
+        ok = await self.access.cache.apply(frame, acked=acked)
+        return CredentialsApplied(version=self.access.cache.version, ok=ok)
 
     async def execute(self, command: Command) -> CommandResult:
         """Route a command to the driver of its device (unknown device → failed)."""

@@ -32,6 +32,15 @@ class BridgeSettings(msgspec.Struct, kw_only=True, frozen=True):
     backoff_max: float = 30.0
     log_level: str = "INFO"
     log_json: bool = True
+    # Media (device_bridge/media): calls and live views.
+    ring_s: float = 30.0
+    clip_s: float = 5.0
+    call_max_s: float = 90.0
+    media_fps: float = 15.0
+    media_max_peers: int = 16
+    media_connect_timeout: float = 20.0
+    media_consent_interval: float = 5.0
+    media_consent_failures: int = 6
 
     @property
     def key_file(self) -> Path:
@@ -47,6 +56,11 @@ class BridgeSettings(msgspec.Struct, kw_only=True, frozen=True):
     def outbox_file(self) -> Path:
         """The SQLite outbox of events not yet acknowledged by the platform."""
         return self.data_dir / "outbox.sqlite3"
+
+    @property
+    def credentials_file(self) -> Path:
+        """The SQLite cache of the platform's access credentials, for offline decisions."""
+        return self.data_dir / "credentials.sqlite3"
 
     @property
     def rules_file(self) -> Path:
@@ -73,7 +87,7 @@ class BridgeSettings(msgspec.Struct, kw_only=True, frozen=True):
 
 VARIABLES: dict[str, str] = {
     "ANJU_BRIDGE_PLATFORM_URL": "the platform's base URL (http/https; the link uses ws/wss)",
-    "ANJU_BRIDGE_DATA_DIR": "identity, key, outbox and local rules directory",
+    "ANJU_BRIDGE_DATA_DIR": "identity, key, outbox, local rules and credential cache directory",
     "ANJU_BRIDGE_KEY_PATH": "Ed25519 private key (PEM); default <data dir>/bridge.key",
     "ANJU_BRIDGE_CONFIG": "site and device configuration (TOML); default device_bridge/demo.toml",
     "ANJU_BRIDGE_HEARTBEAT_INTERVAL": "seconds between heartbeats; 3 silent ones drop the link",
@@ -82,6 +96,14 @@ VARIABLES: dict[str, str] = {
     "ANJU_BRIDGE_BACKOFF_MAX": "longest reconnect delay in seconds",
     "ANJU_BRIDGE_LOG_LEVEL": "log level",
     "ANJU_BRIDGE_LOG_JSON": "`true` for JSON log lines, `false` for console lines",
+    "ANJU_BRIDGE_RING_S": "seconds a door station or lift call rings before it is unanswered",
+    "ANJU_BRIDGE_CLIP_S": "seconds of the visitor's message recorded when a call is unanswered",
+    "ANJU_BRIDGE_CALL_MAX_S": "a media session's duration limit when the platform gives none",
+    "ANJU_BRIDGE_MEDIA_FPS": "frames per second of the synthetic video of simulated devices",
+    "ANJU_BRIDGE_MEDIA_MAX_PEERS": "live WebRTC peers the bridge serves at most (CPU bound)",
+    "ANJU_BRIDGE_MEDIA_CONNECT_TIMEOUT": "seconds an answered peer has to connect",
+    "ANJU_BRIDGE_MEDIA_CONSENT_INTERVAL": "seconds between ICE consent checks of live peers",
+    "ANJU_BRIDGE_MEDIA_CONSENT_FAILURES": "missed consent checks that end a peer (network)",
 }
 
 

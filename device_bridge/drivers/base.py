@@ -11,11 +11,14 @@ import asyncio
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import Any, Protocol, final
+from typing import TYPE_CHECKING, Any, Protocol, final
 
 import structlog
 
 from device_bridge.protocol import Command, CommandResult, CommandStatus, DeviceInfo, DeviceKind
+
+if TYPE_CHECKING:
+    from device_bridge.access import Decision
 
 log = structlog.get_logger(__name__)
 
@@ -44,14 +47,31 @@ class Emit(Protocol):
     ) -> None: ...
 
 
+class Present(Protocol):
+    """The runtime's callback: a credential read at a reader, for the bridge to decide."""
+
+    async def __call__(
+        self,
+        door: str,
+        method: str,
+        value: str,
+        direction: str = "in",
+        floor: int | None = None,
+    ) -> Decision: ...
+
+
 COMMON_ACTIONS = frozenset({"status", "time.sync"})
+MEDIA_ACTIONS = frozenset({"media.offer", "media.close"})  # WebRTC sessions (device_bridge/media)
+CALL_ACTIONS = MEDIA_ACTIONS | {"intercom.media", "intercom.hangup"}  # devices that make calls
 _KIND_ACTIONS: dict[str, frozenset[str]] = {
     "door_controller": frozenset({"open", "lock", "unlock"}),
     "barrier": frozenset({"open", "close"}),
-    "camera": frozenset({"snapshot", "preset"}),
+    "camera": frozenset({"snapshot", "preset"}) | MEDIA_ACTIONS,
     "plate_camera": frozenset({"snapshot"}),
     "speaker": frozenset({"broadcast"}),
-    "lift": frozenset({"call", "release"}),
+    "lift": frozenset({"call", "release"}) | CALL_ACTIONS,
+    "door_station": CALL_ACTIONS,
+    "indoor_station": MEDIA_ACTIONS,
     "intrusion_zone": frozenset({"arm", "disarm"}),
 }
 
@@ -69,13 +89,15 @@ class Driver(ABC):
     def __init__(self, devices: Iterable[DeviceInfo]) -> None:
         self.devices: dict[str, DeviceInfo] = {d.id: d for d in devices}
         self._emit: Emit | None = None
+        self._present: Present | None = None
 
     # -- public, final: the invariants ------------------------------------------------------------
 
     @final
-    async def start(self, emit: Emit) -> None:
-        """Begin driving the devices; events go to `emit`."""
+    async def start(self, emit: Emit, present: Present | None = None) -> None:
+        """Begin driving the devices; events go to `emit`, credentials read to `present`."""
         self._emit = emit
+        self._present = present
         await self._start()
         log.info("bridge.driver.started", driver=self.name, devices=len(self.devices))
 
@@ -98,6 +120,7 @@ class Driver(ABC):
         """Stop driving the devices and release the connections."""
         await self._stop()
         self._emit = None
+        self._present = None
         log.info("bridge.driver.stopped", driver=self.name)
 
     def inventory(self) -> list[DeviceInfo]:
@@ -120,6 +143,19 @@ class Driver(ABC):
             log.warning("bridge.driver.event_dropped", driver=self.name, device=device, kind=kind)
             return
         await self._emit(kind, device, data or {}, at)
+
+    async def credential(
+        self,
+        door: str,
+        method: str,
+        value: str,
+        direction: str = "in",
+        floor: int | None = None,
+    ) -> Decision:
+        """Hand a credential read at `door` to the bridge's access decision; what it decided."""
+        if self._present is None:
+            raise DeviceUnavailable("the bridge takes no credentials before start or after stop")
+        return await self._present(door, method, value, direction, floor)
 
     async def _guarded(self, command: Command, now: float) -> CommandResult:
         def result(

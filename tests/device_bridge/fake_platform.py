@@ -1,21 +1,27 @@
 """A minimal platform peer for the bridge's tests: the real protocol, over a real WebSocket.
 
 It verifies Hello signatures with Ed25519, stores events deduplicated by seq, acks cumulatively,
-answers heartbeats, sends commands and local rule sets (after each Welcome, as the platform does).
-Knobs let a test break it: refuse, go silent, hang up after N events, ack slowly, skew its clock.
+answers heartbeats, sends commands and local rule sets (after each Welcome, as the platform does),
+sends credential sets and answers access queries (`answer`). `Issuer` makes credential sets and
+signs dynamic QR codes as the platform does. Knobs let a test break it: refuse, go silent, hang up
+after N events, ack slowly, skew its clock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import os
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from device_bridge import protocol as p
@@ -41,6 +47,10 @@ class FakePlatform:
         self.clock_offset = 0.0  # the platform's clock minus the real one
         self.rules: p.Rules | None = None  # sent after every Welcome, when set
         self.rules_applied: list[int] = []  # versions the bridge acknowledged, in order
+        self.credentials_applied: list[p.CredentialsApplied] = []
+        self.queries: list[p.AccessQuery] = []
+        # How access queries are answered; None (or an answer of None): never answered.
+        self.answer: Callable[[p.AccessQuery], p.AccessAnswer | None] | None = None
         self.port = 0
         self._server: Server | None = None
         self._conn: ServerConnection | None = None
@@ -119,6 +129,14 @@ class FakePlatform:
         self.rules = p.Rules(version=version, rules=rules)
         await self._conn.send(p.encode(self.rules))
 
+    async def send_credentials(self, frame: p.Credentials) -> p.CredentialsApplied:
+        """Send a credential set or delta and wait for the bridge's CredentialsApplied."""
+        assert self._conn is not None, "no bridge connected"
+        answered = len(self.credentials_applied)
+        await self._conn.send(p.encode(frame))
+        await self.wait_for(lambda: len(self.credentials_applied) > answered)
+        return self.credentials_applied[answered]
+
     async def send_raw(self, data: bytes | str) -> None:
         """Send anything at all to the bridge."""
         assert self._conn is not None
@@ -193,7 +211,71 @@ class FakePlatform:
                 await ws.send(p.encode(ack))
         elif isinstance(frame, p.RulesApplied):
             self.rules_applied.append(frame.version)
+        elif isinstance(frame, p.CredentialsApplied):
+            self.credentials_applied.append(frame)
+        elif isinstance(frame, p.AccessQuery):
+            self.queries.append(frame)
+            answer = self.answer(frame) if self.answer is not None else None
+            if answer is not None:
+                await ws.send(p.encode(answer))
         elif isinstance(frame, p.CommandResult):
             future = self._results.pop(frame.id, None)
             if future is not None and not future.done():
                 future.set_result(frame)
+
+
+class Issuer:
+    """The platform's credential side for one bridge: its digest key, a QR signing key, the set."""
+
+    def __init__(self, *, kid: str = "k1", timezone: str = "Asia/Shanghai") -> None:
+        self.key = os.urandom(32)
+        self.kid = kid
+        self.signer = Ed25519PrivateKey.generate()
+        self.timezone = timezone
+        self.version = 0
+
+    def digest(self, kind: str, value: str) -> bytes:
+        """HMAC-SHA256(key, "kind:value"), as the platform computes it."""
+        return hmac.new(self.key, f"{kind}:{value}".encode(), hashlib.sha256).digest()
+
+    def frame(
+        self,
+        upserts: list[p.CredentialEntry],
+        removals: list[str] | None = None,
+        *,
+        full: bool = False,
+        since: int | None = None,
+    ) -> p.Credentials:
+        """The next version: a full set, or a delta from the current version (or `since`)."""
+        previous, self.version = self.version, self.version + 1
+        public = self.signer.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return p.Credentials(
+            version=self.version,
+            since=None if full else (previous if since is None else since),
+            key=self.key,
+            qr_keys={self.kid: public},
+            timezone=self.timezone,
+            upserts=upserts,
+            removals=removals or [],
+        )
+
+    def qr(
+        self,
+        cred: str,
+        *,
+        iat: float | None = None,
+        ttl: float = 30.0,
+        nonce: bytes | None = None,
+        signer: Ed25519PrivateKey | None = None,
+        kid: str | None = None,
+    ) -> str:
+        """A signed dynamic QR token for a credential."""
+        issued = time.time() if iat is None else iat
+        claims = p.QrClaims(
+            cred=cred,
+            iat=issued,
+            exp=issued + ttl,
+            nonce=nonce or os.urandom(12),
+            kid=kid or self.kid,
+        )
+        return p.qr_token(claims, (signer or self.signer).sign)

@@ -22,7 +22,7 @@ from device_bridge.drivers.base import DeviceUnavailable, InvalidArguments
 log = structlog.get_logger(__name__)
 
 OnMessage = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # device, channel, payload
-CHANNELS = ("result", "event", "status")
+CHANNELS = ("result", "event", "status", "credential")
 
 
 class MqttClient:

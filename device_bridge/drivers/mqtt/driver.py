@@ -43,10 +43,24 @@ class StatusPayload(msgspec.Struct, kw_only=True):
     clock: float | None = None
 
 
+class CredentialPayload(msgspec.Struct, kw_only=True):
+    """`anju/{site}/{device}/credential`: a card, PIN, keypad code, QR text or face match read."""
+
+    method: str
+    value: str
+    direction: str = "in"
+    floor: int | None = None
+    at: float | None = None  # when it was read, device clock
+
+
+STALE_READ = 10.0  # seconds after which a queued credential read opens nothing
+
+
 _PAYLOADS: dict[str, type[msgspec.Struct]] = {
     "result": ResultPayload,
     "event": EventPayload,
     "status": StatusPayload,
+    "credential": CredentialPayload,
 }
 
 
@@ -72,6 +86,7 @@ class MqttDriver(Driver):
         self._status_seen: set[str] = set()
         self._skews: dict[str, float] = {}
         self._waiting: dict[str, asyncio.Future[ResultPayload]] = {}
+        self._decisions: set[asyncio.Task[None]] = set()
         self.client = MqttClient(
             host=host,
             port=port,
@@ -89,6 +104,9 @@ class MqttDriver(Driver):
         await self.client.close()
         for future in self._waiting.values():
             future.cancel()
+        for task in list(self._decisions):
+            task.cancel()
+        await asyncio.gather(*self._decisions, return_exceptions=True)
 
     def clock_skews(self) -> dict[str, float]:
         """Skews of devices that reported their clock in a status message."""
@@ -143,6 +161,26 @@ class MqttDriver(Driver):
             await self._on_event(device, payload)
         elif isinstance(payload, StatusPayload):
             await self._on_status(device, payload)
+        elif isinstance(payload, CredentialPayload):
+            # A task: the decision opens the door with a command whose result this reader delivers.
+            task = asyncio.create_task(self._on_credential(device, payload))
+            self._decisions.add(task)
+            task.add_done_callback(self._decisions.discard)
+
+    async def _on_credential(self, device: str, read: CredentialPayload) -> None:
+        if read.at is not None:
+            age = time.time() - (read.at - self._skews.get(device, 0.0))
+            if age > STALE_READ:
+                log.warning("bridge.mqtt.stale_credential", device=device, age=round(age, 1))
+                return
+        try:
+            await self.credential(device, read.method, read.value, read.direction, read.floor)
+        except ValueError as err:
+            log.warning(
+                "bridge.mqtt.malformed", device=device, channel="credential", error=str(err)
+            )
+        except Exception:
+            log.exception("bridge.mqtt.credential_failed", device=device)
 
     async def _on_event(self, device: str, event: EventPayload) -> None:
         if not event.kind or "." not in event.kind:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from device_bridge.drivers.base import DeviceUnavailable, InvalidArguments
+from device_bridge.media.calls import Intercom
 from device_bridge.protocol import DeviceInfo
 
 OnEvent = Callable[[str, str, dict[str, Any], float], Awaitable[None]]  # kind, device, data, at
@@ -72,8 +73,10 @@ class SimFleet:
         rng: random.Random,
         door_open_s: float = 3.0,
         barrier_open_s: float = 6.0,
+        intercom: Intercom | None = None,
     ) -> None:
         self.rng = rng
+        self.intercom = intercom  # the devices' calls and live views (device_bridge/media)
         self.on_event = on_event
         self.door_open_s = door_open_s
         self.barrier_open_s = barrier_open_s
@@ -99,6 +102,10 @@ class SimFleet:
             "release": self._release,
             "arm": self._arm,
             "disarm": self._disarm,
+            "media.offer": self._media_offer,
+            "media.close": self._media_close,
+            "intercom.hangup": self._intercom_hangup,
+            "intercom.media": self._intercom_media,
         }
 
     def get(self, device_id: str) -> SimDevice:
@@ -240,6 +247,23 @@ class SimFleet:
 
     async def _disarm(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
         return await self._set_armed(dev, False)
+
+    async def _media_offer(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
+        return await self._media().offer(dev.info, args)
+
+    async def _media_close(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
+        return await self._media().close(dev.info, args)
+
+    async def _intercom_hangup(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
+        return await self._media().hangup(dev.info, args)
+
+    async def _intercom_media(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
+        return await self._media().media(dev.info, args)
+
+    def _media(self) -> Intercom:
+        if self.intercom is None:
+            raise DeviceUnavailable("this simulation has no media")
+        return self.intercom
 
     async def _set_armed(self, dev: SimDevice, armed: bool) -> dict[str, Any]:
         if dev.state["armed"] != armed:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
-from device_bridge.drivers.base import Driver
+from device_bridge.drivers.base import DeviceUnavailable, Driver
 from device_bridge.drivers.sim.client import SimFleet
+from device_bridge.media import Intercom, Media
 from device_bridge.protocol import DeviceInfo
 from device_bridge.settings import FaultConfig
+
+if TYPE_CHECKING:
+    from device_bridge.access import Decision
 
 log = structlog.get_logger(__name__)
 
@@ -29,14 +33,30 @@ class SimDriver(Driver):
         faults: Mapping[str, FaultConfig] | None = None,
         door_open_s: float = 3.0,
         barrier_open_s: float = 6.0,
+        media: Media | None = None,
+        ring_s: float = 30.0,
+        clip_s: float = 5.0,
+        call_max_s: float = 90.0,
     ) -> None:
         super().__init__(devices)
+        # The bridge's media registry; a driver made without one (tests) has its own.
+        self._own_media = media is None
+        self.media = media if media is not None else Media()
+        self.intercom = Intercom(
+            self.media.peers,
+            self.media.sources,
+            emit=self._call_event,
+            ring_s=ring_s,
+            clip_s=clip_s,
+            max_duration_s=call_max_s,
+        )
         self.fleet = SimFleet(
             self.devices.values(),
             on_event=self._device_event,
             rng=random.Random(seed),
             door_open_s=door_open_s,
             barrier_open_s=barrier_open_s,
+            intercom=self.intercom,
         )
         self._initial_faults = dict(faults or {})
 
@@ -58,7 +78,10 @@ class SimDriver(Driver):
         return await self.fleet.call(device.id, action, args)
 
     async def _stop(self) -> None:
+        await self.intercom.close_all()
         await self.fleet.close()
+        if self._own_media:
+            await self.media.close()
 
     def clock_skews(self) -> dict[str, float]:
         """Each simulated device's clock minus the bridge clock."""
@@ -67,6 +90,9 @@ class SimDriver(Driver):
     async def _device_event(self, kind: str, device: str, data: dict[str, Any], at: float) -> None:
         # Devices stamp events with their own clock; the outbox wants the bridge clock.
         await self.emit(kind, device, data, at - self.fleet.devices[device].skew)
+
+    async def _call_event(self, kind: str, device: str, data: dict[str, Any]) -> None:
+        await self._device_event(kind, device, data, self.fleet.devices[device].clock())
 
     # -- fault injection --------------------------------------------------------------------------
 
@@ -101,10 +127,26 @@ class SimDriver(Driver):
 
     # -- the physical world, for the scenario and tests ------------------------------------------
 
+    async def present(
+        self,
+        door: str,
+        method: str,
+        value: str,
+        direction: str = "in",
+        floor: int | None = None,
+    ) -> Decision:
+        """A credential at a reader, decided by the bridge: a card number, PIN, keypad code, QR
+        text or matched face template id. A grant opens the door (or calls the lift to `floor`).
+        """
+        if not self.fleet.get(door).online:
+            raise DeviceUnavailable(f"device {door} is offline")
+        return await self.credential(door, method, value, direction, floor)
+
     async def present_credential(
         self, door: str, *, method: str, person: str | None, granted: bool, direction: str = "in"
     ) -> None:
-        """A card, QR code or face at a door: granted opens the door, else access.denied."""
+        """A door controller that decides by itself (its own list): granted opens the door, else
+        access.denied. `present` is the bridge deciding from its credential cache."""
         await self.fleet.present_credential(
             door, method=method, person=person, granted=granted, direction=direction
         )
@@ -122,3 +164,32 @@ class SimDriver(Driver):
     async def trigger(self, device: str, kind: str, data: dict[str, Any] | None = None) -> None:
         """Any other event a device may report (alarm.intrusion, door.forced, …)."""
         await self.fleet.trigger(device, kind, data)
+
+    # -- calls (device_bridge/media) --------------------------------------------------------------
+
+    async def ring(
+        self,
+        station: str,
+        *,
+        room: str | None = None,
+        target: Literal["household", "guard_room"] = "household",
+    ) -> str:
+        """A visitor calls from a door station (`room`: "0302" at a unit station, else "1-1-0302");
+        intercom.call_started, then it rings `ring_s`, unanswered records a message. The call id."""
+        return await self.intercom.ring(self._online(station), target=target, room=room)
+
+    async def lift_emergency(self, lift: str) -> str:
+        """A passenger presses the lift's emergency call: a call to the guard room. The call id."""
+        return await self.intercom.ring(
+            self._online(lift), target="guard_room", reason="lift_emergency"
+        )
+
+    async def visitor_hangup(self, station: str) -> str | None:
+        """The visitor ends the station's call (call_ended: hangup, or answered once live)."""
+        return await self.intercom.visitor_hangup(self._online(station))
+
+    def _online(self, device: str) -> DeviceInfo:
+        dev = self.fleet.get(device)
+        if not dev.online:
+            raise DeviceUnavailable(f"device {device} is offline")
+        return dev.info
