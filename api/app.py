@@ -17,10 +17,12 @@ from litestar.response import File
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
-from api.access.routes import AccessRecordController, DoorController
+from api.access.keys import access_keys
+from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
 from api.alarms.routes import ALARM_CONTROLLERS
 from api.audit.routes import AuditController
+from api.biometrics.routes import FaceController
 from api.communities.routes import COMMUNITY_CONTROLLERS
 from api.core.auth import provide_caller
 from api.core.crypto import derive_key, load_server_secret
@@ -30,11 +32,19 @@ from api.core.logging import configure_logging
 from api.core.realtime import channels_plugin, realtime
 from api.devices.link import bridge_link
 from api.devices.routes import ENROL_PATH, BridgeController, DeviceController
+from api.intercom.routes import CallController, MediaController
 from api.lifespan import LIFESPAN
 from api.objects.routes import serve_object
 from api.people.routes import PersonController
 from api.push.routes import PushController
 from api.settings import Settings, get_settings
+from api.video.routes import CameraController
+from api.visitors.routes import (
+    PublicPassController,
+    VisitorDeskController,
+    VisitorPassController,
+    pass_page_rate_limit,
+)
 
 MAX_BODY = 1_000_000
 mimetypes.add_type(
@@ -78,9 +88,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[AuthController],
         middleware=[auth_rate_limit(settings.auth_rate_limit).middleware],
     )
+    pass_page = Router(
+        path="/",
+        route_handlers=[PublicPassController],
+        middleware=[pass_page_rate_limit(settings.auth_rate_limit).middleware],
+    )
     return Litestar(
         route_handlers=[
             auth,
+            pass_page,
             AccountController,
             AuditController,
             *COMMUNITY_CONTROLLERS,
@@ -88,8 +104,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PushController,
             BridgeController,
             DeviceController,
-            DoorController,
-            AccessRecordController,
+            *ACCESS_CONTROLLERS,
+            FaceController,
+            MediaController,
+            CallController,
+            CameraController,
+            VisitorPassController,
+            VisitorDeskController,
             *ALARM_CONTROLLERS,
             bridge_link,
             serve_object,
@@ -101,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={"caller": Provide(provide_caller)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        lifespan=LIFESPAN,
+        lifespan=[*LIFESPAN, access_keys],
         state=State({"settings": settings, "redis": redis}),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},
         plugins=[channels_plugin(redis)] if redis else [],

@@ -170,6 +170,7 @@ def cmd_demo(_: argparse.Namespace) -> int:
         for username, role, _password, uri in logins:
             second = f"TOTP: {uri}" if uri else "(no second factor)"
             print(f"  {username:<12} {role:<18} {second}")
+        print("", *demo.access_notes(), sep="\n")
         print("\nA bridge simulates the site's devices and traffic.")
         print(
             "Ctrl-C stops everything; data stays in", settings.data_dir.resolve(), "\n", flush=True

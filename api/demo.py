@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 import pyotp
 
+from api.access.credentials import create_credential
+from api.access.tables import AccessGroup, AccessSchedule
 from api.accounts.tables import Account, RoleAssignment
 from api.alarms.defaults import seed_defaults
 from api.audit.service import record
@@ -15,8 +18,11 @@ from api.core.crypto import FieldCipher, id_check_digit
 from api.core.passwords import hash_password
 from api.people.tables import Person
 from api.piccolo_conf import DB
+from api.visitors.service import seed_demo_pass
 
 DEMO_PASSWORD = "Anju-demo-2026"  # noqa: S105 - printed to the operator by design
+DEMO_CARD = "0012345678"  # the demo resident's access card (printed by `anju demo`)
+DEMO_PIN = "246810"  # the demo resident's door PIN (printed by `anju demo`)
 COMMUNITY_CODE = "510104003001001"  # 锦江区 · 书院街街道 · 某社区居委会 · 小区 001 (illustrative)
 ISSUER = "安居 Anju"
 
@@ -134,6 +140,11 @@ async def seed(cipher: FieldCipher) -> bool:
                 jurisdiction=station.id if role == Role.POLICE else None,
             ).save()
         await seed_defaults(community.id)  # emergency plans and the fire fail-safe rule
+        if first_household is not None and first_person is not None:
+            await _seed_access(community.id, first_household, first_person)
+        resident = await Account.select(Account.id).where(Account.username == "resident").first()
+        if first_household is not None and resident is not None:
+            await seed_demo_pass(cipher, household_id=first_household, account_id=resident["id"])
         await record(
             "demo.seeded",
             actor_name="anju demo",
@@ -142,6 +153,45 @@ async def seed(cipher: FieldCipher) -> bool:
             community_id=community.id,
         )
     return True
+
+
+async def _seed_access(community_id: UUID, household_id: UUID, person_id: UUID) -> None:
+    """A weekday schedule, a couriers' group, and a card and a PIN for the demo resident.
+
+    Access points come with the bridge's inventory (every door controller and lift gets one);
+    the resident's card and PIN pass the community gates and their unit's door.
+    """
+    schedule = AccessSchedule(
+        community=community_id,
+        name="工作日 08:00-18:00",
+        windows=[{"days": [1, 2, 3, 4, 5], "start": "08:00", "end": "18:00"}],
+        holidays=["2026-10-01", "2027-01-01"],
+        created_at=datetime.now(UTC),
+    )
+    await schedule.save()
+    await AccessGroup(
+        community=community_id,
+        name="快递员",
+        points=[],
+        schedule=schedule.id,
+        created_at=datetime.now(UTC),
+    ).save()
+    for kind, value in (("card", DEMO_CARD), ("pin", DEMO_PIN)):
+        await create_credential(
+            community_id=community_id,
+            kind=kind,
+            person_id=person_id,
+            household_id=household_id,
+            value=value,
+        )
+
+
+def access_notes() -> list[str]:
+    """What `anju demo` prints about access control."""
+    return [
+        f"Access: resident's card {DEMO_CARD}, PIN {DEMO_PIN} (gates and unit 1-1's door);",
+        "  a weekday schedule and a 快递员 group are seeded for the manager to try.",
+    ]
 
 
 async def logins(cipher: FieldCipher) -> list[tuple[str, str, str, str | None]]:

@@ -4,7 +4,15 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from api.access.tables import AccessRecord
+from api.access.tables import (
+    AccessGroup,
+    AccessPoint,
+    AccessRecord,
+    AccessSchedule,
+    BridgeCredentials,
+    Credential,
+    CredentialChange,
+)
 from api.accounts.tables import Account, RecoveryCode, RoleAssignment
 from api.alarms.tables import (
     Alarm,
@@ -18,10 +26,14 @@ from api.alarms.tables import (
     ZoneSchedule,
 )
 from api.audit.tables import AuditEntry
+from api.biometrics.tables import FaceTemplate
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent, EnrolmentToken
+from api.intercom.tables import Call
 from api.people.tables import Person
 from api.push.tables import Notification, PushSubscription
+from api.video.tables import ViewSession
+from api.visitors.tables import VisitorPass
 
 APP_CONFIG = AppConfig(
     app_name="anju",
@@ -54,5 +66,15 @@ APP_CONFIG = AppConfig(
         LinkageRun,
         BridgeRules,
         DutyShift,
+        AccessPoint,
+        AccessSchedule,
+        AccessGroup,
+        Credential,
+        CredentialChange,
+        BridgeCredentials,
+        FaceTemplate,
+        Call,
+        ViewSession,
+        VisitorPass,
     ],
 )

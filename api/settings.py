@@ -11,6 +11,15 @@ import msgspec
 
 CryptoMode = Literal["std", "sm"]
 
+
+class IceServer(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One STUN/TURN server as a browser's RTCIceServer takes it."""
+
+    urls: str | list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
 # Piccolo finds its engine and app registry through this module path.
 os.environ.setdefault("PICCOLO_CONF", "api.piccolo_conf")
 
@@ -31,6 +40,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     crypto: CryptoMode = "std"
     public_url: str = "http://127.0.0.1:8000"
     vapid_keys: Path | None = None
+    qr_keys: Path | None = None
+    biometric_keyring: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -39,6 +50,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     auth_rate_limit: int = 30
     trusted_proxies: str = "127.0.0.1"
     queue_name: str = "anju:queue"
+    call_max_duration_s: int = 90
+    live_max_duration_s: int = 1800
+    ice_servers: str = "[]"
+
+    def __post_init__(self) -> None:
+        self.ice_server_list  # noqa: B018 - a malformed ANJU_ICE_SERVERS fails at start-up
 
     @property
     def secret_key_path(self) -> Path:
@@ -54,6 +71,24 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     def vapid_keys_path(self) -> Path:
         """File holding the VAPID private key for web push."""
         return self.vapid_keys or self.data_dir / "vapid.pem"
+
+    @property
+    def ice_server_list(self) -> list[IceServer]:
+        """STUN/TURN servers for browsers and bridges (`ANJU_ICE_SERVERS`, a JSON list)."""
+        try:
+            return msgspec.json.decode(self.ice_servers, type=list[IceServer])
+        except msgspec.DecodeError as err:
+            raise ValueError(f"ANJU_ICE_SERVERS: {err}") from None
+
+    @property
+    def qr_keys_path(self) -> Path:
+        """Directory of the Ed25519 keys that sign dynamic QR codes (q1.pem, q2.pem, …)."""
+        return self.qr_keys or self.data_dir / "qr-keys"
+
+    @property
+    def biometric_keyring_path(self) -> Path:
+        """File holding the biometric store's own encryption keys (apart from personal data's)."""
+        return self.biometric_keyring or self.data_dir / "biometric-keyring.json"
 
     @property
     def secure_cookies(self) -> bool:
@@ -76,6 +111,12 @@ VARIABLES: dict[str, str] = {
     "ANJU_CRYPTO": "`std` (AES-256-GCM, SHA-256) or `sm` (SM4-GCM, SM3)",
     "ANJU_PUBLIC_URL": "the URL users open; https makes cookies Secure",
     "ANJU_VAPID_KEYS": "VAPID private key for web push; default <data dir>/vapid.pem",
+    "ANJU_QR_KEYS": (
+        "directory of the Ed25519 keys signing dynamic QR codes; default <data dir>/qr-keys"
+    ),
+    "ANJU_BIOMETRIC_KEYRING": (
+        "face-photo encryption keyring; default <data dir>/biometric-keyring.json"
+    ),
     "ANJU_HOST": "address `anju serve` binds",
     "ANJU_PORT": "port `anju serve` binds",
     "ANJU_LOG_LEVEL": "log level",
@@ -84,6 +125,9 @@ VARIABLES: dict[str, str] = {
     "ANJU_AUTH_RATE_LIMIT": "requests per minute and client address to the login endpoints",
     "ANJU_QUEUE_NAME": "the job queue in Redis, shared by the api instances and workers",
     "ANJU_TRUSTED_PROXIES": "proxies (comma-separated; `*` any) whose X-Forwarded-For counts",
+    "ANJU_CALL_MAX_DURATION_S": "longest intercom call in seconds; the bridge and platform end it",
+    "ANJU_LIVE_MAX_DURATION_S": "longest live camera view in seconds before it is closed",
+    "ANJU_ICE_SERVERS": 'STUN/TURN servers, a JSON list of `{"urls", "username", "credential"}`',
 }
 
 

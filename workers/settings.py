@@ -11,6 +11,7 @@ from arq.connections import RedisSettings
 from api.core import db
 from api.core.logging import configure_logging
 from api.settings import get_settings
+from workers.tasks.access import purge_access_records
 from workers.tasks.alarms import (
     apply_zone_schedules,
     confirm_trip,
@@ -21,7 +22,15 @@ from workers.tasks.alarms import (
 )
 from workers.tasks.audit import verify_audit_chain
 from workers.tasks.devices import sweep_stale_bridges, sync_device_clocks
+from workers.tasks.intercom import (
+    end_call_at_limit,
+    fetch_call_media,
+    hang_up_call,
+    purge_expired_calls,
+    sweep_calls,
+)
 from workers.tasks.push import deliver_notification_job, sweep_notifications
+from workers.tasks.visitors import expire_visitor_passes
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -60,8 +69,15 @@ class WorkerSettings:
         apply_zone_schedules,
         sweep_alarm_timers,
         purge_expired_alarms,
+        purge_access_records,
         deliver_notification_job,
         sweep_notifications,
+        fetch_call_media,
+        end_call_at_limit,
+        hang_up_call,
+        sweep_calls,
+        purge_expired_calls,
+        expire_visitor_passes,
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(verify_audit_chain, hour={3}, minute={17}, unique=True),
@@ -70,7 +86,11 @@ class WorkerSettings:
         cron(apply_zone_schedules, second={0}, unique=True),
         cron(sweep_alarm_timers, second={30}, unique=True),
         cron(purge_expired_alarms, hour={3}, minute={41}, unique=True),
+        cron(purge_access_records, hour={3}, minute={53}, unique=True),
         cron(sweep_notifications, second={0, 10, 20, 30, 40, 50}, unique=True),
+        cron(sweep_calls, second={15, 45}, unique=True),
+        cron(purge_expired_calls, hour={3}, minute={47}, unique=True),
+        cron(expire_visitor_passes, second={5}, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

@@ -1,4 +1,4 @@
-"""Doors a resident may open, opening them from the app, and the access log."""
+"""Access control endpoints: doors, access points, schedules, groups, credentials, QR, the log."""
 
 from __future__ import annotations
 
@@ -6,20 +6,50 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, delete, get, patch, post
 from litestar.di import Provide
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
-from api.access import service
-from api.access.schemas import AccessRecordPage, DoorOpen, DoorOpenResult, DoorRead
+from api.access import enrolment, guards, points, records, service
+from api.access.schemas import (
+    AccessGroupCreate,
+    AccessGroupRead,
+    AccessGroupUpdate,
+    AccessPointCreate,
+    AccessPointPage,
+    AccessPointRead,
+    AccessPointUpdate,
+    AccessRecordPage,
+    AccessScheduleCreate,
+    AccessScheduleRead,
+    AccessScheduleUpdate,
+    CredentialCreate,
+    CredentialPage,
+    CredentialRead,
+    CredentialRevoke,
+    DoorOpen,
+    DoorOpenResult,
+    DoorRead,
+    EmergencyRelease,
+    EmergencyReleaseEnd,
+    QrToken,
+    ReleaseResult,
+    RemoteOpen,
+)
+from api.alarms.deps import DEPENDENCIES
+from api.alarms.effects import AppOutlet, Effects
 from api.core.auth import Caller
 from api.core.paging import PageNumber, PageSize
 from api.devices.bus import CommandBus
 from api.devices.routes import provide_bus
 
+Result = Literal["granted", "denied", "failed"]
+Direction = Literal["in", "out"]
+
 
 class DoorController(Controller):
-    """Opening doors by app."""
+    """Opening doors: residents by app, guards from the desk with a reason."""
 
     path = "/api/v1/doors"
     tags = ["access"]
@@ -37,6 +67,234 @@ class DoorController(Controller):
         """Open a door; refused with a reason when the caller may not; recorded either way."""
         return await service.open_door(caller, bus, device_id, direction=data.direction)
 
+    @post("/{device_id:uuid}/remote-open", status_code=HTTP_200_OK)
+    async def remote_open(
+        self, caller: Caller, bus: CommandBus, device_id: UUID, data: RemoteOpen
+    ) -> DoorOpenResult:
+        """A guard opens a door from the desk; the stated reason is recorded and audited."""
+        return await guards.remote_open(
+            caller, bus, device_id, reason=data.reason, direction=data.direction
+        )
+
+
+class AccessController(Controller):
+    """A resident's dynamic QR; emergency release of doors."""
+
+    path = "/api/v1/access"
+    tags = ["access"]
+    dependencies = {**DEPENDENCIES, "bus": Provide(provide_bus, sync_to_thread=False)}
+
+    @post("/qr", status_code=HTTP_200_OK)
+    async def qr(self, caller: Caller, outlet: AppOutlet) -> QrToken:
+        """A fresh signed QR code for the caller, good for at most 60 seconds at the readers."""
+        effects = Effects()
+        token = await enrolment.my_qr(caller, effects)
+        await effects.apply(outlet)
+        return token
+
+    @post("/emergency-release", status_code=HTTP_200_OK)
+    async def emergency_release(
+        self, caller: Caller, bus: CommandBus, outlet: AppOutlet, data: EmergencyRelease
+    ) -> ReleaseResult:
+        """Unlock every door of the community or a building until the release is ended."""
+        return await guards.release(caller, bus, data, outlet)
+
+    @post("/emergency-release/end", status_code=HTTP_200_OK)
+    async def end_emergency_release(
+        self, caller: Caller, bus: CommandBus, outlet: AppOutlet, data: EmergencyReleaseEnd
+    ) -> ReleaseResult:
+        """Lock the released doors again."""
+        return await guards.end_release(caller, bus, data, outlet)
+
+
+class AccessPointController(Controller):
+    """Access points (gates, unit doors, turnstiles, lifts, key rooms)."""
+
+    path = "/api/v1/access-points"
+    tags = ["access"]
+    dependencies = DEPENDENCIES
+
+    @get("/")
+    async def list_points(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        kind: str | None = None,
+    ) -> AccessPointPage:
+        """Access points of the caller's communities."""
+        return await points.list_points(
+            caller, page=page, page_size=page_size, community_id=community_id, kind=kind
+        )
+
+    @post("/")
+    async def create_point(
+        self, caller: Caller, outlet: AppOutlet, data: AccessPointCreate
+    ) -> AccessPointRead:
+        """Add an access point."""
+        effects = Effects()
+        read = await points.create_point(caller, data, effects)
+        await effects.apply(outlet)
+        return read
+
+    @get("/{point_id:uuid}")
+    async def get_point(self, caller: Caller, point_id: UUID) -> AccessPointRead:
+        """One access point."""
+        return await points.get_point(caller, point_id)
+
+    @patch("/{point_id:uuid}")
+    async def update_point(
+        self, caller: Caller, outlet: AppOutlet, point_id: UUID, data: AccessPointUpdate
+    ) -> AccessPointRead:
+        """Change an access point; the bridges get the credentials it touches again."""
+        effects = Effects()
+        read = await points.update_point(caller, point_id, data, effects)
+        await effects.apply(outlet)
+        return read
+
+    @delete("/{point_id:uuid}")
+    async def delete_point(self, caller: Caller, outlet: AppOutlet, point_id: UUID) -> None:
+        """Remove an access point."""
+        effects = Effects()
+        await points.delete_point(caller, point_id, effects)
+        await effects.apply(outlet)
+
+
+class AccessScheduleController(Controller):
+    """When groups may pass: weekly windows and holidays."""
+
+    path = "/api/v1/access-schedules"
+    tags = ["access"]
+    dependencies = DEPENDENCIES
+
+    @get("/")
+    async def list_schedules(
+        self, caller: Caller, community_id: UUID | None = None
+    ) -> list[AccessScheduleRead]:
+        """Schedules of the caller's communities."""
+        return await points.list_schedules(caller, community_id=community_id)
+
+    @post("/")
+    async def create_schedule(
+        self, caller: Caller, data: AccessScheduleCreate
+    ) -> AccessScheduleRead:
+        """Add a schedule."""
+        return await points.create_schedule(caller, data)
+
+    @patch("/{schedule_id:uuid}")
+    async def update_schedule(
+        self, caller: Caller, outlet: AppOutlet, schedule_id: UUID, data: AccessScheduleUpdate
+    ) -> AccessScheduleRead:
+        """Change a schedule; the groups using it pass by the new one within seconds."""
+        effects = Effects()
+        read = await points.update_schedule(caller, schedule_id, data, effects)
+        await effects.apply(outlet)
+        return read
+
+    @delete("/{schedule_id:uuid}")
+    async def delete_schedule(self, caller: Caller, outlet: AppOutlet, schedule_id: UUID) -> None:
+        """Remove a schedule (its groups then pass at any time)."""
+        effects = Effects()
+        await points.delete_schedule(caller, schedule_id, effects)
+        await effects.apply(outlet)
+
+
+class AccessGroupController(Controller):
+    """Access groups: points with a schedule, given to credentials."""
+
+    path = "/api/v1/access-groups"
+    tags = ["access"]
+    dependencies = DEPENDENCIES
+
+    @get("/")
+    async def list_groups(
+        self, caller: Caller, community_id: UUID | None = None
+    ) -> list[AccessGroupRead]:
+        """Groups of the caller's communities."""
+        return await points.list_groups(caller, community_id=community_id)
+
+    @post("/")
+    async def create_group(self, caller: Caller, data: AccessGroupCreate) -> AccessGroupRead:
+        """Add a group."""
+        return await points.create_group(caller, data)
+
+    @patch("/{group_id:uuid}")
+    async def update_group(
+        self, caller: Caller, outlet: AppOutlet, group_id: UUID, data: AccessGroupUpdate
+    ) -> AccessGroupRead:
+        """Change a group; its credentials follow within seconds."""
+        effects = Effects()
+        read = await points.update_group(caller, group_id, data, effects)
+        await effects.apply(outlet)
+        return read
+
+    @delete("/{group_id:uuid}")
+    async def delete_group(self, caller: Caller, outlet: AppOutlet, group_id: UUID) -> None:
+        """Remove a group."""
+        effects = Effects()
+        await points.delete_group(caller, group_id, effects)
+        await effects.apply(outlet)
+
+
+class CredentialController(Controller):
+    """Cards, PINs and faces enrolled by managers; every kind listed and revoked here."""
+
+    path = "/api/v1/credentials"
+    tags = ["access"]
+    dependencies = DEPENDENCIES
+
+    @get("/")
+    async def list_credentials(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        person_id: UUID | None = None,
+        household_id: UUID | None = None,
+        visitor_pass_id: UUID | None = None,
+        kind: Literal["card", "pin", "qr", "app", "face", "code"] | None = None,
+        status: Literal["active", "revoked"] | None = None,
+    ) -> CredentialPage:
+        """Credentials of the caller's communities, newest first; values masked."""
+        return await enrolment.search(
+            caller,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            person_id=person_id,
+            household_id=household_id,
+            visitor_pass_id=visitor_pass_id,
+            kind=kind,
+            status=status,
+        )
+
+    @post("/")
+    async def enrol(
+        self, caller: Caller, outlet: AppOutlet, data: CredentialCreate
+    ) -> CredentialRead:
+        """Enrol a card, PIN or enrolled face for a person; the bridges hold it within seconds."""
+        effects = Effects()
+        read = await enrolment.enrol(caller, data, effects)
+        await effects.apply(outlet)
+        return read
+
+    @get("/{credential_id:uuid}")
+    async def get_credential(self, caller: Caller, credential_id: UUID) -> CredentialRead:
+        """One credential."""
+        return await enrolment.get(caller, credential_id)
+
+    @post("/{credential_id:uuid}/revoke", status_code=HTTP_200_OK)
+    async def revoke(
+        self, caller: Caller, outlet: AppOutlet, credential_id: UUID, data: CredentialRevoke
+    ) -> CredentialRead:
+        """Revoke a credential: every reader refuses it within 5 seconds."""
+        effects = Effects()
+        read = await enrolment.revoke(caller, credential_id, reason=data.reason, effects=effects)
+        await effects.apply(outlet)
+        return read
+
 
 class AccessRecordController(Controller):
     """The access log."""
@@ -51,19 +309,83 @@ class AccessRecordController(Controller):
         page: PageNumber = 1,
         page_size: PageSize = 50,
         device_id: UUID | None = None,
-        result: Literal["granted", "denied", "failed"] | None = None,
+        point_id: UUID | None = None,
+        person_id: UUID | None = None,
+        credential_id: UUID | None = None,
+        visitor_pass_id: UUID | None = None,
+        result: Result | None = None,
         method: str | None = None,
+        direction: Direction | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> AccessRecordPage:
         """Passes and refusals, newest first; residents see their own."""
-        return await service.access_log(
+        return await records.access_log(
             caller,
             page=page,
             page_size=page_size,
             device_id=device_id,
+            point_id=point_id,
+            person_id=person_id,
+            credential_id=credential_id,
+            visitor_pass_id=visitor_pass_id,
             result=result,
             method=method,
+            direction=direction,
             since=since,
             until=until,
         )
+
+
+class AccessRecordExportController(Controller):
+    """The access log as CSV."""
+
+    path = "/api/v1/access-records.csv"
+    tags = ["access"]
+
+    @get("/", media_type="text/csv")
+    async def export_access_records(
+        self,
+        caller: Caller,
+        device_id: UUID | None = None,
+        point_id: UUID | None = None,
+        person_id: UUID | None = None,
+        credential_id: UUID | None = None,
+        visitor_pass_id: UUID | None = None,
+        result: Result | None = None,
+        method: str | None = None,
+        direction: Direction | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Stream:
+        """The filtered log as CSV for Excel (UTF-8 with BOM, Chinese headers); audited."""
+        rows = await records.export_csv(
+            caller,
+            device_id=device_id,
+            point_id=point_id,
+            person_id=person_id,
+            credential_id=credential_id,
+            visitor_pass_id=visitor_pass_id,
+            result=result,
+            method=method,
+            direction=direction,
+            since=since,
+            until=until,
+        )
+        return Stream(
+            rows,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="access-records.csv"'},
+        )
+
+
+ACCESS_CONTROLLERS = [
+    DoorController,
+    AccessController,
+    AccessPointController,
+    AccessScheduleController,
+    AccessGroupController,
+    CredentialController,
+    AccessRecordController,
+    AccessRecordExportController,
+]

@@ -8,15 +8,13 @@ from uuid import UUID
 
 import msgspec
 
-from api.access.schemas import AccessRecordPage, AccessRecordRead, DoorOpenResult, DoorRead
+from api.access.schemas import DoorOpenResult, DoorRead
 from api.access.tables import AccessRecord
 from api.accounts.tables import Account
 from api.audit.service import record
 from api.communities.tables import Household
 from api.core.auth import Caller
 from api.core.errors import DomainError, NotFound
-from api.core.paging import offset
-from api.core.query import within
 from api.devices import service as devices
 from api.devices.bus import CommandBus
 from api.devices.tables import Device
@@ -162,67 +160,4 @@ async def open_door(
         reason=entry.reason,
         record_id=entry.id,
         command_status=status,
-    )
-
-
-async def access_log(
-    caller: Caller,
-    *,
-    page: int,
-    page_size: int,
-    device_id: UUID | None = None,
-    result: str | None = None,
-    method: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> AccessRecordPage:
-    """Access records, newest first: a resident's own, or a community's for its staff and police."""
-    if not caller.holds("access.read"):
-        raise NotFound()
-    where = within(
-        AccessRecord.id.is_not_null(), AccessRecord.community, caller.communities("access.read")
-    )
-    if where is None:
-        return AccessRecordPage(items=[], total=0, page=page, page_size=page_size)
-    if caller.households("access.read") is not None:  # residents: only their own passes
-        where &= AccessRecord.account == caller.account_id
-    for column, value in (
-        (AccessRecord.device, device_id),
-        (AccessRecord.result, result),
-        (AccessRecord.method, method),
-    ):
-        if value is not None:
-            where &= column == value
-    if since:
-        where &= AccessRecord.at >= since
-    if until:
-        where &= AccessRecord.at < until
-    total = await AccessRecord.count().where(where)
-    rows = (
-        await AccessRecord.select(
-            *AccessRecord.all_columns(), AccessRecord.device.name.as_alias("device_name")
-        )
-        .where(where)
-        .order_by(AccessRecord.at, ascending=False)
-        .offset(offset(page, page_size))
-        .limit(page_size)
-    )
-    return AccessRecordPage(
-        items=[
-            AccessRecordRead(
-                id=r["id"],
-                device_id=r["device"],
-                device_name=r["device_name"],
-                person_id=r["person"],
-                at=r["at"],
-                direction=r["direction"],
-                method=r["method"],
-                result=r["result"],
-                reason=r["reason"],
-            )
-            for r in rows
-        ],
-        total=total,
-        page=page,
-        page_size=page_size,
     )

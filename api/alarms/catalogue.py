@@ -31,6 +31,9 @@ AlarmType = Literal[
     "ebike_in_lift",
     "loitering",
     "watchlist",
+    "access_failed_reads",
+    "access_passback",
+    "access_tailgating",
 ]
 ALARM_TYPES: Final = frozenset(get_args(AlarmType))
 Severity = Literal["low", "medium", "high", "critical"]
@@ -90,6 +93,9 @@ KINDS: Final[dict[str, Kind]] = {
     "ebike_in_lift": Kind("电动车入梯", "high", _GUARDS),
     "loitering": Kind("人员滞留", "medium", _GUARDS),
     "watchlist": Kind("布控人员出现", "high", _GUARDS),
+    "access_failed_reads": Kind("连续刷卡失败", "medium", _GUARDS),
+    "access_passback": Kind("反潜回报警", "low", _GUARDS),
+    "access_tailgating": Kind("尾随通行", "medium", _GUARDS),
 }
 assert set(KINDS) == ALARM_TYPES
 
@@ -101,6 +107,10 @@ _DIRECT: Final[dict[str, str]] = {
     "door.forced": "door_forced",
     "door.held_open": "door_held_open",
     "door.close_timeout": "door_close_timeout",
+    "door.unauthorized_open": "door_unauthorized",
+    "access.failed_reads": "access_failed_reads",  # 5 refusals in a row at one reader
+    "access.passback": "access_passback",  # anti-passback (B1.3.3), as the device reports it
+    "access.tailgating": "access_tailgating",
     "video.loss": "video_loss",
     "device.offline": "device_offline",
 }

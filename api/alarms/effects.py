@@ -92,9 +92,17 @@ class Effects:
     notifications: list[UUID] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
     rules: set[UUID] = field(default_factory=set)
+    credentials: set[UUID] = field(default_factory=set)  # communities: push to their bridges
 
     def __bool__(self) -> bool:
-        return bool(self.alarms or self.events or self.notifications or self.jobs or self.rules)
+        return bool(
+            self.alarms
+            or self.events
+            or self.notifications
+            or self.jobs
+            or self.rules
+            or self.credentials
+        )
 
     def board(self, alarm_id: UUID) -> None:
         """Show the alarm's new state on its community's board."""
@@ -118,6 +126,7 @@ class Effects:
         self.notifications += other.notifications
         self.jobs += other.jobs
         self.rules |= other.rules
+        self.credentials |= other.credentials
 
     async def apply(self, outlet: Outlet) -> None:
         """Announce it all; a failure is logged, never raised (the rows are committed already).
@@ -126,6 +135,7 @@ class Effects:
         jobs, the push sweep re-sends pending notifications, a board reloads on reconnect.
         """
         # Imported here: these modules produce effects themselves.
+        from api.access.sync import push_credentials
         from api.alarms.failsafe import push_rules
         from api.alarms.reads import board_event
         from api.push.service import dispatch
@@ -153,3 +163,5 @@ class Effects:
             )
         for community_id in self.rules:
             await step("rules", push_rules(outlet.redis, community_id))
+        for community_id in sorted(self.credentials):
+            await step("credentials", push_credentials(outlet.redis, community_id))

@@ -65,6 +65,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "device.write": frozenset({R.SYSTEM_ADMIN}),
     "device.command": frozenset({R.SYSTEM_ADMIN, R.MAINTENANCE}),
     "door.open": frozenset({R.RESIDENT}),
+    # Access control: managers configure points/groups/schedules and enrol credentials; guards
+    # open doors from the desk and release them in an emergency; residents ask for their QR.
+    "access.configure": frozenset({R.PROPERTY_MANAGER, R.SYSTEM_ADMIN}),
+    "credential.read": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
+    "credential.write": frozenset({R.PROPERTY_MANAGER}),
+    "access.qr": frozenset({R.RESIDENT}),
+    "door.remote_open": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
+    "access.emergency": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
+    "access.export": frozenset({R.PROPERTY_MANAGER, R.POLICE}),
     "access.read": frozenset(
         {R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.POLICE, R.COMMUNITY_OFFICER}
     ),
@@ -75,6 +84,17 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "alarm.stats": frozenset({R.PROPERTY_MANAGER, R.POLICE}),
     "zone.arm": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER}),
     "sos.raise": frozenset({R.RESIDENT}),
+    # Intercom: residents answer their household's calls, guards the guard room's; managers read
+    # the community's call records. Live camera view: guards, managers, police of the jurisdiction.
+    "intercom.answer": frozenset({R.RESIDENT, R.GUARD}),
+    "intercom.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER}),
+    "video.view": frozenset({R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
+    # Visitors: residents book and answer for their own household; the desk (guards, managers)
+    # registers walk-ins and sees who is inside; police read their jurisdiction's passes.
+    "visitor.book": frozenset({R.RESIDENT}),
+    "visitor.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
+    "visitor.desk": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
+    "visitor.reveal": frozenset({R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
 }
 
 

@@ -27,6 +27,11 @@ def kick_channel(bridge_id: object) -> str:
     return f"anju:bridge:{bridge_id}:kick"
 
 
+def credentials_channel(bridge_id: object) -> str:
+    """Where a bridge's link is told that credentials changed (it sends the bridge a delta)."""
+    return f"anju:bridge:{bridge_id}:credentials"
+
+
 def result_channel(command_id: str) -> str:
     """Where the result of one command is published."""
     return f"anju:command:{command_id}:result"
@@ -74,9 +79,11 @@ class CommandBus:
 
     @contextlib.asynccontextmanager
     async def listen(self, bridge_id: object) -> AsyncIterator[AsyncIterator[tuple[str, bytes]]]:
-        """Subscribe to a bridge's commands and kicks; yields (channel, data) pairs."""
+        """Subscribe to a bridge's commands, kicks and credential notices; (channel, data) pairs."""
         pubsub = self.redis.pubsub()
-        await pubsub.subscribe(commands_channel(bridge_id), kick_channel(bridge_id))
+        await pubsub.subscribe(
+            commands_channel(bridge_id), kick_channel(bridge_id), credentials_channel(bridge_id)
+        )
 
         async def messages() -> AsyncIterator[tuple[str, bytes]]:
             async for message in pubsub.listen():

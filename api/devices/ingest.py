@@ -13,10 +13,13 @@ from uuid import UUID
 import msgspec
 import structlog
 
+from api.access import records as access_records
+from api.access.credentials import after_commit
 from api.access.tables import AccessRecord
 from api.alarms.effects import Effects
 from api.alarms.raising import on_events
 from api.devices.tables import Device, DeviceEvent
+from api.intercom.events import on_events as on_call_events
 from api.people.tables import Person
 from api.piccolo_conf import DB
 from device_bridge import protocol
@@ -78,8 +81,9 @@ async def ingest(
                 [datetime.fromtimestamp(e.at, UTC) for e in kept],
                 [msgspec.json.encode(e.data).decode() for e in kept],
             )
-            await _apply(community_id, stored)
-            alarms = await on_events(community_id, stored)  # announced by the link after the Ack
+            await _apply(community_id, stored, alarms)
+            alarms.merge(await on_events(community_id, stored))  # announced after the Ack
+            alarms.merge(await on_call_events(community_id, stored))  # calls ring likewise
     for seq, reason in rejected:
         log.warning("bridge.event.rejected", bridge_id=str(bridge_id), seq=seq, reason=reason)
     return IngestResult(
@@ -87,9 +91,8 @@ async def ingest(
     )
 
 
-async def _apply(community_id: UUID, stored: list[dict[str, Any]]) -> None:
-    """What new events change: device status, access records."""
-    records = []
+async def _apply(community_id: UUID, stored: list[dict[str, Any]], effects: Effects) -> None:
+    """What new events change: device status, access records (and what they count)."""
     candidates = {p for e in stored if (p := _person(_data(e)))}
     known = (
         {
@@ -102,25 +105,21 @@ async def _apply(community_id: UUID, stored: list[dict[str, Any]]) -> None:
         else set()
     )
     for event in stored:
-        data = event["data"] = _data(event)
+        event["data"] = _data(event)
         kind = event["kind"]
         if kind in ("device.online", "device.offline"):
             await Device.update(
                 {Device.reported_online: kind == "device.online", Device.last_seen: event["at"]}
             ).where(Device.id == event["device"])
-        elif kind in ("access.granted", "access.denied") and data.get("method") != "app":
-            # App openings are recorded by the platform when it sends the command.
-            records.append(
-                AccessRecord(
-                    community=community_id,
-                    device=event["device"],
-                    at=event["at"],
-                    person=person if (person := _person(data)) in known else None,
-                    direction=str(data.get("direction", "in"))[:3],
-                    method=str(data.get("method", "card"))[:8],
-                    result="granted" if kind == "access.granted" else "denied",
-                    reason=str(data.get("reason", ""))[:200],
-                )
-            )
+    records, changed = await access_records.from_events(community_id, stored, known)
     if records:
         await AccessRecord.insert(*records)
+        await _visitor_arrivals(records, effects)
+    after_commit(effects, *changed)
+
+
+async def _visitor_arrivals(records: list[AccessRecord], effects: Effects) -> None:
+    """Visitor passes count their entries and tell the household (api/visitors/arrivals.py)."""
+    from api.visitors.arrivals import on_access  # the visitors domain builds on access
+
+    await on_access(records, effects)

@@ -19,11 +19,13 @@ from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 
+from api.access import decide, points
+from api.access import sync as credentials
 from api.alarms import failsafe
 from api.alarms.effects import AppOutlet
 from api.core.realtime import community_channel, publish
 from api.devices import service
-from api.devices.bus import CommandBus, commands_channel
+from api.devices.bus import CommandBus, commands_channel, credentials_channel
 from api.devices.ingest import ingest
 from api.devices.tables import Bridge
 from device_bridge import protocol
@@ -52,6 +54,8 @@ class Link:
         self.session = uuid.uuid4().hex
         self.replaced = False
         self.rules_sent: protocol.Rules | None = None
+        self.credentials_sent: int | None = None  # the version of the last Credentials sent
+        self.credentials_lock = asyncio.Lock()  # deltas chain: one computed and sent at a time
         self.ids = {"bridge_id": str(bridge.id), "session": self.session}
 
     async def send(self, frame: protocol.Frame) -> None:
@@ -64,6 +68,28 @@ class Link:
         if frame is not None and frame != self.rules_sent:
             await self.send(frame)
             self.rules_sent = frame
+
+    async def send_credentials(self, *, full: bool = False) -> None:
+        """The full credential set (possibly empty), or the delta since the last one this link
+        sent, if any. Deltas wait for the full set that follows the inventory."""
+        async with self.credentials_lock:
+            since = None if full else self.credentials_sent
+            if since is None and not full:
+                return
+            frame = await credentials.frame_for(self.bridge.id, self.bridge.community, since=since)
+            if frame is None:
+                return
+            await self.send(frame)
+            self.credentials_sent = frame.version
+            await credentials.sent(self.bridge.id, frame)
+            log.info(
+                "bridge.credentials.sent",
+                version=frame.version,
+                since=frame.since,
+                upserts=len(frame.upserts),
+                removals=len(frame.removals),
+                **self.ids,
+            )
 
     async def run(self) -> None:
         """Serve the link until the bridge goes, falls silent, or a newer link replaces it."""
@@ -117,8 +143,21 @@ class Link:
                     await result.alarms.apply(AppOutlet(self.channels, state.redis, state.queue))
             case protocol.Inventory(devices=devices):
                 self.devices = await service.sync_inventory(self.bridge, devices)
+                await points.ensure_for_bridge(self.bridge.id)
                 log.info("bridge.inventory", devices=len(devices), **self.ids)
                 await self.send_rules()  # new devices may widen a rule's scope
+                await self.send_credentials(full=True)  # doors may have come or gone
+            case protocol.CredentialsApplied(version=version, ok=ok):
+                if ok:
+                    await credentials.applied(self.bridge.id, version)
+                else:
+                    log.warning("bridge.credentials.refused", version=version, **self.ids)
+                    await self.send_credentials(full=True)
+            case protocol.AccessQuery():
+                redis = self.socket.app.state.redis
+                await self.send(
+                    await decide.decide(self.bridge.id, self.bridge.community, frame, redis)
+                )
             case protocol.RulesApplied(version=version):
                 await failsafe.applied(self.bridge.id, version)
             case protocol.CommandResult():
@@ -127,6 +166,7 @@ class Link:
                 received = time.time()
                 await service.heartbeat(self.bridge.id, frame, received)
                 await self.send(protocol.HeartbeatAck(server_time=received, sent_at=frame.sent_at))
+                await self.send_credentials()  # a missed push is caught up here
             case _:
                 await self.send(protocol.Reject(reason=f"unexpected frame {type(frame).__name__}"))
 
@@ -135,6 +175,11 @@ class Link:
         async for channel, data in messages:
             if channel == commands_channel(self.bridge.id):
                 await self.socket.send_bytes(data)
+            elif channel == credentials_channel(self.bridge.id):
+                try:
+                    await self.send_credentials()
+                except Exception:  # this task also forwards commands: it must live on
+                    log.exception("bridge.credentials.failed", **self.ids)
             elif data.decode() != self.session:
                 log.info("bridge.link.replaced", **self.ids)
                 self.replaced = True

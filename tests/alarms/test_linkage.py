@@ -357,9 +357,9 @@ class TestFailsafeRulesReachTheBridge:
         self, live_url: str, site: ScriptedSite
     ) -> None:
         await site.close()
-        peer, _ = await Peer.authenticated(live_url, site.bridge, [])  # HeartbeatAck comes next
+        peer, _ = await Peer.authenticated(live_url, site.bridge, [])
         await peer.ws.close()
-        assert not site.rules
+        assert not site.rules and not peer.rules
 
 
 class TestSweep:

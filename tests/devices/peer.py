@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import websockets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -48,17 +48,27 @@ async def enrol(
     return EnrolledBridge(id=body["bridge_id"], community_id=body["community_id"], key=key)
 
 
-class Peer:
-    """One link: connect, answer the challenge, then send and receive frames."""
+MAX_FRAME = 2**25  # as the bridge: a full set of 10,000 credentials is one frame
 
-    def __init__(self, ws: websockets.ClientConnection, challenge: protocol.Challenge) -> None:
-        self.ws = ws
-        self.challenge = challenge
+
+@dataclass
+class Peer:
+    """One link: connect, answer the challenge, then send and receive frames.
+
+    `authenticated` keeps the Rules and Credentials frames that came before its HeartbeatAck.
+    """
+
+    ws: websockets.ClientConnection
+    challenge: protocol.Challenge
+    rules: list[protocol.Rules] = field(default_factory=list)
+    credentials: list[protocol.Credentials] = field(default_factory=list)
 
     @classmethod
     async def open(cls, live_url: str) -> Peer:
         """Connect and read the platform's challenge."""
-        ws = await websockets.connect(live_url.replace("http", "ws") + "/api/v1/bridge/link")
+        ws = await websockets.connect(
+            live_url.replace("http", "ws") + "/api/v1/bridge/link", max_size=MAX_FRAME
+        )
         challenge = protocol.decode_to_bridge(await ws.recv())
         assert isinstance(challenge, protocol.Challenge)
         return cls(ws, challenge)
@@ -80,12 +90,20 @@ class Peer:
     async def authenticated(
         cls, live_url: str, bridge: EnrolledBridge, devices: list[protocol.DeviceInfo]
     ) -> tuple[Peer, protocol.Welcome]:
-        """A link past authentication, with the inventory registered."""
+        """A link past authentication, with the inventory registered (the Rules and the full
+        Credentials set the platform sends after it are in `rules` and `credentials`)."""
         peer = await cls.open(live_url)
         await peer.send(peer.hello(bridge))
         welcome = await peer.recv()
         assert isinstance(welcome, protocol.Welcome), welcome
         await peer.send(protocol.Inventory(devices=devices))
         await peer.send(protocol.Heartbeat(sent_at=time.time()))  # frames are handled in order:
-        assert isinstance(await peer.recv(), protocol.HeartbeatAck)  # the inventory is in
+        while not isinstance(frame := await peer.recv(), protocol.HeartbeatAck):  # the inventory
+            match frame:  # is in once the ack comes
+                case protocol.Rules():
+                    peer.rules.append(frame)
+                case protocol.Credentials():
+                    peer.credentials.append(frame)
+                case _:
+                    raise AssertionError(f"unexpected frame before the HeartbeatAck: {frame}")
         return peer, welcome

@@ -1,0 +1,280 @@
+"""Managers enrol, list and revoke credentials; residents fetch their own dynamic QR code."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from api.access.credentials import (
+    after_commit,
+    create_credential,
+    issue_qr,
+    revoke_credentials,
+)
+from api.access.schemas import CredentialCreate, CredentialPage, CredentialRead, QrToken
+from api.access.tables import AccessGroup, AccessPoint, Credential
+from api.accounts.tables import Account
+from api.alarms.effects import Effects
+from api.audit.service import record
+from api.biometrics.tables import FaceTemplate
+from api.core.auth import Caller
+from api.core.errors import Conflict, InvalidInput, NotFound
+from api.core.paging import offset
+from api.core.query import within
+from api.people.tables import Person
+from api.piccolo_conf import DB
+
+
+class NoHousehold(InvalidInput):
+    """Household access for a person who belongs to no household."""
+
+    code = "no_household"
+    message = "The person belongs to no household."
+
+
+class AlreadyRevoked(Conflict):
+    """The credential is revoked already."""
+
+    code = "credential_already_revoked"
+    message = "The credential is revoked already."
+
+
+_COLUMNS = (
+    Credential.id,
+    Credential.community,
+    Credential.kind,
+    Credential.person,
+    Credential.person.name.as_alias("person_name"),
+    Credential.household,
+    Credential.visitor_pass,
+    Credential.masked,
+    Credential.template,
+    Credential.groups,
+    Credential.points,
+    Credential.floors,
+    Credential.valid_from,
+    Credential.valid_until,
+    Credential.uses,
+    Credential.status,
+    Credential.revoked_at,
+    Credential.revoke_reason,
+    Credential.created_at,
+)
+
+
+def _read(r: dict[str, Any]) -> CredentialRead:
+    return CredentialRead(
+        id=r["id"],
+        community_id=r["community"],
+        kind=r["kind"],
+        person_id=r["person"],
+        person_name=r["person_name"],
+        household_id=r["household"],
+        visitor_pass_id=r["visitor_pass"],
+        masked=r["masked"],
+        face_id=r["template"],
+        group_ids=[UUID(str(g)) for g in r["groups"] or []],
+        point_ids=[UUID(str(p)) for p in r["points"] or []],
+        floors=list(r["floors"] or []),
+        valid_from=r["valid_from"],
+        valid_until=r["valid_until"],
+        uses=r["uses"],
+        status=r["status"],
+        revoked_at=r["revoked_at"],
+        revoke_reason=r["revoke_reason"],
+        created_at=r["created_at"],
+    )
+
+
+async def _refs(community_id: UUID, data: CredentialCreate) -> None:
+    for table, ids in ((AccessGroup, data.group_ids), (AccessPoint, data.point_ids)):
+        if ids and await table.count().where(
+            table.id.is_in(list(set(ids))) & (table.community == community_id)
+        ) != len(set(ids)):
+            raise InvalidInput("An access group or point is not in this community.")
+    if data.face_id is not None and not await FaceTemplate.exists().where(
+        (FaceTemplate.id == data.face_id) & (FaceTemplate.community == community_id)
+    ):
+        raise InvalidInput("No such enrolled face in this community.", field="face_id")
+
+
+async def enrol(caller: Caller, data: CredentialCreate, effects: Effects) -> CredentialRead:
+    """Enrol a card, PIN or face for a person of a community the caller manages."""
+    person = (
+        await Person.select(Person.community, Person.household)
+        .where(Person.id == data.person_id)
+        .first()
+    )
+    if person is None:
+        raise NotFound()
+    community = person["community"]
+    caller.require("credential.write", community)
+    if data.household_access and person["household"] is None:
+        raise NoHousehold(field="household_access")
+    await _refs(community, data)
+    async with DB.transaction():
+        credential_id = await create_credential(
+            community_id=community,
+            kind=data.kind,
+            person_id=data.person_id,
+            household_id=person["household"] if data.household_access else None,
+            value=data.value,
+            template_id=data.face_id,
+            groups=data.group_ids,
+            points=data.point_ids,
+            floors=data.floors,
+            valid_from=data.valid_from,
+            valid_until=data.valid_until,
+            created_by=caller.account_id,
+        )
+        await record(
+            "credential.create",
+            actor=caller,
+            target_type="credential",
+            target_id=credential_id,
+            community_id=community,
+            details={"kind": data.kind, "person_id": str(data.person_id)},
+        )
+    after_commit(effects, community)
+    return await get(caller, credential_id)
+
+
+async def search(
+    caller: Caller,
+    *,
+    page: int,
+    page_size: int,
+    community_id: UUID | None = None,
+    person_id: UUID | None = None,
+    household_id: UUID | None = None,
+    visitor_pass_id: UUID | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+) -> CredentialPage:
+    """Credentials in the caller's communities, newest first; values masked."""
+    caller.require("credential.read")
+    where = within(
+        Credential.id.is_not_null(), Credential.community, caller.communities("credential.read")
+    )
+    if where is None:
+        return CredentialPage(items=[], total=0, page=page, page_size=page_size)
+    for column, value in (
+        (Credential.community, community_id),
+        (Credential.person, person_id),
+        (Credential.household, household_id),
+        (Credential.visitor_pass, visitor_pass_id),
+        (Credential.kind, kind),
+        (Credential.status, status),
+    ):
+        if value is not None:
+            where &= column == value
+    total = await Credential.count().where(where)
+    rows = (
+        await Credential.select(*_COLUMNS)
+        .where(where)
+        .order_by(Credential.created_at, ascending=False)
+        .offset(offset(page, page_size))
+        .limit(page_size)
+        .output(load_json=True)
+    )
+    return CredentialPage(
+        items=[_read(r) for r in rows], total=total, page=page, page_size=page_size
+    )
+
+
+async def get(caller: Caller, credential_id: UUID) -> CredentialRead:
+    """One credential in scope."""
+    caller.require("credential.read")
+    row = (
+        await Credential.select(*_COLUMNS)
+        .where(Credential.id == credential_id)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    caller.require("credential.read", row["community"])
+    return _read(row)
+
+
+async def revoke(
+    caller: Caller, credential_id: UUID, *, reason: str, effects: Effects
+) -> CredentialRead:
+    """Revoke a credential; every reader refuses it within seconds (audited with the reason)."""
+    row = (
+        await Credential.select(Credential.community, Credential.status, Credential.kind)
+        .where(Credential.id == credential_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    caller.require("credential.write", row["community"])
+    if row["status"] != "active":
+        raise AlreadyRevoked()
+    async with DB.transaction():
+        await revoke_credentials([credential_id], reason=reason, by=caller.account_id)
+        await record(
+            "credential.revoke",
+            actor=caller,
+            target_type="credential",
+            target_id=credential_id,
+            community_id=row["community"],
+            purpose=reason,
+            details={"kind": row["kind"]},
+        )
+    after_commit(effects, row["community"])
+    return await get(caller, credential_id)
+
+
+async def my_qr(caller: Caller, effects: Effects) -> QrToken:
+    """The caller's dynamic QR (its household's qr credential, made on first request)."""
+    caller.require("access.qr")
+    households = sorted(caller.households("access.qr") or [])
+    account = (
+        await Account.select(Account.person, Account.person.household.as_alias("home"))
+        .where(Account.id == caller.account_id)
+        .first()
+    )
+    person_id = account["person"] if account else None
+    household_id = (account["home"] if account and account["home"] in households else None) or (
+        households[0] if households else None
+    )
+    if household_id is None:
+        raise NotFound()
+    where = (
+        (Credential.kind == "qr")
+        & (Credential.household == household_id)
+        & (Credential.status == "active")
+        & (Credential.visitor_pass.is_null())
+    )
+    where &= Credential.person == person_id if person_id else Credential.person.is_null()
+    found = await Credential.select(Credential.id).where(where).first()
+    if found is None:
+        from api.communities.tables import Household
+
+        home = (
+            await Household.select(Household.community).where(Household.id == household_id).first()
+        )
+        if home is None:
+            raise NotFound()
+        async with DB.transaction():
+            credential_id = await create_credential(
+                community_id=home["community"],
+                kind="qr",
+                person_id=person_id,
+                household_id=household_id,
+                created_by=caller.account_id,
+            )
+            await record(
+                "credential.create",
+                actor=caller,
+                target_type="credential",
+                target_id=credential_id,
+                community_id=home["community"],
+                details={"kind": "qr"},
+            )
+        after_commit(effects, home["community"])
+    else:
+        credential_id = found["id"]
+    token, expires_at = await issue_qr(credential_id)
+    return QrToken(token=token, expires_at=expires_at, credential_id=credential_id)

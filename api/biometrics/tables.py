@@ -1,0 +1,22 @@
+"""The biometric store (standard 6.5.7): face enrolment photos, apart from identity data.
+
+Nothing here names a person. A credential (api/access) holds a template's id, and that id is
+the only link between who someone is and what their face looks like.
+"""
+
+from piccolo.columns import UUID, Bytea, ForeignKey, Timestamptz, Varchar
+from piccolo.table import Table
+
+from api.communities.tables import Community
+
+
+class FaceTemplate(Table, tablename="biometric_faces"):
+    """One enrolment photo, encrypted under the biometric key; the device derives its template."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False)
+    photo = Bytea(secret=True, help_text="AES-256-GCM under the biometric key (see service).")
+    key_id = Varchar(length=8, help_text="The biometric keyring key that encrypted the photo.")
+    content_type = Varchar(length=40, default="image/jpeg")
+    created_by = UUID(null=True, default=None)
+    created_at = Timestamptz()

@@ -1,0 +1,1 @@
+"""Visitor passes: booking, walk-ins at the desk, the shared pass page, arrivals."""

@@ -1,0 +1,403 @@
+"""The rules of a visitor pass: checked input, places, credentials on and off, scope.
+
+Shared by the resident's booking (`service.py`), the visitor desk (`desk.py`) and the gates
+(`arrivals.py`). The functions that write run inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import msgspec
+import pyotp
+
+from api.access import credentials as access
+from api.access.tables import AccessPoint
+from api.communities.tables import Building, Household
+from api.core.auth import Caller, Role
+from api.core.crypto import (
+    mask_id_number,
+    normalize_id_number,
+    normalize_phone,
+    valid_id_number,
+    valid_phone,
+)
+from api.core.errors import Conflict, InvalidInput
+from api.core.query import within
+from api.visitors.schemas import (
+    IdType,
+    PassStatus,
+)
+from api.visitors.tables import VisitorPass
+
+CONTEXTS = {"phone": "visitor_passes.phone", "id_number": "visitor_passes.id_number"}
+LIVE: tuple[PassStatus, ...] = ("pending_consent", "active")
+MAX_WINDOW = timedelta(days=7)  # the longest booked visit
+START_GRACE = timedelta(minutes=15)  # a booking may start this much in the past (slow typing)
+SITE_TZ = ZoneInfo("Asia/Shanghai")
+BUILDING_KINDS = ("unit_door", "lift", "turnstile")  # a building's own; gates: `gate_points`
+TOKEN_BYTES = 24  # 192 bits: the share link cannot be guessed
+MAX_TOKEN_LENGTH = 64
+_ID_PATTERNS: dict[str, re.Pattern[str]] = {
+    "passport": re.compile(r"[A-Z0-9]{5,17}"),
+    "hk_macao_permit": re.compile(r"[HM][0-9]{8}([0-9]{2})?"),
+    "taiwan_permit": re.compile(r"[0-9]{8}([0-9]{2})?"),
+}
+_INTERNATIONAL = re.compile(r"\+[1-9][0-9]{5,14}")
+# Province, issuing letter, then 5 (ordinary) or 6 (new-energy) letters and digits; I and O are
+# never used, and the last may be 挂 学 警 港 澳 领.
+_PLATE = re.compile(
+    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领]"
+    r"[A-HJ-NP-Z][A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警港澳领]"
+)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class InvalidPhone(InvalidInput):
+    """Neither a mainland mobile number nor an international number with its + prefix."""
+
+    code = "invalid_phone"
+    message = "The phone number is not a valid mobile number."
+
+
+class InvalidIdNumber(InvalidInput):
+    """The number does not fit its document type (a resident ID also needs its check digit)."""
+
+    code = "invalid_id_number"
+    message = "The ID number is not valid for this type of document."
+
+
+class InvalidPlate(InvalidInput):
+    """Not a Chinese car plate."""
+
+    code = "invalid_plate"
+    message = "The car plate is not valid."
+
+
+class InvalidWindow(InvalidInput):
+    """The time window is over already, starts too far back, or is too long."""
+
+    code = "invalid_window"
+    message = "The visit must end in the future and last at most 7 days."
+
+
+class InvalidPlaces(InvalidInput):
+    """A gate, building or floor that is not one of the community's (or not open to visitors)."""
+
+    code = "invalid_places"
+    message = "Choose gates and buildings of this community."
+
+
+class HouseholdRequired(InvalidInput):
+    """The caller lives in several households: which one is being visited?"""
+
+    code = "household_required"
+    message = "Choose the household the visitor comes to."
+
+
+class PassNotLive(Conflict):
+    """The pass has ended (used up, expired, revoked or declined)."""
+
+    code = "visitor_pass_not_live"
+    message = "This visitor pass is no longer valid."
+
+
+class PassNotActive(Conflict):
+    """Only an active pass has a link to share."""
+
+    code = "visitor_pass_not_active"
+    message = "Only an active visitor pass can be shared."
+
+
+# --- small helpers -----------------------------------------------------------------------------
+
+
+def now() -> datetime:
+    """The platform clock (a function, so tests may move it)."""
+    return datetime.now(UTC)
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 of a share token, hex: what the table keeps instead of the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def household_floor(room: str) -> int:
+    """The floor of a room number as posted: '0302' → 3, '1201' → 12, '101' → 1."""
+    digits = re.sub(r"[^0-9]", "", room)
+    return max(int(digits[:-2] or "1"), 1) if len(digits) > 2 else 1
+
+
+def clean_phone(value: str) -> str:
+    """A mainland mobile (digits) or an international number ('+' and digits); else 400."""
+    compact = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", value))
+    if _INTERNATIONAL.fullmatch(compact) and not compact.startswith("+86"):
+        return compact
+    if not valid_phone(value):
+        raise InvalidPhone(field="visitor_phone")
+    return normalize_phone(value)
+
+
+def clean_id(id_type: IdType, value: str) -> str:
+    """The ID number normalised and checked against its document type; else 400."""
+    number = normalize_id_number(value)
+    ok = (
+        valid_id_number(number)
+        if id_type == "resident_id"
+        else _ID_PATTERNS[id_type].fullmatch(number) is not None
+    )
+    if not ok:
+        raise InvalidIdNumber(field="id_number")
+    return number
+
+
+def mask_document(id_type: str | None, number: str) -> str:
+    """A resident ID as everywhere (5101**********1234); shorter documents keep 2 + 2."""
+    if id_type == "resident_id":
+        return mask_id_number(number)
+    return number[:2] + "*" * (len(number) - 4) + number[-2:] if len(number) > 6 else "*" * 6
+
+
+def clean_plate(value: str | None) -> str:
+    """Upper case, without spaces, dots or dashes; '' for none; 400 when not a plate."""
+    if not value:
+        return ""
+    plate = re.sub(r"[\s·.\-]", "", unicodedata.normalize("NFKC", value)).upper()
+    if not plate:
+        return ""
+    if _PLATE.fullmatch(plate) is None:
+        raise InvalidPlate(field="plate")
+    return plate
+
+
+def resident_households(caller: Caller) -> list[UUID]:
+    """The households the caller lives in (resident assignments), in assignment order."""
+    found = [
+        a.household_id
+        for a in caller.assignments
+        if a.role == Role.RESIDENT and a.household_id is not None
+    ]
+    return list(dict.fromkeys(found))
+
+
+def scope(caller: Caller, permission: str) -> Any | None:
+    """Passes the caller reaches with the permission (residents: their households')."""
+    where = within(
+        VisitorPass.id.is_not_null(), VisitorPass.community, caller.communities(permission)
+    )
+    if where is None:
+        return None
+    return within(where, VisitorPass.household, caller.households(permission))
+
+
+async def household_row(household_id: UUID) -> dict[str, Any] | None:
+    """A household with its community, building, unit and room."""
+    row: dict[str, Any] | None = (
+        await Household.select(
+            Household.id,
+            Household.community,
+            Household.building,
+            Household.unit,
+            Household.room,
+            Household.building._.number.as_alias("building_number"),
+            Household.building._.floors.as_alias("building_floors"),
+            Household.unit._.number.as_alias("unit_number"),
+        )
+        .where(Household.id == household_id)
+        .first()
+    )
+    return row
+
+
+async def household_members(household_id: UUID) -> list[UUID]:
+    """The active resident accounts of a household (who hear about its visitors)."""
+    from api.alarms.roster import recipients
+
+    row = await Household.select(Household.community).where(Household.id == household_id).first()
+    if row is None:
+        return []
+    return sorted(await recipients(row["community"], ["household"], household_id=household_id))
+
+
+async def gate_points(community_id: UUID) -> list[UUID]:
+    """The community's gates: its gate points and the turnstiles outside any building."""
+    rows = (
+        await AccessPoint.select(AccessPoint.id)
+        .where(
+            (AccessPoint.community == community_id)
+            & (
+                (AccessPoint.kind == "gate")
+                | ((AccessPoint.kind == "turnstile") & AccessPoint.building.is_null())
+            )
+        )
+        .order_by(AccessPoint.name)
+    )
+    return [r["id"] for r in rows]
+
+
+async def building_points(community_id: UUID, buildings: list[UUID]) -> list[UUID]:
+    """The unit doors, lifts and lobby turnstiles of some buildings."""
+    if not buildings:
+        return []
+    rows = await AccessPoint.select(AccessPoint.id).where(
+        (AccessPoint.community == community_id)
+        & AccessPoint.building.is_in(buildings)
+        & AccessPoint.kind.is_in(list(BUILDING_KINDS))
+    )
+    return [r["id"] for r in rows]
+
+
+async def choose_places(
+    household: dict[str, Any],
+    points: list[UUID] | None,
+    buildings: list[UUID] | None,
+    floors: list[int] | None,
+) -> tuple[list[UUID], list[UUID], list[int]]:
+    """The gates, buildings and lift floors of a pass, with the defaults filled in and checked.
+
+    No gates named: every gate. No buildings named: the household's. No floors: its floor.
+    """
+    community_id = household["community"]
+    gates = await gate_points(community_id)
+    if points:
+        chosen = list(dict.fromkeys(points))
+        if not set(chosen) <= set(gates):
+            raise InvalidPlaces("Choose gates of this community.", field="points")
+        gates = chosen
+    chosen_buildings = list(dict.fromkeys(buildings or [household["building"]]))
+    known = await Building.select(Building.id, Building.floors).where(
+        (Building.community == community_id) & Building.id.is_in(chosen_buildings)
+    )
+    if len(known) != len(chosen_buildings):
+        raise InvalidPlaces("Choose buildings of this community.", field="buildings")
+    top = max(r["floors"] for r in known)
+    lifts = sorted(set(floors)) if floors else [household_floor(household["room"])]
+    if any(f == 0 or f > top for f in lifts):
+        raise InvalidPlaces(f"Floors run from the basement to {top}.", field="floors")
+    return gates, chosen_buildings, lifts
+
+
+def json_list(value: Any) -> list[Any]:
+    """A JSONB list column, whether the driver decoded it (select) or not (raw queries)."""
+    if isinstance(value, str | bytes):
+        value = msgspec.json.decode(value)
+    return list(value or [])
+
+
+def ids_of(value: Any) -> list[UUID]:
+    """The UUIDs of a JSONB list column."""
+    return [UUID(str(v)) for v in json_list(value)]
+
+
+async def door_names(row: dict[str, Any]) -> list[str]:
+    """The names of every access point a pass opens: its gates, then its buildings' doors."""
+    ids = ids_of(row["points"]) + await building_points(row["community"], ids_of(row["buildings"]))
+    if not ids:
+        return []
+    names = {
+        r["id"]: r["name"]
+        for r in await AccessPoint.select(AccessPoint.id, AccessPoint.name).where(
+            AccessPoint.id.is_in(ids)
+        )
+    }
+    return [names[i] for i in ids if i in names]
+
+
+async def activate(row: dict[str, Any], *, by: UUID | None) -> UUID:
+    """Give an active pass its credential; inside the caller's transaction.
+
+    One credential of kind `code` (an HOTP secret for the keypad; the visitor's QR tokens name it
+    too): one count of entries for both. It passes the pass's gates and the unit doors and lifts
+    of its buildings (lifts: only its floors) within its window; `entries_allowed` entries, each a
+    granted "in" at a gate (api/access/credentials.py), the doors inside at any time.
+    """
+    community_id = row["community"]
+    points = ids_of(row["points"]) + await building_points(community_id, ids_of(row["buildings"]))
+    common: dict[str, Any] = {
+        "community_id": community_id,
+        "visitor_pass_id": row["id"],
+        "points": points,
+        "floors": json_list(row["floors"]),
+        "valid_from": row["valid_from"],
+        "valid_until": row["valid_until"],
+        "uses": row["entries_allowed"],
+        "created_by": by,
+    }
+    credential = await access.create_credential(
+        kind="code", hotp_secret=pyotp.random_base32(), **common
+    )
+    await VisitorPass.update(
+        {
+            VisitorPass.credential: credential,
+            VisitorPass.status: "active",
+            VisitorPass.updated_at: now(),
+        }
+    ).where(VisitorPass.id == row["id"])
+    return credential
+
+
+async def end_pass(
+    row: dict[str, Any], status: PassStatus, *, by: UUID | None, reason: str
+) -> None:
+    """Move a pass to a final status and revoke its credential; inside the caller's transaction.
+
+    The share link dies with it (its hash is dropped), so the pass page answers 404; only a
+    used-up pass keeps its link, to tell the visitor so. A pass is used up by its last entry
+    (api/visitors/arrivals.py), which does not end it here: its credential keeps opening the
+    doors inside and the exits until the expiry job ends it with its window.
+    """
+    if row["credential"]:
+        await access.revoke_credentials([row["credential"]], reason=reason, by=by)
+    changes: dict[Any, Any] = {VisitorPass.status: status, VisitorPass.updated_at: now()}
+    if status != "used_up":  # a used-up pass still shows the visitor "no entries left"
+        changes[VisitorPass.share_token_hash] = None
+    if status == "revoked":
+        changes[VisitorPass.revoked_at] = now()
+        changes[VisitorPass.revoked_by] = by
+    await VisitorPass.update(changes).where(VisitorPass.id == row["id"])
+
+
+async def locked(pass_id: UUID) -> dict[str, Any] | None:
+    """The pass row, locked for the rest of the transaction."""
+    rows = await VisitorPass.raw("SELECT * FROM visitor_passes WHERE id = {} FOR UPDATE", pass_id)
+    return rows[0] if rows else None
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+PASS_COLUMNS = (
+    *VisitorPass.all_columns(),
+    VisitorPass.household._.building._.number.as_alias("building_number"),
+    VisitorPass.household._.unit._.number.as_alias("unit_number"),
+    VisitorPass.household._.room.as_alias("room"),
+)
+
+
+async def place_names(rows: Iterable[dict[str, Any]]) -> dict[UUID, str]:
+    """Names of the access points and buildings the rows mention."""
+    points: set[UUID] = set()
+    buildings: set[UUID] = set()
+    for r in rows:
+        points |= set(ids_of(r["points"]))
+        buildings |= set(ids_of(r["buildings"]))
+    names: dict[UUID, str] = {}
+    if points:
+        for p in await AccessPoint.select(AccessPoint.id, AccessPoint.name).where(
+            AccessPoint.id.is_in(list(points))
+        ):
+            names[p["id"]] = p["name"]
+    if buildings:
+        for b in await Building.select(Building.id, Building.name).where(
+            Building.id.is_in(list(buildings))
+        ):
+            names[b["id"]] = b["name"]
+    return names

@@ -1,0 +1,149 @@
+"""Access points, schedules and groups: automatic points, configuration, scope and bad input."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from api.core.auth import Role
+from tests.access.conftest import link
+from tests.devices.peer import EnrolledBridge
+from tests.helpers import ApiClient, Login, World, assert_error, audit_rows
+
+
+class TestAutomaticPoints:
+    @pytest.mark.req("ACC-01", "ACC-02", "ACC-03")
+    async def test_inventory_gives_each_door_a_point_once(
+        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
+    ) -> None:
+        for _ in range(2):  # a second inventory adds nothing
+            site = await link(live_url, bridge)
+            await site.settle()
+            await site.peer.ws.close()
+        items = (await manager.get("/api/v1/access-points")).json()["items"]
+        assert sorted((p["name"], p["kind"]) for p in items) == [
+            ("1栋1单元门", "unit_door"),
+            ("北门", "gate"),
+            ("快递间", "key_room"),
+        ]
+        unit_door = next(p for p in items if p["kind"] == "unit_door")
+        assert unit_door["building_id"] and unit_door["unit_id"]
+
+
+class TestConfiguration:
+    async def test_points_schedules_groups_round_trip_audited(
+        self, manager: ApiClient, world: World
+    ) -> None:
+        community = str(world.a.community)
+        point = await manager.post(
+            "/api/v1/access-points",
+            json={"community_id": community, "name": "设备间", "kind": "key_room"},
+        )
+        assert point.status_code == 201, point.text
+        pid = point.json()["id"]
+        r = await manager.patch(f"/api/v1/access-points/{pid}", json={"direction": "in"})
+        assert r.status_code == 200 and r.json()["direction"] == "in", r.text
+        schedule = await manager.post(
+            "/api/v1/access-schedules",
+            json={
+                "community_id": community,
+                "name": "夜班",
+                "windows": [{"days": [1, 2, 3, 4, 5, 6, 7], "start": "22:00", "end": "06:00"}],
+            },
+        )
+        assert schedule.status_code == 201, schedule.text
+        sid = schedule.json()["id"]
+        group = await manager.post(
+            "/api/v1/access-groups",
+            json={
+                "community_id": community,
+                "name": "维修",
+                "point_ids": [pid],
+                "schedule_id": sid,
+            },
+        )
+        assert group.status_code == 201, group.text
+        gid = group.json()["id"]
+        assert group.json()["point_ids"] == [pid]
+        listed = (await manager.get("/api/v1/access-groups")).json()
+        assert [g["id"] for g in listed] == [gid]
+        assert (await manager.delete(f"/api/v1/access-schedules/{sid}")).status_code == 204
+        assert (await manager.get("/api/v1/access-groups")).json()[0]["schedule_id"] is None
+        assert (await manager.delete(f"/api/v1/access-points/{pid}")).status_code == 204
+        assert (await manager.get("/api/v1/access-groups")).json()[0]["point_ids"] == []
+        assert (await manager.delete(f"/api/v1/access-groups/{gid}")).status_code == 204
+        for action, target in (
+            ("access_point.create", pid),
+            ("access_point.update", pid),
+            ("access_point.delete", pid),
+            ("access_schedule.create", sid),
+            ("access_group.create", gid),
+            ("access_group.delete", gid),
+        ):
+            assert await audit_rows(action, target), action
+
+    async def test_bad_input(self, manager: ApiClient, world: World) -> None:
+        community = str(world.a.community)
+        for body in (
+            {
+                "community_id": community,
+                "name": "x",
+                "windows": [{"days": [8], "start": "08:00", "end": "18:00"}],
+            },
+            {
+                "community_id": community,
+                "name": "x",
+                "windows": [{"days": [1], "start": "8am", "end": "18:00"}],
+            },
+            {
+                "community_id": community,
+                "name": "x",
+                "windows": [{"days": [1], "start": "08:00", "end": "08:00"}],
+            },
+        ):
+            r = await manager.post("/api/v1/access-schedules", json=body)
+            assert_error(r, 422, "invalid_body")
+        r = await manager.post(
+            "/api/v1/access-points",
+            json={"community_id": community, "name": "x", "kind": "window"},
+        )
+        assert_error(r, 422, "invalid_body")
+        r = await manager.post(
+            "/api/v1/access-groups",
+            json={"community_id": community, "name": "x", "point_ids": [str(uuid.uuid4())]},
+        )
+        assert_error(r, 400, "unknown_reference")
+
+
+class TestScope:
+    async def test_other_communities_and_residents_get_404(
+        self, manager: ApiClient, login: Login, world: World
+    ) -> None:
+        point = await manager.post(
+            "/api/v1/access-points",
+            json={"community_id": str(world.a.community), "name": "东门", "kind": "gate"},
+        )
+        pid = point.json()["id"]
+        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        assert_error(await other.get(f"/api/v1/access-points/{pid}"), 404, "not_found")
+        assert_error(
+            await other.patch(f"/api/v1/access-points/{pid}", json={"name": "mine"}),
+            404,
+            "not_found",
+        )
+        assert_error(await other.delete(f"/api/v1/access-points/{pid}"), 404, "not_found")
+        r = await other.post(
+            "/api/v1/access-points",
+            json={"community_id": str(world.a.community), "name": "x", "kind": "gate"},
+        )
+        assert_error(r, 404, "not_found")
+        assert (await other.get("/api/v1/access-points")).json()["total"] == 0
+        resident = await login(world.a.users[Role.RESIDENT])
+        assert_error(await resident.get("/api/v1/access-points"), 404, "not_found")
+        assert_error(await resident.get("/api/v1/access-groups"), 404, "not_found")
+        guard = await login(world.a.users[Role.GUARD])
+        assert (await guard.get(f"/api/v1/access-points/{pid}")).status_code == 200
+        assert_error(
+            await guard.patch(f"/api/v1/access-points/{pid}", json={"name": "x"}), 404, "not_found"
+        )

@@ -1,0 +1,579 @@
+"""Door-station calls: who rings, who may answer, unlock and see, what the station is told."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+import pytest
+from litestar.channels import ChannelsPlugin
+
+from api.access.tables import AccessRecord
+from api.alarms.effects import AppOutlet
+from api.alarms.tables import DutyShift
+from api.core.auth import Role
+from api.core.storage import ObjectNotFound, RetentionClass
+from api.devices.bus import CommandBus
+from api.intercom import upkeep
+from api.intercom.tables import Call
+from api.push.tables import Notification
+from tests.alarms.conftest import live_socket, next_event, subscribe
+from tests.helpers import World, assert_error, audit_rows, make_account
+from tests.intercom.conftest import OFFER, Household, Jobs, StationSite, answer_sdp
+
+
+def is_call(call: str, kind: str = "call.incoming") -> Callable[[dict], bool]:
+    """Matches the live event of one call."""
+    return lambda e: e["type"] == kind and e["call_id"] == call
+
+
+async def call_row(call: str) -> dict:
+    """The stored call."""
+    row = await Call.select().where(Call.id == call).first()
+    assert row is not None
+    return dict(row)
+
+
+async def pushes(account: uuid.UUID, call: str) -> list[dict]:
+    """Push notifications owed to an account for one call."""
+    rows = await Notification.select().where(Notification.account == account).output(load_json=True)
+    return [r for r in rows if r["payload"].get("data", {}).get("call_id") == call]
+
+
+class TestIncoming:
+    @pytest.mark.req("ICM-01")
+    @pytest.mark.req("ICM-12")
+    @pytest.mark.req("ICM-20")
+    async def test_every_member_and_only_members_get_the_call(
+        self, live_url: str, world: World, family: Household, site: StationSite, jobs: Jobs
+    ) -> None:
+        await subscribe(family.first, family.second, family.neighbour)
+        async with (
+            live_socket(live_url, family.first) as first,
+            live_socket(live_url, family.second) as second,
+            live_socket(live_url, family.neighbour) as neighbour,
+        ):
+            call = await site.ring(room="1-1-0101")
+            for ws in (first, second):
+                event = await next_event(ws, is_call(call))
+                assert event["station"] == "北门 门口机"
+                assert event["door_name"] == "北门 门禁"
+                assert event["household_label"] == "1栋1单元0101"
+                assert event["target"] == "household"
+            # The neighbour's first call event is their own household's call, not 0101's.
+            theirs = await site.ring(room="1-1-0102")
+            event = await next_event(neighbour, lambda e: e["type"] == "call.incoming")
+            assert event["call_id"] == theirs
+        for member in (family.first, family.second):
+            (push,) = await pushes(member.id, call)
+            assert push["urgency"] == "high"
+            assert push["payload"]["url"] == f"/calls/{call}"
+        assert await pushes(family.neighbour.id, call) == []
+        row = await call_row(call)
+        assert row["household"] == world.a.households[0] and row["state"] == "ringing"
+        assert row["station"] == site.devices["station-north"]
+
+    @pytest.mark.req("ICM-02")
+    async def test_unknown_room_is_recorded_and_the_station_hangs_up(
+        self, site: StationSite, jobs: Jobs
+    ) -> None:
+        call = await site.ring(room="9-9-9999")
+        row = await call_row(call)
+        assert (row["state"], row["outcome"], row["household"]) == ("ended", "unknown_room", None)
+        await jobs.run()
+        (hangup,) = site.sent("intercom.hangup")
+        assert hangup.args == {"call": call, "outcome": "declined"}  # the station's word for it
+
+    async def test_unit_station_only_calls_its_own_unit(self, site: StationSite) -> None:
+        call = await site.ring(station="station-1-1", room="2-1-0101")
+        assert (await call_row(call))["outcome"] == "unknown_room"
+        call = await site.ring(station="station-1-1", room="1-1-0101")
+        assert (await call_row(call))["state"] == "ringing"
+
+    async def test_replayed_start_makes_one_call(self, site: StationSite) -> None:
+        call = await site.ring()
+        await site.event(
+            "intercom.call_started", "station-north", {"call": call, "room": "1-1-0102"}
+        )
+        assert await Call.count().where(Call.id == call) == 1
+        assert (await call_row(call))["room"] == "1-1-0101"
+
+
+class TestAnswer:
+    @pytest.mark.req("ICM-04")
+    @pytest.mark.req("ICM-05")
+    @pytest.mark.req("ICM-09")
+    async def test_answer_relays_the_offer_and_returns_the_answer(
+        self, live_url: str, login: Callable, family: Household, site: StationSite, jobs: Jobs
+    ) -> None:
+        call = await site.ring()
+        async with (
+            live_socket(live_url, family.second) as other,
+            live_socket(live_url, family.first) as own,
+        ):
+            first = await login(family.first)
+            answer = await first.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
+            assert body["sdp"] == answer_sdp(call)
+            assert body["max_duration_s"] == 90 and body["ice_servers"] == []
+            ended = await next_event(other, is_call(call, "call.ended"))
+            assert ended["outcome"] == "answered_elsewhere"
+            taken = await next_event(own, is_call(call, "call.answered"))
+            assert taken["account_id"] == str(family.first.id)  # its other phones stop ringing
+        (offer,) = site.sent("media.offer")
+        assert offer.device == "station-north"
+        assert offer.args == {
+            "session": call,
+            "sdp": OFFER,
+            "kind": "call",
+            "max_duration_s": 90,
+            "ice_servers": [],
+        }
+        row = await call_row(call)
+        assert row["state"] == "live" and row["answered_by"] == family.first.id
+        assert len(await audit_rows("call.answered", call)) == 1
+        # The platform's own end of the duration limit waits for its moment.
+        (limit,) = await jobs.queued("end_call_at_limit")
+        assert limit.kwargs == {"call_id": uuid.UUID(call)}
+
+    @pytest.mark.req("ICM-05")
+    async def test_first_answer_wins(
+        self, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call = await site.ring()
+        first, second = await login(family.first), await login(family.second)
+        answers = await asyncio.gather(
+            first.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER}),
+            second.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER}),
+        )
+        assert sorted(a.status_code for a in answers) == [200, 409]
+        loser = next(a for a in answers if a.status_code == 409)
+        assert_error(loser, 409, "call_taken")
+        assert len(site.sent("media.offer")) == 1
+
+    @pytest.mark.req("ICM-05")
+    async def test_outsiders_cannot_see_or_join(
+        self, login: Callable, world: World, family: Household, site: StationSite
+    ) -> None:
+        call = await site.ring()
+        for user in (
+            family.neighbour,
+            world.b.users[Role.RESIDENT],
+            world.a.users[Role.GUARD],  # a household's call is not the guard room's
+            world.a.users[Role.MAINTENANCE],
+            world.a.users[Role.POLICE],
+        ):
+            api = await login(user)
+            assert_error(await api.get(f"/api/v1/calls/{call}"), 404, "not_found")
+            answer = await api.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
+            assert_error(answer, 404, "not_found")
+            assert_error(await api.post(f"/api/v1/calls/{call}/decline"), 404, "not_found")
+        assert site.sent("media.offer") == []
+        assert (await call_row(call))["state"] == "ringing"
+
+    async def test_bad_offer_and_unknown_call(
+        self, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call = await site.ring()
+        api = await login(family.first)
+        bad = await api.post(f"/api/v1/calls/{call}/answer", json={"sdp": ""})
+        assert_error(bad, 422, "invalid_body")
+        extra = await api.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER, "x": 1})
+        assert_error(extra, 422, "invalid_body")
+        missing = await api.post(f"/api/v1/calls/{uuid.uuid4()}/answer", json={"sdp": OFFER})
+        assert_error(missing, 404, "not_found")
+
+    async def test_a_failed_offer_leaves_the_call_ringing(
+        self, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call = await site.ring()
+        site.failing["media.offer"] = "failed"
+        api = await login(family.first)
+        answer = await api.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
+        assert_error(answer, 502, "media_failed")
+        assert (await call_row(call))["state"] == "ringing"
+        del site.failing["media.offer"]
+        second = await login(family.second)
+        answer = await second.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
+        assert answer.status_code == 200, answer.text
+
+
+async def answered(login: Callable, user: object, site: StationSite, **ring: str) -> tuple:
+    """A call answered by a user: (call id, the user's browser)."""
+    call = await site.ring(**ring)
+    api = await login(user)
+    answer = await api.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
+    assert answer.status_code == 200, answer.text
+    return call, api
+
+
+class TestUnlock:
+    @pytest.mark.req("ICM-10")
+    @pytest.mark.req("ICM-13")
+    @pytest.mark.req("ICM-18")
+    @pytest.mark.req("VIS-06")
+    async def test_answerer_opens_the_station_door_while_live(
+        self, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call, api = await answered(login, family.first, site)
+        opened = await api.post(f"/api/v1/calls/{call}/unlock")
+        assert opened.status_code == 200, opened.text
+        body = opened.json()
+        assert body["result"] == "granted" and body["door_name"] == "北门 门禁"
+        (command,) = site.sent("open")
+        assert command.device == "gate-north"
+        assert command.args["method"] == "intercom" and command.args["call"] == call
+        record = await AccessRecord.select().where(AccessRecord.id == body["record_id"]).first()
+        assert record is not None
+        assert (record["method"], record["result"], record["account"]) == (
+            "intercom",
+            "granted",
+            family.first.id,
+        )
+        assert record["device"] == site.devices["gate-north"]
+        (audit,) = await audit_rows("call.unlock", call)
+        assert audit["actor_id"] == family.first.id and audit["outcome"] == "ok"
+        row = await call_row(call)
+        assert row["unlocked_by"] == family.first.id and row["unlocked_at"] is not None
+
+    @pytest.mark.req("ICM-05")
+    @pytest.mark.req("ICM-13")
+    async def test_unlock_needs_a_live_call_and_the_answerer(
+        self, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call = await site.ring()
+        first = await login(family.first)
+        assert_error(await first.post(f"/api/v1/calls/{call}/unlock"), 409, "call_not_live")
+        await first.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
+        second = await login(family.second)
+        assert_error(await second.post(f"/api/v1/calls/{call}/unlock"), 403, "call_not_answerer")
+        neighbour = await login(family.neighbour)
+        assert_error(await neighbour.post(f"/api/v1/calls/{call}/unlock"), 404, "not_found")
+        assert (await first.post(f"/api/v1/calls/{call}/hangup")).status_code == 200
+        assert_error(await first.post(f"/api/v1/calls/{call}/unlock"), 409, "call_not_live")
+        assert site.sent("open") == []
+
+    async def test_unit_station_opens_itself(
+        self, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call, api = await answered(login, family.first, site, station="station-1-1")
+        assert (await api.post(f"/api/v1/calls/{call}/unlock")).json()["result"] == "granted"
+        assert site.sent("open")[0].device == "station-1-1"
+
+    async def test_a_door_that_does_not_open_is_recorded_as_failed(
+        self, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call, api = await answered(login, family.first, site)
+        site.failing["open"] = "failed"
+        body = (await api.post(f"/api/v1/calls/{call}/unlock")).json()
+        assert body["result"] == "failed"
+        assert (await call_row(call))["unlocked_at"] is None
+
+
+class TestEnding:
+    async def test_decline_stops_every_member_and_the_station(
+        self, live_url: str, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call = await site.ring()
+        async with live_socket(live_url, family.second) as other:
+            api = await login(family.first)
+            declined = await api.post(f"/api/v1/calls/{call}/decline")
+            assert declined.status_code == 200, declined.text
+            assert declined.json()["outcome"] == "declined"
+            event = await next_event(other, is_call(call, "call.ended"))
+        assert event["outcome"] == "declined"
+        (hangup,) = site.sent("intercom.hangup")
+        assert hangup.args == {"call": call, "outcome": "declined"}
+        assert site.sent("media.close") == []
+        row = await call_row(call)
+        assert (row["state"], row["outcome"], row["ended_by"]) == (
+            "ended",
+            "declined",
+            family.first.id,
+        )
+        assert_error(await api.post(f"/api/v1/calls/{call}/decline"), 409, "call_not_ringing")
+        answer = await api.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
+        assert_error(answer, 409, "call_not_ringing")
+
+    async def test_hangup_closes_the_peer(
+        self, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call, api = await answered(login, family.first, site)
+        second = await login(family.second)
+        assert_error(await second.post(f"/api/v1/calls/{call}/hangup"), 403, "call_not_answerer")
+        ended = await api.post(f"/api/v1/calls/{call}/hangup")
+        assert ended.status_code == 200, ended.text
+        assert ended.json()["outcome"] == "hangup"
+        assert [c.args for c in site.sent("media.close")] == [{"session": call}]
+        assert site.sent("intercom.hangup")[0].args == {"call": call, "outcome": "hangup"}
+        row = await call_row(call)
+        assert row["duration_s"] is not None and row["duration_s"] >= 0
+
+    @pytest.mark.req("ICM-04")
+    async def test_the_station_end_is_stored(
+        self, app, live_url: str, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call, _ = await answered(login, family.first, site)
+        async with live_socket(live_url, family.first) as ws:
+            await site.end(call, "limit", duration_s=90.0, clip=False)
+            event = await next_event(ws, is_call(call, "call.ended"))
+        assert event["outcome"] == "limit"
+        row = await call_row(call)
+        assert (row["state"], row["outcome"], row["duration_s"]) == ("ended", "limit", 90.0)
+        assert row["media"] == "none"
+        # The platform's limit job finds the call ended and does nothing more.
+        effects = await upkeep.end_at_limit(CommandBus(app.state.redis), uuid.UUID(call), 0)
+        assert not effects and site.sent("intercom.hangup") == []
+
+    async def test_a_dropped_network_ends_the_call_on_both_sides(
+        self, live_url: str, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call, api = await answered(login, family.first, site)
+        async with live_socket(live_url, family.first) as ws:
+            await site.end(call, "network", duration_s=12.5, clip=False)
+            event = await next_event(ws, is_call(call, "call.ended"))
+        assert event["outcome"] == "network"
+        row = await call_row(call)
+        assert (row["outcome"], row["duration_s"]) == ("network", 12.5)
+        assert_error(await api.post(f"/api/v1/calls/{call}/unlock"), 409, "call_not_live")
+
+    @pytest.mark.req("ICM-04")
+    async def test_the_platform_ends_a_call_past_its_limit(
+        self, app, live_url: str, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call, _ = await answered(login, family.first, site)
+        async with live_socket(live_url, family.first) as ws:
+            effects = await upkeep.end_at_limit(CommandBus(app.state.redis), uuid.UUID(call), 0)
+            await effects.apply(
+                AppOutlet(app.plugins.get(ChannelsPlugin), app.state.redis, app.state.queue)
+            )
+            event = await next_event(ws, is_call(call, "call.ended"))
+        assert event["outcome"] == "limit"
+        assert (await call_row(call))["outcome"] == "limit"
+        assert [c.args for c in site.sent("media.close")] == [{"session": call}]
+        assert site.sent("intercom.hangup")[0].args == {"call": call, "outcome": "limit"}
+
+    @pytest.mark.req("ICM-07")
+    @pytest.mark.req("ICM-22")
+    @pytest.mark.req("VIS-04")
+    async def test_unanswered_call_keeps_snapshot_and_message(
+        self, app, login: Callable, family: Household, site: StationSite, jobs: Jobs
+    ) -> None:
+        call = await site.ring()
+        await site.end(call, "unanswered")
+        row = await call_row(call)
+        assert (row["outcome"], row["media"]) == ("unanswered", "pending")
+        await jobs.run()
+        (fetch,) = site.sent("intercom.media")
+        assert fetch.args == {"call": call} and fetch.device == "station-north"
+        row = await call_row(call)
+        assert row["media"] == "stored"
+        store = app.state.objects
+        for key, content_type in (
+            (row["snapshot_key"], "image/jpeg"),
+            (row["clip_key"], "video/webm"),
+        ):
+            info = await store.info(key)
+            assert info.content_type == content_type
+            assert info.retention == RetentionClass.RECORD_6M
+        api = await login(family.second)
+        body = (await api.get(f"/api/v1/calls/{call}")).json()
+        assert body["outcome"] == "unanswered" and body["clip_type"] == "video/webm"
+        snapshot = await api.get(body["snapshot_url"])
+        assert snapshot.status_code == 200 and snapshot.content.startswith(b"\xff\xd8")
+        clip = await api.get(body["clip_url"])
+        assert clip.status_code == 200 and clip.headers["content-type"] == "video/webm"
+        assert len(await audit_rows("call.media.viewed", call)) == 1
+
+    async def test_media_fetch_gives_up_when_the_station_has_none(
+        self, site: StationSite, jobs: Jobs
+    ) -> None:
+        call = await site.ring()
+        site.failing["intercom.media"] = "unsupported"
+        await site.end(call, "unanswered")
+        await jobs.run()
+        assert (await call_row(call))["media"] == "failed"
+
+
+class TestHistory:
+    @pytest.mark.req("ICM-22")
+    async def test_history_is_scoped_and_filtered(
+        self, login: Callable, world: World, family: Household, site: StationSite
+    ) -> None:
+        mine = [await site.ring() for _ in range(3)]
+        await site.end(mine[0], "unanswered", clip=False)
+        theirs = await site.ring(room="1-1-0102")
+        guard_room = await site.ring(target="guard_room")
+
+        first = await login(family.first)
+        page = (await first.get("/api/v1/calls", params={"page_size": 2})).json()
+        assert page["total"] == 3 and len(page["items"]) == 2
+        assert page["items"][0]["id"] == mine[2]  # newest first
+        seen = {c["id"] for c in (await first.get("/api/v1/calls")).json()["items"]}
+        assert seen == set(mine)
+        unanswered = (await first.get("/api/v1/calls", params={"outcome": "unanswered"})).json()
+        assert [c["id"] for c in unanswered["items"]] == [mine[0]]
+        future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+        assert (await first.get("/api/v1/calls", params={"since": future})).json()["total"] == 0
+        bad = await first.get("/api/v1/calls", params={"outcome": "nonsense"})
+        assert bad.status_code == 400
+
+        neighbour = await login(family.neighbour)
+        assert [c["id"] for c in (await neighbour.get("/api/v1/calls")).json()["items"]] == [theirs]
+        guard = await login(world.a.users[Role.GUARD])
+        assert [c["id"] for c in (await guard.get("/api/v1/calls")).json()["items"]] == [guard_room]
+        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        assert (await manager.get("/api/v1/calls")).json()["total"] == 5
+        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        assert (await other.get("/api/v1/calls")).json()["total"] == 0
+        police = await login(world.a.users[Role.POLICE])
+        assert_error(await police.get("/api/v1/calls"), 404, "not_found")
+
+
+class TestGuardRoom:
+    @pytest.mark.req("ICM-18")
+    @pytest.mark.req("ICM-20")
+    async def test_gate_call_rings_the_guards_on_duty(
+        self, live_url: str, login: Callable, world: World, site: StationSite
+    ) -> None:
+        on_duty = world.a.users[Role.GUARD]
+        off_duty = await make_account(Role.GUARD, community=world.a.community)
+        now = datetime.now(UTC)
+        await DutyShift(
+            community=world.a.community,
+            account=on_duty.id,
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(hours=1),
+        ).save()
+        await subscribe(on_duty, off_duty)
+        async with (
+            live_socket(live_url, on_duty) as ws,
+            live_socket(live_url, world.a.users[Role.RESIDENT]) as resident,
+        ):
+            call = await site.ring(target="guard_room")
+            event = await next_event(ws, is_call(call))
+            assert event["target"] == "guard_room" and event["household_label"] is None
+            # A resident's socket never carries a guard-room call.
+            mine = await site.ring()
+            assert (await next_event(resident, lambda e: e["type"] == "call.incoming"))[
+                "call_id"
+            ] == mine
+        assert len(await pushes(on_duty.id, call)) == 1
+        assert await pushes(off_duty.id, call) == []
+        off = await login(off_duty)
+        answer = await off.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
+        assert_error(answer, 403, "not_on_duty")
+        resident_api = await login(world.a.users[Role.RESIDENT])
+        answer = await resident_api.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
+        assert_error(answer, 404, "not_found")
+        guard = await login(on_duty)
+        answer = await guard.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
+        assert answer.status_code == 200, answer.text
+        assert (await guard.post(f"/api/v1/calls/{call}/unlock")).json()["result"] == "granted"
+
+    @pytest.mark.req("ICM-17")
+    async def test_lift_emergency_call_reaches_the_guard_room(
+        self, live_url: str, login: Callable, world: World, site: StationSite
+    ) -> None:
+        guard = world.a.users[Role.GUARD]
+        await subscribe(guard)
+        async with live_socket(live_url, guard) as ws:
+            call = await site.ring(station="lift-1-1", target="guard_room", reason="lift_emergency")
+            event = await next_event(ws, is_call(call))
+        assert event["reason"] == "lift_emergency" and event["station"] == "1栋1单元 电梯"
+        assert event["door_name"] is None
+        (push,) = await pushes(guard.id, call)
+        assert push["payload"]["title"].startswith("【电梯紧急呼叫】")
+        api = await login(guard)
+        answer = await api.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
+        assert answer.status_code == 200, answer.text
+        assert site.sent("media.offer")[0].device == "lift-1-1"
+        assert_error(await api.post(f"/api/v1/calls/{call}/unlock"), 409, "call_has_no_door")
+
+
+class TestMediaSettings:
+    async def test_ice_servers_for_logged_in_browsers(
+        self, client, login: Callable, world: World
+    ) -> None:
+        assert (await client.get("/api/v1/media/ice-servers")).status_code == 401
+        api = await login(world.a.users[Role.RESIDENT])
+        answer = await api.get("/api/v1/media/ice-servers")
+        assert answer.status_code == 200 and answer.json() == {"ice_servers": []}
+
+    def test_ice_servers_setting_is_checked(self) -> None:
+        from api.settings import from_environ
+
+        servers = json.dumps(
+            [
+                {"urls": ["stun:stun.example.org"]},
+                {"urls": "turn:t", "username": "u", "credential": "c"},
+            ]
+        )
+        settings = from_environ({"ANJU_ICE_SERVERS": servers, "ANJU_CALL_MAX_DURATION_S": "60"})
+        assert settings.call_max_duration_s == 60
+        assert [s.urls for s in settings.ice_server_list] == [["stun:stun.example.org"], "turn:t"]
+        with pytest.raises(msgspec.ValidationError, match="ANJU_ICE_SERVERS"):
+            from_environ({"ANJU_ICE_SERVERS": '[{"url": 1}]'})
+
+
+class TestRetention:
+    @pytest.mark.req("VIS-04")
+    async def test_purge_only_past_six_months(self, app, site: StationSite) -> None:
+        store = app.state.objects
+        now = datetime.now(UTC)
+        kept, old = await site.ring(), await site.ring()
+        for call, age in ((kept, 180), (old, 190)):
+            key = f"intercom/test/{call}/snapshot.jpg"
+            await store.put(
+                key, b"x", content_type="image/jpeg", retention=RetentionClass.RECORD_6M
+            )
+            await Call.update(
+                {
+                    Call.state: "ended",
+                    Call.ended_at: now - timedelta(days=age),
+                    Call.snapshot_key: key,
+                }
+            ).where(Call.id == call)
+        assert await upkeep.purge_expired(store) >= 1
+        assert await Call.exists().where(Call.id == kept)
+        assert not await Call.exists().where(Call.id == old)
+        await store.info(f"intercom/test/{kept}/snapshot.jpg")
+        with pytest.raises(ObjectNotFound):
+            await store.info(f"intercom/test/{old}/snapshot.jpg")
+
+
+class TestSweep:
+    @pytest.mark.req("ICM-04")
+    async def test_sweep_ends_calls_whose_end_was_lost(
+        self, login: Callable, family: Household, site: StationSite, jobs: Jobs
+    ) -> None:
+        ringing = await site.ring()
+        live, _ = await answered(login, family.first, site)
+        fresh = await site.ring(room="1-1-0102")
+        long_ago = datetime.now(UTC) - timedelta(minutes=10)
+        await Call.update({Call.started_at: long_ago}).where(Call.id == ringing)
+        await Call.update({Call.answered_at: long_ago}).where(Call.id == live)
+        await jobs.drop("end_call_at_limit")  # the limit job is lost: the sweep stands in
+        await jobs.pool.enqueue_job("sweep_calls")
+        await jobs.run()
+        assert (await call_row(ringing))["outcome"] == "network"
+        row = await call_row(live)
+        assert (row["outcome"], row["duration_s"]) == ("limit", 90.0)
+        assert (await call_row(fresh))["state"] == "ringing"
+        told = {(c.args["call"], c.args["outcome"]) for c in site.sent("intercom.hangup")}
+        assert told == {(ringing, "network"), (live, "limit")}
+
+    async def test_station_door_event_is_not_recorded_twice(
+        self, login: Callable, family: Household, site: StationSite
+    ) -> None:
+        call, api = await answered(login, family.first, site)
+        await api.post(f"/api/v1/calls/{call}/unlock")
+        # The door reports the opening the platform commanded: the platform's record stands alone.
+        await site.event("access.granted", "gate-north", {"method": "intercom", "direction": "in"})
+        rows = await AccessRecord.select().where(AccessRecord.device == site.devices["gate-north"])
+        assert [(r["method"], r["account"]) for r in rows] == [("intercom", family.first.id)]
