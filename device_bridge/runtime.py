@@ -111,6 +111,8 @@ class Bridge:
                 self.sim,
                 seed=self.config.scenario.seed if seed is None else seed,
                 rate=scenario_rate or self.config.scenario.rate,
+                doorbell=self.config.scenario.doorbell,
+                doorbell_every=self.config.scenario.doorbell_every,
             )
             if scenario and self.sim is not None
             else None

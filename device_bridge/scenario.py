@@ -30,9 +30,20 @@ class Scenario:
     """Plays traffic on a sim driver at `rate` actions per second."""
 
     def __init__(
-        self, sim: SimDriver, *, seed: int = 1, rate: float = 0.5, residents: int = 60
+        self,
+        sim: SimDriver,
+        *,
+        seed: int = 1,
+        rate: float = 0.5,
+        residents: int = 60,
+        doorbell: list[str] | None = None,
+        doorbell_every: float = 0.0,
     ) -> None:
         self.sim, self.rate = sim, rate
+        self.doorbell = [
+            (station, room) for station, _, room in (d.partition(":") for d in doorbell or [])
+        ]
+        self.doorbell_every = doorbell_every
         self.rng = random.Random(seed)
         by_kind: dict[str, list[str]] = {}
         for device in sim.devices.values():
@@ -48,9 +59,30 @@ class Scenario:
     async def run(self) -> None:
         """Play until cancelled."""
         log.info("bridge.scenario.started", rate=self.rate, doors=len(self.doors))
+        bell = (
+            asyncio.create_task(self._ring_now_and_then())
+            if self.doorbell and self.doorbell_every > 0
+            else None
+        )
+        try:
+            while True:
+                await self.step()
+                await asyncio.sleep(self.rng.expovariate(self.rate) if self.rate > 0 else 1.0)
+        finally:
+            if bell is not None:
+                bell.cancel()
+
+    async def _ring_now_and_then(self) -> None:
+        """A visitor at a door station rings a household every `doorbell_every` seconds."""
         while True:
-            await self.step()
-            await asyncio.sleep(self.rng.expovariate(self.rate) if self.rate > 0 else 1.0)
+            await asyncio.sleep(self.doorbell_every)
+            station, room = self.rng.choice(self.doorbell)
+            try:
+                call = await self.sim.ring(station, room=room)
+            except DeviceUnavailable as err:
+                log.debug("bridge.scenario.skipped", reason=str(err))
+            else:
+                log.info("bridge.scenario.doorbell", station=station, room=room, call=call)
 
     async def play(self, steps: int) -> list[str]:
         """Play `steps` actions back to back; what each was."""

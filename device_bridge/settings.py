@@ -173,6 +173,8 @@ class ScenarioSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     rate: float = 0.5  # actions per second
     seed: int = 1
+    doorbell: list[str] = []  # "station:room" a visitor rings now and then, e.g. "station-1-1:0101"
+    doorbell_every: float = 0.0  # seconds between those rings; 0: never
 
 
 class RuleActionConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

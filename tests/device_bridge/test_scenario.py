@@ -69,3 +69,35 @@ class TestScenario:
         await sim.set_fault("door-1-1", offline=True)
         assert await Scenario(sim, seed=1).play(3) == ["skipped"] * 3
         await sim.stop()
+
+
+class TestDoorbell:
+    async def test_a_visitor_rings_the_configured_household_now_and_then(self) -> None:
+        config = load_config(PACKAGE_DIR / "demo.toml")
+        assert config.scenario.doorbell == ["station-1-1:0101"] and config.scenario.doorbell_every
+        sim = SimDriver([d.info() for d in config.devices], seed=3, ring_s=0.2, clip_s=0.2)
+        events: list[tuple[str, str, dict[str, Any]]] = []
+        rang = asyncio.Event()
+
+        async def emit(
+            kind: str, device: str, data: dict[str, Any], at: float | None = None
+        ) -> None:
+            events.append((kind, device, data))
+            if kind == "intercom.call_started":
+                rang.set()
+
+        await sim.start(emit)
+        scenario = Scenario(
+            sim, seed=3, rate=0.001, doorbell=["station-1-1:0101"], doorbell_every=0.05
+        )
+        task = asyncio.create_task(scenario.run())
+        try:
+            async with asyncio.timeout(5):
+                await rang.wait()
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await sim.stop()
+        station, data = next((d, data) for k, d, data in events if k == "intercom.call_started")
+        assert station == "station-1-1"
+        assert data["room"] == "1-1-0101" and data["target"] == "household"
