@@ -5,7 +5,22 @@ import type { MessageSchema } from "@/i18n";
 export type CapabilityKey = keyof MessageSchema["cap"];
 
 /** The routes of built capabilities; several capabilities (of different roles) may share one. */
-export const PAGES = ["audit", "doors", "devices", "bridges", "alarms"] as const;
+export const PAGES = [
+  "audit",
+  "doors",
+  "devices",
+  "bridges",
+  "alarms",
+  "qr",
+  "visitors",
+  "desk",
+  "door-control",
+  "access-admin",
+  "access-log",
+  "calls",
+  "intercom",
+  "cameras",
+] as const;
 export type Page = (typeof PAGES)[number];
 
 /** One tile of a role's home grid. `page` names the route of a capability that is built already. */
@@ -37,16 +52,20 @@ export const ROLES = [
 const CAPABILITIES: Record<Role, readonly Capability[]> = {
   resident: [
     { key: "open_door", icon: "lock", page: "doors" },
-    { key: "visitors", icon: "friends-o" },
+    { key: "visitors", icon: "friends-o", page: "visitors" },
+    { key: "pass_code", icon: "qr", page: "qr" },
+    { key: "calls", icon: "phone-circle-o", page: "calls" },
     { key: "notices", icon: "bullhorn-o" },
     { key: "feedback", icon: "comment-o" },
   ],
   guard: [
     { key: "alarms", icon: "warning-o", page: "alarms" },
     { key: "patrol", icon: "guide-o" },
-    { key: "visitor_desk", icon: "idcard" },
+    { key: "visitor_desk", icon: "idcard", page: "desk" },
+    { key: "door_control", icon: "lock", page: "door-control" },
     { key: "work_orders", icon: "todo-list-o" },
-    { key: "video", icon: "video-o" },
+    { key: "intercom", icon: "phone-circle-o", page: "intercom" },
+    { key: "video", icon: "video-o", page: "cameras" },
     { key: "devices_status", icon: "desktop-o", page: "devices" },
   ],
   maintenance: [
@@ -57,6 +76,11 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   property_manager: [
     { key: "alarms", icon: "warning-o", page: "alarms" },
     { key: "residents", icon: "manager-o" },
+    { key: "access_admin", icon: "shield-o", page: "access-admin" },
+    { key: "access_records", icon: "records-o", page: "access-log" },
+    { key: "door_control", icon: "lock", page: "door-control" },
+    { key: "calls", icon: "phone-circle-o", page: "calls" },
+    { key: "video", icon: "video-o", page: "cameras" },
     { key: "device_map", icon: "map-marked" },
     { key: "devices_status", icon: "desktop-o", page: "devices" },
     { key: "rules", icon: "setting-o" },
@@ -67,7 +91,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "access_records", icon: "records-o" },
     { key: "vehicles", icon: "logistics" },
     { key: "alarms", icon: "warning-o", page: "alarms" },
-    { key: "video", icon: "video-o" },
+    { key: "video", icon: "video-o", page: "cameras" },
     { key: "warnings", icon: "bell" },
   ],
   community_officer: [{ key: "jurisdiction_overview", icon: "chart-trending-o" }],

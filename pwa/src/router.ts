@@ -21,6 +21,8 @@ export const router = createRouter({
   routes: [
     { path: "/login", name: "login", component: () => import("@/views/auth/LoginView.vue"), meta: { public: true } },
     { path: "/offline", name: "offline", component: () => import("@/views/OfflineView.vue"), meta: { public: true } },
+    // A visitor's pass, opened from a shared link on the visitor's own phone: no account, no shell.
+    { path: "/pass/:token", name: "pass", component: () => import("@/views/pass/PassView.vue"), meta: { public: true } },
     {
       path: "/",
       component: () => import("@/views/ShellLayout.vue"),
@@ -51,6 +53,43 @@ export const router = createRouter({
           name: "sos",
           component: () => import("@/views/resident/SosStatusView.vue"),
           meta: { role: "resident" },
+        },
+        // Access control and visitors (docs/access.md, docs/visitors.md).
+        { path: "qr", name: "qr", component: () => import("@/views/access/MyQrView.vue") },
+        { path: "visitors", name: "visitors", component: () => import("@/views/visitors/VisitorsView.vue") },
+        {
+          path: "visitors/new",
+          name: "visitor-book",
+          component: () => import("@/views/visitors/VisitorBookView.vue"),
+          meta: { within: "visitors" },
+        },
+        {
+          // Push notifications (arrival, a walk-in asking for consent) link here.
+          path: "visitors/:id",
+          name: "visitor",
+          component: () => import("@/views/visitors/VisitorDetailView.vue"),
+          meta: { within: "visitors" },
+        },
+        { path: "desk", name: "desk", component: () => import("@/views/visitors/VisitorDeskView.vue") },
+        { path: "door-control", name: "door-control", component: () => import("@/views/access/DoorControlView.vue") },
+        { path: "access-admin", name: "access-admin", component: () => import("@/views/access/AccessAdminView.vue") },
+        { path: "access-log", name: "access-log", component: () => import("@/views/access/AccessLogView.vue") },
+        // Intercom and live video (docs/intercom.md).
+        { path: "calls", name: "calls", component: () => import("@/views/intercom/CallHistoryView.vue") },
+        {
+          // Call notifications link here; guards reach their calls from the intercom centre.
+          path: "calls/:id",
+          name: "call",
+          component: () => import("@/views/intercom/CallView.vue"),
+          meta: { within: "calls", alsoFor: ["guard"] },
+        },
+        { path: "intercom", name: "intercom", component: () => import("@/views/intercom/IntercomCenterView.vue") },
+        { path: "cameras", name: "cameras", component: () => import("@/views/video/CamerasView.vue") },
+        {
+          path: "cameras/live",
+          name: "camera-live",
+          component: () => import("@/views/video/LiveView.vue"),
+          meta: { within: "cameras" },
         },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
       ],

@@ -39,7 +39,12 @@ self.addEventListener("push", (event) => {
   } catch {
     text = null;
   }
-  const { title, options } = notificationFor(parsePushPayload(text), self.location.origin);
+  const payload = parsePushPayload(text);
+  const { title, options } = notificationFor(payload, self.location.origin);
+  // A door-station call rings like a phone and stays until tapped; tapping opens /calls/<id>.
+  if (payload.data.type === "call.incoming") {
+    Object.assign(options, { requireInteraction: true, renotify: true, vibrate: [600, 300, 600, 300, 600] });
+  }
   event.waitUntil(self.registration.showNotification(title, options));
 });
 

@@ -34,9 +34,11 @@ describe("capabilitiesFor", () => {
   it("sends built capabilities to their page and the rest to the coming-soon page", () => {
     const [audit] = capabilitiesFor("audit_admin");
     const [openDoor, visitors] = capabilitiesFor("resident");
+    const notices = capabilitiesFor("resident").find((c) => c.key === "notices");
     expect(capabilityTarget(audit!)).toEqual({ name: "audit" });
     expect(capabilityTarget(openDoor!)).toEqual({ name: "doors" });
-    expect(capabilityTarget(visitors!)).toEqual({ name: "feature", params: { key: "visitors" } });
+    expect(capabilityTarget(visitors!)).toEqual({ name: "visitors" });
+    expect(capabilityTarget(notices!)).toEqual({ name: "feature", params: { key: "notices" } });
   });
 
   it("leads device staff to the device page, each through its own tile", () => {
@@ -60,6 +62,17 @@ describe("capabilitiesFor", () => {
     expect(capabilityForPage("property_manager", "alarms")?.key).toBe("alarms");
     expect(tabsFor("guard").map((tab) => tab.to)).toContainEqual({ name: "alarms" });
     expect(tabsFor("police").map((tab) => tab.to)).toContainEqual({ name: "alarms" });
+  });
+
+  it("gives residents their visitors and pass code, the desk to guards, access control to managers", () => {
+    expect(ROLES.filter((role) => hasPage(role, "visitors"))).toEqual(["resident"]);
+    expect(ROLES.filter((role) => hasPage(role, "qr"))).toEqual(["resident"]);
+    expect(ROLES.filter((role) => hasPage(role, "desk"))).toEqual(["guard"]);
+    expect(ROLES.filter((role) => hasPage(role, "door-control")).sort()).toEqual(["guard", "property_manager"]);
+    expect(ROLES.filter((role) => hasPage(role, "access-admin"))).toEqual(["property_manager"]);
+    expect(capabilityForPage("property_manager", "access-log")?.key).toBe("access_records");
+    // Police keep their 通行记录 tile for the jurisdiction's view, still to come.
+    expect(capabilitiesFor("police").find((c) => c.key === "access_records")?.page).toBeUndefined();
   });
 });
 

@@ -4,6 +4,106 @@
  */
 
 export interface paths {
+    "/api/v1/access-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListGroups
+         * @description Groups of the caller's communities.
+         */
+        get: operations["ApiV1AccessGroupsListGroups"];
+        put?: never;
+        /**
+         * CreateGroup
+         * @description Add a group.
+         */
+        post: operations["ApiV1AccessGroupsCreateGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access-groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * DeleteGroup
+         * @description Remove a group.
+         */
+        delete: operations["ApiV1AccessGroupsGroupIdDeleteGroup"];
+        options?: never;
+        head?: never;
+        /**
+         * UpdateGroup
+         * @description Change a group; its credentials follow within seconds.
+         */
+        patch: operations["ApiV1AccessGroupsGroupIdUpdateGroup"];
+        trace?: never;
+    };
+    "/api/v1/access-points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListPoints
+         * @description Access points of the caller's communities.
+         */
+        get: operations["ApiV1AccessPointsListPoints"];
+        put?: never;
+        /**
+         * CreatePoint
+         * @description Add an access point.
+         */
+        post: operations["ApiV1AccessPointsCreatePoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access-points/{point_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetPoint
+         * @description One access point.
+         */
+        get: operations["ApiV1AccessPointsPointIdGetPoint"];
+        put?: never;
+        post?: never;
+        /**
+         * DeletePoint
+         * @description Remove an access point.
+         */
+        delete: operations["ApiV1AccessPointsPointIdDeletePoint"];
+        options?: never;
+        head?: never;
+        /**
+         * UpdatePoint
+         * @description Change an access point; the bridges get the credentials it touches again.
+         */
+        patch: operations["ApiV1AccessPointsPointIdUpdatePoint"];
+        trace?: never;
+    };
     "/api/v1/access-records": {
         parameters: {
             query?: never;
@@ -18,6 +118,134 @@ export interface paths {
         get: operations["ApiV1AccessRecordsListAccessRecords"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access-records.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ExportAccessRecords
+         * @description The filtered log as CSV for Excel (UTF-8 with BOM, Chinese headers); audited.
+         */
+        get: operations["ApiV1AccessRecordsCsvExportAccessRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access-schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListSchedules
+         * @description Schedules of the caller's communities.
+         */
+        get: operations["ApiV1AccessSchedulesListSchedules"];
+        put?: never;
+        /**
+         * CreateSchedule
+         * @description Add a schedule.
+         */
+        post: operations["ApiV1AccessSchedulesCreateSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access-schedules/{schedule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * DeleteSchedule
+         * @description Remove a schedule (its groups then pass at any time).
+         */
+        delete: operations["ApiV1AccessSchedulesScheduleIdDeleteSchedule"];
+        options?: never;
+        head?: never;
+        /**
+         * UpdateSchedule
+         * @description Change a schedule; the groups using it pass by the new one within seconds.
+         */
+        patch: operations["ApiV1AccessSchedulesScheduleIdUpdateSchedule"];
+        trace?: never;
+    };
+    "/api/v1/access/emergency-release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * EmergencyRelease
+         * @description Unlock every door of the community or a building until the release is ended.
+         */
+        post: operations["ApiV1AccessEmergencyReleaseEmergencyRelease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access/emergency-release/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * EndEmergencyRelease
+         * @description Lock the released doors again.
+         */
+        post: operations["ApiV1AccessEmergencyReleaseEndEndEmergencyRelease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access/qr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Qr
+         * @description A fresh signed QR code for the caller, good for at most 60 seconds at the readers.
+         */
+        post: operations["ApiV1AccessQrQr"];
         delete?: never;
         options?: never;
         head?: never;
@@ -474,6 +702,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/biometrics/faces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enrol
+         * @description Enrol a person's face (form fields `person_id`, `photo`): the face and its credential.
+         */
+        post: operations["ApiV1BiometricsFacesEnrol"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/biometrics/faces/{face_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase
+         * @description Erase a face photo; the credentials that named it are revoked.
+         */
+        delete: operations["ApiV1BiometricsFacesFaceIdErase"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bridges": {
         parameters: {
             query?: never;
@@ -578,6 +846,188 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListCalls
+         * @description Call history newest first, with signed snapshot and message URLs.
+         */
+        get: operations["ApiV1CallsListCalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{call_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetCall
+         * @description One call; 404 for anyone outside its household or guard room.
+         */
+        get: operations["ApiV1CallsCallIdGetCall"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{call_id}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer
+         * @description Answer with the browser's complete offer; the station's answer comes back.
+         *
+         *     The first answer wins: later ones get 409 `call_taken`.
+         */
+        post: operations["ApiV1CallsCallIdAnswerAnswer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{call_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline
+         * @description Decline a ringing call; it stops ringing for every member and the station hangs up.
+         */
+        post: operations["ApiV1CallsCallIdDeclineDecline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{call_id}/hangup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hangup
+         * @description End a live call (the member who answered).
+         */
+        post: operations["ApiV1CallsCallIdHangupHangup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{call_id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlock
+         * @description Open the station's door for the visitor; only while live, only by who answered.
+         */
+        post: operations["ApiV1CallsCallIdUnlockUnlock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cameras": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListCameras
+         * @description Cameras in the caller's communities (police: their jurisdiction's); 404 for others.
+         */
+        get: operations["ApiV1CamerasListCameras"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cameras/{camera_id}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * StartLive
+         * @description Open a live view with the browser's complete offer; audited.
+         */
+        post: operations["ApiV1CamerasCameraIdLiveStartLive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cameras/{camera_id}/live/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * StopLive
+         * @description Close the caller's live view; the audit records its duration.
+         */
+        delete: operations["ApiV1CamerasCameraIdLiveSessionIdStopLive"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities": {
         parameters: {
             query?: never;
@@ -644,6 +1094,70 @@ export interface paths {
          * @description Add a building; its code is derived from the community code and the number.
          */
         post: operations["ApiV1CommunitiesCommunityIdBuildingsCreateBuilding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListCredentials
+         * @description Credentials of the caller's communities, newest first; values masked.
+         */
+        get: operations["ApiV1CredentialsListCredentials"];
+        put?: never;
+        /**
+         * Enrol
+         * @description Enrol a card, PIN or enrolled face for a person; the bridges hold it within seconds.
+         */
+        post: operations["ApiV1CredentialsEnrol"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credentials/{credential_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetCredential
+         * @description One credential.
+         */
+        get: operations["ApiV1CredentialsCredentialIdGetCredential"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credentials/{credential_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke
+         * @description Revoke a credential: every reader refuses it within 5 seconds.
+         */
+        post: operations["ApiV1CredentialsCredentialIdRevokeRevoke"];
         delete?: never;
         options?: never;
         head?: never;
@@ -748,6 +1262,26 @@ export interface paths {
          * @description Open a door; refused with a reason when the caller may not; recorded either way.
          */
         post: operations["ApiV1DoorsDeviceIdOpenOpenDoor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doors/{device_id}/remote-open": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RemoteOpen
+         * @description A guard opens a door from the desk; the stated reason is recorded and audited.
+         */
+        post: operations["ApiV1DoorsDeviceIdRemoteOpenRemoteOpen"];
         delete?: never;
         options?: never;
         head?: never;
@@ -934,6 +1468,26 @@ export interface paths {
         patch: operations["ApiV1LinkageRulesRuleIdUpdateRule"];
         trace?: never;
     };
+    "/api/v1/media/ice-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * IceServers
+         * @description STUN/TURN servers for RTCPeerConnection (empty: host candidates only).
+         */
+        get: operations["ApiV1MediaIceServersIceServers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/persons": {
         parameters: {
             query?: never;
@@ -1052,6 +1606,27 @@ export interface paths {
          * @description Change a plan's title or steps (alarms raised already keep theirs).
          */
         patch: operations["ApiV1PlansPlanIdUpdatePlan"];
+        trace?: never;
+    };
+    "/api/v1/public/passes/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * PublicPass
+         * @description The pass as the visitor sees it, with a fresh QR code (≤ 60 s) and the keypad code;
+         *     404 for a link that is unknown, revoked or expired.
+         */
+        get: operations["ApiV1PublicPassesTokenPublicPass"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/push/subscriptions": {
@@ -1181,6 +1756,170 @@ export interface paths {
          * @description Add a household; its code is derived from the unit code and the room.
          */
         post: operations["ApiV1UnitsUnitIdHouseholdsCreateHousehold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visitor-desk/inside": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inside
+         * @description Visitors inside now: entered at a gate, not seen leaving; longest inside first.
+         */
+        get: operations["ApiV1VisitorDeskInsideInside"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visitor-desk/walk-ins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RegisterWalkIn
+         * @description Register a walk-in visitor (ID checked); the household is asked to consent.
+         */
+        post: operations["ApiV1VisitorDeskWalkInsRegisterWalkIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visitor-passes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListPasses
+         * @description Visitor passes newest first: a resident's household's, or a community's for staff.
+         */
+        get: operations["ApiV1VisitorPassesListPasses"];
+        put?: never;
+        /**
+         * BookVisitor
+         * @description Book a visitor for the caller's own household; the pass's QR and code work at once.
+         */
+        post: operations["ApiV1VisitorPassesBookVisitor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visitor-passes/{pass_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetPass
+         * @description One pass with the visitor's passes and refusals at the doors.
+         */
+        get: operations["ApiV1VisitorPassesPassIdGetPass"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visitor-passes/{pass_id}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Consent
+         * @description A household member lets a walk-in visitor in (the pass becomes active) or declines.
+         */
+        post: operations["ApiV1VisitorPassesPassIdConsentConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visitor-passes/{pass_id}/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RevealPass
+         * @description The visitor's phone and/or ID number in full, for a stated purpose; audited.
+         */
+        post: operations["ApiV1VisitorPassesPassIdRevealRevealPass"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visitor-passes/{pass_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RevokePass
+         * @description Revoke a pass; its QR and keypad code stop working at every gate within seconds.
+         */
+        post: operations["ApiV1VisitorPassesPassIdRevokeRevokePass"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visitor-passes/{pass_id}/share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SharePass
+         * @description A link for the visitor (/pass/<token>); a new share replaces the previous link.
+         */
+        post: operations["ApiV1VisitorPassesPassIdShareSharePass"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1344,6 +2083,81 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccessGroupCreate */
+        AccessGroupCreate: {
+            /** Format: uuid */
+            community_id: string;
+            name: string;
+            point_ids?: string[];
+            schedule_id?: string | null;
+        };
+        /** AccessGroupRead */
+        AccessGroupRead: {
+            /** Format: uuid */
+            community_id: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            point_ids: string[];
+            schedule_id: string | null;
+        };
+        /** AccessGroupUpdate */
+        AccessGroupUpdate: {
+            name?: string;
+            point_ids?: string[];
+            schedule_id?: string | null;
+        };
+        /** AccessPointCreate */
+        AccessPointCreate: {
+            building_id?: string | null;
+            /** Format: uuid */
+            community_id: string;
+            device_id?: string | null;
+            /**
+             * @default both
+             * @enum {string}
+             */
+            direction: "in" | "out" | "both";
+            floors?: number[];
+            /** @enum {string} */
+            kind: "gate" | "unit_door" | "turnstile" | "lift" | "key_room";
+            name: string;
+            unit_id?: string | null;
+            zone_id?: string | null;
+        };
+        /** AccessPointPage */
+        AccessPointPage: {
+            items: components["schemas"]["AccessPointRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** AccessPointRead */
+        AccessPointRead: {
+            building_id: string | null;
+            /** Format: uuid */
+            community_id: string;
+            device_id: string | null;
+            direction: string;
+            floors: number[];
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            name: string;
+            unit_id: string | null;
+            zone_id: string | null;
+        };
+        /** AccessPointUpdate */
+        AccessPointUpdate: {
+            building_id?: string | null;
+            device_id?: string | null;
+            direction?: "in" | "out" | "both";
+            floors?: number[];
+            kind?: "gate" | "unit_door" | "turnstile" | "lift" | "key_room";
+            name?: string;
+            unit_id?: string | null;
+            zone_id?: string | null;
+        };
         /** AccessRecordPage */
         AccessRecordPage: {
             items: components["schemas"]["AccessRecordRead"][];
@@ -1355,6 +2169,9 @@ export interface components {
         AccessRecordRead: {
             /** Format: date-time */
             at: string;
+            credential_id?: string | null;
+            /** @default  */
+            decided_by: string;
             /** Format: uuid */
             device_id: string;
             device_name: string;
@@ -1363,8 +2180,35 @@ export interface components {
             id: string;
             method: string;
             person_id: string | null;
+            /** @default  */
+            photo: string;
             reason: string;
             result: string;
+            visitor_pass_id?: string | null;
+        };
+        /** AccessScheduleCreate */
+        AccessScheduleCreate: {
+            /** Format: uuid */
+            community_id: string;
+            holidays?: string[];
+            name: string;
+            windows: components["schemas"]["Window"][];
+        };
+        /** AccessScheduleRead */
+        AccessScheduleRead: {
+            /** Format: uuid */
+            community_id: string;
+            holidays: string[];
+            /** Format: uuid */
+            id: string;
+            name: string;
+            windows: components["schemas"]["Window"][];
+        };
+        /** AccessScheduleUpdate */
+        AccessScheduleUpdate: {
+            holidays?: string[];
+            name?: string;
+            windows?: components["schemas"]["Window"][];
         };
         /** AccountCreate */
         AccountCreate: {
@@ -1432,7 +2276,7 @@ export interface components {
             timeline: components["schemas"]["TimelineEntry"][];
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             zone_id: string | null;
         };
         /** AlarmPage */
@@ -1468,8 +2312,16 @@ export interface components {
             state: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm";
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             zone_id: string | null;
+        };
+        /** AnswerRead */
+        AnswerRead: {
+            /** Format: uuid */
+            call_id: string;
+            ice_servers: components["schemas"]["IceServer"][];
+            max_duration_s: number;
+            sdp: string;
         };
         /** ArmResult */
         ArmResult: {
@@ -1563,6 +2415,68 @@ export interface components {
             name: string;
             number: string;
         };
+        /** CallPage */
+        CallPage: {
+            items: components["schemas"]["CallRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** CallRead */
+        CallRead: {
+            answered_at: string | null;
+            answered_by: string | null;
+            answered_by_me: boolean;
+            clip_type: string | null;
+            clip_url: string | null;
+            /** Format: uuid */
+            community_id: string;
+            door_name: string | null;
+            duration_s: number | null;
+            ended_at: string | null;
+            household_id: string | null;
+            household_label: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            media: "none" | "pending" | "stored" | "failed";
+            outcome: string;
+            reason: string;
+            snapshot_url: string | null;
+            /** Format: date-time */
+            started_at: string;
+            /** @enum {string} */
+            state: "ringing" | "live" | "ended";
+            /** Format: uuid */
+            station_id: string;
+            station_name: string;
+            /** @enum {string} */
+            target: "household" | "guard_room";
+            unlocked_at: string | null;
+            unlocked_by: string | null;
+        };
+        /** CameraPage */
+        CameraPage: {
+            items: components["schemas"]["CameraRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** CameraRead */
+        CameraRead: {
+            building_id: string | null;
+            /** Format: uuid */
+            community_id: string;
+            community_name: string;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            name: string;
+            online: boolean;
+            role: string;
+            unit_id: string | null;
+            viewers: number;
+        };
         /** ChecklistStep */
         ChecklistStep: {
             done: boolean;
@@ -1637,6 +2551,62 @@ export interface components {
             jurisdiction_id?: string | null;
             name?: string;
         };
+        /** ConsentBody */
+        ConsentBody: {
+            approve: boolean;
+        };
+        /** CredentialCreate */
+        CredentialCreate: {
+            face_id?: string | null;
+            floors?: number[];
+            group_ids?: string[];
+            /** @default true */
+            household_access: boolean;
+            /** @enum {string} */
+            kind: "card" | "pin" | "face";
+            /** Format: uuid */
+            person_id: string;
+            point_ids?: string[];
+            valid_from?: string | null;
+            valid_until?: string | null;
+            value?: string | null;
+        };
+        /** CredentialPage */
+        CredentialPage: {
+            items: components["schemas"]["CredentialRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** CredentialRead */
+        CredentialRead: {
+            /** Format: uuid */
+            community_id: string;
+            /** Format: date-time */
+            created_at: string;
+            face_id: string | null;
+            floors: number[];
+            group_ids: string[];
+            household_id: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            masked: string;
+            person_id: string | null;
+            person_name: string | null;
+            point_ids: string[];
+            revoke_reason: string;
+            revoked_at: string | null;
+            status: string;
+            uses: number;
+            valid_from: string | null;
+            valid_until: string | null;
+            visitor_pass_id: string | null;
+        };
+        /** CredentialRevoke */
+        CredentialRevoke: {
+            reason: string;
+        };
         /** DevicePage */
         DevicePage: {
             items: components["schemas"]["DeviceRead"][];
@@ -1703,6 +2673,25 @@ export interface components {
             online: boolean;
             role: string;
         };
+        /** EmergencyRelease */
+        EmergencyRelease: {
+            building_id?: string | null;
+            /** Format: uuid */
+            community_id: string;
+            reason: string;
+            /**
+             * @default community
+             * @enum {string}
+             */
+            scope: "community" | "building";
+        };
+        /** EmergencyReleaseEnd */
+        EmergencyReleaseEnd: {
+            building_id?: string | null;
+            /** Format: uuid */
+            community_id: string;
+            reason: string;
+        };
         /** EnrolRequest */
         EnrolRequest: {
             name: string;
@@ -1740,6 +2729,20 @@ export interface components {
             kind: "escalate";
             roles: ("guard" | "property_manager" | "household" | "police" | "maintenance" | "community_officer")[];
         };
+        /** FaceEnrolled */
+        FaceEnrolled: {
+            /** Format: uuid */
+            credential_id: string;
+            /** Format: uuid */
+            face_id: string;
+        };
+        /** FaceForm */
+        FaceForm: {
+            /** Format: uuid */
+            person_id: string;
+            /** Format: binary */
+            photo: string;
+        };
         /** HouseholdCreate */
         HouseholdCreate: {
             /**
@@ -1775,6 +2778,38 @@ export interface components {
             /** Format: uuid */
             unit_id: string;
         };
+        /** IceServer */
+        IceServer: {
+            credential?: string | null;
+            urls: string | string[];
+            username?: string | null;
+        };
+        /** IceServersRead */
+        IceServersRead: {
+            ice_servers: components["schemas"]["IceServer"][];
+        };
+        /** InsidePage */
+        InsidePage: {
+            items: components["schemas"]["InsideRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** InsideRead */
+        InsideRead: {
+            door: string | null;
+            /** Format: uuid */
+            household_id: string;
+            household_label: string;
+            /** Format: uuid */
+            pass_id: string;
+            plate: string;
+            /** Format: date-time */
+            since: string;
+            visitor_name: string;
+            visitor_phone: string;
+            walk_in: boolean;
+        };
         /** JurisdictionCreate */
         JurisdictionCreate: {
             /** @description Police organisation code of the station. */
@@ -1796,6 +2831,20 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+        };
+        /** LiveCreate */
+        LiveCreate: {
+            sdp: string;
+        };
+        /** LiveRead */
+        LiveRead: {
+            /** Format: uuid */
+            camera_id: string;
+            ice_servers: components["schemas"]["IceServer"][];
+            max_duration_s: number;
+            sdp: string;
+            /** Format: uuid */
+            session: string;
         };
         /** Location */
         Location: {
@@ -1872,6 +2921,18 @@ export interface components {
             name: string;
             rostered: boolean;
         };
+        /** PassAccessRecord */
+        PassAccessRecord: {
+            /** Format: date-time */
+            at: string;
+            direction: string;
+            door: string;
+            /** Format: uuid */
+            id: string;
+            method: string;
+            reason: string;
+            result: string;
+        };
         /** PasswordChange */
         PasswordChange: {
             current_password: string;
@@ -1943,10 +3004,16 @@ export interface components {
             phone?: string;
             relation?: "owner" | "member" | "tenant";
         };
+        /** PlaceRef */
+        PlaceRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
         /** PlanCreate */
         PlanCreate: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             /** Format: uuid */
             community_id: string;
             steps: string[];
@@ -1963,7 +3030,7 @@ export interface components {
         /** PlanRead */
         PlanRead: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             /** Format: uuid */
             community_id: string;
             /** Format: uuid */
@@ -1998,10 +3065,56 @@ export interface components {
             kind: "preset";
             preset: number;
         };
-        /** RevealRequest */
-        RevealRequest: {
-            fields: ("phone" | "id_number")[];
-            purpose: string;
+        /** PublicPass */
+        PublicPass: {
+            code: string | null;
+            community_name: string;
+            destination: string;
+            doors: string[];
+            entries_left: number;
+            floors: number[];
+            qr: components["schemas"]["PublicQr"] | null;
+            /** @enum {string} */
+            status: "pending_consent" | "active" | "used_up" | "expired" | "revoked" | "declined";
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_until: string;
+            visitor_name: string;
+        };
+        /** PublicQr */
+        PublicQr: {
+            /** Format: date-time */
+            expires_at: string;
+            token: string;
+        };
+        /** QrToken */
+        QrToken: {
+            /** Format: uuid */
+            credential_id: string;
+            /** Format: date-time */
+            expires_at: string;
+            token: string;
+        };
+        /** ReleaseResult */
+        ReleaseResult: {
+            doors: number;
+            failed: string[];
+            ok: number;
+        };
+        /** RemoteOpen */
+        RemoteOpen: {
+            /**
+             * @default in
+             * @enum {string}
+             */
+            direction: "in" | "out";
+            reason: string;
+        };
+        /** RevokeBody */
+        RevokeBody: {
+            /** @default  */
+            reason: string;
         };
         /**
          * Role
@@ -2031,7 +3144,7 @@ export interface components {
             active_from?: string | null;
             active_until?: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             /** Format: uuid */
             community_id: string;
             /** @default true */
@@ -2054,7 +3167,7 @@ export interface components {
             active_from: string | null;
             active_until: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             /** Format: uuid */
             community_id: string;
             enabled: boolean;
@@ -2095,6 +3208,15 @@ export interface components {
             weekdays: number[];
             /** Format: uuid */
             zone_id: string;
+        };
+        /** SdpBody */
+        SdpBody: {
+            sdp: string;
+        };
+        /** ShareRead */
+        ShareRead: {
+            token: string;
+            url: string;
         };
         /** ShiftCreate */
         ShiftCreate: {
@@ -2241,6 +3363,17 @@ export interface components {
             /** @constant */
             kind: "unlock";
         };
+        /** UnlockRead */
+        UnlockRead: {
+            /** Format: uuid */
+            door_id: string;
+            door_name: string;
+            reason: string;
+            /** Format: uuid */
+            record_id: string;
+            /** @enum {string} */
+            result: "granted" | "failed";
+        };
         /** VapidPublicKey */
         VapidPublicKey: {
             public_key: string;
@@ -2251,6 +3384,166 @@ export interface components {
             checked: number;
             ok: boolean;
             reason: string | null;
+        };
+        /** ViewSessionRead */
+        ViewSessionRead: {
+            /** Format: uuid */
+            camera_id: string;
+            camera_name: string;
+            duration_s: number | null;
+            end_reason: string;
+            ended_at: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            started_at: string;
+        };
+        /** VisitorPassCreate */
+        VisitorPassCreate: {
+            buildings?: string[] | null;
+            /** @default 1 */
+            entries: number;
+            floors?: number[] | null;
+            household_id?: string | null;
+            id_number?: string | null;
+            /** @enum {null|string} */
+            id_type?: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | null;
+            /** @example 川A12345 */
+            plate?: string | null;
+            points?: string[] | null;
+            /** @default  */
+            purpose: string;
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_until: string;
+            visitor_name: string;
+            /** @example 13812345678 */
+            visitor_phone: string;
+        };
+        /** VisitorPassDetail */
+        VisitorPassDetail: {
+            access_records: components["schemas"]["PassAccessRecord"][];
+            arrived_at: string | null;
+            booked_by: string | null;
+            buildings: components["schemas"]["PlaceRef"][];
+            /** Format: uuid */
+            community_id: string;
+            consent_at: string | null;
+            consent_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            entries_allowed: number;
+            entries_left: number;
+            entries_used: number;
+            floors: number[];
+            /** Format: uuid */
+            household_id: string;
+            household_label: string;
+            /** Format: uuid */
+            id: string;
+            id_number: string | null;
+            /** @enum {null|string} */
+            id_type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | null;
+            inside: boolean;
+            last_entry_at: string | null;
+            plate: string;
+            points: components["schemas"]["PlaceRef"][];
+            purpose: string;
+            revoked_at: string | null;
+            shared: boolean;
+            /** @enum {string} */
+            status: "pending_consent" | "active" | "used_up" | "expired" | "revoked" | "declined";
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_until: string;
+            visitor_name: string;
+            visitor_phone: string;
+            walk_in: boolean;
+        };
+        /** VisitorPassPage */
+        VisitorPassPage: {
+            items: components["schemas"]["VisitorPassRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** VisitorPassRead */
+        VisitorPassRead: {
+            arrived_at: string | null;
+            booked_by: string | null;
+            buildings: components["schemas"]["PlaceRef"][];
+            /** Format: uuid */
+            community_id: string;
+            consent_at: string | null;
+            consent_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            entries_allowed: number;
+            entries_left: number;
+            entries_used: number;
+            floors: number[];
+            /** Format: uuid */
+            household_id: string;
+            household_label: string;
+            /** Format: uuid */
+            id: string;
+            id_number: string | null;
+            /** @enum {null|string} */
+            id_type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | null;
+            inside: boolean;
+            last_entry_at: string | null;
+            plate: string;
+            points: components["schemas"]["PlaceRef"][];
+            purpose: string;
+            revoked_at: string | null;
+            shared: boolean;
+            /** @enum {string} */
+            status: "pending_consent" | "active" | "used_up" | "expired" | "revoked" | "declined";
+            /** Format: date-time */
+            valid_from: string;
+            /** Format: date-time */
+            valid_until: string;
+            visitor_name: string;
+            visitor_phone: string;
+            walk_in: boolean;
+        };
+        /** VisitorReveal */
+        VisitorReveal: {
+            /** Format: uuid */
+            id: string;
+            id_number?: string | null;
+            phone?: string | null;
+        };
+        /** WalkInCreate */
+        WalkInCreate: {
+            buildings?: string[] | null;
+            /** @default 1 */
+            entries: number;
+            /** Format: uuid */
+            household_id: string;
+            id_number: string;
+            /** @enum {string} */
+            id_type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit";
+            /** @example 川A12345 */
+            plate?: string | null;
+            points?: string[] | null;
+            purpose: string;
+            valid_until?: string | null;
+            visitor_name: string;
+            /** @example 13812345678 */
+            visitor_phone: string;
+        };
+        /** Window */
+        Window: {
+            days: number[];
+            end: string;
+            start: string;
         };
         /** ZoneCreate */
         ZoneCreate: {
@@ -2299,6 +3592,16 @@ export interface components {
             entry_delay?: number;
             name?: string;
         };
+        /** RevealRequest */
+        people_schemas_RevealRequest: {
+            fields: ("phone" | "id_number")[];
+            purpose: string;
+        };
+        /** RevealRequest */
+        visitors_schemas_RevealRequest: {
+            fields: ("phone" | "id_number")[];
+            purpose: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -2308,6 +3611,352 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiV1AccessGroupsListGroups: {
+        parameters: {
+            query?: {
+                community_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessGroupRead"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessGroupsCreateGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessGroupCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessGroupRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessGroupsGroupIdDeleteGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessGroupsGroupIdUpdateGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessGroupUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessGroupRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessPointsListPoints: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                kind?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessPointPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessPointsCreatePoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessPointCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessPointRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessPointsPointIdGetPoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                point_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessPointRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessPointsPointIdDeletePoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                point_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessPointsPointIdUpdatePoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                point_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessPointUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessPointRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1AccessRecordsListAccessRecords: {
         parameters: {
             query?: {
@@ -2316,8 +3965,13 @@ export interface operations {
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
                 device_id?: string | null;
+                point_id?: string | null;
+                person_id?: string | null;
+                credential_id?: string | null;
+                visitor_pass_id?: string | null;
                 result?: "granted" | "denied" | "failed" | null;
                 method?: string | null;
+                direction?: "in" | "out" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -2349,6 +4003,302 @@ export interface operations {
                         } | unknown[];
                         status_code: number;
                     };
+                };
+            };
+        };
+    };
+    ApiV1AccessRecordsCsvExportAccessRecords: {
+        parameters: {
+            query?: {
+                device_id?: string | null;
+                point_id?: string | null;
+                person_id?: string | null;
+                credential_id?: string | null;
+                visitor_pass_id?: string | null;
+                result?: "granted" | "denied" | "failed" | null;
+                method?: string | null;
+                direction?: "in" | "out" | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stream Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessSchedulesListSchedules: {
+        parameters: {
+            query?: {
+                community_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessScheduleRead"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessSchedulesCreateSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessScheduleCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessScheduleRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessSchedulesScheduleIdDeleteSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessSchedulesScheduleIdUpdateSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessScheduleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessScheduleRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessEmergencyReleaseEmergencyRelease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmergencyRelease"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessEmergencyReleaseEndEndEmergencyRelease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmergencyReleaseEnd"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AccessQrQr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QrToken"];
                 };
             };
         };
@@ -2601,7 +4551,7 @@ export interface operations {
                 page_size?: number;
                 community_id?: string | null;
                 state?: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm" | null;
-                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -3261,6 +5211,80 @@ export interface operations {
             };
         };
     };
+    ApiV1BiometricsFacesEnrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["FaceForm"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaceEnrolled"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1BiometricsFacesFaceIdErase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                face_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1BridgesListBridges: {
         parameters: {
             query?: {
@@ -3480,6 +5504,361 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnitRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CallsListCalls: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                outcome?: "answered" | "unanswered" | "declined" | "limit" | "network" | "hangup" | "unknown_room" | null;
+                state?: "ringing" | "live" | "ended" | null;
+                community_id?: string | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CallsCallIdGetCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CallsCallIdAnswerAnswer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SdpBody"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnswerRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CallsCallIdDeclineDecline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CallsCallIdHangupHangup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CallsCallIdUnlockUnlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnlockRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CamerasListCameras: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CameraPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CamerasCameraIdLiveStartLive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiveCreate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CamerasCameraIdLiveSessionIdStopLive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                camera_id: string;
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewSessionRead"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -3740,6 +6119,169 @@ export interface operations {
             };
         };
     };
+    ApiV1CredentialsListCredentials: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                person_id?: string | null;
+                household_id?: string | null;
+                visitor_pass_id?: string | null;
+                kind?: "card" | "pin" | "qr" | "app" | "face" | "code" | null;
+                status?: "active" | "revoked" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CredentialsEnrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CredentialCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CredentialsCredentialIdGetCredential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1CredentialsCredentialIdRevokeRevoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                credential_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CredentialRevoke"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1DevicesListDevices: {
         parameters: {
             query?: {
@@ -3935,6 +6477,47 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["DoorOpen"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoorOpenResult"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1DoorsDeviceIdRemoteOpenRemoteOpen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoteOpen"];
             };
         };
         responses: {
@@ -4470,6 +7053,26 @@ export interface operations {
             };
         };
     };
+    ApiV1MediaIceServersIceServers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IceServersRead"];
+                };
+            };
+        };
+    };
     ApiV1PersonsListPersons: {
         parameters: {
             query?: {
@@ -4644,7 +7247,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RevealRequest"];
+                "application/json": components["schemas"]["people_schemas_RevealRequest"];
             };
         };
         responses: {
@@ -4682,7 +7285,7 @@ export interface operations {
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
                 community_id?: string | null;
-                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | null;
+                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
             };
             header?: never;
             path?: never;
@@ -4849,6 +7452,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlanRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1PublicPassesTokenPublicPass: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicPass"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -5161,6 +7802,371 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HouseholdRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VisitorDeskInsideInside: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsidePage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VisitorDeskWalkInsRegisterWalkIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WalkInCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorPassRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VisitorPassesListPasses: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                status?: "pending_consent" | "active" | "used_up" | "expired" | "revoked" | "declined" | null;
+                /** @description Passes whose window touches this day. */
+                on?: string | null;
+                household_id?: string | null;
+                community_id?: string | null;
+                walk_in?: boolean | null;
+                inside?: boolean | null;
+                phone?: string | null;
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorPassPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VisitorPassesBookVisitor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitorPassCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorPassRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VisitorPassesPassIdGetPass: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pass_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorPassDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VisitorPassesPassIdConsentConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pass_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentBody"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorPassRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VisitorPassesPassIdRevealRevealPass: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pass_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["visitors_schemas_RevealRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorReveal"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VisitorPassesPassIdRevokeRevokePass: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pass_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeBody"] | null;
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorPassRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1VisitorPassesPassIdShareSharePass: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pass_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareRead"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

@@ -52,3 +52,33 @@ export type SosEntry = Sos["timeline"][number];
 export type PushSubscriptionBody = NonNullable<
   paths["/api/v1/push/subscriptions"]["post"]["requestBody"]
 >["content"]["application/json"];
+
+// Visitor passes (a resident's visitors, the guard's desk, the visitor's shared link).
+export type VisitorPassQuery = NonNullable<paths["/api/v1/visitor-passes"]["get"]["parameters"]["query"]>;
+export type VisitorPassPage = Json<paths["/api/v1/visitor-passes"]["get"]["responses"][200]>;
+export type VisitorPass = VisitorPassPage["items"][number];
+export type VisitorPassDetail = Json<paths["/api/v1/visitor-passes/{pass_id}"]["get"]["responses"][200]>;
+export type PassAccessRecord = VisitorPassDetail["access_records"][number];
+export type PublicPass = Json<paths["/api/v1/public/passes/{token}"]["get"]["responses"][200]>;
+export type InsideVisitor = Json<paths["/api/v1/visitor-desk/inside"]["get"]["responses"][200]>["items"][number];
+export type Household = Json<paths["/api/v1/households"]["get"]["responses"][200]>["items"][number];
+export type Building = Json<paths["/api/v1/communities/{community_id}/buildings"]["get"]["responses"][200]>["items"][number];
+
+// Access control: points, schedules, groups, credentials, the dynamic QR, guards' actions.
+export type AccessPointPage = Json<paths["/api/v1/access-points"]["get"]["responses"][200]>;
+export type AccessPoint = AccessPointPage["items"][number];
+export type AccessPointCreate = NonNullable<
+  paths["/api/v1/access-points"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type AccessSchedule = Json<paths["/api/v1/access-schedules"]["get"]["responses"][200]>[number];
+export type AccessWindow = AccessSchedule["windows"][number];
+export type AccessGroup = Json<paths["/api/v1/access-groups"]["get"]["responses"][200]>[number];
+export type CredentialQuery = NonNullable<paths["/api/v1/credentials"]["get"]["parameters"]["query"]>;
+export type CredentialPage = Json<paths["/api/v1/credentials"]["get"]["responses"][200]>;
+export type Credential = CredentialPage["items"][number];
+export type CredentialCreate = NonNullable<
+  paths["/api/v1/credentials"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type AccessRecordQuery = NonNullable<paths["/api/v1/access-records"]["get"]["parameters"]["query"]>;
+export type ReleaseResult = Json<paths["/api/v1/access/emergency-release"]["post"]["responses"][200]>;
+export type Person = Json<paths["/api/v1/persons"]["get"]["responses"][200]>["items"][number];

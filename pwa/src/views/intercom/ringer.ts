@@ -1,0 +1,98 @@
+/**
+ * The ring of an incoming call: a two-tone phone ring and a buzz, repeated until stopped. Browsers
+ * play sound only after the user has touched the page; until then the phone just vibrates (where
+ * it can) and the screen shows the call.
+ */
+
+type AudioContextClass = typeof AudioContext;
+
+/** One ring: [frequency Hz, start s, length s]; then silence until the next. */
+export const RING_TONES: ReadonlyArray<[number, number, number]> = [
+  [880, 0, 0.4],
+  [660, 0.45, 0.4],
+  [880, 1.0, 0.4],
+  [660, 1.45, 0.4],
+];
+export const RING_PERIOD_MS = 3_000;
+export const RING_VIBRATION = [600, 300, 600];
+
+export interface RingerDeps {
+  createContext?: () => AudioContext | null;
+  vibrate?: (pattern: number[] | number) => boolean;
+  setInterval?: typeof setInterval;
+  clearInterval?: typeof clearInterval;
+}
+
+function defaultContext(): AudioContext | null {
+  const w = window as unknown as { AudioContext?: AudioContextClass; webkitAudioContext?: AudioContextClass };
+  const Audio = w.AudioContext ?? w.webkitAudioContext;
+  return Audio ? new Audio() : null;
+}
+
+/** Rings until `stop()`; safe to start and stop any number of times. */
+export class Ringer {
+  private context: AudioContext | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private readonly deps: RingerDeps = {}) {}
+
+  get ringing(): boolean {
+    return this.timer !== null;
+  }
+
+  start(): void {
+    if (this.timer !== null) return;
+    const every = this.deps.setInterval ?? setInterval;
+    this.once();
+    this.timer = every(() => this.once(), RING_PERIOD_MS);
+  }
+
+  stop(): void {
+    if (this.timer === null) return;
+    (this.deps.clearInterval ?? clearInterval)(this.timer);
+    this.timer = null;
+    this.vibrate(0);
+    const context = this.context;
+    this.context = null;
+    void context?.close().catch(() => undefined);
+  }
+
+  private once(): void {
+    this.vibrate(RING_VIBRATION);
+    try {
+      this.tones();
+    } catch {
+      // No sound: the screen and the buzz still say a call is coming.
+    }
+  }
+
+  private vibrate(pattern: number[] | number): void {
+    try {
+      const vibrate = this.deps.vibrate ?? ((p: number[] | number) => navigator.vibrate?.(p) ?? false);
+      vibrate(pattern);
+    } catch {
+      // Not every browser vibrates.
+    }
+  }
+
+  private tones(): void {
+    this.context ??= (this.deps.createContext ?? defaultContext)();
+    const context = this.context;
+    if (!context) return;
+    if (context.state === "suspended") void context.resume().catch(() => undefined);
+    if (context.state !== "running") return;
+    const start = context.currentTime + 0.02;
+    for (const [frequency, at, length] of RING_TONES) {
+      const oscillator = context.createOscillator();
+      const gain = context.createGain();
+      oscillator.type = "sine";
+      oscillator.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, start + at);
+      gain.gain.exponentialRampToValueAtTime(0.3, start + at + 0.03);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + at + length);
+      oscillator.connect(gain).connect(context.destination);
+      oscillator.start(start + at);
+      oscillator.stop(start + at + length + 0.02);
+    }
+  }
+}
