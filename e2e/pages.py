@@ -219,3 +219,395 @@ class SosPage:
         await self.confirm.click()
         await expect(self.status).to_be_visible(timeout=15_000)
         return self.page.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+class IncomingCall:
+    """The incoming-call screen over any page: the station, 接听 and 拒接."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=incoming-call]")
+        self.station = page.locator("[data-test=incoming-station]")
+        self.ended = page.locator("[data-test=incoming-ended]")
+
+    async def wait(self, call_id: str | None = None, timeout: float = 10_000) -> IncomingCall:
+        """Wait until a call (this one, when given) rings on the page."""
+        root = (
+            self.root
+            if call_id is None
+            else self.page.locator(f"[data-test=incoming-call][data-call-id='{call_id}']")
+        )
+        await expect(root).to_be_visible(timeout=timeout)
+        return self
+
+    async def answer(self) -> CallScreen:
+        """Tap 接听; the in-call screen follows."""
+        await self.page.locator("[data-test=call-answer]").click()
+        return await CallScreen(self.page).wait()
+
+    async def decline(self) -> None:
+        """Tap 拒接."""
+        await self.page.locator("[data-test=call-decline]").click()
+
+
+class CallScreen:
+    """The in-call screen: the station's video, the clock, mute, speaker, 开门, 挂断, the end."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=in-call]")
+        self.video = page.locator("[data-test=call-video]")
+        self.elapsed = page.locator("[data-test=call-elapsed]")
+        self.unlock = page.locator("[data-test=call-unlock]")
+        self.unlock_result = page.locator("[data-test=call-unlock-result]")
+        self.hangup = page.locator("[data-test=call-hangup]")
+        self.mute = page.locator("[data-test=call-mute]")
+        self.speaker = page.locator("[data-test=call-speaker]")
+        self.ended = page.locator("[data-test=call-ended]")
+        self.done = page.locator("[data-test=call-done]")
+
+    async def wait(self) -> CallScreen:
+        """Wait until the in-call screen shows."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        return self
+
+    async def live(self, timeout: float = 15_000) -> None:
+        """Wait until media flows (the call's clock runs)."""
+        await expect(self.root).to_have_attribute("data-phase", "live", timeout=timeout)
+
+
+class CallHistoryPage:
+    """The resident's 呼叫记录."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=calls-page]")
+        self.items = page.locator("[data-test=call-item]")
+
+    async def wait(self) -> CallHistoryPage:
+        """Wait until the list shows."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        return self
+
+    def call(self, call_id: str) -> Locator:
+        """The row of one call."""
+        return self.page.locator(f"[data-test=call-item][data-call-id='{call_id}']")
+
+
+class CamerasPage:
+    """实时视频: the cameras in scope, one or several to watch."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=cameras-page]")
+        self.items = page.locator("[data-test=camera-item]")
+        self.players = page.locator("[data-test=camera-player]")
+
+    async def wait(self) -> CamerasPage:
+        """Wait until the list shows."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        return self
+
+    def camera(self, name: str) -> Locator:
+        """The tile of the camera with this name."""
+        return self.items.filter(has_text=name)
+
+    async def watch(self, *names: str) -> None:
+        """Open one camera, or several through 多画面."""
+        if len(names) > 1:
+            await self.page.locator("[data-test=cameras-multi]").click()
+            for name in names:
+                await self.camera(name).click()
+            await self.page.locator("[data-test=cameras-watch]").click()
+        else:
+            await self.camera(names[0]).click()
+        await expect(self.players).to_have_count(len(names), timeout=10_000)
+
+    def player(self, camera_id: object) -> Locator:
+        """The live player of one camera."""
+        return self.page.locator(f"[data-test=camera-player][data-camera-id='{camera_id}']")
+
+
+class VisitorsPage:
+    """The resident's 访客: passes of the household, live, and the way to book one."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=visitors-page]")
+        self.items = page.locator("[data-test=visitor-item]")
+        self.live = page.locator("[data-test=visitors-live]")
+
+    async def wait(self) -> VisitorsPage:
+        """Wait until the list shows and its live channel is connected."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        await expect(self.live).to_have_attribute("data-connected", "true", timeout=10_000)
+        return self
+
+    def visitor(self, pass_id: object) -> Locator:
+        """The row of one pass."""
+        return self.page.locator(f"[data-test=visitor-item][data-pass-id='{pass_id}']")
+
+    async def book(self) -> VisitorBookPage:
+        """Tap 预约访客."""
+        await self.page.locator("[data-test=visitor-book]").click()
+        return await VisitorBookPage(self.page).wait()
+
+
+class VisitorBookPage:
+    """The resident's booking form."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=visitor-book-page]")
+
+    async def wait(self) -> VisitorBookPage:
+        """Wait until the form shows."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        return self
+
+    def field(self, name: str) -> Locator:
+        """The input of a field: name, phone, purpose, from, until, plate."""
+        return self.page.locator(f"[data-test=visitor-{name}] input")
+
+    async def fill(self, *, name: str, phone: str, purpose: str = "", plate: str = "") -> None:
+        """Type the visitor's details (the window keeps its default: from now, four hours)."""
+        await self.field("name").fill(name)
+        await self.field("phone").fill(phone)
+        if purpose:
+            await self.field("purpose").fill(purpose)
+        if plate:
+            await self.field("plate").fill(plate)
+
+    async def submit(self) -> VisitorDetailPage:
+        """生成通行证; the new pass's page."""
+        await self.page.locator("[data-test=visitor-submit]").click()
+        return await VisitorDetailPage(self.page).wait()
+
+
+class VisitorDetailPage:
+    """One visitor pass: status, share link, arrival, entries, revoke."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=visitor-page]")
+        self.status = page.locator("[data-test=visitor-status]")
+        self.link = page.locator("[data-test=visitor-link]")
+        self.arrived = page.locator("[data-test=visitor-arrived]")
+        self.records = page.locator("[data-test=visitor-record]")
+        self.live = page.locator("[data-test=visitor-live]")
+
+    async def wait(self) -> VisitorDetailPage:
+        """Wait until the pass has loaded and the live channel is connected."""
+        await expect(self.page.locator("[data-test=visitor-head]")).to_be_visible(timeout=10_000)
+        await expect(self.live).to_have_attribute("data-connected", "true", timeout=10_000)
+        return self
+
+    @property
+    def pass_id(self) -> str:
+        """The pass's id, from the page's address."""
+        return self.page.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+    async def share(self) -> str:
+        """分享给访客: the link the visitor gets (copied where the phone cannot share)."""
+        await self.page.locator("[data-test=visitor-share]").click()
+        await expect(self.link).to_be_visible()
+        return (await self.link.inner_text()).strip()
+
+    async def approve(self) -> None:
+        """允许进入, for a walk-in visitor waiting at the gate."""
+        await expect(self.page.locator("[data-test=visitor-consent]")).to_be_visible()
+        await self.page.locator("[data-test=visitor-approve]").click()
+
+    async def revoke(self) -> None:
+        """撤销通行证, confirmed."""
+        await self.page.locator("[data-test=visitor-revoke]").click()
+        await self.page.locator(".van-dialog__confirm").click()
+
+
+class PassPage:
+    """The visitor's pass, opened from the shared link on the visitor's own phone (no login)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=pass-page]")
+        self.qr = page.locator("[data-test=pass-qr]")
+        self.code = page.locator("[data-test=pass-code]")
+        self.status = page.locator("[data-test=pass-status]")
+        self.entries = page.locator("[data-test=pass-entries]")
+        self.ended = page.locator("[data-test=pass-ended]")
+        self.inside_only = page.locator("[data-test=pass-inside-only]")
+
+    async def open(self, path: str) -> PassPage:
+        """Go to the link's path and wait for the pass (or its end) to show."""
+        await self.page.goto(path)
+        await expect(self.root).to_be_visible(timeout=10_000)
+        await expect(self.root).not_to_have_attribute("data-status", "loading", timeout=10_000)
+        return self
+
+    async def qr_text(self) -> str:
+        """The text of the QR code shown now (what a reader would scan)."""
+        await expect(self.qr).to_have_attribute("data-qr", re.compile(r"^AJ1:"), timeout=10_000)
+        return str(await self.qr.get_attribute("data-qr"))
+
+    async def keypad_code(self) -> str:
+        """The 6-digit code for the door keypad."""
+        return str(await self.code.get_attribute("data-code"))
+
+
+class VisitorDeskPage:
+    """The guard's 访客登记: walk-in registration and who is inside now."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=desk-page]")
+        self.result = page.locator("[data-test=desk-result]")
+        self.status = page.locator("[data-test=desk-status]")
+        self.issued = page.locator("[data-test=desk-issued]")
+        self.code = page.locator("[data-test=desk-code]")
+        self.inside = page.locator("[data-test=desk-inside-item]")
+        self.live = page.locator("[data-test=desk-live]")
+
+    async def wait(self) -> VisitorDeskPage:
+        """Wait until the desk shows and its live channel is connected."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        await expect(self.live).to_have_attribute("data-connected", "true", timeout=10_000)
+        return self
+
+    async def show_inside(self) -> None:
+        """The 在场访客 tab."""
+        await self.page.locator(".desk-tab-inside").click()
+
+    async def register(
+        self, *, name: str, phone: str, id_number: str, room: str, purpose: str
+    ) -> None:
+        """Fill the walk-in form (resident ID card) and send it to the household."""
+        await self.page.locator("[data-test=desk-name] input").fill(name)
+        await self.page.locator("[data-test=desk-phone] input").fill(phone)
+        await self.page.locator("[data-test=desk-id-number] input").fill(id_number)
+        await self.page.locator("[data-test=desk-household]").click()
+        await self.page.locator("[data-test=desk-household-search] input").fill(room)
+        option = self.page.locator("[data-test=desk-household-option]").filter(has_text=room)
+        await option.first.click()
+        await expect(self.page.locator("[data-test=desk-household-sheet]")).to_be_hidden()
+        picked = self.page.locator("[data-test=desk-household] input")
+        await expect(picked).to_have_value(re.compile(room))
+        await self.page.locator("[data-test=desk-purpose] input").fill(purpose)
+        await self.page.locator("[data-test=desk-submit]").click()
+
+
+class AccessAdminPage:
+    """The manager's 门禁管理: access points, groups, schedules and credentials, a tab each."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=access-admin-page]")
+
+    async def wait(self) -> AccessAdminPage:
+        """Wait until the screen shows."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        return self
+
+    async def tab(self, name: str) -> None:
+        """points, groups, schedules or credentials."""
+        await self.page.locator(f".admin-tab-{name}").click()
+        await expect(self.page.locator(f"[data-test={name}-pane]")).to_be_visible()
+
+    def items(self, what: str) -> Locator:
+        """The rows of a pane: point, group, schedule or credential."""
+        return self.page.locator(f"[data-test={what}-item]")
+
+    async def save(self, what: str) -> None:
+        """The sheet's 保存, and wait for it to close."""
+        await self.page.locator(f"[data-test={what}-save]").click()
+        await expect(self.page.locator(f"[data-test={what}-sheet]")).to_be_hidden()
+
+    async def pick_person(self, picker: str, name: str) -> None:
+        """Find a person by name in a person picker and choose them."""
+        await self.page.locator(f"[data-test={picker}-search] input").fill(name)
+        await self.page.locator(f"[data-test={picker}-person]").filter(has_text=name).first.click()
+
+
+class AccessLogPage:
+    """The manager's 通行记录: filters and the CSV export."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=access-log-page]")
+        self.items = page.locator("[data-test=access-log-item]")
+        self.total = page.locator("[data-test=access-log-total]")
+        self.export = page.locator("[data-test=access-log-export]")
+
+    async def wait(self) -> AccessLogPage:
+        """Wait until the screen shows."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        return self
+
+    async def result(self, which: str) -> None:
+        """Tap a result chip: "" (all), granted, denied or failed."""
+        await self.page.locator(f"[data-test=log-result-{which}]").click()
+
+    async def filter(self, *, method: str = "", point: str = "") -> None:
+        """Open 筛选, choose a method and/or an access point (by its name), and 查询."""
+        await self.page.locator("[data-test=log-filters]").click()
+        if method:
+            await self.page.locator("[data-test=log-method]").select_option(method)
+        if point:
+            await self.page.locator("[data-test=log-point]").select_option(label=point)
+        await self.page.locator("[data-test=log-apply]").click()
+        await expect(self.page.locator("[data-test=log-filter-sheet]")).to_be_hidden()
+
+
+class DoorControlPage:
+    """The guard's 门禁控制: remote open with a reason; emergency release."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=door-control-page]")
+        self.items = page.locator("[data-test=door-control-item]")
+
+    async def wait(self) -> DoorControlPage:
+        """Wait until the screen shows."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        return self
+
+    async def open_door(self, name: str, reason: str) -> None:
+        """远程开门 on a door, with the reason typed into the dialog."""
+        await self.items.filter(has_text=name).first.locator("[data-test^=door-remote-]").click()
+        dialog = self.page.locator("[data-test=remote-dialog]")
+        await expect(dialog).to_be_visible()
+        await dialog.locator("[data-test=remote-reason] textarea").fill(reason)
+        await dialog.locator(".van-dialog__confirm").click()
+
+    async def release(self, reason: str) -> None:
+        """紧急放行 of the whole community, confirmed."""
+        await self.page.locator("[data-test=emergency-reason] input").fill(reason)
+        await self.page.locator("[data-test=emergency-start]").click()
+        await self.page.locator(".van-dialog__confirm").click()
+
+    async def end_release(self) -> None:
+        """解除紧急放行 (the reason typed already)."""
+        await self.page.locator("[data-test=emergency-end]").click()
+
+
+class MyQrPage:
+    """The resident's 我的通行码: a dynamic QR code that renews itself."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=my-qr-page]")
+        self.qr = page.locator("[data-test=my-qr]")
+        self.countdown = page.locator("[data-test=my-qr-countdown] [data-seconds]")
+
+    async def wait(self) -> MyQrPage:
+        """Wait until the screen shows a code."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        await expect(self.qr).to_have_attribute("data-qr", re.compile(r"^AJ1:"), timeout=10_000)
+        return self
+
+    async def qr_text(self) -> str:
+        """The text of the QR code shown now."""
+        return str(await self.qr.get_attribute("data-qr"))
+
+    async def renew(self) -> None:
+        """Tap 刷新 for a new code now."""
+        await self.page.locator("[data-test=my-qr-refresh]").click()
