@@ -36,7 +36,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Carry the test's requirement ids onto its report."""
     outcome = yield
     report = outcome.get_result()
-    report.req_ids = [m.args[0] for m in item.iter_markers("req")]
+    report.req_ids = [req for m in item.iter_markers("req") for req in m.args]
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
