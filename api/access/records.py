@@ -197,6 +197,7 @@ def _read(r: dict[str, Any]) -> AccessRecordRead:
         device_id=r["device"],
         device_name=r["device_name"],
         person_id=r["person"],
+        person_name=r["person_name"] or "",
         at=r["at"],
         direction=r["direction"],
         method=r["method"],

@@ -43,6 +43,7 @@ class AccessRecordRead(msgspec.Struct, kw_only=True):
     device_id: UUID
     device_name: str
     person_id: UUID | None
+    person_name: str = ""
     at: datetime
     direction: str
     method: str

@@ -19,6 +19,7 @@ from api.alarms.effects import AppOutlet, Effects
 from api.audit.tables import AuditEntry
 from api.core.auth import Role
 from api.devices.tables import Device
+from api.people.tables import Person
 from api.piccolo_conf import DB
 from device_bridge import protocol
 from tests.access.conftest import enrol_card, link, unique_card
@@ -98,8 +99,10 @@ class TestIngest:
             await manager.get("/api/v1/access-records", params={"credential_id": str(limited)})
         ).json()
         assert [r["credential_id"] for r in log["items"]] == [str(limited)]
+        person = await Person.select(Person.name).where(Person.id == world.a.persons[1]).first()
+        assert person is not None and log["items"][0]["person_name"] == person["name"]
         denied = (await manager.get("/api/v1/access-records", params={"result": "denied"})).json()
-        assert [r["reason"] for r in denied["items"]] == ["unknown"]
+        assert [(r["reason"], r["person_name"]) for r in denied["items"]] == [("unknown", "")]
         none = (await manager.get("/api/v1/access-records", params={"direction": "out"})).json()
         assert none["total"] == 0
         gate = (

@@ -2181,6 +2181,8 @@ export interface components {
             method: string;
             person_id: string | null;
             /** @default  */
+            person_name: string;
+            /** @default  */
             photo: string;
             reason: string;
             result: string;
