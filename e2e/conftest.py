@@ -43,20 +43,25 @@ async def chromium() -> AsyncIterator[Browser]:
         await browser_.close()
 
 
-@pytest.fixture
-async def phone(chromium: Browser, live_url: str) -> AsyncIterator[Page]:  # noqa: F811
-    """A phone-sized page of a fresh browser context, opened at the app."""
+async def open_phone(chromium: Browser, base_url: str) -> Page:
+    """A phone-sized page of a fresh browser context (its own cookies), at the app."""
     context = await chromium.new_context(
         viewport=PHONE,
-        base_url=live_url,
+        base_url=base_url,
         locale="zh-CN",
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
     )
-    page = await context.new_page()
+    return await context.new_page()
+
+
+@pytest.fixture
+async def phone(chromium: Browser, live_url: str) -> AsyncIterator[Page]:  # noqa: F811
+    """The test's phone."""
+    page = await open_phone(chromium, live_url)
     yield page
-    await context.close()
+    await page.context.close()
 
 
 def artifact(name: str) -> Path:

@@ -11,7 +11,7 @@ import zlib
 from uuid import UUID
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from api.access.tables import AccessPoint, AccessRecord, Credential
 from api.biometrics.tables import FaceTemplate
@@ -22,7 +22,7 @@ from device_bridge.identity import load_bridge_id
 from device_bridge.protocol import parse_qr
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
-from e2e.conftest import artifact
+from e2e.conftest import artifact, open_phone
 from e2e.pages import (
     AccessAdminPage,
     AccessLogPage,
@@ -69,7 +69,12 @@ async def card_decision(bridge: Bridge, *, granted: bool) -> Decision:
 @pytest.mark.req("ACC-06", "ACC-07", "ACC-10", "ACC-13")
 class TestManagerSetsUpAccess:
     async def test_points_schedule_group_card_then_the_log_and_its_export(
-        self, phone: Page, world: World, site_settings: BridgeSettings
+        self,
+        phone: Page,
+        world: World,
+        site_settings: BridgeSettings,
+        chromium: Browser,
+        live_url: str,
     ) -> None:
         async with running(site_settings) as bridge:
             gate = await gate_device(site_settings)
@@ -163,6 +168,15 @@ class TestManagerSetsUpAccess:
             rows = list(csv.reader(io.StringIO(text)))
             assert len(rows) == 2, rows  # the header and the one refusal
             assert any("拒绝" in cell or "denied" in cell for cell in rows[1]), rows
+
+            # The jurisdiction's police read the same log on their own phone.
+            police = await open_phone(chromium, live_url)
+            await (await LoginPage(police).open()).log_in(world.a.users[Role.POLICE])
+            await (await HomePage(police, "police").wait()).open_capability("access_records")
+            log = await AccessLogPage(police).wait()
+            await log.filter(method="card", point=GATE_NAME)
+            await expect(log.items).to_have_count(2)
+            await police.context.close()
 
 
 @pytest.mark.req("ACC-06")

@@ -18,7 +18,7 @@ from device_bridge.identity import load_bridge_id
 from device_bridge.protocol import parse_qr
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
-from e2e.conftest import PHONE, artifact
+from e2e.conftest import artifact, open_phone
 from e2e.pages import (
     HomePage,
     LoginPage,
@@ -55,19 +55,6 @@ async def held_by_bridge(bridge: Bridge, qr: str) -> None:
     await eventually(lambda: bridge.access.cache.by_id(credential), timeout=10.0)
 
 
-async def visitor_phone(chromium: Browser, base_url: str) -> Page:
-    """A second phone, the visitor's: its own browser context, never signed in."""
-    context = await chromium.new_context(
-        viewport=PHONE,
-        base_url=base_url,
-        locale="zh-CN",
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    return await context.new_page()
-
-
 @pytest.mark.req("VIS-03", "VIS-04", "ACC-07", "ACC-19")
 class TestVisitorPassAtTheGate:
     async def test_booked_visitor_passes_the_gate_and_the_resident_sees_the_arrival(
@@ -96,7 +83,7 @@ class TestVisitorPassAtTheGate:
             await phone.screenshot(path=artifact("resident-visitor-shared.png"), full_page=True)
 
             # The visitor opens the link on their own phone: a QR code and a keypad code.
-            visitor = await visitor_phone(chromium, live_url)
+            visitor = await open_phone(chromium, live_url)  # the visitor's, never signed in
             try:
                 pass_page = await PassPage(visitor).open(urlsplit(link).path)
                 await expect(pass_page.status).to_contain_text("有效")
@@ -171,7 +158,7 @@ class TestRevokedPass:
             detail = await form.submit()
             link = await detail.share()
 
-            visitor = await visitor_phone(chromium, live_url)
+            visitor = await open_phone(chromium, live_url)  # the visitor's, never signed in
             try:
                 pass_page = await PassPage(visitor).open(urlsplit(link).path)
                 qr = await pass_page.qr_text()
@@ -207,7 +194,7 @@ class TestWalkInAtTheDesk:
         async with running(site_settings) as bridge:
             await gate_device(site_settings)
             # The resident has the visitors page open on their phone.
-            resident = await visitor_phone(chromium, live_url)
+            resident = await open_phone(chromium, live_url)
             try:
                 await (await LoginPage(resident).open()).log_in(world.a.users[Role.RESIDENT])
                 await (await HomePage(resident, "resident").wait()).open_capability("visitors")

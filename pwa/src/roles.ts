@@ -88,7 +88,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   ],
   police: [
     { key: "jurisdiction", icon: "cluster-o" },
-    { key: "access_records", icon: "records-o" },
+    { key: "access_records", icon: "records-o", page: "access-log" },
     { key: "vehicles", icon: "logistics" },
     { key: "alarms", icon: "warning-o", page: "alarms" },
     { key: "video", icon: "video-o", page: "cameras" },

@@ -139,6 +139,12 @@ class TestScope:
         )
         assert_error(r, 404, "not_found")
         assert (await other.get("/api/v1/access-points")).json()["total"] == 0
+        police = await login(world.a.users[Role.POLICE])  # filters the jurisdiction's access log
+        listed = (await police.get("/api/v1/access-points", params={"page_size": 200})).json()
+        assert pid in [p["id"] for p in listed["items"]]
+        assert_error(
+            await police.patch(f"/api/v1/access-points/{pid}", json={"name": "x"}), 404, "not_found"
+        )
         resident = await login(world.a.users[Role.RESIDENT])
         assert_error(await resident.get("/api/v1/access-points"), 404, "not_found")
         assert_error(await resident.get("/api/v1/access-groups"), 404, "not_found")
