@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from api.access.credentials import CODE_WINDOW, HOTP_CONTEXT, QR_KINDS, hotp_codes, usable
 from api.access.keys import keys
-from api.access.sync import entry_doors, load_site, reach
+from api.access.sync import CREDENTIAL_COLUMNS, entry_doors, load_site, reach
 from api.access.tables import Credential
 from api.alarms.catalogue import SITE_TIMEZONE
 from api.devices.tables import Device
@@ -30,25 +30,6 @@ from device_bridge import protocol
 log = structlog.get_logger()
 
 QR_SKEW = 5.0  # seconds a token's iat may lie in the future (clocks differ)
-
-_COLUMNS = (
-    Credential.id,
-    Credential.kind,
-    Credential.person,
-    Credential.household,
-    Credential.visitor_pass,
-    Credential.value,
-    Credential.hotp_secret,
-    Credential.counter,
-    Credential.template,
-    Credential.groups,
-    Credential.points,
-    Credential.floors,
-    Credential.valid_from,
-    Credential.valid_until,
-    Credential.uses,
-    Credential.status,
-)
 
 
 def in_schedule(
@@ -103,7 +84,7 @@ async def _by_qr(
     except ValueError:
         return None, "qr_forged"
     row = (
-        await Credential.select(*_COLUMNS)
+        await Credential.select(*CREDENTIAL_COLUMNS)
         .where((Credential.id == cred_id) & (Credential.community == community_id))
         .output(load_json=True)
         .first()
@@ -113,7 +94,7 @@ async def _by_qr(
 
 async def _by_code(community_id: UUID, code: str) -> tuple[dict[str, Any] | None, str]:
     rows = (
-        await Credential.select(*_COLUMNS)
+        await Credential.select(*CREDENTIAL_COLUMNS)
         .where(
             (Credential.community == community_id)
             & (Credential.kind == "code")
@@ -147,7 +128,7 @@ async def find(
         return await _by_code(community_id, value)
     else:
         return None, "unknown"
-    rows = await Credential.select(*_COLUMNS).where(where).output(load_json=True)
+    rows = await Credential.select(*CREDENTIAL_COLUMNS).where(where).output(load_json=True)
     rows.sort(key=lambda r: r["status"] != "active")  # an active one before revoked ones
     return (rows[0], "unknown") if rows else (None, "unknown")
 

@@ -59,7 +59,7 @@ log = structlog.get_logger()
 
 HOUSEHOLD_KINDS = ("gate", "unit_door", "lift")
 
-_CREDENTIAL_COLUMNS = (
+CREDENTIAL_COLUMNS = (
     Credential.id,
     Credential.kind,
     Credential.person,
@@ -289,7 +289,7 @@ async def frame_for(
             (CredentialChange.community == community_id) & (CredentialChange.id > since)
         )
         where &= Credential.id.is_in(list({r["credential"] for r in changed}) or [uuid4()])
-    rows = await Credential.select(*_CREDENTIAL_COLUMNS).where(where).output(load_json=True)
+    rows = await Credential.select(*CREDENTIAL_COLUMNS).where(where).output(load_json=True)
     site = await load_site(community_id, bridge_id)
     key = keys().bridge_key(bridge_id)
     now = datetime.now(UTC)
