@@ -18,9 +18,6 @@ from typing import Any
 
 import pytest
 import websockets
-from arq import create_pool
-from arq.connections import ArqRedis, RedisSettings
-from arq.worker import Worker, func
 from litestar import Litestar
 
 from api.alarms.effects import Effects
@@ -37,6 +34,7 @@ from tests.helpers import ApiClient, TestUser, World, eventually
 # The real site bridge of tests/integration (its sim devices are those of device_bridge/demo.toml).
 from tests.integration.conftest import admin as admin
 from tests.integration.conftest import site_settings as site_settings
+from tests.jobs import Jobs, private_queue
 from workers.tasks import alarms as alarm_jobs
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
@@ -146,58 +144,18 @@ async def site(live_url: str, login: Callable, world: World) -> AsyncIterator[Sc
     await scripted.close()
 
 
-class Jobs:
-    """Run the queued alarm jobs in an arq worker in burst mode (until none is left)."""
-
-    def __init__(self, pool: ArqRedis, queue: str, settings: Settings, app: Litestar) -> None:
-        self.pool = pool
-        self.queue = queue
-        self.settings = settings
-        self.app = app
-        self.delivered: list[uuid.UUID] = []
-
-    async def _deliver(self, ctx: dict[str, Any], *, notification_id: uuid.UUID) -> None:
-        self.delivered.append(notification_id)  # push delivery is an outside edge: not here
-
-    async def run(self) -> None:
-        """Run every queued job, and those they queue, including deferred ones when due."""
-        worker = Worker(
-            functions=[
-                alarm_jobs.confirm_trip,
-                alarm_jobs.run_linkage,
-                alarm_jobs.escalate_alarm,
-                alarm_jobs.apply_zone_schedules,
-                alarm_jobs.sweep_alarm_timers,
-                func(self._deliver, name="deliver_notification"),
-            ],
-            redis_settings=RedisSettings.from_dsn(self.settings.redis_url or ""),
-            queue_name=self.queue,
-            burst=True,
-            poll_delay=0.05,
-            handle_signals=False,
-            ctx={"objects": self.app.state.objects},
-        )
-        try:
-            await worker.main()
-        finally:
-            await worker.close()
-
-    async def queued(self) -> int:
-        """Jobs waiting (deferred ones included)."""
-        return int(await self.pool.zcard(self.queue))
-
-
 @pytest.fixture
 async def jobs(app: Litestar, settings: Settings, monkeypatch) -> AsyncIterator[Jobs]:
-    """The app's job queue, private to this test, and a burst worker for it."""
-    queue = f"anju:test-alarms:{uuid.uuid4().hex[:8]}"
-    pool = await create_pool(
-        RedisSettings.from_dsn(settings.redis_url or ""), default_queue_name=queue
-    )
-    monkeypatch.setattr(app.state, "queue", pool)
-    yield Jobs(pool, queue, settings, app)
-    await pool.delete(queue)
-    await pool.aclose()
+    """The app's job queue, private to this test, and a burst worker for its jobs."""
+    functions = [
+        alarm_jobs.confirm_trip,
+        alarm_jobs.run_linkage,
+        alarm_jobs.escalate_alarm,
+        alarm_jobs.apply_zone_schedules,
+        alarm_jobs.sweep_alarm_timers,
+    ]
+    async with private_queue(app, settings, monkeypatch, functions) as queue:
+        yield queue
 
 
 async def subscribe(*users: TestUser | uuid.UUID) -> None:

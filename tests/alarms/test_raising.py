@@ -72,7 +72,7 @@ class TestEventToBoard:
         row = (await alarms_of(site, "zone-east"))[0]
         assert row["event"] is not None and row["retention"] == "6m"
         assert len(await notified(guard.id, alarm["id"])) == 1
-        assert await jobs.queued() >= 1  # the linkage job waits for the worker
+        assert len(await jobs.queued()) >= 1  # the linkage job waits for the worker
 
     async def test_other_community_does_not_see_it(
         self, live_url: str, login: Callable, world: World, site: ScriptedSite, jobs: Jobs

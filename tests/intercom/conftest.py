@@ -16,9 +16,6 @@ from typing import Any
 
 import pytest
 import websockets
-from arq import create_pool
-from arq.connections import ArqRedis, RedisSettings
-from arq.worker import Worker, func
 from litestar import Litestar
 
 from api.core.auth import Role
@@ -27,6 +24,7 @@ from device_bridge import protocol
 from tests.alarms.conftest import ScriptedSite, device_ids
 from tests.devices.peer import Peer, enrol
 from tests.helpers import TestUser, World, make_account
+from tests.jobs import Jobs, private_queue
 from workers.tasks import intercom as intercom_jobs
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
@@ -177,59 +175,14 @@ async def family(world: World) -> Household:
     return Household(first=world.a.users[Role.RESIDENT], second=second, neighbour=neighbour)
 
 
-class Jobs:
-    """Run the queued intercom jobs in an arq worker in burst mode."""
-
-    def __init__(self, pool: ArqRedis, queue: str, settings: Settings, app: Litestar) -> None:
-        self.pool = pool
-        self.queue = queue
-        self.settings = settings
-        self.app = app
-        self.delivered: list[uuid.UUID] = []
-
-    async def _deliver(self, ctx: dict[str, Any], *, notification_id: uuid.UUID) -> None:
-        self.delivered.append(notification_id)
-
-    async def run(self) -> None:
-        """Run every job that is due now (deferred ones stay queued)."""
-        worker = Worker(
-            functions=[
-                intercom_jobs.fetch_call_media,
-                intercom_jobs.end_call_at_limit,
-                intercom_jobs.hang_up_call,
-                intercom_jobs.sweep_calls,
-                func(self._deliver, name="deliver_notification"),
-            ],
-            redis_settings=RedisSettings.from_dsn(self.settings.redis_url or ""),
-            queue_name=self.queue,
-            burst=True,
-            poll_delay=0.05,
-            handle_signals=False,
-            ctx={"objects": self.app.state.objects},
-        )
-        try:
-            await worker.main()
-        finally:
-            await worker.close()
-
-    async def queued(self, name: str) -> list[Any]:
-        """Queued jobs of one function (deferred ones included), as arq's JobDefs."""
-        return [j for j in await self.pool.queued_jobs(queue_name=self.queue) if j.function == name]
-
-    async def drop(self, name: str) -> None:
-        """Forget queued jobs of one function (a burst worker would wait for deferred ones)."""
-        for job in await self.queued(name):
-            await self.pool.zrem(self.queue, job.job_id)
-
-
 @pytest.fixture
 async def jobs(app: Litestar, settings: Settings, monkeypatch) -> AsyncIterator[Jobs]:
-    """The app's job queue, private to this test, and a burst worker for it."""
-    queue = f"anju:test-intercom:{uuid.uuid4().hex[:8]}"
-    pool = await create_pool(
-        RedisSettings.from_dsn(settings.redis_url or ""), default_queue_name=queue
-    )
-    monkeypatch.setattr(app.state, "queue", pool)
-    yield Jobs(pool, queue, settings, app)
-    await pool.delete(queue)
-    await pool.aclose()
+    """The app's job queue, private to this test, and a burst worker for its jobs."""
+    functions = [
+        intercom_jobs.fetch_call_media,
+        intercom_jobs.end_call_at_limit,
+        intercom_jobs.hang_up_call,
+        intercom_jobs.sweep_calls,
+    ]
+    async with private_queue(app, settings, monkeypatch, functions) as queue:
+        yield queue
