@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
 from api.alarms import linkage, raising, schedules, service
 from api.alarms.effects import WorkerOutlet
-from api.core.storage import ObjectStore, open_object_store
 from api.devices.bus import CommandBus
-from api.settings import get_settings
-
-
-@contextlib.asynccontextmanager
-async def _objects(ctx: dict[str, Any]) -> AsyncIterator[ObjectStore]:
-    """The worker's object store: one put in ctx (tests, a start-up hook), else opened per job."""
-    if "objects" in ctx:
-        yield ctx["objects"]
-    else:
-        async with open_object_store(get_settings()) as store:
-            yield store
+from workers.tasks.context import object_store
 
 
 async def confirm_trip(ctx: dict[str, Any], *, event_id: int) -> None:
@@ -32,7 +19,7 @@ async def confirm_trip(ctx: dict[str, Any], *, event_id: int) -> None:
 
 async def run_linkage(ctx: dict[str, Any], *, alarm_id: UUID) -> None:
     """Run the alarm's linkage actions (each once, however often this job runs)."""
-    async with _objects(ctx) as store:
+    async with object_store(ctx) as store:
         effects = await linkage.run_linkage(alarm_id, store, CommandBus(ctx["redis"]))
     await effects.apply(WorkerOutlet(ctx["redis"]))
 
@@ -64,5 +51,5 @@ async def sweep_alarm_timers(ctx: dict[str, Any]) -> int:
 
 async def purge_expired_alarms(ctx: dict[str, Any]) -> int:
     """Nightly: delete closed alarms past retention (6 months; SOS a year), never earlier."""
-    async with _objects(ctx) as store:
+    async with object_store(ctx) as store:
         return await service.purge_expired(store)

@@ -12,12 +12,12 @@ from api.devices.bus import CommandBus
 from api.intercom import reads, service, upkeep
 from api.settings import get_settings
 from api.video import service as video
-from workers.tasks.alarms import _objects
+from workers.tasks.context import object_store
 
 
 async def fetch_call_media(ctx: dict[str, Any], *, call_id: UUID) -> bool:
     """An unanswered call: fetch the visitor's snapshot and message from the station, store them."""
-    async with _objects(ctx) as store:
+    async with object_store(ctx) as store:
         try:
             return await upkeep.fetch_media(CommandBus(ctx["redis"]), store, call_id)
         except upkeep.MediaUnavailable as err:
@@ -53,6 +53,6 @@ async def sweep_calls(ctx: dict[str, Any]) -> int:
 
 async def purge_expired_calls(ctx: dict[str, Any]) -> int:
     """Nightly: delete call records, their media and view sessions past 6 months, never earlier."""
-    async with _objects(ctx) as store:
+    async with object_store(ctx) as store:
         purged = await upkeep.purge_expired(store)
     return purged + await video.purge_expired()
