@@ -5,11 +5,17 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from api.access.tables import AccessPoint
+from api.devices.tables import Device
+from device_bridge.identity import load_bridge_id
+from device_bridge.settings import BridgeSettings
 from tests.conftest import app, browser, client, live_url, services, settings, world  # noqa: F401
+from tests.helpers import eventually
 from tests.integration.conftest import admin, site_settings  # noqa: F401
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -68,3 +74,22 @@ def artifact(name: str) -> Path:
     """Where a screenshot is saved for the run's artefacts."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+GATE = "gate-north"  # the north gate's reader (device_bridge/demo.toml)
+GATE_NAME = "北门 人行通道"
+
+
+async def gate_device(site: BridgeSettings) -> UUID:
+    """The platform's id of the north gate, once the inventory is in and its access point made."""
+    bridge = load_bridge_id(site)
+    row = await eventually(
+        lambda: (
+            Device.select(Device.id)
+            .where((Device.bridge == bridge) & (Device.external_id == GATE))
+            .first()
+        )
+    )
+    device = UUID(str(row["id"]))
+    await eventually(lambda: AccessPoint.exists().where(AccessPoint.device == device))
+    return device

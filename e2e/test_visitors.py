@@ -11,14 +11,13 @@ from uuid import UUID
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from api.access.tables import AccessPoint, AccessRecord
+from api.access.tables import AccessRecord
 from api.core.auth import Role
-from api.devices.tables import Device, DeviceEvent
-from device_bridge.identity import load_bridge_id
+from api.devices.tables import DeviceEvent
 from device_bridge.protocol import parse_qr
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
-from e2e.conftest import artifact, open_phone
+from e2e.conftest import GATE, GATE_NAME, artifact, gate_device, open_phone
 from e2e.pages import (
     HomePage,
     LoginPage,
@@ -29,24 +28,6 @@ from e2e.pages import (
 )
 from tests.helpers import World, eventually
 from tests.integration.conftest import running
-
-GATE = "gate-north"  # the north gate's reader (device_bridge/demo.toml)
-GATE_NAME = "北门 人行通道"
-
-
-async def gate_device(settings: BridgeSettings) -> UUID:
-    """The platform's id of the north gate, once the inventory is in and its access point made."""
-    bridge = load_bridge_id(settings)
-    row = await eventually(
-        lambda: (
-            Device.select(Device.id)
-            .where((Device.bridge == bridge) & (Device.external_id == GATE))
-            .first()
-        )
-    )
-    device = UUID(str(row["id"]))
-    await eventually(lambda: AccessPoint.exists().where(AccessPoint.device == device))
-    return device
 
 
 async def held_by_bridge(bridge: Bridge, qr: str) -> None:
