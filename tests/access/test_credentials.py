@@ -148,6 +148,24 @@ class TestFaces:
         )
         assert_error(r, 400, "invalid_photo")
 
+    async def test_outside_the_community_and_residents_get_404(
+        self, manager: ApiClient, login: Login, world: World
+    ) -> None:
+        photo = {"photo": ("face.jpg", JPEG, "image/jpeg")}
+        r = await manager.post(
+            "/api/v1/biometrics/faces", data={"person_id": str(world.a.persons[0])}, files=photo
+        )
+        face_id = r.json()["face_id"]
+        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        mine = {"person_id": str(world.a.persons[0])}
+        r = await other.post("/api/v1/biometrics/faces", data=mine, files=photo)
+        assert_error(r, 404, "not_found")
+        assert_error(await other.delete(f"/api/v1/biometrics/faces/{face_id}"), 404, "not_found")
+        resident = await login(world.a.users[Role.RESIDENT])
+        r = await resident.post("/api/v1/biometrics/faces", data=mine, files=photo)
+        assert_error(r, 404, "not_found")
+        assert await FaceTemplate.exists().where(FaceTemplate.id == uuid.UUID(face_id))
+
 
 class TestQr:
     async def test_only_residents_get_a_qr(self, manager: ApiClient) -> None:
