@@ -4,7 +4,8 @@ SOS from the app comes in through sos.py.
 
 An event raises at most one alarm (its id is kept on the alarm, unique). While an alarm of the
 same type from the same device is unacknowledged — or a household's SOS of the last 30 minutes is
-open — a new trigger adds a `repeated` entry to it instead of flooding the board with copies.
+open — a new trigger adds a `repeated` entry to it instead of flooding the board with copies; a
+repeat of an SOS already acknowledged also pushes to the first responders again.
 
 Intrusion trips count only in an armed zone, and only if the zone stayed armed from the trip until
 its entry delay ran out: "armed now, and not re-armed or disarmed since the trip". The rule gives
@@ -98,30 +99,82 @@ async def household_row(household_id: UUID) -> dict[str, Any] | None:
     return row
 
 
-def message(alarm_id: UUID, alarm_type: str, severity: str, place: str, body: str) -> PushMessage:
-    """The push notification of an alarm: 【火警】1栋1单元0101."""
+def message(
+    alarm_id: UUID,
+    alarm_type: str,
+    severity: str,
+    place: str,
+    body: str,
+    *,
+    tag: str | None = None,
+) -> PushMessage:
+    """The push notification of an alarm: 【火警】1栋1单元0101 (tagged by the alarm by default)."""
     urgent = severity in ("high", "critical")
     return PushMessage(
         title=f"【{KINDS[alarm_type].label}】{place}",
         body=body or "请立即查看并处置。",
         url=f"/alarms/{alarm_id}",
-        tag=f"alarm-{alarm_id}",
+        tag=tag or f"alarm-{alarm_id}",
         urgency="high" if urgent else "normal",
         ttl=3600 if severity == "critical" else 600,
         data={"alarm_id": str(alarm_id), "type": alarm_type, "severity": severity},
     )
 
 
-async def tell(alarm: dict[str, Any], roles: Sequence[str], body: str, effects: Effects) -> int:
+async def tell(
+    alarm: dict[str, Any],
+    roles: Sequence[str],
+    body: str,
+    effects: Effects,
+    *,
+    tag: str | None = None,
+) -> int:
     """Notify recipient roles of an alarm (in the caller's transaction); how many accounts."""
     accounts = await recipients(alarm["community"], roles, household_id=alarm["household"])
     if alarm.get("raised_by") in accounts and alarm["type"] == "sos":
         accounts.discard(alarm["raised_by"])  # the resident knows they pressed it
     if accounts:
         place = (alarm.get("location") or {}).get("text") or alarm["title"]
-        msg = message(alarm["id"], alarm["type"], alarm["severity"], place, body)
+        msg = message(alarm["id"], alarm["type"], alarm["severity"], place, body, tag=tag)
         effects.notifications += await notify(sorted(accounts), msg)
     return len(accounts)
+
+
+async def _alert_again(alarm_id: UUID, entry_id: UUID, note: str, effects: Effects) -> None:
+    """A repeat of an alarm someone already acknowledged tells its first responders again.
+
+    While the alarm is still `new` its first pushes are fresh and escalation is running, so a
+    repeat only records itself (no spam). Once acknowledged, a new press means the situation
+    changed and the guards who think it is in hand must hear it. The push gets a tag of its own:
+    under the alarm's tag the browser would replace the first notification silently.
+    """
+    alarm = (
+        await Alarm.select(
+            Alarm.id,
+            Alarm.community,
+            Alarm.household,
+            Alarm.type,
+            Alarm.severity,
+            Alarm.state,
+            Alarm.title,
+            Alarm.location,
+            Alarm.raised_by,
+        )
+        .where(Alarm.id == alarm_id)
+        .output(load_json=True)
+        .first()
+    )
+    if alarm is None or alarm["state"] == "new":
+        return
+    roles = list(KINDS[alarm["type"]].first)
+    body = note or "再次求助，请立即处置。"
+    told = await tell(alarm, roles, body, effects, tag=f"alarm-{alarm_id}:{entry_id}")
+    await AlarmEntry(
+        alarm=alarm_id,
+        at=_now(),
+        kind="notified",
+        data={"roles": roles, "accounts": told, "repeat": str(entry_id)},
+    ).save()
 
 
 async def _open_duplicate(
@@ -168,14 +221,16 @@ async def open_alarm(
     actor = raised_by.account_id if raised_by else None
     repeated = await _open_duplicate(alarm_type, device_id, household_id)
     if repeated is not None:
-        await AlarmEntry(
+        entry = AlarmEntry(
             alarm=repeated,
             at=now,
             kind="repeated",
             actor=actor,
             text=note,
             data={"event": event_id, "location": location or {}},
-        ).save()
+        )
+        await entry.save()
+        await _alert_again(repeated, entry.id, note, effects)
         effects.board(repeated)
         return repeated
     kind = KINDS[alarm_type]

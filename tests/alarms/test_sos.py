@@ -10,7 +10,18 @@ import pytest
 from api.alarms.tables import Alarm, DutyShift
 from api.core.auth import Role
 from tests.alarms.conftest import Jobs, live_socket, next_event, notified, subscribe
-from tests.helpers import World, assert_error, make_account
+from tests.helpers import TestUser, World, assert_error, make_account
+
+
+async def on_duty(world: World, guard: TestUser) -> None:
+    """Put a guard of community A on a shift that is running now."""
+    now = datetime.now(UTC)
+    await DutyShift(
+        community=world.a.community,
+        account=guard.id,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=7),
+    ).save()
 
 
 @pytest.mark.req("ALM-21")
@@ -73,6 +84,61 @@ class TestSos:
         second = (await resident.post("/api/v1/sos", json={"note": "快来"})).json()
         assert second["id"] == first["id"]
         assert [e["kind"] for e in second["timeline"]] == ["raised", "repeated"]
+
+    async def test_a_press_after_acknowledgement_alerts_the_guards_again(
+        self, live_url: str, login: Callable, world: World, jobs: Jobs
+    ) -> None:
+        guard, manager = world.a.users[Role.GUARD], world.a.users[Role.PROPERTY_MANAGER]
+        await on_duty(world, guard)
+        await subscribe(guard, manager)
+        resident = await login(world.a.users[Role.RESIDENT])
+        sos = (await resident.post("/api/v1/sos", json={})).json()
+        handler = await login(guard)
+        assert (await handler.post(f"/api/v1/alarms/{sos['id']}/acknowledge")).status_code == 200
+
+        async with live_socket(live_url, guard) as ws:
+            again = await resident.post("/api/v1/sos", json={"note": "又摔倒了"})
+            board = await next_event(
+                ws, lambda e: e["type"] == "alarm" and e["alarm"]["id"] == sos["id"]
+            )
+
+        assert again.status_code == 201, again.text
+        assert again.json()["id"] == sos["id"]
+        assert board["alarm"]["state"] == "acknowledged"
+        assert [e["kind"] for e in again.json()["timeline"]] == [
+            "raised",
+            "acknowledged",
+            "repeated",
+        ]
+        for account in (guard.id, manager.id):
+            first, repeat = await notified(account, sos["id"])
+            assert repeat["payload"]["body"] == "又摔倒了"
+            assert repeat["urgency"] == "high"
+            # A tag of its own: under the first one's the browser would replace it silently.
+            assert repeat["payload"]["tag"] != first["payload"]["tag"]
+        detail = (await handler.get(f"/api/v1/alarms/{sos['id']}")).json()
+        [renotified] = [e for e in detail["timeline"] if e["data"].get("repeat")]
+        assert renotified["kind"] == "notified"
+        assert renotified["data"]["accounts"] == 2
+
+    async def test_a_press_while_unacknowledged_is_recorded_but_not_pushed_again(
+        self, live_url: str, login: Callable, world: World, jobs: Jobs
+    ) -> None:
+        guard = world.a.users[Role.GUARD]
+        await on_duty(world, guard)
+        await subscribe(guard)
+        resident = await login(world.a.users[Role.RESIDENT])
+        sos = (await resident.post("/api/v1/sos", json={})).json()
+
+        async with live_socket(live_url, guard) as ws:
+            again = (await resident.post("/api/v1/sos", json={})).json()
+            board = await next_event(
+                ws, lambda e: e["type"] == "alarm" and e["alarm"]["id"] == sos["id"]
+            )
+
+        assert board["alarm"]["state"] == "new"
+        assert [e["kind"] for e in again["timeline"]] == ["raised", "repeated"]
+        assert len(await notified(guard.id, sos["id"])) == 1
 
     async def test_nobody_rostered_means_every_guard(
         self, login: Callable, world: World, jobs: Jobs
