@@ -132,6 +132,10 @@ class ObjectStore(Protocol):
         """Delete the object; deleting a missing object is not an error."""
         ...
 
+    async def keys(self, prefix: str) -> list[str]:
+        """The keys of every object under the folder `prefix` (ending in "/"), sorted."""
+        ...
+
 
 # --- local directory ---------------------------------------------------------------------------
 
@@ -254,6 +258,27 @@ class LocalObjectStore:
             await asyncio.to_thread(remove)
         except OSError as err:
             raise StorageError(f"cannot delete object {key!r}") from err
+
+    async def keys(self, prefix: str) -> list[str]:
+        """The keys of every object under the folder `prefix` (ending in "/"), sorted."""
+        folder = self._root / validate_key(prefix.rstrip("/"))
+
+        def walk() -> list[str]:
+            if not folder.is_dir():
+                return []
+            return sorted(
+                path.relative_to(self._root).as_posix()
+                for path in folder.rglob("*")
+                # Sidecars and the hidden temp files of a write in progress are not objects.
+                if path.is_file()
+                and not path.name.startswith(".")
+                and not path.name.endswith(META_SUFFIX)
+            )
+
+        try:
+            return await asyncio.to_thread(walk)
+        except OSError as err:
+            raise StorageError(f"cannot list objects under {prefix!r}") from err
 
 
 # --- S3 ----------------------------------------------------------------------------------------
@@ -417,6 +442,18 @@ class S3ObjectStore:
                 raise StorageError(f"cannot delete object {key!r}") from err
         except BotoCoreError as err:
             raise StorageError(f"cannot delete object {key!r}") from err
+
+    async def keys(self, prefix: str) -> list[str]:
+        """The keys of every object under the folder `prefix` (ending in "/"), sorted."""
+        validate_key(prefix.rstrip("/"))
+        found: list[str] = []
+        try:
+            paginator = self._s3.get_paginator("list_objects_v2")
+            async for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+                found += [item["Key"] for item in page.get("Contents", [])]
+        except (ClientError, BotoCoreError) as err:
+            raise StorageError(f"cannot list objects under {prefix!r}") from err
+        return sorted(found)
 
 
 # --- lifespan ----------------------------------------------------------------------------------

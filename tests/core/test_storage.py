@@ -157,6 +157,19 @@ class TestRoundTrip:
         with pytest.raises(ObjectNotFound):
             await store.get("d/x.bin")
 
+    async def test_keys_lists_the_objects_under_a_folder(self, store: ObjectStore) -> None:
+        for key in ("anchors/2.json", "anchors/1.json", "anchors/deep/3.json", "anchorsx/4.json"):
+            await store.put(
+                key, b"{}", content_type="application/json", retention=RetentionClass.AUDIT_6M
+            )
+
+        assert await store.keys("anchors/") == [
+            "anchors/1.json",
+            "anchors/2.json",
+            "anchors/deep/3.json",
+        ]
+        assert await store.keys("nothing/") == []
+
     @pytest.mark.parametrize(
         "key",
         [
