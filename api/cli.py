@@ -242,19 +242,36 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(_: argparse.Namespace) -> int:
-    """Walk the audit hash chain; exit 1 and name the first broken entry."""
-    from api.audit.service import verify
+    """Walk the audit hash chain and check its anchors; exit 1 and name what does not fit."""
+    from api.audit.anchors import AnchorCheck, anchor_key, verify_anchors
+    from api.audit.service import VerifyResult, verify
+    from api.core.storage import open_object_store
 
     with _services(get_settings()) as settings:
-        result = _run(_with_db(settings, verify))
-    if result.ok:
-        print(f"audit log intact: {result.checked} entries")
-        return 0
+
+        async def check() -> tuple[VerifyResult, AnchorCheck]:
+            async with open_object_store(settings) as store:
+                key = anchor_key(settings.audit_anchor_key_path)
+                return await verify(), await verify_anchors(store, key)
+
+        result, anchors = _run(_with_db(settings, check))
+    if not result.ok:
+        print(
+            f"audit log BROKEN at entry {result.broken_id}: {result.reason} "
+            f"({result.checked} entries before it are intact)"
+        )
+    for problem in anchors.problems:
+        print(f"audit log BROKEN: {problem}")
+    if not (result.ok and anchors.ok):
+        return 1
+    newest = anchors.newest
+    anchored = f", newest at entry {newest.seq} ({newest.at:%Y-%m-%d %H:%M:%S})" if newest else ""
     print(
-        f"audit log BROKEN at entry {result.broken_id}: {result.reason} "
-        f"({result.checked} entries before it are intact)"
+        f"audit log intact: {result.checked} entries; "
+        f"{anchors.checked} anchors hold{anchored}"
+        + (f", {anchors.retired} retired with their entries" if anchors.retired else "")
     )
-    return 1
+    return 0
 
 
 def cmd_keys_rotate(_: argparse.Namespace) -> int:
@@ -289,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     audit = sub.add_parser("audit", help="audit log tools").add_subparsers(
         dest="audit", required=True
     )
-    audit.add_parser("verify", help="check the hash chain").set_defaults(fn=cmd_audit_verify)
+    audit.add_parser("verify", help="check the hash chain and its anchors").set_defaults(
+        fn=cmd_audit_verify
+    )
     keys = sub.add_parser("keys", help="personal-data keys").add_subparsers(
         dest="keys", required=True
     )

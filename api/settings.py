@@ -42,6 +42,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     vapid_keys: Path | None = None
     qr_keys: Path | None = None
     biometric_keyring: Path | None = None
+    audit_anchor_key: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -91,6 +92,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         return self.biometric_keyring or self.data_dir / "biometric-keyring.json"
 
     @property
+    def audit_anchor_key_path(self) -> Path:
+        """File holding the Ed25519 key that signs the audit chain's anchors."""
+        return self.audit_anchor_key or self.data_dir / "audit-anchor.pem"
+
+    @property
     def secure_cookies(self) -> bool:
         """Cookies carry `Secure` whenever the platform is served over HTTPS."""
         return self.public_url.startswith("https://")
@@ -116,6 +122,9 @@ VARIABLES: dict[str, str] = {
     ),
     "ANJU_BIOMETRIC_KEYRING": (
         "face-photo encryption keyring; default <data dir>/biometric-keyring.json"
+    ),
+    "ANJU_AUDIT_ANCHOR_KEY": (
+        "Ed25519 key signing the audit chain's anchors; default <data dir>/audit-anchor.pem"
     ),
     "ANJU_HOST": "address `anju serve` binds",
     "ANJU_PORT": "port `anju serve` binds",

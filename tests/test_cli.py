@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from api.audit.anchors import anchor_key, write_anchor
 from api.audit.service import record, verify
 from api.audit.tables import AuditEntry
+from api.core.crypto import load_server_secret
 from api.core.keys import rotate_keys
+from api.core.storage import LocalObjectStore
 from api.lifespan import make_cipher
 from api.people.tables import Person
 from api.settings import VARIABLES, Settings
@@ -20,13 +23,15 @@ from tests.helpers import World
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def anju(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def anju(
+    settings: Settings, *args: str, data_dir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the console script as an operator would, pointed at the test services."""
     env = {
         **os.environ,
         "ANJU_DATABASE_URL": settings.database_url or "",
         "ANJU_REDIS_URL": settings.redis_url or "",
-        "ANJU_DATA_DIR": str(settings.data_dir),
+        "ANJU_DATA_DIR": str(data_dir or settings.data_dir),
         "ANJU_LOG_JSON": "false",
     }
     return subprocess.run(
@@ -64,6 +69,33 @@ class TestAuditVerifyCommand:
                 AuditEntry.id == row["id"]
             )
         assert (await verify()).ok
+
+
+class TestAuditVerifyChecksTheAnchors:
+    async def test_a_tail_cut_past_an_anchor_fails_and_names_the_missing_entry(
+        self, settings: Settings, app: object, tmp_path: Path
+    ) -> None:
+        # A data directory of the test's own: its object store and anchor key, the shared database.
+        key = anchor_key(tmp_path / "audit-anchor.pem")
+        secret = load_server_secret(tmp_path / "secret.key")
+        store = LocalObjectStore(
+            tmp_path / "objects", public_url=settings.public_url, signing_key=secret
+        )
+        await record("test.cli.anchored.one", actor_name="cli")
+        await record("test.cli.anchored.two", actor_name="cli")
+        anchor = await write_anchor(store, key)
+        assert anchor is not None
+        ok = anju(settings, "audit", "verify", data_dir=tmp_path)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert f"1 anchors hold, newest at entry {anchor.seq}" in ok.stdout
+
+        await AuditEntry.delete().where(AuditEntry.action.like("test.cli.anchored.%"))
+        cut = anju(settings, "audit", "verify", data_dir=tmp_path)
+
+        assert (await verify()).ok, "the chain alone cannot tell"
+        assert cut.returncode == 1, cut.stdout + cut.stderr
+        assert f"BROKEN: entry {anchor.seq} with hash {anchor.hash[:16]}" in cut.stdout
+        assert "is missing: the chain ends at entry" in cut.stdout
 
 
 @pytest.mark.req("DATA-24")

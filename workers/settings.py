@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 import aiohttp
+import structlog
 from arq import cron
 from arq.connections import RedisSettings
 
@@ -20,7 +22,7 @@ from workers.tasks.alarms import (
     run_linkage,
     sweep_alarm_timers,
 )
-from workers.tasks.audit import verify_audit_chain
+from workers.tasks.audit import anchor_audit_head, verify_audit_chain
 from workers.tasks.devices import sweep_stale_bridges, sync_device_clocks
 from workers.tasks.intercom import (
     end_call_at_limit,
@@ -31,6 +33,8 @@ from workers.tasks.intercom import (
 )
 from workers.tasks.push import deliver_notification_job, sweep_notifications
 from workers.tasks.visitors import expire_visitor_passes
+
+log = structlog.get_logger()
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -44,9 +48,17 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    """Close the database pool and the push HTTP session."""
+    """Anchor the audit chain's head one last time; close the database pool and the HTTP session."""
+    try:
+        async with asyncio.timeout(10):
+            await anchor_audit_head(ctx)
+    except Exception:  # a stop must not hang on it: the next start's cron anchors again
+        log.exception("audit.anchor.failed")
     await ctx["push_http"].close()
     await ctx["database"].__aexit__(None, None, None)
+
+
+ANCHOR_EVERY_MINUTES = 5  # entries newer than the last anchor are the chain's unanchored tail
 
 
 def redis_settings() -> RedisSettings:
@@ -61,6 +73,7 @@ class WorkerSettings:
 
     functions: ClassVar[list[Any]] = [
         verify_audit_chain,
+        anchor_audit_head,
         sweep_stale_bridges,
         sync_device_clocks,
         confirm_trip,
@@ -81,6 +94,7 @@ class WorkerSettings:
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(verify_audit_chain, hour={3}, minute={17}, unique=True),
+        cron(anchor_audit_head, minute=set(range(0, 60, ANCHOR_EVERY_MINUTES)), unique=True),
         cron(sweep_stale_bridges, second={0, 10, 20, 30, 40, 50}, unique=True),
         cron(sync_device_clocks, minute={5}, unique=True),
         cron(apply_zone_schedules, second={0}, unique=True),

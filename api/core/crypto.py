@@ -93,6 +93,11 @@ def _write_secret(path: Path, data: bytes, *, replace: bool) -> bool:
         tmp.unlink(missing_ok=True)
 
 
+def write_new_key(path: Path, data: bytes) -> bool:
+    """Create a 0600 key file atomically; when two processes race, the first file wins (False)."""
+    return _write_secret(path, data, replace=False)
+
+
 def load_server_secret(path: Path) -> bytes:
     """Read the server secret, creating 32 random bytes (base64, mode 0600) on first use."""
     if not path.exists():
