@@ -1,7 +1,8 @@
 """Which requirements of docs/REQUIREMENTS.md the tests prove, and how much of each.
 
-A test marked `@pytest.mark.req("ID")` claims to prove the whole requirement (every clause of its
-text); `@pytest.mark.req("ID", partial=True)` claims only a slice of it. A requirement is proven
+A test marked `@pytest.mark.req("ID")` claims the whole requirement: alone, or with the other
+tests marked so, it proves every clause of its text; `@pytest.mark.req("ID", partial=True)` claims
+only a slice of it. A requirement is proven
 whole only when at least one whole-marked test names it and every test naming it passed; a run of
 passing slices proves it only in part — slices never add up to a whole, because nobody checked
 that they cover every clause. When a test carries the same id at several levels (module, class,
