@@ -98,11 +98,8 @@ async def logged_in(page: Page, user: TestUser, role: str) -> HomePage:
     return await HomePage(page, role).wait()
 
 
-@pytest.mark.req("ICM-01")
-@pytest.mark.req("ICM-09")
-@pytest.mark.req("ICM-12")
-@pytest.mark.req("VIS-01")
 class TestResidentAnswersTheDoorStation:
+    @pytest.mark.req("ICM-01", "ICM-09", "ICM-12", "VIS-01")
     async def test_answer_see_hear_open_the_gate_and_hang_up(
         self,
         fake_media: Browser,
@@ -237,7 +234,7 @@ class TestResidentAnswersTheDoorStation:
         await context.close()
 
 
-@pytest.mark.req("ICM-17")
+@pytest.mark.req("ICM-17", partial=True)
 class TestGuardAnswersTheLiftEmergency:
     async def test_the_intercom_centre_answers_a_lift_emergency_call(
         self,
@@ -309,9 +306,8 @@ async def _more_openings(gate: UUID, before: int) -> bool:
     return await _door_opened(gate) > before
 
 
-@pytest.mark.req("VID-02")
 @pytest.mark.req("VID-07")
-@pytest.mark.req("VID-08")
+@pytest.mark.req("VID-02", "VID-08", partial=True)
 class TestGuardWatchesCamerasLive:
     async def test_two_cameras_at_once_and_leaving_closes_both(
         self,

@@ -12,7 +12,7 @@ from tests.helpers import World
 
 
 @pytest.mark.req("IAM-04")
-@pytest.mark.req("PLAT-05")
+@pytest.mark.req("PLAT-05", partial=True)
 class TestPhoneLogin:
     async def test_resident_lands_on_resident_home(self, phone: Page, world: World) -> None:
         await (await LoginPage(phone).open()).log_in(world.a.users[Role.RESIDENT])

@@ -13,7 +13,7 @@ from tests.helpers import ApiClient, Login, World, assert_error, audit_rows
 
 
 class TestAutomaticPoints:
-    @pytest.mark.req("ACC-01", "ACC-02", "ACC-03")
+    @pytest.mark.req("ACC-01", "ACC-02", "ACC-03", partial=True)
     async def test_inventory_gives_each_door_a_point_once(
         self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:

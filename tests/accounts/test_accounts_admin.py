@@ -89,7 +89,7 @@ def assert_error(response: httpx.Response, status: int, code: str) -> None:
 
 
 @pytest.mark.req("IAM-02")
-@pytest.mark.req("IAM-16")
+@pytest.mark.req("IAM-16", partial=True)
 class TestOnlyTheSecurityAdministrator:
     @pytest.mark.parametrize(
         "role",
@@ -143,8 +143,8 @@ class TestOnlyTheSecurityAdministrator:
         assert_error(await client.get(ACCOUNTS), 401, "not_authenticated")
 
 
-@pytest.mark.req("IAM-01")
 class TestCreate:
+    @pytest.mark.req("IAM-01", partial=True)
     async def test_creates_the_account_with_its_first_role_and_audits_it(
         self, admin: ApiClient, places: World
     ) -> None:
@@ -180,7 +180,7 @@ class TestCreate:
             login = await guard.post(LOGIN, json={"username": body["username"], "password": STRONG})
             assert login.json()["state"] == "totp_enrolment"
 
-    @pytest.mark.req("SEC-08")
+    @pytest.mark.req("SEC-08", partial=True)
     @pytest.mark.parametrize(
         "password", ["Short1!", "alllowercaseletters", "Password123!", "{username}-X9"]
     )
@@ -277,8 +277,8 @@ class TestList:
         assert_error(await admin.get(ACCOUNTS, params={"q": "a\u0000"}), 400, "invalid_input")
 
 
-@pytest.mark.req("IAM-01")
 class TestUpdate:
+    @pytest.mark.req("IAM-01", partial=True)
     async def test_a_deactivated_account_cannot_log_in_and_loses_its_sessions(
         self, admin: ApiClient, browser: Browser, places: World
     ) -> None:
@@ -300,7 +300,7 @@ class TestUpdate:
             (actor(admin).username, str(target.id), {"fields": ["is_active"]})
         ]
 
-    @pytest.mark.req("SEC-09")
+    @pytest.mark.req("SEC-09", partial=True)
     async def test_unlock_clears_a_lock(
         self, admin: ApiClient, browser: Browser, places: World
     ) -> None:
@@ -349,8 +349,8 @@ class TestUpdate:
         assert_error(r, 422, "invalid_body")
 
 
-@pytest.mark.req("IAM-01")
 class TestGrant:
+    @pytest.mark.req("IAM-01", partial=True)
     async def test_a_granted_role_shows_in_me_after_logging_in_again(
         self, admin: ApiClient, browser: Browser, places: World
     ) -> None:
@@ -412,7 +412,7 @@ class TestGrant:
         assert_error(r, 400, "invalid_input")
         assert await roles_of(target.id) == ["resident"]
 
-    @pytest.mark.req("IAM-16")
+    @pytest.mark.req("IAM-16", partial=True)
     async def test_a_security_administrator_cannot_change_own_roles(
         self, admin: ApiClient, places: World
     ) -> None:
@@ -425,7 +425,7 @@ class TestGrant:
         assert_error(revoked, 409, "conflict")
         assert await roles_of(me.id) == ["security_admin"]
 
-    @pytest.mark.req("IAM-16")
+    @pytest.mark.req("IAM-16", partial=True)
     @pytest.mark.parametrize(
         ("holder", "grant"),
         [
@@ -458,8 +458,8 @@ class TestGrant:
         assert_error(r, 404, "not_found")
 
 
-@pytest.mark.req("IAM-01")
 class TestRevoke:
+    @pytest.mark.req("IAM-01", partial=True)
     async def test_the_role_is_gone_and_the_sessions_end(
         self, admin: ApiClient, browser: Browser, places: World
     ) -> None:

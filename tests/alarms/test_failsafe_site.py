@@ -29,8 +29,10 @@ DOORS = [
 
 @pytest.mark.req("FIRE-13")
 @pytest.mark.req("LNK-07")
-@pytest.mark.req("BRD-02")
+@pytest.mark.req("BRD-02", partial=True)
 @pytest.mark.req("PLAT-18")
+@pytest.mark.req("FIRE-02")
+@pytest.mark.req("PLAT-01", partial=True)
 async def test_fire_opens_every_door_at_the_bridge_and_the_platform_does_not_repeat_it(
     site_settings: BridgeSettings, login: Callable, world: World, jobs: Jobs, monkeypatch
 ) -> None:

@@ -25,6 +25,7 @@ async def aged(world: World, alarm_type: str, days: int, state: str = "resolved"
 
 @pytest.mark.req("ALM-10")
 @pytest.mark.req("ALM-21")
+@pytest.mark.req("DATA-18", "DATA-28", partial=True)
 class TestRetention:
     def test_configuration_may_lengthen_never_shorten(self) -> None:
         assert keep_days("6m") == 184 and keep_days("1y") == 366

@@ -73,8 +73,8 @@ class TestConfiguration:
         ).status_code == 422
 
 
-@pytest.mark.req("ALM-15")
 class TestHouseholdZones:
+    @pytest.mark.req("ALM-15", partial=True)
     async def test_sos_zone_is_never_disarmed_and_holds_four_devices(
         self, login: Callable, world: World, jobs: Jobs
     ) -> None:

@@ -109,7 +109,7 @@ class TestListJurisdictions:
         assert r.status_code == 200, r.text
         assert r.json() == {"total": 0, "page": 1, "page_size": 50, "items": []}
 
-    @pytest.mark.req("IAM-16")
+    @pytest.mark.req("IAM-16", partial=True)
     @pytest.mark.parametrize("role", [Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
     async def test_security_and_audit_admins_get_404(
         self, world: World, login: Login, role: Role
@@ -123,7 +123,7 @@ class TestListJurisdictions:
 
 
 class TestCreateCommunity:
-    @pytest.mark.req("REG-02")
+    @pytest.mark.req("REG-02", partial=True)
     async def test_system_admin_creates_one_with_a_gbt31000_code(
         self, world: World, login: Login
     ) -> None:
@@ -204,7 +204,7 @@ class TestCreateCommunity:
         assert_error(await admin.post(COMMUNITIES, json=body), 400, "invalid_input")
 
     @pytest.mark.req("IAM-02")
-    @pytest.mark.req("IAM-16")
+    @pytest.mark.req("IAM-16", partial=True)
     @pytest.mark.parametrize(
         "role",
         [Role.PROPERTY_MANAGER, Role.GUARD, Role.POLICE, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN],
@@ -279,7 +279,7 @@ class TestListCommunities:
         assert r.status_code == 400, r.text
         assert r.json()["code"] == "invalid_parameters"
 
-    @pytest.mark.req("IAM-16")
+    @pytest.mark.req("IAM-16", partial=True)
     @pytest.mark.parametrize("role", [Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
     async def test_security_and_audit_admins_get_404(
         self, world: World, login: Login, role: Role
@@ -368,7 +368,7 @@ class TestUpdateCommunity:
 
 
 class TestCreateBuilding:
-    @pytest.mark.req("REG-02")
+    @pytest.mark.req("REG-02", partial=True)
     async def test_the_code_is_the_community_code_and_three_digits(
         self, world: World, login: Login
     ) -> None:
@@ -484,7 +484,7 @@ class TestListBuildings:
 
 
 class TestUnits:
-    @pytest.mark.req("REG-02")
+    @pytest.mark.req("REG-02", partial=True)
     async def test_the_code_is_the_building_code_and_two_digits(
         self, world: World, login: Login
     ) -> None:
@@ -563,7 +563,7 @@ async def new_unit(manager: ApiClient, site: Site, *, building: str = "3", floor
 
 
 class TestCreateHousehold:
-    @pytest.mark.req("REG-02")
+    @pytest.mark.req("REG-02", partial=True)
     @pytest.mark.req("REG-01")
     async def test_the_code_and_label_derive_from_the_place(
         self, world: World, login: Login
@@ -697,7 +697,7 @@ class TestListHouseholds:
 
         assert_error(await api.get(f"/api/v1/units/{unit}/households"), 404, "not_found")
 
-    @pytest.mark.req("IAM-16")
+    @pytest.mark.req("IAM-16", partial=True)
     @pytest.mark.parametrize("role", [Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
     async def test_security_and_audit_admins_get_404(
         self, world: World, login: Login, role: Role

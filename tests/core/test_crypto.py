@@ -52,12 +52,12 @@ def _payload(token: str) -> bytes:
 
 
 class TestRoundTrip:
-    @pytest.mark.req("DATA-24")
+    @pytest.mark.req("DATA-24", partial=True)
     def test_decrypts_what_it_encrypts(self, cipher: FieldCipher) -> None:
         token = cipher.encrypt("13812345678", context=PHONE)
         assert cipher.decrypt(token, context=PHONE) == "13812345678"
 
-    @pytest.mark.req("DATA-24")
+    @pytest.mark.req("DATA-24", partial=True)
     def test_token_hides_the_value(self, cipher: FieldCipher) -> None:
         token = cipher.encrypt("张三丰 510104199001011230", context="persons.name")
         assert "510104" not in token
@@ -78,14 +78,14 @@ class TestRoundTrip:
 
 
 class TestAlgorithms:
-    @pytest.mark.req("DATA-24")
+    @pytest.mark.req("DATA-24", partial=True)
     def test_std_is_aes_256_gcm_with_context_as_aad(self, keyring: Keyring) -> None:
         token = FieldCipher(keyring, "std", b"i" * 32).encrypt("13812345678", context=PHONE)
         blob = _payload(token)
         plain = AESGCM(keyring.key("k1")).decrypt(blob[:12], blob[12:], PHONE.encode())
         assert plain == b"13812345678"
 
-    @pytest.mark.req("SEC-05")
+    @pytest.mark.req("SEC-05", partial=True)
     def test_sm_is_sm4_gcm_with_the_first_16_key_bytes(self, keyring: Keyring) -> None:
         token = FieldCipher(keyring, "sm", b"i" * 32).encrypt("13812345678", context=PHONE)
         blob = _payload(token)
@@ -95,7 +95,7 @@ class TestAlgorithms:
         decryptor.authenticate_additional_data(PHONE.encode())
         assert decryptor.update(ciphertext) + decryptor.finalize() == b"13812345678"
 
-    @pytest.mark.req("SEC-05")
+    @pytest.mark.req("SEC-05", partial=True)
     def test_sm_digest_is_sm3(self) -> None:
         # GB/T 32905-2016 appendix A.1 test vector.
         expected = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
@@ -107,7 +107,7 @@ class TestAlgorithms:
 
 
 class TestTamper:
-    @pytest.mark.req("DATA-24")
+    @pytest.mark.req("DATA-24", partial=True)
     def test_flipped_ciphertext_byte_is_refused(self, cipher: FieldCipher) -> None:
         token = cipher.encrypt("13812345678", context=PHONE)
         alg, kid, _ = token.split(":")
@@ -117,7 +117,7 @@ class TestTamper:
         with pytest.raises(DecryptionError):
             cipher.decrypt(forged, context=PHONE)
 
-    @pytest.mark.req("DATA-24")
+    @pytest.mark.req("DATA-24", partial=True)
     def test_other_column_is_refused(self, cipher: FieldCipher) -> None:
         token = cipher.encrypt("13812345678", context=PHONE)
         with pytest.raises(DecryptionError):

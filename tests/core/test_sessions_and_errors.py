@@ -287,7 +287,7 @@ async def fail_login(client: ApiClient) -> httpx.Response:
     )
 
 
-@pytest.mark.req("SEC-09")
+@pytest.mark.req("SEC-09", partial=True)
 class TestLoginRateLimit:
     async def test_the_fourth_login_in_a_minute_is_429(
         self, limited: list[Litestar], places: World

@@ -24,7 +24,8 @@ from tests.device_bridge.drivers.sim.test_driver import Recorder
 from tests.device_bridge.fake_platform import Issuer
 
 
-@pytest.mark.req("ACC-06", "ACC-16")
+@pytest.mark.req("ACC-06")
+@pytest.mark.req("ACC-16", partial=True)
 async def test_mqtt_reader_credential_is_decided_by_the_bridge(
     tmp_path: Path, logs: list[MutableMapping[str, Any]]
 ) -> None:

@@ -123,7 +123,7 @@ class TestUrlSource:
             await hub.subscribe(camera)
         assert hub.active() == {} and hub.starts == {}
 
-    @pytest.mark.req("VID-14")
+    @pytest.mark.req("VID-14", partial=True)
     async def test_a_live_view_of_the_stream(self, recording: Path) -> None:
         camera = DeviceInfo(
             id="cam-rtsp", kind="camera", name="c", driver="sim", attrs={"rtsp": str(recording)}

@@ -20,7 +20,8 @@ async def _pushed(account: object, pass_id: str) -> list[dict]:
     return [r for r in rows if r["payload"]["data"].get("pass_id") == pass_id]
 
 
-@pytest.mark.req("VIS-01", "ACC-19")
+@pytest.mark.req("VIS-01")
+@pytest.mark.req("ACC-19", partial=True)
 class TestWalkIn:
     async def test_household_consents_and_the_desk_sees_it(
         self, live_url: str, login: Callable, world: World, jobs: Jobs

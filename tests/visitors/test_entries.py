@@ -54,7 +54,8 @@ async def _granted(
     )
 
 
-@pytest.mark.req("VIS-02", "VIS-04", "VIS-07")
+@pytest.mark.req("VIS-07")
+@pytest.mark.req("VIS-04", partial=True)
 class TestOneEntry:
     async def test_after_the_gate_the_unit_door_the_lift_and_the_exit_still_open(
         self, login: Callable, world: World, open_site: OpenSite
