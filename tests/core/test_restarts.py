@@ -17,10 +17,13 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
 import httpx
 import msgspec
 import pytest
@@ -179,7 +182,7 @@ async def site_bridge(url: str, admin: ApiClient, community: object, data_dir: P
 
 
 async def _socket(url: str, user: TestUser) -> Any:
-    async with ApiClient(base_url=url) as api:
+    async with ApiClient(base_url=url, timeout=30) as api:
         await api.login(user)
         cookie = f"anju_session={api.cookies['anju_session']}"
     ws = await websockets.connect(
@@ -237,7 +240,7 @@ class TestRedisRestart:
 
     async def _survive(self, url: str, redis: RedisServer, world: World, tmp_path: Path) -> None:
         resident_user, guard_user = world.a.users[Role.RESIDENT], world.a.users[Role.GUARD]
-        async with ApiClient(base_url=url) as admin:
+        async with ApiClient(base_url=url, timeout=30) as admin:
             await admin.login(world.admins[Role.SYSTEM_ADMIN])
             async with site_bridge(url, admin, world.a.community, tmp_path / "bridge") as (
                 bridge,
@@ -249,7 +252,7 @@ class TestRedisRestart:
                     await _socket(url, resident_user),
                 )
                 try:
-                    async with ApiClient(base_url=url) as resident:
+                    async with ApiClient(base_url=url, timeout=30) as resident:
                         await resident.login(resident_user)
                         assert await _opened(resident, door)
                         await _next(guard_ws, "device.event", device_id=door)
@@ -259,8 +262,8 @@ class TestRedisRestart:
                     await redis.start()
 
                     async with (
-                        ApiClient(base_url=url) as resident,
-                        ApiClient(base_url=url) as guard,
+                        ApiClient(base_url=url, timeout=30) as resident,
+                        ApiClient(base_url=url, timeout=30) as guard,
                     ):
                         # Sessions lived in Redis: logging in again is the first proof.
                         await eventually(lambda: _logs_in(resident, resident_user), timeout=20)
@@ -287,3 +290,153 @@ async def _logs_in(api: ApiClient, user: TestUser) -> bool:
     except AssertionError:
         return False
     return True
+
+
+class PostgresServer:
+    """A private PostgreSQL from pgserver (what embedded mode runs), on its own socket."""
+
+    def __init__(self, pgdata: Path) -> None:
+        import pgserver
+
+        self.server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        self.url = self.server.get_uri("postgres")
+        self.socket_dir = parse_qs(urlsplit(self.url).query)["host"][0]
+
+    def stop_immediately(self) -> None:
+        """Immediate shutdown (SIGQUIT to the postmaster, what `pg_ctl -m immediate` sends): no
+        checkpoint, every connection cut, as after a crash."""
+        import psutil
+
+        process = psutil.Process(self.server.get_pid())
+        process.send_signal(signal.SIGQUIT)
+        process.wait(30)
+
+    def start(self) -> None:
+        """Start again on the same data directory and socket (crash recovery runs first)."""
+        self.server.ensure_postgres_running()
+
+
+SEED = """
+import asyncio, json
+from api.core import db
+from api.core.auth import Role
+from api.lifespan import make_cipher
+from api.settings import get_settings
+from tests.helpers import build_world
+
+async def main():
+    settings = get_settings()
+    await db.migrate(settings.database_url)
+    async with db.database(settings.database_url):
+        world = await build_world(make_cipher(settings))
+    users = {"resident": world.a.users[Role.RESIDENT], "admin": world.admins[Role.SYSTEM_ADMIN]}
+    print(json.dumps({"community": str(world.a.community), "users": {
+        k: {"id": str(u.id), "username": u.username, "role": u.role.value,
+            "password": u.password, "totp_secret": u.totp_secret} for k, u in users.items()}}))
+
+asyncio.run(main())
+"""
+
+
+async def _seeded(settings: Settings, database_url: str) -> dict[str, Any]:
+    """Migrate a fresh database and make a world in it, in a process of its own (the test
+    process's engine serves the session's database)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ANJU_DATA_DIR": str(settings.data_dir),
+        "ANJU_DATABASE_URL": database_url,
+    }
+    seed = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SEED, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(seed.communicate(), 180)
+    assert seed.returncode == 0
+    return dict(json.loads(out.decode().strip().splitlines()[-1]))
+
+
+async def _stored_seqs(database_url: str, bridge_id: str) -> list[int]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT seq FROM device_events WHERE bridge = $1 AND seq IS NOT NULL ORDER BY seq",
+            uuid.UUID(bridge_id),
+        )
+    finally:
+        await conn.close()
+    return [row["seq"] for row in rows]
+
+
+class TestPostgresRestart:
+    async def test_reads_logins_and_ingest_resume_and_nothing_acked_is_lost(
+        self, settings: Settings, tmp_path: Path
+    ) -> None:
+        """PostgreSQL stopped (immediate mode) and started again while a bridge sends events:
+        reads, logins and ingest resume by themselves, and every event the bridge sent is
+        stored exactly once."""
+        postgres = PostgresServer(tmp_path / "pg")
+        try:
+            seeded = await _seeded(settings, postgres.url)
+            users = {
+                k: TestUser(**{**u, "role": Role(u["role"])}) for k, u in seeded["users"].items()
+            }
+            private = msgspec.structs.replace(settings, database_url=postgres.url)
+            async with api_process(private) as url, ApiClient(base_url=url, timeout=30) as admin:
+                await admin.login(users["admin"])
+                async with site_bridge(url, admin, seeded["community"], tmp_path / "bridge") as (
+                    bridge,
+                    bridge_id,
+                ):
+                    await self._survive(url, postgres, bridge, bridge_id, users["resident"])
+        finally:
+            postgres.server.cleanup()
+
+    async def _survive(
+        self, url: str, postgres: PostgresServer, bridge: Bridge, bridge_id: str, user: TestUser
+    ) -> None:
+        sent = 0
+
+        async def traffic() -> None:
+            nonlocal sent
+            while True:
+                await bridge.emit("access.granted", "door-1-1", {"n": sent, "method": "card"})
+                sent += 1
+                await asyncio.sleep(0.02)
+
+        sender = asyncio.create_task(traffic())
+        try:
+            await eventually(lambda: _count_at_least(postgres.url, bridge_id, 20), timeout=30)
+            await asyncio.to_thread(postgres.stop_immediately)
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(postgres.start)
+            before = len(await _stored_seqs(postgres.url, bridge_id))
+
+            async with ApiClient(base_url=url, timeout=30) as resident:
+                await eventually(lambda: _logs_in(resident, user), timeout=30)
+                await eventually(lambda: _reads(resident), timeout=30)
+            await eventually(
+                lambda: _count_at_least(postgres.url, bridge_id, before + 20), timeout=30
+            )
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+        await eventually(lambda: _outbox_empty(bridge), timeout=30)
+        last = await bridge.outbox.last_seq()
+        assert await _stored_seqs(postgres.url, bridge_id) == list(range(1, last + 1))
+        assert last >= sent
+
+
+async def _count_at_least(database_url: str, bridge_id: str, n: int) -> bool:
+    try:
+        return len(await _stored_seqs(database_url, bridge_id)) >= n
+    except (OSError, asyncpg.PostgresError):
+        return False
+
+
+async def _reads(api: ApiClient) -> bool:
+    return (await api.get("/api/v1/doors")).status_code == 200
+
+
+async def _outbox_empty(bridge: Bridge) -> bool:
+    return await bridge.outbox.count() == 0
