@@ -15,7 +15,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.response import File
 from litestar.stores.redis import RedisStore
-from redis.asyncio import Redis
 
 from api.access.keys import access_keys
 from api.access.routes import ACCESS_CONTROLLERS
@@ -30,6 +29,7 @@ from api.core.errors import EXCEPTION_HANDLERS
 from api.core.health import healthz, readyz
 from api.core.logging import configure_logging
 from api.core.realtime import channels_plugin, realtime
+from api.core.redisconn import connect
 from api.devices.link import bridge_link
 from api.devices.routes import ENROL_PATH, BridgeController, DeviceController
 from api.intercom.routes import CallController, MediaController
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the platform for the given (or the environment's) settings."""
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = connect(settings.redis_url) if settings.redis_url else None
     csrf_secret = derive_key(load_server_secret(settings.secret_key_path), "csrf").hex()
     auth = Router(
         path="/",

@@ -6,12 +6,12 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from arq import create_pool
-from arq.connections import RedisSettings
 from litestar import Litestar
 from redis.asyncio import Redis
 
 from api.core import db
 from api.core.crypto import FieldCipher, Keyring, derive_key, load_server_secret
+from api.core.redisconn import bounded, queue_settings
 from api.core.sessions import SessionStore
 from api.core.storage import open_object_store
 from api.settings import Settings
@@ -36,13 +36,14 @@ async def database(app: Litestar) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def redis(app: Litestar) -> AsyncIterator[None]:
-    """The Redis client (made with the app: plugins need it) for sessions, rate limits, channels."""
+    """The Redis client (made with the app: plugins need it) for sessions, rate limits, channels.
+    Closing is bounded, like every Redis close: shutdown ends whatever state Redis is in."""
     client: Redis = app.state.redis
     app.state.sessions = SessionStore(client)
     try:
         yield
     finally:
-        await client.aclose()
+        await bounded(client.aclose(), "redis")
 
 
 @contextlib.asynccontextmanager
@@ -65,13 +66,13 @@ async def queue(app: Litestar) -> AsyncIterator[None]:
     """The arq pool jobs are enqueued on (push deliveries, linkage, escalations)."""
     settings = app.state.settings
     pool = await create_pool(
-        RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
+        queue_settings(settings.redis_url), default_queue_name=settings.queue_name
     )
     app.state.queue = pool
     try:
         yield
     finally:
-        await pool.aclose()
+        await bounded(pool.aclose(), "job queue")
 
 
 LIFESPAN = [database, redis, crypto, objects, queue]

@@ -12,6 +12,7 @@ from arq.connections import RedisSettings
 
 from api.core import db
 from api.core.logging import configure_logging
+from api.core.redisconn import WORKER_RETRIES, queue_settings
 from api.settings import get_settings
 from workers.tasks.access import purge_access_records
 from workers.tasks.alarms import (
@@ -65,7 +66,7 @@ def redis_settings() -> RedisSettings:
     """arq's connection, from ANJU_REDIS_URL."""
     url = get_settings().redis_url
     assert url, "the worker needs ANJU_REDIS_URL (anju demo sets it)"
-    return RedisSettings.from_dsn(url)
+    return queue_settings(url, retries=WORKER_RETRIES)  # arq's loop dies on one Redis error
 
 
 class WorkerSettings:

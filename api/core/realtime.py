@@ -3,29 +3,138 @@
 Channels: `user:<account id>` for what concerns one person; `community:<id>` for a community's
 device boards (staff and police); `alarms:<id>` for its alarm board (holders of `alarm.read` who
 are not residents: another household's SOS never reaches a resident's phone). Any api instance
-may publish; every instance delivers to the sockets it holds.
+may publish; every instance delivers to the sockets it holds. The Redis backend outlives a Redis
+restart (`ResilientPubSubBackend`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 from uuid import UUID
 
+import structlog
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.exceptions import WebSocketDisconnect
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
 from api.accounts.service import load_caller
+from api.core.redisconn import CLOSE_LIMIT, ERRORS, backoff, bounded
 from api.core.sessions import COOKIE, SessionStore
+
+log = structlog.get_logger()
+
+
+class ResilientPubSubBackend(RedisChannelsPubSubBackend):
+    """Litestar's Redis pub/sub backend, made to outlive a Redis restart.
+
+    Upstream, one failed PUBLISH ends the plugin's publishing task, and its shutdown then waits
+    for ever on that task's queue (litestar#5008); one lost connection ends the task that
+    delivers events, and a subscription asked for while Redis is away is never made. Here a
+    publish that fails is logged and dropped (live events announce what PostgreSQL already
+    holds); the channels the sockets follow are kept here, and after any Redis error the stream
+    opens a new connection, after a backoff, subscribed to all of them.
+    """
+
+    def __init__(self, *, redis: Redis, key_prefix: str) -> None:
+        super().__init__(redis=redis, key_prefix=key_prefix)
+        self._wanted: set[str] = set()
+        self._current: PubSub | None = None
+        self._stale = True  # the current connection (if any) may lack a followed channel
+        self._lock = asyncio.Lock()  # one (re)opening or subscription at a time
+
+    async def _reopen(self) -> PubSub:
+        """A new connection subscribed to every followed channel (the lock held)."""
+        old, self._current = self._current, None
+        if old is not None:
+            await bounded(old.aclose(), "realtime stream")
+        pubsub = self._redis.pubsub()
+        try:
+            if self._wanted:
+                await pubsub.subscribe(*self._wanted)
+        except BaseException:
+            await bounded(pubsub.aclose(), "realtime stream")
+            raise
+        self._current, self._stale = pubsub, False
+        log.info("realtime.stream.subscribed", channels=len(self._wanted))
+        return pubsub
+
+    async def subscribe(self, channels: Iterable[str]) -> None:
+        """Follow the channels: subscribed on return, or, if Redis is away, once it is back."""
+        async with self._lock:
+            self._wanted |= set(channels)
+            self._has_subscribed.set()
+            try:
+                if self._current is None or self._stale:
+                    await self._reopen()
+                else:
+                    await self._current.subscribe(*channels)
+            except ERRORS as err:
+                self._stale = True
+                log.warning("realtime.subscribe.deferred", error=str(err)[:200])
+
+    async def unsubscribe(self, channels: Iterable[str]) -> None:
+        """Stop following the channels (a reopened connection leaves them out anyway)."""
+        async with self._lock:
+            channels = set(channels)
+            self._wanted -= channels
+            if not self._wanted:
+                self._has_subscribed.clear()
+            if self._current is not None and not self._stale:
+                await bounded(self._current.unsubscribe(*channels), "realtime unsubscribe")
+
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        """PUBLISH on each channel; when Redis is away the event is dropped, never raised."""
+        try:
+            async with asyncio.timeout(CLOSE_LIMIT):
+                await super().publish(data, channels)
+        except (*ERRORS, TimeoutError) as err:
+            log.warning("realtime.publish.dropped", error=str(err)[:200] or type(err).__name__)
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        """(channel, data) of every followed channel; after any error, a new connection."""
+        delays = backoff()
+        while True:
+            await self._has_subscribed.wait()
+            pubsub = None
+            try:
+                async with self._lock:
+                    pubsub = (
+                        await self._reopen()
+                        if self._current is None or self._stale
+                        else self._current
+                    )
+                message = await pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=self._stream_sleep_no_subscriptions
+                )
+            except Exception as err:  # this task delivers every event: it lives on
+                if pubsub is self._current:  # not one that a subscribe() has replaced meanwhile
+                    self._stale = True
+                log.warning("realtime.stream.lost", error=str(err)[:200] or type(err).__name__)
+                await asyncio.sleep(next(delays))
+                continue
+            delays = backoff()
+            if message is None:
+                continue
+            channel = message["channel"].decode()
+            if channel in self._wanted:  # a message may trail its channel's unsubscribe
+                yield channel, message["data"]
+
+    async def on_shutdown(self) -> None:
+        """Close the connection, whatever state Redis is in."""
+        current, self._current = self._current, None
+        if current is not None:
+            await bounded(current.aclose(), "realtime stream")
 
 
 def channels_plugin(redis: Redis) -> ChannelsPlugin:
     """Channels on Redis pub/sub; names are created on demand."""
     return ChannelsPlugin(
-        backend=RedisChannelsPubSubBackend(redis=redis, key_prefix="anju:channels"),
+        backend=ResilientPubSubBackend(redis=redis, key_prefix="anju:channels"),
         arbitrary_channels_allowed=True,
     )
 

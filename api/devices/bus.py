@@ -3,7 +3,8 @@
 The instance holding a link subscribes to the bridge's command channel; any instance publishes a
 command there and waits on the command's own result channel. PUBLISH answers how many subscribers
 got the message: zero means no instance holds the link, so a command to an offline bridge fails
-at once.
+at once. The holder's subscription outlives a Redis restart (api/core/redisconn.py); while Redis
+is away, a command fails as if the bridge were offline.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
 
+from api.core.redisconn import ERRORS, bounded, subscription
 from device_bridge import protocol
 
 
@@ -50,10 +52,11 @@ class CommandBus:
     async def send(
         self, bridge_id: object, command: protocol.Command, *, wait: float
     ) -> protocol.CommandResult | None:
-        """Publish a command and wait for its result; None on timeout; BridgeOffline when unheld."""
+        """Publish a command and wait for its result; None on timeout; BridgeOffline when unheld
+        (or when Redis, the only way to the holder, is away)."""
         pubsub = self.redis.pubsub()
-        await pubsub.subscribe(result_channel(command.id))
         try:
+            await pubsub.subscribe(result_channel(command.id))
             if not await self.redis.publish(commands_channel(bridge_id), protocol.encode(command)):
                 raise BridgeOffline()
             async with asyncio.timeout(wait):
@@ -64,9 +67,10 @@ class CommandBus:
                             return frame
         except TimeoutError:
             return None
+        except ERRORS:
+            raise BridgeOffline() from None
         finally:
-            await pubsub.unsubscribe()
-            await pubsub.aclose()
+            await bounded(pubsub.aclose(), "command result")
         return None
 
     async def publish_result(self, result: protocol.CommandResult) -> None:
@@ -79,23 +83,20 @@ class CommandBus:
 
     @contextlib.asynccontextmanager
     async def listen(self, bridge_id: object) -> AsyncIterator[AsyncIterator[tuple[str, bytes]]]:
-        """Subscribe to a bridge's commands, kicks and credential notices; (channel, data) pairs."""
-        pubsub = self.redis.pubsub()
-        await pubsub.subscribe(
-            commands_channel(bridge_id), kick_channel(bridge_id), credentials_channel(bridge_id)
-        )
+        """Subscribe to a bridge's commands, kicks and credential notices; (channel, data) pairs.
 
-        async def messages() -> AsyncIterator[tuple[str, bytes]]:
-            async for message in pubsub.listen():
-                if message["type"] == "message":
-                    channel = message["channel"]
-                    yield (
-                        channel.decode() if isinstance(channel, bytes) else channel,
-                        message["data"],
-                    )
+        After Redis comes back, a credential notice sent meanwhile may be lost: an empty one is
+        delivered in its place, so the link sends whatever delta is due."""
+        async with subscription(
+            self.redis,
+            commands_channel(bridge_id),
+            kick_channel(bridge_id),
+            credentials_channel(bridge_id),
+            name="bridge commands",
+        ) as received:
 
-        try:
+            async def messages() -> AsyncIterator[tuple[str, bytes]]:
+                async for message in received:
+                    yield message or (credentials_channel(bridge_id), b"")
+
             yield messages()
-        finally:
-            await pubsub.unsubscribe()
-            await pubsub.aclose()
