@@ -62,9 +62,9 @@ def in_schedule(
     return False
 
 
-async def _by_qr(
-    community_id: UUID, door: UUID, text: str, redis: Redis
-) -> tuple[dict[str, Any] | None, str]:
+async def _by_qr(community_id: UUID, text: str, redis: Redis) -> tuple[dict[str, Any] | None, str]:
+    """The credential a signed token names. The token is spent at the first presentation the
+    platform decides, at any door of any bridge: one token, one passage (docs/access.md)."""
     try:
         claims, payload, signature = protocol.parse_qr(text)
     except ValueError:
@@ -83,7 +83,7 @@ async def _by_qr(
     ):
         return None, "qr_expired"
     fresh = await redis.set(
-        f"anju:qr-used:{door}:{claims.nonce.hex()}", b"1", nx=True, ex=int(claims.exp - now) + 6
+        f"anju:qr-used:{claims.nonce.hex()}", b"1", nx=True, ex=int(claims.exp - now) + 6
     )
     if not fresh:
         return None, "qr_reused"
@@ -140,7 +140,7 @@ async def _burn_code(community_id: UUID, credential_id: UUID, counter: int) -> b
 
 
 async def find(
-    community_id: UUID, door: UUID, method: str, value: str, redis: Redis
+    community_id: UUID, method: str, value: str, redis: Redis
 ) -> tuple[dict[str, Any] | None, str]:
     """The credential a presented value names, or None and why not."""
     where: Any = Credential.community == community_id
@@ -152,7 +152,7 @@ async def find(
         except ValueError:
             return None, "unknown"
     elif method == "qr":
-        return await _by_qr(community_id, door, value, redis)
+        return await _by_qr(community_id, value, redis)
     elif method == "code":
         return await _by_code(community_id, value)
     else:
@@ -173,7 +173,7 @@ async def decide(
     )
     if device is None:
         return protocol.AccessAnswer(id=query.id, granted=False, reason="unknown")
-    cred, reason = await find(community_id, device["id"], query.method, query.value, redis)
+    cred, reason = await find(community_id, query.method, query.value, redis)
     if cred is None:
         return protocol.AccessAnswer(id=query.id, granted=False, reason=reason)
     answer = protocol.AccessAnswer(
