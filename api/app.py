@@ -31,7 +31,13 @@ from api.core.logging import configure_logging
 from api.core.realtime import channels_plugin, realtime
 from api.core.redisconn import connect
 from api.devices.link import bridge_link
-from api.devices.routes import ENROL_PATH, BridgeController, DeviceController
+from api.devices.routes import (
+    ENROL_PATH,
+    BridgeController,
+    BridgeEnrolController,
+    DeviceController,
+    enrol_rate_limit,
+)
 from api.intercom.routes import CallController, MediaController
 from api.lifespan import LIFESPAN
 from api.objects.routes import serve_object
@@ -93,10 +99,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[PublicPassController],
         middleware=[pass_page_rate_limit(settings.auth_rate_limit).middleware],
     )
+    enrolment = Router(
+        path="/",
+        route_handlers=[BridgeEnrolController],
+        middleware=[enrol_rate_limit(settings.auth_rate_limit).middleware],
+    )
     return Litestar(
         route_handlers=[
             auth,
             pass_page,
+            enrolment,
             AccountController,
             AuditController,
             *COMMUNITY_CONTROLLERS,

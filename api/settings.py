@@ -131,7 +131,10 @@ VARIABLES: dict[str, str] = {
     "ANJU_LOG_LEVEL": "log level",
     "ANJU_LOG_JSON": "`true` for JSON log lines, `false` for console lines",
     "ANJU_PWA_DIST": "built PWA served at /",
-    "ANJU_AUTH_RATE_LIMIT": "requests per minute and client address to the login endpoints",
+    "ANJU_AUTH_RATE_LIMIT": (
+        "requests per minute and client address to the login endpoints"
+        " (and, each counted apart, the visitor pass page and bridge enrolment)"
+    ),
     "ANJU_QUEUE_NAME": "the job queue in Redis, shared by the api instances and workers",
     "ANJU_TRUSTED_PROXIES": "proxies (comma-separated; `*` any) whose X-Forwarded-For counts",
     "ANJU_CALL_MAX_DURATION_S": "longest intercom call in seconds; the bridge and platform end it",

@@ -9,7 +9,8 @@ offline arrive when the link returns), five denials in a row at one reader add
 runtime's command path.
 
 The checks, in order: the credential is known (by digest for card / PIN / keypad code, by the
-signed QR's `cred`, by id for a face match), a keypad code not already used, this door (and floor),
+signed QR's `cred`, by id for a face match), a keypad code or QR token not already used (at any
+reader of the site: each is one passage), this door (and floor),
 its validity period, its weekly schedule and holidays in the site's time zone, passes left.
 A visitor pass is one credential of kind "code", found by its keypad codes and by QR tokens naming
 it. Passes left (`uses`) are entries: only a granted "in" at one of the entry's `entry_doors` (a
@@ -62,6 +63,9 @@ QUERY_TIMEOUT = 1.5  # seconds the platform has to answer an AccessQuery
 QR_EARLY = 5.0  # seconds a QR's iat may be ahead of the bridge's (platform) clock
 KEYPAD: tuple[Method, ...] = ("pin", "code")  # a keypad cannot tell a PIN from a visitor code
 QR_KINDS = ("qr", "code")  # a QR token may name a resident's QR identity or a visitor pass
+SITE = "*"
+"""Where a used QR nonce is kept: the whole site, not one reader. A token is one passage, like a
+keypad code: a photo of the screen must not open another door within the token's 60 s."""
 
 Record = Callable[[str, str, dict[str, Any]], Awaitable[int]]
 """Commit an event (kind, device, data) to the outbox; its seq."""
@@ -171,7 +175,7 @@ class AccessControl:
             if decision._use is not None:
                 await self.cache.record(decision._use, seq)
             if decision._nonce is not None:
-                await self.cache.store_nonce(door, *decision._nonce)
+                await self.cache.store_nonce(SITE, *decision._nonce)
         except Exception:  # a full disk must not keep a granted person out
             log.exception("bridge.access.not_recorded", door=door, granted=decision.granted)
         if decision.granted:
@@ -268,7 +272,7 @@ class AccessControl:
             or now > claims.exp
         ):
             return Decision(False, "qr", "qr_expired", credential=claims.cred)
-        if self.cache.nonce_used(door, claims.nonce, now):
+        if self.cache.nonce_used(SITE, claims.nonce, now):
             return Decision(False, "qr", "qr_reused", credential=claims.cred)
         held = self.cache.by_id(claims.cred)
         if held is None or held.entry.kind not in QR_KINDS:
@@ -276,13 +280,13 @@ class AccessControl:
             if revoked:
                 return Decision(False, "qr", "revoked", credential=revoked)
             decision = await self._ask(door, "qr", text, direction, floor)
-            if decision.granted and self.cache.nonce_used(door, claims.nonce, self._clock()):
-                # The same code passed here while the platform was deciding.
+            if decision.granted and self.cache.nonce_used(SITE, claims.nonce, self._clock()):
+                # The same code passed at the site while the platform was deciding.
                 return Decision(False, "qr", "qr_reused", credential=claims.cred)
         else:
             decision = self._check(held, "qr", door, floor, direction, now)
         if decision.granted:
-            self.cache.use_nonce(door, claims.nonce, claims.exp)
+            self.cache.use_nonce(SITE, claims.nonce, claims.exp)
             decision._nonce = (claims.nonce, claims.exp)
         return decision
 

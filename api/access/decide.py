@@ -19,12 +19,20 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from redis.asyncio import Redis
 
-from api.access.credentials import CODE_WINDOW, HOTP_CONTEXT, QR_KINDS, hotp_codes, usable
+from api.access.credentials import (
+    CODE_WINDOW,
+    HOTP_CONTEXT,
+    QR_KINDS,
+    hotp_codes,
+    log_changes,
+    usable,
+)
 from api.access.keys import keys
-from api.access.sync import CREDENTIAL_COLUMNS, entry_doors, load_site, reach
+from api.access.sync import CREDENTIAL_COLUMNS, entry_doors, load_site, push_credentials, reach
 from api.access.tables import Credential
 from api.alarms.catalogue import SITE_TIMEZONE
 from api.devices.tables import Device
+from api.piccolo_conf import DB
 from device_bridge import protocol
 
 log = structlog.get_logger()
@@ -54,9 +62,9 @@ def in_schedule(
     return False
 
 
-async def _by_qr(
-    community_id: UUID, door: UUID, text: str, redis: Redis
-) -> tuple[dict[str, Any] | None, str]:
+async def _by_qr(community_id: UUID, text: str, redis: Redis) -> tuple[dict[str, Any] | None, str]:
+    """The credential a signed token names. The token is spent at the first presentation the
+    platform decides, at any door of any bridge: one token, one passage (docs/access.md)."""
     try:
         claims, payload, signature = protocol.parse_qr(text)
     except ValueError:
@@ -75,7 +83,7 @@ async def _by_qr(
     ):
         return None, "qr_expired"
     fresh = await redis.set(
-        f"anju:qr-used:{door}:{claims.nonce.hex()}", b"1", nx=True, ex=int(claims.exp - now) + 6
+        f"anju:qr-used:{claims.nonce.hex()}", b"1", nx=True, ex=int(claims.exp - now) + 6
     )
     if not fresh:
         return None, "qr_reused"
@@ -103,15 +111,36 @@ async def _by_code(community_id: UUID, code: str) -> tuple[dict[str, Any] | None
         .output(load_json=True)
     )
     cipher = keys().cipher
+    burnt = False  # a code just behind a counter: used (unless another pass's next code matches)
     for row in rows:
         secret = cipher.decrypt(row["hotp_secret"], context=HOTP_CONTEXT)
-        if code in hotp_codes(secret, row["counter"], CODE_WINDOW):
-            return row, "unknown"
-    return None, "unknown"
+        start = max(0, row["counter"] - CODE_WINDOW)
+        codes = hotp_codes(secret, start, row["counter"] - start + CODE_WINDOW)
+        if code in codes:
+            presented = start + codes.index(code)
+            if presented >= row["counter"]:
+                return {**row, "presented": presented}, "unknown"
+            burnt = True
+    return None, "code_used" if burnt else "unknown"
+
+
+async def _burn_code(community_id: UUID, credential_id: UUID, counter: int) -> bool:
+    """Move the credential's counter past the code presented, unless a concurrent decision (or
+    the ingest) already did: the conditional UPDATE takes the row lock and re-reads the counter, so
+    of two presentations of one code exactly one gets True. Logs the change for the bridges."""
+    async with DB.transaction():
+        burnt = (
+            await Credential.update({Credential.counter: counter + 1})
+            .where((Credential.id == credential_id) & (Credential.counter <= counter))
+            .returning(Credential.id)
+        )
+        if burnt:
+            await log_changes(community_id, [credential_id])
+    return bool(burnt)
 
 
 async def find(
-    community_id: UUID, door: UUID, method: str, value: str, redis: Redis
+    community_id: UUID, method: str, value: str, redis: Redis
 ) -> tuple[dict[str, Any] | None, str]:
     """The credential a presented value names, or None and why not."""
     where: Any = Credential.community == community_id
@@ -123,7 +152,7 @@ async def find(
         except ValueError:
             return None, "unknown"
     elif method == "qr":
-        return await _by_qr(community_id, door, value, redis)
+        return await _by_qr(community_id, value, redis)
     elif method == "code":
         return await _by_code(community_id, value)
     else:
@@ -144,7 +173,7 @@ async def decide(
     )
     if device is None:
         return protocol.AccessAnswer(id=query.id, granted=False, reason="unknown")
-    cred, reason = await find(community_id, device["id"], query.method, query.value, redis)
+    cred, reason = await find(community_id, query.method, query.value, redis)
     if cred is None:
         return protocol.AccessAnswer(id=query.id, granted=False, reason=reason)
     answer = protocol.AccessAnswer(
@@ -170,8 +199,14 @@ async def decide(
         answer.reason = "out_of_schedule"
     elif entry and cred["uses"] == 0:
         answer.reason = "no_uses_left"
+    elif query.method == "code" and not await _burn_code(
+        community_id, cred["id"], cred["presented"]
+    ):
+        answer.reason = "code_used"
     else:
         answer.granted = True
         answer.floor = floor if device["kind"] == "lift" else None
+    if query.method == "code" and answer.granted:
+        await push_credentials(redis, community_id)  # the bridges learn the next codes
     log.info("access.query.decided", bridge_id=str(bridge_id), granted=answer.granted)
     return answer

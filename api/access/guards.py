@@ -15,6 +15,7 @@ from uuid import UUID
 from api.access.schemas import DoorOpenResult, EmergencyRelease, EmergencyReleaseEnd, ReleaseResult
 from api.access.tables import AccessRecord
 from api.audit.service import record
+from api.communities.tables import Building
 from api.core.auth import Caller
 from api.core.errors import NotFound
 from api.devices import service as devices
@@ -85,8 +86,14 @@ async def remote_open(
 
 
 async def _doors(community_id: UUID, building_id: UUID | None) -> list[dict[str, Any]]:
+    """The community's door controllers (of one of its buildings); NotFound for a building of
+    another community, before any door is told or anything is audited."""
     where = (Device.community == community_id) & (Device.kind == "door_controller")
     if building_id is not None:
+        if not await Building.exists().where(
+            (Building.id == building_id) & (Building.community == community_id)
+        ):
+            raise NotFound()
         where &= Device.building == building_id
     return await Device.select(Device.id, Device.name).where(where).order_by(Device.name)
 

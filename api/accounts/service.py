@@ -495,9 +495,9 @@ class AccountService:
         check_policy(data.password, username=data.username)
         if await Account.exists().where(Account.username == data.username):
             raise Conflict("That user name is taken.", field="username")
-        if data.person_id and not await Person.exists().where(Person.id == data.person_id):
-            raise InvalidInput("No such person.", field="person_id")
         grant = await self._checked_grant(data.role)
+        if data.person_id:
+            await self._check_person(data.person_id, grant)
         async with DB.transaction():
             account = Account(
                 username=data.username,
@@ -620,6 +620,40 @@ class AccountService:
             "household": data.household_id,
             "jurisdiction": data.jurisdiction_id,
         }
+
+    @staticmethod
+    async def _check_person(person_id: UUID, grant: dict[str, Any]) -> None:
+        """A person binds only to an account whose role reaches them: the account reads that
+        person's records as its own (access log, doors), so a resident is bound to someone of its
+        household and staff to someone of their community (police: of their jurisdiction).
+
+        NotFound for a person of a community the role does not reach (or none); InvalidInput
+        for an administrator (no community) or a resident's person of another household.
+        """
+        person = (
+            await Person.select(Person.community, Person.household)
+            .where(Person.id == person_id)
+            .first()
+        )
+        if grant["jurisdiction"] is not None:
+            reached = {
+                c["id"]
+                for c in await Community.select(Community.id).where(
+                    Community.jurisdiction == grant["jurisdiction"]
+                )
+            }
+        else:
+            reached = {grant["community"]} if grant["community"] else set()
+        if not reached:
+            raise InvalidInput(
+                "An administrator's account is not bound to a person.", field="person_id"
+            )
+        if person is None or person["community"] not in reached:
+            raise NotFound()
+        if grant["household"] is not None and person["household"] != grant["household"]:
+            raise InvalidInput(
+                "The person does not live in the resident's household.", field="person_id"
+            )
 
     @staticmethod
     def _read(account: Account, roles: list[RoleRead]) -> AccountRead:

@@ -89,6 +89,28 @@ class ObjectInfo(msgspec.Struct, frozen=True, kw_only=True):
     size: int
 
 
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "video/mp4", "video/webm"})
+"""Media a browser may show in place: raster images and video, which run no script. Anything else
+(SVG above all, which is a document) is kept and served as an attachment of bytes."""
+OCTET_STREAM = "application/octet-stream"
+MEDIA_HEADERS = {
+    "X-Content-Type-Options": "nosniff",  # a PNG header on an HTML body stays an image
+    "Content-Security-Policy": "default-src 'none'; sandbox",  # no script, no origin if opened
+}
+
+
+def stored_type(content_type: str) -> str:
+    """The content type an object is kept and served with: an inline type, else octet-stream."""
+    bare = content_type.split(";", 1)[0].strip().lower()
+    return bare if bare in INLINE_TYPES else OCTET_STREAM
+
+
+def disposition(key: str, content_type: str) -> str:
+    """`inline` for a type shown in place, else `attachment`; the key's last segment as the name."""
+    kind = "inline" if content_type in INLINE_TYPES else "attachment"
+    return f'{kind}; filename="{key.rsplit("/", 1)[-1]}"'
+
+
 def validate_key(key: str) -> str:
     """Return the key if it is a relative path of plain segments; raise InvalidObjectKey if not."""
     segments = key.split("/")
@@ -179,7 +201,7 @@ class LocalObjectStore:
         """Store data under key, replacing any previous object."""
         path, meta_path = self._paths(key)
         info = ObjectInfo(
-            content_type=content_type,
+            content_type=stored_type(content_type),
             retention=retention,
             created=dt.datetime.now(dt.UTC),
             size=len(data),
@@ -371,7 +393,8 @@ class S3ObjectStore:
                 Bucket=self._bucket,
                 Key=key,
                 Body=data,
-                ContentType=content_type,
+                ContentType=stored_type(content_type),
+                ContentDisposition=disposition(key, stored_type(content_type)),
                 Metadata={"retention": retention.value},
                 Tagging=f"retention={quote(retention.value)}",
             )

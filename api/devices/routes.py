@@ -8,10 +8,12 @@ from uuid import UUID
 from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.core.auth import Caller, client_ip
 from api.core.paging import PageNumber, PageSize
+from api.core.ratelimit import address_rate_limit
 from api.devices import service
 from api.devices.bus import CommandBus
 from api.devices.schemas import (
@@ -36,8 +38,28 @@ def provide_bus(state: State) -> CommandBus:
 ENROL_PATH = "/api/v1/bridges/enroll"
 
 
+def enrol_rate_limit(per_minute: int) -> RateLimitConfig:
+    """The limit on enrolment, per client address, in a bucket of its own: the endpoint needs no
+    session, and the token it takes must not be open to guessing."""
+    return address_rate_limit(per_minute, "bridge-enrol")
+
+
+class BridgeEnrolController(Controller):
+    """Enrolment itself: public (a bridge has no session), so create_app mounts it rate limited."""
+
+    path = "/api/v1/bridges"
+    tags = ["devices"]
+
+    @post("/enroll", status_code=HTTP_200_OK)
+    async def enroll_bridge(
+        self, request: Request[Any, Any, Any], data: EnrolRequest
+    ) -> EnrolResult:
+        """Called by a bridge: trade the token for the registration of its public key."""
+        return await service.enrol(data, ip=client_ip(request))
+
+
 class BridgeController(Controller):
-    """Enrolment of new bridges and their link state."""
+    """Enrolment tokens for new bridges, and the bridges' link state."""
 
     path = "/api/v1/bridges"
     tags = ["devices"]
@@ -48,13 +70,6 @@ class BridgeController(Controller):
     ) -> EnrolmentTokenRead:
         """A one-time token for `anju bridge enroll --token …` (system administrators)."""
         return await service.issue_token(caller, data)
-
-    @post("/enroll", status_code=HTTP_200_OK)
-    async def enroll_bridge(
-        self, request: Request[Any, Any, Any], data: EnrolRequest
-    ) -> EnrolResult:
-        """Called by a bridge: trade the token for the registration of its public key."""
-        return await service.enrol(data, ip=client_ip(request))
 
     @get("/")
     async def list_bridges(

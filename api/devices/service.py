@@ -107,7 +107,11 @@ async def issue_token(caller: Caller, data: EnrolmentTokenCreate) -> EnrolmentTo
 
 
 async def enrol(data: EnrolRequest, *, ip: str | None) -> EnrolResult:
-    """Exchange a one-time token for the registration of the bridge's public key."""
+    """Exchange a one-time token for the registration of the bridge's public key.
+
+    A refused token is audited after the transaction, in one of its own: inside, the entry would
+    roll back with the refusal and a token-guessing run would leave no trace.
+    """
     try:
         key = base64.b64decode(data.public_key, validate=True)
         Ed25519PublicKey.from_public_bytes(key)
@@ -115,6 +119,7 @@ async def enrol(data: EnrolRequest, *, ip: str | None) -> EnrolResult:
         raise InvalidInput(
             "public_key must be a base64 raw Ed25519 key.", field="public_key"
         ) from err
+    bridge = None
     async with DB.transaction():
         used = (
             await EnrolmentToken.update({EnrolmentToken.used_at: _now()})
@@ -125,27 +130,28 @@ async def enrol(data: EnrolRequest, *, ip: str | None) -> EnrolResult:
             )
             .returning(EnrolmentToken.id, EnrolmentToken.community)
         )
-        if not used:
-            await record("bridge.enrol.failed", outcome="denied", ip=ip, actor_name=data.name)
-            raise InvalidToken()
-        bridge = Bridge(
-            community=used[0]["community"],
-            name=data.name,
-            version=data.version,
-            public_key=base64.b64encode(key).decode(),
-        )
-        await bridge.save()
-        await EnrolmentToken.update({EnrolmentToken.bridge: bridge.id}).where(
-            EnrolmentToken.id == used[0]["id"]
-        )
-        await record(
-            "bridge.enrolled",
-            actor_name=data.name,
-            ip=ip,
-            target_type="bridge",
-            target_id=bridge.id,
-            community_id=bridge.community,
-        )
+        if used:
+            bridge = Bridge(
+                community=used[0]["community"],
+                name=data.name,
+                version=data.version,
+                public_key=base64.b64encode(key).decode(),
+            )
+            await bridge.save()
+            await EnrolmentToken.update({EnrolmentToken.bridge: bridge.id}).where(
+                EnrolmentToken.id == used[0]["id"]
+            )
+            await record(
+                "bridge.enrolled",
+                actor_name=data.name,
+                ip=ip,
+                target_type="bridge",
+                target_id=bridge.id,
+                community_id=bridge.community,
+            )
+    if bridge is None:
+        await record("bridge.enrol.failed", outcome="denied", ip=ip, actor_name=data.name)
+        raise InvalidToken()
     return EnrolResult(bridge_id=bridge.id, community_id=bridge.community)
 
 

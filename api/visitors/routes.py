@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
-from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -17,6 +17,7 @@ from api.alarms.deps import DEPENDENCIES
 from api.alarms.effects import AppOutlet, Effects
 from api.core.auth import Caller
 from api.core.paging import PageNumber, PageSize
+from api.core.ratelimit import address_rate_limit
 from api.visitors import desk, public
 from api.visitors.schemas import (
     ConsentBody,
@@ -46,19 +47,10 @@ def provide_visitors(state: State) -> VisitorService:
 _DEPENDENCIES = {**DEPENDENCIES, "visitors": Provide(provide_visitors, sync_to_thread=False)}
 
 
-def _pass_page_client(request: Request[Any, Any, Any]) -> str:
-    # A budget of its own, apart from the login endpoints' (the limiter keys on this string).
-    return f"pass-page:{get_remote_address(request)}"
-
-
 def pass_page_rate_limit(per_minute: int) -> RateLimitConfig:
     """The limit on the public pass page, per client address, counted in Redis like the login's:
     the token is unguessable, and this keeps anyone from trying."""
-    return RateLimitConfig(
-        rate_limit=("minute", per_minute),
-        store="rate_limit",
-        identifier_for_request=_pass_page_client,
-    )
+    return address_rate_limit(per_minute, "pass-page")
 
 
 class VisitorPassController(Controller):

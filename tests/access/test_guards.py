@@ -10,6 +10,7 @@ import pytest
 
 from api.access.tables import AccessRecord
 from api.alarms.tables import Alarm
+from api.communities.tables import Building
 from api.core.auth import Role
 from api.devices.tables import Device
 from device_bridge import protocol
@@ -125,6 +126,23 @@ class TestEmergencyRelease:
             json={"community_id": str(world.a.community), "reason": "not mine"},
         )
         assert_error(r, 404, "not_found")
+
+    async def test_another_communitys_building_is_not_found_and_nothing_is_audited(
+        self, guard: ApiClient, world: World
+    ) -> None:
+        theirs = await Building.select(Building.id).where(Building.community == world.b.community)
+        for path in ("/api/v1/access/emergency-release", "/api/v1/access/emergency-release/end"):
+            body = {
+                "community_id": str(world.a.community),
+                "reason": "not my building",
+                "building_id": str(theirs[0]["id"]),
+            }
+            if path.endswith("release"):
+                body["scope"] = "building"
+            assert_error(await guard.post(path, json=body), 404, "not_found")
+            for phase in ("start", "end"):
+                target = theirs[0]["id"]
+                assert await audit_rows(f"access.emergency_release.{phase}", target) == []
 
 
 class TestDoorAlarms:

@@ -1,5 +1,5 @@
 """With the real site bridge (device_bridge, in this process): a card passes, a revocation stops it
-at the bridge within 5 s, a resident's QR passes once per reader, and 5 refusals raise an alarm."""
+at the bridge within 5 s, a resident's QR passes once, and 5 refusals raise an alarm."""
 
 from __future__ import annotations
 

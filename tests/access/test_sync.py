@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
 import pytest
 
+from api.access.decide import decide
 from api.access.keys import bridge_digest
 from api.access.tables import BridgeCredentials, Credential
 from device_bridge import protocol
@@ -205,7 +207,7 @@ class TestAccessQuery:
         await site.peer.ws.close()
 
     @pytest.mark.req("ACC-07", partial=True)
-    async def test_dynamic_qr_once_per_reader_and_never_forged(
+    async def test_dynamic_qr_passes_once_and_never_forged(
         self, live_url: str, login, world: World, bridge: EnrolledBridge
     ) -> None:
         from api.core.auth import Role
@@ -232,7 +234,8 @@ class TestAccessQuery:
         assert (await ask("gate-north", body["token"])).granted
         again = await ask("gate-north", body["token"])
         assert not again.granted and again.reason == "qr_reused"
-        assert (await ask("door-1-1", body["token"])).granted  # another reader
+        elsewhere = await ask("door-1-1", body["token"])  # one token, one passage: anywhere
+        assert not elsewhere.granted and elsewhere.reason == "qr_reused"
         forged = body["token"][:-4] + ("AAAA" if not body["token"].endswith("AAAA") else "BBBB")
         assert (await ask("gate-north", forged)).reason == "qr_forged"
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -297,11 +300,18 @@ class TestKeypadCodesAndFaces:
         assert entry.digests == [bridge_digest(frame.key, "code", hotp.at(i)) for i in range(5)]
         assert await current_code(code) == hotp.at(0)
 
-        await site.peer.send(
-            protocol.AccessQuery(id="q1", door="gate-north", method="code", value=hotp.at(1))
-        )
-        answer = await site.next_of(protocol.AccessAnswer)
+        # The platform burns the code it grants: the same code again, before the bridge has
+        # reported the first use, is refused.
+        for query in ("q1", "q2"):
+            await site.peer.send(
+                protocol.AccessQuery(id=query, door="gate-north", method="code", value=hotp.at(1))
+            )
+        answer, again = [await site.next_of(protocol.AccessAnswer) for _ in range(2)]
         assert answer.granted and answer.visitor_pass == str(visitor_pass)
+        assert not again.granted and again.reason == "code_used"
+        burnt = await site.next_credentials()  # the decision moved the counter: code 0 too
+        entry = next(e for e in burnt.upserts if e.id == str(code))
+        assert (entry.counter, entry.uses) == (2, 2)
         await site.peer.send(
             protocol.EventBatch(
                 events=[
@@ -324,9 +334,19 @@ class TestKeypadCodesAndFaces:
         )
         delta = await site.next_credentials()
         entry = next(e for e in delta.upserts if e.id == str(code))
-        assert (entry.counter, entry.uses) == (2, 1)  # code 1 used: code 0 burnt too
+        assert (entry.counter, entry.uses) == (2, 1)  # the entry counted, the counter kept
         assert entry.digests == [bridge_digest(delta.key, "code", hotp.at(i)) for i in range(2, 7)]
         assert await current_code(code) == hotp.at(2)
+        # Two presentations of one code decided at once (two bridges): exactly one passes.
+        query = protocol.AccessQuery(id="q3", door="gate-north", method="code", value=hotp.at(3))
+        both = await asyncio.gather(
+            *(
+                decide(uuid.UUID(bridge.id), world.a.community, query, app.state.redis)
+                for _ in range(2)
+            )
+        )
+        assert sorted((a.granted, a.reason) for a in both) == [(False, "code_used"), (True, "")]
+        assert await current_code(code) == hotp.at(4)
         await site.peer.ws.close()
 
     @pytest.mark.req("DATA-25")

@@ -228,6 +228,37 @@ class TestCreate:
         assert_error(r, 400, "invalid_input")
         assert not await Account.exists().where(Account.username == body["username"])
 
+    async def test_a_person_of_a_community_the_role_does_not_reach_is_404(
+        self, admin: ApiClient, places: World
+    ) -> None:
+        resident = {"role": "resident", "household_id": str(places.a.households[0])}
+        for body in (
+            new_guard(places, person_id=str(places.b.persons[0])),
+            {**new_guard(places), "role": resident, "person_id": str(places.b.persons[0])},
+            new_guard(places, person_id=str(uuid.uuid4())),
+        ):
+            assert_error(await admin.post(ACCOUNTS, json=body), 404, "not_found")
+            assert not await Account.exists().where(Account.username == body["username"])
+
+    async def test_a_resident_bound_to_another_household_or_an_administrator_to_anyone_is_400(
+        self, admin: ApiClient, places: World
+    ) -> None:
+        resident = {"role": "resident", "household_id": str(places.a.households[0])}
+        neighbour = {**new_guard(places), "role": resident, "person_id": str(places.a.persons[1])}
+        administrator = {
+            **new_guard(places),
+            "role": {"role": "system_admin"},
+            "person_id": str(places.a.persons[0]),
+        }
+        for body in (neighbour, administrator):
+            r = await admin.post(ACCOUNTS, json=body)
+            assert_error(r, 400, "invalid_input")
+            assert r.json()["extra"]["field"] == "person_id"
+            assert not await Account.exists().where(Account.username == body["username"])
+        own = {**neighbour, "username": f"res.{uuid.uuid4().hex[:8]}"}
+        own["person_id"] = str(places.a.persons[0])
+        assert (await admin.post(ACCOUNTS, json=own)).status_code == 201
+
     async def test_a_nul_in_a_name_is_400_and_nothing_is_written(
         self, admin: ApiClient, places: World
     ) -> None:

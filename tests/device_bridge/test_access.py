@@ -213,14 +213,24 @@ class TestGranted:
 
 @pytest.mark.req("ACC-07", partial=True)
 class TestQr:
-    async def test_reused_at_the_same_reader_but_good_at_another(
+    async def test_a_token_is_one_passage_at_every_reader_of_the_site(
         self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
     ) -> None:
         await synced(bridge, platform, issuer, [qr()])
         token = issuer.qr("cred-qr")
         assert (await sim(bridge).present("gate-north", "qr", token)).granted
-        again = await sim(bridge).present("gate-north", "qr", token)
-        assert (again.granted, again.reason) == (False, "qr_reused")
+        for reader in ("gate-north", "gate-south"):
+            again = await sim(bridge).present(reader, "qr", token)
+            assert (again.granted, again.reason) == (False, "qr_reused")
+        # The holder's next token (the app shows a fresh one) passes at the next door.
+        assert (await sim(bridge).present("gate-south", "qr", issuer.qr("cred-qr"))).granted
+
+    async def test_a_refused_token_is_not_spent(
+        self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
+    ) -> None:
+        await synced(bridge, platform, issuer, [qr(doors=["gate-south"])])
+        token = issuer.qr("cred-qr")
+        assert (await sim(bridge).present("gate-north", "qr", token)).reason == "not_this_door"
         assert (await sim(bridge).present("gate-south", "qr", token)).granted
 
     @pytest.mark.parametrize("online", [True, False], ids=["online", "offline"])

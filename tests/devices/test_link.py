@@ -6,18 +6,25 @@ import asyncio
 import base64
 import json
 import time
+import uuid
 from typing import Any
 
 import pytest
 import websockets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from httpx import ASGITransport
+from litestar import Litestar, Router
+from litestar.stores.memory import MemoryStore
 
+from api.audit.tables import AuditEntry
 from api.core.auth import Role
+from api.core.errors import EXCEPTION_HANDLERS
+from api.devices.routes import BridgeEnrolController, enrol_rate_limit
 from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent
 from device_bridge import protocol
 from tests.devices.peer import EnrolledBridge, Peer, enrol
-from tests.helpers import ApiClient, World
+from tests.helpers import ApiClient, World, assert_error
 
 DOORS = [
     protocol.DeviceInfo(
@@ -80,6 +87,43 @@ class TestEnrolment:
             "/api/v1/bridges/enroll", json={"token": token, "public_key": "A" * 44, "name": "x"}
         )
         assert answer.status_code == 400
+
+    async def test_a_refused_token_is_audited_and_the_endpoint_is_rate_limited(
+        self, client: ApiClient
+    ) -> None:
+        name = f"guess-{uuid.uuid4().hex[:8]}"
+        public = base64.b64encode(
+            Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        ).decode()
+        body = {"token": "no-such-enrolment-token", "public_key": public, "name": name}
+        r = await client.post("/api/v1/bridges/enroll", json=body)
+        assert_error(r, 401, "invalid_enrolment_token")
+        assert "ratelimit-limit" in r.headers  # create_app mounts the limiter on it
+        entries = await AuditEntry.select(AuditEntry.outcome, AuditEntry.ip).where(
+            (AuditEntry.action == "bridge.enrol.failed") & (AuditEntry.actor_name == name)
+        )
+        assert [e["outcome"] for e in entries] == ["denied"]
+
+    async def test_the_third_enrolment_in_a_minute_is_refused_unread(self) -> None:
+        """The limiter as create_app mounts it, with a budget of 2 a minute."""
+        small = Litestar(
+            route_handlers=[
+                Router(
+                    path="/",
+                    route_handlers=[BridgeEnrolController],
+                    middleware=[enrol_rate_limit(2).middleware],
+                )
+            ],
+            exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+            stores={"rate_limit": MemoryStore()},
+        )
+        body = {"token": "no-such-enrolment-token", "public_key": "A" * 44, "name": "x"}
+        async with ApiClient(transport=ASGITransport(app=small), base_url="http://t") as api:
+            for _ in range(2):
+                assert_error(
+                    await api.post("/api/v1/bridges/enroll", json=body), 400, "invalid_input"
+                )
+            assert_error(await api.post("/api/v1/bridges/enroll", json=body), 429, "rate_limited")
 
     async def test_only_system_admin_issues_tokens(self, browser, world: World) -> None:
         for role in (Role.GUARD, Role.PROPERTY_MANAGER):

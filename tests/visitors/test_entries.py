@@ -82,12 +82,17 @@ class TestOneEntry:
         burnt = await _credential(created["id"])
         assert (burnt["uses"], burnt["counter"]) == (0, after["counter"] + 1)
         # The lift goes to the host's floor only (floor 1 for room 0101), and the exit opens.
+        # Each grant burns the code presented (the platform's decision too): the next code.
         lift = await site.ask("lift-1", "code", _code(burnt))
         assert (lift.granted, lift.floor) == (True, 1)
+        again = await site.ask("lift-1", "code", _code(burnt))
+        assert (again.granted, again.reason) == (False, "code_used")
+        burnt = await _credential(created["id"])
         wrong = await site.ask("lift-1", "code", _code(burnt), floor=5)
         assert (wrong.granted, wrong.reason) == (False, "not_this_door")
         chosen = await site.ask("lift-1", "code", _code(burnt), floor=1)
         assert (chosen.granted, chosen.floor) == (True, 1)
+        burnt = await _credential(created["id"])
         token, _ = await issue_qr(cred["id"])  # a used-up pass still has its QR
         out = await site.ask("gate-east", "qr", token, direction="out")
         assert out.granted and out.floor is None
