@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.core.auth import Caller, client_ip
+from api.core.openapi import raises
 from api.core.paging import PageNumber, PageSize
 from api.devices import service
 from api.devices.bus import CommandBus
@@ -49,7 +50,7 @@ class BridgeController(Controller):
         """A one-time token for `anju bridge enroll --token …` (system administrators)."""
         return await service.issue_token(caller, data)
 
-    @post("/enroll", status_code=HTTP_200_OK)
+    @post("/enroll", status_code=HTTP_200_OK, opt=raises(service.InvalidToken))
     async def enroll_bridge(
         self, request: Request[Any, Any, Any], data: EnrolRequest
     ) -> EnrolResult:
@@ -105,7 +106,11 @@ class DeviceController(Controller):
         """Name, protection zone and map position of a device."""
         return await service.update_device(caller, device_id, data)
 
-    @post("/{device_id:uuid}/commands", status_code=HTTP_200_OK)
+    @post(
+        "/{device_id:uuid}/commands",
+        status_code=HTTP_200_OK,
+        opt=raises(service.BridgeUnavailable),
+    )
     async def command_device(
         self, caller: Caller, bus: CommandBus, device_id: UUID, data: CommandCreate
     ) -> CommandRead:
