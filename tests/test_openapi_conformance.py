@@ -32,19 +32,7 @@ from api.cli import OPENAPI_PATH
 from api.core.auth import Role
 from tests.helpers import ApiClient, World, build_world, make_account
 
-
-def _document() -> dict[str, Any]:
-    """The committed document, with `page` bounded while its overflow (a 500) is fixed apart."""
-    document = json.loads(OPENAPI_PATH.read_bytes())
-    for item in document["paths"].values():
-        for operation in item.values():
-            for parameter in operation.get("parameters", ()):
-                if parameter["name"] == "page" and "maximum" not in parameter["schema"]:
-                    parameter["schema"]["maximum"] = 1_000_000
-    return document
-
-
-SCHEMA = schemathesis.openapi.from_dict(_document())
+SCHEMA = schemathesis.openapi.from_dict(json.loads(OPENAPI_PATH.read_bytes()))
 OPERATIONS = sorted(
     (op.method.upper(), op.path) for op in (r.ok() for r in SCHEMA.get_all_operations())
 )
@@ -55,7 +43,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 ROLES = (Role.RESIDENT, Role.PROPERTY_MANAGER)
-EXAMPLES = 6  # per operation, role and mode: enough to reach every status branch cheaply
+EXAMPLES = 4  # per operation, role and generation mode: small, so the whole run stays in minutes
 # These end or lock the session they are called with: each case gets a session of its own.
 SESSION_ENDING = {("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/auth/password")}
 
@@ -87,6 +75,12 @@ def _known_ids(world: World, role: Role) -> dict[str, str]:
         "person_id": str(site.persons[0]),
         "account_id": str(site.users[role].id),
     }
+
+
+def _page_overflows(case: schemathesis.Case) -> bool:
+    """A `page` past bigint (a 500 whose fix lands apart): left out of generation until then."""
+    page = str((case.query or {}).get("page", ""))
+    return page.isdigit() and int(page) > 2**62
 
 
 def _httpx_kwargs(case: schemathesis.Case) -> dict[str, Any]:
@@ -123,7 +117,7 @@ async def test_every_answer_is_documented(
     strategy = st.one_of(
         operation.as_strategy(generation_mode=mode, path_parameters=fixed or None)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-    )
+    ).filter(lambda case: not _page_overflows(case))
     loop = asyncio.get_running_loop()
     api = sessions[role]
 

@@ -42,7 +42,10 @@ CALLER = "caller"
 
 # status -> (what it means, the codes every route of that kind may carry)
 _DERIVED: dict[int, tuple[str, tuple[str, ...]]] = {
-    400: ("A parameter or the input is not valid.", ("invalid_parameters", "invalid_input")),
+    400: (
+        "A parameter or the input is not valid; a rule may name its own `code`.",
+        ("invalid_parameters", "invalid_input"),
+    ),
     401: ("Not logged in, or the session has ended.", ("not_authenticated", "session_expired")),
     403: ("Refused: the CSRF check failed, or the role may not do this here.", ("csrf_failed",)),
     404: ("Not found, or outside the caller's scope: the two look the same.", ("not_found",)),

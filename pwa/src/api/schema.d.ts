@@ -3624,7 +3624,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessGroupRead"][];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3675,7 +3675,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessGroupRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3758,7 +3758,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3829,7 +3829,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessGroupRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3919,7 +3919,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessPointPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3970,7 +3970,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessPointRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4055,7 +4055,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessPointRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4102,7 +4102,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4173,7 +4173,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessPointRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4271,7 +4271,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessRecordPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4329,7 +4329,7 @@ export interface operations {
                     "text/csv": unknown;
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4378,7 +4378,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessScheduleRead"][];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4429,7 +4429,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessScheduleRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4512,7 +4512,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4583,7 +4583,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessScheduleRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4670,7 +4670,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReleaseResult"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4757,7 +4757,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReleaseResult"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4903,7 +4903,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4954,7 +4954,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5039,7 +5039,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5092,7 +5092,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5181,7 +5181,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5268,7 +5268,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5343,7 +5343,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlarmPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5394,7 +5394,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlanStats"][];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5443,7 +5443,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlarmDetail"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5496,7 +5496,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlarmDetail"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5585,7 +5585,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlarmDetail"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5674,7 +5674,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlarmDetail"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5763,7 +5763,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlarmDetail"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5852,7 +5852,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlarmDetail"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5941,7 +5941,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlarmDetail"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6030,7 +6030,7 @@ export interface operations {
                     "application/json": components["schemas"]["AlarmDetail"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6116,7 +6116,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChecklistStep"][];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6192,7 +6192,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6281,7 +6281,7 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResult"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6442,7 +6442,7 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResult"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6538,7 +6538,7 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResult"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6634,7 +6634,7 @@ export interface operations {
                     "application/json": components["schemas"]["FaceEnrolled"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6717,7 +6717,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6787,7 +6787,7 @@ export interface operations {
                     "application/json": components["schemas"]["BridgePage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6838,7 +6838,7 @@ export interface operations {
                     "application/json": components["schemas"]["EnrolResult"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6898,7 +6898,7 @@ export interface operations {
                     "application/json": components["schemas"]["EnrolmentTokenRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6983,7 +6983,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildingRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7037,7 +7037,7 @@ export interface operations {
                     "application/json": components["schemas"]["UnitPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7090,7 +7090,7 @@ export interface operations {
                     "application/json": components["schemas"]["UnitRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7183,7 +7183,7 @@ export interface operations {
                     "application/json": components["schemas"]["CallPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7232,7 +7232,7 @@ export interface operations {
                     "application/json": components["schemas"]["CallRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7285,7 +7285,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnswerRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7388,7 +7388,7 @@ export interface operations {
                     "application/json": components["schemas"]["CallRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7455,7 +7455,7 @@ export interface operations {
                     "application/json": components["schemas"]["CallRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7522,7 +7522,7 @@ export interface operations {
                     "application/json": components["schemas"]["UnlockRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7594,7 +7594,7 @@ export interface operations {
                     "application/json": components["schemas"]["CameraPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7647,7 +7647,7 @@ export interface operations {
                     "application/json": components["schemas"]["LiveRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7751,7 +7751,7 @@ export interface operations {
                     "application/json": components["schemas"]["ViewSessionRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7822,7 +7822,7 @@ export interface operations {
                     "application/json": components["schemas"]["CommunityPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7873,7 +7873,7 @@ export interface operations {
                     "application/json": components["schemas"]["CommunityRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7958,7 +7958,7 @@ export interface operations {
                     "application/json": components["schemas"]["CommunityRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8011,7 +8011,7 @@ export interface operations {
                     "application/json": components["schemas"]["CommunityRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8101,7 +8101,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildingPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8154,7 +8154,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildingRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8248,7 +8248,7 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8299,7 +8299,7 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8384,7 +8384,7 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8437,7 +8437,7 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8529,7 +8529,7 @@ export interface operations {
                     "application/json": components["schemas"]["DevicePage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8578,7 +8578,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8631,7 +8631,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8720,7 +8720,7 @@ export interface operations {
                     "application/json": components["schemas"]["CommandRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8856,7 +8856,7 @@ export interface operations {
                     "application/json": components["schemas"]["DoorOpenResult"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8954,7 +8954,7 @@ export interface operations {
                     "application/json": components["schemas"]["DoorOpenResult"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9054,7 +9054,7 @@ export interface operations {
                     "application/json": components["schemas"]["ShiftPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9105,7 +9105,7 @@ export interface operations {
                     "application/json": components["schemas"]["ShiftRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9190,7 +9190,7 @@ export interface operations {
                     "application/json": components["schemas"]["OnDutyRead"][];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9237,7 +9237,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9310,7 +9310,7 @@ export interface operations {
                     "application/json": components["schemas"]["HouseholdPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9359,7 +9359,7 @@ export interface operations {
                     "application/json": components["schemas"]["HouseholdRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9411,7 +9411,7 @@ export interface operations {
                     "application/json": components["schemas"]["JurisdictionPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9462,7 +9462,7 @@ export interface operations {
                     "application/json": components["schemas"]["JurisdictionRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9551,7 +9551,7 @@ export interface operations {
                     "application/json": components["schemas"]["RulePage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9602,7 +9602,7 @@ export interface operations {
                     "application/json": components["schemas"]["RuleRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9687,7 +9687,7 @@ export interface operations {
                     "application/json": components["schemas"]["RuleRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9734,7 +9734,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9805,7 +9805,7 @@ export interface operations {
                     "application/json": components["schemas"]["RuleRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9937,7 +9937,7 @@ export interface operations {
                     "application/json": components["schemas"]["PersonPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9988,7 +9988,7 @@ export interface operations {
                     "application/json": components["schemas"]["PersonRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10073,7 +10073,7 @@ export interface operations {
                     "application/json": components["schemas"]["PersonRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10126,7 +10126,7 @@ export interface operations {
                     "application/json": components["schemas"]["PersonRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10215,7 +10215,7 @@ export interface operations {
                     "application/json": components["schemas"]["PersonReveal"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10305,7 +10305,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlanPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10356,7 +10356,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlanRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10441,7 +10441,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlanRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10488,7 +10488,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10559,7 +10559,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlanRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10645,7 +10645,7 @@ export interface operations {
                     "application/json": components["schemas"]["PublicPass"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10734,7 +10734,7 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10819,7 +10819,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10944,7 +10944,7 @@ export interface operations {
                     "application/json": components["schemas"]["SosRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11029,7 +11029,7 @@ export interface operations {
                     "application/json": components["schemas"]["SosRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11078,7 +11078,7 @@ export interface operations {
                     "application/json": components["schemas"]["UnitRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11132,7 +11132,7 @@ export interface operations {
                     "application/json": components["schemas"]["HouseholdPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11185,7 +11185,7 @@ export interface operations {
                     "application/json": components["schemas"]["HouseholdRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11274,7 +11274,7 @@ export interface operations {
                     "application/json": components["schemas"]["InsidePage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11325,7 +11325,7 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorPassRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11422,7 +11422,7 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorPassPage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11473,7 +11473,7 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorPassRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11558,7 +11558,7 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorPassDetail"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11611,7 +11611,7 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorPassRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11700,7 +11700,7 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorReveal"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11789,7 +11789,7 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorPassRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11874,7 +11874,7 @@ export interface operations {
                     "application/json": components["schemas"]["ShareRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11946,7 +11946,7 @@ export interface operations {
                     "application/json": components["schemas"]["ZonePage"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11997,7 +11997,7 @@ export interface operations {
                     "application/json": components["schemas"]["ZoneRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12082,7 +12082,7 @@ export interface operations {
                     "application/json": components["schemas"]["ZoneRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12129,7 +12129,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12200,7 +12200,7 @@ export interface operations {
                     "application/json": components["schemas"]["ZoneRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12285,7 +12285,7 @@ export interface operations {
                     "application/json": components["schemas"]["ArmResult"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12352,7 +12352,7 @@ export interface operations {
                     "application/json": components["schemas"]["ArmResult"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12419,7 +12419,7 @@ export interface operations {
                     "application/json": components["schemas"]["ScheduleRead"][];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12472,7 +12472,7 @@ export interface operations {
                     "application/json": components["schemas"]["ScheduleRead"];
                 };
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12556,7 +12556,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A parameter or the input is not valid. `code`: invalid_input, invalid_parameters. */
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
