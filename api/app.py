@@ -28,6 +28,7 @@ from api.core.crypto import derive_key, load_server_secret
 from api.core.errors import EXCEPTION_HANDLERS
 from api.core.health import healthz, readyz
 from api.core.logging import configure_logging
+from api.core.openapi import ErrorResponses
 from api.core.realtime import channels_plugin, realtime
 from api.core.redisconn import connect
 from api.devices.link import bridge_link
@@ -56,6 +57,12 @@ MAX_BODY = 1_000_000
 mimetypes.add_type(
     "application/manifest+json", ".webmanifest"
 )  # JSON bodies; media goes straight to the object store
+
+
+class MetricsController(PrometheusController):
+    """Prometheus' text format for the scraper: an operations endpoint, not part of the API."""
+
+    include_in_schema = False
 
 
 def _pwa_routes(dist: Path) -> list[Any]:
@@ -88,6 +95,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     redis = connect(settings.redis_url) if settings.redis_url else None
+    # bridges have no browser session; the one-time token is the check
+    csrf_exclude = [ENROL_PATH]
     csrf_secret = derive_key(load_server_secret(settings.secret_key_path), "csrf").hex()
     auth = Router(
         path="/",
@@ -129,7 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             realtime,
             healthz,
             readyz,
-            PrometheusController,
+            MetricsController,
             *_pwa_routes(settings.pwa_dist),
         ],
         dependencies={"caller": Provide(provide_caller)},
@@ -137,16 +146,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[*LIFESPAN, access_keys],
         state=State({"settings": settings, "redis": redis}),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},
-        plugins=[channels_plugin(redis)] if redis else [],
+        plugins=[
+            ErrorResponses(csrf_exclude=csrf_exclude),
+            *([channels_plugin(redis)] if redis else []),
+        ],
         csrf_config=CSRFConfig(
             secret=csrf_secret,
             cookie_name="csrftoken",
             header_name="x-csrftoken",
             cookie_secure=settings.secure_cookies,
             cookie_samesite="strict",
-            exclude=[
-                ENROL_PATH
-            ],  # bridges have no browser session; the one-time token is the check
+            exclude=csrf_exclude,
         ),
         middleware=[PrometheusConfig(app_name="anju", group_path=True).middleware],
         openapi_config=OpenAPIConfig(

@@ -40,9 +40,11 @@ from api.access.schemas import (
 from api.alarms.deps import DEPENDENCIES
 from api.alarms.effects import AppOutlet, Effects
 from api.core.auth import Caller
+from api.core.openapi import raises
 from api.core.paging import PageNumber, PageSize
 from api.devices.bus import CommandBus
 from api.devices.routes import provide_bus
+from api.devices.service import BridgeUnavailable
 
 Result = Literal["granted", "denied", "failed"]
 Direction = Literal["in", "out"]
@@ -60,14 +62,22 @@ class DoorController(Controller):
         """The doors the caller's household may pass: its unit doors and the community gates."""
         return await service.doors(caller)
 
-    @post("/{device_id:uuid}/open", status_code=HTTP_200_OK)
+    @post(
+        "/{device_id:uuid}/open",
+        status_code=HTTP_200_OK,
+        opt=raises(service.NotEntitled, BridgeUnavailable),
+    )
     async def open_door(
         self, caller: Caller, bus: CommandBus, device_id: UUID, data: DoorOpen
     ) -> DoorOpenResult:
         """Open a door; refused with a reason when the caller may not; recorded either way."""
         return await service.open_door(caller, bus, device_id, direction=data.direction)
 
-    @post("/{device_id:uuid}/remote-open", status_code=HTTP_200_OK)
+    @post(
+        "/{device_id:uuid}/remote-open",
+        status_code=HTTP_200_OK,
+        opt=raises(BridgeUnavailable),
+    )
     async def remote_open(
         self, caller: Caller, bus: CommandBus, device_id: UUID, data: RemoteOpen
     ) -> DoorOpenResult:

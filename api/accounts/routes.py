@@ -25,8 +25,16 @@ from api.accounts.schemas import (
     RoleGrant,
     TotpRequest,
 )
-from api.accounts.service import AccountService, AuthService
+from api.accounts.service import (
+    AccountLocked,
+    AccountService,
+    AuthService,
+    InvalidCredentials,
+    InvalidTotp,
+    WrongStep,
+)
 from api.core.auth import Caller, Role, client_ip
+from api.core.openapi import raises
 from api.core.paging import PageNumber, PageSize
 from api.core.sessions import ABSOLUTE, COOKIE, Session
 
@@ -83,7 +91,7 @@ class AuthController(Controller):
     tags = ["auth"]
     dependencies = {"auth": Provide(provide_auth, sync_to_thread=False)}
 
-    @post("/login", status_code=HTTP_200_OK)
+    @post("/login", status_code=HTTP_200_OK, opt=raises(InvalidCredentials, AccountLocked))
     async def login(
         self, request: Request[Any, Any, Any], state: State, auth: AuthService, data: LoginRequest
     ) -> Response[LoginResult]:
@@ -96,7 +104,11 @@ class AuthController(Controller):
         )
         return _with_session(state, result, token)
 
-    @post("/totp", status_code=HTTP_200_OK)
+    @post(
+        "/totp",
+        status_code=HTTP_200_OK,
+        opt=raises(NotAuthorizedException, InvalidTotp, AccountLocked, WrongStep),
+    )
     async def totp(
         self, request: Request[Any, Any, Any], state: State, auth: AuthService, data: TotpRequest
     ) -> Response[LoginResult]:
@@ -105,7 +117,11 @@ class AuthController(Controller):
         result, token = await auth.totp(token, session, data.code.strip(), ip=client_ip(request))
         return _with_session(state, result, token)
 
-    @post("/password", status_code=HTTP_200_OK)
+    @post(
+        "/password",
+        status_code=HTTP_200_OK,
+        opt=raises(NotAuthorizedException, InvalidCredentials, AccountLocked, WrongStep),
+    )
     async def change_password(
         self, request: Request[Any, Any, Any], state: State, auth: AuthService, data: PasswordChange
     ) -> Response[LoginResult]:

@@ -1,9 +1,10 @@
-"""Domain errors and their mapping to `{"code": ..., "message": ...}` responses."""
+"""Domain errors and their mapping to the one error body, `{"code", "message", "extra"}`."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import msgspec
 import structlog
 from asyncpg.exceptions import CharacterNotInRepertoireError, UntranslatableCharacterError
 from litestar import MediaType, Request, Response
@@ -64,21 +65,26 @@ class InvalidInput(DomainError):
     message = "The input is not acceptable."
 
 
-def _body(code: str, message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if extra:
-        body["extra"] = extra
-    return body
+class ErrorBody(msgspec.Struct, kw_only=True):
+    """The body of every 4xx and 5xx answer; `extra` is left out when there is nothing to add."""
+
+    code: str
+    message: str
+    extra: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
-def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+def _body(code: str, message: str, extra: dict[str, Any] | None = None) -> ErrorBody:
+    return ErrorBody(code=code, message=message, extra=extra or msgspec.UNSET)
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorBody]:
     """Render a DomainError with its status and code."""
     return Response(
         _body(exc.code, str(exc), exc.extra), status_code=exc.status_code, media_type=MediaType.JSON
     )
 
 
-_HTTP_CODES = {
+HTTP_CODES = {
     400: "bad_request",
     401: "not_authenticated",
     403: "forbidden",
@@ -90,7 +96,7 @@ _HTTP_CODES = {
 }
 
 
-def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
     """Render Litestar's own errors (decode failures, CSRF, size limits) in the same shape."""
     status = exc.status_code
     if isinstance(exc, ValidationException):
@@ -121,9 +127,7 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     elif isinstance(exc, NotAuthorizedException):
         code = "not_authenticated"
     else:
-        code = _HTTP_CODES.get(
-            status, "http_error" if isinstance(exc, ClientException) else "error"
-        )
+        code = HTTP_CODES.get(status, "http_error" if isinstance(exc, ClientException) else "error")
     headers = exc.headers or None
     return Response(
         _body(code, exc.detail), status_code=status, media_type=MediaType.JSON, headers=headers
@@ -132,7 +136,7 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
 
 def unstorable_text_handler(
     _: Request[Any, Any, Any], exc: CharacterNotInRepertoireError | UntranslatableCharacterError
-) -> Response[dict[str, Any]]:
+) -> Response[ErrorBody]:
     """A NUL character in a text field, a query or JSON: PostgreSQL cannot store or compare it."""
     return Response(
         _body("invalid_input", "The input contains a character that is not allowed (NUL)."),
@@ -141,7 +145,7 @@ def unstorable_text_handler(
     )
 
 
-def internal_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def internal_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     """Log an unexpected failure (never its arguments) and answer without details."""
     log.exception("api.unhandled_error", error_type=type(exc).__name__)
     return Response(

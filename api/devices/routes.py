@@ -12,6 +12,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.core.auth import Caller, client_ip
+from api.core.openapi import raises
 from api.core.paging import PageNumber, PageSize
 from api.core.ratelimit import address_rate_limit
 from api.devices import service
@@ -50,7 +51,7 @@ class BridgeEnrolController(Controller):
     path = "/api/v1/bridges"
     tags = ["devices"]
 
-    @post("/enroll", status_code=HTTP_200_OK)
+    @post("/enroll", status_code=HTTP_200_OK, opt=raises(service.InvalidToken))
     async def enroll_bridge(
         self, request: Request[Any, Any, Any], data: EnrolRequest
     ) -> EnrolResult:
@@ -120,7 +121,11 @@ class DeviceController(Controller):
         """Name, protection zone and map position of a device."""
         return await service.update_device(caller, device_id, data)
 
-    @post("/{device_id:uuid}/commands", status_code=HTTP_200_OK)
+    @post(
+        "/{device_id:uuid}/commands",
+        status_code=HTTP_200_OK,
+        opt=raises(service.BridgeUnavailable),
+    )
     async def command_device(
         self, caller: Caller, bus: CommandBus, device_id: UUID, data: CommandCreate
     ) -> CommandRead:

@@ -15,10 +15,13 @@ from litestar.status_codes import HTTP_200_OK
 from api.alarms.deps import provide_outlet
 from api.alarms.effects import AppOutlet, Effects
 from api.core.auth import Caller
+from api.core.openapi import raises
 from api.core.paging import PageNumber, PageSize
 from api.devices.bus import CommandBus
 from api.devices.routes import provide_bus
+from api.devices.service import BridgeUnavailable
 from api.intercom import reads, service
+from api.intercom.errors import MediaFailed, NotAnswerer, NotOnDuty
 from api.intercom.schemas import (
     AnswerRead,
     CallPage,
@@ -84,7 +87,11 @@ class CallController(Controller):
         """One call; 404 for anyone outside its household or guard room."""
         return await reads.get_call(caller, call_id, state.objects)
 
-    @post("/{call_id:uuid}/answer", status_code=HTTP_200_OK)
+    @post(
+        "/{call_id:uuid}/answer",
+        status_code=HTTP_200_OK,
+        opt=raises(NotOnDuty, MediaFailed, BridgeUnavailable),
+    )
     async def answer(
         self,
         caller: Caller,
@@ -103,7 +110,7 @@ class CallController(Controller):
         await effects.apply(outlet)
         return answered
 
-    @post("/{call_id:uuid}/decline", status_code=HTTP_200_OK)
+    @post("/{call_id:uuid}/decline", status_code=HTTP_200_OK, opt=raises(NotOnDuty))
     async def decline(
         self, caller: Caller, bus: CommandBus, outlet: AppOutlet, call_id: UUID
     ) -> CallRead:
@@ -113,7 +120,7 @@ class CallController(Controller):
         await effects.apply(outlet)
         return declined
 
-    @post("/{call_id:uuid}/hangup", status_code=HTTP_200_OK)
+    @post("/{call_id:uuid}/hangup", status_code=HTTP_200_OK, opt=raises(NotOnDuty, NotAnswerer))
     async def hangup(
         self, caller: Caller, bus: CommandBus, outlet: AppOutlet, call_id: UUID
     ) -> CallRead:
@@ -123,7 +130,7 @@ class CallController(Controller):
         await effects.apply(outlet)
         return ended
 
-    @post("/{call_id:uuid}/unlock", status_code=HTTP_200_OK)
+    @post("/{call_id:uuid}/unlock", status_code=HTTP_200_OK, opt=raises(NotOnDuty, NotAnswerer))
     async def unlock(self, caller: Caller, bus: CommandBus, call_id: UUID) -> UnlockRead:
         """Open the station's door for the visitor; only while live, only by who answered."""
         return await service.unlock(caller, bus, call_id)

@@ -10,9 +10,11 @@ from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK
 
 from api.core.auth import Caller
+from api.core.openapi import raises
 from api.core.paging import PageNumber, PageSize
 from api.devices.bus import CommandBus
 from api.devices.routes import provide_bus
+from api.devices.service import BridgeUnavailable
 from api.video import service
 from api.video.schemas import CameraPage, LiveCreate, LiveRead, ViewSessionRead
 
@@ -38,7 +40,11 @@ class CameraController(Controller):
             caller, page=page, page_size=page_size, community_id=community_id, q=q
         )
 
-    @post("/{camera_id:uuid}/live", status_code=HTTP_200_OK)
+    @post(
+        "/{camera_id:uuid}/live",
+        status_code=HTTP_200_OK,
+        opt=raises(service.MediaFailed, BridgeUnavailable),
+    )
     async def start_live(
         self, caller: Caller, state: State, bus: CommandBus, camera_id: UUID, data: LiveCreate
     ) -> LiveRead:
