@@ -55,8 +55,10 @@ def test_statuses_follow_from_how_each_route_is_built(document: dict[str, Any]) 
     assert _statuses(document, "POST", "/api/v1/auth/login") == {
         200, 400, 401, 403, 413, 422, 423, 429,
     }  # fmt: skip
-    # the bridge's enrolment has no browser session: no CSRF check, its token answers 401
-    assert _statuses(document, "POST", "/api/v1/bridges/enroll") == {200, 400, 401, 413, 422}
+    # the bridge's enrolment has no browser session: no CSRF check, its token answers 401; limited
+    assert _statuses(document, "POST", "/api/v1/bridges/enroll") == {
+        200, 400, 401, 413, 422, 429,
+    }  # fmt: skip
     assert {502, 503} <= _statuses(document, "POST", "/api/v1/cameras/{camera_id}/live")
 
 
