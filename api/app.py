@@ -30,6 +30,7 @@ from api.core.errors import EXCEPTION_HANDLERS
 from api.core.health import healthz, readyz
 from api.core.logging import configure_logging
 from api.core.realtime import channels_plugin, realtime
+from api.core.request import AppRequest
 from api.devices.link import bridge_link
 from api.devices.routes import ENROL_PATH, BridgeController, DeviceController
 from api.intercom.routes import CallController, MediaController
@@ -144,4 +145,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
             use_handler_docstrings=True,
         ),
         request_max_body_size=MAX_BODY,
+        request_class=AppRequest,
     )

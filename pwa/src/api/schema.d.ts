@@ -1297,7 +1297,8 @@ export interface paths {
         };
         /**
          * ListShifts
-         * @description Shifts of a community overlapping the period, earliest first.
+         * @description Shifts overlapping the period, earliest first: of one community, or without
+         *     `community_id` of every community the caller rosters.
          */
         get: operations["ApiV1DutyShiftsListShifts"];
         put?: never;
@@ -1425,7 +1426,8 @@ export interface paths {
         };
         /**
          * ListRules
-         * @description A community's rules.
+         * @description A community's rules; without `community_id`, those of every community the caller
+         *     configures.
          */
         get: operations["ApiV1LinkageRulesListRules"];
         put?: never;
@@ -3768,7 +3770,7 @@ export interface operations {
     ApiV1AccessPointsListPoints: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -3962,7 +3964,7 @@ export interface operations {
     ApiV1AccessRecordsListAccessRecords: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -4308,7 +4310,7 @@ export interface operations {
     ApiV1AccountsListAccounts: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -4547,7 +4549,7 @@ export interface operations {
     ApiV1AlarmsListAlarms: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -4993,7 +4995,7 @@ export interface operations {
     ApiV1AuditSearchAudit: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -5290,7 +5292,7 @@ export interface operations {
     ApiV1BridgesListBridges: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -5445,7 +5447,7 @@ export interface operations {
     ApiV1BuildingsBuildingIdUnitsListUnits: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -5528,7 +5530,7 @@ export interface operations {
     ApiV1CallsListCalls: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -5762,7 +5764,7 @@ export interface operations {
     ApiV1CamerasListCameras: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -5883,7 +5885,7 @@ export interface operations {
     ApiV1CommunitiesListCommunities: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -6041,7 +6043,7 @@ export interface operations {
     ApiV1CommunitiesCommunityIdBuildingsListBuildings: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -6124,7 +6126,7 @@ export interface operations {
     ApiV1CredentialsListCredentials: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -6287,7 +6289,7 @@ export interface operations {
     ApiV1DevicesListDevices: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -6551,9 +6553,9 @@ export interface operations {
     };
     ApiV1DutyShiftsListShifts: {
         parameters: {
-            query: {
-                community_id: string;
-                /** @description Page number, from 1. */
+            query?: {
+                community_id?: string | null;
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -6706,7 +6708,7 @@ export interface operations {
     ApiV1HouseholdsListHouseholds: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -6786,7 +6788,7 @@ export interface operations {
     ApiV1JurisdictionsListJurisdictions: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -6864,9 +6866,9 @@ export interface operations {
     };
     ApiV1LinkageRulesListRules: {
         parameters: {
-            query: {
-                community_id: string;
-                /** @description Page number, from 1. */
+            query?: {
+                community_id?: string | null;
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -7078,7 +7080,7 @@ export interface operations {
     ApiV1PersonsListPersons: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -7282,7 +7284,7 @@ export interface operations {
     ApiV1PlansListPlans: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -7743,7 +7745,7 @@ export interface operations {
     ApiV1UnitsUnitIdHouseholdsListUnitHouseholds: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -7826,7 +7828,7 @@ export interface operations {
     ApiV1VisitorDeskInsideInside: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -7906,7 +7908,7 @@ export interface operations {
     ApiV1VisitorPassesListPasses: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -8191,7 +8193,7 @@ export interface operations {
     ApiV1ZonesListZones: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
