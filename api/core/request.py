@@ -1,7 +1,7 @@
 """The request class of the app: a JSON body nested too deeply is the client's error, not ours.
 
-msgspec refuses nesting beyond its depth limit with `RecursionError`; left alone that is a 500. It
-is caught where the body is decoded, so a `RecursionError` anywhere else still shows as the bug it is.
+msgspec refuses nesting beyond its depth limit with `RecursionError`, which left alone is a 500.
+It is caught where the body is decoded, so a `RecursionError` anywhere else still shows as a bug.
 """
 
 from __future__ import annotations
