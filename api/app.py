@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Router, get
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.response import File
@@ -26,7 +26,14 @@ from api.biometrics.routes import FaceController
 from api.communities.routes import COMMUNITY_CONTROLLERS
 from api.core.auth import provide_caller
 from api.core.crypto import derive_key, load_server_secret
+from api.core.csrf import csrf_middleware
 from api.core.errors import EXCEPTION_HANDLERS
+from api.core.headers import (
+    SCHEMA_PATH,
+    SecurityHeadersMiddleware,
+    metrics_token_guard,
+    staff_session_guard,
+)
 from api.core.health import healthz, readyz
 from api.core.logging import configure_logging
 from api.core.realtime import channels_plugin, realtime
@@ -78,12 +85,18 @@ def _pwa_routes(dist: Path) -> list[Any]:
     return [pwa] if (dist / "index.html").is_file() else []
 
 
+class MetricsController(PrometheusController):
+    """Prometheus metrics, for the scraper holding the metrics token only."""
+
+    guards = [metrics_token_guard]
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the platform for the given (or the environment's) settings."""
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    csrf_secret = derive_key(load_server_secret(settings.secret_key_path), "csrf").hex()
+    csrf_key = derive_key(load_server_secret(settings.secret_key_path), "csrf")
     auth = Router(
         path="/",
         route_handlers=[AuthController],
@@ -118,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             realtime,
             healthz,
             readyz,
-            PrometheusController,
+            MetricsController,
             *_pwa_routes(settings.pwa_dist),
         ],
         dependencies={"caller": Provide(provide_caller)},
@@ -127,22 +140,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings, "redis": redis}),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},
         plugins=[channels_plugin(redis)] if redis else [],
-        csrf_config=CSRFConfig(
-            secret=csrf_secret,
-            cookie_name="csrftoken",
-            header_name="x-csrftoken",
-            cookie_secure=settings.secure_cookies,
-            cookie_samesite="strict",
-            exclude=[
-                ENROL_PATH
-            ],  # bridges have no browser session; the one-time token is the check
-        ),
-        middleware=[PrometheusConfig(app_name="anju", group_path=True).middleware],
+        middleware=[
+            PrometheusConfig(app_name="anju", group_path=True).middleware,
+            DefineMiddleware(SecurityHeadersMiddleware, https=settings.secure_cookies),
+            # bridges have no browser session; the one-time enrolment token is their check
+            csrf_middleware(csrf_key, secure=settings.secure_cookies, exclude=[ENROL_PATH]),
+        ],
         openapi_config=OpenAPIConfig(
             title="Anju (安居) platform API",
             version="0.1.0",
-            path="/schema",
+            path=SCHEMA_PATH,
             use_handler_docstrings=True,
+            openapi_router=Router(
+                SCHEMA_PATH,
+                route_handlers=[],
+                include_in_schema=False,
+                guards=[staff_session_guard],
+            ),
         ),
         request_max_body_size=MAX_BODY,
         request_class=AppRequest,
