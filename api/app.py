@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[channels_plugin(redis)] if redis else [],
         middleware=[
             PrometheusConfig(app_name="anju", group_path=True).middleware,
-            DefineMiddleware(SecurityHeadersMiddleware, https=settings.secure_cookies),
+            DefineMiddleware(SecurityHeadersMiddleware, public_url=settings.public_url),
             # bridges have no browser session; the one-time enrolment token is their check
             csrf_middleware(csrf_key, secure=settings.secure_cookies, exclude=[ENROL_PATH]),
         ],

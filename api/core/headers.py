@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
@@ -22,23 +23,29 @@ from api.core.sessions import COOKIE
 
 SCHEMA_PATH = "/schema"
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "media-src 'self' blob:",
-        "connect-src 'self'",
-        "worker-src 'self'",
-        "manifest-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(public_origin: str) -> str:
+    """The policy; signed media URLs name the public origin, which is `'self'` unless the page
+    is served from another address (a second name, a test server)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src 'self' {public_origin} data: blob:",
+            "font-src 'self' data:",
+            f"media-src 'self' {public_origin} blob:",
+            f"connect-src 'self' {public_origin}",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
 # The intercom and live view need the camera and microphone, SOS the position: this origin only.
 PERMISSIONS_POLICY = (
     "camera=(self), microphone=(self), geolocation=(self), payment=(), usb=(), serial=(), "
@@ -47,25 +54,27 @@ PERMISSIONS_POLICY = (
 HSTS = "max-age=31536000"
 
 
-def security_headers(*, https: bool) -> list[tuple[str, str]]:
+def security_headers(public_url: str) -> list[tuple[str, str]]:
     """The headers every response carries; HSTS only when the platform is served over https."""
+    public = urlsplit(public_url)
     headers = [
-        ("content-security-policy", CONTENT_SECURITY_POLICY),
+        ("content-security-policy", content_security_policy(f"{public.scheme}://{public.netloc}")),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "same-origin"),
         ("x-frame-options", "DENY"),
         ("permissions-policy", PERMISSIONS_POLICY),
         ("cross-origin-opener-policy", "same-origin"),
     ]
+    https = public.scheme == "https"
     return [*headers, ("strict-transport-security", HSTS)] if https else headers
 
 
 class SecurityHeadersMiddleware:
     """Add the security headers a response does not set itself."""
 
-    def __init__(self, app: ASGIApp, https: bool) -> None:
+    def __init__(self, app: ASGIApp, public_url: str) -> None:
         self.app = app
-        self.headers = security_headers(https=https)
+        self.headers = security_headers(public_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
