@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
+from typing import cast
 
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware import DefineMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from api.core.sessions import COOKIE as SESSION_COOKIE
 
@@ -84,13 +85,14 @@ class CsrfMiddleware:
         self.exclude = exclude
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exclude:
+        if scope["type"] != "http" or scope["path"] in self.exclude:  # sockets check Origin
             await self.app(scope, receive, send)
             return
+        method = cast("HTTPScope", scope)["method"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         cookies = _cookies(headers.get("cookie", ""))
         session, current = cookies.get(SESSION_COOKIE), cookies.get(CSRF_COOKIE)
-        if scope["method"] not in SAFE_METHODS:
+        if method not in SAFE_METHODS:
             sent = headers.get(CSRF_HEADER, "")
             if not (sent and current and hmac.compare_digest(sent, current)) or not (
                 self.csrf.valid(sent, session)
