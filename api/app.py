@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Router, get
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.response import File
@@ -25,12 +25,20 @@ from api.biometrics.routes import FaceController
 from api.communities.routes import COMMUNITY_CONTROLLERS
 from api.core.auth import provide_caller
 from api.core.crypto import derive_key, load_server_secret
+from api.core.csrf import csrf_middleware
 from api.core.errors import EXCEPTION_HANDLERS
+from api.core.headers import (
+    SCHEMA_PATH,
+    SecurityHeadersMiddleware,
+    metrics_token_guard,
+    staff_session_guard,
+)
 from api.core.health import healthz, readyz
 from api.core.logging import configure_logging
 from api.core.openapi import ErrorResponses
 from api.core.realtime import channels_plugin, realtime
 from api.core.redisconn import connect
+from api.core.request import AppRequest
 from api.devices.link import bridge_link
 from api.devices.routes import (
     ENROL_PATH,
@@ -59,12 +67,6 @@ mimetypes.add_type(
 )  # JSON bodies; media goes straight to the object store
 
 
-class MetricsController(PrometheusController):
-    """Prometheus' text format for the scraper: an operations endpoint, not part of the API."""
-
-    include_in_schema = False
-
-
 def _pwa_routes(dist: Path) -> list[Any]:
     """Serve the built PWA at / with the app shell for every client-side route."""
 
@@ -90,14 +92,21 @@ def _pwa_routes(dist: Path) -> list[Any]:
     return [pwa] if (dist / "index.html").is_file() else []
 
 
+class MetricsController(PrometheusController):
+    """Prometheus' text format for the scraper holding the metrics token: not part of the API."""
+
+    guards = [metrics_token_guard]
+    include_in_schema = False
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the platform for the given (or the environment's) settings."""
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     redis = connect(settings.redis_url) if settings.redis_url else None
-    # bridges have no browser session; the one-time token is the check
+    # bridges have no browser session; the one-time enrolment token is their check
     csrf_exclude = [ENROL_PATH]
-    csrf_secret = derive_key(load_server_secret(settings.secret_key_path), "csrf").hex()
+    csrf_key = derive_key(load_server_secret(settings.secret_key_path), "csrf")
     auth = Router(
         path="/",
         route_handlers=[AuthController],
@@ -150,20 +159,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ErrorResponses(csrf_exclude=csrf_exclude),
             *([channels_plugin(redis)] if redis else []),
         ],
-        csrf_config=CSRFConfig(
-            secret=csrf_secret,
-            cookie_name="csrftoken",
-            header_name="x-csrftoken",
-            cookie_secure=settings.secure_cookies,
-            cookie_samesite="strict",
-            exclude=csrf_exclude,
-        ),
-        middleware=[PrometheusConfig(app_name="anju", group_path=True).middleware],
+        middleware=[
+            PrometheusConfig(app_name="anju", group_path=True).middleware,
+            DefineMiddleware(SecurityHeadersMiddleware, public_url=settings.public_url),
+            csrf_middleware(csrf_key, secure=settings.secure_cookies, exclude=csrf_exclude),
+        ],
         openapi_config=OpenAPIConfig(
             title="Anju (安居) platform API",
             version="0.1.0",
-            path="/schema",
+            path=SCHEMA_PATH,
             use_handler_docstrings=True,
+            openapi_router=Router(
+                SCHEMA_PATH,
+                route_handlers=[],
+                include_in_schema=False,
+                guards=[staff_session_guard],
+            ),
         ),
         request_max_body_size=MAX_BODY,
+        request_class=AppRequest,
     )

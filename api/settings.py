@@ -54,6 +54,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     call_max_duration_s: int = 90
     live_max_duration_s: int = 1800
     ice_servers: str = "[]"
+    metrics_token: str | None = None
 
     def __post_init__(self) -> None:
         self.ice_server_list  # noqa: B018 - a malformed ANJU_ICE_SERVERS fails at start-up
@@ -140,6 +141,7 @@ VARIABLES: dict[str, str] = {
     "ANJU_CALL_MAX_DURATION_S": "longest intercom call in seconds; the bridge and platform end it",
     "ANJU_LIVE_MAX_DURATION_S": "longest live camera view in seconds before it is closed",
     "ANJU_ICE_SERVERS": 'STUN/TURN servers, a JSON list of `{"urls", "username", "credential"}`',
+    "ANJU_METRICS_TOKEN": "bearer token a Prometheus scraper sends to /metrics; unset, it is off",
 }
 
 

@@ -1,4 +1,4 @@
-"""The platform as a whole: schema vs migrations, OpenAPI freshness, probes, metrics, realtime."""
+"""The platform as a whole: schema vs migrations, OpenAPI freshness, probes, realtime."""
 
 from __future__ import annotations
 
@@ -36,12 +36,6 @@ class TestProbes:
         ready = await client.get("/readyz")
         assert ready.status_code == 200
         assert ready.json() == {"status": "ok", "database": "ok", "redis": "ok"}
-
-    async def test_metrics_count_requests(self, client: ApiClient) -> None:
-        await client.get("/healthz")
-        body = (await client.get("/metrics")).text
-        assert 'litestar_requests_total{app_name="anju"' in body
-        assert 'path="/healthz"' in body
 
 
 class TestRealtime:

@@ -202,15 +202,20 @@ class AuthService:
             verify_password(DUMMY_HASH, password)  # same cost as a real check: no user enumeration
             await record(
                 "auth.login.failed",
-                actor_name=username[:64],
+                actor_name=None if account is None else account.username,
                 outcome="denied",
                 ip=ip,
-                details={"reason": "unknown_user" if account is None else "inactive"},
+                details={"reason": "inactive"}
+                if account
+                else {"reason": "unknown_user", "name_hash": self._name_hash(username)},
             )
             await self._unknown_failed(username)
             raise InvalidCredentials()
+        # The hash is checked before the lock: a locked name must cost the same argon2 time as an
+        # unknown one, or the quick 423 would tell which names exist.
+        password_ok = verify_password(account.password_hash, password)
         self._refuse_if_locked(account)
-        if not verify_password(account.password_hash, password):
+        if not password_ok:
             await self._failed(account, ip=ip, reason="wrong_password")
         roles = await roles_of(account.id)
         staff = bool(roles - {Role.RESIDENT})
@@ -359,6 +364,11 @@ class AuthService:
         if failures >= MAX_FAILURES:
             ttl = max(await redis.ttl(key), 1)
             raise AccountLocked(locked_until=(_now() + timedelta(seconds=ttl)).isoformat())
+
+    def _name_hash(self, username: str) -> str:
+        """A keyed hash of a name that matches no account: what was typed may be a password, so
+        the audit log keeps only enough to see repeated attempts on one name."""
+        return self.cipher.blind_index(username, kind="username")[:16]
 
     @staticmethod
     def _refuse_if_locked(account: Account) -> None:

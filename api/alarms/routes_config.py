@@ -193,11 +193,12 @@ class RuleController(Controller):
     async def list_rules(
         self,
         caller: Caller,
-        community_id: UUID,
+        community_id: UUID | None = None,
         page: PageNumber = 1,
         page_size: PageSize = 50,
     ) -> RulePage:
-        """A community's rules."""
+        """A community's rules; without `community_id`, those of every community the caller
+        configures."""
         return await rules.list_rules(
             caller, community_id=community_id, page=page, page_size=page_size
         )
@@ -240,13 +241,14 @@ class DutyShiftController(Controller):
     async def list_shifts(
         self,
         caller: Caller,
-        community_id: UUID,
+        community_id: UUID | None = None,
         page: PageNumber = 1,
         page_size: PageSize = 50,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> ShiftPage:
-        """Shifts of a community overlapping the period, earliest first."""
+        """Shifts overlapping the period, earliest first: of one community, or without
+        `community_id` of every community the caller rosters."""
         return await roster.list_shifts(
             caller,
             community_id=community_id,

@@ -14,7 +14,7 @@ from api.alarms.effects import Effects
 from api.alarms.errors import FailsafeNotSupported, UnknownDevice
 from api.alarms.plans import zone_of_community
 from api.alarms.schemas_config import AnyAction, RuleCreate, RulePage, RuleRead, RuleUpdate
-from api.alarms.scope import require_staff
+from api.alarms.scope import require_staff, staff_communities
 from api.alarms.tables import LinkageRule, LinkageRun
 from api.audit.service import record
 from api.core.auth import Caller
@@ -108,10 +108,13 @@ async def get_rule(caller: Caller, rule_id: UUID) -> RuleRead:
     return _read(await _rule(caller, rule_id))
 
 
-async def list_rules(caller: Caller, *, community_id: UUID, page: int, page_size: int) -> RulePage:
-    """A community's rules."""
-    require_staff(caller, "alarm.configure", community_id)
-    where = LinkageRule.community == community_id
+async def list_rules(
+    caller: Caller, *, community_id: UUID | None, page: int, page_size: int
+) -> RulePage:
+    """The rules of a community, or of every community the caller configures."""
+    where = staff_communities(caller, "alarm.configure", LinkageRule.community, community_id)
+    if where is None:
+        return RulePage(items=[], total=0, page=page, page_size=page_size)
     total = await LinkageRule.count().where(where)
     rows = (
         await LinkageRule.select()

@@ -82,3 +82,19 @@ def require_staff(caller: Caller, permission: str, community_id: UUID) -> Scope:
     if not scope.staff_in(community_id):
         raise NotFound()
     return scope
+
+
+def staff_communities(
+    caller: Caller, permission: str, column: Column, community_id: UUID | None
+) -> Any:
+    """The filter of a community-wide list: the one community asked for (NotFound unless the caller
+    is staff there) or every community where it is; None when there is none. A caller without the
+    permission gets NotFound before any parameter is asked of it."""
+    scope = Scope.of(caller, permission)
+    if community_id is not None:
+        if not scope.staff_in(community_id):
+            raise NotFound()
+        return column == community_id
+    if scope.everywhere:
+        return column.is_not_null()
+    return column.is_in(list(scope.communities)) if scope.communities else None

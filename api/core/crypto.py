@@ -218,7 +218,12 @@ def _normalize_text(value: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", value).split()).casefold()
 
 
-_NORMALIZERS = {"phone": normalize_phone, "id_number": normalize_id_number, "text": _normalize_text}
+_NORMALIZERS = {
+    "phone": normalize_phone,
+    "id_number": normalize_id_number,
+    "text": _normalize_text,
+    "username": _normalize_text,
+}
 _ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK: Final = "10X98765432"
 
@@ -361,7 +366,8 @@ class FieldCipher:
         return self.encrypt(self.decrypt(token, context=context), context=context)
 
     def blind_index(self, value: str, *, kind: str) -> str:
-        """Hex HMAC of the normalized value, for equality look-ups; kind: phone, id_number, text."""
+        """Hex HMAC of the normalized value, for equality look-ups; kind: phone, id_number, text,
+        username."""
         try:
             normalized = _NORMALIZERS[kind](value)
         except KeyError:

@@ -102,6 +102,8 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     if isinstance(exc, ValidationException):
         errors = exc.extra if isinstance(exc.extra, list) else []
         missing = exc.detail.startswith("Missing required")  # a query/path/header parameter
+        if missing and not errors:
+            errors = [{"message": exc.detail}]  # which parameter, not an empty list
         if missing or any(
             isinstance(e, dict) and e.get("source") not in (None, "body") for e in errors
         ):

@@ -7,7 +7,10 @@ from typing import Annotated
 import msgspec
 from litestar.params import Parameter
 
-PageNumber = Annotated[int, Parameter(ge=1, default=1, description="Page number, from 1.")]
+MAX_PAGE = 1_000_000  # (page - 1) * page_size stays far inside a bigint OFFSET
+PageNumber = Annotated[
+    int, Parameter(ge=1, le=MAX_PAGE, default=1, description="Page number, 1-1,000,000.")
+]
 PageSize = Annotated[int, Parameter(ge=1, le=200, default=50, description="Rows per page, 1-200.")]
 
 

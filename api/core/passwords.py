@@ -1,7 +1,12 @@
-"""Password hashing (argon2id) and the password policy (GB/T 22239: length, classes, not common)."""
+"""Password hashing (argon2id) and the password policy (GB/T 22239: length, classes, not common).
+
+Length and classes alone let `Aaaaaaaaa1` through; the variety rules (distinct characters, no long
+run of one character) refuse such padding without a dictionary-strength library.
+"""
 
 from __future__ import annotations
 
+import re
 import string
 from functools import cache
 from pathlib import Path
@@ -13,6 +18,8 @@ from api.core.errors import InvalidInput
 
 MIN_LENGTH = 10
 MIN_CLASSES = 3
+MIN_DISTINCT = 6
+MAX_RUN = 3  # the same character at most 3 times in a row
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
@@ -52,13 +59,18 @@ def _classes(password: str) -> int:
 
 
 def check_policy(password: str, *, username: str = "") -> None:
-    """Raise WeakPassword unless the password has 10+ characters of 3 classes and is not common."""
+    """Raise WeakPassword unless the password has 10+ characters of 3 classes, 6+ distinct ones,
+    no character 4 times in a row, is not common and does not contain the user name."""
     if len(password) < MIN_LENGTH:
         raise WeakPassword(f"The password must have at least {MIN_LENGTH} characters.")
     if _classes(password) < MIN_CLASSES:
         raise WeakPassword(
             "The password must mix at least 3 of: lower case, upper case, digits, symbols."
         )
+    if len(set(password)) < MIN_DISTINCT:
+        raise WeakPassword(f"The password must use at least {MIN_DISTINCT} different characters.")
+    if re.search(rf"(.)\1{{{MAX_RUN}}}", password):
+        raise WeakPassword(f"No character may repeat more than {MAX_RUN} times in a row.")
     lowered = password.lower()
     if lowered in _common() or lowered.rstrip("!@#$%.1234567890") in _common():
         raise WeakPassword("This password is too common.")

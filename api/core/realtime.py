@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import structlog
-from litestar import WebSocket, websocket
+from litestar import Litestar, WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.exceptions import WebSocketDisconnect
@@ -171,9 +172,25 @@ def publish(channels: ChannelsPlugin, event: dict[str, Any], *names: str) -> Non
     channels.publish(event, fanout(names))
 
 
+def allowed_origin(origin: str | None, host: str | None, app: Litestar) -> bool:
+    """Whether a socket may open from this page: the browser sends the cookie to any page that
+    opens a socket to us, so a page of another site must be refused (cross-site WebSocket
+    hijacking). Browsers always send `Origin`; a client without one is no browser. The public
+    URL's origin is allowed, and a page served by this very host (a test or a second address)."""
+    if origin is None:
+        return True
+    public = urlsplit(app.state.settings.public_url)
+    given = urlsplit(origin)
+    same_public = (given.scheme, given.netloc) == (public.scheme, public.netloc)
+    return same_public or (host is not None and given.netloc == host)
+
+
 @websocket("/api/v1/ws", name="realtime")
 async def realtime(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -> None:
     """The live channel of the logged-in account: its own events and its communities' boards."""
+    if not allowed_origin(socket.headers.get("origin"), socket.headers.get("host"), socket.app):
+        await socket.close(code=4403, reason="origin not allowed")
+        return
     store: SessionStore = socket.app.state.sessions
     session = await store.get(socket.cookies.get(COOKIE))
     caller = None

@@ -182,7 +182,15 @@ class TestCreate:
 
     @pytest.mark.req("SEC-08", partial=True)
     @pytest.mark.parametrize(
-        "password", ["Short1!", "alllowercaseletters", "Password123!", "{username}-X9"]
+        "password",
+        [
+            "Short1!",
+            "alllowercaseletters",
+            "Password123!",
+            "{username}-X9",
+            "Aaaaaaaaa1",  # length and classes, but three characters
+            "Kite-1111-river",  # one digit four times in a row
+        ],
     )
     async def test_a_weak_password_is_refused(
         self, admin: ApiClient, places: World, password: str

@@ -14,6 +14,7 @@ import pyotp
 import pytest
 from litestar import Litestar
 
+from api.accounts import service
 from api.accounts.tables import Account, RecoveryCode
 from api.audit.tables import AuditEntry
 from api.core.auth import Role
@@ -160,8 +161,26 @@ class TestWrongPassword:
         assert await Account.count() == accounts_before
         rows = await audit_since(mark)
         assert [(e["action"], e["outcome"], e["actor_id"], e["actor_name"]) for e in rows] == [
-            ("auth.login.failed", "denied", None, "nobody-" + user.username)
+            ("auth.login.failed", "denied", None, None)
         ]
+
+    async def test_a_name_that_matches_no_account_is_not_audited_verbatim(
+        self, client: ApiClient, app: Litestar
+    ) -> None:
+        """What lands in the name field may be a password typed one field early."""
+        typed = "Secret-" + uuid.uuid4().hex
+        mark = await audit_mark()
+
+        for _ in range(2):
+            await client.post(LOGIN, json={"username": typed, "password": "x"})
+
+        rows = await audit_since(mark)
+        assert [e["action"] for e in rows] == ["auth.login.failed"] * 2
+        assert all(typed.lower() not in str(e).lower() for e in rows)
+        assert all(e["actor_name"] is None for e in rows)
+        hashes = {e["details"]["name_hash"] for e in rows}
+        assert len(hashes) == 1  # repeated attempts on one name still show as such
+        assert hashes != {app.state.cipher.blind_index("Other-" + typed, kind="username")[:16]}
 
 
 @pytest.mark.req("SEC-09", partial=True)
@@ -198,6 +217,32 @@ class TestLockout:
         assert r.json()["code"] == "account_locked"
         assert "anju_session" not in client.cookies
         assert (await client.get(ME)).status_code == 401
+
+    async def test_a_locked_account_checks_the_password_like_any_other_name(
+        self, browser: Browser, places: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A 423 without the argon2 check comes back at once and tells which names exist; the
+        unknown name (a dummy hash) and the locked one must cost the same single check."""
+        user = await make_account(Role.RESIDENT, household=places.a.households[0])
+        await lock(await browser(), user)
+        checked: list[str] = []
+        real = service.verify_password
+
+        def counting(password_hash: str, password: str) -> bool:
+            checked.append(password_hash)
+            return real(password_hash, password)
+
+        monkeypatch.setattr(service, "verify_password", counting)
+
+        locked = await password_step(await browser(), user, "Wrong-password-0")
+        unknown = await (await browser()).post(
+            LOGIN, json={"username": "nobody-" + user.username, "password": "Wrong-password-0"}
+        )
+
+        assert locked.status_code == 423
+        assert unknown.status_code == 401
+        assert len(checked) == 2
+        assert checked[0] == (await account_row(user.id))["password_hash"]
 
     async def test_login_works_again_once_the_lock_has_passed(
         self, client: ApiClient, places: World

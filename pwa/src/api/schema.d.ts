@@ -1297,7 +1297,8 @@ export interface paths {
         };
         /**
          * ListShifts
-         * @description Shifts of a community overlapping the period, earliest first.
+         * @description Shifts overlapping the period, earliest first: of one community, or without
+         *     `community_id` of every community the caller rosters.
          */
         get: operations["ApiV1DutyShiftsListShifts"];
         put?: never;
@@ -1425,7 +1426,8 @@ export interface paths {
         };
         /**
          * ListRules
-         * @description A community's rules.
+         * @description A community's rules; without `community_id`, those of every community the caller
+         *     configures.
          */
         get: operations["ApiV1LinkageRulesListRules"];
         put?: never;
@@ -3897,7 +3899,7 @@ export interface operations {
     ApiV1AccessPointsListPoints: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -4241,7 +4243,7 @@ export interface operations {
     ApiV1AccessRecordsListAccessRecords: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -4881,7 +4883,7 @@ export interface operations {
     ApiV1AccountsListAccounts: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -5318,7 +5320,7 @@ export interface operations {
     ApiV1AlarmsListAlarms: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -6166,7 +6168,7 @@ export interface operations {
     ApiV1AuditSearchAudit: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -6767,7 +6769,7 @@ export interface operations {
     ApiV1BridgesListBridges: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -7024,7 +7026,7 @@ export interface operations {
     ApiV1BuildingsBuildingIdUnitsListUnits: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -7167,7 +7169,7 @@ export interface operations {
     ApiV1CallsListCalls: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -7581,7 +7583,7 @@ export interface operations {
     ApiV1CamerasListCameras: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -7810,7 +7812,7 @@ export interface operations {
     ApiV1CommunitiesListCommunities: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -8088,7 +8090,7 @@ export interface operations {
     ApiV1CommunitiesCommunityIdBuildingsListBuildings: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -8231,7 +8233,7 @@ export interface operations {
     ApiV1CredentialsListCredentials: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -8514,7 +8516,7 @@ export interface operations {
     ApiV1DevicesListDevices: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -9039,9 +9041,9 @@ export interface operations {
     };
     ApiV1DutyShiftsListShifts: {
         parameters: {
-            query: {
-                community_id: string;
-                /** @description Page number, from 1. */
+            query?: {
+                community_id?: string | null;
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -9296,7 +9298,7 @@ export interface operations {
     ApiV1HouseholdsListHouseholds: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -9400,7 +9402,7 @@ export interface operations {
     ApiV1JurisdictionsListJurisdictions: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -9538,9 +9540,9 @@ export interface operations {
     };
     ApiV1LinkageRulesListRules: {
         parameters: {
-            query: {
-                community_id: string;
-                /** @description Page number, from 1. */
+            query?: {
+                community_id?: string | null;
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -9920,7 +9922,7 @@ export interface operations {
     ApiV1PersonsListPersons: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -10292,7 +10294,7 @@ export interface operations {
     ApiV1PlansListPlans: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -11119,7 +11121,7 @@ export interface operations {
     ApiV1UnitsUnitIdHouseholdsListUnitHouseholds: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -11262,7 +11264,7 @@ export interface operations {
     ApiV1VisitorDeskInsideInside: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -11402,7 +11404,7 @@ export interface operations {
     ApiV1VisitorPassesListPasses: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
@@ -11933,7 +11935,7 @@ export interface operations {
     ApiV1ZonesListZones: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
