@@ -651,7 +651,7 @@ export interface paths {
         };
         /**
          * Me
-         * @description The logged-in account with its roles.
+         * @description The logged-in account with its roles (also while a password change is due).
          */
         get: operations["ApiV1AuthMeMe"];
         put?: never;
