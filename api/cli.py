@@ -190,7 +190,8 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 
 
 def cmd_createadmin(args: argparse.Namespace) -> int:
-    """Create one of the three administrators; print a one-time password and the TOTP URI."""
+    """Create one of the three administrators (the only way to make one); print a one-time
+    password, which must be changed at the first login, and the TOTP URI."""
     import pyotp
 
     from api.accounts.tables import Account, RoleAssignment
@@ -217,6 +218,7 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
                     username=args.username,
                     display_name=args.username,
                     password_hash=hash_password(password),
+                    must_change_password=True,
                     totp_secret=cipher.encrypt(totp, context="accounts.totp_secret"),
                     totp_confirmed=True,
                 )
@@ -234,7 +236,8 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
         if not _run(_with_db(settings, create)):
             print(f"user {args.username!r} exists", file=sys.stderr)
             return 1
-    print(f"created {role.value} {args.username!r}\n  password: {password}")
+    print(f"created {role.value} {args.username!r}")
+    print(f"  one-time password (to be changed at the first login): {password}")
     print(
         f"  TOTP: {pyotp.TOTP(totp).provisioning_uri(name=args.username, issuer_name='安居 Anju')}"
     )

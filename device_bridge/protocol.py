@@ -44,6 +44,10 @@ DeviceKind = Literal[
     "speaker",
 ]
 CommandStatus = Literal["ok", "failed", "timeout", "unsupported"]
+# The actions every kind supports: upkeep that reads or sets the device itself (its state, its
+# clock) and never opens, arms, films or calls. The platform's generic command route sends these
+# and nothing else; every other action goes through the route that checks its own permission.
+MAINTENANCE_ACTIONS = frozenset({"status", "time.sync"})
 
 
 def challenge_message(nonce: bytes, bridge_id: str) -> bytes:

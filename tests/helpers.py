@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pyotp
+import websockets
 from litestar import Litestar
 
 from api.accounts.tables import Account, RoleAssignment
@@ -257,3 +260,28 @@ def assert_error(r: Any, status: int, code: str) -> None:
     """The response is this error: status and machine-readable code."""
     assert r.status_code == status, r.text
     assert r.json()["code"] == code, r.text
+
+
+@contextlib.asynccontextmanager
+async def live_socket(live_url: str, user: TestUser) -> AsyncIterator[Any]:
+    """A logged-in account's realtime socket (hello consumed)."""
+    async with ApiClient(base_url=live_url) as api:
+        await api.login(user)
+        cookie = f"anju_session={api.cookies['anju_session']}"
+    ws = await websockets.connect(
+        live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
+    )
+    assert json.loads(await ws.recv())["type"] == "hello"
+    try:
+        yield ws
+    finally:
+        await ws.close()
+
+
+async def next_event(ws: Any, match: Callable[[dict[str, Any]], bool], timeout: float = 5) -> Any:
+    """The next socket event that matches (others are skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            event = json.loads(await ws.recv())
+            if match(event):
+                return event

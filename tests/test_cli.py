@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from api.audit.anchors import anchor_key, write_anchor
@@ -18,7 +21,7 @@ from api.core.storage import LocalObjectStore
 from api.lifespan import make_cipher
 from api.people.tables import Person
 from api.settings import VARIABLES, Settings
-from tests.helpers import World
+from tests.helpers import ApiClient, World, assert_error
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,6 +99,33 @@ class TestAuditVerifyChecksTheAnchors:
         assert cut.returncode == 1, cut.stdout + cut.stderr
         assert f"BROKEN: entry {anchor.seq} with hash {anchor.hash[:16]}" in cut.stdout
         assert "is missing: the chain ends at entry" in cut.stdout
+
+
+class TestCreateAdmin:
+    async def test_the_one_time_password_must_be_changed_at_the_first_login(
+        self, settings: Settings, client: ApiClient
+    ) -> None:
+        name = f"auditor.{uuid.uuid4().hex[:8]}"
+        made = anju(settings, "createadmin", "--username", name, "--role", "audit_admin")
+        assert made.returncode == 0, made.stdout + made.stderr
+        password = re.search(r"one-time password[^:]*: (\S+)", made.stdout)
+        uri = re.search(r"TOTP: (\S+)", made.stdout)
+        assert password and uri, made.stdout
+
+        login = {"username": name, "password": password[1]}
+        assert (await client.post("/api/v1/auth/login", json=login)).json()["state"] == (
+            "totp_required"
+        )
+        code = pyotp.parse_uri(uri[1]).now()
+        second = await client.post("/api/v1/auth/totp", json={"code": code})
+
+        assert second.json()["state"] == "password_change_required", second.text
+        assert_error(await client.get("/api/v1/audit/"), 403, "password_change_required")
+        change = {"current_password": password[1], "new_password": "Quiet-river-walk-73"}
+        assert (await client.post("/api/v1/auth/password", json=change)).json()["state"] == (
+            "active"
+        )
+        assert (await client.get("/api/v1/audit/")).status_code == 200
 
 
 @pytest.mark.req("DATA-24", partial=True)

@@ -33,7 +33,7 @@ from api.accounts.service import (
     InvalidTotp,
     WrongStep,
 )
-from api.core.auth import Caller, Role, client_ip
+from api.core.auth import Caller, Role, client_ip, provide_own_caller
 from api.core.openapi import raises
 from api.core.paging import PageNumber, PageSize
 from api.core.sessions import ABSOLUTE, COOKIE, Session
@@ -143,9 +143,9 @@ class AuthController(Controller):
         response.delete_cookie(COOKIE, path="/")
         return response
 
-    @get("/me")
+    @get("/me", dependencies={"caller": Provide(provide_own_caller)})
     async def me(self, caller: Caller) -> Me:
-        """The logged-in account with its roles."""
+        """The logged-in account with its roles (also while a password change is due)."""
         return await service.me(caller.account_id)
 
 

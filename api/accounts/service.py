@@ -80,6 +80,15 @@ class WrongStep(DomainError):
     message = "This step of the login is not expected now."
 
 
+class AdministratorRole(DomainError):
+    """The three administrators (三员分立) come only from `anju createadmin`: no administrator may
+    create or grant another, or the security administrator could make itself an auditor."""
+
+    status_code = 403
+    code = "administrator_role_refused"
+    message = "Administrator accounts are created only with `anju createadmin`."
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -234,7 +243,7 @@ class AuthService:
                     name=account.username, issuer_name=ISSUER
                 ),
             )
-        elif self._password_expired(account, roles):
+        elif self._must_change_password(account, roles):
             result = LoginResult.step(state="password_change_required")
         if result.state == "active":
             # Only a completed login clears the failures: a known password alone must not reset
@@ -279,7 +288,9 @@ class AuthService:
         elif not await self._use_totp(account, secret, code):
             await self._failed(account, ip=ip, reason="wrong_totp", error=InvalidTotp)
         roles = await roles_of(account.id)
-        state = "password_change_required" if self._password_expired(account, roles) else "active"
+        state = (
+            "password_change_required" if self._must_change_password(account, roles) else "active"
+        )
         async with DB.transaction():
             if session.state == "totp_enrolment":
                 recovery = [_recovery_code() for _ in range(RECOVERY_CODES)]
@@ -324,6 +335,7 @@ class AuthService:
                 {
                     Account.password_hash: hash_password(new),
                     Account.password_changed_at: _now(),
+                    Account.must_change_password: False,
                     Account.failed_logins: 0,
                 }
             ).where(Account.id == account.id)
@@ -376,9 +388,11 @@ class AuthService:
             raise AccountLocked(locked_until=account.locked_until.isoformat())
 
     @staticmethod
-    def _password_expired(account: Account, roles: set[Role]) -> bool:
-        return bool(roles & ADMINISTRATORS) and (
-            _now() - account.password_changed_at > ADMIN_PASSWORD_MAX_AGE
+    def _must_change_password(account: Account, roles: set[Role]) -> bool:
+        """Someone else chose the password, or an administrator's is older than 90 days."""
+        return account.must_change_password or (
+            bool(roles & ADMINISTRATORS)
+            and _now() - account.password_changed_at > ADMIN_PASSWORD_MAX_AGE
         )
 
     async def _failed(
@@ -500,8 +514,11 @@ class AccountService:
         return self._read(account, (await _role_reads([account.id]))[account.id])
 
     async def create(self, caller: Caller, data: AccountCreate) -> AccountRead:
-        """A new account with its first role."""
+        """A new account with its first role, whose password its holder must change at first
+        login (the security administrator chose it). Never an administrator's."""
         caller.require("account.write")
+        if data.role.role in ADMINISTRATORS:
+            raise AdministratorRole(field="role")
         check_policy(data.password, username=data.username)
         if await Account.exists().where(Account.username == data.username):
             raise Conflict("That user name is taken.", field="username")
@@ -513,6 +530,7 @@ class AccountService:
                 username=data.username,
                 display_name=data.display_name,
                 password_hash=hash_password(data.password),
+                must_change_password=True,
                 person=data.person_id,
             )
             await account.save()
@@ -557,15 +575,16 @@ class AccountService:
         return await self.get(caller, account_id)
 
     async def grant(self, caller: Caller, account_id: UUID, data: RoleGrant) -> AccountRead:
-        """Give an account one more role. The three administrator roles never share an account."""
+        """Give an account one more role: never an administrator's (`anju createadmin` makes
+        those), and never another role to an administrator (the three never share an account)."""
         caller.require("account.write")
         if account_id == caller.account_id:
             raise Conflict("Administrators cannot change their own roles.")
+        if data.role in ADMINISTRATORS:
+            raise AdministratorRole(field="role")
         current = await roles_of(account_id)
         await self.get(caller, account_id)
-        if (data.role in ADMINISTRATORS and current - {data.role}) or (
-            current & ADMINISTRATORS and data.role not in current
-        ):
+        if current & ADMINISTRATORS:
             raise Conflict("An administrator account holds exactly one role (三员分立).")
         grant = await self._checked_grant(data)
         async with DB.transaction():

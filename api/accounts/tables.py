@@ -24,6 +24,11 @@ class Account(Table, tablename="accounts"):
     person = ForeignKey(Person, null=True, help_text="The registry entry of a resident account.")
     password_hash = Text(secret=True, help_text="argon2id hash.")
     password_changed_at = Timestamptz()
+    must_change_password = Boolean(
+        default=False,
+        help_text="Someone else chose the password (a new account, `anju createadmin`): the next "
+        "login may only change it.",
+    )
     totp_secret = Text(null=True, default=None, secret=True, help_text="Encrypted TOTP secret.")
     totp_confirmed = Boolean(default=False)
     totp_last_step = Integer(

@@ -106,6 +106,15 @@ class SessionExpired(DomainError):
     message = "Your session has ended; please log in again."
 
 
+class PasswordChangeRequired(DomainError):
+    """Someone else chose the password, or it is too old: until it is changed, the session may
+    change it, ask who it is and log out, and nothing else."""
+
+    status_code = 403
+    code = "password_change_required"
+    message = "Change your password before going on."
+
+
 ALL = None  # "every community": the scope of a global (unscoped) administrator
 
 
@@ -180,7 +189,19 @@ def client_ip(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def provide_caller(request: Request[Any, Any, Any], state: State) -> Caller:
-    """The dependency every protected route takes: an active session's caller, or 401."""
+    """The dependency every protected route takes: an active session's caller, or 401 (403
+    `password_change_required` while a password change is due)."""
+    return await _caller(request, state, during_password_change=False)
+
+
+async def provide_own_caller(request: Request[Any, Any, Any], state: State) -> Caller:
+    """The caller for its own account (`/auth/me`), also while a password change is due."""
+    return await _caller(request, state, during_password_change=True)
+
+
+async def _caller(
+    request: Request[Any, Any, Any], state: State, *, during_password_change: bool
+) -> Caller:
     from api.accounts.service import load_caller  # the accounts domain owns the account tables
 
     store: SessionStore = state.sessions
@@ -188,7 +209,9 @@ async def provide_caller(request: Request[Any, Any, Any], state: State) -> Calle
     session = await store.get(token)
     if session is None:
         raise SessionExpired() if token else NotAuthorizedException("Please log in.")
-    if session.state != "active":
+    if session.state == "password_change_required" and not during_password_change:
+        raise PasswordChangeRequired()
+    if session.state not in ("active", "password_change_required"):
         raise NotAuthorizedException("Finish logging in first.")
     caller = await load_caller(session.account_id, ip=client_ip(request))
     if caller is None:

@@ -1,10 +1,14 @@
 """Live updates over one authenticated WebSocket, fanned out through Litestar channels on Redis.
 
 Channels: `user:<account id>` for what concerns one person; `community:<id>` for a community's
-device boards (staff and police); `alarms:<id>` for its alarm board (holders of `alarm.read` who
-are not residents: another household's SOS never reaches a resident's phone). Any api instance
-may publish; every instance delivers to the sockets it holds. The Redis backend outlives a Redis
-restart (`ResilientPubSubBackend`).
+device boards (every `board.read` holder: staff, police, system administrators), which carry device
+state and name nobody; `records:<id>` for its events that name a person or a plate (access
+decisions, plate reads), followed only by holders of `access.read` in that community who are not
+residents (maintenance and administrators may not read access records, so they get none of
+these); `alarms:<id>` for its alarm board (holders of `alarm.read` who are not residents: another
+household's SOS never reaches a resident's phone). Any api instance may publish; every instance
+delivers to the sockets it holds. The Redis backend outlives a Redis restart
+(`ResilientPubSubBackend`).
 """
 
 from __future__ import annotations
@@ -155,6 +159,13 @@ def community_channel(community_id: UUID) -> str:
     return f"community:{community_id}"
 
 
+def records_channel(community_id: UUID) -> str:
+    """The channel of one community's person- and plate-bearing events: only for holders of
+    `access.read` in it beyond a household. Not a `community:` name: it never reaches the
+    all-communities feed of global administrators."""
+    return f"records:{community_id}"
+
+
 ALL_COMMUNITIES = "community:all"  # what global administrators' sockets follow
 
 
@@ -210,6 +221,8 @@ async def realtime(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -
         names += [community_channel(c) for c in sorted(communities)]
     if caller.households("alarm.read") is None:  # staff and police: not a household's own view
         names += [alarm_channel(c) for c in sorted(caller.communities("alarm.read") or ())]
+    if caller.households("access.read") is None:  # as `/access-records` scopes its reads
+        names += [records_channel(c) for c in sorted(caller.communities("access.read") or ())]
     async with (
         channels.start_subscription(names) as subscriber,
         subscriber.run_in_background(socket.send_data),

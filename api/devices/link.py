@@ -23,7 +23,7 @@ from api.access import decide, points
 from api.access import sync as credentials
 from api.alarms import failsafe
 from api.alarms.effects import AppOutlet
-from api.core.realtime import community_channel, publish
+from api.core.realtime import community_channel, publish, records_channel
 from api.devices import service
 from api.devices.bus import CommandBus, commands_channel, credentials_channel
 from api.devices.ingest import ingest
@@ -31,6 +31,25 @@ from api.devices.tables import Bridge
 from device_bridge import protocol
 
 log = structlog.get_logger()
+
+# Event kinds that say what a device is doing and name nobody: they go on the community's board,
+# which every `board.read` holder follows (maintenance, system administrators included). Any other
+# kind (access decisions, plate reads, barrier passes, calls, analytics), and any event whose data
+# names a person, a plate or a credential, goes on the records channel, which only callers who may
+# read the community's access records follow.
+BOARD_KINDS = ("device.", "door.", "alarm.", "sensor.", "video.loss", "elevator.", "broadcast.")
+NAMING_FIELDS = frozenset({"person", "plate", "credential", "card", "room", "visitor"})
+
+
+def event_channel(community_id: uuid.UUID, kind: str, data: Any) -> str:
+    """The live channel of one stored device event (see BOARD_KINDS)."""
+    if isinstance(data, str | bytes):
+        data = msgspec.json.decode(data)
+    names = isinstance(data, dict) and not NAMING_FIELDS.isdisjoint(data)
+    if kind.startswith(BOARD_KINDS) and not names:
+        return community_channel(community_id)
+    return records_channel(community_id)
+
 
 HELLO_TIMEOUT = 10.0
 SILENCE_LIMIT = 30.0  # three missed heartbeats: the link is dead even if TCP has not noticed
@@ -136,7 +155,7 @@ class Link:
                             "at": event["at"].isoformat(),
                             "data": event["data"],
                         },
-                        community_channel(self.bridge.community),
+                        event_channel(self.bridge.community, event["kind"], event["data"]),
                     )
                 if result.alarms:  # after the Ack: the alarms are committed
                     state = self.socket.app.state

@@ -129,7 +129,7 @@ class DeviceController(Controller):
     async def command_device(
         self, caller: Caller, bus: CommandBus, device_id: UUID, data: CommandCreate
     ) -> CommandRead:
-        """Send a command (e.g. `time.sync`, `status`) and wait for its result."""
+        """A maintenance command (`status`, `time.sync`) and its result; any other action is 404."""
         return await service.admin_command(
             caller, bus, device_id, data.action, data.args, data.timeout
         )

@@ -99,7 +99,7 @@ class DeviceUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class CommandCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A command for a device (system administrators; e.g. `time.sync`, `status`)."""
+    """A maintenance command for a device: `status` or `time.sync` (MAINTENANCE_ACTIONS)."""
 
     action: Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[a-z][a-z_.]*$")]
     args: dict[str, Any] = {}

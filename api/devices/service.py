@@ -511,6 +511,13 @@ async def _finish(row: DeviceCommand, result: protocol.CommandResult) -> None:
     ).where(DeviceCommand.id == row.id)
 
 
+class NotAMaintenanceAction(NotFound):
+    """The generic command route sends maintenance actions only; other acts have their routes."""
+
+    code = "not_found"
+    message = "No such maintenance action for this device."
+
+
 async def admin_command(
     caller: Caller,
     bus: CommandBus,
@@ -519,16 +526,35 @@ async def admin_command(
     args: dict[str, Any],
     timeout: float,
 ) -> CommandRead:
-    """A command from the console (system administrators), audited."""
+    """A maintenance command from the console (maintenance staff, system administrators).
+
+    Only `protocol.MAINTENANCE_ACTIONS` (state, clock) pass. Opening or holding a door, arming a
+    zone, moving a barrier, a snapshot or a live view each have a route that checks the permission
+    for that act, scopes it and writes its record; here they answer 404 and never reach the bridge.
+    Every attempt in scope is audited with its outcome (a refused one as `denied`).
+    """
     device = await get_device(caller, device_id, "device.command")
-    await record(
-        "device.command",
-        actor=caller,
-        target_type="device",
-        target_id=device_id,
-        community_id=device.community_id,
-        details={"action": action},
-    )
-    return await command(
-        bus, device_id, action, args, requested_by=caller.account_id, timeout=timeout
-    )
+
+    async def audit(outcome: str) -> None:
+        await record(
+            "device.command",
+            actor=caller,
+            outcome=outcome,
+            target_type="device",
+            target_id=device_id,
+            community_id=device.community_id,
+            details={"action": action},
+        )
+
+    if action not in protocol.MAINTENANCE_ACTIONS:
+        await audit("denied")
+        raise NotAMaintenanceAction()
+    try:
+        result = await command(
+            bus, device_id, action, args, requested_by=caller.account_id, timeout=timeout
+        )
+    except BridgeUnavailable:
+        await audit("failed")
+        raise
+    await audit(result.status)
+    return result

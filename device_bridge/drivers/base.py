@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any, Protocol, final
 
 import structlog
 
-from device_bridge.protocol import Command, CommandResult, CommandStatus, DeviceInfo, DeviceKind
+from device_bridge.protocol import (
+    MAINTENANCE_ACTIONS,
+    Command,
+    CommandResult,
+    CommandStatus,
+    DeviceInfo,
+    DeviceKind,
+)
 
 if TYPE_CHECKING:
     from device_bridge.access import Decision
@@ -60,7 +67,7 @@ class Present(Protocol):
     ) -> Decision: ...
 
 
-COMMON_ACTIONS = frozenset({"status", "time.sync"})
+COMMON_ACTIONS = MAINTENANCE_ACTIONS  # every kind
 MEDIA_ACTIONS = frozenset({"media.offer", "media.close"})  # WebRTC sessions (device_bridge/media)
 CALL_ACTIONS = MEDIA_ACTIONS | {"intercom.media", "intercom.hangup"}  # devices that make calls
 _KIND_ACTIONS: dict[str, frozenset[str]] = {

@@ -13,11 +13,11 @@ import App from "./App.vue";
 const pinia = createPinia();
 const app = createApp(App).use(pinia).use(i18n).use(router);
 
-onSessionEnded(() => {
+onSessionEnded((reason) => {
   const session = useSession(pinia);
   // Only a session we believed in can expire; a signed-out visitor is already where they belong.
   if (!session.signedIn) return;
-  session.expire();
+  session.expire(reason);
   void router.replace({ name: "login", query: { redirect: router.currentRoute.value.fullPath } });
 });
 

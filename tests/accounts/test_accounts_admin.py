@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import pyotp
 import pytest
 from litestar import Litestar
 
@@ -179,6 +180,46 @@ class TestCreate:
         async with ApiClient.for_app(admin._transport.app) as guard:  # type: ignore[attr-defined]
             login = await guard.post(LOGIN, json={"username": body["username"], "password": STRONG})
             assert login.json()["state"] == "totp_enrolment"
+
+    @pytest.mark.req("IAM-16")
+    @pytest.mark.parametrize("role", ["system_admin", "security_admin", "audit_admin"])
+    async def test_administrator_accounts_come_only_from_the_command_line(
+        self, admin: ApiClient, places: World, role: str
+    ) -> None:
+        body = {**new_guard(places), "role": {"role": role}}
+        mark = await audit_mark()
+
+        r = await admin.post(ACCOUNTS, json=body)
+
+        assert_error(r, 403, "administrator_role_refused")
+        assert not await Account.exists().where(Account.username == body["username"])
+        assert [e["action"] for e in await audit_since(mark)] == []
+
+    async def test_a_new_account_must_change_the_password_it_was_given_first(
+        self, admin: ApiClient, browser: Browser, places: World
+    ) -> None:
+        body = new_guard(places)
+        assert (await admin.post(ACCOUNTS, json=body)).status_code == 201
+        guard = await browser()
+        login = await guard.post(LOGIN, json={"username": body["username"], "password": STRONG})
+        code = pyotp.parse_uri(login.json()["otpauth_uri"]).now()
+
+        enrolled = await guard.post("/api/v1/auth/totp", json={"code": code})
+
+        assert enrolled.json()["state"] == "password_change_required", enrolled.text
+        assert (await guard.get(ME)).json()["username"] == body["username"]
+        for path in ("/api/v1/communities/", "/api/v1/devices/"):
+            assert_error(await guard.get(path), 403, "password_change_required")
+        changed = await guard.post(
+            "/api/v1/auth/password",
+            json={"current_password": STRONG, "new_password": "Quiet-river-walk-73"},
+        )
+        assert changed.json()["state"] == "active", changed.text
+        assert (await guard.get("/api/v1/communities/")).status_code == 200
+        row = await Account.select(Account.must_change_password).where(
+            Account.username == body["username"]
+        )
+        assert row == [{"must_change_password": False}]
 
     @pytest.mark.req("SEC-08", partial=True)
     @pytest.mark.parametrize(
@@ -466,17 +507,23 @@ class TestGrant:
 
     @pytest.mark.req("IAM-16", partial=True)
     @pytest.mark.parametrize(
-        ("holder", "grant"),
+        ("holder", "grant", "status", "code"),
         [
-            (Role.SYSTEM_ADMIN, {"role": "audit_admin"}),
-            (Role.AUDIT_ADMIN, {"role": "security_admin"}),
-            (Role.SECURITY_ADMIN, {"role": "system_admin"}),
-            (Role.AUDIT_ADMIN, {"role": "guard", "community_id": "A"}),
-            (Role.GUARD, {"role": "audit_admin"}),
+            (Role.SYSTEM_ADMIN, {"role": "audit_admin"}, 403, "administrator_role_refused"),
+            (Role.AUDIT_ADMIN, {"role": "security_admin"}, 403, "administrator_role_refused"),
+            (Role.SECURITY_ADMIN, {"role": "system_admin"}, 403, "administrator_role_refused"),
+            (Role.AUDIT_ADMIN, {"role": "guard", "community_id": "A"}, 409, "conflict"),
+            (Role.GUARD, {"role": "audit_admin"}, 403, "administrator_role_refused"),
         ],
     )
     async def test_an_administrator_account_holds_exactly_one_role(
-        self, admin: ApiClient, places: World, holder: Role, grant: dict[str, Any]
+        self,
+        admin: ApiClient,
+        places: World,
+        holder: Role,
+        grant: dict[str, Any],
+        status: int,
+        code: str,
     ) -> None:
         scope = {"community": places.a.community} if holder == Role.GUARD else {}
         target = await make_account(holder, **scope)
@@ -485,7 +532,7 @@ class TestGrant:
 
         r = await admin.post(f"{ACCOUNTS}{target.id}/roles", json=grant)
 
-        assert_error(r, 409, "conflict")
+        assert_error(r, status, code)
         assert await roles_of(target.id) == [holder.value]
 
     async def test_an_unknown_account_is_404(self, admin: ApiClient, places: World) -> None:

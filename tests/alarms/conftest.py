@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -29,7 +28,9 @@ from api.push.tables import Notification, PushSubscription
 from api.settings import Settings
 from device_bridge import protocol
 from tests.devices.peer import EnrolledBridge, Peer, enrol
-from tests.helpers import ApiClient, TestUser, World, eventually
+from tests.helpers import TestUser, World, eventually
+from tests.helpers import live_socket as live_socket  # re-exported for the tests that use it here
+from tests.helpers import next_event as next_event
 
 # The real site bridge of tests/integration (its sim devices are those of device_bridge/demo.toml).
 from tests.integration.conftest import admin as admin
@@ -189,28 +190,3 @@ async def raise_alarm(
             place=options.pop("place", "测试位置"),
             **options,
         )
-
-
-@contextlib.asynccontextmanager
-async def live_socket(live_url: str, user: TestUser) -> AsyncIterator[Any]:
-    """A logged-in account's realtime socket (hello consumed)."""
-    async with ApiClient(base_url=live_url) as api:
-        await api.login(user)
-        cookie = f"anju_session={api.cookies['anju_session']}"
-    ws = await websockets.connect(
-        live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
-    )
-    assert json.loads(await ws.recv())["type"] == "hello"
-    try:
-        yield ws
-    finally:
-        await ws.close()
-
-
-async def next_event(ws: Any, match: Callable[[dict[str, Any]], bool], timeout: float = 5) -> Any:
-    """The next socket event that matches (others are skipped)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            event = json.loads(await ws.recv())
-            if match(event):
-                return event

@@ -19,6 +19,8 @@ const CSRF_COOKIE = "csrftoken";
 const CSRF_HEADER = "x-csrftoken";
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const SESSION_ENDED = new Set(["session_expired", "not_authenticated"]);
+/** Why the app sends the user back to sign in: the session ended, or its password must change first. */
+export type SignInReason = "session_expired" | "password_change_required";
 
 /** The value of a (non-httpOnly) cookie, or null when it is missing or empty. */
 function readCookie(name: string): string | null {
@@ -62,10 +64,13 @@ export const client = createClient<paths>({
 });
 client.use(csrf, language);
 
-let sessionEndedHandler: (() => void) | null = null;
+let sessionEndedHandler: ((reason: SignInReason) => void) | null = null;
 
-/** Called whenever the server says the session is over (timeout or sign-out elsewhere). */
-export function onSessionEnded(handler: () => void): void {
+/**
+ * Called whenever the server says the session is over (timeout or sign-out elsewhere), or that it
+ * may do nothing until the password is changed (a password someone else chose, or one too old).
+ */
+export function onSessionEnded(handler: (reason: SignInReason) => void): void {
   sessionEndedHandler = handler;
 }
 
@@ -93,7 +98,9 @@ export async function call<Data>(
   if (response.ok) return data as Data;
   const failure = toApiError(response.status, error);
   if (failure.status === 419 || (failure.status === 401 && SESSION_ENDED.has(failure.code))) {
-    sessionEndedHandler?.();
+    sessionEndedHandler?.("session_expired");
+  } else if (failure.status === 403 && failure.code === "password_change_required") {
+    sessionEndedHandler?.("password_change_required");
   }
   throw failure;
 }

@@ -651,7 +651,7 @@ export interface paths {
         };
         /**
          * Me
-         * @description The logged-in account with its roles.
+         * @description The logged-in account with its roles (also while a password change is due).
          */
         get: operations["ApiV1AuthMeMe"];
         put?: never;
@@ -1219,7 +1219,7 @@ export interface paths {
         put?: never;
         /**
          * CommandDevice
-         * @description Send a command (e.g. `time.sync`, `status`) and wait for its result.
+         * @description A maintenance command (`status`, `time.sync`) and its result; any other action is 404.
          */
         post: operations["ApiV1DevicesDeviceIdCommandsCommandDevice"];
         delete?: never;

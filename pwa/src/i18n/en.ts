@@ -69,6 +69,7 @@ const en: typeof zhCN = {
     invalid_totp: "The code is wrong or has expired",
     weak_password: "The new password is not strong enough: {detail}",
     session_expired: "Your session has expired. Please sign in again",
+    password_change_required: "Your password must be changed first. Sign in again to set a new one",
     not_authenticated: "Please sign in first",
     not_found: "Not found, or you are not allowed to see it",
     network_error: "Network error. Check your connection and try again",

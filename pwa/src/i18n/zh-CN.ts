@@ -67,6 +67,7 @@ export default {
     invalid_totp: "验证码错误或已过期",
     weak_password: "新密码强度不够：{detail}",
     session_expired: "登录已过期，请重新登录",
+    password_change_required: "请先修改密码：重新登录后设置新密码",
     not_authenticated: "请先登录",
     not_found: "内容不存在，或您无权查看",
     network_error: "网络连接失败，请检查网络后重试",

@@ -1,6 +1,6 @@
 import { defineStore } from "pinia";
 import { computed, ref } from "vue";
-import { ApiError, call, client } from "@/api/client";
+import { ApiError, call, client, type SignInReason } from "@/api/client";
 import type { LoginResult, Me, RoleAssignment, TotpResult } from "@/api/types";
 import { setLocale, storedLocale } from "@/i18n";
 import { assignmentKey, pickAssignment } from "@/roles";
@@ -27,7 +27,7 @@ export const useSession = defineStore("session", () => {
   const me = ref<Me | null>(null);
   const loaded = ref(false);
   /** Why the user was sent back to the login page, shown there once. */
-  const notice = ref<"session_expired" | null>(null);
+  const notice = ref<SignInReason | null>(null);
   const preferredKey = ref<string | null>(localStorage.getItem(ROLE_STORAGE_KEY));
 
   const assignments = computed<readonly RoleAssignment[]>(() => me.value?.roles ?? []);
@@ -83,10 +83,13 @@ export const useSession = defineStore("session", () => {
     me.value = null;
   }
 
-  /** The server ended the session: forget the account and explain on the login page. */
-  function expire(): void {
+  /**
+   * The server ended the session, or will serve it nothing until the password is changed: forget
+   * the account and explain on the login page (signing in again leads to the password step).
+   */
+  function expire(reason: SignInReason = "session_expired"): void {
     me.value = null;
-    notice.value = "session_expired";
+    notice.value = reason;
   }
 
   function selectAssignment(assignment: RoleAssignment): void {

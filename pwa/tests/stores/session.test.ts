@@ -8,7 +8,7 @@ const fetchMock = vi.hoisted(() => {
   return mock;
 });
 
-const { ApiError, onSessionEnded } = await import("@/api/client");
+const { ApiError, call, client, onSessionEnded } = await import("@/api/client");
 const { describeError } = await import("@/errors");
 const { currentLocale, setLocale } = await import("@/i18n");
 const { stepFor, useSession } = await import("@/stores/session");
@@ -180,6 +180,23 @@ describe("session end", () => {
     fetchMock.mockResolvedValueOnce(new Response(null, { status: 419 }));
     await expect(useSession().verifyTotp("123456")).rejects.toMatchObject({ code: "session_expired" });
     expect(ended).toHaveBeenCalledOnce();
+  });
+
+  it("sends the user back to sign in when the password must change first", async () => {
+    const ended = vi.fn();
+    onSessionEnded(ended);
+    fetchMock.mockResolvedValueOnce(json(200, ME));
+    const session = useSession();
+    await session.load(); // "me" answers during a forced password change; nothing else does
+    fetchMock.mockResolvedValueOnce(json(403, { code: "password_change_required", message: "" }));
+    await expect(call(client.GET("/api/v1/accounts", { params: { query: {} } }))).rejects.toMatchObject({ code: "password_change_required" });
+    expect(ended).toHaveBeenCalledWith("password_change_required");
+    session.expire("password_change_required");
+    expect(session.signedIn).toBe(false);
+    expect(session.notice).toBe("password_change_required");
+    expect(describeError(new ApiError(403, "password_change_required", ""))).toBe(
+      "Your password must be changed first. Sign in again to set a new one",
+    );
   });
 
   it("does not treat a wrong password as the end of a session", async () => {
