@@ -145,7 +145,7 @@ class AlarmBoardPage:
     async def wait(self) -> AlarmBoardPage:
         """Wait until the board shows and its live channel is connected."""
         await expect(self.root).to_be_visible(timeout=10_000)
-        await expect(self.live).to_have_class(re.compile("board__live--on"), timeout=10_000)
+        await expect(self.live).to_have_attribute("data-connected", "true", timeout=10_000)
         return self
 
     def alarm(self, alarm_id: object) -> Locator:

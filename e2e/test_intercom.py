@@ -8,7 +8,6 @@ leaving the page closes both views.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -252,8 +251,8 @@ class TestGuardAnswersTheLiftEmergency:
             await home.open_capability("intercom")
             centre = phone.locator("[data-test=intercom-page]")
             await expect(centre).to_be_visible()
-            await expect(phone.locator("[data-test=intercom-live]")).to_have_class(
-                re.compile("center__live--on"), timeout=10_000
+            await expect(phone.locator("[data-test=intercom-live]")).to_have_attribute(
+                "data-connected", "true", timeout=10_000
             )
             await expect(phone.locator("[data-test=intercom-no-waiting]")).to_be_visible()
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 import msgspec
+from piccolo.query.functions.aggregate import Count
 
+from api.alarms.catalogue import State
 from api.alarms.schemas import (
+    AlarmCounts,
     AlarmDetail,
     AlarmPage,
     AlarmRead,
@@ -83,6 +86,28 @@ async def in_scope(caller: Caller, alarm_id: UUID, permission: str) -> dict[str,
     return row
 
 
+def _board_where(
+    caller: Caller,
+    *,
+    community_id: UUID | None,
+    alarm_type: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Any | None:
+    """The board's filter (state aside) within the caller's scope; None when nothing is in it."""
+    where = Scope.of(caller, "alarm.read").where(Alarm.community, Alarm.household)
+    if where is None:
+        return None
+    for column, value in ((Alarm.community, community_id), (Alarm.type, alarm_type)):
+        if value is not None:
+            where &= column == value
+    if since:
+        where &= Alarm.raised_at >= since
+    if until:
+        where &= Alarm.raised_at < until
+    return where
+
+
 async def list_alarms(
     caller: Caller,
     *,
@@ -95,20 +120,13 @@ async def list_alarms(
     until: datetime | None = None,
 ) -> AlarmPage:
     """Alarms in scope, newest first: staff and police their communities', residents their own."""
-    where = Scope.of(caller, "alarm.read").where(Alarm.community, Alarm.household)
+    where = _board_where(
+        caller, community_id=community_id, alarm_type=alarm_type, since=since, until=until
+    )
     if where is None:
         return AlarmPage(items=[], total=0, page=page, page_size=page_size)
-    for column, value in (
-        (Alarm.community, community_id),
-        (Alarm.state, state),
-        (Alarm.type, alarm_type),
-    ):
-        if value is not None:
-            where &= column == value
-    if since:
-        where &= Alarm.raised_at >= since
-    if until:
-        where &= Alarm.raised_at < until
+    if state is not None:
+        where &= Alarm.state == state
     total = await Alarm.count().where(where)
     rows = (
         await Alarm.select(*_COLUMNS)
@@ -121,6 +139,25 @@ async def list_alarms(
     return AlarmPage(
         items=[alarm_read(r) for r in rows], total=total, page=page, page_size=page_size
     )
+
+
+async def count_alarms(
+    caller: Caller,
+    *,
+    community_id: UUID | None = None,
+    alarm_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> AlarmCounts:
+    """How many alarms of each state the board's list holds for the same filter, in one query."""
+    where = _board_where(
+        caller, community_id=community_id, alarm_type=alarm_type, since=since, until=until
+    )
+    found: dict[str, int] = {}
+    if where is not None:
+        rows = await Alarm.select(Alarm.state, Count(alias="n")).where(where).group_by(Alarm.state)
+        found = {r["state"]: r["n"] for r in rows}
+    return AlarmCounts(**{state: found.get(state, 0) for state in get_args(State)})
 
 
 async def entries(alarm_id: UUID) -> list[dict[str, Any]]:

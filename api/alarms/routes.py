@@ -23,6 +23,7 @@ from api.alarms.routes_config import (
     ZoneController,
 )
 from api.alarms.schemas import (
+    AlarmCounts,
     AlarmDetail,
     AlarmPage,
     AssignBody,
@@ -69,6 +70,21 @@ class AlarmController(Controller):
             alarm_type=alarm_type,
             since=since,
             until=until,
+        )
+
+    @get("/counts")
+    async def count_alarms(
+        self,
+        caller: Caller,
+        community_id: UUID | None = None,
+        alarm_type: Annotated[AlarmType | None, Parameter(query="type")] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> AlarmCounts:
+        """How many alarms of each state the list would hold for the same filters (the board's
+        chips, in one request)."""
+        return await reads.count_alarms(
+            caller, community_id=community_id, alarm_type=alarm_type, since=since, until=until
         )
 
     @get("/plan-stats")

@@ -47,6 +47,16 @@ class AlarmPage(Page, kw_only=True):
     items: list[AlarmRead]
 
 
+class AlarmCounts(msgspec.Struct, kw_only=True):
+    """How many alarms in the caller's scope are in each state (the board's chips), one request."""
+
+    new: int
+    acknowledged: int
+    dispatched: int
+    resolved: int
+    false_alarm: int
+
+
 class TimelineEntry(msgspec.Struct, kw_only=True):
     """One timestamped step of an alarm, with who did it."""
 

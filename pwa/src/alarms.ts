@@ -47,6 +47,12 @@ export const FILTER_STATES: Record<AlarmFilter, readonly AlarmState[]> = {
   closed: ["resolved", "false_alarm"],
 };
 
+/** Each chip's number from the API's count of every state (`GET /api/v1/alarms/counts`). */
+export function filterCounts(byState: Readonly<Record<AlarmState, number>>): Record<AlarmFilter, number> {
+  const sum = (filter: AlarmFilter) => FILTER_STATES[filter].reduce((n, state) => n + byState[state], 0);
+  return { new: sum("new"), active: sum("active"), closed: sum("closed") };
+}
+
 /** The chip an alarm of this state is listed under. */
 export function filterOf(state: AlarmState): AlarmFilter {
   return ALARM_FILTERS.find((filter) => FILTER_STATES[filter].includes(state)) ?? "new";

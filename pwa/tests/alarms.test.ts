@@ -14,6 +14,7 @@ import {
   applyLiveAlarm,
   chronological,
   FILTER_STATES,
+  filterCounts,
   filterOf,
   isOpen,
   liveAlarm,
@@ -202,5 +203,19 @@ describe("mergeStates", () => {
     const second = await fetch(2, 1);
     expect(second.items).toEqual([acked[1]]);
     expect(asked).toEqual(["acknowledged:1:1", "dispatched:1:1", "acknowledged:2:1", "dispatched:2:1"]);
+  });
+});
+
+describe("filterCounts", () => {
+  it("adds the counts of each chip's states", () => {
+    const byState = { new: 2, acknowledged: 1, dispatched: 3, resolved: 4, false_alarm: 5 };
+    expect(filterCounts(byState)).toEqual({ new: 2, active: 4, closed: 9 });
+  });
+
+  it("counts every state under exactly one chip", () => {
+    for (const state of ALARM_STATES) {
+      const byState = { new: 0, acknowledged: 0, dispatched: 0, resolved: 0, false_alarm: 0, [state]: 1 };
+      expect(Object.values(filterCounts(byState)).reduce((a, b) => a + b, 0)).toBe(1);
+    }
   });
 });
