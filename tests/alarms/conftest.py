@@ -30,10 +30,6 @@ from api.settings import Settings
 from device_bridge import protocol
 from tests.devices.peer import EnrolledBridge, Peer, enrol
 from tests.helpers import ApiClient, TestUser, World, eventually
-
-# The real site bridge of tests/integration (its sim devices are those of device_bridge/demo.toml).
-from tests.integration.conftest import admin as admin
-from tests.integration.conftest import site_settings as site_settings
 from tests.jobs import Jobs, private_queue
 from workers.tasks import alarms as alarm_jobs
 
