@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PWA_SOURCES := $(shell find pwa/src pwa/public -type f 2>/dev/null) pwa/index.html pwa/package.json pwa/package-lock.json pwa/vite.config.ts
 PYTEST_ARGS ?=
+BENCH ?= full
 
-.PHONY: help demo test e2e lint typecheck openapi bench install pwa clean
+.PHONY: help demo test e2e lint typecheck openapi bench bench-smoke install pwa clean
 
 help: ## list the targets
-	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +53,10 @@ openapi: install ## write openapi/openapi.json and the PWA's typed client
 	cd pwa && npm run gen:api
 
 bench: install ## benchmarks: figures and ratios against a baseline measured in the same run
-	$(BIN)/pytest -q -p no:logging -s tests/perf
+	BENCH=$(BENCH) $(BIN)/pytest -q -p no:logging -s tests/perf
+
+bench-smoke: ## every benchmark at a small size, a few seconds each (CI runs it)
+	$(MAKE) bench BENCH=smoke
 
 clean: ## remove build output and local data
 	rm -rf pwa/dist var

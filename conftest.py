@@ -1,3 +1,3 @@
-"""Plugins for every test folder (tests/ and e2e/)."""
+"""Plugins for every test folder (tests/ and e2e/): each fixture defined once for the whole run."""
 
-pytest_plugins = ["tests.requirements"]
+pytest_plugins = ["tests.requirements", "tests.fixtures"]

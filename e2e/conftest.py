@@ -14,9 +14,7 @@ from api.access.tables import AccessPoint
 from api.devices.tables import Device
 from device_bridge.identity import load_bridge_id
 from device_bridge.settings import BridgeSettings
-from tests.conftest import app, browser, client, live_url, services, settings, world  # noqa: F401
 from tests.helpers import eventually
-from tests.integration.conftest import admin, site_settings  # noqa: F401
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -87,7 +85,7 @@ def no_csp_violation() -> Iterator[None]:
 
 
 @pytest.fixture
-async def phone(chromium: Browser, live_url: str) -> AsyncIterator[Page]:  # noqa: F811
+async def phone(chromium: Browser, live_url: str) -> AsyncIterator[Page]:
     """The test's phone."""
     page = await open_phone(chromium, live_url)
     yield page

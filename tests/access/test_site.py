@@ -14,9 +14,7 @@ from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
 from tests.access.conftest import enrol_card, unique_card
 from tests.helpers import ApiClient, Login, World, eventually
-from tests.integration.conftest import admin as admin
 from tests.integration.conftest import running
-from tests.integration.conftest import site_settings as site_settings
 
 GATE = "gate-north"
 

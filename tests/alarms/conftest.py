@@ -31,10 +31,6 @@ from tests.devices.peer import EnrolledBridge, Peer, enrol
 from tests.helpers import TestUser, World, eventually
 from tests.helpers import live_socket as live_socket  # re-exported for the tests that use it here
 from tests.helpers import next_event as next_event
-
-# The real site bridge of tests/integration (its sim devices are those of device_bridge/demo.toml).
-from tests.integration.conftest import admin as admin
-from tests.integration.conftest import site_settings as site_settings
 from tests.jobs import Jobs, private_queue
 from workers.tasks import alarms as alarm_jobs
 

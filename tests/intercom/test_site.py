@@ -24,9 +24,7 @@ from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
 from tests.alarms.conftest import live_socket, next_event
 from tests.helpers import World, eventually
-from tests.integration.conftest import admin as admin
 from tests.integration.conftest import running
-from tests.integration.conftest import site_settings as site_settings
 from tests.intercom.conftest import Jobs
 
 

@@ -27,9 +27,10 @@ from device_bridge.access import AccessControl
 from device_bridge.access_cache import CredentialCache
 from device_bridge.outbox import Outbox
 from tests.device_bridge.fake_platform import Issuer
+from tests.perf.sizes import size
 
-CREDENTIALS = 10_000
-PRESENTATIONS = 2_000
+CREDENTIALS = size(10_000, smoke=500)
+PRESENTATIONS = size(2_000, smoke=200)
 DOORS = ["gate-north", "gate-south", "door-1-1"]
 
 

@@ -31,8 +31,9 @@ from e2e.media import media_chromium, media_phone
 from e2e.pages import HomePage, IncomingCall, LoginPage
 from tests.helpers import World, eventually
 from tests.integration.conftest import running
+from tests.perf.sizes import size
 
-N = 20
+N = size(20, smoke=3)
 _ANY = re.compile(r".+")
 STATION = "station-north"
 ROOM = "1-1-0101"

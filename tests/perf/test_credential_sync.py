@@ -20,8 +20,9 @@ from device_bridge import protocol
 from tests.access.conftest import DOORS
 from tests.devices.peer import Peer, enrol
 from tests.helpers import Login, World
+from tests.perf.sizes import size
 
-N = 10_000
+N = size(10_000, smoke=500)
 
 
 async def test_full_set_of_10000_credentials(live_url: str, login: Login, world: World) -> None:
@@ -75,7 +76,7 @@ async def test_full_set_of_10000_credentials(live_url: str, login: Login, world:
     wire = len(data)
 
     start = time.perf_counter()
-    plain = await Credential.select(*sync._CREDENTIAL_COLUMNS).where(
+    plain = await Credential.select(*sync.CREDENTIAL_COLUMNS).where(
         Credential.community == world.a.community
     )
     select = time.perf_counter() - start

@@ -19,8 +19,9 @@ from device_bridge.settings import BridgeSettings
 from tests.helpers import World
 from tests.integration.conftest import running
 from tests.integration.test_site import device_id
+from tests.perf.sizes import size
 
-N = 1000
+N = size(1000, smoke=30)
 
 
 def _pct(samples: list[float], q: float) -> float:

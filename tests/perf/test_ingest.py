@@ -16,8 +16,9 @@ from api.devices.tables import Bridge, Device, DeviceEvent
 from api.settings import Settings
 from device_bridge import protocol
 from tests.helpers import World
+from tests.perf.sizes import size
 
-N = 20_000
+N = size(20_000, smoke=1_000)
 BATCH = 200
 
 

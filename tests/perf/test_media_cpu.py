@@ -17,8 +17,9 @@ from typing import Any
 from device_bridge.media.peers import Offer, PeerRegistry
 from device_bridge.media.sources import SourceHub
 from device_bridge.protocol import DeviceInfo
+from tests.perf.sizes import size
 
-WINDOW_S = 5.0
+WINDOW_S = size(5, smoke=1)
 VIEWERS = (1, 2, 4)
 CAMERA = DeviceInfo(id="cam-bench", kind="camera", name="bench camera", driver="sim")
 

@@ -2,6 +2,11 @@
 
 The app's lifespan runs once per session; each simulated browser is its own HTTP client with its own
 cookies. Tests make their own communities and accounts (`world`), so they do not depend on order.
+
+Registered once by the root conftest.py (`pytest_plugins`) for tests/ and e2e/ alike. A fixture
+imported into a second conftest is a second definition: each session fixture would then run twice
+(two handles on one embedded PostgreSQL, two test databases of one name, two apps), and the first
+`services` torn down would stop the PostgreSQL the other `settings` still drops its database from.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.core import db, logging
+from api.core.auth import Role
 from api.core.embedded import embedded_services
 from api.settings import Settings, from_environ
+from device_bridge.identity import enroll
+from device_bridge.settings import BridgeSettings
 from tests.helpers import ApiClient, Login, TestUser, World, build_world
 
 logging.CACHE_LOGGERS = False  # capture_logs must see loggers bound before it (tests of the bridge)
@@ -159,3 +167,37 @@ def login(browser: Callable[[], Awaitable[ApiClient]]) -> Login:
         return api
 
     return open_as
+
+
+async def enrolment_token(admin: ApiClient, community: object) -> str:
+    """A one-time token issued through the API by a system administrator."""
+    answer = await admin.post(
+        "/api/v1/bridges/enrolment-tokens", json={"community_id": str(community)}
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["token"])
+
+
+@pytest.fixture
+async def admin(browser: Callable, world: World) -> ApiClient:  # type: ignore[type-arg]
+    """A logged-in system administrator."""
+    api = await browser()
+    await api.login(world.admins[Role.SYSTEM_ADMIN])
+    return api
+
+
+@pytest.fixture
+async def site_settings(
+    tmp_path: Path, live_url: str, admin: ApiClient, world: World
+) -> BridgeSettings:
+    """A bridge of community A (the demo site's devices), enrolled with the platform."""
+    settings = BridgeSettings(
+        platform_url=live_url,
+        data_dir=tmp_path / "bridge",
+        heartbeat_interval=0.5,
+        backoff_initial=0.05,
+        backoff_max=0.5,
+        log_json=False,
+    )
+    await enroll(settings, token=await enrolment_token(admin, world.a.community), name="site A")
+    return settings

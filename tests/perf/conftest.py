@@ -1,3 +1,0 @@
-"""Benchmarks reuse the integration fixtures (an enrolled site bridge)."""
-
-from tests.integration.conftest import admin, site_settings  # noqa: F401
