@@ -257,3 +257,21 @@ def assert_error(r: Any, status: int, code: str) -> None:
     """The response is this error: status and machine-readable code."""
     assert r.status_code == status, r.text
     assert r.json()["code"] == code, r.text
+
+
+async def grant(
+    user: TestUser,
+    role: Role,
+    *,
+    community: uuid.UUID | None = None,
+    household: uuid.UUID | None = None,
+    jurisdiction: uuid.UUID | None = None,
+) -> None:
+    """Give an account a further role, somewhere else (accounts may hold several)."""
+    await RoleAssignment(
+        account=user.id,
+        role=role,
+        community=community,
+        household=household,
+        jurisdiction=jurisdiction,
+    ).save()
