@@ -96,7 +96,10 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
     bridge = Bridge(community=site.community, name="b", public_key=uuid.uuid4().hex)
     await bridge.save()
     door = Device(
-        community=site.community, bridge=bridge.id, external_id="door", kind="door_controller",
+        community=site.community,
+        bridge=bridge.id,
+        external_id="door",
+        kind="door_controller",
         name="东门",
     )
     camera = Device(
@@ -195,7 +198,7 @@ async def test_a_resident_here_and_staff_there_sees_only_their_household_here(
         "mixed": await login(mixed),
         "resident": await login(a.users[Role.RESIDENT]),  # the same household and person
         "staff": await login(b.users[staff_role]),
-        "staff of A": await login(a.users[staff_role]),
+        "manager of A": await login(a.users[Role.PROPERTY_MANAGER]),
     }
     ids: dict[str, list[str]] = {}
     for name, (table, column) in SOURCES.items():
@@ -205,7 +208,7 @@ async def test_a_resident_here_and_staff_there_sees_only_their_household_here(
         ids[name] = [str(r[table._meta.primary_key._meta.name]) for r in rows]
 
     checked, leaks, unknown = 0, [], []
-    teeth = set()  # endpoints where A's staff see rows A's resident does not: the leak could show
+    teeth = set()  # endpoints where A's manager sees rows A's resident does not: a leak would show
     for route in _scoped_get_routes(app):
         params = list(route.path_parameters)
         if any(p not in ids for p in params):
@@ -231,7 +234,7 @@ async def test_a_resident_here_and_staff_there_sees_only_their_household_here(
                     expected = (seen["resident"] or frozenset()) | (seen["staff"] or frozenset())
                 if seen["mixed"] != expected:
                     leaks.append(f"{route.path} {query}: {seen['mixed']} instead of {expected}")
-                if (seen["staff of A"] or frozenset()) - (seen["resident"] or frozenset()):
+                if (seen["manager of A"] or frozenset()) - (seen["resident"] or frozenset()):
                     teeth.add(route.path)
     assert not unknown, f"GET endpoints with a parameter this test cannot fill: {unknown}"
     assert not leaks, "\n".join(leaks)
