@@ -285,3 +285,21 @@ async def next_event(ws: Any, match: Callable[[dict[str, Any]], bool], timeout: 
             event = json.loads(await ws.recv())
             if match(event):
                 return event
+
+
+async def grant(
+    user: TestUser,
+    role: Role,
+    *,
+    community: uuid.UUID | None = None,
+    household: uuid.UUID | None = None,
+    jurisdiction: uuid.UUID | None = None,
+) -> None:
+    """Give an account a further role, somewhere else (accounts may hold several)."""
+    await RoleAssignment(
+        account=user.id,
+        role=role,
+        community=community,
+        household=household,
+        jurisdiction=jurisdiction,
+    ).save()

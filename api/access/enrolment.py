@@ -17,10 +17,9 @@ from api.accounts.tables import Account
 from api.alarms.effects import Effects
 from api.audit.service import record
 from api.biometrics.tables import FaceTemplate
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import offset
-from api.core.query import within
 from api.people.tables import Person
 from api.piccolo_conf import DB
 
@@ -108,7 +107,7 @@ async def enrol(caller: Caller, data: CredentialCreate, effects: Effects) -> Cre
     if person is None:
         raise NotFound()
     community = person["community"]
-    caller.require("credential.write", community)
+    require_staff(caller, "credential.write", community)
     if data.household_access and person["household"] is None:
         raise NoHousehold(field="household_access")
     await _refs(community, data)
@@ -152,10 +151,7 @@ async def search(
     status: str | None = None,
 ) -> CredentialPage:
     """Credentials in the caller's communities, newest first; values masked."""
-    caller.require("credential.read")
-    where = within(
-        Credential.id.is_not_null(), Credential.community, caller.communities("credential.read")
-    )
+    where = Scope.of(caller, "credential.read").where(Credential.community)
     if where is None:
         return CredentialPage(items=[], total=0, page=page, page_size=page_size)
     for column, value in (
@@ -184,7 +180,7 @@ async def search(
 
 async def get(caller: Caller, credential_id: UUID) -> CredentialRead:
     """One credential in scope."""
-    caller.require("credential.read")
+    Scope.of(caller, "credential.read")
     row = (
         await Credential.select(*_COLUMNS)
         .where(Credential.id == credential_id)
@@ -193,7 +189,7 @@ async def get(caller: Caller, credential_id: UUID) -> CredentialRead:
     )
     if row is None:
         raise NotFound()
-    caller.require("credential.read", row["community"])
+    require_staff(caller, "credential.read", row["community"])
     return _read(row)
 
 
@@ -208,7 +204,7 @@ async def revoke(
     )
     if row is None:
         raise NotFound()
-    caller.require("credential.write", row["community"])
+    require_staff(caller, "credential.write", row["community"])
     if row["status"] != "active":
         raise AlreadyRevoked()
     async with DB.transaction():
@@ -228,8 +224,7 @@ async def revoke(
 
 async def my_qr(caller: Caller, effects: Effects) -> QrToken:
     """The caller's dynamic QR (its household's qr credential, made on first request)."""
-    caller.require("access.qr")
-    households = sorted(caller.households("access.qr") or [])
+    households = sorted(Scope.of(caller, "access.qr").households)
     account = (
         await Account.select(Account.person, Account.person.household.as_alias("home"))
         .where(Account.id == caller.account_id)

@@ -16,7 +16,7 @@ from api.access.schemas import DoorOpenResult, EmergencyRelease, EmergencyReleas
 from api.access.tables import AccessRecord
 from api.audit.service import record
 from api.communities.tables import Building
-from api.core.auth import Caller
+from api.core.auth import Caller, require_staff
 from api.core.errors import NotFound
 from api.devices import service as devices
 from api.devices.bus import CommandBus
@@ -37,7 +37,7 @@ async def remote_open(
     )
     if device is None or device["kind"] != "door_controller":
         raise NotFound()
-    caller.require("door.remote_open", device["community"])
+    require_staff(caller, "door.remote_open", device["community"])
     entry = AccessRecord(
         community=device["community"],
         device=device_id,
@@ -124,7 +124,7 @@ async def release(
     caller: Caller, bus: CommandBus, data: EmergencyRelease, outlet: Any
 ) -> ReleaseResult:
     """Unlock every door of the community or a building (fire, evacuation)."""
-    caller.require("access.emergency", data.community_id)
+    require_staff(caller, "access.emergency", data.community_id)
     doors = await _doors(data.community_id, data.building_id)
     result = await _each(caller, bus, doors, "unlock", data.reason)
     await _announce(
@@ -137,7 +137,7 @@ async def end_release(
     caller: Caller, bus: CommandBus, data: EmergencyReleaseEnd, outlet: Any
 ) -> ReleaseResult:
     """Lock the released doors again."""
-    caller.require("access.emergency", data.community_id)
+    require_staff(caller, "access.emergency", data.community_id)
     doors = await _doors(data.community_id, data.building_id)
     result = await _each(caller, bus, doors, "lock", data.reason)
     await _announce(caller, data.community_id, data.building_id, data.reason, result, "end", outlet)

@@ -35,10 +35,9 @@ from api.alarms.effects import Effects
 from api.alarms.tables import IntrusionZone
 from api.audit.service import record
 from api.communities.tables import Building, Unit
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import offset
-from api.core.query import within
 from api.devices.tables import Device
 from api.piccolo_conf import DB
 
@@ -171,7 +170,7 @@ def _reader(caller: Caller) -> str:
     """The permission through which the caller reads the configuration (guards, managers and
     system administrators); NotFound when none."""
     permission = "credential.read" if caller.holds("credential.read") else "access.configure"
-    caller.require(permission)
+    Scope.of(caller, permission)
     return permission
 
 
@@ -179,7 +178,8 @@ def _point_reader(caller: Caller) -> str:
     """Like `_reader`, and police too: they filter their jurisdiction's access log by point."""
     if caller.holds("credential.read") or caller.holds("access.configure"):
         return _reader(caller)
-    if caller.holds("access.read") and caller.households("access.read") is None:
+    reader = Scope.held(caller, "access.read")
+    if reader is not None and reader.staff:
         return "access.read"
     raise NotFound()
 
@@ -212,9 +212,7 @@ async def list_points(
 ) -> AccessPointPage:
     """Access points in the caller's communities."""
     permission = _point_reader(caller)
-    where = within(
-        AccessPoint.id.is_not_null(), AccessPoint.community, caller.communities(permission)
-    )
+    where = Scope.of(caller, permission).where(AccessPoint.community)
     if where is None:
         return AccessPointPage(items=[], total=0, page=page, page_size=page_size)
     if community_id is not None:
@@ -243,7 +241,7 @@ async def _point(
     )
     if row is None:
         raise NotFound()
-    caller.require(permission, row["community"])
+    require_staff(caller, permission, row["community"])
     return row
 
 
@@ -258,7 +256,7 @@ async def create_point(
     caller: Caller, data: AccessPointCreate, effects: Effects
 ) -> AccessPointRead:
     """Add an access point; household credentials reach a new gate or unit door at once."""
-    caller.require("access.configure", data.community_id)
+    require_staff(caller, "access.configure", data.community_id)
     values: dict[str, Any] = {
         "device": data.device_id,
         "zone": data.zone_id,
@@ -380,12 +378,7 @@ async def list_schedules(
     caller: Caller, *, community_id: UUID | None = None
 ) -> list[AccessScheduleRead]:
     """Schedules in the caller's communities."""
-    caller.require("access.configure")
-    where = within(
-        AccessSchedule.id.is_not_null(),
-        AccessSchedule.community,
-        caller.communities("access.configure"),
-    )
+    where = Scope.of(caller, "access.configure").where(AccessSchedule.community)
     if where is None:
         return []
     if community_id is not None:
@@ -408,7 +401,7 @@ async def _schedule(caller: Caller, schedule_id: UUID) -> dict[str, Any]:
     )
     if row is None:
         raise NotFound()
-    caller.require("access.configure", row["community"])
+    require_staff(caller, "access.configure", row["community"])
     return row
 
 
@@ -425,7 +418,7 @@ def _schedule_values(data: AccessScheduleCreate | AccessScheduleUpdate) -> dict[
 
 async def create_schedule(caller: Caller, data: AccessScheduleCreate) -> AccessScheduleRead:
     """Add a schedule."""
-    caller.require("access.configure", data.community_id)
+    require_staff(caller, "access.configure", data.community_id)
     row = AccessSchedule(
         community=data.community_id, created_at=datetime.now(UTC), **_schedule_values(data)
     )
@@ -514,9 +507,7 @@ def _group_read(r: dict[str, Any]) -> AccessGroupRead:
 async def list_groups(caller: Caller, *, community_id: UUID | None = None) -> list[AccessGroupRead]:
     """Groups in the caller's communities."""
     permission = _reader(caller)
-    where = within(
-        AccessGroup.id.is_not_null(), AccessGroup.community, caller.communities(permission)
-    )
+    where = Scope.of(caller, permission).where(AccessGroup.community)
     if where is None:
         return []
     if community_id is not None:
@@ -531,13 +522,13 @@ async def _group(caller: Caller, group_id: UUID) -> dict[str, Any]:
     )
     if row is None:
         raise NotFound()
-    caller.require("access.configure", row["community"])
+    require_staff(caller, "access.configure", row["community"])
     return row
 
 
 async def create_group(caller: Caller, data: AccessGroupCreate) -> AccessGroupRead:
     """Add a group."""
-    caller.require("access.configure", data.community_id)
+    require_staff(caller, "access.configure", data.community_id)
     await _in_community(AccessPoint, data.point_ids, data.community_id)
     await _in_community(AccessSchedule, [data.schedule_id], data.community_id)
     row = AccessGroup(

@@ -13,7 +13,7 @@ from api.access.tables import AccessRecord
 from api.accounts.tables import Account
 from api.audit.service import record
 from api.communities.tables import Household
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope
 from api.core.errors import DomainError, NotFound
 from api.devices import service as devices
 from api.devices.bus import CommandBus
@@ -70,7 +70,7 @@ _DOOR_COLUMNS = (
 
 async def doors(caller: Caller) -> list[DoorRead]:
     """Every door the caller's households may open."""
-    caller.require("door.open")
+    Scope.of(caller, "door.open")
     households = await _households(caller)
     if not households:
         return []
@@ -98,7 +98,7 @@ async def open_door(
     caller: Caller, bus: CommandBus, device_id: UUID, *, direction: str
 ) -> DoorOpenResult:
     """Open a door for a resident: check entitlement, command the door, record the outcome."""
-    caller.require("door.open")
+    Scope.of(caller, "door.open")
     device = await Device.select(*_DOOR_COLUMNS, Device.kind).where(Device.id == device_id).first()
     households = await _households(caller)
     if (

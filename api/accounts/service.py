@@ -25,7 +25,7 @@ from api.accounts.tables import Account, RecoveryCode, RoleAssignment
 from api.audit.service import record
 from api.communities.service import household_label
 from api.communities.tables import Community, Household, Jurisdiction
-from api.core.auth import ADMINISTRATORS, Assignment, Caller, Role
+from api.core.auth import ADMINISTRATORS, Assignment, Caller, Role, Scope
 from api.core.crypto import FieldCipher
 from api.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from api.core.paging import offset
@@ -480,7 +480,7 @@ class AccountService:
         self, caller: Caller, *, page: int, page_size: int, q: str | None, role: Role | None
     ) -> AccountPage:
         """A page of accounts, filtered by user name fragment and role."""
-        caller.require("account.read")
+        Scope.of(caller, "account.read")
         where: Any = Account.id.is_not_null()
         if q:
             where &= Account.username.ilike(f"%{q}%") | Account.display_name.ilike(f"%{q}%")
@@ -507,7 +507,7 @@ class AccountService:
 
     async def get(self, caller: Caller, account_id: UUID) -> AccountRead:
         """One account."""
-        caller.require("account.read")
+        Scope.of(caller, "account.read")
         account = await Account.objects().where(Account.id == account_id).first()
         if account is None:
             raise NotFound()
@@ -516,7 +516,7 @@ class AccountService:
     async def create(self, caller: Caller, data: AccountCreate) -> AccountRead:
         """A new account with its first role, whose password its holder must change at first
         login (the security administrator chose it). Never an administrator's."""
-        caller.require("account.write")
+        Scope.of(caller, "account.write")
         if data.role.role in ADMINISTRATORS:
             raise AdministratorRole(field="role")
         check_policy(data.password, username=data.username)
@@ -547,7 +547,7 @@ class AccountService:
 
     async def update(self, caller: Caller, account_id: UUID, data: AccountUpdate) -> AccountRead:
         """Rename, (de)activate, unlock, or reset TOTP (the account enrols again at next login)."""
-        caller.require("account.write")
+        Scope.of(caller, "account.write")
         await self.get(caller, account_id)
         changes: dict[Any, Any] = {}
         if data.display_name is not msgspec.UNSET:
@@ -577,7 +577,7 @@ class AccountService:
     async def grant(self, caller: Caller, account_id: UUID, data: RoleGrant) -> AccountRead:
         """Give an account one more role: never an administrator's (`anju createadmin` makes
         those), and never another role to an administrator (the three never share an account)."""
-        caller.require("account.write")
+        Scope.of(caller, "account.write")
         if account_id == caller.account_id:
             raise Conflict("Administrators cannot change their own roles.")
         if data.role in ADMINISTRATORS:
@@ -602,7 +602,7 @@ class AccountService:
 
     async def revoke(self, caller: Caller, account_id: UUID, role: Role) -> AccountRead:
         """Take every assignment of one role from an account."""
-        caller.require("account.write")
+        Scope.of(caller, "account.write")
         if account_id == caller.account_id:
             raise Conflict("Administrators cannot change their own roles.")
         await self.get(caller, account_id)

@@ -15,10 +15,9 @@ from api.alarms.errors import AlarmClosed, InvalidStep, NoPlan, StepDone, Unknow
 from api.alarms.reads import checklist, entries, in_scope
 from api.alarms.schemas import ChecklistStep, PlanStats
 from api.alarms.schemas_config import PlanCreate, PlanPage, PlanRead, PlanUpdate
-from api.alarms.scope import Scope, require_staff
 from api.alarms.tables import Alarm, AlarmEntry, EmergencyPlan, IntrusionZone
 from api.audit.service import record
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import InvalidInput, NotFound
 from api.core.paging import offset
 from api.piccolo_conf import DB

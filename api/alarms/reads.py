@@ -19,9 +19,8 @@ from api.alarms.schemas import (
     MediaRead,
     TimelineEntry,
 )
-from api.alarms.scope import Scope
 from api.alarms.tables import Alarm, AlarmEntry, EmergencyPlan
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope
 from api.core.errors import NotFound
 from api.core.paging import offset
 from api.core.realtime import alarm_channel

@@ -14,11 +14,10 @@ from uuid import UUID
 from api.accounts.tables import Account, RoleAssignment
 from api.alarms.errors import NotAGuard
 from api.alarms.schemas_config import OnDutyRead, ShiftCreate, ShiftPage, ShiftRead
-from api.alarms.scope import require_staff, staff_communities
 from api.alarms.tables import DutyShift
 from api.audit.service import record
 from api.communities.tables import Community
-from api.core.auth import Caller, Role
+from api.core.auth import Caller, Role, require_staff, staff_communities
 from api.core.errors import NotFound
 from api.core.paging import offset
 from api.piccolo_conf import DB

@@ -14,10 +14,9 @@ from api.alarms.effects import Effects
 from api.alarms.errors import FailsafeNotSupported, UnknownDevice
 from api.alarms.plans import zone_of_community
 from api.alarms.schemas_config import AnyAction, RuleCreate, RulePage, RuleRead, RuleUpdate
-from api.alarms.scope import require_staff, staff_communities
 from api.alarms.tables import LinkageRule, LinkageRun
 from api.audit.service import record
-from api.core.auth import Caller
+from api.core.auth import Caller, require_staff, staff_communities
 from api.core.errors import NotFound
 from api.core.paging import offset
 from api.devices.tables import Device

@@ -13,7 +13,6 @@ from api.alarms.catalogue import SITE_TIMEZONE
 from api.alarms.effects import Effects
 from api.alarms.errors import CannotDisarm
 from api.alarms.schemas_config import ScheduleCreate, ScheduleRead
-from api.alarms.scope import require_staff
 from api.alarms.tables import ZoneSchedule
 from api.alarms.zones import (
     announce,
@@ -24,7 +23,7 @@ from api.alarms.zones import (
     zone_row,
 )
 from api.audit.service import record
-from api.core.auth import Caller
+from api.core.auth import Caller, require_staff
 from api.core.errors import NotFound
 from api.devices.bus import CommandBus
 from api.piccolo_conf import DB

@@ -10,14 +10,14 @@ from api.alarms.errors import HouseholdRequired, UnknownHousehold
 from api.alarms.raising import community_zones, household_place, household_row, open_alarm
 from api.alarms.reads import PUBLIC_KINDS, alarm_row, entries
 from api.alarms.schemas import SosCreate, SosEntry, SosRead
-from api.core.auth import Caller, Role
+from api.core.auth import Caller, Role, Scope
 from api.core.errors import NotFound
 from api.piccolo_conf import DB
 
 
 async def raise_sos(caller: Caller, data: SosCreate, effects: Effects) -> UUID:
     """A resident's SOS: a critical alarm for their household, kept a year (standard B4.4.1)."""
-    caller.require("sos.raise")
+    Scope.of(caller, "sos.raise")
     mine = [
         a.household_id
         for a in caller.assignments
@@ -63,7 +63,7 @@ async def raise_sos(caller: Caller, data: SosCreate, effects: Effects) -> UUID:
 
 async def sos_read(caller: Caller, alarm_id: UUID) -> SosRead:
     """The resident's SOS: state, who acknowledged it, and its progress (their household's)."""
-    caller.require("sos.raise")
+    Scope.of(caller, "sos.raise")
     row = await alarm_row(alarm_id)
     households = {a.household_id for a in caller.assignments if a.role == Role.RESIDENT}
     if row is None or row["type"] != "sos" or row["household"] not in households:

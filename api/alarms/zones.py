@@ -32,11 +32,10 @@ from api.alarms.schemas_config import (
     ZoneRead,
     ZoneUpdate,
 )
-from api.alarms.scope import Scope, require_staff
 from api.alarms.tables import EmergencyPlan, IntrusionZone, LinkageRule, ZoneSchedule
 from api.audit.service import record
 from api.communities.tables import Household
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import NotFound
 from api.core.paging import offset
 from api.core.realtime import community_channel

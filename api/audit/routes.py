@@ -8,7 +8,7 @@ from litestar import Controller, get
 
 from api.audit import service
 from api.audit.schemas import AuditPage, VerifyRead
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope
 from api.core.paging import PageNumber, PageSize
 
 
@@ -47,7 +47,7 @@ class AuditController(Controller):
     @get("/verify")
     async def verify_audit(self, caller: Caller) -> VerifyRead:
         """Walk the hash chain and report the first entry that does not fit."""
-        caller.require("audit.read")
+        Scope.of(caller, "audit.read")
         result = await service.verify()
         return VerifyRead(
             ok=result.ok, checked=result.checked, broken_id=result.broken_id, reason=result.reason

@@ -17,7 +17,7 @@ import msgspec
 
 from api.audit.schemas import AuditEntryRead, AuditPage
 from api.audit.tables import AuditEntry
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope
 from api.core.crypto import digest
 from api.core.paging import offset
 from api.piccolo_conf import DB
@@ -163,7 +163,7 @@ async def search(
     until: datetime | None = None,
 ) -> AuditPage:
     """A page of the audit log, newest first; for the audit administrator alone."""
-    caller.require("audit.read")
+    Scope.of(caller, "audit.read")
     where: Any = AuditEntry.id.is_not_null()
     if action:
         where &= AuditEntry.action.like(f"{action}%")

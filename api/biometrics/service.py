@@ -22,7 +22,7 @@ from api.access.tables import Credential
 from api.alarms.effects import Effects
 from api.audit.service import record
 from api.biometrics.tables import FaceTemplate
-from api.core.auth import Caller
+from api.core.auth import Caller, require_staff
 from api.core.crypto import Keyring
 from api.core.errors import InvalidInput, NotFound
 from api.people.tables import Person
@@ -93,7 +93,7 @@ async def enrol_face(
     if person is None:
         raise NotFound()
     community = person["community"]
-    caller.require("credential.write", community)
+    require_staff(caller, "credential.write", community)
     if (
         content_type not in PHOTO_TYPES
         or not 0 < len(photo) <= MAX_PHOTO
@@ -140,7 +140,7 @@ async def delete_face(caller: Caller, face_id: UUID, effects: Effects) -> None:
     if row is None:
         raise NotFound()
     community = row["community"]
-    caller.require("credential.write", community)
+    require_staff(caller, "credential.write", community)
     async with DB.transaction():
         credentials = [
             r["id"]

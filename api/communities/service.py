@@ -34,10 +34,10 @@ from api.communities.schemas import (
     UnitRead,
 )
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
-from api.core.auth import ALL, Caller
+from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import offset
-from api.core.query import like, within
+from api.core.query import like
 from api.piccolo_conf import DB
 
 # First two digits of GB/T 2260 administrative division codes (provinces and equivalents).
@@ -156,11 +156,10 @@ class PlaceService:
         self, caller: Caller, *, page: int, page_size: int
     ) -> JurisdictionPage:
         """All jurisdictions for a global administrator; for police, their own."""
-        caller.require("community.read")
         where: Any = Jurisdiction.id.is_not_null()
-        if caller.communities("community.read") is not ALL:
-            own = frozenset(a.jurisdiction_id for a in caller.assignments if a.jurisdiction_id)
-            where = within(where, Jurisdiction.id, own)
+        if not Scope.of(caller, "community.read").everywhere:
+            own = [a.jurisdiction_id for a in caller.assignments if a.jurisdiction_id]
+            where = Jurisdiction.id.is_in(own) if own else None
         if where is None:
             return JurisdictionPage(items=[], total=0, page=page, page_size=page_size)
         total = await Jurisdiction.count().where(where)
@@ -179,7 +178,7 @@ class PlaceService:
         self, caller: Caller, data: JurisdictionCreate
     ) -> JurisdictionRead:
         """A new police jurisdiction (system administrator)."""
-        caller.require("community.write")
+        Scope.of(caller, "community.write")
         jurisdiction = Jurisdiction(name=data.name, code=data.code)
         try:
             async with DB.transaction():
@@ -203,10 +202,7 @@ class PlaceService:
         self, caller: Caller, *, page: int, page_size: int, q: str | None = None
     ) -> CommunityPage:
         """Communities in scope, filtered by a name fragment or a code prefix."""
-        caller.require("community.read")
-        where = within(
-            Community.id.is_not_null(), Community.id, caller.communities("community.read")
-        )
+        where = Scope.of(caller, "community.read").where_member(Community.id)
         if where is None:
             return CommunityPage(items=[], total=0, page=page, page_size=page_size)
         if q:
@@ -225,7 +221,7 @@ class PlaceService:
 
     async def get_community(self, caller: Caller, community_id: UUID) -> CommunityRead:
         """One community in scope."""
-        caller.require("community.read", community_id)
+        Scope.of(caller, "community.read").check_member(community_id)
         row = await Community.select().where(Community.id == community_id).first()
         if row is None:
             raise NotFound()
@@ -233,7 +229,7 @@ class PlaceService:
 
     async def create_community(self, caller: Caller, data: CommunityCreate) -> CommunityRead:
         """A new community (system administrator); the code is checked for plausibility."""
-        caller.require("community.write")
+        Scope.of(caller, "community.write")
         check_community_code(data.code)
         await self._check_jurisdiction(data.jurisdiction_id)
         community = Community(
@@ -258,7 +254,7 @@ class PlaceService:
         self, caller: Caller, community_id: UUID, data: CommunityUpdate
     ) -> CommunityRead:
         """Rename, re-address, or move a community to another jurisdiction."""
-        caller.require("community.write", community_id)
+        require_staff(caller, "community.write", community_id)
         await self.get_community(caller, community_id)
         changes: dict[Any, Any] = {}
         if data.name is not msgspec.UNSET:
@@ -319,14 +315,14 @@ class PlaceService:
         row = await Building.select().where(Building.id == building_id).first()
         if row is None:
             raise NotFound()
-        caller.require("community.read", row["community"])
+        Scope.of(caller, "community.read").check_member(row["community"])
         return _building(row)
 
     async def create_building(
         self, caller: Caller, community_id: UUID, data: BuildingCreate
     ) -> BuildingRead:
         """A new building; code = community code + 3-digit number."""
-        caller.require("building.write", community_id)
+        require_staff(caller, "building.write", community_id)
         community = (
             await Community.select(Community.code).where(Community.id == community_id).first()
         )
@@ -379,7 +375,7 @@ class PlaceService:
         row = await Unit.select().where(Unit.id == unit_id).first()
         if row is None:
             raise NotFound()
-        caller.require("community.read", row["community"])
+        Scope.of(caller, "community.read").check_member(row["community"])
         return _unit(row)
 
     async def create_unit(self, caller: Caller, building_id: UUID, data: UnitCreate) -> UnitRead:
@@ -391,7 +387,7 @@ class PlaceService:
         )
         if building is None:
             raise NotFound()
-        caller.require("building.write", building["community"])
+        require_staff(caller, "building.write", building["community"])
         unit = Unit(
             community=building["community"],
             building=building_id,
@@ -429,7 +425,6 @@ class PlaceService:
         q: str | None = None,
     ) -> HouseholdPage:
         """Households in scope (a resident: their own), filtered by place and room or code."""
-        caller.require("household.read")
         where = self._household_scope(caller)
         if where is None:
             return HouseholdPage(items=[], total=0, page=page, page_size=page_size)
@@ -462,7 +457,6 @@ class PlaceService:
 
     async def get_household(self, caller: Caller, household_id: UUID) -> HouseholdRead:
         """One household in scope."""
-        caller.require("household.read")
         where = self._household_scope(caller)
         if where is None:
             raise NotFound()
@@ -488,7 +482,7 @@ class PlaceService:
         )
         if unit is None:
             raise NotFound()
-        caller.require("household.write", unit["community"])
+        require_staff(caller, "household.write", unit["community"])
         if not 1 <= int(data.room[:2]) <= unit["floors"] or data.room[2:] == "00":
             raise InvalidRoom(field="room", floors=unit["floors"])
         household = Household(
@@ -517,9 +511,4 @@ class PlaceService:
     @staticmethod
     def _household_scope(caller: Caller) -> Any | None:
         """Households the caller may read; None when none."""
-        where = within(
-            Household.id.is_not_null(), Household.community, caller.communities("household.read")
-        )
-        if where is None:
-            return None
-        return within(where, Household.id, caller.households("household.read"))
+        return Scope.of(caller, "household.read").where(Household.community, Household.id)

@@ -1,13 +1,14 @@
 """Who is calling and what they may reach: roles, permissions and scope.
 
-One dependency (`provide_caller`) turns the session cookie into a `Caller`. Services ask the caller
-for the communities (and, for residents, households) in which it holds a permission, and filter
-every query by that. A caller outside scope gets 404, never someone else's row — so a missing
+One dependency (`provide_caller`) turns the session cookie into a `Caller`. Services take the
+caller's `Scope` for a permission — whole communities, or (for residents) households — and filter
+every query by it. A caller outside scope gets 404, never someone else's row — so a missing
 permission also answers 404: from outside, "not yours" and "not there" look the same.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -16,6 +17,7 @@ import msgspec
 from litestar import Request
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
+from piccolo.columns import Column
 
 from api.core.errors import DomainError, NotFound
 from api.core.sessions import COOKIE, SessionStore
@@ -84,10 +86,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "alarm.stats": frozenset({R.PROPERTY_MANAGER, R.POLICE}),
     "zone.arm": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER}),
     "sos.raise": frozenset({R.RESIDENT}),
-    # Intercom: residents answer their household's calls, guards the guard room's; managers read
-    # the community's call records. Live camera view: guards, managers, police of the jurisdiction.
+    # Intercom: residents answer (and read) their household's calls, guards the guard room's;
+    # managers read every call of the community. Live camera view: guards, managers, police.
     "intercom.answer": frozenset({R.RESIDENT, R.GUARD}),
-    "intercom.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER}),
+    "intercom.read": frozenset({R.PROPERTY_MANAGER}),
     "video.view": frozenset({R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
     # Visitors: residents book and answer for their own household; the desk (guards, managers)
     # registers walk-ins and sees who is inside; police read their jurisdiction's passes.
@@ -113,9 +115,6 @@ class PasswordChangeRequired(DomainError):
     status_code = 403
     code = "password_change_required"
     message = "Change your password before going on."
-
-
-ALL = None  # "every community": the scope of a global (unscoped) administrator
 
 
 class Assignment(msgspec.Struct, frozen=True, kw_only=True):
@@ -152,35 +151,114 @@ class Caller(msgspec.Struct, frozen=True, kw_only=True):
         """True when some role of the caller carries the permission somewhere."""
         return any(a.role in PERMISSIONS[permission] for a in self.assignments)
 
-    def communities(self, permission: str) -> frozenset[UUID] | None:
-        """Communities where the caller holds the permission; None means all of them."""
-        found: set[UUID] = set()
-        for a in self._with(permission):
-            if a.jurisdiction_id is not None:
-                found |= a.jurisdiction_communities
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a caller holds a permission: everywhere, in whole communities, or in households.
+
+    The two kinds never merge. An account that is a resident in community X and a guard in Y sees
+    Y's rows and its own household's rows of X, never the rest of X: a household assignment
+    reaches rows of that household (and the places of its community, `where_member`), but no
+    other household's and no staff-only row.
+    """
+
+    everywhere: bool
+    communities: frozenset[UUID]  # held for the whole community (staff, police of a jurisdiction)
+    households: frozenset[UUID]  # held for these households only (residents)
+    homes: frozenset[UUID]  # the communities of those households
+
+    @classmethod
+    def of(cls, caller: Caller, permission: str) -> Scope:
+        """The caller's scope for the permission; NotFound when it holds it nowhere."""
+        scope = cls.held(caller, permission)
+        if scope is None:
+            raise NotFound()
+        return scope
+
+    @classmethod
+    def held(cls, caller: Caller, permission: str) -> Scope | None:
+        """The caller's scope for the permission; None when it holds it nowhere."""
+        everywhere = False
+        communities: set[UUID] = set()
+        households: set[UUID] = set()
+        homes: set[UUID] = set()
+        for a in caller.assignments:
+            if a.role not in PERMISSIONS[permission]:
+                continue
+            if a.household_id is not None:
+                households.add(a.household_id)
+                if a.community_id is not None:
+                    homes.add(a.community_id)
+            elif a.jurisdiction_id is not None:
+                communities |= a.jurisdiction_communities
             elif a.community_id is not None:
-                found.add(a.community_id)
+                communities.add(a.community_id)
             else:
-                return ALL
-        return frozenset(found)
-
-    def households(self, permission: str) -> frozenset[UUID] | None:
-        """For a permission held only through household roles: those households; else None."""
-        held = self._with(permission)
-        if not held or any(a.household_id is None for a in held):
+                everywhere = True
+        if not (everywhere or communities or households):
             return None
-        return frozenset(a.household_id for a in held if a.household_id is not None)
+        return cls(everywhere, frozenset(communities), frozenset(households), frozenset(homes))
 
-    def require(self, permission: str, community_id: UUID | None = None) -> None:
-        """Raise NotFound unless the caller holds the permission (in that community, when given)."""
-        scope = self.communities(permission)
-        if not self.holds(permission) or (
-            community_id is not None and scope is not ALL and community_id not in scope
-        ):
+    def where(self, community: Column, household: Column | None = None, *, own: Any = None) -> Any:
+        """A filter on rows in scope; None when nothing can be.
+
+        Residents reach rows whose `household` column is one of theirs or, for rows without one,
+        those matching `own` (a filter on the caller's own rows, such as their passes) in their
+        home communities. Given neither, the rows are staff-only.
+        """
+        if self.everywhere:
+            return community.is_not_null()
+        parts = []
+        if self.communities:
+            parts.append(community.is_in(list(self.communities)))
+        if household is not None and self.households:
+            parts.append(household.is_in(list(self.households)))
+        elif own is not None and self.homes:
+            parts.append(community.is_in(list(self.homes)) & own)
+        if not parts:
+            return None
+        return parts[0] | parts[1] if len(parts) == 2 else parts[0]
+
+    def where_member(self, community: Column) -> Any:
+        """A filter on rows of the whole community (its places), which its residents reach too;
+        None when nothing can be."""
+        if self.everywhere:
+            return community.is_not_null()
+        reach = self.communities | self.homes
+        return community.is_in(list(reach)) if reach else None
+
+    @property
+    def staff(self) -> bool:
+        """Whether the caller holds the permission for some whole community (not only at home)."""
+        return self.everywhere or bool(self.communities)
+
+    def staff_in(self, community_id: UUID) -> bool:
+        """Whether the caller holds the permission for the whole community."""
+        return self.everywhere or community_id in self.communities
+
+    def allows(self, community_id: UUID, household_id: UUID | None) -> bool:
+        """Whether a row of this community and household (None: staff-only) is in scope."""
+        return self.staff_in(community_id) or (
+            household_id is not None and household_id in self.households
+        )
+
+    def check(self, community_id: UUID, household_id: UUID | None) -> None:
+        """NotFound unless the row of this community and household is in scope."""
+        if not self.allows(community_id, household_id):
             raise NotFound()
 
-    def _with(self, permission: str) -> list[Assignment]:
-        return [a for a in self.assignments if a.role in PERMISSIONS[permission]]
+    def check_member(self, community_id: UUID) -> None:
+        """NotFound unless a row of the whole community (a place) is in scope: staff or resident."""
+        if not (self.staff_in(community_id) or community_id in self.homes):
+            raise NotFound()
+
+
+def require_staff(caller: Caller, permission: str, community_id: UUID) -> Scope:
+    """The scope, after checking the caller holds the permission for the whole community."""
+    scope = Scope.of(caller, permission)
+    if not scope.staff_in(community_id):
+        raise NotFound()
+    return scope
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str | None:
@@ -218,3 +296,19 @@ async def _caller(
         await store.end(token)
         raise SessionExpired()
     return caller
+
+
+def staff_communities(
+    caller: Caller, permission: str, column: Column, community_id: UUID | None
+) -> Any:
+    """The filter of a community-wide list: the one community asked for (NotFound unless the caller
+    is staff there) or every community where it is; None when there is none. A caller without the
+    permission gets NotFound before any parameter is asked of it."""
+    scope = Scope.of(caller, permission)
+    if community_id is not None:
+        if not scope.staff_in(community_id):
+            raise NotFound()
+        return column == community_id
+    if scope.everywhere:
+        return column.is_not_null()
+    return column.is_in(list(scope.communities)) if scope.communities else None

@@ -28,6 +28,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 from api.accounts.service import load_caller
+from api.core.auth import Scope
 from api.core.redisconn import CLOSE_LIMIT, ERRORS, backoff, bounded
 from api.core.sessions import COOKIE, SessionStore
 
@@ -214,15 +215,17 @@ async def realtime(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -
         return
     await socket.accept()
     names = [user_channel(caller.account_id)]
-    communities = caller.communities("board.read")
-    if communities is None and caller.holds("board.read"):
+    board = Scope.held(caller, "board.read")
+    if board is not None and board.everywhere:
         names.append(ALL_COMMUNITIES)  # a global administrator follows every community
-    elif communities:
-        names += [community_channel(c) for c in sorted(communities)]
-    if caller.households("alarm.read") is None:  # staff and police: not a household's own view
-        names += [alarm_channel(c) for c in sorted(caller.communities("alarm.read") or ())]
-    if caller.households("access.read") is None:  # as `/access-records` scopes its reads
-        names += [records_channel(c) for c in sorted(caller.communities("access.read") or ())]
+    elif board is not None:
+        names += [community_channel(c) for c in sorted(board.communities)]
+    alarms = Scope.held(caller, "alarm.read")
+    if alarms is not None:  # staff and police of whole communities: not a household's own view
+        names += [alarm_channel(c) for c in sorted(alarms.communities)]
+    records = Scope.held(caller, "access.read")
+    if records is not None:  # as `/access-records` scopes its reads: not a household's own view
+        names += [records_channel(c) for c in sorted(records.communities)]
     async with (
         channels.start_subscription(names) as subscriber,
         subscriber.run_in_background(socket.send_data),

@@ -17,10 +17,10 @@ from piccolo.query.functions.aggregate import Count
 
 from api.audit.service import record
 from api.communities.tables import Building, Unit
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import DomainError, InvalidInput, NotFound
 from api.core.paging import offset
-from api.core.query import like, within
+from api.core.query import like
 from api.devices.bus import BridgeOffline, CommandBus
 from api.devices.schemas import (
     BridgePage,
@@ -99,7 +99,7 @@ async def new_token(
 
 async def issue_token(caller: Caller, data: EnrolmentTokenCreate) -> EnrolmentTokenRead:
     """A one-time enrolment token for a new bridge of a community (system administrators)."""
-    caller.require("device.write", data.community_id)
+    require_staff(caller, "device.write", data.community_id)
     token, expires = await new_token(
         data.community_id, hours=data.valid_hours, actor=caller, actor_name=None
     )
@@ -338,9 +338,7 @@ async def list_devices(
     q: str | None = None,
 ) -> DevicePage:
     """Devices in the caller's scope, filtered by community, kind, status and name."""
-    if not caller.holds("device.read"):
-        raise NotFound()
-    where = within(Device.id.is_not_null(), Device.community, caller.communities("device.read"))
+    where = Scope.of(caller, "device.read").where(Device.community)
     if where is None:
         return DevicePage(items=[], total=0, page=page, page_size=page_size)
     if community_id:
@@ -374,7 +372,7 @@ async def get_device(
     row = await Device.select(*_DEVICE_COLUMNS).where(Device.id == device_id).first()
     if row is None:
         raise NotFound()
-    caller.require(permission, row["community"])
+    require_staff(caller, permission, row["community"])
     return _device_read(row)
 
 
@@ -402,9 +400,7 @@ async def update_device(caller: Caller, device_id: UUID, data: DeviceUpdate) -> 
 
 async def list_bridges(caller: Caller, *, page: int, page_size: int) -> BridgePage:
     """Bridges of the caller's communities with their link state."""
-    if not caller.holds("device.read"):
-        raise NotFound()
-    where = within(Bridge.id.is_not_null(), Bridge.community, caller.communities("device.read"))
+    where = Scope.of(caller, "device.read").where(Bridge.community)
     if where is None:
         return BridgePage(items=[], total=0, page=page, page_size=page_size)
     total = await Bridge.count().where(where)

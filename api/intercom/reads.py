@@ -14,7 +14,7 @@ from api.accounts.tables import Account
 from api.alarms.roster import on_duty, recipients
 from api.audit.service import record
 from api.communities.service import household_label
-from api.core.auth import Caller, Role
+from api.core.auth import Caller, Scope
 from api.core.errors import NotFound
 from api.core.paging import offset
 from api.core.realtime import community_channel, user_channel
@@ -54,40 +54,28 @@ async def call_row(call_id: UUID) -> dict[str, Any] | None:
     return row
 
 
-def _resident_of(caller: Caller, household_id: UUID | None) -> bool:
-    return household_id is not None and any(
-        a.role == Role.RESIDENT and a.household_id == household_id for a in caller.assignments
-    )
-
-
-def _guard_of(caller: Caller, community_id: UUID) -> bool:
-    return any(a.role == Role.GUARD and a.community_id == community_id for a in caller.assignments)
-
-
-def _manager_of(caller: Caller, community_id: UUID) -> bool:
-    return any(
-        a.role == Role.PROPERTY_MANAGER and a.community_id == community_id
-        for a in caller.assignments
-    )
+def _rings_for(caller: Caller, row: dict[str, Any]) -> bool:
+    """Whether the call is the caller's to answer: its household's, or its guard room's."""
+    scope = Scope.held(caller, "intercom.answer")
+    if scope is None:
+        return False
+    if row["target"] == "household":
+        return row["household"] in scope.households
+    return scope.staff_in(row["community"])
 
 
 def may_read(caller: Caller, row: dict[str, Any]) -> bool:
-    """Members of the called household; guards for the guard room; the community's managers."""
-    if row["target"] == "household" and _resident_of(caller, row["household"]):
-        return True
-    if row["target"] == "guard_room" and _guard_of(caller, row["community"]):
-        return True
-    return _manager_of(caller, row["community"])
+    """Whom the call rings for (household members, guards); the community's managers."""
+    records = Scope.held(caller, "intercom.read")
+    return _rings_for(caller, row) or (records is not None and records.staff_in(row["community"]))
 
 
 async def require_answerer(caller: Caller, row: dict[str, Any]) -> None:
     """Only the called household's members, or the guards on duty for the guard room."""
-    if row["target"] == "household":
-        if not _resident_of(caller, row["household"]):
-            raise NotFound()
-        return
-    if not _guard_of(caller, row["community"]):
+    if not _rings_for(caller, row):
         raise NotFound()
+    if row["target"] == "household":
+        return
     if caller.account_id not in {g.account_id for g in await on_duty(row["community"])}:
         raise NotOnDuty()
 
@@ -231,26 +219,19 @@ async def list_calls(
     community_id: UUID | None = None,
 ) -> CallPage:
     """Call history newest first: the caller's households', the guard room's, the community's."""
-    if not caller.holds("intercom.read"):
+    answer = Scope.held(caller, "intercom.answer")
+    records = Scope.held(caller, "intercom.read")
+    if answer is None and records is None:
         raise NotFound()
-    households = [
-        a.household_id for a in caller.assignments if a.role == Role.RESIDENT and a.household_id
-    ]
-    guard_rooms = [
-        a.community_id for a in caller.assignments if a.role == Role.GUARD and a.community_id
-    ]
-    managed = [
-        a.community_id
-        for a in caller.assignments
-        if a.role == Role.PROPERTY_MANAGER and a.community_id
-    ]
     scopes: list[Any] = []
-    if households:
-        scopes.append((Call.target == "household") & Call.household.is_in(households))
-    if guard_rooms:
-        scopes.append((Call.target == "guard_room") & Call.community.is_in(guard_rooms))
-    if managed:
-        scopes.append(Call.community.is_in(managed))
+    if answer is not None and answer.households:
+        scopes.append((Call.target == "household") & Call.household.is_in(list(answer.households)))
+    if answer is not None and answer.communities:
+        scopes.append(
+            (Call.target == "guard_room") & Call.community.is_in(list(answer.communities))
+        )
+    if records is not None:
+        scopes.append(records.where(Call.community))
     if not scopes:
         return CallPage(items=[], total=0, page=page, page_size=page_size)
     where: Any = scopes[0]

@@ -16,7 +16,7 @@ import msgspec
 from api.audit.service import record
 from api.communities.service import household_label
 from api.communities.tables import Community, Household
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope, require_staff
 from api.core.crypto import (
     FieldCipher,
     mask_id_number,
@@ -28,7 +28,7 @@ from api.core.crypto import (
 )
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import offset
-from api.core.query import like, within
+from api.core.query import like
 from api.people.schemas import (
     Category,
     PersonCreate,
@@ -94,10 +94,7 @@ def _now() -> datetime:
 
 def _scope(caller: Caller, permission: str) -> Any | None:
     """Persons the caller may reach with the permission (a resident: their household's)."""
-    where = within(Person.id.is_not_null(), Person.community, caller.communities(permission))
-    if where is None:
-        return None
-    return within(where, Person.household, caller.households(permission))
+    return Scope.of(caller, permission).where(Person.community, Person.household)
 
 
 def _check_relation(category: Category, relation: Relation) -> None:
@@ -137,7 +134,6 @@ class PersonService:
         q: str | None = None,
     ) -> PersonPage:
         """A page of persons in scope; phone and ID number match exactly through the blind index."""
-        caller.require("person.read")
         where = _scope(caller, "person.read")
         if where is None:
             return PersonPage(items=[], total=0, page=page, page_size=page_size)
@@ -167,7 +163,6 @@ class PersonService:
 
     async def get(self, caller: Caller, person_id: UUID) -> PersonRead:
         """One person in scope, masked."""
-        caller.require("person.read")
         where = _scope(caller, "person.read")
         row = None
         if where is not None:
@@ -178,7 +173,7 @@ class PersonService:
 
     async def create(self, caller: Caller, data: PersonCreate) -> PersonRead:
         """Register a person; the ID number may be registered once per community."""
-        caller.require("person.write", data.community_id)
+        require_staff(caller, "person.write", data.community_id)
         if not await Community.exists().where(Community.id == data.community_id):
             raise NotFound()
         _check_relation(data.category, data.relation)
@@ -227,7 +222,7 @@ class PersonService:
         if current is None:
             raise NotFound()
         community_id = current["community"]
-        caller.require("person.write", community_id)
+        require_staff(caller, "person.write", community_id)
 
         def pick(value: Any, column: str) -> Any:
             return current[column] if value is msgspec.UNSET else value

@@ -17,10 +17,10 @@ import structlog
 from piccolo.query.functions.aggregate import Count
 
 from api.audit.service import record
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import DomainError, NotFound
 from api.core.paging import offset
-from api.core.query import like, within
+from api.core.query import like
 from api.devices import service as devices
 from api.devices.bus import CommandBus
 from api.devices.tables import Device
@@ -102,13 +102,10 @@ async def list_cameras(
     q: str | None = None,
 ) -> CameraPage:
     """Cameras the caller may watch; 404 for roles that watch none."""
-    if not caller.holds("video.view"):
-        raise NotFound()
-    where = within(
-        Device.kind.is_in(list(CAMERA_KINDS)), Device.community, caller.communities("video.view")
-    )
+    where = Scope.of(caller, "video.view").where(Device.community)
     if where is None:
         return CameraPage(items=[], total=0, page=page, page_size=page_size)
+    where &= Device.kind.is_in(list(CAMERA_KINDS))
     if community_id:
         where &= Device.community == community_id
     if q:
@@ -133,7 +130,7 @@ async def _camera(caller: Caller, camera_id: UUID) -> dict[str, Any]:
     )
     if row is None or row["kind"] not in CAMERA_KINDS:
         raise NotFound()
-    caller.require("video.view", row["community"])
+    require_staff(caller, "video.view", row["community"])
     return row
 
 

@@ -16,11 +16,10 @@ from api.access import credentials as access
 from api.alarms.effects import Effects
 from api.audit.service import record
 from api.communities.service import household_label
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope, require_staff
 from api.core.crypto import FieldCipher, mask_phone
 from api.core.errors import Conflict, NotFound
 from api.core.paging import offset
-from api.core.query import within
 from api.core.realtime import community_channel, user_channel
 from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
@@ -76,7 +75,7 @@ async def register_walk_in(
     household = await household_row(data.household_id)
     if household is None:
         raise NotFound()
-    caller.require("visitor.desk", household["community"])
+    require_staff(caller, "visitor.desk", household["community"])
     current = now()
     until = data.valid_until or current + WALK_IN_DEFAULT
     if until <= current or until - current > WALK_IN_MAX:
@@ -142,7 +141,7 @@ async def register_walk_in(
 
 async def consent(caller: Caller, pass_id: UUID, *, approve: bool, effects: Effects) -> None:
     """A member of the visited household lets the walk-in visitor in, or not."""
-    caller.require("visitor.book")
+    Scope.of(caller, "visitor.book")
     async with DB.transaction():
         found = await locked(pass_id)
         if found is None or found["household"] not in resident_households(caller):
@@ -194,12 +193,10 @@ async def inside_now(
 
     A visitor whose pass ended more than OVERSTAY ago drops off the list (exits without a read).
     """
-    caller.require("visitor.desk")
-    where: Any = within(
-        VisitorPass.inside.eq(True), VisitorPass.community, caller.communities("visitor.desk")
-    )
+    where: Any = Scope.of(caller, "visitor.desk").where(VisitorPass.community)
     if where is None:
         return InsidePage(items=[], total=0, page=page, page_size=page_size)
+    where &= VisitorPass.inside.eq(True)
     # No exit seen for long after the pass ended: many gates let people out without a read.
     where &= VisitorPass.valid_until > now() - OVERSTAY
     if community_id is not None:

@@ -21,7 +21,7 @@ import pyotp
 from api.access import credentials as access
 from api.access.tables import AccessPoint
 from api.communities.tables import Building, Household
-from api.core.auth import Caller, Role
+from api.core.auth import Caller, Role, Scope
 from api.core.crypto import (
     mask_id_number,
     normalize_id_number,
@@ -30,7 +30,6 @@ from api.core.crypto import (
     valid_phone,
 )
 from api.core.errors import Conflict, InvalidInput
-from api.core.query import within
 from api.visitors.schemas import (
     IdType,
     PassStatus,
@@ -191,12 +190,7 @@ def resident_households(caller: Caller) -> list[UUID]:
 
 def scope(caller: Caller, permission: str) -> Any | None:
     """Passes the caller reaches with the permission (residents: their households')."""
-    where = within(
-        VisitorPass.id.is_not_null(), VisitorPass.community, caller.communities(permission)
-    )
-    if where is None:
-        return None
-    return within(where, VisitorPass.household, caller.households(permission))
+    return Scope.of(caller, permission).where(VisitorPass.community, VisitorPass.household)
 
 
 async def household_row(household_id: UUID) -> dict[str, Any] | None:

@@ -21,7 +21,7 @@ from api.access.tables import AccessRecord
 from api.alarms.effects import Effects
 from api.audit.service import record
 from api.communities.service import household_label
-from api.core.auth import Caller
+from api.core.auth import Caller, Scope
 from api.core.crypto import (
     FieldCipher,
     mask_phone,
@@ -90,7 +90,7 @@ class VisitorService:
         self, caller: Caller, data: VisitorPassCreate, effects: Effects
     ) -> VisitorPassRead:
         """Book a visitor for one of the caller's own households; the pass is active at once."""
-        caller.require("visitor.book")
+        Scope.of(caller, "visitor.book")
         mine = resident_households(caller)
         if data.household_id is not None:
             if data.household_id not in mine:
@@ -195,7 +195,7 @@ class VisitorService:
     ) -> VisitorPassPage:
         """A page of passes in scope, newest first; `on` keeps those whose window touches that day
         (site time); phone matches exactly through the blind index."""
-        caller.require("visitor.read")
+        Scope.of(caller, "visitor.read")
         where = scope(caller, "visitor.read")
         if where is None:
             return VisitorPassPage(items=[], total=0, page=page, page_size=page_size)
@@ -235,7 +235,7 @@ class VisitorService:
 
     async def row(self, caller: Caller, pass_id: UUID, permission: str) -> dict[str, Any]:
         """One pass the caller reaches with the permission, or 404."""
-        caller.require(permission)
+        Scope.of(caller, permission)
         where = scope(caller, permission)
         row = None
         if where is not None:

@@ -1,0 +1,250 @@
+"""An account that is a resident in community A and staff in community B sees, on every read
+endpoint, its household's rows of A and the staff rows of B — never A's other rows.
+
+The expectation is measured, not written per endpoint: the mixed account must see exactly what a
+resident of the same household and a staff member of B see between them. The endpoints come from
+the app's own routes, so a new GET endpoint is checked without anyone remembering to add it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from piccolo.table import Table
+
+from api.access.tables import AccessGroup, AccessPoint, AccessRecord, AccessSchedule, Credential
+from api.alarms.tables import Alarm, DutyShift, EmergencyPlan, IntrusionZone, LinkageRule
+from api.communities.tables import Building, Community, Household, Unit
+from api.core.auth import Role
+from api.core.crypto import FieldCipher
+from api.devices.tables import Bridge, Device
+from api.intercom.tables import Call
+from api.people.tables import Person
+from api.visitors.passes import CONTEXTS
+from api.visitors.tables import VisitorPass
+from tests.helpers import ApiClient, Login, Site, TestUser, World, grant, make_account
+
+# GET endpoints that hold no community's or household's rows, with why.
+NOT_SCOPED = {
+    "/healthz": "liveness probe",
+    "/readyz": "readiness probe",
+    "/metrics": "process metrics",
+    "/api/v1/auth/me": "the caller's own account",
+    "/api/v1/push/subscriptions": "the caller's own devices",
+    "/api/v1/push/vapid-public-key": "a public key",
+    "/api/v1/media/ice-servers": "STUN/TURN addresses for the caller",
+    "/api/v1/public/passes/{token:str}": "public, reached by the share token alone",
+    "/api/v1/objects/{key:path}": "reached by a signed URL alone",
+    "/api/v1/accounts": "administrators only (account.read), no community role reaches it",
+    "/api/v1/accounts/{account_id:uuid}": "administrators only (account.read)",
+    "/api/v1/audit": "administrators only (audit.read)",
+    "/api/v1/audit/verify": "administrators only (audit.read)",
+}
+
+# Where the ids for a path parameter come from: every row of the two communities.
+SOURCES: dict[str, tuple[type[Table], str]] = {
+    "community_id": (Community, "id"),
+    "building_id": (Building, "community"),
+    "unit_id": (Unit, "community"),
+    "household_id": (Household, "community"),
+    "person_id": (Person, "community"),
+    "point_id": (AccessPoint, "community"),
+    "credential_id": (Credential, "community"),
+    "device_id": (Device, "community"),
+    "call_id": (Call, "community"),
+    "alarm_id": (Alarm, "community"),
+    "zone_id": (IntrusionZone, "community"),
+    "plan_id": (EmergencyPlan, "community"),
+    "rule_id": (LinkageRule, "community"),
+    "pass_id": (VisitorPass, "community"),
+}
+
+
+def _scoped_get_routes(app: Litestar) -> list[HTTPRoute]:
+    routes = [
+        r
+        for r in app.routes
+        if isinstance(r, HTTPRoute)
+        and "GET" in r.methods
+        and not r.path.startswith("/schema")
+        and r.path not in NOT_SCOPED
+    ]
+    return sorted(routes, key=lambda r: r.path)
+
+
+def _community_query(route: HTTPRoute) -> bool | None:
+    """Whether the handler takes a community_id query parameter: True required, False optional."""
+    handler = next(h for h in route.route_handlers if "GET" in h.http_methods)
+    params = inspect.signature(handler.fn).parameters
+    if "community_id" not in params or "{community_id" in route.path:
+        return None
+    return params["community_id"].default is inspect.Parameter.empty
+
+
+async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
+    """Rows of every kind in a community: each household's own, and staff-only ones."""
+    now = datetime.now(UTC)
+    h0, h1 = site.households
+    p0, p1 = site.persons
+    bridge = Bridge(community=site.community, name="b", public_key=uuid.uuid4().hex)
+    await bridge.save()
+    door = Device(
+        community=site.community,
+        bridge=bridge.id,
+        external_id="door",
+        kind="door_controller",
+        name="东门",
+    )
+    camera = Device(
+        community=site.community, bridge=bridge.id, external_id="cam", kind="camera", name="东门"
+    )
+    await Device.insert(door, camera)
+    await AccessPoint(community=site.community, device=door.id, name="东门", kind="gate").save()
+    schedule = AccessSchedule(community=site.community, name="日间")
+    await schedule.save()
+    await AccessGroup(community=site.community, name="住户", schedule=schedule.id).save()
+    await Credential.insert(
+        *(
+            Credential(community=site.community, kind="card", person=p, household=h, masked="**1")
+            for p, h in ((p0, h0), (p1, h1))
+        )
+    )
+    await AccessRecord.insert(
+        *(
+            AccessRecord(
+                community=site.community, device=door.id, person=p, method="card", result="granted"
+            )
+            for p in (p0, p1, None)
+        )
+    )
+    zones = [
+        IntrusionZone(community=site.community, household=h, name="z", kind=k)
+        for h, k in ((h0, "household"), (h1, "household"), (None, "perimeter"))
+    ]
+    await IntrusionZone.insert(*zones)
+    await Alarm.insert(
+        *(
+            Alarm(community=site.community, type="intrusion", household=h, zone=z.id, title="t")
+            for h, z in zip((h0, h1, None), zones, strict=True)
+        )
+    )
+    await EmergencyPlan(community=site.community, alarm_type="fire", title="火警").save()
+    await LinkageRule(community=site.community, name="r", alarm_type="fire").save()
+    await DutyShift(
+        community=site.community,
+        account=staff.id,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=1),
+    ).save()
+    await Call.insert(
+        *(
+            Call(community=site.community, station=door.id, household=h, target=t)
+            for h, t in ((h0, "household"), (h1, "household"), (None, "guard_room"))
+        )
+    )
+    await VisitorPass.insert(
+        *(
+            VisitorPass(
+                community=site.community,
+                household=h,
+                created_by=staff.id,
+                visitor_name="王五",
+                phone=cipher.encrypt("13800000000", context=CONTEXTS["phone"]),
+                phone_index=uuid.uuid4().hex,
+                valid_from=now,
+                valid_until=now + timedelta(hours=2),
+                status="active",
+                inside=True,
+            )
+            for h in (h0, h1)
+        )
+    )
+
+
+def _seen(response: Any) -> frozenset[str] | None:
+    """What a response shows: the ids of its rows; None when it answers 404."""
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, (response.request.url, response.text)
+    if response.headers["content-type"].startswith("text/csv"):
+        return frozenset(response.text.splitlines()[1:])
+    body = response.json()
+    rows = body["items"] if isinstance(body, dict) and "items" in body else body
+    if not isinstance(rows, list):
+        rows = [rows]
+    return frozenset(
+        str(r["id"]) if isinstance(r, dict) and "id" in r else json.dumps(r, sort_keys=True)
+        for r in rows
+    )
+
+
+@pytest.mark.parametrize("staff_role", [Role.GUARD, Role.PROPERTY_MANAGER])
+async def test_a_resident_here_and_staff_there_sees_only_their_household_here(
+    app: Litestar, world: World, login: Login, staff_role: Role
+) -> None:
+    a, b = world.a, world.b
+    for site in (a, b):
+        await _seed(site, site.users[Role.GUARD], app.state.cipher)
+    mixed = await make_account(staff_role, community=b.community, person=a.persons[0])
+    await grant(mixed, Role.RESIDENT, community=a.community, household=a.households[0])
+    clients: dict[str, ApiClient] = {
+        "mixed": await login(mixed),
+        "resident": await login(a.users[Role.RESIDENT]),  # the same household and person
+        "staff": await login(b.users[staff_role]),
+        "manager of A": await login(a.users[Role.PROPERTY_MANAGER]),
+    }
+    ids: dict[str, list[str]] = {}
+    for name, (table, column) in SOURCES.items():
+        rows = await table.select(table._meta.primary_key).where(
+            getattr(table, column).is_in([a.community, b.community])
+        )
+        ids[name] = [str(r[table._meta.primary_key._meta.name]) for r in rows]
+
+    checked, leaks, unknown = 0, [], []
+    teeth = set()  # endpoints where A's manager sees rows A's resident does not: a leak would show
+    for route in _scoped_get_routes(app):
+        params = list(route.path_parameters)
+        if any(p not in ids for p in params):
+            unknown.append(route.path)
+            continue
+        urls = [route.path_format]
+        for p in params:
+            urls = [u.replace("{" + p + "}", v) for u in urls for v in ids[p]]
+        queries: list[dict[str, str]] = [{}]
+        community = _community_query(route)
+        if community is not None:
+            each = [{"community_id": str(c)} for c in (a.community, b.community)]
+            queries = each if community else [{}, *each]
+        for url in urls:
+            for query in queries:
+                seen = {
+                    name: _seen(await api.get(url, params={**query, "page_size": 200}))
+                    for name, api in clients.items()
+                }
+                checked += 1
+                expected = None
+                if seen["resident"] is not None or seen["staff"] is not None:
+                    expected = (seen["resident"] or frozenset()) | (seen["staff"] or frozenset())
+                if seen["mixed"] != expected:
+                    leaks.append(f"{route.path} {query}: {seen['mixed']} instead of {expected}")
+                if (seen["manager of A"] or frozenset()) - (seen["resident"] or frozenset()):
+                    teeth.add(route.path)
+    assert not unknown, f"GET endpoints with a parameter this test cannot fill: {unknown}"
+    assert not leaks, "\n".join(leaks)
+    assert checked > 100
+    assert {
+        "/api/v1/access-records",
+        "/api/v1/alarms",
+        "/api/v1/persons",
+        "/api/v1/households",
+        "/api/v1/visitor-passes",
+        "/api/v1/calls",
+        "/api/v1/zones",
+    } <= teeth
