@@ -657,7 +657,8 @@ class AccountService:
         household and staff to someone of their community (police: of their jurisdiction).
 
         NotFound for a person of a community the role does not reach (or none); InvalidInput
-        for an administrator (no community) or a resident's person of another household.
+        for a resident's person of another household. (Administrators, who reach no community,
+        are never made through the API.)
         """
         person = (
             await Person.select(Person.community, Person.household)
@@ -673,10 +674,6 @@ class AccountService:
             }
         else:
             reached = {grant["community"]} if grant["community"] else set()
-        if not reached:
-            raise InvalidInput(
-                "An administrator's account is not bound to a person.", field="person_id"
-            )
         if person is None or person["community"] not in reached:
             raise NotFound()
         if grant["household"] is not None and person["household"] != grant["household"]:
