@@ -14,10 +14,10 @@ from api.access.credentials import (
 from api.access.schemas import CredentialCreate, CredentialPage, CredentialRead, QrToken
 from api.access.tables import AccessGroup, AccessPoint, Credential
 from api.accounts.tables import Account
-from api.alarms.effects import Effects
 from api.audit.service import record
 from api.biometrics.tables import FaceTemplate
 from api.core.auth import Caller
+from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import offset
 from api.core.query import within

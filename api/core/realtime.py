@@ -22,7 +22,7 @@ from litestar.exceptions import WebSocketDisconnect
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from api.accounts.service import load_caller
+from api.core.auth import CallerLoader
 from api.core.redisconn import CLOSE_LIMIT, ERRORS, backoff, bounded
 from api.core.sessions import COOKIE, SessionStore
 
@@ -175,6 +175,7 @@ def publish(channels: ChannelsPlugin, event: dict[str, Any], *names: str) -> Non
 async def realtime(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -> None:
     """The live channel of the logged-in account: its own events and its communities' boards."""
     store: SessionStore = socket.app.state.sessions
+    load_caller: CallerLoader = socket.app.state.load_caller
     session = await store.get(socket.cookies.get(COOKIE))
     caller = None
     if session is not None and session.state == "active":
