@@ -26,6 +26,7 @@ from typing import Any, Final, Literal
 from uuid import UUID, uuid4
 
 import pyotp
+from piccolo.querystring import QueryString
 
 from api.access.keys import keys
 from api.access.tables import Credential, CredentialChange
@@ -101,8 +102,6 @@ async def log_changes(community_id: UUID, credential_ids: Iterable[UUID]) -> Non
 
 
 def _advisory_lock(community_id: UUID) -> Any:
-    from piccolo.querystring import QueryString
-
     # Held to commit: versions of one community commit in the order they were numbered.
     return QueryString("SELECT pg_advisory_xact_lock({})", _lock_key(community_id))
 

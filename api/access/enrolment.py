@@ -16,6 +16,7 @@ from api.access.tables import AccessGroup, AccessPoint, Credential
 from api.accounts.tables import Account
 from api.audit.service import record
 from api.biometrics.tables import FaceTemplate
+from api.communities.tables import Household
 from api.core.auth import Caller
 from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
@@ -250,8 +251,6 @@ async def my_qr(caller: Caller, effects: Effects) -> QrToken:
     where &= Credential.person == person_id if person_id else Credential.person.is_null()
     found = await Credential.select(Credential.id).where(where).first()
     if found is None:
-        from api.communities.tables import Household
-
         home = (
             await Household.select(Household.community).where(Household.id == household_id).first()
         )

@@ -204,8 +204,6 @@ def _filters(
         if value is not None:
             where &= column == value
     if point_id is not None:
-        from api.access.tables import AccessPoint
-
         where &= AccessRecord.device.is_in(
             AccessPoint.select(AccessPoint.device).where(AccessPoint.id == point_id)
         )
