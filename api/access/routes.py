@@ -86,8 +86,7 @@ class AccessController(Controller):
     @post("/qr", status_code=HTTP_200_OK)
     async def qr(self, caller: Caller, effects: Effects) -> QrToken:
         """A fresh signed QR code for the caller, good for at most 60 seconds at the readers."""
-        token = await enrolment.my_qr(caller, effects)
-        return token
+        return await enrolment.my_qr(caller, effects)
 
     @post("/emergency-release", status_code=HTTP_200_OK)
     async def emergency_release(
@@ -129,8 +128,7 @@ class AccessPointController(Controller):
         self, caller: Caller, effects: Effects, data: AccessPointCreate
     ) -> AccessPointRead:
         """Add an access point."""
-        read = await points.create_point(caller, data, effects)
-        return read
+        return await points.create_point(caller, data, effects)
 
     @get("/{point_id:uuid}")
     async def get_point(self, caller: Caller, point_id: UUID) -> AccessPointRead:
@@ -142,8 +140,7 @@ class AccessPointController(Controller):
         self, caller: Caller, effects: Effects, point_id: UUID, data: AccessPointUpdate
     ) -> AccessPointRead:
         """Change an access point; the bridges get the credentials it touches again."""
-        read = await points.update_point(caller, point_id, data, effects)
-        return read
+        return await points.update_point(caller, point_id, data, effects)
 
     @delete("/{point_id:uuid}")
     async def delete_point(self, caller: Caller, effects: Effects, point_id: UUID) -> None:
@@ -176,8 +173,7 @@ class AccessScheduleController(Controller):
         self, caller: Caller, effects: Effects, schedule_id: UUID, data: AccessScheduleUpdate
     ) -> AccessScheduleRead:
         """Change a schedule; the groups using it pass by the new one within seconds."""
-        read = await points.update_schedule(caller, schedule_id, data, effects)
-        return read
+        return await points.update_schedule(caller, schedule_id, data, effects)
 
     @delete("/{schedule_id:uuid}")
     async def delete_schedule(self, caller: Caller, effects: Effects, schedule_id: UUID) -> None:
@@ -208,8 +204,7 @@ class AccessGroupController(Controller):
         self, caller: Caller, effects: Effects, group_id: UUID, data: AccessGroupUpdate
     ) -> AccessGroupRead:
         """Change a group; its credentials follow within seconds."""
-        read = await points.update_group(caller, group_id, data, effects)
-        return read
+        return await points.update_group(caller, group_id, data, effects)
 
     @delete("/{group_id:uuid}")
     async def delete_group(self, caller: Caller, effects: Effects, group_id: UUID) -> None:
@@ -254,8 +249,7 @@ class CredentialController(Controller):
         self, caller: Caller, effects: Effects, data: CredentialCreate
     ) -> CredentialRead:
         """Enrol a card, PIN or enrolled face for a person; the bridges hold it within seconds."""
-        read = await enrolment.enrol(caller, data, effects)
-        return read
+        return await enrolment.enrol(caller, data, effects)
 
     @get("/{credential_id:uuid}")
     async def get_credential(self, caller: Caller, credential_id: UUID) -> CredentialRead:
@@ -267,8 +261,7 @@ class CredentialController(Controller):
         self, caller: Caller, effects: Effects, credential_id: UUID, data: CredentialRevoke
     ) -> CredentialRead:
         """Revoke a credential: every reader refuses it within 5 seconds."""
-        read = await enrolment.revoke(caller, credential_id, reason=data.reason, effects=effects)
-        return read
+        return await enrolment.revoke(caller, credential_id, reason=data.reason, effects=effects)
 
 
 class AccessRecordController(Controller):

@@ -191,8 +191,7 @@ class AlarmController(Controller):
         self, caller: Caller, effects: Effects, alarm_id: UUID, index: int
     ) -> list[ChecklistStep]:
         """Mark a step of the alarm's emergency plan done (timestamped, with who)."""
-        steps = await plans.tick_step(caller, alarm_id, index, effects)
-        return steps
+        return await plans.tick_step(caller, alarm_id, index, effects)
 
 
 class SosController(Controller):

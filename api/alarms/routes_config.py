@@ -49,8 +49,7 @@ class ZoneController(Controller):
     @post("/", status_code=HTTP_201_CREATED)
     async def create_zone(self, caller: Caller, effects: Effects, data: ZoneCreate) -> ZoneRead:
         """A zone of the community or of a household (property managers)."""
-        zone = await zones.create_zone(caller, data, effects)
-        return zone
+        return await zones.create_zone(caller, data, effects)
 
     @get("/")
     async def list_zones(
@@ -76,8 +75,7 @@ class ZoneController(Controller):
         self, caller: Caller, effects: Effects, zone_id: UUID, data: ZoneUpdate
     ) -> ZoneRead:
         """Rename a zone or change its entry delay or devices."""
-        zone = await zones.update_zone(caller, zone_id, data, effects)
-        return zone
+        return await zones.update_zone(caller, zone_id, data, effects)
 
     @delete("/{zone_id:uuid}")
     async def delete_zone(self, caller: Caller, effects: Effects, zone_id: UUID) -> None:
@@ -89,16 +87,14 @@ class ZoneController(Controller):
         self, caller: Caller, effects: Effects, bus: CommandBus, zone_id: UUID
     ) -> ArmResult:
         """Arm (布防) a zone; its detectors are told too."""
-        result = await zones.arm(caller, bus, zone_id, True, effects)
-        return result
+        return await zones.arm(caller, bus, zone_id, True, effects)
 
     @post("/{zone_id:uuid}/disarm", status_code=HTTP_200_OK)
     async def disarm(
         self, caller: Caller, effects: Effects, bus: CommandBus, zone_id: UUID
     ) -> ArmResult:
         """Disarm (撤防) a zone; household SOS zones never disarm (409)."""
-        result = await zones.arm(caller, bus, zone_id, False, effects)
-        return result
+        return await zones.arm(caller, bus, zone_id, False, effects)
 
     @post("/{zone_id:uuid}/schedules", status_code=HTTP_201_CREATED)
     async def add_schedule(
@@ -172,8 +168,7 @@ class RuleController(Controller):
     @post("/", status_code=HTTP_201_CREATED)
     async def create_rule(self, caller: Caller, effects: Effects, data: RuleCreate) -> RuleRead:
         """A rule; fail-safe rules are pushed to the community's bridges at once."""
-        rule = await rules.create_rule(caller, data, effects)
-        return rule
+        return await rules.create_rule(caller, data, effects)
 
     @get("/")
     async def list_rules(
@@ -198,8 +193,7 @@ class RuleController(Controller):
         self, caller: Caller, effects: Effects, rule_id: UUID, data: RuleUpdate
     ) -> RuleRead:
         """Change a rule."""
-        rule = await rules.update_rule(caller, rule_id, data, effects)
-        return rule
+        return await rules.update_rule(caller, rule_id, data, effects)
 
     @delete("/{rule_id:uuid}")
     async def delete_rule(self, caller: Caller, effects: Effects, rule_id: UUID) -> None:

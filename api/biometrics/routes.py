@@ -39,7 +39,7 @@ class FaceController(Controller):
         data: Annotated[FaceForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> FaceEnrolled:
         """Enrol a person's face (form fields `person_id`, `photo`): the face and its credential."""
-        enrolled = await enrol_face(
+        return await enrol_face(
             caller,
             person_id=data.person_id,
             photo=await data.photo.read(),
@@ -47,7 +47,6 @@ class FaceController(Controller):
             ring=keyring(state.settings.biometric_keyring_path),
             effects=effects,
         )
-        return enrolled
 
     @delete("/{face_id:uuid}")
     async def erase(self, caller: Caller, effects: Effects, face_id: UUID) -> None:

@@ -94,24 +94,21 @@ class CallController(Controller):
 
         The first answer wins: later ones get 409 `call_taken`.
         """
-        answered = await service.answer(caller, bus, state.settings, call_id, data.sdp, effects)
-        return answered
+        return await service.answer(caller, bus, state.settings, call_id, data.sdp, effects)
 
     @post("/{call_id:uuid}/decline", status_code=HTTP_200_OK)
     async def decline(
         self, caller: Caller, bus: CommandBus, effects: Effects, call_id: UUID
     ) -> CallRead:
         """Decline a ringing call; it stops ringing for every member and the station hangs up."""
-        declined = await service.decline(caller, bus, call_id, effects)
-        return declined
+        return await service.decline(caller, bus, call_id, effects)
 
     @post("/{call_id:uuid}/hangup", status_code=HTTP_200_OK)
     async def hangup(
         self, caller: Caller, bus: CommandBus, effects: Effects, call_id: UUID
     ) -> CallRead:
         """End a live call (the member who answered)."""
-        ended = await service.hangup(caller, bus, call_id, effects)
-        return ended
+        return await service.hangup(caller, bus, call_id, effects)
 
     @post("/{call_id:uuid}/unlock", status_code=HTTP_200_OK)
     async def unlock(self, caller: Caller, bus: CommandBus, call_id: UUID) -> UnlockRead:

@@ -101,8 +101,7 @@ class VisitorPassController(Controller):
         data: VisitorPassCreate,
     ) -> VisitorPassRead:
         """Book a visitor for the caller's own household; the pass's QR and code work at once."""
-        read = await visitors.book(caller, data, effects)
-        return read
+        return await visitors.book(caller, data, effects)
 
     @get("/{pass_id:uuid}")
     async def get_pass(
@@ -121,8 +120,7 @@ class VisitorPassController(Controller):
         data: RevokeBody | None = None,
     ) -> VisitorPassRead:
         """Revoke a pass; its QR and keypad code stop working at every gate within seconds."""
-        read = await visitors.revoke(caller, pass_id, effects, reason=data.reason if data else "")
-        return read
+        return await visitors.revoke(caller, pass_id, effects, reason=data.reason if data else "")
 
     @post("/{pass_id:uuid}/share", status_code=HTTP_200_OK)
     async def share_pass(
