@@ -39,9 +39,10 @@ test: install ## unit, integration and browser tests (services from ANJU_* URLs,
 e2e: install ## browser tests only (Chromium at /usr/bin/chromium)
 	$(BIN)/pytest -q -p no:logging e2e
 
-lint: install ## ruff and eslint
+lint: install ## ruff, the import layers and eslint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	cd pwa && npm run lint
 
 typecheck: install ## mypy and vue-tsc

@@ -1,10 +1,17 @@
-"""The Litestar application: routes, middleware, plugins and the resources' lifespan."""
+"""The Litestar application: routes, middleware, plugins, the resources' lifespan, and the wiring.
+
+Lower layers take hooks instead of importing the domains above them (docs/decisions.md): this
+module points them at those domains — after-commit hooks (`register_hooks`, also at worker
+start), the bridge link's hooks and the caller loader (in the app's state).
+"""
 
 from __future__ import annotations
 
 import mimetypes
+from functools import partial
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from litestar import Litestar, Router, get
 from litestar.datastructures import State
@@ -16,13 +23,19 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.response import File
 from litestar.stores.redis import RedisStore
 
+from api.access import decide, points, records, sync
+from api.access.credentials import CREDENTIALS
 from api.access.keys import access_keys
 from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
+from api.accounts.service import load_caller
+from api.alarms import failsafe, raising
+from api.alarms.reads import BOARD, show_on_board
 from api.alarms.routes import ALARM_CONTROLLERS
 from api.audit.routes import AuditController
 from api.biometrics.routes import FaceController
 from api.communities.routes import COMMUNITY_CONTROLLERS
+from api.core import effects
 from api.core.auth import provide_caller
 from api.core.crypto import derive_key, load_server_secret
 from api.core.csrf import csrf_middleware
@@ -39,7 +52,7 @@ from api.core.openapi import ErrorResponses
 from api.core.realtime import channels_plugin, realtime
 from api.core.redisconn import connect
 from api.core.request import AppRequest
-from api.devices.link import bridge_link
+from api.devices.link import LinkHooks, bridge_link
 from api.devices.routes import (
     ENROL_PATH,
     BridgeController,
@@ -47,24 +60,68 @@ from api.devices.routes import (
     DeviceController,
     enrol_rate_limit,
 )
+from api.intercom import events as call_events
 from api.intercom.routes import CallController, MediaController
 from api.lifespan import LIFESPAN
 from api.objects.routes import serve_object
 from api.people.routes import PersonController
 from api.push.routes import PushController
+from api.push.service import DISPATCH, dispatch
 from api.settings import Settings, get_settings
 from api.video.routes import CameraController
+from api.visitors.arrivals import on_access as visitor_arrivals
 from api.visitors.routes import (
     PublicPassController,
     VisitorDeskController,
     VisitorPassController,
     pass_page_rate_limit,
 )
+from device_bridge import protocol
 
 MAX_BODY = 1_000_000
 mimetypes.add_type(
     "application/manifest+json", ".webmanifest"
 )  # JSON bodies; media goes straight to the object store
+
+
+def register_hooks() -> None:
+    """What each domain's after-commit hook name runs, once per key (api/core/effects.py)."""
+    effects.register(
+        {
+            BOARD: show_on_board,
+            DISPATCH: lambda outlet, notification_id: dispatch(outlet.queue, [notification_id]),
+            failsafe.RULES: lambda outlet, community_id: failsafe.push_rules(
+                outlet.redis, community_id
+            ),
+            CREDENTIALS: lambda outlet, community_id: sync.push_credentials(
+                outlet.redis, community_id
+            ),
+        }
+    )
+
+
+async def _rules_for(bridge_id: UUID) -> protocol.Rules | None:
+    frame, _ = await failsafe.frame_for(bridge_id)
+    return frame
+
+
+LINK_HOOKS = LinkHooks(
+    # In this order: access records (and the visitor passes they count), alarms, calls.
+    on_events=(
+        partial(records.on_events, then=(visitor_arrivals,)),
+        raising.on_events,
+        call_events.on_events,
+    ),
+    on_inventory=points.ensure_for_bridge,
+    rules_for=_rules_for,
+    rules_applied=failsafe.applied,
+    credentials_for=lambda bridge_id, community_id, since: sync.frame_for(
+        bridge_id, community_id, since=since
+    ),
+    credentials_sent=sync.sent,
+    credentials_applied=sync.applied,
+    decide=decide.decide,
+)
 
 
 def _pwa_routes(dist: Path) -> list[Any]:
@@ -103,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the platform for the given (or the environment's) settings."""
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
+    register_hooks()
     redis = connect(settings.redis_url) if settings.redis_url else None
     # bridges have no browser session; the one-time enrolment token is their check
     csrf_exclude = [ENROL_PATH]
@@ -150,10 +208,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             *_pwa_routes(settings.pwa_dist),
         ],
-        dependencies={"caller": Provide(provide_caller)},
+        dependencies={
+            "caller": Provide(provide_caller),
+            "effects": Provide(effects.provide_effects),
+        },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[*LIFESPAN, access_keys],
-        state=State({"settings": settings, "redis": redis}),
+        state=State(
+            {
+                "settings": settings,
+                "redis": redis,
+                "load_caller": load_caller,
+                "link_hooks": LINK_HOOKS,
+            }
+        ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},
         plugins=[
             ErrorResponses(csrf_exclude=csrf_exclude),

@@ -16,6 +16,7 @@ from api.communities.tables import Building, Community, Household, Jurisdiction,
 from api.core.auth import Role
 from api.core.crypto import FieldCipher, id_check_digit
 from api.core.passwords import hash_password
+from api.devices.service import new_token
 from api.people.tables import Person
 from api.piccolo_conf import DB
 from api.visitors.service import seed_demo_pass
@@ -211,8 +212,6 @@ async def logins(cipher: FieldCipher) -> list[tuple[str, str, str, str | None]]:
 
 async def bridge_token() -> str:
     """A one-time enrolment token for the demo community's simulated site."""
-    from api.devices.service import new_token
-
     community = await Community.select(Community.id).where(Community.code == COMMUNITY_CODE).first()
     assert community, "seed the demo first"
     token, _ = await new_token(community["id"], hours=1, actor=None, actor_name="anju demo")

@@ -10,6 +10,7 @@ import structlog
 from arq import cron
 from arq.connections import RedisSettings
 
+from api.app import register_hooks
 from api.core import db
 from api.core.logging import configure_logging
 from api.core.redisconn import WORKER_RETRIES, queue_settings
@@ -42,6 +43,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     """Open the database pool and the HTTP session the jobs use."""
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
+    register_hooks()  # the jobs' effects reach the same after-commit hooks as the app's
     assert settings.database_url, "the worker needs ANJU_DATABASE_URL (anju demo sets it)"
     ctx["database"] = db.database(settings.database_url)
     await ctx["database"].__aenter__()

@@ -26,10 +26,11 @@ from typing import Any, Final, Literal
 from uuid import UUID, uuid4
 
 import pyotp
+from piccolo.querystring import QueryString
 
 from api.access.keys import keys
 from api.access.tables import Credential, CredentialChange
-from api.alarms.effects import Effects
+from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.piccolo_conf import DB
 from device_bridge import protocol
@@ -40,6 +41,7 @@ VALUE_CONTEXT: Final = "credentials.value"
 HOTP_CONTEXT: Final = "credentials.hotp_secret"
 CODE_WINDOW: Final = 5  # keypad codes a bridge holds ahead of use
 QR_KINDS: Final = ("qr", "code")  # a QR token names a resident's QR identity or a visitor pass
+CREDENTIALS: Final = "access.credentials"  # after-commit hook: communities to push to bridges
 
 
 class InvalidCredential(InvalidInput):
@@ -100,8 +102,6 @@ async def log_changes(community_id: UUID, credential_ids: Iterable[UUID]) -> Non
 
 
 def _advisory_lock(community_id: UUID) -> Any:
-    from piccolo.querystring import QueryString
-
     # Held to commit: versions of one community commit in the order they were numbered.
     return QueryString("SELECT pg_advisory_xact_lock({})", _lock_key(community_id))
 
@@ -206,8 +206,9 @@ async def revoke_credentials(
 
 
 def after_commit(effects: Effects, *community_ids: UUID) -> None:
-    """Mark the communities whose credentials changed; `effects.apply` pushes to their bridges."""
-    effects.credentials.update(community_ids)
+    """Mark the communities whose credentials changed: after commit, the `CREDENTIALS` hook
+    (`api.access.sync.push_credentials`, wired in api/app.py) tells their bridges."""
+    effects.after(CREDENTIALS, *community_ids)
 
 
 def usable(row: dict[str, Any], now: datetime | None = None) -> str | None:

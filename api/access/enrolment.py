@@ -14,10 +14,11 @@ from api.access.credentials import (
 from api.access.schemas import CredentialCreate, CredentialPage, CredentialRead, QrToken
 from api.access.tables import AccessGroup, AccessPoint, Credential
 from api.accounts.tables import Account
-from api.alarms.effects import Effects
 from api.audit.service import record
 from api.biometrics.tables import FaceTemplate
+from api.communities.tables import Household
 from api.core.auth import Caller, Scope, require_staff
+from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import offset
 from api.people.tables import Person
@@ -245,8 +246,6 @@ async def my_qr(caller: Caller, effects: Effects) -> QrToken:
     where &= Credential.person == person_id if person_id else Credential.person.is_null()
     found = await Credential.select(Credential.id).where(where).first()
     if found is None:
-        from api.communities.tables import Household
-
         home = (
             await Household.select(Household.community).where(Household.id == household_id).first()
         )

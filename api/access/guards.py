@@ -17,7 +17,9 @@ from api.access.tables import AccessRecord
 from api.audit.service import record
 from api.communities.tables import Building
 from api.core.auth import Caller, require_staff
+from api.core.effects import Effects
 from api.core.errors import NotFound
+from api.core.realtime import community_channel
 from api.devices import service as devices
 from api.devices.bus import CommandBus
 from api.devices.tables import Device
@@ -121,26 +123,28 @@ async def _each(
 
 
 async def release(
-    caller: Caller, bus: CommandBus, data: EmergencyRelease, outlet: Any
+    caller: Caller, bus: CommandBus, data: EmergencyRelease, effects: Effects
 ) -> ReleaseResult:
     """Unlock every door of the community or a building (fire, evacuation)."""
     require_staff(caller, "access.emergency", data.community_id)
     doors = await _doors(data.community_id, data.building_id)
     result = await _each(caller, bus, doors, "unlock", data.reason)
     await _announce(
-        caller, data.community_id, data.building_id, data.reason, result, "start", outlet
+        caller, data.community_id, data.building_id, data.reason, result, "start", effects
     )
     return result
 
 
 async def end_release(
-    caller: Caller, bus: CommandBus, data: EmergencyReleaseEnd, outlet: Any
+    caller: Caller, bus: CommandBus, data: EmergencyReleaseEnd, effects: Effects
 ) -> ReleaseResult:
     """Lock the released doors again."""
     require_staff(caller, "access.emergency", data.community_id)
     doors = await _doors(data.community_id, data.building_id)
     result = await _each(caller, bus, doors, "lock", data.reason)
-    await _announce(caller, data.community_id, data.building_id, data.reason, result, "end", outlet)
+    await _announce(
+        caller, data.community_id, data.building_id, data.reason, result, "end", effects
+    )
     return result
 
 
@@ -151,7 +155,7 @@ async def _announce(
     reason: str,
     result: ReleaseResult,
     phase: str,
-    outlet: Any,
+    effects: Effects,
 ) -> None:
     await record(
         f"access.emergency_release.{phase}",
@@ -163,9 +167,7 @@ async def _announce(
         purpose=reason,
         details={"doors": result.doors, "ok": result.ok, "failed": result.failed},
     )
-    from api.core.realtime import community_channel
-
-    await outlet.publish(
+    effects.send(
         {
             "type": "access.emergency_release",
             "phase": phase,

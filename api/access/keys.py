@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.core.crypto import FieldCipher, derive_key, load_server_secret
+from api.lifespan import make_cipher  # the one place the personal-data cipher is made
 from api.push.vapid import _write_new_key
 from api.settings import Settings, get_settings
 
@@ -81,8 +82,6 @@ class AccessKeys:
     """Everything access control needs from the platform's secrets."""
 
     def __init__(self, settings: Settings) -> None:
-        from api.lifespan import make_cipher  # the one place the personal-data cipher is made
-
         secret = load_server_secret(settings.secret_key_path)
         self.cipher: FieldCipher = make_cipher(settings)
         self._index_key = derive_key(secret, "credential-index")

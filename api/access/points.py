@@ -31,11 +31,11 @@ from api.access.schemas import (
     Window,
 )
 from api.access.tables import AccessGroup, AccessPoint, AccessSchedule, Credential
-from api.alarms.effects import Effects
 from api.alarms.tables import IntrusionZone
 from api.audit.service import record
 from api.communities.tables import Building, Unit
 from api.core.auth import Caller, Scope, require_staff
+from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import offset
 from api.devices.tables import Device

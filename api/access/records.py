@@ -9,21 +9,23 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import structlog
 
-from api.access.credentials import count_use, entries_at_gates, is_gate
+from api.access.credentials import after_commit, count_use, entries_at_gates, is_gate
 from api.access.schemas import AccessRecordPage, AccessRecordRead
 from api.access.tables import AccessPoint, AccessRecord, Credential
 from api.accounts.tables import Account
 from api.audit.service import record
 from api.core.auth import Caller, Scope
+from api.core.effects import Effects
 from api.core.errors import NotFound
 from api.core.paging import offset
+from api.people.tables import Person
 from api.piccolo_conf import DB
 
 log = structlog.get_logger()
@@ -40,6 +42,36 @@ def _uuid(value: Any) -> UUID | None:
         return UUID(str(value)) if value else None
     except ValueError:
         return None
+
+
+OnRecords = Callable[[Sequence[AccessRecord], Effects], Awaitable[None]]
+"""A handler of the access records a batch stored (visitor arrivals), in its transaction."""
+
+
+async def on_events(
+    community_id: UUID, stored: list[dict[str, Any]], *, then: Sequence[OnRecords] = ()
+) -> Effects:
+    """The ingest handler: store the batch's access records, then hand them to `then` (wired in
+    api/app.py: the domains that build on access, such as visitor passes)."""
+    effects = Effects()
+    candidates = {p for e in stored if (p := _uuid(e["data"].get("person")))}
+    known = (
+        {
+            r["id"]
+            for r in await Person.select(Person.id).where(
+                Person.id.is_in(list(candidates)) & (Person.community == community_id)
+            )
+        }
+        if candidates
+        else set()
+    )
+    records, changed = await from_events(community_id, stored, known)
+    if records:
+        await AccessRecord.insert(*records)
+        for handler in then:
+            await handler(records, effects)
+    after_commit(effects, *changed)
+    return effects
 
 
 async def from_events(
@@ -165,8 +197,6 @@ def _filters(
         if value is not None:
             where &= column == value
     if point_id is not None:
-        from api.access.tables import AccessPoint
-
         where &= AccessRecord.device.is_in(
             AccessPoint.select(AccessPoint.device).where(AccessPoint.id == point_id)
         )

@@ -37,9 +37,8 @@ from api.access.schemas import (
     ReleaseResult,
     RemoteOpen,
 )
-from api.alarms.deps import DEPENDENCIES
-from api.alarms.effects import AppOutlet, Effects
 from api.core.auth import Caller
+from api.core.effects import Effects
 from api.core.openapi import raises
 from api.core.paging import PageNumber, PageSize
 from api.devices.bus import CommandBus
@@ -92,29 +91,26 @@ class AccessController(Controller):
 
     path = "/api/v1/access"
     tags = ["access"]
-    dependencies = {**DEPENDENCIES, "bus": Provide(provide_bus, sync_to_thread=False)}
+    dependencies = {"bus": Provide(provide_bus, sync_to_thread=False)}
 
     @post("/qr", status_code=HTTP_200_OK)
-    async def qr(self, caller: Caller, outlet: AppOutlet) -> QrToken:
+    async def qr(self, caller: Caller, effects: Effects) -> QrToken:
         """A fresh signed QR code for the caller, good for at most 60 seconds at the readers."""
-        effects = Effects()
-        token = await enrolment.my_qr(caller, effects)
-        await effects.apply(outlet)
-        return token
+        return await enrolment.my_qr(caller, effects)
 
     @post("/emergency-release", status_code=HTTP_200_OK)
     async def emergency_release(
-        self, caller: Caller, bus: CommandBus, outlet: AppOutlet, data: EmergencyRelease
+        self, caller: Caller, bus: CommandBus, effects: Effects, data: EmergencyRelease
     ) -> ReleaseResult:
         """Unlock every door of the community or a building until the release is ended."""
-        return await guards.release(caller, bus, data, outlet)
+        return await guards.release(caller, bus, data, effects)
 
     @post("/emergency-release/end", status_code=HTTP_200_OK)
     async def end_emergency_release(
-        self, caller: Caller, bus: CommandBus, outlet: AppOutlet, data: EmergencyReleaseEnd
+        self, caller: Caller, bus: CommandBus, effects: Effects, data: EmergencyReleaseEnd
     ) -> ReleaseResult:
         """Lock the released doors again."""
-        return await guards.end_release(caller, bus, data, outlet)
+        return await guards.end_release(caller, bus, data, effects)
 
 
 class AccessPointController(Controller):
@@ -122,7 +118,6 @@ class AccessPointController(Controller):
 
     path = "/api/v1/access-points"
     tags = ["access"]
-    dependencies = DEPENDENCIES
 
     @get("/")
     async def list_points(
@@ -140,13 +135,10 @@ class AccessPointController(Controller):
 
     @post("/")
     async def create_point(
-        self, caller: Caller, outlet: AppOutlet, data: AccessPointCreate
+        self, caller: Caller, effects: Effects, data: AccessPointCreate
     ) -> AccessPointRead:
         """Add an access point."""
-        effects = Effects()
-        read = await points.create_point(caller, data, effects)
-        await effects.apply(outlet)
-        return read
+        return await points.create_point(caller, data, effects)
 
     @get("/{point_id:uuid}")
     async def get_point(self, caller: Caller, point_id: UUID) -> AccessPointRead:
@@ -155,20 +147,15 @@ class AccessPointController(Controller):
 
     @patch("/{point_id:uuid}")
     async def update_point(
-        self, caller: Caller, outlet: AppOutlet, point_id: UUID, data: AccessPointUpdate
+        self, caller: Caller, effects: Effects, point_id: UUID, data: AccessPointUpdate
     ) -> AccessPointRead:
         """Change an access point; the bridges get the credentials it touches again."""
-        effects = Effects()
-        read = await points.update_point(caller, point_id, data, effects)
-        await effects.apply(outlet)
-        return read
+        return await points.update_point(caller, point_id, data, effects)
 
     @delete("/{point_id:uuid}")
-    async def delete_point(self, caller: Caller, outlet: AppOutlet, point_id: UUID) -> None:
+    async def delete_point(self, caller: Caller, effects: Effects, point_id: UUID) -> None:
         """Remove an access point."""
-        effects = Effects()
         await points.delete_point(caller, point_id, effects)
-        await effects.apply(outlet)
 
 
 class AccessScheduleController(Controller):
@@ -176,7 +163,6 @@ class AccessScheduleController(Controller):
 
     path = "/api/v1/access-schedules"
     tags = ["access"]
-    dependencies = DEPENDENCIES
 
     @get("/")
     async def list_schedules(
@@ -194,20 +180,15 @@ class AccessScheduleController(Controller):
 
     @patch("/{schedule_id:uuid}")
     async def update_schedule(
-        self, caller: Caller, outlet: AppOutlet, schedule_id: UUID, data: AccessScheduleUpdate
+        self, caller: Caller, effects: Effects, schedule_id: UUID, data: AccessScheduleUpdate
     ) -> AccessScheduleRead:
         """Change a schedule; the groups using it pass by the new one within seconds."""
-        effects = Effects()
-        read = await points.update_schedule(caller, schedule_id, data, effects)
-        await effects.apply(outlet)
-        return read
+        return await points.update_schedule(caller, schedule_id, data, effects)
 
     @delete("/{schedule_id:uuid}")
-    async def delete_schedule(self, caller: Caller, outlet: AppOutlet, schedule_id: UUID) -> None:
+    async def delete_schedule(self, caller: Caller, effects: Effects, schedule_id: UUID) -> None:
         """Remove a schedule (its groups then pass at any time)."""
-        effects = Effects()
         await points.delete_schedule(caller, schedule_id, effects)
-        await effects.apply(outlet)
 
 
 class AccessGroupController(Controller):
@@ -215,7 +196,6 @@ class AccessGroupController(Controller):
 
     path = "/api/v1/access-groups"
     tags = ["access"]
-    dependencies = DEPENDENCIES
 
     @get("/")
     async def list_groups(
@@ -231,20 +211,15 @@ class AccessGroupController(Controller):
 
     @patch("/{group_id:uuid}")
     async def update_group(
-        self, caller: Caller, outlet: AppOutlet, group_id: UUID, data: AccessGroupUpdate
+        self, caller: Caller, effects: Effects, group_id: UUID, data: AccessGroupUpdate
     ) -> AccessGroupRead:
         """Change a group; its credentials follow within seconds."""
-        effects = Effects()
-        read = await points.update_group(caller, group_id, data, effects)
-        await effects.apply(outlet)
-        return read
+        return await points.update_group(caller, group_id, data, effects)
 
     @delete("/{group_id:uuid}")
-    async def delete_group(self, caller: Caller, outlet: AppOutlet, group_id: UUID) -> None:
+    async def delete_group(self, caller: Caller, effects: Effects, group_id: UUID) -> None:
         """Remove a group."""
-        effects = Effects()
         await points.delete_group(caller, group_id, effects)
-        await effects.apply(outlet)
 
 
 class CredentialController(Controller):
@@ -252,7 +227,6 @@ class CredentialController(Controller):
 
     path = "/api/v1/credentials"
     tags = ["access"]
-    dependencies = DEPENDENCIES
 
     @get("/")
     async def list_credentials(
@@ -282,13 +256,10 @@ class CredentialController(Controller):
 
     @post("/")
     async def enrol(
-        self, caller: Caller, outlet: AppOutlet, data: CredentialCreate
+        self, caller: Caller, effects: Effects, data: CredentialCreate
     ) -> CredentialRead:
         """Enrol a card, PIN or enrolled face for a person; the bridges hold it within seconds."""
-        effects = Effects()
-        read = await enrolment.enrol(caller, data, effects)
-        await effects.apply(outlet)
-        return read
+        return await enrolment.enrol(caller, data, effects)
 
     @get("/{credential_id:uuid}")
     async def get_credential(self, caller: Caller, credential_id: UUID) -> CredentialRead:
@@ -297,13 +268,10 @@ class CredentialController(Controller):
 
     @post("/{credential_id:uuid}/revoke", status_code=HTTP_200_OK)
     async def revoke(
-        self, caller: Caller, outlet: AppOutlet, credential_id: UUID, data: CredentialRevoke
+        self, caller: Caller, effects: Effects, credential_id: UUID, data: CredentialRevoke
     ) -> CredentialRead:
         """Revoke a credential: every reader refuses it within 5 seconds."""
-        effects = Effects()
-        read = await enrolment.revoke(caller, credential_id, reason=data.reason, effects=effects)
-        await effects.apply(outlet)
-        return read
+        return await enrolment.revoke(caller, credential_id, reason=data.reason, effects=effects)
 
 
 class AccessRecordController(Controller):

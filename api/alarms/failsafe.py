@@ -32,6 +32,7 @@ from device_bridge import protocol
 
 log = structlog.get_logger()
 
+RULES = "alarms.rules"  # after-commit hook: communities whose bridges get their rules again
 FAILSAFE_GRACE = 6.0  # seconds: the bridge's action deadline (5 s) plus the trip to the platform
 
 _UPSERT = """

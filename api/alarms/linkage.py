@@ -21,7 +21,6 @@ from api.alarms.catalogue import (
     SITE_TIMEZONE,
     within_window,
 )
-from api.alarms.effects import Effects
 from api.alarms.failsafe import (
     FAILSAFE_GRACE,
     action_args,
@@ -33,9 +32,10 @@ from api.alarms.failsafe import (
     zone_devices,
 )
 from api.alarms.raising import tell
-from api.alarms.reads import alarm_row
+from api.alarms.reads import BOARD, alarm_row
 from api.alarms.service import attach_media
 from api.alarms.tables import Alarm, AlarmEntry, LinkageRule, LinkageRun
+from api.core.effects import Effects
 from api.core.storage import ObjectStore
 from api.devices import service as devices_service
 from api.devices.bus import CommandBus
@@ -262,7 +262,7 @@ async def run_linkage(
         )
     else:
         await Alarm.update({Alarm.linkage_at: _now()}).where(Alarm.id == alarm_id)
-    effects.board(alarm_id)
+    effects.after(BOARD, alarm_id)
     return effects
 
 

@@ -10,14 +10,14 @@ from uuid import UUID
 import msgspec
 
 from api.alarms.catalogue import CLOSED_STATES
-from api.alarms.effects import Effects
 from api.alarms.errors import AlarmClosed, InvalidStep, NoPlan, StepDone, UnknownZone
-from api.alarms.reads import checklist, entries, in_scope
+from api.alarms.reads import BOARD, checklist, entries, in_scope
 from api.alarms.schemas import ChecklistStep, PlanStats
 from api.alarms.schemas_config import PlanCreate, PlanPage, PlanRead, PlanUpdate
 from api.alarms.tables import Alarm, AlarmEntry, EmergencyPlan, IntrusionZone
 from api.audit.service import record
 from api.core.auth import Caller, Scope, require_staff
+from api.core.effects import Effects
 from api.core.errors import InvalidInput, NotFound
 from api.core.paging import offset
 from api.piccolo_conf import DB
@@ -221,7 +221,7 @@ async def tick_step(
             community_id=row["community"],
             details={"index": index},
         )
-    effects.board(alarm_id)
+    effects.after(BOARD, alarm_id)
     assert row is not None  # (the transaction's context manager hides the narrowing from mypy)
     return checklist(row, await entries(alarm_id))
 

@@ -24,17 +24,18 @@ import structlog
 from piccolo.columns.combination import WhereRaw
 
 from api.alarms.catalogue import EVENT_KINDS, KINDS, OPEN_STATES, alarm_type_of, retention_of
-from api.alarms.effects import Effects
 from api.alarms.plans import plan_for
+from api.alarms.reads import BOARD
 from api.alarms.roster import recipients
 from api.alarms.tables import Alarm, AlarmEntry, IntrusionZone
 from api.audit.service import record
 from api.communities.tables import Household
 from api.core.auth import Caller
+from api.core.effects import Effects
 from api.devices.tables import Device, DeviceEvent
 from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
-from api.push.service import notify
+from api.push.service import DISPATCH, notify
 
 log = structlog.get_logger()
 
@@ -136,7 +137,7 @@ async def tell(
     if accounts:
         place = (alarm.get("location") or {}).get("text") or alarm["title"]
         msg = message(alarm["id"], alarm["type"], alarm["severity"], place, body, tag=tag)
-        effects.notifications += await notify(sorted(accounts), msg)
+        effects.after(DISPATCH, *await notify(sorted(accounts), msg))
     return len(accounts)
 
 
@@ -231,7 +232,7 @@ async def open_alarm(
         )
         await entry.save()
         await _alert_again(repeated, entry.id, note, effects)
-        effects.board(repeated)
+        effects.after(BOARD, repeated)
         return repeated
     kind = KINDS[alarm_type]
     plan = await plan_for(community_id, alarm_type, zone_id)
@@ -286,8 +287,7 @@ async def open_alarm(
         community_id=community_id,
         details={"type": alarm_type, "event": event_id},
     )
-    effects.raised.append(alarm.id)
-    effects.board(alarm.id)
+    effects.after(BOARD, alarm.id)
     effects.job("run_linkage", alarm_id=alarm.id, job_id=f"linkage:{alarm.id}")
     log.info("alarm.raised", alarm_id=str(alarm.id), type=alarm_type, event_id=event_id)
     return alarm.id
@@ -350,8 +350,7 @@ async def _raise_for_event(
 async def on_events(community_id: UUID, stored: list[dict[str, Any]]) -> Effects:
     """The ingest hook: alarms for the new events of a batch, inside the ingest's transaction.
 
-    Returns what to announce after commit (the raised ids are in `effects.raised`). A batch with
-    no alarm-worthy event costs nothing here.
+    Returns what to announce after commit. A batch with no alarm-worthy event costs nothing here.
     """
     effects = Effects()
     candidates = [e for e in stored if e["kind"] in EVENT_KINDS and e["device"] is not None]

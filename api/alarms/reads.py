@@ -21,6 +21,7 @@ from api.alarms.schemas import (
 )
 from api.alarms.tables import Alarm, AlarmEntry, EmergencyPlan
 from api.core.auth import Caller, Scope
+from api.core.effects import Outlet
 from api.core.errors import NotFound
 from api.core.paging import offset
 from api.core.realtime import alarm_channel
@@ -31,6 +32,7 @@ PUBLIC_KINDS = frozenset(
     {"raised", "acknowledged", "dispatched", "resolved", "false_alarm", "escalated", "repeated"}
 )
 MEDIA_URL_SECONDS = 300
+BOARD = "alarms.board"  # after-commit hook: alarms whose change the board shows (`show_on_board`)
 
 _COLUMNS = (*Alarm.all_columns(), Alarm.assigned_to.display_name.as_alias("assigned_to_name"))
 
@@ -74,6 +76,13 @@ async def board_event(alarm_id: UUID) -> tuple[dict[str, Any], str] | None:
         return None
     event = {"type": "alarm", "alarm": msgspec.to_builtins(alarm_read(row))}
     return event, alarm_channel(row["community"])
+
+
+async def show_on_board(outlet: Outlet, alarm_id: UUID) -> None:
+    """The `BOARD` hook: publish the alarm's new state to its community's board."""
+    found = await board_event(alarm_id)
+    if found is not None:
+        await outlet.publish(*found)
 
 
 async def in_scope(caller: Caller, alarm_id: UUID, permission: str) -> dict[str, Any]:

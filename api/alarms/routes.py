@@ -14,8 +14,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from api.alarms import plans, reads, service, sos
 from api.alarms.catalogue import AlarmType
 from api.alarms.catalogue import State as AlarmState
-from api.alarms.deps import DEPENDENCIES
-from api.alarms.effects import AppOutlet, Effects
 from api.alarms.routes_config import (
     DutyShiftController,
     PlanController,
@@ -37,6 +35,7 @@ from api.alarms.schemas import (
     TransitionBody,
 )
 from api.core.auth import Caller
+from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
 
 
@@ -45,7 +44,6 @@ class AlarmController(Controller):
 
     path = "/api/v1/alarms"
     tags = ["alarms"]
-    dependencies = DEPENDENCIES
 
     @get("/")
     async def list_alarms(
@@ -107,122 +105,109 @@ class AlarmController(Controller):
     async def _transition(
         self,
         caller: Caller,
-        outlet: AppOutlet,
+        effects: Effects,
         state: State,
         alarm_id: UUID,
         to: str,
         data: TransitionBody | None,
     ) -> AlarmDetail:
-        effects = Effects()
         await service.transition(caller, alarm_id, to, effects, note=data.note if data else "")
-        await effects.apply(outlet)
         return await reads.detail(caller, alarm_id, state.objects)
 
     @post("/{alarm_id:uuid}/acknowledge", status_code=HTTP_200_OK)
     async def acknowledge(
         self,
         caller: Caller,
-        outlet: AppOutlet,
+        effects: Effects,
         state: State,
         alarm_id: UUID,
         data: TransitionBody | None = None,
     ) -> AlarmDetail:
         """new → acknowledged; the resident of an SOS hears who acknowledged it."""
-        return await self._transition(caller, outlet, state, alarm_id, "acknowledged", data)
+        return await self._transition(caller, effects, state, alarm_id, "acknowledged", data)
 
     @post("/{alarm_id:uuid}/dispatch", status_code=HTTP_200_OK)
     async def dispatch(
         self,
         caller: Caller,
-        outlet: AppOutlet,
+        effects: Effects,
         state: State,
         alarm_id: UUID,
         data: DispatchBody | None = None,
     ) -> AlarmDetail:
         """acknowledged → dispatched, optionally to someone (who is notified)."""
-        effects = Effects()
         await service.dispatch(caller, alarm_id, data or DispatchBody(), effects)
-        await effects.apply(outlet)
         return await reads.detail(caller, alarm_id, state.objects)
 
     @post("/{alarm_id:uuid}/resolve", status_code=HTTP_200_OK)
     async def resolve(
         self,
         caller: Caller,
-        outlet: AppOutlet,
+        effects: Effects,
         state: State,
         alarm_id: UUID,
         data: TransitionBody | None = None,
     ) -> AlarmDetail:
         """acknowledged or dispatched → resolved (closing twice is 409)."""
-        return await self._transition(caller, outlet, state, alarm_id, "resolved", data)
+        return await self._transition(caller, effects, state, alarm_id, "resolved", data)
 
     @post("/{alarm_id:uuid}/false-alarm", status_code=HTTP_200_OK)
     async def false_alarm(
         self,
         caller: Caller,
-        outlet: AppOutlet,
+        effects: Effects,
         state: State,
         alarm_id: UUID,
         data: TransitionBody | None = None,
     ) -> AlarmDetail:
         """acknowledged or dispatched → false_alarm."""
-        return await self._transition(caller, outlet, state, alarm_id, "false_alarm", data)
+        return await self._transition(caller, effects, state, alarm_id, "false_alarm", data)
 
     @post("/{alarm_id:uuid}/assign", status_code=HTTP_200_OK)
     async def assign(
         self,
         caller: Caller,
-        outlet: AppOutlet,
+        effects: Effects,
         state: State,
         alarm_id: UUID,
         data: AssignBody,
     ) -> AlarmDetail:
         """Hand the alarm to a guard or manager of its community (who is notified)."""
-        effects = Effects()
         await service.assign(caller, alarm_id, data.account_id, effects)
-        await effects.apply(outlet)
         return await reads.detail(caller, alarm_id, state.objects)
 
     @post("/{alarm_id:uuid}/notes", status_code=HTTP_201_CREATED)
     async def add_note(
         self,
         caller: Caller,
-        outlet: AppOutlet,
+        effects: Effects,
         state: State,
         alarm_id: UUID,
         data: NoteCreate,
     ) -> AlarmDetail:
         """A note on the alarm's timeline."""
-        effects = Effects()
         await service.add_note(caller, alarm_id, data.text, effects)
-        await effects.apply(outlet)
         return await reads.detail(caller, alarm_id, state.objects)
 
     @post("/{alarm_id:uuid}/media", status_code=HTTP_201_CREATED)
     async def add_media(
         self,
         caller: Caller,
-        outlet: AppOutlet,
+        effects: Effects,
         state: State,
         alarm_id: UUID,
         data: MediaCreate,
     ) -> AlarmDetail:
         """A photo of the scene (JPEG, PNG or WebP, base64), kept as long as the alarm."""
-        effects = Effects()
         await service.upload_media(caller, state.objects, alarm_id, data, effects)
-        await effects.apply(outlet)
         return await reads.detail(caller, alarm_id, state.objects)
 
     @post("/{alarm_id:uuid}/steps/{index:int}", status_code=HTTP_200_OK)
     async def tick_step(
-        self, caller: Caller, outlet: AppOutlet, alarm_id: UUID, index: int
+        self, caller: Caller, effects: Effects, alarm_id: UUID, index: int
     ) -> list[ChecklistStep]:
         """Mark a step of the alarm's emergency plan done (timestamped, with who)."""
-        effects = Effects()
-        steps = await plans.tick_step(caller, alarm_id, index, effects)
-        await effects.apply(outlet)
-        return steps
+        return await plans.tick_step(caller, alarm_id, index, effects)
 
 
 class SosController(Controller):
@@ -230,15 +215,12 @@ class SosController(Controller):
 
     path = "/api/v1/sos"
     tags = ["alarms"]
-    dependencies = DEPENDENCIES
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def raise_sos(self, caller: Caller, outlet: AppOutlet, data: SosCreate) -> SosRead:
+    async def raise_sos(self, caller: Caller, effects: Effects, data: SosCreate) -> SosRead:
         """Call for help: every on-duty guard and the property managers are told at once. A second
         press while the first is open joins it."""
-        effects = Effects()
         alarm_id = await sos.raise_sos(caller, data, effects)
-        await effects.apply(outlet)
         return await sos.sos_read(caller, alarm_id)
 
     @get("/{alarm_id:uuid}")

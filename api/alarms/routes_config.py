@@ -11,8 +11,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.alarms import plans, roster, rules, schedules, zones
 from api.alarms.catalogue import AlarmType, ZoneKind
-from api.alarms.deps import DEPENDENCIES
-from api.alarms.effects import AppOutlet, Effects
 from api.alarms.schemas_config import (
     ArmResult,
     OnDutyRead,
@@ -35,6 +33,7 @@ from api.alarms.schemas_config import (
     ZoneUpdate,
 )
 from api.core.auth import Caller
+from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
 from api.devices.bus import CommandBus
 from api.devices.routes import provide_bus
@@ -45,15 +44,12 @@ class ZoneController(Controller):
 
     path = "/api/v1/zones"
     tags = ["alarms"]
-    dependencies = {**DEPENDENCIES, "bus": Provide(provide_bus, sync_to_thread=False)}
+    dependencies = {"bus": Provide(provide_bus, sync_to_thread=False)}
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_zone(self, caller: Caller, outlet: AppOutlet, data: ZoneCreate) -> ZoneRead:
+    async def create_zone(self, caller: Caller, effects: Effects, data: ZoneCreate) -> ZoneRead:
         """A zone of the community or of a household (property managers)."""
-        effects = Effects()
-        zone = await zones.create_zone(caller, data, effects)
-        await effects.apply(outlet)
-        return zone
+        return await zones.create_zone(caller, data, effects)
 
     @get("/")
     async def list_zones(
@@ -76,40 +72,29 @@ class ZoneController(Controller):
 
     @patch("/{zone_id:uuid}")
     async def update_zone(
-        self, caller: Caller, outlet: AppOutlet, zone_id: UUID, data: ZoneUpdate
+        self, caller: Caller, effects: Effects, zone_id: UUID, data: ZoneUpdate
     ) -> ZoneRead:
         """Rename a zone or change its entry delay or devices."""
-        effects = Effects()
-        zone = await zones.update_zone(caller, zone_id, data, effects)
-        await effects.apply(outlet)
-        return zone
+        return await zones.update_zone(caller, zone_id, data, effects)
 
     @delete("/{zone_id:uuid}")
-    async def delete_zone(self, caller: Caller, outlet: AppOutlet, zone_id: UUID) -> None:
+    async def delete_zone(self, caller: Caller, effects: Effects, zone_id: UUID) -> None:
         """Delete a zone no plan or rule uses (409 otherwise); its alarms stay on record."""
-        effects = Effects()
         await zones.delete_zone(caller, zone_id, effects)
-        await effects.apply(outlet)
 
     @post("/{zone_id:uuid}/arm", status_code=HTTP_200_OK)
     async def arm(
-        self, caller: Caller, outlet: AppOutlet, bus: CommandBus, zone_id: UUID
+        self, caller: Caller, effects: Effects, bus: CommandBus, zone_id: UUID
     ) -> ArmResult:
         """Arm (布防) a zone; its detectors are told too."""
-        effects = Effects()
-        result = await zones.arm(caller, bus, zone_id, True, effects)
-        await effects.apply(outlet)
-        return result
+        return await zones.arm(caller, bus, zone_id, True, effects)
 
     @post("/{zone_id:uuid}/disarm", status_code=HTTP_200_OK)
     async def disarm(
-        self, caller: Caller, outlet: AppOutlet, bus: CommandBus, zone_id: UUID
+        self, caller: Caller, effects: Effects, bus: CommandBus, zone_id: UUID
     ) -> ArmResult:
         """Disarm (撤防) a zone; household SOS zones never disarm (409)."""
-        effects = Effects()
-        result = await zones.arm(caller, bus, zone_id, False, effects)
-        await effects.apply(outlet)
-        return result
+        return await zones.arm(caller, bus, zone_id, False, effects)
 
     @post("/{zone_id:uuid}/schedules", status_code=HTTP_201_CREATED)
     async def add_schedule(
@@ -179,15 +164,11 @@ class RuleController(Controller):
 
     path = "/api/v1/linkage-rules"
     tags = ["alarms"]
-    dependencies = DEPENDENCIES
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_rule(self, caller: Caller, outlet: AppOutlet, data: RuleCreate) -> RuleRead:
+    async def create_rule(self, caller: Caller, effects: Effects, data: RuleCreate) -> RuleRead:
         """A rule; fail-safe rules are pushed to the community's bridges at once."""
-        effects = Effects()
-        rule = await rules.create_rule(caller, data, effects)
-        await effects.apply(outlet)
-        return rule
+        return await rules.create_rule(caller, data, effects)
 
     @get("/")
     async def list_rules(
@@ -210,20 +191,15 @@ class RuleController(Controller):
 
     @patch("/{rule_id:uuid}")
     async def update_rule(
-        self, caller: Caller, outlet: AppOutlet, rule_id: UUID, data: RuleUpdate
+        self, caller: Caller, effects: Effects, rule_id: UUID, data: RuleUpdate
     ) -> RuleRead:
         """Change a rule."""
-        effects = Effects()
-        rule = await rules.update_rule(caller, rule_id, data, effects)
-        await effects.apply(outlet)
-        return rule
+        return await rules.update_rule(caller, rule_id, data, effects)
 
     @delete("/{rule_id:uuid}")
-    async def delete_rule(self, caller: Caller, outlet: AppOutlet, rule_id: UUID) -> None:
+    async def delete_rule(self, caller: Caller, effects: Effects, rule_id: UUID) -> None:
         """Delete a rule."""
-        effects = Effects()
         await rules.delete_rule(caller, rule_id, effects)
-        await effects.apply(outlet)
 
 
 class DutyShiftController(Controller):

@@ -10,13 +10,14 @@ from uuid import UUID
 import msgspec
 
 from api.alarms.catalogue import ACTION_DEVICE_KINDS, FAILSAFE_TRIGGERS
-from api.alarms.effects import Effects
 from api.alarms.errors import FailsafeNotSupported, UnknownDevice
+from api.alarms.failsafe import RULES
 from api.alarms.plans import zone_of_community
 from api.alarms.schemas_config import AnyAction, RuleCreate, RulePage, RuleRead, RuleUpdate
 from api.alarms.tables import LinkageRule, LinkageRun
 from api.audit.service import record
 from api.core.auth import Caller, require_staff, staff_communities
+from api.core.effects import Effects
 from api.core.errors import NotFound
 from api.core.paging import offset
 from api.devices.tables import Device
@@ -98,7 +99,7 @@ async def create_rule(caller: Caller, data: RuleCreate, effects: Effects) -> Rul
             community_id=data.community_id,
             details={"alarm_type": data.alarm_type, "failsafe": data.failsafe},
         )
-    effects.rules.add(data.community_id)
+    effects.after(RULES, data.community_id)
     return await get_rule(caller, rule.id)
 
 
@@ -155,7 +156,7 @@ async def update_rule(
             community_id=row["community"],
             details={"fields": sorted(c._meta.name for c in changes)},
         )
-    effects.rules.add(row["community"])
+    effects.after(RULES, row["community"])
     return await get_rule(caller, rule_id)
 
 
@@ -172,4 +173,4 @@ async def delete_rule(caller: Caller, rule_id: UUID, effects: Effects) -> None:
             target_id=rule_id,
             community_id=row["community"],
         )
-    effects.rules.add(row["community"])
+    effects.after(RULES, row["community"])

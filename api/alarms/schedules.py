@@ -10,7 +10,6 @@ from uuid import UUID
 import structlog
 
 from api.alarms.catalogue import SITE_TIMEZONE
-from api.alarms.effects import Effects
 from api.alarms.errors import CannotDisarm
 from api.alarms.schemas_config import ScheduleCreate, ScheduleRead
 from api.alarms.tables import ZoneSchedule
@@ -24,6 +23,7 @@ from api.alarms.zones import (
 )
 from api.audit.service import record
 from api.core.auth import Caller, require_staff
+from api.core.effects import Effects
 from api.core.errors import NotFound
 from api.devices.bus import CommandBus
 from api.piccolo_conf import DB

@@ -18,19 +18,19 @@ import structlog
 
 from api.accounts.tables import RoleAssignment
 from api.alarms.catalogue import RETENTION, TRANSITIONS, keep_days
-from api.alarms.effects import Effects
 from api.alarms.errors import InvalidAssignee, InvalidMedia, TransitionNotAllowed
 from api.alarms.raising import message, tell
-from api.alarms.reads import alarm_row, in_scope
+from api.alarms.reads import BOARD, alarm_row, in_scope
 from api.alarms.roster import display_name
 from api.alarms.schemas import DispatchBody, MediaCreate
 from api.alarms.tables import Alarm, AlarmEntry, LinkageRule, LinkageRun
 from api.audit.service import record
 from api.core.auth import Caller, Role
+from api.core.effects import Effects
 from api.core.realtime import user_channel
 from api.core.storage import ObjectStore
 from api.piccolo_conf import DB
-from api.push.service import notify
+from api.push.service import DISPATCH, notify
 
 log = structlog.get_logger()
 
@@ -99,7 +99,7 @@ async def transition(
                 },
                 user_channel(alarm["raised_by"]),
             )
-    effects.board(alarm_id)
+    effects.after(BOARD, alarm_id)
 
 
 async def _check_assignee(community_id: UUID, account_id: UUID) -> None:
@@ -127,7 +127,9 @@ async def _assign(
         data={"account_id": str(account_id)},
     ).save()
     if account_id != caller.account_id:
-        effects.notifications += await _notify_one(alarm, account_id, f"{caller.display_name} 指派")
+        effects.after(
+            DISPATCH, *await _notify_one(alarm, account_id, f"{caller.display_name} 指派")
+        )
 
 
 async def _notify_one(alarm: dict[str, Any], account_id: UUID, body: str) -> list[UUID]:
@@ -162,7 +164,7 @@ async def assign(caller: Caller, alarm_id: UUID, account_id: UUID, effects: Effe
             community_id=alarm["community"],
             details={"account_id": str(account_id)},
         )
-    effects.board(alarm_id)
+    effects.after(BOARD, alarm_id)
 
 
 async def add_note(caller: Caller, alarm_id: UUID, text: str, effects: Effects) -> None:
@@ -179,7 +181,7 @@ async def add_note(caller: Caller, alarm_id: UUID, text: str, effects: Effects) 
             target_id=alarm_id,
             community_id=alarm["community"],
         )
-    effects.board(alarm_id)
+    effects.after(BOARD, alarm_id)
 
 
 def media_key(alarm: dict[str, Any], content_type: str) -> str:
@@ -253,7 +255,7 @@ async def upload_media(
             community_id=alarm["community"],
             details={"entry": str(entry_id), "size": len(data.data)},
         )
-    effects.board(alarm_id)
+    effects.after(BOARD, alarm_id)
     return entry_id
 
 
@@ -293,7 +295,7 @@ async def escalate(run_id: UUID) -> Effects:
                 kind="escalated",
                 data={"roles": roles, "accounts": told, "after": action.get("after")},
             ).save()
-            effects.board(alarm["id"])
+            effects.after(BOARD, alarm["id"])
             status, detail = "ok", f"{told} notified"
         await LinkageRun.update({LinkageRun.status: status, LinkageRun.detail: detail}).where(
             LinkageRun.id == run_id

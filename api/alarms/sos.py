@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from api.alarms.effects import Effects
 from api.alarms.errors import HouseholdRequired, UnknownHousehold
 from api.alarms.raising import community_zones, household_place, household_row, open_alarm
 from api.alarms.reads import PUBLIC_KINDS, alarm_row, entries
 from api.alarms.schemas import SosCreate, SosEntry, SosRead
 from api.core.auth import Caller, Role, Scope
+from api.core.effects import Effects
 from api.core.errors import NotFound
 from api.piccolo_conf import DB
 

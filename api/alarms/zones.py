@@ -16,7 +16,6 @@ import msgspec
 import structlog
 
 from api.alarms.catalogue import SOS_ZONE_MAX_DEVICES
-from api.alarms.effects import Effects
 from api.alarms.errors import (
     CannotDisarm,
     TooManyDevices,
@@ -24,6 +23,7 @@ from api.alarms.errors import (
     UnknownHousehold,
     ZoneInUse,
 )
+from api.alarms.failsafe import RULES
 from api.alarms.schemas_config import (
     ArmResult,
     CommandOutcome,
@@ -36,6 +36,7 @@ from api.alarms.tables import EmergencyPlan, IntrusionZone, LinkageRule, ZoneSch
 from api.audit.service import record
 from api.communities.tables import Household
 from api.core.auth import Caller, Scope, require_staff
+from api.core.effects import Effects
 from api.core.errors import NotFound
 from api.core.paging import offset
 from api.core.realtime import community_channel
@@ -120,7 +121,7 @@ def announce(zone: ZoneRead, effects: Effects) -> None:
     effects.send(
         {"type": "zone", "zone": msgspec.to_builtins(zone)}, community_channel(zone.community_id)
     )
-    effects.rules.add(zone.community_id)  # its devices may be a fail-safe rule's scope
+    effects.after(RULES, zone.community_id)  # its devices may be a fail-safe rule's scope
 
 
 async def create_zone(caller: Caller, data: ZoneCreate, effects: Effects) -> ZoneRead:
@@ -246,7 +247,7 @@ async def delete_zone(caller: Caller, zone_id: UUID, effects: Effects) -> None:
             target_id=zone_id,
             community_id=row["community"],
         )
-    effects.rules.add(row["community"])
+    effects.after(RULES, row["community"])
 
 
 async def tell_detectors(

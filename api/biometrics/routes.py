@@ -11,10 +11,9 @@ from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
-from api.alarms.deps import DEPENDENCIES
-from api.alarms.effects import AppOutlet, Effects
 from api.biometrics.service import FaceEnrolled, delete_face, enrol_face, keyring
 from api.core.auth import Caller
+from api.core.effects import Effects
 
 
 @dataclass
@@ -30,19 +29,17 @@ class FaceController(Controller):
 
     path = "/api/v1/biometrics/faces"
     tags = ["access"]
-    dependencies = DEPENDENCIES
 
     @post("/")
     async def enrol(
         self,
         caller: Caller,
         state: State,
-        outlet: AppOutlet,
+        effects: Effects,
         data: Annotated[FaceForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> FaceEnrolled:
         """Enrol a person's face (form fields `person_id`, `photo`): the face and its credential."""
-        effects = Effects()
-        enrolled = await enrol_face(
+        return await enrol_face(
             caller,
             person_id=data.person_id,
             photo=await data.photo.read(),
@@ -50,12 +47,8 @@ class FaceController(Controller):
             ring=keyring(state.settings.biometric_keyring_path),
             effects=effects,
         )
-        await effects.apply(outlet)
-        return enrolled
 
     @delete("/{face_id:uuid}")
-    async def erase(self, caller: Caller, outlet: AppOutlet, face_id: UUID) -> None:
+    async def erase(self, caller: Caller, effects: Effects, face_id: UUID) -> None:
         """Erase a face photo; the credentials that named it are revoked."""
-        effects = Effects()
         await delete_face(caller, face_id, effects)
-        await effects.apply(outlet)

@@ -19,11 +19,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from api.access.credentials import after_commit, create_credential, revoke_credentials
 from api.access.tables import Credential
-from api.alarms.effects import Effects
 from api.audit.service import record
 from api.biometrics.tables import FaceTemplate
 from api.core.auth import Caller, require_staff
 from api.core.crypto import Keyring
+from api.core.effects import Effects
 from api.core.errors import InvalidInput, NotFound
 from api.people.tables import Person
 from api.piccolo_conf import DB

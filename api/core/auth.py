@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
@@ -266,6 +266,13 @@ def client_ip(request: Request[Any, Any, Any]) -> str | None:
     return request.client.host if request.client else None
 
 
+class CallerLoader(Protocol):
+    """The caller behind an account, or None: the accounts domain's `load_caller`, which
+    api/app.py puts in the app's state as `load_caller` (core does not import accounts)."""
+
+    async def __call__(self, account_id: UUID, *, ip: str | None) -> Caller | None: ...
+
+
 async def provide_caller(request: Request[Any, Any, Any], state: State) -> Caller:
     """The dependency every protected route takes: an active session's caller, or 401 (403
     `password_change_required` while a password change is due)."""
@@ -280,8 +287,7 @@ async def provide_own_caller(request: Request[Any, Any, Any], state: State) -> C
 async def _caller(
     request: Request[Any, Any, Any], state: State, *, during_password_change: bool
 ) -> Caller:
-    from api.accounts.service import load_caller  # the accounts domain owns the account tables
-
+    load_caller: CallerLoader = state.load_caller
     store: SessionStore = state.sessions
     token = request.cookies.get(COOKIE)
     session = await store.get(token)

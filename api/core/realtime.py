@@ -27,8 +27,7 @@ from litestar.exceptions import WebSocketDisconnect
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from api.accounts.service import load_caller
-from api.core.auth import Scope
+from api.core.auth import CallerLoader, Scope
 from api.core.redisconn import CLOSE_LIMIT, ERRORS, backoff, bounded
 from api.core.sessions import COOKIE, SessionStore
 
@@ -204,6 +203,7 @@ async def realtime(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -
         await socket.close(code=4403, reason="origin not allowed")
         return
     store: SessionStore = socket.app.state.sessions
+    load_caller: CallerLoader = socket.app.state.load_caller
     session = await store.get(socket.cookies.get(COOKIE))
     caller = None
     if session is not None and session.state == "active":

@@ -1,11 +1,13 @@
 """Ingest of bridge events: batched, idempotent on (bridge, seq), acknowledged only after commit.
 
-Side effects (device status, access records) run only for events stored now, so a replay after a
-crash changes nothing.
+Side effects (device status here; access records, alarms, calls in the domains' handlers) run only
+for events stored now, so a replay after a crash changes nothing. The handlers belong to domains
+above devices: api/app.py wires them (`DeviceEventHandler`), so this module imports none of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -13,27 +15,27 @@ from uuid import UUID
 import msgspec
 import structlog
 
-from api.access import records as access_records
-from api.access.credentials import after_commit
-from api.access.tables import AccessRecord
-from api.alarms.effects import Effects
-from api.alarms.raising import on_events
+from api.core.effects import Effects
 from api.devices.tables import Device, DeviceEvent
-from api.intercom.events import on_events as on_call_events
-from api.people.tables import Person
 from api.piccolo_conf import DB
 from device_bridge import protocol
 
 log = structlog.get_logger()
 
 
+DeviceEventHandler = Callable[[UUID, list[dict[str, Any]]], Awaitable[Effects]]
+"""A domain's handler of a batch's new events (community, stored rows with `data` decoded): it
+runs inside the ingest's transaction and returns what to announce after commit."""
+
+
 class IngestResult(msgspec.Struct, kw_only=True):
-    """What a batch did: the seq to acknowledge, what was new, what was rejected and why."""
+    """What a batch did: the seq to acknowledge, what was new, what was rejected and why, and what
+    the handlers announce once the batch is committed."""
 
     ack: int
     stored: list[dict[str, Any]]
     rejected: list[tuple[int, str]]
-    alarms: Effects = msgspec.field(default_factory=Effects)  # raised ids in `alarms.raised`
+    effects: Effects = msgspec.field(default_factory=Effects)
 
 
 def _data(event: dict[str, Any]) -> dict[str, Any]:
@@ -41,15 +43,12 @@ def _data(event: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else msgspec.json.decode(data)
 
 
-def _person(data: dict[str, Any]) -> UUID | None:
-    try:
-        return UUID(str(data["person"])) if data.get("person") else None
-    except ValueError:
-        return None
-
-
 async def ingest(
-    bridge_id: UUID, community_id: UUID, devices: dict[str, UUID], events: list[protocol.Event]
+    bridge_id: UUID,
+    community_id: UUID,
+    devices: dict[str, UUID],
+    events: list[protocol.Event],
+    handlers: Sequence[DeviceEventHandler],
 ) -> IngestResult:
     """Store a batch in one transaction; unknown devices are rejected (and acknowledged)."""
     received = datetime.now(UTC)
@@ -60,7 +59,7 @@ async def ingest(
         else:
             rejected.append((event.seq, f"unknown device {event.device!r}"))
     stored: list[dict[str, Any]] = []
-    alarms = Effects()
+    effects = Effects()
     async with DB.transaction():
         if kept:
             # One statement for the whole batch: unnest the columns (several times faster than a
@@ -81,29 +80,18 @@ async def ingest(
                 [datetime.fromtimestamp(e.at, UTC) for e in kept],
                 [msgspec.json.encode(e.data).decode() for e in kept],
             )
-            await _apply(community_id, stored, alarms)
-            alarms.merge(await on_events(community_id, stored))  # announced after the Ack
-            alarms.merge(await on_call_events(community_id, stored))  # calls ring likewise
+            await _device_status(stored)
+            for handler in handlers:
+                effects.merge(await handler(community_id, stored))  # announced after the Ack
     for seq, reason in rejected:
         log.warning("bridge.event.rejected", bridge_id=str(bridge_id), seq=seq, reason=reason)
     return IngestResult(
-        ack=max(e.seq for e in events), stored=stored, rejected=rejected, alarms=alarms
+        ack=max(e.seq for e in events), stored=stored, rejected=rejected, effects=effects
     )
 
 
-async def _apply(community_id: UUID, stored: list[dict[str, Any]], effects: Effects) -> None:
-    """What new events change: device status, access records (and what they count)."""
-    candidates = {p for e in stored if (p := _person(_data(e)))}
-    known = (
-        {
-            r["id"]
-            for r in await Person.select(Person.id).where(
-                Person.id.is_in(list(candidates)) & (Person.community == community_id)
-            )
-        }
-        if candidates
-        else set()
-    )
+async def _device_status(stored: list[dict[str, Any]]) -> None:
+    """Decode each new event's data (for the handlers) and keep the devices' reported status."""
     for event in stored:
         event["data"] = _data(event)
         kind = event["kind"]
@@ -111,15 +99,3 @@ async def _apply(community_id: UUID, stored: list[dict[str, Any]], effects: Effe
             await Device.update(
                 {Device.reported_online: kind == "device.online", Device.last_seen: event["at"]}
             ).where(Device.id == event["device"])
-    records, changed = await access_records.from_events(community_id, stored, known)
-    if records:
-        await AccessRecord.insert(*records)
-        await _visitor_arrivals(records, effects)
-    after_commit(effects, *changed)
-
-
-async def _visitor_arrivals(records: list[AccessRecord], effects: Effects) -> None:
-    """Visitor passes count their entries and tell the household (api/visitors/arrivals.py)."""
-    from api.visitors.arrivals import on_access  # the visitors domain builds on access
-
-    await on_access(records, effects)

@@ -2,6 +2,9 @@
 
 Frames from the bridge are handled in order, so an Ack for a batch covers every batch before it.
 Commands from any api instance arrive over Redis (api/devices/bus.py) and are forwarded here.
+What the domains above devices keep on a bridge (credentials, fail-safe rules, access decisions,
+handlers of its events) the link reaches through `LinkHooks`, which api/app.py wires into the
+app's state as `link_hooks`: devices imports none of those domains.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import contextlib
 import secrets
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -18,15 +23,13 @@ import structlog
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
+from redis.asyncio import Redis
 
-from api.access import decide, points
-from api.access import sync as credentials
-from api.alarms import failsafe
-from api.alarms.effects import AppOutlet
+from api.core.effects import AppOutlet
 from api.core.realtime import community_channel, publish, records_channel
 from api.devices import service
 from api.devices.bus import CommandBus, commands_channel, credentials_channel
-from api.devices.ingest import ingest
+from api.devices.ingest import DeviceEventHandler, ingest
 from api.devices.tables import Bridge
 from device_bridge import protocol
 
@@ -55,6 +58,28 @@ HELLO_TIMEOUT = 10.0
 SILENCE_LIMIT = 30.0  # three missed heartbeats: the link is dead even if TCP has not noticed
 
 
+@dataclass(frozen=True, kw_only=True)
+class LinkHooks:
+    """What the domains above devices do over a link (api/app.py wires them).
+
+    `rules_for` gives the bridge's fail-safe Rules (None: none to send); `credentials_for` the
+    full credential set (`since` None) or the delta since a version; `*_sent`/`*_applied` note
+    what the bridge was sent and holds; `on_inventory` runs after an inventory (doors may have
+    come); `decide` answers an AccessQuery; `on_events` handle each batch's new events.
+    """
+
+    on_events: Sequence[DeviceEventHandler]
+    on_inventory: Callable[[uuid.UUID], Awaitable[object]]
+    rules_for: Callable[[uuid.UUID], Awaitable[protocol.Rules | None]]
+    rules_applied: Callable[[uuid.UUID, int], Awaitable[None]]
+    credentials_for: Callable[
+        [uuid.UUID, uuid.UUID, int | None], Awaitable[protocol.Credentials | None]
+    ]
+    credentials_sent: Callable[[uuid.UUID, protocol.Credentials], Awaitable[None]]
+    credentials_applied: Callable[[uuid.UUID, int], Awaitable[None]]
+    decide: Callable[[uuid.UUID, uuid.UUID, protocol.AccessQuery, Redis], Awaitable[protocol.Frame]]
+
+
 class Link:
     """One authenticated bridge connection."""
 
@@ -64,8 +89,10 @@ class Link:
         bridge: Bridge,
         bus: CommandBus,
         channels: ChannelsPlugin,
+        hooks: LinkHooks,
     ) -> None:
         self.socket = socket
+        self.hooks = hooks
         self.bridge = bridge
         self.bus = bus
         self.channels = channels
@@ -83,7 +110,7 @@ class Link:
 
     async def send_rules(self) -> None:
         """The community's fail-safe rules for this bridge, unless this link sent the same."""
-        frame, _ = await failsafe.frame_for(self.bridge.id)
+        frame = await self.hooks.rules_for(self.bridge.id)
         if frame is not None and frame != self.rules_sent:
             await self.send(frame)
             self.rules_sent = frame
@@ -95,12 +122,12 @@ class Link:
             since = None if full else self.credentials_sent
             if since is None and not full:
                 return
-            frame = await credentials.frame_for(self.bridge.id, self.bridge.community, since=since)
+            frame = await self.hooks.credentials_for(self.bridge.id, self.bridge.community, since)
             if frame is None:
                 return
             await self.send(frame)
             self.credentials_sent = frame.version
-            await credentials.sent(self.bridge.id, frame)
+            await self.hooks.credentials_sent(self.bridge.id, frame)
             log.info(
                 "bridge.credentials.sent",
                 version=frame.version,
@@ -141,7 +168,13 @@ class Link:
     async def _handle(self, frame: protocol.ToPlatform) -> None:
         match frame:
             case protocol.EventBatch(events=events) if events:
-                result = await ingest(self.bridge.id, self.bridge.community, self.devices, events)
+                result = await ingest(
+                    self.bridge.id,
+                    self.bridge.community,
+                    self.devices,
+                    events,
+                    self.hooks.on_events,
+                )
                 await self.send(protocol.Ack(seq=result.ack))
                 for seq, reason in result.rejected:
                     await self.send(protocol.Reject(reason=reason, seq=seq))
@@ -157,28 +190,28 @@ class Link:
                         },
                         event_channel(self.bridge.community, event["kind"], event["data"]),
                     )
-                if result.alarms:  # after the Ack: the alarms are committed
+                if result.effects:  # after the Ack: the batch is committed
                     state = self.socket.app.state
-                    await result.alarms.apply(AppOutlet(self.channels, state.redis, state.queue))
+                    await result.effects.apply(AppOutlet(self.channels, state.redis, state.queue))
             case protocol.Inventory(devices=devices):
                 self.devices = await service.sync_inventory(self.bridge, devices)
-                await points.ensure_for_bridge(self.bridge.id)
+                await self.hooks.on_inventory(self.bridge.id)
                 log.info("bridge.inventory", devices=len(devices), **self.ids)
                 await self.send_rules()  # new devices may widen a rule's scope
                 await self.send_credentials(full=True)  # doors may have come or gone
             case protocol.CredentialsApplied(version=version, ok=ok):
                 if ok:
-                    await credentials.applied(self.bridge.id, version)
+                    await self.hooks.credentials_applied(self.bridge.id, version)
                 else:
                     log.warning("bridge.credentials.refused", version=version, **self.ids)
                     await self.send_credentials(full=True)
             case protocol.AccessQuery():
                 redis = self.socket.app.state.redis
                 await self.send(
-                    await decide.decide(self.bridge.id, self.bridge.community, frame, redis)
+                    await self.hooks.decide(self.bridge.id, self.bridge.community, frame, redis)
                 )
             case protocol.RulesApplied(version=version):
-                await failsafe.applied(self.bridge.id, version)
+                await self.hooks.rules_applied(self.bridge.id, version)
             case protocol.CommandResult():
                 await self.bus.publish_result(frame)
             case protocol.Heartbeat():
@@ -235,7 +268,8 @@ async def bridge_link(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin
         protocol.encode(protocol.Welcome(last_seq=last_seq, server_time=time.time()))
     )
     log.info("bridge.link.up", bridge_id=str(bridge.id), peer=peer, last_seq=last_seq)
-    link = Link(socket, bridge, CommandBus(socket.app.state.redis), channels)
+    state = socket.app.state
+    link = Link(socket, bridge, CommandBus(state.redis), channels, state.link_hooks)
     await link.send_rules()
     reason = "link closed"
     try:

@@ -14,14 +14,14 @@ from uuid import UUID
 
 import structlog
 
-from api.alarms.effects import Effects
 from api.audit.service import record
 from api.communities.tables import Household
+from api.core.effects import Effects
 from api.devices.tables import Device
 from api.intercom import reads, service
 from api.intercom.tables import Call
 from api.push.schemas import PushMessage
-from api.push.service import notify
+from api.push.service import DISPATCH, notify
 
 log = structlog.get_logger()
 
@@ -150,7 +150,7 @@ async def _started(
     door = await reads.door_of(row)
     effects.send(incoming(row, door["name"] if door else None), *reads.channels_of(row, accounts))
     if accounts:
-        effects.notifications += await notify(sorted(accounts), push_message(row))
+        effects.after(DISPATCH, *await notify(sorted(accounts), push_message(row)))
     log.info("intercom.call.started", call_id=str(call_id), target=target, members=len(accounts))
 
 

@@ -12,9 +12,8 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK
 
-from api.alarms.deps import provide_outlet
-from api.alarms.effects import AppOutlet, Effects
 from api.core.auth import Caller
+from api.core.effects import Effects
 from api.core.openapi import raises
 from api.core.paging import PageNumber, PageSize
 from api.devices.bus import CommandBus
@@ -51,10 +50,7 @@ class CallController(Controller):
 
     path = "/api/v1/calls"
     tags = ["intercom"]
-    dependencies = {
-        "bus": Provide(provide_bus, sync_to_thread=False),
-        "outlet": Provide(provide_outlet, sync_to_thread=False),
-    }
+    dependencies = {"bus": Provide(provide_bus, sync_to_thread=False)}
 
     @get("/")
     async def list_calls(
@@ -97,7 +93,7 @@ class CallController(Controller):
         caller: Caller,
         state: State,
         bus: CommandBus,
-        outlet: AppOutlet,
+        effects: Effects,
         call_id: UUID,
         data: SdpBody,
     ) -> AnswerRead:
@@ -105,30 +101,21 @@ class CallController(Controller):
 
         The first answer wins: later ones get 409 `call_taken`.
         """
-        effects = Effects()
-        answered = await service.answer(caller, bus, state.settings, call_id, data.sdp, effects)
-        await effects.apply(outlet)
-        return answered
+        return await service.answer(caller, bus, state.settings, call_id, data.sdp, effects)
 
     @post("/{call_id:uuid}/decline", status_code=HTTP_200_OK, opt=raises(NotOnDuty))
     async def decline(
-        self, caller: Caller, bus: CommandBus, outlet: AppOutlet, call_id: UUID
+        self, caller: Caller, bus: CommandBus, effects: Effects, call_id: UUID
     ) -> CallRead:
         """Decline a ringing call; it stops ringing for every member and the station hangs up."""
-        effects = Effects()
-        declined = await service.decline(caller, bus, call_id, effects)
-        await effects.apply(outlet)
-        return declined
+        return await service.decline(caller, bus, call_id, effects)
 
     @post("/{call_id:uuid}/hangup", status_code=HTTP_200_OK, opt=raises(NotOnDuty, NotAnswerer))
     async def hangup(
-        self, caller: Caller, bus: CommandBus, outlet: AppOutlet, call_id: UUID
+        self, caller: Caller, bus: CommandBus, effects: Effects, call_id: UUID
     ) -> CallRead:
         """End a live call (the member who answered)."""
-        effects = Effects()
-        ended = await service.hangup(caller, bus, call_id, effects)
-        await effects.apply(outlet)
-        return ended
+        return await service.hangup(caller, bus, call_id, effects)
 
     @post("/{call_id:uuid}/unlock", status_code=HTTP_200_OK, opt=raises(NotOnDuty, NotAnswerer))
     async def unlock(self, caller: Caller, bus: CommandBus, call_id: UUID) -> UnlockRead:

@@ -19,9 +19,9 @@ import structlog
 
 from api.access.tables import AccessRecord
 from api.accounts.tables import Account
-from api.alarms.effects import Effects
 from api.audit.service import record
 from api.core.auth import Caller
+from api.core.effects import Effects
 from api.core.realtime import community_channel, user_channel
 from api.devices import service as devices
 from api.devices.bus import CommandBus

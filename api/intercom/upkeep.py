@@ -8,8 +8,8 @@ from uuid import UUID
 
 import structlog
 
-from api.alarms.effects import Effects
 from api.audit.service import record
+from api.core.effects import Effects
 from api.core.storage import ObjectStore, RetentionClass
 from api.devices import service as devices
 from api.devices.bus import CommandBus

@@ -36,6 +36,7 @@ from api.push.vapid import VapidKey, b64url, b64url_decode
 log = structlog.get_logger()
 
 JOB = "deliver_notification"
+DISPATCH = "push.dispatch"  # after-commit hook: notification ids to enqueue for delivery
 # Delays before the 2nd, 3rd, … attempt after a transient failure (429, 5xx, network); then failed.
 BACKOFF = (1.0, 5.0, 30.0, 120.0, 600.0)
 MAX_ATTEMPTS = len(BACKOFF) + 1

@@ -15,11 +15,11 @@ import msgspec
 import structlog
 
 from api.access.tables import AccessPoint
-from api.alarms.effects import Effects
+from api.core.effects import Effects
 from api.core.realtime import user_channel
 from api.devices.tables import Device
 from api.push.schemas import PushMessage
-from api.push.service import notify
+from api.push.service import DISPATCH, notify
 from api.visitors.passes import SITE_TZ, household_members, now
 from api.visitors.tables import VisitorPass
 
@@ -158,8 +158,8 @@ async def _announce(row: dict[str, Any], door: str, at: datetime, effects: Effec
     members = await household_members(row["household"])
     if not members:
         return
-    effects.notifications += await notify(
-        members, arrival_message(row["id"], row["visitor_name"], door, at)
+    effects.after(
+        DISPATCH, *await notify(members, arrival_message(row["id"], row["visitor_name"], door, at))
     )
     event = {
         "type": "visitor.arrived",

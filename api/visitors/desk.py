@@ -13,17 +13,17 @@ from typing import Any
 from uuid import UUID
 
 from api.access import credentials as access
-from api.alarms.effects import Effects
 from api.audit.service import record
 from api.communities.service import household_label
 from api.core.auth import Caller, Scope, require_staff
 from api.core.crypto import FieldCipher, mask_phone
+from api.core.effects import Effects
 from api.core.errors import Conflict, NotFound
 from api.core.paging import offset
 from api.core.realtime import community_channel, user_channel
 from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
-from api.push.service import notify
+from api.push.service import DISPATCH, notify
 from api.visitors.passes import (
     CONTEXTS,
     InvalidWindow,
@@ -124,8 +124,8 @@ async def register_walk_in(
                 "members_asked": len(members),
             },
         )
-        effects.notifications += await notify(
-            members, consent_message(visitor.id, name, data.purpose)
+        effects.after(
+            DISPATCH, *await notify(members, consent_message(visitor.id, name, data.purpose))
         )
     event = {
         "type": "visitor.consent_requested",

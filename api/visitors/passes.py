@@ -20,6 +20,7 @@ import pyotp
 
 from api.access import credentials as access
 from api.access.tables import AccessPoint
+from api.alarms.roster import recipients
 from api.communities.tables import Building, Household
 from api.core.auth import Caller, Role, Scope
 from api.core.crypto import (
@@ -214,8 +215,6 @@ async def household_row(household_id: UUID) -> dict[str, Any] | None:
 
 async def household_members(household_id: UUID) -> list[UUID]:
     """The active resident accounts of a household (who hear about its visitors)."""
-    from api.alarms.roster import recipients
-
     row = await Household.select(Household.community).where(Household.id == household_id).first()
     if row is None:
         return []

@@ -13,9 +13,8 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from api.alarms.deps import DEPENDENCIES
-from api.alarms.effects import AppOutlet, Effects
 from api.core.auth import Caller
+from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
 from api.core.ratelimit import address_rate_limit
 from api.visitors import desk, public
@@ -44,7 +43,7 @@ def provide_visitors(state: State) -> VisitorService:
     return VisitorService(state.cipher, state.settings.public_url)
 
 
-_DEPENDENCIES = {**DEPENDENCIES, "visitors": Provide(provide_visitors, sync_to_thread=False)}
+_DEPENDENCIES = {"visitors": Provide(provide_visitors, sync_to_thread=False)}
 
 
 def pass_page_rate_limit(per_minute: int) -> RateLimitConfig:
@@ -98,14 +97,11 @@ class VisitorPassController(Controller):
         self,
         caller: Caller,
         visitors: VisitorService,
-        outlet: AppOutlet,
+        effects: Effects,
         data: VisitorPassCreate,
     ) -> VisitorPassRead:
         """Book a visitor for the caller's own household; the pass's QR and code work at once."""
-        effects = Effects()
-        read = await visitors.book(caller, data, effects)
-        await effects.apply(outlet)
-        return read
+        return await visitors.book(caller, data, effects)
 
     @get("/{pass_id:uuid}")
     async def get_pass(
@@ -119,15 +115,12 @@ class VisitorPassController(Controller):
         self,
         caller: Caller,
         visitors: VisitorService,
-        outlet: AppOutlet,
+        effects: Effects,
         pass_id: UUID,
         data: RevokeBody | None = None,
     ) -> VisitorPassRead:
         """Revoke a pass; its QR and keypad code stop working at every gate within seconds."""
-        effects = Effects()
-        read = await visitors.revoke(caller, pass_id, effects, reason=data.reason if data else "")
-        await effects.apply(outlet)
-        return read
+        return await visitors.revoke(caller, pass_id, effects, reason=data.reason if data else "")
 
     @post("/{pass_id:uuid}/share", status_code=HTTP_200_OK)
     async def share_pass(
@@ -141,14 +134,12 @@ class VisitorPassController(Controller):
         self,
         caller: Caller,
         visitors: VisitorService,
-        outlet: AppOutlet,
+        effects: Effects,
         pass_id: UUID,
         data: ConsentBody,
     ) -> VisitorPassRead:
         """A household member lets a walk-in visitor in (the pass becomes active) or declines."""
-        effects = Effects()
         await desk.consent(caller, pass_id, approve=data.approve, effects=effects)
-        await effects.apply(outlet)
         return await visitors.get(caller, pass_id)
 
     @post("/{pass_id:uuid}/reveal", status_code=HTTP_200_OK)
@@ -172,13 +163,11 @@ class VisitorDeskController(Controller):
         caller: Caller,
         state: State,
         visitors: VisitorService,
-        outlet: AppOutlet,
+        effects: Effects,
         data: WalkInCreate,
     ) -> VisitorPassRead:
         """Register a walk-in visitor (ID checked); the household is asked to consent."""
-        effects = Effects()
         pass_id = await desk.register_walk_in(caller, state.cipher, data, effects)
-        await effects.apply(outlet)
         return await visitors.get(caller, pass_id)
 
     @get("/inside")

@@ -18,7 +18,6 @@ import structlog
 
 from api.access import credentials as access
 from api.access.tables import AccessRecord
-from api.alarms.effects import Effects
 from api.audit.service import record
 from api.communities.service import household_label
 from api.core.auth import Caller, Scope
@@ -26,6 +25,7 @@ from api.core.crypto import (
     FieldCipher,
     mask_phone,
 )
+from api.core.effects import Effects
 from api.core.errors import NotFound
 from api.core.paging import offset
 from api.core.query import like

@@ -15,9 +15,9 @@ from litestar.channels import ChannelsPlugin
 from api.access import records
 from api.access.credentials import after_commit, create_credential
 from api.access.tables import AccessRecord, Credential
-from api.alarms.effects import AppOutlet, Effects
 from api.audit.tables import AuditEntry
 from api.core.auth import Role
+from api.core.effects import AppOutlet, Effects
 from api.devices.tables import Device
 from api.people.tables import Person
 from api.piccolo_conf import DB

@@ -266,7 +266,7 @@ class TestKeypadCodesAndFaces:
         from litestar.channels import ChannelsPlugin
 
         from api.access.credentials import after_commit, create_credential, current_code
-        from api.alarms.effects import AppOutlet, Effects
+        from api.core.effects import AppOutlet, Effects
         from api.piccolo_conf import DB
 
         site = await link(live_url, bridge)

@@ -19,9 +19,9 @@ import pytest
 import websockets
 from litestar import Litestar
 
-from api.alarms.effects import Effects
 from api.alarms.raising import open_alarm
 from api.core.auth import Role
+from api.core.effects import Effects
 from api.devices.tables import Bridge, Device
 from api.piccolo_conf import DB
 from api.push.tables import Notification, PushSubscription

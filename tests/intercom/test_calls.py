@@ -13,9 +13,9 @@ import pytest
 from litestar.channels import ChannelsPlugin
 
 from api.access.tables import AccessRecord
-from api.alarms.effects import AppOutlet
 from api.alarms.tables import DutyShift
 from api.core.auth import Role
+from api.core.effects import AppOutlet
 from api.core.storage import ObjectNotFound, RetentionClass
 from api.devices.bus import CommandBus
 from api.intercom import upkeep

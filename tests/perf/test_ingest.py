@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from api.app import LINK_HOOKS
 from api.devices.ingest import ingest
 from api.devices.tables import Bridge, Device, DeviceEvent
 from api.settings import Settings
@@ -43,7 +44,9 @@ async def test_ingest_against_copy(settings: Settings, world: World) -> None:
 
     start = time.perf_counter()
     for i in range(0, N, BATCH):
-        await ingest(bridge.id, world.a.community, devices, events[i : i + BATCH])
+        await ingest(
+            bridge.id, world.a.community, devices, events[i : i + BATCH], LINK_HOOKS.on_events
+        )
     ingest_rate = N / (time.perf_counter() - start)
     assert await DeviceEvent.count().where(DeviceEvent.bridge == bridge.id) == N
 

@@ -11,8 +11,8 @@ from arq.connections import ArqRedis
 from litestar import Litestar
 
 from api.access.tables import AccessRecord, Credential
-from api.alarms.effects import Effects
 from api.core.auth import Role
+from api.core.effects import Effects
 from api.piccolo_conf import DB
 from api.visitors.arrivals import on_access
 from api.visitors.tables import VisitorPass

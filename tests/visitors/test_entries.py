@@ -16,8 +16,8 @@ import pytest
 from api.access.credentials import HOTP_CONTEXT, issue_qr
 from api.access.keys import keys
 from api.access.tables import Credential
-from api.alarms.effects import Effects
 from api.core.auth import Role
+from api.core.effects import Effects
 from api.visitors.service import expire_due
 from api.visitors.tables import VisitorPass
 from tests.helpers import ApiClient, World, eventually

@@ -17,8 +17,8 @@ from litestar.stores.memory import MemoryStore
 from api.access.credentials import HOTP_CONTEXT
 from api.access.keys import keys
 from api.access.tables import Credential
-from api.alarms.effects import Effects
 from api.core.auth import Role
+from api.core.effects import Effects
 from api.core.errors import EXCEPTION_HANDLERS
 from api.settings import Settings
 from api.visitors.passes import SITE_TZ

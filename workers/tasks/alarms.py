@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from api.alarms import linkage, raising, schedules, service
-from api.alarms.effects import WorkerOutlet
+from api.core.effects import WorkerOutlet
 from api.devices.bus import CommandBus
 from workers.tasks.context import object_store
 

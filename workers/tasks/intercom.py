@@ -7,7 +7,7 @@ from uuid import UUID
 
 from arq import Retry
 
-from api.alarms.effects import WorkerOutlet
+from api.core.effects import WorkerOutlet
 from api.devices.bus import CommandBus
 from api.intercom import reads, service, upkeep
 from api.settings import get_settings

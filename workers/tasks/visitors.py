@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.alarms.effects import Effects, WorkerOutlet
+from api.core.effects import Effects, WorkerOutlet
 from api.visitors.service import expire_due
 
 

@@ -1,4 +1,6 @@
-"""Key rotation: a new current data key, then every encrypted field re-encrypted under it."""
+"""Key rotation: a new current data key, then every encrypted field re-encrypted under it.
+
+It spans the domains that hold encrypted fields, so it sits beside the lifespan, not in core."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from piccolo.table import Table
 from api.accounts.tables import Account
 from api.audit.service import record
 from api.core.crypto import Keyring
+from api.lifespan import make_cipher
 from api.people.tables import Person
 from api.piccolo_conf import DB
 from api.settings import Settings
@@ -25,8 +28,6 @@ BATCH = 500
 
 async def rotate_keys(settings: Settings, *, progress: Callable[[str], Any]) -> str:
     """Rotate the keyring, re-encrypt in batches (one transaction each); return the new key id."""
-    from api.lifespan import make_cipher
-
     new_id = Keyring.load_or_create(settings.keyring_path).rotate(settings.keyring_path)
     cipher = make_cipher(settings)
     progress(f"new data key {new_id} is current")

@@ -1,21 +1,28 @@
-"""What happens after a transaction commits: the live board, pushes, jobs, rules to the bridges.
+"""What happens after a transaction commits: live events, jobs, and the domains' after-commit hooks.
 
-Services collect these in an `Effects` while they write (inside the transaction) and the caller
-applies them after commit through an `Outlet`: the app's (Litestar channels, the arq pool) or a
+Services collect these in an `Effects` while they write (inside the transaction) and they are
+applied after commit through an `Outlet`: the app's (Litestar channels, the arq pool) or a
 worker's (its arq Redis). Nothing here runs inside a transaction, so a rolled-back write announces
-nothing.
+nothing. A request gets its `Effects` from `provide_effects`, which applies them once the handler
+has returned without raising; a handler never applies them by hand.
+
+Core knows only the generic parts. What a domain announces (an alarm on the board, rules or
+credentials to the bridges, push notifications) it records as keys under a hook name
+(`effects.after(name, *keys)`); `api/app.py` registers the hook for each name (`register`), and
+`apply` calls it once per key. So a lower layer never imports the domain that announces.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from uuid import UUID
 
 import msgspec
 import structlog
 from arq.connections import ArqRedis
 from litestar.channels import ChannelsPlugin
+from litestar.datastructures import State
 from redis.asyncio import Redis
 
 from api.core.realtime import fanout, publish
@@ -82,34 +89,31 @@ class Job:
     job_id: str | None = None
 
 
+Hook = Callable[["Outlet", Any], Awaitable[object]]
+"""An after-commit hook: what to do, through the outlet, for one key a service recorded."""
+
+_HOOKS: dict[str, Hook] = {}
+
+
+def register(hooks: Mapping[str, Hook]) -> None:
+    """Register the domains' after-commit hooks by name (api/app.py, at app and worker start)."""
+    _HOOKS.update(hooks)
+
+
 @dataclass
 class Effects:
     """Everything to announce once the transaction has committed."""
 
-    raised: list[UUID] = field(default_factory=list)
-    alarms: set[UUID] = field(default_factory=set)
     events: list[tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=list)
-    notifications: list[UUID] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
-    rules: set[UUID] = field(default_factory=set)
-    credentials: set[UUID] = field(default_factory=set)  # communities: push to their bridges
+    # hook name -> its keys, in the order recorded, each once (a dict is an ordered set)
+    later: dict[str, dict[Any, None]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(
-            self.alarms
-            or self.events
-            or self.notifications
-            or self.jobs
-            or self.rules
-            or self.credentials
-        )
-
-    def board(self, alarm_id: UUID) -> None:
-        """Show the alarm's new state on its community's board."""
-        self.alarms.add(alarm_id)
+        return bool(self.events or self.jobs or any(self.later.values()))
 
     def send(self, event: dict[str, Any], *channels: str) -> None:
-        """A live event for particular channels (a user's)."""
+        """A live event for particular channels (a user's, a community's)."""
         self.events.append((event, channels))
 
     def job(
@@ -118,42 +122,44 @@ class Effects:
         """Enqueue a job."""
         self.jobs.append(Job(name, kwargs, defer, job_id))
 
+    def after(self, hook: str, *keys: Any) -> None:
+        """Have the hook registered as `hook` run once for each key after commit."""
+        self.later.setdefault(hook, {}).update(dict.fromkeys(keys))
+
+    def keys(self, hook: str) -> list[Any]:
+        """The keys recorded for a hook, in order."""
+        return list(self.later.get(hook, ()))
+
     def merge(self, other: Effects) -> None:
         """Take on another batch of effects."""
-        self.raised += other.raised
-        self.alarms |= other.alarms
         self.events += other.events
-        self.notifications += other.notifications
         self.jobs += other.jobs
-        self.rules |= other.rules
-        self.credentials |= other.credentials
+        for hook, keys in other.later.items():
+            self.after(hook, *keys)
 
     async def apply(self, outlet: Outlet) -> None:
         """Announce it all; a failure is logged, never raised (the rows are committed already).
 
         What a failure loses is recovered elsewhere: the sweep re-enqueues linkage and escalation
-        jobs, the push sweep re-sends pending notifications, a board reloads on reconnect.
+        jobs, the push sweep re-sends pending notifications, a board reloads on reconnect, a
+        bridge's heartbeat catches up its credentials.
         """
-        # Imported here: these modules produce effects themselves.
-        from api.access.sync import push_credentials
-        from api.alarms.failsafe import push_rules
-        from api.alarms.reads import board_event
-        from api.push.service import dispatch
 
-        async def step(what: str, call: Any) -> None:
+        async def step(what: str, call: Awaitable[object]) -> None:
             try:
                 await call
             except Exception:
-                log.exception("alarm.effects.failed", step=what)
+                log.exception("effects.failed", step=what)
 
-        for alarm_id in sorted(self.alarms):
-            found = await board_event(alarm_id)
-            if found is not None:
-                await step("board", outlet.publish(*found))
+        for hook, keys in self.later.items():
+            run = _HOOKS.get(hook)
+            if run is None:
+                log.error("effects.hook.missing", hook=hook)
+                continue
+            for key in keys:
+                await step(hook, run(outlet, key))
         for event, channels in self.events:
             await step("event", outlet.publish(event, *channels))
-        if self.notifications:
-            await step("dispatch", dispatch(outlet.queue, self.notifications))
         for job in self.jobs:
             await step(
                 job.name,
@@ -161,7 +167,15 @@ class Effects:
                     job.name, _job_id=job.job_id, _defer_by=job.defer, **job.kwargs
                 ),
             )
-        for community_id in self.rules:
-            await step("rules", push_rules(outlet.redis, community_id))
-        for community_id in sorted(self.credentials):
-            await step("credentials", push_credentials(outlet.redis, community_id))
+
+
+async def provide_effects(state: State, channels: ChannelsPlugin) -> AsyncGenerator[Effects, None]:
+    """A request's effects, applied after its handler returns, and only if it did not raise.
+
+    Litestar runs a yield dependency's cleanup after the handler and its response are built, before
+    the response is sent; when the handler raises, the exception is thrown in at the `yield`, so
+    nothing after it runs and the exception goes on to the error handlers.
+    """
+    effects = Effects()
+    yield effects
+    await effects.apply(AppOutlet(channels, state.redis, state.queue))
