@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
-from api.access import enrolment, guards, points, records, service
+from api.access import enrolment, overrides, points, records, service
 from api.access.schemas import (
     AccessGroupCreate,
     AccessGroupRead,
@@ -82,7 +82,7 @@ class DoorController(Controller):
         self, caller: Caller, bus: CommandBus, device_id: UUID, data: RemoteOpen
     ) -> DoorOpenResult:
         """A guard opens a door from the desk; the stated reason is recorded and audited."""
-        return await guards.remote_open(
+        return await overrides.remote_open(
             caller, bus, device_id, reason=data.reason, direction=data.direction
         )
 
@@ -107,14 +107,14 @@ class AccessController(Controller):
         self, caller: Caller, bus: CommandBus, outlet: AppOutlet, data: EmergencyRelease
     ) -> ReleaseResult:
         """Unlock every door of the community or a building until the release is ended."""
-        return await guards.release(caller, bus, data, outlet)
+        return await overrides.release(caller, bus, data, outlet)
 
     @post("/emergency-release/end", status_code=HTTP_200_OK)
     async def end_emergency_release(
         self, caller: Caller, bus: CommandBus, outlet: AppOutlet, data: EmergencyReleaseEnd
     ) -> ReleaseResult:
         """Lock the released doors again."""
-        return await guards.end_release(caller, bus, data, outlet)
+        return await overrides.end_release(caller, bus, data, outlet)
 
 
 class AccessPointController(Controller):
