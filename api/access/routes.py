@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
-from api.access import enrolment, overrides, points, records, service
+from api.access import doors, enrolment, overrides, points, records
 from api.access.schemas import (
     AccessGroupCreate,
     AccessGroupRead,
@@ -60,18 +60,18 @@ class DoorController(Controller):
     @get("/")
     async def list_doors(self, caller: Caller) -> list[DoorRead]:
         """The doors the caller's household may pass: its unit doors and the community gates."""
-        return await service.doors(caller)
+        return await doors.doors(caller)
 
     @post(
         "/{device_id:uuid}/open",
         status_code=HTTP_200_OK,
-        opt=raises(service.NotEntitled, BridgeUnavailable),
+        opt=raises(doors.NotEntitled, BridgeUnavailable),
     )
     async def open_door(
         self, caller: Caller, bus: CommandBus, device_id: UUID, data: DoorOpen
     ) -> DoorOpenResult:
         """Open a door; refused with a reason when the caller may not; recorded either way."""
-        return await service.open_door(caller, bus, device_id, direction=data.direction)
+        return await doors.open_door(caller, bus, device_id, direction=data.direction)
 
     @post(
         "/{device_id:uuid}/remote-open",
