@@ -16,7 +16,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.response import File
 from litestar.stores.redis import RedisStore
 
-from api.access.keys import access_keys
+from api.access.credential_keys import access_keys
 from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
 from api.alarms.routes import ALARM_CONTROLLERS
