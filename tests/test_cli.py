@@ -16,7 +16,7 @@ from api.audit.anchors import anchor_key, write_anchor
 from api.audit.service import record, verify
 from api.audit.tables import AuditEntry
 from api.core.crypto import load_server_secret
-from api.core.keys import rotate_keys
+from api.core.key_rotation import rotate_keys
 from api.core.storage import LocalObjectStore
 from api.lifespan import make_cipher
 from api.people.tables import Person
