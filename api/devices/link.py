@@ -19,8 +19,7 @@ from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 
-from api.access import decide, points
-from api.access import sync as credentials
+from api.access import decide, points, sync
 from api.alarms import failsafe
 from api.alarms.effects import AppOutlet
 from api.core.realtime import community_channel, publish, records_channel
@@ -95,12 +94,12 @@ class Link:
             since = None if full else self.credentials_sent
             if since is None and not full:
                 return
-            frame = await credentials.frame_for(self.bridge.id, self.bridge.community, since=since)
+            frame = await sync.frame_for(self.bridge.id, self.bridge.community, since=since)
             if frame is None:
                 return
             await self.send(frame)
             self.credentials_sent = frame.version
-            await credentials.sent(self.bridge.id, frame)
+            await sync.sent(self.bridge.id, frame)
             log.info(
                 "bridge.credentials.sent",
                 version=frame.version,
@@ -168,7 +167,7 @@ class Link:
                 await self.send_credentials(full=True)  # doors may have come or gone
             case protocol.CredentialsApplied(version=version, ok=ok):
                 if ok:
-                    await credentials.applied(self.bridge.id, version)
+                    await sync.applied(self.bridge.id, version)
                 else:
                     log.warning("bridge.credentials.refused", version=version, **self.ids)
                     await self.send_credentials(full=True)
