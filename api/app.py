@@ -24,8 +24,8 @@ from litestar.response import File
 from litestar.stores.redis import RedisStore
 
 from api.access import decide, points, records, sync
+from api.access.credential_keys import access_keys
 from api.access.credentials import CREDENTIALS
-from api.access.keys import access_keys
 from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
 from api.accounts.service import load_caller

@@ -279,7 +279,7 @@ def cmd_audit_verify(_: argparse.Namespace) -> int:
 
 def cmd_keys_rotate(_: argparse.Namespace) -> int:
     """Add a new data key, make it current and re-encrypt every personal field with it."""
-    from api.keys import rotate_keys
+    from api.key_rotation import rotate_keys
 
     with _services(get_settings()) as settings:
         _run(_with_db(settings, lambda: rotate_keys(settings, progress=print)))

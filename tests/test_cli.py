@@ -17,7 +17,7 @@ from api.audit.service import record, verify
 from api.audit.tables import AuditEntry
 from api.core.crypto import load_server_secret
 from api.core.storage import LocalObjectStore
-from api.keys import rotate_keys
+from api.key_rotation import rotate_keys
 from api.lifespan import make_cipher
 from api.people.tables import Person
 from api.settings import VARIABLES, Settings

@@ -28,7 +28,7 @@ from uuid import UUID, uuid4
 import pyotp
 from piccolo.querystring import QueryString
 
-from api.access.keys import keys
+from api.access.credential_keys import keys
 from api.access.tables import Credential, CredentialChange
 from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound

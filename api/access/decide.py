@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from redis.asyncio import Redis
 
+from api.access.credential_keys import keys
 from api.access.credentials import (
     CODE_WINDOW,
     HOTP_CONTEXT,
@@ -27,7 +28,6 @@ from api.access.credentials import (
     log_changes,
     usable,
 )
-from api.access.keys import keys
 from api.access.sync import CREDENTIAL_COLUMNS, entry_doors, load_site, push_credentials, reach
 from api.access.tables import Credential
 from api.alarms.catalogue import SITE_TIMEZONE

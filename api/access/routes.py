@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
-from api.access import enrolment, guards, points, records, service
+from api.access import doors, enrolment, overrides, points, records
 from api.access.schemas import (
     AccessGroupCreate,
     AccessGroupRead,
@@ -59,18 +59,18 @@ class DoorController(Controller):
     @get("/")
     async def list_doors(self, caller: Caller) -> list[DoorRead]:
         """The doors the caller's household may pass: its unit doors and the community gates."""
-        return await service.doors(caller)
+        return await doors.doors(caller)
 
     @post(
         "/{device_id:uuid}/open",
         status_code=HTTP_200_OK,
-        opt=raises(service.NotEntitled, BridgeUnavailable),
+        opt=raises(doors.NotEntitled, BridgeUnavailable),
     )
     async def open_door(
         self, caller: Caller, bus: CommandBus, device_id: UUID, data: DoorOpen
     ) -> DoorOpenResult:
         """Open a door; refused with a reason when the caller may not; recorded either way."""
-        return await service.open_door(caller, bus, device_id, direction=data.direction)
+        return await doors.open_door(caller, bus, device_id, direction=data.direction)
 
     @post(
         "/{device_id:uuid}/remote-open",
@@ -81,7 +81,7 @@ class DoorController(Controller):
         self, caller: Caller, bus: CommandBus, device_id: UUID, data: RemoteOpen
     ) -> DoorOpenResult:
         """A guard opens a door from the desk; the stated reason is recorded and audited."""
-        return await guards.remote_open(
+        return await overrides.remote_open(
             caller, bus, device_id, reason=data.reason, direction=data.direction
         )
 
@@ -103,14 +103,14 @@ class AccessController(Controller):
         self, caller: Caller, bus: CommandBus, effects: Effects, data: EmergencyRelease
     ) -> ReleaseResult:
         """Unlock every door of the community or a building until the release is ended."""
-        return await guards.release(caller, bus, data, effects)
+        return await overrides.release(caller, bus, data, effects)
 
     @post("/emergency-release/end", status_code=HTTP_200_OK)
     async def end_emergency_release(
         self, caller: Caller, bus: CommandBus, effects: Effects, data: EmergencyReleaseEnd
     ) -> ReleaseResult:
         """Lock the released doors again."""
-        return await guards.end_release(caller, bus, data, effects)
+        return await overrides.end_release(caller, bus, data, effects)
 
 
 class AccessPointController(Controller):

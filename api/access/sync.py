@@ -2,8 +2,8 @@
 
 A bridge holds the credentials that may pass one of its doors, each with the bridge's device ids,
 schedule, validity and uses, and the digests of card numbers, PINs and keypad codes under the
-bridge's own key (api/access/keys.py). The community's credential version is the id of the last
-row of the change log (api/access/credentials.py).
+bridge's own key (api/access/credential_keys.py). The community's credential version is the id of
+the last row of the change log (api/access/credentials.py).
 
 The link (api/devices/link.py) sends the full set after the bridge's inventory (an empty one too:
 the deltas that follow chain on its version), then a delta
@@ -32,6 +32,7 @@ from uuid import UUID, uuid4
 import structlog
 from redis.asyncio import Redis
 
+from api.access.credential_keys import bridge_digest, keys
 from api.access.credentials import (
     CODE_WINDOW,
     HOTP_CONTEXT,
@@ -41,7 +42,6 @@ from api.access.credentials import (
     is_gate,
     usable,
 )
-from api.access.keys import bridge_digest, keys
 from api.access.tables import (
     AccessGroup,
     AccessPoint,

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from api.access import credentials as access
+from api.access import credentials
 from api.audit.service import record
 from api.communities.service import household_label
 from api.core.auth import Caller, Scope, require_staff
@@ -158,7 +158,7 @@ async def consent(caller: Caller, pass_id: UUID, *, approve: bool, effects: Effe
         await VisitorPass.update(changes).where(VisitorPass.id == pass_id)
         if approve:
             await activate(row, by=caller.account_id)
-            access.after_commit(effects, row["community"])
+            credentials.after_commit(effects, row["community"])
         else:
             await end_pass(row, "declined", by=caller.account_id, reason="household declined")
         await record(

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pyotp
 
-from api.access import credentials as access
+from api.access import credentials
 from api.access.tables import AccessPoint
 from api.alarms.roster import recipients
 from api.communities.tables import Building, Household
@@ -325,7 +325,7 @@ async def activate(row: dict[str, Any], *, by: UUID | None) -> UUID:
         "uses": row["entries_allowed"],
         "created_by": by,
     }
-    credential = await access.create_credential(
+    credential = await credentials.create_credential(
         kind="code", hotp_secret=pyotp.random_base32(), **common
     )
     await VisitorPass.update(
@@ -349,7 +349,7 @@ async def end_pass(
     doors inside and the exits until the expiry job ends it with its window.
     """
     if row["credential"]:
-        await access.revoke_credentials([row["credential"]], reason=reason, by=by)
+        await credentials.revoke_credentials([row["credential"]], reason=reason, by=by)
     changes: dict[Any, Any] = {VisitorPass.status: status, VisitorPass.updated_at: now()}
     if status != "used_up":  # a used-up pass still shows the visitor "no entries left"
         changes[VisitorPass.share_token_hash] = None

@@ -10,7 +10,7 @@ import hmac
 
 import structlog
 
-from api.access import credentials as access
+from api.access import credentials
 from api.core.crypto import mask_name
 from api.core.errors import NotFound
 from api.visitors.passes import (
@@ -56,10 +56,10 @@ async def public_pass(token: str) -> PublicPass:
     qr = code = None
     if row["credential"]:  # also used up: the QR and code still open the doors inside
         try:
-            qr_token, expires_at = await access.issue_qr(row["credential"])
+            qr_token, expires_at = await credentials.issue_qr(row["credential"])
             qr = PublicQr(token=qr_token, expires_at=expires_at)
-            code = await access.current_code(row["credential"])
-        except access.CredentialRevoked:
+            code = await credentials.current_code(row["credential"])
+        except credentials.CredentialRevoked:
             qr = code = None
     log.info("visitor_pass.page.viewed", pass_id=str(row["id"]))
     return PublicPass(

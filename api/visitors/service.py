@@ -16,7 +16,7 @@ from uuid import UUID
 
 import structlog
 
-from api.access import credentials as access
+from api.access import credentials
 from api.access.tables import AccessRecord
 from api.audit.service import record
 from api.communities.service import household_label
@@ -157,7 +157,7 @@ class VisitorService:
                     "plate": bool(plate),
                 },
             )
-        access.after_commit(effects, household["community"])
+        credentials.after_commit(effects, household["community"])
         return await self.get(caller, visitor.id)
 
     def identifiers(
@@ -354,7 +354,7 @@ class VisitorService:
                 community_id=found["community"],
                 details={"reason": reason[:200], "was": row["status"]},
             )
-        access.after_commit(effects, found["community"])
+        credentials.after_commit(effects, found["community"])
         return await self.get(caller, pass_id)
 
     async def share(self, caller: Caller, pass_id: UUID) -> ShareRead:
@@ -448,7 +448,7 @@ async def expire_due(effects: Effects, *, limit: int = 500) -> list[UUID]:
                 community_id=row["community"],
                 details={"was": row["status"], "entries_used": row["entries_used"]},
             )
-            access.after_commit(effects, row["community"])
+            credentials.after_commit(effects, row["community"])
             ended.append(row["id"])
     return ended
 

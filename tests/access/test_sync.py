@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
+from api.access.credential_keys import bridge_digest
 from api.access.decide import decide
-from api.access.keys import bridge_digest
 from api.access.tables import BridgeCredentials, Credential
 from device_bridge import protocol
 from tests.access.conftest import enrol_card, link, unique_card

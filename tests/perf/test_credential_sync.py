@@ -12,8 +12,8 @@ import uuid
 from datetime import UTC, datetime
 
 from api.access import sync
+from api.access.credential_keys import keys
 from api.access.credentials import VALUE_CONTEXT, log_changes, mask
-from api.access.keys import keys
 from api.access.tables import Credential
 from api.core.auth import Role
 from device_bridge import protocol

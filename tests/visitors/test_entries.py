@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
+from api.access.credential_keys import keys
 from api.access.credentials import HOTP_CONTEXT, issue_qr
-from api.access.keys import keys
 from api.access.tables import Credential
 from api.core.auth import Role
 from api.core.effects import Effects

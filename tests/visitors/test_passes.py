@@ -14,8 +14,8 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.stores.memory import MemoryStore
 
+from api.access.credential_keys import keys
 from api.access.credentials import HOTP_CONTEXT
-from api.access.keys import keys
 from api.access.tables import Credential
 from api.core.auth import Role
 from api.core.effects import Effects
