@@ -90,7 +90,7 @@ def assert_error(response: httpx.Response, status: int, code: str) -> None:
 
 
 @pytest.mark.req("IAM-02")
-@pytest.mark.req("IAM-16", partial=True)
+@pytest.mark.req("IAM-16")
 class TestOnlyTheSecurityAdministrator:
     @pytest.mark.parametrize(
         "role",

@@ -50,6 +50,7 @@ async def put_raw(store: LocalObjectStore, anchor: Anchor) -> None:
     )
 
 
+@pytest.mark.req("IAM-16")
 class TestAnchors:
     async def test_a_clean_chain_with_anchors_verifies(
         self, app: Litestar, store: LocalObjectStore, key: AnchorKey

@@ -100,7 +100,7 @@ async def three_entries(tag: str) -> list[dict[str, Any]]:
     return rows
 
 
-@pytest.mark.req("IAM-16", partial=True)
+@pytest.mark.req("IAM-16")
 @pytest.mark.req("IAM-02")
 class TestOnlyTheAuditAdministratorReads:
     @pytest.mark.parametrize(
@@ -275,7 +275,7 @@ class TestEveryWriteIsLogged:
         ] == [("auth.login.failed", str(user.id), "wrong_password")]
 
 
-@pytest.mark.req("IAM-16", partial=True)
+@pytest.mark.req("IAM-16")
 class TestHashChain:
     async def test_an_intact_chain_verifies(self, app: Litestar) -> None:
         await three_entries(uuid.uuid4().hex[:8])
