@@ -124,9 +124,12 @@ class BridgesPage:
         """The card of one bridge."""
         return self.page.locator(f"[data-test=bridge-item][data-bridge-id='{bridge_id}']")
 
-    async def issue_token(self, community: object) -> str:
-        """添加网关 for a community; the one-time token it shows."""
+    async def issue_token(self, community: object, code: str) -> str:
+        """添加网关 for a community (searched by its code); the one-time token it shows."""
         await self.page.locator("[data-test=bridge-add]").click()
+        search = self.page.locator("[data-test=bridge-community-search] input")
+        await search.fill(code)
+        await search.press("Enter")
         await self.page.locator(f"[data-test=bridge-community-{community}]").click()
         await self.page.locator("[data-test=bridge-issue]").click()
         await expect(self.token).to_be_visible()

@@ -101,7 +101,7 @@ class TestAddBridge:
         await home.open_capability("bridges")
         bridges = await BridgesPage(phone).wait()
         await expect(bridges.bridge(load_bridge_id(site_settings))).to_contain_text("site A")
-        token = await bridges.issue_token(world.a.community)
+        token = await bridges.issue_token(world.a.community, world.a.code)
         await expect(phone.locator("[data-test=bridge-command]")).to_have_text(
             f"anju bridge enroll --token {token}"
         )

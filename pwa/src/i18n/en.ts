@@ -781,6 +781,7 @@ const en: typeof zhCN = {
     devices: "{count} devices",
     version: "Version {version}",
     pickCommunity: "Which community is the bridge for?",
+    searchCommunity: "Community name or code",
     noCommunities: "No communities yet. Please create one first",
     issue: "Create enrolment token",
     tokenTitle: "Bridge enrolment token",

@@ -779,6 +779,7 @@ export default {
     devices: "{count} 台设备",
     version: "版本 {version}",
     pickCommunity: "选择网关所属的社区",
+    searchCommunity: "社区名称或编码",
     noCommunities: "还没有社区，请先创建社区",
     issue: "生成登记令牌",
     tokenTitle: "网关登记令牌",
