@@ -9,8 +9,9 @@ import aiohttp
 import structlog
 from arq import cron
 from arq.connections import RedisSettings
+from arq.worker import func
 
-from api.core import db
+from api.core import db, jobs
 from api.core.logging import configure_logging
 from api.core.redisconn import WORKER_RETRIES, queue_settings
 from api.settings import get_settings
@@ -70,25 +71,28 @@ def redis_settings() -> RedisSettings:
 
 
 class WorkerSettings:
-    """`arq workers.settings.WorkerSettings`, or `anju worker`."""
+    """`arq workers.settings.WorkerSettings`, or `anju worker`.
+
+    A job the API enqueues is registered under its name in `api.core.jobs`.
+    """
 
     functions: ClassVar[list[Any]] = [
         verify_audit_chain,
         anchor_audit_head,
         sweep_stale_bridges,
         sync_device_clocks,
-        confirm_trip,
-        run_linkage,
-        escalate_alarm,
+        func(confirm_trip, name=jobs.CONFIRM_TRIP),
+        func(run_linkage, name=jobs.RUN_LINKAGE),
+        func(escalate_alarm, name=jobs.ESCALATE_ALARM),
         apply_zone_schedules,
         sweep_alarm_timers,
         purge_expired_alarms,
         purge_access_records,
-        deliver_notification_job,
+        deliver_notification_job,  # registered as jobs.DELIVER_NOTIFICATION
         sweep_notifications,
-        fetch_call_media,
-        end_call_at_limit,
-        hang_up_call,
+        func(fetch_call_media, name=jobs.FETCH_CALL_MEDIA),
+        func(end_call_at_limit, name=jobs.END_CALL_AT_LIMIT),
+        func(hang_up_call, name=jobs.HANG_UP_CALL),
         sweep_calls,
         purge_expired_calls,
         expire_visitor_passes,

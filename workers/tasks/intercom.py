@@ -44,10 +44,6 @@ async def sweep_calls(ctx: dict[str, Any]) -> int:
     bus = CommandBus(ctx["redis"])
     effects = await upkeep.end_overdue(bus, settings.call_max_duration_s)
     await effects.apply(WorkerOutlet(ctx["redis"]))
-    for call_id in await upkeep.pending_media():
-        await ctx["redis"].enqueue_job(
-            "fetch_call_media", call_id=call_id, _job_id=f"call-media:{call_id}"
-        )
     return await video.end_stale(bus, settings.live_max_duration_s)
 
 

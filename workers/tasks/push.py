@@ -10,6 +10,7 @@ import structlog
 from arq import Retry
 from arq.worker import func
 
+from api.core import jobs
 from api.push import service
 from api.push.vapid import VapidKey, vapid_key
 from api.settings import get_settings
@@ -49,4 +50,6 @@ async def sweep_notifications(ctx: dict[str, Any]) -> int:
 
 # No result is kept, so the sweep may enqueue `push:<id>` again once a job has ended; the row's
 # attempts column, not arq's job_try, decides when to give up; a claim never outlives 25 s.
-deliver_notification_job = func(deliver_notification, keep_result=0, max_tries=100, timeout=25)
+deliver_notification_job = func(
+    deliver_notification, name=jobs.DELIVER_NOTIFICATION, keep_result=0, max_tries=100, timeout=25
+)
