@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,11 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.response import File
 from litestar.stores.redis import RedisStore
 
-from api.access.keys import access_keys
+from api.access import keys as access_keys
 from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
 from api.alarms.routes import ALARM_CONTROLLERS
+from api.audit import service as audit
 from api.audit.routes import AuditController
 from api.biometrics.routes import FaceController
 from api.communities.routes import COMMUNITY_CONTROLLERS
@@ -77,6 +80,15 @@ def _pwa_routes(dist: Path) -> list[Any]:
     return [pwa] if (dist / "index.html").is_file() else []
 
 
+@contextlib.asynccontextmanager
+async def _process_wide(app: Litestar) -> AsyncIterator[None]:
+    """Lifespan step: hand the settings to the modules that hold them process-wide (the audit
+    chain's hash algorithm, the access keys), as the worker's start-up and the CLI do."""
+    audit.configure(app.state.settings.crypto)
+    access_keys.configure(app.state.settings)
+    yield
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the platform for the given (or the environment's) settings."""
     settings = settings or get_settings()
@@ -122,7 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={"caller": Provide(provide_caller)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        lifespan=[*LIFESPAN, access_keys],
+        lifespan=[*LIFESPAN, _process_wide],
         state=State({"settings": settings, "redis": redis}),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},
         plugins=[channels_plugin(redis)] if redis else [],

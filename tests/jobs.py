@@ -48,7 +48,7 @@ class Jobs:
             burst=True,
             poll_delay=0.05,
             handle_signals=False,
-            ctx={"objects": self.app.state.objects},
+            ctx={"objects": self.app.state.objects, "settings": self.settings},
         )
         try:
             await worker.main()

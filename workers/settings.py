@@ -11,6 +11,8 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import func
 
+from api.access import keys as access_keys
+from api.audit import service as audit
 from api.core import db, jobs
 from api.core.logging import configure_logging
 from api.core.redisconn import WORKER_RETRIES, queue_settings
@@ -40,10 +42,14 @@ log = structlog.get_logger()
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    """Open the database pool and the HTTP session the jobs use."""
+    """Read the settings once (jobs take them from ctx); open the database pool and the HTTP
+    session the jobs use."""
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     assert settings.database_url, "the worker needs ANJU_DATABASE_URL (anju demo sets it)"
+    ctx["settings"] = settings
+    audit.configure(settings.crypto)
+    access_keys.configure(settings)
     ctx["database"] = db.database(settings.database_url)
     await ctx["database"].__aenter__()
     ctx["push_http"] = aiohttp.ClientSession()  # one connection pool for every push delivery

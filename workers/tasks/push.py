@@ -13,15 +13,14 @@ from arq.worker import func
 from api.core import jobs
 from api.push import service
 from api.push.vapid import VapidKey, vapid_key
-from api.settings import get_settings
 
 log = structlog.get_logger()
 
 
 def _vapid(ctx: dict[str, Any]) -> VapidKey:
-    """The worker's VAPID key: from ctx (tests, start-up) or the settings' key file."""
+    """The worker's VAPID key: from ctx (tests) or, on first use, the settings' key file."""
     if "vapid" not in ctx:
-        settings = get_settings()
+        settings = ctx["settings"]
         ctx["vapid"] = vapid_key(settings.vapid_keys_path, settings.public_url)
     key: VapidKey = ctx["vapid"]
     return key
