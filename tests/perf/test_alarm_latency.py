@@ -141,7 +141,11 @@ async def test_sos_to_push_for_50_guards(
         poll_delay=0.005,
         handle_signals=False,
         max_jobs=64,
-        ctx={"vapid": vapid_key(settings.vapid_keys_path, settings.public_url), "push_http": http},
+        ctx={
+            "settings": settings,
+            "vapid": vapid_key(settings.vapid_keys_path, settings.public_url),
+            "push_http": http,
+        },
     )
     running_worker = asyncio.create_task(worker.main())
     resident = await login(world.a.users[Role.RESIDENT])
