@@ -7,7 +7,9 @@ start), the bridge link's hooks and the caller loader (in the app's state).
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
+from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.response import File
 from litestar.stores.redis import RedisStore
 
-from api.access import decide, points, records, sync
-from api.access.credential_keys import access_keys
+from api.access import credential_keys, decide, points, records, sync
 from api.access.credentials import CREDENTIALS
 from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
@@ -32,6 +33,7 @@ from api.accounts.service import load_caller
 from api.alarms import failsafe, raising
 from api.alarms.reads import BOARD, show_on_board
 from api.alarms.routes import ALARM_CONTROLLERS
+from api.audit import service as audit
 from api.audit.routes import AuditController
 from api.biometrics.routes import FaceController
 from api.communities.routes import COMMUNITY_CONTROLLERS
@@ -156,6 +158,15 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
+@contextlib.asynccontextmanager
+async def _process_wide(app: Litestar) -> AsyncIterator[None]:
+    """Lifespan step: hand the settings to the modules that hold them process-wide (the audit
+    chain's hash algorithm, the access keys), as the worker's start-up and the CLI do."""
+    audit.configure(app.state.settings.crypto)
+    credential_keys.configure(app.state.settings)
+    yield
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the platform for the given (or the environment's) settings."""
     settings = settings or get_settings()
@@ -213,7 +224,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "effects": Provide(effects.provide_effects),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        lifespan=[*LIFESPAN, access_keys],
+        lifespan=[*LIFESPAN, _process_wide],
         state=State(
             {
                 "settings": settings,

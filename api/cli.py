@@ -39,8 +39,11 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 async def _with_db(settings: Settings, fn: Callable[[], Awaitable[T]]) -> T:
+    """Run `fn` with the database open and the audit log hashing as the settings say."""
+    from api.audit import service as audit
     from api.core import db
 
+    audit.configure(settings.crypto)
     async with db.database(settings.database_url or ""):
         return await fn()
 
@@ -147,12 +150,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def cmd_demo(_: argparse.Namespace) -> int:
     """Everything on embedded engines (or the configured services), with a seeded demo community."""
     from api import demo
+    from api.access import credential_keys
     from api.core import db
     from api.lifespan import make_cipher
 
     with _services(get_settings()) as settings:
         _run(db.migrate(settings.database_url or ""))
         cipher = make_cipher(settings)
+        credential_keys.configure(settings)  # the seed creates credentials
         enrolled = (settings.data_dir / "bridge" / "identity.json").exists()
 
         async def seed() -> tuple[list[tuple[str, str, str, str | None]], str | None]:

@@ -14,6 +14,7 @@ from arq.jobs import JobDef
 from arq.worker import Worker, func
 from litestar import Litestar
 
+from api.core.jobs import DELIVER_NOTIFICATION
 from api.settings import Settings
 
 
@@ -41,13 +42,13 @@ class Jobs:
     async def run(self) -> None:
         """Run every queued job, and those they queue, including deferred ones when due."""
         worker = Worker(
-            functions=[*self.functions, func(self._deliver, name="deliver_notification")],
+            functions=[*self.functions, func(self._deliver, name=DELIVER_NOTIFICATION)],
             redis_settings=RedisSettings.from_dsn(self.settings.redis_url or ""),
             queue_name=self.queue,
             burst=True,
             poll_delay=0.05,
             handle_signals=False,
-            ctx={"objects": self.app.state.objects},
+            ctx={"objects": self.app.state.objects, "settings": self.settings},
         )
         try:
             await worker.main()

@@ -9,9 +9,12 @@ import aiohttp
 import structlog
 from arq import cron
 from arq.connections import RedisSettings
+from arq.worker import func
 
+from api.access import credential_keys
 from api.app import register_hooks
-from api.core import db
+from api.audit import service as audit
+from api.core import db, jobs
 from api.core.logging import configure_logging
 from api.core.redisconn import WORKER_RETRIES, queue_settings
 from api.settings import get_settings
@@ -40,11 +43,15 @@ log = structlog.get_logger()
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    """Open the database pool and the HTTP session the jobs use."""
+    """Read the settings once (jobs take them from ctx); open the database pool and the HTTP
+    session the jobs use."""
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     register_hooks()  # the jobs' effects reach the same after-commit hooks as the app's
     assert settings.database_url, "the worker needs ANJU_DATABASE_URL (anju demo sets it)"
+    ctx["settings"] = settings
+    audit.configure(settings.crypto)
+    credential_keys.configure(settings)
     ctx["database"] = db.database(settings.database_url)
     await ctx["database"].__aenter__()
     ctx["push_http"] = aiohttp.ClientSession()  # one connection pool for every push delivery
@@ -72,25 +79,28 @@ def redis_settings() -> RedisSettings:
 
 
 class WorkerSettings:
-    """`arq workers.settings.WorkerSettings`, or `anju worker`."""
+    """`arq workers.settings.WorkerSettings`, or `anju worker`.
+
+    A job the API enqueues is registered under its name in `api.core.jobs`.
+    """
 
     functions: ClassVar[list[Any]] = [
         verify_audit_chain,
         anchor_audit_head,
         sweep_stale_bridges,
         sync_device_clocks,
-        confirm_trip,
-        run_linkage,
-        escalate_alarm,
+        func(confirm_trip, name=jobs.CONFIRM_TRIP),
+        func(run_linkage, name=jobs.RUN_LINKAGE),
+        func(escalate_alarm, name=jobs.ESCALATE_ALARM),
         apply_zone_schedules,
         sweep_alarm_timers,
         purge_expired_alarms,
         purge_access_records,
-        deliver_notification_job,
+        deliver_notification_job,  # registered as jobs.DELIVER_NOTIFICATION
         sweep_notifications,
-        fetch_call_media,
-        end_call_at_limit,
-        hang_up_call,
+        func(fetch_call_media, name=jobs.FETCH_CALL_MEDIA),
+        func(end_call_at_limit, name=jobs.END_CALL_AT_LIMIT),
+        func(hang_up_call, name=jobs.HANG_UP_CALL),
         sweep_calls,
         purge_expired_calls,
         expire_visitor_passes,

@@ -8,19 +8,16 @@
   directory (mode 0600); the highest number signs, every key's public half goes to the bridges, so
   a new key can be added (rotation) while codes signed a minute ago still pass.
 
-The keys are loaded once per process: by the app's lifespan (`access_keys`), or on first use from
-the environment's settings (workers, the CLI).
+The keys are loaded once per process, from the settings its start hands to `configure` (the app's
+lifespan, the worker's start-up, the CLI's demo seed).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -28,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.core.crypto import FieldCipher, derive_key, load_server_secret
 from api.lifespan import make_cipher  # the one place the personal-data cipher is made
 from api.push.vapid import _write_new_key
-from api.settings import Settings, get_settings
+from api.settings import Settings
 
 _QR_FILE = re.compile(r"q(\d+)\.pem")
 
@@ -106,19 +103,14 @@ _keys: AccessKeys | None = None
 
 
 def configure(settings: Settings) -> AccessKeys:
-    """Load the keys for these settings (the app's lifespan does this)."""
+    """Load the keys for these settings (once, where the process starts)."""
     global _keys
     _keys = AccessKeys(settings)
     return _keys
 
 
 def keys() -> AccessKeys:
-    """The process's access keys, loaded from the environment's settings on first use."""
-    return _keys or configure(get_settings())
-
-
-@contextlib.asynccontextmanager
-async def access_keys(app: Any) -> AsyncIterator[None]:
-    """Lifespan step: the access keys for the app's settings."""
-    configure(app.state.settings)
-    yield
+    """The process's access keys (`configure` loaded them)."""
+    if _keys is None:
+        raise RuntimeError("access keys not loaded: call api.access.credential_keys.configure(settings)")
+    return _keys

@@ -35,6 +35,7 @@ from api.alarms.raising import tell
 from api.alarms.reads import BOARD, alarm_row
 from api.alarms.service import attach_media
 from api.alarms.tables import Alarm, AlarmEntry, LinkageRule, LinkageRun
+from api.core import jobs
 from api.core.effects import Effects
 from api.core.storage import ObjectStore
 from api.devices import service as devices_service
@@ -157,7 +158,7 @@ async def _perform(
         due = ctx.alarm["raised_at"] + timedelta(seconds=action["after"])
         await LinkageRun.update({LinkageRun.due_at: due}).where(LinkageRun.id == run_id)
         ctx.effects.job(
-            "escalate_alarm",
+            jobs.ESCALATE_ALARM,
             run_id=run_id,
             defer=max(0.0, (due - _now()).total_seconds()),
             job_id=f"escalate:{run_id}",
@@ -255,7 +256,7 @@ async def run_linkage(
                 ).save()
     if pending:
         effects.job(
-            "run_linkage",
+            jobs.RUN_LINKAGE,
             alarm_id=alarm_id,
             defer=max(0.1, (wait_until - _now()).total_seconds()),
             job_id=f"linkage:{alarm_id}:failsafe",

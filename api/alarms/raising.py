@@ -30,6 +30,7 @@ from api.alarms.roster import recipients
 from api.alarms.tables import Alarm, AlarmEntry, IntrusionZone
 from api.audit.service import record
 from api.communities.tables import Household
+from api.core import jobs
 from api.core.auth import Caller
 from api.core.effects import Effects
 from api.devices.tables import Device, DeviceEvent
@@ -288,7 +289,7 @@ async def open_alarm(
         details={"type": alarm_type, "event": event_id},
     )
     effects.after(BOARD, alarm.id)
-    effects.job("run_linkage", alarm_id=alarm.id, job_id=f"linkage:{alarm.id}")
+    effects.job(jobs.RUN_LINKAGE, alarm_id=alarm.id, job_id=f"linkage:{alarm.id}")
     log.info("alarm.raised", alarm_id=str(alarm.id), type=alarm_type, event_id=event_id)
     return alarm.id
 
@@ -376,7 +377,7 @@ async def on_events(community_id: UUID, stored: list[dict[str, Any]]) -> Effects
                 continue
             if zone["entry_delay"] > 0:
                 effects.job(
-                    "confirm_trip",
+                    jobs.CONFIRM_TRIP,
                     event_id=event["id"],
                     defer=float(zone["entry_delay"]),
                     job_id=f"trip:{community_id}:{event['id']}",
@@ -417,7 +418,7 @@ async def confirm_trip(event_id: int, *, now: datetime | None = None) -> Effects
             return effects
         due = event["at"] + timedelta(seconds=zone["entry_delay"])
         if now < due:  # early (a device clock a little ahead): ask again when it is due
-            effects.job("confirm_trip", event_id=event_id, defer=(due - now).total_seconds())
+            effects.job(jobs.CONFIRM_TRIP, event_id=event_id, defer=(due - now).total_seconds())
             return effects
         device = (
             await Device.select(*_DEVICE_COLUMNS)

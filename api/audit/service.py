@@ -21,11 +21,24 @@ from api.core.auth import Caller, Scope
 from api.core.crypto import digest
 from api.core.paging import offset
 from api.piccolo_conf import DB
-from api.settings import CryptoMode, get_settings
+from api.settings import CryptoMode
 
 GENESIS = "0" * 64
 _OTHER: dict[CryptoMode, CryptoMode] = {"std": "sm", "sm": "std"}
 _LOCK = 0x616E6A75  # "anju": the advisory lock that serialises appends to the chain
+_crypto: CryptoMode | None = None  # ANJU_CRYPTO, from `configure`
+
+
+def configure(crypto: CryptoMode) -> None:
+    """Hash new entries with this algorithm; where the process starts, from its settings."""
+    global _crypto
+    _crypto = crypto
+
+
+def _mode() -> CryptoMode:
+    if _crypto is None:
+        raise RuntimeError("audit log not configured: call api.audit.service.configure(crypto)")
+    return _crypto
 
 
 class VerifyResult(msgspec.Struct, kw_only=True):
@@ -100,7 +113,7 @@ async def _append(row: dict[str, Any]) -> None:
     await DB.run_ddl(f"SELECT pg_advisory_xact_lock({_LOCK})")
     last = await AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id, ascending=False).first()
     prev = last["hash"] if last else GENESIS
-    entry_hash = chain_hash(prev, row, get_settings().crypto)
+    entry_hash = chain_hash(prev, row, _mode())
     await AuditEntry.insert(
         AuditEntry(
             **{**row, "details": json.dumps(row["details"])}, prev_hash=prev, hash=entry_hash
@@ -127,7 +140,7 @@ async def _rows(batch: int = 1000) -> AsyncIterator[dict[str, Any]]:
 
 async def verify() -> VerifyResult:
     """Walk the chain from the oldest kept entry; report the first entry that does not fit."""
-    mode = get_settings().crypto
+    mode = _mode()
     checked = 0
     prev: str | None = None  # the oldest kept entry anchors the chain (older ones may be retired)
     async for row in _rows():

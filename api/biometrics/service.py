@@ -27,7 +27,6 @@ from api.core.effects import Effects
 from api.core.errors import InvalidInput, NotFound
 from api.people.tables import Person
 from api.piccolo_conf import DB
-from api.settings import get_settings
 
 MAX_PHOTO = 900_000  # bytes; the request body limit is 1 MB
 PHOTO_TYPES = ("image/jpeg", "image/png")
@@ -52,9 +51,10 @@ def _keyring(path: Path) -> Keyring:
     return Keyring.load_or_create(path)
 
 
-def keyring(path: Path | None = None) -> Keyring:
-    """The biometric keyring (created on first use, mode 0600)."""
-    return _keyring(path or get_settings().biometric_keyring_path)
+def keyring(path: Path) -> Keyring:
+    """The biometric keyring at this path (`Settings.biometric_keyring_path`), created on first
+    use with mode 0600."""
+    return _keyring(path)
 
 
 def seal(photo: bytes, face_id: UUID, ring: Keyring) -> tuple[bytes, str]:

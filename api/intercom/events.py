@@ -16,6 +16,7 @@ import structlog
 
 from api.audit.service import record
 from api.communities.tables import Household
+from api.core import jobs
 from api.core.effects import Effects
 from api.devices.tables import Device
 from api.intercom import reads, service
@@ -142,7 +143,7 @@ async def _started(
     )
     if call.state == "ended":
         log.info("intercom.call.unknown_room", call_id=str(call_id), room=room)
-        effects.job("hang_up_call", call_id=call_id, outcome="unknown_room")
+        effects.job(jobs.HANG_UP_CALL, call_id=call_id, outcome="unknown_room")
         return
     row = await reads.call_row(call_id)
     assert row is not None

@@ -20,6 +20,7 @@ import structlog
 from api.access.tables import AccessRecord
 from api.accounts.tables import Account
 from api.audit.service import record
+from api.core import jobs
 from api.core.auth import Caller
 from api.core.effects import Effects
 from api.core.realtime import community_channel, user_channel
@@ -143,13 +144,18 @@ async def answer(
         *((community_channel(row["community"]),) if row["target"] == "guard_room" else ()),
     )
     effects.job(
-        "end_call_at_limit",
+        jobs.END_CALL_AT_LIMIT,
         call_id=call_id,
         defer=limit + LIMIT_GRACE,
         job_id=f"call-limit:{call_id}",
     )
     log.info("intercom.call.answered", call_id=str(call_id))
     return AnswerRead(sdp=answer_sdp, call_id=call_id, max_duration_s=limit, ice_servers=ice)
+
+
+def fetch_media_later(effects: Effects, call_id: UUID) -> None:
+    """Fetch an unanswered call's media in a job: one job per call, however often it is asked."""
+    effects.job(jobs.FETCH_CALL_MEDIA, call_id=call_id, job_id=f"call-media:{call_id}")
 
 
 async def finish(
@@ -201,7 +207,7 @@ async def finish(
         *channels_of(row, accounts),
     )
     if media == "pending":
-        effects.job("fetch_call_media", call_id=row["id"], job_id=f"call-media:{row['id']}")
+        fetch_media_later(effects, row["id"])
     log.info("intercom.call.ended", call_id=str(row["id"]), outcome=outcome)
     return True
 

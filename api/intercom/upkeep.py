@@ -9,12 +9,13 @@ from uuid import UUID
 import structlog
 
 from api.audit.service import record
+from api.core import jobs
 from api.core.effects import Effects
 from api.core.storage import ObjectStore, RetentionClass
 from api.devices import service as devices
 from api.devices.bus import CommandBus
 from api.intercom.reads import call_row
-from api.intercom.service import LIMIT_GRACE, finish, tell_station
+from api.intercom.service import LIMIT_GRACE, fetch_media_later, finish, tell_station
 from api.intercom.tables import Call
 from api.piccolo_conf import DB
 
@@ -38,7 +39,7 @@ async def end_at_limit(bus: CommandBus, call_id: UUID, limit_s: int) -> Effects:
         return effects
     if _now() < row["answered_at"] + timedelta(seconds=limit_s):
         effects.job(
-            "end_call_at_limit",
+            jobs.END_CALL_AT_LIMIT,
             call_id=call_id,
             defer=(row["answered_at"] + timedelta(seconds=limit_s) - _now()).total_seconds()
             + LIMIT_GRACE,
@@ -62,7 +63,8 @@ async def overdue(limit_s: int) -> list[UUID]:
 
 
 async def end_overdue(bus: CommandBus, limit_s: int) -> Effects:
-    """The sweep: end calls whose station or job was lost (network for lost stations)."""
+    """The sweep: end calls whose station or job was lost (network for lost stations), and fetch
+    the media of unanswered calls whose job was lost."""
     effects = Effects()
     for call_id in await overdue(limit_s):
         row = await call_row(call_id)
@@ -74,6 +76,8 @@ async def end_overdue(bus: CommandBus, limit_s: int) -> Effects:
         async with DB.transaction():
             await finish(row, "network", effects, states=("ringing",))
         await tell_station(bus, row, "network")
+    for call_id in await pending_media():
+        fetch_media_later(effects, call_id)
     return effects
 
 

@@ -26,6 +26,7 @@ from pywebpush import WebPusher, WebPushException
 from redis.exceptions import RedisError
 
 from api.audit.service import record
+from api.core import jobs
 from api.core.auth import Caller
 from api.core.errors import InvalidInput, NotFound
 from api.piccolo_conf import DB
@@ -35,7 +36,6 @@ from api.push.vapid import VapidKey, b64url, b64url_decode
 
 log = structlog.get_logger()
 
-JOB = "deliver_notification"
 DISPATCH = "push.dispatch"  # after-commit hook: notification ids to enqueue for delivery
 # Delays before the 2nd, 3rd, … attempt after a transient failure (429, 5xx, network); then failed.
 BACKOFF = (1.0, 5.0, 30.0, 120.0, 600.0)
@@ -311,7 +311,9 @@ async def dispatch(queue: ArqRedis, notification_ids: Sequence[UUID]) -> None:
     for notification_id in notification_ids:
         try:
             await queue.enqueue_job(
-                JOB, notification_id=notification_id, _job_id=f"push:{notification_id}"
+                jobs.DELIVER_NOTIFICATION,
+                notification_id=notification_id,
+                _job_id=f"push:{notification_id}",
             )
         except (RedisError, OSError) as err:  # the rows are safe; the sweep enqueues them
             log.warning("push.dispatch.deferred", count=len(notification_ids), error=repr(err))
@@ -486,11 +488,15 @@ async def sweep(
         log.warning("push.reclaimed", notification_id=str(row["id"]), state=row["state"])
         if row["state"] == "pending":
             await queue.enqueue_job(
-                JOB, notification_id=row["id"], _job_id=f"push:{row['id']}:{row['attempts']}"
+                jobs.DELIVER_NOTIFICATION,
+                notification_id=row["id"],
+                _job_id=f"push:{row['id']}:{row['attempts']}",
             )
     requeued = 0
     for row in await Notification.raw(_OVERDUE, pending_grace, SWEEP_BATCH):
-        job = await queue.enqueue_job(JOB, notification_id=row["id"], _job_id=f"push:{row['id']}")
+        job = await queue.enqueue_job(
+            jobs.DELIVER_NOTIFICATION, notification_id=row["id"], _job_id=f"push:{row['id']}"
+        )
         requeued += job is not None
     return SweepResult(reclaimed=len(reclaimed), requeued=requeued)
 

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 import pytest
 from litestar import Litestar
 
@@ -410,18 +409,17 @@ SAMPLE = {
 
 
 @pytest.fixture
-async def sm_mode(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+async def sm_mode(settings: Settings) -> AsyncIterator[None]:
     """ANJU_CRYPTO=sm for the audit service; entries written meanwhile are removed afterwards.
 
     They sit at the end of the chain, so removing them leaves the chain as it was.
     """
-    sm = msgspec.structs.replace(settings, crypto="sm")
     mark = (
         await AuditEntry.select(AuditEntry.id).order_by(AuditEntry.id, ascending=False).first()
     )["id"]
-    monkeypatch.setattr(audit_service, "get_settings", lambda: sm)
+    audit_service.configure("sm")
     yield
-    monkeypatch.undo()
+    audit_service.configure(settings.crypto)
     await AuditEntry.delete().where(AuditEntry.id > mark)
 
 
@@ -460,13 +458,12 @@ class TestSm3Chain:
         assert (await verify()).ok is True
 
     async def test_a_chain_spanning_a_switch_of_mode_still_verifies(
-        self, app: Litestar, settings: Settings, sm_mode: None, monkeypatch: pytest.MonkeyPatch
+        self, app: Litestar, sm_mode: None
     ) -> None:
         # Entries keep the algorithm they were written with: after a switch of ANJU_CRYPTO (either
         # way) the older part of the chain must still verify, since it can never be re-hashed.
         await three_entries(uuid.uuid4().hex[:8])
         assert (await verify()).ok is True  # in sm mode, over the older SHA-256 entries
 
-        std = msgspec.structs.replace(settings, crypto="std")
-        monkeypatch.setattr(audit_service, "get_settings", lambda: std)
+        audit_service.configure("std")
         assert (await verify()).ok is True  # back in std mode, over the SM3 entries

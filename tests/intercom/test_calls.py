@@ -569,6 +569,19 @@ class TestSweep:
         told = {(c.args["call"], c.args["outcome"]) for c in site.sent("intercom.hangup")}
         assert told == {(ringing, "network"), (live, "limit")}
 
+    async def test_sweep_ends_a_call_at_the_limit_of_the_workers_own_settings(
+        self, login: Callable, family: Household, site: StationSite, jobs: Jobs
+    ) -> None:
+        live, _ = await answered(login, family.first, site)
+        long_ago = datetime.now(UTC) - timedelta(minutes=10)
+        await Call.update({Call.answered_at: long_ago}).where(Call.id == live)
+        await jobs.drop("end_call_at_limit")
+        jobs.settings = msgspec.structs.replace(jobs.settings, call_max_duration_s=120)
+        await jobs.pool.enqueue_job("sweep_calls")
+        await jobs.run()
+        row = await call_row(live)
+        assert (row["outcome"], row["duration_s"]) == ("limit", 120.0)
+
     async def test_station_door_event_is_not_recorded_twice(
         self, login: Callable, family: Household, site: StationSite
     ) -> None:

@@ -170,6 +170,7 @@ async def test_sos_to_push_for_50_guards(
             max_jobs=64,
             job_completion_wait=30,
             ctx={
+                "settings": settings,
                 "vapid": vapid_key(settings.vapid_keys_path, settings.public_url),
                 "push_http": http,
                 "objects": app.state.objects,

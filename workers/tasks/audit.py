@@ -7,16 +7,15 @@ from typing import Any
 import structlog
 
 from api.audit import anchors, service
-from api.settings import get_settings
 from workers.tasks.context import object_store
 
 log = structlog.get_logger()
 
 
 def _anchor_key(ctx: dict[str, Any]) -> anchors.AnchorKey:
-    """The worker's anchor key: from ctx (tests, start-up) or the settings' key file."""
+    """The worker's anchor key: from ctx (tests) or, on first use, the settings' key file."""
     if "anchor_key" not in ctx:
-        ctx["anchor_key"] = anchors.anchor_key(get_settings().audit_anchor_key_path)
+        ctx["anchor_key"] = anchors.anchor_key(ctx["settings"].audit_anchor_key_path)
     key: anchors.AnchorKey = ctx["anchor_key"]
     return key
 

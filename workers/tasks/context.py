@@ -7,14 +7,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from api.core.storage import ObjectStore, open_object_store
-from api.settings import get_settings
 
 
 @contextlib.asynccontextmanager
 async def object_store(ctx: dict[str, Any]) -> AsyncIterator[ObjectStore]:
-    """The worker's object store: one put in ctx (tests, a start-up hook), else opened per job."""
+    """The worker's object store: one put in ctx (tests), else opened per job from the settings."""
     if "objects" in ctx:
         yield ctx["objects"]
     else:
-        async with open_object_store(get_settings()) as store:
+        async with open_object_store(ctx["settings"]) as store:
             yield store

@@ -10,7 +10,6 @@ from arq import Retry
 from api.core.effects import WorkerOutlet
 from api.devices.bus import CommandBus
 from api.intercom import reads, service, upkeep
-from api.settings import get_settings
 from api.video import service as video
 from workers.tasks.context import object_store
 
@@ -26,7 +25,7 @@ async def fetch_call_media(ctx: dict[str, Any], *, call_id: UUID) -> bool:
 
 async def end_call_at_limit(ctx: dict[str, Any], *, call_id: UUID) -> None:
     """A call's duration limit has passed: end it if the station did not."""
-    limit = get_settings().call_max_duration_s
+    limit = ctx["settings"].call_max_duration_s
     effects = await upkeep.end_at_limit(CommandBus(ctx["redis"]), call_id, limit)
     await effects.apply(WorkerOutlet(ctx["redis"]))
 
@@ -40,14 +39,10 @@ async def hang_up_call(ctx: dict[str, Any], *, call_id: UUID, outcome: str) -> N
 
 async def sweep_calls(ctx: dict[str, Any]) -> int:
     """Every 30 s: end calls and live views whose end was lost; re-queue lost media fetches."""
-    settings = get_settings()
+    settings = ctx["settings"]
     bus = CommandBus(ctx["redis"])
     effects = await upkeep.end_overdue(bus, settings.call_max_duration_s)
     await effects.apply(WorkerOutlet(ctx["redis"]))
-    for call_id in await upkeep.pending_media():
-        await ctx["redis"].enqueue_job(
-            "fetch_call_media", call_id=call_id, _job_id=f"call-media:{call_id}"
-        )
     return await video.end_stale(bus, settings.live_max_duration_s)
 
 

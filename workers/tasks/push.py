@@ -10,17 +10,17 @@ import structlog
 from arq import Retry
 from arq.worker import func
 
+from api.core import jobs
 from api.push import service
 from api.push.vapid import VapidKey, vapid_key
-from api.settings import get_settings
 
 log = structlog.get_logger()
 
 
 def _vapid(ctx: dict[str, Any]) -> VapidKey:
-    """The worker's VAPID key: from ctx (tests, start-up) or the settings' key file."""
+    """The worker's VAPID key: from ctx (tests) or, on first use, the settings' key file."""
     if "vapid" not in ctx:
-        settings = get_settings()
+        settings = ctx["settings"]
         ctx["vapid"] = vapid_key(settings.vapid_keys_path, settings.public_url)
     key: VapidKey = ctx["vapid"]
     return key
@@ -49,4 +49,6 @@ async def sweep_notifications(ctx: dict[str, Any]) -> int:
 
 # No result is kept, so the sweep may enqueue `push:<id>` again once a job has ended; the row's
 # attempts column, not arq's job_try, decides when to give up; a claim never outlives 25 s.
-deliver_notification_job = func(deliver_notification, keep_result=0, max_tries=100, timeout=25)
+deliver_notification_job = func(
+    deliver_notification, name=jobs.DELIVER_NOTIFICATION, keep_result=0, max_tries=100, timeout=25
+)
