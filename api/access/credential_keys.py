@@ -112,5 +112,5 @@ def configure(settings: Settings) -> AccessKeys:
 def keys() -> AccessKeys:
     """The process's access keys (`configure` loaded them)."""
     if _keys is None:
-        raise RuntimeError("access keys not loaded: call api.access.credential_keys.configure(settings)")
+        raise RuntimeError("access keys not loaded: call credential_keys.configure(settings)")
     return _keys
