@@ -124,13 +124,14 @@ def _jsonb_has(column: str, value: UUID) -> WhereRaw:
 
 
 async def _affected_by_groups(community_id: UUID, group_ids: Iterable[UUID]) -> list[UUID]:
-    found: list[UUID] = []
-    for gid in group_ids:
-        rows = await Credential.select(Credential.id).where(
-            (Credential.community == community_id) & _jsonb_has("groups", gid)
-        )
-        found += [r["id"] for r in rows]
-    return found
+    """Credentials in any of the groups: one query however many groups there are."""
+    groups = [str(g) for g in group_ids]
+    if not groups:
+        return []
+    rows = await Credential.select(Credential.id).where(
+        (Credential.community == community_id) & WhereRaw("groups ?| {}::text[]", groups)
+    )
+    return [r["id"] for r in rows]
 
 
 async def _affected_by_point(community_id: UUID, point_id: UUID) -> list[UUID]:
