@@ -58,11 +58,11 @@ async def test_filters_narrow_the_scope_and_none_leaves_it(five: str) -> None:
         query, where, equals(Jurisdiction.name, "所1"), None, page=1, page_size=50
     )
     assert total == 3 and [r["code"][-1] for r in rows] == ["5", "3", "1"]
-    rows, total = await paged(
+    objects, total = await paged(
         Jurisdiction.objects().order_by(Jurisdiction.code),
         where,
         equals(Jurisdiction.name, None),
         page=2,
         page_size=4,
     )
-    assert total == 5 and [j.code[-1] for j in rows] == ["5"]
+    assert total == 5 and [j.code[-1] for j in objects] == ["5"]
