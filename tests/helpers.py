@@ -8,7 +8,7 @@ import inspect
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +17,7 @@ import httpx
 import pyotp
 import websockets
 from litestar import Litestar
+from piccolo.engine.postgres import PostgresEngine
 
 from api.accounts.tables import Account, RoleAssignment
 from api.audit.tables import AuditEntry
@@ -303,3 +304,21 @@ async def grant(
         household=household,
         jurisdiction=jurisdiction,
     ).save()
+
+
+@contextlib.contextmanager
+def counting_queries() -> Iterator[list[str]]:
+    """The SQL of every statement Piccolo runs while the block is open, the app's included (it
+    runs in-process): a structural count of queries, not a timing."""
+    run = PostgresEngine.run_querystring
+    seen: list[str] = []
+
+    async def counted(self: PostgresEngine, querystring: Any, in_pool: bool = True) -> Any:
+        seen.append(str(querystring))
+        return await run(self, querystring, in_pool)
+
+    PostgresEngine.run_querystring = counted  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        PostgresEngine.run_querystring = run  # type: ignore[method-assign]

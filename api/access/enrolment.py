@@ -20,7 +20,7 @@ from api.communities.tables import Household
 from api.core.auth import Caller, Scope, require_staff
 from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.people.tables import Person
 from api.piccolo_conf import DB
 
@@ -152,27 +152,19 @@ async def search(
     status: str | None = None,
 ) -> CredentialPage:
     """Credentials in the caller's communities, newest first; values masked."""
-    where = Scope.of(caller, "credential.read").where(Credential.community)
-    if where is None:
-        return CredentialPage(items=[], total=0, page=page, page_size=page_size)
-    for column, value in (
-        (Credential.community, community_id),
-        (Credential.person, person_id),
-        (Credential.household, household_id),
-        (Credential.visitor_pass, visitor_pass_id),
-        (Credential.kind, kind),
-        (Credential.status, status),
-    ):
-        if value is not None:
-            where &= column == value
-    total = await Credential.count().where(where)
-    rows = (
-        await Credential.select(*_COLUMNS)
-        .where(where)
+    rows, total = await paged(
+        Credential.select(*_COLUMNS)
         .order_by(Credential.created_at, ascending=False)
-        .offset(offset(page, page_size))
-        .limit(page_size)
-        .output(load_json=True)
+        .output(load_json=True),
+        Scope.of(caller, "credential.read").where(Credential.community),
+        equals(Credential.community, community_id),
+        equals(Credential.person, person_id),
+        equals(Credential.household, household_id),
+        equals(Credential.visitor_pass, visitor_pass_id),
+        equals(Credential.kind, kind),
+        equals(Credential.status, status),
+        page=page,
+        page_size=page_size,
     )
     return CredentialPage(
         items=[_read(r) for r in rows], total=total, page=page, page_size=page_size

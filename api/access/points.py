@@ -37,7 +37,7 @@ from api.communities.tables import Building, Unit
 from api.core.auth import Caller, Scope, require_staff
 from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.devices.tables import Device
 from api.piccolo_conf import DB
 
@@ -124,13 +124,14 @@ def _jsonb_has(column: str, value: UUID) -> WhereRaw:
 
 
 async def _affected_by_groups(community_id: UUID, group_ids: Iterable[UUID]) -> list[UUID]:
-    found: list[UUID] = []
-    for gid in group_ids:
-        rows = await Credential.select(Credential.id).where(
-            (Credential.community == community_id) & _jsonb_has("groups", gid)
-        )
-        found += [r["id"] for r in rows]
-    return found
+    """Credentials in any of the groups: one query however many groups there are."""
+    groups = [str(g) for g in group_ids]
+    if not groups:
+        return []
+    rows = await Credential.select(Credential.id).where(
+        (Credential.community == community_id) & WhereRaw("groups ?| {}::text[]", groups)
+    )
+    return [r["id"] for r in rows]
 
 
 async def _affected_by_point(community_id: UUID, point_id: UUID) -> list[UUID]:
@@ -212,21 +213,13 @@ async def list_points(
 ) -> AccessPointPage:
     """Access points in the caller's communities."""
     permission = _point_reader(caller)
-    where = Scope.of(caller, permission).where(AccessPoint.community)
-    if where is None:
-        return AccessPointPage(items=[], total=0, page=page, page_size=page_size)
-    if community_id is not None:
-        where &= AccessPoint.community == community_id
-    if kind is not None:
-        where &= AccessPoint.kind == kind
-    total = await AccessPoint.count().where(where)
-    rows = (
-        await AccessPoint.select()
-        .where(where)
-        .order_by(AccessPoint.name)
-        .offset(offset(page, page_size))
-        .limit(page_size)
-        .output(load_json=True)
+    rows, total = await paged(
+        AccessPoint.select().order_by(AccessPoint.name).output(load_json=True),
+        Scope.of(caller, permission).where(AccessPoint.community),
+        equals(AccessPoint.community, community_id),
+        equals(AccessPoint.kind, kind),
+        page=page,
+        page_size=page_size,
     )
     return AccessPointPage(
         items=[_point_read(r) for r in rows], total=total, page=page, page_size=page_size

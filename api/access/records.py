@@ -24,7 +24,7 @@ from api.audit.service import record
 from api.core.auth import Caller, Scope
 from api.core.effects import Effects
 from api.core.errors import NotFound
-from api.core.paging import offset
+from api.core.paging import paged
 from api.people.tables import Person
 from api.piccolo_conf import DB
 
@@ -240,15 +240,11 @@ async def access_log(
     account = await Account.select(Account.person).where(Account.id == caller.account_id).first()
     person = account["person"] if account else None
     where = _filters(caller, permission="access.read", own_person=person, **filters)
-    if where is None:
-        return AccessRecordPage(items=[], total=0, page=page, page_size=page_size)
-    total = await AccessRecord.count().where(where)
-    rows = (
-        await AccessRecord.select(*_COLUMNS)
-        .where(where)
-        .order_by(AccessRecord.at, ascending=False)
-        .offset(offset(page, page_size))
-        .limit(page_size)
+    rows, total = await paged(
+        AccessRecord.select(*_COLUMNS).order_by(AccessRecord.at, ascending=False),
+        where,
+        page=page,
+        page_size=page_size,
     )
     return AccessRecordPage(
         items=[_read(r) for r in rows], total=total, page=page, page_size=page_size

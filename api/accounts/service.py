@@ -28,7 +28,7 @@ from api.communities.tables import Community, Household, Jurisdiction
 from api.core.auth import ADMINISTRATORS, Assignment, Caller, Role, Scope
 from api.core.crypto import FieldCipher
 from api.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from api.core.paging import offset
+from api.core.paging import paged
 from api.core.passwords import (
     DUMMY_HASH,
     WeakPassword,
@@ -481,21 +481,19 @@ class AccountService:
     ) -> AccountPage:
         """A page of accounts, filtered by user name fragment and role."""
         Scope.of(caller, "account.read")
-        where: Any = Account.id.is_not_null()
-        if q:
-            where &= Account.username.ilike(f"%{q}%") | Account.display_name.ilike(f"%{q}%")
+        holding = None
         if role:
             holders = RoleAssignment.select(RoleAssignment.account).where(
                 RoleAssignment.role == role
             )
-            where &= Account.id.is_in([r["account"] for r in await holders])
-        total = await Account.count().where(where)
-        rows = (
-            await Account.objects()
-            .where(where)
-            .order_by(Account.username)
-            .offset(offset(page, page_size))
-            .limit(page_size)
+            holding = Account.id.is_in([r["account"] for r in await holders])
+        rows, total = await paged(
+            Account.objects().order_by(Account.username),
+            Account.id.is_not_null(),
+            Account.username.ilike(f"%{q}%") | Account.display_name.ilike(f"%{q}%") if q else None,
+            holding,
+            page=page,
+            page_size=page_size,
         )
         roles = await _role_reads([a.id for a in rows]) if rows else {}
         return AccountPage(

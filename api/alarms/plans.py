@@ -19,7 +19,7 @@ from api.audit.service import record
 from api.core.auth import Caller, Scope, require_staff
 from api.core.effects import Effects
 from api.core.errors import InvalidInput, NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.piccolo_conf import DB
 
 STATS_DEFAULT_PERIOD = timedelta(days=30)
@@ -123,27 +123,16 @@ async def list_plans(
     alarm_type: str | None = None,
 ) -> PlanPage:
     """Plans of the caller's communities (residents have none to see)."""
-    scope = Scope.of(caller, "alarm.read")
-    if not (scope.everywhere or scope.communities):
-        return PlanPage(items=[], total=0, page=page, page_size=page_size)
-    where: Any = (
-        EmergencyPlan.community.is_not_null()
-        if scope.everywhere
-        else EmergencyPlan.community.is_in(list(scope.communities))
-    )
-    if community_id:
-        where &= EmergencyPlan.community == community_id
-    if alarm_type:
-        where &= EmergencyPlan.alarm_type == alarm_type
-    total = await EmergencyPlan.count().where(where)
-    rows = (
-        await EmergencyPlan.select()
-        .where(where)
+    rows, total = await paged(
+        EmergencyPlan.select()
         .order_by(EmergencyPlan.alarm_type)
         .order_by(EmergencyPlan.title)
-        .offset(offset(page, page_size))
-        .limit(page_size)
-        .output(load_json=True)
+        .output(load_json=True),
+        Scope.of(caller, "alarm.read").where(EmergencyPlan.community),  # staff-only rows
+        equals(EmergencyPlan.community, community_id),
+        EmergencyPlan.alarm_type == alarm_type if alarm_type else None,
+        page=page,
+        page_size=page_size,
     )
     return PlanPage(items=[_read(r) for r in rows], total=total, page=page, page_size=page_size)
 

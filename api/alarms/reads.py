@@ -23,7 +23,7 @@ from api.alarms.tables import Alarm, AlarmEntry, EmergencyPlan
 from api.core.auth import Caller, Scope
 from api.core.effects import Outlet
 from api.core.errors import NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.core.realtime import alarm_channel
 from api.core.storage import ObjectStore
 
@@ -131,18 +131,12 @@ async def list_alarms(
     where = _board_where(
         caller, community_id=community_id, alarm_type=alarm_type, since=since, until=until
     )
-    if where is None:
-        return AlarmPage(items=[], total=0, page=page, page_size=page_size)
-    if state is not None:
-        where &= Alarm.state == state
-    total = await Alarm.count().where(where)
-    rows = (
-        await Alarm.select(*_COLUMNS)
-        .where(where)
-        .order_by(Alarm.raised_at, ascending=False)
-        .offset(offset(page, page_size))
-        .limit(page_size)
-        .output(load_json=True)
+    rows, total = await paged(
+        Alarm.select(*_COLUMNS).order_by(Alarm.raised_at, ascending=False).output(load_json=True),
+        where,
+        equals(Alarm.state, state),
+        page=page,
+        page_size=page_size,
     )
     return AlarmPage(
         items=[alarm_read(r) for r in rows], total=total, page=page, page_size=page_size

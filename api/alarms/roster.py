@@ -19,7 +19,7 @@ from api.audit.service import record
 from api.communities.tables import Community
 from api.core.auth import Caller, Role, require_staff, staff_communities
 from api.core.errors import NotFound
-from api.core.paging import offset
+from api.core.paging import paged
 from api.piccolo_conf import DB
 
 
@@ -154,20 +154,13 @@ async def list_shifts(
 ) -> ShiftPage:
     """Shifts of a community (or of every one the caller rosters) overlapping [since, until),
     earliest first."""
-    where: Any = staff_communities(caller, "alarm.configure", DutyShift.community, community_id)
-    if where is None:
-        return ShiftPage(items=[], total=0, page=page, page_size=page_size)
-    if since:
-        where &= DutyShift.ends_at > since
-    if until:
-        where &= DutyShift.starts_at < until
-    total = await DutyShift.count().where(where)
-    rows = (
-        await DutyShift.select(*_COLUMNS)
-        .where(where)
-        .order_by(DutyShift.starts_at)
-        .offset(offset(page, page_size))
-        .limit(page_size)
+    rows, total = await paged(
+        DutyShift.select(*_COLUMNS).order_by(DutyShift.starts_at),
+        staff_communities(caller, "alarm.configure", DutyShift.community, community_id),
+        DutyShift.ends_at > since if since else None,
+        DutyShift.starts_at < until if until else None,
+        page=page,
+        page_size=page_size,
     )
     return ShiftPage(items=[_read(r) for r in rows], total=total, page=page, page_size=page_size)
 

@@ -19,7 +19,7 @@ from api.audit.service import record
 from api.core.auth import Caller, require_staff, staff_communities
 from api.core.effects import Effects
 from api.core.errors import NotFound
-from api.core.paging import offset
+from api.core.paging import paged
 from api.devices.tables import Device
 from api.piccolo_conf import DB
 
@@ -112,18 +112,14 @@ async def list_rules(
     caller: Caller, *, community_id: UUID | None, page: int, page_size: int
 ) -> RulePage:
     """The rules of a community, or of every community the caller configures."""
-    where = staff_communities(caller, "alarm.configure", LinkageRule.community, community_id)
-    if where is None:
-        return RulePage(items=[], total=0, page=page, page_size=page_size)
-    total = await LinkageRule.count().where(where)
-    rows = (
-        await LinkageRule.select()
-        .where(where)
+    rows, total = await paged(
+        LinkageRule.select()
         .order_by(LinkageRule.alarm_type)
         .order_by(LinkageRule.name)
-        .offset(offset(page, page_size))
-        .limit(page_size)
-        .output(load_json=True)
+        .output(load_json=True),
+        staff_communities(caller, "alarm.configure", LinkageRule.community, community_id),
+        page=page,
+        page_size=page_size,
     )
     return RulePage(items=[_read(r) for r in rows], total=total, page=page, page_size=page_size)
 

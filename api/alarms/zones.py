@@ -38,7 +38,7 @@ from api.communities.tables import Household
 from api.core.auth import Caller, Scope, require_staff
 from api.core.effects import Effects
 from api.core.errors import NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.core.realtime import community_channel
 from api.devices import service as devices
 from api.devices.bus import CommandBus
@@ -172,22 +172,16 @@ async def list_zones(
     kind: str | None = None,
 ) -> ZonePage:
     """Zones in scope: a community's for staff and police, a resident's household's for them."""
-    where = Scope.of(caller, "alarm.read").where(IntrusionZone.community, IntrusionZone.household)
-    if where is None:
-        return ZonePage(items=[], total=0, page=page, page_size=page_size)
-    if community_id:
-        where &= IntrusionZone.community == community_id
-    if kind:
-        where &= IntrusionZone.kind == kind
-    total = await IntrusionZone.count().where(where)
-    rows = (
-        await IntrusionZone.select()
-        .where(where)
+    rows, total = await paged(
+        IntrusionZone.select()
         .order_by(IntrusionZone.kind)
         .order_by(IntrusionZone.name)
-        .offset(offset(page, page_size))
-        .limit(page_size)
-        .output(load_json=True)
+        .output(load_json=True),
+        Scope.of(caller, "alarm.read").where(IntrusionZone.community, IntrusionZone.household),
+        equals(IntrusionZone.community, community_id),
+        IntrusionZone.kind == kind if kind else None,
+        page=page,
+        page_size=page_size,
     )
     kinds = await _kinds([d for r in rows for d in r["devices"] or []])
     return ZonePage(

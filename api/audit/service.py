@@ -19,7 +19,7 @@ from api.audit.schemas import AuditEntryRead, AuditPage
 from api.audit.tables import AuditEntry
 from api.core.auth import Caller, Scope
 from api.core.crypto import digest
-from api.core.paging import offset
+from api.core.paging import paged
 from api.piccolo_conf import DB
 from api.settings import CryptoMode
 
@@ -177,27 +177,17 @@ async def search(
 ) -> AuditPage:
     """A page of the audit log, newest first; for the audit administrator alone."""
     Scope.of(caller, "audit.read")
-    where: Any = AuditEntry.id.is_not_null()
-    if action:
-        where &= AuditEntry.action.like(f"{action}%")
-    if actor:
-        where &= AuditEntry.actor_name.ilike(f"%{actor}%")
-    if outcome:
-        where &= AuditEntry.outcome == outcome
-    if target_id:
-        where &= AuditEntry.target_id == target_id
-    if since:
-        where &= AuditEntry.at >= since
-    if until:
-        where &= AuditEntry.at < until
-    total = await AuditEntry.count().where(where)
-    rows = (
-        await AuditEntry.select()
-        .where(where)
-        .order_by(AuditEntry.id, ascending=False)
-        .offset(offset(page, page_size))
-        .limit(page_size)
-        .output(load_json=True)
+    rows, total = await paged(
+        AuditEntry.select().order_by(AuditEntry.id, ascending=False).output(load_json=True),
+        AuditEntry.id.is_not_null(),
+        AuditEntry.action.like(f"{action}%") if action else None,
+        AuditEntry.actor_name.ilike(f"%{actor}%") if actor else None,
+        AuditEntry.outcome == outcome if outcome else None,
+        AuditEntry.target_id == target_id if target_id else None,
+        AuditEntry.at >= since if since else None,
+        AuditEntry.at < until if until else None,
+        page=page,
+        page_size=page_size,
     )
     items = [msgspec.convert(r, AuditEntryRead, from_attributes=False) for r in rows]
     return AuditPage(items=items, total=total, page=page, page_size=page_size)

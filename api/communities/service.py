@@ -36,7 +36,7 @@ from api.communities.schemas import (
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import Conflict, InvalidInput, NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.core.query import like
 from api.piccolo_conf import DB
 
@@ -160,15 +160,11 @@ class PlaceService:
         if not Scope.of(caller, "community.read").everywhere:
             own = [a.jurisdiction_id for a in caller.assignments if a.jurisdiction_id]
             where = Jurisdiction.id.is_in(own) if own else None
-        if where is None:
-            return JurisdictionPage(items=[], total=0, page=page, page_size=page_size)
-        total = await Jurisdiction.count().where(where)
-        rows = (
-            await Jurisdiction.select()
-            .where(where)
-            .order_by(Jurisdiction.code)
-            .offset(offset(page, page_size))
-            .limit(page_size)
+        rows, total = await paged(
+            Jurisdiction.select().order_by(Jurisdiction.code),
+            where,
+            page=page,
+            page_size=page_size,
         )
         return JurisdictionPage(
             items=[_jurisdiction(r) for r in rows], total=total, page=page, page_size=page_size
@@ -202,18 +198,14 @@ class PlaceService:
         self, caller: Caller, *, page: int, page_size: int, q: str | None = None
     ) -> CommunityPage:
         """Communities in scope, filtered by a name fragment or a code prefix."""
-        where = Scope.of(caller, "community.read").where_member(Community.id)
-        if where is None:
-            return CommunityPage(items=[], total=0, page=page, page_size=page_size)
-        if q:
-            where &= Community.name.ilike(like(q)) | Community.code.like(like(q, prefix=True))
-        total = await Community.count().where(where)
-        rows = (
-            await Community.select()
-            .where(where)
-            .order_by(Community.code)
-            .offset(offset(page, page_size))
-            .limit(page_size)
+        rows, total = await paged(
+            Community.select().order_by(Community.code),
+            Scope.of(caller, "community.read").where_member(Community.id),
+            Community.name.ilike(like(q)) | Community.code.like(like(q, prefix=True))
+            if q
+            else None,
+            page=page,
+            page_size=page_size,
         )
         return CommunityPage(
             items=[_community(r) for r in rows], total=total, page=page, page_size=page_size
@@ -296,15 +288,12 @@ class PlaceService:
     ) -> BuildingPage:
         """The buildings of a community in scope, by number."""
         await self.get_community(caller, community_id)
-        where = Building.community == community_id
-        total = await Building.count().where(where)
         # Numbers are text ("3", "12"): order by the zero-padded code so 3 comes before 12.
-        rows = (
-            await Building.select()
-            .where(where)
-            .order_by(Building.code)
-            .offset(offset(page, page_size))
-            .limit(page_size)
+        rows, total = await paged(
+            Building.select().order_by(Building.code),
+            Building.community == community_id,
+            page=page,
+            page_size=page_size,
         )
         return BuildingPage(
             items=[_building(r) for r in rows], total=total, page=page, page_size=page_size
@@ -359,14 +348,11 @@ class PlaceService:
     ) -> UnitPage:
         """The units of a building in scope, by number."""
         await self.get_building(caller, building_id)
-        where = Unit.building == building_id
-        total = await Unit.count().where(where)
-        rows = (
-            await Unit.select()
-            .where(where)
-            .order_by(Unit.code)
-            .offset(offset(page, page_size))
-            .limit(page_size)
+        rows, total = await paged(
+            Unit.select().order_by(Unit.code),
+            Unit.building == building_id,
+            page=page,
+            page_size=page_size,
         )
         return UnitPage(items=[_unit(r) for r in rows], total=total, page=page, page_size=page_size)
 
@@ -425,24 +411,15 @@ class PlaceService:
         q: str | None = None,
     ) -> HouseholdPage:
         """Households in scope (a resident: their own), filtered by place and room or code."""
-        where = self._household_scope(caller)
-        if where is None:
-            return HouseholdPage(items=[], total=0, page=page, page_size=page_size)
-        if community_id:
-            where &= Household.community == community_id
-        if building_id:
-            where &= Household.building == building_id
-        if unit_id:
-            where &= Household.unit == unit_id
-        if q:
-            where &= Household.room.like(like(q)) | Household.code.like(like(q, prefix=True))
-        total = await Household.count().where(where)
-        rows = (
-            await Household.select(*_HOUSEHOLD_COLUMNS)
-            .where(where)
-            .order_by(Household.code)
-            .offset(offset(page, page_size))
-            .limit(page_size)
+        rows, total = await paged(
+            Household.select(*_HOUSEHOLD_COLUMNS).order_by(Household.code),
+            self._household_scope(caller),
+            equals(Household.community, community_id),
+            equals(Household.building, building_id),
+            equals(Household.unit, unit_id),
+            Household.room.like(like(q)) | Household.code.like(like(q, prefix=True)) if q else None,
+            page=page,
+            page_size=page_size,
         )
         return HouseholdPage(
             items=[_household(r) for r in rows], total=total, page=page, page_size=page_size

@@ -1,17 +1,25 @@
-"""Paging for every list endpoint."""
+"""Paging for every list endpoint: the query parameters, the fields of a page, and `paged`, the
+one place a filtered list is counted and cut into pages."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar, overload
 
 import msgspec
 from litestar.params import Parameter
+from piccolo.columns.base import Column
+from piccolo.columns.combination import Combinable, Where
+from piccolo.query.methods.objects import Objects
+from piccolo.query.methods.select import Select
+from piccolo.table import Table
 
 MAX_PAGE = 1_000_000  # (page - 1) * page_size stays far inside a bigint OFFSET
 PageNumber = Annotated[
     int, Parameter(ge=1, le=MAX_PAGE, default=1, description="Page number, 1-1,000,000.")
 ]
 PageSize = Annotated[int, Parameter(ge=1, le=200, default=50, description="Rows per page, 1-200.")]
+
+T = TypeVar("T", bound=Table)
 
 
 class Page(msgspec.Struct, kw_only=True):
@@ -25,3 +33,50 @@ class Page(msgspec.Struct, kw_only=True):
 def offset(page: int, page_size: int) -> int:
     """The first row of a page."""
     return (page - 1) * page_size
+
+
+def equals(column: Column, value: Any) -> Where | None:
+    """A filter of `paged`: the column equals the value; none when the value is None (left out)."""
+    return None if value is None else column == value
+
+
+@overload
+async def paged(
+    query: Select[Any],
+    where: Combinable | None,
+    *filters: Combinable | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[dict[str, Any]], int]: ...
+
+
+@overload
+async def paged(
+    query: Objects[T],
+    where: Combinable | None,
+    *filters: Combinable | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[T], int]: ...
+
+
+async def paged(
+    query: Select[Any] | Objects[Any],
+    where: Combinable | None,
+    *filters: Combinable | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[Any], int]:
+    """The rows of one page of `query` (its columns and order) and how many the whole list holds.
+
+    `where` is what the caller may see (`Scope.where`): None means nothing, and the page is empty
+    without asking the database. Each filter narrows it; a None filter (a query parameter left
+    out) is skipped. Count and page see the same filter, so `total` is the length of the list the
+    pages cut.
+    """
+    if where is None:
+        return [], 0
+    conditions = [where, *(f for f in filters if f is not None)]
+    total = await query.table.count().where(*conditions)
+    rows = await query.where(*conditions).offset(offset(page, page_size)).limit(page_size)
+    return rows, total

@@ -13,13 +13,14 @@ import msgspec
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from piccolo.columns import Column
+from piccolo.columns.combination import Combinable
 from piccolo.query.functions.aggregate import Count
 
 from api.audit.service import record
 from api.communities.tables import Building, Unit
 from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import DomainError, InvalidInput, NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.core.query import like
 from api.devices.bus import BridgeOffline, CommandBus
 from api.devices.schemas import (
@@ -338,27 +339,19 @@ async def list_devices(
     q: str | None = None,
 ) -> DevicePage:
     """Devices in the caller's scope, filtered by community, kind, status and name."""
-    where = Scope.of(caller, "device.read").where(Device.community)
-    if where is None:
-        return DevicePage(items=[], total=0, page=page, page_size=page_size)
-    if community_id:
-        where &= Device.community == community_id
-    if kind:
-        where &= Device.kind == kind
-    if q:
-        where &= Device.name.ilike(like(q)) | Device.external_id.ilike(like(q))
-    if online is True:
-        where &= Device.reported_online.eq(True) & Device.bridge._.online.eq(True)
-    if online is False:
-        where &= Device.reported_online.eq(False) | Device.bridge._.online.eq(False)
-    total = await Device.count().where(where)
-    rows = (
-        await Device.select(*_DEVICE_COLUMNS)
-        .where(where)
-        .order_by(Device.kind)
-        .order_by(Device.name)
-        .offset(offset(page, page_size))
-        .limit(page_size)
+    online_is: dict[bool, Combinable] = {
+        True: Device.reported_online.eq(True) & Device.bridge._.online.eq(True),
+        False: Device.reported_online.eq(False) | Device.bridge._.online.eq(False),
+    }
+    rows, total = await paged(
+        Device.select(*_DEVICE_COLUMNS).order_by(Device.kind).order_by(Device.name),
+        Scope.of(caller, "device.read").where(Device.community),
+        equals(Device.community, community_id),
+        Device.kind == kind if kind else None,
+        Device.name.ilike(like(q)) | Device.external_id.ilike(like(q)) if q else None,
+        None if online is None else online_is[online],
+        page=page,
+        page_size=page_size,
     )
     return DevicePage(
         items=[_device_read(r) for r in rows], total=total, page=page, page_size=page_size
@@ -400,18 +393,13 @@ async def update_device(caller: Caller, device_id: UUID, data: DeviceUpdate) -> 
 
 async def list_bridges(caller: Caller, *, page: int, page_size: int) -> BridgePage:
     """Bridges of the caller's communities with their link state."""
-    where = Scope.of(caller, "device.read").where(Bridge.community)
-    if where is None:
-        return BridgePage(items=[], total=0, page=page, page_size=page_size)
-    total = await Bridge.count().where(where)
-    rows = (
-        await Bridge.select(
+    rows, total = await paged(
+        Bridge.select(
             *Bridge.all_columns(), Bridge.community._.name.as_alias("community_name")
-        )
-        .where(where)
-        .order_by(Bridge.name)
-        .offset(offset(page, page_size))
-        .limit(page_size)
+        ).order_by(Bridge.name),
+        Scope.of(caller, "device.read").where(Bridge.community),
+        page=page,
+        page_size=page_size,
     )
     counts = (
         {

@@ -16,7 +16,7 @@ from api.audit.service import record
 from api.communities.service import household_label
 from api.core.auth import Caller, Scope
 from api.core.errors import NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.core.realtime import community_channel, user_channel
 from api.core.storage import ObjectStore, StorageError
 from api.devices.tables import Device
@@ -232,30 +232,20 @@ async def list_calls(
         )
     if records is not None:
         scopes.append(records.where(Call.community))
-    if not scopes:
-        return CallPage(items=[], total=0, page=page, page_size=page_size)
-    where: Any = scopes[0]
-    for scope in scopes[1:]:
-        where |= scope
-    where = Call.id.is_not_null() & where  # so that the filters below AND onto the whole scope
-    for column, value in (
-        (Call.outcome, outcome),
-        (Call.state, state),
-        (Call.community, community_id),
-    ):
-        if value is not None:
-            where &= column == value
-    if since:
-        where &= Call.started_at >= since
-    if until:
-        where &= Call.started_at < until
-    total = await Call.count().where(where)
-    rows = (
-        await Call.select(*_COLUMNS)
-        .where(where)
-        .order_by(Call.started_at, ascending=False)
-        .offset(offset(page, page_size))
-        .limit(page_size)
+    where: Any = None  # nothing in scope: an empty page
+    for scope in scopes:
+        if scope is not None:
+            where = scope if where is None else where | scope
+    rows, total = await paged(
+        Call.select(*_COLUMNS).order_by(Call.started_at, ascending=False),
+        where,
+        equals(Call.outcome, outcome),
+        equals(Call.state, state),
+        equals(Call.community, community_id),
+        Call.started_at >= since if since else None,
+        Call.started_at < until if until else None,
+        page=page,
+        page_size=page_size,
     )
     items = await reads(caller, rows, objects)
     if any(i.snapshot_url or i.clip_url for i in items):

@@ -27,7 +27,7 @@ from api.core.crypto import (
     valid_phone,
 )
 from api.core.errors import Conflict, InvalidInput, NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.core.query import like
 from api.people.schemas import (
     Category,
@@ -134,28 +134,18 @@ class PersonService:
         q: str | None = None,
     ) -> PersonPage:
         """A page of persons in scope; phone and ID number match exactly through the blind index."""
-        where = _scope(caller, "person.read")
-        if where is None:
-            return PersonPage(items=[], total=0, page=page, page_size=page_size)
-        if community_id:
-            where &= Person.community == community_id
-        if household_id:
-            where &= Person.household == household_id
-        if category:
-            where &= Person.category == category
-        if phone:
-            where &= Person.phone_index == self.cipher.blind_index(phone, kind="phone")
-        if id_number:
-            where &= Person.id_number_index == self.cipher.blind_index(id_number, kind="id_number")
-        if q:
-            where &= Person.name.ilike(like(q))
-        total = await Person.count().where(where)
-        rows = (
-            await Person.select(*_COLUMNS)
-            .where(where)
-            .order_by(Person.created_at, Person.id)
-            .offset(offset(page, page_size))
-            .limit(page_size)
+        blind = self.cipher.blind_index
+        rows, total = await paged(
+            Person.select(*_COLUMNS).order_by(Person.created_at, Person.id),
+            _scope(caller, "person.read"),
+            equals(Person.community, community_id),
+            equals(Person.household, household_id),
+            Person.category == category if category else None,
+            Person.phone_index == blind(phone, kind="phone") if phone else None,
+            Person.id_number_index == blind(id_number, kind="id_number") if id_number else None,
+            Person.name.ilike(like(q)) if q else None,
+            page=page,
+            page_size=page_size,
         )
         return PersonPage(
             items=[self._read(r) for r in rows], total=total, page=page, page_size=page_size

@@ -19,7 +19,7 @@ from piccolo.query.functions.aggregate import Count
 from api.audit.service import record
 from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import DomainError, NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.core.query import like
 from api.devices import service as devices
 from api.devices.bus import CommandBus
@@ -102,21 +102,14 @@ async def list_cameras(
     q: str | None = None,
 ) -> CameraPage:
     """Cameras the caller may watch; 404 for roles that watch none."""
-    where = Scope.of(caller, "video.view").where(Device.community)
-    if where is None:
-        return CameraPage(items=[], total=0, page=page, page_size=page_size)
-    where &= Device.kind.is_in(list(CAMERA_KINDS))
-    if community_id:
-        where &= Device.community == community_id
-    if q:
-        where &= Device.name.ilike(like(q))
-    total = await Device.count().where(where)
-    rows = (
-        await Device.select(*_COLUMNS)
-        .where(where)
-        .order_by(Device.name)
-        .offset(offset(page, page_size))
-        .limit(page_size)
+    rows, total = await paged(
+        Device.select(*_COLUMNS).order_by(Device.name),
+        Scope.of(caller, "video.view").where(Device.community),
+        Device.kind.is_in(list(CAMERA_KINDS)),
+        equals(Device.community, community_id),
+        Device.name.ilike(like(q)) if q else None,
+        page=page,
+        page_size=page_size,
     )
     viewers = await _viewers([r["id"] for r in rows])
     return CameraPage(

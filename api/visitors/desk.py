@@ -19,7 +19,7 @@ from api.core.auth import Caller, Scope, require_staff
 from api.core.crypto import FieldCipher, mask_phone
 from api.core.effects import Effects
 from api.core.errors import Conflict, NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.core.realtime import community_channel, user_channel
 from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
@@ -193,17 +193,8 @@ async def inside_now(
 
     A visitor whose pass ended more than OVERSTAY ago drops off the list (exits without a read).
     """
-    where: Any = Scope.of(caller, "visitor.desk").where(VisitorPass.community)
-    if where is None:
-        return InsidePage(items=[], total=0, page=page, page_size=page_size)
-    where &= VisitorPass.inside.eq(True)
-    # No exit seen for long after the pass ended: many gates let people out without a read.
-    where &= VisitorPass.valid_until > now() - OVERSTAY
-    if community_id is not None:
-        where &= VisitorPass.community == community_id
-    total = await VisitorPass.count().where(where)
-    rows = (
-        await VisitorPass.select(
+    rows, total = await paged(
+        VisitorPass.select(
             VisitorPass.id,
             VisitorPass.visitor_name,
             VisitorPass.phone,
@@ -214,11 +205,14 @@ async def inside_now(
             VisitorPass.household._.building._.number.as_alias("building_number"),
             VisitorPass.household._.unit._.number.as_alias("unit_number"),
             VisitorPass.household._.room.as_alias("room"),
-        )
-        .where(where)
-        .order_by(VisitorPass.last_entry_at)
-        .offset(offset(page, page_size))
-        .limit(page_size)
+        ).order_by(VisitorPass.last_entry_at),
+        Scope.of(caller, "visitor.desk").where(VisitorPass.community),
+        VisitorPass.inside.eq(True),
+        # No exit seen for long after the pass ended: many gates let people out without a read.
+        VisitorPass.valid_until > now() - OVERSTAY,
+        equals(VisitorPass.community, community_id),
+        page=page,
+        page_size=page_size,
     )
     doors = await _last_doors([r["id"] for r in rows])
     return InsidePage(

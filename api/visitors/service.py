@@ -27,7 +27,7 @@ from api.core.crypto import (
 )
 from api.core.effects import Effects
 from api.core.errors import NotFound
-from api.core.paging import offset
+from api.core.paging import equals, paged
 from api.core.query import like
 from api.piccolo_conf import DB
 from api.visitors.passes import (
@@ -196,37 +196,30 @@ class VisitorService:
         """A page of passes in scope, newest first; `on` keeps those whose window touches that day
         (site time); phone matches exactly through the blind index."""
         Scope.of(caller, "visitor.read")
-        where = scope(caller, "visitor.read")
-        if where is None:
-            return VisitorPassPage(items=[], total=0, page=page, page_size=page_size)
-        if status:
-            where &= VisitorPass.status == status
+        on_day = None
         if on:
             start = datetime.combine(on, time(), SITE_TZ)
-            where &= (VisitorPass.valid_from < start + timedelta(days=1)) & (
+            on_day = (VisitorPass.valid_from < start + timedelta(days=1)) & (
                 VisitorPass.valid_until > start
             )
-        for column, value in (
-            (VisitorPass.household, household_id),
-            (VisitorPass.community, community_id),
-            (VisitorPass.walk_in, walk_in),
-            (VisitorPass.inside, inside),
-        ):
-            if value is not None:
-                where &= column == value
-        if phone:
-            where &= VisitorPass.phone_index == self.cipher.blind_index(phone, kind="phone")
-        if q:
-            where &= VisitorPass.visitor_name.ilike(like(q))
-        total = await VisitorPass.count().where(where)
-        rows = (
-            await VisitorPass.select(*PASS_COLUMNS)
-            .where(where)
+        rows, total = await paged(
+            VisitorPass.select(*PASS_COLUMNS)
             .order_by(VisitorPass.created_at, ascending=False)
             .order_by(VisitorPass.id)
-            .offset(offset(page, page_size))
-            .limit(page_size)
-            .output(load_json=True)
+            .output(load_json=True),
+            scope(caller, "visitor.read"),
+            VisitorPass.status == status if status else None,
+            on_day,
+            equals(VisitorPass.household, household_id),
+            equals(VisitorPass.community, community_id),
+            equals(VisitorPass.walk_in, walk_in),
+            equals(VisitorPass.inside, inside),
+            VisitorPass.phone_index == self.cipher.blind_index(phone, kind="phone")
+            if phone
+            else None,
+            VisitorPass.visitor_name.ilike(like(q)) if q else None,
+            page=page,
+            page_size=page_size,
         )
         names = await place_names(rows)
         return VisitorPassPage(

@@ -6,10 +6,11 @@ import uuid
 
 import pytest
 
+from api.access.tables import CredentialChange
 from api.core.auth import Role
-from tests.access.conftest import link
+from tests.access.conftest import enrol_card, link, unique_card
 from tests.devices.peer import EnrolledBridge
-from tests.helpers import ApiClient, Login, World, assert_error, audit_rows
+from tests.helpers import ApiClient, Login, World, assert_error, audit_rows, counting_queries
 
 
 class TestAutomaticPoints:
@@ -114,6 +115,51 @@ class TestConfiguration:
             json={"community_id": community, "name": "x", "point_ids": [str(uuid.uuid4())]},
         )
         assert_error(r, 400, "unknown_reference")
+
+
+class TestQueries:
+    async def test_a_schedule_change_costs_the_same_queries_however_many_groups_use_it(
+        self, manager: ApiClient, world: World
+    ) -> None:
+        community = str(world.a.community)
+        counts = []
+        for groups in (1, 5):
+            schedule = await manager.post(
+                "/api/v1/access-schedules",
+                json={
+                    "community_id": community,
+                    "name": f"{groups}组",
+                    "windows": [{"days": [1], "start": "08:00", "end": "18:00"}],
+                },
+            )
+            assert schedule.status_code == 201, schedule.text
+            sid = schedule.json()["id"]
+            cards = []
+            for n in range(groups):
+                group = await manager.post(
+                    "/api/v1/access-groups",
+                    json={"community_id": community, "name": f"组{n}", "schedule_id": sid},
+                )
+                assert group.status_code == 201, group.text
+                card = await enrol_card(
+                    manager,
+                    world.a.persons[1],
+                    unique_card(),
+                    household_access=False,
+                    group_ids=[group.json()["id"]],
+                )
+                cards.append(uuid.UUID(card["id"]))
+            with counting_queries() as seen:
+                listed = await manager.get("/api/v1/access-groups")
+                r = await manager.patch(f"/api/v1/access-schedules/{sid}", json={"name": "改"})
+            assert listed.status_code == 200 and r.status_code == 200, r.text
+            counts.append(len(seen))
+            changed = await CredentialChange.select(CredentialChange.credential).where(
+                CredentialChange.credential.is_in(cards)
+            )
+            # Enrolled once, then changed by the schedule: every group's card is sent again.
+            assert sorted(c["credential"] for c in changed) == sorted(cards * 2)
+        assert counts[0] == counts[1], counts
 
 
 class TestScope:
