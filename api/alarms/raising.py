@@ -34,6 +34,7 @@ from api.audit.service import record
 from api.communities.tables import Household
 from api.core.auth import Caller
 from api.core.effects import Effects
+from api.devices.rows import DeviceEventRow
 from api.devices.tables import Device, DeviceEvent
 from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
@@ -302,7 +303,7 @@ def _is_perimeter(device: dict[str, Any] | None, zone: ZoneRow | None) -> bool:
 
 async def _raise_for_event(
     community_id: UUID,
-    event: dict[str, Any],
+    event: DeviceEventRow,
     alarm_type: str,
     device: dict[str, Any] | None,
     zone: ZoneRow | None,
@@ -317,46 +318,46 @@ async def _raise_for_event(
         effects=effects,
         place=place,
         location=location,
-        device_id=event["device"],
+        device_id=event.device,
         zone_id=zone.id if zone else None,
         household_id=zone.household if zone else None,
-        event_id=event["id"],
+        event_id=event.id,
     )
 
 
-async def on_events(community_id: UUID, stored: list[dict[str, Any]]) -> Effects:
+async def on_events(community_id: UUID, stored: list[DeviceEventRow]) -> Effects:
     """The ingest hook: alarms for the new events of a batch, inside the ingest's transaction.
 
     Returns what to announce after commit. A batch with no alarm-worthy event costs nothing here.
     """
     effects = Effects()
-    candidates = [e for e in stored if e["kind"] in EVENT_KINDS and e["device"] is not None]
+    candidates = [e for e in stored if e.kind in EVENT_KINDS and e.device is not None]
     if not candidates:
         return effects
     devices = {
         d["id"]: d
         for d in await Device.select(*_DEVICE_COLUMNS)
-        .where(Device.id.is_in(list({e["device"] for e in candidates})))
+        .where(Device.id.is_in(list({e.device for e in candidates})))
         .output(load_json=True)
     }
     zones = await community_zones(community_id)
     for event in candidates:
-        device = devices.get(event["device"])
-        data = event["data"] if isinstance(event["data"], dict) else {}
-        alarm_type = alarm_type_of(event["kind"], data, device["kind"] if device else None)
+        assert event.device is not None  # (kept by the filter above)
+        device = devices.get(event.device)
+        alarm_type = alarm_type_of(event.kind, event.data, device["kind"] if device else None)
         if alarm_type is None:
             continue
-        zone = zone_of(zones, event["device"])
-        if event["kind"] == "alarm.intrusion" and zone is not None:
-            if not armed_since(zone, event["at"]):
-                log.info("alarm.trip.disarmed", zone_id=str(zone.id), event_id=event["id"])
+        zone = zone_of(zones, event.device)
+        if event.kind == "alarm.intrusion" and zone is not None:
+            if not armed_since(zone, event.at):
+                log.info("alarm.trip.disarmed", zone_id=str(zone.id), event_id=event.id)
                 continue
             if zone.entry_delay > 0:
                 effects.job(
                     "confirm_trip",
-                    event_id=event["id"],
+                    event_id=event.id,
                     defer=float(zone.entry_delay),
-                    job_id=f"trip:{community_id}:{event['id']}",
+                    job_id=f"trip:{community_id}:{event.id}",
                 )
                 continue
         await _raise_for_event(community_id, event, alarm_type, device, zone, effects)
@@ -378,31 +379,32 @@ async def confirm_trip(event_id: int, *, now: datetime | None = None) -> Effects
     """After the entry delay: raise the intrusion alarm if the zone stayed armed all along."""
     effects = Effects()
     now = now or _now()
-    event = (
+    row = (
         await DeviceEvent.select().where(DeviceEvent.id == event_id).output(load_json=True).first()
     )
-    if event is None or event["kind"] != "alarm.intrusion" or event["device"] is None:
+    event = None if row is None else msgspec.convert(row, DeviceEventRow)
+    if event is None or event.kind != "alarm.intrusion" or event.device is None:
         return effects
     async with DB.transaction():
         # One decision per event even when the job and the sweep ask at once.
         await DB.run_ddl(f"SELECT pg_advisory_xact_lock({0x616C726D}, {int(event_id) % 2**31})")
         if await _decided(event_id):
             return effects
-        zone = zone_of(await community_zones(event["community"]), event["device"])
-        if zone is None or not armed_since(zone, event["at"]):
+        zone = zone_of(await community_zones(event.community), event.device)
+        if zone is None or not armed_since(zone, event.at):
             log.info("alarm.trip.cancelled", event_id=event_id)
             return effects
-        due = event["at"] + timedelta(seconds=zone.entry_delay)
+        due = event.at + timedelta(seconds=zone.entry_delay)
         if now < due:  # early (a device clock a little ahead): ask again when it is due
             effects.job("confirm_trip", event_id=event_id, defer=(due - now).total_seconds())
             return effects
         device = (
             await Device.select(*_DEVICE_COLUMNS)
-            .where(Device.id == event["device"])
+            .where(Device.id == event.device)
             .output(load_json=True)
             .first()
         )
-        await _raise_for_event(event["community"], event, "intrusion", device, zone, effects)
+        await _raise_for_event(event.community, event, "intrusion", device, zone, effects)
     return effects
 
 
