@@ -14,9 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import structlog
 
 from api.access.credentials import after_commit, count_use, entries_at_gates, is_gate
+from api.access.rows import AccessRecordRow
 from api.access.schemas import AccessRecordPage, AccessRecordRead
 from api.access.tables import AccessPoint, AccessRecord, Credential
 from api.accounts.tables import Account
@@ -25,6 +27,7 @@ from api.core.auth import Caller, Scope
 from api.core.effects import Effects
 from api.core.errors import NotFound
 from api.core.paging import paged
+from api.devices.rows import DeviceEventRow
 from api.people.tables import Person
 from api.piccolo_conf import DB
 
@@ -44,17 +47,17 @@ def _uuid(value: Any) -> UUID | None:
         return None
 
 
-OnRecords = Callable[[Sequence[AccessRecord], Effects], Awaitable[None]]
+OnRecords = Callable[[Sequence[AccessRecordRow], Effects], Awaitable[None]]
 """A handler of the access records a batch stored (visitor arrivals), in its transaction."""
 
 
 async def on_events(
-    community_id: UUID, stored: list[dict[str, Any]], *, then: Sequence[OnRecords] = ()
+    community_id: UUID, stored: list[DeviceEventRow], *, then: Sequence[OnRecords] = ()
 ) -> Effects:
     """The ingest handler: store the batch's access records, then hand them to `then` (wired in
     api/app.py: the domains that build on access, such as visitor passes)."""
     effects = Effects()
-    candidates = {p for e in stored if (p := _uuid(e["data"].get("person")))}
+    candidates = {p for e in stored if (p := _uuid(e.data.get("person")))}
     known = (
         {
             r["id"]
@@ -68,14 +71,15 @@ async def on_events(
     records, changed = await from_events(community_id, stored, known)
     if records:
         await AccessRecord.insert(*records)
+        rows = [msgspec.convert(r.to_dict(), AccessRecordRow) for r in records]
         for handler in then:
-            await handler(records, effects)
+            await handler(rows, effects)
     after_commit(effects, *changed)
     return effects
 
 
 async def from_events(
-    community_id: UUID, stored: list[dict[str, Any]], known_persons: set[UUID]
+    community_id: UUID, stored: list[DeviceEventRow], known_persons: set[UUID]
 ) -> tuple[list[AccessRecord], set[UUID]]:
     """Access records for the access.granted/denied events just stored (inside the ingest
     transaction), and the communities whose credentials a counted use changed.
@@ -89,10 +93,10 @@ async def from_events(
     events = [
         e
         for e in stored
-        if e["kind"] in ("access.granted", "access.denied")
-        and e["data"].get("method") not in _RECORDED_AT_COMMAND
+        if e.kind in ("access.granted", "access.denied")
+        and e.data.get("method") not in _RECORDED_AT_COMMAND
     ]
-    mentioned = {c for e in events if (c := _uuid(e["data"].get("credential")))}
+    mentioned = {c for e in events if (c := _uuid(e.data.get("credential")))}
     credentials = (
         {
             r["id"]: r
@@ -108,11 +112,11 @@ async def from_events(
         else {}
     )
 
-    def credential_of(event: dict[str, Any]) -> dict[str, Any] | None:
-        found = _uuid(event["data"].get("credential"))
+    def credential_of(event: DeviceEventRow) -> dict[str, Any] | None:
+        found = _uuid(event.data.get("credential"))
         return credentials.get(found) if found else None
 
-    visitors = {e["device"] for e in events if (v := credential_of(e)) and entries_at_gates(v)}
+    visitors = {e.device for e in events if (v := credential_of(e)) and entries_at_gates(v)}
     gates = (
         {
             r["device"]
@@ -126,16 +130,16 @@ async def from_events(
     )
     changed: set[UUID] = set()
     for event in events:
-        data = event["data"]
+        data = event.data
         cred = credential_of(event)
         reported = _uuid(data.get("person"))
         person = cred["person"] if cred else reported if reported in known_persons else None
-        granted = event["kind"] == "access.granted"
+        granted = event.kind == "access.granted"
         records.append(
             AccessRecord(
                 community=community_id,
-                device=event["device"],
-                at=event["at"],
+                device=event.device,
+                at=event.at,
                 person=person,
                 direction=str(data.get("direction", "in"))[:3],
                 method=str(data.get("method", "card"))[:8],
@@ -151,7 +155,7 @@ async def from_events(
         if granted and cred and (cred["uses"] > 0 or cred["kind"] == "code"):
             counter = data.get("counter")
             entry = data.get("direction", "in") == "in" and (
-                not entries_at_gates(cred) or event["device"] in gates
+                not entries_at_gates(cred) or event.device in gates
             )
             community = await count_use(
                 cred["id"],

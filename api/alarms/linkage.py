@@ -33,6 +33,7 @@ from api.alarms.failsafe import (
 )
 from api.alarms.raising import tell
 from api.alarms.reads import BOARD, alarm_row
+from api.alarms.rows import AlarmRow
 from api.alarms.service import attach_media
 from api.alarms.tables import Alarm, AlarmEntry, LinkageRule, LinkageRun
 from api.core import jobs
@@ -65,7 +66,7 @@ class Context:
 
     def __init__(
         self,
-        alarm: dict[str, Any],
+        alarm: AlarmRow,
         devices: dict[UUID, dict[str, Any]],
         alarm_zone: list[UUID] | None,
         store: ObjectStore,
@@ -155,7 +156,7 @@ async def _perform(
             told = await tell(ctx.alarm, list(action["roles"]), action.get("text", ""), ctx.effects)
         return "ok", {"roles": action["roles"], "accounts": told}
     if kind == "escalate":
-        due = ctx.alarm["raised_at"] + timedelta(seconds=action["after"])
+        due = ctx.alarm.raised_at + timedelta(seconds=action["after"])
         await LinkageRun.update({LinkageRun.due_at: due}).where(LinkageRun.id == run_id)
         ctx.effects.job(
             jobs.ESCALATE_ALARM,
@@ -169,23 +170,23 @@ async def _perform(
     return await _devices_action(ctx, action, targets, skip)
 
 
-async def _matching(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+async def _matching(alarm: AlarmRow) -> list[dict[str, Any]]:
     rows = (
         await LinkageRule.select()
         .where(
-            (LinkageRule.community == alarm["community"])
-            & (LinkageRule.alarm_type == alarm["type"])
+            (LinkageRule.community == alarm.community)
+            & (LinkageRule.alarm_type == alarm.type)
             & LinkageRule.enabled.eq(True)
             & (
                 LinkageRule.zone.is_null()
-                if alarm["zone"] is None
-                else (LinkageRule.zone.is_null() | (LinkageRule.zone == alarm["zone"]))
+                if alarm.zone is None
+                else (LinkageRule.zone.is_null() | (LinkageRule.zone == alarm.zone))
             )
         )
         .order_by(LinkageRule.id)
         .output(load_json=True)
     )
-    local = alarm["raised_at"].astimezone(SITE_TIMEZONE).time()
+    local = alarm.raised_at.astimezone(SITE_TIMEZONE).time()
     return [r for r in rows if within_window(local, r["active_from"], r["active_until"])]
 
 
@@ -205,20 +206,20 @@ async def run_linkage(
     """
     effects = Effects()
     alarm = await alarm_row(alarm_id)
-    if alarm is None or alarm["linkage_at"] is not None:
+    if alarm is None or alarm.linkage_at is not None:
         return effects
     now = now or _now()
-    source = await source_of(alarm["event"])
+    source = await source_of(alarm.event)
     holds = source is not None and await bridge_holds_rules(source["bridge"])
     ctx = Context(
         alarm,
-        await community_devices(alarm["community"]),
-        await zone_devices(alarm["zone"]),
+        await community_devices(alarm.community),
+        await zone_devices(alarm.zone),
         store,
         bus,
         effects,
     )
-    wait_until = alarm["raised_at"] + timedelta(seconds=FAILSAFE_GRACE)
+    wait_until = alarm.raised_at + timedelta(seconds=FAILSAFE_GRACE)
     pending = False
     for rule in await _matching(alarm):
         for index, action in enumerate(rule["actions"]):

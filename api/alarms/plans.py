@@ -12,6 +12,7 @@ import msgspec
 from api.alarms.catalogue import CLOSED_STATES
 from api.alarms.errors import AlarmClosed, InvalidStep, NoPlan, StepDone, UnknownZone
 from api.alarms.reads import BOARD, checklist, entries, in_scope
+from api.alarms.rows import AlarmRow
 from api.alarms.schemas import ChecklistStep, PlanStats
 from api.alarms.schemas_config import PlanCreate, PlanPage, PlanRead, PlanUpdate
 from api.alarms.tables import Alarm, AlarmEntry, EmergencyPlan, IntrusionZone
@@ -182,17 +183,18 @@ async def tick_step(
     async with DB.transaction():
         # Lock the alarm: two guards ticking the same step at once tick it once.
         await Alarm.raw("SELECT id FROM alarms WHERE id = {} FOR UPDATE", alarm_id)
-        row = await Alarm.select().where(Alarm.id == alarm_id).output(load_json=True).first()
-        assert row is not None
-        steps = row["plan_steps"] or []
+        found = await Alarm.select().where(Alarm.id == alarm_id).output(load_json=True).first()
+        assert found is not None
+        row = msgspec.convert(found, AlarmRow)
+        steps = row.plan_steps or []
         if not steps:
             raise NoPlan()
         if not 0 <= index < len(steps):
             raise InvalidStep(f"Step {index} does not exist; the plan has {len(steps)} steps.")
-        if row["state"] in CLOSED_STATES:
+        if row.state in CLOSED_STATES:
             raise AlarmClosed()
         timeline = await entries(alarm_id)
-        if any(e["kind"] == "step" and e["data"].get("index") == index for e in timeline):
+        if any(e.kind == "step" and e.data.get("index") == index for e in timeline):
             raise StepDone()
         await AlarmEntry(
             alarm=alarm_id,
@@ -207,11 +209,10 @@ async def tick_step(
             actor=caller,
             target_type="alarm",
             target_id=alarm_id,
-            community_id=row["community"],
+            community_id=row.community,
             details={"index": index},
         )
     effects.after(BOARD, alarm_id)
-    assert row is not None  # (the transaction's context manager hides the narrowing from mypy)
     return checklist(row, await entries(alarm_id))
 
 

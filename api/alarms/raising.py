@@ -20,19 +20,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import structlog
 from piccolo.columns.combination import WhereRaw
 
 from api.alarms.catalogue import EVENT_KINDS, KINDS, OPEN_STATES, alarm_type_of, retention_of
 from api.alarms.plans import plan_for
-from api.alarms.reads import BOARD
+from api.alarms.reads import BOARD, alarm_row
 from api.alarms.roster import recipients
+from api.alarms.rows import AlarmRow, ZoneRow
 from api.alarms.tables import Alarm, AlarmEntry, IntrusionZone
 from api.audit.service import record
 from api.communities.tables import Household
 from api.core import jobs
 from api.core.auth import Caller
 from api.core.effects import Effects
+from api.devices.rows import DeviceEventRow
 from api.devices.tables import Device, DeviceEvent
 from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
@@ -61,25 +64,25 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def zone_of(zones: list[dict[str, Any]], device_id: UUID) -> dict[str, Any] | None:
+def zone_of(zones: list[ZoneRow], device_id: UUID) -> ZoneRow | None:
     """The zone a device belongs to; a household's own zones first when it is in several."""
-    mine = [z for z in zones if str(device_id) in {str(d) for d in z["devices"] or []}]
-    return min(mine, key=lambda z: _ZONE_ORDER.get(z["kind"], 9)) if mine else None
+    mine = [z for z in zones if str(device_id) in {str(d) for d in z.devices or []}]
+    return min(mine, key=lambda z: _ZONE_ORDER.get(z.kind, 9)) if mine else None
 
 
-def armed_since(zone: dict[str, Any], at: datetime) -> bool:
+def armed_since(zone: ZoneRow, at: datetime) -> bool:
     """The zone is armed and has not changed state since `at`."""
-    changed = zone["state_changed_at"]
-    return bool(zone["armed"]) and (changed is None or changed <= at)
+    changed = zone.state_changed_at
+    return zone.armed and (changed is None or changed <= at)
 
 
-async def community_zones(community_id: UUID) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = (
+async def community_zones(community_id: UUID) -> list[ZoneRow]:
+    rows = (
         await IntrusionZone.select()
         .where(IntrusionZone.community == community_id)
         .output(load_json=True)
     )
-    return rows
+    return msgspec.convert(rows, list[ZoneRow])
 
 
 def household_place(row: dict[str, Any]) -> str:
@@ -124,7 +127,7 @@ def message(
 
 
 async def tell(
-    alarm: dict[str, Any],
+    alarm: AlarmRow,
     roles: Sequence[str],
     body: str,
     effects: Effects,
@@ -132,12 +135,12 @@ async def tell(
     tag: str | None = None,
 ) -> int:
     """Notify recipient roles of an alarm (in the caller's transaction); how many accounts."""
-    accounts = await recipients(alarm["community"], roles, household_id=alarm["household"])
-    if alarm.get("raised_by") in accounts and alarm["type"] == "sos":
-        accounts.discard(alarm["raised_by"])  # the resident knows they pressed it
+    accounts = await recipients(alarm.community, roles, household_id=alarm.household)
+    if alarm.raised_by in accounts and alarm.type == "sos":
+        accounts.discard(alarm.raised_by)  # the resident knows they pressed it
     if accounts:
-        place = (alarm.get("location") or {}).get("text") or alarm["title"]
-        msg = message(alarm["id"], alarm["type"], alarm["severity"], place, body, tag=tag)
+        place = (alarm.location or {}).get("text") or alarm.title
+        msg = message(alarm.id, alarm.type, alarm.severity, place, body, tag=tag)
         effects.after(DISPATCH, *await notify(sorted(accounts), msg))
     return len(accounts)
 
@@ -150,25 +153,10 @@ async def _alert_again(alarm_id: UUID, entry_id: UUID, note: str, effects: Effec
     changed and the guards who think it is in hand must hear it. The push gets a tag of its own:
     under the alarm's tag the browser would replace the first notification silently.
     """
-    alarm = (
-        await Alarm.select(
-            Alarm.id,
-            Alarm.community,
-            Alarm.household,
-            Alarm.type,
-            Alarm.severity,
-            Alarm.state,
-            Alarm.title,
-            Alarm.location,
-            Alarm.raised_by,
-        )
-        .where(Alarm.id == alarm_id)
-        .output(load_json=True)
-        .first()
-    )
-    if alarm is None or alarm["state"] == "new":
+    alarm = await alarm_row(alarm_id)
+    if alarm is None or alarm.state == "new":
         return
-    roles = list(KINDS[alarm["type"]].first)
+    roles = list(KINDS[alarm.type].first)
     body = note or "再次求助，请立即处置。"
     told = await tell(alarm, roles, body, effects, tag=f"alarm-{alarm_id}:{entry_id}")
     await AlarmEntry(
@@ -265,16 +253,8 @@ async def open_alarm(
     roles = list(kind.first)
     if household_id is not None and alarm_type != "sos":
         roles.append("household")  # their smoke or gas detector, their door: they hear of it
-    row = {
-        "id": alarm.id,
-        "community": community_id,
-        "household": household_id,
-        "type": alarm_type,
-        "severity": kind.severity,
-        "title": alarm.title,
-        "location": {"text": place},
-        "raised_by": actor,
-    }
+    row = await alarm_row(alarm.id)
+    assert row is not None  # saved just now, in this transaction
     told = await tell(row, roles, note, effects)
     await AlarmEntry(
         alarm=alarm.id, at=now, kind="notified", data={"roles": roles, "accounts": told}
@@ -294,15 +274,13 @@ async def open_alarm(
     return alarm.id
 
 
-def _place(
-    device: dict[str, Any] | None, zone: dict[str, Any] | None
-) -> tuple[str, dict[str, Any]]:
+def _place(device: dict[str, Any] | None, zone: ZoneRow | None) -> tuple[str, dict[str, Any]]:
     """Where a device alarm is, as text and as the location fields the board maps."""
     location: dict[str, Any] = {}
     parts = []
     if zone is not None:
-        parts.append(zone["name"])
-        location["zone"] = zone["name"]
+        parts.append(zone.name)
+        location["zone"] = zone.name
     if device is not None:
         parts.append(device["name"])
         location.update(
@@ -315,9 +293,9 @@ def _place(
     return " · ".join(dict.fromkeys(parts)) or "未知位置", location
 
 
-def _is_perimeter(device: dict[str, Any] | None, zone: dict[str, Any] | None) -> bool:
+def _is_perimeter(device: dict[str, Any] | None, zone: ZoneRow | None) -> bool:
     if zone is not None:
-        return bool(zone["kind"] == "perimeter")
+        return zone.kind == "perimeter"
     if device is None:
         return False
     attrs = device["attrs"] if isinstance(device["attrs"], dict) else {}
@@ -326,10 +304,10 @@ def _is_perimeter(device: dict[str, Any] | None, zone: dict[str, Any] | None) ->
 
 async def _raise_for_event(
     community_id: UUID,
-    event: dict[str, Any],
+    event: DeviceEventRow,
     alarm_type: str,
     device: dict[str, Any] | None,
-    zone: dict[str, Any] | None,
+    zone: ZoneRow | None,
     effects: Effects,
 ) -> UUID:
     if alarm_type == "intrusion" and _is_perimeter(device, zone):
@@ -341,46 +319,46 @@ async def _raise_for_event(
         effects=effects,
         place=place,
         location=location,
-        device_id=event["device"],
-        zone_id=zone["id"] if zone else None,
-        household_id=zone["household"] if zone else None,
-        event_id=event["id"],
+        device_id=event.device,
+        zone_id=zone.id if zone else None,
+        household_id=zone.household if zone else None,
+        event_id=event.id,
     )
 
 
-async def on_events(community_id: UUID, stored: list[dict[str, Any]]) -> Effects:
+async def on_events(community_id: UUID, stored: list[DeviceEventRow]) -> Effects:
     """The ingest hook: alarms for the new events of a batch, inside the ingest's transaction.
 
     Returns what to announce after commit. A batch with no alarm-worthy event costs nothing here.
     """
     effects = Effects()
-    candidates = [e for e in stored if e["kind"] in EVENT_KINDS and e["device"] is not None]
+    candidates = [e for e in stored if e.kind in EVENT_KINDS and e.device is not None]
     if not candidates:
         return effects
     devices = {
         d["id"]: d
         for d in await Device.select(*_DEVICE_COLUMNS)
-        .where(Device.id.is_in(list({e["device"] for e in candidates})))
+        .where(Device.id.is_in(list({e.device for e in candidates})))
         .output(load_json=True)
     }
     zones = await community_zones(community_id)
     for event in candidates:
-        device = devices.get(event["device"])
-        data = event["data"] if isinstance(event["data"], dict) else {}
-        alarm_type = alarm_type_of(event["kind"], data, device["kind"] if device else None)
+        assert event.device is not None  # (kept by the filter above)
+        device = devices.get(event.device)
+        alarm_type = alarm_type_of(event.kind, event.data, device["kind"] if device else None)
         if alarm_type is None:
             continue
-        zone = zone_of(zones, event["device"])
-        if event["kind"] == "alarm.intrusion" and zone is not None:
-            if not armed_since(zone, event["at"]):
-                log.info("alarm.trip.disarmed", zone_id=str(zone["id"]), event_id=event["id"])
+        zone = zone_of(zones, event.device)
+        if event.kind == "alarm.intrusion" and zone is not None:
+            if not armed_since(zone, event.at):
+                log.info("alarm.trip.disarmed", zone_id=str(zone.id), event_id=event.id)
                 continue
-            if zone["entry_delay"] > 0:
+            if zone.entry_delay > 0:
                 effects.job(
                     jobs.CONFIRM_TRIP,
-                    event_id=event["id"],
-                    defer=float(zone["entry_delay"]),
-                    job_id=f"trip:{community_id}:{event['id']}",
+                    event_id=event.id,
+                    defer=float(zone.entry_delay),
+                    job_id=f"trip:{community_id}:{event.id}",
                 )
                 continue
         await _raise_for_event(community_id, event, alarm_type, device, zone, effects)
@@ -402,53 +380,55 @@ async def confirm_trip(event_id: int, *, now: datetime | None = None) -> Effects
     """After the entry delay: raise the intrusion alarm if the zone stayed armed all along."""
     effects = Effects()
     now = now or _now()
-    event = (
+    row = (
         await DeviceEvent.select().where(DeviceEvent.id == event_id).output(load_json=True).first()
     )
-    if event is None or event["kind"] != "alarm.intrusion" or event["device"] is None:
+    event = None if row is None else msgspec.convert(row, DeviceEventRow)
+    if event is None or event.kind != "alarm.intrusion" or event.device is None:
         return effects
     async with DB.transaction():
         # One decision per event even when the job and the sweep ask at once.
         await DB.run_ddl(f"SELECT pg_advisory_xact_lock({0x616C726D}, {int(event_id) % 2**31})")
         if await _decided(event_id):
             return effects
-        zone = zone_of(await community_zones(event["community"]), event["device"])
-        if zone is None or not armed_since(zone, event["at"]):
+        zone = zone_of(await community_zones(event.community), event.device)
+        if zone is None or not armed_since(zone, event.at):
             log.info("alarm.trip.cancelled", event_id=event_id)
             return effects
-        due = event["at"] + timedelta(seconds=zone["entry_delay"])
+        due = event.at + timedelta(seconds=zone.entry_delay)
         if now < due:  # early (a device clock a little ahead): ask again when it is due
             effects.job(jobs.CONFIRM_TRIP, event_id=event_id, defer=(due - now).total_seconds())
             return effects
         device = (
             await Device.select(*_DEVICE_COLUMNS)
-            .where(Device.id == event["device"])
+            .where(Device.id == event.device)
             .output(load_json=True)
             .first()
         )
-        await _raise_for_event(event["community"], event, "intrusion", device, zone, effects)
+        await _raise_for_event(event.community, event, "intrusion", device, zone, effects)
     return effects
 
 
 async def due_trips(now: datetime | None = None) -> list[int]:
     """Trips in armed zones whose entry delay ran out a while ago with no decision (lost jobs)."""
     now = now or _now()
-    zones = (
+    zones = msgspec.convert(
         await IntrusionZone.select()
         .where(IntrusionZone.armed.eq(True) & (IntrusionZone.entry_delay > 0))
-        .output(load_json=True)
+        .output(load_json=True),
+        list[ZoneRow],
     )
     found: list[int] = []
     for zone in zones:
-        if not zone["devices"]:
+        if not zone.devices:
             continue
-        since = max(zone["state_changed_at"] or now - SWEEP_LOOKBACK, now - SWEEP_LOOKBACK)
+        since = max(zone.state_changed_at or now - SWEEP_LOOKBACK, now - SWEEP_LOOKBACK)
         rows = await DeviceEvent.select(DeviceEvent.id).where(
-            (DeviceEvent.community == zone["community"])
+            (DeviceEvent.community == zone.community)
             & (DeviceEvent.kind == "alarm.intrusion")
-            & DeviceEvent.device.is_in([UUID(str(d)) for d in zone["devices"]])
+            & DeviceEvent.device.is_in([UUID(str(d)) for d in zone.devices])
             & (DeviceEvent.at >= since)
-            & (DeviceEvent.at < now - timedelta(seconds=zone["entry_delay"]) - SWEEP_SLACK)
+            & (DeviceEvent.at < now - timedelta(seconds=zone.entry_delay) - SWEEP_SLACK)
         )
         for row in rows:
             if not await _decided(row["id"]):

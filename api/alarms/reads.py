@@ -10,6 +10,7 @@ import msgspec
 from piccolo.query.functions.aggregate import Count
 
 from api.alarms.catalogue import State
+from api.alarms.rows import AlarmRow, EntryRow
 from api.alarms.schemas import (
     AlarmCounts,
     AlarmDetail,
@@ -37,36 +38,34 @@ BOARD = "alarms.board"  # after-commit hook: alarms whose change the board shows
 _COLUMNS = (*Alarm.all_columns(), Alarm.assigned_to.display_name.as_alias("assigned_to_name"))
 
 
-def alarm_read(row: dict[str, Any]) -> AlarmRead:
+def alarm_read(row: AlarmRow) -> AlarmRead:
     """A row (with `assigned_to_name`) as the board shows it."""
     return AlarmRead(
-        id=row["id"],
-        community_id=row["community"],
-        type=row["type"],
-        severity=row["severity"],
-        state=row["state"],
-        title=row["title"],
-        location=row["location"] or {},
-        source_device_id=row["source_device"],
-        zone_id=row["zone"],
-        household_id=row["household"],
-        assigned_to_id=row["assigned_to"],
-        assigned_to_name=row["assigned_to_name"],
-        plan_id=row["plan"],
-        retention=row["retention"],
-        raised_at=row["raised_at"],
-        acknowledged_at=row["acknowledged_at"],
-        resolved_at=row["resolved_at"],
-        escalated_at=row["escalated_at"],
+        id=row.id,
+        community_id=row.community,
+        type=row.type,
+        severity=row.severity,
+        state=row.state,
+        title=row.title,
+        location=row.location or {},
+        source_device_id=row.source_device,
+        zone_id=row.zone,
+        household_id=row.household,
+        assigned_to_id=row.assigned_to,
+        assigned_to_name=row.assigned_to_name,
+        plan_id=row.plan,
+        retention=row.retention,
+        raised_at=row.raised_at,
+        acknowledged_at=row.acknowledged_at,
+        resolved_at=row.resolved_at,
+        escalated_at=row.escalated_at,
     )
 
 
-async def alarm_row(alarm_id: UUID) -> dict[str, Any] | None:
+async def alarm_row(alarm_id: UUID) -> AlarmRow | None:
     """One alarm's row with the assignee's name, JSON decoded."""
-    row: dict[str, Any] | None = (
-        await Alarm.select(*_COLUMNS).where(Alarm.id == alarm_id).output(load_json=True).first()
-    )
-    return row
+    row = await Alarm.select(*_COLUMNS).where(Alarm.id == alarm_id).output(load_json=True).first()
+    return None if row is None else msgspec.convert(row, AlarmRow)
 
 
 async def board_event(alarm_id: UUID) -> tuple[dict[str, Any], str] | None:
@@ -75,7 +74,7 @@ async def board_event(alarm_id: UUID) -> tuple[dict[str, Any], str] | None:
     if row is None:
         return None
     event = {"type": "alarm", "alarm": msgspec.to_builtins(alarm_read(row))}
-    return event, alarm_channel(row["community"])
+    return event, alarm_channel(row.community)
 
 
 async def show_on_board(outlet: Outlet, alarm_id: UUID) -> None:
@@ -85,11 +84,11 @@ async def show_on_board(outlet: Outlet, alarm_id: UUID) -> None:
         await outlet.publish(*found)
 
 
-async def in_scope(caller: Caller, alarm_id: UUID, permission: str) -> dict[str, Any]:
+async def in_scope(caller: Caller, alarm_id: UUID, permission: str) -> AlarmRow:
     """The alarm's row if the caller may reach it with the permission; else NotFound."""
     scope = Scope.of(caller, permission)
     row = await alarm_row(alarm_id)
-    if row is None or not scope.allows(row["community"], row["household"]):
+    if row is None or not scope.allows(row.community, row.household):
         raise NotFound()
     return row
 
@@ -139,7 +138,10 @@ async def list_alarms(
         page_size=page_size,
     )
     return AlarmPage(
-        items=[alarm_read(r) for r in rows], total=total, page=page, page_size=page_size
+        items=[alarm_read(msgspec.convert(r, AlarmRow)) for r in rows],
+        total=total,
+        page=page,
+        page_size=page_size,
     )
 
 
@@ -162,9 +164,9 @@ async def count_alarms(
     return AlarmCounts(**{state: found.get(state, 0) for state in get_args(State)})
 
 
-async def entries(alarm_id: UUID) -> list[dict[str, Any]]:
+async def entries(alarm_id: UUID) -> list[EntryRow]:
     """The alarm's timeline rows, oldest first, with actor names."""
-    rows: list[dict[str, Any]] = (
+    rows = (
         await AlarmEntry.select(
             *AlarmEntry.all_columns(), AlarmEntry.actor.display_name.as_alias("actor_name")
         )
@@ -172,54 +174,50 @@ async def entries(alarm_id: UUID) -> list[dict[str, Any]]:
         .order_by(AlarmEntry.at)
         .output(load_json=True)
     )
-    return rows
+    return msgspec.convert(rows, list[EntryRow])
 
 
-def checklist(row: dict[str, Any], timeline: list[dict[str, Any]]) -> list[ChecklistStep]:
+def checklist(row: AlarmRow, timeline: list[EntryRow]) -> list[ChecklistStep]:
     """The plan's steps as attached to the alarm, each with when and by whom it was done."""
-    done = {e["data"].get("index"): e for e in timeline if e["kind"] == "step"}
+    done = {e.data.get("index"): e for e in timeline if e.kind == "step"}
     return [
         ChecklistStep(
             index=i,
             text=text,
             done=i in done,
-            done_at=done[i]["at"] if i in done else None,
-            done_by=done[i]["actor_name"] if i in done else None,
+            done_at=done[i].at if i in done else None,
+            done_by=done[i].actor_name if i in done else None,
         )
-        for i, text in enumerate(row["plan_steps"] or [])
+        for i, text in enumerate(row.plan_steps or [])
     ]
 
 
-async def media(timeline: list[dict[str, Any]], store: ObjectStore) -> list[MediaRead]:
+async def media(timeline: list[EntryRow], store: ObjectStore) -> list[MediaRead]:
     """The alarm's photos behind short-lived presigned URLs."""
     return [
         MediaRead(
-            id=e["id"],
-            url=await store.presigned_url(e["data"]["key"], expires_in=MEDIA_URL_SECONDS),
-            content_type=e["data"]["content_type"],
-            source=e["data"]["source"],
-            device_id=UUID(e["data"]["device"]) if e["data"].get("device") else None,
-            caption=e["text"],
-            at=e["at"],
+            id=e.id,
+            url=await store.presigned_url(e.data["key"], expires_in=MEDIA_URL_SECONDS),
+            content_type=e.data["content_type"],
+            source=e.data["source"],
+            device_id=UUID(e.data["device"]) if e.data.get("device") else None,
+            caption=e.text,
+            at=e.at,
         )
         for e in timeline
-        if e["kind"] == "media"
+        if e.kind == "media"
     ]
 
 
 async def detail(caller: Caller, alarm_id: UUID, store: ObjectStore) -> AlarmDetail:
     """One alarm with its timeline, plan checklist and media; residents see its progress only."""
     row = await in_scope(caller, alarm_id, "alarm.read")
-    staff = Scope.of(caller, "alarm.read").staff_in(row["community"])
+    staff = Scope.of(caller, "alarm.read").staff_in(row.community)
     timeline = await entries(alarm_id)
-    shown = [
-        e for e in timeline if staff or e["kind"] in PUBLIC_KINDS or e["actor"] == caller.account_id
-    ]
+    shown = [e for e in timeline if staff or e.kind in PUBLIC_KINDS or e.actor == caller.account_id]
     plan = (
-        await EmergencyPlan.select(EmergencyPlan.title)
-        .where(EmergencyPlan.id == row["plan"])
-        .first()
-        if row["plan"]
+        await EmergencyPlan.select(EmergencyPlan.title).where(EmergencyPlan.id == row.plan).first()
+        if row.plan
         else None
     )
     base = msgspec.structs.asdict(alarm_read(row))
@@ -230,12 +228,12 @@ async def detail(caller: Caller, alarm_id: UUID, store: ObjectStore) -> AlarmDet
         media=await media(timeline, store) if staff else [],
         timeline=[
             TimelineEntry(
-                at=e["at"],
-                kind=e["kind"],
-                actor_id=e["actor"],
-                actor_name=e["actor_name"],
-                text=e["text"],
-                data=e["data"] or {},
+                at=e.at,
+                kind=e.kind,
+                actor_id=e.actor,
+                actor_name=e.actor_name,
+                text=e.text,
+                data=e.data or {},
             )
             for e in shown
         ],

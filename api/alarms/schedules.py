@@ -50,8 +50,8 @@ def _schedule_read(row: dict[str, Any]) -> ScheduleRead:
 async def add_schedule(caller: Caller, zone_id: UUID, data: ScheduleCreate) -> ScheduleRead:
     """Arm and disarm a zone by itself on weekdays (site wall-clock time)."""
     row = await zone_in_scope(caller, zone_id, "alarm.configure")
-    require_staff(caller, "alarm.configure", row["community"])
-    if row["kind"] == "household_sos":
+    require_staff(caller, "alarm.configure", row.community)
+    if row.kind == "household_sos":
         raise CannotDisarm()
     async with DB.transaction():
         schedule = ZoneSchedule(
@@ -66,7 +66,7 @@ async def add_schedule(caller: Caller, zone_id: UUID, data: ScheduleCreate) -> S
             actor=caller,
             target_type="zone",
             target_id=zone_id,
-            community_id=row["community"],
+            community_id=row.community,
             details={"schedule": str(schedule.id)},
         )
     found = (
@@ -94,7 +94,7 @@ async def list_schedules(caller: Caller, zone_id: UUID) -> list[ScheduleRead]:
 async def delete_schedule(caller: Caller, zone_id: UUID, schedule_id: UUID) -> None:
     """Remove a schedule."""
     row = await zone_in_scope(caller, zone_id, "alarm.configure")
-    require_staff(caller, "alarm.configure", row["community"])
+    require_staff(caller, "alarm.configure", row.community)
     async with DB.transaction():
         deleted = (
             await ZoneSchedule.delete()
@@ -108,7 +108,7 @@ async def delete_schedule(caller: Caller, zone_id: UUID, schedule_id: UUID) -> N
             actor=caller,
             target_type="zone",
             target_id=zone_id,
-            community_id=row["community"],
+            community_id=row.community,
             details={"schedule": str(schedule_id)},
         )
 
@@ -146,14 +146,14 @@ async def apply_schedules(bus: CommandBus, *, now: datetime | None = None) -> Ef
     for schedule in schedules:
         for at, armed in scheduled_changes(schedule, now):
             row = await zone_row(schedule["zone"])
-            if row is None or row["kind"] == "household_sos":
+            if row is None or row.kind == "household_sos":
                 break
-            changed = row["state_changed_at"]
+            changed = row.state_changed_at
             if changed is not None and changed >= at:
                 continue
             async with DB.transaction():
                 row = await set_armed(row, armed, caller=None, by="schedule")
             await tell_detectors(bus, row, armed, None)
             announce(await read_zone(row), effects)
-            log.info("zone.schedule.applied", zone_id=str(row["id"]), armed=armed)
+            log.info("zone.schedule.applied", zone_id=str(row.id), armed=armed)
     return effects

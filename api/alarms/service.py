@@ -22,6 +22,7 @@ from api.alarms.errors import InvalidAssignee, InvalidMedia, TransitionNotAllowe
 from api.alarms.raising import message, tell
 from api.alarms.reads import BOARD, alarm_row, in_scope
 from api.alarms.roster import display_name
+from api.alarms.rows import AlarmRow
 from api.alarms.schemas import DispatchBody, MediaCreate
 from api.alarms.tables import Alarm, AlarmEntry, LinkageRule, LinkageRun
 from api.audit.service import record
@@ -74,8 +75,8 @@ async def transition(
         if not changed:
             row = await alarm_row(alarm_id)
             raise TransitionNotAllowed(
-                f"The alarm is {row['state'] if row else 'gone'}; it cannot become {to}.",
-                state=row["state"] if row else None,
+                f"The alarm is {row.state if row else 'gone'}; it cannot become {to}.",
+                state=row.state if row else None,
                 to=to,
             )
         alarm = changed[0]
@@ -112,14 +113,12 @@ async def _check_assignee(community_id: UUID, account_id: UUID) -> None:
         raise InvalidAssignee(field="account_id")
 
 
-async def _assign(
-    caller: Caller, alarm: dict[str, Any], account_id: UUID, effects: Effects
-) -> None:
+async def _assign(caller: Caller, alarm: AlarmRow, account_id: UUID, effects: Effects) -> None:
     """Record an assignment and tell the assignee (inside the caller's transaction)."""
-    await Alarm.update({Alarm.assigned_to: account_id}).where(Alarm.id == alarm["id"])
+    await Alarm.update({Alarm.assigned_to: account_id}).where(Alarm.id == alarm.id)
     name = await display_name(account_id)
     await AlarmEntry(
-        alarm=alarm["id"],
+        alarm=alarm.id,
         at=_now(),
         kind="assigned",
         actor=caller.account_id,
@@ -132,18 +131,16 @@ async def _assign(
         )
 
 
-async def _notify_one(alarm: dict[str, Any], account_id: UUID, body: str) -> list[UUID]:
-    place = (alarm["location"] or {}).get("text", "")
-    return await notify(
-        [account_id], message(alarm["id"], alarm["type"], alarm["severity"], place, body)
-    )
+async def _notify_one(alarm: AlarmRow, account_id: UUID, body: str) -> list[UUID]:
+    place = (alarm.location or {}).get("text", "")
+    return await notify([account_id], message(alarm.id, alarm.type, alarm.severity, place, body))
 
 
 async def dispatch(caller: Caller, alarm_id: UUID, data: DispatchBody, effects: Effects) -> None:
     """Acknowledged → dispatched, with an assignee (a guard or manager of the community)."""
     alarm = await in_scope(caller, alarm_id, "alarm.handle")
     if data.assignee_id is not None:
-        await _check_assignee(alarm["community"], data.assignee_id)
+        await _check_assignee(alarm.community, data.assignee_id)
     async with DB.transaction():
         await transition(caller, alarm_id, "dispatched", effects, note=data.note)
         if data.assignee_id is not None:
@@ -153,7 +150,7 @@ async def dispatch(caller: Caller, alarm_id: UUID, data: DispatchBody, effects: 
 async def assign(caller: Caller, alarm_id: UUID, account_id: UUID, effects: Effects) -> None:
     """Hand an alarm to a guard or manager of its community."""
     alarm = await in_scope(caller, alarm_id, "alarm.handle")
-    await _check_assignee(alarm["community"], account_id)
+    await _check_assignee(alarm.community, account_id)
     async with DB.transaction():
         await _assign(caller, alarm, account_id, effects)
         await record(
@@ -161,7 +158,7 @@ async def assign(caller: Caller, alarm_id: UUID, account_id: UUID, effects: Effe
             actor=caller,
             target_type="alarm",
             target_id=alarm_id,
-            community_id=alarm["community"],
+            community_id=alarm.community,
             details={"account_id": str(account_id)},
         )
     effects.after(BOARD, alarm_id)
@@ -179,20 +176,20 @@ async def add_note(caller: Caller, alarm_id: UUID, text: str, effects: Effects) 
             actor=caller,
             target_type="alarm",
             target_id=alarm_id,
-            community_id=alarm["community"],
+            community_id=alarm.community,
         )
     effects.after(BOARD, alarm_id)
 
 
-def media_key(alarm: dict[str, Any], content_type: str) -> str:
+def media_key(alarm: AlarmRow, content_type: str) -> str:
     """Where a photo of an alarm lives in the object store."""
     ext = EXTENSIONS.get(content_type, "bin")
-    return f"alarms/{alarm['community']}/{alarm['id']}/{uuid.uuid4().hex}.{ext}"
+    return f"alarms/{alarm.community}/{alarm.id}/{uuid.uuid4().hex}.{ext}"
 
 
 async def attach_media(
     store: ObjectStore,
-    alarm: dict[str, Any],
+    alarm: AlarmRow,
     data: bytes,
     *,
     content_type: str,
@@ -203,9 +200,9 @@ async def attach_media(
 ) -> UUID:
     """Store a photo under the alarm's retention class and put it on the timeline."""
     key = media_key(alarm, content_type)
-    await store.put(key, data, content_type=content_type, retention=RETENTION[alarm["retention"]])
+    await store.put(key, data, content_type=content_type, retention=RETENTION[alarm.retention])
     entry = AlarmEntry(
-        alarm=alarm["id"],
+        alarm=alarm.id,
         at=_now(),
         kind="media",
         actor=actor,
@@ -252,7 +249,7 @@ async def upload_media(
             actor=caller,
             target_type="alarm",
             target_id=alarm_id,
-            community_id=alarm["community"],
+            community_id=alarm.community,
             details={"entry": str(entry_id), "size": len(data.data)},
         )
     effects.after(BOARD, alarm_id)
@@ -283,19 +280,19 @@ async def escalate(run_id: UUID) -> Effects:
         )
         actions = rule["actions"] if rule else []
         action = actions[run["action_index"]] if run["action_index"] < len(actions) else None
-        if alarm is None or action is None or alarm["state"] != "new":
+        if alarm is None or action is None or alarm.state != "new":
             status, detail = "skipped", "acknowledged in time" if alarm else "alarm gone"
         else:
             roles = list(action.get("roles", []))
             told = await tell(alarm, roles, f"{action.get('after')} 秒内无人确认，已升级", effects)
-            await Alarm.update({Alarm.escalated_at: _now()}).where(Alarm.id == alarm["id"])
+            await Alarm.update({Alarm.escalated_at: _now()}).where(Alarm.id == alarm.id)
             await AlarmEntry(
-                alarm=alarm["id"],
+                alarm=alarm.id,
                 at=_now(),
                 kind="escalated",
                 data={"roles": roles, "accounts": told, "after": action.get("after")},
             ).save()
-            effects.after(BOARD, alarm["id"])
+            effects.after(BOARD, alarm.id)
             status, detail = "ok", f"{told} notified"
         await LinkageRun.update({LinkageRun.status: status, LinkageRun.detail: detail}).where(
             LinkageRun.id == run_id

@@ -39,7 +39,7 @@ async def raise_sos(caller: Caller, data: SosCreate, effects: Effects) -> UUID:
     zones = [
         z
         for z in await community_zones(household["community"])
-        if z["household"] == household_id and z["kind"] == "household_sos"
+        if z.household == household_id and z.kind == "household_sos"
     ]
     location: dict[str, Any] = {"household": household_place(household)}
     if data.location is not None:
@@ -53,7 +53,7 @@ async def raise_sos(caller: Caller, data: SosCreate, effects: Effects) -> UUID:
             effects=effects,
             place=household_place(household),
             location=location,
-            zone_id=zones[0]["id"] if zones else None,
+            zone_id=zones[0].id if zones else None,
             household_id=household_id,
             raised_by=caller,
             note=data.note,
@@ -66,20 +66,20 @@ async def sos_read(caller: Caller, alarm_id: UUID) -> SosRead:
     Scope.of(caller, "sos.raise")
     row = await alarm_row(alarm_id)
     households = {a.household_id for a in caller.assignments if a.role == Role.RESIDENT}
-    if row is None or row["type"] != "sos" or row["household"] not in households:
+    if row is None or row.type != "sos" or row.household not in households:
         raise NotFound()
     timeline = await entries(alarm_id)
-    acked = next((e for e in timeline if e["kind"] == "acknowledged"), None)
+    acked = next((e for e in timeline if e.kind == "acknowledged"), None)
     return SosRead(
-        id=row["id"],
-        state=row["state"],
-        raised_at=row["raised_at"],
-        acknowledged_at=row["acknowledged_at"],
-        acknowledged_by=acked["actor_name"] if acked else None,
-        resolved_at=row["resolved_at"],
+        id=row.id,
+        state=row.state,
+        raised_at=row.raised_at,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=acked.actor_name if acked else None,
+        resolved_at=row.resolved_at,
         timeline=[
-            SosEntry(at=e["at"], kind=e["kind"], by=e["actor_name"], text=e["text"])
+            SosEntry(at=e.at, kind=e.kind, by=e.actor_name, text=e.text)
             for e in timeline
-            if e["kind"] in PUBLIC_KINDS
+            if e.kind in PUBLIC_KINDS
         ],
     )

@@ -24,6 +24,7 @@ from api.alarms.errors import (
     ZoneInUse,
 )
 from api.alarms.failsafe import RULES
+from api.alarms.rows import ZoneRow
 from api.alarms.schemas_config import (
     ArmResult,
     CommandOutcome,
@@ -62,36 +63,36 @@ async def _kinds(device_ids: list[Any]) -> dict[str, str]:
     return {str(r["id"]): r["kind"] for r in rows}
 
 
-def _read(row: dict[str, Any], kinds: dict[str, str]) -> ZoneRead:
-    ids = [str(d) for d in row["devices"] or []]
+def _read(row: ZoneRow, kinds: dict[str, str]) -> ZoneRead:
+    ids = [str(d) for d in row.devices or []]
     return ZoneRead(
-        id=row["id"],
-        community_id=row["community"],
-        household_id=row["household"],
-        name=row["name"],
-        kind=row["kind"],
-        armed=row["armed"],
-        entry_delay=row["entry_delay"],
+        id=row.id,
+        community_id=row.community,
+        household_id=row.household,
+        name=row.name,
+        kind=row.kind,
+        armed=row.armed,
+        entry_delay=row.entry_delay,
         devices=[UUID(d) for d in ids],
         cameras=sum(kinds.get(d) in ("camera", "plate_camera") for d in ids),
-        state_changed_at=row["state_changed_at"],
+        state_changed_at=row.state_changed_at,
     )
 
 
-async def zone_row(zone_id: UUID) -> dict[str, Any] | None:
+async def zone_row(zone_id: UUID) -> ZoneRow | None:
     """One zone's row, JSON decoded."""
-    row: dict[str, Any] | None = (
+    row = (
         await IntrusionZone.select()
         .where(IntrusionZone.id == zone_id)
         .output(load_json=True)
         .first()
     )
-    return row
+    return None if row is None else msgspec.convert(row, ZoneRow)
 
 
-async def read_zone(row: dict[str, Any]) -> ZoneRead:
+async def read_zone(row: ZoneRow) -> ZoneRead:
     """A zone row as the API shows it."""
-    return _read(row, await _kinds(row["devices"] or []))
+    return _read(row, await _kinds(row.devices or []))
 
 
 async def _check_devices(community_id: UUID, ids: list[UUID]) -> None:
@@ -109,10 +110,10 @@ async def _check_household(community_id: UUID, household_id: UUID | None) -> Non
         raise UnknownHousehold(field="household_id")
 
 
-async def zone_in_scope(caller: Caller, zone_id: UUID, permission: str) -> dict[str, Any]:
+async def zone_in_scope(caller: Caller, zone_id: UUID, permission: str) -> ZoneRow:
     scope = Scope.of(caller, permission)
     row = await zone_row(zone_id)
-    if row is None or not scope.allows(row["community"], row["household"]):
+    if row is None or not scope.allows(row.community, row.household):
         raise NotFound()
     return row
 
@@ -183,9 +184,10 @@ async def list_zones(
         page=page,
         page_size=page_size,
     )
-    kinds = await _kinds([d for r in rows for d in r["devices"] or []])
+    zones = msgspec.convert(rows, list[ZoneRow])
+    kinds = await _kinds([d for z in zones for d in z.devices or []])
     return ZonePage(
-        items=[_read(r, kinds) for r in rows], total=total, page=page, page_size=page_size
+        items=[_read(z, kinds) for z in zones], total=total, page=page, page_size=page_size
     )
 
 
@@ -194,15 +196,15 @@ async def update_zone(
 ) -> ZoneRead:
     """Rename a zone, change its entry delay or its devices."""
     row = await zone_in_scope(caller, zone_id, "alarm.configure")
-    require_staff(caller, "alarm.configure", row["community"])
+    require_staff(caller, "alarm.configure", row.community)
     changes: dict[Any, Any] = {}
     if data.name is not msgspec.UNSET:
         changes[IntrusionZone.name] = data.name
     if data.entry_delay is not msgspec.UNSET:
         changes[IntrusionZone.entry_delay] = data.entry_delay
     if data.devices is not msgspec.UNSET:
-        await _check_devices(row["community"], data.devices)
-        if row["kind"] == "household_sos" and len(data.devices) > SOS_ZONE_MAX_DEVICES:
+        await _check_devices(row.community, data.devices)
+        if row.kind == "household_sos" and len(data.devices) > SOS_ZONE_MAX_DEVICES:
             raise TooManyDevices(field="devices")
         changes[IntrusionZone.devices] = [str(d) for d in data.devices]
     if changes:
@@ -213,7 +215,7 @@ async def update_zone(
                 actor=caller,
                 target_type="zone",
                 target_id=zone_id,
-                community_id=row["community"],
+                community_id=row.community,
                 details={"fields": sorted(c._meta.name for c in changes)},
             )
     updated = await zone_row(zone_id)
@@ -226,7 +228,7 @@ async def update_zone(
 async def delete_zone(caller: Caller, zone_id: UUID, effects: Effects) -> None:
     """Delete a zone no plan or rule uses; its alarms keep their records (zone set null)."""
     row = await zone_in_scope(caller, zone_id, "alarm.configure")
-    require_staff(caller, "alarm.configure", row["community"])
+    require_staff(caller, "alarm.configure", row.community)
     if await EmergencyPlan.exists().where(EmergencyPlan.zone == zone_id) or (
         await LinkageRule.exists().where(LinkageRule.zone == zone_id)
     ):
@@ -239,16 +241,16 @@ async def delete_zone(caller: Caller, zone_id: UUID, effects: Effects) -> None:
             actor=caller,
             target_type="zone",
             target_id=zone_id,
-            community_id=row["community"],
+            community_id=row.community,
         )
-    effects.after(RULES, row["community"])
+    effects.after(RULES, row.community)
 
 
 async def tell_detectors(
-    bus: CommandBus, row: dict[str, Any], armed: bool, requested_by: UUID | None
+    bus: CommandBus, row: ZoneRow, armed: bool, requested_by: UUID | None
 ) -> list[CommandOutcome]:
     """Send arm/disarm to the zone's intrusion detectors, concurrently (outside any transaction)."""
-    ids = [UUID(str(d)) for d in row["devices"] or []]
+    ids = [UUID(str(d)) for d in row.devices or []]
     detectors = (
         [
             r["id"]
@@ -277,26 +279,24 @@ async def tell_detectors(
     return list(await asyncio.gather(*(one(d) for d in detectors)))
 
 
-async def set_armed(
-    row: dict[str, Any], armed: bool, *, caller: Caller | None, by: str
-) -> dict[str, Any]:
+async def set_armed(row: ZoneRow, armed: bool, *, caller: Caller | None, by: str) -> ZoneRow:
     """Record the new state (audited); inside the caller's transaction."""
-    if not armed and row["kind"] == "household_sos":
+    if not armed and row.kind == "household_sos":
         raise CannotDisarm()
     now = _now()
     await IntrusionZone.update(
         {IntrusionZone.armed: armed, IntrusionZone.state_changed_at: now}
-    ).where(IntrusionZone.id == row["id"])
+    ).where(IntrusionZone.id == row.id)
     await record(
         "zone.armed" if armed else "zone.disarmed",
         actor=caller,
         actor_name=None if caller else by,
         target_type="zone",
-        target_id=row["id"],
-        community_id=row["community"],
+        target_id=row.id,
+        community_id=row.community,
         details={"by": by},
     )
-    return {**row, "armed": armed, "state_changed_at": now}
+    return msgspec.structs.replace(row, armed=armed, state_changed_at=now)
 
 
 async def arm(

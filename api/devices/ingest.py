@@ -16,6 +16,7 @@ import msgspec
 import structlog
 
 from api.core.effects import Effects
+from api.devices.rows import DeviceEventRow
 from api.devices.tables import Device, DeviceEvent
 from api.piccolo_conf import DB
 from device_bridge import protocol
@@ -23,8 +24,8 @@ from device_bridge import protocol
 log = structlog.get_logger()
 
 
-DeviceEventHandler = Callable[[UUID, list[dict[str, Any]]], Awaitable[Effects]]
-"""A domain's handler of a batch's new events (community, stored rows with `data` decoded): it
+DeviceEventHandler = Callable[[UUID, list[DeviceEventRow]], Awaitable[Effects]]
+"""A domain's handler of a batch's new events (community, the rows stored now): it
 runs inside the ingest's transaction and returns what to announce after commit."""
 
 
@@ -33,14 +34,16 @@ class IngestResult(msgspec.Struct, kw_only=True):
     the handlers announce once the batch is committed."""
 
     ack: int
-    stored: list[dict[str, Any]]
+    stored: list[DeviceEventRow]
     rejected: list[tuple[int, str]]
     effects: Effects = msgspec.field(default_factory=Effects)
 
 
-def _data(event: dict[str, Any]) -> dict[str, Any]:
+def _row(event: dict[str, Any]) -> DeviceEventRow:
+    """A stored event with its `data` decoded (a raw query returns JSONB as text)."""
     data = event["data"]
-    return data if isinstance(data, dict) else msgspec.json.decode(data)
+    decoded = data if isinstance(data, dict) else msgspec.json.decode(data)
+    return msgspec.convert({**event, "data": decoded}, DeviceEventRow)
 
 
 async def ingest(
@@ -58,19 +61,20 @@ async def ingest(
             kept.append(event)
         else:
             rejected.append((event.seq, f"unknown device {event.device!r}"))
-    stored: list[dict[str, Any]] = []
+    stored: list[DeviceEventRow] = []
     effects = Effects()
     async with DB.transaction():
         if kept:
             # One statement for the whole batch: unnest the columns (several times faster than a
             # VALUES list); ON CONFLICT makes a replayed batch store nothing twice.
-            stored = await DeviceEvent.raw(
+            rows = await DeviceEvent.raw(
                 "INSERT INTO device_events"
                 " (bridge, seq, community, device, kind, at, received_at, data) "
                 "SELECT {}, s, {}, d, k, a, {}, j::jsonb FROM unnest("
                 "{}::int[], {}::uuid[], {}::text[], {}::timestamptz[], {}::text[])"
                 " AS t(s, d, k, a, j) "
-                "ON CONFLICT (bridge, seq) DO NOTHING RETURNING id, seq, device, kind, at, data",
+                "ON CONFLICT (bridge, seq) DO NOTHING"
+                " RETURNING id, community, seq, device, kind, at, data",
                 bridge_id,
                 community_id,
                 received,
@@ -80,6 +84,7 @@ async def ingest(
                 [datetime.fromtimestamp(e.at, UTC) for e in kept],
                 [msgspec.json.encode(e.data).decode() for e in kept],
             )
+            stored = [_row(r) for r in rows]
             await _device_status(stored)
             for handler in handlers:
                 effects.merge(await handler(community_id, stored))  # announced after the Ack
@@ -90,12 +95,10 @@ async def ingest(
     )
 
 
-async def _device_status(stored: list[dict[str, Any]]) -> None:
-    """Decode each new event's data (for the handlers) and keep the devices' reported status."""
+async def _device_status(stored: list[DeviceEventRow]) -> None:
+    """Keep the devices' reported status."""
     for event in stored:
-        event["data"] = _data(event)
-        kind = event["kind"]
-        if kind in ("device.online", "device.offline"):
+        if event.kind in ("device.online", "device.offline"):
             await Device.update(
-                {Device.reported_online: kind == "device.online", Device.last_seen: event["at"]}
-            ).where(Device.id == event["device"])
+                {Device.reported_online: event.kind == "device.online", Device.last_seen: event.at}
+            ).where(Device.id == event.device)

@@ -183,12 +183,12 @@ class Link:
                         self.channels,
                         {
                             "type": "device.event",
-                            "kind": event["kind"],
-                            "device_id": str(event["device"]),
-                            "at": event["at"].isoformat(),
-                            "data": event["data"],
+                            "kind": event.kind,
+                            "device_id": str(event.device),
+                            "at": event.at.isoformat(),
+                            "data": event.data,
                         },
-                        event_channel(self.bridge.community, event["kind"], event["data"]),
+                        event_channel(self.bridge.community, event.kind, event.data),
                     )
                 if result.effects:  # after the Ack: the batch is committed
                     state = self.socket.app.state

@@ -18,6 +18,7 @@ from api.audit.service import record
 from api.communities.tables import Household
 from api.core import jobs
 from api.core.effects import Effects
+from api.devices.rows import DeviceEventRow
 from api.devices.tables import Device
 from api.intercom import reads, service
 from api.intercom.tables import Call
@@ -103,12 +104,12 @@ def push_message(row: dict[str, Any]) -> PushMessage:
 
 
 async def _started(
-    community_id: UUID, event: dict[str, Any], station: dict[str, Any], effects: Effects
+    community_id: UUID, event: DeviceEventRow, station: dict[str, Any], effects: Effects
 ) -> None:
-    data = event["data"]
+    data = event.data
     call_id = _uuid(data.get("call"))
     if call_id is None or await Call.exists().where(Call.id == call_id):
-        log.warning("intercom.call.ignored", event_id=event["id"], reason="bad or known call id")
+        log.warning("intercom.call.ignored", event_id=event.id, reason="bad or known call id")
         return
     target = "guard_room" if data.get("target") == "guard_room" else "household"
     reason = str(data.get("reason") or "visitor")[:24]
@@ -117,19 +118,19 @@ async def _started(
     call = Call(
         id=call_id,
         community=community_id,
-        station=event["device"],
+        station=event.device,
         household=household,
         target=target,
         reason=reason,
         room=room,
-        started_at=event["at"],
-        event=event["id"],
+        started_at=event.at,
+        event=event.id,
     )
     if target == "household" and household is None:
         call.state, call.outcome, call.ended_at, call.duration_s = (
             "ended",
             "unknown_room",
-            event["at"],
+            event.at,
             0.0,
         )
     await call.save()
@@ -139,7 +140,7 @@ async def _started(
         target_type="call",
         target_id=call_id,
         community_id=community_id,
-        details={"target": target, "reason": reason, "room": room, "event": event["id"]},
+        details={"target": target, "reason": reason, "room": room, "event": event.id},
     )
     if call.state == "ended":
         log.info("intercom.call.unknown_room", call_id=str(call_id), room=room)
@@ -155,12 +156,12 @@ async def _started(
     log.info("intercom.call.started", call_id=str(call_id), target=target, members=len(accounts))
 
 
-async def _ended(event: dict[str, Any], effects: Effects) -> None:
-    data = event["data"]
+async def _ended(event: DeviceEventRow, effects: Effects) -> None:
+    data = event.data
     call_id = _uuid(data.get("call"))
     row = await reads.call_row(call_id) if call_id else None
-    if row is None or row["station"] != event["device"]:
-        log.warning("intercom.call_ended.unknown", event_id=event["id"])
+    if row is None or row["station"] != event.device:
+        log.warning("intercom.call_ended.unknown", event_id=event.id)
         return
     outcome = str(data.get("outcome"))
     if outcome not in service.STATION_OUTCOMES:
@@ -170,7 +171,7 @@ async def _ended(event: dict[str, Any], effects: Effects) -> None:
     if row["state"] == "ringing" and outcome in ("hangup", "limit", "network"):
         outcome = "unanswered"  # the visitor left (or the line dropped) before anyone answered
     duration = data.get("duration_s")
-    at: datetime = event["at"]
+    at: datetime = event.at
     await service.finish(
         row,
         outcome,
@@ -182,10 +183,10 @@ async def _ended(event: dict[str, Any], effects: Effects) -> None:
     )
 
 
-async def on_events(community_id: UUID, stored: list[dict[str, Any]]) -> Effects:
+async def on_events(community_id: UUID, stored: list[DeviceEventRow]) -> Effects:
     """The ingest hook (inside the ingest's transaction); a batch without calls costs nothing."""
     effects = Effects()
-    events = [e for e in stored if e["kind"] in KINDS and e["device"] is not None]
+    events = [e for e in stored if e.kind in KINDS and e.device is not None]
     if not events:
         return effects
     stations = {
@@ -195,13 +196,13 @@ async def on_events(community_id: UUID, stored: list[dict[str, Any]]) -> Effects
             Device.kind,
             Device.building.number.as_alias("building_number"),
             Device.unit.number.as_alias("unit_number"),
-        ).where(Device.id.is_in(list({e["device"] for e in events})))
+        ).where(Device.id.is_in(list({e.device for e in events})))
     }
     for event in events:
-        station = stations.get(event["device"])
+        station = stations.get(event.device)
         if station is None or station["kind"] not in STATIONS:
             continue
-        if event["kind"] == "intercom.call_started":
+        if event.kind == "intercom.call_started":
             await _started(community_id, event, station, effects)
         else:
             await _ended(event, effects)

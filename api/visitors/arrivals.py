@@ -6,7 +6,7 @@ access records it stored now (replays store nothing, so nothing here counts twic
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +14,7 @@ from uuid import UUID
 import msgspec
 import structlog
 
+from api.access.rows import AccessRecordRow
 from api.access.tables import AccessPoint
 from api.core.effects import Effects
 from api.core.realtime import user_channel
@@ -24,22 +25,6 @@ from api.visitors.passes import SITE_TZ, household_members, now
 from api.visitors.tables import VisitorPass
 
 log = structlog.get_logger()
-
-_FIELDS = ("community", "visitor_pass", "device", "direction", "result", "at")
-
-
-def _fields(record: Any) -> dict[str, Any]:
-    """The fields this module reads, from an AccessRecord row object or a dict."""
-    if isinstance(record, Mapping):
-        return {f: record.get(f) for f in _FIELDS}
-    return {f: getattr(record, f, None) for f in _FIELDS}
-
-
-def _uuid(value: Any) -> UUID | None:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 def arrival_message(pass_id: UUID, visitor_name: str, door: str, at: datetime) -> PushMessage:
@@ -83,11 +68,11 @@ async def _doors(device_ids: set[UUID]) -> dict[UUID, tuple[str, bool]]:
     return found
 
 
-async def on_access(records: Sequence[Any], effects: Effects) -> None:
+async def on_access(records: Sequence[AccessRecordRow], effects: Effects) -> None:
     """Apply granted passes of visitor-pass credentials; inside the ingest transaction.
 
-    `records`: the AccessRecord rows just stored (objects or dicts; those without `visitor_pass`
-    or not granted are ignored). Only passes at a community gate count: a granted "in" is an
+    `records`: the access records just stored (those without `visitor_pass` or not granted are
+    ignored). Only passes at a community gate count: a granted "in" is an
     entry (entries used + 1, arrived / last entry, inside) and the household hears of it (a push
     and `{"type": "visitor.arrived", pass_id, door, at, visitor_name}` on each member's
     `user:<account>` channel, both after commit through `effects`); a granted "out" means the
@@ -99,8 +84,8 @@ async def on_access(records: Sequence[Any], effects: Effects) -> None:
     """
     visits = [
         (pass_id, r)
-        for r in map(_fields, records)
-        if r["result"] == "granted" and (pass_id := _uuid(r["visitor_pass"])) is not None
+        for r in records
+        if r.result == "granted" and (pass_id := r.visitor_pass) is not None
     ]
     if not visits:
         return
@@ -111,18 +96,18 @@ async def on_access(records: Sequence[Any], effects: Effects) -> None:
             "SELECT * FROM visitor_passes WHERE id = ANY({}::uuid[]) ORDER BY id FOR UPDATE", ids
         )
     }
-    doors = await _doors({d for _, r in visits if (d := _uuid(r["device"])) is not None})
+    doors = await _doors({r.device for _, r in visits})
     changed: set[UUID] = set()
-    for pass_id, rec in sorted(visits, key=lambda v: v[1]["at"]):
+    for pass_id, rec in sorted(visits, key=lambda v: v[1].at):
         row = rows.get(pass_id)
-        device = _uuid(rec["device"])
-        if row is None or row["community"] != _uuid(rec["community"]):
+        device = rec.device
+        if row is None or row["community"] != rec.community:
             continue  # a pass of another community: not this site's to count
-        if device is None or not doors.get(device, ("", False))[1]:
+        if not doors.get(device, ("", False))[1]:
             continue  # unit doors and lifts: inside already
-        at, door = rec["at"], doors[device][0]
+        at, door = rec.at, doors[device][0]
         newest = row["last_gate_at"] is None or at >= row["last_gate_at"]
-        if rec["direction"] == "out":
+        if rec.direction == "out":
             if newest:
                 row.update(inside=False, last_gate_at=at)
                 changed.add(pass_id)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 from litestar import Litestar
 
 from api.alarms import service
 from api.alarms.catalogue import keep_days
+from api.alarms.reads import alarm_row
 from api.alarms.tables import Alarm, AlarmEntry
 from api.core.storage import ObjectNotFound
 from tests.alarms.conftest import JPEG, Jobs, raise_alarm
 from tests.helpers import World
 
 
-async def aged(world: World, alarm_type: str, days: int, state: str = "resolved") -> object:
+async def aged(world: World, alarm_type: str, days: int, state: str = "resolved") -> UUID:
     alarm = await raise_alarm(world.a.community, alarm_type)
     await Alarm.update(
         {Alarm.raised_at: datetime.now(UTC) - timedelta(days=days), Alarm.state: state}
@@ -34,7 +36,7 @@ class TestRetention:
 
     async def test_purge_honours_the_periods(self, app: Litestar, world: World, jobs: Jobs) -> None:
         old = await aged(world, "perimeter", 185)
-        row = await Alarm.select().where(Alarm.id == old).output(load_json=True).first()
+        row = await alarm_row(old)
         assert row is not None
         await service.attach_media(
             app.state.objects, row, JPEG, content_type="image/jpeg", source="upload"

@@ -10,6 +10,7 @@ import pytest
 from arq.connections import ArqRedis
 from litestar import Litestar
 
+from api.access.rows import AccessRecordRow
 from api.access.tables import AccessRecord, Credential
 from api.core.auth import Role
 from api.core.effects import Effects
@@ -143,14 +144,23 @@ class TestArrival:
 class TestOrdering:
     async def _records(self, row: dict, gate: uuid.UUID, *moves: tuple[str, datetime]) -> None:
         records = [
-            {
-                "community": row["community"],
-                "visitor_pass": row["id"],
-                "device": gate,
-                "direction": direction,
-                "result": "granted",
-                "at": at,
-            }
+            AccessRecordRow(
+                id=uuid.uuid4(),
+                community=row["community"],
+                visitor_pass=row["id"],
+                device=gate,
+                direction=direction,
+                result="granted",
+                at=at,
+                person=None,
+                account=None,
+                method="qr",
+                reason="",
+                command=None,
+                credential=None,
+                decided_by="bridge",
+                photo="",
+            )
             for direction, at in moves
         ]
         async with DB.transaction():
