@@ -15,6 +15,21 @@ from arq.worker import Worker, func
 from litestar import Litestar
 
 from api.settings import Settings
+from workers.tasks import alarms, intercom
+
+ALARM_JOBS = [
+    alarms.confirm_trip,
+    alarms.run_linkage,
+    alarms.escalate_alarm,
+    alarms.apply_zone_schedules,
+    alarms.sweep_alarm_timers,
+]
+INTERCOM_JOBS = [
+    intercom.fetch_call_media,
+    intercom.end_call_at_limit,
+    intercom.hang_up_call,
+    intercom.sweep_calls,
+]
 
 
 class Jobs:

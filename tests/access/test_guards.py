@@ -14,7 +14,7 @@ from api.communities.tables import Building
 from api.core.auth import Role
 from api.devices.tables import Device
 from device_bridge import protocol
-from tests.access.conftest import Site, link
+from tests.access.helpers import Site, link
 from tests.devices.peer import EnrolledBridge
 from tests.helpers import ApiClient, Login, World, assert_error, audit_rows, eventually
 

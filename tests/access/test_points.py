@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from api.core.auth import Role
-from tests.access.conftest import link
+from tests.access.helpers import link
 from tests.devices.peer import EnrolledBridge
 from tests.helpers import ApiClient, Login, World, assert_error, audit_rows
 

@@ -22,7 +22,7 @@ from api.devices.tables import Device
 from api.people.tables import Person
 from api.piccolo_conf import DB
 from device_bridge import protocol
-from tests.access.conftest import enrol_card, link, unique_card
+from tests.access.helpers import enrol_card, link, unique_card
 from tests.devices.peer import EnrolledBridge
 from tests.helpers import ApiClient, Login, World, assert_error
 

@@ -12,7 +12,7 @@ from api.access.credential_keys import bridge_digest
 from api.access.decide import decide
 from api.access.tables import BridgeCredentials, Credential
 from device_bridge import protocol
-from tests.access.conftest import enrol_card, link, unique_card
+from tests.access.helpers import enrol_card, link, unique_card
 from tests.devices.peer import EnrolledBridge
 from tests.helpers import ApiClient, World, eventually
 

@@ -1,8 +1,8 @@
-"""Alarm tests: a scripted site (a bridge speaking the protocol), live sockets, jobs in burst mode.
+"""Alarm tests: a scripted site (a bridge speaking the protocol), jobs in burst mode.
 
-The arq pool of the app is swapped for one on a queue of the test's own, and jobs run in an arq
-worker in burst mode with the alarm jobs. Push delivery is the outside edge: its job is a stub
-here, and tests look at the Notification rows instead.
+The arq pool of the app is swapped for one on a queue of the test's own (tests/plugins/jobs.py),
+and jobs run in an arq worker in burst mode with the alarm jobs. Push delivery is the outside
+edge: its job is a stub here, and tests look at the Notification rows instead.
 """
 
 from __future__ import annotations
@@ -17,24 +17,13 @@ from typing import Any
 
 import pytest
 import websockets
-from litestar import Litestar
 
-from api.alarms.raising import open_alarm
 from api.core.auth import Role
-from api.core.effects import Effects
 from api.devices.tables import Bridge, Device
-from api.piccolo_conf import DB
-from api.push.tables import Notification, PushSubscription
-from api.settings import Settings
 from device_bridge import protocol
 from tests.devices.peer import EnrolledBridge, Peer, enrol
-from tests.helpers import TestUser, World, eventually
-from tests.helpers import live_socket as live_socket  # re-exported for the tests that use it here
-from tests.helpers import next_event as next_event
-from tests.jobs import Jobs, private_queue
-from workers.tasks import alarms as alarm_jobs
-
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
+from tests.helpers import JPEG, World, eventually
+from tests.jobs import ALARM_JOBS
 
 DEVICES = [
     protocol.DeviceInfo(
@@ -142,47 +131,6 @@ async def site(live_url: str, login: Callable, world: World) -> AsyncIterator[Sc
 
 
 @pytest.fixture
-async def jobs(app: Litestar, settings: Settings, monkeypatch) -> AsyncIterator[Jobs]:
-    """The app's job queue, private to this test, and a burst worker for its jobs."""
-    functions = [
-        alarm_jobs.confirm_trip,
-        alarm_jobs.run_linkage,
-        alarm_jobs.escalate_alarm,
-        alarm_jobs.apply_zone_schedules,
-        alarm_jobs.sweep_alarm_timers,
-    ]
-    async with private_queue(app, settings, monkeypatch, functions) as queue:
-        yield queue
-
-
-async def subscribe(*users: TestUser | uuid.UUID) -> None:
-    """Give accounts a browser push subscription (without one, push owes them nothing)."""
-    for user in users:
-        account = user if isinstance(user, uuid.UUID) else user.id
-        await PushSubscription(
-            account=account,
-            endpoint=f"https://push.example.test/{uuid.uuid4().hex}",
-            p256dh="B" * 87,
-            auth="A" * 22,
-        ).save()
-
-
-async def notified(account: uuid.UUID, alarm_id: object) -> list[dict[str, Any]]:
-    """Notification rows for an account about one alarm."""
-    rows = await Notification.select().where(Notification.account == account).output(load_json=True)
-    return [r for r in rows if r["payload"].get("data", {}).get("alarm_id") == str(alarm_id)]
-
-
-async def raise_alarm(
-    community: uuid.UUID, alarm_type: str = "intrusion", **options: Any
-) -> uuid.UUID:
-    """An alarm raised straight through the service (for tests of handling, not of raising)."""
-    effects = Effects()
-    async with DB.transaction():
-        return await open_alarm(
-            community,
-            alarm_type,
-            effects=effects,
-            place=options.pop("place", "测试位置"),
-            **options,
-        )
+def job_functions() -> list[Callable[..., Any]]:
+    """The alarm jobs run by the `jobs` worker."""
+    return ALARM_JOBS

@@ -11,9 +11,10 @@ import pytest
 
 from api.alarms.tables import Alarm
 from api.core.auth import Role
-from tests.alarms.conftest import Jobs, ScriptedSite, notified, raise_alarm, subscribe
+from tests.alarms.conftest import ScriptedSite
 from tests.alarms.test_raising import alarms_of, make_zone
-from tests.helpers import World, assert_error
+from tests.helpers import World, assert_error, notified, raise_alarm, subscribe
+from tests.jobs import Jobs
 
 
 @pytest.mark.req("ALM-04")

@@ -14,18 +14,22 @@ from api.core.auth import Role
 from api.core.storage import RetentionClass
 from api.devices.tables import DeviceCommand
 from device_bridge import protocol
-from tests.alarms.conftest import (
+from tests.alarms.conftest import ScriptedSite
+from tests.devices.peer import Peer
+from tests.helpers import (
     JPEG,
-    Jobs,
-    ScriptedSite,
+    ApiClient,
+    World,
+    assert_error,
+    audit_rows,
+    eventually,
     live_socket,
     next_event,
     notified,
     raise_alarm,
     subscribe,
 )
-from tests.devices.peer import Peer
-from tests.helpers import ApiClient, World, assert_error, audit_rows, eventually
+from tests.jobs import Jobs
 
 
 async def perimeter_zone(manager: ApiClient, world: World, site: ScriptedSite) -> dict:

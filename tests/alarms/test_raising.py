@@ -10,15 +10,9 @@ from api.alarms.catalogue import alarm_type_of
 from api.alarms.tables import Alarm, AlarmEntry
 from api.core.auth import Role
 from api.devices.tables import DeviceEvent
-from tests.alarms.conftest import (
-    Jobs,
-    ScriptedSite,
-    live_socket,
-    next_event,
-    notified,
-    subscribe,
-)
-from tests.helpers import World, assert_error
+from tests.alarms.conftest import ScriptedSite
+from tests.helpers import World, assert_error, live_socket, next_event, notified, subscribe
+from tests.jobs import Jobs
 
 
 async def make_zone(login: Callable, world: World, site: ScriptedSite, **body: object) -> dict:

@@ -12,8 +12,9 @@ from api.alarms.tables import IntrusionZone, ZoneSchedule
 from api.core.auth import Role
 from api.devices.bus import CommandBus
 from api.devices.tables import DeviceCommand
-from tests.alarms.conftest import Jobs, ScriptedSite
+from tests.alarms.conftest import ScriptedSite
 from tests.helpers import World, assert_error, audit_rows
+from tests.jobs import Jobs
 
 SHANGHAI = timedelta(hours=8)
 

@@ -16,16 +16,13 @@ from typing import Any
 
 import pytest
 import websockets
-from litestar import Litestar
 
 from api.core.auth import Role
-from api.settings import Settings
 from device_bridge import protocol
 from tests.alarms.conftest import ScriptedSite, device_ids
 from tests.devices.peer import Peer, enrol
 from tests.helpers import TestUser, World, make_account
-from tests.jobs import Jobs, private_queue
-from workers.tasks import intercom as intercom_jobs
+from tests.jobs import INTERCOM_JOBS
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
 WEBM = b"\x1a\x45\xdf\xa3" + b"\x00" * 200
@@ -176,13 +173,6 @@ async def family(world: World) -> Household:
 
 
 @pytest.fixture
-async def jobs(app: Litestar, settings: Settings, monkeypatch) -> AsyncIterator[Jobs]:
-    """The app's job queue, private to this test, and a burst worker for its jobs."""
-    functions = [
-        intercom_jobs.fetch_call_media,
-        intercom_jobs.end_call_at_limit,
-        intercom_jobs.hang_up_call,
-        intercom_jobs.sweep_calls,
-    ]
-    async with private_queue(app, settings, monkeypatch, functions) as queue:
-        yield queue
+def job_functions() -> list[Callable[..., Any]]:
+    """The intercom jobs run by the `jobs` worker."""
+    return INTERCOM_JOBS

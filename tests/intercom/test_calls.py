@@ -21,9 +21,17 @@ from api.devices.bus import CommandBus
 from api.intercom import upkeep
 from api.intercom.tables import Call
 from api.push.tables import Notification
-from tests.alarms.conftest import live_socket, next_event, subscribe
-from tests.helpers import World, assert_error, audit_rows, make_account
-from tests.intercom.conftest import OFFER, Household, Jobs, StationSite, answer_sdp
+from tests.helpers import (
+    World,
+    assert_error,
+    audit_rows,
+    live_socket,
+    make_account,
+    next_event,
+    subscribe,
+)
+from tests.intercom.conftest import OFFER, Household, StationSite, answer_sdp
+from tests.jobs import Jobs
 
 
 def is_call(call: str, kind: str = "call.incoming") -> Callable[[dict], bool]:

@@ -16,15 +16,10 @@ from api.core.effects import Effects
 from api.piccolo_conf import DB
 from api.visitors.arrivals import on_access
 from api.visitors.tables import VisitorPass
-from tests.alarms.conftest import live_socket, next_event
-from tests.helpers import ApiClient, World, eventually
-from tests.push.conftest import RunWorker, subscribed
-from tests.push.conftest import push as push  # the local push service
-from tests.push.conftest import queue as queue
-from tests.push.conftest import run_worker as run_worker
-from tests.push.conftest import vapid as vapid
+from tests.helpers import ApiClient, World, eventually, live_socket, next_event, subscribed
+from tests.plugins.push import RunWorker
 from tests.push.push_service import LocalPushService
-from tests.visitors.conftest import GateSite, OpenSite, book
+from tests.visitors.helpers import GateSite, OpenSite, book
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from api.core.effects import Effects
 from api.visitors.service import expire_due
 from api.visitors.tables import VisitorPass
 from tests.helpers import ApiClient, World, eventually
-from tests.visitors.conftest import GateSite, OpenSite, book
+from tests.visitors.helpers import GateSite, OpenSite, book
 
 
 async def _credential(pass_id: object) -> dict:
