@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures",
     "tests.plugins.jobs",
     "tests.plugins.push",
+    "tests.plugins.site",
 ]

@@ -1,14 +1,13 @@
-"""What access tests share: the scripted site's doors and link, cards enrolled by the API."""
+"""What access tests share: the scripted site's doors, cards enrolled through the API."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from device_bridge import protocol
-from tests.devices.peer import EnrolledBridge, Peer
+from tests.devices.peer import EnrolledBridge, ScriptedBridge
 from tests.helpers import ApiClient
 
 DOORS = [
@@ -36,50 +35,7 @@ DOORS = [
 ]
 
 
-class Site:
-    """A linked scripted bridge: frames in, frames out, Credentials frames kept aside."""
-
-    def __init__(self, peer: Peer, bridge: EnrolledBridge) -> None:
-        self.peer = peer
-        self.bridge = bridge
-        self.credentials: list[protocol.Credentials] = []
-        self.other: list[protocol.ToBridge] = []
-
-    async def next_credentials(self, timeout: float = 6.0) -> protocol.Credentials:
-        """The next Credentials frame (other frames are kept in `other`)."""
-        async with asyncio.timeout(timeout):
-            while True:
-                frame = await self.peer.recv()
-                if isinstance(frame, protocol.Credentials):
-                    self.credentials.append(frame)
-                    return frame
-                self.other.append(frame)
-
-    async def next_of(self, kind: type, timeout: float = 6.0) -> Any:
-        """The next frame of a type; Credentials frames met on the way are kept."""
-        async with asyncio.timeout(timeout):
-            while True:
-                frame = await self.peer.recv()
-                if isinstance(frame, kind):
-                    return frame
-                if isinstance(frame, protocol.Credentials):
-                    self.credentials.append(frame)
-                else:
-                    self.other.append(frame)
-
-    async def settle(self) -> None:
-        """Round-trip a heartbeat: every frame the platform sent before is read."""
-        await self.peer.send(protocol.Heartbeat(sent_at=time.time()))
-        await self.next_of(protocol.HeartbeatAck)
-
-
-async def link(live_url: str, bridge: EnrolledBridge) -> Site:
-    """Authenticate and send the inventory; the full credential set (if any) follows."""
-    peer = await Peer.open(live_url)
-    await peer.send(peer.hello(bridge))
-    assert isinstance(await peer.recv(), protocol.Welcome)
-    await peer.send(protocol.Inventory(devices=DOORS))
-    return Site(peer, bridge)
+Link = Callable[[EnrolledBridge], Awaitable[ScriptedBridge]]  # the `link` fixture
 
 
 async def enrol_card(

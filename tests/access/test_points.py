@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from api.core.auth import Role
-from tests.access.helpers import link
+from tests.access.helpers import Link
 from tests.devices.peer import EnrolledBridge
 from tests.helpers import ApiClient, Login, World, assert_error, audit_rows
 
@@ -15,12 +15,12 @@ from tests.helpers import ApiClient, Login, World, assert_error, audit_rows
 class TestAutomaticPoints:
     @pytest.mark.req("ACC-01", "ACC-02", "ACC-03", partial=True)
     async def test_inventory_gives_each_door_a_point_once(
-        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
         for _ in range(2):  # a second inventory adds nothing
-            site = await link(live_url, bridge)
+            site = await link(bridge)
             await site.settle()
-            await site.peer.ws.close()
+            await site.close()
         items = (await manager.get("/api/v1/access-points")).json()["items"]
         assert sorted((p["name"], p["kind"]) for p in items) == [
             ("1栋1单元门", "unit_door"),

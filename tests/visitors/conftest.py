@@ -4,19 +4,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from api.core.auth import Role
-from api.devices.tables import Device
-from device_bridge import protocol
-from tests.devices.peer import Peer, enrol
-from tests.helpers import World
+from tests.devices.peer import ScriptedBridge, enrol
+from tests.helpers import ApiClient, World
 from tests.jobs import ALARM_JOBS
-from tests.visitors.helpers import DEVICES, GateSite, OpenSite
+from tests.plugins.site import LinkBridge
+from tests.visitors.helpers import DEVICES, OpenSite
 
 
 @pytest.fixture
@@ -26,27 +23,10 @@ def job_functions() -> list[Callable[..., Any]]:
 
 
 @pytest.fixture
-async def open_site(live_url: str, login: Callable, world: World) -> AsyncIterator[OpenSite]:
+def open_site(scripted_bridge: LinkBridge, admin: ApiClient, world: World) -> OpenSite:
     """Connect a scripted bridge of community A: gate 东门, 1栋1单元 unit door, 1栋 lift."""
-    opened: list[GateSite] = []
 
-    async def open_one() -> GateSite:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
-        bridge = await enrol(admin, world.a.community)
-        peer, _ = await Peer.authenticated(live_url, bridge, DEVICES)
-        [full] = peer.credentials  # the full set follows the inventory, even an empty one
-        await peer.send(protocol.CredentialsApplied(version=full.version))
-        rows = await Device.select(Device.id, Device.external_id).where(Device.bridge == bridge.id)
-        scripted = GateSite(
-            peer=peer,
-            bridge=bridge,
-            devices={r["external_id"]: r["id"] for r in rows},
-            credentials=[full],
-        )
-        scripted.reader = asyncio.create_task(scripted._read())
-        opened.append(scripted)
-        return scripted
+    async def open_one() -> ScriptedBridge:
+        return await scripted_bridge(await enrol(admin, world.a.community), DEVICES)
 
-    yield open_one
-    for scripted in opened:
-        await scripted.close()
+    return open_one

@@ -1,28 +1,21 @@
-"""What the visitor tests share: the scripted gate site, and valid bodies of bookings and walk-ins.
+"""What the visitor tests share: the gate site's devices, valid bodies of bookings and walk-ins.
 
-The site speaks the wire protocol frame by frame (tests/devices/peer.py): it keeps the credential
-frames the platform sends it (the full set after its inventory, then the deltas, acknowledged),
-so a test sees what reached the gate.
+The site is a scripted bridge (tests/devices/peer.py): it keeps the credential frames the
+platform sends it (the full set after its inventory, then the deltas, acknowledged), so a test
+sees what reached the gate.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import websockets
-
 from api.access.tables import AccessPoint
-from api.devices.tables import Bridge
 from device_bridge import protocol
-from tests.devices.peer import EnrolledBridge, Peer
-from tests.helpers import ApiClient, eventually
+from tests.devices.peer import ScriptedBridge
+from tests.helpers import ApiClient
 
 ID_NUMBER = "510104199001011230"  # checksummed (tests/helpers.py uses it for a resident too)
 
@@ -43,90 +36,7 @@ DEVICES = [
 ]
 
 
-@dataclass
-class GateSite:
-    """A scripted bridge: sends access events, keeps the credential frames it receives."""
-
-    peer: Peer
-    bridge: EnrolledBridge
-    devices: dict[str, uuid.UUID]
-    seq: int = 0
-    credentials: list[protocol.Credentials] = field(default_factory=list)
-    acks: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
-    answers: asyncio.Queue[protocol.AccessAnswer] = field(default_factory=asyncio.Queue)
-    reader: asyncio.Task[None] | None = None
-
-    async def _read(self) -> None:
-        with contextlib.suppress(websockets.ConnectionClosed):
-            while True:
-                frame = await self.peer.recv()
-                match frame:
-                    case protocol.Ack(seq=seq):
-                        self.acks.put_nowait(seq)
-                    case protocol.Credentials(version=version):
-                        self.credentials.append(frame)
-                        await self.peer.send(protocol.CredentialsApplied(version=version))
-                    case protocol.AccessAnswer():
-                        self.answers.put_nowait(frame)
-                    case protocol.Command(id=command_id):
-                        await self.peer.send(protocol.CommandResult(id=command_id, status="ok"))
-
-    async def event(self, kind: str, device: str, data: dict[str, Any]) -> int:
-        """Report one event and wait until the platform has committed it."""
-        self.seq += 1
-        event = protocol.Event(seq=self.seq, kind=kind, device=device, at=time.time(), data=data)
-        await self.peer.send(protocol.EventBatch(events=[event]))
-        while (await asyncio.wait_for(self.acks.get(), 5)) < self.seq:
-            pass
-        return self.seq
-
-    async def ask(
-        self, door: str, method: str, value: str, direction: str = "in", floor: int | None = None
-    ) -> protocol.AccessAnswer:
-        """Ask the platform to decide a presentation (as a bridge does for what it cannot)."""
-        query = protocol.AccessQuery(
-            id=uuid.uuid4().hex,
-            door=door,
-            method=method,  # type: ignore[arg-type]
-            value=value,
-            direction=direction,  # type: ignore[arg-type]
-            floor=floor,
-        )
-        await self.peer.send(query)
-        answer = await asyncio.wait_for(self.answers.get(), 5)
-        assert answer.id == query.id
-        return answer
-
-    def removed(self) -> set[str]:
-        """Credential ids the platform told this bridge to drop."""
-        return {r for frame in self.credentials for r in frame.removals}
-
-    def held(self) -> dict[str, protocol.CredentialEntry]:
-        """The bridge's credential cache as the frames so far built it."""
-        cache: dict[str, protocol.CredentialEntry] = {}
-        for frame in self.credentials:
-            if frame.since is None:
-                cache = {}
-            for entry in frame.upserts:
-                cache[entry.id] = entry
-            for gone in frame.removals:
-                cache.pop(gone, None)
-        return cache
-
-    async def close(self) -> None:
-        """Close the link and wait until the platform has seen it go."""
-        await self.peer.ws.close()
-        if self.reader is not None:
-            await self.reader
-
-        async def offline() -> bool:
-            row = await Bridge.select(Bridge.online).where(Bridge.id == self.bridge.id).first()
-            return bool(row and not row["online"])
-
-        await eventually(offline)
-
-
-OpenSite = Callable[[], Awaitable[GateSite]]
+OpenSite = Callable[[], Awaitable[ScriptedBridge]]
 
 
 async def point_ids(community: uuid.UUID) -> dict[str, uuid.UUID]:

@@ -16,10 +16,11 @@ from api.core.effects import Effects
 from api.piccolo_conf import DB
 from api.visitors.arrivals import on_access
 from api.visitors.tables import VisitorPass
+from tests.devices.peer import ScriptedBridge
 from tests.helpers import ApiClient, World, eventually, live_socket, next_event, subscribed
 from tests.plugins.push import RunWorker
 from tests.push.push_service import LocalPushService
-from tests.visitors.helpers import GateSite, OpenSite, book
+from tests.visitors.helpers import OpenSite, book
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ class TestArrival:
         run_worker: RunWorker,
     ) -> None:
         browser, _ = await subscribed(resident, push)
-        site: GateSite = await open_site()
+        site: ScriptedBridge = await open_site()
         created = await book(resident, entries=2, plate="川A12345")
         row = await _row(created["id"])
         async with live_socket(live_url, world.a.users[Role.RESIDENT]) as phone:
