@@ -7,20 +7,15 @@ import pytest
 from api.core.auth import Role
 from tests.access.helpers import DOORS, Link
 from tests.devices.peer import EnrolledBridge, ScriptedBridge, enrol
-from tests.helpers import ApiClient, Login, World
+from tests.fixtures import AsRole
+from tests.helpers import ApiClient, World
 from tests.plugins.site import LinkBridge
 
 
 @pytest.fixture
-async def admin(login: Login, world: World) -> ApiClient:
-    """A system administrator (enrols bridges)."""
-    return await login(world.admins[Role.SYSTEM_ADMIN])
-
-
-@pytest.fixture
-async def manager(login: Login, world: World) -> ApiClient:
+async def manager(as_role: AsRole) -> ApiClient:
     """Community A's property manager."""
-    return await login(world.a.users[Role.PROPERTY_MANAGER])
+    return await as_role(Role.PROPERTY_MANAGER)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from api.devices.tables import Device
 from device_bridge import protocol
 from tests.access.helpers import Link
 from tests.devices.peer import EnrolledBridge, ScriptedBridge
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, Login, World, assert_error, audit_rows, eventually
 
 
@@ -42,9 +43,9 @@ async def device_id(bridge: EnrolledBridge, external: str) -> str:
 
 
 @pytest.fixture
-async def guard(login: Login, world: World) -> ApiClient:
+async def guard(as_role: AsRole) -> ApiClient:
     """Community A's guard."""
-    return await login(world.a.users[Role.GUARD])
+    return await as_role(Role.GUARD)
 
 
 class TestRemoteOpen:

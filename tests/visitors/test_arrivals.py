@@ -46,13 +46,6 @@ async def _row(pass_id: object) -> dict:
     return row
 
 
-@pytest.fixture
-async def resident(login: Callable, world: World) -> ApiClient:
-    """The resident of community A's first household, logged in."""
-    api: ApiClient = await login(world.a.users[Role.RESIDENT])
-    return api
-
-
 @pytest.mark.req("VIS-04", "VIS-05", partial=True)
 class TestArrival:
     async def test_gate_entry_reaches_the_residents_phone(
