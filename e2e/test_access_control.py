@@ -29,8 +29,7 @@ from e2e.pages import (
     LoginPage,
     MyQrPage,
 )
-from tests.helpers import World, eventually
-from tests.integration.conftest import running
+from tests.helpers import World, eventually, running
 
 CARD = "0012345678"
 

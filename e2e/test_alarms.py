@@ -19,8 +19,7 @@ from device_bridge.identity import load_bridge_id
 from device_bridge.settings import BridgeSettings
 from e2e.conftest import artifact
 from e2e.pages import AlarmBoardPage, AlarmDetailPage, HomePage, LoginPage, SosPage
-from tests.helpers import ApiClient, TestUser, World, eventually
-from tests.integration.conftest import running
+from tests.helpers import ApiClient, TestUser, World, eventually, running
 
 DETECTOR = "zone-east"  # an intrusion detector of the demo site (device_bridge/demo.toml)
 PLAN_STEPS = [

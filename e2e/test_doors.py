@@ -15,8 +15,7 @@ from device_bridge.identity import enroll, load_bridge_id
 from device_bridge.settings import BridgeSettings
 from e2e.conftest import artifact
 from e2e.pages import BridgesPage, DevicesPage, DoorsPage, HomePage, LoginPage
-from tests.helpers import World, eventually
-from tests.integration.conftest import running
+from tests.helpers import World, eventually, running
 
 UNIT_DOOR = "1栋1单元 单元门"
 

@@ -33,15 +33,20 @@ from e2e.pages import (
     IncomingCall,
     LoginPage,
 )
-from tests.helpers import ApiClient, TestUser, World, eventually
-from tests.integration.conftest import running
-from tests.intercom.conftest import Jobs, jobs  # noqa: F401
+from tests.helpers import ApiClient, TestUser, World, eventually, running
+from tests.jobs import INTERCOM_JOBS, Jobs
 
 STATION = "station-north"  # 北门 门口机, opens gate-north (device_bridge/demo.toml)
 GATE = "gate-north"
 ROOM = "1-1-0101"  # the world's first household: 1栋1单元0101
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def job_functions() -> list[Callable[..., Any]]:
+    """The intercom jobs run by the `jobs` worker."""
+    return INTERCOM_JOBS
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +191,7 @@ class TestResidentAnswersTheDoorStation:
         live_url: str,
         world: World,
         site_settings: BridgeSettings,
-        jobs: Jobs,  # noqa: F811
+        jobs: Jobs,
     ) -> None:
         """Nobody answers: the ringing screen says the visitor left; 呼叫记录 shows the snapshot
         and plays the message."""

@@ -26,8 +26,7 @@ from e2e.pages import (
     VisitorDetailPage,
     VisitorsPage,
 )
-from tests.helpers import World, eventually
-from tests.integration.conftest import running
+from tests.helpers import World, eventually, running
 
 
 async def held_by_bridge(bridge: Bridge, qr: str) -> None:

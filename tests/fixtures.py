@@ -30,7 +30,7 @@ from api.core.embedded import embedded_services
 from api.settings import Settings, from_environ
 from device_bridge.identity import enroll
 from device_bridge.settings import BridgeSettings
-from tests.helpers import ApiClient, Login, TestUser, World, build_world
+from tests.helpers import ApiClient, Login, TestUser, World, build_world, user
 
 logging.CACHE_LOGGERS = False  # capture_logs must see loggers bound before it (tests of the bridge)
 TEST_DATABASE = f"anju_test_{os.getpid()}"  # parallel runs on one server never collide
@@ -178,12 +178,30 @@ async def enrolment_token(admin: ApiClient, community: object) -> str:
     return str(answer.json()["token"])
 
 
+AsRole = Callable[..., Awaitable[ApiClient]]  # as_role(role, community="a")
+
+
 @pytest.fixture
-async def admin(browser: Callable, world: World) -> ApiClient:  # type: ignore[type-arg]
+def as_role(login: Login, world: World) -> AsRole:
+    """`await as_role(Role.GUARD, "b")`: a fresh browser logged in as the world's account for the
+    role in community A or B (administrators and the police have one account each)."""
+
+    async def open_as(role: Role, community: str = "a") -> ApiClient:
+        return await login(user(world, role, community))
+
+    return open_as
+
+
+@pytest.fixture
+async def admin(as_role: AsRole) -> ApiClient:
     """A logged-in system administrator."""
-    api = await browser()
-    await api.login(world.admins[Role.SYSTEM_ADMIN])
-    return api
+    return await as_role(Role.SYSTEM_ADMIN)
+
+
+@pytest.fixture
+async def resident(as_role: AsRole) -> ApiClient:
+    """A resident of community A (household 0101), logged in."""
+    return await as_role(Role.RESIDENT)
 
 
 @pytest.fixture

@@ -1,4 +1,9 @@
-"""Test helpers: a browser-like API client and a small world of places and people."""
+"""Test helpers: a browser-like API client, a small world of places and people, and what tests of
+several folders share (a bridge running in-process, live sockets, alarms and their notifications).
+
+Plain functions and classes only: fixtures live in `pytest_plugins` modules (tests/fixtures.py,
+tests/plugins/), each defined once for the run.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -15,19 +21,28 @@ from typing import Any
 
 import httpx
 import pyotp
+import uvicorn
 import websockets
 from litestar import Litestar
 from piccolo.engine.postgres import PostgresEngine
 
 from api.accounts.tables import Account, RoleAssignment
+from api.alarms.raising import open_alarm
 from api.audit.tables import AuditEntry
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.core.auth import ADMINISTRATORS, Role
 from api.core.crypto import FieldCipher
+from api.core.effects import Effects
 from api.core.passwords import hash_password
 from api.people.tables import Person
+from api.piccolo_conf import DB
+from api.push.tables import Notification, PushSubscription
+from device_bridge.runtime import Bridge
+from device_bridge.settings import BridgeSettings
+from tests.push.push_service import FakeBrowser, LocalPushService
 
 PASSWORD = "Anju-test-2026!"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
 Login = Callable[[Any], Awaitable["ApiClient"]]  # a TestUser in, a logged-in browser out
 _PASSWORD_HASH: list[str] = []  # one argon2 hash for every test account: hashing is slow on purpose
 
@@ -322,3 +337,86 @@ def counting_queries() -> Iterator[list[str]]:
         yield seen
     finally:
         PostgresEngine.run_querystring = run  # type: ignore[method-assign]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Litestar, port: int) -> AsyncIterator[uvicorn.Server]:
+    """One more api instance (the session's resources, its own socket), stopped on exit."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for "listening"
+        await asyncio.sleep(0.02)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def running(settings: BridgeSettings) -> AsyncIterator[Bridge]:
+    """A real bridge in this process, authenticated with the platform; stopped on exit."""
+    bridge = Bridge(settings, door_open_s=0.05, clock_sync=False)
+    task = asyncio.create_task(bridge.run())
+    await asyncio.wait_for(bridge.ready.wait(), 10)
+    await asyncio.wait_for(bridge.link.authenticated.wait(), 10)
+    try:
+        yield bridge
+    finally:
+        await bridge.stop()
+        await task
+
+
+async def subscribe(*users: TestUser | uuid.UUID) -> None:
+    """Give accounts a browser push subscription (without one, push owes them nothing)."""
+    for user in users:
+        account = user if isinstance(user, uuid.UUID) else user.id
+        await PushSubscription(
+            account=account,
+            endpoint=f"https://push.example.test/{uuid.uuid4().hex}",
+            p256dh="B" * 87,
+            auth="A" * 22,
+        ).save()
+
+
+async def notified(account: uuid.UUID, alarm_id: object) -> list[dict[str, Any]]:
+    """Notification rows for an account about one alarm."""
+    rows = await Notification.select().where(Notification.account == account).output(load_json=True)
+    return [r for r in rows if r["payload"].get("data", {}).get("alarm_id") == str(alarm_id)]
+
+
+async def raise_alarm(
+    community: uuid.UUID, alarm_type: str = "intrusion", **options: Any
+) -> uuid.UUID:
+    """An alarm raised straight through the service (for tests of handling, not of raising)."""
+    effects = Effects()
+    async with DB.transaction():
+        return await open_alarm(
+            community,
+            alarm_type,
+            effects=effects,
+            place=options.pop("place", "测试位置"),
+            **options,
+        )
+
+
+async def subscribed(
+    api: ApiClient, push: LocalPushService, **extra: Any
+) -> tuple[FakeBrowser, dict[str, Any]]:
+    """A fresh browser that asks the platform for its key, subscribes, and posts the result."""
+    key = (await api.get("/api/v1/push/vapid-public-key")).json()["public_key"]
+    browser = push.browser(key)
+    response = await api.post(
+        "/api/v1/push/subscriptions", json=browser.subscription(user_agent="FakeBrowser/1", **extra)
+    )
+    assert response.status_code == 200, response.text
+    return browser, response.json()

@@ -16,6 +16,21 @@ from litestar import Litestar
 
 from api.core.jobs import DELIVER_NOTIFICATION
 from api.settings import Settings
+from workers.tasks import alarms, intercom
+
+ALARM_JOBS = [
+    alarms.confirm_trip,
+    alarms.run_linkage,
+    alarms.escalate_alarm,
+    alarms.apply_zone_schedules,
+    alarms.sweep_alarm_timers,
+]
+INTERCOM_JOBS = [
+    intercom.fetch_call_media,
+    intercom.end_call_at_limit,
+    intercom.hang_up_call,
+    intercom.sweep_calls,
+]
 
 
 class Jobs:

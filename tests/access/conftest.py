@@ -1,99 +1,21 @@
-"""Access tests: a scripted bridge (tests/devices/peer.py) linked to the platform, and its staff."""
+"""Access tests: scripted bridges with the doors, read frame by frame by the test, and its staff."""
 
 from __future__ import annotations
-
-import asyncio
-import time
-from typing import Any
 
 import pytest
 
 from api.core.auth import Role
-from device_bridge import protocol
-from tests.devices.peer import EnrolledBridge, Peer, enrol
-from tests.helpers import ApiClient, Login, World
-
-DOORS = [
-    protocol.DeviceInfo(
-        id="door-1-1",
-        kind="door_controller",
-        name="1栋1单元门",
-        driver="sim",
-        attrs={"building": "1", "unit": "1", "role": "unit_door"},
-    ),
-    protocol.DeviceInfo(
-        id="gate-north",
-        kind="door_controller",
-        name="北门",
-        driver="sim",
-        attrs={"role": "gate", "protection_zone": 1},
-    ),
-    protocol.DeviceInfo(
-        id="parcel-room",
-        kind="door_controller",
-        name="快递间",
-        driver="sim",
-        attrs={"role": "key_room"},
-    ),
-]
-
-
-class Site:
-    """A linked scripted bridge: frames in, frames out, Credentials frames kept aside."""
-
-    def __init__(self, peer: Peer, bridge: EnrolledBridge) -> None:
-        self.peer = peer
-        self.bridge = bridge
-        self.credentials: list[protocol.Credentials] = []
-        self.other: list[protocol.ToBridge] = []
-
-    async def next_credentials(self, timeout: float = 6.0) -> protocol.Credentials:
-        """The next Credentials frame (other frames are kept in `other`)."""
-        async with asyncio.timeout(timeout):
-            while True:
-                frame = await self.peer.recv()
-                if isinstance(frame, protocol.Credentials):
-                    self.credentials.append(frame)
-                    return frame
-                self.other.append(frame)
-
-    async def next_of(self, kind: type, timeout: float = 6.0) -> Any:
-        """The next frame of a type; Credentials frames met on the way are kept."""
-        async with asyncio.timeout(timeout):
-            while True:
-                frame = await self.peer.recv()
-                if isinstance(frame, kind):
-                    return frame
-                if isinstance(frame, protocol.Credentials):
-                    self.credentials.append(frame)
-                else:
-                    self.other.append(frame)
-
-    async def settle(self) -> None:
-        """Round-trip a heartbeat: every frame the platform sent before is read."""
-        await self.peer.send(protocol.Heartbeat(sent_at=time.time()))
-        await self.next_of(protocol.HeartbeatAck)
-
-
-async def link(live_url: str, bridge: EnrolledBridge) -> Site:
-    """Authenticate and send the inventory; the full credential set (if any) follows."""
-    peer = await Peer.open(live_url)
-    await peer.send(peer.hello(bridge))
-    assert isinstance(await peer.recv(), protocol.Welcome)
-    await peer.send(protocol.Inventory(devices=DOORS))
-    return Site(peer, bridge)
+from tests.access.helpers import DOORS, Link
+from tests.devices.peer import EnrolledBridge, ScriptedBridge, enrol
+from tests.fixtures import AsRole
+from tests.helpers import ApiClient, World
+from tests.plugins.site import LinkBridge
 
 
 @pytest.fixture
-async def admin(login: Login, world: World) -> ApiClient:
-    """A system administrator (enrols bridges)."""
-    return await login(world.admins[Role.SYSTEM_ADMIN])
-
-
-@pytest.fixture
-async def manager(login: Login, world: World) -> ApiClient:
+async def manager(as_role: AsRole) -> ApiClient:
     """Community A's property manager."""
-    return await login(world.a.users[Role.PROPERTY_MANAGER])
+    return await as_role(Role.PROPERTY_MANAGER)
 
 
 @pytest.fixture
@@ -102,20 +24,11 @@ async def bridge(admin: ApiClient, world: World) -> EnrolledBridge:
     return await enrol(admin, world.a.community)
 
 
-async def enrol_card(
-    manager: ApiClient, person: object, number: str, **extra: Any
-) -> dict[str, Any]:
-    """Enrol a card for a person; the credential read."""
-    r = await manager.post(
-        "/api/v1/credentials",
-        json={"person_id": str(person), "kind": "card", "value": number, **extra},
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
+@pytest.fixture
+def link(scripted_bridge: LinkBridge) -> Link:
+    """Link a bridge with the doors; the test reads and answers each frame. Closed after it."""
 
+    async def open_link(bridge: EnrolledBridge) -> ScriptedBridge:
+        return await scripted_bridge(bridge, DOORS, auto=False)
 
-def unique_card() -> str:
-    """A card number no other test uses."""
-    import uuid
-
-    return str(uuid.uuid4().int)[:10]
+    return open_link

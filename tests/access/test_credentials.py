@@ -9,7 +9,7 @@ import pytest
 from api.access.tables import Credential
 from api.biometrics.tables import FaceTemplate
 from api.core.auth import Role
-from tests.access.conftest import enrol_card, unique_card
+from tests.access.helpers import enrol_card, unique_card
 from tests.helpers import ApiClient, Login, World, assert_error, audit_rows
 
 JPEG = b"\xff\xd8\xff\xe0" + b"face-photo-bytes" * 40 + b"\xff\xd9"

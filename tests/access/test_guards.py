@@ -14,12 +14,15 @@ from api.communities.tables import Building
 from api.core.auth import Role
 from api.devices.tables import Device
 from device_bridge import protocol
-from tests.access.conftest import Site, link
-from tests.devices.peer import EnrolledBridge
+from tests.access.helpers import Link
+from tests.devices.peer import EnrolledBridge, ScriptedBridge
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, Login, World, assert_error, audit_rows, eventually
 
 
-async def answer_commands(site: Site, count: int, status: str = "ok") -> list[protocol.Command]:
+async def answer_commands(
+    site: ScriptedBridge, count: int, status: str = "ok"
+) -> list[protocol.Command]:
     """Answer the next `count` commands the platform sends the bridge."""
     seen = []
     for _ in range(count):
@@ -40,18 +43,18 @@ async def device_id(bridge: EnrolledBridge, external: str) -> str:
 
 
 @pytest.fixture
-async def guard(login: Login, world: World) -> ApiClient:
+async def guard(as_role: AsRole) -> ApiClient:
     """Community A's guard."""
-    return await login(world.a.users[Role.GUARD])
+    return await as_role(Role.GUARD)
 
 
 class TestRemoteOpen:
     @pytest.mark.req("ACC-06")
     @pytest.mark.req("IAM-01", partial=True)
     async def test_a_reason_is_required_and_everything_is_on_record(
-        self, live_url: str, guard: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, guard: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         gate = await device_id(bridge, "gate-north")
         r = await guard.post(f"/api/v1/doors/{gate}/remote-open", json={"direction": "in"})
@@ -76,27 +79,26 @@ class TestRemoteOpen:
         await site.peer.send(protocol.EventBatch(events=[event]))
         await site.next_of(protocol.Ack)
         assert await AccessRecord.count().where(AccessRecord.device == gate) == 1
-        await site.peer.ws.close()
 
     async def test_outside_scope_and_residents_get_404(
-        self, live_url: str, login: Login, world: World, bridge: EnrolledBridge
+        self, link: Link, login: Login, world: World, bridge: EnrolledBridge
     ) -> None:
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         gate = await device_id(bridge, "gate-north")
         for who in (world.b.users[Role.GUARD], world.a.users[Role.RESIDENT]):
             api = await login(who)
             r = await api.post(f"/api/v1/doors/{gate}/remote-open", json={"reason": "test it"})
             assert_error(r, 404, "not_found")
-        await site.peer.ws.close()
+        await site.close()
 
 
 class TestEmergencyRelease:
     @pytest.mark.req("ACC-15", partial=True)
     async def test_every_door_unlocks_then_locks_again_audited(
-        self, live_url: str, guard: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, guard: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         body = {"community_id": str(world.a.community), "reason": "3栋火警疏散"}
         task = asyncio.create_task(guard.post("/api/v1/access/emergency-release", json=body))
@@ -112,7 +114,6 @@ class TestEmergencyRelease:
         for phase in ("start", "end"):
             (entry,) = await audit_rows(f"access.emergency_release.{phase}", world.a.community)
             assert entry["purpose"] == "3栋火警疏散"
-        await site.peer.ws.close()
 
     async def test_bad_input_and_scope(self, guard: ApiClient, login: Login, world: World) -> None:
         r = await guard.post(
@@ -161,6 +162,7 @@ class TestDoorAlarms:
     )
     async def test_device_events_raise_alarms(
         self,
+        link: Link,
         live_url: str,
         world: World,
         bridge: EnrolledBridge,
@@ -168,7 +170,7 @@ class TestDoorAlarms:
         data: dict[str, Any],
         alarm_type: str,
     ) -> None:
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         event = protocol.Event(seq=1, kind=kind, device="door-1-1", at=time.time(), data=data)
         await site.peer.send(protocol.EventBatch(events=[event]))
@@ -182,12 +184,11 @@ class TestDoorAlarms:
         )
         assert alarm["type"] == alarm_type
         assert str(alarm["source_device"]) == await device_id(bridge, "door-1-1")
-        await site.peer.ws.close()
 
     async def test_refusals_alone_raise_nothing(
-        self, live_url: str, world: World, bridge: EnrolledBridge
+        self, link: Link, world: World, bridge: EnrolledBridge
     ) -> None:
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         events = [
             protocol.Event(
@@ -202,4 +203,3 @@ class TestDoorAlarms:
         await site.peer.send(protocol.EventBatch(events=events))
         await site.next_of(protocol.Ack)
         assert not await Alarm.exists().where(Alarm.community == world.a.community)
-        await site.peer.ws.close()

@@ -8,7 +8,7 @@ import pytest
 
 from api.access.tables import CredentialChange
 from api.core.auth import Role
-from tests.access.conftest import enrol_card, link, unique_card
+from tests.access.helpers import Link, enrol_card, unique_card
 from tests.devices.peer import EnrolledBridge
 from tests.helpers import ApiClient, Login, World, assert_error, audit_rows, counting_queries
 
@@ -16,12 +16,12 @@ from tests.helpers import ApiClient, Login, World, assert_error, audit_rows, cou
 class TestAutomaticPoints:
     @pytest.mark.req("ACC-01", "ACC-02", "ACC-03", partial=True)
     async def test_inventory_gives_each_door_a_point_once(
-        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
         for _ in range(2):  # a second inventory adds nothing
-            site = await link(live_url, bridge)
+            site = await link(bridge)
             await site.settle()
-            await site.peer.ws.close()
+            await site.close()
         items = (await manager.get("/api/v1/access-points")).json()["items"]
         assert sorted((p["name"], p["kind"]) for p in items) == [
             ("1栋1单元门", "unit_door"),

@@ -22,7 +22,7 @@ from api.devices.tables import Device
 from api.people.tables import Person
 from api.piccolo_conf import DB
 from device_bridge import protocol
-from tests.access.conftest import enrol_card, link, unique_card
+from tests.access.helpers import Link, enrol_card, unique_card
 from tests.devices.peer import EnrolledBridge
 from tests.helpers import ApiClient, Login, World, assert_error
 
@@ -42,13 +42,14 @@ class TestIngest:
     @pytest.mark.req("ACC-10", partial=True)
     async def test_pass_is_recorded_and_counts_a_use(
         self,
+        link: Link,
         live_url: str,
         manager: ApiClient,
         world: World,
         bridge: EnrolledBridge,
         outlet: AppOutlet,
     ) -> None:
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         async with DB.transaction():  # as the visitors domain creates its credentials
             limited = await create_credential(
@@ -118,7 +119,7 @@ class TestIngest:
             await manager.get("/api/v1/access-records", params={"point_id": point["id"]})
         ).json()
         assert [r["device_name"] for r in by_point["items"]] == ["北门"]
-        await site.peer.ws.close()
+        await site.close()
 
 
 @pytest.fixture
@@ -130,10 +131,10 @@ def outlet(app: Litestar) -> AppOutlet:
 class TestExport:
     @pytest.mark.req("ACC-13", "ACC-10", partial=True)
     async def test_csv_for_excel_with_chinese_headers_audited(
-        self, manager: ApiClient, login: Login, world: World, live_url: str, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, login: Login, world: World, bridge: EnrolledBridge
     ) -> None:
         card = await enrol_card(manager, world.a.persons[0], unique_card())
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         await site.peer.send(
             protocol.EventBatch(events=[granted(seq, card["id"]) for seq in (1, 2, 3)])
@@ -178,17 +179,17 @@ class TestExport:
         other = await login(world.b.users[Role.PROPERTY_MANAGER])
         body = (await other.get("/api/v1/access-records.csv")).content
         assert len(body[len(codecs.BOM_UTF8) :].decode().splitlines()) == 1  # headers only
-        await site.peer.ws.close()
+        await site.close()
 
 
 class TestRetention:
     @pytest.mark.req("ACC-10", "VIS-04", "DATA-18", "DATA-28", partial=True)
     async def test_purge_keeps_six_months(
-        self, world: World, live_url: str, bridge: EnrolledBridge
+        self, link: Link, world: World, bridge: EnrolledBridge
     ) -> None:
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
-        await site.peer.ws.close()
+        await site.close()
         gate = await Device.select(Device.id).where(Device.bridge == bridge.id).first()
         assert gate is not None
         now = datetime.now(UTC)
@@ -216,11 +217,11 @@ class TestRetention:
 
 class TestResidentsLog:
     async def test_a_resident_sees_their_own_passes_only(
-        self, live_url: str, manager: ApiClient, login: Login, world: World, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, login: Login, world: World, bridge: EnrolledBridge
     ) -> None:
         mine = await enrol_card(manager, world.a.persons[0], unique_card())
         theirs = await enrol_card(manager, world.a.persons[1], unique_card())
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         await site.peer.send(
             protocol.EventBatch(events=[granted(1, mine["id"]), granted(2, theirs["id"])])
@@ -231,4 +232,3 @@ class TestResidentsLog:
         assert [r["credential_id"] for r in log["items"]] == [mine["id"]]
         staff = (await manager.get("/api/v1/access-records")).json()
         assert staff["total"] == 2
-        await site.peer.ws.close()

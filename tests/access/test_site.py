@@ -12,9 +12,8 @@ from api.alarms.tables import Alarm
 from api.core.auth import Role
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
-from tests.access.conftest import enrol_card, unique_card
-from tests.helpers import ApiClient, Login, World, eventually
-from tests.integration.conftest import running
+from tests.access.helpers import enrol_card, unique_card
+from tests.helpers import ApiClient, Login, World, eventually, running
 
 GATE = "gate-north"
 

@@ -12,7 +12,7 @@ from api.access.credential_keys import bridge_digest
 from api.access.decide import decide
 from api.access.tables import BridgeCredentials, Credential
 from device_bridge import protocol
-from tests.access.conftest import enrol_card, link, unique_card
+from tests.access.helpers import Link, enrol_card, unique_card
 from tests.devices.peer import EnrolledBridge
 from tests.helpers import ApiClient, World, eventually
 
@@ -21,15 +21,15 @@ class TestFullSet:
     @pytest.mark.req("ACC-06")
     @pytest.mark.req("ACC-07", partial=True)
     async def test_link_gets_every_credential_with_digests_and_doors(
-        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
         number = unique_card()
         # The bridge must have linked once so its doors (and access points) exist.
-        first = await link(live_url, bridge)
+        first = await link(bridge)
         await first.settle()
-        await first.peer.ws.close()
+        await first.close()
         card = await enrol_card(manager, world.a.persons[0], number)
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         frame = await site.next_credentials()
         assert frame.since is None and frame.version > 0
         entry = next(e for e in frame.upserts if e.id == card["id"])
@@ -47,10 +47,9 @@ class TestFullSet:
                 & (BridgeCredentials.applied_version == frame.version)
             )
         )
-        await site.peer.ws.close()
 
     async def test_the_digest_key_is_the_bridges_own(
-        self, live_url: str, manager: ApiClient, admin: ApiClient, world: World
+        self, link: Link, manager: ApiClient, admin: ApiClient, world: World
     ) -> None:
         from tests.devices.peer import enrol
 
@@ -58,33 +57,33 @@ class TestFullSet:
         await enrol_card(manager, world.a.persons[1], unique_card())
         keys = []
         for bridge in (one, two):
-            site = await link(live_url, bridge)
+            site = await link(bridge)
             keys.append((await site.next_credentials()).key)
-            await site.peer.ws.close()
+            await site.close()
         assert keys[0] != keys[1]
 
 
 class TestDeltas:
     @pytest.mark.req("ACC-06")
     async def test_a_community_without_credentials_gets_an_empty_set_then_deltas(
-        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
         assert not await Credential.exists().where(Credential.community == world.a.community)
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         full = await site.next_credentials()
         assert (full.since, full.upserts, full.removals) == (None, [], [])
         await site.peer.send(protocol.CredentialsApplied(version=full.version))
         card = await enrol_card(manager, world.a.persons[0], unique_card())
         delta = await site.next_credentials()
         assert delta.since == full.version and [e.id for e in delta.upserts] == [card["id"]]
-        await site.peer.ws.close()
+        await site.close()
 
     @pytest.mark.req("ACC-06")
     async def test_change_sends_a_delta_and_a_revocation_arrives_within_5_s(
-        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
         await enrol_card(manager, world.a.persons[0], unique_card())
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         full = await site.next_credentials()
         await site.peer.send(protocol.CredentialsApplied(version=full.version))
 
@@ -106,24 +105,22 @@ class TestDeltas:
         assert revoked.since == delta.version
         assert revoked.removals == [card["id"]] and not revoked.upserts
         assert elapsed < 5.0
-        await site.peer.ws.close()
 
     async def test_refused_delta_gets_the_full_set(
-        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
         await enrol_card(manager, world.a.persons[0], unique_card())
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         full = await site.next_credentials()
         await site.peer.send(protocol.CredentialsApplied(version=0, ok=False))
         again = await site.next_credentials()
         assert again.since is None
         assert {e.id for e in again.upserts} == {e.id for e in full.upserts}
-        await site.peer.ws.close()
 
     async def test_a_group_change_reaches_its_credentials(
-        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         points = (
             await manager.get(
@@ -172,17 +169,17 @@ class TestDeltas:
         assert entry.doors == ["parcel-room"]
         assert entry.schedule == [protocol.Window(days=0b11111, start=480, end=1080)]
         assert entry.holidays == ["2026-10-01"]
-        await site.peer.ws.close()
+        await site.close()
 
 
 class TestAccessQuery:
     @pytest.mark.req("ACC-06")
     async def test_platform_decides_what_the_cache_cannot(
-        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
         number = unique_card()
         card = await enrol_card(manager, world.a.persons[0], number)
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
 
         async def ask(door: str, method: str, value: str) -> protocol.AccessAnswer:
@@ -204,16 +201,15 @@ class TestAccessQuery:
         await manager.post(f"/api/v1/credentials/{card['id']}/revoke", json={"reason": "lost"})
         revoked = await ask("gate-north", "card", number)
         assert not revoked.granted and revoked.reason == "revoked"
-        await site.peer.ws.close()
 
     @pytest.mark.req("ACC-07", partial=True)
     async def test_dynamic_qr_passes_once_and_never_forged(
-        self, live_url: str, login, world: World, bridge: EnrolledBridge
+        self, link: Link, login, world: World, bridge: EnrolledBridge
     ) -> None:
         from api.core.auth import Role
 
         resident = await login(world.a.users[Role.RESIDENT])
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         r = await resident.post("/api/v1/access/qr")
         assert r.status_code == 200, r.text
@@ -254,13 +250,12 @@ class TestAccessQuery:
         assert (
             await Credential.count().where(Credential.id == uuid.UUID(body["credential_id"])) == 1
         )
-        await site.peer.ws.close()
 
 
 class TestKeypadCodesAndFaces:
     @pytest.mark.req("ACC-07", partial=True)
     async def test_keypad_code_digests_advance_with_the_used_counter(
-        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge, app
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge, app
     ) -> None:
         import pyotp
         from litestar.channels import ChannelsPlugin
@@ -269,7 +264,7 @@ class TestKeypadCodesAndFaces:
         from api.core.effects import AppOutlet, Effects
         from api.piccolo_conf import DB
 
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         gate = next(
             p
@@ -347,14 +342,14 @@ class TestKeypadCodesAndFaces:
         )
         assert sorted((a.granted, a.reason) for a in both) == [(False, "code_used"), (True, "")]
         assert await current_code(code) == hotp.at(4)
-        await site.peer.ws.close()
+        await site.close()
 
     @pytest.mark.req("DATA-25")
     @pytest.mark.req("ACC-07", partial=True)
     async def test_face_entry_names_only_the_template(
-        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         await site.settle()
         jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
         r = await manager.post(
@@ -373,22 +368,21 @@ class TestKeypadCodesAndFaces:
         )
         answer = await site.next_of(protocol.AccessAnswer)
         assert answer.granted and answer.credential == face["credential_id"]
-        await site.peer.ws.close()
+        await site.close()
 
 
 class TestCatchUp:
     async def test_a_missed_push_is_caught_up_on_the_next_heartbeat(
-        self, live_url: str, manager: ApiClient, world: World, bridge: EnrolledBridge
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
         from api.access.credentials import revoke_credentials
         from api.piccolo_conf import DB
 
         card = await enrol_card(manager, world.a.persons[0], unique_card())
-        site = await link(live_url, bridge)
+        site = await link(bridge)
         full = await site.next_credentials()
         async with DB.transaction():  # a change whose push never happened
             await revoke_credentials([uuid.UUID(card["id"])], reason="test")
         await site.peer.send(protocol.Heartbeat(sent_at=time.time()))
         delta = await site.next_credentials()
         assert delta.since == full.version and delta.removals == [card["id"]]
-        await site.peer.ws.close()

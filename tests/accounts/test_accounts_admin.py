@@ -33,7 +33,7 @@ async def places(app: Litestar) -> World:
 
 
 @pytest.fixture
-async def admin(client: ApiClient, places: World) -> ApiClient:
+async def security_admin(client: ApiClient, places: World) -> ApiClient:
     """A browser logged in as a fresh security administrator (its user on `.user`)."""
     user = await make_account(Role.SECURITY_ADMIN)
     await client.login(user)
@@ -147,12 +147,12 @@ class TestOnlyTheSecurityAdministrator:
 class TestCreate:
     @pytest.mark.req("IAM-01", partial=True)
     async def test_creates_the_account_with_its_first_role_and_audits_it(
-        self, admin: ApiClient, places: World
+        self, security_admin: ApiClient, places: World
     ) -> None:
         body = new_guard(places)
         mark = await audit_mark()
 
-        r = await admin.post(ACCOUNTS, json=body)
+        r = await security_admin.post(ACCOUNTS, json=body)
 
         assert r.status_code == 201, r.text
         created = r.json()
@@ -170,36 +170,36 @@ class TestCreate:
         ] == [
             (
                 "account.created",
-                actor(admin).id,
-                actor(admin).username,
+                actor(security_admin).id,
+                actor(security_admin).username,
                 "security_admin",
                 created["id"],
             )
         ]
         # The new guard logs in with the password and must set up TOTP first.
-        async with ApiClient.for_app(admin._transport.app) as guard:  # type: ignore[attr-defined]
+        async with ApiClient.for_app(security_admin._transport.app) as guard:  # type: ignore[attr-defined]
             login = await guard.post(LOGIN, json={"username": body["username"], "password": STRONG})
             assert login.json()["state"] == "totp_enrolment"
 
     @pytest.mark.req("IAM-16")
     @pytest.mark.parametrize("role", ["system_admin", "security_admin", "audit_admin"])
     async def test_administrator_accounts_come_only_from_the_command_line(
-        self, admin: ApiClient, places: World, role: str
+        self, security_admin: ApiClient, places: World, role: str
     ) -> None:
         body = {**new_guard(places), "role": {"role": role}}
         mark = await audit_mark()
 
-        r = await admin.post(ACCOUNTS, json=body)
+        r = await security_admin.post(ACCOUNTS, json=body)
 
         assert_error(r, 403, "administrator_role_refused")
         assert not await Account.exists().where(Account.username == body["username"])
         assert [e["action"] for e in await audit_since(mark)] == []
 
     async def test_a_new_account_must_change_the_password_it_was_given_first(
-        self, admin: ApiClient, browser: Browser, places: World
+        self, security_admin: ApiClient, browser: Browser, places: World
     ) -> None:
         body = new_guard(places)
-        assert (await admin.post(ACCOUNTS, json=body)).status_code == 201
+        assert (await security_admin.post(ACCOUNTS, json=body)).status_code == 201
         guard = await browser()
         login = await guard.post(LOGIN, json={"username": body["username"], "password": STRONG})
         code = pyotp.parse_uri(login.json()["otpauth_uri"]).now()
@@ -234,23 +234,23 @@ class TestCreate:
         ],
     )
     async def test_a_weak_password_is_refused(
-        self, admin: ApiClient, places: World, password: str
+        self, security_admin: ApiClient, places: World, password: str
     ) -> None:
         body = new_guard(places)
         body["password"] = password.format(username=body["username"])
         mark = await audit_mark()
 
-        r = await admin.post(ACCOUNTS, json=body)
+        r = await security_admin.post(ACCOUNTS, json=body)
 
         assert_error(r, 400, "weak_password")
         assert not await Account.exists().where(Account.username == body["username"])
         assert await audit_since(mark) == []
 
-    async def test_a_taken_user_name_is_409(self, admin: ApiClient, places: World) -> None:
+    async def test_a_taken_user_name_is_409(self, security_admin: ApiClient, places: World) -> None:
         body = new_guard(places)
-        assert (await admin.post(ACCOUNTS, json=body)).status_code == 201
+        assert (await security_admin.post(ACCOUNTS, json=body)).status_code == 201
 
-        r = await admin.post(ACCOUNTS, json={**body, "display_name": "另一个"})
+        r = await security_admin.post(ACCOUNTS, json={**body, "display_name": "另一个"})
 
         assert_error(r, 409, "conflict")
         assert await Account.count().where(Account.username == body["username"]) == 1
@@ -260,25 +260,27 @@ class TestCreate:
         [{"role": "guard"}, {"role": "resident"}, {"role": "police"}, {"role": "superuser"}],
     )
     async def test_a_role_without_its_scope_is_refused(
-        self, admin: ApiClient, places: World, role: dict[str, Any]
+        self, security_admin: ApiClient, places: World, role: dict[str, Any]
     ) -> None:
         body = {**new_guard(places), "role": role}
 
-        r = await admin.post(ACCOUNTS, json=body)
+        r = await security_admin.post(ACCOUNTS, json=body)
 
         assert_error(r, 422, "invalid_body")
         assert not await Account.exists().where(Account.username == body["username"])
 
-    async def test_an_unknown_community_is_400(self, admin: ApiClient, places: World) -> None:
+    async def test_an_unknown_community_is_400(
+        self, security_admin: ApiClient, places: World
+    ) -> None:
         body = {**new_guard(places), "role": {"role": "guard", "community_id": str(uuid.uuid4())}}
 
-        r = await admin.post(ACCOUNTS, json=body)
+        r = await security_admin.post(ACCOUNTS, json=body)
 
         assert_error(r, 400, "invalid_input")
         assert not await Account.exists().where(Account.username == body["username"])
 
     async def test_a_person_of_a_community_the_role_does_not_reach_is_404(
-        self, admin: ApiClient, places: World
+        self, security_admin: ApiClient, places: World
     ) -> None:
         resident = {"role": "resident", "household_id": str(places.a.households[0])}
         for body in (
@@ -286,29 +288,29 @@ class TestCreate:
             {**new_guard(places), "role": resident, "person_id": str(places.b.persons[0])},
             new_guard(places, person_id=str(uuid.uuid4())),
         ):
-            assert_error(await admin.post(ACCOUNTS, json=body), 404, "not_found")
+            assert_error(await security_admin.post(ACCOUNTS, json=body), 404, "not_found")
             assert not await Account.exists().where(Account.username == body["username"])
 
     async def test_a_resident_bound_to_another_household_is_400(
-        self, admin: ApiClient, places: World
+        self, security_admin: ApiClient, places: World
     ) -> None:
         resident = {"role": "resident", "household_id": str(places.a.households[0])}
         neighbour = {**new_guard(places), "role": resident, "person_id": str(places.a.persons[1])}
-        r = await admin.post(ACCOUNTS, json=neighbour)
+        r = await security_admin.post(ACCOUNTS, json=neighbour)
         assert_error(r, 400, "invalid_input")
         assert r.json()["extra"]["field"] == "person_id"
         assert not await Account.exists().where(Account.username == neighbour["username"])
         own = {**neighbour, "username": f"res.{uuid.uuid4().hex[:8]}"}
         own["person_id"] = str(places.a.persons[0])
-        assert (await admin.post(ACCOUNTS, json=own)).status_code == 201
+        assert (await security_admin.post(ACCOUNTS, json=own)).status_code == 201
 
     async def test_a_nul_in_a_name_is_400_and_nothing_is_written(
-        self, admin: ApiClient, places: World
+        self, security_admin: ApiClient, places: World
     ) -> None:
         body = {**new_guard(places), "display_name": "王\u0000保安"}
         mark = await audit_mark()
 
-        r = await admin.post(ACCOUNTS, json=body)
+        r = await security_admin.post(ACCOUNTS, json=body)
 
         assert_error(r, 400, "invalid_input")
         assert not await Account.exists().where(Account.username == body["username"])
@@ -317,7 +319,7 @@ class TestCreate:
 
 class TestList:
     async def test_filters_by_name_fragment_and_role_and_pages(
-        self, admin: ApiClient, places: World
+        self, security_admin: ApiClient, places: World
     ) -> None:
         tag = uuid.uuid4().hex[:6]
         names = []
@@ -325,13 +327,15 @@ class TestList:
             body = new_guard(places)
             body["username"] = f"list-{tag}-{len(names)}"
             body["role"]["role"] = role
-            assert (await admin.post(ACCOUNTS, json=body)).status_code == 201
+            assert (await security_admin.post(ACCOUNTS, json=body)).status_code == 201
             names.append(body["username"])
 
-        everything = (await admin.get(ACCOUNTS, params={"q": tag})).json()
-        guards = (await admin.get(ACCOUNTS, params={"q": tag, "role": "guard"})).json()
-        first = (await admin.get(ACCOUNTS, params={"q": tag, "page_size": 2})).json()
-        second = (await admin.get(ACCOUNTS, params={"q": tag, "page_size": 2, "page": 2})).json()
+        everything = (await security_admin.get(ACCOUNTS, params={"q": tag})).json()
+        guards = (await security_admin.get(ACCOUNTS, params={"q": tag, "role": "guard"})).json()
+        first = (await security_admin.get(ACCOUNTS, params={"q": tag, "page_size": 2})).json()
+        second = (
+            await security_admin.get(ACCOUNTS, params={"q": tag, "page_size": 2, "page": 2})
+        ).json()
 
         assert [a["username"] for a in everything["items"]] == names
         assert everything["total"] == 3
@@ -341,27 +345,31 @@ class TestList:
         assert [a["username"] for a in first["items"] + second["items"]] == names
         assert all("password_hash" not in a and "totp_secret" not in a for a in everything["items"])
 
-    async def test_bad_paging_is_refused(self, admin: ApiClient, places: World) -> None:
+    async def test_bad_paging_is_refused(self, security_admin: ApiClient, places: World) -> None:
         for params in ({"page": 0}, {"page_size": 201}, {"role": "superuser"}):
-            r = await admin.get(ACCOUNTS, params=params)
+            r = await security_admin.get(ACCOUNTS, params=params)
             assert 400 <= r.status_code < 500, params
             assert {"code", "message"} <= set(r.json())
 
-    async def test_a_nul_in_the_search_is_400(self, admin: ApiClient, places: World) -> None:
-        assert_error(await admin.get(ACCOUNTS, params={"q": "a\u0000"}), 400, "invalid_input")
+    async def test_a_nul_in_the_search_is_400(
+        self, security_admin: ApiClient, places: World
+    ) -> None:
+        assert_error(
+            await security_admin.get(ACCOUNTS, params={"q": "a\u0000"}), 400, "invalid_input"
+        )
 
 
 class TestUpdate:
     @pytest.mark.req("IAM-01", partial=True)
     async def test_a_deactivated_account_cannot_log_in_and_loses_its_sessions(
-        self, admin: ApiClient, browser: Browser, places: World
+        self, security_admin: ApiClient, browser: Browser, places: World
     ) -> None:
         target = await make_account(Role.RESIDENT, household=places.a.households[0])
         session = await browser()
         await session.login(target)
         mark = await audit_mark()
 
-        r = await admin.patch(f"{ACCOUNTS}{target.id}", json={"is_active": False})
+        r = await security_admin.patch(f"{ACCOUNTS}{target.id}", json={"is_active": False})
 
         assert r.status_code == 200, r.text
         assert r.json()["is_active"] is False
@@ -371,12 +379,12 @@ class TestUpdate:
         assert_error(r, 401, "invalid_credentials")
         entries = [e for e in await audit_since(mark) if e["action"] == "account.updated"]
         assert [(e["actor_name"], e["target_id"], e["details"]) for e in entries] == [
-            (actor(admin).username, str(target.id), {"fields": ["is_active"]})
+            (actor(security_admin).username, str(target.id), {"fields": ["is_active"]})
         ]
 
     @pytest.mark.req("SEC-09", partial=True)
     async def test_unlock_clears_a_lock(
-        self, admin: ApiClient, browser: Browser, places: World
+        self, security_admin: ApiClient, browser: Browser, places: World
     ) -> None:
         target = await make_account(Role.RESIDENT, household=places.a.households[0])
         attacker = await browser()
@@ -387,7 +395,7 @@ class TestUpdate:
         row = await Account.select(Account.locked_until).where(Account.id == target.id).first()
         assert row["locked_until"] > datetime.now(UTC) + timedelta(minutes=14)
 
-        r = await admin.patch(f"{ACCOUNTS}{target.id}", json={"unlock": True})
+        r = await security_admin.patch(f"{ACCOUNTS}{target.id}", json={"unlock": True})
 
         assert r.status_code == 200, r.text
         assert r.json()["locked_until"] is None
@@ -395,13 +403,13 @@ class TestUpdate:
         assert (await owner.login(target)).json()["state"] == "active"
 
     async def test_reset_totp_makes_the_account_enrol_again(
-        self, admin: ApiClient, browser: Browser, places: World
+        self, security_admin: ApiClient, browser: Browser, places: World
     ) -> None:
         target = await make_account(Role.GUARD, community=places.a.community)
         session = await browser()
         await session.login(target)
 
-        r = await admin.patch(f"{ACCOUNTS}{target.id}", json={"reset_totp": True})
+        r = await security_admin.patch(f"{ACCOUNTS}{target.id}", json={"reset_totp": True})
 
         assert r.status_code == 200, r.text
         assert r.json()["totp_confirmed"] is False
@@ -410,15 +418,17 @@ class TestUpdate:
         r = await again.post(LOGIN, json={"username": target.username, "password": target.password})
         assert r.json()["state"] == "totp_enrolment"
 
-    async def test_an_unknown_account_is_404(self, admin: ApiClient, places: World) -> None:
-        r = await admin.patch(f"{ACCOUNTS}{uuid.uuid4()}", json={"is_active": False})
+    async def test_an_unknown_account_is_404(
+        self, security_admin: ApiClient, places: World
+    ) -> None:
+        r = await security_admin.patch(f"{ACCOUNTS}{uuid.uuid4()}", json={"is_active": False})
 
         assert_error(r, 404, "not_found")
 
-    async def test_an_unknown_field_is_422(self, admin: ApiClient, places: World) -> None:
+    async def test_an_unknown_field_is_422(self, security_admin: ApiClient, places: World) -> None:
         target = await make_account(Role.RESIDENT, household=places.a.households[0])
 
-        r = await admin.patch(f"{ACCOUNTS}{target.id}", json={"password_hash": "x"})
+        r = await security_admin.patch(f"{ACCOUNTS}{target.id}", json={"password_hash": "x"})
 
         assert_error(r, 422, "invalid_body")
 
@@ -426,14 +436,14 @@ class TestUpdate:
 class TestGrant:
     @pytest.mark.req("IAM-01", partial=True)
     async def test_a_granted_role_shows_in_me_after_logging_in_again(
-        self, admin: ApiClient, browser: Browser, places: World
+        self, security_admin: ApiClient, browser: Browser, places: World
     ) -> None:
         target = await make_account(Role.GUARD, community=places.a.community)
         session = await browser()
         await session.login(target)
         mark = await audit_mark()
 
-        r = await admin.post(
+        r = await security_admin.post(
             f"{ACCOUNTS}{target.id}/roles",
             json={"role": "maintenance", "community_id": str(places.b.community)},
         )
@@ -452,16 +462,23 @@ class TestGrant:
         entries = [e for e in await audit_since(mark) if e["action"] == "account.role.granted"]
         assert [
             (e["actor_name"], e["target_id"], e["community_id"], e["details"]) for e in entries
-        ] == [(actor(admin).username, str(target.id), places.b.community, {"role": "maintenance"})]
+        ] == [
+            (
+                actor(security_admin).username,
+                str(target.id),
+                places.b.community,
+                {"role": "maintenance"},
+            )
+        ]
 
     async def test_a_resident_gets_a_second_household(
-        self, admin: ApiClient, browser: Browser, places: World
+        self, security_admin: ApiClient, browser: Browser, places: World
     ) -> None:
         target = await make_account(
             Role.RESIDENT, community=places.a.community, household=places.a.households[0]
         )
 
-        r = await admin.post(
+        r = await security_admin.post(
             f"{ACCOUNTS}{target.id}/roles",
             json={"role": "resident", "household_id": str(places.b.households[1])},
         )
@@ -475,10 +492,12 @@ class TestGrant:
             (str(places.b.households[1]), str(places.b.community)),
         }
 
-    async def test_an_unknown_household_is_400(self, admin: ApiClient, places: World) -> None:
+    async def test_an_unknown_household_is_400(
+        self, security_admin: ApiClient, places: World
+    ) -> None:
         target = await make_account(Role.RESIDENT, household=places.a.households[0])
 
-        r = await admin.post(
+        r = await security_admin.post(
             f"{ACCOUNTS}{target.id}/roles",
             json={"role": "resident", "household_id": str(uuid.uuid4())},
         )
@@ -488,12 +507,14 @@ class TestGrant:
 
     @pytest.mark.req("IAM-16", partial=True)
     async def test_a_security_administrator_cannot_change_own_roles(
-        self, admin: ApiClient, places: World
+        self, security_admin: ApiClient, places: World
     ) -> None:
-        me = actor(admin)
+        me = actor(security_admin)
 
-        granted = await admin.post(f"{ACCOUNTS}{me.id}/roles", json={"role": "audit_admin"})
-        revoked = await admin.delete(f"{ACCOUNTS}{me.id}/roles/security_admin")
+        granted = await security_admin.post(
+            f"{ACCOUNTS}{me.id}/roles", json={"role": "audit_admin"}
+        )
+        revoked = await security_admin.delete(f"{ACCOUNTS}{me.id}/roles/security_admin")
 
         assert_error(granted, 409, "conflict")
         assert_error(revoked, 409, "conflict")
@@ -512,7 +533,7 @@ class TestGrant:
     )
     async def test_an_administrator_account_holds_exactly_one_role(
         self,
-        admin: ApiClient,
+        security_admin: ApiClient,
         places: World,
         holder: Role,
         grant: dict[str, Any],
@@ -524,13 +545,15 @@ class TestGrant:
         if grant.get("community_id") == "A":
             grant = {**grant, "community_id": str(places.a.community)}
 
-        r = await admin.post(f"{ACCOUNTS}{target.id}/roles", json=grant)
+        r = await security_admin.post(f"{ACCOUNTS}{target.id}/roles", json=grant)
 
         assert_error(r, status, code)
         assert await roles_of(target.id) == [holder.value]
 
-    async def test_an_unknown_account_is_404(self, admin: ApiClient, places: World) -> None:
-        r = await admin.post(
+    async def test_an_unknown_account_is_404(
+        self, security_admin: ApiClient, places: World
+    ) -> None:
+        r = await security_admin.post(
             f"{ACCOUNTS}{uuid.uuid4()}/roles",
             json={"role": "guard", "community_id": str(places.a.community)},
         )
@@ -541,7 +564,7 @@ class TestGrant:
 class TestRevoke:
     @pytest.mark.req("IAM-01", partial=True)
     async def test_the_role_is_gone_and_the_sessions_end(
-        self, admin: ApiClient, browser: Browser, places: World
+        self, security_admin: ApiClient, browser: Browser, places: World
     ) -> None:
         target = await make_account(Role.GUARD, community=places.a.community)
         await RoleAssignment(
@@ -551,7 +574,7 @@ class TestRevoke:
         await session.login(target)
         mark = await audit_mark()
 
-        r = await admin.delete(f"{ACCOUNTS}{target.id}/roles/maintenance")
+        r = await security_admin.delete(f"{ACCOUNTS}{target.id}/roles/maintenance")
 
         assert r.status_code == 200, r.text
         assert [x["role"] for x in r.json()["roles"]] == ["guard"]
@@ -559,13 +582,13 @@ class TestRevoke:
         assert_error(await session.get(ME), 401, "session_expired")
         entries = [e for e in await audit_since(mark) if e["action"] == "account.role.revoked"]
         assert [(e["actor_name"], e["target_id"], e["details"]) for e in entries] == [
-            (actor(admin).username, str(target.id), {"role": "maintenance"})
+            (actor(security_admin).username, str(target.id), {"role": "maintenance"})
         ]
 
-    async def test_a_role_not_held_is_404(self, admin: ApiClient, places: World) -> None:
+    async def test_a_role_not_held_is_404(self, security_admin: ApiClient, places: World) -> None:
         target = await make_account(Role.GUARD, community=places.a.community)
 
-        r = await admin.delete(f"{ACCOUNTS}{target.id}/roles/police")
+        r = await security_admin.delete(f"{ACCOUNTS}{target.id}/roles/police")
 
         assert_error(r, 404, "not_found")
         assert await roles_of(target.id) == ["guard"]

@@ -1,40 +1,19 @@
-"""Alarm tests: a scripted site (a bridge speaking the protocol), live sockets, jobs in burst mode.
+"""Alarm tests: a scripted site of community A (tests/plugins/site.py), jobs in burst mode.
 
-The arq pool of the app is swapped for one on a queue of the test's own, and jobs run in an arq
-worker in burst mode with the alarm jobs. Push delivery is the outside edge: its job is a stub
-here, and tests look at the Notification rows instead.
+The arq pool of the app is swapped for one on a queue of the test's own (tests/plugins/jobs.py),
+and jobs run in an arq worker in burst mode with the alarm jobs. Push delivery is the outside
+edge: its job is a stub here, and tests look at the Notification rows instead.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import websockets
-from litestar import Litestar
 
-from api.alarms.raising import open_alarm
-from api.core.auth import Role
-from api.core.effects import Effects
-from api.devices.tables import Bridge, Device
-from api.piccolo_conf import DB
-from api.push.tables import Notification, PushSubscription
-from api.settings import Settings
 from device_bridge import protocol
-from tests.devices.peer import EnrolledBridge, Peer, enrol
-from tests.helpers import TestUser, World, eventually
-from tests.helpers import live_socket as live_socket  # re-exported for the tests that use it here
-from tests.helpers import next_event as next_event
-from tests.jobs import Jobs, private_queue
-from workers.tasks import alarms as alarm_jobs
-
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
+from tests.jobs import ALARM_JOBS
 
 DEVICES = [
     protocol.DeviceInfo(
@@ -59,130 +38,13 @@ DEVICES = [
 ]
 
 
-@dataclass
-class ScriptedSite:
-    """A scripted bridge of community A: sends events, answers commands, keeps what it receives."""
-
-    peer: Peer
-    bridge: EnrolledBridge
-    devices: dict[str, uuid.UUID]
-    seq: int = 0
-    commands: list[protocol.Command] = field(default_factory=list)
-    rules: list[protocol.Rules] = field(default_factory=list)
-    acks: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
-    reader: asyncio.Task[None] | None = None
-
-    async def _read(self) -> None:
-        with contextlib.suppress(websockets.ConnectionClosed):
-            while True:
-                frame = await self.peer.recv()
-                match frame:
-                    case protocol.Ack(seq=seq):
-                        self.acks.put_nowait(seq)
-                    case protocol.Command():
-                        self.commands.append(frame)
-                        data: dict[str, Any] = (
-                            {"content_type": "image/jpeg", "data": JPEG}
-                            if frame.action == "snapshot"
-                            else {}
-                        )
-                        await self.peer.send(
-                            protocol.CommandResult(id=frame.id, status="ok", data=data)
-                        )
-                    case protocol.Rules():
-                        self.rules.append(frame)
-
-    async def event(self, kind: str, device: str, data: dict[str, Any] | None = None) -> int:
-        """Report one event and wait until the platform has committed it."""
-        self.seq += 1
-        event = protocol.Event(
-            seq=self.seq, kind=kind, device=device, at=time.time(), data=data or {}
-        )
-        await self.peer.send(protocol.EventBatch(events=[event]))
-        while (await asyncio.wait_for(self.acks.get(), 5)) < self.seq:
-            pass
-        return self.seq
-
-    async def replay(self, seq: int, kind: str, device: str) -> None:
-        """Send an event again with a seq already used (as after a bridge crash)."""
-        event = protocol.Event(seq=seq, kind=kind, device=device, at=time.time())
-        await self.peer.send(protocol.EventBatch(events=[event]))
-        await asyncio.wait_for(self.acks.get(), 5)
-
-    async def close(self) -> None:
-        """Close the link; wait until the platform has seen it go (its logs stay in this test)."""
-        await self.peer.ws.close()
-        if self.reader is not None:
-            await self.reader
-
-        async def offline() -> bool:
-            row = await Bridge.select(Bridge.online).where(Bridge.id == self.bridge.id).first()
-            return bool(row and not row["online"])
-
-        await eventually(offline)
-        await asyncio.sleep(0.05)  # the link handler logs `bridge.link.down` just after
-
-
-async def device_ids(bridge_id: str) -> dict[str, uuid.UUID]:
-    """The platform's ids of a bridge's devices, by external id."""
-    rows = await Device.select(Device.id, Device.external_id).where(Device.bridge == bridge_id)
-    return {r["external_id"]: r["id"] for r in rows}
+@pytest.fixture
+def site_devices() -> list[protocol.DeviceInfo]:
+    """The scripted site's intrusion zones, camera, door, sensors (tests/plugins/site.py)."""
+    return DEVICES
 
 
 @pytest.fixture
-async def site(live_url: str, login: Callable, world: World) -> AsyncIterator[ScriptedSite]:
-    """A scripted bridge of community A with intrusion zones, a camera, a door, sensors."""
-    admin = await login(world.admins[Role.SYSTEM_ADMIN])
-    bridge = await enrol(admin, world.a.community)
-    peer, _ = await Peer.authenticated(live_url, bridge, DEVICES)
-    scripted = ScriptedSite(peer=peer, bridge=bridge, devices=await device_ids(bridge.id))
-    scripted.reader = asyncio.create_task(scripted._read())
-    yield scripted
-    await scripted.close()
-
-
-@pytest.fixture
-async def jobs(app: Litestar, settings: Settings, monkeypatch) -> AsyncIterator[Jobs]:
-    """The app's job queue, private to this test, and a burst worker for its jobs."""
-    functions = [
-        alarm_jobs.confirm_trip,
-        alarm_jobs.run_linkage,
-        alarm_jobs.escalate_alarm,
-        alarm_jobs.apply_zone_schedules,
-        alarm_jobs.sweep_alarm_timers,
-    ]
-    async with private_queue(app, settings, monkeypatch, functions) as queue:
-        yield queue
-
-
-async def subscribe(*users: TestUser | uuid.UUID) -> None:
-    """Give accounts a browser push subscription (without one, push owes them nothing)."""
-    for user in users:
-        account = user if isinstance(user, uuid.UUID) else user.id
-        await PushSubscription(
-            account=account,
-            endpoint=f"https://push.example.test/{uuid.uuid4().hex}",
-            p256dh="B" * 87,
-            auth="A" * 22,
-        ).save()
-
-
-async def notified(account: uuid.UUID, alarm_id: object) -> list[dict[str, Any]]:
-    """Notification rows for an account about one alarm."""
-    rows = await Notification.select().where(Notification.account == account).output(load_json=True)
-    return [r for r in rows if r["payload"].get("data", {}).get("alarm_id") == str(alarm_id)]
-
-
-async def raise_alarm(
-    community: uuid.UUID, alarm_type: str = "intrusion", **options: Any
-) -> uuid.UUID:
-    """An alarm raised straight through the service (for tests of handling, not of raising)."""
-    effects = Effects()
-    async with DB.transaction():
-        return await open_alarm(
-            community,
-            alarm_type,
-            effects=effects,
-            place=options.pop("place", "测试位置"),
-            **options,
-        )
+def job_functions() -> list[Callable[..., Any]]:
+    """The alarm jobs run by the `jobs` worker."""
+    return ALARM_JOBS

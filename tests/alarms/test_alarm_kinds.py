@@ -11,9 +11,10 @@ import pytest
 
 from api.alarms.tables import Alarm
 from api.core.auth import Role
-from tests.alarms.conftest import Jobs, ScriptedSite, notified, raise_alarm, subscribe
 from tests.alarms.test_raising import alarms_of, make_zone
-from tests.helpers import World, assert_error
+from tests.devices.peer import ScriptedBridge
+from tests.helpers import World, assert_error, notified, raise_alarm, subscribe
+from tests.jobs import Jobs
 
 
 @pytest.mark.req("ALM-04")
@@ -22,7 +23,7 @@ from tests.helpers import World, assert_error
     [("alarm.tamper", "zone-east", "tamper"), ("alarm.panic", "panic-0101", "sos")],
 )
 async def test_tampering_and_an_emergency_button_raise_alarms_at_once(
-    kind: str, device: str, alarm_type: str, world: World, site: ScriptedSite, jobs: Jobs
+    kind: str, device: str, alarm_type: str, world: World, site: ScriptedBridge, jobs: Jobs
 ) -> None:
     await site.event(kind, device)
     [alarm] = await alarms_of(site, device)
@@ -31,7 +32,7 @@ async def test_tampering_and_an_emergency_button_raise_alarms_at_once(
 
 @pytest.mark.req("VID-04")
 async def test_a_camera_losing_its_video_raises_an_alarm_for_the_guards(
-    login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+    login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
 ) -> None:
     guard = world.a.users[Role.GUARD]
     await subscribe(guard)
@@ -45,7 +46,7 @@ async def test_a_camera_losing_its_video_raises_an_alarm_for_the_guards(
 
 @pytest.mark.req("FIRE-19", "ICM-12")
 async def test_a_households_gas_alarm_reaches_its_phones(
-    login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+    login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
 ) -> None:
     resident = world.a.users[Role.RESIDENT]
     await subscribe(resident)

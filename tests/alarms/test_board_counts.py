@@ -8,8 +8,7 @@ from uuid import UUID
 from api.accounts.tables import RoleAssignment
 from api.alarms.tables import Alarm
 from api.core.auth import Role
-from tests.alarms.conftest import raise_alarm
-from tests.helpers import World, assert_error, make_account
+from tests.helpers import World, assert_error, make_account, raise_alarm
 
 NONE = {"new": 0, "acknowledged": 0, "dispatched": 0, "resolved": 0, "false_alarm": 0}
 

@@ -11,9 +11,8 @@ from api.alarms.tables import Alarm, AlarmEntry, BridgeRules, LinkageRun
 from api.core.auth import Role
 from api.devices.tables import Bridge, DeviceCommand, DeviceEvent
 from device_bridge.settings import BridgeSettings
-from tests.alarms.conftest import Jobs
-from tests.helpers import World, eventually
-from tests.integration.conftest import running
+from tests.helpers import World, eventually, running
+from tests.jobs import Jobs
 
 DOORS = [
     "gate-north",

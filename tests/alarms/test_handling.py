@@ -12,8 +12,8 @@ from litestar import Litestar
 from api.alarms.tables import AlarmEntry
 from api.core.auth import Role
 from api.core.storage import RetentionClass
-from tests.alarms.conftest import JPEG, Jobs, notified, raise_alarm, subscribe
-from tests.helpers import World, assert_error, audit_rows
+from tests.helpers import JPEG, World, assert_error, audit_rows, notified, raise_alarm, subscribe
+from tests.jobs import Jobs
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 

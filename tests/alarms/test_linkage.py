@@ -14,21 +14,24 @@ from api.core.auth import Role
 from api.core.storage import RetentionClass
 from api.devices.tables import DeviceCommand
 from device_bridge import protocol
-from tests.alarms.conftest import (
+from tests.devices.peer import Peer, ScriptedBridge
+from tests.helpers import (
     JPEG,
-    Jobs,
-    ScriptedSite,
+    ApiClient,
+    World,
+    assert_error,
+    audit_rows,
+    eventually,
     live_socket,
     next_event,
     notified,
     raise_alarm,
     subscribe,
 )
-from tests.devices.peer import Peer
-from tests.helpers import ApiClient, World, assert_error, audit_rows, eventually
+from tests.jobs import Jobs
 
 
-async def perimeter_zone(manager: ApiClient, world: World, site: ScriptedSite) -> dict:
+async def perimeter_zone(manager: ApiClient, world: World, site: ScriptedBridge) -> dict:
     made = await manager.post(
         "/api/v1/zones",
         json={
@@ -46,7 +49,7 @@ def rule(world: World, **body: object) -> dict:
     return {"community_id": str(world.a.community), "name": "规则", **body}
 
 
-async def commands(site: ScriptedSite, device: str, action: str) -> list[dict]:
+async def commands(site: ScriptedBridge, device: str, action: str) -> list[dict]:
     return list(
         await DeviceCommand.select()
         .where((DeviceCommand.device == site.devices[device]) & (DeviceCommand.action == action))
@@ -65,7 +68,7 @@ class TestLinkageRun:
         live_url: str,
         login: Callable,
         world: World,
-        site: ScriptedSite,
+        site: ScriptedBridge,
         jobs: Jobs,
     ) -> None:
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
@@ -134,7 +137,7 @@ class TestLinkageRun:
         assert len(site.commands) == 3
 
     async def test_no_escalation_when_acknowledged_in_time(
-        self, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
         await manager.post(
@@ -156,7 +159,7 @@ class TestLinkageRun:
         assert await notified(world.a.users[Role.PROPERTY_MANAGER].id, alarm) == []
 
     async def test_time_window_and_zone_limit_a_rule(
-        self, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
         zone = await perimeter_zone(manager, world, site)
@@ -187,7 +190,7 @@ class TestLinkageRun:
 @pytest.mark.req("LNK-01")
 class TestRules:
     async def test_bad_rules_are_refused(
-        self, login: Callable, world: World, site: ScriptedSite
+        self, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
         camera = str(site.devices["cam-east"])
@@ -288,7 +291,7 @@ class TestRules:
 @pytest.mark.req("PLAT-18")
 class TestFailsafeRulesReachTheBridge:
     async def test_pushed_on_change_and_sent_on_authentication(
-        self, live_url: str, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, live_url: str, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
         zone = (
@@ -354,7 +357,7 @@ class TestFailsafeRulesReachTheBridge:
         await peer.ws.close()
 
     async def test_no_frame_for_communities_without_failsafe_rules(
-        self, live_url: str, site: ScriptedSite
+        self, live_url: str, site: ScriptedBridge
     ) -> None:
         await site.close()
         peer, _ = await Peer.authenticated(live_url, site.bridge, [])

@@ -9,8 +9,8 @@ import pytest
 
 from api.alarms.tables import Alarm, IntrusionZone
 from api.core.auth import Role
-from tests.alarms.conftest import Jobs, raise_alarm
-from tests.helpers import ApiClient, World, assert_error, audit_rows
+from tests.helpers import ApiClient, World, assert_error, audit_rows, raise_alarm
+from tests.jobs import Jobs
 
 
 async def plan(manager: ApiClient, world: World, **body: object) -> dict:

@@ -10,18 +10,12 @@ from api.alarms.catalogue import alarm_type_of
 from api.alarms.tables import Alarm, AlarmEntry
 from api.core.auth import Role
 from api.devices.tables import DeviceEvent
-from tests.alarms.conftest import (
-    Jobs,
-    ScriptedSite,
-    live_socket,
-    next_event,
-    notified,
-    subscribe,
-)
-from tests.helpers import World, assert_error
+from tests.devices.peer import ScriptedBridge
+from tests.helpers import World, assert_error, live_socket, next_event, notified, subscribe
+from tests.jobs import Jobs
 
 
-async def make_zone(login: Callable, world: World, site: ScriptedSite, **body: object) -> dict:
+async def make_zone(login: Callable, world: World, site: ScriptedBridge, **body: object) -> dict:
     """A zone of community A made by its property manager through the API."""
     manager = await login(world.a.users[Role.PROPERTY_MANAGER])
     devices = [str(site.devices[d]) for d in body.pop("devices", ["zone-east", "cam-east"])]
@@ -39,7 +33,7 @@ async def make_zone(login: Callable, world: World, site: ScriptedSite, **body: o
     return dict(answer.json())
 
 
-async def alarms_of(site: ScriptedSite, device: str) -> list[dict]:
+async def alarms_of(site: ScriptedBridge, device: str) -> list[dict]:
     """Alarms raised by one device of the site."""
     return list(
         await Alarm.select()
@@ -54,7 +48,7 @@ class TestEventToBoard:
     @pytest.mark.req("ALM-10")
     @pytest.mark.req("ALM-19")
     async def test_perimeter_trip_reaches_the_guards_board_at_once(
-        self, live_url: str, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, live_url: str, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         zone = await make_zone(login, world, site)
         guard = world.a.users[Role.GUARD]
@@ -75,7 +69,7 @@ class TestEventToBoard:
         assert len(await jobs.queued()) >= 1  # the linkage job waits for the worker
 
     async def test_other_community_does_not_see_it(
-        self, live_url: str, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, live_url: str, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         await make_zone(login, world, site)
         async with live_socket(live_url, world.b.users[Role.GUARD]) as ws:
@@ -86,14 +80,14 @@ class TestEventToBoard:
 
 class TestOncePerEvent:
     async def test_replayed_event_raises_no_second_alarm(
-        self, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         seq = await site.event("door.forced", "door-1-1")
         await site.replay(seq, "door.forced", "door-1-1")
         assert len(await alarms_of(site, "door-1-1")) == 1
 
     async def test_repeats_join_the_open_alarm(
-        self, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         for _ in range(3):
             await site.event("door.forced", "door-1-1")
@@ -127,7 +121,7 @@ class TestKinds:
     @pytest.mark.req("FIRE-10", partial=True)
     @pytest.mark.req("FIRE-19")
     async def test_smoke_alarm_raises_a_fire_alarm_for_the_household(
-        self, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         resident = world.a.users[Role.RESIDENT]
         await subscribe(resident, world.a.users[Role.PROPERTY_MANAGER])
@@ -152,7 +146,7 @@ class TestKinds:
 class TestArming:
     @pytest.mark.req("ALM-22")
     async def test_disarmed_zone_raises_nothing(
-        self, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         zone = await make_zone(login, world, site, armed=False)
         assert zone["armed"] is False
@@ -161,7 +155,7 @@ class TestArming:
         assert await alarms_of(site, "zone-east") == []
 
     async def test_entry_delay_is_honoured(
-        self, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         await make_zone(
             login, world, site, kind="area", name="大堂", devices=["zone-hall"], entry_delay=1
@@ -177,7 +171,7 @@ class TestArming:
         assert (alarm["raised_at"] - trip["at"]).total_seconds() >= 1
 
     async def test_disarm_within_the_delay_cancels_the_trip(
-        self, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         zone = await make_zone(
             login, world, site, kind="area", name="大堂", devices=["zone-hall"], entry_delay=1
@@ -197,7 +191,7 @@ class TestArming:
         assert await alarms_of(site, "zone-hall") == []
 
     async def test_arming_outside_scope_and_unknown_zone(
-        self, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         zone = await make_zone(login, world, site)
         for user in (world.b.users[Role.GUARD], world.a.users[Role.RESIDENT]):

@@ -13,8 +13,8 @@ from api.alarms.catalogue import keep_days
 from api.alarms.reads import alarm_row
 from api.alarms.tables import Alarm, AlarmEntry
 from api.core.storage import ObjectNotFound
-from tests.alarms.conftest import JPEG, Jobs, raise_alarm
-from tests.helpers import World
+from tests.helpers import JPEG, World, raise_alarm
+from tests.jobs import Jobs
 
 
 async def aged(world: World, alarm_type: str, days: int, state: str = "resolved") -> UUID:

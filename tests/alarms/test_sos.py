@@ -9,8 +9,17 @@ import pytest
 
 from api.alarms.tables import Alarm, DutyShift
 from api.core.auth import Role
-from tests.alarms.conftest import Jobs, live_socket, next_event, notified, subscribe
-from tests.helpers import TestUser, World, assert_error, make_account
+from tests.helpers import (
+    TestUser,
+    World,
+    assert_error,
+    live_socket,
+    make_account,
+    next_event,
+    notified,
+    subscribe,
+)
+from tests.jobs import Jobs
 
 
 async def on_duty(world: World, guard: TestUser) -> None:

@@ -12,8 +12,9 @@ from api.alarms.tables import IntrusionZone, ZoneSchedule
 from api.core.auth import Role
 from api.devices.bus import CommandBus
 from api.devices.tables import DeviceCommand
-from tests.alarms.conftest import Jobs, ScriptedSite
+from tests.devices.peer import ScriptedBridge
 from tests.helpers import World, assert_error, audit_rows
+from tests.jobs import Jobs
 
 SHANGHAI = timedelta(hours=8)
 
@@ -25,7 +26,7 @@ def zone_body(world: World, **body: object) -> dict:
 class TestConfiguration:
     @pytest.mark.req("ALM-03")
     async def test_manager_creates_edits_and_deletes_a_zone(
-        self, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
         made = await manager.post(
@@ -49,7 +50,7 @@ class TestConfiguration:
         assert (await manager.delete(f"/api/v1/zones/{zone['id']}")).status_code == 204
         assert_error(await manager.get(f"/api/v1/zones/{zone['id']}"), 404, "not_found")
 
-    async def test_bad_input(self, login: Callable, world: World, site: ScriptedSite) -> None:
+    async def test_bad_input(self, login: Callable, world: World, site: ScriptedBridge) -> None:
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
         stranger = "00000000-0000-4000-8000-000000000000"
         assert_error(
@@ -110,7 +111,7 @@ class TestHouseholdZones:
 
     @pytest.mark.req("ALM-13")
     async def test_sos_zone_holds_at_most_four_devices(
-        self, login: Callable, world: World, site: ScriptedSite
+        self, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
         five = [str(d) for d in list(site.devices.values())[:5]]
@@ -162,7 +163,7 @@ class TestSchedules:
 
     @pytest.mark.req("ALM-22")
     async def test_schedule_arms_once_and_a_later_hand_change_stands(
-        self, app: object, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, app: object, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
         zone = (
@@ -232,7 +233,7 @@ class TestSchedules:
 
 class TestOutsideScope:
     async def test_zone_endpoints_outside_scope_and_bad_input(
-        self, login: Callable, world: World, site: ScriptedSite, jobs: Jobs
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
         zone = (await manager.post("/api/v1/zones", json=zone_body(world))).json()

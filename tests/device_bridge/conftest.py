@@ -5,7 +5,6 @@ None of these needs PostgreSQL or Redis: the bridge never talks to them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,7 @@ from device_bridge.identity import load_or_create_key, save_bridge_id
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
 from tests.device_bridge.fake_platform import FakePlatform
-
-BRIDGE_ID = "bridge-test-0001"
-FAST: dict[str, Any] = {"heartbeat_interval": 0.3, "backoff_initial": 0.05, "backoff_max": 0.4}
+from tests.device_bridge.helpers import BRIDGE_ID, FAST, running
 
 
 @pytest.fixture
@@ -59,38 +56,8 @@ async def bridge(bridge_settings: BridgeSettings) -> AsyncIterator[Bridge]:
         yield b
 
 
-class running:  # noqa: N801 - reads as a context manager function
-    """`async with running(settings, **options) as bridge`: a Bridge task, stopped on exit."""
-
-    def __init__(self, settings: BridgeSettings, **options: Any) -> None:
-        defaults = {"door_open_s": 0.05, "barrier_open_s": 0.05, "seed": 3, "clock_sync": False}
-        self.bridge = Bridge(settings, **{**defaults, **options})
-        self.task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Bridge:
-        self.task = asyncio.create_task(self.bridge.run())
-        ready = asyncio.ensure_future(self.bridge.ready.wait())
-        await asyncio.wait([self.task, ready], return_when=asyncio.FIRST_COMPLETED)
-        if self.task.done():
-            ready.cancel()
-            self.task.result()
-        return self.bridge
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.bridge.stop()
-        assert self.task is not None
-        await asyncio.wait_for(self.task, 10)
-
-
 @pytest.fixture
 def logs() -> Iterator[list[MutableMapping[str, Any]]]:
     """structlog entries emitted during the test."""
     with structlog.testing.capture_logs() as entries:
         yield entries
-
-
-def events_named(
-    entries: list[MutableMapping[str, Any]], name: str
-) -> list[MutableMapping[str, Any]]:
-    """The captured log entries with this event name."""
-    return [e for e in entries if e.get("event") == name]

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from device_bridge import protocol as p
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
-from tests.device_bridge.conftest import running
 from tests.device_bridge.fake_platform import FakePlatform, Issuer
+from tests.device_bridge.helpers import running
 from tests.device_bridge.test_rules import unreachable_url
 
 CARD = "0012345678"

@@ -17,11 +17,11 @@ import pytest
 from device_bridge import protocol as p
 from device_bridge.access import AccessControl
 from device_bridge.access_cache import CredentialCache
-from tests.device_bridge.conftest import events_named
 from tests.device_bridge.drivers.mqtt.fake_device import HOST, PORT, FakeDevice
 from tests.device_bridge.drivers.mqtt.test_driver import forget, make_driver, until
 from tests.device_bridge.drivers.sim.test_driver import Recorder
 from tests.device_bridge.fake_platform import Issuer
+from tests.device_bridge.helpers import events_named
 
 
 @pytest.mark.req("ACC-06")

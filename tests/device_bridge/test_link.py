@@ -14,8 +14,8 @@ from device_bridge.link import Backoff, Link
 from device_bridge.outbox import Outbox
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
-from tests.device_bridge.conftest import BRIDGE_ID, events_named, running
 from tests.device_bridge.fake_platform import FakePlatform
+from tests.device_bridge.helpers import BRIDGE_ID, events_named, running
 
 
 async def no_command(command: p.Command) -> p.CommandResult:

@@ -23,8 +23,8 @@ from device_bridge import protocol as p
 from device_bridge.media import set_consent_timing
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
-from tests.device_bridge.conftest import running
 from tests.device_bridge.fake_platform import FakePlatform
+from tests.device_bridge.helpers import running
 from tests.device_bridge.media_browser import Browser
 from tests.helpers import eventually
 

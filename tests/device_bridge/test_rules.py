@@ -18,8 +18,8 @@ import pytest
 from device_bridge import protocol as p
 from device_bridge.runtime import Bridge
 from device_bridge.settings import PACKAGE_DIR, BridgeSettings, load_config
-from tests.device_bridge.conftest import events_named, running
 from tests.device_bridge.fake_platform import FakePlatform
+from tests.device_bridge.helpers import events_named, running
 
 DEMO = load_config(PACKAGE_DIR / "demo.toml")
 DOORS = [d.id for d in DEMO.devices if d.kind == "door_controller"]

@@ -12,8 +12,8 @@ import pytest
 from device_bridge.runtime import Bridge
 from device_bridge.scenario import Scenario
 from device_bridge.settings import BridgeSettings
-from tests.device_bridge.conftest import events_named, running
 from tests.device_bridge.fake_platform import FakePlatform
+from tests.device_bridge.helpers import events_named, running
 
 
 class TestCommands:

@@ -1,21 +1,31 @@
 """A scripted bridge for platform-side tests: speaks the wire protocol frame by frame.
 
-The real bridge (device_bridge) is used where the whole path matters; this peer lets a test send
-exactly the wrong thing (a bad signature, a replayed answer, garbage) to see what the platform does.
+The real bridge (device_bridge) is used where the whole path matters. `Peer` is one raw link, so a
+test can send exactly the wrong thing (a bad signature, a replayed answer, garbage) to see what
+the platform does; `ScriptedBridge` is a well-behaved site built on it, an async context manager
+that closes its link on exit (tests/plugins/site.py links them for a test and closes them after).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import time
+import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import websockets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from api.devices.tables import Bridge, Device
 from device_bridge import protocol
-from tests.helpers import ApiClient
+from tests.helpers import JPEG, ApiClient, eventually
+
+OFFER = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=browser offer\r\nt=0 0\r\n"
+WEBM = b"\x1a\x45\xdf\xa3" + b"\x00" * 200
 
 
 @dataclass
@@ -107,3 +117,217 @@ class Peer:
                 case _:
                     raise AssertionError(f"unexpected frame before the HeartbeatAck: {frame}")
         return peer, welcome
+
+
+def answer_sdp(session: str) -> str:
+    """The canned answer of the scripted bridge for one media session."""
+    return f"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=answer {session}\r\nt=0 0\r\n"
+
+
+class ScriptedBridge:
+    """A linked site with an inventory: `async with ScriptedBridge(url, bridge, devices) as site`.
+
+    With `auto` (the default) a reader task plays a well-behaved bridge: it keeps every command and
+    answers it (a snapshot with a JPEG, `media.offer` with a canned SDP, `intercom.media` with a
+    picture and a clip, an action in `failing` with that status, the rest with "ok"), keeps and
+    applies credential sets, keeps rules, and hands acks and access answers to `event` and `ask`.
+    Without it nothing is read for the test: it reads and answers frame by frame (`next_of`).
+    Leaving closes the link and waits until the platform has seen it go, so no link of one test
+    outlives it (nor do its logs).
+    """
+
+    def __init__(
+        self,
+        live_url: str,
+        bridge: EnrolledBridge,
+        inventory: list[protocol.DeviceInfo],
+        *,
+        auto: bool = True,
+    ) -> None:
+        self.live_url, self.bridge, self.inventory, self.auto = live_url, bridge, inventory, auto
+        self.devices: dict[str, uuid.UUID] = {}  # the platform's ids, by external id
+        self.seq = 0
+        self.failing: dict[str, str] = {}  # action -> status to answer with
+        self.commands: list[protocol.Command] = []
+        self.rules: list[protocol.Rules] = []
+        self.credentials: list[protocol.Credentials] = []
+        self.other: list[protocol.ToBridge] = []  # frames `next_of` passed over
+        self.acks: asyncio.Queue[int] = asyncio.Queue()
+        self.answers: asyncio.Queue[protocol.AccessAnswer] = asyncio.Queue()
+        self.reader: asyncio.Task[None] | None = None
+        self._closed = False
+
+    async def __aenter__(self) -> ScriptedBridge:
+        if self.auto:
+            self.peer, _ = await Peer.authenticated(self.live_url, self.bridge, self.inventory)
+            for full in self.peer.credentials:  # the full set follows the inventory, even empty
+                self.credentials.append(full)
+                await self.peer.send(protocol.CredentialsApplied(version=full.version))
+            self.reader = asyncio.create_task(self._read())
+        else:  # the Rules and the full Credentials set that follow the inventory are the test's
+            self.peer = await Peer.open(self.live_url)
+            await self.peer.send(self.peer.hello(self.bridge))
+            assert isinstance(await self.peer.recv(), protocol.Welcome)
+            await self.peer.send(protocol.Inventory(devices=self.inventory))
+        rows = await Device.select(Device.id, Device.external_id).where(
+            Device.bridge == self.bridge.id
+        )
+        self.devices = {r["external_id"]: r["id"] for r in rows}
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the link (once); wait until the platform has seen it go."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.peer.ws.close()
+        if self.reader is not None:
+            await self.reader
+
+        async def offline() -> bool:
+            row = await Bridge.select(Bridge.online).where(Bridge.id == self.bridge.id).first()
+            return bool(row and not row["online"])
+
+        await eventually(offline)
+        await asyncio.sleep(0.05)  # the link handler logs `bridge.link.down` just after
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                frame = await self.peer.recv()
+                match frame:
+                    case protocol.Ack(seq=seq):
+                        self.acks.put_nowait(seq)
+                    case protocol.Command():
+                        self.commands.append(frame)
+                        await self.peer.send(self._result(frame))
+                    case protocol.Rules():
+                        self.rules.append(frame)
+                    case protocol.Credentials(version=version):
+                        self.credentials.append(frame)
+                        await self.peer.send(protocol.CredentialsApplied(version=version))
+                    case protocol.AccessAnswer():
+                        self.answers.put_nowait(frame)
+
+    def _result(self, command: protocol.Command) -> protocol.CommandResult:
+        status = self.failing.get(command.action)
+        if status:
+            return protocol.CommandResult(id=command.id, status=status, detail="scripted")  # type: ignore[arg-type]
+        data: dict[str, Any] = {}
+        if command.action == "snapshot":
+            data = {"content_type": "image/jpeg", "data": JPEG}
+        elif command.action == "media.offer":
+            data = {"sdp": answer_sdp(command.args["session"])}
+        elif command.action == "intercom.media":
+            data = {
+                "snapshot": JPEG,
+                "snapshot_type": "image/jpeg",
+                "clip": WEBM,
+                "clip_type": "video/webm",
+            }
+        return protocol.CommandResult(id=command.id, status="ok", data=data)
+
+    def sent(self, action: str) -> list[protocol.Command]:
+        """Commands of one action the platform sent, in order."""
+        return [c for c in self.commands if c.action == action]
+
+    async def event(self, kind: str, device: str, data: dict[str, Any] | None = None) -> int:
+        """Report one event and wait until the platform has committed it."""
+        self.seq += 1
+        event = protocol.Event(
+            seq=self.seq, kind=kind, device=device, at=time.time(), data=data or {}
+        )
+        await self.peer.send(protocol.EventBatch(events=[event]))
+        while (await asyncio.wait_for(self.acks.get(), 5)) < self.seq:
+            pass
+        return self.seq
+
+    async def replay(self, seq: int, kind: str, device: str) -> None:
+        """Send an event again with a seq already used (as after a bridge crash)."""
+        event = protocol.Event(seq=seq, kind=kind, device=device, at=time.time())
+        await self.peer.send(protocol.EventBatch(events=[event]))
+        await asyncio.wait_for(self.acks.get(), 5)
+
+    async def ask(
+        self, door: str, method: str, value: str, direction: str = "in", floor: int | None = None
+    ) -> protocol.AccessAnswer:
+        """Ask the platform to decide a presentation (as a bridge does for what it cannot)."""
+        query = protocol.AccessQuery(
+            id=uuid.uuid4().hex,
+            door=door,
+            method=method,  # type: ignore[arg-type]
+            value=value,
+            direction=direction,  # type: ignore[arg-type]
+            floor=floor,
+        )
+        await self.peer.send(query)
+        answer = await asyncio.wait_for(self.answers.get(), 5)
+        assert answer.id == query.id
+        return answer
+
+    def removed(self) -> set[str]:
+        """Credential ids the platform told this bridge to drop."""
+        return {r for frame in self.credentials for r in frame.removals}
+
+    def held(self) -> dict[str, protocol.CredentialEntry]:
+        """The bridge's credential cache as the frames so far built it."""
+        cache: dict[str, protocol.CredentialEntry] = {}
+        for frame in self.credentials:
+            if frame.since is None:
+                cache = {}
+            for entry in frame.upserts:
+                cache[entry.id] = entry
+            for gone in frame.removals:
+                cache.pop(gone, None)
+        return cache
+
+    async def ring(
+        self,
+        station: str = "station-north",
+        room: str = "1-1-0101",
+        target: str = "household",
+        **data: Any,
+    ) -> str:
+        """A door station's call starts; the call id."""
+        call = str(uuid.uuid4())
+        body = {"call": call, "target": target, **data}
+        if target == "household":
+            body["room"] = room
+        await self.event("intercom.call_started", station, body)
+        return call
+
+    async def end(
+        self, call: str, outcome: str, station: str = "station-north", **data: Any
+    ) -> None:
+        """The door station reports the call's end."""
+        await self.event(
+            "intercom.call_ended",
+            station,
+            {"call": call, "outcome": outcome, "duration_s": 0, "clip": True, **data},
+        )
+
+    async def next_credentials(self, timeout: float = 6.0) -> protocol.Credentials:
+        """The next Credentials frame (other frames are kept in `other`); without `auto` only."""
+        frame: protocol.Credentials = await self.next_of(protocol.Credentials, timeout)
+        return frame
+
+    async def next_of(self, kind: type, timeout: float = 6.0) -> Any:
+        """The next frame of a type; frames met on the way are kept (`credentials`, `other`)."""
+        assert not self.auto, "the reader task takes the frames of an auto bridge"
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = await self.peer.recv()
+                if isinstance(frame, protocol.Credentials):
+                    self.credentials.append(frame)
+                elif not isinstance(frame, kind):
+                    self.other.append(frame)
+                if isinstance(frame, kind):
+                    return frame
+
+    async def settle(self) -> None:
+        """Round-trip a heartbeat: every frame the platform sent before is read."""
+        await self.peer.send(protocol.Heartbeat(sent_at=time.time()))
+        await self.next_of(protocol.HeartbeatAck)

@@ -45,13 +45,6 @@ DOORS = [
 
 
 @pytest.fixture
-async def admin(client: ApiClient, world: World) -> ApiClient:
-    """A logged-in system administrator."""
-    await client.login(world.admins[Role.SYSTEM_ADMIN])
-    return client
-
-
-@pytest.fixture
 async def bridge(admin: ApiClient, world: World) -> EnrolledBridge:
     """A bridge of community A."""
     return await enrol(admin, world.a.community)

@@ -16,13 +16,6 @@ from tests.helpers import ApiClient, World
 
 
 @pytest.fixture
-async def admin(client: ApiClient, world: World) -> ApiClient:
-    """A logged-in system administrator."""
-    await client.login(world.admins[Role.SYSTEM_ADMIN])
-    return client
-
-
-@pytest.fixture
 async def linked(admin: ApiClient, world: World, live_url: str) -> EnrolledBridge:
     """A bridge of community A, connected, with its doors registered."""
     bridge = await enrol(admin, world.a.community)

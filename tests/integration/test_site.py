@@ -19,8 +19,7 @@ from api.devices.tables import Device, DeviceEvent
 from device_bridge.identity import load_bridge_id
 from device_bridge.outbox import Outbox
 from device_bridge.settings import BridgeSettings
-from tests.helpers import ApiClient, World, eventually
-from tests.integration.conftest import free_port, running, serve
+from tests.helpers import ApiClient, World, eventually, free_port, running, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 

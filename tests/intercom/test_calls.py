@@ -21,9 +21,18 @@ from api.devices.bus import CommandBus
 from api.intercom import upkeep
 from api.intercom.tables import Call
 from api.push.tables import Notification
-from tests.alarms.conftest import live_socket, next_event, subscribe
-from tests.helpers import World, assert_error, audit_rows, make_account
-from tests.intercom.conftest import OFFER, Household, Jobs, StationSite, answer_sdp
+from tests.devices.peer import OFFER, ScriptedBridge, answer_sdp
+from tests.helpers import (
+    World,
+    assert_error,
+    audit_rows,
+    live_socket,
+    make_account,
+    next_event,
+    subscribe,
+)
+from tests.intercom.helpers import Household
+from tests.jobs import Jobs
 
 
 def is_call(call: str, kind: str = "call.incoming") -> Callable[[dict], bool]:
@@ -49,7 +58,7 @@ class TestIncoming:
     @pytest.mark.req("ICM-12")
     @pytest.mark.req("ICM-20", partial=True)
     async def test_every_member_and_only_members_get_the_call(
-        self, live_url: str, world: World, family: Household, site: StationSite, jobs: Jobs
+        self, live_url: str, world: World, family: Household, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         await subscribe(family.first, family.second, family.neighbour)
         async with (
@@ -79,7 +88,7 @@ class TestIncoming:
 
     @pytest.mark.req("ICM-02", partial=True)
     async def test_unknown_room_is_recorded_and_the_station_hangs_up(
-        self, site: StationSite, jobs: Jobs
+        self, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         call = await site.ring(room="9-9-9999")
         row = await call_row(call)
@@ -88,13 +97,13 @@ class TestIncoming:
         (hangup,) = site.sent("intercom.hangup")
         assert hangup.args == {"call": call, "outcome": "declined"}  # the station's word for it
 
-    async def test_unit_station_only_calls_its_own_unit(self, site: StationSite) -> None:
+    async def test_unit_station_only_calls_its_own_unit(self, site: ScriptedBridge) -> None:
         call = await site.ring(station="station-1-1", room="2-1-0101")
         assert (await call_row(call))["outcome"] == "unknown_room"
         call = await site.ring(station="station-1-1", room="1-1-0101")
         assert (await call_row(call))["state"] == "ringing"
 
-    async def test_replayed_start_makes_one_call(self, site: StationSite) -> None:
+    async def test_replayed_start_makes_one_call(self, site: ScriptedBridge) -> None:
         call = await site.ring()
         await site.event(
             "intercom.call_started", "station-north", {"call": call, "room": "1-1-0102"}
@@ -108,7 +117,7 @@ class TestAnswer:
     @pytest.mark.req("ICM-05")
     @pytest.mark.req("ICM-09")
     async def test_answer_relays_the_offer_and_returns_the_answer(
-        self, live_url: str, login: Callable, family: Household, site: StationSite, jobs: Jobs
+        self, live_url: str, login: Callable, family: Household, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         call = await site.ring()
         async with (
@@ -143,7 +152,7 @@ class TestAnswer:
 
     @pytest.mark.req("ICM-05")
     async def test_first_answer_wins(
-        self, login: Callable, family: Household, site: StationSite
+        self, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call = await site.ring()
         first, second = await login(family.first), await login(family.second)
@@ -158,7 +167,7 @@ class TestAnswer:
 
     @pytest.mark.req("ICM-05")
     async def test_outsiders_cannot_see_or_join(
-        self, login: Callable, world: World, family: Household, site: StationSite
+        self, login: Callable, world: World, family: Household, site: ScriptedBridge
     ) -> None:
         call = await site.ring()
         for user in (
@@ -177,7 +186,7 @@ class TestAnswer:
         assert (await call_row(call))["state"] == "ringing"
 
     async def test_bad_offer_and_unknown_call(
-        self, login: Callable, family: Household, site: StationSite
+        self, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call = await site.ring()
         api = await login(family.first)
@@ -189,7 +198,7 @@ class TestAnswer:
         assert_error(missing, 404, "not_found")
 
     async def test_a_failed_offer_leaves_the_call_ringing(
-        self, login: Callable, family: Household, site: StationSite
+        self, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call = await site.ring()
         site.failing["media.offer"] = "failed"
@@ -203,7 +212,7 @@ class TestAnswer:
         assert answer.status_code == 200, answer.text
 
 
-async def answered(login: Callable, user: object, site: StationSite, **ring: str) -> tuple:
+async def answered(login: Callable, user: object, site: ScriptedBridge, **ring: str) -> tuple:
     """A call answered by a user: (call id, the user's browser)."""
     call = await site.ring(**ring)
     api = await login(user)
@@ -219,7 +228,7 @@ class TestUnlock:
     @pytest.mark.req("VIS-06")
     @pytest.mark.req("VIS-02")
     async def test_answerer_opens_the_station_door_while_live(
-        self, login: Callable, family: Household, site: StationSite
+        self, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call, api = await answered(login, family.first, site)
         opened = await api.post(f"/api/v1/calls/{call}/unlock")
@@ -245,7 +254,7 @@ class TestUnlock:
     @pytest.mark.req("ICM-05")
     @pytest.mark.req("ICM-13", partial=True)
     async def test_unlock_needs_a_live_call_and_the_answerer(
-        self, login: Callable, family: Household, site: StationSite
+        self, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call = await site.ring()
         first = await login(family.first)
@@ -260,14 +269,14 @@ class TestUnlock:
         assert site.sent("open") == []
 
     async def test_unit_station_opens_itself(
-        self, login: Callable, family: Household, site: StationSite
+        self, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call, api = await answered(login, family.first, site, station="station-1-1")
         assert (await api.post(f"/api/v1/calls/{call}/unlock")).json()["result"] == "granted"
         assert site.sent("open")[0].device == "station-1-1"
 
     async def test_a_door_that_does_not_open_is_recorded_as_failed(
-        self, login: Callable, family: Household, site: StationSite
+        self, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call, api = await answered(login, family.first, site)
         site.failing["open"] = "failed"
@@ -278,7 +287,7 @@ class TestUnlock:
 
 class TestEnding:
     async def test_decline_stops_every_member_and_the_station(
-        self, live_url: str, login: Callable, family: Household, site: StationSite
+        self, live_url: str, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call = await site.ring()
         async with live_socket(live_url, family.second) as other:
@@ -302,7 +311,7 @@ class TestEnding:
         assert_error(answer, 409, "call_not_ringing")
 
     async def test_hangup_closes_the_peer(
-        self, login: Callable, family: Household, site: StationSite
+        self, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call, api = await answered(login, family.first, site)
         second = await login(family.second)
@@ -317,7 +326,7 @@ class TestEnding:
 
     @pytest.mark.req("ICM-04")
     async def test_the_station_end_is_stored(
-        self, app, live_url: str, login: Callable, family: Household, site: StationSite
+        self, app, live_url: str, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call, _ = await answered(login, family.first, site)
         async with live_socket(live_url, family.first) as ws:
@@ -332,7 +341,7 @@ class TestEnding:
         assert not effects and site.sent("intercom.hangup") == []
 
     async def test_a_dropped_network_ends_the_call_on_both_sides(
-        self, live_url: str, login: Callable, family: Household, site: StationSite
+        self, live_url: str, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call, api = await answered(login, family.first, site)
         async with live_socket(live_url, family.first) as ws:
@@ -345,7 +354,7 @@ class TestEnding:
 
     @pytest.mark.req("ICM-04")
     async def test_the_platform_ends_a_call_past_its_limit(
-        self, app, live_url: str, login: Callable, family: Household, site: StationSite
+        self, app, live_url: str, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call, _ = await answered(login, family.first, site)
         async with live_socket(live_url, family.first) as ws:
@@ -363,7 +372,7 @@ class TestEnding:
     @pytest.mark.req("ICM-22")
     @pytest.mark.req("VIS-04", partial=True)
     async def test_unanswered_call_keeps_snapshot_and_message(
-        self, app, login: Callable, family: Household, site: StationSite, jobs: Jobs
+        self, app, login: Callable, family: Household, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         call = await site.ring()
         await site.end(call, "unanswered")
@@ -392,7 +401,7 @@ class TestEnding:
         assert len(await audit_rows("call.media.viewed", call)) == 1
 
     async def test_media_fetch_gives_up_when_the_station_has_none(
-        self, site: StationSite, jobs: Jobs
+        self, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         call = await site.ring()
         site.failing["intercom.media"] = "unsupported"
@@ -404,7 +413,7 @@ class TestEnding:
 class TestHistory:
     @pytest.mark.req("ICM-22")
     async def test_history_is_scoped_and_filtered(
-        self, login: Callable, world: World, family: Household, site: StationSite
+        self, login: Callable, world: World, family: Household, site: ScriptedBridge
     ) -> None:
         mine = [await site.ring() for _ in range(3)]
         await site.end(mine[0], "unanswered", clip=False)
@@ -440,7 +449,7 @@ class TestGuardRoom:
     @pytest.mark.req("ICM-18")
     @pytest.mark.req("ICM-20", partial=True)
     async def test_gate_call_rings_the_guards_on_duty(
-        self, live_url: str, login: Callable, world: World, site: StationSite
+        self, live_url: str, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         on_duty = world.a.users[Role.GUARD]
         off_duty = await make_account(Role.GUARD, community=world.a.community)
@@ -479,7 +488,7 @@ class TestGuardRoom:
 
     @pytest.mark.req("ICM-17", partial=True)
     async def test_lift_emergency_call_reaches_the_guard_room(
-        self, live_url: str, login: Callable, world: World, site: StationSite
+        self, live_url: str, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         guard = world.a.users[Role.GUARD]
         await subscribe(guard)
@@ -524,7 +533,7 @@ class TestMediaSettings:
 
 class TestRetention:
     @pytest.mark.req("VIS-04", "DATA-18", "DATA-28", partial=True)
-    async def test_purge_only_past_six_months(self, app, site: StationSite) -> None:
+    async def test_purge_only_past_six_months(self, app, site: ScriptedBridge) -> None:
         store = app.state.objects
         now = datetime.now(UTC)
         kept, old = await site.ring(), await site.ring()
@@ -551,7 +560,7 @@ class TestRetention:
 class TestSweep:
     @pytest.mark.req("ICM-04")
     async def test_sweep_ends_calls_whose_end_was_lost(
-        self, login: Callable, family: Household, site: StationSite, jobs: Jobs
+        self, login: Callable, family: Household, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         ringing = await site.ring()
         live, _ = await answered(login, family.first, site)
@@ -583,7 +592,7 @@ class TestSweep:
         assert (row["outcome"], row["duration_s"]) == ("limit", 120.0)
 
     async def test_station_door_event_is_not_recorded_twice(
-        self, login: Callable, family: Household, site: StationSite
+        self, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         call, api = await answered(login, family.first, site)
         await api.post(f"/api/v1/calls/{call}/unlock")

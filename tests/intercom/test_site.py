@@ -22,10 +22,8 @@ from api.devices.tables import Device
 from api.intercom.tables import Call
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
-from tests.alarms.conftest import live_socket, next_event
-from tests.helpers import World, eventually
-from tests.integration.conftest import running
-from tests.intercom.conftest import Jobs
+from tests.helpers import World, eventually, live_socket, next_event, running
+from tests.jobs import Jobs
 
 
 @contextlib.asynccontextmanager

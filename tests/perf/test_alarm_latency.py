@@ -29,8 +29,7 @@ from api.push.vapid import vapid_key
 from api.settings import Settings
 from device_bridge.identity import load_bridge_id
 from device_bridge.settings import BridgeSettings
-from tests.helpers import ApiClient, World, make_account
-from tests.integration.conftest import running
+from tests.helpers import ApiClient, World, make_account, running
 from tests.integration.test_site import device_id
 from tests.jobs import private_queue
 from tests.perf.sizes import size

@@ -29,8 +29,7 @@ from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
 from e2e.media import media_chromium, media_phone
 from e2e.pages import HomePage, IncomingCall, LoginPage
-from tests.helpers import World, eventually
-from tests.integration.conftest import running
+from tests.helpers import World, eventually, running
 from tests.perf.sizes import size
 
 N = size(20, smoke=3)

@@ -17,7 +17,7 @@ from api.access.credentials import VALUE_CONTEXT, log_changes, mask
 from api.access.tables import Credential
 from api.core.auth import Role
 from device_bridge import protocol
-from tests.access.conftest import DOORS
+from tests.access.helpers import DOORS
 from tests.devices.peer import Peer, enrol
 from tests.helpers import Login, World
 from tests.perf.sizes import size

@@ -16,8 +16,7 @@ from api.core.auth import Role
 from device_bridge import protocol
 from device_bridge.identity import load_bridge_id
 from device_bridge.settings import BridgeSettings
-from tests.helpers import World
-from tests.integration.conftest import running
+from tests.helpers import World, running
 from tests.integration.test_site import device_id
 from tests.perf.sizes import size
 

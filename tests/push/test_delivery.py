@@ -15,8 +15,8 @@ from api.piccolo_conf import DB
 from api.push import service
 from api.push.schemas import PushMessage
 from api.push.tables import Notification, PushSubscription
-from tests.helpers import ApiClient, World
-from tests.push.conftest import RunWorker, subscribed
+from tests.helpers import ApiClient, World, subscribed
+from tests.plugins.push import RunWorker
 from tests.push.push_service import LocalPushService
 from workers.settings import WorkerSettings
 

@@ -12,8 +12,7 @@ from api.push.schemas import PushMessage
 from api.push.tables import Notification, PushSubscription
 from api.push.vapid import VapidKey, b64url_decode
 from api.settings import Settings
-from tests.helpers import ApiClient, World
-from tests.push.conftest import subscribed
+from tests.helpers import ApiClient, World, subscribed
 from tests.push.push_service import LocalPushService
 
 Browser = Callable[[], Awaitable[ApiClient]]

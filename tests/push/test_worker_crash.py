@@ -19,8 +19,7 @@ from api.push import service
 from api.push.schemas import PushMessage
 from api.push.tables import Notification
 from api.settings import Settings
-from tests.helpers import ApiClient, World, eventually
-from tests.push.conftest import subscribed
+from tests.helpers import ApiClient, World, eventually, subscribed
 from tests.push.push_service import LocalPushService
 
 ROOT = Path(__file__).resolve().parents[2]

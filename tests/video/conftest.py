@@ -1,3 +1,12 @@
 """Live view tests use the intercom's scripted site: its cameras answer `media.offer` too."""
 
-from tests.intercom.conftest import site as site
+import pytest
+
+from device_bridge import protocol
+from tests.intercom.helpers import DEVICES
+
+
+@pytest.fixture
+def site_devices() -> list[protocol.DeviceInfo]:
+    """The intercom's door stations and cameras (the scripted site, tests/plugins/site.py)."""
+    return DEVICES

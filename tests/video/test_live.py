@@ -15,9 +15,8 @@ from api.devices.bus import CommandBus
 from api.video import service as video
 from api.video.tables import ViewSession
 from device_bridge import protocol
-from tests.devices.peer import Peer, enrol
+from tests.devices.peer import OFFER, Peer, ScriptedBridge, answer_sdp, enrol
 from tests.helpers import World, assert_error, audit_rows
-from tests.intercom.conftest import OFFER, StationSite, answer_sdp
 
 
 async def session_row(session: str) -> dict:
@@ -31,7 +30,7 @@ class TestCameraList:
     @pytest.mark.req("VID-07")
     @pytest.mark.req("VID-08", partial=True)
     async def test_guards_and_managers_see_their_community_cameras(
-        self, login: Callable, world: World, site: StationSite
+        self, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         for role in (Role.GUARD, Role.PROPERTY_MANAGER):
             api = await login(world.a.users[role])
@@ -47,7 +46,7 @@ class TestCameraList:
 
     @pytest.mark.req("VID-15", partial=True)
     async def test_roles_without_live_view_get_404(
-        self, login: Callable, world: World, site: StationSite
+        self, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         camera = site.devices["cam-east"]
         for user in (
@@ -63,7 +62,7 @@ class TestCameraList:
 
     @pytest.mark.req("NET-09", partial=True)
     async def test_police_see_their_jurisdiction_only(
-        self, live_url: str, login: Callable, world: World, site: StationSite
+        self, live_url: str, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         admin = await login(world.admins[Role.SYSTEM_ADMIN])
         bridge_b = await enrol(admin, world.b.community, name="site-b")
@@ -96,7 +95,7 @@ class TestLiveView:
     @pytest.mark.req("VID-08", partial=True)
     @pytest.mark.req("NET-09", partial=True)
     async def test_a_view_is_audited_from_start_to_end(
-        self, login: Callable, world: World, site: StationSite
+        self, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         police = world.a.users[Role.POLICE]
         api = await login(police)
@@ -138,7 +137,7 @@ class TestLiveView:
         assert len(site.sent("media.close")) == 1
 
     async def test_a_failed_offer_ends_the_session(
-        self, login: Callable, world: World, site: StationSite
+        self, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         site.failing["media.offer"] = "timeout"
         api = await login(world.a.users[Role.GUARD])
@@ -149,7 +148,7 @@ class TestLiveView:
         assert [r["end_reason"] for r in rows] == ["failed"]
         assert len(await audit_rows("camera.view.ended", camera)) == 1
 
-    async def test_bad_offer(self, login: Callable, world: World, site: StationSite) -> None:
+    async def test_bad_offer(self, login: Callable, world: World, site: ScriptedBridge) -> None:
         api = await login(world.a.users[Role.GUARD])
         camera = site.devices["cam-east"]
         live = await api.post(f"/api/v1/cameras/{camera}/live", json={"sdp": "x"})
@@ -157,7 +156,7 @@ class TestLiveView:
         assert await ViewSession.count().where(ViewSession.camera == camera) == 0
 
     async def test_sweep_ends_views_past_the_limit(
-        self, app: Litestar, login: Callable, world: World, site: StationSite
+        self, app: Litestar, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         api = await login(world.a.users[Role.GUARD])
         camera = site.devices["cam-east"]

@@ -17,15 +17,11 @@ from api.core.effects import Effects
 from api.piccolo_conf import DB
 from api.visitors.arrivals import on_access
 from api.visitors.tables import VisitorPass
-from tests.alarms.conftest import live_socket, next_event
-from tests.helpers import ApiClient, World, eventually
-from tests.push.conftest import RunWorker, subscribed
-from tests.push.conftest import push as push  # the local push service
-from tests.push.conftest import queue as queue
-from tests.push.conftest import run_worker as run_worker
-from tests.push.conftest import vapid as vapid
+from tests.devices.peer import ScriptedBridge
+from tests.helpers import ApiClient, World, eventually, live_socket, next_event, subscribed
+from tests.plugins.push import RunWorker
 from tests.push.push_service import LocalPushService
-from tests.visitors.conftest import GateSite, OpenSite, book
+from tests.visitors.helpers import OpenSite, book
 
 
 @pytest.fixture
@@ -51,13 +47,6 @@ async def _row(pass_id: object) -> dict:
     return row
 
 
-@pytest.fixture
-async def resident(login: Callable, world: World) -> ApiClient:
-    """The resident of community A's first household, logged in."""
-    api: ApiClient = await login(world.a.users[Role.RESIDENT])
-    return api
-
-
 @pytest.mark.req("VIS-04", "VIS-05", partial=True)
 class TestArrival:
     async def test_gate_entry_reaches_the_residents_phone(
@@ -72,7 +61,7 @@ class TestArrival:
         run_worker: RunWorker,
     ) -> None:
         browser, _ = await subscribed(resident, push)
-        site: GateSite = await open_site()
+        site: ScriptedBridge = await open_site()
         created = await book(resident, entries=2, plate="川A12345")
         row = await _row(created["id"])
         async with live_socket(live_url, world.a.users[Role.RESIDENT]) as phone:

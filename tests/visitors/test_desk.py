@@ -10,9 +10,17 @@ from api.access.tables import Credential
 from api.core.auth import Role
 from api.push.tables import Notification
 from api.visitors.tables import VisitorPass
-from tests.alarms.conftest import Jobs, live_socket, next_event, subscribe
-from tests.helpers import World, assert_error, audit_rows, make_account
-from tests.visitors.conftest import walk_in
+from tests.helpers import (
+    World,
+    assert_error,
+    audit_rows,
+    live_socket,
+    make_account,
+    next_event,
+    subscribe,
+)
+from tests.jobs import Jobs
+from tests.visitors.helpers import walk_in
 
 
 async def _pushed(account: object, pass_id: str) -> list[dict]:

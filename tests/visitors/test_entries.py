@@ -20,8 +20,9 @@ from api.core.auth import Role
 from api.core.effects import Effects
 from api.visitors.service import expire_due
 from api.visitors.tables import VisitorPass
+from tests.devices.peer import ScriptedBridge
 from tests.helpers import ApiClient, World, eventually
-from tests.visitors.conftest import GateSite, OpenSite, book
+from tests.visitors.helpers import OpenSite, book
 
 
 async def _credential(pass_id: object) -> dict:
@@ -38,7 +39,7 @@ def _code(cred: dict, offset: int = 0) -> str:
 
 
 async def _granted(
-    site: GateSite, cred: dict, door: str, method: str, direction: str = "in", **extra: object
+    site: ScriptedBridge, cred: dict, door: str, method: str, direction: str = "in", **extra: object
 ) -> None:
     await site.event(
         "access.granted",

@@ -26,9 +26,9 @@ from api.visitors.routes import PublicPassController, pass_page_rate_limit
 from api.visitors.service import expire_due
 from api.visitors.tables import VisitorPass
 from device_bridge import protocol
-from tests.alarms.conftest import Jobs
 from tests.helpers import ApiClient, World, assert_error, audit_rows, eventually, make_account
-from tests.visitors.conftest import OpenSite, book, booking, point_ids
+from tests.jobs import Jobs
+from tests.visitors.helpers import OpenSite, book, booking, point_ids
 from workers.tasks.visitors import expire_visitor_passes
 
 

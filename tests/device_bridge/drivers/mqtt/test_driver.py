@@ -17,9 +17,9 @@ import pytest
 
 from device_bridge.drivers.mqtt import MqttDriver
 from device_bridge.protocol import Command, CommandResult, DeviceInfo
-from tests.device_bridge.conftest import events_named
 from tests.device_bridge.drivers.mqtt.fake_device import HOST, PORT, FakeDevice
 from tests.device_bridge.drivers.sim.test_driver import Recorder
+from tests.device_bridge.helpers import events_named
 
 ROOT = Path(__file__).resolve().parents[4]
 FIXTURES = Path(__file__).parent / "fixtures"

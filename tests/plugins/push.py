@@ -1,10 +1,11 @@
-"""Fixtures of the push tests: the local push service, a queue of the test's own, a burst worker."""
+"""The push service's fixtures: a local push service, the VAPID key, a queue of the test's own and
+a burst worker that delivers to the push service (tests of push and of visitor arrivals use them).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 import aiohttp
 import pytest
@@ -15,8 +16,7 @@ from arq.worker import Worker
 from api.push.tables import Notification
 from api.push.vapid import VapidKey, vapid_key
 from api.settings import Settings
-from tests.helpers import ApiClient, World
-from tests.push.push_service import FakeBrowser, LocalPushService
+from tests.push.push_service import LocalPushService
 from workers.tasks.push import deliver_notification_job, sweep_notifications
 
 RunWorker = Callable[[], Awaitable[Worker]]
@@ -81,26 +81,3 @@ async def run_worker(
 
     yield run
     await http.close()
-
-
-async def subscribed(
-    api: ApiClient, push: LocalPushService, **extra: Any
-) -> tuple[FakeBrowser, dict[str, Any]]:
-    """A fresh browser that asks the platform for its key, subscribes, and posts the result."""
-    key = (await api.get("/api/v1/push/vapid-public-key")).json()["public_key"]
-    browser = push.browser(key)
-    response = await api.post(
-        "/api/v1/push/subscriptions", json=browser.subscription(user_agent="FakeBrowser/1", **extra)
-    )
-    assert response.status_code == 200, response.text
-    return browser, response.json()
-
-
-@pytest.fixture
-async def resident(world: World, browser: Callable[[], Awaitable[ApiClient]]) -> ApiClient:
-    """A resident of community A, logged in."""
-    from api.core.auth import Role
-
-    api = await browser()
-    await api.login(world.a.users[Role.RESIDENT])
-    return api

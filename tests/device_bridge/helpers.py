@@ -1,0 +1,43 @@
+"""What the bridge tests share: the test bridge's id, fast timers, a running bridge, log lookups."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import MutableMapping
+from typing import Any
+
+from device_bridge.runtime import Bridge
+from device_bridge.settings import BridgeSettings
+
+BRIDGE_ID = "bridge-test-0001"
+FAST: dict[str, Any] = {"heartbeat_interval": 0.3, "backoff_initial": 0.05, "backoff_max": 0.4}
+
+
+class running:  # noqa: N801 - reads as a context manager function
+    """`async with running(settings, **options) as bridge`: a Bridge task, stopped on exit."""
+
+    def __init__(self, settings: BridgeSettings, **options: Any) -> None:
+        defaults = {"door_open_s": 0.05, "barrier_open_s": 0.05, "seed": 3, "clock_sync": False}
+        self.bridge = Bridge(settings, **{**defaults, **options})
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Bridge:
+        self.task = asyncio.create_task(self.bridge.run())
+        ready = asyncio.ensure_future(self.bridge.ready.wait())
+        await asyncio.wait([self.task, ready], return_when=asyncio.FIRST_COMPLETED)
+        if self.task.done():
+            ready.cancel()
+            self.task.result()
+        return self.bridge
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.bridge.stop()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 10)
+
+
+def events_named(
+    entries: list[MutableMapping[str, Any]], name: str
+) -> list[MutableMapping[str, Any]]:
+    """The captured log entries with this event name."""
+    return [e for e in entries if e.get("event") == name]
