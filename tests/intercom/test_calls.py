@@ -579,7 +579,7 @@ class TestSweep:
         assert told == {(ringing, "network"), (live, "limit")}
 
     async def test_sweep_ends_a_call_at_the_limit_of_the_workers_own_settings(
-        self, login: Callable, family: Household, site: StationSite, jobs: Jobs
+        self, login: Callable, family: Household, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         live, _ = await answered(login, family.first, site)
         long_ago = datetime.now(UTC) - timedelta(minutes=10)
