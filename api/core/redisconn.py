@@ -35,8 +35,10 @@ WORKER_RETRIES = 40  # the worker's commands wait out ~1 min of Redis absence be
 
 
 def connect(url: str) -> Redis:
-    """The api's client: connecting is bounded; dead connections are replaced by the pool."""
-    return Redis.from_url(url, socket_connect_timeout=CONNECT_LIMIT, socket_keepalive=True)
+    """The api's client: connecting is bounded; dead connections are replaced by the pool. TCP
+    keepalive notices a host that vanished; a unix socket (the embedded Redis) has none to set."""
+    tcp = {} if url.startswith("unix:") else {"socket_keepalive": True}
+    return Redis.from_url(url, socket_connect_timeout=CONNECT_LIMIT, **tcp)
 
 
 def queue_settings(url: str, *, retries: int = 0) -> RedisSettings:
