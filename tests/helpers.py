@@ -34,6 +34,7 @@ from api.core.auth import ADMINISTRATORS, Role
 from api.core.crypto import FieldCipher
 from api.core.effects import Effects
 from api.core.passwords import hash_password
+from api.devices.tables import Bridge as BridgeRow
 from api.people.tables import Person
 from api.piccolo_conf import DB
 from api.push.tables import Notification, PushSubscription
@@ -374,6 +375,16 @@ async def running(settings: BridgeSettings) -> AsyncIterator[Bridge]:
     finally:
         await bridge.stop()
         await task
+
+
+async def released(bridge_id: object) -> None:
+    """Wait until the platform has let go of a bridge's link (and so marked the bridge offline)."""
+
+    async def offline() -> bool:
+        row = await BridgeRow.select(BridgeRow.online).where(BridgeRow.id == bridge_id).first()
+        return not row["online"]
+
+    await eventually(offline)
 
 
 async def subscribe(*users: TestUser | uuid.UUID) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import msgspec
 from redis.asyncio import Redis
 
 from api.core.redisconn import ERRORS, bounded, subscription
@@ -43,6 +44,10 @@ class BridgeOffline(Exception):
     """No api instance holds a link to the bridge."""
 
 
+UNDELIVERED = "bridge offline"
+"""The detail of the result a link publishes when its socket could not take a command."""
+
+
 class CommandBus:
     """Send commands to bridges from any instance; deliver results back to the asker."""
 
@@ -64,6 +69,8 @@ class CommandBus:
                     if message["type"] == "message":
                         frame = protocol.decode_to_platform(message["data"])
                         if isinstance(frame, protocol.CommandResult):
+                            if frame.status == "failed" and frame.detail == UNDELIVERED:
+                                raise BridgeOffline()
                             return frame
         except TimeoutError:
             return None
@@ -76,6 +83,13 @@ class CommandBus:
     async def publish_result(self, result: protocol.CommandResult) -> None:
         """Hand a bridge's answer to whoever waits for it."""
         await self.redis.publish(result_channel(result.id), protocol.encode(result))
+
+    async def undelivered(self, command: bytes) -> None:
+        """Tell the asker at once that the link holding the bridge could not pass its command on
+        (the bridge went while the link was closing), rather than let it wait out the timeout."""
+        command_id = msgspec.msgpack.decode(command, type=protocol.Command).id
+        result = protocol.CommandResult(id=command_id, status="failed", detail=UNDELIVERED)
+        await self.publish_result(result)
 
     async def kick(self, bridge_id: object, session: str) -> None:
         """Tell older links of this bridge (on any instance) to close."""

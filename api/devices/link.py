@@ -226,7 +226,10 @@ class Link:
         """Commands for this bridge from any instance; a kick from a newer link closes this one."""
         async for channel, data in messages:
             if channel == commands_channel(self.bridge.id):
-                await self.socket.send_bytes(data)
+                try:
+                    await self.socket.send_bytes(data)
+                except (WebSocketDisconnect, RuntimeError, OSError):  # the bridge is going
+                    await self.bus.undelivered(data)
             elif channel == credentials_channel(self.bridge.id):
                 try:
                     await self.send_credentials()

@@ -15,16 +15,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from httpx import ASGITransport
 from litestar import Litestar, Router
+from litestar.channels import ChannelsPlugin
+from litestar.exceptions import WebSocketDisconnect
 from litestar.stores.memory import MemoryStore
 
 from api.audit.tables import AuditEntry
 from api.core.auth import Role
 from api.core.errors import EXCEPTION_HANDLERS
+from api.devices.bus import BridgeOffline, CommandBus
+from api.devices.link import Link
 from api.devices.routes import BridgeEnrolController, enrol_rate_limit
 from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent
 from device_bridge import protocol
 from tests.devices.peer import EnrolledBridge, Peer, enrol
-from tests.helpers import ApiClient, World, assert_error
+from tests.helpers import ApiClient, World, assert_error, released
 
 DOORS = [
     protocol.DeviceInfo(
@@ -252,12 +256,35 @@ class TestCommands:
         peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
         await peer.ws.close()
         device = await Device.select(Device.id).where(Device.bridge == bridge.id).first()
-        await asyncio.sleep(0.2)
+        await released(bridge.id)
         response = await asyncio.wait_for(  # a guard against hanging, not a timing assertion
             admin.post(f"/api/v1/devices/{device['id']}/commands", json={"action": "status"}), 3
         )
         assert response.status_code == 503
         assert response.json()["code"] == "bridge_offline"
+
+    async def test_a_command_the_closing_link_cannot_pass_on_fails_at_once(
+        self, app: Litestar, bridge: EnrolledBridge
+    ) -> None:
+        """The bridge went, but its link has not let go yet: the asker hears so at once."""
+
+        class Closed:  # the socket of a link whose bridge has just hung up
+            async def send_bytes(self, data: bytes) -> None:
+                raise WebSocketDisconnect(detail="gone")
+
+        bus = CommandBus(app.state.redis)
+        row = await Bridge.objects().where(Bridge.id == bridge.id).first()
+        link = Link(Closed(), row, bus, app.plugins.get(ChannelsPlugin), app.state.link_hooks)  # type: ignore[arg-type]
+        async with bus.listen(bridge.id) as messages:
+            forwarding = asyncio.create_task(link._forward(messages))
+            command = protocol.Command(
+                id=str(uuid.uuid4()), device="door-1-1", action="open", deadline=time.time() + 30
+            )
+            try:
+                with pytest.raises(BridgeOffline):
+                    await bus.send(bridge.id, command, wait=30)
+            finally:
+                forwarding.cancel()
 
 
 async def door_1_1(admin: ApiClient, bridge: EnrolledBridge) -> dict[str, Any]:

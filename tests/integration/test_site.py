@@ -19,7 +19,7 @@ from api.devices.tables import Device, DeviceEvent
 from device_bridge.identity import load_bridge_id
 from device_bridge.outbox import Outbox
 from device_bridge.settings import BridgeSettings
-from tests.helpers import ApiClient, World, eventually, free_port, running, serve
+from tests.helpers import ApiClient, World, eventually, free_port, released, running, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,6 +110,7 @@ class TestDoorFromPhone:
         await resident.login(world.a.users[Role.RESIDENT])
         async with running(site_settings):
             door = await device_id("door-1-1", load_bridge_id(site_settings))
+        await released(load_bridge_id(site_settings))
         answer = await asyncio.wait_for(  # a guard against hanging, not a timing assertion
             resident.post(f"/api/v1/doors/{door}/open", json={}), 5
         )
