@@ -4,7 +4,8 @@ Services collect these in an `Effects` while they write (inside the transaction)
 applied after commit through an `Outlet`: the app's (Litestar channels, the arq pool) or a
 worker's (its arq Redis). Nothing here runs inside a transaction, so a rolled-back write announces
 nothing. A request gets its `Effects` from `provide_effects`, which applies them once the handler
-has returned without raising; a handler never applies them by hand.
+has returned without raising; a handler never applies them by hand. In the app, `apply_after_commit`
+is the one place that applies: the dependency and a bridge link's committed ingest batch both call it.
 
 Core knows only the generic parts. What a domain announces (an alarm on the board, rules or
 credentials to the bridges, push notifications) it records as keys under a hook name
@@ -169,6 +170,12 @@ class Effects:
             )
 
 
+async def apply_after_commit(effects: Effects, state: State, channels: ChannelsPlugin) -> None:
+    """Apply committed effects through the app's outlet (its channels, Redis and arq pool)."""
+    if effects:
+        await effects.apply(AppOutlet(channels, state.redis, state.queue))
+
+
 async def provide_effects(state: State, channels: ChannelsPlugin) -> AsyncGenerator[Effects, None]:
     """A request's effects, applied after its handler returns, and only if it did not raise.
 
@@ -178,4 +185,4 @@ async def provide_effects(state: State, channels: ChannelsPlugin) -> AsyncGenera
     """
     effects = Effects()
     yield effects
-    await effects.apply(AppOutlet(channels, state.redis, state.queue))
+    await apply_after_commit(effects, state, channels)

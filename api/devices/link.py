@@ -25,7 +25,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from redis.asyncio import Redis
 
-from api.core.effects import AppOutlet
+from api.core.effects import apply_after_commit
 from api.core.realtime import community_channel, publish, records_channel
 from api.devices import service
 from api.devices.bus import CommandBus, commands_channel, credentials_channel
@@ -190,9 +190,8 @@ class Link:
                         },
                         event_channel(self.bridge.community, event.kind, event.data),
                     )
-                if result.effects:  # after the Ack: the batch is committed
-                    state = self.socket.app.state
-                    await result.effects.apply(AppOutlet(self.channels, state.redis, state.queue))
+                # after the Ack: the batch is committed
+                await apply_after_commit(result.effects, self.socket.app.state, self.channels)
             case protocol.Inventory(devices=devices):
                 self.devices = await service.sync_inventory(self.bridge, devices)
                 await self.hooks.on_inventory(self.bridge.id)
