@@ -20,7 +20,7 @@ from api.communities.tables import Household
 from api.core.auth import Caller, Scope, require_staff
 from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
-from api.core.paging import equals, paged
+from api.core.paging import equals, paged_page
 from api.people.tables import Person
 from api.piccolo_conf import DB
 
@@ -152,7 +152,9 @@ async def search(
     status: str | None = None,
 ) -> CredentialPage:
     """Credentials in the caller's communities, newest first; values masked."""
-    rows, total = await paged(
+    return await paged_page(
+        CredentialPage,
+        _read,
         Credential.select(*_COLUMNS)
         .order_by(Credential.created_at, ascending=False)
         .output(load_json=True),
@@ -165,9 +167,6 @@ async def search(
         equals(Credential.status, status),
         page=page,
         page_size=page_size,
-    )
-    return CredentialPage(
-        items=[_read(r) for r in rows], total=total, page=page, page_size=page_size
     )
 
 

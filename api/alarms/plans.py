@@ -20,7 +20,7 @@ from api.audit.service import record
 from api.core.auth import Caller, Scope, require_staff
 from api.core.effects import Effects
 from api.core.errors import InvalidInput, NotFound
-from api.core.paging import equals, paged
+from api.core.paging import equals, paged_page
 from api.piccolo_conf import DB
 
 STATS_DEFAULT_PERIOD = timedelta(days=30)
@@ -124,7 +124,9 @@ async def list_plans(
     alarm_type: str | None = None,
 ) -> PlanPage:
     """Plans of the caller's communities (residents have none to see)."""
-    rows, total = await paged(
+    return await paged_page(
+        PlanPage,
+        _read,
         EmergencyPlan.select()
         .order_by(EmergencyPlan.alarm_type)
         .order_by(EmergencyPlan.title)
@@ -135,7 +137,6 @@ async def list_plans(
         page=page,
         page_size=page_size,
     )
-    return PlanPage(items=[_read(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def update_plan(caller: Caller, plan_id: UUID, data: PlanUpdate) -> PlanRead:

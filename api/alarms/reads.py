@@ -24,7 +24,7 @@ from api.alarms.tables import Alarm, AlarmEntry, EmergencyPlan
 from api.core.auth import Caller, Scope
 from api.core.effects import Outlet
 from api.core.errors import NotFound
-from api.core.paging import equals, paged
+from api.core.paging import equals, paged_page
 from api.core.realtime import alarm_channel
 from api.core.storage import ObjectStore
 
@@ -130,16 +130,12 @@ async def list_alarms(
     where = _board_where(
         caller, community_id=community_id, alarm_type=alarm_type, since=since, until=until
     )
-    rows, total = await paged(
+    return await paged_page(
+        AlarmPage,
+        lambda r: alarm_read(msgspec.convert(r, AlarmRow)),
         Alarm.select(*_COLUMNS).order_by(Alarm.raised_at, ascending=False).output(load_json=True),
         where,
         equals(Alarm.state, state),
-        page=page,
-        page_size=page_size,
-    )
-    return AlarmPage(
-        items=[alarm_read(msgspec.convert(r, AlarmRow)) for r in rows],
-        total=total,
         page=page,
         page_size=page_size,
     )

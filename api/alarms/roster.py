@@ -19,7 +19,7 @@ from api.audit.service import record
 from api.communities.tables import Community
 from api.core.auth import Caller, Role, require_staff, staff_communities
 from api.core.errors import NotFound
-from api.core.paging import paged
+from api.core.paging import paged_page
 from api.piccolo_conf import DB
 
 
@@ -154,7 +154,9 @@ async def list_shifts(
 ) -> ShiftPage:
     """Shifts of a community (or of every one the caller rosters) overlapping [since, until),
     earliest first."""
-    rows, total = await paged(
+    return await paged_page(
+        ShiftPage,
+        _read,
         DutyShift.select(*_COLUMNS).order_by(DutyShift.starts_at),
         staff_communities(caller, "alarm.configure", DutyShift.community, community_id),
         DutyShift.ends_at > since if since else None,
@@ -162,7 +164,6 @@ async def list_shifts(
         page=page,
         page_size=page_size,
     )
-    return ShiftPage(items=[_read(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def delete_shift(caller: Caller, shift_id: UUID) -> None:

@@ -19,7 +19,7 @@ from api.audit.service import record
 from api.core.auth import Caller, require_staff, staff_communities
 from api.core.effects import Effects
 from api.core.errors import NotFound
-from api.core.paging import paged
+from api.core.paging import paged_page
 from api.devices.tables import Device
 from api.piccolo_conf import DB
 
@@ -112,7 +112,9 @@ async def list_rules(
     caller: Caller, *, community_id: UUID | None, page: int, page_size: int
 ) -> RulePage:
     """The rules of a community, or of every community the caller configures."""
-    rows, total = await paged(
+    return await paged_page(
+        RulePage,
+        _read,
         LinkageRule.select()
         .order_by(LinkageRule.alarm_type)
         .order_by(LinkageRule.name)
@@ -121,7 +123,6 @@ async def list_rules(
         page=page,
         page_size=page_size,
     )
-    return RulePage(items=[_read(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 async def update_rule(

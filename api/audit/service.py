@@ -19,7 +19,7 @@ from api.audit.schemas import AuditEntryRead, AuditPage
 from api.audit.tables import AuditEntry
 from api.core.auth import Caller, Scope
 from api.core.crypto import digest
-from api.core.paging import paged
+from api.core.paging import paged_page
 from api.piccolo_conf import DB
 from api.settings import CryptoMode
 
@@ -177,7 +177,9 @@ async def search(
 ) -> AuditPage:
     """A page of the audit log, newest first; for the audit administrator alone."""
     Scope.of(caller, "audit.read")
-    rows, total = await paged(
+    return await paged_page(
+        AuditPage,
+        lambda r: msgspec.convert(r, AuditEntryRead, from_attributes=False),
         AuditEntry.select().order_by(AuditEntry.id, ascending=False).output(load_json=True),
         AuditEntry.id.is_not_null(),
         AuditEntry.action.like(f"{action}%") if action else None,
@@ -189,5 +191,3 @@ async def search(
         page=page,
         page_size=page_size,
     )
-    items = [msgspec.convert(r, AuditEntryRead, from_attributes=False) for r in rows]
-    return AuditPage(items=items, total=total, page=page, page_size=page_size)

@@ -36,7 +36,7 @@ from api.communities.schemas import (
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import Conflict, InvalidInput, NotFound
-from api.core.paging import equals, paged
+from api.core.paging import equals, paged_page
 from api.core.query import like
 from api.piccolo_conf import DB
 
@@ -160,14 +160,13 @@ class PlaceService:
         if not Scope.of(caller, "community.read").everywhere:
             own = [a.jurisdiction_id for a in caller.assignments if a.jurisdiction_id]
             where = Jurisdiction.id.is_in(own) if own else None
-        rows, total = await paged(
+        return await paged_page(
+            JurisdictionPage,
+            _jurisdiction,
             Jurisdiction.select().order_by(Jurisdiction.code),
             where,
             page=page,
             page_size=page_size,
-        )
-        return JurisdictionPage(
-            items=[_jurisdiction(r) for r in rows], total=total, page=page, page_size=page_size
         )
 
     async def create_jurisdiction(
@@ -198,7 +197,9 @@ class PlaceService:
         self, caller: Caller, *, page: int, page_size: int, q: str | None = None
     ) -> CommunityPage:
         """Communities in scope, filtered by a name fragment or a code prefix."""
-        rows, total = await paged(
+        return await paged_page(
+            CommunityPage,
+            _community,
             Community.select().order_by(Community.code),
             Scope.of(caller, "community.read").where_member(Community.id),
             Community.name.ilike(like(q)) | Community.code.like(like(q, prefix=True))
@@ -206,9 +207,6 @@ class PlaceService:
             else None,
             page=page,
             page_size=page_size,
-        )
-        return CommunityPage(
-            items=[_community(r) for r in rows], total=total, page=page, page_size=page_size
         )
 
     async def get_community(self, caller: Caller, community_id: UUID) -> CommunityRead:
@@ -289,14 +287,13 @@ class PlaceService:
         """The buildings of a community in scope, by number."""
         await self.get_community(caller, community_id)
         # Numbers are text ("3", "12"): order by the zero-padded code so 3 comes before 12.
-        rows, total = await paged(
+        return await paged_page(
+            BuildingPage,
+            _building,
             Building.select().order_by(Building.code),
             Building.community == community_id,
             page=page,
             page_size=page_size,
-        )
-        return BuildingPage(
-            items=[_building(r) for r in rows], total=total, page=page, page_size=page_size
         )
 
     async def get_building(self, caller: Caller, building_id: UUID) -> BuildingRead:
@@ -348,13 +345,14 @@ class PlaceService:
     ) -> UnitPage:
         """The units of a building in scope, by number."""
         await self.get_building(caller, building_id)
-        rows, total = await paged(
+        return await paged_page(
+            UnitPage,
+            _unit,
             Unit.select().order_by(Unit.code),
             Unit.building == building_id,
             page=page,
             page_size=page_size,
         )
-        return UnitPage(items=[_unit(r) for r in rows], total=total, page=page, page_size=page_size)
 
     async def get_unit(self, caller: Caller, unit_id: UUID) -> UnitRead:
         """One unit in scope."""
@@ -411,7 +409,9 @@ class PlaceService:
         q: str | None = None,
     ) -> HouseholdPage:
         """Households in scope (a resident: their own), filtered by place and room or code."""
-        rows, total = await paged(
+        return await paged_page(
+            HouseholdPage,
+            _household,
             Household.select(*_HOUSEHOLD_COLUMNS).order_by(Household.code),
             self._household_scope(caller),
             equals(Household.community, community_id),
@@ -420,9 +420,6 @@ class PlaceService:
             Household.room.like(like(q)) | Household.code.like(like(q, prefix=True)) if q else None,
             page=page,
             page_size=page_size,
-        )
-        return HouseholdPage(
-            items=[_household(r) for r in rows], total=total, page=page, page_size=page_size
         )
 
     async def list_unit_households(

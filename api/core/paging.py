@@ -1,8 +1,10 @@
 """Paging for every list endpoint: the query parameters, the fields of a page, and `paged`, the
-one place a filtered list is counted and cut into pages."""
+one place a filtered list is counted and cut into pages (`paged_page` when each row becomes an item
+on its own, so a list function ends in one call)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, overload
 
 import msgspec
@@ -20,6 +22,7 @@ PageNumber = Annotated[
 PageSize = Annotated[int, Parameter(ge=1, le=200, default=50, description="Rows per page, 1-200.")]
 
 T = TypeVar("T", bound=Table)
+P = TypeVar("P")
 
 
 class Page(msgspec.Struct, kw_only=True):
@@ -80,3 +83,17 @@ async def paged(
     total = await query.table.count().where(*conditions)
     rows = await query.where(*conditions).offset(offset(page, page_size)).limit(page_size)
     return rows, total
+
+
+async def paged_page(
+    into: Callable[..., P],
+    read: Callable[[dict[str, Any]], Any],
+    query: Select[Any],
+    where: Combinable | None,
+    *filters: Combinable | None,
+    page: int,
+    page_size: int,
+) -> P:
+    """`paged`, with each row read into an item and the page built (`into` is the page Struct)."""
+    rows, total = await paged(query, where, *filters, page=page, page_size=page_size)
+    return into(items=[read(r) for r in rows], total=total, page=page, page_size=page_size)

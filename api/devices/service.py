@@ -20,7 +20,7 @@ from api.audit.service import record
 from api.communities.tables import Building, Unit
 from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import DomainError, InvalidInput, NotFound
-from api.core.paging import equals, paged
+from api.core.paging import equals, paged, paged_page
 from api.core.query import like
 from api.devices.bus import BridgeOffline, CommandBus
 from api.devices.schemas import (
@@ -343,7 +343,9 @@ async def list_devices(
         True: Device.reported_online.eq(True) & Device.bridge._.online.eq(True),
         False: Device.reported_online.eq(False) | Device.bridge._.online.eq(False),
     }
-    rows, total = await paged(
+    return await paged_page(
+        DevicePage,
+        _device_read,
         Device.select(*_DEVICE_COLUMNS).order_by(Device.kind).order_by(Device.name),
         Scope.of(caller, "device.read").where(Device.community),
         equals(Device.community, community_id),
@@ -352,9 +354,6 @@ async def list_devices(
         None if online is None else online_is[online],
         page=page,
         page_size=page_size,
-    )
-    return DevicePage(
-        items=[_device_read(r) for r in rows], total=total, page=page, page_size=page_size
     )
 
 

@@ -27,7 +27,7 @@ from api.core.crypto import (
     valid_phone,
 )
 from api.core.errors import Conflict, InvalidInput, NotFound
-from api.core.paging import equals, paged
+from api.core.paging import equals, paged_page
 from api.core.query import like
 from api.people.schemas import (
     Category,
@@ -135,7 +135,9 @@ class PersonService:
     ) -> PersonPage:
         """A page of persons in scope; phone and ID number match exactly through the blind index."""
         blind = self.cipher.blind_index
-        rows, total = await paged(
+        return await paged_page(
+            PersonPage,
+            self._read,
             Person.select(*_COLUMNS).order_by(Person.created_at, Person.id),
             _scope(caller, "person.read"),
             equals(Person.community, community_id),
@@ -146,9 +148,6 @@ class PersonService:
             Person.name.ilike(like(q)) if q else None,
             page=page,
             page_size=page_size,
-        )
-        return PersonPage(
-            items=[self._read(r) for r in rows], total=total, page=page, page_size=page_size
         )
 
     async def get(self, caller: Caller, person_id: UUID) -> PersonRead:
