@@ -37,7 +37,7 @@ from api.communities.tables import Building, Unit
 from api.core.auth import Caller, Scope, require_staff
 from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
-from api.core.paging import equals, paged
+from api.core.paging import equals, paged_page
 from api.devices.tables import Device
 from api.piccolo_conf import DB
 
@@ -167,6 +167,46 @@ _REMOVE_POINT = {  # constant table names only
 }
 
 
+_Configured = type[AccessPoint] | type[AccessSchedule] | type[AccessGroup]
+
+
+async def _configured(
+    table: _Configured, row_id: UUID, caller: Caller, permission: str = "access.configure"
+) -> dict[str, Any]:
+    """The row, if the caller holds the permission as staff of its community; else 404."""
+    row = await table.select().where(table.id == row_id).output(load_json=True).first()
+    if row is None:
+        raise NotFound()
+    require_staff(caller, permission, row["community"])
+    return row
+
+
+async def _in_scope(
+    table: _Configured, caller: Caller, permission: str, community_id: UUID | None
+) -> list[dict[str, Any]]:
+    """The rows of the communities the caller holds the permission in, by name."""
+    where = Scope.of(caller, permission).where(table.community)
+    if where is None:
+        return []
+    if community_id is not None:
+        where &= table.community == community_id
+    return await table.select().where(where).order_by(table.name).output(load_json=True)
+
+
+async def _audit(
+    caller: Caller, action: str, target_id: UUID, community: UUID, details: dict[str, Any]
+) -> None:
+    """Audit a write of a point, schedule or group ("access_group.update" → type access_group)."""
+    await record(
+        action,
+        actor=caller,
+        target_type=action.partition(".")[0],
+        target_id=target_id,
+        community_id=community,
+        details=details,
+    )
+
+
 def _reader(caller: Caller) -> str:
     """The permission through which the caller reads the configuration (guards, managers and
     system administrators); NotFound when none."""
@@ -213,7 +253,9 @@ async def list_points(
 ) -> AccessPointPage:
     """Access points in the caller's communities."""
     permission = _point_reader(caller)
-    rows, total = await paged(
+    return await paged_page(
+        AccessPointPage,
+        _point_read,
         AccessPoint.select().order_by(AccessPoint.name).output(load_json=True),
         Scope.of(caller, permission).where(AccessPoint.community),
         equals(AccessPoint.community, community_id),
@@ -221,21 +263,12 @@ async def list_points(
         page=page,
         page_size=page_size,
     )
-    return AccessPointPage(
-        items=[_point_read(r) for r in rows], total=total, page=page, page_size=page_size
-    )
 
 
 async def _point(
     caller: Caller, point_id: UUID, permission: str = "access.configure"
 ) -> dict[str, Any]:
-    row = (
-        await AccessPoint.select().where(AccessPoint.id == point_id).output(load_json=True).first()
-    )
-    if row is None:
-        raise NotFound()
-    require_staff(caller, permission, row["community"])
-    return row
+    return await _configured(AccessPoint, point_id, caller, permission)
 
 
 async def _check_point_refs(community_id: UUID, values: dict[str, Any]) -> None:
@@ -277,13 +310,12 @@ async def create_point(
             await log_changes(
                 data.community_id, await _affected_by_point(data.community_id, row.id)
             )
-        await record(
+        await _audit(
+            caller,
             "access_point.create",
-            actor=caller,
-            target_type="access_point",
-            target_id=row.id,
-            community_id=data.community_id,
-            details={"name": data.name, "kind": data.kind},
+            row.id,
+            data.community_id,
+            {"name": data.name, "kind": data.kind},
         )
     after_commit(effects, data.community_id)
     return await get_point(caller, row.id)
@@ -316,14 +348,7 @@ async def update_point(
         await AccessPoint.update(cast(Any, values)).where(AccessPoint.id == point_id)
         if set(values) - _COSMETIC:  # where credentials pass changed
             await log_changes(community, await _affected_by_point(community, point_id))
-        await record(
-            "access_point.update",
-            actor=caller,
-            target_type="access_point",
-            target_id=point_id,
-            community_id=community,
-            details={"fields": sorted(values)},
-        )
+        await _audit(caller, "access_point.update", point_id, community, {"fields": sorted(values)})
     after_commit(effects, community)
     return await get_point(caller, point_id)
 
@@ -343,14 +368,7 @@ async def delete_point(caller: Caller, point_id: UUID, effects: Effects) -> None
             )
         await AccessPoint.delete().where(AccessPoint.id == point_id)
         await log_changes(community, affected)
-        await record(
-            "access_point.delete",
-            actor=caller,
-            target_type="access_point",
-            target_id=point_id,
-            community_id=community,
-            details={"name": current["name"]},
-        )
+        await _audit(caller, "access_point.delete", point_id, community, {"name": current["name"]})
     after_commit(effects, community)
 
 
@@ -371,31 +389,12 @@ async def list_schedules(
     caller: Caller, *, community_id: UUID | None = None
 ) -> list[AccessScheduleRead]:
     """Schedules in the caller's communities."""
-    where = Scope.of(caller, "access.configure").where(AccessSchedule.community)
-    if where is None:
-        return []
-    if community_id is not None:
-        where &= AccessSchedule.community == community_id
-    rows = (
-        await AccessSchedule.select()
-        .where(where)
-        .order_by(AccessSchedule.name)
-        .output(load_json=True)
-    )
+    rows = await _in_scope(AccessSchedule, caller, "access.configure", community_id)
     return [_schedule_read(r) for r in rows]
 
 
 async def _schedule(caller: Caller, schedule_id: UUID) -> dict[str, Any]:
-    row = (
-        await AccessSchedule.select()
-        .where(AccessSchedule.id == schedule_id)
-        .output(load_json=True)
-        .first()
-    )
-    if row is None:
-        raise NotFound()
-    require_staff(caller, "access.configure", row["community"])
-    return row
+    return await _configured(AccessSchedule, schedule_id, caller)
 
 
 def _schedule_values(data: AccessScheduleCreate | AccessScheduleUpdate) -> dict[str, Any]:
@@ -417,13 +416,8 @@ async def create_schedule(caller: Caller, data: AccessScheduleCreate) -> AccessS
     )
     async with DB.transaction():
         await row.save()
-        await record(
-            "access_schedule.create",
-            actor=caller,
-            target_type="access_schedule",
-            target_id=row.id,
-            community_id=data.community_id,
-            details={"name": data.name},
+        await _audit(
+            caller, "access_schedule.create", row.id, data.community_id, {"name": data.name}
         )
     return _schedule_read(await _schedule(caller, row.id))
 
@@ -445,13 +439,8 @@ async def update_schedule(
                 )
             ]
             await log_changes(community, await _affected_by_groups(community, groups))
-            await record(
-                "access_schedule.update",
-                actor=caller,
-                target_type="access_schedule",
-                target_id=schedule_id,
-                community_id=community,
-                details={"fields": sorted(values)},
+            await _audit(
+                caller, "access_schedule.update", schedule_id, community, {"fields": sorted(values)}
             )
         after_commit(effects, community)
     return _schedule_read(await _schedule(caller, schedule_id))
@@ -473,13 +462,8 @@ async def delete_schedule(caller: Caller, schedule_id: UUID, effects: Effects) -
         )
         await AccessSchedule.delete().where(AccessSchedule.id == schedule_id)
         await log_changes(community, await _affected_by_groups(community, groups))
-        await record(
-            "access_schedule.delete",
-            actor=caller,
-            target_type="access_schedule",
-            target_id=schedule_id,
-            community_id=community,
-            details={"name": current["name"]},
+        await _audit(
+            caller, "access_schedule.delete", schedule_id, community, {"name": current["name"]}
         )
     after_commit(effects, community)
 
@@ -499,24 +483,12 @@ def _group_read(r: dict[str, Any]) -> AccessGroupRead:
 
 async def list_groups(caller: Caller, *, community_id: UUID | None = None) -> list[AccessGroupRead]:
     """Groups in the caller's communities."""
-    permission = _reader(caller)
-    where = Scope.of(caller, permission).where(AccessGroup.community)
-    if where is None:
-        return []
-    if community_id is not None:
-        where &= AccessGroup.community == community_id
-    rows = await AccessGroup.select().where(where).order_by(AccessGroup.name).output(load_json=True)
+    rows = await _in_scope(AccessGroup, caller, _reader(caller), community_id)
     return [_group_read(r) for r in rows]
 
 
 async def _group(caller: Caller, group_id: UUID) -> dict[str, Any]:
-    row = (
-        await AccessGroup.select().where(AccessGroup.id == group_id).output(load_json=True).first()
-    )
-    if row is None:
-        raise NotFound()
-    require_staff(caller, "access.configure", row["community"])
-    return row
+    return await _configured(AccessGroup, group_id, caller)
 
 
 async def create_group(caller: Caller, data: AccessGroupCreate) -> AccessGroupRead:
@@ -533,13 +505,12 @@ async def create_group(caller: Caller, data: AccessGroupCreate) -> AccessGroupRe
     )
     async with DB.transaction():
         await row.save()
-        await record(
+        await _audit(
+            caller,
             "access_group.create",
-            actor=caller,
-            target_type="access_group",
-            target_id=row.id,
-            community_id=data.community_id,
-            details={"name": data.name, "points": len(data.point_ids)},
+            row.id,
+            data.community_id,
+            {"name": data.name, "points": len(data.point_ids)},
         )
     return _group_read(await _group(caller, row.id))
 
@@ -563,13 +534,8 @@ async def update_group(
         async with DB.transaction():
             await AccessGroup.update(cast(Any, values)).where(AccessGroup.id == group_id)
             await log_changes(community, await _affected_by_groups(community, [group_id]))
-            await record(
-                "access_group.update",
-                actor=caller,
-                target_type="access_group",
-                target_id=group_id,
-                community_id=community,
-                details={"fields": sorted(values)},
+            await _audit(
+                caller, "access_group.update", group_id, community, {"fields": sorted(values)}
             )
         after_commit(effects, community)
     return _group_read(await _group(caller, group_id))
@@ -590,12 +556,5 @@ async def delete_group(caller: Caller, group_id: UUID, effects: Effects) -> None
         )
         await AccessGroup.delete().where(AccessGroup.id == group_id)
         await log_changes(community, affected)
-        await record(
-            "access_group.delete",
-            actor=caller,
-            target_type="access_group",
-            target_id=group_id,
-            community_id=community,
-            details={"name": current["name"]},
-        )
+        await _audit(caller, "access_group.delete", group_id, community, {"name": current["name"]})
     after_commit(effects, community)
