@@ -5,7 +5,7 @@ applied after commit through an `Outlet`: the app's (Litestar channels, the arq 
 worker's (its arq Redis). Nothing here runs inside a transaction, so a rolled-back write announces
 nothing. A request gets its `Effects` from `provide_effects`, which applies them once the handler
 has returned without raising; a handler never applies them by hand. In the app, `apply_after_commit`
-is the one place that applies: the dependency and a bridge link's committed ingest batch both call it.
+is the one place that applies: the dependency and a bridge link's committed ingest batch call it.
 
 Core knows only the generic parts. What a domain announces (an alarm on the board, rules or
 credentials to the bridges, push notifications) it records as keys under a hook name
