@@ -22,20 +22,20 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final
 from uuid import UUID, uuid4
 
 import pyotp
 from piccolo.querystring import QueryString
 
 from api.access.credential_keys import keys
+from api.access.rows import CREDENTIAL_COLUMNS, CredentialRow, credential_rows
 from api.access.tables import Credential, CredentialChange
 from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.piccolo_conf import DB
 from device_bridge import protocol
 
-CredentialKind = Literal["card", "pin", "qr", "app", "face", "code"]
 KINDS: Final = ("card", "pin", "qr", "app", "face", "code")
 VALUE_CONTEXT: Final = "credentials.value"
 HOTP_CONTEXT: Final = "credentials.hotp_secret"
@@ -70,9 +70,10 @@ def is_gate(kind: str, building: object) -> bool:
     return kind == "gate" or (kind == "turnstile" and building is None)
 
 
-def entries_at_gates(row: dict[str, Any]) -> bool:
-    """Whether only community gates count the credential's entries (a visitor pass's); else any."""
-    return row.get("visitor_pass") is not None
+def entries_at_gates(visitor_pass: UUID | None) -> bool:
+    """Whether only community gates count a credential's entries (a visitor pass's: the pass it
+    belongs to); else any door counts them."""
+    return visitor_pass is not None
 
 
 def mask(kind: str, value: str) -> str:
@@ -211,20 +212,20 @@ def after_commit(effects: Effects, *community_ids: UUID) -> None:
     effects.after(CREDENTIALS, *community_ids)
 
 
-def usable(row: dict[str, Any], now: datetime | None = None) -> str | None:
+def usable(row: CredentialRow, now: datetime | None = None) -> str | None:
     """None when the credential may pass now, else the reason (the bridge's words).
 
     A visitor pass's credential with no entries left is still usable: it is refused only for a
     new entry at a gate (api/access/decide.py), not at the doors inside.
     """
     now = now or datetime.now(UTC)
-    if row["status"] != "active":
+    if row.status != "active":
         return "revoked"
-    if row["valid_from"] and now < row["valid_from"]:
+    if row.valid_from and now < row.valid_from:
         return "not_yet_valid"
-    if row["valid_until"] and now >= row["valid_until"]:
+    if row.valid_until and now >= row.valid_until:
         return "expired"
-    if row["uses"] == 0 and not entries_at_gates(row):
+    if row.uses == 0 and not entries_at_gates(row.visitor_pass):
         return "no_uses_left"
     return None
 
@@ -232,27 +233,21 @@ def usable(row: dict[str, Any], now: datetime | None = None) -> str | None:
 async def issue_qr(credential_id: UUID) -> tuple[str, datetime]:
     """A fresh signed QR token for a qr credential or a visitor pass's, and when it expires (≤ 60 s
     from now)."""
-    row = (
-        await Credential.select(
-            Credential.kind,
-            Credential.visitor_pass,
-            Credential.status,
-            Credential.valid_from,
-            Credential.valid_until,
-            Credential.uses,
-        )
+    rows = credential_rows(
+        await Credential.select(*CREDENTIAL_COLUMNS)
         .where(Credential.id == credential_id)
-        .first()
+        .output(load_json=True)
     )
-    if row is None or row["kind"] not in QR_KINDS:
+    row = rows[0] if rows else None
+    if row is None or row.kind not in QR_KINDS:
         raise NotFound()
     now = time.time()
     if (refusal := usable(row)) is not None and refusal != "not_yet_valid":
         raise CredentialRevoked(refusal)
     qr = keys().qr
     exp = now + protocol.QR_MAX_VALIDITY
-    if row["valid_until"]:
-        exp = min(exp, row["valid_until"].timestamp())
+    if row.valid_until:
+        exp = min(exp, row.valid_until.timestamp())
     claims = protocol.QrClaims(
         cred=str(credential_id), iat=now, exp=exp, nonce=secrets.token_bytes(8), kid=qr.current
     )

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import structlog
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -28,7 +29,8 @@ from api.access.credentials import (
     log_changes,
     usable,
 )
-from api.access.sync import CREDENTIAL_COLUMNS, entry_doors, load_site, push_credentials, reach
+from api.access.rows import CREDENTIAL_COLUMNS, CredentialRow, credential_rows
+from api.access.sync import entry_doors, load_site, push_credentials, reach
 from api.access.tables import Credential
 from api.alarms.catalogue import SITE_TIMEZONE
 from api.devices.tables import Device
@@ -62,7 +64,7 @@ def in_schedule(
     return False
 
 
-async def _by_qr(community_id: UUID, text: str, redis: Redis) -> tuple[dict[str, Any] | None, str]:
+async def _by_qr(community_id: UUID, text: str, redis: Redis) -> tuple[CredentialRow | None, str]:
     """The credential a signed token names. The token is spent at the first presentation the
     platform decides, at any door of any bridge: one token, one passage (docs/access.md)."""
     try:
@@ -91,17 +93,16 @@ async def _by_qr(community_id: UUID, text: str, redis: Redis) -> tuple[dict[str,
         cred_id = UUID(claims.cred)
     except ValueError:
         return None, "qr_forged"
-    row = (
+    rows = credential_rows(
         await Credential.select(*CREDENTIAL_COLUMNS)
         .where((Credential.id == cred_id) & (Credential.community == community_id))
         .output(load_json=True)
-        .first()
     )
-    return (row, "unknown") if row and row["kind"] in QR_KINDS else (None, "unknown")
+    return (rows[0], "unknown") if rows and rows[0].kind in QR_KINDS else (None, "unknown")
 
 
-async def _by_code(community_id: UUID, code: str) -> tuple[dict[str, Any] | None, str]:
-    rows = (
+async def _by_code(community_id: UUID, code: str) -> tuple[CredentialRow | None, str]:
+    rows = credential_rows(
         await Credential.select(*CREDENTIAL_COLUMNS)
         .where(
             (Credential.community == community_id)
@@ -113,13 +114,15 @@ async def _by_code(community_id: UUID, code: str) -> tuple[dict[str, Any] | None
     cipher = keys().cipher
     burnt = False  # a code just behind a counter: used (unless another pass's next code matches)
     for row in rows:
-        secret = cipher.decrypt(row["hotp_secret"], context=HOTP_CONTEXT)
-        start = max(0, row["counter"] - CODE_WINDOW)
-        codes = hotp_codes(secret, start, row["counter"] - start + CODE_WINDOW)
+        if row.hotp_secret is None:
+            continue
+        secret = cipher.decrypt(row.hotp_secret, context=HOTP_CONTEXT)
+        start = max(0, row.counter - CODE_WINDOW)
+        codes = hotp_codes(secret, start, row.counter - start + CODE_WINDOW)
         if code in codes:
             presented = start + codes.index(code)
-            if presented >= row["counter"]:
-                return {**row, "presented": presented}, "unknown"
+            if presented >= row.counter:
+                return msgspec.structs.replace(row, presented=presented), "unknown"
             burnt = True
     return None, "code_used" if burnt else "unknown"
 
@@ -141,7 +144,7 @@ async def _burn_code(community_id: UUID, credential_id: UUID, counter: int) -> b
 
 async def find(
     community_id: UUID, method: str, value: str, redis: Redis
-) -> tuple[dict[str, Any] | None, str]:
+) -> tuple[CredentialRow | None, str]:
     """The credential a presented value names, or None and why not."""
     where: Any = Credential.community == community_id
     if method in ("card", "pin"):
@@ -157,8 +160,10 @@ async def find(
         return await _by_code(community_id, value)
     else:
         return None, "unknown"
-    rows = await Credential.select(*CREDENTIAL_COLUMNS).where(where).output(load_json=True)
-    rows.sort(key=lambda r: r["status"] != "active")  # an active one before revoked ones
+    rows = credential_rows(
+        await Credential.select(*CREDENTIAL_COLUMNS).where(where).output(load_json=True)
+    )
+    rows.sort(key=lambda r: r.status != "active")  # an active one before revoked ones
     return (rows[0], "unknown") if rows else (None, "unknown")
 
 
@@ -179,9 +184,9 @@ async def decide(
     answer = protocol.AccessAnswer(
         id=query.id,
         granted=False,
-        credential=str(cred["id"]),
-        person=str(cred["person"] or ""),
-        visitor_pass=str(cred["visitor_pass"] or ""),
+        credential=str(cred.id),
+        person=str(cred.person or ""),
+        visitor_pass=str(cred.visitor_pass or ""),
     )
     if (refusal := usable(cred)) is not None:
         answer.reason = refusal
@@ -197,11 +202,9 @@ async def decide(
         answer.reason = "not_this_door"
     elif not in_schedule(windows, holidays):
         answer.reason = "out_of_schedule"
-    elif entry and cred["uses"] == 0:
+    elif entry and cred.uses == 0:
         answer.reason = "no_uses_left"
-    elif query.method == "code" and not await _burn_code(
-        community_id, cred["id"], cred["presented"]
-    ):
+    elif query.method == "code" and not await _burn_code(community_id, cred.id, cred.presented):
         answer.reason = "code_used"
     else:
         answer.granted = True

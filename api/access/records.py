@@ -26,7 +26,7 @@ from api.audit.service import record
 from api.core.auth import Caller, Scope
 from api.core.effects import Effects
 from api.core.errors import NotFound
-from api.core.paging import paged
+from api.core.paging import paged_page
 from api.devices.rows import DeviceEventRow
 from api.people.tables import Person
 from api.piccolo_conf import DB
@@ -116,7 +116,9 @@ async def from_events(
         found = _uuid(event.data.get("credential"))
         return credentials.get(found) if found else None
 
-    visitors = {e.device for e in events if (v := credential_of(e)) and entries_at_gates(v)}
+    visitors = {
+        e.device for e in events if (v := credential_of(e)) and entries_at_gates(v["visitor_pass"])
+    }
     gates = (
         {
             r["device"]
@@ -155,7 +157,7 @@ async def from_events(
         if granted and cred and (cred["uses"] > 0 or cred["kind"] == "code"):
             counter = data.get("counter")
             entry = data.get("direction", "in") == "in" and (
-                not entries_at_gates(cred) or event.device in gates
+                not entries_at_gates(cred["visitor_pass"]) or event.device in gates
             )
             community = await count_use(
                 cred["id"],
@@ -244,14 +246,13 @@ async def access_log(
     account = await Account.select(Account.person).where(Account.id == caller.account_id).first()
     person = account["person"] if account else None
     where = _filters(caller, permission="access.read", own_person=person, **filters)
-    rows, total = await paged(
+    return await paged_page(
+        AccessRecordPage,
+        _read,
         AccessRecord.select(*_COLUMNS).order_by(AccessRecord.at, ascending=False),
         where,
         page=page,
         page_size=page_size,
-    )
-    return AccessRecordPage(
-        items=[_read(r) for r in rows], total=total, page=page, page_size=page_size
     )
 
 

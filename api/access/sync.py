@@ -42,6 +42,7 @@ from api.access.credentials import (
     is_gate,
     usable,
 )
+from api.access.rows import CREDENTIAL_COLUMNS, CredentialRow, credential_rows
 from api.access.tables import (
     AccessGroup,
     AccessPoint,
@@ -58,25 +59,6 @@ from device_bridge import protocol
 log = structlog.get_logger()
 
 HOUSEHOLD_KINDS = ("gate", "unit_door", "lift")
-
-CREDENTIAL_COLUMNS = (
-    Credential.id,
-    Credential.kind,
-    Credential.person,
-    Credential.household,
-    Credential.visitor_pass,
-    Credential.value,
-    Credential.hotp_secret,
-    Credential.counter,
-    Credential.template,
-    Credential.groups,
-    Credential.points,
-    Credential.floors,
-    Credential.valid_from,
-    Credential.valid_until,
-    Credential.uses,
-    Credential.status,
-)
 
 
 def windows_of(schedule: dict[str, Any]) -> list[protocol.Window]:
@@ -158,12 +140,12 @@ def _floor_of(room: str) -> int | None:
 
 
 def reach(
-    site: Site, cred: dict[str, Any]
+    site: Site, cred: CredentialRow
 ) -> tuple[list[str], list[int], list[protocol.Window], list[str]]:
     """(doors, floors, schedule, holidays) of a credential at the site; no doors: not here."""
     sources: list[tuple[list[str], dict[str, Any] | None]] = []  # (point ids, schedule or None)
-    floors = {int(f) for f in cred["floors"] or []}
-    household = site.households.get(cred["household"]) if cred["household"] else None
+    floors = {int(f) for f in cred.floors or []}
+    household = site.households.get(cred.household) if cred.household else None
     if household is not None:
         mine = []
         for pid, p in site.points.items():
@@ -178,14 +160,14 @@ def reach(
         sources.append((mine, None))
         if (floor := _floor_of(household["room"])) is not None:
             floors.update({1, floor})
-    for gid in cred["groups"] or []:
+    for gid in cred.groups or []:
         group = site.groups.get(str(gid))
         if group is not None:
             sources.append(
                 ([str(p) for p in group["points"] or []], site.schedules.get(group["schedule"]))
             )
-    if cred["points"]:
-        sources.append(([str(p) for p in cred["points"]], None))
+    if cred.points:
+        sources.append(([str(p) for p in cred.points], None))
     doors: set[str] = set()
     reached: list[dict[str, Any] | None] = []
     for pids, schedule in sources:
@@ -207,10 +189,10 @@ def reach(
     return sorted(doors), sorted(floors), windows, sorted(holidays)
 
 
-def entry_doors(site: Site, cred: dict[str, Any], doors: list[str]) -> list[str] | None:
+def entry_doors(site: Site, cred: CredentialRow, doors: list[str]) -> list[str] | None:
     """The doors among `doors` where a granted "in" uses one of the credential's entries; None:
     every door (the credential is not a visitor pass's)."""
-    if not entries_at_gates(cred):
+    if not entries_at_gates(cred.visitor_pass):
         return None
     gates = {
         site.devices[p["device"]]
@@ -221,7 +203,7 @@ def entry_doors(site: Site, cred: dict[str, Any], doors: list[str]) -> list[str]
 
 
 def entry_of(
-    site: Site, cred: dict[str, Any], key: bytes, now: datetime
+    site: Site, cred: CredentialRow, key: bytes, now: datetime
 ) -> protocol.CredentialEntry | None:
     """The credential as this bridge holds it, or None when it passes none of its doors now."""
     if usable(cred, now) not in (None, "not_yet_valid"):
@@ -229,35 +211,35 @@ def entry_of(
     doors, floors, schedule, holidays = reach(site, cred)
     if not doors:
         return None
-    kind = cred["kind"]
+    kind = cred.kind
     digests: list[bytes] = []
     cipher = keys().cipher
-    if kind in ("card", "pin") and cred["value"]:
-        digests = [bridge_digest(key, kind, cipher.decrypt(cred["value"], context=VALUE_CONTEXT))]
-    elif kind == "code" and cred["hotp_secret"]:
+    if kind in ("card", "pin") and cred.value:
+        digests = [bridge_digest(key, kind, cipher.decrypt(cred.value, context=VALUE_CONTEXT))]
+    elif kind == "code" and cred.hotp_secret:
         # Every door burns a code (not only the entries): the window does not shrink with uses.
-        secret = cipher.decrypt(cred["hotp_secret"], context=HOTP_CONTEXT)
+        secret = cipher.decrypt(cred.hotp_secret, context=HOTP_CONTEXT)
         digests = [
-            bridge_digest(key, "code", c) for c in hotp_codes(secret, cred["counter"], CODE_WINDOW)
+            bridge_digest(key, "code", c) for c in hotp_codes(secret, cred.counter, CODE_WINDOW)
         ]
-    elif kind == "face" and cred["template"]:
-        digests = [bridge_digest(key, "face", str(cred["template"]))]
+    elif kind == "face" and cred.template:
+        digests = [bridge_digest(key, "face", str(cred.template))]
     entries = entry_doors(site, cred, doors)
-    uses = -1 if entries == [] else cred["uses"]  # no gate of it here: nothing counts here
+    uses = -1 if entries == [] else cred.uses  # no gate of it here: nothing counts here
     return protocol.CredentialEntry(
-        id=str(cred["id"]),
+        id=str(cred.id),
         kind=kind,
         doors=doors,
         digests=digests,
-        person=str(cred["person"] or ""),
-        visitor_pass=str(cred["visitor_pass"] or ""),
+        person=str(cred.person or ""),
+        visitor_pass=str(cred.visitor_pass or ""),
         floors=floors,
         schedule=schedule,
         holidays=holidays,
-        valid_from=cred["valid_from"].timestamp() if cred["valid_from"] else 0.0,
-        valid_until=cred["valid_until"].timestamp() if cred["valid_until"] else 0.0,
+        valid_from=cred.valid_from.timestamp() if cred.valid_from else 0.0,
+        valid_until=cred.valid_until.timestamp() if cred.valid_until else 0.0,
         uses=uses,
-        counter=cred["counter"] if kind == "code" else 0,
+        counter=cred.counter if kind == "code" else 0,
         entry_doors=entries or [],
     )
 
@@ -289,7 +271,9 @@ async def frame_for(
             (CredentialChange.community == community_id) & (CredentialChange.id > since)
         )
         where &= Credential.id.is_in(list({r["credential"] for r in changed}) or [uuid4()])
-    rows = await Credential.select(*CREDENTIAL_COLUMNS).where(where).output(load_json=True)
+    rows = credential_rows(
+        await Credential.select(*CREDENTIAL_COLUMNS).where(where).output(load_json=True)
+    )
     site = await load_site(community_id, bridge_id)
     key = keys().bridge_key(bridge_id)
     now = datetime.now(UTC)
@@ -299,7 +283,7 @@ async def frame_for(
         if entry is not None:
             upserts.append(entry)
         elif since is not None:
-            removals.append(str(row["id"]))
+            removals.append(str(row.id))
     return protocol.Credentials(
         version=version,
         since=since,
