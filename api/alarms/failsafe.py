@@ -20,11 +20,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import msgspec
 import structlog
 from piccolo.columns.combination import WhereRaw
 from redis.asyncio import Redis
 
 from api.alarms.catalogue import ACTION_DEVICE_KINDS, FAILSAFE_TRIGGERS, LOCAL_ACTIONS
+from api.alarms.rows import LinkedDevice
 from api.alarms.tables import BridgeRules, IntrusionZone, LinkageRule
 from api.devices.bus import commands_channel
 from api.devices.tables import Bridge, Device, DeviceEvent
@@ -63,11 +65,11 @@ def action_args(action: dict[str, Any]) -> dict[str, Any]:
 
 def action_targets(
     action: dict[str, Any],
-    devices: dict[UUID, dict[str, Any]],
+    devices: dict[UUID, LinkedDevice],
     *,
     rule_zone: list[UUID] | None,
     alarm_zone: list[UUID] | None,
-) -> list[dict[str, Any]]:
+) -> list[LinkedDevice]:
     """The devices an action works on.
 
     Listed devices, if any. Otherwise those of a fitting kind in the rule's zone; for a rule
@@ -83,15 +85,15 @@ def action_targets(
         pool = alarm_zone or []
     else:
         pool = list(devices)
-    return [devices[d] for d in pool if d in devices and devices[d]["kind"] in kinds]
+    return [devices[d] for d in pool if d in devices and devices[d].kind in kinds]
 
 
-async def community_devices(community_id: UUID) -> dict[UUID, dict[str, Any]]:
+async def community_devices(community_id: UUID) -> dict[UUID, LinkedDevice]:
     """Every device of a community by id: external id, kind, bridge."""
     rows = await Device.select(Device.id, Device.external_id, Device.kind, Device.bridge).where(
         Device.community == community_id
     )
-    return {r["id"]: r for r in rows}
+    return {d.id: d for d in msgspec.convert(rows, list[LinkedDevice])}
 
 
 async def zone_devices(zone_id: UUID | None) -> list[UUID] | None:
@@ -131,20 +133,18 @@ async def local_rules(bridge_id: UUID, community_id: UUID) -> list[protocol.Loca
         zone = await zone_devices(rule["zone"])
         scope = [devices[d] for d in (zone if zone is not None else devices) if d in devices]
         when = sorted(
-            d["external_id"]
-            for d in scope
-            if d["bridge"] == bridge_id and (not kinds or d["kind"] in kinds)
+            d.external_id for d in scope if d.bridge == bridge_id and (not kinds or d.kind in kinds)
         )
         if not when:
             continue  # nothing on this bridge can trigger it (and empty would mean "any device")
         then = [
             protocol.RuleAction(
-                device=d["external_id"], action=action["kind"], args=action_args(action)
+                device=d.external_id, action=action["kind"], args=action_args(action)
             )
             for action in rule["actions"]
             if action["kind"] in LOCAL_ACTIONS
             for d in action_targets(action, devices, rule_zone=zone, alarm_zone=None)
-            if d["bridge"] == bridge_id
+            if d.bridge == bridge_id
         ]
         if then:
             found.append(

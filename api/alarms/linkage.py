@@ -33,7 +33,7 @@ from api.alarms.failsafe import (
 )
 from api.alarms.raising import tell
 from api.alarms.reads import BOARD, alarm_row
-from api.alarms.rows import AlarmRow
+from api.alarms.rows import AlarmRow, LinkedDevice
 from api.alarms.service import attach_media
 from api.alarms.tables import Alarm, AlarmEntry, LinkageRule, LinkageRun
 from api.core import jobs
@@ -67,7 +67,7 @@ class Context:
     def __init__(
         self,
         alarm: AlarmRow,
-        devices: dict[UUID, dict[str, Any]],
+        devices: dict[UUID, LinkedDevice],
         alarm_zone: list[UUID] | None,
         store: ObjectStore,
         bus: CommandBus,
@@ -93,14 +93,14 @@ async def _command(bus: CommandBus, device_id: UUID, action: str, args: dict[str
 async def _devices_action(
     ctx: Context,
     action: dict[str, Any],
-    targets: list[dict[str, Any]],
+    targets: list[LinkedDevice],
     skip: set[tuple[str, str]],
 ) -> tuple[str, dict[str, Any]]:
     """Run a device action on its targets; the bridge's own completed work is not repeated."""
     kind = action["kind"]
-    todo = [d for d in targets if (d["external_id"], kind) not in skip]
+    todo = [d for d in targets if (d.external_id, kind) not in skip]
     results = await asyncio.gather(
-        *(_command(ctx.bus, d["id"], kind, action_args(action)) for d in todo)
+        *(_command(ctx.bus, d.id, kind, action_args(action)) for d in todo)
     )
     outcome = []
     stored = 0
@@ -115,16 +115,16 @@ async def _devices_action(
                     picture,
                     content_type=content_type,
                     source="camera",
-                    device_id=device["id"],
+                    device_id=device.id,
                 )
                 stored += 1
             else:
                 status = "no_image"
-        outcome.append({"device_id": str(device["id"]), "status": status})
+        outcome.append({"device_id": str(device.id), "status": status})
     by_bridge = [
-        {"device_id": str(d["id"]), "status": "done_by_bridge"}
+        {"device_id": str(d.id), "status": "done_by_bridge"}
         for d in targets
-        if (d["external_id"], kind) in skip
+        if (d.external_id, kind) in skip
     ]
     ok = sum(o["status"] == "ok" for o in outcome) + len(by_bridge)
     status = (

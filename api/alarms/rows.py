@@ -69,3 +69,12 @@ class ZoneRow(msgspec.Struct, frozen=True, kw_only=True):
     devices: list[str]
     state_changed_at: datetime | None
     created_at: datetime
+
+
+class LinkedDevice(msgspec.Struct, frozen=True, kw_only=True):
+    """A device a linkage action may work on (`failsafe.community_devices`)."""
+
+    id: UUID
+    external_id: str
+    kind: str
+    bridge: UUID
