@@ -31,7 +31,7 @@ from api.alarms.failsafe import (
     source_of,
     zone_devices,
 )
-from api.alarms.raising import tell
+from api.alarms.raising import due_trips, tell
 from api.alarms.reads import BOARD, alarm_row
 from api.alarms.rows import AlarmRow, LinkedDevice
 from api.alarms.service import attach_media
@@ -286,3 +286,19 @@ async def due_escalations(now: datetime | None = None) -> list[UUID]:
         (LinkageRun.status == "scheduled") & (LinkageRun.due_at < now - timedelta(seconds=30))
     )
     return [r["id"] for r in rows]
+
+
+async def lost_jobs(sweep: str) -> Effects:
+    """The entry-delay checks, linkage runs and escalations whose jobs were lost, to enqueue again.
+
+    Each job id is the sweep's own id and the job's key: a retried sweep enqueues nothing twice,
+    and the next sweep (another id) tries again whatever a lost or failed job left undone.
+    """
+    effects = Effects()
+    for event_id in await due_trips():
+        effects.job(jobs.CONFIRM_TRIP, event_id=event_id, job_id=f"{sweep}:trip:{event_id}")
+    for alarm_id in await lost_linkage():
+        effects.job(jobs.RUN_LINKAGE, alarm_id=alarm_id, job_id=f"{sweep}:linkage:{alarm_id}")
+    for run_id in await due_escalations():
+        effects.job(jobs.ESCALATE_ALARM, run_id=run_id, job_id=f"{sweep}:escalate:{run_id}")
+    return effects

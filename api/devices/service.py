@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import msgspec
+import structlog
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from piccolo.columns import Column
@@ -39,7 +41,10 @@ from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent, Enrol
 from api.piccolo_conf import DB
 from device_bridge import protocol
 
+log = structlog.get_logger()
+
 OFFLINE_AFTER = timedelta(seconds=30)  # three missed 10 s heartbeats
+SKEW_LIMIT = 2.0  # seconds; records must be time-accurate (standard 6.1.7)
 
 
 class InvalidToken(DomainError):
@@ -235,6 +240,35 @@ async def stale_bridges() -> list[UUID]:
         Bridge.online.eq(True) & (Bridge.last_seen < _now() - OFFLINE_AFTER)
     )
     return [r["id"] for r in rows]
+
+
+async def mark_stale_offline() -> int:
+    """Mark bridges offline whose heartbeats stopped while their TCP link looked alive; how many
+    were stale (a second run finds them offline already and changes nothing)."""
+    stale = await stale_bridges()
+    for bridge_id in stale:
+        if await link_down(bridge_id, reason="heartbeats missed"):
+            log.warning("bridge.offline.missed_heartbeats", bridge_id=str(bridge_id))
+    return len(stale)
+
+
+async def sync_clocks(bus: CommandBus) -> int:
+    """Send `time.sync` to every reachable device whose clock is off by more than SKEW_LIMIT;
+    how many answered ok. A device that is off by less is left alone, so a rerun is harmless."""
+    skewed = await Device.select(Device.id).where(
+        Device.bridge._.online.eq(True)
+        & ((Device.clock_skew > SKEW_LIMIT) | (Device.clock_skew < -SKEW_LIMIT))
+    )
+    synced = 0
+    for row in skewed:
+        try:
+            result = await command(
+                bus, row["id"], "time.sync", {"server_time": time.time()}, requested_by=None
+            )
+        except BridgeUnavailable:
+            continue
+        synced += result.status == "ok"
+    return synced
 
 
 async def sync_inventory(bridge: Bridge, devices: list[protocol.DeviceInfo]) -> dict[str, UUID]:

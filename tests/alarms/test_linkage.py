@@ -29,6 +29,7 @@ from tests.helpers import (
     subscribe,
 )
 from tests.jobs import Jobs
+from workers.tasks.alarms import sweep_alarm_timers
 
 
 async def perimeter_zone(manager: ApiClient, world: World, site: ScriptedBridge) -> dict:
@@ -375,6 +376,22 @@ class TestSweep:
         await jobs.run()
         row = await Alarm.select(Alarm.linkage_at).where(Alarm.id == alarm).first()
         assert row is not None and row["linkage_at"] is not None
+
+    async def test_a_retried_sweep_enqueues_each_lost_job_once(
+        self, world: World, jobs: Jobs
+    ) -> None:
+        alarm = await raise_alarm(world.a.community, "video_loss")
+        await Alarm.update({Alarm.raised_at: datetime.now(UTC) - timedelta(minutes=5)}).where(
+            Alarm.id == alarm
+        )
+        await jobs.drop("run_linkage")  # the raise's own linkage job: lost
+        ctx = {"redis": jobs.pool, "job_id": "cron:sweep_alarm_timers:1"}
+        assert await sweep_alarm_timers(ctx) == 1
+        await sweep_alarm_timers(ctx)  # arq runs the same sweep again after a failure
+        queued = await jobs.queued("run_linkage")
+        assert [j.kwargs for j in queued] == [{"alarm_id": alarm}]
+        await sweep_alarm_timers({**ctx, "job_id": "cron:sweep_alarm_timers:2"})
+        assert len(await jobs.queued("run_linkage")) == 2  # the next sweep tries again
 
 
 class TestDefaults:

@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID
 
 from api.alarms import linkage, raising, schedules, service
-from api.core import jobs
 from api.core.effects import WorkerOutlet
 from api.devices.bus import CommandBus
 from workers.tasks.context import object_store
@@ -39,15 +38,9 @@ async def apply_zone_schedules(ctx: dict[str, Any]) -> None:
 
 async def sweep_alarm_timers(ctx: dict[str, Any]) -> int:
     """Each minute: re-enqueue entry-delay checks, linkage and escalations whose jobs were lost."""
-    queue = ctx["redis"]
-    due: list[tuple[str, dict[str, Any]]] = [
-        (jobs.CONFIRM_TRIP, {"event_id": e}) for e in await raising.due_trips()
-    ]
-    due += [(jobs.RUN_LINKAGE, {"alarm_id": a}) for a in await linkage.lost_linkage()]
-    due += [(jobs.ESCALATE_ALARM, {"run_id": r}) for r in await linkage.due_escalations()]
-    for name, kwargs in due:
-        await queue.enqueue_job(name, **kwargs)
-    return len(due)
+    effects = await linkage.lost_jobs(ctx["job_id"])
+    await effects.apply(WorkerOutlet(ctx["redis"]))
+    return len(effects.jobs)
 
 
 async def purge_expired_alarms(ctx: dict[str, Any]) -> int:
