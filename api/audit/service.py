@@ -8,7 +8,7 @@ entry is written in the caller's transaction: a write and its audit entry commit
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -19,6 +19,7 @@ from api.audit.schemas import AuditEntryRead, AuditPage
 from api.audit.tables import AuditEntry
 from api.core.auth import Caller, Scope
 from api.core.crypto import digest
+from api.core.errors import NotFound
 from api.core.paging import paged_page
 from api.piccolo_conf import DB
 from api.settings import CryptoMode
@@ -107,6 +108,46 @@ async def record(
     else:
         async with DB.transaction():
             await _append(row)
+
+
+async def reveal(
+    caller: Caller,
+    target_type: str,
+    target_id: UUID,
+    row: dict[str, Any] | None,
+    fields: Sequence[str],
+    purpose: str,
+    decrypt: Callable[[str, Any], str | None],
+) -> dict[str, str | None]:
+    """Personal fields of `row` in full (`decrypt(field, stored)`), each reveal on record.
+
+    `row` is what the caller reached: None (missing, or out of scope) is 404 and still recorded,
+    as `<target_type>.reveal.denied`, since a refused attempt at personal data is a security event.
+    A reveal is `<target_type>.revealed` with the purpose and the field names, never the values;
+    it is written before the values leave, so there is no reveal without its record.
+    """
+    if row is None:
+        await record(
+            f"{target_type}.reveal.denied",
+            actor=caller,
+            outcome="denied",
+            target_type=target_type,
+            target_id=target_id,
+            purpose=purpose,
+            details={"fields": list(fields)},
+        )
+        raise NotFound()
+    values = {f: decrypt(f, row[f]) for f in fields}
+    await record(
+        f"{target_type}.revealed",
+        actor=caller,
+        target_type=target_type,
+        target_id=target_id,
+        community_id=row["community"],
+        purpose=purpose,
+        details={"fields": list(fields)},
+    )
+    return values
 
 
 async def _append(row: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from api.audit.service import record
+from api.audit.service import record, reveal
 from api.communities.service import household_label
 from api.communities.tables import Community, Household
 from api.core.auth import Caller, Scope, require_staff
@@ -275,28 +275,14 @@ class PersonService:
                 .where(where & (Person.id == person_id))
                 .first()
             )
-        if row is None:
-            # A refused attempt at personal data is a security event worth keeping on record.
-            await record(
-                "person.reveal.denied",
-                actor=caller,
-                outcome="denied",
-                target_type="person",
-                target_id=person_id,
-                purpose=data.purpose,
-                details={"fields": fields},
-            )
-            raise NotFound()
-        values = {f: self.cipher.decrypt(row[f], context=CONTEXTS[f]) for f in fields}
-        # Committed before the values leave: no reveal without its record.
-        await record(
-            "person.revealed",
-            actor=caller,
-            target_type="person",
-            target_id=person_id,
-            community_id=row["community"],
-            purpose=data.purpose,
-            details={"fields": fields},
+        values = await reveal(
+            caller,
+            "person",
+            person_id,
+            row,
+            fields,
+            data.purpose,
+            lambda f, stored: self.cipher.decrypt(stored, context=CONTEXTS[f]),
         )
         return PersonReveal(
             id=person_id, phone=values.get("phone"), id_number=values.get("id_number")

@@ -18,7 +18,7 @@ import structlog
 
 from api.access import credentials
 from api.access.tables import AccessRecord
-from api.audit.service import record
+from api.audit.service import record, reveal
 from api.communities.service import household_label
 from api.core.auth import Caller, Scope
 from api.core.crypto import (
@@ -384,28 +384,14 @@ class VisitorService:
                 .where(where & (VisitorPass.id == pass_id))
                 .first()
             )
-        if row is None:
-            await record(
-                "visitor_pass.reveal.denied",
-                actor=caller,
-                outcome="denied",
-                target_type="visitor_pass",
-                target_id=pass_id,
-                purpose=data.purpose,
-                details={"fields": fields},
-            )
-            raise NotFound()
-        values = {
-            f: self.cipher.decrypt(row[f], context=CONTEXTS[f]) if row[f] else None for f in fields
-        }
-        await record(
-            "visitor_pass.revealed",
-            actor=caller,
-            target_type="visitor_pass",
-            target_id=pass_id,
-            community_id=row["community"],
-            purpose=data.purpose,
-            details={"fields": fields},
+        values = await reveal(
+            caller,
+            "visitor_pass",
+            pass_id,
+            row,
+            fields,
+            data.purpose,
+            lambda f, stored: self.cipher.decrypt(stored, context=CONTEXTS[f]) if stored else None,
         )
         return VisitorReveal(
             id=pass_id, phone=values.get("phone"), id_number=values.get("id_number")
