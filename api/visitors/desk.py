@@ -35,6 +35,7 @@ from api.visitors.passes import (
     end_pass,
     household_members,
     household_row,
+    identifiers,
     locked,
     now,
     resident_households,
@@ -102,11 +103,7 @@ async def register_walk_in(
         floors=floors,
         plate=plate,
         status="pending_consent",
-        phone=cipher.encrypt(phone, context=CONTEXTS["phone"]),
-        phone_index=cipher.blind_index(phone, kind="phone"),
-        id_type=data.id_type,
-        id_number=cipher.encrypt(id_number, context=CONTEXTS["id_number"]),
-        id_number_index=cipher.blind_index(id_number, kind="id_number"),
+        **identifiers(cipher, phone, data.id_type, id_number),
     )
     members = await household_members(data.household_id)
     async with DB.transaction():

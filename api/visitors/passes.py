@@ -24,6 +24,7 @@ from api.alarms.roster import recipients
 from api.communities.tables import Building, Household
 from api.core.auth import Caller, Role, Scope
 from api.core.crypto import (
+    FieldCipher,
     mask_id_number,
     normalize_id_number,
     normalize_phone,
@@ -145,6 +146,23 @@ def clean_phone(value: str) -> str:
     if not valid_phone(value):
         raise InvalidPhone(field="visitor_phone")
     return normalize_phone(value)
+
+
+def identifiers(
+    cipher: FieldCipher, phone: str, id_type: IdType | None, id_number: str | None
+) -> dict[str, Any]:
+    """The encrypted phone and ID number with their blind indexes, as table columns."""
+    out: dict[str, Any] = {
+        "phone": cipher.encrypt(phone, context=CONTEXTS["phone"]),
+        "phone_index": cipher.blind_index(phone, kind="phone"),
+    }
+    if id_type and id_number:
+        out.update(
+            id_type=id_type,
+            id_number=cipher.encrypt(id_number, context=CONTEXTS["id_number"]),
+            id_number_index=cipher.blind_index(id_number, kind="id_number"),
+        )
+    return out
 
 
 def clean_id(id_type: IdType, value: str) -> str:

@@ -49,6 +49,7 @@ from api.visitors.passes import (
     clean_plate,
     end_pass,
     household_row,
+    identifiers,
     ids_of,
     json_list,
     locked,
@@ -60,7 +61,6 @@ from api.visitors.passes import (
     token_hash,
 )
 from api.visitors.schemas import (
-    IdType,
     PassAccessRecord,
     PassStatus,
     PlaceRef,
@@ -136,7 +136,7 @@ class VisitorService:
             floors=floors,
             plate=plate,
             status="active",
-            **self.identifiers(phone, data.id_type, id_number),
+            **identifiers(self.cipher, phone, data.id_type, id_number),
         )
         async with DB.transaction():
             await visitor.save()
@@ -159,22 +159,6 @@ class VisitorService:
             )
         credentials.after_commit(effects, household["community"])
         return await self.get(caller, visitor.id)
-
-    def identifiers(
-        self, phone: str, id_type: IdType | None, id_number: str | None
-    ) -> dict[str, Any]:
-        """The encrypted phone and ID number with their blind indexes, as table columns."""
-        out: dict[str, Any] = {
-            "phone": self.cipher.encrypt(phone, context=CONTEXTS["phone"]),
-            "phone_index": self.cipher.blind_index(phone, kind="phone"),
-        }
-        if id_type and id_number:
-            out.update(
-                id_type=id_type,
-                id_number=self.cipher.encrypt(id_number, context=CONTEXTS["id_number"]),
-                id_number_index=self.cipher.blind_index(id_number, kind="id_number"),
-            )
-        return out
 
     # -- reads -----------------------------------------------------------------------------------
 
