@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -22,12 +23,13 @@ OFFER = {"session": "s-1", "sdp": "v=0", "kind": "live"}
 
 
 @pytest.fixture
-async def site(login: Login, world: World, live_url: str) -> tuple[Peer, EnrolledBridge]:
+async def site(
+    admin: ApiClient, world: World, live_url: str
+) -> AsyncIterator[tuple[Peer, EnrolledBridge]]:
     """A scripted bridge of community A with a gate, a zone, a camera and a barrier."""
-    admin = await login(world.admins[Role.SYSTEM_ADMIN])
     bridge = await enrol(admin, world.a.community)
-    peer, _ = await Peer.authenticated(live_url, bridge, SITE)
-    return peer, bridge
+    async with Peer.authenticated(live_url, bridge, SITE) as peer:
+        yield peer, bridge
 
 
 async def device_id(bridge: EnrolledBridge, external_id: str) -> str:

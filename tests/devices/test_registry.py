@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -16,11 +17,11 @@ from tests.helpers import ApiClient, World
 
 
 @pytest.fixture
-async def linked(admin: ApiClient, world: World, live_url: str) -> EnrolledBridge:
+async def linked(admin: ApiClient, world: World, live_url: str) -> AsyncIterator[EnrolledBridge]:
     """A bridge of community A, connected, with its doors registered."""
     bridge = await enrol(admin, world.a.community)
-    await Peer.authenticated(live_url, bridge, DOORS)
-    return bridge
+    async with Peer.authenticated(live_url, bridge, DOORS):
+        yield bridge
 
 
 async def door_of(bridge: EnrolledBridge, external_id: str = "door-1-1") -> str:
@@ -123,28 +124,28 @@ class TestAccessLog:
         world: World,
         live_url: str,
     ) -> None:
-        peer, _ = await Peer.authenticated(live_url, linked, DOORS)
-        await peer.send(
-            protocol.EventBatch(
-                events=[
-                    protocol.Event(
-                        seq=1,
-                        kind="access.granted",
-                        device="gate-north",
-                        at=time.time(),
-                        data={"method": "card", "person": str(world.a.persons[1])},
-                    ),
-                    protocol.Event(
-                        seq=2,
-                        kind="access.denied",
-                        device="gate-north",
-                        at=time.time(),
-                        data={"method": "card", "reason": "unknown card"},
-                    ),
-                ]
+        async with Peer.authenticated(live_url, linked, DOORS) as peer:  # a second link
+            await peer.send(
+                protocol.EventBatch(
+                    events=[
+                        protocol.Event(
+                            seq=1,
+                            kind="access.granted",
+                            device="gate-north",
+                            at=time.time(),
+                            data={"method": "card", "person": str(world.a.persons[1])},
+                        ),
+                        protocol.Event(
+                            seq=2,
+                            kind="access.denied",
+                            device="gate-north",
+                            at=time.time(),
+                            data={"method": "card", "reason": "unknown card"},
+                        ),
+                    ]
+                )
             )
-        )
-        assert await peer.recv() == protocol.Ack(seq=2)
+            assert await peer.recv() == protocol.Ack(seq=2)
         gate = await door_of(linked, "gate-north")
 
         async def seen(user: object) -> set[str]:
