@@ -282,17 +282,14 @@ def assert_error(r: Any, status: int, code: str) -> None:
 @contextlib.asynccontextmanager
 async def live_socket(live_url: str, user: TestUser) -> AsyncIterator[Any]:
     """A logged-in account's realtime socket (hello consumed)."""
-    async with ApiClient(base_url=live_url) as api:
+    async with ApiClient(base_url=live_url, timeout=30) as api:  # a bound: an api may be restarting
         await api.login(user)
         cookie = f"anju_session={api.cookies['anju_session']}"
-    ws = await websockets.connect(
+    async with websockets.connect(
         live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
-    )
-    assert json.loads(await ws.recv())["type"] == "hello"
-    try:
+    ) as ws:
+        assert json.loads(await ws.recv())["type"] == "hello"
         yield ws
-    finally:
-        await ws.close()
 
 
 async def next_event(ws: Any, match: Callable[[dict[str, Any]], bool], timeout: float = 5) -> Any:

@@ -343,25 +343,24 @@ class TestFailsafeRulesReachTheBridge:
         assert frame.rules == [expected]
         # A new link gets the set right after Welcome, and its RulesApplied is recorded.
         await site.close()
-        peer = await Peer.open(live_url)
-        await peer.send(peer.hello(site.bridge))
-        assert isinstance(await peer.recv(), protocol.Welcome)
-        again = await peer.recv()
-        assert isinstance(again, protocol.Rules)
-        assert (again.version, again.rules) == (frame.version, [expected])
-        await peer.send(protocol.RulesApplied(version=again.version))
-        await peer.send(protocol.Heartbeat(sent_at=datetime.now(UTC).timestamp()))
-        assert isinstance(await peer.recv(), protocol.HeartbeatAck)
-        state = await BridgeRules.select().where(BridgeRules.bridge == site.bridge.id).first()
-        assert state is not None and state["applied_version"] == again.version
-        await peer.ws.close()
+        async with Peer.open(live_url) as peer:
+            await peer.send(peer.hello(site.bridge))
+            assert isinstance(await peer.recv(), protocol.Welcome)
+            again = await peer.recv()
+            assert isinstance(again, protocol.Rules)
+            assert (again.version, again.rules) == (frame.version, [expected])
+            await peer.send(protocol.RulesApplied(version=again.version))
+            await peer.send(protocol.Heartbeat(sent_at=datetime.now(UTC).timestamp()))
+            assert isinstance(await peer.recv(), protocol.HeartbeatAck)
+            state = await BridgeRules.select().where(BridgeRules.bridge == site.bridge.id).first()
+            assert state is not None and state["applied_version"] == again.version
 
     async def test_no_frame_for_communities_without_failsafe_rules(
         self, live_url: str, site: ScriptedBridge
     ) -> None:
         await site.close()
-        peer, _ = await Peer.authenticated(live_url, site.bridge, [])
-        await peer.ws.close()
+        async with Peer.authenticated(live_url, site.bridge, []) as peer:
+            pass
         assert not site.rules and not peer.rules
 
 

@@ -160,11 +160,9 @@ class TestSocketOrigin:
         cookie = await self._cookie(live_url, world)
         page = settings.public_url if origin == "public" else live_url
 
-        ws = await websockets.connect(
+        async with websockets.connect(
             live_url.replace("http", "ws") + WS,
             additional_headers={"Cookie": cookie},
             origin=page.rstrip("/"),  # type: ignore[arg-type]
-        )
-
-        assert json.loads(await ws.recv())["type"] == "hello"
-        await ws.close()
+        ) as ws:
+            assert json.loads(await ws.recv())["type"] == "hello"

@@ -67,8 +67,7 @@ class TestCameraList:
         admin = await login(world.admins[Role.SYSTEM_ADMIN])
         bridge_b = await enrol(admin, world.b.community, name="site-b")
         camera_b = protocol.DeviceInfo(id="cam-b", kind="camera", name="B 摄像机", driver="sim")
-        peer, _ = await Peer.authenticated(live_url, bridge_b, [camera_b])
-        try:
+        async with Peer.authenticated(live_url, bridge_b, [camera_b]):
             police = await login(world.a.users[Role.POLICE])
             page = (await police.get("/api/v1/cameras")).json()
             assert {c["community_id"] for c in page["items"]} == {str(world.a.community)}
@@ -85,8 +84,6 @@ class TestCameraList:
             station = site.devices["station-north"]
             live = await police.post(f"/api/v1/cameras/{station}/live", json={"sdp": OFFER})
             assert_error(live, 404, "not_found")
-        finally:
-            await peer.ws.close()
 
 
 class TestLiveView:
