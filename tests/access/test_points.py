@@ -24,7 +24,7 @@ class TestAutomaticPoints:
             await site.close()
         items = (await manager.get("/api/v1/access-points")).json()["items"]
         assert sorted((p["name"], p["kind"]) for p in items) == [
-            ("1栋1单元门", "unit_door"),
+            ("1栋1单元 单元门", "unit_door"),
             ("北门", "gate"),
             ("快递间", "key_room"),
         ]

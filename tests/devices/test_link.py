@@ -27,26 +27,10 @@ from api.devices.link import Link
 from api.devices.routes import BridgeEnrolController, enrol_rate_limit
 from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent
 from device_bridge import protocol
+from tests.devices.inventory import DOORS
 from tests.devices.peer import EnrolledBridge, Peer, enrol
 from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, assert_error, live_socket
-
-DOORS = [
-    protocol.DeviceInfo(
-        id="door-1-1",
-        kind="door_controller",
-        name="1栋1单元门",
-        driver="sim",
-        attrs={"building": "1", "unit": "1", "role": "unit_door"},
-    ),
-    protocol.DeviceInfo(
-        id="gate-north",
-        kind="door_controller",
-        name="北门",
-        driver="sim",
-        attrs={"role": "gate", "protection_zone": 1},
-    ),
-]
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from api.access.tables import AccessRecord
 from api.core.auth import Role
 from api.devices.tables import Device
 from device_bridge import protocol
+from tests.devices.inventory import DOORS
 from tests.devices.peer import EnrolledBridge, Peer, enrol
-from tests.devices.test_link import DOORS
 from tests.helpers import ApiClient, World
 
 
