@@ -115,13 +115,15 @@ class TestEmergencyRelease:
             (entry,) = await audit_rows(f"access.emergency_release.{phase}", world.a.community)
             assert entry["purpose"] == "3栋火警疏散"
 
-    async def test_bad_input_and_scope(self, guard: ApiClient, login: Login, world: World) -> None:
+    async def test_bad_input_and_scope(
+        self, as_role: AsRole, guard: ApiClient, world: World
+    ) -> None:
         r = await guard.post(
             "/api/v1/access/emergency-release",
             json={"community_id": str(world.a.community), "reason": "x y", "scope": "building"},
         )
         assert_error(r, 422, "invalid_body")  # a building release names its building
-        other = await login(world.b.users[Role.GUARD])
+        other = await as_role(Role.GUARD, "b")
         r = await other.post(
             "/api/v1/access/emergency-release",
             json={"community_id": str(world.a.community), "reason": "not mine"},

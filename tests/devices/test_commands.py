@@ -11,6 +11,7 @@ from api.core.auth import Role
 from api.devices.tables import Device, DeviceCommand
 from device_bridge import protocol
 from tests.devices.peer import EnrolledBridge, Peer, enrol
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, Login, World, assert_error, audit_rows, make_account
 
 SITE = [
@@ -75,15 +76,14 @@ async def answered(peer: Peer, client: ApiClient, device: str, action: str) -> p
     ],
 )
 async def test_maintenance_cannot_act_on_doors_zones_media_or_barriers_through_it(
+    as_role: AsRole,
     site: tuple[Peer, EnrolledBridge],
-    login: Login,
-    world: World,
     external_id: str,
     action: str,
     args: dict[str, object],
 ) -> None:
     peer, bridge = site
-    maintenance = await login(world.a.users[Role.MAINTENANCE])
+    maintenance = await as_role(Role.MAINTENANCE)
     device = await device_id(bridge, external_id)
     refused = await maintenance.post(
         f"/api/v1/devices/{device}/commands", json={"action": action, "args": args}
@@ -100,10 +100,10 @@ async def test_maintenance_cannot_act_on_doors_zones_media_or_barriers_through_i
 
 
 async def test_system_admin_cannot_act_on_doors_either(
-    site: tuple[Peer, EnrolledBridge], login: Login, world: World
+    as_role: AsRole, site: tuple[Peer, EnrolledBridge]
 ) -> None:
     _, bridge = site
-    admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    admin = await as_role(Role.SYSTEM_ADMIN)
     gate = await device_id(bridge, "gate-north")
     refused = await admin.post(f"/api/v1/devices/{gate}/commands", json={"action": "unlock"})
     assert_error(refused, 404, "not_found")
@@ -125,10 +125,10 @@ async def test_system_admin_of_another_community_gets_404(
 
 @pytest.mark.parametrize("action", sorted(protocol.MAINTENANCE_ACTIONS))
 async def test_maintenance_actions_still_work_and_are_audited(
-    site: tuple[Peer, EnrolledBridge], login: Login, world: World, action: str
+    as_role: AsRole, site: tuple[Peer, EnrolledBridge], world: World, action: str
 ) -> None:
     peer, bridge = site
-    maintenance = await login(world.a.users[Role.MAINTENANCE])
+    maintenance = await as_role(Role.MAINTENANCE)
     zone = await device_id(bridge, "zone-east")
     command = await answered(peer, maintenance, zone, action)
     assert (command.device, command.action) == ("zone-east", action)

@@ -13,6 +13,7 @@ from api.devices.tables import Device
 from device_bridge import protocol
 from tests.devices.inventory import DOORS
 from tests.devices.peer import EnrolledBridge, Peer, enrol
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World
 
 
@@ -77,13 +78,11 @@ class TestPlacement:
     @pytest.mark.parametrize("role", [Role.GUARD, Role.PROPERTY_MANAGER, Role.RESIDENT])
     async def test_only_system_admin_places(
         self,
-        browser,
+        as_role: AsRole,
         linked: EnrolledBridge,
-        world: World,
         role: Role,
     ) -> None:
-        api = await browser()
-        await api.login(world.a.users[role])
+        api = await as_role(role)
         answer = await api.patch(f"/api/v1/devices/{await door_of(linked)}", json={"name": "x"})
         assert answer.status_code == 404
 
@@ -98,12 +97,10 @@ class TestBridgeList:
 
     async def test_other_community_staff_see_nothing_of_it(
         self,
-        browser,
+        as_role: AsRole,
         linked: EnrolledBridge,
-        world: World,
     ) -> None:
-        guard_b = await browser()
-        await guard_b.login(world.b.users[Role.GUARD])
+        guard_b = await as_role(Role.GUARD, "b")
         items = (await guard_b.get("/api/v1/bridges")).json()["items"]
         assert linked.id not in {b["id"] for b in items}
 
@@ -164,11 +161,8 @@ class TestAccessLog:
         )
         assert {r["person"] for r in records} == {world.a.persons[1], None}
 
-    async def test_filters_and_bad_parameters(
-        self, admin: ApiClient, browser, world: World
-    ) -> None:
-        guard = await browser()
-        await guard.login(world.a.users[Role.GUARD])
+    async def test_filters_and_bad_parameters(self, as_role: AsRole, admin: ApiClient) -> None:
+        guard = await as_role(Role.GUARD)
         assert (
             await guard.get("/api/v1/access-records", params={"result": "maybe"})
         ).status_code == 400

@@ -19,6 +19,7 @@ from api.devices.tables import Device, DeviceEvent
 from device_bridge.identity import load_bridge_id
 from device_bridge.outbox import Outbox
 from device_bridge.settings import BridgeSettings
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, eventually, free_port, released, running, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,12 +53,11 @@ async def stored(bridge_id: str, kind: str | None = None) -> int:
 class TestDoorFromPhone:
     async def test_resident_opens_own_unit_door_and_it_is_recorded(
         self,
-        browser,
+        as_role: AsRole,
         site_settings: BridgeSettings,
         world: World,
     ) -> None:
-        resident = await browser()
-        await resident.login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         async with running(site_settings):
             bridge_id = load_bridge_id(site_settings)
             door = await device_id("door-1-1", bridge_id)
@@ -83,12 +83,10 @@ class TestDoorFromPhone:
 
     async def test_other_buildings_door_refuses_with_a_reason(
         self,
-        browser,
+        as_role: AsRole,
         site_settings: BridgeSettings,
-        world: World,
     ) -> None:
-        resident = await browser()
-        await resident.login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         async with running(site_settings):
             door = await device_id("door-2-1", load_bridge_id(site_settings))
             answer = await resident.post(f"/api/v1/doors/{door}/open", json={})
@@ -104,10 +102,9 @@ class TestDoorFromPhone:
             assert await stored(load_bridge_id(site_settings), "door.opened") == 0
 
     async def test_offline_site_fails_fast_and_the_attempt_is_recorded(
-        self, browser, site_settings: BridgeSettings, world: World
+        self, as_role: AsRole, site_settings: BridgeSettings
     ) -> None:
-        resident = await browser()
-        await resident.login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         async with running(site_settings):
             door = await device_id("door-1-1", load_bridge_id(site_settings))
         await released(load_bridge_id(site_settings))
@@ -125,12 +122,10 @@ class TestDoorFromPhone:
 
     async def test_resident_of_another_community_gets_404(
         self,
-        browser,
+        as_role: AsRole,
         site_settings: BridgeSettings,
-        world: World,
     ) -> None:
-        stranger = await browser()
-        await stranger.login(world.b.users[Role.RESIDENT])
+        stranger = await as_role(Role.RESIDENT, "b")
         async with running(site_settings):
             door = await device_id("gate-north", load_bridge_id(site_settings))
             assert (await stranger.post(f"/api/v1/doors/{door}/open", json={})).status_code == 404

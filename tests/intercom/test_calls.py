@@ -22,6 +22,7 @@ from api.intercom import upkeep
 from api.intercom.tables import Call
 from api.push.tables import Notification
 from tests.devices.peer import OFFER, ScriptedBridge, answer_sdp
+from tests.fixtures import AsRole
 from tests.helpers import (
     World,
     assert_error,
@@ -413,7 +414,7 @@ class TestEnding:
 class TestHistory:
     @pytest.mark.req("ICM-22")
     async def test_history_is_scoped_and_filtered(
-        self, login: Callable, world: World, family: Household, site: ScriptedBridge
+        self, as_role: AsRole, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         mine = [await site.ring() for _ in range(3)]
         await site.end(mine[0], "unanswered", clip=False)
@@ -435,13 +436,13 @@ class TestHistory:
 
         neighbour = await login(family.neighbour)
         assert [c["id"] for c in (await neighbour.get("/api/v1/calls")).json()["items"]] == [theirs]
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         assert [c["id"] for c in (await guard.get("/api/v1/calls")).json()["items"]] == [guard_room]
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         assert (await manager.get("/api/v1/calls")).json()["total"] == 5
-        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        other = await as_role(Role.PROPERTY_MANAGER, "b")
         assert (await other.get("/api/v1/calls")).json()["total"] == 0
-        police = await login(world.a.users[Role.POLICE])
+        police = await as_role(Role.POLICE)
         assert_error(await police.get("/api/v1/calls"), 404, "not_found")
 
 
@@ -449,7 +450,7 @@ class TestGuardRoom:
     @pytest.mark.req("ICM-18")
     @pytest.mark.req("ICM-20", partial=True)
     async def test_gate_call_rings_the_guards_on_duty(
-        self, live_url: str, login: Callable, world: World, site: ScriptedBridge
+        self, as_role: AsRole, live_url: str, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         on_duty = world.a.users[Role.GUARD]
         off_duty = await make_account(Role.GUARD, community=world.a.community)
@@ -478,7 +479,7 @@ class TestGuardRoom:
         off = await login(off_duty)
         answer = await off.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
         assert_error(answer, 403, "not_on_duty")
-        resident_api = await login(world.a.users[Role.RESIDENT])
+        resident_api = await as_role(Role.RESIDENT)
         answer = await resident_api.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
         assert_error(answer, 404, "not_found")
         guard = await login(on_duty)
@@ -507,11 +508,9 @@ class TestGuardRoom:
 
 
 class TestMediaSettings:
-    async def test_ice_servers_for_logged_in_browsers(
-        self, client, login: Callable, world: World
-    ) -> None:
+    async def test_ice_servers_for_logged_in_browsers(self, as_role: AsRole, client) -> None:
         assert (await client.get("/api/v1/media/ice-servers")).status_code == 401
-        api = await login(world.a.users[Role.RESIDENT])
+        api = await as_role(Role.RESIDENT)
         answer = await api.get("/api/v1/media/ice-servers")
         assert answer.status_code == 200 and answer.json() == {"ice_servers": []}
 

@@ -28,6 +28,7 @@ from api.push.vapid import vapid_key
 from api.settings import Settings
 from device_bridge.identity import load_bridge_id
 from device_bridge.settings import BridgeSettings
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, live_socket, make_account, running
 from tests.integration.test_site import device_id
 from tests.jobs import private_queue
@@ -52,11 +53,11 @@ async def close(api: ApiClient, alarm_id: str) -> None:
 
 
 async def test_device_event_to_guard_board(
-    live_url: str, login: Any, site_settings: BridgeSettings, world: World
+    as_role: AsRole, live_url: str, site_settings: BridgeSettings, world: World
 ) -> None:
     """p50/p99 from a detector's trip at the bridge to the alarm on the guard's socket."""
-    manager = await login(world.a.users[Role.PROPERTY_MANAGER])
-    guard = await login(world.a.users[Role.GUARD])
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    guard = await as_role(Role.GUARD)
     async with running(site_settings) as bridge:
         detector = await device_id("zone-east", load_bridge_id(site_settings))
         zone = await manager.post(
@@ -120,7 +121,12 @@ async def _arrivals(push: LocalPushService, base: int, expected: int, start: flo
 
 
 async def test_sos_to_push_for_50_guards(
-    app: Litestar, settings: Settings, login: Any, world: World, monkeypatch: pytest.MonkeyPatch
+    as_role: AsRole,
+    app: Litestar,
+    settings: Settings,
+    login: Any,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """p50/p99 from the resident's SOS to each of 50 guards' push requests at the push service.
 
@@ -129,9 +135,7 @@ async def test_sos_to_push_for_50_guards(
     """
     push = LocalPushService()
     await push.start()
-    key = (
-        await (await login(world.a.users[Role.GUARD])).get("/api/v1/push/vapid-public-key")
-    ).json()
+    key = (await (await as_role(Role.GUARD)).get("/api/v1/push/vapid-public-key")).json()
     guards = []
     for _ in range(GUARDS):
         user = await make_account(Role.GUARD, community=world.a.community)
@@ -141,8 +145,8 @@ async def test_sos_to_push_for_50_guards(
             await api.post("/api/v1/push/subscriptions", json=browser.subscription())
         ).status_code == 200
         guards.append(user)
-    resident = await login(world.a.users[Role.RESIDENT])
-    manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    resident = await as_role(Role.RESIDENT)
+    manager = await as_role(Role.PROPERTY_MANAGER)
     sos_times: list[float] = []
     bare_times: list[float] = []
     http = aiohttp.ClientSession()

@@ -19,15 +19,16 @@ from api.core.auth import Role
 from device_bridge import protocol
 from tests.access.helpers import DOORS
 from tests.devices.peer import Peer, enrol
-from tests.helpers import Login, World
+from tests.fixtures import AsRole
+from tests.helpers import World
 from tests.perf.sizes import size
 
 N = size(10_000, smoke=500)
 
 
-async def test_full_set_of_10000_credentials(live_url: str, login: Login, world: World) -> None:
+async def test_full_set_of_10000_credentials(as_role: AsRole, live_url: str, world: World) -> None:
     """Compute and send 10,000 card credentials; compare with SELECT + encode alone."""
-    admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    admin = await as_role(Role.SYSTEM_ADMIN)
     bridge = await enrol(admin, world.a.community, "bench-bridge")
     # A first link registers the doors and access points.
     async with Peer.authenticated(live_url, bridge, DOORS):
