@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,6 +28,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from api.accounts.tables import Account, RoleAssignment
 from api.alarms.raising import open_alarm
+from api.alarms.tables import DutyShift
 from api.audit.tables import AuditEntry
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.core.auth import ADMINISTRATORS, Role
@@ -382,6 +383,17 @@ async def released(bridge_id: object) -> None:
         return not row["online"]
 
     await eventually(offline)
+
+
+async def on_duty(account: TestUser, community: uuid.UUID) -> None:
+    """Put an account on a shift in a community that is running now."""
+    now = datetime.now(UTC)
+    await DutyShift(
+        community=community,
+        account=account.id,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=1),
+    ).save()
 
 
 async def subscribe(*users: TestUser | uuid.UUID) -> None:

@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from api.alarms.tables import Alarm, DutyShift
+from api.alarms.tables import Alarm
 from api.core.auth import Role
 from tests.fixtures import AsRole
 from tests.helpers import (
-    TestUser,
     World,
     assert_error,
     live_socket,
     make_account,
     next_event,
     notified,
+    on_duty,
     subscribe,
 )
 from tests.jobs import Jobs
-
-
-async def on_duty(world: World, guard: TestUser) -> None:
-    """Put a guard of community A on a shift that is running now."""
-    now = datetime.now(UTC)
-    await DutyShift(
-        community=world.a.community,
-        account=guard.id,
-        starts_at=now - timedelta(hours=1),
-        ends_at=now + timedelta(hours=7),
-    ).save()
 
 
 @pytest.mark.req("ALM-21")
@@ -43,13 +31,7 @@ class TestSos:
     ) -> None:
         guard, manager = world.a.users[Role.GUARD], world.a.users[Role.PROPERTY_MANAGER]
         off_duty = await make_account(Role.GUARD, community=world.a.community)
-        now = datetime.now(UTC)
-        await DutyShift(
-            community=world.a.community,
-            account=guard.id,
-            starts_at=now - timedelta(hours=1),
-            ends_at=now + timedelta(hours=7),
-        ).save()
+        await on_duty(guard, world.a.community)
         await subscribe(guard, manager, off_duty, world.b.users[Role.GUARD])
         resident_user = world.a.users[Role.RESIDENT]
         resident = await login(resident_user)
@@ -97,7 +79,7 @@ class TestSos:
         self, as_role: AsRole, live_url: str, login: Callable, world: World, jobs: Jobs
     ) -> None:
         guard, manager = world.a.users[Role.GUARD], world.a.users[Role.PROPERTY_MANAGER]
-        await on_duty(world, guard)
+        await on_duty(guard, world.a.community)
         await subscribe(guard, manager)
         resident = await as_role(Role.RESIDENT)
         sos = (await resident.post("/api/v1/sos", json={})).json()
@@ -133,7 +115,7 @@ class TestSos:
         self, as_role: AsRole, live_url: str, world: World, jobs: Jobs
     ) -> None:
         guard = world.a.users[Role.GUARD]
-        await on_duty(world, guard)
+        await on_duty(guard, world.a.community)
         await subscribe(guard)
         resident = await as_role(Role.RESIDENT)
         sos = (await resident.post("/api/v1/sos", json={})).json()

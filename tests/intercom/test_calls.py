@@ -13,7 +13,6 @@ import pytest
 from litestar.channels import ChannelsPlugin
 
 from api.access.tables import AccessRecord
-from api.alarms.tables import DutyShift
 from api.core.auth import Role
 from api.core.effects import AppOutlet
 from api.core.storage import ObjectNotFound, RetentionClass
@@ -30,6 +29,7 @@ from tests.helpers import (
     live_socket,
     make_account,
     next_event,
+    on_duty,
     subscribe,
 )
 from tests.intercom.helpers import Household
@@ -452,18 +452,12 @@ class TestGuardRoom:
     async def test_gate_call_rings_the_guards_on_duty(
         self, as_role: AsRole, live_url: str, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
-        on_duty = world.a.users[Role.GUARD]
+        rostered = world.a.users[Role.GUARD]
         off_duty = await make_account(Role.GUARD, community=world.a.community)
-        now = datetime.now(UTC)
-        await DutyShift(
-            community=world.a.community,
-            account=on_duty.id,
-            starts_at=now - timedelta(hours=1),
-            ends_at=now + timedelta(hours=1),
-        ).save()
-        await subscribe(on_duty, off_duty)
+        await on_duty(rostered, world.a.community)
+        await subscribe(rostered, off_duty)
         async with (
-            live_socket(live_url, on_duty) as ws,
+            live_socket(live_url, rostered) as ws,
             live_socket(live_url, world.a.users[Role.RESIDENT]) as resident,
         ):
             call = await site.ring(target="guard_room")
@@ -474,7 +468,7 @@ class TestGuardRoom:
             assert (await next_event(resident, lambda e: e["type"] == "call.incoming"))[
                 "call_id"
             ] == mine
-        assert len(await pushes(on_duty.id, call)) == 1
+        assert len(await pushes(rostered.id, call)) == 1
         assert await pushes(off_duty.id, call) == []
         off = await login(off_duty)
         answer = await off.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
@@ -482,7 +476,7 @@ class TestGuardRoom:
         resident_api = await as_role(Role.RESIDENT)
         answer = await resident_api.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
         assert_error(answer, 404, "not_found")
-        guard = await login(on_duty)
+        guard = await login(rostered)
         answer = await guard.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
         assert answer.status_code == 200, answer.text
         assert (await guard.post(f"/api/v1/calls/{call}/unlock")).json()["result"] == "granted"
