@@ -160,14 +160,9 @@ async def make_account(
         account.totp_secret = _CIPHER[0].encrypt(secret, context="accounts.totp_secret")
         account.totp_confirmed = True
     await account.save()
-    await RoleAssignment(
-        account=account.id,
-        role=role,
-        community=community,
-        household=household,
-        jurisdiction=jurisdiction,
-    ).save()
-    return TestUser(id=account.id, username=username, role=role, totp_secret=secret)
+    made = TestUser(id=account.id, username=username, role=role, totp_secret=secret)
+    await grant(made, role, community=community, household=household, jurisdiction=jurisdiction)
+    return made
 
 
 _CIPHER: list[FieldCipher] = []
