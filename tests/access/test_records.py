@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,18 +22,14 @@ from api.people.tables import Person
 from api.piccolo_conf import DB
 from device_bridge import protocol
 from tests.access.helpers import Link, enrol_card, unique_card
-from tests.devices.peer import EnrolledBridge
+from tests.devices.peer import EnrolledBridge, door_event
 from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, assert_error
 
 
 def granted(seq: int, credential: str, **data: object) -> protocol.Event:
-    return protocol.Event(
-        seq=seq,
-        kind="access.granted",
-        device="gate-north",
-        at=time.time(),
-        data={"method": "card", "direction": "in", "credential": credential, **data},
+    return door_event(
+        seq, "access.granted", method="card", direction="in", credential=credential, **data
     )
 
 
@@ -70,12 +65,13 @@ class TestIngest:
             protocol.EventBatch(
                 events=[
                     granted(1, str(limited), decided_by="bridge"),
-                    protocol.Event(
-                        seq=2,
-                        kind="access.denied",
-                        device="door-1-1",
-                        at=time.time(),
-                        data={"method": "card", "direction": "in", "reason": "unknown"},
+                    door_event(
+                        2,
+                        "access.denied",
+                        "door-1-1",
+                        method="card",
+                        direction="in",
+                        reason="unknown",
                     ),
                 ]
             )
@@ -160,15 +156,7 @@ class TestExport:
         assert entries and entries[-1]["details"] == {"result": "granted"}
         await site.peer.send(
             protocol.EventBatch(
-                events=[
-                    protocol.Event(
-                        seq=4,
-                        kind="access.denied",
-                        device="gate-north",
-                        at=time.time(),
-                        data={"method": "card", "reason": '=HYPERLINK("x")'},
-                    )
-                ]
+                events=[door_event(4, "access.denied", method="card", reason='=HYPERLINK("x")')]
             )
         )
         await site.next_of(protocol.Ack)

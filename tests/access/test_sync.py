@@ -13,7 +13,7 @@ from api.access.decide import decide
 from api.access.tables import BridgeCredentials, Credential
 from device_bridge import protocol
 from tests.access.helpers import Link, enrol_card, unique_card
-from tests.devices.peer import EnrolledBridge
+from tests.devices.peer import EnrolledBridge, door_event
 from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, eventually
 
@@ -311,19 +311,15 @@ class TestKeypadCodesAndFaces:
         await site.peer.send(
             protocol.EventBatch(
                 events=[
-                    protocol.Event(
-                        seq=1,
-                        kind="access.granted",
-                        device="gate-north",
-                        at=time.time(),
-                        data={
-                            "method": "code",
-                            "direction": "in",
-                            "credential": str(code),
-                            "visitor_pass": str(visitor_pass),
-                            "decided_by": "platform",
-                            "counter": 1,
-                        },
+                    door_event(
+                        1,
+                        "access.granted",
+                        method="code",
+                        direction="in",
+                        credential=str(code),
+                        visitor_pass=str(visitor_pass),
+                        decided_by="platform",
+                        counter=1,
                     )
                 ]
             )

@@ -169,6 +169,11 @@ class Peer:
         return welcome
 
 
+def door_event(seq: int, kind: str, device: str = "gate-north", **data: Any) -> protocol.Event:
+    """An event a door reports now (an access decision, say) with its data, for an EventBatch."""
+    return protocol.Event(seq=seq, kind=kind, device=device, at=time.time(), data=data)
+
+
 def answer_sdp(session: str) -> str:
     """The canned answer of the scripted bridge for one media session."""
     return f"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=answer {session}\r\nt=0 0\r\n"

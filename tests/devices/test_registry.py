@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,7 +11,7 @@ from api.core.auth import Role
 from api.devices.tables import Device
 from device_bridge import protocol
 from tests.devices.inventory import DOORS
-from tests.devices.peer import EnrolledBridge, Peer, enrol
+from tests.devices.peer import EnrolledBridge, Peer, door_event, enrol
 from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World
 
@@ -125,20 +124,10 @@ class TestAccessLog:
             await peer.send(
                 protocol.EventBatch(
                     events=[
-                        protocol.Event(
-                            seq=1,
-                            kind="access.granted",
-                            device="gate-north",
-                            at=time.time(),
-                            data={"method": "card", "person": str(world.a.persons[1])},
+                        door_event(
+                            1, "access.granted", method="card", person=str(world.a.persons[1])
                         ),
-                        protocol.Event(
-                            seq=2,
-                            kind="access.denied",
-                            device="gate-north",
-                            at=time.time(),
-                            data={"method": "card", "reason": "unknown card"},
-                        ),
+                        door_event(2, "access.denied", method="card", reason="unknown card"),
                     ]
                 )
             )
