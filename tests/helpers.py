@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,6 +28,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from api.accounts.tables import Account, RoleAssignment
 from api.alarms.raising import open_alarm
+from api.alarms.tables import DutyShift
 from api.audit.tables import AuditEntry
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.core.auth import ADMINISTRATORS, Role
@@ -159,14 +160,9 @@ async def make_account(
         account.totp_secret = _CIPHER[0].encrypt(secret, context="accounts.totp_secret")
         account.totp_confirmed = True
     await account.save()
-    await RoleAssignment(
-        account=account.id,
-        role=role,
-        community=community,
-        household=household,
-        jurisdiction=jurisdiction,
-    ).save()
-    return TestUser(id=account.id, username=username, role=role, totp_secret=secret)
+    made = TestUser(id=account.id, username=username, role=role, totp_secret=secret)
+    await grant(made, role, community=community, household=household, jurisdiction=jurisdiction)
+    return made
 
 
 _CIPHER: list[FieldCipher] = []
@@ -282,17 +278,14 @@ def assert_error(r: Any, status: int, code: str) -> None:
 @contextlib.asynccontextmanager
 async def live_socket(live_url: str, user: TestUser) -> AsyncIterator[Any]:
     """A logged-in account's realtime socket (hello consumed)."""
-    async with ApiClient(base_url=live_url) as api:
+    async with ApiClient(base_url=live_url, timeout=30) as api:  # a bound: an api may be restarting
         await api.login(user)
         cookie = f"anju_session={api.cookies['anju_session']}"
-    ws = await websockets.connect(
+    async with websockets.connect(
         live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
-    )
-    assert json.loads(await ws.recv())["type"] == "hello"
-    try:
+    ) as ws:
+        assert json.loads(await ws.recv())["type"] == "hello"
         yield ws
-    finally:
-        await ws.close()
 
 
 async def next_event(ws: Any, match: Callable[[dict[str, Any]], bool], timeout: float = 5) -> Any:
@@ -385,6 +378,17 @@ async def released(bridge_id: object) -> None:
         return not row["online"]
 
     await eventually(offline)
+
+
+async def on_duty(account: TestUser, community: uuid.UUID) -> None:
+    """Put an account on a shift in a community that is running now."""
+    now = datetime.now(UTC)
+    await DutyShift(
+        community=community,
+        account=account.id,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=1),
+    ).save()
 
 
 async def subscribe(*users: TestUser | uuid.UUID) -> None:

@@ -20,7 +20,7 @@ from litestar.routes import HTTPRoute
 from piccolo.table import Table
 
 from api.access.tables import AccessGroup, AccessPoint, AccessRecord, AccessSchedule, Credential
-from api.alarms.tables import Alarm, DutyShift, EmergencyPlan, IntrusionZone, LinkageRule
+from api.alarms.tables import Alarm, EmergencyPlan, IntrusionZone, LinkageRule
 from api.communities.tables import Building, Community, Household, Unit
 from api.core.auth import Role
 from api.core.crypto import FieldCipher
@@ -29,7 +29,7 @@ from api.intercom.tables import Call
 from api.people.tables import Person
 from api.visitors.passes import CONTEXTS
 from api.visitors.tables import VisitorPass
-from tests.helpers import ApiClient, Login, Site, TestUser, World, grant, make_account
+from tests.helpers import ApiClient, Login, Site, TestUser, World, grant, make_account, on_duty
 
 # GET endpoints that hold no community's or household's rows, with why.
 NOT_SCOPED = {
@@ -142,12 +142,7 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
     )
     await EmergencyPlan(community=site.community, alarm_type="fire", title="火警").save()
     await LinkageRule(community=site.community, name="r", alarm_type="fire").save()
-    await DutyShift(
-        community=site.community,
-        account=staff.id,
-        starts_at=now - timedelta(hours=1),
-        ends_at=now + timedelta(hours=1),
-    ).save()
+    await on_duty(staff, site.community)
     await Call.insert(
         *(
             Call(community=site.community, station=door.id, household=h, target=t)

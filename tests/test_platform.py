@@ -15,7 +15,7 @@ from api.cli import OPENAPI_PATH, openapi_document
 from api.core.auth import Role
 from api.core.realtime import community_channel, publish, user_channel
 from api.piccolo_app import APP_CONFIG
-from tests.helpers import ApiClient, World
+from tests.helpers import ApiClient, World, live_socket
 
 
 class TestSchema:
@@ -44,46 +44,32 @@ class TestRealtime:
     ) -> None:
         """An event published for one account reaches that account's socket and no other."""
         resident, guard = world.a.users[Role.RESIDENT], world.a.users[Role.GUARD]
-        sockets = []
-        for user in (resident, guard):
-            async with ApiClient(base_url=live_url) as api:
-                await api.login(user)
-                cookie = f"anju_session={api.cookies['anju_session']}"
-            ws = await websockets.connect(
-                live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
+        async with (
+            live_socket(live_url, resident) as resident_ws,
+            live_socket(live_url, guard) as guard_ws,
+        ):
+            publish(
+                app.plugins.get(ChannelsPlugin), {"type": "ping", "n": 1}, user_channel(resident.id)
             )
-            assert json.loads(await ws.recv())["type"] == "hello"
-            sockets.append(ws)
-        publish(
-            app.plugins.get(ChannelsPlugin), {"type": "ping", "n": 1}, user_channel(resident.id)
-        )
-        assert json.loads(await asyncio.wait_for(sockets[0].recv(), 5)) == {"type": "ping", "n": 1}
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(sockets[1].recv(), 0.5)
-        for ws in sockets:
-            await ws.close()
+            ping = json.loads(await asyncio.wait_for(resident_ws.recv(), 5))
+            assert ping == {"type": "ping", "n": 1}
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(guard_ws.recv(), 0.5)
 
     @pytest.mark.req("REG-09", partial=True)
     async def test_community_board_reaches_staff_and_never_residents(
         self, app: Litestar, live_url: str, world: World
     ) -> None:
         """A board event (another household's SOS, say) must not reach a resident's phone."""
-        sockets = {}
-        for role in (Role.RESIDENT, Role.GUARD):
-            async with ApiClient(base_url=live_url) as api:
-                await api.login(world.a.users[role])
-                cookie = f"anju_session={api.cookies['anju_session']}"
-            sockets[role] = await websockets.connect(
-                live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
-            )
-            assert json.loads(await sockets[role].recv())["type"] == "hello"
-        event = {"type": "alarm", "n": 2}
-        publish(app.plugins.get(ChannelsPlugin), event, community_channel(world.a.community))
-        assert json.loads(await asyncio.wait_for(sockets[Role.GUARD].recv(), 5)) == event
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(sockets[Role.RESIDENT].recv(), 0.5)
-        for ws in sockets.values():
-            await ws.close()
+        async with (
+            live_socket(live_url, world.a.users[Role.RESIDENT]) as resident_ws,
+            live_socket(live_url, world.a.users[Role.GUARD]) as guard_ws,
+        ):
+            event = {"type": "alarm", "n": 2}
+            publish(app.plugins.get(ChannelsPlugin), event, community_channel(world.a.community))
+            assert json.loads(await asyncio.wait_for(guard_ws.recv(), 5)) == event
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(resident_ws.recv(), 0.5)
 
     async def test_socket_without_session_is_refused(self, live_url: str) -> None:
         with pytest.raises(websockets.InvalidStatus) as refused:

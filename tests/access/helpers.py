@@ -7,24 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from device_bridge import protocol
+from tests.devices import inventory
 from tests.devices.peer import EnrolledBridge, ScriptedBridge
 from tests.helpers import ApiClient
 
 DOORS = [
-    protocol.DeviceInfo(
-        id="door-1-1",
-        kind="door_controller",
-        name="1栋1单元门",
-        driver="sim",
-        attrs={"building": "1", "unit": "1", "role": "unit_door"},
-    ),
-    protocol.DeviceInfo(
-        id="gate-north",
-        kind="door_controller",
-        name="北门",
-        driver="sim",
-        attrs={"role": "gate", "protection_zone": 1},
-    ),
+    *inventory.DOORS,
     protocol.DeviceInfo(
         id="parcel-room",
         kind="door_controller",

@@ -10,7 +10,8 @@ from api.access.tables import Credential
 from api.biometrics.tables import FaceTemplate
 from api.core.auth import Role
 from tests.access.helpers import enrol_card, unique_card
-from tests.helpers import ApiClient, Login, World, assert_error, audit_rows
+from tests.fixtures import AsRole
+from tests.helpers import ApiClient, World, assert_error, audit_rows
 
 JPEG = b"\xff\xd8\xff\xe0" + b"face-photo-bytes" * 40 + b"\xff\xd9"
 
@@ -69,10 +70,10 @@ class TestEnrol:
 class TestScope:
     @pytest.mark.req("IAM-01", partial=True)
     async def test_another_communitys_manager_and_residents_see_nothing(
-        self, manager: ApiClient, login: Login, world: World
+        self, as_role: AsRole, manager: ApiClient, world: World
     ) -> None:
         card = await enrol_card(manager, world.a.persons[0], unique_card())
-        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        other = await as_role(Role.PROPERTY_MANAGER, "b")
         assert_error(await other.get(f"/api/v1/credentials/{card['id']}"), 404, "not_found")
         assert_error(
             await other.post(f"/api/v1/credentials/{card['id']}/revoke", json={"reason": "x y"}),
@@ -85,10 +86,10 @@ class TestScope:
             json={"person_id": str(world.a.persons[0]), "kind": "card", "value": unique_card()},
         )
         assert_error(r, 404, "not_found")
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         assert_error(await resident.get("/api/v1/credentials"), 404, "not_found")
         assert_error(await resident.get(f"/api/v1/credentials/{card['id']}"), 404, "not_found")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         assert (await guard.get(f"/api/v1/credentials/{card['id']}")).status_code == 200
         r = await guard.post(f"/api/v1/credentials/{card['id']}/revoke", json={"reason": "lost"})
         assert_error(r, 404, "not_found")  # guards read, managers enrol and revoke
@@ -150,19 +151,19 @@ class TestFaces:
         assert_error(r, 400, "invalid_photo")
 
     async def test_outside_the_community_and_residents_get_404(
-        self, manager: ApiClient, login: Login, world: World
+        self, as_role: AsRole, manager: ApiClient, world: World
     ) -> None:
         photo = {"photo": ("face.jpg", JPEG, "image/jpeg")}
         r = await manager.post(
             "/api/v1/biometrics/faces", data={"person_id": str(world.a.persons[0])}, files=photo
         )
         face_id = r.json()["face_id"]
-        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        other = await as_role(Role.PROPERTY_MANAGER, "b")
         mine = {"person_id": str(world.a.persons[0])}
         r = await other.post("/api/v1/biometrics/faces", data=mine, files=photo)
         assert_error(r, 404, "not_found")
         assert_error(await other.delete(f"/api/v1/biometrics/faces/{face_id}"), 404, "not_found")
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         r = await resident.post("/api/v1/biometrics/faces", data=mine, files=photo)
         assert_error(r, 404, "not_found")
         assert await FaceTemplate.exists().where(FaceTemplate.id == uuid.UUID(face_id))

@@ -15,7 +15,7 @@ from api.core.auth import Role
 from api.devices.tables import Device
 from device_bridge import protocol
 from tests.access.helpers import Link
-from tests.devices.peer import EnrolledBridge, ScriptedBridge
+from tests.devices.peer import EnrolledBridge, ScriptedBridge, door_event
 from tests.fixtures import AsRole
 from tests.helpers import ApiClient, Login, World, assert_error, audit_rows, eventually
 
@@ -72,10 +72,7 @@ class TestRemoteOpen:
         (entry,) = await audit_rows("door.remote_open", gate)
         assert entry["purpose"] == "快递员送件" and entry["actor_role"] == "guard"
         # The door reports the opening it was told to do: that is the same pass, not a second one.
-        data = {"method": "remote", "direction": "in", "person": None}
-        event = protocol.Event(
-            seq=1, kind="access.granted", device="gate-north", at=time.time(), data=data
-        )
+        event = door_event(1, "access.granted", method="remote", direction="in", person=None)
         await site.peer.send(protocol.EventBatch(events=[event]))
         await site.next_of(protocol.Ack)
         assert await AccessRecord.count().where(AccessRecord.device == gate) == 1
@@ -115,13 +112,15 @@ class TestEmergencyRelease:
             (entry,) = await audit_rows(f"access.emergency_release.{phase}", world.a.community)
             assert entry["purpose"] == "3栋火警疏散"
 
-    async def test_bad_input_and_scope(self, guard: ApiClient, login: Login, world: World) -> None:
+    async def test_bad_input_and_scope(
+        self, as_role: AsRole, guard: ApiClient, world: World
+    ) -> None:
         r = await guard.post(
             "/api/v1/access/emergency-release",
             json={"community_id": str(world.a.community), "reason": "x y", "scope": "building"},
         )
         assert_error(r, 422, "invalid_body")  # a building release names its building
-        other = await login(world.b.users[Role.GUARD])
+        other = await as_role(Role.GUARD, "b")
         r = await other.post(
             "/api/v1/access/emergency-release",
             json={"community_id": str(world.a.community), "reason": "not mine"},
@@ -191,13 +190,7 @@ class TestDoorAlarms:
         site = await link(bridge)
         await site.settle()
         events = [
-            protocol.Event(
-                seq=seq,
-                kind="access.denied",
-                device="door-1-1",
-                at=time.time(),
-                data={"method": "card", "reason": "unknown"},
-            )
+            door_event(seq, "access.denied", "door-1-1", method="card", reason="unknown")
             for seq in range(1, 5)
         ]
         await site.peer.send(protocol.EventBatch(events=events))

@@ -10,7 +10,8 @@ from api.access.tables import CredentialChange
 from api.core.auth import Role
 from tests.access.helpers import Link, enrol_card, unique_card
 from tests.devices.peer import EnrolledBridge
-from tests.helpers import ApiClient, Login, World, assert_error, audit_rows, counting_queries
+from tests.fixtures import AsRole
+from tests.helpers import ApiClient, World, assert_error, audit_rows, counting_queries
 
 
 class TestAutomaticPoints:
@@ -24,7 +25,7 @@ class TestAutomaticPoints:
             await site.close()
         items = (await manager.get("/api/v1/access-points")).json()["items"]
         assert sorted((p["name"], p["kind"]) for p in items) == [
-            ("1栋1单元门", "unit_door"),
+            ("1栋1单元 单元门", "unit_door"),
             ("北门", "gate"),
             ("快递间", "key_room"),
         ]
@@ -164,14 +165,14 @@ class TestQueries:
 
 class TestScope:
     async def test_other_communities_and_residents_get_404(
-        self, manager: ApiClient, login: Login, world: World
+        self, as_role: AsRole, manager: ApiClient, world: World
     ) -> None:
         point = await manager.post(
             "/api/v1/access-points",
             json={"community_id": str(world.a.community), "name": "东门", "kind": "gate"},
         )
         pid = point.json()["id"]
-        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        other = await as_role(Role.PROPERTY_MANAGER, "b")
         assert_error(await other.get(f"/api/v1/access-points/{pid}"), 404, "not_found")
         assert_error(
             await other.patch(f"/api/v1/access-points/{pid}", json={"name": "mine"}),
@@ -185,16 +186,16 @@ class TestScope:
         )
         assert_error(r, 404, "not_found")
         assert (await other.get("/api/v1/access-points")).json()["total"] == 0
-        police = await login(world.a.users[Role.POLICE])  # filters the jurisdiction's access log
+        police = await as_role(Role.POLICE)  # filters the jurisdiction's access log
         listed = (await police.get("/api/v1/access-points", params={"page_size": 200})).json()
         assert pid in [p["id"] for p in listed["items"]]
         assert_error(
             await police.patch(f"/api/v1/access-points/{pid}", json={"name": "x"}), 404, "not_found"
         )
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         assert_error(await resident.get("/api/v1/access-points"), 404, "not_found")
         assert_error(await resident.get("/api/v1/access-groups"), 404, "not_found")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         assert (await guard.get(f"/api/v1/access-points/{pid}")).status_code == 200
         assert_error(
             await guard.patch(f"/api/v1/access-points/{pid}", json={"name": "x"}), 404, "not_found"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,17 +22,14 @@ from api.people.tables import Person
 from api.piccolo_conf import DB
 from device_bridge import protocol
 from tests.access.helpers import Link, enrol_card, unique_card
-from tests.devices.peer import EnrolledBridge
-from tests.helpers import ApiClient, Login, World, assert_error
+from tests.devices.peer import EnrolledBridge, door_event
+from tests.fixtures import AsRole
+from tests.helpers import ApiClient, World, assert_error
 
 
 def granted(seq: int, credential: str, **data: object) -> protocol.Event:
-    return protocol.Event(
-        seq=seq,
-        kind="access.granted",
-        device="gate-north",
-        at=time.time(),
-        data={"method": "card", "direction": "in", "credential": credential, **data},
+    return door_event(
+        seq, "access.granted", method="card", direction="in", credential=credential, **data
     )
 
 
@@ -69,12 +65,13 @@ class TestIngest:
             protocol.EventBatch(
                 events=[
                     granted(1, str(limited), decided_by="bridge"),
-                    protocol.Event(
-                        seq=2,
-                        kind="access.denied",
-                        device="door-1-1",
-                        at=time.time(),
-                        data={"method": "card", "direction": "in", "reason": "unknown"},
+                    door_event(
+                        2,
+                        "access.denied",
+                        "door-1-1",
+                        method="card",
+                        direction="in",
+                        reason="unknown",
                     ),
                 ]
             )
@@ -131,7 +128,7 @@ def outlet(app: Litestar) -> AppOutlet:
 class TestExport:
     @pytest.mark.req("ACC-13", "ACC-10", partial=True)
     async def test_csv_for_excel_with_chinese_headers_audited(
-        self, link: Link, manager: ApiClient, login: Login, world: World, bridge: EnrolledBridge
+        self, as_role: AsRole, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
         card = await enrol_card(manager, world.a.persons[0], unique_card())
         site = await link(bridge)
@@ -159,24 +156,16 @@ class TestExport:
         assert entries and entries[-1]["details"] == {"result": "granted"}
         await site.peer.send(
             protocol.EventBatch(
-                events=[
-                    protocol.Event(
-                        seq=4,
-                        kind="access.denied",
-                        device="gate-north",
-                        at=time.time(),
-                        data={"method": "card", "reason": '=HYPERLINK("x")'},
-                    )
-                ]
+                events=[door_event(4, "access.denied", method="card", reason='=HYPERLINK("x")')]
             )
         )
         await site.next_of(protocol.Ack)
         denied = await manager.get("/api/v1/access-records.csv", params={"result": "denied"})
         row = next(csv.reader(io.StringIO(denied.content.decode("utf-8-sig").splitlines()[1])))
         assert row[6] == '\'=HYPERLINK("x")'  # Excel shows it, never runs it
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         assert_error(await resident.get("/api/v1/access-records.csv"), 404, "not_found")
-        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        other = await as_role(Role.PROPERTY_MANAGER, "b")
         body = (await other.get("/api/v1/access-records.csv")).content
         assert len(body[len(codecs.BOM_UTF8) :].decode().splitlines()) == 1  # headers only
         await site.close()
@@ -217,7 +206,7 @@ class TestRetention:
 
 class TestResidentsLog:
     async def test_a_resident_sees_their_own_passes_only(
-        self, link: Link, manager: ApiClient, login: Login, world: World, bridge: EnrolledBridge
+        self, as_role: AsRole, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
     ) -> None:
         mine = await enrol_card(manager, world.a.persons[0], unique_card())
         theirs = await enrol_card(manager, world.a.persons[1], unique_card())
@@ -227,7 +216,7 @@ class TestResidentsLog:
             protocol.EventBatch(events=[granted(1, mine["id"]), granted(2, theirs["id"])])
         )
         await site.next_of(protocol.Ack)
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         log = (await resident.get("/api/v1/access-records")).json()
         assert [r["credential_id"] for r in log["items"]] == [mine["id"]]
         staff = (await manager.get("/api/v1/access-records")).json()

@@ -13,7 +13,8 @@ from api.core.auth import Role
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
 from tests.access.helpers import enrol_card, unique_card
-from tests.helpers import ApiClient, Login, World, eventually, running
+from tests.fixtures import AsRole
+from tests.helpers import ApiClient, World, eventually, running
 
 GATE = "gate-north"
 
@@ -60,9 +61,9 @@ class TestWithTheSiteBridge:
 
     @pytest.mark.req("ACC-07", "ACC-12", partial=True)
     async def test_qr_once_per_reader_and_five_refusals_raise_an_alarm(
-        self, site_settings: BridgeSettings, login: Login, world: World
+        self, as_role: AsRole, site_settings: BridgeSettings, world: World
     ) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         async with running(site_settings) as bridge:
             assert bridge.sim is not None
             qr = (await resident.post("/api/v1/access/qr")).json()

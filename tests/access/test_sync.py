@@ -13,7 +13,8 @@ from api.access.decide import decide
 from api.access.tables import BridgeCredentials, Credential
 from device_bridge import protocol
 from tests.access.helpers import Link, enrol_card, unique_card
-from tests.devices.peer import EnrolledBridge
+from tests.devices.peer import EnrolledBridge, door_event
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, eventually
 
 
@@ -204,11 +205,11 @@ class TestAccessQuery:
 
     @pytest.mark.req("ACC-07", partial=True)
     async def test_dynamic_qr_passes_once_and_never_forged(
-        self, link: Link, login, world: World, bridge: EnrolledBridge
+        self, as_role: AsRole, link: Link, bridge: EnrolledBridge
     ) -> None:
         from api.core.auth import Role
 
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         site = await link(bridge)
         await site.settle()
         r = await resident.post("/api/v1/access/qr")
@@ -310,19 +311,15 @@ class TestKeypadCodesAndFaces:
         await site.peer.send(
             protocol.EventBatch(
                 events=[
-                    protocol.Event(
-                        seq=1,
-                        kind="access.granted",
-                        device="gate-north",
-                        at=time.time(),
-                        data={
-                            "method": "code",
-                            "direction": "in",
-                            "credential": str(code),
-                            "visitor_pass": str(visitor_pass),
-                            "decided_by": "platform",
-                            "counter": 1,
-                        },
+                    door_event(
+                        1,
+                        "access.granted",
+                        method="code",
+                        direction="in",
+                        credential=str(code),
+                        visitor_pass=str(visitor_pass),
+                        decided_by="platform",
+                        counter=1,
                     )
                 ]
             )

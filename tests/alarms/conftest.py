@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from device_bridge import protocol
+from tests.devices.inventory import EAST_CAMERA, UNIT_DOOR
 from tests.jobs import ALARM_JOBS
 
 DEVICES = [
@@ -24,14 +25,8 @@ DEVICES = [
         attrs={"role": "perimeter"},
     ),
     protocol.DeviceInfo(id="zone-hall", kind="intrusion_zone", name="大堂 防区", driver="sim"),
-    protocol.DeviceInfo(id="cam-east", kind="camera", name="东侧 摄像机", driver="sim"),
-    protocol.DeviceInfo(
-        id="door-1-1",
-        kind="door_controller",
-        name="1栋1单元 单元门",
-        driver="sim",
-        attrs={"building": "1", "unit": "1", "role": "unit_door"},
-    ),
+    EAST_CAMERA,
+    UNIT_DOOR,
     protocol.DeviceInfo(id="smoke-0101", kind="smoke_sensor", name="0101 烟感", driver="sim"),
     protocol.DeviceInfo(id="panic-0101", kind="panic_button", name="0101 紧急按钮", driver="sim"),
     protocol.DeviceInfo(id="speaker-1", kind="speaker", name="1栋 广播", driver="sim"),

@@ -13,6 +13,7 @@ from api.alarms.tables import Alarm
 from api.core.auth import Role
 from tests.alarms.test_raising import alarms_of, make_zone
 from tests.devices.peer import ScriptedBridge
+from tests.fixtures import AsRole
 from tests.helpers import World, assert_error, notified, raise_alarm, subscribe
 from tests.jobs import Jobs
 
@@ -67,11 +68,11 @@ async def test_a_households_gas_alarm_reaches_its_phones(
 
 @pytest.mark.req("FIRE-18")
 async def test_a_household_fire_alarm_is_cleared_only_after_the_community_verified_it(
-    login: Callable, world: World, jobs: Jobs
+    as_role: AsRole, world: World, jobs: Jobs
 ) -> None:
     alarm = await raise_alarm(world.a.community, "fire", household_id=world.a.households[0])
-    resident = await login(world.a.users[Role.RESIDENT])
-    guard = await login(world.a.users[Role.GUARD])
+    resident = await as_role(Role.RESIDENT)
+    guard = await as_role(Role.GUARD)
     for step in ("resolve", "false-alarm"):
         assert_error(await resident.post(f"/api/v1/alarms/{alarm}/{step}"), 404, "not_found")
         unverified = await guard.post(f"/api/v1/alarms/{alarm}/{step}")
@@ -86,7 +87,7 @@ async def test_a_household_fire_alarm_is_cleared_only_after_the_community_verifi
 
 @pytest.mark.req("ALM-09")
 async def test_perimeter_alarms_are_searched_back_in_time_whatever_their_state(
-    login: Callable, world: World, jobs: Jobs
+    as_role: AsRole, world: World, jobs: Jobs
 ) -> None:
     old = await raise_alarm(world.a.community, "perimeter", place="东侧周界")
     recent = await raise_alarm(world.a.community, "perimeter", place="西侧周界")
@@ -95,7 +96,7 @@ async def test_perimeter_alarms_are_searched_back_in_time_whatever_their_state(
     await Alarm.update({Alarm.raised_at: forty_days_ago, Alarm.state: "resolved"}).where(
         Alarm.id == old
     )
-    guard = await login(world.a.users[Role.GUARD])
+    guard = await as_role(Role.GUARD)
 
     def window(since: datetime, until: datetime) -> str:
         return f"since={since.isoformat()}&until={until.isoformat()}".replace("+", "%2B")

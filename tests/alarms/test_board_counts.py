@@ -8,6 +8,7 @@ from uuid import UUID
 from api.accounts.tables import RoleAssignment
 from api.alarms.tables import Alarm
 from api.core.auth import Role
+from tests.fixtures import AsRole
 from tests.helpers import World, assert_error, make_account, raise_alarm
 
 NONE = {"new": 0, "acknowledged": 0, "dispatched": 0, "resolved": 0, "false_alarm": 0}
@@ -19,13 +20,13 @@ async def in_state(alarm_id: UUID, state: str) -> None:
 
 
 class TestCounts:
-    async def test_counts_per_state_in_one_answer(self, login: Callable, world: World) -> None:
+    async def test_counts_per_state_in_one_answer(self, as_role: AsRole, world: World) -> None:
         await raise_alarm(world.a.community, "intrusion")
         await raise_alarm(world.a.community, "fire")
         await in_state(await raise_alarm(world.a.community, "fire"), "acknowledged")
         await in_state(await raise_alarm(world.a.community, "water_leak"), "false_alarm")
         await raise_alarm(world.b.community, "intrusion")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         counts = await guard.get("/api/v1/alarms/counts")
         assert counts.status_code == 200, counts.text
         assert counts.json() == {**NONE, "new": 2, "acknowledged": 1, "false_alarm": 1}
@@ -34,10 +35,10 @@ class TestCounts:
             listed = await guard.get(f"/api/v1/alarms?state={state}&page_size=1")
             assert listed.json()["total"] == n, state
 
-    async def test_counts_take_the_lists_filters(self, login: Callable, world: World) -> None:
+    async def test_counts_take_the_lists_filters(self, as_role: AsRole, world: World) -> None:
         await raise_alarm(world.a.community, "intrusion")
         await in_state(await raise_alarm(world.a.community, "fire"), "resolved")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         fires = await guard.get("/api/v1/alarms/counts?type=fire")
         assert fires.json() == {**NONE, "resolved": 1}
         other = await guard.get(f"/api/v1/alarms/counts?community_id={world.b.community}")
@@ -46,12 +47,12 @@ class TestCounts:
         assert_error(await guard.get("/api/v1/alarms/counts?since=soon"), 400, "invalid_parameters")
 
     async def test_residents_count_their_household_only(
-        self, login: Callable, world: World
+        self, as_role: AsRole, world: World
     ) -> None:
         await raise_alarm(world.a.community, "fire", household_id=world.a.households[0])
         await raise_alarm(world.a.community, "fire", household_id=world.a.households[1])
         await raise_alarm(world.a.community, "perimeter")
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         assert (await resident.get("/api/v1/alarms/counts")).json() == {**NONE, "new": 1}
 
     async def test_callers_outside_scope_count_nothing_as_the_list_shows_nothing(

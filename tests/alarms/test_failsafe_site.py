@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from api.alarms import linkage
@@ -11,6 +9,7 @@ from api.alarms.tables import Alarm, AlarmEntry, BridgeRules, LinkageRun
 from api.core.auth import Role
 from api.devices.tables import Bridge, DeviceCommand, DeviceEvent
 from device_bridge.settings import BridgeSettings
+from tests.fixtures import AsRole
 from tests.helpers import World, eventually, running
 from tests.jobs import Jobs
 
@@ -33,14 +32,14 @@ DOORS = [
 @pytest.mark.req("FIRE-02")
 @pytest.mark.req("PLAT-01", partial=True)
 async def test_fire_opens_every_door_at_the_bridge_and_the_platform_does_not_repeat_it(
-    site_settings: BridgeSettings, login: Callable, world: World, jobs: Jobs, monkeypatch
+    as_role: AsRole, site_settings: BridgeSettings, world: World, jobs: Jobs, monkeypatch
 ) -> None:
     monkeypatch.setattr(linkage, "FAILSAFE_GRACE", 1.0)
     async with running(site_settings) as bridge:
         bridge_id = (
             await Bridge.select(Bridge.id).where(Bridge.community == world.a.community).first()
         )["id"]
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         made = await manager.post(
             "/api/v1/linkage-rules",
             json={

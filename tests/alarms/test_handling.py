@@ -12,6 +12,7 @@ from litestar import Litestar
 from api.alarms.tables import AlarmEntry
 from api.core.auth import Role
 from api.core.storage import RetentionClass
+from tests.fixtures import AsRole
 from tests.helpers import JPEG, World, assert_error, audit_rows, notified, raise_alarm, subscribe
 from tests.jobs import Jobs
 
@@ -21,10 +22,10 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 @pytest.mark.req("ALM-08")
 class TestStateMachine:
     async def test_acknowledge_dispatch_resolve(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         alarm = await raise_alarm(world.a.community)
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         acked = await guard.post(f"/api/v1/alarms/{alarm}/acknowledge", json={"note": "看到了"})
         assert acked.status_code == 200, acked.text
         body = acked.json()
@@ -48,10 +49,10 @@ class TestStateMachine:
         assert await audit_rows("alarm.resolved", alarm)
 
     async def test_resolving_twice_is_a_conflict(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         alarm = await raise_alarm(world.a.community)
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         await guard.post(f"/api/v1/alarms/{alarm}/acknowledge")
         assert (await guard.post(f"/api/v1/alarms/{alarm}/resolve")).status_code == 200
         again = await guard.post(f"/api/v1/alarms/{alarm}/resolve")
@@ -64,10 +65,10 @@ class TestStateMachine:
         )
 
     async def test_new_cannot_skip_acknowledgement(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         alarm = await raise_alarm(world.a.community)
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         for step in ("resolve", "false-alarm", "dispatch"):
             assert_error(
                 await guard.post(f"/api/v1/alarms/{alarm}/{step}"),
@@ -84,10 +85,10 @@ class TestStateMachine:
         assert closed.json()["state"] == "false_alarm"
 
     async def test_bad_bodies_and_assignees(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         alarm = await raise_alarm(world.a.community)
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         await guard.post(f"/api/v1/alarms/{alarm}/acknowledge")
         bad = await guard.post(f"/api/v1/alarms/{alarm}/dispatch", json={"assignee": "x"})
         assert bad.status_code == 422
@@ -112,10 +113,10 @@ class TestStateMachine:
 
 class TestNotesAndPhotos:
     async def test_note_and_photo_go_on_the_timeline(
-        self, app: Litestar, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, app: Litestar, world: World, jobs: Jobs
     ) -> None:
         alarm = await raise_alarm(world.a.community)
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         noted = await guard.post(f"/api/v1/alarms/{alarm}/notes", json={"text": "东墙有攀爬痕迹"})
         assert noted.status_code == 201
         photo = await guard.post(
@@ -143,10 +144,10 @@ class TestNotesAndPhotos:
         assert await audit_rows("alarm.media", alarm)
 
     async def test_photo_must_be_what_it_says(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         alarm = await raise_alarm(world.a.community)
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         fake = base64.b64encode(b"<svg onload=alert(1)></svg>").decode()
         assert_error(
             await guard.post(
@@ -166,12 +167,12 @@ class TestNotesAndPhotos:
 
 class TestScope:
     async def test_residents_see_their_household_only(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         mine = await raise_alarm(world.a.community, "fire", household_id=world.a.households[0])
         theirs = await raise_alarm(world.a.community, "fire", household_id=world.a.households[1])
         public = await raise_alarm(world.a.community, "perimeter")
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         listed = (await resident.get("/api/v1/alarms")).json()
         assert [a["id"] for a in listed["items"]] == [str(mine)]
         assert (await resident.get(f"/api/v1/alarms/{mine}")).status_code == 200
@@ -181,11 +182,11 @@ class TestScope:
         assert_error(await resident.post(f"/api/v1/alarms/{mine}/acknowledge"), 404, "not_found")
 
     async def test_police_see_their_jurisdiction_only(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         in_a = await raise_alarm(world.a.community, "perimeter")
         in_b = await raise_alarm(world.b.community, "perimeter")
-        police = await login(world.a.users[Role.POLICE])
+        police = await as_role(Role.POLICE)
         ids = {a["id"] for a in (await police.get("/api/v1/alarms?page_size=200")).json()["items"]}
         assert str(in_a) in ids and str(in_b) not in ids
         assert (await police.get(f"/api/v1/alarms/{in_a}")).status_code == 200
@@ -209,10 +210,10 @@ class TestScope:
             assert_error(await api.get(f"/api/v1/alarms/{alarm}"), 404, "not_found")
 
     async def test_filters_and_bad_parameters(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         alarm = await raise_alarm(world.a.community, "water_leak")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         found = await guard.get("/api/v1/alarms?type=water_leak&state=new")
         assert str(alarm) in {a["id"] for a in found.json()["items"]}
         none = await guard.get("/api/v1/alarms?type=water_leak&state=resolved")
@@ -224,7 +225,7 @@ class TestScope:
 
 class TestOutsideScope:
     async def test_every_handling_endpoint_answers_404_outside_scope(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, login: Callable, world: World, jobs: Jobs
     ) -> None:
         alarm = await raise_alarm(world.a.community)
         photo = {"content_type": "image/jpeg", "data": base64.b64encode(JPEG).decode()}
@@ -243,5 +244,5 @@ class TestOutsideScope:
             for path, body in calls:
                 answer = await api.post(f"/api/v1/alarms/{alarm}/{path}", json=body)
                 assert_error(answer, 404, "not_found")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         assert (await guard.get(f"/api/v1/alarms/{alarm}")).json()["state"] == "new"

@@ -15,6 +15,7 @@ from api.core.storage import RetentionClass
 from api.devices.tables import DeviceCommand
 from device_bridge import protocol
 from tests.devices.peer import Peer, ScriptedBridge
+from tests.fixtures import AsRole
 from tests.helpers import (
     JPEG,
     ApiClient,
@@ -65,14 +66,14 @@ class TestLinkageRun:
     @pytest.mark.req("LNK-06")
     async def test_actions_run_once_each(
         self,
+        as_role: AsRole,
         app: Litestar,
         live_url: str,
-        login: Callable,
         world: World,
         site: ScriptedBridge,
         jobs: Jobs,
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         await perimeter_zone(manager, world, site)
         police, manager_user = world.a.users[Role.POLICE], world.a.users[Role.PROPERTY_MANAGER]
         await subscribe(police, manager_user)
@@ -138,9 +139,9 @@ class TestLinkageRun:
         assert len(site.commands) == 3
 
     async def test_no_escalation_when_acknowledged_in_time(
-        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
+        self, as_role: AsRole, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         await manager.post(
             "/api/v1/linkage-rules",
             json=rule(
@@ -152,7 +153,7 @@ class TestLinkageRun:
         await subscribe(world.a.users[Role.PROPERTY_MANAGER])
         alarm = await raise_alarm(world.a.community, "water_leak")
         await jobs.pool.enqueue_job("run_linkage", alarm_id=alarm)
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         await guard.post(f"/api/v1/alarms/{alarm}/acknowledge")
         await jobs.run()
         [run] = await LinkageRun.select().where(LinkageRun.alarm == alarm)
@@ -160,9 +161,9 @@ class TestLinkageRun:
         assert await notified(world.a.users[Role.PROPERTY_MANAGER].id, alarm) == []
 
     async def test_time_window_and_zone_limit_a_rule(
-        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
+        self, as_role: AsRole, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         zone = await perimeter_zone(manager, world, site)
         local = datetime.now(UTC) + timedelta(hours=8)
         later = (local + timedelta(hours=2)).time().replace(microsecond=0).isoformat()
@@ -191,9 +192,9 @@ class TestLinkageRun:
 @pytest.mark.req("LNK-01")
 class TestRules:
     async def test_bad_rules_are_refused(
-        self, login: Callable, world: World, site: ScriptedBridge
+        self, as_role: AsRole, world: World, site: ScriptedBridge
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         camera = str(site.devices["cam-east"])
         assert_error(
             await manager.post(
@@ -247,8 +248,10 @@ class TestRules:
         )
         assert (await manager.post("/api/v1/linkage-rules", json=half_window)).status_code == 422
 
-    async def test_only_the_communitys_managers(self, login: Callable, world: World) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_only_the_communitys_managers(
+        self, as_role: AsRole, login: Callable, world: World
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         made = (
             await manager.post(
                 "/api/v1/linkage-rules",
@@ -292,9 +295,9 @@ class TestRules:
 @pytest.mark.req("PLAT-18")
 class TestFailsafeRulesReachTheBridge:
     async def test_pushed_on_change_and_sent_on_authentication(
-        self, live_url: str, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
+        self, as_role: AsRole, live_url: str, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         zone = (
             await manager.post(
                 "/api/v1/zones",
@@ -344,25 +347,24 @@ class TestFailsafeRulesReachTheBridge:
         assert frame.rules == [expected]
         # A new link gets the set right after Welcome, and its RulesApplied is recorded.
         await site.close()
-        peer = await Peer.open(live_url)
-        await peer.send(peer.hello(site.bridge))
-        assert isinstance(await peer.recv(), protocol.Welcome)
-        again = await peer.recv()
-        assert isinstance(again, protocol.Rules)
-        assert (again.version, again.rules) == (frame.version, [expected])
-        await peer.send(protocol.RulesApplied(version=again.version))
-        await peer.send(protocol.Heartbeat(sent_at=datetime.now(UTC).timestamp()))
-        assert isinstance(await peer.recv(), protocol.HeartbeatAck)
-        state = await BridgeRules.select().where(BridgeRules.bridge == site.bridge.id).first()
-        assert state is not None and state["applied_version"] == again.version
-        await peer.ws.close()
+        async with Peer.open(live_url) as peer:
+            await peer.send(peer.hello(site.bridge))
+            assert isinstance(await peer.recv(), protocol.Welcome)
+            again = await peer.recv()
+            assert isinstance(again, protocol.Rules)
+            assert (again.version, again.rules) == (frame.version, [expected])
+            await peer.send(protocol.RulesApplied(version=again.version))
+            await peer.send(protocol.Heartbeat(sent_at=datetime.now(UTC).timestamp()))
+            assert isinstance(await peer.recv(), protocol.HeartbeatAck)
+            state = await BridgeRules.select().where(BridgeRules.bridge == site.bridge.id).first()
+            assert state is not None and state["applied_version"] == again.version
 
     async def test_no_frame_for_communities_without_failsafe_rules(
         self, live_url: str, site: ScriptedBridge
     ) -> None:
         await site.close()
-        peer, _ = await Peer.authenticated(live_url, site.bridge, [])
-        await peer.ws.close()
+        async with Peer.authenticated(live_url, site.bridge, []) as peer:
+            pass
         assert not site.rules and not peer.rules
 
 
@@ -396,11 +398,11 @@ class TestSweep:
 
 class TestDefaults:
     async def test_a_new_community_gets_plans_and_a_fire_failsafe_rule(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         assert await seed_defaults(world.a.community) is True
         assert await seed_defaults(world.a.community) is False  # never twice
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         rules = (
             await manager.get(f"/api/v1/linkage-rules?community_id={world.a.community}")
         ).json()["items"]

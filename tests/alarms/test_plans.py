@@ -9,6 +9,7 @@ import pytest
 
 from api.alarms.tables import Alarm, IntrusionZone
 from api.core.auth import Role
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, assert_error, audit_rows, raise_alarm
 from tests.jobs import Jobs
 
@@ -33,9 +34,9 @@ class TestPlans:
     @pytest.mark.req("LNK-03")
     @pytest.mark.req("LNK-04")
     async def test_the_zones_own_plan_comes_with_the_alarm_and_steps_are_ticked(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         zone = IntrusionZone(community=world.a.community, name="东墙", kind="perimeter")
         await zone.save()
         await plan(manager, world)
@@ -44,7 +45,7 @@ class TestPlans:
         )
         alarm = await raise_alarm(world.a.community, "perimeter", zone_id=zone.id)
         elsewhere = await raise_alarm(world.a.community, "perimeter")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         detail = (await guard.get(f"/api/v1/alarms/{alarm}")).json()
         assert (detail["plan_id"], detail["plan_title"]) == (specific["id"], "东墙预案")
         assert [s["text"] for s in detail["checklist"]] == ["甲", "乙"]
@@ -65,12 +66,12 @@ class TestPlans:
         assert [s["text"] for s in again["checklist"]] == ["甲", "乙"]
 
     async def test_no_plan_and_closed_alarms(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         alarm = await raise_alarm(world.a.community, "video_loss")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         assert_error(await guard.post(f"/api/v1/alarms/{alarm}/steps/0"), 409, "alarm_has_no_plan")
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         await plan(manager, world, alarm_type="tamper")
         closed = await raise_alarm(world.a.community, "tamper")
         await guard.post(f"/api/v1/alarms/{closed}/acknowledge")
@@ -78,9 +79,9 @@ class TestPlans:
         assert_error(await guard.post(f"/api/v1/alarms/{closed}/steps/0"), 409, "alarm_closed")
 
     async def test_crud_scope_and_bad_input(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, login: Callable, world: World, jobs: Jobs
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         made = await plan(manager, world)
         assert await audit_rows("plan.created", made["id"])
         listed = (await manager.get(f"/api/v1/plans?community_id={world.a.community}")).json()
@@ -92,7 +93,7 @@ class TestPlans:
                 404,
                 "not_found",
             )
-        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        other = await as_role(Role.PROPERTY_MANAGER, "b")
         assert_error(await other.get(f"/api/v1/plans/{made['id']}"), 404, "not_found")
         assert_error(await other.delete(f"/api/v1/plans/{made['id']}"), 404, "not_found")
         foreign = await other.post(
@@ -105,7 +106,7 @@ class TestPlans:
             },
         )
         assert_error(foreign, 404, "not_found")
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         assert (await resident.get("/api/v1/plans")).json()["items"] == []
         bad_zone = await manager.post(
             "/api/v1/plans",
@@ -134,10 +135,12 @@ class TestPlans:
 
 @pytest.mark.req("LNK-02")
 class TestPlanStats:
-    async def test_use_of_each_plan(self, login: Callable, world: World, jobs: Jobs) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_use_of_each_plan(
+        self, as_role: AsRole, login: Callable, world: World, jobs: Jobs
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         made = await plan(manager, world, steps=["一", "二"])
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         now = datetime.now(UTC)
         for ack_after, resolve_after, steps in (
             (10, 100, [0, 1]),
@@ -166,7 +169,7 @@ class TestPlanStats:
         assert row["steps_completed_pct"] == 50.0  # 3 of 6 steps
         assert row["median_acknowledge_s"] == 20.0
         assert row["median_resolve_s"] == 200.0
-        police = await login(world.a.users[Role.POLICE])
+        police = await as_role(Role.POLICE)
         assert (
             await police.get(f"/api/v1/alarms/plan-stats?community_id={world.a.community}")
         ).status_code == 200

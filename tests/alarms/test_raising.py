@@ -11,6 +11,7 @@ from api.alarms.tables import Alarm, AlarmEntry
 from api.core.auth import Role
 from api.devices.tables import DeviceEvent
 from tests.devices.peer import ScriptedBridge
+from tests.fixtures import AsRole
 from tests.helpers import World, assert_error, live_socket, next_event, notified, subscribe
 from tests.jobs import Jobs
 
@@ -171,13 +172,13 @@ class TestArming:
         assert (alarm["raised_at"] - trip["at"]).total_seconds() >= 1
 
     async def test_disarm_within_the_delay_cancels_the_trip(
-        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
+        self, as_role: AsRole, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         zone = await make_zone(
             login, world, site, kind="area", name="大堂", devices=["zone-hall"], entry_delay=1
         )
         await site.event("alarm.intrusion", "zone-hall")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         disarmed = await guard.post(f"/api/v1/zones/{zone['id']}/disarm")
         assert disarmed.status_code == 200, disarmed.text
         # The detector was told too, through the bridge.
@@ -191,13 +192,13 @@ class TestArming:
         assert await alarms_of(site, "zone-hall") == []
 
     async def test_arming_outside_scope_and_unknown_zone(
-        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
+        self, as_role: AsRole, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
         zone = await make_zone(login, world, site)
         for user in (world.b.users[Role.GUARD], world.a.users[Role.RESIDENT]):
             api = await login(user)
             assert_error(await api.post(f"/api/v1/zones/{zone['id']}/disarm"), 404, "not_found")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         unknown = "00000000-0000-4000-8000-000000000000"
         assert_error(await guard.post(f"/api/v1/zones/{unknown}/arm"), 404, "not_found")
         assert_error(await guard.post("/api/v1/zones/not-a-uuid/arm"), 404, "not_found")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from api.core.auth import Role
+from tests.fixtures import AsRole
 from tests.helpers import World, assert_error, audit_rows, make_account
 
 
@@ -19,10 +20,10 @@ def shift(world: World, account: object, start: datetime, hours: int = 8) -> dic
 
 
 class TestRoster:
-    async def test_rostered_guard_is_the_one_on_duty(self, login: Callable, world: World) -> None:
+    async def test_rostered_guard_is_the_one_on_duty(self, as_role: AsRole, world: World) -> None:
         guard = world.a.users[Role.GUARD]
         other = await make_account(Role.GUARD, community=world.a.community)
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         everyone = await manager.get(
             f"/api/v1/duty-shifts/on-duty?community_id={world.a.community}"
         )
@@ -44,14 +45,16 @@ class TestRoster:
         assert [(g["account_id"], g["rostered"]) for g in on_duty] == [(str(guard.id), True)]
         listed = await manager.get(f"/api/v1/duty-shifts?community_id={world.a.community}")
         assert listed.json()["total"] == 2
-        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        other = await as_role(Role.PROPERTY_MANAGER, "b")
         shift_id = made.json()["id"]
         assert_error(await other.delete(f"/api/v1/duty-shifts/{shift_id}"), 404, "not_found")
         assert (await manager.delete(f"/api/v1/duty-shifts/{shift_id}")).status_code == 204
         assert_error(await manager.delete(f"/api/v1/duty-shifts/{shift_id}"), 404, "not_found")
 
-    async def test_scope_and_bad_input(self, login: Callable, world: World) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_scope_and_bad_input(
+        self, as_role: AsRole, login: Callable, world: World
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         now = datetime.now(UTC)
         resident = world.a.users[Role.RESIDENT]
         assert_error(

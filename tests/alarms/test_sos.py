@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from api.alarms.tables import Alarm, DutyShift
+from api.alarms.tables import Alarm
 from api.core.auth import Role
+from tests.fixtures import AsRole
 from tests.helpers import (
-    TestUser,
     World,
     assert_error,
     live_socket,
     make_account,
     next_event,
     notified,
+    on_duty,
     subscribe,
 )
 from tests.jobs import Jobs
-
-
-async def on_duty(world: World, guard: TestUser) -> None:
-    """Put a guard of community A on a shift that is running now."""
-    now = datetime.now(UTC)
-    await DutyShift(
-        community=world.a.community,
-        account=guard.id,
-        starts_at=now - timedelta(hours=1),
-        ends_at=now + timedelta(hours=7),
-    ).save()
 
 
 @pytest.mark.req("ALM-21")
@@ -42,13 +31,7 @@ class TestSos:
     ) -> None:
         guard, manager = world.a.users[Role.GUARD], world.a.users[Role.PROPERTY_MANAGER]
         off_duty = await make_account(Role.GUARD, community=world.a.community)
-        now = datetime.now(UTC)
-        await DutyShift(
-            community=world.a.community,
-            account=guard.id,
-            starts_at=now - timedelta(hours=1),
-            ends_at=now + timedelta(hours=7),
-        ).save()
+        await on_duty(guard, world.a.community)
         await subscribe(guard, manager, off_duty, world.b.users[Role.GUARD])
         resident_user = world.a.users[Role.RESIDENT]
         resident = await login(resident_user)
@@ -85,22 +68,20 @@ class TestSos:
         assert seen["acknowledged_by"] == guard.username
         assert [e["kind"] for e in seen["timeline"]] == ["raised", "acknowledged"]
 
-    async def test_second_press_joins_the_first(
-        self, login: Callable, world: World, jobs: Jobs
-    ) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+    async def test_second_press_joins_the_first(self, as_role: AsRole, jobs: Jobs) -> None:
+        resident = await as_role(Role.RESIDENT)
         first = (await resident.post("/api/v1/sos", json={})).json()
         second = (await resident.post("/api/v1/sos", json={"note": "快来"})).json()
         assert second["id"] == first["id"]
         assert [e["kind"] for e in second["timeline"]] == ["raised", "repeated"]
 
     async def test_a_press_after_acknowledgement_alerts_the_guards_again(
-        self, live_url: str, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, live_url: str, login: Callable, world: World, jobs: Jobs
     ) -> None:
         guard, manager = world.a.users[Role.GUARD], world.a.users[Role.PROPERTY_MANAGER]
-        await on_duty(world, guard)
+        await on_duty(guard, world.a.community)
         await subscribe(guard, manager)
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         sos = (await resident.post("/api/v1/sos", json={})).json()
         handler = await login(guard)
         assert (await handler.post(f"/api/v1/alarms/{sos['id']}/acknowledge")).status_code == 200
@@ -131,12 +112,12 @@ class TestSos:
         assert renotified["data"]["accounts"] == 2
 
     async def test_a_press_while_unacknowledged_is_recorded_but_not_pushed_again(
-        self, live_url: str, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, live_url: str, world: World, jobs: Jobs
     ) -> None:
         guard = world.a.users[Role.GUARD]
-        await on_duty(world, guard)
+        await on_duty(guard, world.a.community)
         await subscribe(guard)
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         sos = (await resident.post("/api/v1/sos", json={})).json()
 
         async with live_socket(live_url, guard) as ws:
@@ -150,19 +131,19 @@ class TestSos:
         assert len(await notified(guard.id, sos["id"])) == 1
 
     async def test_nobody_rostered_means_every_guard(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         second_guard = await make_account(Role.GUARD, community=world.a.community)
         await subscribe(world.a.users[Role.GUARD], second_guard)
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         sos = (await resident.post("/api/v1/sos", json={})).json()
         assert await notified(world.a.users[Role.GUARD].id, sos["id"])
         assert await notified(second_guard.id, sos["id"])
 
     async def test_only_residents_and_only_their_own(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, login: Callable, world: World, jobs: Jobs
     ) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         sos = (await resident.post("/api/v1/sos", json={})).json()
         neighbour = await make_account(
             Role.RESIDENT, community=world.a.community, household=world.a.households[1]
@@ -170,11 +151,11 @@ class TestSos:
         for user in (neighbour, world.a.users[Role.GUARD], world.b.users[Role.RESIDENT]):
             api = await login(user)
             assert_error(await api.get(f"/api/v1/sos/{sos['id']}"), 404, "not_found")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         assert_error(await guard.post("/api/v1/sos", json={}), 404, "not_found")
 
-    async def test_bad_input(self, login: Callable, world: World, jobs: Jobs) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+    async def test_bad_input(self, as_role: AsRole, world: World, jobs: Jobs) -> None:
+        resident = await as_role(Role.RESIDENT)
         far = await resident.post("/api/v1/sos", json={"location": {"lat": 95, "lon": 0}})
         assert far.status_code == 422
         assert (await resident.post("/api/v1/sos", json={"panic": True})).status_code == 422

@@ -13,6 +13,7 @@ from api.core.auth import Role
 from api.devices.bus import CommandBus
 from api.devices.tables import DeviceCommand
 from tests.devices.peer import ScriptedBridge
+from tests.fixtures import AsRole
 from tests.helpers import World, assert_error, audit_rows
 from tests.jobs import Jobs
 
@@ -26,9 +27,9 @@ def zone_body(world: World, **body: object) -> dict:
 class TestConfiguration:
     @pytest.mark.req("ALM-03")
     async def test_manager_creates_edits_and_deletes_a_zone(
-        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
+        self, as_role: AsRole, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         made = await manager.post(
             "/api/v1/zones", json=zone_body(world, devices=[str(site.devices["zone-east"])])
         )
@@ -42,7 +43,7 @@ class TestConfiguration:
         )
         assert (changed.json()["cameras"], changed.json()["entry_delay"]) == (1, 5)
         assert await audit_rows("zone.updated", zone["id"])
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         assert (await guard.get(f"/api/v1/zones/{zone['id']}")).status_code == 200
         assert_error(
             await guard.patch(f"/api/v1/zones/{zone['id']}", json={"name": "x"}), 404, "not_found"
@@ -50,15 +51,15 @@ class TestConfiguration:
         assert (await manager.delete(f"/api/v1/zones/{zone['id']}")).status_code == 204
         assert_error(await manager.get(f"/api/v1/zones/{zone['id']}"), 404, "not_found")
 
-    async def test_bad_input(self, login: Callable, world: World, site: ScriptedBridge) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_bad_input(self, as_role: AsRole, world: World, site: ScriptedBridge) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         stranger = "00000000-0000-4000-8000-000000000000"
         assert_error(
             await manager.post("/api/v1/zones", json=zone_body(world, devices=[stranger])),
             400,
             "unknown_device",
         )
-        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        other = await as_role(Role.PROPERTY_MANAGER, "b")
         assert_error(await other.post("/api/v1/zones", json=zone_body(world)), 404, "not_found")
         household_zone = zone_body(world, kind="household", household_id=str(world.b.households[0]))
         assert_error(
@@ -77,9 +78,9 @@ class TestConfiguration:
 class TestHouseholdZones:
     @pytest.mark.req("ALM-15", partial=True)
     async def test_sos_zone_is_never_disarmed_and_holds_four_devices(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, login: Callable, world: World, jobs: Jobs
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         sos = await manager.post(
             "/api/v1/zones",
             json=zone_body(
@@ -111,9 +112,9 @@ class TestHouseholdZones:
 
     @pytest.mark.req("ALM-13")
     async def test_sos_zone_holds_at_most_four_devices(
-        self, login: Callable, world: World, site: ScriptedBridge
+        self, as_role: AsRole, world: World, site: ScriptedBridge
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         five = [str(d) for d in list(site.devices.values())[:5]]
         body = zone_body(
             world, kind="household_sos", household_id=str(world.a.households[0]), devices=five
@@ -122,7 +123,7 @@ class TestHouseholdZones:
 
     @pytest.mark.req("ALM-22")
     async def test_resident_arms_and_disarms_own_household_zone_only(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         own = IntrusionZone(
             community=world.a.community,
@@ -138,7 +139,7 @@ class TestHouseholdZones:
         )
         await own.save()
         await neighbours.save()
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         off = await resident.post(f"/api/v1/zones/{own.id}/disarm")
         assert off.status_code == 200 and off.json()["zone"]["armed"] is False
         assert await audit_rows("zone.disarmed", own.id)
@@ -163,9 +164,9 @@ class TestSchedules:
 
     @pytest.mark.req("ALM-22")
     async def test_schedule_arms_once_and_a_later_hand_change_stands(
-        self, app: object, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
+        self, as_role: AsRole, app: object, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         zone = (
             await manager.post(
                 "/api/v1/zones",
@@ -194,7 +195,7 @@ class TestSchedules:
         assert armed is not None and armed["armed"] is True
         assert await audit_rows("zone.armed", zone["id"])
         assert [c.action for c in site.commands] == ["arm"]
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         await guard.post(f"/api/v1/zones/{zone['id']}/disarm")
         await schedules.apply_schedules(bus)
         kept = await IntrusionZone.select().where(IntrusionZone.id == zone["id"]).first()
@@ -205,11 +206,11 @@ class TestSchedules:
         )
 
     async def test_schedule_bad_input_and_scope(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, world: World, jobs: Jobs
     ) -> None:
         zone = IntrusionZone(community=world.a.community, name="区域", kind="area")
         await zone.save()
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         same = {"arm_at": "08:00:00", "disarm_at": "08:00:00"}
         assert (
             await manager.post(f"/api/v1/zones/{zone.id}/schedules", json=same)
@@ -218,7 +219,7 @@ class TestSchedules:
         assert (
             await manager.post(f"/api/v1/zones/{zone.id}/schedules", json=days)
         ).status_code == 422
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         ok = {"arm_at": "08:00:00", "disarm_at": "18:00:00"}
         assert_error(
             await guard.post(f"/api/v1/zones/{zone.id}/schedules", json=ok), 404, "not_found"
@@ -233,16 +234,16 @@ class TestSchedules:
 
 class TestOutsideScope:
     async def test_zone_endpoints_outside_scope_and_bad_input(
-        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
+        self, as_role: AsRole, world: World, site: ScriptedBridge, jobs: Jobs
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         zone = (await manager.post("/api/v1/zones", json=zone_body(world))).json()
         made = await manager.post(
             f"/api/v1/zones/{zone['id']}/schedules",
             json={"arm_at": "22:00:00", "disarm_at": "06:00:00"},
         )
         schedule = made.json()["id"]
-        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        other = await as_role(Role.PROPERTY_MANAGER, "b")
         assert_error(await other.get(f"/api/v1/zones/{zone['id']}"), 404, "not_found")
         assert_error(await other.delete(f"/api/v1/zones/{zone['id']}"), 404, "not_found")
         assert_error(await other.get(f"/api/v1/zones/{zone['id']}/schedules"), 404, "not_found")
@@ -254,7 +255,7 @@ class TestOutsideScope:
         assert zone["id"] not in {
             z["id"] for z in (await other.get("/api/v1/zones")).json()["items"]
         }
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+        admin = await as_role(Role.SYSTEM_ADMIN)
         assert_error(await admin.get("/api/v1/zones"), 404, "not_found")
         assert_error(await manager.get("/api/v1/zones?kind=garden"), 400, "invalid_parameters")
         assert_error(

@@ -10,6 +10,7 @@ import pytest
 
 from api.communities.tables import Household
 from api.core.auth import Role
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, Login, Site, World, assert_error, audit_rows, user
 
 JURISDICTIONS = "/api/v1/jurisdictions"
@@ -41,8 +42,8 @@ async def place_of(site: Site) -> dict[str, Any]:
 
 
 class TestCreateJurisdiction:
-    async def test_system_admin_creates_one(self, world: World, login: Login) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_system_admin_creates_one(self, as_role: AsRole) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
         code = _n3() * 4
 
         r = await admin.post(JURISDICTIONS, json={"name": "青羊分局测试派出所", "code": code})
@@ -51,8 +52,8 @@ class TestCreateJurisdiction:
         assert r.json()["code"] == code
         assert await audit_rows("jurisdiction.created", r.json()["id"])
 
-    async def test_a_taken_code_conflicts(self, world: World, login: Login) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_a_taken_code_conflicts(self, as_role: AsRole) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
         body = {"name": "甲", "code": _n3() * 4}
         assert (await admin.post(JURISDICTIONS, json=body)).status_code == 201
 
@@ -67,8 +68,8 @@ class TestCreateJurisdiction:
             {"name": "甲", "code": "123456789012", "area": "x"},
         ],
     )
-    async def test_bad_input_is_422(self, world: World, login: Login, body: dict[str, str]) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_bad_input_is_422(self, as_role: AsRole, body: dict[str, str]) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
 
         assert_error(await admin.post(JURISDICTIONS, json=body), 422, "invalid_body")
 
@@ -87,10 +88,10 @@ class TestCreateJurisdiction:
 
 
 class TestListJurisdictions:
-    async def test_police_see_only_their_own(self, world: World, login: Login) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_police_see_only_their_own(self, as_role: AsRole, world: World) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
         other = await admin.post(JURISDICTIONS, json={"name": "乙", "code": _n3() * 4})
-        police = await login(world.a.users[Role.POLICE])
+        police = await as_role(Role.POLICE)
 
         r = await police.get(JURISDICTIONS)
 
@@ -101,8 +102,8 @@ class TestListJurisdictions:
         ids = {j["id"] for j in everything.json()["items"]}
         assert {str(world.jurisdiction), other.json()["id"]} <= ids
 
-    async def test_community_staff_see_none(self, world: World, login: Login) -> None:
-        guard = await login(world.a.users[Role.GUARD])
+    async def test_community_staff_see_none(self, as_role: AsRole) -> None:
+        guard = await as_role(Role.GUARD)
 
         r = await guard.get(JURISDICTIONS)
 
@@ -111,10 +112,8 @@ class TestListJurisdictions:
 
     @pytest.mark.req("IAM-16", partial=True)
     @pytest.mark.parametrize("role", [Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
-    async def test_security_and_audit_admins_get_404(
-        self, world: World, login: Login, role: Role
-    ) -> None:
-        api = await login(world.admins[role])
+    async def test_security_and_audit_admins_get_404(self, as_role: AsRole, role: Role) -> None:
+        api = await as_role(role)
 
         assert_error(await api.get(JURISDICTIONS), 404, "not_found")
 
@@ -125,9 +124,9 @@ class TestListJurisdictions:
 class TestCreateCommunity:
     @pytest.mark.req("REG-02", partial=True)
     async def test_system_admin_creates_one_with_a_gbt31000_code(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+        admin = await as_role(Role.SYSTEM_ADMIN)
         code = community_code()
 
         r = await admin.post(
@@ -151,10 +150,8 @@ class TestCreateCommunity:
     @pytest.mark.parametrize(
         "code", ["51010400100100", "5101040010010011", "51010400100100A", " 510104001001001"]
     )
-    async def test_a_code_that_is_not_15_digits_is_422(
-        self, world: World, login: Login, code: str
-    ) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_a_code_that_is_not_15_digits_is_422(self, as_role: AsRole, code: str) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
 
         r = await admin.post(COMMUNITIES, json={"code": code, "name": "甲", "address": "乙"})
 
@@ -171,29 +168,27 @@ class TestCreateCommunity:
             "510104001001000",  # sequence 000
         ],
     )
-    async def test_an_implausible_division_code_is_400(
-        self, world: World, login: Login, code: str
-    ) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_an_implausible_division_code_is_400(self, as_role: AsRole, code: str) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
 
         r = await admin.post(COMMUNITIES, json={"code": code, "name": "甲", "address": "乙"})
 
         assert_error(r, 400, "invalid_community_code")
 
-    async def test_unknown_fields_are_422(self, world: World, login: Login) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_unknown_fields_are_422(self, as_role: AsRole) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
         body = {"code": community_code(), "name": "甲", "address": "乙", "owner": "x"}
 
         assert_error(await admin.post(COMMUNITIES, json=body), 422, "invalid_body")
 
-    async def test_a_taken_code_conflicts(self, world: World, login: Login) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_a_taken_code_conflicts(self, as_role: AsRole, world: World) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
         body = {"code": world.b.code, "name": "甲", "address": "乙"}
 
         assert_error(await admin.post(COMMUNITIES, json=body), 409, "duplicate_code")
 
-    async def test_an_unknown_jurisdiction_is_400(self, world: World, login: Login) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_an_unknown_jurisdiction_is_400(self, as_role: AsRole) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
         body = {
             "code": community_code(),
             "name": "甲",
@@ -222,9 +217,9 @@ class TestListCommunities:
     @pytest.mark.req("IAM-02")
     @pytest.mark.parametrize("role", [Role.GUARD, Role.RESIDENT, Role.PROPERTY_MANAGER])
     async def test_community_members_see_only_their_community(
-        self, world: World, login: Login, role: Role
+        self, as_role: AsRole, world: World, role: Role
     ) -> None:
-        api = await login(world.a.users[role])
+        api = await as_role(role)
 
         r = await api.get(COMMUNITIES)
 
@@ -233,18 +228,18 @@ class TestListCommunities:
         assert r.json()["total"] == 1
 
     async def test_police_see_the_communities_of_their_jurisdiction(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        police = await login(world.a.users[Role.POLICE])
+        police = await as_role(Role.POLICE)
 
         r = await police.get(COMMUNITIES)
 
         assert [c["id"] for c in r.json()["items"]] == [str(world.a.community)]
 
     async def test_q_matches_a_name_fragment_or_a_code_prefix(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+        admin = await as_role(Role.SYSTEM_ADMIN)
 
         by_code = await admin.get(COMMUNITIES, params={"q": world.b.code[:12]})
         by_name = await admin.get(COMMUNITIES, params={"q": f"小区{world.a.code[-4:]}"})
@@ -253,8 +248,8 @@ class TestListCommunities:
         assert str(world.a.community) in [c["id"] for c in by_name.json()["items"]]
         assert str(world.b.community) not in [c["id"] for c in by_name.json()["items"]]
 
-    async def test_pages_carry_the_total(self, world: World, login: Login) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_pages_carry_the_total(self, as_role: AsRole) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
         tag = secrets.token_hex(4)
         for i in range(3):
             body = {"code": community_code(), "name": f"分页{tag}-{i}", "address": "乙"}
@@ -269,10 +264,8 @@ class TestListCommunities:
         assert names == {f"分页{tag}-{i}" for i in range(3)}
 
     @pytest.mark.parametrize("params", [{"page": 0}, {"page_size": 201}, {"page": "x"}])
-    async def test_bad_paging_is_rejected(
-        self, world: World, login: Login, params: dict[str, Any]
-    ) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_bad_paging_is_rejected(self, as_role: AsRole, params: dict[str, Any]) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
 
         r = await admin.get(COMMUNITIES, params=params)
 
@@ -281,17 +274,15 @@ class TestListCommunities:
 
     @pytest.mark.req("IAM-16", partial=True)
     @pytest.mark.parametrize("role", [Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
-    async def test_security_and_audit_admins_get_404(
-        self, world: World, login: Login, role: Role
-    ) -> None:
-        api = await login(world.admins[role])
+    async def test_security_and_audit_admins_get_404(self, as_role: AsRole, role: Role) -> None:
+        api = await as_role(role)
 
         assert_error(await api.get(COMMUNITIES), 404, "not_found")
 
 
 class TestGetCommunity:
-    async def test_a_member_reads_their_community(self, world: World, login: Login) -> None:
-        guard = await login(world.a.users[Role.GUARD])
+    async def test_a_member_reads_their_community(self, as_role: AsRole, world: World) -> None:
+        guard = await as_role(Role.GUARD)
 
         r = await guard.get(f"{COMMUNITIES}/{world.a.community}")
 
@@ -317,15 +308,17 @@ class TestGetCommunity:
 
         assert_error(r, 404, "not_found")
 
-    async def test_an_absent_community_is_404(self, world: World, login: Login) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_an_absent_community_is_404(self, as_role: AsRole) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
 
         assert_error(await admin.get(f"{COMMUNITIES}/{uuid.uuid4()}"), 404, "not_found")
 
 
 class TestUpdateCommunity:
-    async def test_system_admin_renames_and_it_is_audited(self, world: World, login: Login) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_system_admin_renames_and_it_is_audited(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
 
         r = await admin.patch(f"{COMMUNITIES}/{world.b.community}", json={"name": "新名字"})
 
@@ -335,10 +328,10 @@ class TestUpdateCommunity:
         assert rows[0]["details"]["fields"] == ["name"]
 
     async def test_moving_a_community_into_a_jurisdiction_opens_it_to_its_police(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
-        police = await login(world.a.users[Role.POLICE])
+        admin = await as_role(Role.SYSTEM_ADMIN)
+        police = await as_role(Role.POLICE)
         path = f"{COMMUNITIES}/{world.b.community}"
         assert (await police.get(path)).status_code == 404
 
@@ -347,8 +340,8 @@ class TestUpdateCommunity:
         assert r.status_code == 200, r.text
         assert (await police.get(path)).status_code == 200
 
-    async def test_the_code_cannot_change(self, world: World, login: Login) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_the_code_cannot_change(self, as_role: AsRole, world: World) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
 
         r = await admin.patch(f"{COMMUNITIES}/{world.a.community}", json={"code": community_code()})
 
@@ -370,9 +363,9 @@ class TestUpdateCommunity:
 class TestCreateBuilding:
     @pytest.mark.req("REG-02", partial=True)
     async def test_the_code_is_the_community_code_and_three_digits(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(
             f"{COMMUNITIES}/{world.a.community}/buildings", json={"number": "3", "floors": 18}
@@ -383,8 +376,10 @@ class TestCreateBuilding:
         assert (body["code"], body["name"], body["floors"]) == (world.a.code + "003", "3栋", 18)
         assert await audit_rows("building.created", body["id"])
 
-    async def test_the_system_admin_may_create_buildings(self, world: World, login: Login) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    async def test_the_system_admin_may_create_buildings(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        admin = await as_role(Role.SYSTEM_ADMIN)
 
         r = await admin.post(
             f"{COMMUNITIES}/{world.b.community}/buildings",
@@ -406,15 +401,17 @@ class TestCreateBuilding:
             {"number": "4", "floors": 6, "height": 20},
         ],
     )
-    async def test_bad_input_is_422(self, world: World, login: Login, body: dict[str, Any]) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_bad_input_is_422(
+        self, as_role: AsRole, world: World, body: dict[str, Any]
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(f"{COMMUNITIES}/{world.a.community}/buildings", json=body)
 
         assert_error(r, 422, "invalid_body")
 
-    async def test_a_taken_number_conflicts(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_a_taken_number_conflicts(self, as_role: AsRole, world: World) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(
             f"{COMMUNITIES}/{world.a.community}/buildings", json={"number": "1", "floors": 6}
@@ -444,8 +441,8 @@ class TestCreateBuilding:
 
 
 class TestListBuildings:
-    async def test_pages_in_number_order(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_pages_in_number_order(self, as_role: AsRole, world: World) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         path = f"{COMMUNITIES}/{world.a.community}/buildings"
         for number in ("10", "2"):
             assert (
@@ -471,8 +468,8 @@ class TestListBuildings:
 
         assert_error(await api.get(f"{COMMUNITIES}/{community}/buildings"), 404, "not_found")
 
-    async def test_one_building_outside_scope_is_404(self, world: World, login: Login) -> None:
-        guard = await login(world.a.users[Role.GUARD])
+    async def test_one_building_outside_scope_is_404(self, as_role: AsRole, world: World) -> None:
+        guard = await as_role(Role.GUARD)
         own, other = await place_of(world.a), await place_of(world.b)
 
         assert (await guard.get(f"/api/v1/buildings/{own['building']}")).status_code == 200
@@ -486,9 +483,9 @@ class TestListBuildings:
 class TestUnits:
     @pytest.mark.req("REG-02", partial=True)
     async def test_the_code_is_the_building_code_and_two_digits(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         building = (await place_of(world.a))["building"]
 
         r = await manager.post(f"/api/v1/buildings/{building}/units", json={"number": "2"})
@@ -501,16 +498,18 @@ class TestUnits:
     @pytest.mark.parametrize(
         "body", [{"number": "0"}, {"number": "100"}, {"number": "x"}, {"number": "3", "x": 1}]
     )
-    async def test_bad_input_is_422(self, world: World, login: Login, body: dict[str, Any]) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_bad_input_is_422(
+        self, as_role: AsRole, world: World, body: dict[str, Any]
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         building = (await place_of(world.a))["building"]
 
         r = await manager.post(f"/api/v1/buildings/{building}/units", json=body)
 
         assert_error(r, 422, "invalid_body")
 
-    async def test_a_taken_number_conflicts(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_a_taken_number_conflicts(self, as_role: AsRole, world: World) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         building = (await place_of(world.a))["building"]
 
         r = await manager.post(f"/api/v1/buildings/{building}/units", json={"number": "1"})
@@ -531,9 +530,9 @@ class TestUnits:
 
         assert_error(r, 404, "not_found")
 
-    async def test_list_pages_and_stays_in_scope(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
-        guard_b = await login(world.b.users[Role.GUARD])
+    async def test_list_pages_and_stays_in_scope(self, as_role: AsRole, world: World) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
+        guard_b = await as_role(Role.GUARD, "b")
         building = (await place_of(world.a))["building"]
         path = f"/api/v1/buildings/{building}/units"
         for number in ("3", "2"):
@@ -566,9 +565,9 @@ class TestCreateHousehold:
     @pytest.mark.req("REG-02", partial=True)
     @pytest.mark.req("REG-01")
     async def test_the_code_and_label_derive_from_the_place(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         unit = await new_unit(manager, world.a)
 
         r = await manager.post(
@@ -584,9 +583,9 @@ class TestCreateHousehold:
 
     @pytest.mark.parametrize("room", ["1901", "0000", "0300"])
     async def test_the_room_must_be_on_a_floor_of_the_building(
-        self, world: World, login: Login, room: str
+        self, as_role: AsRole, world: World, room: str
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         unit = await new_unit(manager, world.a)
 
         r = await manager.post(f"/api/v1/units/{unit}/households", json={"room": room})
@@ -602,16 +601,18 @@ class TestCreateHousehold:
             {"room": "0302", "owner": "张三"},
         ],
     )
-    async def test_bad_input_is_422(self, world: World, login: Login, body: dict[str, Any]) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_bad_input_is_422(
+        self, as_role: AsRole, world: World, body: dict[str, Any]
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         unit = (await place_of(world.a))["unit"]
 
         r = await manager.post(f"/api/v1/units/{unit}/households", json=body)
 
         assert_error(r, 422, "invalid_body")
 
-    async def test_a_taken_room_conflicts(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_a_taken_room_conflicts(self, as_role: AsRole, world: World) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         unit = (await place_of(world.a))["unit"]
 
         r = await manager.post(f"/api/v1/units/{unit}/households", json={"room": "0101"})
@@ -641,8 +642,10 @@ class TestCreateHousehold:
 
 
 class TestListHouseholds:
-    async def test_a_unit_lists_its_households_in_pages(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_a_unit_lists_its_households_in_pages(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         unit = await new_unit(manager, world.a, building="5")
         path = f"/api/v1/units/{unit}/households"
         for room in ("0201", "0101", "0102"):
@@ -657,9 +660,9 @@ class TestListHouseholds:
 
     @pytest.mark.req("IAM-02")
     async def test_a_resident_sees_only_their_own_household(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         unit = (await place_of(world.a))["unit"]
 
         in_unit = await resident.get(f"/api/v1/units/{unit}/households")
@@ -669,8 +672,10 @@ class TestListHouseholds:
         assert [h["id"] for h in anywhere.json()["items"]] == [str(world.a.households[0])]
         assert anywhere.json()["items"][0]["label"] == "1栋1单元0101"
 
-    async def test_filters_by_community_building_and_room(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_filters_by_community_building_and_room(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         building = (await place_of(world.a))["building"]
 
         by_building = await manager.get(HOUSEHOLDS, params={"building_id": str(building)})
@@ -699,19 +704,17 @@ class TestListHouseholds:
 
     @pytest.mark.req("IAM-16", partial=True)
     @pytest.mark.parametrize("role", [Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
-    async def test_security_and_audit_admins_get_404(
-        self, world: World, login: Login, role: Role
-    ) -> None:
-        api = await login(world.admins[role])
+    async def test_security_and_audit_admins_get_404(self, as_role: AsRole, role: Role) -> None:
+        api = await as_role(role)
 
         assert_error(await api.get(HOUSEHOLDS), 404, "not_found")
 
 
 class TestGetHousehold:
     async def test_staff_read_a_household_of_their_community(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
 
         r = await guard.get(f"{HOUSEHOLDS}/{world.a.households[1]}")
 

@@ -13,6 +13,7 @@ from litestar.routes import HTTPRoute
 
 from api.audit.tables import AuditEntry
 from api.core.auth import Role
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, Login, World, user
 
 LOGIN = "/api/v1/auth/login"
@@ -45,10 +46,10 @@ def test_the_app_has_the_paged_lists_this_module_walks(app: Litestar) -> None:
 
 class TestPaging:
     async def test_a_page_past_the_bound_is_400_on_every_list(
-        self, login: Login, world: World, app: Litestar
+        self, as_role: AsRole, app: Litestar
     ) -> None:
         """(page - 1) * page_size once overflowed PostgreSQL's bigint OFFSET: a 500."""
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         for path in paged_lists(app):
             answer = await manager.get(path, params={"page": 2**62})
@@ -56,9 +57,9 @@ class TestPaging:
             assert "page" in answer.text
 
     async def test_the_last_allowed_page_is_an_empty_page_not_an_error(
-        self, login: Login, world: World
+        self, as_role: AsRole
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         answer = await manager.get(
             "/api/v1/households", params={"page": 1_000_000, "page_size": 200}
@@ -85,10 +86,8 @@ class TestDeepJson:
         assert "nested" in answer.json()["message"]
         assert await AuditEntry.count() == entries
 
-    async def test_a_logged_in_write_nested_too_deeply_is_400(
-        self, login: Login, world: World
-    ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_a_logged_in_write_nested_too_deeply_is_400(self, as_role: AsRole) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         deep = "[" * 100_000 + "]" * 100_000
 
         answer = await manager.post(
@@ -135,11 +134,11 @@ class TestListsByRole:
             assert answers["/api/v1/linkage-rules"] == answers["/api/v1/duty-shifts"] == 404
 
     async def test_without_a_community_the_roster_lists_only_the_callers_communities(
-        self, login: Login, world: World
+        self, as_role: AsRole, world: World
     ) -> None:
-        manager_b = await login(world.b.users[Role.PROPERTY_MANAGER])
+        manager_b = await as_role(Role.PROPERTY_MANAGER, "b")
         guard_a = world.a.users[Role.GUARD]
-        manager_a = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager_a = await as_role(Role.PROPERTY_MANAGER)
         shift = {
             "community_id": str(world.a.community),
             "account_id": str(guard_a.id),
@@ -155,10 +154,8 @@ class TestListsByRole:
         assert created.json()["id"] in {s["id"] for s in mine}
         assert created.json()["id"] not in {s["id"] for s in theirs}
 
-    async def test_a_missing_required_parameter_names_itself(
-        self, login: Login, world: World
-    ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_a_missing_required_parameter_names_itself(self, as_role: AsRole) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         answer = await manager.get("/api/v1/alarms/plan-stats")
 

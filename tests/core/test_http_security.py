@@ -14,7 +14,8 @@ from litestar import Litestar
 from api.app import create_app
 from api.core.auth import Role
 from api.settings import Settings
-from tests.helpers import ApiClient, Login, World
+from tests.fixtures import AsRole
+from tests.helpers import ApiClient, World
 
 WS = "/api/v1/ws"
 
@@ -78,9 +79,9 @@ class TestMetrics:
 
 class TestSchema:
     async def test_the_schema_is_not_there_for_strangers_and_residents(
-        self, client: ApiClient, login: Login, world: World
+        self, as_role: AsRole, client: ApiClient
     ) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
 
         for api in (client, resident):
             for path in ("/schema", "/schema/openapi.json"):
@@ -88,8 +89,8 @@ class TestSchema:
                 assert answer.status_code == 404, (path, answer.text)
                 assert answer.json()["code"] == "not_found"
 
-    async def test_logged_in_staff_read_the_schema(self, login: Login, world: World) -> None:
-        guard = await login(world.a.users[Role.GUARD])
+    async def test_logged_in_staff_read_the_schema(self, as_role: AsRole) -> None:
+        guard = await as_role(Role.GUARD)
 
         answer = await guard.get("/schema/openapi.json")
 
@@ -98,12 +99,10 @@ class TestSchema:
 
 
 class TestCsrfBoundToTheSession:
-    async def test_a_token_from_another_session_is_refused(
-        self, login: Login, world: World
-    ) -> None:
+    async def test_a_token_from_another_session_is_refused(self, as_role: AsRole) -> None:
         """A token signed for one session (the attacker's own) is worthless in another."""
-        attacker = await login(world.b.users[Role.RESIDENT])
-        victim = await login(world.a.users[Role.RESIDENT])
+        attacker = await as_role(Role.RESIDENT, "b")
+        victim = await as_role(Role.RESIDENT)
         planted = attacker.cookies["csrftoken"]
         victim.cookies.set("csrftoken", planted)
 
@@ -160,11 +159,9 @@ class TestSocketOrigin:
         cookie = await self._cookie(live_url, world)
         page = settings.public_url if origin == "public" else live_url
 
-        ws = await websockets.connect(
+        async with websockets.connect(
             live_url.replace("http", "ws") + WS,
             additional_headers={"Cookie": cookie},
             origin=page.rstrip("/"),  # type: ignore[arg-type]
-        )
-
-        assert json.loads(await ws.recv())["type"] == "hello"
-        await ws.close()
+        ) as ws:
+            assert json.loads(await ws.recv())["type"] == "hello"

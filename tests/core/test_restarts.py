@@ -27,7 +27,6 @@ import asyncpg
 import httpx
 import msgspec
 import pytest
-import websockets
 from redis.asyncio import Redis
 
 from api.core.auth import Role
@@ -36,7 +35,7 @@ from api.settings import Settings
 from device_bridge.identity import enroll, load_bridge_id
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
-from tests.helpers import ApiClient, TestUser, World, eventually
+from tests.helpers import ApiClient, TestUser, World, eventually, live_socket
 
 ROOT = Path(__file__).resolve().parents[2]
 SHUTDOWN_LIMIT = 10.0  # s; generous: a hang fails the test instead of hanging the suite
@@ -181,17 +180,6 @@ async def site_bridge(url: str, admin: ApiClient, community: object, data_dir: P
         await task
 
 
-async def _socket(url: str, user: TestUser) -> Any:
-    async with ApiClient(base_url=url, timeout=30) as api:
-        await api.login(user)
-        cookie = f"anju_session={api.cookies['anju_session']}"
-    ws = await websockets.connect(
-        url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
-    )
-    assert json.loads(await ws.recv())["type"] == "hello"
-    return ws
-
-
 async def _next(ws: Any, kind: str, **fields: str) -> dict[str, Any]:
     """The next socket event of a type with these fields (others skipped); a bound, not a
     measure: it fails only if the event never comes."""
@@ -247,11 +235,10 @@ class TestRedisRestart:
                 bridge_id,
             ):
                 door = await _door(bridge_id)
-                guard_ws, resident_ws = (
-                    await _socket(url, guard_user),
-                    await _socket(url, resident_user),
-                )
-                try:
+                async with (
+                    live_socket(url, guard_user) as guard_ws,
+                    live_socket(url, resident_user) as resident_ws,
+                ):
                     async with ApiClient(base_url=url, timeout=30) as resident:
                         await resident.login(resident_user)
                         assert await _opened(resident, door)
@@ -279,9 +266,6 @@ class TestRedisRestart:
                         assert ack.status_code == 200, ack.text
                         await _next(resident_ws, "alarm.acknowledged", alarm_id=sos.json()["id"])
                     assert bridge.link.authenticated.is_set()
-                finally:
-                    await guard_ws.close()
-                    await resident_ws.close()
 
 
 async def _logs_in(api: ApiClient, user: TestUser) -> bool:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any
 
 from device_bridge.runtime import Bridge
@@ -11,6 +14,7 @@ from device_bridge.settings import BridgeSettings
 
 BRIDGE_ID = "bridge-test-0001"
 FAST: dict[str, Any] = {"heartbeat_interval": 0.3, "backoff_initial": 0.05, "backoff_max": 0.4}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class running:  # noqa: N801 - reads as a context manager function
@@ -34,6 +38,32 @@ class running:  # noqa: N801 - reads as a context manager function
         await self.bridge.stop()
         assert self.task is not None
         await asyncio.wait_for(self.task, 10)
+
+
+async def bridge_process(
+    settings: BridgeSettings, *options: str, stderr: int = asyncio.subprocess.PIPE
+) -> asyncio.subprocess.Process:
+    """`python -m device_bridge run [options]` as an operator starts it, configured through
+    ANJU_BRIDGE_* variables."""
+    env = {
+        **os.environ,
+        "ANJU_BRIDGE_PLATFORM_URL": settings.platform_url,
+        "ANJU_BRIDGE_DATA_DIR": str(settings.data_dir),
+        "ANJU_BRIDGE_HEARTBEAT_INTERVAL": "0.5",
+        "ANJU_BRIDGE_BACKOFF_INITIAL": "0.05",
+        "ANJU_BRIDGE_LOG_JSON": "false",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "device_bridge",
+        "run",
+        *options,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=stderr,
+    )
 
 
 def events_named(

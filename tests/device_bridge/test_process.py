@@ -3,38 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
-from pathlib import Path
 
 from device_bridge.outbox import Outbox
 from device_bridge.settings import BridgeSettings
 from tests.device_bridge.fake_platform import FakePlatform
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-async def start_bridge(settings: BridgeSettings) -> asyncio.subprocess.Process:
-    """The bridge as an operator starts it, configured through ANJU_BRIDGE_* variables."""
-    env = {
-        **os.environ,
-        "ANJU_BRIDGE_PLATFORM_URL": settings.platform_url,
-        "ANJU_BRIDGE_DATA_DIR": str(settings.data_dir),
-        "ANJU_BRIDGE_HEARTBEAT_INTERVAL": "0.5",
-        "ANJU_BRIDGE_BACKOFF_INITIAL": "0.05",
-        "ANJU_BRIDGE_LOG_JSON": "false",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "device_bridge",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+from tests.device_bridge.helpers import bridge_process
 
 
 class TestKilledWhileSending:
@@ -47,7 +21,7 @@ class TestKilledWhileSending:
             )
         platform.ack_delay = 0.1  # a slow platform, so the kill lands mid-stream
 
-        first = await start_bridge(bridge_settings)
+        first = await bridge_process(bridge_settings)
         await platform.wait_for(lambda: platform.last_seq >= 400, timeout=15)
         first.send_signal(signal.SIGKILL)
         await first.wait()
@@ -55,7 +29,7 @@ class TestKilledWhileSending:
         assert delivered_before_kill < 2000
 
         platform.ack_delay = 0.0
-        second = await start_bridge(bridge_settings)
+        second = await bridge_process(bridge_settings)
         await platform.wait_for(lambda: platform.last_seq == 2000, timeout=15)
         # The bridge says (in a heartbeat) that its outbox is empty: the final ack arrived.
         await platform.wait_for(lambda: platform.heartbeats and platform.heartbeats[-1].outbox == 0)

@@ -2,8 +2,9 @@
 
 The real bridge (device_bridge) is used where the whole path matters. `Peer` is one raw link, so a
 test can send exactly the wrong thing (a bad signature, a replayed answer, garbage) to see what
-the platform does; `ScriptedBridge` is a well-behaved site built on it, an async context manager
-that closes its link on exit (tests/plugins/site.py links them for a test and closes them after).
+the platform does; `ScriptedBridge` is a well-behaved site built on it. Both are async context
+managers that close their link on exit (tests/plugins/site.py links sites for a test and closes
+them after).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import contextlib
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +22,9 @@ import websockets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from api.devices.tables import Bridge, Device
+from api.devices.tables import Device
 from device_bridge import protocol
-from tests.helpers import JPEG, ApiClient, eventually
+from tests.helpers import JPEG, ApiClient, released
 
 OFFER = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=browser offer\r\nt=0 0\r\n"
 WEBM = b"\x1a\x45\xdf\xa3" + b"\x00" * 200
@@ -65,23 +67,67 @@ MAX_FRAME = 2**25  # as the bridge: a full set of 10,000 credentials is one fram
 class Peer:
     """One link: connect, answer the challenge, then send and receive frames.
 
-    `authenticated` keeps the Rules and Credentials frames that came before its HeartbeatAck.
+    `async with Peer.open(url) as peer` (a raw link) or `async with Peer.authenticated(url,
+    bridge, devices) as peer` (past the Welcome, its inventory in): leaving hangs up and, when the
+    platform welcomed the link, waits until it has let go of it, so no link outlives its test. A
+    test whose subject is the hang-up itself does it first (`peer.ws.close()`); leaving is then
+    only the wait. `authenticated` keeps the Rules and Credentials frames that came before its
+    HeartbeatAck.
     """
 
     ws: websockets.ClientConnection
     challenge: protocol.Challenge
     rules: list[protocol.Rules] = field(default_factory=list)
     credentials: list[protocol.Credentials] = field(default_factory=list)
+    bridge_id: str | None = None  # whom the last Hello sent spoke for
+    welcome: protocol.Welcome | None = None  # the platform's Welcome, once received
 
     @classmethod
-    async def open(cls, live_url: str) -> Peer:
-        """Connect and read the platform's challenge."""
+    async def connect(cls, live_url: str) -> Peer:
+        """Connect and read the platform's challenge (the caller closes the link)."""
         ws = await websockets.connect(
             live_url.replace("http", "ws") + "/api/v1/bridge/link", max_size=MAX_FRAME
         )
-        challenge = protocol.decode_to_bridge(await ws.recv())
-        assert isinstance(challenge, protocol.Challenge)
+        try:
+            challenge = protocol.decode_to_bridge(await ws.recv())
+            assert isinstance(challenge, protocol.Challenge)
+        except BaseException:
+            await ws.close()
+            raise
         return cls(ws, challenge)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, live_url: str) -> AsyncIterator[Peer]:
+        """A raw link, its challenge read; closed on leaving."""
+        async with await cls.connect(live_url) as peer:
+            yield peer
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def authenticated(
+        cls, live_url: str, bridge: EnrolledBridge, devices: list[protocol.DeviceInfo]
+    ) -> AsyncIterator[Peer]:
+        """A link past authentication (its Welcome in `welcome`), with the inventory registered;
+        closed on leaving."""
+        async with cls.open(live_url) as peer:
+            await peer.authenticate(bridge, devices)
+            yield peer
+
+    async def __aenter__(self) -> Peer:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is None:
+            await self.close()
+        else:  # the test failed: hang up, and let its own error be the one reported
+            await self.ws.close()
+
+    async def close(self) -> None:
+        """Hang up; when the platform welcomed this link, wait until it has let go of it."""
+        await self.ws.close()
+        if self.welcome is not None:
+            await released(self.bridge_id)
 
     def hello(self, bridge: EnrolledBridge, key: Ed25519PrivateKey | None = None) -> protocol.Hello:
         """A Hello signed over this link's challenge (with another key when given)."""
@@ -90,33 +136,42 @@ class Peer:
 
     async def send(self, frame: protocol.Frame) -> None:
         """Send a frame."""
+        if isinstance(frame, protocol.Hello):
+            self.bridge_id = frame.bridge_id
         await self.ws.send(protocol.encode(frame))
 
     async def recv(self) -> protocol.ToBridge:
         """Receive the next frame."""
-        return protocol.decode_to_bridge(await self.ws.recv())
+        frame = protocol.decode_to_bridge(await self.ws.recv())
+        if isinstance(frame, protocol.Welcome):
+            self.welcome = frame
+        return frame
 
-    @classmethod
-    async def authenticated(
-        cls, live_url: str, bridge: EnrolledBridge, devices: list[protocol.DeviceInfo]
-    ) -> tuple[Peer, protocol.Welcome]:
-        """A link past authentication, with the inventory registered (the Rules and the full
-        Credentials set the platform sends after it are in `rules` and `credentials`)."""
-        peer = await cls.open(live_url)
-        await peer.send(peer.hello(bridge))
-        welcome = await peer.recv()
+    async def authenticate(
+        self, bridge: EnrolledBridge, devices: list[protocol.DeviceInfo]
+    ) -> protocol.Welcome:
+        """Say Hello, register the inventory and read up to the HeartbeatAck that follows it (the
+        Rules and the full Credentials set the platform sends after it go to `rules` and
+        `credentials`)."""
+        await self.send(self.hello(bridge))
+        welcome = await self.recv()
         assert isinstance(welcome, protocol.Welcome), welcome
-        await peer.send(protocol.Inventory(devices=devices))
-        await peer.send(protocol.Heartbeat(sent_at=time.time()))  # frames are handled in order:
-        while not isinstance(frame := await peer.recv(), protocol.HeartbeatAck):  # the inventory
+        await self.send(protocol.Inventory(devices=devices))
+        await self.send(protocol.Heartbeat(sent_at=time.time()))  # frames are handled in order:
+        while not isinstance(frame := await self.recv(), protocol.HeartbeatAck):  # the inventory
             match frame:  # is in once the ack comes
                 case protocol.Rules():
-                    peer.rules.append(frame)
+                    self.rules.append(frame)
                 case protocol.Credentials():
-                    peer.credentials.append(frame)
+                    self.credentials.append(frame)
                 case _:
                     raise AssertionError(f"unexpected frame before the HeartbeatAck: {frame}")
-        return peer, welcome
+        return welcome
+
+
+def door_event(seq: int, kind: str, device: str = "gate-north", **data: Any) -> protocol.Event:
+    """An event a door reports now (an access decision, say) with its data, for an EventBatch."""
+    return protocol.Event(seq=seq, kind=kind, device=device, at=time.time(), data=data)
 
 
 def answer_sdp(session: str) -> str:
@@ -158,17 +213,21 @@ class ScriptedBridge:
         self._closed = False
 
     async def __aenter__(self) -> ScriptedBridge:
-        if self.auto:
-            self.peer, _ = await Peer.authenticated(self.live_url, self.bridge, self.inventory)
-            for full in self.peer.credentials:  # the full set follows the inventory, even empty
-                self.credentials.append(full)
-                await self.peer.send(protocol.CredentialsApplied(version=full.version))
-            self.reader = asyncio.create_task(self._read())
-        else:  # the Rules and the full Credentials set that follow the inventory are the test's
-            self.peer = await Peer.open(self.live_url)
-            await self.peer.send(self.peer.hello(self.bridge))
-            assert isinstance(await self.peer.recv(), protocol.Welcome)
-            await self.peer.send(protocol.Inventory(devices=self.inventory))
+        self.peer = await Peer.connect(self.live_url)
+        try:
+            if self.auto:
+                await self.peer.authenticate(self.bridge, self.inventory)
+                for full in self.peer.credentials:  # the full set follows the inventory, even empty
+                    self.credentials.append(full)
+                    await self.peer.send(protocol.CredentialsApplied(version=full.version))
+                self.reader = asyncio.create_task(self._read())
+            else:  # the Rules and the full Credentials set that follow the inventory are the test's
+                await self.peer.send(self.peer.hello(self.bridge))
+                assert isinstance(await self.peer.recv(), protocol.Welcome)
+                await self.peer.send(protocol.Inventory(devices=self.inventory))
+        except BaseException:
+            await self.peer.ws.close()
+            raise
         rows = await Device.select(Device.id, Device.external_id).where(
             Device.bridge == self.bridge.id
         )
@@ -183,15 +242,9 @@ class ScriptedBridge:
         if self._closed:
             return
         self._closed = True
-        await self.peer.ws.close()
+        await self.peer.close()
         if self.reader is not None:
             await self.reader
-
-        async def offline() -> bool:
-            row = await Bridge.select(Bridge.online).where(Bridge.id == self.bridge.id).first()
-            return bool(row and not row["online"])
-
-        await eventually(offline)
         await asyncio.sleep(0.05)  # the link handler logs `bridge.link.down` just after
 
     async def _read(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -10,6 +11,7 @@ from api.core.auth import Role
 from api.devices.tables import Device, DeviceCommand
 from device_bridge import protocol
 from tests.devices.peer import EnrolledBridge, Peer, enrol
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, Login, World, assert_error, audit_rows, make_account
 
 SITE = [
@@ -22,12 +24,13 @@ OFFER = {"session": "s-1", "sdp": "v=0", "kind": "live"}
 
 
 @pytest.fixture
-async def site(login: Login, world: World, live_url: str) -> tuple[Peer, EnrolledBridge]:
+async def site(
+    admin: ApiClient, world: World, live_url: str
+) -> AsyncIterator[tuple[Peer, EnrolledBridge]]:
     """A scripted bridge of community A with a gate, a zone, a camera and a barrier."""
-    admin = await login(world.admins[Role.SYSTEM_ADMIN])
     bridge = await enrol(admin, world.a.community)
-    peer, _ = await Peer.authenticated(live_url, bridge, SITE)
-    return peer, bridge
+    async with Peer.authenticated(live_url, bridge, SITE) as peer:
+        yield peer, bridge
 
 
 async def device_id(bridge: EnrolledBridge, external_id: str) -> str:
@@ -73,15 +76,14 @@ async def answered(peer: Peer, client: ApiClient, device: str, action: str) -> p
     ],
 )
 async def test_maintenance_cannot_act_on_doors_zones_media_or_barriers_through_it(
+    as_role: AsRole,
     site: tuple[Peer, EnrolledBridge],
-    login: Login,
-    world: World,
     external_id: str,
     action: str,
     args: dict[str, object],
 ) -> None:
     peer, bridge = site
-    maintenance = await login(world.a.users[Role.MAINTENANCE])
+    maintenance = await as_role(Role.MAINTENANCE)
     device = await device_id(bridge, external_id)
     refused = await maintenance.post(
         f"/api/v1/devices/{device}/commands", json={"action": action, "args": args}
@@ -98,10 +100,10 @@ async def test_maintenance_cannot_act_on_doors_zones_media_or_barriers_through_i
 
 
 async def test_system_admin_cannot_act_on_doors_either(
-    site: tuple[Peer, EnrolledBridge], login: Login, world: World
+    as_role: AsRole, site: tuple[Peer, EnrolledBridge]
 ) -> None:
     _, bridge = site
-    admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    admin = await as_role(Role.SYSTEM_ADMIN)
     gate = await device_id(bridge, "gate-north")
     refused = await admin.post(f"/api/v1/devices/{gate}/commands", json={"action": "unlock"})
     assert_error(refused, 404, "not_found")
@@ -123,10 +125,10 @@ async def test_system_admin_of_another_community_gets_404(
 
 @pytest.mark.parametrize("action", sorted(protocol.MAINTENANCE_ACTIONS))
 async def test_maintenance_actions_still_work_and_are_audited(
-    site: tuple[Peer, EnrolledBridge], login: Login, world: World, action: str
+    as_role: AsRole, site: tuple[Peer, EnrolledBridge], world: World, action: str
 ) -> None:
     peer, bridge = site
-    maintenance = await login(world.a.users[Role.MAINTENANCE])
+    maintenance = await as_role(Role.MAINTENANCE)
     zone = await device_id(bridge, "zone-east")
     command = await answered(peer, maintenance, zone, action)
     assert (command.device, command.action) == ("zone-east", action)

@@ -27,25 +27,10 @@ from api.devices.link import Link
 from api.devices.routes import BridgeEnrolController, enrol_rate_limit
 from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent
 from device_bridge import protocol
+from tests.devices.inventory import DOORS
 from tests.devices.peer import EnrolledBridge, Peer, enrol
-from tests.helpers import ApiClient, World, assert_error, released
-
-DOORS = [
-    protocol.DeviceInfo(
-        id="door-1-1",
-        kind="door_controller",
-        name="1栋1单元门",
-        driver="sim",
-        attrs={"building": "1", "unit": "1", "role": "unit_door"},
-    ),
-    protocol.DeviceInfo(
-        id="gate-north",
-        kind="door_controller",
-        name="北门",
-        driver="sim",
-        attrs={"role": "gate", "protection_zone": 1},
-    ),
-]
+from tests.fixtures import AsRole
+from tests.helpers import ApiClient, World, assert_error, live_socket
 
 
 @pytest.fixture
@@ -122,10 +107,9 @@ class TestEnrolment:
                 )
             assert_error(await api.post("/api/v1/bridges/enroll", json=body), 429, "rate_limited")
 
-    async def test_only_system_admin_issues_tokens(self, browser, world: World) -> None:
+    async def test_only_system_admin_issues_tokens(self, as_role: AsRole, world: World) -> None:
         for role in (Role.GUARD, Role.PROPERTY_MANAGER):
-            api = await browser()
-            await api.login(world.a.users[role])
+            api = await as_role(role)
             answer = await api.post(
                 "/api/v1/bridges/enrolment-tokens", json={"community_id": str(world.a.community)}
             )
@@ -135,31 +119,30 @@ class TestEnrolment:
 @pytest.mark.req("SEC-04", partial=True)
 class TestLinkAuthentication:
     async def test_wrong_key_is_refused(self, live_url: str, bridge: EnrolledBridge) -> None:
-        peer = await Peer.open(live_url)
-        await peer.send(peer.hello(bridge, key=Ed25519PrivateKey.generate()))
-        refused = await peer.recv()
-        assert isinstance(refused, protocol.Refused)
-        assert refused.reason == "bad signature"
-        with pytest.raises(websockets.ConnectionClosed):
-            await peer.recv()
+        async with Peer.open(live_url) as peer:
+            await peer.send(peer.hello(bridge, key=Ed25519PrivateKey.generate()))
+            refused = await peer.recv()
+            assert isinstance(refused, protocol.Refused)
+            assert refused.reason == "bad signature"
+            with pytest.raises(websockets.ConnectionClosed):
+                await peer.recv()
 
     async def test_replayed_answer_is_refused(self, live_url: str, bridge: EnrolledBridge) -> None:
-        first, _ = await Peer.authenticated(live_url, bridge, DOORS)
-        replay = first.hello(bridge)  # valid for the first link's nonce only
-        await first.ws.close()
-        second = await Peer.open(live_url)
-        await second.send(replay)
-        assert isinstance(await second.recv(), protocol.Refused)
+        async with Peer.authenticated(live_url, bridge, DOORS) as first:
+            replay = first.hello(bridge)  # valid for the first link's nonce only
+        async with Peer.open(live_url) as second:
+            await second.send(replay)
+            assert isinstance(await second.recv(), protocol.Refused)
 
     async def test_unknown_bridge_is_refused(self, live_url: str, bridge: EnrolledBridge) -> None:
-        peer = await Peer.open(live_url)
         stranger = EnrolledBridge(
             id="00000000-0000-0000-0000-000000000001",
             community_id="",
             key=Ed25519PrivateKey.generate(),
         )
-        await peer.send(peer.hello(stranger))
-        assert isinstance(await peer.recv(), protocol.Refused)
+        async with Peer.open(live_url) as peer:
+            await peer.send(peer.hello(stranger))
+            assert isinstance(await peer.recv(), protocol.Refused)
 
 
 class TestIngest:
@@ -167,46 +150,47 @@ class TestIngest:
     async def test_events_stored_once_and_acked(
         self, live_url: str, bridge: EnrolledBridge
     ) -> None:
-        peer, welcome = await Peer.authenticated(live_url, bridge, DOORS)
-        assert welcome.last_seq == 0
         batch = protocol.EventBatch(events=[event(seq) for seq in range(1, 51)])
-        await peer.send(batch)
-        assert await peer.recv() == protocol.Ack(seq=50)
-        await peer.send(batch)  # a replay after a crash
-        assert await peer.recv() == protocol.Ack(seq=50)
-        assert await DeviceEvent.count().where(DeviceEvent.bridge == bridge.id) == 50
-        await peer.ws.close()
-        again, welcome = await Peer.authenticated(live_url, bridge, DOORS)
-        assert welcome.last_seq == 50  # the bridge resumes after what is stored
-        await again.ws.close()
+        async with Peer.authenticated(live_url, bridge, DOORS) as peer:
+            assert peer.welcome and peer.welcome.last_seq == 0
+            await peer.send(batch)
+            assert await peer.recv() == protocol.Ack(seq=50)
+            await peer.send(batch)  # a replay after a crash
+            assert await peer.recv() == protocol.Ack(seq=50)
+            assert await DeviceEvent.count().where(DeviceEvent.bridge == bridge.id) == 50
+        async with Peer.authenticated(live_url, bridge, DOORS) as again:
+            assert again.welcome and again.welcome.last_seq == 50  # it resumes after what is stored
 
     async def test_unknown_device_rejected_link_stays_up(
         self, live_url: str, bridge: EnrolledBridge
     ) -> None:
-        peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
-        await peer.send(protocol.EventBatch(events=[event(1), event(2, device="ghost"), event(3)]))
-        assert await peer.recv() == protocol.Ack(seq=3)
-        reject = await peer.recv()
-        assert isinstance(reject, protocol.Reject) and reject.seq == 2 and "ghost" in reject.reason
-        seqs = [
-            r["seq"]
-            for r in await DeviceEvent.select(DeviceEvent.seq)
-            .where(DeviceEvent.bridge == bridge.id)
-            .order_by(DeviceEvent.seq)
-        ]
-        assert seqs == [1, 3]
-        await peer.send(protocol.Heartbeat(sent_at=time.time()))
-        assert isinstance(await peer.recv(), protocol.HeartbeatAck)
+        async with Peer.authenticated(live_url, bridge, DOORS) as peer:
+            await peer.send(
+                protocol.EventBatch(events=[event(1), event(2, device="ghost"), event(3)])
+            )
+            assert await peer.recv() == protocol.Ack(seq=3)
+            reject = await peer.recv()
+            assert isinstance(reject, protocol.Reject)
+            assert reject.seq == 2 and "ghost" in reject.reason
+            seqs = [
+                r["seq"]
+                for r in await DeviceEvent.select(DeviceEvent.seq)
+                .where(DeviceEvent.bridge == bridge.id)
+                .order_by(DeviceEvent.seq)
+            ]
+            assert seqs == [1, 3]
+            await peer.send(protocol.Heartbeat(sent_at=time.time()))
+            assert isinstance(await peer.recv(), protocol.HeartbeatAck)
 
     async def test_malformed_frame_rejected_link_stays_up(
         self, live_url: str, bridge: EnrolledBridge
     ) -> None:
-        peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
-        await peer.ws.send(b"\x81\xa1t\xa5bogus")
-        reject = await peer.recv()
-        assert isinstance(reject, protocol.Reject) and "malformed" in reject.reason
-        await peer.send(protocol.EventBatch(events=[event(1)]))
-        assert await peer.recv() == protocol.Ack(seq=1)
+        async with Peer.authenticated(live_url, bridge, DOORS) as peer:
+            await peer.ws.send(b"\x81\xa1t\xa5bogus")
+            reject = await peer.recv()
+            assert isinstance(reject, protocol.Reject) and "malformed" in reject.reason
+            await peer.send(protocol.EventBatch(events=[event(1)]))
+            assert await peer.recv() == protocol.Ack(seq=1)
 
 
 @pytest.mark.req("PLAT-09")
@@ -214,25 +198,26 @@ class TestCommands:
     async def test_command_round_trip_recorded_with_asker(
         self, live_url: str, admin: ApiClient, bridge: EnrolledBridge, world: World
     ) -> None:
-        peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
-        device = (
-            await Device.select(Device.id)
-            .where((Device.bridge == bridge.id) & (Device.external_id == "door-1-1"))
-            .first()
-        )
+        async with Peer.authenticated(live_url, bridge, DOORS) as peer:
+            device = (
+                await Device.select(Device.id)
+                .where((Device.bridge == bridge.id) & (Device.external_id == "door-1-1"))
+                .first()
+            )
 
-        async def answer() -> protocol.Command:
-            command = await peer.recv()
-            assert isinstance(command, protocol.Command)
-            await peer.send(protocol.CommandResult(id=command.id, status="ok", data={"clock": 1}))
-            return command
+            async def answer() -> protocol.Command:
+                command = await peer.recv()
+                assert isinstance(command, protocol.Command)
+                result = protocol.CommandResult(id=command.id, status="ok", data={"clock": 1})
+                await peer.send(result)
+                return command
 
-        answering = asyncio.create_task(answer())
-        response = await admin.post(
-            f"/api/v1/devices/{device['id']}/commands",
-            json={"action": "time.sync", "args": {"server_time": 1.0}},
-        )
-        command = await answering
+            answering = asyncio.create_task(answer())
+            response = await admin.post(
+                f"/api/v1/devices/{device['id']}/commands",
+                json={"action": "time.sync", "args": {"server_time": 1.0}},
+            )
+            command = await answering
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "ok"
         assert (command.device, command.action) == ("door-1-1", "time.sync")
@@ -243,20 +228,20 @@ class TestCommands:
     async def test_unanswered_command_times_out(
         self, live_url: str, admin: ApiClient, bridge: EnrolledBridge
     ) -> None:
-        await Peer.authenticated(live_url, bridge, DOORS)
-        device = await Device.select(Device.id).where(Device.bridge == bridge.id).first()
-        response = await admin.post(
-            f"/api/v1/devices/{device['id']}/commands", json={"action": "status", "timeout": 0.5}
-        )
+        async with Peer.authenticated(live_url, bridge, DOORS):
+            device = await Device.select(Device.id).where(Device.bridge == bridge.id).first()
+            response = await admin.post(
+                f"/api/v1/devices/{device['id']}/commands",
+                json={"action": "status", "timeout": 0.5},
+            )
         assert response.json()["status"] == "timeout"
 
     async def test_offline_bridge_fails_fast(
         self, live_url: str, admin: ApiClient, bridge: EnrolledBridge
     ) -> None:
-        peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
-        await peer.ws.close()
+        async with Peer.authenticated(live_url, bridge, DOORS) as peer:
+            await peer.close()  # hangs up and waits until the platform has let go of the link
         device = await Device.select(Device.id).where(Device.bridge == bridge.id).first()
-        await released(bridge.id)
         response = await asyncio.wait_for(  # a guard against hanging, not a timing assertion
             admin.post(f"/api/v1/devices/{device['id']}/commands", json={"action": "status"}), 3
         )
@@ -306,16 +291,16 @@ class TestStatus:
     async def test_link_loss_marks_offline_and_records_it(
         self, live_url: str, admin: ApiClient, bridge: EnrolledBridge
     ) -> None:
-        peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
-        assert (await door_1_1(admin, bridge))["online"] is True
-        await peer.ws.close()
-        for _ in range(50):
-            if not (await Bridge.select(Bridge.online).where(Bridge.id == bridge.id).first())[
-                "online"
-            ]:
-                break
-            await asyncio.sleep(0.05)
-        assert (await door_1_1(admin, bridge))["online"] is False
+        async with Peer.authenticated(live_url, bridge, DOORS) as peer:
+            assert (await door_1_1(admin, bridge))["online"] is True
+            await peer.ws.close()  # the bridge hangs up: the subject of this test
+            for _ in range(50):
+                if not (await Bridge.select(Bridge.online).where(Bridge.id == bridge.id).first())[
+                    "online"
+                ]:
+                    break
+                await asyncio.sleep(0.05)
+            assert (await door_1_1(admin, bridge))["online"] is False
         offline = await DeviceEvent.select().where(
             (DeviceEvent.bridge == bridge.id) & (DeviceEvent.kind == "device.offline")
         )
@@ -323,18 +308,17 @@ class TestStatus:
 
     async def test_device_list_is_scoped(
         self,
-        browser,
+        as_role: AsRole,
         bridge: EnrolledBridge,
         world: World,
         live_url: str,
     ) -> None:
-        await Peer.authenticated(live_url, bridge, DOORS)
-        guard_b = await browser()
-        await guard_b.login(world.b.users[Role.GUARD])
-        items = (await guard_b.get("/api/v1/devices")).json()["items"]
-        assert all(d["community_id"] != str(world.a.community) for d in items)
-        device = await Device.select(Device.id).where(Device.bridge == bridge.id).first()
-        assert (await guard_b.get(f"/api/v1/devices/{device['id']}")).status_code == 404
+        guard_b = await as_role(Role.GUARD, "b")
+        async with Peer.authenticated(live_url, bridge, DOORS):
+            items = (await guard_b.get("/api/v1/devices")).json()["items"]
+            assert all(d["community_id"] != str(world.a.community) for d in items)
+            device = await Device.select(Device.id).where(Device.bridge == bridge.id).first()
+            assert (await guard_b.get(f"/api/v1/devices/{device['id']}")).status_code == 404
 
 
 @pytest.mark.req("PLAT-15")
@@ -343,30 +327,26 @@ class TestClockSkew:
         self, live_url: str, admin: ApiClient, bridge: EnrolledBridge
     ) -> None:
         """A bridge 100 s fast reporting a device 5 s slow against it: the device is 95 s fast."""
-        peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
-        await peer.send(
-            protocol.Heartbeat(sent_at=time.time() + 100, device_skew={"door-1-1": -5.0})
-        )
-        assert isinstance(await peer.recv(), protocol.HeartbeatAck)
-        bridges = (await admin.get("/api/v1/bridges", params={"page_size": 200})).json()["items"]
-        assert 99 < next(b for b in bridges if b["id"] == bridge.id)["clock_skew"] < 101
-        assert 94 < (await door_1_1(admin, bridge))["clock_skew"] < 96
+        async with Peer.authenticated(live_url, bridge, DOORS) as peer:
+            await peer.send(
+                protocol.Heartbeat(sent_at=time.time() + 100, device_skew={"door-1-1": -5.0})
+            )
+            assert isinstance(await peer.recv(), protocol.HeartbeatAck)
+            answer = await admin.get("/api/v1/bridges", params={"page_size": 200})
+            bridges = answer.json()["items"]
+            assert 99 < next(b for b in bridges if b["id"] == bridge.id)["clock_skew"] < 101
+            assert 94 < (await door_1_1(admin, bridge))["clock_skew"] < 96
 
 
 class TestLiveDeviceEvents:
     async def test_a_global_administrator_follows_every_community(
         self, live_url: str, bridge: EnrolledBridge, world: World
     ) -> None:
-        async with ApiClient(base_url=live_url) as api:
-            await api.login(world.admins[Role.SYSTEM_ADMIN])
-            cookie = f"anju_session={api.cookies['anju_session']}"
-        ws = await websockets.connect(
-            live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
-        )
-        assert json.loads(await ws.recv())["type"] == "hello"
-        peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
-        await peer.send(protocol.EventBatch(events=[event(1)]))
-        assert await peer.recv() == protocol.Ack(seq=1)
-        message = json.loads(await asyncio.wait_for(ws.recv(), 5))
-        assert (message["type"], message["kind"]) == ("device.event", "door.opened")
-        await ws.close()
+        async with (
+            live_socket(live_url, world.admins[Role.SYSTEM_ADMIN]) as ws,
+            Peer.authenticated(live_url, bridge, DOORS) as peer,
+        ):
+            await peer.send(protocol.EventBatch(events=[event(1)]))
+            assert await peer.recv() == protocol.Ack(seq=1)
+            message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert (message["type"], message["kind"]) == ("device.event", "door.opened")

@@ -17,7 +17,7 @@ from api.core.realtime import community_channel, publish, records_channel
 from api.devices.link import event_channel
 from device_bridge import protocol
 from tests.devices.peer import EnrolledBridge, Peer, enrol
-from tests.helpers import Login, World, live_socket, next_event
+from tests.helpers import ApiClient, World, live_socket, next_event, user
 
 SITE = [
     protocol.DeviceInfo(id="gate-north", kind="door_controller", name="北门", driver="sim"),
@@ -26,9 +26,9 @@ SITE = [
 
 
 @pytest.fixture
-async def bridge(login: Login, world: World) -> EnrolledBridge:
+async def bridge(admin: ApiClient, world: World) -> EnrolledBridge:
     """A scripted bridge of community A."""
-    return await enrol(await login(world.admins[Role.SYSTEM_ADMIN]), world.a.community)
+    return await enrol(admin, world.a.community)
 
 
 def naming_and_state(person: object) -> list[protocol.Event]:
@@ -75,9 +75,10 @@ async def device_events_until_door_opened(ws: Any) -> list[dict[str, Any]]:
 async def test_board_holders_without_access_records_get_no_persons_or_plates(
     live_url: str, bridge: EnrolledBridge, world: World, role: Role
 ) -> None:
-    holder = world.admins[role] if role == Role.SYSTEM_ADMIN else world.a.users[role]
-    async with live_socket(live_url, holder) as ws:
-        peer, _ = await Peer.authenticated(live_url, bridge, SITE)
+    async with (
+        live_socket(live_url, user(world, role)) as ws,
+        Peer.authenticated(live_url, bridge, SITE) as peer,
+    ):
         await peer.send(protocol.EventBatch(events=naming_and_state(world.a.persons[0])))
         assert await peer.recv() == protocol.Ack(seq=3)
         seen = await device_events_until_door_opened(ws)
@@ -88,8 +89,10 @@ async def test_board_holders_without_access_records_get_no_persons_or_plates(
 async def test_who_may_read_access_records_gets_them_live(
     live_url: str, bridge: EnrolledBridge, world: World, role: Role
 ) -> None:
-    async with live_socket(live_url, world.a.users[role]) as ws:
-        peer, _ = await Peer.authenticated(live_url, bridge, SITE)
+    async with (
+        live_socket(live_url, world.a.users[role]) as ws,
+        Peer.authenticated(live_url, bridge, SITE) as peer,
+    ):
         await peer.send(protocol.EventBatch(events=naming_and_state(world.a.persons[0])))
         assert await peer.recv() == protocol.Ack(seq=3)
         seen = await device_events_until_door_opened(ws)
@@ -104,8 +107,8 @@ async def test_a_guard_of_another_community_gets_none_of_them(
     async with (
         live_socket(live_url, world.b.users[Role.GUARD]) as other,
         live_socket(live_url, world.a.users[Role.GUARD]) as own,
+        Peer.authenticated(live_url, bridge, SITE) as peer,
     ):
-        peer, _ = await Peer.authenticated(live_url, bridge, SITE)
         await peer.send(protocol.EventBatch(events=naming_and_state(world.a.persons[0])))
         assert await peer.recv() == protocol.Ack(seq=3)
         await device_events_until_door_opened(own)  # all three are published by now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -10,17 +10,18 @@ from api.access.tables import AccessRecord
 from api.core.auth import Role
 from api.devices.tables import Device
 from device_bridge import protocol
-from tests.devices.peer import EnrolledBridge, Peer, enrol
-from tests.devices.test_link import DOORS
+from tests.devices.inventory import DOORS
+from tests.devices.peer import EnrolledBridge, Peer, door_event, enrol
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World
 
 
 @pytest.fixture
-async def linked(admin: ApiClient, world: World, live_url: str) -> EnrolledBridge:
+async def linked(admin: ApiClient, world: World, live_url: str) -> AsyncIterator[EnrolledBridge]:
     """A bridge of community A, connected, with its doors registered."""
     bridge = await enrol(admin, world.a.community)
-    await Peer.authenticated(live_url, bridge, DOORS)
-    return bridge
+    async with Peer.authenticated(live_url, bridge, DOORS):
+        yield bridge
 
 
 async def door_of(bridge: EnrolledBridge, external_id: str = "door-1-1") -> str:
@@ -76,13 +77,11 @@ class TestPlacement:
     @pytest.mark.parametrize("role", [Role.GUARD, Role.PROPERTY_MANAGER, Role.RESIDENT])
     async def test_only_system_admin_places(
         self,
-        browser,
+        as_role: AsRole,
         linked: EnrolledBridge,
-        world: World,
         role: Role,
     ) -> None:
-        api = await browser()
-        await api.login(world.a.users[role])
+        api = await as_role(role)
         answer = await api.patch(f"/api/v1/devices/{await door_of(linked)}", json={"name": "x"})
         assert answer.status_code == 404
 
@@ -97,12 +96,10 @@ class TestBridgeList:
 
     async def test_other_community_staff_see_nothing_of_it(
         self,
-        browser,
+        as_role: AsRole,
         linked: EnrolledBridge,
-        world: World,
     ) -> None:
-        guard_b = await browser()
-        await guard_b.login(world.b.users[Role.GUARD])
+        guard_b = await as_role(Role.GUARD, "b")
         items = (await guard_b.get("/api/v1/bridges")).json()["items"]
         assert linked.id not in {b["id"] for b in items}
 
@@ -123,28 +120,18 @@ class TestAccessLog:
         world: World,
         live_url: str,
     ) -> None:
-        peer, _ = await Peer.authenticated(live_url, linked, DOORS)
-        await peer.send(
-            protocol.EventBatch(
-                events=[
-                    protocol.Event(
-                        seq=1,
-                        kind="access.granted",
-                        device="gate-north",
-                        at=time.time(),
-                        data={"method": "card", "person": str(world.a.persons[1])},
-                    ),
-                    protocol.Event(
-                        seq=2,
-                        kind="access.denied",
-                        device="gate-north",
-                        at=time.time(),
-                        data={"method": "card", "reason": "unknown card"},
-                    ),
-                ]
+        async with Peer.authenticated(live_url, linked, DOORS) as peer:  # a second link
+            await peer.send(
+                protocol.EventBatch(
+                    events=[
+                        door_event(
+                            1, "access.granted", method="card", person=str(world.a.persons[1])
+                        ),
+                        door_event(2, "access.denied", method="card", reason="unknown card"),
+                    ]
+                )
             )
-        )
-        assert await peer.recv() == protocol.Ack(seq=2)
+            assert await peer.recv() == protocol.Ack(seq=2)
         gate = await door_of(linked, "gate-north")
 
         async def seen(user: object) -> set[str]:
@@ -163,11 +150,8 @@ class TestAccessLog:
         )
         assert {r["person"] for r in records} == {world.a.persons[1], None}
 
-    async def test_filters_and_bad_parameters(
-        self, admin: ApiClient, browser, world: World
-    ) -> None:
-        guard = await browser()
-        await guard.login(world.a.users[Role.GUARD])
+    async def test_filters_and_bad_parameters(self, as_role: AsRole, admin: ApiClient) -> None:
+        guard = await as_role(Role.GUARD)
         assert (
             await guard.get("/api/v1/access-records", params={"result": "maybe"})
         ).status_code == 400

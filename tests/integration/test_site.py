@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections.abc import Awaitable
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -19,9 +16,9 @@ from api.devices.tables import Device, DeviceEvent
 from device_bridge.identity import load_bridge_id
 from device_bridge.outbox import Outbox
 from device_bridge.settings import BridgeSettings
+from tests.device_bridge.helpers import bridge_process
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, eventually, free_port, released, running, serve
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def device_id(external_id: str, bridge_id: str) -> object:
@@ -52,12 +49,11 @@ async def stored(bridge_id: str, kind: str | None = None) -> int:
 class TestDoorFromPhone:
     async def test_resident_opens_own_unit_door_and_it_is_recorded(
         self,
-        browser,
+        as_role: AsRole,
         site_settings: BridgeSettings,
         world: World,
     ) -> None:
-        resident = await browser()
-        await resident.login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         async with running(site_settings):
             bridge_id = load_bridge_id(site_settings)
             door = await device_id("door-1-1", bridge_id)
@@ -83,12 +79,10 @@ class TestDoorFromPhone:
 
     async def test_other_buildings_door_refuses_with_a_reason(
         self,
-        browser,
+        as_role: AsRole,
         site_settings: BridgeSettings,
-        world: World,
     ) -> None:
-        resident = await browser()
-        await resident.login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         async with running(site_settings):
             door = await device_id("door-2-1", load_bridge_id(site_settings))
             answer = await resident.post(f"/api/v1/doors/{door}/open", json={})
@@ -104,10 +98,9 @@ class TestDoorFromPhone:
             assert await stored(load_bridge_id(site_settings), "door.opened") == 0
 
     async def test_offline_site_fails_fast_and_the_attempt_is_recorded(
-        self, browser, site_settings: BridgeSettings, world: World
+        self, as_role: AsRole, site_settings: BridgeSettings
     ) -> None:
-        resident = await browser()
-        await resident.login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         async with running(site_settings):
             door = await device_id("door-1-1", load_bridge_id(site_settings))
         await released(load_bridge_id(site_settings))
@@ -125,12 +118,10 @@ class TestDoorFromPhone:
 
     async def test_resident_of_another_community_gets_404(
         self,
-        browser,
+        as_role: AsRole,
         site_settings: BridgeSettings,
-        world: World,
     ) -> None:
-        stranger = await browser()
-        await stranger.login(world.b.users[Role.RESIDENT])
+        stranger = await as_role(Role.RESIDENT, "b")
         async with running(site_settings):
             door = await device_id("gate-north", load_bridge_id(site_settings))
             assert (await stranger.post(f"/api/v1/doors/{door}/open", json={})).status_code == 404
@@ -257,14 +248,16 @@ class TestKilledWhileSending:
                     for n in range(2000)
                 ]
             )
-        first = await _bridge_process(settings)
+        first = await bridge_process(settings, "--no-clock-sync", stderr=asyncio.subprocess.DEVNULL)
         await eventually(lambda: _count_at_least(stored(bridge_id), 400), timeout=30)
         first.send_signal(signal.SIGKILL)
         await first.wait()
         at_kill = await stored(bridge_id)
         assert at_kill < 2000, "killed mid-stream"
 
-        second = await _bridge_process(settings)
+        second = await bridge_process(
+            settings, "--no-clock-sync", stderr=asyncio.subprocess.DEVNULL
+        )
         await eventually(lambda: _equals(stored(bridge_id), 2000), timeout=60)
         second.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(second.wait(), 15) == 0
@@ -283,26 +276,3 @@ class TestKilledWhileSending:
 
 async def _count_at_least(count: Awaitable[int], n: int) -> bool:
     return await count >= n
-
-
-async def _bridge_process(settings: BridgeSettings) -> asyncio.subprocess.Process:
-    """`python -m device_bridge run` as an operator starts it."""
-    env = {
-        **os.environ,
-        "ANJU_BRIDGE_PLATFORM_URL": settings.platform_url,
-        "ANJU_BRIDGE_DATA_DIR": str(settings.data_dir),
-        "ANJU_BRIDGE_HEARTBEAT_INTERVAL": "0.5",
-        "ANJU_BRIDGE_BACKOFF_INITIAL": "0.05",
-        "ANJU_BRIDGE_LOG_JSON": "false",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "device_bridge",
-        "run",
-        "--no-clock-sync",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )

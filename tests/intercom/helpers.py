@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from device_bridge import protocol
+from tests.devices.inventory import EAST_CAMERA
 from tests.helpers import TestUser
 
 DEVICES = [
@@ -36,7 +37,7 @@ DEVICES = [
         driver="sim",
         attrs={"building": "1", "unit": "1"},
     ),
-    protocol.DeviceInfo(id="cam-east", kind="camera", name="东侧 摄像机", driver="sim"),
+    EAST_CAMERA,
     protocol.DeviceInfo(
         id="cam-lobby",
         kind="camera",

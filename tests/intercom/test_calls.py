@@ -13,7 +13,6 @@ import pytest
 from litestar.channels import ChannelsPlugin
 
 from api.access.tables import AccessRecord
-from api.alarms.tables import DutyShift
 from api.core.auth import Role
 from api.core.effects import AppOutlet
 from api.core.storage import ObjectNotFound, RetentionClass
@@ -22,6 +21,7 @@ from api.intercom import upkeep
 from api.intercom.tables import Call
 from api.push.tables import Notification
 from tests.devices.peer import OFFER, ScriptedBridge, answer_sdp
+from tests.fixtures import AsRole
 from tests.helpers import (
     World,
     assert_error,
@@ -29,6 +29,7 @@ from tests.helpers import (
     live_socket,
     make_account,
     next_event,
+    on_duty,
     subscribe,
 )
 from tests.intercom.helpers import Household
@@ -413,7 +414,7 @@ class TestEnding:
 class TestHistory:
     @pytest.mark.req("ICM-22")
     async def test_history_is_scoped_and_filtered(
-        self, login: Callable, world: World, family: Household, site: ScriptedBridge
+        self, as_role: AsRole, login: Callable, family: Household, site: ScriptedBridge
     ) -> None:
         mine = [await site.ring() for _ in range(3)]
         await site.end(mine[0], "unanswered", clip=False)
@@ -435,13 +436,13 @@ class TestHistory:
 
         neighbour = await login(family.neighbour)
         assert [c["id"] for c in (await neighbour.get("/api/v1/calls")).json()["items"]] == [theirs]
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         assert [c["id"] for c in (await guard.get("/api/v1/calls")).json()["items"]] == [guard_room]
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         assert (await manager.get("/api/v1/calls")).json()["total"] == 5
-        other = await login(world.b.users[Role.PROPERTY_MANAGER])
+        other = await as_role(Role.PROPERTY_MANAGER, "b")
         assert (await other.get("/api/v1/calls")).json()["total"] == 0
-        police = await login(world.a.users[Role.POLICE])
+        police = await as_role(Role.POLICE)
         assert_error(await police.get("/api/v1/calls"), 404, "not_found")
 
 
@@ -449,20 +450,14 @@ class TestGuardRoom:
     @pytest.mark.req("ICM-18")
     @pytest.mark.req("ICM-20", partial=True)
     async def test_gate_call_rings_the_guards_on_duty(
-        self, live_url: str, login: Callable, world: World, site: ScriptedBridge
+        self, as_role: AsRole, live_url: str, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
-        on_duty = world.a.users[Role.GUARD]
+        rostered = world.a.users[Role.GUARD]
         off_duty = await make_account(Role.GUARD, community=world.a.community)
-        now = datetime.now(UTC)
-        await DutyShift(
-            community=world.a.community,
-            account=on_duty.id,
-            starts_at=now - timedelta(hours=1),
-            ends_at=now + timedelta(hours=1),
-        ).save()
-        await subscribe(on_duty, off_duty)
+        await on_duty(rostered, world.a.community)
+        await subscribe(rostered, off_duty)
         async with (
-            live_socket(live_url, on_duty) as ws,
+            live_socket(live_url, rostered) as ws,
             live_socket(live_url, world.a.users[Role.RESIDENT]) as resident,
         ):
             call = await site.ring(target="guard_room")
@@ -473,15 +468,15 @@ class TestGuardRoom:
             assert (await next_event(resident, lambda e: e["type"] == "call.incoming"))[
                 "call_id"
             ] == mine
-        assert len(await pushes(on_duty.id, call)) == 1
+        assert len(await pushes(rostered.id, call)) == 1
         assert await pushes(off_duty.id, call) == []
         off = await login(off_duty)
         answer = await off.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
         assert_error(answer, 403, "not_on_duty")
-        resident_api = await login(world.a.users[Role.RESIDENT])
+        resident_api = await as_role(Role.RESIDENT)
         answer = await resident_api.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
         assert_error(answer, 404, "not_found")
-        guard = await login(on_duty)
+        guard = await login(rostered)
         answer = await guard.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER})
         assert answer.status_code == 200, answer.text
         assert (await guard.post(f"/api/v1/calls/{call}/unlock")).json()["result"] == "granted"
@@ -507,11 +502,9 @@ class TestGuardRoom:
 
 
 class TestMediaSettings:
-    async def test_ice_servers_for_logged_in_browsers(
-        self, client, login: Callable, world: World
-    ) -> None:
+    async def test_ice_servers_for_logged_in_browsers(self, as_role: AsRole, client) -> None:
         assert (await client.get("/api/v1/media/ice-servers")).status_code == 401
-        api = await login(world.a.users[Role.RESIDENT])
+        api = await as_role(Role.RESIDENT)
         answer = await api.get("/api/v1/media/ice-servers")
         assert answer.status_code == 200 and answer.json() == {"ice_servers": []}
 

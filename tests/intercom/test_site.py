@@ -22,6 +22,7 @@ from api.devices.tables import Device
 from api.intercom.tables import Call
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
+from tests.fixtures import AsRole
 from tests.helpers import World, eventually, live_socket, next_event, running
 from tests.jobs import Jobs
 
@@ -146,11 +147,11 @@ class TestRealCamera:
     @pytest.mark.req("VID-05")
     @pytest.mark.req("NET-09", partial=True)
     async def test_two_viewers_watch_and_leave(
-        self, login: Callable, world: World, site_settings: BridgeSettings
+        self, as_role: AsRole, world: World, site_settings: BridgeSettings
     ) -> None:
         viewers = [
-            (await login(world.a.users[Role.GUARD]), Browser()),
-            (await login(world.a.users[Role.POLICE]), Browser()),
+            (await as_role(Role.GUARD), Browser()),
+            (await as_role(Role.POLICE), Browser()),
         ]
         async with real_site(site_settings) as bridge:
             camera = await eventually(  # the inventory arrives just after the link is up

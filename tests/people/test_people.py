@@ -13,6 +13,7 @@ from litestar import Litestar
 from api.core.auth import ADMINISTRATORS, Role
 from api.core.crypto import FieldCipher, id_check_digit
 from api.people.tables import Person
+from tests.fixtures import AsRole
 from tests.helpers import Login, Site, World, assert_error, audit_rows, user
 
 PERSONS = "/api/v1/persons"
@@ -68,9 +69,9 @@ class TestRegister:
         [("permanent", "owner"), ("floating", "member"), ("tenant", "tenant")],
     )
     async def test_every_resident_category_is_registered(
-        self, world: World, login: Login, category: str, relation: str
+        self, as_role: AsRole, world: World, category: str, relation: str
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(
             PERSONS, json=person_body(world.a, category=category, relation=relation)
@@ -85,9 +86,9 @@ class TestRegister:
         assert rows[0]["details"] == {"category": category, "relation": relation}
 
     async def test_floating_population_may_have_no_household(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(
             PERSONS, json=person_body(world.a, household_id=None, category="floating")
@@ -97,8 +98,10 @@ class TestRegister:
         assert (r.json()["household_id"], r.json()["household_label"]) == (None, None)
 
     @pytest.mark.req("DATA-13")
-    async def test_the_response_masks_phone_and_id_number(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_the_response_masks_phone_and_id_number(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         number = new_id_number()
 
         r = await manager.post(
@@ -112,9 +115,9 @@ class TestRegister:
 
     @pytest.mark.req("DATA-13")
     async def test_the_columns_hold_ciphertext_and_blind_indexes(
-        self, world: World, login: Login, cipher: FieldCipher
+        self, as_role: AsRole, world: World, cipher: FieldCipher
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         phone, number = new_phone(), new_id_number()
 
         r = await manager.post(PERSONS, json=person_body(world.a, phone=phone, id_number=number))
@@ -132,8 +135,8 @@ class TestRegister:
         assert number not in str(audit)
 
     @pytest.mark.parametrize("phone", ["12345678901", "1381234567", "138123456789", "电话"])
-    async def test_an_invalid_phone_is_400(self, world: World, login: Login, phone: str) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_an_invalid_phone_is_400(self, as_role: AsRole, world: World, phone: str) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(PERSONS, json=person_body(world.a, phone=phone))
 
@@ -150,9 +153,9 @@ class TestRegister:
         ],
     )
     async def test_an_invalid_id_number_is_400(
-        self, world: World, login: Login, number: str
+        self, as_role: AsRole, world: World, number: str
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(PERSONS, json=person_body(world.a, id_number=number))
 
@@ -169,16 +172,16 @@ class TestRegister:
         ],
     )
     async def test_a_body_that_does_not_decode_is_422(
-        self, world: World, login: Login, overrides: dict[str, Any]
+        self, as_role: AsRole, world: World, overrides: dict[str, Any]
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(PERSONS, json=person_body(world.a, **overrides))
 
         assert_error(r, 422, "invalid_body")
 
-    async def test_an_owner_cannot_be_a_tenant(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_an_owner_cannot_be_a_tenant(self, as_role: AsRole, world: World) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(
             PERSONS, json=person_body(world.a, category="tenant", relation="owner")
@@ -188,9 +191,9 @@ class TestRegister:
 
     @pytest.mark.parametrize("number", [ID_2, ID_2.lower(), "110105 19491231 002x"])
     async def test_an_id_number_registered_in_the_community_conflicts(
-        self, world: World, login: Login, number: str
+        self, as_role: AsRole, world: World, number: str
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(PERSONS, json=person_body(world.a, id_number=number))
 
@@ -198,10 +201,10 @@ class TestRegister:
         assert r.json()["extra"]["person_id"] == str(world.a.persons[1])
 
     async def test_the_same_person_may_be_registered_in_another_community(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        manager_a = await login(world.a.users[Role.PROPERTY_MANAGER])
-        manager_b = await login(world.b.users[Role.PROPERTY_MANAGER])
+        manager_a = await as_role(Role.PROPERTY_MANAGER)
+        manager_b = await as_role(Role.PROPERTY_MANAGER, "b")
         number = new_id_number()
 
         first = await manager_a.post(PERSONS, json=person_body(world.a, id_number=number))
@@ -210,9 +213,9 @@ class TestRegister:
         assert (first.status_code, second.status_code) == (201, 201)
 
     async def test_a_household_of_another_community_is_400(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(
             PERSONS, json=person_body(world.a, household_id=str(world.b.households[0]))
@@ -253,9 +256,9 @@ class TestRegister:
 class TestListPersons:
     @pytest.mark.req("IAM-02")
     async def test_a_property_manager_sees_only_their_community(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.get(PERSONS, params={"page_size": 200})
 
@@ -264,9 +267,9 @@ class TestListPersons:
 
     @pytest.mark.req("IAM-02")
     async def test_police_see_their_jurisdiction_but_not_community_b(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        police = await login(world.a.users[Role.POLICE])
+        police = await as_role(Role.POLICE)
 
         everything = await police.get(PERSONS, params={"page_size": 200})
         in_b = await police.get(PERSONS, params={"community_id": str(world.b.community)})
@@ -277,8 +280,10 @@ class TestListPersons:
         assert_error(await police.get(f"{PERSONS}/{world.b.persons[0]}"), 404, "not_found")
 
     @pytest.mark.req("IAM-02")
-    async def test_a_resident_sees_only_their_household(self, world: World, login: Login) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+    async def test_a_resident_sees_only_their_household(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        resident = await as_role(Role.RESIDENT)
 
         r = await resident.get(PERSONS)
 
@@ -287,19 +292,15 @@ class TestListPersons:
 
     @pytest.mark.req("IAM-16", partial=True)
     @pytest.mark.parametrize("role", sorted(ADMINISTRATORS))
-    async def test_administrators_cannot_list_persons(
-        self, world: World, login: Login, role: Role
-    ) -> None:
-        api = await login(world.admins[role])
+    async def test_administrators_cannot_list_persons(self, as_role: AsRole, role: Role) -> None:
+        api = await as_role(role)
 
         assert_error(await api.get(PERSONS), 404, "not_found")
 
     @pytest.mark.req("IAM-02")
     @pytest.mark.parametrize("role", [Role.GUARD, Role.MAINTENANCE])
-    async def test_staff_without_the_registry_get_404(
-        self, world: World, login: Login, role: Role
-    ) -> None:
-        api = await login(world.a.users[role])
+    async def test_staff_without_the_registry_get_404(self, as_role: AsRole, role: Role) -> None:
+        api = await as_role(role)
 
         assert_error(await api.get(PERSONS), 404, "not_found")
 
@@ -307,9 +308,9 @@ class TestListPersons:
         "phone", ["+86 138 1234 5678", "13812345678", "138-1234-5678", "0086 13812345678"]
     )
     async def test_phone_search_finds_any_spelling_through_the_blind_index(
-        self, world: World, login: Login, phone: str
+        self, as_role: AsRole, world: World, phone: str
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.get(PERSONS, params={"phone": phone})
 
@@ -317,16 +318,18 @@ class TestListPersons:
         assert ids(r) == [str(world.a.persons[0])]
 
     async def test_id_number_search_ignores_case_and_spaces(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        police = await login(world.a.users[Role.POLICE])
+        police = await as_role(Role.POLICE)
 
         r = await police.get(PERSONS, params={"id_number": "110105 19491231002x"})
 
         assert ids(r) == [str(world.a.persons[1])]
 
-    async def test_filters_by_household_category_and_name(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_filters_by_household_category_and_name(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         tenant = await manager.post(
             PERSONS, json=person_body(world.a, category="tenant", relation="tenant", name="赵租户")
         )
@@ -341,8 +344,8 @@ class TestListPersons:
         assert ids(by_category) == [tenant.json()["id"]]
         assert ids(by_name) == [tenant.json()["id"]]
 
-    async def test_pages_carry_the_total(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_pages_carry_the_total(self, as_role: AsRole, world: World) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         tag = secrets.token_hex(3)
         for i in range(5):
             body = person_body(world.a, name=f"页{tag}{i}")
@@ -360,10 +363,8 @@ class TestListPersons:
     @pytest.mark.parametrize(
         "params", [{"category": "resident"}, {"community_id": "A"}, {"page_size": 0}]
     )
-    async def test_bad_filters_are_400(
-        self, world: World, login: Login, params: dict[str, Any]
-    ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_bad_filters_are_400(self, as_role: AsRole, params: dict[str, Any]) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.get(PERSONS, params=params)
 
@@ -373,8 +374,8 @@ class TestListPersons:
 
 class TestGetPerson:
     @pytest.mark.req("DATA-13")
-    async def test_the_detail_is_masked(self, world: World, login: Login) -> None:
-        officer = await login(world.a.users[Role.COMMUNITY_OFFICER])
+    async def test_the_detail_is_masked(self, as_role: AsRole, world: World) -> None:
+        officer = await as_role(Role.COMMUNITY_OFFICER)
 
         r = await officer.get(f"{PERSONS}/{world.a.persons[1]}")
 
@@ -413,9 +414,9 @@ class TestGetPerson:
 
 class TestUpdatePerson:
     async def test_a_new_phone_is_found_and_the_old_one_is_not(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         phone = new_phone()
 
         r = await manager.patch(f"{PERSONS}/{world.a.persons[0]}", json={"phone": phone})
@@ -429,8 +430,8 @@ class TestUpdatePerson:
         assert phone not in str(rows)
 
     @pytest.mark.req("REG-06", partial=True)
-    async def test_moving_out_keeps_the_record(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_moving_out_keeps_the_record(self, as_role: AsRole, world: World) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         path = f"{PERSONS}/{world.a.persons[1]}"
 
         r = await manager.patch(path, json={"moved_out_on": "2026-10-31"})
@@ -444,9 +445,9 @@ class TestUpdatePerson:
 
     @pytest.mark.req("REG-06", partial=True)
     async def test_the_household_category_and_id_number_can_change(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         number = new_id_number()
 
         r = await manager.patch(
@@ -463,8 +464,8 @@ class TestUpdatePerson:
         found = await manager.get(PERSONS, params={"id_number": number})
         assert ids(found) == [str(world.a.persons[1])]
 
-    async def test_moving_out_before_moving_in_is_400(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_moving_out_before_moving_in_is_400(self, as_role: AsRole, world: World) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
         path = f"{PERSONS}/{world.a.persons[0]}"
         assert (await manager.patch(path, json={"moved_in_on": "2020-05-01"})).status_code == 200
 
@@ -472,8 +473,8 @@ class TestUpdatePerson:
             await manager.patch(path, json={"moved_out_on": "2020-04-30"}), 400, "invalid_dates"
         )
 
-    async def test_an_owner_cannot_become_a_tenant(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_an_owner_cannot_become_a_tenant(self, as_role: AsRole, world: World) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.patch(f"{PERSONS}/{world.a.persons[0]}", json={"category": "tenant"})
 
@@ -490,9 +491,9 @@ class TestUpdatePerson:
         ],
     )
     async def test_bad_input_changes_nothing(
-        self, world: World, login: Login, body: dict[str, Any], status: int, code: str
+        self, as_role: AsRole, world: World, body: dict[str, Any], status: int, code: str
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         before = await Person.select().where(Person.id == world.a.persons[0]).first()
 
         r = await manager.patch(f"{PERSONS}/{world.a.persons[0]}", json=body)
@@ -528,9 +529,9 @@ REVEAL = {"fields": ["phone", "id_number"], "purpose": "核实住户身份：快
 class TestReveal:
     @pytest.mark.req("IAM-06", partial=True)
     async def test_a_property_manager_reveals_and_the_purpose_is_recorded(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
         person = world.a.persons[0]
 
         r = await manager.post(f"{PERSONS}/{person}/reveal", json=REVEAL)
@@ -552,8 +553,8 @@ class TestReveal:
         assert ID_1 not in str(row)
 
     @pytest.mark.req("IAM-06", partial=True)
-    async def test_only_the_fields_asked_for_are_shown(self, world: World, login: Login) -> None:
-        police = await login(world.a.users[Role.POLICE])
+    async def test_only_the_fields_asked_for_are_shown(self, as_role: AsRole, world: World) -> None:
+        police = await as_role(Role.POLICE)
 
         r = await police.post(
             f"{PERSONS}/{world.a.persons[1]}/reveal",
@@ -565,9 +566,9 @@ class TestReveal:
 
     @pytest.mark.req("IAM-02")
     async def test_police_cannot_reveal_outside_their_jurisdiction(
-        self, world: World, login: Login
+        self, as_role: AsRole, world: World
     ) -> None:
-        police = await login(world.a.users[Role.POLICE])
+        police = await as_role(Role.POLICE)
         person = world.b.persons[0]
 
         r = await police.post(f"{PERSONS}/{person}/reveal", json=REVEAL)
@@ -581,9 +582,9 @@ class TestReveal:
     @pytest.mark.req("IAM-06", partial=True)
     @pytest.mark.parametrize("role", sorted(ADMINISTRATORS))
     async def test_administrators_cannot_reveal(
-        self, world: World, login: Login, role: Role
+        self, as_role: AsRole, world: World, role: Role
     ) -> None:
-        api = await login(world.admins[role])
+        api = await as_role(role)
         person = world.a.persons[0]
 
         r = await api.post(f"{PERSONS}/{person}/reveal", json=REVEAL)
@@ -625,17 +626,17 @@ class TestReveal:
         ],
     )
     async def test_a_reveal_needs_fields_and_a_stated_purpose(
-        self, world: World, login: Login, body: dict[str, Any]
+        self, as_role: AsRole, world: World, body: dict[str, Any]
     ) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         r = await manager.post(f"{PERSONS}/{world.a.persons[0]}/reveal", json=body)
 
         assert_error(r, 422, "invalid_body")
         assert not await audit_rows("person.revealed", world.a.persons[0])
 
-    async def test_an_absent_person_is_404(self, world: World, login: Login) -> None:
-        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    async def test_an_absent_person_is_404(self, as_role: AsRole) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
 
         assert_error(
             await manager.post(f"{PERSONS}/{uuid.uuid4()}/reveal", json=REVEAL), 404, "not_found"

@@ -17,7 +17,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-import websockets
 from arq.connections import RedisSettings
 from arq.worker import Worker
 from litestar import Litestar
@@ -29,7 +28,8 @@ from api.push.vapid import vapid_key
 from api.settings import Settings
 from device_bridge.identity import load_bridge_id
 from device_bridge.settings import BridgeSettings
-from tests.helpers import ApiClient, World, make_account, running
+from tests.fixtures import AsRole
+from tests.helpers import ApiClient, World, live_socket, make_account, running
 from tests.integration.test_site import device_id
 from tests.jobs import private_queue
 from tests.perf.sizes import size
@@ -52,23 +52,12 @@ async def close(api: ApiClient, alarm_id: str) -> None:
         assert answer.status_code == 200, answer.text
 
 
-async def _socket(live_url: str, user: Any) -> websockets.ClientConnection:
-    async with ApiClient(base_url=live_url) as api:
-        await api.login(user)
-        cookie = f"anju_session={api.cookies['anju_session']}"
-    ws = await websockets.connect(
-        live_url.replace("http", "ws") + "/api/v1/ws", additional_headers={"Cookie": cookie}
-    )
-    assert json.loads(await ws.recv())["type"] == "hello"
-    return ws
-
-
 async def test_device_event_to_guard_board(
-    live_url: str, login: Any, site_settings: BridgeSettings, world: World
+    as_role: AsRole, live_url: str, site_settings: BridgeSettings, world: World
 ) -> None:
     """p50/p99 from a detector's trip at the bridge to the alarm on the guard's socket."""
-    manager = await login(world.a.users[Role.PROPERTY_MANAGER])
-    guard = await login(world.a.users[Role.GUARD])
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    guard = await as_role(Role.GUARD)
     async with running(site_settings) as bridge:
         detector = await device_id("zone-east", load_bridge_id(site_settings))
         zone = await manager.post(
@@ -82,21 +71,20 @@ async def test_device_event_to_guard_board(
             },
         )
         assert zone.status_code == 201, zone.text
-        ws = await _socket(live_url, world.a.users[Role.GUARD])
-        to_alarm, to_event = [], []
-        for _ in range(TRIGGERS):
-            start = time.perf_counter()
-            await bridge.sim.trigger("zone-east", "alarm.intrusion", {})
-            alarm = None
-            while alarm is None:
-                message = json.loads(await asyncio.wait_for(ws.recv(), 10))
-                if message["type"] == "device.event" and message["kind"] == "alarm.intrusion":
-                    to_event.append(time.perf_counter() - start)
-                elif message["type"] == "alarm" and message["alarm"]["state"] == "new":
-                    alarm = message["alarm"]
-                    to_alarm.append(time.perf_counter() - start)
-            await close(guard, alarm["id"])
-        await ws.close()
+        async with live_socket(live_url, world.a.users[Role.GUARD]) as ws:
+            to_alarm, to_event = [], []
+            for _ in range(TRIGGERS):
+                start = time.perf_counter()
+                await bridge.sim.trigger("zone-east", "alarm.intrusion", {})
+                alarm = None
+                while alarm is None:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if message["type"] == "device.event" and message["kind"] == "alarm.intrusion":
+                        to_event.append(time.perf_counter() - start)
+                    elif message["type"] == "alarm" and message["alarm"]["state"] == "new":
+                        alarm = message["alarm"]
+                        to_alarm.append(time.perf_counter() - start)
+                await close(guard, alarm["id"])
     print(
         f"\ndevice event → alarm on the guard board, {TRIGGERS} trips: "
         f"p50 {_ms(to_alarm, 50):.1f} ms, p99 {_ms(to_alarm, 99):.1f} ms; "
@@ -133,7 +121,12 @@ async def _arrivals(push: LocalPushService, base: int, expected: int, start: flo
 
 
 async def test_sos_to_push_for_50_guards(
-    app: Litestar, settings: Settings, login: Any, world: World, monkeypatch: pytest.MonkeyPatch
+    as_role: AsRole,
+    app: Litestar,
+    settings: Settings,
+    login: Any,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """p50/p99 from the resident's SOS to each of 50 guards' push requests at the push service.
 
@@ -142,9 +135,7 @@ async def test_sos_to_push_for_50_guards(
     """
     push = LocalPushService()
     await push.start()
-    key = (
-        await (await login(world.a.users[Role.GUARD])).get("/api/v1/push/vapid-public-key")
-    ).json()
+    key = (await (await as_role(Role.GUARD)).get("/api/v1/push/vapid-public-key")).json()
     guards = []
     for _ in range(GUARDS):
         user = await make_account(Role.GUARD, community=world.a.community)
@@ -154,8 +145,8 @@ async def test_sos_to_push_for_50_guards(
             await api.post("/api/v1/push/subscriptions", json=browser.subscription())
         ).status_code == 200
         guards.append(user)
-    resident = await login(world.a.users[Role.RESIDENT])
-    manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+    resident = await as_role(Role.RESIDENT)
+    manager = await as_role(Role.PROPERTY_MANAGER)
     sos_times: list[float] = []
     bare_times: list[float] = []
     http = aiohttp.ClientSession()

@@ -19,19 +19,20 @@ from api.core.auth import Role
 from device_bridge import protocol
 from tests.access.helpers import DOORS
 from tests.devices.peer import Peer, enrol
-from tests.helpers import Login, World
+from tests.fixtures import AsRole
+from tests.helpers import World
 from tests.perf.sizes import size
 
 N = size(10_000, smoke=500)
 
 
-async def test_full_set_of_10000_credentials(live_url: str, login: Login, world: World) -> None:
+async def test_full_set_of_10000_credentials(as_role: AsRole, live_url: str, world: World) -> None:
     """Compute and send 10,000 card credentials; compare with SELECT + encode alone."""
-    admin = await login(world.admins[Role.SYSTEM_ADMIN])
+    admin = await as_role(Role.SYSTEM_ADMIN)
     bridge = await enrol(admin, world.a.community, "bench-bridge")
     # A first link registers the doors and access points.
-    peer, _ = await Peer.authenticated(live_url, bridge, DOORS)
-    await peer.ws.close()
+    async with Peer.authenticated(live_url, bridge, DOORS):
+        pass
 
     cipher, now = keys().cipher, datetime.now(UTC)
     rows = []
@@ -61,17 +62,16 @@ async def test_full_set_of_10000_credentials(live_url: str, login: Login, world:
     compute = time.perf_counter() - start
     assert frame is not None and len(frame.upserts) == N
 
-    peer = await Peer.open(live_url)
-    await peer.send(peer.hello(bridge))
-    await peer.recv()
-    start = time.perf_counter()
-    await peer.send(protocol.Inventory(devices=DOORS))
-    while True:
-        data = await peer.ws.recv()
-        if isinstance(received := protocol.decode_to_bridge(data), protocol.Credentials):  # type: ignore[arg-type]
-            break
-    link = time.perf_counter() - start
-    await peer.ws.close()
+    async with Peer.open(live_url) as peer:
+        await peer.send(peer.hello(bridge))
+        await peer.recv()
+        start = time.perf_counter()
+        await peer.send(protocol.Inventory(devices=DOORS))
+        while True:
+            data = await peer.ws.recv()
+            if isinstance(received := protocol.decode_to_bridge(data), protocol.Credentials):  # type: ignore[arg-type]
+                break
+        link = time.perf_counter() - start
     assert len(received.upserts) == N and received.since is None
     wire = len(data)
 

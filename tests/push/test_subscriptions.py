@@ -12,6 +12,7 @@ from api.push.schemas import PushMessage
 from api.push.tables import Notification, PushSubscription
 from api.push.vapid import VapidKey, b64url_decode
 from api.settings import Settings
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, subscribed
 from tests.push.push_service import LocalPushService
 
@@ -67,21 +68,19 @@ class TestSubscribe:
         assert browser.endpoint not in str(audit[0]["details"])  # a capability URL: not logged
 
     async def test_lists_only_the_callers_own(
-        self, resident: ApiClient, push: LocalPushService, world: World, browser: Browser
+        self, as_role: AsRole, resident: ApiClient, push: LocalPushService
     ) -> None:
         await subscribed(resident, push)
-        other = await browser()
-        await other.login(world.b.users[Role.RESIDENT])
+        other = await as_role(Role.RESIDENT, "b")
         assert (await other.get(URL)).json() == []
 
     async def test_a_browser_that_changes_account_is_reowned(
-        self, resident: ApiClient, push: LocalPushService, world: World, browser: Browser
+        self, as_role: AsRole, resident: ApiClient, push: LocalPushService, world: World
     ) -> None:
         fake, _ = await subscribed(resident, push)
         first = world.a.users[Role.RESIDENT].id
         [pending] = await service.notify([first], PushMessage(title="t", body="for the first"))
-        other = await browser()
-        await other.login(world.b.users[Role.RESIDENT])
+        other = await as_role(Role.RESIDENT, "b")
         response = await other.post(URL, json=fake.subscription())
         assert response.status_code == 200
         [row] = await _rows(fake.endpoint)
@@ -108,11 +107,10 @@ class TestSubscribe:
         assert moved["subscription"] == row["id"] and moved["state"] == "pending"
 
     async def test_old_endpoint_of_another_account_is_left_alone(
-        self, resident: ApiClient, push: LocalPushService, browser: Browser, world: World
+        self, as_role: AsRole, resident: ApiClient, push: LocalPushService
     ) -> None:
         theirs, _ = await subscribed(resident, push)
-        other = await browser()
-        await other.login(world.b.users[Role.RESIDENT])
+        other = await as_role(Role.RESIDENT, "b")
         mine = push.browser(theirs.application_server_key)
         response = await other.post(URL, json=mine.subscription(old_endpoint=theirs.endpoint))
         assert response.status_code == 200
@@ -172,11 +170,10 @@ class TestUnsubscribe:
         assert (await AuditEntry.count().where(AuditEntry.action == "push.unsubscribed")) >= 1
 
     async def test_another_accounts_endpoint_is_not_found(
-        self, resident: ApiClient, push: LocalPushService, browser: Browser, world: World
+        self, as_role: AsRole, resident: ApiClient, push: LocalPushService
     ) -> None:
         fake, _ = await subscribed(resident, push)
-        other = await browser()
-        await other.login(world.b.users[Role.RESIDENT])
+        other = await as_role(Role.RESIDENT, "b")
         response = await other.request("DELETE", URL, json={"endpoint": fake.endpoint})
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"

@@ -16,6 +16,7 @@ from api.video import service as video
 from api.video.tables import ViewSession
 from device_bridge import protocol
 from tests.devices.peer import OFFER, Peer, ScriptedBridge, answer_sdp, enrol
+from tests.fixtures import AsRole
 from tests.helpers import World, assert_error, audit_rows
 
 
@@ -30,10 +31,10 @@ class TestCameraList:
     @pytest.mark.req("VID-07")
     @pytest.mark.req("VID-08", partial=True)
     async def test_guards_and_managers_see_their_community_cameras(
-        self, login: Callable, world: World, site: ScriptedBridge
+        self, as_role: AsRole, site: ScriptedBridge
     ) -> None:
         for role in (Role.GUARD, Role.PROPERTY_MANAGER):
-            api = await login(world.a.users[role])
+            api = await as_role(role)
             page = (await api.get("/api/v1/cameras")).json()
             assert {c["name"] for c in page["items"]} == {"东侧 摄像机", "1栋 大堂 摄像机"}
             assert page["total"] == 2
@@ -41,7 +42,7 @@ class TestCameraList:
             assert lobby["online"] is True and lobby["viewers"] == 0
             filtered = (await api.get("/api/v1/cameras", params={"q": "大堂"})).json()
             assert [c["id"] for c in filtered["items"]] == [lobby["id"]]
-        other = await login(world.b.users[Role.GUARD])
+        other = await as_role(Role.GUARD, "b")
         assert (await other.get("/api/v1/cameras")).json()["total"] == 0
 
     @pytest.mark.req("VID-15", partial=True)
@@ -62,17 +63,16 @@ class TestCameraList:
 
     @pytest.mark.req("NET-09", partial=True)
     async def test_police_see_their_jurisdiction_only(
-        self, live_url: str, login: Callable, world: World, site: ScriptedBridge
+        self, as_role: AsRole, live_url: str, world: World, site: ScriptedBridge
     ) -> None:
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])
+        admin = await as_role(Role.SYSTEM_ADMIN)
         bridge_b = await enrol(admin, world.b.community, name="site-b")
         camera_b = protocol.DeviceInfo(id="cam-b", kind="camera", name="B 摄像机", driver="sim")
-        peer, _ = await Peer.authenticated(live_url, bridge_b, [camera_b])
-        try:
-            police = await login(world.a.users[Role.POLICE])
+        async with Peer.authenticated(live_url, bridge_b, [camera_b]):
+            police = await as_role(Role.POLICE)
             page = (await police.get("/api/v1/cameras")).json()
             assert {c["community_id"] for c in page["items"]} == {str(world.a.community)}
-            guard_b = await login(world.b.users[Role.GUARD])
+            guard_b = await as_role(Role.GUARD, "b")
             (b,) = (await guard_b.get("/api/v1/cameras")).json()["items"]
             live = await police.post(f"/api/v1/cameras/{b['id']}/live", json={"sdp": OFFER})
             assert_error(live, 404, "not_found")
@@ -85,8 +85,6 @@ class TestCameraList:
             station = site.devices["station-north"]
             live = await police.post(f"/api/v1/cameras/{station}/live", json={"sdp": OFFER})
             assert_error(live, 404, "not_found")
-        finally:
-            await peer.ws.close()
 
 
 class TestLiveView:
@@ -95,7 +93,7 @@ class TestLiveView:
     @pytest.mark.req("VID-08", partial=True)
     @pytest.mark.req("NET-09", partial=True)
     async def test_a_view_is_audited_from_start_to_end(
-        self, login: Callable, world: World, site: ScriptedBridge
+        self, as_role: AsRole, login: Callable, world: World, site: ScriptedBridge
     ) -> None:
         police = world.a.users[Role.POLICE]
         api = await login(police)
@@ -115,7 +113,7 @@ class TestLiveView:
         assert lobby["viewers"] == 1
 
         # Someone else cannot close another's view.
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         other = await guard.delete(f"/api/v1/cameras/{camera}/live/{session}")
         assert_error(other, 404, "not_found")
 
@@ -137,10 +135,10 @@ class TestLiveView:
         assert len(site.sent("media.close")) == 1
 
     async def test_a_failed_offer_ends_the_session(
-        self, login: Callable, world: World, site: ScriptedBridge
+        self, as_role: AsRole, site: ScriptedBridge
     ) -> None:
         site.failing["media.offer"] = "timeout"
-        api = await login(world.a.users[Role.GUARD])
+        api = await as_role(Role.GUARD)
         camera = site.devices["cam-east"]
         live = await api.post(f"/api/v1/cameras/{camera}/live", json={"sdp": OFFER})
         assert_error(live, 502, "media_failed")
@@ -148,17 +146,17 @@ class TestLiveView:
         assert [r["end_reason"] for r in rows] == ["failed"]
         assert len(await audit_rows("camera.view.ended", camera)) == 1
 
-    async def test_bad_offer(self, login: Callable, world: World, site: ScriptedBridge) -> None:
-        api = await login(world.a.users[Role.GUARD])
+    async def test_bad_offer(self, as_role: AsRole, site: ScriptedBridge) -> None:
+        api = await as_role(Role.GUARD)
         camera = site.devices["cam-east"]
         live = await api.post(f"/api/v1/cameras/{camera}/live", json={"sdp": "x"})
         assert_error(live, 422, "invalid_body")
         assert await ViewSession.count().where(ViewSession.camera == camera) == 0
 
     async def test_sweep_ends_views_past_the_limit(
-        self, app: Litestar, login: Callable, world: World, site: ScriptedBridge
+        self, as_role: AsRole, app: Litestar, world: World, site: ScriptedBridge
     ) -> None:
-        api = await login(world.a.users[Role.GUARD])
+        api = await as_role(Role.GUARD)
         camera = site.devices["cam-east"]
         session = (await api.post(f"/api/v1/cameras/{camera}/live", json={"sdp": OFFER})).json()[
             "session"

@@ -14,6 +14,7 @@ from typing import Any
 
 from api.access.tables import AccessPoint
 from device_bridge import protocol
+from tests.devices.inventory import UNIT_DOOR
 from tests.devices.peer import ScriptedBridge
 from tests.helpers import ApiClient
 
@@ -23,13 +24,7 @@ DEVICES = [
     protocol.DeviceInfo(
         id="gate-east", kind="door_controller", name="东门", driver="sim", attrs={"role": "gate"}
     ),
-    protocol.DeviceInfo(
-        id="door-1-1",
-        kind="door_controller",
-        name="1栋1单元 单元门",
-        driver="sim",
-        attrs={"building": "1", "unit": "1", "role": "unit_door"},
-    ),
+    UNIT_DOOR,
     protocol.DeviceInfo(
         id="lift-1", kind="lift", name="1栋 电梯", driver="sim", attrs={"building": "1"}
     ),

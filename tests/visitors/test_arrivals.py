@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from api.piccolo_conf import DB
 from api.visitors.arrivals import on_access
 from api.visitors.tables import VisitorPass
 from tests.devices.peer import ScriptedBridge
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, eventually, live_socket, next_event, subscribed
 from tests.plugins.push import RunWorker
 from tests.push.push_service import LocalPushService
@@ -51,8 +51,8 @@ async def _row(pass_id: object) -> dict:
 class TestArrival:
     async def test_gate_entry_reaches_the_residents_phone(
         self,
+        as_role: AsRole,
         live_url: str,
-        login: Callable,
         world: World,
         resident: ApiClient,
         open_site: OpenSite,
@@ -80,12 +80,12 @@ class TestArrival:
         assert seen["arrived_at"] and seen["status"] == "active"
         [record] = seen["access_records"]
         assert (record["door"], record["direction"], record["method"]) == ("东门", "in", "qr")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         inside = (await guard.get("/api/v1/visitor-desk/inside")).json()
         [visitor] = [v for v in inside["items"] if v["pass_id"] == created["id"]]
         assert (visitor["door"], visitor["household_label"]) == ("东门", "1栋1单元0101")
         assert visitor["visitor_phone"] == "137****1111" and visitor["plate"] == "川A12345"
-        other_desk = await login(world.b.users[Role.GUARD])
+        other_desk = await as_role(Role.GUARD, "b")
         assert (await other_desk.get("/api/v1/visitor-desk/inside")).json()["total"] == 0
 
         # The unit door is no new entry; leaving by the gate ends "inside".
@@ -181,13 +181,13 @@ class TestOrdering:
         assert (await _row(created["id"]))["entries_used"] == 0
 
     async def test_an_overstay_long_past_the_pass_leaves_the_inside_list(
-        self, login: Callable, world: World, resident: ApiClient, open_site: OpenSite
+        self, as_role: AsRole, resident: ApiClient, open_site: OpenSite
     ) -> None:
         created = await book(resident)
         site = await open_site()
         row = await _row(created["id"])
         await self._records(row, site.devices["gate-east"], ("in", datetime.now(UTC)))
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
 
         async def inside() -> list[str]:
             page = (await guard.get("/api/v1/visitor-desk/inside")).json()

@@ -10,6 +10,7 @@ from api.access.tables import Credential
 from api.core.auth import Role
 from api.push.tables import Notification
 from api.visitors.tables import VisitorPass
+from tests.fixtures import AsRole
 from tests.helpers import (
     World,
     assert_error,
@@ -82,13 +83,13 @@ class TestWalkIn:
         assert share.status_code == 200, share.text
 
     async def test_household_declines(
-        self, live_url: str, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, live_url: str, world: World, jobs: Jobs
     ) -> None:
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         created = (
             await guard.post("/api/v1/visitor-desk/walk-ins", json=walk_in(world.a.households[0]))
         ).json()
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         async with live_socket(live_url, world.a.users[Role.PROPERTY_MANAGER]) as desk:
             answer = await resident.post(
                 f"/api/v1/visitor-passes/{created['id']}/consent", json={"approve": False}
@@ -100,9 +101,9 @@ class TestWalkIn:
         assert await audit_rows("visitor_pass.consent_refused", created["id"])
 
     async def test_only_the_household_answers(
-        self, login: Callable, world: World, jobs: Jobs
+        self, as_role: AsRole, login: Callable, world: World, jobs: Jobs
     ) -> None:
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         created = (
             await guard.post("/api/v1/visitor-desk/walk-ins", json=walk_in(world.a.households[0]))
         ).json()
@@ -122,8 +123,10 @@ class TestWalkIn:
         )
         assert row == {"status": "pending_consent"}
 
-    async def test_bad_input_and_scope(self, login: Callable, world: World, jobs: Jobs) -> None:
-        guard = await login(world.a.users[Role.GUARD])
+    async def test_bad_input_and_scope(
+        self, as_role: AsRole, login: Callable, world: World, jobs: Jobs
+    ) -> None:
+        guard = await as_role(Role.GUARD)
         household = world.a.households[0]
         cases = [
             (walk_in(household, id_number="510104199001011231"), 400, "invalid_id_number"),

@@ -7,7 +7,6 @@ the bridges are sent. (The bridge's own offline decisions: tests/device_bridge/t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -21,7 +20,8 @@ from api.core.effects import Effects
 from api.visitors.service import expire_due
 from api.visitors.tables import VisitorPass
 from tests.devices.peer import ScriptedBridge
-from tests.helpers import ApiClient, World, eventually
+from tests.fixtures import AsRole
+from tests.helpers import ApiClient, eventually
 from tests.visitors.helpers import OpenSite, book
 
 
@@ -59,9 +59,9 @@ async def _granted(
 @pytest.mark.req("VIS-04", partial=True)
 class TestOneEntry:
     async def test_after_the_gate_the_unit_door_the_lift_and_the_exit_still_open(
-        self, login: Callable, world: World, open_site: OpenSite
+        self, as_role: AsRole, open_site: OpenSite
     ) -> None:
-        resident: ApiClient = await login(world.a.users[Role.RESIDENT])
+        resident: ApiClient = await as_role(Role.RESIDENT)
         site = await open_site()
         created = await book(resident, entries=1)
         cred = await _credential(created["id"])
@@ -108,9 +108,9 @@ class TestOneEntry:
         assert (held.uses, held.entry_doors) == (0, ["gate-east"])
 
     async def test_the_window_end_revokes_a_used_up_pass(
-        self, login: Callable, world: World, open_site: OpenSite
+        self, as_role: AsRole, open_site: OpenSite
     ) -> None:
-        resident: ApiClient = await login(world.a.users[Role.RESIDENT])
+        resident: ApiClient = await as_role(Role.RESIDENT)
         site = await open_site()
         created = await book(resident, entries=1)
         cred = await _credential(created["id"])
@@ -132,9 +132,9 @@ class TestOneEntry:
 class TestPlatformFloors:
     @pytest.mark.req("VIS-07")
     async def test_a_lift_query_is_granted_only_for_an_allowed_floor(
-        self, login: Callable, world: World, open_site: OpenSite
+        self, as_role: AsRole, open_site: OpenSite
     ) -> None:
-        resident: ApiClient = await login(world.a.users[Role.RESIDENT])
+        resident: ApiClient = await as_role(Role.RESIDENT)
         site = await open_site()
         created = await book(resident, entries=2)
         cred = await _credential(created["id"])

@@ -26,6 +26,7 @@ from api.visitors.routes import PublicPassController, pass_page_rate_limit
 from api.visitors.service import expire_due
 from api.visitors.tables import VisitorPass
 from device_bridge import protocol
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, assert_error, audit_rows, eventually, make_account
 from tests.jobs import Jobs
 from tests.visitors.helpers import OpenSite, book, booking, point_ids
@@ -46,9 +47,9 @@ async def _credentials(pass_id: object) -> list[dict]:
 class TestBook:
     @pytest.mark.req("VIS-10", partial=True)
     async def test_resident_books_for_own_household_with_one_credential(
-        self, login: Callable, world: World
+        self, as_role: AsRole, world: World
     ) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         created = await book(resident, plate="川a·12345", entries=2)
         assert created["status"] == "active"
         assert created["household_id"] == str(world.a.households[0])
@@ -65,8 +66,8 @@ class TestBook:
         [entry] = await audit_rows("visitor_pass.created", created["id"])
         assert entry["details"]["household_id"] == str(world.a.households[0])
 
-    async def test_another_household_is_not_found(self, login: Callable, world: World) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+    async def test_another_household_is_not_found(self, as_role: AsRole, world: World) -> None:
+        resident = await as_role(Role.RESIDENT)
         for household in (world.a.households[1], world.b.households[0]):
             answer = await resident.post(
                 "/api/v1/visitor-passes", json=booking(household_id=str(household))
@@ -74,14 +75,14 @@ class TestBook:
             assert_error(answer, 404, "not_found")
         assert await VisitorPass.count().where(VisitorPass.community == world.b.community) == 0
 
-    async def test_only_residents_book(self, login: Callable, world: World) -> None:
+    async def test_only_residents_book(self, as_role: AsRole, world: World) -> None:
         for role in (Role.GUARD, Role.PROPERTY_MANAGER, Role.POLICE, Role.SYSTEM_ADMIN):
-            api = await login(world.a.users.get(role) or world.admins[role])
+            api = await as_role(role)
             body = booking(household_id=str(world.a.households[0]))
             assert_error(await api.post("/api/v1/visitor-passes", json=body), 404, "not_found")
 
-    async def test_bad_input(self, login: Callable, world: World) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+    async def test_bad_input(self, as_role: AsRole, world: World) -> None:
+        resident = await as_role(Role.RESIDENT)
         now = datetime.now(UTC)
         cases = [
             (booking(visitor_phone="12345"), 400, "invalid_phone"),
@@ -106,15 +107,17 @@ class TestBook:
 
 @pytest.mark.req("VIS-11")
 class TestScope:
-    async def test_each_sees_their_own(self, login: Callable, world: World) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+    async def test_each_sees_their_own(
+        self, as_role: AsRole, login: Callable, world: World
+    ) -> None:
+        resident = await as_role(Role.RESIDENT)
         mine = await book(resident)
         neighbour_user = await make_account(
             Role.RESIDENT, community=world.a.community, household=world.a.households[1]
         )
         neighbour = await login(neighbour_user)
         theirs = await book(neighbour, visitor_name="李雷")
-        other_site = await book(await login(world.b.users[Role.RESIDENT]))
+        other_site = await book(await as_role(Role.RESIDENT, "b"))
 
         async def ids(api: ApiClient, query: str = "") -> set[str]:
             answer = await api.get(f"/api/v1/visitor-passes{query}")
@@ -124,16 +127,16 @@ class TestScope:
         assert await ids(resident) == {mine["id"]}
         assert await ids(neighbour) == {theirs["id"]}
         for role in (Role.GUARD, Role.PROPERTY_MANAGER, Role.POLICE):
-            assert await ids(await login(world.a.users[role])) == {mine["id"], theirs["id"]}
-        assert await ids(await login(world.b.users[Role.GUARD])) == {other_site["id"]}
-        admin = await login(world.admins[Role.SYSTEM_ADMIN])  # no business data
+            assert await ids(await as_role(role)) == {mine["id"], theirs["id"]}
+        assert await ids(await as_role(Role.GUARD, "b")) == {other_site["id"]}
+        admin = await as_role(Role.SYSTEM_ADMIN)  # no business data
         assert_error(await admin.get("/api/v1/visitor-passes"), 404, "not_found")
         assert_error(await neighbour.get(f"/api/v1/visitor-passes/{mine['id']}"), 404, "not_found")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         assert (await guard.get(f"/api/v1/visitor-passes/{mine['id']}")).status_code == 200
 
-    async def test_filters_and_paging(self, login: Callable, world: World) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+    async def test_filters_and_paging(self, as_role: AsRole) -> None:
+        resident = await as_role(Role.RESIDENT)
         first = await book(resident)
         later = datetime.now(UTC) + timedelta(days=3)
         second = await book(
@@ -161,8 +164,8 @@ class TestScope:
 
 class TestPersonalData:
     @pytest.mark.req("VIS-11")
-    async def test_phone_and_id_encrypted_and_masked(self, login: Callable, world: World) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+    async def test_phone_and_id_encrypted_and_masked(self, as_role: AsRole) -> None:
+        resident = await as_role(Role.RESIDENT)
         created = await book(resident, id_type="passport", id_number="e1234567")
         assert created["visitor_phone"] == "137****1111"
         assert created["id_number"] == "E1****67"
@@ -174,12 +177,10 @@ class TestPersonalData:
         assert listed["visitor_phone"] == "137****1111"
 
     @pytest.mark.req("VIS-11")
-    async def test_reveal_is_audited_and_refused_outside_the_right(
-        self, login: Callable, world: World
-    ) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+    async def test_reveal_is_audited_and_refused_outside_the_right(self, as_role: AsRole) -> None:
+        resident = await as_role(Role.RESIDENT)
         created = await book(resident)
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         body = {"fields": ["phone", "id_number"], "purpose": "联系访客核实身份"}
         answer = await guard.post(f"/api/v1/visitor-passes/{created['id']}/reveal", json=body)
         assert answer.status_code == 200, answer.text
@@ -187,7 +188,7 @@ class TestPersonalData:
         [entry] = await audit_rows("visitor_pass.revealed", created["id"])
         assert entry["purpose"] == "联系访客核实身份"
         assert entry["details"] == {"fields": ["id_number", "phone"]}
-        for api in (resident, await login(world.b.users[Role.GUARD])):
+        for api in (resident, await as_role(Role.GUARD, "b")):
             refused = await api.post(f"/api/v1/visitor-passes/{created['id']}/reveal", json=body)
             assert_error(refused, 404, "not_found")
         assert len(await audit_rows("visitor_pass.reveal.denied", created["id"])) == 2
@@ -209,10 +210,10 @@ def _verify_qr(token: str) -> protocol.QrClaims:
 @pytest.mark.req("ACC-07", partial=True)
 class TestShare:
     async def test_link_opens_the_visitors_page(
-        self, login: Callable, client: ApiClient, world: World, open_site: OpenSite
+        self, as_role: AsRole, client: ApiClient, world: World, open_site: OpenSite
     ) -> None:
         site = await open_site()
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         created = await book(resident)
         share = await resident.post(f"/api/v1/visitor-passes/{created['id']}/share")
         assert share.status_code == 200, share.text
@@ -257,11 +258,11 @@ class TestShare:
         assert len(await audit_rows("visitor_pass.shared", created["id"])) == 2
 
     async def test_unknown_tokens_and_other_households(
-        self, login: Callable, client: ApiClient, world: World
+        self, as_role: AsRole, login: Callable, client: ApiClient, world: World
     ) -> None:
         for token in ("nope", "x" * 32, "A" * 200):
             assert_error(await client.get(f"/api/v1/public/passes/{token}"), 404, "not_found")
-        created = await book(await login(world.a.users[Role.RESIDENT]))
+        created = await book(await as_role(Role.RESIDENT))
         neighbour = await login(
             await make_account(
                 Role.RESIDENT, community=world.a.community, household=world.a.households[1]
@@ -269,7 +270,7 @@ class TestShare:
         )
         answer = await neighbour.post(f"/api/v1/visitor-passes/{created['id']}/share")
         assert_error(answer, 404, "not_found")
-        police = await login(world.a.users[Role.POLICE])
+        police = await as_role(Role.POLICE)
         answer = await police.post(f"/api/v1/visitor-passes/{created['id']}/share")
         assert_error(answer, 404, "not_found")
 
@@ -286,10 +287,10 @@ class TestShare:
 @pytest.mark.req("VIS-03")
 class TestRevoke:
     async def test_revoked_pass_stops_at_the_gate_and_on_the_page(
-        self, login: Callable, client: ApiClient, world: World, open_site: OpenSite
+        self, as_role: AsRole, client: ApiClient, open_site: OpenSite
     ) -> None:
         site = await open_site()
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         created = await book(resident)
         link = (await resident.post(f"/api/v1/visitor-passes/{created['id']}/share")).json()
         row = await _row(created["id"])
@@ -313,8 +314,8 @@ class TestRevoke:
         share = await resident.post(f"/api/v1/visitor-passes/{created['id']}/share")
         assert_error(share, 409, "visitor_pass_not_active")
 
-    async def test_who_may_revoke(self, login: Callable, world: World) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+    async def test_who_may_revoke(self, as_role: AsRole, login: Callable, world: World) -> None:
+        resident = await as_role(Role.RESIDENT)
         created = await book(resident)
         outsiders = [
             await make_account(
@@ -327,16 +328,16 @@ class TestRevoke:
             api = await login(user)
             answer = await api.post(f"/api/v1/visitor-passes/{created['id']}/revoke")
             assert_error(answer, 404, "not_found")
-        guard = await login(world.a.users[Role.GUARD])
+        guard = await as_role(Role.GUARD)
         answer = await guard.post(f"/api/v1/visitor-passes/{created['id']}/revoke")
         assert answer.status_code == 200 and answer.json()["status"] == "revoked"
 
 
 class TestExpiry:
     async def test_window_over_ends_the_pass(
-        self, login: Callable, client: ApiClient, world: World, jobs: Jobs
+        self, as_role: AsRole, client: ApiClient, jobs: Jobs
     ) -> None:
-        resident = await login(world.a.users[Role.RESIDENT])
+        resident = await as_role(Role.RESIDENT)
         created = await book(resident)
         link = (await resident.post(f"/api/v1/visitor-passes/{created['id']}/share")).json()
         past = datetime.now(UTC) - timedelta(seconds=1)
