@@ -1,4 +1,4 @@
-import { ref, shallowRef } from "vue";
+import { type Ref, ref, shallowRef } from "vue";
 
 /** One page of a list endpoint: `{items, total, page, page_size}`. */
 export interface Paged<T> {
@@ -6,6 +6,19 @@ export interface Paged<T> {
   total: number;
   page: number;
   page_size: number;
+}
+
+/** A list read page by page (what `usePagedList` gives, and what `PagedList.vue` shows). */
+export interface PagedList<T> {
+  items: Ref<T[]>;
+  total: Ref<number | null>;
+  loading: Ref<boolean>;
+  finished: Ref<boolean>;
+  failed: Ref<boolean>;
+  error: Ref<unknown>;
+  loadMore: () => Promise<void>;
+  reset: () => Promise<void>;
+  refresh: () => Promise<void>;
 }
 
 /** The server's largest page. */
@@ -16,7 +29,10 @@ const MAX_PAGE_SIZE = 200;
  * filters) or refresh in place (something changed) without losing the rows already shown.
  * Answers to a request that a newer one has replaced are dropped.
  */
-export function usePagedList<T>(fetchPage: (page: number, pageSize: number) => Promise<Paged<T>>, pageSize = 20) {
+export function usePagedList<T>(
+  fetchPage: (page: number, pageSize: number) => Promise<Paged<T>>,
+  pageSize = 20,
+): PagedList<T> {
   const items = shallowRef<T[]>([]);
   const total = ref<number | null>(null);
   const loading = ref(false);
