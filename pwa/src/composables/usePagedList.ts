@@ -49,14 +49,14 @@ export function usePagedList<T>(
     finished.value = rows.length >= result.total || result.items.length < result.page_size;
   }
 
-  /** The next page (van-list's `load`). */
-  async function loadMore(): Promise<void> {
+  /** Ask for rows and `take` the answer; one to a request that a newer one has replaced is dropped. */
+  async function ask(pageNumber: number, size: number, take: (result: Paged<T>) => void): Promise<void> {
     const asked = generation;
     loading.value = true;
     try {
-      const result = await fetchPage(page + 1, pageSize);
+      const result = await fetchPage(pageNumber, size);
       if (asked !== generation) return;
-      settle(result, [...items.value, ...result.items], page + 1);
+      take(result);
     } catch (err) {
       if (asked !== generation) return;
       error.value = err;
@@ -64,6 +64,11 @@ export function usePagedList<T>(
     } finally {
       if (asked === generation) loading.value = false;
     }
+  }
+
+  /** The next page (van-list's `load`). */
+  function loadMore(): Promise<void> {
+    return ask(page + 1, pageSize, (result) => settle(result, [...items.value, ...result.items], page + 1));
   }
 
   /** Start over from the first page (the filters changed). */
@@ -79,23 +84,13 @@ export function usePagedList<T>(
   }
 
   /** Read again the rows shown so far in one request and swap them in, keeping the scroll position. */
-  async function refresh(): Promise<void> {
+  function refresh(): Promise<void> {
     generation += 1;
-    const asked = generation;
     const pages = Math.max(1, Math.min(Math.ceil(items.value.length / pageSize), Math.floor(MAX_PAGE_SIZE / pageSize)));
-    loading.value = true;
-    try {
-      const result = await fetchPage(1, pages * pageSize);
-      if (asked !== generation) return;
+    return ask(1, pages * pageSize, (result) => {
       failed.value = false;
       settle({ ...result, page_size: pages * pageSize }, result.items, pages);
-    } catch (err) {
-      if (asked !== generation) return;
-      error.value = err;
-      failed.value = true;
-    } finally {
-      if (asked === generation) loading.value = false;
-    }
+    });
   }
 
   return { items, total, loading, finished, failed, error, loadMore, reset, refresh };
