@@ -488,7 +488,7 @@ class VisitorDeskPage:
         await self.page.locator("[data-test=desk-phone] input").fill(phone)
         await self.page.locator("[data-test=desk-id-number] input").fill(id_number)
         await self.page.locator("[data-test=desk-household]").click()
-        await self.page.locator("[data-test=desk-household-search] input").fill(room)
+        await self.page.locator("[data-test=desk-household-sheet-search] input").fill(room)
         option = self.page.locator("[data-test=desk-household-option]").filter(has_text=room)
         await option.first.click()
         await expect(self.page.locator("[data-test=desk-household-sheet]")).to_be_hidden()

@@ -1,4 +1,5 @@
 import { ref } from "vue";
+import { audioContextClass, playTones, type Tone } from "@/tones";
 
 /**
  * The sound and buzz of a new alarm. Browsers let a page make sound only after the user has
@@ -9,16 +10,9 @@ let context: AudioContext | null = null;
 /** Whether a new alarm can be heard (the user has tapped the page since it loaded). */
 export const soundReady = ref(false);
 
-type AudioContextClass = typeof AudioContext;
-
-function audioClass(): AudioContextClass | null {
-  const w = window as unknown as { AudioContext?: AudioContextClass; webkitAudioContext?: AudioContextClass };
-  return w.AudioContext ?? w.webkitAudioContext ?? null;
-}
-
 /** Create or resume the audio context; call from a user gesture. */
 export function unlockSound(): void {
-  const Audio = audioClass();
+  const Audio = audioContextClass();
   if (!Audio) return;
   try {
     context ??= new Audio();
@@ -43,7 +37,7 @@ export function armSoundOnFirstGesture(): void {
 }
 
 /** The beeps of an alarm: more and higher for a more severe one. [frequency Hz, start s, length s]. */
-export function beepPattern(severity: string): Array<[number, number, number]> {
+export function beepPattern(severity: string): Tone[] {
   switch (severity) {
     case "critical":
       return [
@@ -68,21 +62,7 @@ export function vibrationPattern(severity: string): number[] {
 }
 
 function beep(severity: string): void {
-  if (!context || context.state !== "running") return;
-  const start = context.currentTime + 0.02;
-  for (const [frequency, at, length] of beepPattern(severity)) {
-    const oscillator = context.createOscillator();
-    const gain = context.createGain();
-    oscillator.type = "square";
-    oscillator.frequency.value = frequency;
-    // A short ramp in and out: no clicks.
-    gain.gain.setValueAtTime(0.0001, start + at);
-    gain.gain.exponentialRampToValueAtTime(0.25, start + at + 0.02);
-    gain.gain.exponentialRampToValueAtTime(0.0001, start + at + length);
-    oscillator.connect(gain).connect(context.destination);
-    oscillator.start(start + at);
-    oscillator.stop(start + at + length + 0.02);
-  }
+  if (context) playTones(context, beepPattern(severity), { wave: "square", volume: 0.25, rampIn: 0.02 });
 }
 
 /** Sound and vibrate for a new alarm, as far as the browser allows. */

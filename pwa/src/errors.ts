@@ -20,3 +20,15 @@ export function describeError(err: unknown): string {
   if (te(key)) return t(key);
   return err.message || t("errors.unknown");
 }
+
+/**
+ * The form field a refusal names, as `{ field: "errors.<code>" }` (the field's message), when the
+ * server's code is one the form maps to a field of its own (`invalid_phone` → phone); else null.
+ */
+export function fieldErrorOf<F extends string>(
+  err: unknown,
+  fieldOfCode: Readonly<Record<string, F>>,
+): Partial<Record<F, string>> | null {
+  if (!(err instanceof ApiError) || !Object.hasOwn(fieldOfCode, err.code)) return null;
+  return { [fieldOfCode[err.code]!]: `errors.${err.code}` } as Partial<Record<F, string>>;
+}

@@ -72,15 +72,30 @@ export function emptyBooking(now: number = Date.now()): BookingForm {
   };
 }
 
-/** What is wrong with a booking, field by field (i18n keys under `visitors.errors`). */
-export function validateBooking(form: BookingForm, now: number = Date.now()): BookingErrors {
-  const errors: BookingErrors = {};
+/** The visitor's own fields, as a resident books them and as the desk registers a walk-in. */
+export interface VisitorFields {
+  name: string;
+  phone: string;
+  plate: string;
+}
+
+/** What is wrong with the visitor's own fields: a name, a mobile number, a plate if any. */
+export function validateVisitor(form: VisitorFields): Partial<Record<keyof VisitorFields, string>> {
+  const errors: Partial<Record<keyof VisitorFields, string>> = {};
   const name = form.name.trim();
   if (!name) errors.name = "visitors.errors.nameRequired";
   else if (name.length > 40) errors.name = "visitors.errors.nameTooLong";
   const phone = normalPhone(form.phone);
   if (!phone) errors.phone = "visitors.errors.phoneRequired";
   else if (!PHONE.test(phone)) errors.phone = "visitors.errors.phoneInvalid";
+  const plate = normalPlate(form.plate);
+  if (plate && !PLATE.test(plate)) errors.plate = "visitors.errors.plateInvalid";
+  return errors;
+}
+
+/** What is wrong with a booking, field by field (i18n keys under `visitors.errors`). */
+export function validateBooking(form: BookingForm, now: number = Date.now()): BookingErrors {
+  const errors: BookingErrors = validateVisitor(form);
   if (form.purpose.trim().length > 100) errors.purpose = "visitors.errors.purposeTooLong";
   const from = parseLocal(form.from);
   const until = parseLocal(form.until);
@@ -93,8 +108,6 @@ export function validateBooking(form: BookingForm, now: number = Date.now()): Bo
   if (!Number.isInteger(form.entries) || form.entries < 1 || form.entries > MAX_ENTRIES) {
     errors.entries = "visitors.errors.entries";
   }
-  const plate = normalPlate(form.plate);
-  if (plate && !PLATE.test(plate)) errors.plate = "visitors.errors.plateInvalid";
   return errors;
 }
 
@@ -235,21 +248,13 @@ export function emptyWalkIn(): WalkInForm {
 
 /** What is wrong with a walk-in registration (i18n keys under `visitors.errors` / `desk.errors`). */
 export function validateWalkIn(form: WalkInForm): WalkInErrors {
-  const errors: WalkInErrors = {};
-  const name = form.name.trim();
-  if (!name) errors.name = "visitors.errors.nameRequired";
-  else if (name.length > 40) errors.name = "visitors.errors.nameTooLong";
-  const phone = normalPhone(form.phone);
-  if (!phone) errors.phone = "visitors.errors.phoneRequired";
-  else if (!PHONE.test(phone)) errors.phone = "visitors.errors.phoneInvalid";
+  const errors: WalkInErrors = validateVisitor(form);
   const id = form.idNumber.trim();
   if (!id) errors.idNumber = "desk.errors.idRequired";
   else if (!idNumberValid(form.idType, id)) errors.idNumber = "desk.errors.idInvalid";
   if (!form.householdId) errors.householdId = "desk.errors.householdRequired";
   if (!form.purpose.trim()) errors.purpose = "desk.errors.purposeRequired";
   else if (form.purpose.trim().length > 100) errors.purpose = "visitors.errors.purposeTooLong";
-  const plate = normalPlate(form.plate);
-  if (plate && !PLATE.test(plate)) errors.plate = "visitors.errors.plateInvalid";
   return errors;
 }
 

@@ -18,6 +18,7 @@ import {
   shareLink,
   toLocalInput,
   validateBooking,
+  validateVisitor,
   validateWalkIn,
   walkInBody,
   type BookingForm,
@@ -49,6 +50,28 @@ describe("emptyBooking", () => {
     expect(toLocalInput(parseLocal("2026-12-31T23:59"))).toBe("2026-12-31T23:59");
     expect(parseLocal("")).toBeNaN();
     expect(parseLocal("tomorrow")).toBeNaN();
+  });
+});
+
+describe("validateVisitor", () => {
+  it("asks for a name of at most 40 characters and a mobile number, and checks a plate only if given", () => {
+    expect(validateVisitor({ name: "王小明", phone: "138 1234 5678", plate: "" })).toEqual({});
+    expect(validateVisitor({ name: " ", phone: "", plate: "" })).toEqual({
+      name: "visitors.errors.nameRequired",
+      phone: "visitors.errors.phoneRequired",
+    });
+    expect(validateVisitor({ name: "名".repeat(41), phone: "028-8888888", plate: "ABC" })).toEqual({
+      name: "visitors.errors.nameTooLong",
+      phone: "visitors.errors.phoneInvalid",
+      plate: "visitors.errors.plateInvalid",
+    });
+  });
+
+  it("holds the same for a booking and a walk-in", () => {
+    const visitor = { name: "", phone: "12345678901", plate: "ABC" };
+    const expected = validateVisitor(visitor);
+    expect(validateBooking(booking(visitor), NOW)).toMatchObject(expected);
+    expect(validateWalkIn({ ...emptyWalkIn(), ...visitor })).toMatchObject(expected);
   });
 });
 

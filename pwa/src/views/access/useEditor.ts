@@ -1,5 +1,5 @@
 import { showConfirmDialog, showFailToast, showSuccessToast } from "vant";
-import { ref, shallowRef } from "vue";
+import { type Ref, ref, shallowRef } from "vue";
 import { useI18n } from "vue-i18n";
 import { describeError } from "@/errors";
 
@@ -19,6 +19,15 @@ export interface EditorOptions<T extends { id: string; name: string }> {
   /** Reload the list after a save, and after a delete (the same reload unless given). */
   saved: () => Promise<void> | void;
   deleted?: () => Promise<void> | void;
+}
+
+/** What `EditSheet.vue` needs of an editor, whatever kind of row it edits. */
+export interface EditSheetState {
+  editing: Readonly<Ref<unknown>>;
+  saving: Readonly<Ref<boolean>>;
+  close: () => void;
+  save: () => Promise<void>;
+  remove: () => Promise<void>;
 }
 
 /**

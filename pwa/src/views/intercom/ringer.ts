@@ -4,10 +4,10 @@
  * it can) and the screen shows the call.
  */
 
-type AudioContextClass = typeof AudioContext;
+import { audioContextClass, playTones, type Tone } from "@/tones";
 
 /** One ring: [frequency Hz, start s, length s]; then silence until the next. */
-export const RING_TONES: ReadonlyArray<[number, number, number]> = [
+export const RING_TONES: readonly Tone[] = [
   [880, 0, 0.4],
   [660, 0.45, 0.4],
   [880, 1.0, 0.4],
@@ -24,8 +24,7 @@ export interface RingerDeps {
 }
 
 function defaultContext(): AudioContext | null {
-  const w = window as unknown as { AudioContext?: AudioContextClass; webkitAudioContext?: AudioContextClass };
-  const Audio = w.AudioContext ?? w.webkitAudioContext;
+  const Audio = audioContextClass();
   return Audio ? new Audio() : null;
 }
 
@@ -80,19 +79,6 @@ export class Ringer {
     const context = this.context;
     if (!context) return;
     if (context.state === "suspended") void context.resume().catch(() => undefined);
-    if (context.state !== "running") return;
-    const start = context.currentTime + 0.02;
-    for (const [frequency, at, length] of RING_TONES) {
-      const oscillator = context.createOscillator();
-      const gain = context.createGain();
-      oscillator.type = "sine";
-      oscillator.frequency.value = frequency;
-      gain.gain.setValueAtTime(0.0001, start + at);
-      gain.gain.exponentialRampToValueAtTime(0.3, start + at + 0.03);
-      gain.gain.exponentialRampToValueAtTime(0.0001, start + at + length);
-      oscillator.connect(gain).connect(context.destination);
-      oscillator.start(start + at);
-      oscillator.stop(start + at + length + 0.02);
-    }
+    playTones(context, RING_TONES, { wave: "sine", volume: 0.3, rampIn: 0.03 });
   }
 }
