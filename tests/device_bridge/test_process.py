@@ -15,7 +15,9 @@ from tests.device_bridge.fake_platform import FakePlatform
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def start_bridge(settings: BridgeSettings) -> asyncio.subprocess.Process:
+async def start_bridge(
+    settings: BridgeSettings, config: Path | None = None
+) -> asyncio.subprocess.Process:
     """The bridge as an operator starts it, configured through ANJU_BRIDGE_* variables."""
     env = {
         **os.environ,
@@ -25,6 +27,8 @@ async def start_bridge(settings: BridgeSettings) -> asyncio.subprocess.Process:
         "ANJU_BRIDGE_BACKOFF_INITIAL": "0.05",
         "ANJU_BRIDGE_LOG_JSON": "false",
     }
+    if config is not None:
+        env["ANJU_BRIDGE_CONFIG"] = str(config)
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
