@@ -2,9 +2,9 @@
 
 SQLite in WAL mode with synchronous=FULL, so a committed append survives a crash or power loss. A
 counter row hands out seqs, so a seq is never reused, even after acknowledged rows are deleted. An
-event a device may deliver again (an MQTT message the broker redelivers) is appended with a key, kept
-in the same transaction, so a second delivery stores nothing. All access goes through one worker
-thread, which owns the connection.
+event a device may deliver again (an MQTT message the broker redelivers) is appended with a key,
+kept in the same transaction, so a second delivery stores nothing. All access goes through one
+worker thread, which owns the connection.
 """
 
 from __future__ import annotations

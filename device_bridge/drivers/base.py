@@ -49,9 +49,9 @@ class InvalidArguments(ValueError):
 class Emit(Protocol):
     """The runtime's callback: commit an event to the outbox (`at`: bridge clock, default now).
 
-    It returns once the event is committed, so a driver may then acknowledge it to the device. With a
-    `key` (what identifies a delivery the device may repeat), an event already committed under that
-    key is not stored again.
+    It returns once the event is committed, so a driver may then acknowledge it to the device.
+    With a `key` (what identifies a delivery the device may repeat), an event already committed
+    under that key is not stored again.
     """
 
     async def __call__(

@@ -120,7 +120,7 @@ class MqttClient:
                 )
                 # Before connecting: the broker redelivers the session's messages at once. aiomqtt
                 # has no option for paho's manual acknowledgement, so it is set on paho's client.
-                client._client.manual_ack_set(True)  # noqa: SLF001
+                client._client.manual_ack_set(True)
                 async with client:
                     await client.subscribe([(self.topic("+", c), 1) for c in CHANNELS])
                     self._client = client
@@ -132,7 +132,7 @@ class MqttClient:
                     async for message in client.messages:
                         await self._dispatch(message)
                         # After the handler: an event is in the outbox before the broker forgets it.
-                        client._client.ack(message.mid, message.qos)  # noqa: SLF001
+                        client._client.ack(message.mid, message.qos)
             except aiomqtt.MqttError as err:
                 log.warning("bridge.mqtt.disconnected", error=str(err), retry_in=round(delay, 2))
             except HandlerFailed:

@@ -226,6 +226,7 @@ class TestAcknowledgedAfterCommit:
     ) -> None:
         outbox = await Outbox.open(tmp_path / "outbox.sqlite3")
         failures = {1: "before the commit", 2: "after the commit"}  # once each
+        last_stored = asyncio.Event()
 
         async def emit(
             kind: str,
@@ -241,6 +242,8 @@ class TestAcknowledgedAfterCommit:
                 raise OSError("disk I/O error")  # the outbox could not commit it
             assert key is not None
             await outbox.append_once(key, kind, device, at, data)
+            if data["n"] == 6:
+                last_stored.set()
             if failure == "after the commit":
                 del failures[data["n"]]
                 raise OSError("gone before the acknowledgement")  # as if the bridge died here
@@ -255,17 +258,10 @@ class TestAcknowledgedAfterCommit:
         same = {"kind": "sensor.reading", "data": {"n": 5}}  # no id, no time: twice, both real
         try:
             async with aiomqtt.Client(HOST, PORT) as device:
-                for payload in [*readings, with_id, with_id, same, same]:  # e-4 resent by the device
-                    await device.publish(topic, json.dumps(payload), qos=1)
                 last = {"kind": "sensor.reading", "data": {"n": 6}}
-                await device.publish(topic, json.dumps(last), qos=1)
-
-            async def last_stored() -> bool:
-                return any(e.data["n"] == 6 for e in await outbox.pending(limit=100))
-
-            async with asyncio.timeout(10):
-                while not await last_stored():
-                    await asyncio.sleep(0.05)
+                for payload in [*readings, with_id, with_id, same, same, last]:  # e-4: resent
+                    await device.publish(topic, json.dumps(payload), qos=1)
+            await asyncio.wait_for(last_stored.wait(), 10)  # in order: every earlier one handled
         finally:
             await driver.stop()
             await forget(site)
