@@ -105,7 +105,7 @@ class MqttClient:
             raise DeviceUnavailable(f"MQTT publish failed: {err}") from err
 
     async def _run(self) -> None:
-        delay = 0.5
+        delay, failing = 0.5, False
         username, password = self._credentials
         while True:
             try:
@@ -125,7 +125,8 @@ class MqttClient:
                     await client.subscribe([(self.topic("+", c), 1) for c in CHANNELS])
                     self._client = client
                     self.connected.set()
-                    delay = 0.5
+                    if not failing:  # a handler that keeps failing keeps backing off
+                        delay = 0.5
                     log.info(
                         "bridge.mqtt.connected", host=self.host, port=self.port, site=self.site
                     )
@@ -133,9 +134,11 @@ class MqttClient:
                         await self._dispatch(message)
                         # After the handler: an event is in the outbox before the broker forgets it.
                         client._client.ack(message.mid, message.qos)
+                        failing, delay = False, 0.5
             except aiomqtt.MqttError as err:
                 log.warning("bridge.mqtt.disconnected", error=str(err), retry_in=round(delay, 2))
             except HandlerFailed:
+                failing = True
                 log.warning("bridge.mqtt.reconnecting_for_redelivery", retry_in=round(delay, 2))
             finally:
                 self._client = None
