@@ -1,8 +1,10 @@
 """The on-disk outbox: every event is committed here, with its seq, before it may be sent.
 
 SQLite in WAL mode with synchronous=FULL, so a committed append survives a crash or power loss. A
-counter row hands out seqs, so a seq is never reused, even after acknowledged rows are deleted. All
-access goes through one worker thread, which owns the connection.
+counter row hands out seqs, so a seq is never reused, even after acknowledged rows are deleted. An
+event a device may deliver again (an MQTT message the broker redelivers) is appended with a key,
+kept in the same transaction, so a second delivery stores nothing. All access goes through one
+worker thread, which owns the connection.
 """
 
 from __future__ import annotations
@@ -36,7 +38,14 @@ CREATE TABLE IF NOT EXISTS counter (
     last_seq INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO counter (id, last_seq) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS received (
+    key TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS received_seq ON received (seq);
 """
+
+KEYS_KEPT = 10_000  # the keys of the last this many events; a redelivery comes long before
 
 EventInput = tuple[str, str, float | None, dict[str, Any]]  # kind, device, at, data
 
@@ -51,24 +60,34 @@ class _Store:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
 
-    def append(self, items: Iterable[EventInput]) -> list[int]:
+    def append(self, items: Iterable[EventInput], key: str | None = None) -> list[int]:
+        """Commit `items`; with a `key` seen before, commit nothing and return no seqs."""
         seqs: list[int] = []
         self.db.execute("BEGIN IMMEDIATE")
         try:
             (last,) = self.db.execute("SELECT last_seq FROM counter WHERE id = 1").fetchone()
-            rows = []
-            for kind, device, at, data in items:
-                last += 1
-                seqs.append(last)
-                stamp = time.time() if at is None else at
-                rows.append((last, kind, device, stamp, msgspec.msgpack.encode(data)))
-            self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
-            self.db.execute("UPDATE counter SET last_seq = ? WHERE id = 1", (last,))
+            if key is None or self._remember(key, last + 1):
+                rows = []
+                for kind, device, at, data in items:
+                    last += 1
+                    seqs.append(last)
+                    stamp = time.time() if at is None else at
+                    rows.append((last, kind, device, stamp, msgspec.msgpack.encode(data)))
+                self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
+                self.db.execute("UPDATE counter SET last_seq = ? WHERE id = 1", (last,))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         return seqs
+
+    def _remember(self, key: str, seq: int) -> bool:
+        """Record `key` for the event `seq` (forgetting the oldest); False if it was known."""
+        if self.db.execute("SELECT 1 FROM received WHERE key = ?", (key,)).fetchone():
+            return False
+        self.db.execute("INSERT INTO received VALUES (?, ?)", (key, seq))
+        self.db.execute("DELETE FROM received WHERE seq <= ?", (seq - KEYS_KEPT,))
+        return True
 
     def pending(self, after: int, limit: int) -> list[Event]:
         rows = self.db.execute(
@@ -130,6 +149,17 @@ class Outbox:
         store = self._db
         (seq,) = await self._run(lambda: store.append([(kind, device, at, data or {})]))
         return seq
+
+    async def append_once(
+        self, key: str, kind: str, device: str, at: float | None, data: dict[str, Any]
+    ) -> int | None:
+        """`append`, unless an event with this key was appended before (then None).
+
+        The keys of the last `KEYS_KEPT` events are kept, committed with their events.
+        """
+        store = self._db
+        seqs = await self._run(lambda: store.append([(kind, device, at, data)], key))
+        return seqs[0] if seqs else None
 
     async def append_many(self, items: Sequence[EventInput]) -> list[int]:
         """Commit several events in one transaction; their seqs in order."""

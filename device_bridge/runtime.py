@@ -235,21 +235,42 @@ class Bridge:
         self._stop.set()
 
     async def emit(
-        self, kind: str, device: str, data: dict[str, Any], at: float | None = None
+        self,
+        kind: str,
+        device: str,
+        data: dict[str, Any],
+        at: float | None = None,
+        *,
+        key: str | None = None,
     ) -> None:
-        """Commit an event to the outbox, wake the link's sender, and run the rules it fires."""
-        await self.record(kind, device, data, at)
+        """Commit an event to the outbox, wake the link's sender, and run the rules it fires.
+
+        Returns after the commit. An event whose `key` the outbox already holds (a device's repeated
+        delivery) is not stored again and fires nothing.
+        """
+        if key is None:
+            await self.record(kind, device, data, at)
+            return
+        seq = await self.outbox.append_once(key, kind, device, at, data)
+        if seq is None:
+            log.info("bridge.event.repeated", device=device, kind=kind)
+            return
+        self._committed(kind, device, data, seq)
 
     async def record(
         self, kind: str, device: str, data: dict[str, Any], at: float | None = None
     ) -> int:
         """`emit`, returning the event's seq."""
         seq = await self.outbox.append(kind, device, at, data)
+        self._committed(kind, device, data, seq)
+        return seq
+
+    def _committed(self, kind: str, device: str, data: dict[str, Any], seq: int) -> None:
+        """Wake the link's sender and run the rules the committed event fires."""
         if self._link is not None:
             self._link.notify()
         if self._rules is not None:
             self._rules.submit(kind, device, data, seq=seq)  # in the background, link or not
-        return seq
 
     async def _apply_credentials(self, frame: Credentials) -> CredentialsApplied:
         """Apply the platform's credential set or delta; ok=False asks it for a full set."""

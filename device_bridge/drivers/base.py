@@ -47,10 +47,21 @@ class InvalidArguments(ValueError):
 
 
 class Emit(Protocol):
-    """The runtime's callback: commit an event to the outbox (`at`: bridge clock, default now)."""
+    """The runtime's callback: commit an event to the outbox (`at`: bridge clock, default now).
+
+    It returns once the event is committed, so a driver may then acknowledge it to the device.
+    With a `key` (what identifies a delivery the device may repeat), an event already committed
+    under that key is not stored again.
+    """
 
     async def __call__(
-        self, kind: str, device: str, data: dict[str, Any], at: float | None = None
+        self,
+        kind: str,
+        device: str,
+        data: dict[str, Any],
+        at: float | None = None,
+        *,
+        key: str | None = None,
     ) -> None: ...
 
 
@@ -143,13 +154,22 @@ class Driver(ABC):
         return device in self.devices
 
     async def emit(
-        self, kind: str, device: str, data: dict[str, Any] | None = None, at: float | None = None
+        self,
+        kind: str,
+        device: str,
+        data: dict[str, Any] | None = None,
+        at: float | None = None,
+        *,
+        key: str | None = None,
     ) -> None:
-        """Hand an event to the runtime (dropped with a warning before start or after stop)."""
+        """Commit an event through the runtime; returns once it is committed (see `Emit`).
+
+        Before start or after stop it is dropped with a warning.
+        """
         if self._emit is None:
             log.warning("bridge.driver.event_dropped", driver=self.name, device=device, kind=kind)
             return
-        await self._emit(kind, device, data or {}, at)
+        await self._emit(kind, device, data or {}, at, key=key)
 
     async def credential(
         self,

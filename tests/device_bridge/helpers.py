@@ -41,10 +41,13 @@ class running:  # noqa: N801 - reads as a context manager function
 
 
 async def bridge_process(
-    settings: BridgeSettings, *options: str, stderr: int = asyncio.subprocess.PIPE
+    settings: BridgeSettings,
+    *options: str,
+    stderr: int = asyncio.subprocess.PIPE,
+    config: Path | None = None,
 ) -> asyncio.subprocess.Process:
     """`python -m device_bridge run [options]` as an operator starts it, configured through
-    ANJU_BRIDGE_* variables."""
+    ANJU_BRIDGE_* variables (and a site file, when one is given)."""
     env = {
         **os.environ,
         "ANJU_BRIDGE_PLATFORM_URL": settings.platform_url,
@@ -53,6 +56,8 @@ async def bridge_process(
         "ANJU_BRIDGE_BACKOFF_INITIAL": "0.05",
         "ANJU_BRIDGE_LOG_JSON": "false",
     }
+    if config is not None:
+        env["ANJU_BRIDGE_CONFIG"] = str(config)
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

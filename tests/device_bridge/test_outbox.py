@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from device_bridge import outbox as outbox_module
 from device_bridge.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITER = """
 import asyncio, sys
 from pathlib import Path
+from device_bridge import outbox as outbox_module
 from device_bridge.outbox import Outbox
 
 async def main():
@@ -63,6 +65,38 @@ class TestAppendPendingAck:
         await outbox.append("camera.snapshot", "cam-1", None, data)
         (event,) = await outbox.pending()
         assert event.data == data
+        await outbox.close()
+
+
+class TestAppendOnce:
+    async def test_a_key_seen_before_stores_nothing_even_after_the_event_was_acked(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "o.sqlite3"
+        first = await Outbox.open(path)
+        assert await first.append_once("m-1:7", "sensor.reading", "m-1", None, {}) == 1
+        assert await first.append_once("m-1:8", "sensor.reading", "m-1", None, {}) == 2
+        await first.ack(2)  # delivered to the platform: the keys stay
+        await first.close()
+        again = await Outbox.open(path)
+        assert await again.append_once("m-1:7", "sensor.reading", "m-1", None, {}) is None
+        assert await again.count() == 0
+        assert await again.append("k.x", "d", None, {}) == 3  # no seq was used up
+        await again.close()
+
+    async def test_only_the_keys_of_the_latest_events_are_kept(
+        self, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(outbox_module, "KEYS_KEPT", 3)
+        for n in range(5):
+            assert await outbox.append_once(f"k{n}", "k.x", "d", None, {"n": n}) == n + 1
+        assert await outbox.append_once("k4", "k.x", "d", None, {}) is None
+        assert await outbox.append_once("k2", "k.x", "d", None, {}) is None
+        assert await outbox.append_once("k1", "k.x", "d", None, {"n": 1}) == 6  # forgotten
+        store = outbox._store
+        assert store is not None
+        kept = await outbox._run(lambda: store.db.execute("SELECT key FROM received").fetchall())
+        assert sorted(kept) == [("k1",), ("k3",), ("k4",)]
         await outbox.close()
 
 

@@ -18,7 +18,9 @@ async def play(seed: int, steps: int) -> tuple[list[str], list[tuple[str, str, d
     )
     events: list[tuple[str, str, dict[str, Any]]] = []
 
-    async def emit(kind: str, device: str, data: dict[str, Any], at: float | None = None) -> None:
+    async def emit(
+        kind: str, device: str, data: dict[str, Any], at: float | None = None, **_: object
+    ) -> None:
         events.append((kind, device, data))
 
     await sim.start(emit)
@@ -61,7 +63,7 @@ class TestScenario:
         sim = SimDriver([d.info() for d in config.devices if d.id in {"door-1-1"}], seed=1)
 
         async def emit(
-            kind: str, device: str, data: dict[str, Any], at: float | None = None
+            kind: str, device: str, data: dict[str, Any], at: float | None = None, **_: object
         ) -> None:
             pass
 
@@ -80,7 +82,7 @@ class TestDoorbell:
         rang = asyncio.Event()
 
         async def emit(
-            kind: str, device: str, data: dict[str, Any], at: float | None = None
+            kind: str, device: str, data: dict[str, Any], at: float | None = None, **_: object
         ) -> None:
             events.append((kind, device, data))
             if kind == "intercom.call_started":

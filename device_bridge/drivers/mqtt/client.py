@@ -3,16 +3,21 @@
 The protocol is docs/mqtt-protocol.md.
 
 A persistent session (fixed client id, clean_session=False, QoS 1) keeps the broker queueing device
-events while the bridge is away. Broker errors become `DeviceUnavailable` here, at the boundary.
+events while the bridge is away. A message is acknowledged (PUBACK) only after its handler returned,
+i.e. after the event it carries is committed to the outbox: a bridge that dies before that gets the
+message again from the broker. A handler that fails leaves its message unacknowledged and the
+connection is made again, so the broker redelivers it. Broker errors become `DeviceUnavailable`
+here, at the boundary.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiomqtt
 import structlog
@@ -21,8 +26,24 @@ from device_bridge.drivers.base import DeviceUnavailable, InvalidArguments
 
 log = structlog.get_logger(__name__)
 
-OnMessage = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # device, channel, payload
 CHANNELS = ("result", "event", "status", "credential")
+
+
+class Delivery(NamedTuple):
+    """How a message arrived: its MQTT packet id and a digest of its payload bytes.
+
+    The broker redelivers an unacknowledged message with the same packet id and the same bytes.
+    """
+
+    mid: int
+    digest: str
+
+
+OnMessage = Callable[[str, str, dict[str, Any], Delivery], Awaitable[None]]
+
+
+class HandlerFailed(Exception):
+    """A message's handler raised: the message stays unacknowledged for the broker to redeliver."""
 
 
 class MqttClient:
@@ -84,11 +105,11 @@ class MqttClient:
             raise DeviceUnavailable(f"MQTT publish failed: {err}") from err
 
     async def _run(self) -> None:
-        delay = 0.5
+        delay, failing = 0.5, False
         username, password = self._credentials
         while True:
             try:
-                async with aiomqtt.Client(
+                client = aiomqtt.Client(
                     self.host,
                     self.port,
                     identifier=self.client_id,
@@ -96,18 +117,29 @@ class MqttClient:
                     username=username,
                     password=password,
                     timeout=10,
-                ) as client:
+                )
+                # Before connecting: the broker redelivers the session's messages at once. aiomqtt
+                # has no option for paho's manual acknowledgement, so it is set on paho's client.
+                client._client.manual_ack_set(True)
+                async with client:
                     await client.subscribe([(self.topic("+", c), 1) for c in CHANNELS])
                     self._client = client
                     self.connected.set()
-                    delay = 0.5
+                    if not failing:  # a handler that keeps failing keeps backing off
+                        delay = 0.5
                     log.info(
                         "bridge.mqtt.connected", host=self.host, port=self.port, site=self.site
                     )
                     async for message in client.messages:
                         await self._dispatch(message)
+                        # After the handler: an event is in the outbox before the broker forgets it.
+                        client._client.ack(message.mid, message.qos)
+                        failing, delay = False, 0.5
             except aiomqtt.MqttError as err:
                 log.warning("bridge.mqtt.disconnected", error=str(err), retry_in=round(delay, 2))
+            except HandlerFailed:
+                failing = True
+                log.warning("bridge.mqtt.reconnecting_for_redelivery", retry_in=round(delay, 2))
             finally:
                 self._client = None
                 self.connected.clear()
@@ -115,6 +147,7 @@ class MqttClient:
             delay = min(self._reconnect_max, delay * 2)
 
     async def _dispatch(self, message: aiomqtt.Message) -> None:
+        """Hand a message to the handler; returns when it may be acknowledged (or is ignored)."""
         parts = message.topic.value.split("/")
         if (
             len(parts) != 4
@@ -140,7 +173,10 @@ class MqttClient:
                 "bridge.mqtt.malformed", device=device, channel=channel, size=size, error=str(err)
             )
             return
+        body = raw.encode() if isinstance(raw, str) else bytes(raw)
+        delivery = Delivery(message.mid, hashlib.sha256(body).hexdigest()[:32])
         try:
-            await self._on_message(device, channel, payload)
-        except Exception:
+            await self._on_message(device, channel, payload, delivery)
+        except Exception as err:
             log.exception("bridge.mqtt.handler_failed", device=device, channel=channel)
+            raise HandlerFailed from err

@@ -13,7 +13,7 @@ import msgspec
 import structlog
 
 from device_bridge.drivers.base import DeviceError, DeviceUnavailable, Driver
-from device_bridge.drivers.mqtt.client import MqttClient
+from device_bridge.drivers.mqtt.client import Delivery, MqttClient
 from device_bridge.protocol import CommandStatus, DeviceInfo
 
 log = structlog.get_logger(__name__)
@@ -29,11 +29,12 @@ class ResultPayload(msgspec.Struct, kw_only=True):
 
 
 class EventPayload(msgspec.Struct, kw_only=True):
-    """`anju/{site}/{device}/event`; `at` is the device's clock."""
+    """`anju/{site}/{device}/event`; `at` is the device's clock, `id` the device's event id."""
 
     kind: str
     at: float | None = None
     data: dict[str, Any] = {}
+    id: str | None = None
 
 
 class StatusPayload(msgspec.Struct, kw_only=True):
@@ -142,7 +143,9 @@ class MqttDriver(Driver):
             self._skews[device.id] = clock - time.time()  # status and time.sync report the clock
         return _decode_binary(result.data)
 
-    async def _on_message(self, device: str, channel: str, raw: dict[str, Any]) -> None:
+    async def _on_message(
+        self, device: str, channel: str, raw: dict[str, Any], delivery: Delivery
+    ) -> None:
         if device not in self.devices:
             log.warning("bridge.mqtt.unknown_device", device=device, channel=channel)
             return
@@ -158,7 +161,7 @@ class MqttDriver(Driver):
             else:
                 future.set_result(payload)
         elif isinstance(payload, EventPayload):
-            await self._on_event(device, payload)
+            await self._on_event(device, payload, delivery)
         elif isinstance(payload, StatusPayload):
             await self._on_status(device, payload)
         elif isinstance(payload, CredentialPayload):
@@ -182,12 +185,12 @@ class MqttDriver(Driver):
         except Exception:
             log.exception("bridge.mqtt.credential_failed", device=device)
 
-    async def _on_event(self, device: str, event: EventPayload) -> None:
+    async def _on_event(self, device: str, event: EventPayload, delivery: Delivery) -> None:
         if not event.kind or "." not in event.kind:
             log.warning("bridge.mqtt.malformed", device=device, channel="event", error="bad kind")
             return
         at = None if event.at is None else event.at - self._skews.get(device, 0.0)
-        await self.emit(event.kind, device, event.data, at)
+        await self.emit(event.kind, device, event.data, at, key=event_key(device, event, delivery))
 
     async def _on_status(self, device: str, status: StatusPayload) -> None:
         info = self.devices[device]
@@ -200,6 +203,17 @@ class MqttDriver(Driver):
         info.online = status.online
         log.info("bridge.mqtt.device_status", device=device, online=status.online)
         await self.emit("device.online" if status.online else "device.offline", device, {})
+
+
+def event_key(device: str, event: EventPayload, delivery: Delivery) -> str:
+    """What makes a delivery of this event the same as an earlier one (docs/mqtt-protocol.md).
+
+    With the device's event `id`: the id and the payload, which a device's own resend repeats too.
+    Without: the packet id and the payload, which the broker's redelivery repeats.
+    """
+    if event.id:
+        return f"mqtt:{device}:id:{event.id}:{delivery.digest}"
+    return f"mqtt:{device}:mid:{delivery.mid}:{delivery.digest}"
 
 
 def _decode_binary(data: dict[str, Any]) -> dict[str, Any]:

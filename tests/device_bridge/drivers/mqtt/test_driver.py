@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import sys
@@ -16,6 +17,7 @@ import aiomqtt
 import pytest
 
 from device_bridge.drivers.mqtt import MqttDriver
+from device_bridge.outbox import Outbox
 from device_bridge.protocol import Command, CommandResult, DeviceInfo
 from tests.device_bridge.drivers.mqtt.fake_device import HOST, PORT, FakeDevice
 from tests.device_bridge.drivers.sim.test_driver import Recorder
@@ -215,3 +217,58 @@ class TestMalformed:
         assert events_named(logs, "bridge.mqtt.unknown_device")[0]["device"] == "ghost-9"
         _, _, data, at = next(e for e in recorder.events if e[0] == "access.granted")
         assert data["person"] == "p-42" and at == 1767225601.25  # no known skew: as sent
+
+
+@pytest.mark.req("PLAT-19", partial=True)
+class TestAcknowledgedAfterCommit:
+    async def test_an_uncommitted_event_is_redelivered_and_a_repeated_one_stored_once(
+        self, site: str, tmp_path: Path, logs: list[MutableMapping[str, Any]]
+    ) -> None:
+        outbox = await Outbox.open(tmp_path / "outbox.sqlite3")
+        failures = {1: "before the commit", 2: "after the commit"}  # once each
+        last_stored = asyncio.Event()
+
+        async def emit(
+            kind: str,
+            device: str,
+            data: dict[str, Any],
+            at: float | None = None,
+            *,
+            key: str | None = None,
+        ) -> None:
+            failure = failures.get(data["n"])
+            if failure == "before the commit":
+                del failures[data["n"]]
+                raise OSError("disk I/O error")  # the outbox could not commit it
+            assert key is not None
+            await outbox.append_once(key, kind, device, at, data)
+            if data["n"] == 6:
+                last_stored.set()
+            if failure == "after the commit":
+                del failures[data["n"]]
+                raise OSError("gone before the acknowledgement")  # as if the bridge died here
+
+        driver = make_driver(site)
+        await driver.start(emit)
+        topic = f"anju/{site}/door-1/event"
+        readings = [
+            {"kind": "sensor.reading", "at": 1767225600.0 + n, "data": {"n": n}} for n in range(4)
+        ]
+        with_id = {"kind": "access.granted", "id": "e-4", "data": {"n": 4}}
+        same = {"kind": "sensor.reading", "data": {"n": 5}}  # no id, no time: twice, both real
+        try:
+            async with aiomqtt.Client(HOST, PORT) as device:
+                last = {"kind": "sensor.reading", "data": {"n": 6}}
+                for payload in [*readings, with_id, with_id, same, same, last]:  # e-4: resent
+                    await device.publish(topic, json.dumps(payload), qos=1)
+            await asyncio.wait_for(last_stored.wait(), 10)  # in order: every earlier one handled
+        finally:
+            await driver.stop()
+            await forget(site)
+        stored = await outbox.pending(limit=100)
+        await outbox.close()
+        assert [e.data["n"] for e in stored] == [0, 1, 2, 3, 4, 5, 5, 6]
+        assert not failures
+        failed = events_named(logs, "bridge.mqtt.handler_failed")
+        assert len(failed) == 2 and all(f["device"] == "door-1" for f in failed)
+        assert len(events_named(logs, "bridge.mqtt.reconnecting_for_redelivery")) == 2

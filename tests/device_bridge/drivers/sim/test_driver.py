@@ -20,15 +20,23 @@ ROOT = Path(__file__).resolve().parents[4]
 
 
 class Recorder:
-    """The runtime's emit callback, recording (kind, device, data, at)."""
+    """The runtime's emit callback, recording (kind, device, data, at) and each event's key."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str, dict[str, Any], float | None]] = []
+        self.keys: list[str | None] = []
 
     async def __call__(
-        self, kind: str, device: str, data: dict[str, Any], at: float | None = None
+        self,
+        kind: str,
+        device: str,
+        data: dict[str, Any],
+        at: float | None = None,
+        *,
+        key: str | None = None,
     ) -> None:
         self.events.append((kind, device, data, at))
+        self.keys.append(key)
 
     def kinds(self, device: str | None = None) -> list[str]:
         """Event kinds, optionally of one device."""
