@@ -132,6 +132,7 @@ _ANALYTICS: Final[dict[str, str]] = {
     "falling_object": "falling_object",
     "ebike_in_lift": "ebike_in_lift",
     "loitering": "loitering",
+    "watchlist": "watchlist",  # a face camera matched a face on the community's watchlist
 }
 EVENT_KINDS: Final = frozenset({*_DIRECT, "sensor.alarm", "video.analytics"})
 
