@@ -195,17 +195,29 @@ async def heartbeat(bridge_id: UUID, frame: protocol.Heartbeat, received: float)
     """Record liveness and clock skews against the platform clock (standard 6.1.7).
 
     The bridge reports each device's clock against its own; adding the bridge's own skew (its
-    clock at sending minus ours at receipt, within the link latency) gives the device's.
+    clock at sending minus ours at receipt, within the link latency) gives the device's. One
+    statement whatever the site's size: the bridge's row and every device's, from two arrays.
     """
     bridge_skew = frame.sent_at - received
-    await Bridge.update(
-        {Bridge.last_seen: _now(), Bridge.online: True, Bridge.clock_skew: bridge_skew}
-    ).where(Bridge.id == bridge_id)
-    async with DB.transaction():
-        for external_id, skew in frame.device_skew.items():
-            await Device.update(
-                {Device.clock_skew: skew + bridge_skew, Device.last_seen: _now()}
-            ).where((Device.bridge == bridge_id) & (Device.external_id == external_id))
+    now = _now()
+    await Device.raw(
+        """
+        WITH seen AS (
+            UPDATE bridges SET last_seen = {}, online = true, clock_skew = {}
+            WHERE id = {} RETURNING id
+        )
+        UPDATE devices AS d SET clock_skew = v.skew + {}, last_seen = {}
+        FROM seen, unnest({}::text[], {}::float8[]) AS v(external_id, skew)
+        WHERE d.bridge = seen.id AND d.external_id = v.external_id
+        """,
+        now,
+        bridge_skew,
+        bridge_id,
+        bridge_skew,
+        now,
+        list(frame.device_skew),
+        [float(v) for v in frame.device_skew.values()],
+    )
 
 
 async def link_down(bridge_id: UUID, *, reason: str) -> bool:

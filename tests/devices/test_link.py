@@ -28,7 +28,7 @@ from api.devices.routes import BridgeEnrolController, enrol_rate_limit
 from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent
 from device_bridge import protocol
 from tests.devices.peer import EnrolledBridge, Peer, enrol
-from tests.helpers import ApiClient, World, assert_error, released
+from tests.helpers import ApiClient, World, assert_error, counting_queries, released
 
 DOORS = [
     protocol.DeviceInfo(
@@ -351,6 +351,29 @@ class TestClockSkew:
         bridges = (await admin.get("/api/v1/bridges", params={"page_size": 200})).json()["items"]
         assert 99 < next(b for b in bridges if b["id"] == bridge.id)["clock_skew"] < 101
         assert 94 < (await door_1_1(admin, bridge))["clock_skew"] < 96
+
+    async def test_a_heartbeat_of_500_devices_writes_their_skews_in_one_statement(
+        self, live_url: str, bridge: EnrolledBridge
+    ) -> None:
+        devices = [
+            protocol.DeviceInfo(id=f"cam-{n}", kind="camera", name=f"摄像机 {n}", driver="sim")
+            for n in range(500)
+        ]
+        peer, _ = await Peer.authenticated(live_url, bridge, devices)
+        skews = {d.id: n / 100 for n, d in enumerate(devices)}
+        with counting_queries() as seen:
+            await peer.send(protocol.Heartbeat(sent_at=time.time(), device_skew=skews))
+            assert isinstance(await peer.recv(), protocol.HeartbeatAck)
+        assert len([q for q in seen if "clock_skew" in q]) == 1
+        stored = {
+            r["external_id"]: r["clock_skew"]
+            for r in await Device.select(Device.external_id, Device.clock_skew).where(
+                Device.bridge == bridge.id
+            )
+        }
+        assert stored.keys() == skews.keys()
+        assert all(abs(stored[k] - skews[k]) < 1 for k in skews)  # within the link latency
+        assert stored["cam-499"] > stored["cam-0"] + 4
 
 
 class TestLiveDeviceEvents:
