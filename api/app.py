@@ -30,7 +30,7 @@ from api.access.credentials import CREDENTIALS
 from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
 from api.accounts.service import load_caller
-from api.alarms import failsafe, raising
+from api.alarms import failsafe, raising, site_links
 from api.alarms.reads import BOARD, show_on_board
 from api.alarms.routes import ALARM_CONTROLLERS
 from api.audit import service as audit
@@ -114,6 +114,7 @@ LINK_HOOKS = LinkHooks(
         raising.on_events,
         call_events.on_events,
     ),
+    link_restored=site_links.close_for_link,
     on_inventory=points.ensure_for_bridge,
     rules_for=_rules_for,
     rules_applied=failsafe.applied,

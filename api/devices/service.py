@@ -249,6 +249,38 @@ async def stale_bridges() -> list[UUID]:
     return [r["id"] for r in rows]
 
 
+class LostLink(msgspec.Struct, frozen=True, kw_only=True):
+    """A bridge whose link is down, with the record of the drop that began the outage."""
+
+    bridge: UUID
+    community: UUID
+    name: str
+    event: int  # the bridge-scope `device.offline` event link_down recorded
+    since: datetime
+
+
+async def lost_links(grace: timedelta) -> list[LostLink]:
+    """Bridges (not revoked) whose link has been down for longer than `grace`.
+
+    link_down records one event per outage (a bridge already offline records none), so the
+    latest bridge-scope `device.offline` of an offline bridge is the start of its outage.
+    """
+    rows = await Bridge.raw(
+        """
+        SELECT b.id AS bridge, b.community, b.name, e.id AS event, e.at AS since
+        FROM bridges b
+        CROSS JOIN LATERAL (
+            SELECT id, at FROM device_events
+            WHERE bridge = b.id AND kind = 'device.offline' AND device IS NULL
+            ORDER BY at DESC LIMIT 1
+        ) e
+        WHERE NOT b.online AND b.revoked_at IS NULL AND e.at < {}
+        """,
+        _now() - grace,
+    )
+    return msgspec.convert(rows, list[LostLink])
+
+
 async def sync_inventory(bridge: Bridge, devices: list[protocol.DeviceInfo]) -> dict[str, UUID]:
     """Create or update the bridge's devices; place them by building/unit attrs; return id map."""
     buildings = {
