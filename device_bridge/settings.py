@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
@@ -39,8 +39,9 @@ class BridgeSettings(msgspec.Struct, kw_only=True, frozen=True):
     media_fps: float = 15.0
     media_max_peers: int = 16
     media_connect_timeout: float = 20.0
-    media_consent_interval: float = 5.0
-    media_consent_failures: int = 6
+    # A silent browser ends its peer within 3 × (1.2 × 2 + 0.5) ≈ 8.7 s (peers.consent_expiry).
+    media_consent_interval: Annotated[float, msgspec.Meta(gt=0)] = 2.0
+    media_consent_failures: Annotated[int, msgspec.Meta(ge=1)] = 3
 
     @property
     def key_file(self) -> Path:

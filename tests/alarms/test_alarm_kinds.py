@@ -109,6 +109,7 @@ async def test_perimeter_alarms_are_searched_back_in_time_whatever_their_state(
     assert str(other) not in ids
 
 
+@pytest.mark.req("VID-02", partial=True)
 async def test_a_camera_matching_a_watchlisted_face_raises_a_watchlist_alarm(
     world: World, site: ScriptedBridge, jobs: Jobs
 ) -> None:
