@@ -70,6 +70,7 @@ from api.people.routes import PersonController
 from api.push.routes import PushController
 from api.push.service import DISPATCH, dispatch
 from api.settings import Settings, get_settings
+from api.video import service as live_views
 from api.video.routes import CameraController
 from api.visitors.arrivals import on_access as visitor_arrivals
 from api.visitors.routes import (
@@ -108,11 +109,12 @@ async def _rules_for(bridge_id: UUID) -> protocol.Rules | None:
 
 
 LINK_HOOKS = LinkHooks(
-    # In this order: access records (and the visitor passes they count), alarms, calls.
+    # In this order: access records (and the visitor passes they count), alarms, calls, views.
     on_events=(
         partial(records.on_events, then=(visitor_arrivals,)),
         raising.on_events,
         call_events.on_events,
+        live_views.on_events,
     ),
     link_restored=site_links.close_for_link,
     on_inventory=points.ensure_for_bridge,

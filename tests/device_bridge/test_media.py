@@ -430,6 +430,29 @@ class TestLiveView:
             for viewer in viewers:
                 await viewer.close()
 
+    @pytest.mark.req("ICM-04", partial=True)
+    async def test_a_view_the_bridge_ends_is_reported_at_once(
+        self, site: Bridge, platform: FakePlatform
+    ) -> None:
+        limited, result = await connect(platform, "cam-north-gate", "view-limit", kind="live", limit=1)
+        cut, _ = await connect(platform, "cam-carpark", "view-cut", kind="live")
+        closed, _ = await connect(platform, "cam-south-gate", "view-closed", kind="live")
+        try:
+            assert result.status == "ok"
+            await cut.frames(2)
+            cut.cut()
+            await platform.command("cam-south-gate", "media.close", {"session": "view-closed"})
+            await platform.wait_for(lambda: len(events(platform, "media.ended")) == 2, 8)
+            ended = {e.data["session"]: (e.device, e.data) for e in events(platform, "media.ended")}
+            assert ended.keys() == {"view-limit", "view-cut"}  # a close it was asked for: no word
+            device, data = ended["view-limit"]
+            assert (device, data["kind"], data["reason"]) == ("cam-north-gate", "live", "limit")
+            assert 0.5 <= data["duration_s"] <= 3.0
+            assert ended["view-cut"][1]["reason"] == "network"
+        finally:
+            for browser in (limited, cut, closed):
+                await browser.close()
+
     async def test_bridge_stop_closes_every_peer(
         self, media_settings: BridgeSettings, platform: FakePlatform
     ) -> None:
