@@ -234,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "redis": redis,
                 "load_caller": load_caller,
                 "link_hooks": LINK_HOOKS,
+                "door_failed": raising.door_open_failed,  # access raises the door alarm
             }
         ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},
