@@ -26,6 +26,7 @@ class BridgeSettings(msgspec.Struct, kw_only=True, frozen=True):
     data_dir: Path = Path("var/bridge")
     key_path: Path | None = None
     config: Path = PACKAGE_DIR / "demo.toml"
+    config_poll: float = 5.0  # seconds between looks at the site file for changes; 0: never
     heartbeat_interval: float = 10.0
     name: str = ""
     backoff_initial: float = 0.5
@@ -91,6 +92,10 @@ VARIABLES: dict[str, str] = {
     "ANJU_BRIDGE_DATA_DIR": "identity, key, outbox, local rules and credential cache directory",
     "ANJU_BRIDGE_KEY_PATH": "Ed25519 private key (PEM); default <data dir>/bridge.key",
     "ANJU_BRIDGE_CONFIG": "site and device configuration (TOML); default device_bridge/demo.toml",
+    "ANJU_BRIDGE_CONFIG_POLL": (
+        "seconds between looks at the site file; a change is applied and the inventory re-sent"
+        " (0: never)"
+    ),
     "ANJU_BRIDGE_HEARTBEAT_INTERVAL": "seconds between heartbeats; 3 silent ones drop the link",
     "ANJU_BRIDGE_NAME": "name shown on the platform; default the host name",
     "ANJU_BRIDGE_BACKOFF_INITIAL": "first reconnect delay in seconds (doubles, with jitter)",
