@@ -60,7 +60,6 @@ class TestOpenDoorByApp:
             await expect(newest).to_contain_text("通过")
             await phone.screenshot(path=artifact("resident-door-open.png"), full_page=True)
 
-
     @pytest.mark.req("ACC-12", partial=True)
     async def test_a_door_that_does_not_open_tells_the_resident_the_guards_know(
         self, phone: Page, world: World, site_settings: BridgeSettings

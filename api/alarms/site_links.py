@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import structlog
-from piccolo.columns.combination import WhereRaw
+from piccolo.columns.combination import Combinable, WhereRaw
 
 from api.alarms.catalogue import OPEN_STATES
 from api.alarms.raising import open_alarm
@@ -35,7 +35,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _site_alarms() -> WhereRaw:
+def _site_alarms() -> Combinable:
     """Open device_offline alarms raised for a whole site (they name a bridge, not a device)."""
     return (
         (Alarm.type == "device_offline")
@@ -78,7 +78,7 @@ async def close_restored() -> Effects:
     )
 
 
-async def _close(which: WhereRaw) -> Effects:
+async def _close(which: Combinable) -> Effects:
     effects = Effects()
     now = _now()
     async with DB.transaction():

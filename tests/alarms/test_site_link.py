@@ -1,4 +1,4 @@
-"""A site's bridge out of reach past the grace raises one alarm for the site; its return closes it."""
+"""A site's bridge away past the grace raises one alarm for the site; its return closes it."""
 
 from __future__ import annotations
 
@@ -73,4 +73,3 @@ async def test_a_bridge_away_past_the_grace_raises_one_alarm_for_the_site_closed
     assert entries[-1]["kind"] == "resolved"
     await sweep()
     assert len(await site_alarms(site)) == 1  # back online: nothing new
-

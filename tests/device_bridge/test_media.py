@@ -434,7 +434,9 @@ class TestLiveView:
     async def test_a_view_the_bridge_ends_is_reported_at_once(
         self, site: Bridge, platform: FakePlatform
     ) -> None:
-        limited, result = await connect(platform, "cam-north-gate", "view-limit", kind="live", limit=1)
+        limited, result = await connect(
+            platform, "cam-north-gate", "view-limit", kind="live", limit=1
+        )
         cut, _ = await connect(platform, "cam-carpark", "view-cut", kind="live")
         closed, _ = await connect(platform, "cam-south-gate", "view-closed", kind="live")
         try:

@@ -162,12 +162,28 @@ class TestStop:
         await platform.wait_for(lambda: not platform.connected.is_set(), timeout=3)
 
 
+DEMO_SITE = (PACKAGE_DIR / "demo.toml").read_text()
+DOOR_4_1 = """
+[[devices]]
+id = "door-4-1"
+kind = "door_controller"
+name = "4栋1单元 单元门"
+driver = "sim"
+attrs = { building = "4", unit = "1", role = "unit_door" }
+"""
+
+
+def edit(path: Path, text: str) -> None:
+    """Write the site file as an installer editing it would (the bridge only reads it)."""
+    path.write_text(text)
+
+
 class TestConfigurationChanges:
     @pytest.fixture
     def site_file(self, tmp_path: Path) -> Path:
         """A copy of the demo site's file, for the test to edit."""
         path = tmp_path / "site.toml"
-        path.write_text((PACKAGE_DIR / "demo.toml").read_text())
+        edit(path, DEMO_SITE)
         return path
 
     async def test_a_changed_site_file_is_applied_and_the_inventory_sent_again(
@@ -180,19 +196,12 @@ class TestConfigurationChanges:
             def names() -> dict[str, str]:
                 return {d.id: d.name for d in platform.inventories[-1]}
 
-            site_file.write_text(
-                site_file.read_text().replace('name = "北门 人行通道"', 'name = "北门 人行通道（新）"')
-            )
+            edit(site_file, DEMO_SITE.replace('"北门 人行通道"', '"北门 人行通道（新）"'))
             await platform.wait_for(lambda: len(platform.inventories) == 2)
             assert names()["gate-north"] == "北门 人行通道（新）"
             assert names().keys() == {d.id for d in platform.inventories[0]}
 
-            site_file.write_text(
-                (PACKAGE_DIR / "demo.toml").read_text()
-                + '\n[[devices]]\nid = "door-4-1"\nkind = "door_controller"\n'
-                + 'name = "4栋1单元 单元门"\ndriver = "sim"\n'
-                + 'attrs = { building = "4", unit = "1", role = "unit_door" }\n'
-            )
+            edit(site_file, DEMO_SITE + DOOR_4_1)
             await platform.wait_for(lambda: len(platform.inventories) == 3)
             assert names()["door-4-1"] == "4栋1单元 单元门"
             assert names()["gate-north"] == "北门 人行通道"
@@ -210,7 +219,7 @@ class TestConfigurationChanges:
         settings = msgspec.structs.replace(bridge_settings, config=site_file, config_poll=0.05)
         async with running(settings):
             await platform.wait_for(lambda: len(platform.inventories) == 1)
-            site_file.write_text("this is not toml [")
+            edit(site_file, "this is not toml [")
             await eventually(lambda: events_named(logs, "bridge.config.invalid"))
             assert len(platform.inventories) == 1
             assert (await platform.command("gate-north", "open")).status == "ok"

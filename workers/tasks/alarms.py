@@ -52,7 +52,7 @@ async def sweep_alarm_timers(ctx: dict[str, Any]) -> int:
 
 
 async def sweep_lost_links(ctx: dict[str, Any]) -> None:
-    """Every 10 s: one alarm per site whose bridge stayed away past the grace; close returned ones."""
+    """Every 10 s: one alarm per site whose bridge stayed away past the grace; close those back."""
     grace = timedelta(seconds=ctx["settings"].bridge_offline_grace_s)
     effects = await site_links.sweep(grace)
     await effects.apply(WorkerOutlet(ctx["redis"]))
