@@ -30,7 +30,7 @@ from api.access.credentials import CREDENTIALS
 from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
 from api.accounts.service import load_caller
-from api.alarms import failsafe, raising
+from api.alarms import failsafe, raising, site_links
 from api.alarms.reads import BOARD, show_on_board
 from api.alarms.routes import ALARM_CONTROLLERS
 from api.audit import service as audit
@@ -70,6 +70,7 @@ from api.people.routes import PersonController
 from api.push.routes import PushController
 from api.push.service import DISPATCH, dispatch
 from api.settings import Settings, get_settings
+from api.video import service as live_views
 from api.video.routes import CameraController
 from api.visitors.arrivals import on_access as visitor_arrivals
 from api.visitors.routes import (
@@ -108,12 +109,14 @@ async def _rules_for(bridge_id: UUID) -> protocol.Rules | None:
 
 
 LINK_HOOKS = LinkHooks(
-    # In this order: access records (and the visitor passes they count), alarms, calls.
+    # In this order: access records (and the visitor passes they count), alarms, calls, views.
     on_events=(
         partial(records.on_events, then=(visitor_arrivals,)),
         raising.on_events,
         call_events.on_events,
+        live_views.on_events,
     ),
+    link_restored=site_links.close_for_link,
     on_inventory=points.ensure_for_bridge,
     rules_for=_rules_for,
     rules_applied=failsafe.applied,
@@ -231,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "redis": redis,
                 "load_caller": load_caller,
                 "link_hooks": LINK_HOOKS,
+                "door_failed": raising.door_open_failed,  # access raises the door alarm
             }
         ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},

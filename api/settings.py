@@ -53,6 +53,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     queue_name: str = "anju:queue"
     call_max_duration_s: int = 90
     live_max_duration_s: int = 1800
+    bridge_offline_grace_s: int = 60
     ice_servers: str = "[]"
     metrics_token: str | None = None
 
@@ -140,6 +141,9 @@ VARIABLES: dict[str, str] = {
     "ANJU_TRUSTED_PROXIES": "proxies (comma-separated; `*` any) whose X-Forwarded-For counts",
     "ANJU_CALL_MAX_DURATION_S": "longest intercom call in seconds; the bridge and platform end it",
     "ANJU_LIVE_MAX_DURATION_S": "longest live camera view in seconds before it is closed",
+    "ANJU_BRIDGE_OFFLINE_GRACE_S": (
+        "seconds a site's bridge link may stay down before one device-offline alarm is raised"
+    ),
     "ANJU_ICE_SERVERS": 'STUN/TURN servers, a JSON list of `{"urls", "username", "credential"}`',
     "ANJU_METRICS_TOKEN": "bearer token a Prometheus scraper sends to /metrics; unset, it is off",
 }

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -88,7 +90,10 @@ class Bridge:
         **sim_options: Any,
     ) -> None:
         self.settings = settings
+        # A configuration read from the site file is watched for changes (`_watch_config`).
+        self._config_digest = None if config is not None else _digest(settings.config)
         self.config = config if config is not None else load_config(settings.config)
+        self._seed = seed
         # The WebRTC peers and device media sources, shared by the drivers; closed with the bridge.
         set_consent_timing(settings.media_consent_interval, settings.media_consent_failures)
         self.media = Media(
@@ -103,6 +108,7 @@ class Bridge:
             "call_max_s": settings.call_max_s,
             **sim_options,
         }
+        self._sim_options = sim_options
         self.drivers = (
             drivers if drivers is not None else build_drivers(self.config, seed=seed, **sim_options)
         )
@@ -125,6 +131,7 @@ class Bridge:
         self._link: Link | None = None
         self._rules: RuleEngine | None = None
         self._access: AccessControl | None = None
+        self._started: list[Driver] = []  # the drivers running now, in start order
 
     @property
     def sim(self) -> SimDriver | None:
@@ -187,24 +194,22 @@ class Bridge:
             heartbeat_interval=self.settings.heartbeat_interval,
             backoff=Backoff(self.settings.backoff_initial, self.settings.backoff_max),
         )
-        kinds = {d.id: d.kind for d in self.inventory()}
         self._access = AccessControl(
             cache,
             record=self.record,
             execute=self.execute_local,
-            kinds=kinds.get,
+            kinds=self._kind_of,
             query=self._link.query,
             clock=self._link.platform_time,
         )
-        started: list[Driver] = []
         tasks: list[asyncio.Task[None]] = []
         try:
-            for driver in self.drivers:
-                await driver.start(self.emit, self._access.present)
-                started.append(driver)
+            await self._start_drivers()
             tasks.append(asyncio.create_task(self._link.run(), name="bridge-link"))
             if self.clock_sync:
                 tasks.append(asyncio.create_task(self._sync_clocks(), name="bridge-clock-sync"))
+            if self._config_digest is not None and self.settings.config_poll > 0:
+                tasks.append(asyncio.create_task(self._watch_config(), name="bridge-config"))
             if self.scenario is not None:
                 tasks.append(asyncio.create_task(self.scenario.run(), name="bridge-scenario"))
             stopper = asyncio.create_task(self._stop.wait())
@@ -223,8 +228,7 @@ class Bridge:
                     await task
             await self.media.close()  # peers end and report it while rules and outbox still run
             await self._rules.close()  # before the drivers stop and the outbox closes
-            for driver in reversed(started):
-                await driver.stop()
+            await self._stop_drivers()
             await self._outbox.close()
             await cache.close()
             self.ready.clear()
@@ -303,6 +307,65 @@ class Bridge:
         )
         return await self.execute(command)
 
+    def _kind_of(self, device: str) -> str | None:
+        return next((d.kind for d in self.inventory() if d.id == device), None)
+
+    async def _watch_config(self) -> None:
+        """Look at the site file every `config_poll` seconds; apply a change (`reload`).
+
+        A file that does not parse or validate is logged and left alone: the bridge keeps the
+        configuration it runs, and looks again once the file changes once more.
+        """
+        path = self.settings.config
+        while True:
+            await asyncio.sleep(self.settings.config_poll)
+            digest = _digest(path)
+            if digest is None or digest == self._config_digest:
+                continue
+            self._config_digest = digest
+            try:
+                config = load_config(path)
+            except (OSError, ValueError) as err:
+                log.error("bridge.config.invalid", path=str(path), error=str(err)[:300])
+                continue
+            await self.reload(config)
+
+    async def reload(self, config: SiteConfig) -> None:
+        """Run a changed site configuration and send the platform the new inventory.
+
+        Names and attributes (placement: building, unit, role) change in place. Devices added or
+        removed, a device's kind or driver changed, or a new `[mqtt]` section restart the drivers
+        with the new set (calls and views in progress end as `network`, as at a restart). Rules in
+        the file are the baseline only until the platform's arrive; they are not reloaded.
+        """
+        shape = {(d.id, d.kind, d.driver) for d in config.devices}
+        running = {(d.id, d.kind, d.driver) for d in self.inventory()}
+        if shape != running or config.mqtt != self.config.mqtt:
+            restart = bool(self._started)
+            await self._stop_drivers()
+            self.drivers = build_drivers(config, seed=self._seed, **self._sim_options)
+            if restart:
+                await self._start_drivers()
+        else:
+            entries = {d.id: d for d in config.devices}
+            for device in self.inventory():
+                entry = entries[device.id]
+                device.name, device.attrs = entry.name, dict(entry.attrs)
+        self.config = config
+        log.info("bridge.config.reloaded", devices=len(config.devices))
+        if self._link is not None:
+            await self._link.send_inventory()
+
+    async def _start_drivers(self) -> None:
+        assert self._access is not None
+        for driver in self.drivers:
+            await driver.start(self.emit, self._access.present)
+            self._started.append(driver)
+
+    async def _stop_drivers(self) -> None:
+        while self._started:
+            await self._started.pop().stop()
+
     def inventory(self) -> list[DeviceInfo]:
         """Every device of every driver, with its online state."""
         return [device for driver in self.drivers for device in driver.inventory()]
@@ -329,3 +392,11 @@ class Bridge:
             device, "time.sync", {"server_time": self.link.platform_time()}
         )
         log.info("bridge.clock.device_synced", device=device, status=result.status)
+
+
+def _digest(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes; None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
@@ -26,6 +26,7 @@ class BridgeSettings(msgspec.Struct, kw_only=True, frozen=True):
     data_dir: Path = Path("var/bridge")
     key_path: Path | None = None
     config: Path = PACKAGE_DIR / "demo.toml"
+    config_poll: float = 5.0  # seconds between looks at the site file for changes; 0: never
     heartbeat_interval: float = 10.0
     name: str = ""
     backoff_initial: float = 0.5
@@ -39,8 +40,9 @@ class BridgeSettings(msgspec.Struct, kw_only=True, frozen=True):
     media_fps: float = 15.0
     media_max_peers: int = 16
     media_connect_timeout: float = 20.0
-    media_consent_interval: float = 5.0
-    media_consent_failures: int = 6
+    # A silent browser ends its peer within 3 × (1.2 × 2 + 0.5) ≈ 8.7 s (peers.consent_expiry).
+    media_consent_interval: Annotated[float, msgspec.Meta(gt=0)] = 2.0
+    media_consent_failures: Annotated[int, msgspec.Meta(ge=1)] = 3
 
     @property
     def key_file(self) -> Path:
@@ -90,6 +92,10 @@ VARIABLES: dict[str, str] = {
     "ANJU_BRIDGE_DATA_DIR": "identity, key, outbox, local rules and credential cache directory",
     "ANJU_BRIDGE_KEY_PATH": "Ed25519 private key (PEM); default <data dir>/bridge.key",
     "ANJU_BRIDGE_CONFIG": "site and device configuration (TOML); default device_bridge/demo.toml",
+    "ANJU_BRIDGE_CONFIG_POLL": (
+        "seconds between looks at the site file; a change is applied and the inventory re-sent"
+        " (0: never)"
+    ),
     "ANJU_BRIDGE_HEARTBEAT_INTERVAL": "seconds between heartbeats; 3 silent ones drop the link",
     "ANJU_BRIDGE_NAME": "name shown on the platform; default the host name",
     "ANJU_BRIDGE_BACKOFF_INITIAL": "first reconnect delay in seconds (doubles, with jitter)",

@@ -9,6 +9,7 @@ import msgspec
 import pytest
 from playwright.async_api import Page, Response, expect
 
+from api.alarms.tables import Alarm
 from api.core.auth import Role
 from api.devices.tables import Device
 from device_bridge.identity import enroll, load_bridge_id
@@ -58,6 +59,24 @@ class TestOpenDoorByApp:
             await expect(newest).to_contain_text("手机开门")
             await expect(newest).to_contain_text("通过")
             await phone.screenshot(path=artifact("resident-door-open.png"), full_page=True)
+
+    @pytest.mark.req("ACC-12", partial=True)
+    async def test_a_door_that_does_not_open_tells_the_resident_the_guards_know(
+        self, phone: Page, world: World, site_settings: BridgeSettings
+    ) -> None:
+        async with running(site_settings) as bridge:
+            await inventory_in(site_settings)
+            assert bridge.sim is not None
+            await bridge.sim.set_fault("door-1-1", offline=True)
+            await (await LoginPage(phone).open()).log_in(world.a.users[Role.RESIDENT])
+            home = await HomePage(phone, "resident").wait()
+            await home.open_capability("open_door")
+            doors = await DoorsPage(phone).wait()
+            await doors.open_button(UNIT_DOOR).click()
+            await expect(doors.result).to_contain_text("门未打开，已通知保安")
+            await phone.screenshot(path=artifact("resident-door-not-opened.png"), full_page=True)
+        alarms = await Alarm.count().where(Alarm.type == "door_open_failed")
+        assert alarms == 1
 
 
 @pytest.mark.req("PLAT-25", partial=True)

@@ -26,6 +26,7 @@ from workers.tasks.alarms import (
     purge_expired_alarms,
     run_linkage,
     sweep_alarm_timers,
+    sweep_lost_links,
 )
 from workers.tasks.audit import anchor_audit_head, verify_audit_chain
 from workers.tasks.devices import sweep_stale_bridges, sync_device_clocks
@@ -94,6 +95,7 @@ class WorkerSettings:
         func(escalate_alarm, name=jobs.ESCALATE_ALARM),
         apply_zone_schedules,
         sweep_alarm_timers,
+        sweep_lost_links,
         purge_expired_alarms,
         purge_access_records,
         deliver_notification_job,  # registered as jobs.DELIVER_NOTIFICATION
@@ -112,6 +114,7 @@ class WorkerSettings:
         cron(sync_device_clocks, minute={5}, unique=True),
         cron(apply_zone_schedules, second={0}, unique=True),
         cron(sweep_alarm_timers, second={30}, unique=True),
+        cron(sweep_lost_links, second={5, 15, 25, 35, 45, 55}, unique=True),
         cron(purge_expired_alarms, hour={3}, minute={41}, unique=True),
         cron(purge_access_records, hour={3}, minute={53}, unique=True),
         cron(sweep_notifications, second={0, 10, 20, 30, 40, 50}, unique=True),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 from uuid import UUID
 
 import msgspec
@@ -14,6 +14,7 @@ from api.accounts.tables import Account
 from api.audit.service import record
 from api.communities.tables import Household
 from api.core.auth import Caller, Scope
+from api.core.effects import Effects
 from api.core.errors import DomainError, NotFound
 from api.devices import service as devices
 from api.devices.bus import CommandBus
@@ -21,6 +22,15 @@ from api.devices.tables import Device
 from api.piccolo_conf import DB
 
 Outcome = Literal["granted", "denied", "failed"]
+
+
+class DoorFailed(Protocol):
+    """Raise the door alarm of a grant the door did not carry out, in the caller's transaction
+    (the alarms domain's, wired by api/app.py): the alarm's id."""
+
+    async def __call__(
+        self, community_id: UUID, *, device_id: UUID, note: str, effects: Effects
+    ) -> UUID: ...
 
 
 class NotEntitled(DomainError):
@@ -95,9 +105,20 @@ async def doors(caller: Caller) -> list[DoorRead]:
 
 
 async def open_door(
-    caller: Caller, bus: CommandBus, device_id: UUID, *, direction: str
+    caller: Caller,
+    bus: CommandBus,
+    device_id: UUID,
+    *,
+    direction: str,
+    effects: Effects,
+    door_failed: DoorFailed,
 ) -> DoorOpenResult:
-    """Open a door for a resident: check entitlement, command the door, record the outcome."""
+    """Open a door for a resident: check entitlement, command the door, record the outcome.
+
+    A granted opening the door did not carry out (the door failed or did not answer) raises the
+    door alarm with the record (standard 6.5.14), and the answer says the guards were told. A
+    bridge that is offline is no door fault: the site's own alarm covers it (docs/alarms.md).
+    """
     Scope.of(caller, "door.open")
     device = await Device.select(*_DOOR_COLUMNS, Device.kind).where(Device.id == device_id).first()
     households = await _households(caller)
@@ -140,8 +161,16 @@ async def open_door(
             )
     else:
         entry.reason = refusal
+    alarm_id: UUID | None = None
     async with DB.transaction():
         await entry.save()
+        if entry.result == "failed" and status != "offline":
+            alarm_id = await door_failed(
+                device["community"],
+                device_id=device_id,
+                note=f"住户 App 开门已授权，门未打开（{entry.reason}）。",
+                effects=effects,
+            )
         await record(
             "door.open",
             actor=caller,
@@ -149,7 +178,11 @@ async def open_door(
             target_type="device",
             target_id=device_id,
             community_id=device["community"],
-            details={"result": entry.result, "reason": entry.reason},
+            details={
+                "result": entry.result,
+                "reason": entry.reason,
+                **({"alarm": str(alarm_id)} if alarm_id else {}),
+            },
         )
     if refusal is not None:
         raise NotEntitled(refusal, record_id=str(entry.id))
@@ -160,4 +193,5 @@ async def open_door(
         reason=entry.reason,
         record_id=entry.id,
         command_status=status,
+        guards_notified=alarm_id is not None,
     )

@@ -7,6 +7,7 @@ from typing import Literal
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
@@ -67,10 +68,24 @@ class DoorController(Controller):
         opt=raises(doors.NotEntitled, BridgeUnavailable),
     )
     async def open_door(
-        self, caller: Caller, bus: CommandBus, device_id: UUID, data: DoorOpen
+        self,
+        caller: Caller,
+        bus: CommandBus,
+        effects: Effects,
+        state: State,
+        device_id: UUID,
+        data: DoorOpen,
     ) -> DoorOpenResult:
-        """Open a door; refused with a reason when the caller may not; recorded either way."""
-        return await doors.open_door(caller, bus, device_id, direction=data.direction)
+        """Open a door; refused with a reason when the caller may not; recorded either way.
+        A granted door that did not open raises the door alarm (`guards_notified`)."""
+        return await doors.open_door(
+            caller,
+            bus,
+            device_id,
+            direction=data.direction,
+            effects=effects,
+            door_failed=state.door_failed,
+        )
 
     @post(
         "/{device_id:uuid}/remote-open",

@@ -34,6 +34,7 @@ class DoorOpenResult(msgspec.Struct, kw_only=True):
     reason: str
     record_id: UUID
     command_status: str | None
+    guards_notified: bool = False  # a grant the door did not carry out raised the door alarm
 
 
 class AccessRecordRead(msgspec.Struct, kw_only=True):

@@ -19,6 +19,7 @@ AlarmType = Literal[
     "door_held_open",
     "door_unauthorized",
     "door_close_timeout",
+    "door_open_failed",
     "fire",
     "gas",
     "water_leak",
@@ -81,6 +82,7 @@ KINDS: Final[dict[str, Kind]] = {
     "door_held_open": Kind("门长时间未关", "medium", _GUARDS),
     "door_unauthorized": Kind("非法开门", "medium", _GUARDS),
     "door_close_timeout": Kind("开门延时报警", "medium", _GUARDS),
+    "door_open_failed": Kind("授权后门未打开", "medium", _GUARDS),
     "fire": Kind("火警", "critical", _GUARDS_AND_MANAGERS),
     "gas": Kind("燃气泄漏", "critical", _GUARDS_AND_MANAGERS),
     "water_leak": Kind("水浸报警", "high", _GUARDS),
@@ -108,6 +110,7 @@ _DIRECT: Final[dict[str, str]] = {
     "door.held_open": "door_held_open",
     "door.close_timeout": "door_close_timeout",
     "door.unauthorized_open": "door_unauthorized",
+    "door.open_failed": "door_open_failed",  # a grant the door did not carry out (6.5.14)
     "access.failed_reads": "access_failed_reads",  # 5 refusals in a row at one reader
     "access.passback": "access_passback",  # anti-passback (B1.3.3), as the device reports it
     "access.tailgating": "access_tailgating",
@@ -132,6 +135,7 @@ _ANALYTICS: Final[dict[str, str]] = {
     "falling_object": "falling_object",
     "ebike_in_lift": "ebike_in_lift",
     "loitering": "loitering",
+    "watchlist": "watchlist",  # a face camera matched a face on the community's watchlist
 }
 EVENT_KINDS: Final = frozenset({*_DIRECT, "sensor.alarm", "video.analytics"})
 

@@ -365,6 +365,31 @@ async def on_events(community_id: UUID, stored: list[DeviceEventRow]) -> Effects
     return effects
 
 
+async def door_open_failed(
+    community_id: UUID, *, device_id: UUID, note: str, effects: Effects
+) -> UUID:
+    """A door the platform granted did not open (standard 6.5.14): the door alarm, in the
+    caller's transaction (the access record of the attempt is written in the same one)."""
+    device = (
+        await Device.select(*_DEVICE_COLUMNS)
+        .where(Device.id == device_id)
+        .output(load_json=True)
+        .first()
+    )
+    zone = zone_of(await community_zones(community_id), device_id)
+    place, location = _place(device, zone)
+    return await open_alarm(
+        community_id,
+        "door_open_failed",
+        effects=effects,
+        place=place,
+        location=location,
+        device_id=device_id,
+        zone_id=zone.id if zone else None,
+        note=note,
+    )
+
+
 async def _decided(event_id: int) -> bool:
     """Whether an event has raised an alarm or joined one already."""
     if await Alarm.exists().where(Alarm.event == event_id):

@@ -25,7 +25,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from redis.asyncio import Redis
 
-from api.core.effects import apply_after_commit
+from api.core.effects import Effects, apply_after_commit
 from api.core.realtime import community_channel, publish, records_channel
 from api.devices import service
 from api.devices.bus import CommandBus, commands_channel, credentials_channel
@@ -65,10 +65,12 @@ class LinkHooks:
     `rules_for` gives the bridge's fail-safe Rules (None: none to send); `credentials_for` the
     full credential set (`since` None) or the delta since a version; `*_sent`/`*_applied` note
     what the bridge was sent and holds; `on_inventory` runs after an inventory (doors may have
-    come); `decide` answers an AccessQuery; `on_events` handle each batch's new events.
+    come); `decide` answers an AccessQuery; `on_events` handle each batch's new events;
+    `link_restored` runs when the bridge is back (the alarm of its outage closes).
     """
 
     on_events: Sequence[DeviceEventHandler]
+    link_restored: Callable[[uuid.UUID], Awaitable[Effects]]
     on_inventory: Callable[[uuid.UUID], Awaitable[object]]
     rules_for: Callable[[uuid.UUID], Awaitable[protocol.Rules | None]]
     rules_applied: Callable[[uuid.UUID, int], Awaitable[None]]
@@ -271,6 +273,11 @@ async def bridge_link(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin
     )
     log.info("bridge.link.up", bridge_id=str(bridge.id), peer=peer, last_seq=last_seq)
     state = socket.app.state
+    try:
+        restored = await state.link_hooks.link_restored(bridge.id)
+        await apply_after_commit(restored, state, channels)
+    except Exception:  # the link must not fail on it: the sweep closes what this missed
+        log.exception("bridge.link.restored_failed", bridge_id=str(bridge.id))
     link = Link(socket, bridge, CommandBus(state.redis), channels, state.link_hooks)
     await link.send_rules()
     reason = "link closed"

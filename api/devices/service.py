@@ -200,17 +200,29 @@ async def heartbeat(bridge_id: UUID, frame: protocol.Heartbeat, received: float)
     """Record liveness and clock skews against the platform clock (standard 6.1.7).
 
     The bridge reports each device's clock against its own; adding the bridge's own skew (its
-    clock at sending minus ours at receipt, within the link latency) gives the device's.
+    clock at sending minus ours at receipt, within the link latency) gives the device's. One
+    statement whatever the site's size: the bridge's row and every device's, from two arrays.
     """
     bridge_skew = frame.sent_at - received
-    await Bridge.update(
-        {Bridge.last_seen: _now(), Bridge.online: True, Bridge.clock_skew: bridge_skew}
-    ).where(Bridge.id == bridge_id)
-    async with DB.transaction():
-        for external_id, skew in frame.device_skew.items():
-            await Device.update(
-                {Device.clock_skew: skew + bridge_skew, Device.last_seen: _now()}
-            ).where((Device.bridge == bridge_id) & (Device.external_id == external_id))
+    now = _now()
+    await Device.raw(
+        """
+        WITH seen AS (
+            UPDATE bridges SET last_seen = {}, online = true, clock_skew = {}
+            WHERE id = {} RETURNING id
+        )
+        UPDATE devices AS d SET clock_skew = v.skew + {}, last_seen = {}
+        FROM seen, unnest({}::text[], {}::float8[]) AS v(external_id, skew)
+        WHERE d.bridge = seen.id AND d.external_id = v.external_id
+        """,
+        now,
+        bridge_skew,
+        bridge_id,
+        bridge_skew,
+        now,
+        list(frame.device_skew),
+        [float(v) for v in frame.device_skew.values()],
+    )
 
 
 async def link_down(bridge_id: UUID, *, reason: str) -> bool:
@@ -269,6 +281,38 @@ async def sync_clocks(bus: CommandBus) -> int:
             continue
         synced += result.status == "ok"
     return synced
+
+
+class LostLink(msgspec.Struct, frozen=True, kw_only=True):
+    """A bridge whose link is down, with the record of the drop that began the outage."""
+
+    bridge: UUID
+    community: UUID
+    name: str
+    event: int  # the bridge-scope `device.offline` event link_down recorded
+    since: datetime
+
+
+async def lost_links(grace: timedelta) -> list[LostLink]:
+    """Bridges (not revoked) whose link has been down for longer than `grace`.
+
+    link_down records one event per outage (a bridge already offline records none), so the
+    latest bridge-scope `device.offline` of an offline bridge is the start of its outage.
+    """
+    rows = await Bridge.raw(
+        """
+        SELECT b.id AS bridge, b.community, b.name, e.id AS event, e.at AS since
+        FROM bridges b
+        CROSS JOIN LATERAL (
+            SELECT id, at FROM device_events
+            WHERE bridge = b.id AND kind = 'device.offline' AND device IS NULL
+            ORDER BY at DESC LIMIT 1
+        ) e
+        WHERE NOT b.online AND b.revoked_at IS NULL AND e.at < {}
+        """,
+        _now() - grace,
+    )
+    return msgspec.convert(rows, list[LostLink])
 
 
 async def sync_inventory(bridge: Bridge, devices: list[protocol.DeviceInfo]) -> dict[str, UUID]:

@@ -18,11 +18,14 @@ from piccolo.query.functions.aggregate import Count
 
 from api.audit.service import record
 from api.core.auth import Caller, Scope, require_staff
+from api.core.effects import Effects
 from api.core.errors import DomainError, NotFound
 from api.core.paging import equals, paged
 from api.core.query import like
+from api.core.realtime import user_channel
 from api.devices import service as devices
 from api.devices.bus import CommandBus
+from api.devices.rows import DeviceEventRow
 from api.devices.tables import Device
 from api.piccolo_conf import DB
 from api.settings import Settings
@@ -250,6 +253,49 @@ async def stop_live(
         duration_s=row["duration_s"],
         end_reason=row["end_reason"],
     )
+
+
+ENDED_AT_BRIDGE = frozenset({"limit", "network"})
+
+
+async def on_events(community_id: UUID, stored: list[DeviceEventRow]) -> Effects:
+    """The ingest hook: a live view the bridge ended (limit, network) closes now, not by sweep.
+
+    Only the camera's own session closes: the event names the session, and the session must
+    be of the device that reported it (a bridge cannot end another site's view). The viewer's
+    screen is told on their user channel.
+    """
+    effects = Effects()
+    for event in stored:
+        if event.kind != "media.ended" or event.device is None:
+            continue
+        reason = event.data.get("reason")
+        try:
+            session_id = UUID(str(event.data.get("session")))
+        except ValueError:
+            continue
+        if reason not in ENDED_AT_BRIDGE:
+            continue
+        owned = await ViewSession.exists().where(
+            (ViewSession.id == session_id)
+            & (ViewSession.camera == event.device)
+            & (ViewSession.community == community_id)
+        )
+        if not owned:
+            continue
+        row = await _end(session_id, str(reason), actor=None)
+        if row is not None:
+            log.info("video.live.ended_at_bridge", session=str(session_id), reason=reason)
+            effects.send(
+                {
+                    "type": "video.live_ended",
+                    "session": str(session_id),
+                    "camera_id": str(row["camera"]),
+                    "reason": reason,
+                },
+                user_channel(row["account"]),
+            )
+    return effects
 
 
 async def end_stale(bus: CommandBus, limit_s: int) -> int:

@@ -7,7 +7,10 @@ and keeps it, with the snapshot taken when the call started, for the platform to
 `intercom.media`. Every call ends with exactly one `intercom.call_ended`.
 
 Any other `media.offer` (a live view of a camera or a station, a call session of an indoor station)
-is a plain peer of the registry.
+is a plain peer of the registry. One the bridge ends by itself — at its duration limit, when its
+network went (ICE consent lost), or as the bridge stops — is reported as `media.ended` {session,
+kind, reason, duration_s}, so the platform closes its session at once instead of by its sweep; a
+session the platform closed (`media.close`) needs no word back.
 """
 
 from __future__ import annotations
@@ -135,7 +138,7 @@ class Intercom:
             return {"sdp": await self._answer(call, offer)}
         if offer.kind == "call" and device.kind != "indoor_station":
             raise InvalidArguments(f"a {device.kind} takes live views only")
-        return {"sdp": await self.peers.open(device, offer)}
+        return {"sdp": await self.peers.open(device, offer, on_end=self._session_ended)}
 
     async def close(self, device: DeviceInfo, args: dict[str, Any]) -> dict[str, Any]:
         """`media.close` {session}: end the session (a live call ends as answered). Result {}."""
@@ -240,6 +243,19 @@ class Intercom:
         outcome = _PEER_OUTCOME.get(reason)
         if call is not None and call.state == "live" and outcome is not None:
             await self._end(call, outcome)
+
+    async def _session_ended(self, peer: Peer, reason: EndReason) -> None:
+        if reason == "closed":  # the platform asked: it has closed the session already
+            return
+        started = peer.connected_at or peer.opened_at
+        data = {
+            "session": peer.session,
+            "kind": peer.kind,
+            "reason": "limit" if reason == "limit" else "network",
+            "duration_s": round(time.monotonic() - started, 1),
+        }
+        await self._emit("media.ended", peer.device, data)
+        log.info("bridge.media.ended", session=peer.session, device=peer.device, reason=reason)
 
     async def _end(self, call: Call, outcome: str) -> None:
         if call.state == "ended":

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 import structlog
 from aioice import ice as aioice_ice
+from aioice import stun as aioice_stun
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
@@ -68,13 +69,23 @@ def parse_offer(args: dict[str, Any]) -> Offer:
 
 def set_consent_timing(interval: float, failures: int) -> None:
     """How soon a silent remote ends a connection: ICE consent checks (RFC 7675) every `interval`
-    seconds, ended after `failures` missed ones (aioice: 5 s × 6, about 30 s).
+    seconds, ended after `failures` missed ones in a row (aioice's own default: 5 s × 6, ~30 s).
 
     aioice reads these from module globals at each check and has no per-connection setting, so
     this applies to every peer of the process: the bridge sets it once, from its settings.
     """
     aioice_ice.CONSENT_INTERVAL = interval  # type: ignore[assignment]  # typed int, takes float
     aioice_ice.CONSENT_FAILURES = failures
+
+
+def consent_expiry(interval: float, failures: int) -> float:
+    """The longest a silent remote can keep a peer up under this timing, in seconds.
+
+    aioice sleeps 0.8–1.2 × `interval` between checks and sends each once (no retransmission),
+    failing it after the STUN timeout (`stun.RETRY_RTO`); `failures` in a row end the peer. The
+    worst case is a network that drops just after a check succeeded.
+    """
+    return failures * (1.2 * interval + aioice_stun.RETRY_RTO)
 
 
 @dataclass(eq=False)

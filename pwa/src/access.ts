@@ -65,6 +65,8 @@ export interface DoorOutcome {
 
 export function doorOutcome(result: DoorOpenResult): DoorOutcome {
   if (result.result === "granted") return { ok: true, message: i18n.global.t("doors.success") };
+  // A grant the door did not carry out raised the door alarm: the resident knows help is coming.
+  if (result.guards_notified) return { ok: false, message: i18n.global.t("doors.notOpenedGuardsNotified") };
   return { ok: false, message: doorReason(result.reason, result.result) || i18n.global.t("doors.failed") };
 }
 

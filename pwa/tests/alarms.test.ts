@@ -97,7 +97,7 @@ describe("alarm labels", () => {
       expect(en.alarms.types[type], type).toBeTruthy();
       expect(alarmIcon(type), type).not.toBe("warning-o");
     }
-    expect(new Set(ALARM_TYPES).size).toBe(19);
+    expect(new Set(ALARM_TYPES).size).toBe(20);
     for (const severity of SEVERITIES) expect(en.alarms.severities[severity]).toBeTruthy();
     expect(alarmTypeLabel("intrusion")).toBe("入侵报警");
     expect(alarmTypeLabel("sos")).toBe("紧急求助");

@@ -64,6 +64,7 @@ describe("door outcomes", () => {
     reason,
     record_id: RECORD_ID,
     command_status: result === "granted" ? "ok" : null,
+    guards_notified: false,
   });
 
   it("say 门已打开 when the door opened", () => {
@@ -75,6 +76,13 @@ describe("door outcomes", () => {
     expect(doorOutcome(answer("failed", "timeout: no answer in time")).message).toBe("门禁没有响应，请稍后再试");
     expect(doorOutcome(answer("failed", "error: jammed")).message).toBe("开门失败，请稍后再试");
     expect(doorOutcome(answer("failed")).message).toBe("开门失败，请稍后再试");
+  });
+
+  it("tell the resident the guards know when a granted door did not open", () => {
+    const notOpened = { ...answer("failed", "failed: device door-1-1 is offline"), guards_notified: true };
+    expect(doorOutcome(notOpened)).toEqual({ ok: false, message: "门未打开，已通知保安" });
+    setLocale("en", { persist: false });
+    expect(doorOutcome(notOpened).message).toBe("The door did not open; security has been notified");
   });
 
   it("explain a refusal (403) in the reader's language", () => {

@@ -108,3 +108,12 @@ async def test_perimeter_alarms_are_searched_back_in_time_whatever_their_state(
     ids = [a["id"] for a in every.json()["items"]]
     assert ids.index(str(recent)) < ids.index(str(old))  # newest first
     assert str(other) not in ids
+
+
+@pytest.mark.req("VID-02", partial=True)
+async def test_a_camera_matching_a_watchlisted_face_raises_a_watchlist_alarm(
+    world: World, site: ScriptedBridge, jobs: Jobs
+) -> None:
+    await site.event("video.analytics", "cam-east", {"kind": "watchlist", "list": "wl-3"})
+    [alarm] = await alarms_of(site, "cam-east")
+    assert (alarm["type"], alarm["state"]) == ("watchlist", "new")

@@ -111,6 +111,7 @@ class TestKinds:
             ("video.analytics", {"kind": "face"}, "camera", None),
             ("door.held_open", {}, None, "door_held_open"),
             ("door.close_timeout", {}, None, "door_close_timeout"),
+            ("door.open_failed", {}, "door_controller", "door_open_failed"),
             ("alarm.panic", {}, "panic_button", "sos"),
             ("device.offline", {}, "camera", "device_offline"),
             ("door.opened", {}, None, None),

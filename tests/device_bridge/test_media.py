@@ -3,7 +3,7 @@
 The browser is a second aiortc peer in the test (tests/device_bridge/media_browser.py) offering
 what the PWA offers; the platform is the fake one, sending the same commands the real one sends.
 ICE consent is checked every 0.2 s here (3 misses end a peer) so a dropped network shows in about
-2 s instead of the production 30 s.
+2 s; one test runs the production timing (2 s × 3, within 10 s).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pytest
 
 from device_bridge import protocol as p
 from device_bridge.media import set_consent_timing
+from device_bridge.media.peers import consent_expiry
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
 from tests.device_bridge.fake_platform import FakePlatform
@@ -29,6 +30,7 @@ from tests.device_bridge.media_browser import Browser
 from tests.helpers import eventually
 
 RING_S, CLIP_S = 0.6, 2.0
+DEFAULTS = BridgeSettings()
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ def media_settings(bridge_settings: BridgeSettings) -> Iterator[BridgeSettings]:
         media_consent_failures=3,
         media_connect_timeout=5.0,
     )
-    set_consent_timing(5.0, 6)
+    set_consent_timing(DEFAULTS.media_consent_interval, DEFAULTS.media_consent_failures)
 
 
 @pytest.fixture
@@ -228,6 +230,31 @@ class TestCallEnds:
         finally:
             await browser.close()
 
+    @pytest.mark.req("ICM-04", partial=True)
+    async def test_at_production_timing_a_dropped_network_ends_the_call_within_10_s(
+        self, media_settings: BridgeSettings, platform: FakePlatform
+    ) -> None:
+        interval, failures = DEFAULTS.media_consent_interval, DEFAULTS.media_consent_failures
+        assert consent_expiry(interval, failures) <= 10.0
+        settings = msgspec.structs.replace(
+            media_settings, media_consent_interval=interval, media_consent_failures=failures
+        )
+        async with running(settings) as site:
+            await asyncio.wait_for(platform.connected.wait(), 5)
+            assert site.sim is not None
+            call = await site.sim.ring("station-2-2", room="0602")
+            browser, _ = await connect(platform, "station-2-2", call)
+            try:
+                await browser.frames(2)
+                browser.cut()
+                began = time.monotonic()
+                end = await ended(platform, call, timeout=12)
+                took = time.monotonic() - began
+                assert end["outcome"] == "network"
+                assert took <= consent_expiry(interval, failures) + 0.5, took
+            finally:
+                await browser.close()
+
     async def test_declined_and_visitor_hangup(self, site: Bridge, platform: FakePlatform) -> None:
         assert site.sim is not None
         call = await site.sim.ring("station-south", room="3-2-1801")
@@ -402,6 +429,31 @@ class TestLiveView:
         finally:
             for viewer in viewers:
                 await viewer.close()
+
+    @pytest.mark.req("ICM-04", partial=True)
+    async def test_a_view_the_bridge_ends_is_reported_at_once(
+        self, site: Bridge, platform: FakePlatform
+    ) -> None:
+        limited, result = await connect(
+            platform, "cam-north-gate", "view-limit", kind="live", limit=1
+        )
+        cut, _ = await connect(platform, "cam-carpark", "view-cut", kind="live")
+        closed, _ = await connect(platform, "cam-south-gate", "view-closed", kind="live")
+        try:
+            assert result.status == "ok"
+            await cut.frames(2)
+            cut.cut()
+            await platform.command("cam-south-gate", "media.close", {"session": "view-closed"})
+            await platform.wait_for(lambda: len(events(platform, "media.ended")) == 2, 8)
+            ended = {e.data["session"]: (e.device, e.data) for e in events(platform, "media.ended")}
+            assert ended.keys() == {"view-limit", "view-cut"}  # a close it was asked for: no word
+            device, data = ended["view-limit"]
+            assert (device, data["kind"], data["reason"]) == ("cam-north-gate", "live", "limit")
+            assert 0.5 <= data["duration_s"] <= 3.0
+            assert ended["view-cut"][1]["reason"] == "network"
+        finally:
+            for browser in (limited, cut, closed):
+                await browser.close()
 
     async def test_bridge_stop_closes_every_peer(
         self, media_settings: BridgeSettings, platform: FakePlatform

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from device_bridge.runtime import Bridge
 from device_bridge.scenario import Scenario
-from device_bridge.settings import BridgeSettings
+from device_bridge.settings import PACKAGE_DIR, BridgeSettings
 from tests.device_bridge.fake_platform import FakePlatform
 from tests.device_bridge.helpers import events_named, running
+from tests.helpers import eventually
 
 
 class TestCommands:
@@ -157,3 +160,66 @@ class TestStop:
         async with running(bridge_settings):
             await asyncio.wait_for(platform.connected.wait(), 5)
         await platform.wait_for(lambda: not platform.connected.is_set(), timeout=3)
+
+
+DEMO_SITE = (PACKAGE_DIR / "demo.toml").read_text()
+DOOR_4_1 = """
+[[devices]]
+id = "door-4-1"
+kind = "door_controller"
+name = "4栋1单元 单元门"
+driver = "sim"
+attrs = { building = "4", unit = "1", role = "unit_door" }
+"""
+
+
+def edit(path: Path, text: str) -> None:
+    """Write the site file as an installer editing it would (the bridge only reads it)."""
+    path.write_text(text)
+
+
+class TestConfigurationChanges:
+    @pytest.fixture
+    def site_file(self, tmp_path: Path) -> Path:
+        """A copy of the demo site's file, for the test to edit."""
+        path = tmp_path / "site.toml"
+        edit(path, DEMO_SITE)
+        return path
+
+    async def test_a_changed_site_file_is_applied_and_the_inventory_sent_again(
+        self, bridge_settings: BridgeSettings, platform: FakePlatform, site_file: Path
+    ) -> None:
+        settings = msgspec.structs.replace(bridge_settings, config=site_file, config_poll=0.05)
+        async with running(settings) as bridge:
+            await platform.wait_for(lambda: len(platform.inventories) == 1)
+
+            def names() -> dict[str, str]:
+                return {d.id: d.name for d in platform.inventories[-1]}
+
+            edit(site_file, DEMO_SITE.replace('"北门 人行通道"', '"北门 人行通道（新）"'))
+            await platform.wait_for(lambda: len(platform.inventories) == 2)
+            assert names()["gate-north"] == "北门 人行通道（新）"
+            assert names().keys() == {d.id for d in platform.inventories[0]}
+
+            edit(site_file, DEMO_SITE + DOOR_4_1)
+            await platform.wait_for(lambda: len(platform.inventories) == 3)
+            assert names()["door-4-1"] == "4栋1单元 单元门"
+            assert names()["gate-north"] == "北门 人行通道"
+            result = await platform.command("door-4-1", "open")
+            assert result.status == "ok"  # the new door is driven, not only listed
+            assert bridge.sim is not None and bridge.sim.handles("door-4-1")
+
+    async def test_a_broken_site_file_keeps_the_running_configuration(
+        self,
+        bridge_settings: BridgeSettings,
+        platform: FakePlatform,
+        site_file: Path,
+        logs: list[MutableMapping[str, Any]],
+    ) -> None:
+        settings = msgspec.structs.replace(bridge_settings, config=site_file, config_poll=0.05)
+        async with running(settings):
+            await platform.wait_for(lambda: len(platform.inventories) == 1)
+            edit(site_file, "this is not toml [")
+            await eventually(lambda: events_named(logs, "bridge.config.invalid"))
+            assert len(platform.inventories) == 1
+            assert (await platform.command("gate-north", "open")).status == "ok"

@@ -30,7 +30,7 @@ from device_bridge import protocol
 from tests.devices.inventory import DOORS
 from tests.devices.peer import EnrolledBridge, Peer, enrol
 from tests.fixtures import AsRole
-from tests.helpers import ApiClient, World, assert_error, live_socket
+from tests.helpers import ApiClient, World, assert_error, counting_queries, live_socket
 
 
 @pytest.fixture
@@ -336,6 +336,29 @@ class TestClockSkew:
             bridges = answer.json()["items"]
             assert 99 < next(b for b in bridges if b["id"] == bridge.id)["clock_skew"] < 101
             assert 94 < (await door_1_1(admin, bridge))["clock_skew"] < 96
+
+    async def test_a_heartbeat_of_500_devices_writes_their_skews_in_one_statement(
+        self, live_url: str, bridge: EnrolledBridge
+    ) -> None:
+        devices = [
+            protocol.DeviceInfo(id=f"cam-{n}", kind="camera", name=f"摄像机 {n}", driver="sim")
+            for n in range(500)
+        ]
+        skews = {d.id: n / 100 for n, d in enumerate(devices)}
+        async with Peer.authenticated(live_url, bridge, devices) as peer:
+            with counting_queries() as seen:
+                await peer.send(protocol.Heartbeat(sent_at=time.time(), device_skew=skews))
+                assert isinstance(await peer.recv(), protocol.HeartbeatAck)
+        assert len([q for q in seen if "clock_skew" in q]) == 1
+        stored = {
+            r["external_id"]: r["clock_skew"]
+            for r in await Device.select(Device.external_id, Device.clock_skew).where(
+                Device.bridge == bridge.id
+            )
+        }
+        assert stored.keys() == skews.keys()
+        assert all(abs(stored[k] - skews[k]) < 1 for k in skews)  # within the link latency
+        assert stored["cam-499"] > stored["cam-0"] + 4
 
 
 class TestLiveDeviceEvents:

@@ -11,6 +11,7 @@ import pytest
 from litestar import Litestar
 
 from api.access.tables import AccessRecord
+from api.alarms.tables import Alarm
 from api.core.auth import Role
 from api.devices.tables import Device, DeviceEvent
 from device_bridge.identity import load_bridge_id
@@ -18,7 +19,18 @@ from device_bridge.outbox import Outbox
 from device_bridge.settings import BridgeSettings
 from tests.device_bridge.helpers import bridge_process
 from tests.fixtures import AsRole
-from tests.helpers import ApiClient, World, eventually, free_port, released, running, serve
+from tests.helpers import (
+    ApiClient,
+    World,
+    audit_rows,
+    eventually,
+    free_port,
+    notified,
+    released,
+    running,
+    serve,
+    subscribe,
+)
 
 
 async def device_id(external_id: str, bridge_id: str) -> object:
@@ -76,6 +88,31 @@ class TestDoorFromPhone:
             await eventually(lambda: stored(bridge_id, "door.opened"))
             history = (await resident.get("/api/v1/access-records")).json()["items"]
             assert history[0]["id"] == answer.json()["record_id"]
+
+    @pytest.mark.req("ACC-12", partial=True)
+    async def test_a_granted_door_that_does_not_open_raises_the_door_alarm_and_says_so(
+        self, browser, site_settings: BridgeSettings, world: World
+    ) -> None:
+        resident = await browser()
+        await resident.login(world.a.users[Role.RESIDENT])
+        guard = world.a.users[Role.GUARD]
+        await subscribe(guard)
+        async with running(site_settings) as bridge:
+            door = await device_id("door-1-1", load_bridge_id(site_settings))
+            assert bridge.sim is not None
+            await bridge.sim.set_fault("door-1-1", offline=True)
+            answer = await resident.post(f"/api/v1/doors/{door}/open", json={})
+        assert answer.status_code == 200, answer.text
+        assert (answer.json()["result"], answer.json()["guards_notified"]) == ("failed", True)
+        [alarm] = (
+            await Alarm.select(Alarm.id, Alarm.state, Alarm.location)
+            .where((Alarm.type == "door_open_failed") & (Alarm.source_device == door))
+            .output(load_json=True)
+        )
+        assert alarm["state"] == "new" and alarm["location"]["device"] == "1栋1单元 单元门"
+        assert await notified(guard.id, alarm["id"])
+        (audit,) = await audit_rows("door.open", door)
+        assert audit["details"]["alarm"] == str(alarm["id"])
 
     async def test_other_buildings_door_refuses_with_a_reason(
         self,

@@ -17,7 +17,7 @@ from api.video.tables import ViewSession
 from device_bridge import protocol
 from tests.devices.peer import OFFER, Peer, ScriptedBridge, answer_sdp, enrol
 from tests.fixtures import AsRole
-from tests.helpers import World, assert_error, audit_rows
+from tests.helpers import World, assert_error, audit_rows, live_socket, next_event
 
 
 async def session_row(session: str) -> dict:
@@ -173,3 +173,39 @@ class TestLiveView:
         assert audit["actor_name"] == "platform"
         assert audit["details"]["viewer"] == str(world.a.users[Role.GUARD].id)
         assert [c.args for c in site.sent("media.close")] == [{"session": session}]
+
+
+class TestEndedAtTheBridge:
+    @pytest.mark.req("VID-08", partial=True)
+    async def test_a_view_the_bridge_ended_closes_at_once_and_the_viewer_is_told(
+        self, live_url: str, login: Callable, world: World, site: ScriptedBridge
+    ) -> None:
+        guard = world.a.users[Role.GUARD]
+        api = await login(guard)
+        camera = site.devices["cam-east"]
+        session = (await api.post(f"/api/v1/cameras/{camera}/live", json={"sdp": OFFER})).json()[
+            "session"
+        ]
+        async with live_socket(live_url, guard) as ws:
+            ended = {"session": session, "kind": "live", "reason": "network", "duration_s": 4.2}
+            await site.event("media.ended", "cam-east", ended)
+            told = await next_event(ws, lambda e: e["type"] == "video.live_ended")
+        assert (told["session"], told["reason"]) == (session, "network")
+        row = await session_row(session)
+        assert row["end_reason"] == "network" and row["ended_at"] is not None
+        (audit,) = await audit_rows("camera.view.ended", camera)
+        assert audit["details"]["reason"] == "network"
+        assert site.sent("media.close") == []  # the bridge closed it: nothing to send back
+
+    async def test_another_devices_word_ends_no_view(
+        self, login: Callable, world: World, site: ScriptedBridge
+    ) -> None:
+        api = await login(world.a.users[Role.GUARD])
+        camera = site.devices["cam-east"]
+        session = (await api.post(f"/api/v1/cameras/{camera}/live", json={"sdp": OFFER})).json()[
+            "session"
+        ]
+        ended = {"session": session, "kind": "live", "reason": "limit", "duration_s": 1.0}
+        await site.event("media.ended", "cam-lobby", ended)
+        await site.event("media.ended", "cam-east", {**ended, "session": "not-a-uuid"})
+        assert (await session_row(session))["ended_at"] is None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from api.alarms import linkage, raising, schedules, service
+from api.alarms import linkage, raising, schedules, service, site_links
 from api.core.effects import WorkerOutlet
 from api.devices.bus import CommandBus
 from workers.tasks.context import object_store
@@ -41,6 +42,13 @@ async def sweep_alarm_timers(ctx: dict[str, Any]) -> int:
     effects = await linkage.lost_jobs(ctx["job_id"])
     await effects.apply(WorkerOutlet(ctx["redis"]))
     return len(effects.jobs)
+
+
+async def sweep_lost_links(ctx: dict[str, Any]) -> None:
+    """Every 10 s: one alarm per site whose bridge stayed away past the grace; close those back."""
+    grace = timedelta(seconds=ctx["settings"].bridge_offline_grace_s)
+    effects = await site_links.sweep(grace)
+    await effects.apply(WorkerOutlet(ctx["redis"]))
 
 
 async def purge_expired_alarms(ctx: dict[str, Any]) -> int:

@@ -1281,6 +1281,7 @@ export interface paths {
         /**
          * OpenDoor
          * @description Open a door; refused with a reason when the caller may not; recorded either way.
+         *     A granted door that did not open raises the door alarm (`guards_notified`).
          */
         post: operations["ApiV1DoorsDeviceIdOpenOpenDoor"];
         delete?: never;
@@ -2292,7 +2293,7 @@ export interface components {
             timeline: components["schemas"]["TimelineEntry"][];
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             zone_id: string | null;
         };
         /** AlarmPage */
@@ -2328,7 +2329,7 @@ export interface components {
             state: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm";
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             zone_id: string | null;
         };
         /** AnswerRead */
@@ -2675,6 +2676,8 @@ export interface components {
         /** DoorOpenResult */
         DoorOpenResult: {
             command_status: string | null;
+            /** @default false */
+            guards_notified: boolean;
             reason: string;
             /** Format: uuid */
             record_id: string;
@@ -3037,7 +3040,7 @@ export interface components {
         /** PlanCreate */
         PlanCreate: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             /** Format: uuid */
             community_id: string;
             steps: string[];
@@ -3054,7 +3057,7 @@ export interface components {
         /** PlanRead */
         PlanRead: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             /** Format: uuid */
             community_id: string;
             /** Format: uuid */
@@ -3168,7 +3171,7 @@ export interface components {
             active_from?: string | null;
             active_until?: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             /** Format: uuid */
             community_id: string;
             /** @default true */
@@ -3191,7 +3194,7 @@ export interface components {
             active_from: string | null;
             active_until: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
             /** Format: uuid */
             community_id: string;
             enabled: boolean;
@@ -5355,7 +5358,7 @@ export interface operations {
                 page_size?: number;
                 community_id?: string | null;
                 state?: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm" | null;
-                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -5407,7 +5410,7 @@ export interface operations {
         parameters: {
             query?: {
                 community_id?: string | null;
-                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -10380,7 +10383,7 @@ export interface operations {
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
                 community_id?: string | null;
-                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
+                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
             };
             header?: never;
             path?: never;
