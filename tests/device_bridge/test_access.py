@@ -402,6 +402,24 @@ class TestVisitorPass:
             assert (await sim(bridge).present("door-1-1", "code", "333333")).granted
 
 
+@pytest.mark.req("ACC-14")
+class TestIndication:
+    async def test_a_refusal_is_shown_at_the_reader_and_a_grant_opens(
+        self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
+    ) -> None:
+        await synced(bridge, platform, issuer, [card(issuer)])
+        bridge.access.query_timeout = 0.1
+        reader = sim(bridge).fleet.get("door-1-1")
+        refused = await sim(bridge).present("door-1-1", "card", "not-a-card")
+        assert not refused.granted
+        assert reader.state["indications"] == [
+            {"result": "denied", "reason": "unknown", "light": "red", "beeps": 3}
+        ]
+        assert reader.state["door"] == "closed"
+        assert (await sim(bridge).present("door-1-1", "card", CARD)).granted
+        assert reader.state["door"] == "open" and len(reader.state["indications"]) == 1
+
+
 @pytest.mark.req("ACC-18", partial=True)
 class TestFailedReads:
     async def test_five_denials_in_a_row_at_one_reader(

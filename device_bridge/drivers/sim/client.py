@@ -100,6 +100,7 @@ class SimFleet:
             "broadcast": self._broadcast,
             "call": self._call,
             "release": self._release,
+            "indicate": self._indicate,
             "arm": self._arm,
             "disarm": self._disarm,
             "media.offer": self._media_offer,
@@ -241,6 +242,12 @@ class SimFleet:
         dev.state["called"] = None
         await self.on_event("elevator.released", dev.info.id, {}, dev.clock())
         return {"released": True}
+
+    async def _indicate(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("result") not in ("granted", "denied"):
+            raise InvalidArguments("result must be granted or denied")
+        dev.state.setdefault("indications", []).append(dict(args))  # what the reader showed
+        return {"indicated": args["result"]}
 
     async def _arm(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
         return await self._set_armed(dev, True)

@@ -78,6 +78,8 @@ class FakeDevice:
         if action == "open":
             await self.event("door.opened", {"mode": "momentary"})
             reply["data"] = {"door": "open"}
+        elif action == "indicate":
+            reply["data"] = {"indicated": args["result"]}
         elif action == "status":
             reply["data"] = {"online": True, "clock": self.clock()}
         elif action == "time.sync":
