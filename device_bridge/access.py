@@ -17,7 +17,9 @@ it. Passes left (`uses`) are entries: only a granted "in" at one of the entry's 
 visitor's gates; none listed: every door) uses one, and only there does "no uses left" refuse, so a
 visitor who came in on their last entry still opens the unit door, calls the lift and goes out.
 Face devices match the face themselves and present the template id they matched, which the cache
-holds as the digest of `face:<template id>` (or the credential id itself).
+holds as the digest of `face:<template id>` (or the credential id itself). Fingerprint readers
+likewise match the finger and present the template id they gave it at enrolment, held as the
+digest of `fingerprint:<template id>`, found like a card.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ from device_bridge.access_cache import CredentialCache, Held, Use
 
 log = structlog.get_logger(__name__)
 
-Method = Literal["card", "pin", "qr", "face", "code"]
-METHODS: tuple[Method, ...] = ("card", "pin", "qr", "face", "code")
+Method = Literal["card", "pin", "qr", "face", "code", "fingerprint"]
+METHODS: tuple[Method, ...] = ("card", "pin", "qr", "face", "code", "fingerprint")
 REASONS = frozenset(
     {
         "unknown",

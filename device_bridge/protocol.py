@@ -176,7 +176,8 @@ class Window(msgspec.Struct, array_like=True):
 class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     """One credential as a bridge holds it: what it looks like, and where and when it passes.
 
-    `digests`: HMAC-SHA256(Credentials.key, f"{kind}:{value}") of the card number, PIN or visitor
+    `digests`: HMAC-SHA256(Credentials.key, f"{kind}:{value}") of the card number, PIN, fingerprint
+    template id (the one the fingerprint device gave at enrolment, matched there) or visitor
     keypad code (several for a keypad code: the next HOTP codes, used in order); empty for QR, app
     and face, which name the credential itself (a signed QR token's `cred`, a face template id).
     `doors`: the bridge's device ids it may pass; `floors`: lift floors it may call.
@@ -187,7 +188,7 @@ class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     """
 
     id: str
-    kind: Literal["card", "pin", "qr", "app", "face", "code"]
+    kind: Literal["card", "pin", "qr", "app", "face", "code", "fingerprint"]
     doors: list[str]
     digests: list[bytes] = []
     person: str = ""
@@ -312,12 +313,13 @@ class CredentialsApplied(Frame, tag="credentials_applied", kw_only=True):
 class AccessQuery(Frame, tag="access_query", kw_only=True):
     """A credential the bridge could not decide (not in its cache): the platform decides.
 
-    `value`: the card number, PIN or keypad code as read, the QR text, or the face template id.
+    `value`: the card number, PIN or keypad code as read, the QR text, or the face or fingerprint
+    template id the device matched.
     """
 
     id: str
     door: str
-    method: Literal["card", "pin", "qr", "face", "code"]
+    method: Literal["card", "pin", "qr", "face", "code", "fingerprint"]
     value: str
     direction: Literal["in", "out"] = "in"
     floor: int | None = None  # at a lift reader: the floor asked for (grant only if allowed there)

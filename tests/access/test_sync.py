@@ -14,7 +14,7 @@ from api.access.tables import BridgeCredentials, Credential
 from device_bridge import protocol
 from tests.access.helpers import Link, enrol_card, unique_card
 from tests.devices.peer import EnrolledBridge
-from tests.helpers import ApiClient, World, eventually
+from tests.helpers import ApiClient, World, assert_error, eventually
 
 
 class TestFullSet:
@@ -368,6 +368,32 @@ class TestKeypadCodesAndFaces:
         )
         answer = await site.next_of(protocol.AccessAnswer)
         assert answer.granted and answer.credential == face["credential_id"]
+        await site.close()
+
+    @pytest.mark.req("ACC-20", partial=True)
+    async def test_fingerprint_entry_is_the_device_template_and_the_platform_decides_it(
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
+    ) -> None:
+        site = await link(bridge)
+        await site.settle()
+        template = f"fp-{uuid.uuid4().hex[:8]}"  # the id the fingerprint reader gave the finger
+        r = await manager.post(
+            "/api/v1/credentials",
+            json={"person_id": str(world.a.persons[0]), "kind": "fingerprint", "value": template},
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["kind"] == "fingerprint" and template not in r.text
+        frame = await site.next_credentials()
+        entry = next(e for e in frame.upserts if e.id == r.json()["id"])
+        assert entry.kind == "fingerprint"
+        assert entry.digests == [bridge_digest(frame.key, "fingerprint", template)]
+        assert template.encode() not in protocol.encode(frame)
+        query = protocol.AccessQuery(id="fp1", door="door-1-1", method="fingerprint", value=template)
+        await site.peer.send(query)
+        answer = await site.next_of(protocol.AccessAnswer)
+        assert answer.granted and answer.credential == r.json()["id"]
+        bad = {"person_id": str(world.a.persons[0]), "kind": "fingerprint"}
+        assert_error(await manager.post("/api/v1/credentials", json=bad), 422, "invalid_body")
         await site.close()
 
 

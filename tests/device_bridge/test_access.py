@@ -200,6 +200,30 @@ class TestGranted:
             lambda: sum(e.kind == "door.opened" for e in platform.events.values()) == 3
         )
 
+    @pytest.mark.req("ACC-20", partial=True)
+    async def test_fingerprint_matched_at_the_reader_opens_and_is_recorded(
+        self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
+    ) -> None:
+        finger = p.CredentialEntry(
+            id="cred-finger",
+            kind="fingerprint",
+            doors=["door-1-1"],
+            digests=[issuer.digest("fingerprint", "fp-0042")],
+            person="p-5",
+        )
+        await synced(bridge, platform, issuer, [finger])
+        matched = await sim(bridge).present("door-1-1", "fingerprint", "fp-0042")
+        assert (matched.granted, matched.credential, matched.person) == (True, "cred-finger", "p-5")
+        bridge.access.query_timeout = 0.1
+        elsewhere = await sim(bridge).present("gate-north", "fingerprint", "fp-0042")
+        assert (elsewhere.granted, elsewhere.reason) == (False, "not_this_door")
+        await platform.wait_for(
+            lambda: any(
+                e.kind == "access.granted" and e.data["method"] == "fingerprint"
+                for e in platform.events.values()
+            )
+        )
+
     async def test_wrong_door_and_unknown_face(
         self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
     ) -> None:
