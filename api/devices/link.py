@@ -90,8 +90,11 @@ class Link:
         bus: CommandBus,
         channels: ChannelsPlugin,
         hooks: LinkHooks,
+        *,
+        revision: int = 1,
     ) -> None:
         self.socket = socket
+        self.packs = revision >= 2  # the bridge opens packed credential sets
         self.hooks = hooks
         self.bridge = bridge
         self.bus = bus
@@ -125,7 +128,7 @@ class Link:
             frame = await self.hooks.credentials_for(self.bridge.id, self.bridge.community, since)
             if frame is None:
                 return
-            await self.send(frame)
+            await self.send(protocol.pack(frame) if self.packs else frame)
             self.credentials_sent = frame.version
             await self.hooks.credentials_sent(self.bridge.id, frame)
             log.info(
@@ -272,7 +275,14 @@ async def bridge_link(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin
     )
     log.info("bridge.link.up", bridge_id=str(bridge.id), peer=peer, last_seq=last_seq)
     state = socket.app.state
-    link = Link(socket, bridge, CommandBus(state.redis), channels, state.link_hooks)
+    link = Link(
+        socket,
+        bridge,
+        CommandBus(state.redis),
+        channels,
+        state.link_hooks,
+        revision=hello.protocol,
+    )
     await link.send_rules()
     reason = "link closed"
     try:

@@ -6,14 +6,15 @@ import asyncio
 import time
 import uuid
 
+import msgspec
 import pytest
 
 from api.access.credential_keys import bridge_digest
 from api.access.decide import decide
 from api.access.tables import BridgeCredentials, Credential
 from device_bridge import protocol
-from tests.access.helpers import Link, enrol_card, unique_card
-from tests.devices.peer import EnrolledBridge
+from tests.access.helpers import DOORS, Link, enrol_card, unique_card
+from tests.devices.peer import EnrolledBridge, Peer
 from tests.helpers import ApiClient, World, assert_error, eventually
 
 
@@ -61,6 +62,36 @@ class TestFullSet:
             keys.append((await site.next_credentials()).key)
             await site.close()
         assert keys[0] != keys[1]
+
+    async def test_a_bridge_of_revision_2_gets_the_set_packed_an_older_one_plain(
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
+    ) -> None:
+        first = await link(bridge)  # the scripted bridge says no revision: 1
+        await first.settle()
+        await first.close()
+        number = unique_card()
+        card = await enrol_card(manager, world.a.persons[0], number)
+        for _ in range(20):  # a set worth packing (a few entries go plain)
+            await enrol_card(manager, world.a.persons[1], unique_card())
+        plain = await link(bridge)
+        old = await plain.next_credentials()
+        await plain.close()
+        assert not old.packed and any(e.id == card["id"] for e in old.upserts)
+
+        peer = await Peer.open(plain.live_url)
+        hello = msgspec.structs.replace(peer.hello(bridge), protocol=protocol.REVISION)
+        await peer.send(hello)
+        assert isinstance(await peer.recv(), protocol.Welcome)
+        await peer.send(protocol.Inventory(devices=DOORS))
+        while not isinstance(frame := await peer.recv(), protocol.Credentials):
+            pass
+        await peer.ws.close()
+        assert frame.packed and not frame.upserts
+        assert len(protocol.encode(frame)) < len(protocol.encode(old))
+        opened = protocol.unpack(frame)
+        assert [e.id for e in opened.upserts] == [e.id for e in old.upserts]
+        entry = next(e for e in opened.upserts if e.id == card["id"])
+        assert entry.digests == [bridge_digest(frame.key, "card", number)]
 
 
 class TestDeltas:

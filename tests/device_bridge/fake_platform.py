@@ -37,6 +37,7 @@ class FakePlatform:
         self.inventories: list[list[p.DeviceInfo]] = []
         self.heartbeats: list[p.Heartbeat] = []
         self.hellos = 0
+        self.revision = 0  # the frame revision the last Hello said
         self.welcomes = 0
         self.refusals: list[str] = []
         self.refuse: str | None = None  # refuse every Hello with this reason
@@ -150,6 +151,7 @@ class FakePlatform:
         hello = p.decode_to_platform(await ws.recv())  # type: ignore[arg-type]
         assert isinstance(hello, p.Hello)
         self.hellos += 1
+        self.revision = hello.protocol
         reason = self.refuse or self._verify(hello, nonce)
         if reason:
             self.refusals.append(reason)

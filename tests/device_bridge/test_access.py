@@ -108,6 +108,23 @@ class TestSync:
         assert (await platform.send_credentials(again)) == p.CredentialsApplied(version=4, ok=True)
         assert set(bridge.access.cache.state.entries) == {"cred-card", "cred-qr"}
 
+    async def test_packed_sets_apply_like_plain_ones(
+        self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
+    ) -> None:
+        await asyncio.wait_for(bridge.link.authenticated.wait(), 5)
+        assert platform.revision == p.REVISION >= 2  # the bridge says it opens packed sets
+        many = [card(issuer, id=f"cred-{i}", digests=[issuer.digest("card", f"{i}")]) for i in range(40)]
+        full = p.pack(issuer.frame([card(issuer), qr(), *many], full=True))
+        assert full.packed and not full.upserts
+        assert (await platform.send_credentials(full)).ok
+        delta = p.pack(issuer.frame([pin(issuer)], removals=["cred-qr"]))
+        assert not delta.packed  # a small delta goes plain
+        assert (await platform.send_credentials(delta)) == p.CredentialsApplied(version=2, ok=True)
+        assert set(bridge.access.cache.state.entries) == {"cred-card", "cred-pin"} | {
+            f"cred-{i}" for i in range(40)
+        }
+        assert (await sim(bridge).present("door-1-1", "card", CARD)).granted
+
     async def test_ten_thousand_credentials_in_one_frame(
         self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
     ) -> None:
