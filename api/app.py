@@ -72,6 +72,7 @@ from api.push.service import DISPATCH, dispatch
 from api.settings import Settings, get_settings
 from api.video.routes import CameraController
 from api.visitors.arrivals import on_access as visitor_arrivals
+from api.visitors.passes import follow_new_doors
 from api.visitors.routes import (
     PublicPassController,
     VisitorDeskController,
@@ -107,6 +108,12 @@ async def _rules_for(bridge_id: UUID) -> protocol.Rules | None:
     return frame
 
 
+async def _on_inventory(bridge_id: UUID) -> None:
+    """The bridge's doors get access points; active visitor passes open the new ones."""
+    await points.ensure_for_bridge(bridge_id)
+    await follow_new_doors(bridge_id)
+
+
 LINK_HOOKS = LinkHooks(
     # In this order: access records (and the visitor passes they count), alarms, calls.
     on_events=(
@@ -114,7 +121,7 @@ LINK_HOOKS = LinkHooks(
         raising.on_events,
         call_events.on_events,
     ),
-    on_inventory=points.ensure_for_bridge,
+    on_inventory=_on_inventory,
     rules_for=_rules_for,
     rules_applied=failsafe.applied,
     credentials_for=lambda bridge_id, community_id, since: sync.frame_for(

@@ -450,8 +450,8 @@ async def seed_demo_pass(cipher: FieldCipher, *, household_id: UUID, account_id:
     """The demo's visitor pass: booked by the demo resident for a week, two entries; its id.
 
     Inside the caller's transaction. The demo seeds before its site first connects, when no
-    access point exists yet: this pass's credentials name no door. It shows the list, the detail
-    and the visitor's page; a pass booked once the site is up opens the gates.
+    access point exists yet: the pass names no gate until the bridge's inventory brings them,
+    when it gets every gate and its building's doors (`passes.follow_new_doors`).
     """
     household = await household_row(household_id)
     assert household is not None
