@@ -251,6 +251,19 @@ async def building_points(community_id: UUID, buildings: list[UUID]) -> list[UUI
     return [r["id"] for r in rows]
 
 
+async def doors_of(ids: list[UUID]) -> list[dict[str, Any]]:
+    """Id, name and kind of these access points, in the order given."""
+    if not ids:
+        return []
+    rows = {
+        r["id"]: r
+        for r in await AccessPoint.select(
+            AccessPoint.id, AccessPoint.name, AccessPoint.kind
+        ).where(AccessPoint.id.is_in(ids))
+    }
+    return [rows[i] for i in ids if i in rows]
+
+
 async def choose_places(
     household: dict[str, Any],
     points: list[UUID] | None,

@@ -619,6 +619,8 @@ const en: typeof zhCN = {
     allGates: "All gates",
     buildings: "Buildings",
     ownBuilding: "None chosen: your own building only",
+    everyGate: "None chosen: every gate of the community",
+    buildingDoors: "In your building the visitor also opens: {doors}",
     plate: "Car plate",
     platePlaceholder: "e.g. 川A12345 (optional)",
     submit: "Create the pass",

@@ -617,6 +617,8 @@ export default {
     allGates: "全部大门",
     buildings: "可进入楼栋",
     ownBuilding: "不选时，访客可进入本户所在楼栋",
+    everyGate: "不选时，访客可通过小区所有大门",
+    buildingDoors: "在本楼访客还可开启：{doors}",
     plate: "车牌号",
     platePlaceholder: "如 川A12345（选填）",
     submit: "生成通行证",
