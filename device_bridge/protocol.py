@@ -17,6 +17,9 @@ This is the only bridge module the platform imports. One WebSocket, opened by th
                                                          zlib-packed for a bridge of revision 2)
     bridge   → AccessQuery(...)   … platform → AccessAnswer(...) (a credential the bridge's cache
                                                          cannot decide; the platform decides)
+    platform → FaceEnrol(...) / FaceRemove(...) … bridge → FaceApplied(...)
+                                                         (face photos onto face readers, and off
+                                                         them, each door confirming)
 """
 
 from __future__ import annotations
@@ -262,6 +265,26 @@ def unpack(frame: Credentials) -> Credentials:
     )
 
 
+class FaceEnrol(Frame, tag="face_enrol", kw_only=True):
+    """Enrol a face on these face readers of the bridge: the photo (JPEG or PNG, as enrolled) under
+    `face`, the template id a reader reports when it matches it (`AccessQuery.value`, a face
+    entry's digest). A reader that holds `face` already replaces its photo."""
+
+    id: str
+    face: str
+    photo: bytes
+    content_type: str
+    doors: list[str]
+
+
+class FaceRemove(Frame, tag="face_remove", kw_only=True):
+    """Delete a face (its photo and template) from these readers: revoked, erased or moved out."""
+
+    id: str
+    face: str
+    doors: list[str]
+
+
 class AccessAnswer(Frame, tag="access_answer", kw_only=True):
     """The platform's decision on an AccessQuery."""
 
@@ -355,6 +378,17 @@ class CredentialsApplied(Frame, tag="credentials_applied", kw_only=True):
     ok: bool = True
 
 
+class FaceApplied(Frame, tag="face_applied", kw_only=True):
+    """What the readers did with a FaceEnrol or FaceRemove (`id`): `done` the doors whose device
+    confirmed it, `failed` the others with why (offline, refused the photo, …)."""
+
+    id: str
+    face: str
+    action: Literal["enrol", "remove"]
+    done: list[str] = []
+    failed: dict[str, str] = {}
+
+
 class AccessQuery(Frame, tag="access_query", kw_only=True):
     """A credential the bridge could not decide (not in its cache): the platform decides.
 
@@ -389,6 +423,8 @@ ToBridge = (
     | Rules
     | Credentials
     | AccessAnswer
+    | FaceEnrol
+    | FaceRemove
 )
 ToPlatform = (
     Hello
@@ -399,6 +435,7 @@ ToPlatform = (
     | RulesApplied
     | CredentialsApplied
     | AccessQuery
+    | FaceApplied
 )
 
 _encoder = msgspec.msgpack.Encoder()

@@ -443,6 +443,62 @@ class TestVisitorPass:
             assert (await sim(bridge).present("door-1-1", "code", "333333")).granted
 
 
+@pytest.mark.req("DATA-25", partial=True)
+class TestFaces:
+    async def test_a_face_goes_onto_the_readers_matches_and_comes_off_confirmed(
+        self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
+    ) -> None:
+        face = p.CredentialEntry(
+            id="cred-face",
+            kind="face",
+            doors=["turnstile-north", "door-1-1"],
+            digests=[issuer.digest("face", "tpl-9")],
+            person="p-9",
+        )
+        await synced(bridge, platform, issuer, [face])
+        photo = b"\xff\xd8\xff\xe0" + b"face" * 100
+        assert await sim(bridge).show_face("turnstile-north", "tpl-9") is None  # not on it yet
+        enrol = p.FaceEnrol(
+            id="e1",
+            face="tpl-9",
+            photo=photo,
+            content_type="image/jpeg",
+            doors=["turnstile-north", "door-1-1"],
+        )
+        applied = await platform.send_faces(enrol)
+        assert (applied.action, applied.done, applied.failed) == (
+            "enrol",
+            ["turnstile-north", "door-1-1"],
+            {},
+        )
+        reader = sim(bridge).fleet.get("turnstile-north")
+        assert reader.state["faces"] == {"tpl-9": len(photo)}
+        matched = await sim(bridge).show_face("turnstile-north", "tpl-9")
+        assert matched is not None and (matched.granted, matched.person) == (True, "p-9")
+
+        await sim(bridge).set_fault("door-1-1", offline=True)
+        removed = await platform.send_faces(
+            p.FaceRemove(id="r1", face="tpl-9", doors=["turnstile-north", "door-1-1"])
+        )
+        assert removed.done == ["turnstile-north"] and list(removed.failed) == ["door-1-1"]
+        assert reader.state["faces"] == {}
+        assert await sim(bridge).show_face("turnstile-north", "tpl-9") is None
+        await sim(bridge).clear_faults("door-1-1")
+        again = await platform.send_faces(p.FaceRemove(id="r2", face="tpl-9", doors=["door-1-1"]))
+        assert again.done == ["door-1-1"]
+        assert sim(bridge).fleet.get("door-1-1").state["faces"] == {}
+
+    async def test_not_a_photo_is_refused_by_the_reader(
+        self, bridge: Bridge, platform: FakePlatform
+    ) -> None:
+        await asyncio.wait_for(bridge.link.authenticated.wait(), 5)
+        bad = p.FaceEnrol(
+            id="e2", face="tpl-1", photo=b"text", content_type="image/jpeg", doors=["door-1-1"]
+        )
+        applied = await platform.send_faces(bad)
+        assert applied.done == [] and "not a JPEG" in applied.failed["door-1-1"]
+
+
 @pytest.mark.req("ACC-14")
 class TestIndication:
     async def test_a_refusal_is_shown_at_the_reader_and_a_grant_opens(
