@@ -26,6 +26,7 @@ from litestar.response import File
 from litestar.stores.redis import RedisStore
 
 from api.access import credential_keys, decide, points, records, sync
+from api.access.enrolment import revoke_on_move_out
 from api.access.credentials import CREDENTIALS
 from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
@@ -35,6 +36,7 @@ from api.alarms.reads import BOARD, show_on_board
 from api.alarms.routes import ALARM_CONTROLLERS
 from api.audit import service as audit
 from api.audit.routes import AuditController
+from api.biometrics import placement
 from api.biometrics.routes import FaceController
 from api.communities.routes import COMMUNITY_CONTROLLERS
 from api.core import effects
@@ -130,6 +132,10 @@ LINK_HOOKS = LinkHooks(
     credentials_sent=sync.sent,
     credentials_applied=sync.applied,
     decide=decide.decide,
+    faces_for=lambda bridge_id, community_id, full: placement.frames_for(
+        bridge_id, community_id, full=full
+    ),
+    faces_applied=placement.applied,
 )
 
 
@@ -168,9 +174,11 @@ class MetricsController(PrometheusController):
 @contextlib.asynccontextmanager
 async def _process_wide(app: Litestar) -> AsyncIterator[None]:
     """Lifespan step: hand the settings to the modules that hold them process-wide (the audit
-    chain's hash algorithm, the access keys), as the worker's start-up and the CLI do."""
+    chain's hash algorithm, the access keys, the biometric keyring for the face readers), as the
+    worker's start-up and the CLI do for what they use."""
     audit.configure(app.state.settings.crypto)
     credential_keys.configure(app.state.settings)
+    placement.configure(app.state.settings.biometric_keyring_path)
     yield
 
 
@@ -238,6 +246,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "redis": redis,
                 "load_caller": load_caller,
                 "link_hooks": LINK_HOOKS,
+                "on_moved_out": revoke_on_move_out,
             }
         ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},

@@ -65,7 +65,9 @@ class LinkHooks:
     `rules_for` gives the bridge's fail-safe Rules (None: none to send); `credentials_for` the
     full credential set (`since` None) or the delta since a version; `*_sent`/`*_applied` note
     what the bridge was sent and holds; `on_inventory` runs after an inventory (doors may have
-    come); `decide` answers an AccessQuery; `on_events` handle each batch's new events.
+    come); `decide` answers an AccessQuery; `on_events` handle each batch's new events;
+    `faces_for` the face enrolments and removals the face readers need after a credential frame
+    (`full`: a full set, when open requests are sent again), `faces_applied` what they did.
     """
 
     on_events: Sequence[DeviceEventHandler]
@@ -78,6 +80,8 @@ class LinkHooks:
     credentials_sent: Callable[[uuid.UUID, protocol.Credentials], Awaitable[None]]
     credentials_applied: Callable[[uuid.UUID, int], Awaitable[None]]
     decide: Callable[[uuid.UUID, uuid.UUID, protocol.AccessQuery, Redis], Awaitable[protocol.Frame]]
+    faces_for: Callable[[uuid.UUID, uuid.UUID, bool], Awaitable[Sequence[protocol.Frame]]]
+    faces_applied: Callable[[uuid.UUID, protocol.FaceApplied], Awaitable[None]]
 
 
 class Link:
@@ -131,6 +135,11 @@ class Link:
             await self.send(protocol.pack(frame) if self.packs else frame)
             self.credentials_sent = frame.version
             await self.hooks.credentials_sent(self.bridge.id, frame)
+            full = frame.since is None
+            if full or frame.removals or any(e.kind == "face" for e in frame.upserts):
+                faces = await self.hooks.faces_for(self.bridge.id, self.bridge.community, full)
+                for face_frame in faces:  # after the set: the readers match what it grants
+                    await self.send(face_frame)
             log.info(
                 "bridge.credentials.sent",
                 version=frame.version,
@@ -213,6 +222,8 @@ class Link:
                 await self.send(
                     await self.hooks.decide(self.bridge.id, self.bridge.community, frame, redis)
                 )
+            case protocol.FaceApplied():
+                await self.hooks.faces_applied(self.bridge.id, frame)
             case protocol.RulesApplied(version=version):
                 await self.hooks.rules_applied(self.bridge.id, version)
             case protocol.CommandResult():
