@@ -26,8 +26,8 @@ from litestar.response import File
 from litestar.stores.redis import RedisStore
 
 from api.access import credential_keys, decide, points, records, sync
-from api.access.enrolment import revoke_on_move_out
 from api.access.credentials import CREDENTIALS
+from api.access.enrolment import revoke_on_move_out
 from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
 from api.accounts.service import load_caller

@@ -62,7 +62,7 @@ REASONS = frozenset(
 )
 FAILED_READS = 5  # consecutive denials at one reader that raise access.failed_reads
 DENIED_SIGNAL = {"light": "red", "beeps": 3}
-"""What a reader shows and sounds for a refusal (the `indicate` action; a grant shows by opening)."""
+"""What a reader shows and sounds for a refusal (`indicate`; a grant shows by opening)."""
 QUERY_TIMEOUT = 1.5  # seconds the platform has to answer an AccessQuery
 QR_EARLY = 5.0  # seconds a QR's iat may be ahead of the bridge's (platform) clock
 KEYPAD: tuple[Method, ...] = ("pin", "code")  # a keypad cannot tell a PIN from a visitor code

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
@@ -269,8 +269,8 @@ class Bridge:
         """Put a face on (or take it off) each reader named, one request after another in the
         order the platform sent them; each door's own answer is what the platform is told."""
         async with self._faces_lock:
+            action: Literal["enrol", "remove"] = "enrol"
             if isinstance(frame, FaceEnrol):
-                action = "enrol"
                 args: dict[str, Any] = {
                     "face": frame.face,
                     "photo": frame.photo,

@@ -143,8 +143,9 @@ async def create_credential(
 ) -> UUID:
     """Create a credential inside the caller's transaction and log the change; its id.
 
-    `value` is the card number, PIN or fingerprint template id (stored encrypted, indexed for look-ups), `hotp_secret` the
-    base32 secret of a keypad code (kind "code"), `template_id` the biometric store's face id.
+    `value` is the card number, PIN or fingerprint template id (stored encrypted, indexed for
+    look-ups), `hotp_secret` the base32 secret of a keypad code (kind "code"), `template_id` the
+    biometric store's face id.
     """
     _check(kind, value, hotp_secret)
     if kind == "face" and template_id is None:

@@ -1,10 +1,10 @@
 """The platform's decision on an AccessQuery: what a bridge's cache could not decide.
 
 The same rules as the bridge's (device_bridge), read from the database: the credential is found by
-its value's blind index (card, PIN, fingerprint template id), its template (face), its signed token (QR) or its next keypad
-codes; then validity, the door (and at a lift the floor asked for), the schedule and, for an
-entry (a granted "in" where the credential counts entries: any door, a visitor pass's only at the
-gates), the entries left. The bridge records the event itself.
+its value's blind index (card, PIN, fingerprint template id), its template (face), its signed
+token (QR) or its next keypad codes; then validity, the door (and at a lift the floor asked
+for), the schedule and, for an entry (a granted "in" where the credential counts entries: any
+door, a visitor pass's only at the gates), the entries left. The bridge records the event itself.
 """
 
 from __future__ import annotations

@@ -81,9 +81,7 @@ async def frames_for(bridge_id: UUID, community_id: UUID, *, full: bool) -> list
             enrol[face].append(device)
     remove: dict[UUID, list[UUID]] = defaultdict(list)
     for (face, device), state in held.items():
-        if (face, device) not in wanted and (
-            state in ("enrolled", "enrolling") or state in retry
-        ):
+        if (face, device) not in wanted and (state in ("enrolled", "enrolling") or state in retry):
             remove[face].append(device)
     frames: list[protocol.Frame] = []
     photos = await _photos(list(enrol))
@@ -131,7 +129,11 @@ async def applied(bridge_id: UUID, frame: protocol.FaceApplied) -> None:
     for door, row in devices.items():
         state, detail = (done, "") if door in frame.done else (not_done, frame.failed[door][:200])
         await FacePlacement.update(
-            {FacePlacement.state: state, FacePlacement.detail: detail, FacePlacement.updated_at: now}
+            {
+                FacePlacement.state: state,
+                FacePlacement.detail: detail,
+                FacePlacement.updated_at: now,
+            }
         ).where(FacePlacement.id == placement_id(face, row["id"]))
     if devices:
         community = next(iter(devices.values()))["community"]
@@ -141,7 +143,11 @@ async def applied(bridge_id: UUID, frame: protocol.FaceApplied) -> None:
             target_type="biometric_face",
             target_id=face,
             community_id=community,
-            details={"bridge_id": str(bridge_id), "done": frame.done, "failed": sorted(frame.failed)},
+            details={
+                "bridge_id": str(bridge_id),
+                "done": frame.done,
+                "failed": sorted(frame.failed),
+            },
         )
 
 

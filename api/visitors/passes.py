@@ -31,12 +31,12 @@ from api.core.crypto import (
     valid_phone,
 )
 from api.core.errors import Conflict, InvalidInput
+from api.devices.tables import Bridge
+from api.piccolo_conf import DB
 from api.visitors.schemas import (
     IdType,
     PassStatus,
 )
-from api.devices.tables import Bridge
-from api.piccolo_conf import DB
 from api.visitors.tables import VisitorPass
 
 CONTEXTS = {"phone": "visitor_passes.phone", "id_number": "visitor_passes.id_number"}
@@ -257,9 +257,9 @@ async def doors_of(ids: list[UUID]) -> list[dict[str, Any]]:
         return []
     rows = {
         r["id"]: r
-        for r in await AccessPoint.select(
-            AccessPoint.id, AccessPoint.name, AccessPoint.kind
-        ).where(AccessPoint.id.is_in(ids))
+        for r in await AccessPoint.select(AccessPoint.id, AccessPoint.name, AccessPoint.kind).where(
+            AccessPoint.id.is_in(ids)
+        )
     }
     return [rows[i] for i in ids if i in rows]
 
@@ -379,8 +379,7 @@ async def follow_new_doors(bridge_id: UUID) -> int:
     held = {
         r["id"]: {UUID(str(p)) for p in json_list(r["points"])}
         for r in await Credential.select(Credential.id, Credential.points).where(
-            Credential.id.is_in([r["credential"] for r in rows])
-            & (Credential.status == "active")
+            Credential.id.is_in([r["credential"] for r in rows]) & (Credential.status == "active")
         )
     }
     changed = []

@@ -419,7 +419,9 @@ class TestKeypadCodesAndFaces:
         assert entry.kind == "fingerprint"
         assert entry.digests == [bridge_digest(frame.key, "fingerprint", template)]
         assert template.encode() not in protocol.encode(frame)
-        query = protocol.AccessQuery(id="fp1", door="door-1-1", method="fingerprint", value=template)
+        query = protocol.AccessQuery(
+            id="fp1", door="door-1-1", method="fingerprint", value=template
+        )
         await site.peer.send(query)
         answer = await site.next_of(protocol.AccessAnswer)
         assert answer.granted and answer.credential == r.json()["id"]

@@ -113,7 +113,9 @@ class TestSync:
     ) -> None:
         await asyncio.wait_for(bridge.link.authenticated.wait(), 5)
         assert platform.revision == p.REVISION >= 2  # the bridge says it opens packed sets
-        many = [card(issuer, id=f"cred-{i}", digests=[issuer.digest("card", f"{i}")]) for i in range(40)]
+        many = [
+            card(issuer, id=f"cred-{i}", digests=[issuer.digest("card", f"{i}")]) for i in range(40)
+        ]
         full = p.pack(issuer.frame([card(issuer), qr(), *many], full=True))
         assert full.packed and not full.upserts
         assert (await platform.send_credentials(full)).ok

@@ -2,7 +2,8 @@
 
 Prints, for the same entries in the same run: bytes on the wire plain and packed, the platform's
 time to pack, and the bridge's time from the received frame to the applied cache (decode, unpack,
-store in SQLite and index) each way, the best of two alternated runs; the ratios are packed against plain.
+store in SQLite and index) each way, the best of two alternated runs; the ratios are packed
+against plain.
 """
 
 from __future__ import annotations

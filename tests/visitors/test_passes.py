@@ -26,9 +26,9 @@ from api.visitors.routes import PublicPassController, pass_page_rate_limit
 from api.visitors.service import expire_due
 from api.visitors.tables import VisitorPass
 from device_bridge import protocol
+from tests.devices.peer import enrol
 from tests.helpers import ApiClient, World, assert_error, audit_rows, eventually, make_account
 from tests.jobs import Jobs
-from tests.devices.peer import enrol
 from tests.plugins.site import LinkBridge
 from tests.visitors.helpers import DEVICES, OpenSite, book, booking, point_ids
 from workers.tasks.visitors import expire_visitor_passes
@@ -392,11 +392,19 @@ class TestChoosingGates:
         world: World,
     ) -> None:
         north = protocol.DeviceInfo(
-            id="gate-north", kind="door_controller", name="北门", driver="sim", attrs={"role": "gate"}
+            id="gate-north",
+            kind="door_controller",
+            name="北门",
+            driver="sim",
+            attrs={"role": "gate"},
         )
         site = await scripted_bridge(await enrol(admin, world.a.community), [*DEVICES, north])
         elsewhere = protocol.DeviceInfo(
-            id="gate-b", kind="door_controller", name="B区大门", driver="sim", attrs={"role": "gate"}
+            id="gate-b",
+            kind="door_controller",
+            name="B区大门",
+            driver="sim",
+            attrs={"role": "gate"},
         )
         await scripted_bridge(await enrol(admin, world.b.community), [elsewhere])
         resident = await login(world.a.users[Role.RESIDENT])

@@ -134,7 +134,9 @@ class TestCommands:
             )
             assert enrolled.status == "ok" and door.faces == {"tpl-3": photo}
             [command] = [c for c in door.commands if c["action"] == "face.enrol"]
-            assert "photo" not in command["args"] and command["args"]["content_type"] == "image/jpeg"
+            assert (
+                "photo" not in command["args"] and command["args"]["content_type"] == "image/jpeg"
+            )
             removed = await run(mqtt, "door-1", "face.remove", face="tpl-3")
             assert (removed.status, removed.data) == ("ok", {"removed": True})
             assert door.faces == {}
