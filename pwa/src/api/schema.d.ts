@@ -1554,7 +1554,7 @@ export interface paths {
         head?: never;
         /**
          * UpdatePerson
-         * @description Change a registration, or move the person out (moved_out_on).
+         * @description Change a registration, or move the person out (moved_out_on: their credentials end).
          */
         patch: operations["ApiV1PersonsPersonIdUpdatePerson"];
         trace?: never;
