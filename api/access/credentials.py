@@ -18,6 +18,7 @@ so versions commit in the order they were numbered and a delta never skips one.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Iterable, Sequence
@@ -114,7 +115,7 @@ def _check(kind: str, value: str | None, hotp_secret: str | None) -> None:
         raise InvalidCredential("a card number is 4 to 32 letters or digits")
     if kind == "pin" and not (value and value.isdigit() and 4 <= len(value) <= 8):
         raise InvalidCredential("a PIN is 4 to 8 digits")
-    if kind == "fingerprint" and not (value and value.isprintable() and 4 <= len(value) <= 32):
+    if kind == "fingerprint" and not (value and re.fullmatch(r"[\x21-\x7e]{4,32}", value)):
         raise InvalidCredential("a fingerprint names the template id its device gave (4 to 32)")
     if kind == "code":
         try:
