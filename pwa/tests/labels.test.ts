@@ -35,6 +35,9 @@ describe("access labels", () => {
 
   it("show a method the app does not know by its code", () => {
     expect(accessMethodLabel("bluetooth")).toBe("bluetooth");
+  });
+
+  it("name a fingerprint", () => {
     expect(accessMethodLabel("fingerprint")).toBe("指纹");
   });
 
