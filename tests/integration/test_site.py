@@ -14,11 +14,13 @@ import pytest
 from litestar import Litestar
 
 from api.access.tables import AccessRecord
+from api.biometrics.tables import FacePlacement
 from api.core.auth import Role
 from api.devices.tables import Device, DeviceEvent
 from device_bridge.identity import load_bridge_id
 from device_bridge.outbox import Outbox
 from device_bridge.settings import BridgeSettings
+from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, eventually, free_port, released, running, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -306,3 +308,42 @@ async def _bridge_process(settings: BridgeSettings) -> asyncio.subprocess.Proces
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
+
+
+@pytest.mark.req("DATA-25", partial=True)
+@pytest.mark.req("ACC-07", partial=True)
+class TestFacesOnTheReaders:
+    async def test_enrolled_face_opens_at_the_reader_and_erasing_it_takes_it_off(
+        self, site_settings: BridgeSettings, as_role: AsRole, world: World
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
+        jpeg = b"\xff\xd8\xff\xe0" + b"a face" * 80 + b"\xff\xd9"
+        async with running(site_settings) as bridge:
+            assert bridge.sim is not None
+            bridge_id = load_bridge_id(site_settings)
+            await device_id("door-1-1", bridge_id)
+            r = await manager.post(
+                "/api/v1/biometrics/faces",
+                data={"person_id": str(world.a.persons[0])},
+                files={"photo": ("face.jpg", jpeg, "image/jpeg")},
+            )
+            assert r.status_code == 201, r.text
+            face = r.json()["face_id"]
+            readers = [bridge.sim.fleet.get(d) for d in ("gate-north", "door-1-1")]
+            await eventually(lambda: all(face in r.state.get("faces", {}) for r in readers))
+            assert face not in bridge.sim.fleet.get("gate-south").state.get("faces", {})
+            await eventually(lambda: _placed(face, {"enrolled"}))
+            matched = await bridge.sim.show_face("door-1-1", face)
+            assert matched is not None and matched.granted
+            assert matched.person == str(world.a.persons[0])
+
+            erased = await manager.delete(f"/api/v1/biometrics/faces/{face}")
+            assert erased.status_code == 204, erased.text
+            await eventually(lambda: all(face not in r.state["faces"] for r in readers))
+            await eventually(lambda: _placed(face, {"removed"}))  # each reader confirmed
+            assert await bridge.sim.show_face("door-1-1", face) is None
+
+
+async def _placed(face: str, states: set[str]) -> bool:
+    rows = await FacePlacement.select(FacePlacement.state).where(FacePlacement.face == face)
+    return len(rows) == 2 and {r["state"] for r in rows} == states
