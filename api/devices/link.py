@@ -137,7 +137,11 @@ class Link:
             await self.hooks.credentials_sent(self.bridge.id, frame)
             full = frame.since is None
             if full or frame.removals or any(e.kind == "face" for e in frame.upserts):
-                faces = await self.hooks.faces_for(self.bridge.id, self.bridge.community, full)
+                try:
+                    faces = await self.hooks.faces_for(self.bridge.id, self.bridge.community, full)
+                except Exception:  # the set went; the faces go again with the next full set
+                    log.exception("bridge.faces.not_sent", **self.ids)
+                    faces = []
                 for face_frame in faces:  # after the set: the readers match what it grants
                     await self.send(face_frame)
             log.info(
