@@ -27,6 +27,7 @@ from litestar.stores.redis import RedisStore
 
 from api.access import credential_keys, decide, points, records, sync
 from api.access.credentials import CREDENTIALS
+from api.access.enrolment import revoke_on_move_out
 from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
 from api.accounts.service import load_caller
@@ -35,6 +36,7 @@ from api.alarms.reads import BOARD, show_on_board
 from api.alarms.routes import ALARM_CONTROLLERS
 from api.audit import service as audit
 from api.audit.routes import AuditController
+from api.biometrics import placement
 from api.biometrics.routes import FaceController
 from api.communities.routes import COMMUNITY_CONTROLLERS
 from api.core import effects
@@ -73,6 +75,7 @@ from api.settings import Settings, get_settings
 from api.video import service as live_views
 from api.video.routes import CameraController
 from api.visitors.arrivals import on_access as visitor_arrivals
+from api.visitors.passes import follow_new_doors
 from api.visitors.routes import (
     PublicPassController,
     VisitorDeskController,
@@ -108,6 +111,12 @@ async def _rules_for(bridge_id: UUID) -> protocol.Rules | None:
     return frame
 
 
+async def _on_inventory(bridge_id: UUID) -> None:
+    """The bridge's doors get access points; active visitor passes open the new ones."""
+    await points.ensure_for_bridge(bridge_id)
+    await follow_new_doors(bridge_id)
+
+
 LINK_HOOKS = LinkHooks(
     # In this order: access records (and the visitor passes they count), alarms, calls, views.
     on_events=(
@@ -117,7 +126,7 @@ LINK_HOOKS = LinkHooks(
         live_views.on_events,
     ),
     link_restored=site_links.close_for_link,
-    on_inventory=points.ensure_for_bridge,
+    on_inventory=_on_inventory,
     rules_for=_rules_for,
     rules_applied=failsafe.applied,
     credentials_for=lambda bridge_id, community_id, since: sync.frame_for(
@@ -126,6 +135,10 @@ LINK_HOOKS = LinkHooks(
     credentials_sent=sync.sent,
     credentials_applied=sync.applied,
     decide=decide.decide,
+    faces_for=lambda bridge_id, community_id, full: placement.frames_for(
+        bridge_id, community_id, full=full
+    ),
+    faces_applied=placement.applied,
 )
 
 
@@ -164,9 +177,11 @@ class MetricsController(PrometheusController):
 @contextlib.asynccontextmanager
 async def _process_wide(app: Litestar) -> AsyncIterator[None]:
     """Lifespan step: hand the settings to the modules that hold them process-wide (the audit
-    chain's hash algorithm, the access keys), as the worker's start-up and the CLI do."""
+    chain's hash algorithm, the access keys, the biometric keyring for the face readers), as the
+    worker's start-up and the CLI do for what they use."""
     audit.configure(app.state.settings.crypto)
     credential_keys.configure(app.state.settings)
+    placement.configure(app.state.settings.biometric_keyring_path)
     yield
 
 
@@ -235,6 +250,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "load_caller": load_caller,
                 "link_hooks": LINK_HOOKS,
                 "door_failed": raising.door_open_failed,  # access raises the door alarm
+                "on_moved_out": revoke_on_move_out,
             }
         ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},

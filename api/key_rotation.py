@@ -1,4 +1,5 @@
-"""Key rotation: a new current data key, then every encrypted field re-encrypted under it.
+"""Key rotation: a new current data key, then every encrypted field re-encrypted under it; the
+same for the biometric keyring and the face photos sealed under it (a keyring of its own).
 
 It spans the domains that hold encrypted fields, so it sits beside the lifespan, not in core."""
 
@@ -12,6 +13,7 @@ from piccolo.table import Table
 
 from api.accounts.tables import Account
 from api.audit.service import record
+from api.biometrics.service import keyring, reseal_all
 from api.core.crypto import Keyring
 from api.lifespan import make_cipher
 from api.people.tables import Person
@@ -57,5 +59,13 @@ async def rotate_keys(settings: Settings, *, progress: Callable[[str], Any]) -> 
             done += len(rows)
             last = rows[-1][pk._meta.name]
             progress(f"{table._meta.tablename}: {done}/{total}")
-    await record("keys.rotated", actor_name="anju keys rotate", details={"key_id": new_id})
+    ring_path = settings.biometric_keyring_path
+    biometric_id = Keyring.load_or_create(ring_path).rotate(ring_path)
+    progress(f"new biometric key {biometric_id} is current")
+    faces = await reseal_all(keyring(ring_path), batch=BATCH, progress=progress)
+    await record(
+        "keys.rotated",
+        actor_name="anju keys rotate",
+        details={"key_id": new_id, "biometric_key_id": biometric_id, "faces": faces},
+    )
     return new_id

@@ -26,7 +26,7 @@ from api.alarms.tables import (
     ZoneSchedule,
 )
 from api.audit.tables import AuditEntry
-from api.biometrics.tables import FaceTemplate
+from api.biometrics.tables import FacePlacement, FaceTemplate
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent, EnrolmentToken
 from api.intercom.tables import Call
@@ -73,6 +73,7 @@ APP_CONFIG = AppConfig(
         CredentialChange,
         BridgeCredentials,
         FaceTemplate,
+        FacePlacement,
         Call,
         ViewSession,
         VisitorPass,

@@ -13,20 +13,29 @@ This is the only bridge module the platform imports. One WebSocket, opened by th
     platform → Reject(reason, seq?) for a frame it could not take (the link stays up)
     platform → Rules(version, rules) … bridge → RulesApplied(version)  (local fail-safe rules)
     platform → Credentials(version, since, …) … bridge → CredentialsApplied(version, ok)
-                                                         (access credentials, as versioned deltas)
+                                                         (access credentials, as versioned deltas;
+                                                         zlib-packed for a bridge of revision 2)
     bridge   → AccessQuery(...)   … platform → AccessAnswer(...) (a credential the bridge's cache
                                                          cannot decide; the platform decides)
+    platform → FaceEnrol(...) / FaceRemove(...) … bridge → FaceApplied(...)
+                                                         (face photos onto face readers, and off
+                                                         them, each door confirming)
 """
 
 from __future__ import annotations
 
 import base64
+import zlib
 from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
 
 PROTOCOL = "anju-bridge/1"
+REVISION = 2
+"""The frames this side understands, said in Hello.protocol. 1: the first; 2: a Credentials frame
+may come packed (zlib). The platform packs only for a bridge that said 2 or more, so older
+bridges keep receiving plain frames."""
 DeviceKind = Literal[
     "door_controller",  # a door or gate with reader(s) and door sensor
     "door_station",  # intercom outdoor station (门口机)
@@ -176,7 +185,8 @@ class Window(msgspec.Struct, array_like=True):
 class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     """One credential as a bridge holds it: what it looks like, and where and when it passes.
 
-    `digests`: HMAC-SHA256(Credentials.key, f"{kind}:{value}") of the card number, PIN or visitor
+    `digests`: HMAC-SHA256(Credentials.key, f"{kind}:{value}") of the card number, PIN, fingerprint
+    template id (the one the fingerprint device gave at enrolment, matched there) or visitor
     keypad code (several for a keypad code: the next HOTP codes, used in order); empty for QR, app
     and face, which name the credential itself (a signed QR token's `cred`, a face template id).
     `doors`: the bridge's device ids it may pass; `floors`: lift floors it may call.
@@ -187,7 +197,7 @@ class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     """
 
     id: str
-    kind: Literal["card", "pin", "qr", "app", "face", "code"]
+    kind: Literal["card", "pin", "qr", "app", "face", "code", "fingerprint"]
     doors: list[str]
     digests: list[bytes] = []
     person: str = ""
@@ -215,6 +225,64 @@ class Credentials(Frame, tag="credentials", kw_only=True):
     timezone: str = "Asia/Shanghai"
     upserts: list[CredentialEntry] = []
     removals: list[str] = []
+    packed: bytes = b""  # revision 2: zlib of CredentialChanges(upserts, removals); then both empty
+
+
+class CredentialChanges(msgspec.Struct, array_like=True):
+    """What a packed Credentials frame holds, compressed."""
+
+    upserts: list[CredentialEntry]
+    removals: list[str]
+
+
+_changes = msgspec.msgpack.Decoder(CredentialChanges)
+PACK_LEVEL = 6  # zlib: most of the gain of 9 at a third of its time on 100,000 entries
+PACK_MIN = 2048  # bytes of changes below which a frame goes plain (a delta of a few entries)
+
+
+def pack(frame: Credentials) -> Credentials:
+    """The frame with its upserts and removals compressed into `packed` (for revision ≥ 2);
+    a small one as it is."""
+    body = msgspec.msgpack.encode(CredentialChanges(frame.upserts, frame.removals))
+    if len(body) < PACK_MIN:
+        return frame
+    return msgspec.structs.replace(
+        frame, upserts=[], removals=[], packed=zlib.compress(body, PACK_LEVEL)
+    )
+
+
+def unpack(frame: Credentials) -> Credentials:
+    """The frame with `packed` opened into upserts and removals (a plain frame as it is);
+    ValueError when the packed bytes are not a valid body."""
+    if not frame.packed:
+        return frame
+    try:
+        changes = _changes.decode(zlib.decompress(frame.packed))
+    except (zlib.error, msgspec.DecodeError, msgspec.ValidationError) as err:
+        raise ValueError(f"malformed packed credentials: {err}") from None
+    return msgspec.structs.replace(
+        frame, upserts=changes.upserts, removals=changes.removals, packed=b""
+    )
+
+
+class FaceEnrol(Frame, tag="face_enrol", kw_only=True):
+    """Enrol a face on these face readers of the bridge: the photo (JPEG or PNG, as enrolled) under
+    `face`, the template id a reader reports when it matches it (`AccessQuery.value`, a face
+    entry's digest). A reader that holds `face` already replaces its photo."""
+
+    id: str
+    face: str
+    photo: bytes
+    content_type: str
+    doors: list[str]
+
+
+class FaceRemove(Frame, tag="face_remove", kw_only=True):
+    """Delete a face (its photo and template) from these readers: revoked, erased or moved out."""
+
+    id: str
+    face: str
+    doors: list[str]
 
 
 class AccessAnswer(Frame, tag="access_answer", kw_only=True):
@@ -252,6 +320,7 @@ class Hello(Frame, tag="hello", kw_only=True):
     bridge_id: str
     signature: bytes
     version: str = "0"
+    protocol: int = 1  # the frame revision the bridge understands (REVISION); absent: 1
 
 
 class DeviceInfo(msgspec.Struct, kw_only=True):
@@ -309,15 +378,27 @@ class CredentialsApplied(Frame, tag="credentials_applied", kw_only=True):
     ok: bool = True
 
 
+class FaceApplied(Frame, tag="face_applied", kw_only=True):
+    """What the readers did with a FaceEnrol or FaceRemove (`id`): `done` the doors whose device
+    confirmed it, `failed` the others with why (offline, refused the photo, …)."""
+
+    id: str
+    face: str
+    action: Literal["enrol", "remove"]
+    done: list[str] = []
+    failed: dict[str, str] = {}
+
+
 class AccessQuery(Frame, tag="access_query", kw_only=True):
     """A credential the bridge could not decide (not in its cache): the platform decides.
 
-    `value`: the card number, PIN or keypad code as read, the QR text, or the face template id.
+    `value`: the card number, PIN or keypad code as read, the QR text, or the face or fingerprint
+    template id the device matched.
     """
 
     id: str
     door: str
-    method: Literal["card", "pin", "qr", "face", "code"]
+    method: Literal["card", "pin", "qr", "face", "code", "fingerprint"]
     value: str
     direction: Literal["in", "out"] = "in"
     floor: int | None = None  # at a lift reader: the floor asked for (grant only if allowed there)
@@ -342,6 +423,8 @@ ToBridge = (
     | Rules
     | Credentials
     | AccessAnswer
+    | FaceEnrol
+    | FaceRemove
 )
 ToPlatform = (
     Hello
@@ -352,6 +435,7 @@ ToPlatform = (
     | RulesApplied
     | CredentialsApplied
     | AccessQuery
+    | FaceApplied
 )
 
 _encoder = msgspec.msgpack.Encoder()

@@ -16,7 +16,7 @@ import hashlib
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
@@ -34,6 +34,9 @@ from device_bridge.protocol import (
     Credentials,
     CredentialsApplied,
     DeviceInfo,
+    FaceApplied,
+    FaceEnrol,
+    FaceRemove,
 )
 from device_bridge.rules import ACTION_DEADLINE, RuleEngine
 from device_bridge.scenario import Scenario
@@ -43,6 +46,7 @@ log = structlog.get_logger(__name__)
 
 CLOCK_SYNC_THRESHOLD = 1.0  # seconds of device skew the bridge corrects by itself
 CLOCK_SYNC_EVERY = 60.0
+FACE_TIMEOUT = 15.0  # seconds a reader has to take (or delete) a face photo
 
 
 def build_drivers(
@@ -132,6 +136,7 @@ class Bridge:
         self._rules: RuleEngine | None = None
         self._access: AccessControl | None = None
         self._started: list[Driver] = []  # the drivers running now, in start order
+        self._faces_lock = asyncio.Lock()  # FIFO: face requests apply in the order they came
 
     @property
     def sim(self) -> SimDriver | None:
@@ -190,6 +195,7 @@ class Bridge:
             on_command=self.execute,
             on_rules=self._rules.replace,
             on_credentials=self._apply_credentials,
+            on_faces=self._apply_faces,
             clock_skews=self.clock_skews,
             heartbeat_interval=self.settings.heartbeat_interval,
             backoff=Backoff(self.settings.backoff_initial, self.settings.backoff_max),
@@ -283,6 +289,39 @@ class Bridge:
         acked = first[0].seq - 1 if first else await self.outbox.last_seq()
         ok = await self.access.cache.apply(frame, acked=acked)
         return CredentialsApplied(version=self.access.cache.version, ok=ok)
+
+    async def _apply_faces(self, frame: FaceEnrol | FaceRemove) -> FaceApplied:
+        """Put a face on (or take it off) each reader named, one request after another in the
+        order the platform sent them; each door's own answer is what the platform is told."""
+        async with self._faces_lock:
+            action: Literal["enrol", "remove"] = "enrol"
+            if isinstance(frame, FaceEnrol):
+                args: dict[str, Any] = {
+                    "face": frame.face,
+                    "photo": frame.photo,
+                    "content_type": frame.content_type,
+                }
+            else:
+                action, args = "remove", {"face": frame.face}
+            results = await asyncio.gather(
+                *(
+                    self.execute_local(door, f"face.{action}", args, timeout=FACE_TIMEOUT)
+                    for door in frame.doors
+                )
+            )
+        failed = {
+            door: f"{r.status}: {r.detail}" if r.detail else r.status
+            for door, r in zip(frame.doors, results, strict=True)
+            if r.status != "ok"
+        }
+        log.info("bridge.faces.applied", request=frame.id, action=action, failed=len(failed))
+        return FaceApplied(
+            id=frame.id,
+            face=frame.face,
+            action=action,
+            done=[d for d in frame.doors if d not in failed],
+            failed=failed,
+        )
 
     async def execute(self, command: Command) -> CommandResult:
         """Route a command to the driver of its device (unknown device → failed)."""

@@ -381,6 +381,12 @@ class VisitorBookPage:
         if plate:
             await self.field("plate").fill(plate)
 
+    async def choose_gate(self, name: str) -> None:
+        """Tick one of the community's gates (none ticked: every gate)."""
+        gate = self.page.locator(f"[data-test=visitor-gate][data-gate-name='{name}']")
+        await gate.click()
+        await expect(gate.locator("[role=checkbox]")).to_have_attribute("aria-checked", "true")
+
     async def submit(self) -> VisitorDetailPage:
         """生成通行证; the new pass's page."""
         await self.page.locator("[data-test=visitor-submit]").click()

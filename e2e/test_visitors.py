@@ -55,6 +55,8 @@ class TestVisitorPassAtTheGate:
             visitors = await VisitorsPage(phone).wait()
             form = await visitors.book()
             await form.fill(name="王小明", phone="13912345678", purpose="探亲")
+            await form.choose_gate(GATE_NAME)  # the gate they will come by, one of the list
+            await expect(phone.locator("[data-test=visitor-building-doors]")).to_be_visible()
             await phone.screenshot(path=artifact("resident-visitor-book.png"), full_page=True)
             detail = await form.submit()
             pass_id = detail.pass_id

@@ -15,6 +15,8 @@ import pytest
 from api.audit.anchors import anchor_key, write_anchor
 from api.audit.service import record, verify
 from api.audit.tables import AuditEntry
+from api.biometrics.service import keyring, seal, unseal
+from api.biometrics.tables import FaceTemplate
 from api.core.crypto import load_server_secret
 from api.core.storage import LocalObjectStore
 from api.key_rotation import rotate_keys
@@ -149,6 +151,25 @@ class TestKeyRotation:
         ]
         assert stale == []
         assert any(line.startswith("persons: ") for line in lines)
+
+    @pytest.mark.req("DATA-25", partial=True)
+    async def test_face_photos_are_resealed_under_the_new_biometric_key(
+        self, settings: Settings, app: object, world: World
+    ) -> None:
+        ring = keyring(settings.biometric_keyring_path)
+        photos = {uuid.uuid4(): f"photo {i}".encode() for i in range(3)}
+        for face_id, photo in photos.items():
+            blob, kid = seal(photo, face_id, ring)
+            await FaceTemplate(
+                id=face_id, community=world.a.community, photo=blob, key_id=kid
+            ).save()
+        lines: list[str] = []
+        await rotate_keys(settings, progress=lines.append)
+        ring = keyring(settings.biometric_keyring_path)  # the rotated file, read again
+        rows = await FaceTemplate.select().where(FaceTemplate.id.is_in(list(photos)))
+        assert {r["key_id"] for r in rows} == {ring.current_id} != {kid}
+        assert {r["id"]: unseal(r["photo"], r["id"], r["key_id"], ring) for r in rows} == photos
+        assert f"biometric_faces: {len(photos)}/{len(photos)}" in lines
 
 
 def test_readme_lists_every_setting() -> None:

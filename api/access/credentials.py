@@ -18,6 +18,7 @@ so versions commit in the order they were numbered and a delta never skips one.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Iterable, Sequence
@@ -36,7 +37,8 @@ from api.core.errors import Conflict, InvalidInput, NotFound
 from api.piccolo_conf import DB
 from device_bridge import protocol
 
-KINDS: Final = ("card", "pin", "qr", "app", "face", "code")
+KINDS: Final = ("card", "pin", "qr", "app", "face", "code", "fingerprint")
+VALUE_KINDS: Final = ("card", "pin", "fingerprint")  # a secret value, encrypted and indexed
 VALUE_CONTEXT: Final = "credentials.value"
 HOTP_CONTEXT: Final = "credentials.hotp_secret"
 CODE_WINDOW: Final = 5  # keypad codes a bridge holds ahead of use
@@ -114,6 +116,8 @@ def _check(kind: str, value: str | None, hotp_secret: str | None) -> None:
         raise InvalidCredential("a card number is 4 to 32 letters or digits")
     if kind == "pin" and not (value and value.isdigit() and 4 <= len(value) <= 8):
         raise InvalidCredential("a PIN is 4 to 8 digits")
+    if kind == "fingerprint" and not (value and re.fullmatch(r"[\x21-\x7e]{4,32}", value)):
+        raise InvalidCredential("a fingerprint names the template id its device gave (4 to 32)")
     if kind == "code":
         try:
             pyotp.HOTP(hotp_secret or "").at(0)
@@ -141,14 +145,15 @@ async def create_credential(
 ) -> UUID:
     """Create a credential inside the caller's transaction and log the change; its id.
 
-    `value` is the card number or PIN (stored encrypted, indexed for look-ups), `hotp_secret` the
-    base32 secret of a keypad code (kind "code"), `template_id` the biometric store's face id.
+    `value` is the card number, PIN or fingerprint template id (stored encrypted, indexed for
+    look-ups), `hotp_secret` the base32 secret of a keypad code (kind "code"), `template_id` the
+    biometric store's face id.
     """
     _check(kind, value, hotp_secret)
     if kind == "face" and template_id is None:
         raise InvalidCredential("a face credential names an enrolled face")
     k = keys()
-    index = k.index(kind, value) if value and kind in ("card", "pin") else None
+    index = k.index(kind, value) if value and kind in VALUE_KINDS else None
     if index and await Credential.exists().where(
         (Credential.community == community_id)
         & (Credential.value_index == index)

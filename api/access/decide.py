@@ -1,10 +1,10 @@
 """The platform's decision on an AccessQuery: what a bridge's cache could not decide.
 
 The same rules as the bridge's (device_bridge), read from the database: the credential is found by
-its value's blind index (card, PIN), its template (face), its signed token (QR) or its next keypad
-codes; then validity, the door (and at a lift the floor asked for), the schedule and, for an
-entry (a granted "in" where the credential counts entries: any door, a visitor pass's only at the
-gates), the entries left. The bridge records the event itself.
+its value's blind index (card, PIN, fingerprint template id), its template (face), its signed
+token (QR) or its next keypad codes; then validity, the door (and at a lift the floor asked
+for), the schedule and, for an entry (a granted "in" where the credential counts entries: any
+door, a visitor pass's only at the gates), the entries left. The bridge records the event itself.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from api.access.credentials import (
     CODE_WINDOW,
     HOTP_CONTEXT,
     QR_KINDS,
+    VALUE_KINDS,
     hotp_codes,
     log_changes,
     usable,
@@ -147,7 +148,7 @@ async def find(
 ) -> tuple[CredentialRow | None, str]:
     """The credential a presented value names, or None and why not."""
     where: Any = Credential.community == community_id
-    if method in ("card", "pin"):
+    if method in VALUE_KINDS:
         where &= Credential.value_index == keys().index(method, value)
     elif method == "face":
         try:

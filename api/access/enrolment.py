@@ -214,6 +214,32 @@ async def revoke(
     return await get(caller, credential_id)
 
 
+async def revoke_on_move_out(person_id: UUID, caller: Caller, effects: Effects) -> int:
+    """A person who moved out passes no door any more: every active credential of theirs (card,
+    PIN, QR, face, fingerprint) is revoked in the caller's transaction (people's move-out, through
+    the hook api/app.py wires), audited, and pushed after commit; their face comes off the face
+    readers with that delta (api/biometrics/placement.py). How many were revoked."""
+    rows = await Credential.select(Credential.id, Credential.community).where(
+        (Credential.person == person_id) & (Credential.status == "active")
+    )
+    if not rows:
+        return 0
+    ids = [r["id"] for r in rows]
+    communities = await revoke_credentials(ids, reason="moved out", by=caller.account_id)
+    for credential_id, community_id in ((r["id"], r["community"]) for r in rows):
+        await record(
+            "credential.revoke",
+            actor=caller,
+            target_type="credential",
+            target_id=credential_id,
+            community_id=community_id,
+            purpose="moved out",
+            details={"person_id": str(person_id)},
+        )
+    after_commit(effects, *communities)
+    return len(ids)
+
+
 async def my_qr(caller: Caller, effects: Effects) -> QrToken:
     """The caller's dynamic QR (its household's qr credential, made on first request)."""
     households = sorted(Scope.of(caller, "access.qr").households)

@@ -35,7 +35,7 @@ log = structlog.get_logger()
 
 RETENTION_DAYS = 186  # at least six months, counted at the longest month
 EXPORT_LIMIT = 200_000  # rows in one CSV; narrow the filters for more
-_METHODS = ("card", "pin", "qr", "face", "code", "app", "remote", "intercom")
+_METHODS = ("card", "pin", "qr", "face", "code", "fingerprint", "app", "remote", "intercom")
 # Openings the platform commands are recorded when it sends the command, not again from the event.
 _RECORDED_AT_COMMAND = ("app", "remote", "intercom")
 

@@ -13,6 +13,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
 from api.access import doors, enrolment, overrides, points, records
+from api.access.rows import CredentialKind
 from api.access.schemas import (
     AccessGroupCreate,
     AccessGroupRead,
@@ -253,7 +254,7 @@ class CredentialController(Controller):
         person_id: UUID | None = None,
         household_id: UUID | None = None,
         visitor_pass_id: UUID | None = None,
-        kind: Literal["card", "pin", "qr", "app", "face", "code"] | None = None,
+        kind: CredentialKind | None = None,
         status: Literal["active", "revoked"] | None = None,
     ) -> CredentialPage:
         """Credentials of the caller's communities, newest first; values masked."""

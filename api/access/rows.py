@@ -35,7 +35,7 @@ class AccessRecordRow(msgspec.Struct, frozen=True, kw_only=True):
     photo: str
 
 
-CredentialKind = Literal["card", "pin", "qr", "app", "face", "code"]
+CredentialKind = Literal["card", "pin", "qr", "app", "face", "code", "fingerprint"]
 
 CREDENTIAL_COLUMNS = (
     Credential.id,

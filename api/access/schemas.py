@@ -197,11 +197,14 @@ class AccessGroupRead(msgspec.Struct, kw_only=True):
 
 # -- credentials ---------------------------------------------------------------------------------
 
-EnrolKind = Literal["card", "pin", "face"]
+EnrolKind = Literal["card", "pin", "face", "fingerprint"]
 
 
 class CredentialCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Enrol a card, a PIN or an enrolled face for a person of the community.
+    """Enrol a card, a PIN, an enrolled face or a fingerprint for a person of the community.
+
+    A fingerprint's `value` is the template id the fingerprint device gave when it enrolled the
+    finger (the device keeps the template and matches; the platform never sees the print).
 
     With `household_access` the credential passes the person's household gates and unit doors.
     """
@@ -218,8 +221,8 @@ class CredentialCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     valid_until: datetime | None = None
 
     def __post_init__(self) -> None:
-        if self.kind in ("card", "pin") and not self.value:
-            raise ValueError("a card or PIN needs its value")
+        if self.kind in ("card", "pin", "fingerprint") and not self.value:
+            raise ValueError("a card, PIN or fingerprint needs its value")
         if self.kind == "face" and self.face_id is None:
             raise ValueError("a face credential needs face_id")
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:

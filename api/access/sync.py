@@ -37,6 +37,7 @@ from api.access.credentials import (
     CODE_WINDOW,
     HOTP_CONTEXT,
     VALUE_CONTEXT,
+    VALUE_KINDS,
     entries_at_gates,
     hotp_codes,
     is_gate,
@@ -214,7 +215,7 @@ def entry_of(
     kind = cred.kind
     digests: list[bytes] = []
     cipher = keys().cipher
-    if kind in ("card", "pin") and cred.value:
+    if kind in VALUE_KINDS and cred.value:
         digests = [bridge_digest(key, kind, cipher.decrypt(cred.value, context=VALUE_CONTEXT))]
     elif kind == "code" and cred.hotp_secret:
         # Every door burns a code (not only the entries): the window does not shrink with uses.

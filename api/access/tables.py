@@ -71,7 +71,7 @@ class Credential(Table, tablename="credentials"):
 
     id = UUID(primary_key=True)
     community = ForeignKey(Community, null=False)
-    kind = Varchar(length=8, help_text="card | pin | qr | app | face | code")
+    kind = Varchar(length=12, help_text="card | pin | qr | app | face | code | fingerprint")
     person = ForeignKey(Person, null=True)
     household = ForeignKey(
         Household, null=True, help_text="Set: passes the household's gates and unit doors."
@@ -131,7 +131,9 @@ class AccessRecord(Table, tablename="access_records"):
     account = UUID(null=True, default=None, help_text="The account that asked, for app openings.")
     at = Timestamptz(index=True)
     direction = Varchar(length=3, default="in", help_text="in | out")
-    method = Varchar(length=8, help_text="app | card | pin | qr | face | code | remote")
+    method = Varchar(
+        length=12, help_text="app | card | pin | qr | face | code | fingerprint | remote | intercom"
+    )
     result = Varchar(length=8, help_text="granted | denied | failed")
     reason = Varchar(length=200, default="")
     command = UUID(

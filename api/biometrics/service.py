@@ -9,9 +9,11 @@ creates the face credential (api/access) for the person, which holds only the fa
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
@@ -47,14 +49,18 @@ class FaceEnrolled(msgspec.Struct, kw_only=True):
 
 
 @cache
-def _keyring(path: Path) -> Keyring:
+def _keyring(path: Path, stamp: tuple[int, int]) -> Keyring:
     return Keyring.load_or_create(path)
 
 
 def keyring(path: Path) -> Keyring:
     """The biometric keyring at this path (`Settings.biometric_keyring_path`), created on first
-    use with mode 0600."""
-    return _keyring(path)
+    use with mode 0600; read again when the file changes (`anju keys rotate` added a key), so a
+    running api decrypts the photos a rotation re-sealed."""
+    if not path.exists():
+        Keyring.load_or_create(path)
+    stat = path.stat()
+    return _keyring(path, (stat.st_mtime_ns, stat.st_size))
 
 
 def seal(photo: bytes, face_id: UUID, ring: Keyring) -> tuple[bytes, str]:
@@ -67,6 +73,34 @@ def seal(photo: bytes, face_id: UUID, ring: Keyring) -> tuple[bytes, str]:
 def unseal(blob: bytes, face_id: UUID, kid: str, ring: Keyring) -> bytes:
     """Decrypt a stored photo (InvalidTag when it belongs to another row or was changed)."""
     return AESGCM(ring.key(kid)).decrypt(blob[:12], blob[12:], face_id.bytes)
+
+
+async def reseal_all(ring: Keyring, *, batch: int, progress: Callable[[str], Any]) -> int:
+    """Re-encrypt every photo not under the ring's current key, `batch` rows a transaction (key
+    rotation); the number re-sealed. Each row keeps its id, so its associated data stays valid."""
+    total = await FaceTemplate.count().where(FaceTemplate.key_id != ring.current_id)
+    done = 0
+    last: UUID | None = None
+    while True:
+        query = FaceTemplate.select(FaceTemplate.id, FaceTemplate.photo, FaceTemplate.key_id).where(
+            FaceTemplate.key_id != ring.current_id
+        )
+        if last is not None:
+            query = query.where(FaceTemplate.id > last)
+        rows = await query.order_by(FaceTemplate.id).limit(batch)
+        if not rows:
+            break
+        async with DB.transaction():
+            for row in rows:
+                photo = unseal(row["photo"], row["id"], row["key_id"], ring)
+                blob, kid = seal(photo, row["id"], ring)
+                await FaceTemplate.update(
+                    {FaceTemplate.photo: blob, FaceTemplate.key_id: kid}
+                ).where(FaceTemplate.id == row["id"])
+        done += len(rows)
+        last = rows[-1]["id"]
+        progress(f"{FaceTemplate._meta.tablename}: {done}/{total}")
+    return done
 
 
 def _looks_like_image(photo: bytes, content_type: str) -> bool:

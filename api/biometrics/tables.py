@@ -8,6 +8,7 @@ from piccolo.columns import UUID, Bytea, ForeignKey, Timestamptz, Varchar
 from piccolo.table import Table
 
 from api.communities.tables import Community
+from api.devices.tables import Device
 
 
 class FaceTemplate(Table, tablename="biometric_faces"):
@@ -20,3 +21,18 @@ class FaceTemplate(Table, tablename="biometric_faces"):
     content_type = Varchar(length=40, default="image/jpeg")
     created_by = UUID(null=True, default=None)
     created_at = Timestamptz()
+
+
+class FacePlacement(Table, tablename="biometric_face_devices"):
+    """A face on one face reader: being put there, there, being taken off, off (or failed).
+
+    Its id is derived from the face and the device, so there is one row per pair. The row stays
+    after the photo is erased, until the reader has confirmed the removal: it names no person."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False)
+    face = UUID(index=True, help_text="The FaceTemplate id (kept after the photo is erased).")
+    device = ForeignKey(Device, null=False)
+    state = Varchar(length=10, help_text="enrolling | enrolled | removing | removed | failed")
+    detail = Varchar(length=200, default="", help_text="Why the reader did not, when it did not.")
+    updated_at = Timestamptz()

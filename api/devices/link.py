@@ -67,6 +67,8 @@ class LinkHooks:
     what the bridge was sent and holds; `on_inventory` runs after an inventory (doors may have
     come); `decide` answers an AccessQuery; `on_events` handle each batch's new events;
     `link_restored` runs when the bridge is back (the alarm of its outage closes).
+    `faces_for` the face enrolments and removals the face readers need after a credential frame
+    (`full`: a full set, when open requests are sent again), `faces_applied` what they did.
     """
 
     on_events: Sequence[DeviceEventHandler]
@@ -80,6 +82,8 @@ class LinkHooks:
     credentials_sent: Callable[[uuid.UUID, protocol.Credentials], Awaitable[None]]
     credentials_applied: Callable[[uuid.UUID, int], Awaitable[None]]
     decide: Callable[[uuid.UUID, uuid.UUID, protocol.AccessQuery, Redis], Awaitable[protocol.Frame]]
+    faces_for: Callable[[uuid.UUID, uuid.UUID, bool], Awaitable[Sequence[protocol.Frame]]]
+    faces_applied: Callable[[uuid.UUID, protocol.FaceApplied], Awaitable[None]]
 
 
 class Link:
@@ -92,8 +96,11 @@ class Link:
         bus: CommandBus,
         channels: ChannelsPlugin,
         hooks: LinkHooks,
+        *,
+        revision: int = 1,
     ) -> None:
         self.socket = socket
+        self.packs = revision >= 2  # the bridge opens packed credential sets
         self.hooks = hooks
         self.bridge = bridge
         self.bus = bus
@@ -127,9 +134,18 @@ class Link:
             frame = await self.hooks.credentials_for(self.bridge.id, self.bridge.community, since)
             if frame is None:
                 return
-            await self.send(frame)
+            await self.send(protocol.pack(frame) if self.packs else frame)
             self.credentials_sent = frame.version
             await self.hooks.credentials_sent(self.bridge.id, frame)
+            full = frame.since is None
+            if full or frame.removals or any(e.kind == "face" for e in frame.upserts):
+                try:
+                    faces = await self.hooks.faces_for(self.bridge.id, self.bridge.community, full)
+                except Exception:  # the set went; the faces go again with the next full set
+                    log.exception("bridge.faces.not_sent", **self.ids)
+                    faces = []
+                for face_frame in faces:  # after the set: the readers match what it grants
+                    await self.send(face_frame)
             log.info(
                 "bridge.credentials.sent",
                 version=frame.version,
@@ -211,6 +227,8 @@ class Link:
                 await self.send(
                     await self.hooks.decide(self.bridge.id, self.bridge.community, frame, redis)
                 )
+            case protocol.FaceApplied():
+                await self.hooks.faces_applied(self.bridge.id, frame)
             case protocol.RulesApplied(version=version):
                 await self.hooks.rules_applied(self.bridge.id, version)
             case protocol.CommandResult():
@@ -278,7 +296,14 @@ async def bridge_link(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin
         await apply_after_commit(restored, state, channels)
     except Exception:  # the link must not fail on it: the sweep closes what this missed
         log.exception("bridge.link.restored_failed", bridge_id=str(bridge.id))
-    link = Link(socket, bridge, CommandBus(state.redis), channels, state.link_hooks)
+    link = Link(
+        socket,
+        bridge,
+        CommandBus(state.redis),
+        channels,
+        state.link_hooks,
+        revision=hello.protocol,
+    )
     await link.send_rules()
     reason = "link closed"
     try:

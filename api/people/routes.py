@@ -10,6 +10,7 @@ from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK
 
 from api.core.auth import Caller
+from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
 from api.people.schemas import (
     Category,
@@ -25,7 +26,7 @@ from api.people.service import PersonService
 
 def provide_people(state: State) -> PersonService:
     """The person registry service, with the personal-data cipher."""
-    return PersonService(state.cipher)
+    return PersonService(state.cipher, on_moved_out=state.get("on_moved_out"))
 
 
 class PersonController(Controller):
@@ -78,10 +79,15 @@ class PersonController(Controller):
 
     @patch("/{person_id:uuid}")
     async def update_person(
-        self, caller: Caller, people: PersonService, person_id: UUID, data: PersonUpdate
+        self,
+        caller: Caller,
+        people: PersonService,
+        effects: Effects,
+        person_id: UUID,
+        data: PersonUpdate,
     ) -> PersonRead:
-        """Change a registration, or move the person out (moved_out_on)."""
-        return await people.update(caller, person_id, data)
+        """Change a registration, or move the person out (moved_out_on: their credentials end)."""
+        return await people.update(caller, person_id, data, effects)
 
     @post("/{person_id:uuid}/reveal", status_code=HTTP_200_OK)
     async def reveal_person(

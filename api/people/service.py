@@ -7,6 +7,7 @@ Decryption happens only to mask the rows of the page being answered, or for an a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -26,6 +27,7 @@ from api.core.crypto import (
     valid_id_number,
     valid_phone,
 )
+from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import equals, paged_page
 from api.core.query import like
@@ -114,11 +116,16 @@ async def _check_household(household_id: UUID, community_id: UUID) -> None:
         raise InvalidInput("No such household in this community.", field="household_id")
 
 
+MovedOut = Callable[[UUID, Caller, Effects], Awaitable[object]]
+"""What else a move-out does, inside its transaction (api/app.py wires access's revocation)."""
+
+
 class PersonService:
     """Persons, filtered by the caller's scope; identifiers masked unless revealed."""
 
-    def __init__(self, cipher: FieldCipher) -> None:
+    def __init__(self, cipher: FieldCipher, *, on_moved_out: MovedOut | None = None) -> None:
         self.cipher = cipher
+        self.on_moved_out = on_moved_out
 
     async def search(
         self,
@@ -195,8 +202,11 @@ class PersonService:
             )
         return await self.get(caller, person.id)
 
-    async def update(self, caller: Caller, person_id: UUID, data: PersonUpdate) -> PersonRead:
-        """Change a registration; a move-out date ends residence but keeps the record (REG-06)."""
+    async def update(
+        self, caller: Caller, person_id: UUID, data: PersonUpdate, effects: Effects | None = None
+    ) -> PersonRead:
+        """Change a registration; a move-out date ends residence but keeps the record (REG-06)
+        and, through `on_moved_out`, ends the person's credentials at every reader."""
         current = (
             await Person.select(
                 Person.community,
@@ -262,6 +272,8 @@ class PersonService:
                 community_id=community_id,
                 details={"fields": fields},
             )
+            if moving_out and self.on_moved_out is not None and effects is not None:
+                await self.on_moved_out(person_id, caller, effects)
         return await self.get(caller, person_id)
 
     async def reveal(self, caller: Caller, person_id: UUID, data: RevealRequest) -> PersonReveal:

@@ -19,7 +19,7 @@ import msgspec
 import pyotp
 
 from api.access import credentials
-from api.access.tables import AccessPoint
+from api.access.tables import AccessPoint, Credential
 from api.alarms.roster import recipients
 from api.communities.tables import Building, Household
 from api.core.auth import Caller, Role, Scope
@@ -32,6 +32,8 @@ from api.core.crypto import (
     valid_phone,
 )
 from api.core.errors import Conflict, InvalidInput
+from api.devices.tables import Bridge
+from api.piccolo_conf import DB
 from api.visitors.schemas import (
     IdType,
     PassStatus,
@@ -267,6 +269,19 @@ async def building_points(community_id: UUID, buildings: list[UUID]) -> list[UUI
     return [r["id"] for r in rows]
 
 
+async def doors_of(ids: list[UUID]) -> list[dict[str, Any]]:
+    """Id, name and kind of these access points, in the order given."""
+    if not ids:
+        return []
+    rows = {
+        r["id"]: r
+        for r in await AccessPoint.select(AccessPoint.id, AccessPoint.name, AccessPoint.kind).where(
+            AccessPoint.id.is_in(ids)
+        )
+    }
+    return [rows[i] for i in ids if i in rows]
+
+
 async def choose_places(
     household: dict[str, Any],
     points: list[UUID] | None,
@@ -354,6 +369,56 @@ async def activate(row: dict[str, Any], *, by: UUID | None) -> UUID:
         }
     ).where(VisitorPass.id == row["id"])
     return credential
+
+
+async def follow_new_doors(bridge_id: UUID) -> int:
+    """After a bridge's inventory: the community's active passes open the doors that came with it.
+
+    A pass names gates (none named when it was booked before the site had any: then every gate)
+    and buildings, whose unit doors and lifts it opens; a door that appears later (a bridge linked
+    after the booking, as on the demo site) is added to the pass's credential and the change
+    logged, so the next set carries it. The number of credentials changed. One transaction.
+    """
+    bridge = await Bridge.select(Bridge.community).where(Bridge.id == bridge_id).first()
+    if bridge is None:
+        return 0
+    community_id = bridge["community"]
+    rows = await VisitorPass.select(
+        VisitorPass.id, VisitorPass.points, VisitorPass.buildings, VisitorPass.credential
+    ).where(
+        (VisitorPass.community == community_id)
+        & (VisitorPass.status == "active")
+        & (VisitorPass.valid_until > now())
+        & VisitorPass.credential.is_not_null()
+    )
+    if not rows:
+        return 0
+    gates = await gate_points(community_id)
+    held = {
+        r["id"]: {UUID(str(p)) for p in json_list(r["points"])}
+        for r in await Credential.select(Credential.id, Credential.points).where(
+            Credential.id.is_in([r["credential"] for r in rows]) & (Credential.status == "active")
+        )
+    }
+    changed = []
+    async with DB.transaction():
+        for row in rows:
+            if row["credential"] not in held:
+                continue
+            chosen = ids_of(row["points"]) or gates
+            doors = chosen + await building_points(community_id, ids_of(row["buildings"]))
+            if set(doors) == held[row["credential"]]:
+                continue
+            if not ids_of(row["points"]):
+                await VisitorPass.update(
+                    {VisitorPass.points: [str(g) for g in gates], VisitorPass.updated_at: now()}
+                ).where(VisitorPass.id == row["id"])
+            await Credential.update({Credential.points: [str(d) for d in doors]}).where(
+                Credential.id == row["credential"]
+            )
+            changed.append(row["credential"])
+        await credentials.log_changes(community_id, changed)
+    return len(changed)
 
 
 async def end_pass(

@@ -19,6 +19,7 @@ from api.core.paging import PageNumber, PageSize
 from api.core.ratelimit import address_rate_limit
 from api.visitors import desk, public
 from api.visitors.schemas import (
+    BookingPlaces,
     ConsentBody,
     InsidePage,
     PassStatus,
@@ -91,6 +92,13 @@ class VisitorPassController(Controller):
             phone=phone,
             q=q,
         )
+
+    @get("/places")
+    async def booking_places(
+        self, caller: Caller, visitors: VisitorService, household_id: UUID | None = None
+    ) -> BookingPlaces:
+        """The community gates a booking may name one by one, and the household's building doors."""
+        return await visitors.places(caller, household_id)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def book_visitor(

@@ -116,6 +116,24 @@ class PlaceRef(msgspec.Struct, kw_only=True):
     name: str
 
 
+class DoorRef(msgspec.Struct, kw_only=True):
+    """An access point a pass may name: its id, name and kind (gate, turnstile, unit_door, lift)."""
+
+    id: UUID
+    name: str
+    kind: str
+
+
+class BookingPlaces(msgspec.Struct, kw_only=True):
+    """What a booking for a household may name: the community's gates, one by one (`points`), and
+    the doors of the household's building, which a pass for that building opens."""
+
+    household_id: UUID
+    building_id: UUID
+    gates: list[DoorRef]
+    building_doors: list[DoorRef]
+
+
 class VisitorPassRead(msgspec.Struct, kw_only=True):
     """A visitor pass; phone and ID number masked (138****5678, 5101**********1234)."""
 

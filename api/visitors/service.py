@@ -20,7 +20,7 @@ from api.access import credentials
 from api.access.tables import AccessRecord
 from api.audit.service import record, reveal
 from api.communities.service import household_label
-from api.core.auth import Caller, Scope
+from api.core.auth import Caller, Scope, require_staff
 from api.core.crypto import (
     FieldCipher,
     mask_phone,
@@ -43,11 +43,14 @@ from api.visitors.passes import (
     PassNotActive,
     PassNotLive,
     activate,
+    building_points,
     choose_places,
     clean_id,
     clean_phone,
     clean_plate,
+    doors_of,
     end_pass,
+    gate_points,
     household_row,
     identifiers,
     ids_of,
@@ -61,6 +64,8 @@ from api.visitors.passes import (
     token_hash,
 )
 from api.visitors.schemas import (
+    BookingPlaces,
+    DoorRef,
     PassAccessRecord,
     PassStatus,
     PlaceRef,
@@ -85,6 +90,29 @@ class VisitorService:
         self.public_url = public_url.rstrip("/")
 
     # -- booking ---------------------------------------------------------------------------------
+
+    async def places(self, caller: Caller, household_id: UUID | None) -> BookingPlaces:
+        """The gates a resident may name when booking for one of their households, and the doors
+        of its building; desk staff see the same for a household of their community."""
+        mine = resident_households(caller) if Scope.held(caller, "visitor.book") is not None else []
+        if household_id is None and len(mine) == 1:
+            household_id = mine[0]
+        if household_id is None:
+            raise HouseholdRequired(field="household_id") if mine else NotFound()
+        household = await household_row(household_id)
+        if household is None:
+            raise NotFound()
+        if household_id not in mine:
+            require_staff(caller, "visitor.desk", household["community"])
+        community_id = household["community"]
+        gates = await doors_of(await gate_points(community_id))
+        inside = await doors_of(await building_points(community_id, [household["building"]]))
+        return BookingPlaces(
+            household_id=household_id,
+            building_id=household["building"],
+            gates=[DoorRef(**g) for g in gates],
+            building_doors=[DoorRef(**d) for d in sorted(inside, key=lambda d: d["name"])],
+        )
 
     async def book(
         self, caller: Caller, data: VisitorPassCreate, effects: Effects
@@ -420,8 +448,8 @@ async def seed_demo_pass(cipher: FieldCipher, *, household_id: UUID, account_id:
     """The demo's visitor pass: booked by the demo resident for a week, two entries; its id.
 
     Inside the caller's transaction. The demo seeds before its site first connects, when no
-    access point exists yet: this pass's credentials name no door. It shows the list, the detail
-    and the visitor's page; a pass booked once the site is up opens the gates.
+    access point exists yet: the pass names no gate until the bridge's inventory brings them,
+    when it gets every gate and its building's doors (`passes.follow_new_doors`).
     """
     household = await household_row(household_id)
     assert household is not None

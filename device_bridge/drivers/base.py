@@ -80,14 +80,15 @@ class Present(Protocol):
 
 COMMON_ACTIONS = MAINTENANCE_ACTIONS  # every kind
 MEDIA_ACTIONS = frozenset({"media.offer", "media.close"})  # WebRTC sessions (device_bridge/media)
+FACE_ACTIONS = frozenset({"face.enrol", "face.remove"})  # readers that match faces themselves
 CALL_ACTIONS = MEDIA_ACTIONS | {"intercom.media", "intercom.hangup"}  # devices that make calls
 _KIND_ACTIONS: dict[str, frozenset[str]] = {
-    "door_controller": frozenset({"open", "lock", "unlock"}),
+    "door_controller": frozenset({"open", "lock", "unlock", "indicate"}) | FACE_ACTIONS,
     "barrier": frozenset({"open", "close"}),
     "camera": frozenset({"snapshot", "preset"}) | MEDIA_ACTIONS,
     "plate_camera": frozenset({"snapshot"}),
     "speaker": frozenset({"broadcast"}),
-    "lift": frozenset({"call", "release"}) | CALL_ACTIONS,
+    "lift": frozenset({"call", "release", "indicate"}) | CALL_ACTIONS | FACE_ACTIONS,
     "door_station": CALL_ACTIONS,
     "indoor_station": MEDIA_ACTIONS,
     "intrusion_zone": frozenset({"arm", "disarm"}),

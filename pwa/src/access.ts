@@ -207,6 +207,9 @@ export function describeWindow(window: WeeklyWindow): string {
 export function credentialValueProblem(kind: string, value: string): string {
   if (kind === "card") return /^[A-Za-z0-9]{4,32}$/.test(value.trim()) ? "" : "access.credentials.cardInvalid";
   if (kind === "pin") return /^\d{4,8}$/.test(value) ? "" : "access.credentials.pinInvalid";
+  if (kind === "fingerprint") {
+    return /^[\x21-\x7e]{4,32}$/.test(value.trim()) ? "" : "access.credentials.fingerprintInvalid";
+  }
   return "";
 }
 

@@ -122,4 +122,10 @@ describe("credential values", () => {
     expect(credentialValueProblem("pin", "12a4")).toBe("access.credentials.pinInvalid");
     expect(credentialValueProblem("face", "")).toBe("");
   });
+
+  it("take a fingerprint reader's template id of 4 to 32 printable characters", () => {
+    expect(credentialValueProblem("fingerprint", "fp-0042")).toBe("");
+    expect(credentialValueProblem("fingerprint", "fp")).toBe("access.credentials.fingerprintInvalid");
+    expect(credentialValueProblem("fingerprint", "指纹一号")).toBe("access.credentials.fingerprintInvalid");
+  });
 });

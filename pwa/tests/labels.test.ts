@@ -34,7 +34,11 @@ describe("access labels", () => {
   });
 
   it("show a method the app does not know by its code", () => {
-    expect(accessMethodLabel("fingerprint")).toBe("fingerprint");
+    expect(accessMethodLabel("bluetooth")).toBe("bluetooth");
+  });
+
+  it("name a fingerprint", () => {
+    expect(accessMethodLabel("fingerprint")).toBe("指纹");
   });
 
   it("colour results green, red and orange", () => {

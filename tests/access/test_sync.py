@@ -6,16 +6,17 @@ import asyncio
 import time
 import uuid
 
+import msgspec
 import pytest
 
 from api.access.credential_keys import bridge_digest
 from api.access.decide import decide
 from api.access.tables import BridgeCredentials, Credential
 from device_bridge import protocol
-from tests.access.helpers import Link, enrol_card, unique_card
-from tests.devices.peer import EnrolledBridge, door_event
+from tests.access.helpers import DOORS, Link, enrol_card, unique_card
+from tests.devices.peer import EnrolledBridge, Peer, door_event
 from tests.fixtures import AsRole
-from tests.helpers import ApiClient, World, eventually
+from tests.helpers import ApiClient, World, assert_error, eventually
 
 
 class TestFullSet:
@@ -62,6 +63,35 @@ class TestFullSet:
             keys.append((await site.next_credentials()).key)
             await site.close()
         assert keys[0] != keys[1]
+
+    async def test_a_bridge_of_revision_2_gets_the_set_packed_an_older_one_plain(
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
+    ) -> None:
+        first = await link(bridge)  # the scripted bridge says no revision: 1
+        await first.settle()
+        await first.close()
+        number = unique_card()
+        card = await enrol_card(manager, world.a.persons[0], number)
+        for _ in range(20):  # a set worth packing (a few entries go plain)
+            await enrol_card(manager, world.a.persons[1], unique_card())
+        plain = await link(bridge)
+        old = await plain.next_credentials()
+        await plain.close()
+        assert not old.packed and any(e.id == card["id"] for e in old.upserts)
+
+        async with Peer.open(plain.live_url) as peer:
+            hello = msgspec.structs.replace(peer.hello(bridge), protocol=protocol.REVISION)
+            await peer.send(hello)
+            assert isinstance(await peer.recv(), protocol.Welcome)
+            await peer.send(protocol.Inventory(devices=DOORS))
+            while not isinstance(frame := await peer.recv(), protocol.Credentials):
+                pass
+        assert frame.packed and not frame.upserts
+        assert len(protocol.encode(frame)) < len(protocol.encode(old))
+        opened = protocol.unpack(frame)
+        assert [e.id for e in opened.upserts] == [e.id for e in old.upserts]
+        entry = next(e for e in opened.upserts if e.id == card["id"])
+        assert entry.digests == [bridge_digest(frame.key, "card", number)]
 
 
 class TestDeltas:
@@ -365,6 +395,34 @@ class TestKeypadCodesAndFaces:
         )
         answer = await site.next_of(protocol.AccessAnswer)
         assert answer.granted and answer.credential == face["credential_id"]
+        await site.close()
+
+    @pytest.mark.req("ACC-20", partial=True)
+    async def test_fingerprint_entry_is_the_device_template_and_the_platform_decides_it(
+        self, link: Link, manager: ApiClient, world: World, bridge: EnrolledBridge
+    ) -> None:
+        site = await link(bridge)
+        await site.settle()
+        template = f"fp-{uuid.uuid4().hex[:8]}"  # the id the fingerprint reader gave the finger
+        r = await manager.post(
+            "/api/v1/credentials",
+            json={"person_id": str(world.a.persons[0]), "kind": "fingerprint", "value": template},
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["kind"] == "fingerprint" and template not in r.text
+        frame = await site.next_credentials()
+        entry = next(e for e in frame.upserts if e.id == r.json()["id"])
+        assert entry.kind == "fingerprint"
+        assert entry.digests == [bridge_digest(frame.key, "fingerprint", template)]
+        assert template.encode() not in protocol.encode(frame)
+        query = protocol.AccessQuery(
+            id="fp1", door="door-1-1", method="fingerprint", value=template
+        )
+        await site.peer.send(query)
+        answer = await site.next_of(protocol.AccessAnswer)
+        assert answer.granted and answer.credential == r.json()["id"]
+        bad = {"person_id": str(world.a.persons[0]), "kind": "fingerprint"}
+        assert_error(await manager.post("/api/v1/credentials", json=bad), 422, "invalid_body")
         await site.close()
 
 

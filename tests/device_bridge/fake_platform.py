@@ -37,6 +37,7 @@ class FakePlatform:
         self.inventories: list[list[p.DeviceInfo]] = []
         self.heartbeats: list[p.Heartbeat] = []
         self.hellos = 0
+        self.revision = 0  # the frame revision the last Hello said
         self.welcomes = 0
         self.refusals: list[str] = []
         self.refuse: str | None = None  # refuse every Hello with this reason
@@ -49,6 +50,7 @@ class FakePlatform:
         self.rules_applied: list[int] = []  # versions the bridge acknowledged, in order
         self.credentials_applied: list[p.CredentialsApplied] = []
         self.queries: list[p.AccessQuery] = []
+        self.faces_applied: list[p.FaceApplied] = []
         # How access queries are answered; None (or an answer of None): never answered.
         self.answer: Callable[[p.AccessQuery], p.AccessAnswer | None] | None = None
         self.port = 0
@@ -137,6 +139,13 @@ class FakePlatform:
         await self.wait_for(lambda: len(self.credentials_applied) > answered)
         return self.credentials_applied[answered]
 
+    async def send_faces(self, frame: p.FaceEnrol | p.FaceRemove) -> p.FaceApplied:
+        """Send a face enrolment or removal and wait for the bridge's FaceApplied."""
+        assert self._conn is not None, "no bridge connected"
+        await self._conn.send(p.encode(frame))
+        await self.wait_for(lambda: any(a.id == frame.id for a in self.faces_applied))
+        return next(a for a in self.faces_applied if a.id == frame.id)
+
     async def send_raw(self, data: bytes | str) -> None:
         """Send anything at all to the bridge."""
         assert self._conn is not None
@@ -150,6 +159,7 @@ class FakePlatform:
         hello = p.decode_to_platform(await ws.recv())  # type: ignore[arg-type]
         assert isinstance(hello, p.Hello)
         self.hellos += 1
+        self.revision = hello.protocol
         reason = self.refuse or self._verify(hello, nonce)
         if reason:
             self.refusals.append(reason)
@@ -218,6 +228,8 @@ class FakePlatform:
             answer = self.answer(frame) if self.answer is not None else None
             if answer is not None:
                 await ws.send(p.encode(answer))
+        elif isinstance(frame, p.FaceApplied):
+            self.faces_applied.append(frame)
         elif isinstance(frame, p.CommandResult):
             future = self._results.pop(frame.id, None)
             if future is not None and not future.done():

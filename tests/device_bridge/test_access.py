@@ -108,6 +108,25 @@ class TestSync:
         assert (await platform.send_credentials(again)) == p.CredentialsApplied(version=4, ok=True)
         assert set(bridge.access.cache.state.entries) == {"cred-card", "cred-qr"}
 
+    async def test_packed_sets_apply_like_plain_ones(
+        self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
+    ) -> None:
+        await asyncio.wait_for(bridge.link.authenticated.wait(), 5)
+        assert platform.revision == p.REVISION >= 2  # the bridge says it opens packed sets
+        many = [
+            card(issuer, id=f"cred-{i}", digests=[issuer.digest("card", f"{i}")]) for i in range(40)
+        ]
+        full = p.pack(issuer.frame([card(issuer), qr(), *many], full=True))
+        assert full.packed and not full.upserts
+        assert (await platform.send_credentials(full)).ok
+        delta = p.pack(issuer.frame([pin(issuer)], removals=["cred-qr"]))
+        assert not delta.packed  # a small delta goes plain
+        assert (await platform.send_credentials(delta)) == p.CredentialsApplied(version=2, ok=True)
+        assert set(bridge.access.cache.state.entries) == {"cred-card", "cred-pin"} | {
+            f"cred-{i}" for i in range(40)
+        }
+        assert (await sim(bridge).present("door-1-1", "card", CARD)).granted
+
     async def test_ten_thousand_credentials_in_one_frame(
         self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
     ) -> None:
@@ -198,6 +217,30 @@ class TestGranted:
         )
         await platform.wait_for(
             lambda: sum(e.kind == "door.opened" for e in platform.events.values()) == 3
+        )
+
+    @pytest.mark.req("ACC-20", partial=True)
+    async def test_fingerprint_matched_at_the_reader_opens_and_is_recorded(
+        self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
+    ) -> None:
+        finger = p.CredentialEntry(
+            id="cred-finger",
+            kind="fingerprint",
+            doors=["door-1-1"],
+            digests=[issuer.digest("fingerprint", "fp-0042")],
+            person="p-5",
+        )
+        await synced(bridge, platform, issuer, [finger])
+        matched = await sim(bridge).present("door-1-1", "fingerprint", "fp-0042")
+        assert (matched.granted, matched.credential, matched.person) == (True, "cred-finger", "p-5")
+        bridge.access.query_timeout = 0.1
+        elsewhere = await sim(bridge).present("gate-north", "fingerprint", "fp-0042")
+        assert (elsewhere.granted, elsewhere.reason) == (False, "not_this_door")
+        await platform.wait_for(
+            lambda: any(
+                e.kind == "access.granted" and e.data["method"] == "fingerprint"
+                for e in platform.events.values()
+            )
         )
 
     async def test_wrong_door_and_unknown_face(
@@ -400,6 +443,80 @@ class TestVisitorPass:
             refused = await sim(bridge).present("gate-north", "code", "333333")
             assert (refused.granted, refused.reason) == (False, "no_uses_left")
             assert (await sim(bridge).present("door-1-1", "code", "333333")).granted
+
+
+@pytest.mark.req("DATA-25", partial=True)
+class TestFaces:
+    async def test_a_face_goes_onto_the_readers_matches_and_comes_off_confirmed(
+        self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
+    ) -> None:
+        face = p.CredentialEntry(
+            id="cred-face",
+            kind="face",
+            doors=["turnstile-north", "door-1-1"],
+            digests=[issuer.digest("face", "tpl-9")],
+            person="p-9",
+        )
+        await synced(bridge, platform, issuer, [face])
+        photo = b"\xff\xd8\xff\xe0" + b"face" * 100
+        assert await sim(bridge).show_face("turnstile-north", "tpl-9") is None  # not on it yet
+        enrol = p.FaceEnrol(
+            id="e1",
+            face="tpl-9",
+            photo=photo,
+            content_type="image/jpeg",
+            doors=["turnstile-north", "door-1-1"],
+        )
+        applied = await platform.send_faces(enrol)
+        assert (applied.action, applied.done, applied.failed) == (
+            "enrol",
+            ["turnstile-north", "door-1-1"],
+            {},
+        )
+        reader = sim(bridge).fleet.get("turnstile-north")
+        assert reader.state["faces"] == {"tpl-9": len(photo)}
+        matched = await sim(bridge).show_face("turnstile-north", "tpl-9")
+        assert matched is not None and (matched.granted, matched.person) == (True, "p-9")
+
+        await sim(bridge).set_fault("door-1-1", offline=True)
+        removed = await platform.send_faces(
+            p.FaceRemove(id="r1", face="tpl-9", doors=["turnstile-north", "door-1-1"])
+        )
+        assert removed.done == ["turnstile-north"] and list(removed.failed) == ["door-1-1"]
+        assert reader.state["faces"] == {}
+        assert await sim(bridge).show_face("turnstile-north", "tpl-9") is None
+        await sim(bridge).clear_faults("door-1-1")
+        again = await platform.send_faces(p.FaceRemove(id="r2", face="tpl-9", doors=["door-1-1"]))
+        assert again.done == ["door-1-1"]
+        assert sim(bridge).fleet.get("door-1-1").state["faces"] == {}
+
+    async def test_not_a_photo_is_refused_by_the_reader(
+        self, bridge: Bridge, platform: FakePlatform
+    ) -> None:
+        await asyncio.wait_for(bridge.link.authenticated.wait(), 5)
+        bad = p.FaceEnrol(
+            id="e2", face="tpl-1", photo=b"text", content_type="image/jpeg", doors=["door-1-1"]
+        )
+        applied = await platform.send_faces(bad)
+        assert applied.done == [] and "not a JPEG" in applied.failed["door-1-1"]
+
+
+@pytest.mark.req("ACC-14")
+class TestIndication:
+    async def test_a_refusal_is_shown_at_the_reader_and_a_grant_opens(
+        self, bridge: Bridge, platform: FakePlatform, issuer: Issuer
+    ) -> None:
+        await synced(bridge, platform, issuer, [card(issuer)])
+        bridge.access.query_timeout = 0.1
+        reader = sim(bridge).fleet.get("door-1-1")
+        refused = await sim(bridge).present("door-1-1", "card", "not-a-card")
+        assert not refused.granted
+        assert reader.state["indications"] == [
+            {"result": "denied", "reason": "unknown", "light": "red", "beeps": 3}
+        ]
+        assert reader.state["door"] == "closed"
+        assert (await sim(bridge).present("door-1-1", "card", CARD)).granted
+        assert reader.state["door"] == "open" and len(reader.state["indications"]) == 1
 
 
 @pytest.mark.req("ACC-18", partial=True)

@@ -1,5 +1,6 @@
 """A reader on MQTT (the real Mosquitto): its `credential` message goes to the bridge's decision,
-and a grant opens the door with an ordinary `open` command to the device.
+a grant opens the door with an ordinary `open` command to the device, and a refusal is shown
+there with an `indicate` command.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tests.device_bridge.fake_platform import Issuer
 from tests.device_bridge.helpers import events_named
 
 
-@pytest.mark.req("ACC-06")
+@pytest.mark.req("ACC-06", "ACC-14")
 @pytest.mark.req("ACC-16", partial=True)
 async def test_mqtt_reader_credential_is_decided_by_the_bridge(
     tmp_path: Path, logs: list[MutableMapping[str, Any]]
@@ -71,6 +72,7 @@ async def test_mqtt_reader_credential_is_decided_by_the_bridge(
             stale = {"method": "card", "value": "42", "at": time.time() - 60}  # queued a minute
             await reader.publish(topic, json.dumps(stale), qos=1)
             await until(lambda: len(decided) == 2)
+            await until(lambda: any(c["action"] == "indicate" for c in door.commands))
             await until(lambda: "door.opened" in recorder.kinds("door-1"))
             await until(lambda: bool(events_named(logs, "bridge.mqtt.malformed")))
             await until(lambda: bool(events_named(logs, "bridge.mqtt.stale_credential")))
@@ -93,6 +95,9 @@ async def test_mqtt_reader_credential_is_decided_by_the_bridge(
             {"method": "card", "direction": "out", "reason": "unknown"},
         )
         assert [c["args"] for c in door.commands if c["action"] == "open"] == [{}]
+        assert [c["args"] for c in door.commands if c["action"] == "indicate"] == [
+            {"result": "denied", "reason": "unknown", "light": "red", "beeps": 3}
+        ]
         malformed = events_named(logs, "bridge.mqtt.malformed")
         assert [e["channel"] for e in malformed] == ["credential"]
     finally:

@@ -99,7 +99,13 @@ class TestValidity:
             "access.granted",
             "access.denied",
         ]
-        assert site.actions == [("gate", "open", {}), ("gate", "open", {})]
+        denied = {"result": "denied", "light": "red", "beeps": 3}
+        assert site.actions == [
+            ("gate", "indicate", {**denied, "reason": "not_yet_valid"}),  # shown at the reader
+            ("gate", "open", {}),
+            ("gate", "open", {}),
+            ("gate", "indicate", {**denied, "reason": "expired"}),
+        ]
 
 
 @pytest.mark.req("ACC-06")

@@ -12,6 +12,7 @@ from litestar import Litestar
 
 from api.access.tables import AccessRecord
 from api.alarms.tables import Alarm
+from api.biometrics.tables import FacePlacement
 from api.core.auth import Role
 from api.devices.tables import Device, DeviceEvent
 from device_bridge.identity import load_bridge_id
@@ -313,3 +314,42 @@ class TestKilledWhileSending:
 
 async def _count_at_least(count: Awaitable[int], n: int) -> bool:
     return await count >= n
+
+
+@pytest.mark.req("DATA-25", partial=True)
+@pytest.mark.req("ACC-07", partial=True)
+class TestFacesOnTheReaders:
+    async def test_enrolled_face_opens_at_the_reader_and_erasing_it_takes_it_off(
+        self, site_settings: BridgeSettings, as_role: AsRole, world: World
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
+        jpeg = b"\xff\xd8\xff\xe0" + b"a face" * 80 + b"\xff\xd9"
+        async with running(site_settings) as bridge:
+            assert bridge.sim is not None
+            bridge_id = load_bridge_id(site_settings)
+            await device_id("door-1-1", bridge_id)
+            r = await manager.post(
+                "/api/v1/biometrics/faces",
+                data={"person_id": str(world.a.persons[0])},
+                files={"photo": ("face.jpg", jpeg, "image/jpeg")},
+            )
+            assert r.status_code == 201, r.text
+            face = r.json()["face_id"]
+            readers = [bridge.sim.fleet.get(d) for d in ("gate-north", "door-1-1")]
+            await eventually(lambda: all(face in r.state.get("faces", {}) for r in readers))
+            assert face not in bridge.sim.fleet.get("gate-south").state.get("faces", {})
+            await eventually(lambda: _placed(face, {"enrolled"}))
+            matched = await bridge.sim.show_face("door-1-1", face)
+            assert matched is not None and matched.granted
+            assert matched.person == str(world.a.persons[0])
+
+            erased = await manager.delete(f"/api/v1/biometrics/faces/{face}")
+            assert erased.status_code == 204, erased.text
+            await eventually(lambda: all(face not in r.state["faces"] for r in readers))
+            await eventually(lambda: _placed(face, {"removed"}))  # each reader confirmed
+            assert await bridge.sim.show_face("door-1-1", face) is None
+
+
+async def _placed(face: str, states: set[str]) -> bool:
+    rows = await FacePlacement.select(FacePlacement.state).where(FacePlacement.face == face)
+    return len(rows) == 2 and {r["state"] for r in rows} == states

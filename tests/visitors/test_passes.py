@@ -26,10 +26,12 @@ from api.visitors.routes import PublicPassController, pass_page_rate_limit
 from api.visitors.service import expire_due
 from api.visitors.tables import VisitorPass
 from device_bridge import protocol
+from tests.devices.peer import enrol
 from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, assert_error, audit_rows, eventually, make_account
 from tests.jobs import Jobs
-from tests.visitors.helpers import OpenSite, book, booking, point_ids
+from tests.plugins.site import LinkBridge
+from tests.visitors.helpers import DEVICES, OpenSite, book, booking, point_ids
 from workers.tasks.visitors import expire_visitor_passes
 
 
@@ -379,3 +381,68 @@ class TestRateLimit:
             for _ in range(2):
                 assert_error(await api.get("/api/v1/public/passes/nope"), 404, "not_found")
             assert_error(await api.get("/api/v1/public/passes/nope"), 429, "rate_limited")
+
+
+@pytest.mark.req("VIS-03")
+class TestChoosingGates:
+    async def test_resident_lists_own_gates_and_building_and_books_one_gate(
+        self,
+        scripted_bridge: LinkBridge,
+        admin: ApiClient,
+        login: Callable,
+        world: World,
+    ) -> None:
+        north = protocol.DeviceInfo(
+            id="gate-north",
+            kind="door_controller",
+            name="北门",
+            driver="sim",
+            attrs={"role": "gate"},
+        )
+        site = await scripted_bridge(await enrol(admin, world.a.community), [*DEVICES, north])
+        elsewhere = protocol.DeviceInfo(
+            id="gate-b",
+            kind="door_controller",
+            name="B区大门",
+            driver="sim",
+            attrs={"role": "gate"},
+        )
+        await scripted_bridge(await enrol(admin, world.b.community), [elsewhere])
+        resident = await login(world.a.users[Role.RESIDENT])
+        r = await resident.get("/api/v1/visitor-passes/places")
+        assert r.status_code == 200, r.text
+        places = r.json()
+        assert places["household_id"] == str(world.a.households[0])
+        assert sorted(g["name"] for g in places["gates"]) == ["东门", "北门"]  # not B's gate
+        assert {d["name"] for d in places["building_doors"]} == {"1栋1单元 单元门", "1栋 电梯"}
+        chosen = next(g["id"] for g in places["gates"] if g["name"] == "北门")
+        created = await book(resident, points=[chosen])
+        assert [p["name"] for p in created["points"]] == ["北门"]
+        [cred] = await _credentials(created["id"])
+        await eventually(lambda: str(cred["id"]) in site.held())
+        entry = site.held()[str(cred["id"])]
+        assert "gate-north" in entry.doors and "gate-east" not in entry.doors
+        assert entry.entry_doors == ["gate-north"]
+
+    async def test_other_households_and_communities_are_not_found(
+        self, login: Callable, world: World
+    ) -> None:
+        resident = await login(world.a.users[Role.RESIDENT])
+        for household in (world.a.households[1], world.b.households[0]):
+            r = await resident.get(
+                "/api/v1/visitor-passes/places", params={"household_id": str(household)}
+            )
+            assert_error(r, 404, "not_found")
+        r = await resident.get("/api/v1/visitor-passes/places", params={"household_id": "x"})
+        assert r.status_code == 400
+        guard = await login(world.b.users[Role.GUARD])
+        r = await guard.get(
+            "/api/v1/visitor-passes/places", params={"household_id": str(world.a.households[0])}
+        )
+        assert_error(r, 404, "not_found")
+        guard = await login(world.a.users[Role.GUARD])
+        r = await guard.get(
+            "/api/v1/visitor-passes/places", params={"household_id": str(world.a.households[0])}
+        )
+        assert r.status_code == 200 and r.json()["building_id"]
+        assert_error(await guard.get("/api/v1/visitor-passes/places"), 404, "not_found")

@@ -129,7 +129,12 @@ class MqttDriver(Driver):
         future: asyncio.Future[ResultPayload] = asyncio.get_running_loop().create_future()
         self._waiting[command_id] = future
         try:
-            payload = {"id": command_id, "action": action, "args": args, "deadline": deadline}
+            payload = {
+                "id": command_id,
+                "action": action,
+                "args": _encode_binary(args),
+                "deadline": deadline,
+            }
             await self.client.send_command(device.id, payload)
             result = await future
         finally:
@@ -214,6 +219,16 @@ def event_key(device: str, event: EventPayload, delivery: Delivery) -> str:
     if event.id:
         return f"mqtt:{device}:id:{event.id}:{delivery.digest}"
     return f"mqtt:{device}:mid:{delivery.mid}:{delivery.digest}"
+
+
+def _encode_binary(args: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no bytes: an argument `x` of bytes (a face photo) goes as `x_b64`, base64."""
+    return {
+        f"{k}_b64" if isinstance(v, bytes) else k: base64.b64encode(v).decode()
+        if isinstance(v, bytes)
+        else v
+        for k, v in args.items()
+    }
 
 
 def _decode_binary(data: dict[str, Any]) -> dict[str, Any]:

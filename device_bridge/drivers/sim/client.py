@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from device_bridge.drivers.base import DeviceUnavailable, InvalidArguments
+from device_bridge.drivers.base import DeviceError, DeviceUnavailable, InvalidArguments
 from device_bridge.media.calls import Intercom
 from device_bridge.protocol import DeviceInfo
 
@@ -100,6 +100,9 @@ class SimFleet:
             "broadcast": self._broadcast,
             "call": self._call,
             "release": self._release,
+            "indicate": self._indicate,
+            "face.enrol": self._face_enrol,
+            "face.remove": self._face_remove,
             "arm": self._arm,
             "disarm": self._disarm,
             "media.offer": self._media_offer,
@@ -241,6 +244,28 @@ class SimFleet:
         dev.state["called"] = None
         await self.on_event("elevator.released", dev.info.id, {}, dev.clock())
         return {"released": True}
+
+    async def _indicate(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("result") not in ("granted", "denied"):
+            raise InvalidArguments("result must be granted or denied")
+        dev.state.setdefault("indications", []).append(dict(args))  # what the reader showed
+        return {"indicated": args["result"]}
+
+    async def _face_enrol(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
+        face, photo = args.get("face"), args.get("photo")
+        if not isinstance(face, str) or not face or not isinstance(photo, bytes):
+            raise InvalidArguments("face (the template id) and photo (bytes) are required")
+        if not photo.startswith((b"\xff\xd8\xff", b"\x89PNG")):
+            raise DeviceError("the photo is not a JPEG or PNG image")
+        dev.state.setdefault("faces", {})[face] = len(photo)  # the template it derived
+        return {"face": face, "faces": len(dev.state["faces"])}
+
+    async def _face_remove(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
+        face = args.get("face")
+        if not isinstance(face, str) or not face:
+            raise InvalidArguments("face (the template id) is required")
+        held = dev.state.setdefault("faces", {}).pop(face, None) is not None
+        return {"face": face, "removed": held}  # idempotent: gone is gone
 
     async def _arm(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
         return await self._set_armed(dev, True)

@@ -142,6 +142,16 @@ class SimDriver(Driver):
             raise DeviceUnavailable(f"device {door} is offline")
         return await self.credential(door, method, value, direction, floor)
 
+    async def show_face(self, door: str, face: str) -> Decision | None:
+        """Someone looks into a face reader: it matches only a face enrolled on it (`face.enrol`),
+        and reports that template id for the bridge to decide; None when it matches nothing."""
+        reader = self.fleet.get(door)
+        if not reader.online:
+            raise DeviceUnavailable(f"device {door} is offline")
+        if face not in reader.state.get("faces", {}):
+            return None
+        return await self.credential(door, "face", face)
+
     async def present_credential(
         self, door: str, *, method: str, person: str | None, granted: bool, direction: str = "in"
     ) -> None:

@@ -1555,7 +1555,7 @@ export interface paths {
         head?: never;
         /**
          * UpdatePerson
-         * @description Change a registration, or move the person out (moved_out_on).
+         * @description Change a registration, or move the person out (moved_out_on: their credentials end).
          */
         patch: operations["ApiV1PersonsPersonIdUpdatePerson"];
         trace?: never;
@@ -1844,6 +1844,26 @@ export interface paths {
          * @description Book a visitor for the caller's own household; the pass's QR and code work at once.
          */
         post: operations["ApiV1VisitorPassesBookVisitor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visitor-passes/places": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * BookingPlaces
+         * @description The community gates a booking may name one by one, and the household's building doors.
+         */
+        get: operations["ApiV1VisitorPassesPlacesBookingPlaces"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2377,6 +2397,15 @@ export interface components {
             page_size: number;
             total: number;
         };
+        /** BookingPlaces */
+        BookingPlaces: {
+            building_doors: components["schemas"]["DoorRef"][];
+            /** Format: uuid */
+            building_id: string;
+            gates: components["schemas"]["DoorRef"][];
+            /** Format: uuid */
+            household_id: string;
+        };
         /** BridgePage */
         BridgePage: {
             items: components["schemas"]["BridgeRead"][];
@@ -2580,7 +2609,7 @@ export interface components {
             /** @default true */
             household_access: boolean;
             /** @enum {string} */
-            kind: "card" | "pin" | "face";
+            kind: "card" | "pin" | "face" | "fingerprint";
             /** Format: uuid */
             person_id: string;
             point_ids?: string[];
@@ -2691,6 +2720,13 @@ export interface components {
             name: string;
             online: boolean;
             role: string;
+        };
+        /** DoorRef */
+        DoorRef: {
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            name: string;
         };
         /** EmergencyRelease */
         EmergencyRelease: {
@@ -8325,7 +8361,7 @@ export interface operations {
                 person_id?: string | null;
                 household_id?: string | null;
                 visitor_pass_id?: string | null;
-                kind?: "card" | "pin" | "qr" | "app" | "face" | "code" | null;
+                kind?: "card" | "pin" | "qr" | "app" | "face" | "code" | "fingerprint" | null;
                 status?: "active" | "revoked" | null;
             };
             header?: never;
@@ -11624,6 +11660,55 @@ export interface operations {
             };
             /** @description The body could not be decoded. `code`: invalid_body. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VisitorPassesPlacesBookingPlaces: {
+        parameters: {
+            query?: {
+                household_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingPlaces"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -62,6 +62,7 @@ export type PassAccessRecord = VisitorPassDetail["access_records"][number];
 export type PublicPass = Json<paths["/api/v1/public/passes/{token}"]["get"]["responses"][200]>;
 export type InsideVisitor = Json<paths["/api/v1/visitor-desk/inside"]["get"]["responses"][200]>["items"][number];
 export type Household = Json<paths["/api/v1/households"]["get"]["responses"][200]>["items"][number];
+export type BookingPlaces = Json<paths["/api/v1/visitor-passes/places"]["get"]["responses"][200]>;
 export type Building = Json<paths["/api/v1/communities/{community_id}/buildings"]["get"]["responses"][200]>["items"][number];
 
 // Access control: points, schedules, groups, credentials, the dynamic QR, guards' actions.

@@ -24,6 +24,7 @@ class FakeDevice:
     def __init__(self, site: str, device: str, *, silent: bool = False, skew: float = 0.0) -> None:
         self.site, self.device, self.silent, self.skew = site, device, silent, skew
         self.commands: list[dict[str, Any]] = []
+        self.faces: dict[str, bytes] = {}  # face template id -> the enrolment photo
         self._client: aiomqtt.Client | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -78,6 +79,13 @@ class FakeDevice:
         if action == "open":
             await self.event("door.opened", {"mode": "momentary"})
             reply["data"] = {"door": "open"}
+        elif action == "face.enrol":
+            self.faces[args["face"]] = base64.b64decode(args["photo_b64"])
+            reply["data"] = {"face": args["face"]}
+        elif action == "face.remove":
+            reply["data"] = {"removed": self.faces.pop(args["face"], None) is not None}
+        elif action == "indicate":
+            reply["data"] = {"indicated": args["result"]}
         elif action == "status":
             reply["data"] = {"online": True, "clock": self.clock()}
         elif action == "time.sync":

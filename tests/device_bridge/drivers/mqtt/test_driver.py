@@ -124,6 +124,25 @@ class TestCommands:
             assert (preset.status, preset.detail) == ("unsupported", "no preset here")
             assert (await run(mqtt, "cam-1", "open")).status == "unsupported"  # by the contract
 
+    @pytest.mark.req("DATA-25", partial=True)
+    async def test_a_face_photo_goes_as_base64_and_comes_off_again(
+        self, site: str, driver: tuple[MqttDriver, Recorder]
+    ) -> None:
+        mqtt, _ = driver
+        photo = b"\xff\xd8\xff\xe0" + bytes(range(256))
+        async with FakeDevice(site, "door-1") as door:
+            enrolled = await run(
+                mqtt, "door-1", "face.enrol", face="tpl-3", photo=photo, content_type="image/jpeg"
+            )
+            assert enrolled.status == "ok" and door.faces == {"tpl-3": photo}
+            [command] = [c for c in door.commands if c["action"] == "face.enrol"]
+            assert (
+                "photo" not in command["args"] and command["args"]["content_type"] == "image/jpeg"
+            )
+            removed = await run(mqtt, "door-1", "face.remove", face="tpl-3")
+            assert (removed.status, removed.data) == ("ok", {"removed": True})
+            assert door.faces == {}
+
     async def test_silent_device_times_out(
         self, site: str, driver: tuple[MqttDriver, Recorder]
     ) -> None:
