@@ -112,9 +112,13 @@ def label_of(row: dict[str, Any]) -> str | None:
 
 
 async def door_of(row: dict[str, Any]) -> dict[str, Any] | None:
-    """The door a call's unlock opens: the station's `door` attr, else the station itself."""
+    """The door a call's unlock opens: the station's `door` attr, or the station itself when it
+    drives its own lock (`lock: true`, standard 6.7.3: one outdoor station, intercom and access
+    control); a station with neither (and a lift) has no door."""
     if row["station_kind"] == "lift" or row["reason"] == "lift_emergency":
         return None
+    if row["station_attrs"].get("lock") is True:
+        return {"id": row["station"], "name": row["station_name"], "community": row["community"]}
     external = row["station_attrs"].get("door")
     if external:
         door: dict[str, Any] | None = (
@@ -123,7 +127,7 @@ async def door_of(row: dict[str, Any]) -> dict[str, Any] | None:
             .first()
         )
         return door
-    return {"id": row["station"], "name": row["station_name"], "community": row["community"]}
+    return None
 
 
 async def _names(*accounts: UUID | None) -> dict[UUID, str]:
