@@ -3585,6 +3585,8 @@ export interface components {
             /** @enum {string} */
             kind: "perimeter" | "area" | "household" | "household_sos";
             name: string;
+            /** @enum {null|string} */
+            room?: "bedroom" | "living_room" | "bathroom" | "kitchen" | "study" | "other" | null;
         };
         /** ZonePage */
         ZonePage: {
@@ -3607,6 +3609,8 @@ export interface components {
             /** @enum {string} */
             kind: "perimeter" | "area" | "household" | "household_sos";
             name: string;
+            /** @enum {null|string} */
+            room: "bedroom" | "living_room" | "bathroom" | "kitchen" | "study" | "other" | null;
             state_changed_at: string | null;
         };
         /** ZoneUpdate */
