@@ -243,9 +243,7 @@ class SiteConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             if unknown:
                 raise ValueError(f"rule {rule.id} names unknown devices: {', '.join(unknown)}")
             for action in rule.then:
-                if action.action not in device_actions(
-                    kinds[action.device], attrs[action.device]
-                ):
+                if action.action not in device_actions(kinds[action.device], attrs[action.device]):
                     raise ValueError(
                         f"rule {rule.id}: {kinds[action.device]} {action.device} "
                         f"does not support {action.action!r}"

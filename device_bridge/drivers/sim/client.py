@@ -84,9 +84,7 @@ class SimFleet:
         self.door_open_s = door_open_s
         self.barrier_open_s = barrier_open_s
         self.devices = {
-            d.id: SimDevice(
-                info=d, skew=round(rng.uniform(-4.0, 4.0), 3), state=_initial_state(d)
-            )
+            d.id: SimDevice(info=d, skew=round(rng.uniform(-4.0, 4.0), 3), state=_initial_state(d))
             for d in devices
         }
         self._tasks: set[asyncio.Task[None]] = set()
