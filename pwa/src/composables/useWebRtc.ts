@@ -108,18 +108,56 @@ export class MediaPeer {
     return this.pc;
   }
 
-  /** Offer, gather, signal, answer. Rejects (and ends the peer as `refused`) when signalling fails. */
-  async start(): Promise<void> {
+  private open(): RTCPeerConnection {
     if (this.phase !== "idle") throw new Error("a MediaPeer starts once");
-    const { kind, iceServers, microphone } = this.options;
     const create = this.options.createPeer ?? ((config: RTCConfiguration) => new RTCPeerConnection(config));
-    const pc = create({ iceServers: rtcIceServers(iceServers), bundlePolicy: "max-bundle" });
+    const pc = create({ iceServers: rtcIceServers(this.options.iceServers), bundlePolicy: "max-bundle" });
     this.pc = pc;
     this.setPhase("offering");
     pc.addEventListener("track", (event) => {
       if (!this.remote.getTracks().includes(event.track)) this.remote.addTrack(event.track);
     });
     pc.addEventListener("connectionstatechange", () => this.connectionChanged());
+    return pc;
+  }
+
+  /**
+   * The caller's end of a call placed in the app (docs/intercom-app.md): take the answering side's
+   * offer, send the microphone (and camera, when `microphone` holds one) back on its lines, gather,
+   * and post the answer through `signal`. Rejects (and ends the peer as `refused`) when that fails.
+   */
+  async answerOffer(offer: string): Promise<void> {
+    const pc = this.open();
+    const outgoing = this.options.microphone ?? null;
+    try {
+      await pc.setRemoteDescription({ type: "offer", sdp: offer });
+      for (const transceiver of pc.getTransceivers()) {
+        const kind = transceiver.receiver.track.kind;
+        const track = outgoing?.getTracks().find((t) => t.kind === kind);
+        if (!track || !outgoing) continue;
+        await transceiver.sender.replaceTrack(track);
+        transceiver.sender.setStreams?.(outgoing);
+        // The answering side receives video only; audio goes both ways.
+        transceiver.direction = kind === "audio" ? "sendrecv" : "sendonly";
+      }
+      await pc.setLocalDescription(await pc.createAnswer());
+      await gatheringComplete(pc, this.options.gatherTimeoutMs ?? GATHER_TIMEOUT_MS);
+      if (this.ended) return;
+      const answer = pc.localDescription?.sdp;
+      if (!answer) throw new Error("no local description");
+      await this.options.signal(answer);
+      if (this.ended) return;
+      this.setPhase(pc.connectionState === "connected" ? "connected" : "connecting");
+    } catch (err) {
+      if (!this.ended) this.finish("refused", err);
+      throw err;
+    }
+  }
+
+  /** Offer, gather, signal, answer. Rejects (and ends the peer as `refused`) when signalling fails. */
+  async start(): Promise<void> {
+    const { kind, microphone } = this.options;
+    const pc = this.open();
 
     pc.addTransceiver("video", { direction: "recvonly" });
     if (kind === "call") {
@@ -203,6 +241,21 @@ export class MediaPeer {
     if (this.phase === phase) return;
     this.phase = phase;
     this.options.onPhase?.(phase);
+  }
+}
+
+/** The microphone and, where there is one, the camera of the caller of an app call; null when refused. */
+export async function openCallerMedia(
+  media: Pick<MediaDevices, "getUserMedia"> | undefined = navigator.mediaDevices,
+): Promise<MediaStream | null> {
+  if (!media?.getUserMedia) return null;
+  try {
+    return await media.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } },
+    });
+  } catch {
+    return openMicrophone(media);
   }
 }
 
