@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,6 +28,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from api.accounts.tables import Account, RoleAssignment
 from api.alarms.raising import open_alarm
+from api.alarms.tables import DutyShift
 from api.audit.tables import AuditEntry
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.core.auth import ADMINISTRATORS, Role
@@ -431,3 +432,14 @@ async def subscribed(
     )
     assert response.status_code == 200, response.text
     return browser, response.json()
+
+
+async def on_duty(world: World, guard: TestUser) -> None:
+    """Put a guard of community A on a shift that is running now."""
+    now = datetime.now(UTC)
+    await DutyShift(
+        community=world.a.community,
+        account=guard.id,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=7),
+    ).save()

@@ -11,27 +11,16 @@ from api.alarms.tables import Alarm, DutyShift
 from api.core.auth import Role
 from tests.devices.peer import ScriptedBridge
 from tests.helpers import (
-    TestUser,
     World,
     assert_error,
     live_socket,
     make_account,
     next_event,
     notified,
+    on_duty,
     subscribe,
 )
 from tests.jobs import Jobs
-
-
-async def on_duty(world: World, guard: TestUser) -> None:
-    """Put a guard of community A on a shift that is running now."""
-    now = datetime.now(UTC)
-    await DutyShift(
-        community=world.a.community,
-        account=guard.id,
-        starts_at=now - timedelta(hours=1),
-        ends_at=now + timedelta(hours=7),
-    ).save()
 
 
 @pytest.mark.req("ALM-21")

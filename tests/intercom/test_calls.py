@@ -29,6 +29,7 @@ from tests.helpers import (
     live_socket,
     make_account,
     next_event,
+    on_duty,
     subscribe,
 )
 from tests.intercom.helpers import Household
@@ -690,19 +691,13 @@ class TestPlacedInTheApp:
     async def test_a_resident_calls_the_guard_room(
         self, live_url: str, login: Callable, world: World, family: Household, jobs: Jobs
     ) -> None:
-        on_duty = world.a.users[Role.GUARD]
-        now = datetime.now(UTC)
-        await DutyShift(
-            community=world.a.community,
-            account=on_duty.id,
-            starts_at=now - timedelta(hours=1),
-            ends_at=now + timedelta(hours=1),
-        ).save()
+        guard_on_duty = world.a.users[Role.GUARD]
+        await on_duty(world, guard_on_duty)
         off_duty = await make_account(Role.GUARD, community=world.a.community)
-        await subscribe(on_duty, off_duty)
+        await subscribe(guard_on_duty, off_duty)
         resident = await login(family.first)
         async with (
-            live_socket(live_url, on_duty) as guard_ws,
+            live_socket(live_url, guard_on_duty) as guard_ws,
             live_socket(live_url, family.first) as caller_ws,
         ):
             placed = await resident.post("/api/v1/calls", json={"target": "guard_room"})
@@ -711,7 +706,7 @@ class TestPlacedInTheApp:
             event = await next_event(guard_ws, is_call(call))
             assert event["station"] == f"1栋1单元0101 · {family.first.username}"
             assert (event["target"], event["household_label"]) == ("guard_room", "1栋1单元0101")
-            guard = await login(on_duty)
+            guard = await login(guard_on_duty)
             answered, _ = await asyncio.gather(
                 guard.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER}),
                 connect_when_offered(caller_ws, resident),
@@ -719,13 +714,13 @@ class TestPlacedInTheApp:
             assert answered.status_code == 200, answered.text
             ended = await resident.post(f"/api/v1/calls/{call}/hangup")
             assert ended.json()["outcome"] == "hangup"
-        assert len(await pushes(on_duty.id, call)) == 1
+        assert len(await pushes(guard_on_duty.id, call)) == 1
         assert await pushes(off_duty.id, call) == []
         row = await call_row(call)
         assert (row["target"], row["caller"], row["answered_by"]) == (
             "guard_room",
             family.first.id,
-            on_duty.id,
+            guard_on_duty.id,
         )
         manager = await login(world.a.users[Role.PROPERTY_MANAGER])
         assert call in [c["id"] for c in (await manager.get("/api/v1/calls")).json()["items"]]

@@ -141,12 +141,7 @@ export class MediaPeer {
         transceiver.direction = kind === "audio" ? "sendrecv" : "sendonly";
       }
       await pc.setLocalDescription(await pc.createAnswer());
-      await gatheringComplete(pc, this.options.gatherTimeoutMs ?? GATHER_TIMEOUT_MS);
-      if (this.ended) return;
-      const answer = pc.localDescription?.sdp;
-      if (!answer) throw new Error("no local description");
-      await this.options.signal(answer);
-      if (this.ended) return;
+      if ((await this.signalLocal(pc)) === null) return;
       this.setPhase(pc.connectionState === "connected" ? "connected" : "connecting");
     } catch (err) {
       if (!this.ended) this.finish("refused", err);
@@ -168,12 +163,8 @@ export class MediaPeer {
 
     try {
       await pc.setLocalDescription(await pc.createOffer());
-      await gatheringComplete(pc, this.options.gatherTimeoutMs ?? GATHER_TIMEOUT_MS);
-      if (this.ended) return;
-      const offer = pc.localDescription?.sdp;
-      if (!offer) throw new Error("no local description");
-      const answer = await this.options.signal(offer);
-      if (this.ended) return;
+      const answer = await this.signalLocal(pc);
+      if (answer === null) return;
       await pc.setRemoteDescription({ type: "answer", sdp: answer });
       if (this.ended) return;
       this.setPhase(pc.connectionState === "connected" ? "connected" : "connecting");
@@ -181,6 +172,16 @@ export class MediaPeer {
       if (!this.ended) this.finish("refused", err);
       throw err;
     }
+  }
+
+  /** Gather, post the complete local description through `signal`: its reply, or null once ended. */
+  private async signalLocal(pc: RTCPeerConnection): Promise<string | null> {
+    await gatheringComplete(pc, this.options.gatherTimeoutMs ?? GATHER_TIMEOUT_MS);
+    if (this.ended) return null;
+    const local = pc.localDescription?.sdp;
+    if (!local) throw new Error("no local description");
+    const reply = await this.options.signal(local);
+    return this.ended ? null : reply;
   }
 
   /** End the peer from this side: stop the microphone and the received tracks, close the connection. */
@@ -244,34 +245,29 @@ export class MediaPeer {
   }
 }
 
-/** The microphone and, where there is one, the camera of the caller of an app call; null when refused. */
-export async function openCallerMedia(
-  media: Pick<MediaDevices, "getUserMedia"> | undefined = navigator.mediaDevices,
-): Promise<MediaStream | null> {
+type Media = Pick<MediaDevices, "getUserMedia"> | undefined;
+const VOICE = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+
+async function userMedia(media: Media, video: MediaTrackConstraints | false): Promise<MediaStream | null> {
   if (!media?.getUserMedia) return null;
   try {
-    return await media.getUserMedia({
-      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } },
-    });
+    return await media.getUserMedia({ audio: VOICE, video });
   } catch {
-    return openMicrophone(media);
+    return null;
   }
 }
 
 /** The microphone for a call with echo cancellation, or null when it is refused or missing. */
-export async function openMicrophone(
-  media: Pick<MediaDevices, "getUserMedia"> | undefined = navigator.mediaDevices,
-): Promise<MediaStream | null> {
-  if (!media?.getUserMedia) return null;
-  try {
-    return await media.getUserMedia({
-      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      video: false,
-    });
-  } catch {
-    return null;
-  }
+export async function openMicrophone(media: Media = navigator.mediaDevices): Promise<MediaStream | null> {
+  return userMedia(media, false);
+}
+
+/** The microphone and, where there is one, the camera of the caller of an app call; null when refused. */
+export async function openCallerMedia(media: Media = navigator.mediaDevices): Promise<MediaStream | null> {
+  return (
+    (await userMedia(media, { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } })) ??
+    openMicrophone(media)
+  );
 }
 
 export interface WebRtcHandle {

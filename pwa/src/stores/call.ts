@@ -2,7 +2,14 @@ import { defineStore } from "pinia";
 import { markRaw, ref, shallowRef } from "vue";
 import { doorReason } from "@/access";
 import { call as request, client } from "@/api/client";
-import { loadIceServers, MediaPeer, openCallerMedia, openMicrophone, type PeerEnd } from "@/composables/useWebRtc";
+import {
+  type IceServer,
+  loadIceServers,
+  MediaPeer,
+  openCallerMedia,
+  openMicrophone,
+  type PeerEnd,
+} from "@/composables/useWebRtc";
 import {
   type CallEnd,
   type CallEnded,
@@ -144,32 +151,22 @@ export const useCall = defineStore("call", () => {
     if (reason === "network") finish("network");
   }
 
-  /** Answer: microphone, offer to the station through the platform, media. */
-  async function answer(): Promise<void> {
-    const ringing = current.value;
-    if (!ringing || phase.value !== "ringing") return;
-    const id = ringing.id;
-    phase.value = "connecting";
-    answeredAt.value = performance.now();
-    const [servers, stream] = await Promise.all([loadIceServers(), openMicrophone()]);
-    if (phase.value !== "connecting" || current.value?.id !== id) {
-      for (const track of stream?.getTracks() ?? []) track.stop();
-      return; // ended (or declined elsewhere) while the microphone was being asked for
-    }
-    mic = stream;
-    microphone.value = stream !== null;
+  /**
+   * This phone's peer for call `id`: live once connected, ended by the network, and given
+   * CONNECT_TIMEOUT_MS to connect (then it hangs up, so the other end stops waiting).
+   */
+  function newPeer(
+    id: string,
+    iceServers: IceServer[],
+    stream: MediaStream | null,
+    signal: (sdp: string) => Promise<string>,
+  ): MediaPeer {
     const created: MediaPeer = markRaw(
       new MediaPeer({
         kind: "call",
-        iceServers: servers,
+        iceServers,
         microphone: stream,
-        signal: async (sdp) => {
-          const answered = await request(
-            client.POST("/api/v1/calls/{call_id}/answer", { params: { path: { call_id: id } }, body: { sdp } }),
-          );
-          limitS.value = answered.max_duration_s;
-          return answered.sdp;
-        },
+        signal,
         onPhase: (value) => {
           if (peer === created && value === "connected") goLive();
         },
@@ -187,6 +184,30 @@ export const useCall = defineStore("call", () => {
         () => undefined,
       );
     }, CONNECT_TIMEOUT_MS);
+    return created;
+  }
+
+  /** Answer: microphone, offer to the station through the platform, media. */
+  async function answer(): Promise<void> {
+    const ringing = current.value;
+    if (!ringing || phase.value !== "ringing") return;
+    const id = ringing.id;
+    phase.value = "connecting";
+    answeredAt.value = performance.now();
+    const [servers, stream] = await Promise.all([loadIceServers(), openMicrophone()]);
+    if (phase.value !== "connecting" || current.value?.id !== id) {
+      for (const track of stream?.getTracks() ?? []) track.stop();
+      return; // ended (or declined elsewhere) while the microphone was being asked for
+    }
+    mic = stream;
+    microphone.value = stream !== null;
+    const created = newPeer(id, servers, stream, async (sdp) => {
+      const answered = await request(
+        client.POST("/api/v1/calls/{call_id}/answer", { params: { path: { call_id: id } }, body: { sdp } }),
+      );
+      limitS.value = answered.max_duration_s;
+      return answered.sdp;
+    });
     try {
       await created.start();
     } catch (err) {
@@ -236,31 +257,12 @@ export const useCall = defineStore("call", () => {
     }
     mic = stream;
     microphone.value = (stream?.getAudioTracks().length ?? 0) > 0;
-    const created: MediaPeer = markRaw(
-      new MediaPeer({
-        kind: "call",
-        iceServers: offer.iceServers,
-        microphone: stream,
-        signal: async (sdp) => {
-          await request(
-            client.POST("/api/v1/calls/{call_id}/connect", { params: { path: { call_id: id } }, body: { sdp } }),
-          );
-          return "";
-        },
-        onPhase: (value) => {
-          if (peer === created && value === "connected") goLive();
-        },
-        onEnd: (reason) => {
-          if (peer === created) peerEnded(reason);
-        },
-      }),
-    );
-    peer = created;
-    remote.value = created.remote;
-    connectTimer = setTimeout(() => {
-      if (phase.value !== "connecting" || current.value?.id !== id) return;
-      void hangup();
-    }, CONNECT_TIMEOUT_MS);
+    const created = newPeer(id, offer.iceServers, stream, async (sdp) => {
+      await request(
+        client.POST("/api/v1/calls/{call_id}/connect", { params: { path: { call_id: id } }, body: { sdp } }),
+      );
+      return "";
+    });
     try {
       await created.answerOffer(offer.sdp);
     } catch (err) {
