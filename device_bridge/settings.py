@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
-from device_bridge.drivers.base import supported_actions
+from device_bridge.drivers.base import device_actions
 from device_bridge.protocol import DeviceInfo, DeviceKind, LocalRule, RuleAction
 
 VERSION = "0.1.0"
@@ -236,6 +236,7 @@ class SiteConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def _check_rules(self) -> None:
         # A typo in a fail-safe rule would only show during a fire: refuse the file instead.
         kinds = {d.id: d.kind for d in self.devices}
+        attrs = {d.id: d.attrs for d in self.devices}
         ids = [r.id for r in self.rules]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -248,7 +249,7 @@ class SiteConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             if unknown:
                 raise ValueError(f"rule {rule.id} names unknown devices: {', '.join(unknown)}")
             for action in rule.then:
-                if action.action not in supported_actions(kinds[action.device]):
+                if action.action not in device_actions(kinds[action.device], attrs[action.device]):
                     raise ValueError(
                         f"rule {rule.id}: {kinds[action.device]} {action.device} "
                         f"does not support {action.action!r}"

@@ -291,6 +291,98 @@ class TestGuardAnswersTheLiftEmergency:
         await context.close()
 
 
+async def _connected_phones(fake_media: Browser, live_url: str, world: World) -> tuple:
+    """A guard at the intercom centre and a resident at home, both signed in, both listening."""
+    guard_context, guard = await media_phone(fake_media, live_url)
+    home_context, home = await media_phone(fake_media, live_url)
+    await logged_in(home, world.a.users[Role.RESIDENT], "resident")
+    desk = await logged_in(guard, world.a.users[Role.GUARD], "guard")
+    await desk.open_capability("intercom")
+    await expect(guard.locator("[data-test=intercom-live]")).to_have_attribute(
+        "data-connected", "true", timeout=10_000
+    )
+    return guard_context, guard, home_context, home
+
+
+@pytest.mark.req("ICM-08", partial=True)
+class TestCallsPlacedInTheApp:
+    async def test_the_guard_room_calls_a_household_and_hears_ringback_until_it_answers(
+        self, fake_media: Browser, live_url: str, world: World
+    ) -> None:
+        guard_context, guard, home_context, home = await _connected_phones(
+            fake_media, live_url, world
+        )
+        await guard.locator("[data-test=dial-room]").fill("0101")
+        household = guard.locator("[data-test=dial-household]", has_text="1栋1单元0101")
+        await household.get_by_role("button").click()
+        calling = await CallScreen(guard).wait()
+        await expect(calling.root).to_have_attribute("data-phase", "calling")
+        await expect(calling.root).to_have_attribute("data-ringback", "on")
+        await expect(guard.locator("[data-test=call-calling]")).to_have_text(
+            "正在呼叫，等待对方接听…"
+        )
+        await expect(calling.hangup).to_contain_text("取消")
+        call_id = await calling.root.get_attribute("data-call-id")
+        assert call_id
+        await guard.screenshot(path=artifact("guard-calling-household.png"))
+
+        # The resident's phone rings with the same screen a door station's call brings.
+        incoming = await IncomingCall(home).wait(call_id)
+        await expect(incoming.root).to_contain_text("管理处来电")
+        await expect(incoming.station).to_contain_text("管理处")
+        screen = await incoming.answer()
+        await screen.live()
+        await calling.live()
+        await expect(calling.root).to_have_attribute("data-ringback", "off")
+        # The guard's camera on the resident's phone, and sound both ways on both.
+        await frames_flowing(screen.video)
+        for phone in (home, guard):
+            stats = await eventually(lambda p=phone: _stats_with_audio(p), timeout=10.0)
+            assert stats["connection"] == "connected", stats
+        await expect(screen.unlock).to_have_count(0)  # no door in a call from the guard room
+        await home.screenshot(path=artifact("resident-guard-room-call.png"))
+
+        await calling.hangup.click()
+        await expect(calling.ended).to_have_attribute("data-end", "hangup")
+        await expect(screen.ended).to_have_attribute("data-end", "remote_hangup")
+        row = await Call.select().where(Call.id == UUID(call_id)).first()
+        assert row is not None
+        assert (row["station"], row["caller"], row["outcome"]) == (
+            None,
+            world.a.users[Role.GUARD].id,
+            "hangup",
+        )
+        await guard_context.close()
+        await home_context.close()
+
+    async def test_a_resident_calls_the_guard_room_from_the_app(
+        self, fake_media: Browser, live_url: str, world: World
+    ) -> None:
+        guard_context, guard, home_context, home = await _connected_phones(
+            fake_media, live_url, world
+        )
+        await home.goto("/calls")
+        await CallHistoryPage(home).wait()
+        await home.locator("[data-test=call-guard-room]").click()
+        calling = await CallScreen(home).wait()
+        await expect(calling.root).to_have_attribute("data-ringback", "on")
+        call_id = await calling.root.get_attribute("data-call-id")
+
+        waiting = guard.locator(f"[data-test=waiting-call][data-call-id='{call_id}']")
+        await expect(waiting).to_contain_text("住户呼叫管理处")
+        await expect(waiting).to_contain_text("1栋1单元0101")
+        await guard.locator(f"[data-test=waiting-answer-{call_id}]").click()
+        screen = await CallScreen(guard).wait()
+        await screen.live()
+        await calling.live()
+        await frames_flowing(screen.video)  # the resident's camera at the guard room
+        await screen.hangup.click()
+        await expect(screen.ended).to_have_attribute("data-end", "hangup")
+        await expect(calling.ended).to_have_attribute("data-end", "remote_hangup")
+        await guard_context.close()
+        await home_context.close()
+
+
 async def _stats_with_audio(page: Page) -> dict[str, Any] | None:
     stats = await peer_stats(page)
     return stats if stats and stats["audioIn"] and stats["audioOut"] else None

@@ -52,6 +52,16 @@ TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
 
 ZoneKind = Literal["perimeter", "area", "household", "household_sos"]
 HOUSEHOLD_ZONES: Final = ("household", "household_sos")
+# Standard 6.4.13: each bedroom, living room and bathroom of a household is its own SOS zone.
+Room = Literal["bedroom", "living_room", "bathroom", "kitchen", "study", "other"]
+ROOM_LABELS: Final[dict[str, str]] = {
+    "bedroom": "卧室",
+    "living_room": "客厅",
+    "bathroom": "卫生间",
+    "kitchen": "厨房",
+    "study": "书房",
+    "other": "其他房间",
+}
 SOS_ZONE_MAX_DEVICES: Final = 4  # standard 6.4.14: at most four emergency devices share a zone
 
 # Who hears of an alarm the moment it is raised; linkage rules may add more (and escalate).

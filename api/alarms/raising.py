@@ -24,7 +24,14 @@ import msgspec
 import structlog
 from piccolo.columns.combination import WhereRaw
 
-from api.alarms.catalogue import EVENT_KINDS, KINDS, OPEN_STATES, alarm_type_of, retention_of
+from api.alarms.catalogue import (
+    EVENT_KINDS,
+    KINDS,
+    OPEN_STATES,
+    ROOM_LABELS,
+    alarm_type_of,
+    retention_of,
+)
 from api.alarms.plans import plan_for
 from api.alarms.reads import BOARD, alarm_row
 from api.alarms.roster import recipients
@@ -274,13 +281,24 @@ async def open_alarm(
     return alarm.id
 
 
-def _place(device: dict[str, Any] | None, zone: ZoneRow | None) -> tuple[str, dict[str, Any]]:
-    """Where a device alarm is, as text and as the location fields the board maps."""
+def _place(
+    device: dict[str, Any] | None, zone: ZoneRow | None, household: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Where a device alarm is, as text and as the location fields the board maps.
+
+    A household zone's alarm names the home and the room: 1栋1单元0101 · 卫生间 · 紧急按钮.
+    """
     location: dict[str, Any] = {}
     parts = []
+    if household is not None:
+        parts.append(household)
+        location["household"] = household
     if zone is not None:
-        parts.append(zone.name)
+        room = ROOM_LABELS.get(zone.room)
+        parts.append(zone.name if room is None or room in zone.name else f"{zone.name}（{room}）")
         location["zone"] = zone.name
+        if room is not None:
+            location.update(room=zone.room, room_name=room)
     if device is not None:
         parts.append(device["name"])
         location.update(
@@ -312,7 +330,8 @@ async def _raise_for_event(
 ) -> UUID:
     if alarm_type == "intrusion" and _is_perimeter(device, zone):
         alarm_type = "perimeter"
-    place, location = _place(device, zone)
+    household = await household_row(zone.household) if zone and zone.household else None
+    place, location = _place(device, zone, household_place(household) if household else None)
     return await open_alarm(
         community_id,
         alarm_type,

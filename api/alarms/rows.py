@@ -64,6 +64,7 @@ class ZoneRow(msgspec.Struct, frozen=True, kw_only=True):
     household: UUID | None
     name: str
     kind: ZoneKind
+    room: str
     armed: bool
     entry_delay: int
     devices: list[str]

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from api.alarms.catalogue import AlarmType, Recipient, ZoneKind
+from api.alarms.catalogue import AlarmType, Recipient, Room, ZoneKind
 from api.core.paging import Page
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
@@ -57,6 +57,7 @@ class ZoneCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name
     kind: ZoneKind
     household_id: UUID | None = None
+    room: Room | None = None
     entry_delay: Seconds = 0
     devices: Annotated[list[UUID], Meta(max_length=200)] = []
     armed: bool = True
@@ -65,6 +66,8 @@ class ZoneCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         household_zone = self.kind in ("household", "household_sos")
         if household_zone != (self.household_id is not None):
             raise ValueError("household and household_sos zones (and only they) need household_id")
+        if self.room is not None and not household_zone:
+            raise ValueError("only household and household_sos zones are in a room")
         if len(set(self.devices)) != len(self.devices):
             raise ValueError("devices must not repeat")
 
@@ -89,6 +92,7 @@ class ZoneRead(msgspec.Struct, kw_only=True):
     household_id: UUID | None
     name: str
     kind: ZoneKind
+    room: Room | None
     armed: bool
     entry_delay: int
     devices: list[UUID]

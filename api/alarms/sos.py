@@ -36,10 +36,11 @@ async def raise_sos(caller: Caller, data: SosCreate, effects: Effects) -> UUID:
     household = await household_row(household_id)
     if household is None:
         raise NotFound()
+    # The phone is not in a room: the household's whole-home SOS zone, never a room's.
     zones = [
         z
         for z in await community_zones(household["community"])
-        if z.household == household_id and z.kind == "household_sos"
+        if z.household == household_id and z.kind == "household_sos" and not z.room
     ]
     location: dict[str, Any] = {"household": household_place(household)}
     if data.location is not None:

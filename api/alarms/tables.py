@@ -33,6 +33,12 @@ class IntrusionZone(Table, tablename="intrusion_zones"):
     household = ForeignKey(Household, null=True, help_text="Set for a household's zones.")
     name = Varchar(length=100)
     kind = Varchar(length=16, help_text="perimeter | area | household | household_sos")
+    room = Varchar(
+        length=16,
+        default="",
+        help_text="A household zone's room: bedroom | living_room | bathroom | kitchen | study | "
+        "other; '' for the whole home (standard 6.4.13: each room is its own SOS zone).",
+    )
     armed = Boolean(default=True)
     entry_delay = Integer(default=0, help_text="Seconds between trip and alarm while armed.")
     devices = JSONB(default=[], help_text="Device ids (platform) whose trips belong to this zone.")

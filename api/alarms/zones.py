@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import msgspec
 import structlog
 
-from api.alarms.catalogue import SOS_ZONE_MAX_DEVICES
+from api.alarms.catalogue import SOS_ZONE_MAX_DEVICES, Room
 from api.alarms.errors import (
     CannotDisarm,
     TooManyDevices,
@@ -71,6 +71,7 @@ def _read(row: ZoneRow, kinds: dict[str, str]) -> ZoneRead:
         household_id=row.household,
         name=row.name,
         kind=row.kind,
+        room=cast(Room, row.room) if row.room else None,
         armed=row.armed,
         entry_delay=row.entry_delay,
         devices=[UUID(d) for d in ids],
@@ -138,6 +139,7 @@ async def create_zone(caller: Caller, data: ZoneCreate, effects: Effects) -> Zon
             household=data.household_id,
             name=data.name,
             kind=data.kind,
+            room=data.room or "",
             armed=data.armed or data.kind == "household_sos",
             entry_delay=data.entry_delay,
             devices=[str(d) for d in data.devices],
@@ -150,7 +152,7 @@ async def create_zone(caller: Caller, data: ZoneCreate, effects: Effects) -> Zon
             target_type="zone",
             target_id=zone.id,
             community_id=data.community_id,
-            details={"kind": data.kind, "devices": len(data.devices)},
+            details={"kind": data.kind, "room": data.room, "devices": len(data.devices)},
         )
     row = await zone_row(zone.id)
     assert row is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.core.errors import Conflict, DomainError, Forbidden
+from api.core.errors import Conflict, DomainError, Forbidden, InvalidInput
 
 
 class CallTaken(Conflict):
@@ -53,3 +53,10 @@ class MediaFailed(DomainError):
     status_code = 502
     code = "media_failed"
     message = "The station did not accept the media session."
+
+
+class HouseholdRequired(InvalidInput):
+    """A resident of several homes says which one calls the guard room."""
+
+    code = "household_required"
+    message = "Say which of your households is calling."

@@ -72,18 +72,23 @@ def incoming(row: dict[str, Any], door_name: str | None) -> dict[str, Any]:
         "type": "call.incoming",
         "call_id": str(row["id"]),
         "station": row["station_name"],
-        "station_id": str(row["station"]),
+        "station_id": str(row["station"]) if row["station"] else None,
         "door_name": door_name,
         "target": row["target"],
         "reason": row["reason"],
         "household_label": reads.label_of(row),
         "started_at": row["started_at"].isoformat(),
+        "from_app": row["caller"] is not None,
     }
 
 
 def push_message(row: dict[str, Any]) -> PushMessage:
     """The push that opens the call: 【访客呼叫】北门 门口机."""
-    if row["reason"] == "lift_emergency":
+    if row["reason"] == "app" and row["target"] == "household":
+        title, body = f"【管理处来电】{row['station_name']}", "管理处呼叫您，请接听。"
+    elif row["reason"] == "app":
+        title, body = f"【住户呼叫】{row['station_name']}", "住户呼叫管理处，请接听。"
+    elif row["reason"] == "lift_emergency":
         title, body = (
             f"【电梯紧急呼叫】{row['station_name']}",
             "电梯内乘客呼叫监控中心，请立即接听。",

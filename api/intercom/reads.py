@@ -65,7 +65,10 @@ def _rings_for(caller: Caller, row: dict[str, Any]) -> bool:
 
 
 def may_read(caller: Caller, row: dict[str, Any]) -> bool:
-    """Whom the call rings for (household members, guards); the community's managers."""
+    """Whom the call rings for (household members, guards), who placed it; the community's
+    managers."""
+    if row["caller"] is not None and row["caller"] == caller.account_id:
+        return True
     records = Scope.held(caller, "intercom.read")
     return _rings_for(caller, row) or (records is not None and records.staff_in(row["community"]))
 
@@ -97,8 +100,9 @@ async def members(row: dict[str, Any]) -> set[UUID]:
 
 
 def channels_of(row: dict[str, Any], accounts: set[UUID]) -> tuple[str, ...]:
-    """The sockets a call's events go to: its members', and the board for guard-room calls."""
-    names = [user_channel(a) for a in sorted(accounts)]
+    """The sockets a call's events go to: its members', the caller's of an app call, and the
+    board for guard-room calls."""
+    names = [user_channel(a) for a in sorted(accounts | ({row["caller"]} - {None}))]
     if row["target"] == "guard_room":
         names.append(community_channel(row["community"]))
     return tuple(names)
@@ -111,10 +115,20 @@ def label_of(row: dict[str, Any]) -> str | None:
     return household_label(row["household_building"], row["household_unit"], row["household_room"])
 
 
+def from_name(row: dict[str, Any], caller_name: str | None) -> str:
+    """Who placed an app call, as the called side sees it: 管理处 · 张三, 1栋1单元0101 · 李四."""
+    where = "管理处" if row["target"] == "household" else (label_of(row) or "住户")
+    return f"{where} · {caller_name}" if caller_name else where
+
+
 async def door_of(row: dict[str, Any]) -> dict[str, Any] | None:
-    """The door a call's unlock opens: the station's `door` attr, else the station itself."""
-    if row["station_kind"] == "lift" or row["reason"] == "lift_emergency":
+    """The door a call's unlock opens: the station's `door` attr, or the station itself when it
+    drives its own lock (`lock: true`, standard 6.7.3: one outdoor station, intercom and access
+    control); a station with neither (and a lift) has no door."""
+    if row["station"] is None or row["station_kind"] == "lift" or row["reason"] == "lift_emergency":
         return None
+    if row["station_attrs"].get("lock") is True:
+        return {"id": row["station"], "name": row["station_name"], "community": row["community"]}
     external = row["station_attrs"].get("door")
     if external:
         door: dict[str, Any] | None = (
@@ -123,7 +137,7 @@ async def door_of(row: dict[str, Any]) -> dict[str, Any] | None:
             .first()
         )
         return door
-    return {"id": row["station"], "name": row["station_name"], "community": row["community"]}
+    return None
 
 
 async def _names(*accounts: UUID | None) -> dict[UUID, str]:
@@ -149,11 +163,14 @@ async def _read(
             clip = await objects.presigned_url(row["clip_key"])
     except StorageError:
         log.warning("intercom.media.unsigned", call_id=str(row["id"]))
+    caller_name = names.get(row["caller"]) if row["caller"] else None
     return CallRead(
         id=row["id"],
         community_id=row["community"],
         station_id=row["station"],
-        station_name=row["station_name"],
+        station_name=row["station_name"] or from_name(row, caller_name),
+        caller_name=caller_name,
+        placed_by_me=row["caller"] is not None and row["caller"] == caller.account_id,
         door_name=doors.get(row["id"]),
         target=row["target"],
         reason=row["reason"],
@@ -179,7 +196,11 @@ async def _read(
 async def reads(
     caller: Caller, rows: list[dict[str, Any]], objects: ObjectStore | None
 ) -> list[CallRead]:
-    names = await _names(*(r["answered_by"] for r in rows), *(r["unlocked_by"] for r in rows))
+    names = await _names(
+        *(r["answered_by"] for r in rows),
+        *(r["unlocked_by"] for r in rows),
+        *(r["caller"] for r in rows),
+    )
     doors: dict[UUID, str | None] = {}
     by_station: dict[tuple[UUID, str], str | None] = {}
     for row in rows:
@@ -226,6 +247,7 @@ async def list_calls(
     scopes: list[Any] = []
     if answer is not None and answer.households:
         scopes.append((Call.target == "household") & Call.household.is_in(list(answer.households)))
+    scopes.append(Call.caller == caller.account_id)  # the calls the caller placed
     if answer is not None and answer.communities:
         scopes.append(
             (Call.target == "guard_room") & Call.community.is_in(list(answer.communities))

@@ -7,10 +7,11 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
+from litestar.channels import ChannelsPlugin
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_200_OK
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from api.core.auth import Caller
 from api.core.effects import Effects
@@ -19,10 +20,12 @@ from api.core.paging import PageNumber, PageSize
 from api.devices.bus import CommandBus
 from api.devices.routes import provide_bus
 from api.devices.service import BridgeUnavailable
-from api.intercom import reads, service
-from api.intercom.errors import MediaFailed, NotAnswerer, NotOnDuty
+from api.intercom import placing, reads, service
+from api.intercom.errors import HouseholdRequired, MediaFailed, NotAnswerer, NotOnDuty
+from api.intercom.relay import Relay
 from api.intercom.schemas import (
     AnswerRead,
+    CallCreate,
     CallPage,
     CallRead,
     CallState,
@@ -78,6 +81,24 @@ class CallController(Controller):
             until=until,
         )
 
+    @post("/", status_code=HTTP_201_CREATED, opt=raises(HouseholdRequired))
+    async def place_call(self, caller: Caller, effects: Effects, data: CallCreate) -> CallRead:
+        """Place a call in the app: the guard room rings a household of its community, a resident
+        rings their community's guard room. 404 for a household or community not the caller's."""
+        return await placing.place(caller, data, effects)
+
+    @post("/{call_id:uuid}/connect", status_code=HTTP_204_NO_CONTENT)
+    async def connect(
+        self,
+        caller: Caller,
+        state: State,
+        channels: ChannelsPlugin,
+        call_id: UUID,
+        data: SdpBody,
+    ) -> None:
+        """The caller's answer to the offer (`call.offer`) of whoever answered an app call."""
+        await placing.connect(caller, Relay(channels, state.redis), call_id, data.sdp)
+
     @get("/{call_id:uuid}")
     async def get_call(self, caller: Caller, state: State, call_id: UUID) -> CallRead:
         """One call; 404 for anyone outside its household or guard room."""
@@ -94,14 +115,24 @@ class CallController(Controller):
         state: State,
         bus: CommandBus,
         effects: Effects,
+        channels: ChannelsPlugin,
         call_id: UUID,
         data: SdpBody,
     ) -> AnswerRead:
-        """Answer with the browser's complete offer; the station's answer comes back.
+        """Answer with the browser's complete offer; the station's (or, for a call placed in the
+        app, the caller's browser's) answer comes back.
 
         The first answer wins: later ones get 409 `call_taken`.
         """
-        return await service.answer(caller, bus, state.settings, call_id, data.sdp, effects)
+        return await service.answer(
+            caller,
+            bus,
+            state.settings,
+            call_id,
+            data.sdp,
+            effects,
+            relay=Relay(channels, state.redis),
+        )
 
     @post("/{call_id:uuid}/decline", status_code=HTTP_200_OK, opt=raises(NotOnDuty))
     async def decline(
@@ -114,7 +145,8 @@ class CallController(Controller):
     async def hangup(
         self, caller: Caller, bus: CommandBus, effects: Effects, call_id: UUID
     ) -> CallRead:
-        """End a live call (the member who answered)."""
+        """End a live call (the member who answered, or the caller of an app call, who may also
+        give up while it rings)."""
         return await service.hangup(caller, bus, call_id, effects)
 
     @post("/{call_id:uuid}/unlock", status_code=HTTP_200_OK, opt=raises(NotOnDuty, NotAnswerer))

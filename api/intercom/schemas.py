@@ -33,6 +33,18 @@ class SdpBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sdp: Sdp
 
 
+class CallCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A call placed in the app: the guard room calls a household (`household_id`), or a resident
+    calls their community's guard room (`household_id` only for residents of several homes)."""
+
+    target: Target
+    household_id: UUID | None = None
+
+    def __post_init__(self) -> None:
+        if self.target == "household" and self.household_id is None:
+            raise ValueError("a call to a household names the household")
+
+
 class AnswerRead(msgspec.Struct, kw_only=True):
     """The station's answer to the browser's offer, and the call's limit."""
 
@@ -43,12 +55,18 @@ class AnswerRead(msgspec.Struct, kw_only=True):
 
 
 class CallRead(msgspec.Struct, kw_only=True):
-    """One call as its household or the guard room sees it; media URLs are signed, short-lived."""
+    """One call as its household or the guard room sees it; media URLs are signed, short-lived.
+
+    A call placed in the app has no station: `station_name` is then who placed it (管理处 · 张三,
+    1栋1单元0101 · 李四), `caller_name` their name, `placed_by_me` true on the caller's side.
+    """
 
     id: UUID
     community_id: UUID
-    station_id: UUID
+    station_id: UUID | None
     station_name: str
+    caller_name: str | None
+    placed_by_me: bool
     door_name: str | None
     target: Target
     reason: str

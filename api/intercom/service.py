@@ -43,6 +43,7 @@ from api.intercom.reads import (
     require_answerer,
     visible,
 )
+from api.intercom.relay import Relay
 from api.intercom.schemas import AnswerRead, CallRead, UnlockRead
 from api.intercom.tables import Call
 from api.piccolo_conf import DB
@@ -67,6 +68,24 @@ def ended_event(call_id: UUID, outcome: str, by: str | None) -> dict[str, Any]:
     return {"type": "call.ended", "call_id": str(call_id), "outcome": outcome, "by": by}
 
 
+async def _station_answer(
+    bus: CommandBus, caller: Caller, row: dict[str, Any], offer: dict[str, Any]
+) -> str:
+    """The station's answer to the browser's offer (the bridge's peer answers)."""
+    result = await devices.command(
+        bus,
+        row["station"],
+        "media.offer",
+        {"session": str(row["id"]), **offer},
+        requested_by=caller.account_id,
+        timeout=OFFER_TIMEOUT,
+    )
+    answer_sdp = (result.data or {}).get("sdp") if result.status == "ok" else None
+    if not isinstance(answer_sdp, str) or not answer_sdp:
+        raise MediaFailed(detail=f"{result.status}: {result.detail}"[:200])
+    return answer_sdp
+
+
 async def answer(
     caller: Caller,
     bus: CommandBus,
@@ -74,8 +93,11 @@ async def answer(
     call_id: UUID,
     sdp: str,
     effects: Effects,
+    *,
+    relay: Relay | None = None,
 ) -> AnswerRead:
-    """Claim a ringing call, relay the browser's offer to the station, return its answer."""
+    """Claim a ringing call, relay the browser's offer to the station (or, for a call placed in
+    the app, to the caller's browser through `relay`), return its answer."""
     row = await visible(caller, call_id)
     await require_answerer(caller, row)
     now = _now()
@@ -100,24 +122,20 @@ async def answer(
         raise CallTaken() if now_state and now_state["state"] == "live" else CallNotRinging()
     limit = settings.call_max_duration_s
     ice = settings.ice_server_list
+    offer = {
+        "sdp": sdp,
+        "kind": "call",
+        "max_duration_s": limit,
+        "ice_servers": [msgspec.to_builtins(s) for s in ice],
+    }
     try:
-        result = await devices.command(
-            bus,
-            row["station"],
-            "media.offer",
-            {
-                "session": str(call_id),
-                "sdp": sdp,
-                "kind": "call",
-                "max_duration_s": limit,
-                "ice_servers": [msgspec.to_builtins(s) for s in ice],
-            },
-            requested_by=caller.account_id,
-            timeout=OFFER_TIMEOUT,
-        )
-        answer_sdp = (result.data or {}).get("sdp") if result.status == "ok" else None
-        if not isinstance(answer_sdp, str) or not answer_sdp:
-            raise MediaFailed(detail=f"{result.status}: {result.detail}"[:200])
+        if row["station"] is not None:
+            answer_sdp = await _station_answer(bus, caller, row, offer)
+        elif relay is None or row["caller"] is None:
+            raise MediaFailed(detail="no way to reach the caller")
+        else:
+            offer["by"] = caller.display_name
+            answer_sdp = await relay.offer(call_id, row["caller"], offer, timeout=OFFER_TIMEOUT)
     except (MediaFailed, devices.BridgeUnavailable):
         # Let another member (or this one, again) answer while the station still rings.
         await Call.update(
@@ -175,7 +193,8 @@ async def finish(
     at = at or _now()
     if duration_s is None:
         duration_s = (at - row["answered_at"]).total_seconds() if row["answered_at"] else 0.0
-    media = "pending" if outcome == "unanswered" else row["media"]
+    # A station keeps the visitor's snapshot and message; an app call has none.
+    media = "pending" if outcome == "unanswered" and row["station"] else row["media"]
     ended = (
         await Call.update(
             {
@@ -213,7 +232,11 @@ async def finish(
 
 
 async def tell_station(bus: CommandBus, row: dict[str, Any], outcome: str) -> None:
-    """Close the station's side of a call; an unreachable station ends it on its own timer."""
+    """Close the station's side of a call; an unreachable station ends it on its own timer.
+
+    An app call has no station: its caller hears of the end through `call.ended`."""
+    if row["station"] is None:
+        return
     actions: list[tuple[str, dict[str, Any]]] = []
     if row["state"] == "live":
         actions.append(("media.close", {"session": str(row["id"])}))
@@ -243,8 +266,15 @@ async def decline(caller: Caller, bus: CommandBus, call_id: UUID, effects: Effec
 
 
 async def hangup(caller: Caller, bus: CommandBus, call_id: UUID, effects: Effects) -> CallRead:
-    """The answering member ends a live call; the station's peer is closed."""
+    """The answering member ends a live call; the station's peer is closed. The caller of an app
+    call ends it too: a call they give up on before anyone answered is `unanswered`."""
     row = await visible(caller, call_id)
+    if row["caller"] is not None and row["caller"] == caller.account_id:
+        outcome = "unanswered" if row["state"] == "ringing" else "hangup"
+        async with DB.transaction():
+            if not await finish(row, outcome, effects, by=caller):
+                raise CallNotLive()
+        return await _after(caller, call_id)
     await require_answerer(caller, row)
     if row["state"] != "live":
         raise CallNotLive()

@@ -8,18 +8,27 @@ from api.devices.tables import Device
 
 
 class Call(Table, tablename="intercom_calls"):
-    """One call from a door station or a lift; kept at least 6 months (standard 6.7.12).
+    """One call from a door station or a lift, or placed in the app (the guard room calls a
+    household, a resident calls the guard room); kept at least 6 months (standard 6.7.12).
 
-    The id is the station's own call id, so the station's later events and the browser's
-    signalling name the same row.
+    The id of a station's call is the station's own call id, so the station's later events and the
+    browser's signalling name the same row.
     """
 
     id = UUID(primary_key=True)
     community = ForeignKey(Community, null=False)
-    station = ForeignKey(Device, null=False, help_text="The door station or lift that called.")
-    household = ForeignKey(Household, null=True, help_text="Null for guard-room calls.")
+    station = ForeignKey(
+        Device, null=True, help_text="The door station or lift that called; null for app calls."
+    )
+    caller = UUID(
+        null=True,
+        default=None,
+        help_text="Account that placed an app call (guard room → household, resident → guard "
+        "room); null for a station's call.",
+    )
+    household = ForeignKey(Household, null=True, help_text="Null for a station's guard-room calls.")
     target = Varchar(length=12, help_text="household | guard_room")
-    reason = Varchar(length=24, default="visitor", help_text="visitor | lift_emergency")
+    reason = Varchar(length=24, default="visitor", help_text="visitor | lift_emergency | app")
     room = Varchar(length=24, default="", help_text="The room label dialled, e.g. '1-1-0302'.")
     state = Varchar(length=8, default="ringing", index=True, help_text="ringing | live | ended")
     started_at = Timestamptz(index=True)

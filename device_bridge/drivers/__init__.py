@@ -6,6 +6,8 @@ from device_bridge.drivers.base import (
     Driver,
     Emit,
     InvalidArguments,
+    device_actions,
+    has_own_lock,
     supported_actions,
 )
 
@@ -15,5 +17,7 @@ __all__ = [
     "Driver",
     "Emit",
     "InvalidArguments",
+    "device_actions",
+    "has_own_lock",
     "supported_actions",
 ]

@@ -100,6 +100,20 @@ def supported_actions(kind: DeviceKind) -> frozenset[str]:
     return COMMON_ACTIONS | _KIND_ACTIONS.get(kind, frozenset())
 
 
+def has_own_lock(kind: str, attrs: dict[str, Any]) -> bool:
+    """A door station that drives its own lock (`lock = true`): one device, station and door.
+
+    Standard 6.7.3: the intercom and the access control share the outdoor station.
+    """
+    return kind == "door_station" and attrs.get("lock") is True
+
+
+def device_actions(kind: DeviceKind, attrs: dict[str, Any]) -> frozenset[str]:
+    """The actions of one device: its kind's, and a door's when it is a station with a lock."""
+    actions = supported_actions(kind)
+    return actions | _KIND_ACTIONS["door_controller"] if has_own_lock(kind, attrs) else actions
+
+
 class Driver(ABC):
     """A set of devices spoken to through one protocol (`sim`, `mqtt`, …)."""
 
@@ -197,7 +211,7 @@ class Driver(ABC):
         remaining = command.deadline - now
         if remaining <= 0:
             return result("timeout", "deadline passed before the command started")
-        if command.action not in supported_actions(device.kind):
+        if command.action not in device_actions(device.kind, device.attrs):
             return result("unsupported", f"{device.kind} does not support {command.action!r}")
         try:
             # asyncio.timeout rather than wait_for: on 3.11 wait_for may swallow a cancellation.

@@ -3,6 +3,7 @@
  * No Vue, no network: the call store and the screens build on these.
  */
 import { ApiError } from "@/api/client";
+import type { IceServer } from "@/composables/useWebRtc";
 import type { LiveEvent } from "@/composables/useLiveEvents";
 import { describeError } from "@/errors";
 import { i18n } from "@/i18n";
@@ -16,6 +17,8 @@ export interface IncomingCall {
   reason: string;
   householdLabel: string | null;
   startedAt: string;
+  /** Placed in the app (the guard room calling, or a resident calling the guard room): no station. */
+  fromApp?: boolean;
 }
 
 /** How a call's screen ended, from this phone's point of view. */
@@ -28,6 +31,9 @@ export type CallEnd =
   | "limit" // the longest call allowed is over
   | "network" // the connection dropped
   | "missed" // nobody answered before the station stopped ringing
+  | "no_answer" // this phone's own call: nobody answered it
+  | "cancelled" // a call placed in the app: the caller gave up before it was answered
+  | "rejected" // this phone's own call: the other side declined it
   | "failed"; // the call could not be connected
 
 /** `call.incoming` from the live channel, or null for any other (or malformed) event. */
@@ -42,7 +48,44 @@ export function incomingCall(event: LiveEvent): IncomingCall | null {
     reason: text(event.reason) ?? "visitor",
     householdLabel: text(event.household_label),
     startedAt: text(event.started_at) ?? new Date().toISOString(),
+    fromApp: event.from_app === true,
   };
+}
+
+/** `call.offer`: whoever answered this phone's own call, offering media (answered with `connect`). */
+export interface CallOffer {
+  id: string;
+  sdp: string;
+  maxDurationS: number;
+  iceServers: IceServer[];
+  by: string | null;
+}
+
+export function callOffer(event: LiveEvent): CallOffer | null {
+  if (event.type !== "call.offer" || typeof event.call_id !== "string" || typeof event.sdp !== "string") return null;
+  return {
+    id: event.call_id,
+    sdp: event.sdp,
+    maxDurationS: typeof event.max_duration_s === "number" ? event.max_duration_s : 90,
+    iceServers: Array.isArray(event.ice_servers) ? (event.ice_servers as IceServer[]) : [],
+    by: typeof event.by === "string" && event.by ? event.by : null,
+  };
+}
+
+/** What a `call.ended` means for the phone that placed the call (still calling, or talking). */
+export function endForCaller(ended: CallEnded, talking: boolean): CallEnd {
+  switch (ended.outcome) {
+    case "declined":
+      return "rejected";
+    case "limit":
+      return "limit";
+    case "network":
+      return "network";
+    case "unanswered":
+      return talking ? "remote_hangup" : "no_answer";
+    default:
+      return "remote_hangup";
+  }
 }
 
 /** `call.ended` from the live channel: the call, the platform's outcome and who ended it (a name). */

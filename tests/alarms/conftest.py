@@ -29,6 +29,9 @@ DEVICES = [
     UNIT_DOOR,
     protocol.DeviceInfo(id="smoke-0101", kind="smoke_sensor", name="0101 烟感", driver="sim"),
     protocol.DeviceInfo(id="panic-0101", kind="panic_button", name="0101 紧急按钮", driver="sim"),
+    protocol.DeviceInfo(
+        id="panic-0101-bath", kind="panic_button", name="0101 卫生间按钮", driver="sim"
+    ),
     protocol.DeviceInfo(id="speaker-1", kind="speaker", name="1栋 广播", driver="sim"),
 ]
 

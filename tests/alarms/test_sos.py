@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 
 from api.alarms.tables import Alarm
 from api.core.auth import Role
+from tests.devices.peer import ScriptedBridge
 from tests.fixtures import AsRole
 from tests.helpers import (
     World,
@@ -165,3 +167,74 @@ class TestSos:
             "unknown_household",
         )
         assert_error(await resident.get("/api/v1/sos/not-a-uuid"), 404, "not_found")
+
+
+class TestRoomZones:
+    @pytest.mark.req("ALM-12")
+    async def test_each_room_is_its_own_zone_and_its_alarm_names_the_room(
+        self, login: Callable, world: World, site: ScriptedBridge, jobs: Jobs
+    ) -> None:
+        guard = world.a.users[Role.GUARD]
+        await on_duty(guard, world.a.community)
+        await subscribe(guard)
+        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        household = world.a.households[0]
+        zones = {}
+        for name, room, button in (
+            ("主卧", "bedroom", "panic-0101"),
+            ("卫生间", "bathroom", "panic-0101-bath"),
+        ):
+            made = await manager.post(
+                "/api/v1/zones",
+                json={
+                    "community_id": str(world.a.community),
+                    "name": name,
+                    "kind": "household_sos",
+                    "household_id": str(household),
+                    "room": room,
+                    "devices": [str(site.devices[button])],
+                },
+            )
+            assert made.status_code == 201, made.text
+            assert (made.json()["room"], made.json()["armed"]) == (room, True)
+            zones[room] = made.json()["id"]
+        resident = await login(world.a.users[Role.RESIDENT])
+        listed = (await resident.get("/api/v1/zones", params={"kind": "household_sos"})).json()
+        assert {z["room"]: z["id"] for z in listed["items"]} == zones
+
+        # The phone is in no room: its SOS belongs to none of the rooms' zones.
+        sos = (await resident.post("/api/v1/sos", json={})).json()
+        assert await Alarm.select(Alarm.zone).where(Alarm.id == sos["id"]).first() == {"zone": None}
+
+        await site.event("alarm.panic", "panic-0101-bath", {})
+        await site.event("alarm.panic", "panic-0101", {})
+        bath, bed = (
+            await Alarm.select()
+            .where(
+                Alarm.source_device.is_in(
+                    [site.devices["panic-0101-bath"], site.devices["panic-0101"]]
+                )
+                & (Alarm.raised_at >= datetime.fromisoformat(sos["raised_at"]))
+            )
+            .order_by(Alarm.raised_at)
+            .output(load_json=True)
+        )
+        assert (str(bath["zone"]), bath["household"]) == (zones["bathroom"], household)
+        assert bath["location"]["text"] == "1栋1单元0101 · 卫生间 · 0101 卫生间按钮"
+        assert (bath["location"]["room"], bath["location"]["room_name"]) == ("bathroom", "卫生间")
+        assert (str(bed["zone"]), bed["household"]) == (zones["bedroom"], household)
+        assert bed["location"]["text"] == "1栋1单元0101 · 主卧（卧室） · 0101 紧急按钮"
+        [push] = await notified(guard.id, bath["id"])
+        assert push["payload"]["title"] == "【紧急求助】1栋1单元0101 · 卫生间 · 0101 卫生间按钮"
+
+    async def test_only_a_households_zone_has_a_room(
+        self, login: Callable, world: World, jobs: Jobs
+    ) -> None:
+        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        body = {"community_id": str(world.a.community), "name": "卧室", "kind": "household_sos"}
+        household = {"household_id": str(world.a.households[0])}
+        for bad in (
+            {**body, **household, "room": "attic"},
+            {**body, "kind": "perimeter", "room": "bedroom"},
+        ):
+            assert_error(await manager.post("/api/v1/zones", json=bad), 422, "invalid_body")

@@ -28,7 +28,7 @@ DEVICES = [
         kind="door_station",
         name="1栋1单元 门口机",
         driver="sim",
-        attrs={"building": "1", "unit": "1", "role": "unit_door"},
+        attrs={"building": "1", "unit": "1", "role": "unit_door", "lock": True},
     ),
     protocol.DeviceInfo(
         id="lift-1-1",

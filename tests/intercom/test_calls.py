@@ -593,3 +593,185 @@ class TestSweep:
         await site.event("access.granted", "gate-north", {"method": "intercom", "direction": "in"})
         rows = await AccessRecord.select().where(AccessRecord.device == site.devices["gate-north"])
         assert [(r["method"], r["account"]) for r in rows] == [("intercom", family.first.id)]
+
+
+async def connect_when_offered(ws: object, api: object, answer: str = "v=0 caller answer") -> dict:
+    """The caller's browser: wait for the answering side's offer, post its own answer back."""
+    offer = await next_event(ws, lambda e: e["type"] == "call.offer", timeout=10)
+    connected = await api.post(f"/api/v1/calls/{offer['call_id']}/connect", json={"sdp": answer})  # type: ignore[attr-defined]
+    assert connected.status_code == 204, connected.text
+    return offer
+
+
+class TestPlacedInTheApp:
+    @pytest.mark.req("ICM-08", partial=True)
+    async def test_the_guard_room_calls_a_household_and_a_member_answers(
+        self,
+        live_url: str,
+        login: Callable,
+        world: World,
+        family: Household,
+        site: ScriptedBridge,
+        jobs: Jobs,
+    ) -> None:
+        guard_user = world.a.users[Role.GUARD]
+        await subscribe(family.first, family.second, family.neighbour)
+        guard = await login(guard_user)
+        async with (
+            live_socket(live_url, family.first) as first,
+            live_socket(live_url, family.second) as second,
+            live_socket(live_url, guard_user) as guard_ws,
+        ):
+            placed = await guard.post(
+                "/api/v1/calls",
+                json={"target": "household", "household_id": str(world.a.households[0])},
+            )
+            assert placed.status_code == 201, placed.text
+            call = placed.json()["id"]
+            assert placed.json()["placed_by_me"] and placed.json()["state"] == "ringing"
+            for ws in (first, second):  # the same incoming-call event a door station's call rings
+                event = await next_event(ws, is_call(call))
+                assert event["station"] == f"管理处 · {guard_user.username}"
+                assert (event["target"], event["from_app"], event["door_name"]) == (
+                    "household",
+                    True,
+                    None,
+                )
+                assert event["household_label"] == "1栋1单元0101"
+            member = await login(family.first)
+            answered, offer = await asyncio.gather(
+                member.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER}),
+                connect_when_offered(guard_ws, guard),
+            )
+            assert answered.status_code == 200, answered.text
+            assert answered.json()["sdp"] == "v=0 caller answer"
+            assert (offer["sdp"], offer["call_id"], offer["max_duration_s"]) == (OFFER, call, 90)
+            assert (await next_event(second, is_call(call, "call.ended")))["outcome"] == (
+                "answered_elsewhere"
+            )
+            assert_error(await member.post(f"/api/v1/calls/{call}/unlock"), 409, "call_has_no_door")
+            ended = await guard.post(f"/api/v1/calls/{call}/hangup")
+            assert ended.status_code == 200, ended.text
+            assert (await next_event(first, is_call(call, "call.ended")))["outcome"] == "hangup"
+        (push,) = await pushes(family.second.id, call)
+        assert push["payload"]["title"] == f"【管理处来电】管理处 · {guard_user.username}"
+        assert await pushes(family.neighbour.id, call) == []
+        row = await call_row(call)
+        assert (row["station"], row["caller"], row["household"]) == (
+            None,
+            guard_user.id,
+            world.a.households[0],
+        )
+        assert (row["answered_by"], row["outcome"], row["media"]) == (
+            family.first.id,
+            "hangup",
+            "none",
+        )
+        (started,) = await audit_rows("call.started", call)
+        assert started["actor_id"] == guard_user.id
+        assert len(await audit_rows("call.answered", call)) == 1
+        assert len(await audit_rows("call.hangup", call)) == 1
+        # Both sides' histories hold it; the neighbour's does not.
+        for user in (guard_user, family.first, family.second):
+            listed = (await (await login(user)).get("/api/v1/calls")).json()["items"]
+            assert call in [c["id"] for c in listed], user
+        neighbour = await login(family.neighbour)
+        assert call not in [c["id"] for c in (await neighbour.get("/api/v1/calls")).json()["items"]]
+        assert site.sent("media.offer") == [] and site.sent("intercom.hangup") == []
+
+    @pytest.mark.req("ICM-08", partial=True)
+    async def test_a_resident_calls_the_guard_room(
+        self, live_url: str, login: Callable, world: World, family: Household, jobs: Jobs
+    ) -> None:
+        guard_on_duty = world.a.users[Role.GUARD]
+        await on_duty(guard_on_duty, world.a.community)
+        off_duty = await make_account(Role.GUARD, community=world.a.community)
+        await subscribe(guard_on_duty, off_duty)
+        resident = await login(family.first)
+        async with (
+            live_socket(live_url, guard_on_duty) as guard_ws,
+            live_socket(live_url, family.first) as caller_ws,
+        ):
+            placed = await resident.post("/api/v1/calls", json={"target": "guard_room"})
+            assert placed.status_code == 201, placed.text
+            call = placed.json()["id"]
+            event = await next_event(guard_ws, is_call(call))
+            assert event["station"] == f"1栋1单元0101 · {family.first.username}"
+            assert (event["target"], event["household_label"]) == ("guard_room", "1栋1单元0101")
+            guard = await login(guard_on_duty)
+            answered, _ = await asyncio.gather(
+                guard.post(f"/api/v1/calls/{call}/answer", json={"sdp": OFFER}),
+                connect_when_offered(caller_ws, resident),
+            )
+            assert answered.status_code == 200, answered.text
+            ended = await resident.post(f"/api/v1/calls/{call}/hangup")
+            assert ended.json()["outcome"] == "hangup"
+        assert len(await pushes(guard_on_duty.id, call)) == 1
+        assert await pushes(off_duty.id, call) == []
+        row = await call_row(call)
+        assert (row["target"], row["caller"], row["answered_by"]) == (
+            "guard_room",
+            family.first.id,
+            guard_on_duty.id,
+        )
+        manager = await login(world.a.users[Role.PROPERTY_MANAGER])
+        assert call in [c["id"] for c in (await manager.get("/api/v1/calls")).json()["items"]]
+
+    async def test_a_caller_who_gives_up_leaves_an_unanswered_call(
+        self, live_url: str, login: Callable, world: World, family: Household, jobs: Jobs
+    ) -> None:
+        guard = await login(world.a.users[Role.GUARD])
+        async with live_socket(live_url, family.first) as ws:
+            placed = await guard.post(
+                "/api/v1/calls",
+                json={"target": "household", "household_id": str(world.a.households[0])},
+            )
+            call = placed.json()["id"]
+            await next_event(ws, is_call(call))
+            assert (await guard.post(f"/api/v1/calls/{call}/hangup")).json()["outcome"] == (
+                "unanswered"
+            )
+            assert (await next_event(ws, is_call(call, "call.ended")))["outcome"] == "unanswered"
+        row = await call_row(call)
+        assert (row["state"], row["media"]) == ("ended", "none")  # no station, no message
+        await jobs.run()
+        assert await jobs.queued("fetch_call_media") == []
+
+    @pytest.mark.req("ICM-08", partial=True)
+    async def test_only_the_own_community_and_the_own_home(
+        self, login: Callable, world: World, family: Household
+    ) -> None:
+        household = {"target": "household", "household_id": str(world.a.households[0])}
+        for user in (
+            world.b.users[Role.GUARD],  # another community's guard room
+            family.first,  # residents call the guard room, not other homes
+            world.a.users[Role.POLICE],
+            world.a.users[Role.MAINTENANCE],
+        ):
+            api = await login(user)
+            assert_error(await api.post("/api/v1/calls", json=household), 404, "not_found")
+        resident = await login(family.first)
+        theirs = {"target": "guard_room", "household_id": str(world.a.households[1])}
+        assert_error(await resident.post("/api/v1/calls", json=theirs), 404, "not_found")
+        guard = await login(world.a.users[Role.GUARD])
+        assert_error(
+            await guard.post("/api/v1/calls", json={"target": "guard_room"}), 404, "not_found"
+        )
+        bad = await guard.post("/api/v1/calls", json={"target": "household"})
+        assert_error(bad, 422, "invalid_body")
+        unknown = {"target": "household", "household_id": str(uuid.uuid4())}
+        assert_error(await guard.post("/api/v1/calls", json=unknown), 404, "not_found")
+        # Only the caller connects, and only a call somebody answered.
+        call = (await guard.post("/api/v1/calls", json=household)).json()["id"]
+        assert_error(
+            await resident.post(f"/api/v1/calls/{call}/connect", json={"sdp": OFFER}),
+            404,
+            "not_found",
+        )
+        assert_error(
+            await guard.post(f"/api/v1/calls/{call}/connect", json={"sdp": OFFER}),
+            409,
+            "call_not_live",
+        )
+        other = await login(world.b.users[Role.GUARD])
+        assert_error(await other.get(f"/api/v1/calls/{call}"), 404, "not_found")

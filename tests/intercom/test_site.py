@@ -18,13 +18,22 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
 from api.access.tables import AccessRecord
 from api.core.auth import Role
-from api.devices.tables import Device
+from api.devices.tables import Device, DeviceEvent
 from api.intercom.tables import Call
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
 from tests.fixtures import AsRole
 from tests.helpers import World, eventually, live_socket, next_event, running
 from tests.jobs import Jobs
+
+# A unit door whose outdoor station drives the lock itself: one device, intercom and access control.
+LOCKING_STATION = """
+[[devices]]
+id = "station-lock-1-1"
+kind = "door_station"
+name = "1栋1单元 可视门禁"
+attrs = { building = "1", unit = "1", role = "unit_door", lock = true }
+"""
 
 
 @contextlib.asynccontextmanager
@@ -141,6 +150,50 @@ class TestRealStation:
         assert row is not None and row["media"] == "stored"
         assert row["clip_key"] and row["snapshot_key"]
         assert (await app.state.objects.info(row["snapshot_key"])).size > 0
+
+
+class TestStationWithItsOwnLock:
+    @pytest.mark.req("ICM-03", partial=True)
+    async def test_the_station_that_rang_opens_its_own_lock(
+        self,
+        live_url: str,
+        login: Callable,
+        world: World,
+        site_settings: BridgeSettings,
+        tmp_path: Any,
+    ) -> None:
+        config = tmp_path / "locking.toml"
+        config.write_text(LOCKING_STATION)
+        settings = msgspec.structs.replace(site_settings, config=config)
+        resident = world.a.users[Role.RESIDENT]
+        browser = Browser()
+        async with real_site(settings) as bridge, live_socket(live_url, resident) as ws:
+            assert bridge.sim is not None
+            await bridge.sim.ring("station-lock-1-1", room="0101")
+            call = await incoming(ws)
+            api = await login(resident)
+            try:
+                answer = await api.post(
+                    f"/api/v1/calls/{call}/answer", json={"sdp": await browser.offer()}
+                )
+                assert answer.status_code == 200, answer.text
+                await browser.accept(answer.json()["sdp"])
+                opened = await api.post(f"/api/v1/calls/{call}/unlock")
+                assert opened.json()["result"] == "granted", opened.text
+                assert opened.json()["door_name"] == "1栋1单元 可视门禁"
+                await api.post(f"/api/v1/calls/{call}/hangup")
+            finally:
+                await browser.close()
+            station = (await Call.select(Call.station).where(Call.id == call).first())["station"]
+            assert opened.json()["door_id"] == str(station)
+            # The station's own lock opened, as the door it is.
+            await eventually(
+                lambda: DeviceEvent.exists().where(
+                    (DeviceEvent.device == station) & (DeviceEvent.kind == "door.opened")
+                )
+            )
+        records = await AccessRecord.select().where(AccessRecord.device == station)
+        assert [(r["method"], r["result"]) for r in records] == [("intercom", "granted")]
 
 
 class TestRealCamera:

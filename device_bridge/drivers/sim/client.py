@@ -13,7 +13,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from device_bridge.drivers.base import DeviceError, DeviceUnavailable, InvalidArguments
+from device_bridge.drivers.base import (
+    DeviceError,
+    DeviceUnavailable,
+    InvalidArguments,
+    has_own_lock,
+)
 from device_bridge.media.calls import Intercom
 from device_bridge.protocol import DeviceInfo
 
@@ -47,7 +52,10 @@ class SimDevice:
         return time.time() + self.skew
 
 
-def _initial_state(kind: str) -> dict[str, Any]:
+def _initial_state(info: DeviceInfo) -> dict[str, Any]:
+    if has_own_lock(info.kind, info.attrs):
+        return {"door": "closed", "locked": True, "held_open": False}
+    kind = info.kind
     states: dict[str, dict[str, Any]] = {
         "door_controller": {"door": "closed", "locked": True, "held_open": False},
         "barrier": {"barrier": "closed"},
@@ -81,9 +89,7 @@ class SimFleet:
         self.door_open_s = door_open_s
         self.barrier_open_s = barrier_open_s
         self.devices = {
-            d.id: SimDevice(
-                info=d, skew=round(rng.uniform(-4.0, 4.0), 3), state=_initial_state(d.kind)
-            )
+            d.id: SimDevice(info=d, skew=round(rng.uniform(-4.0, 4.0), 3), state=_initial_state(d))
             for d in devices
         }
         self._tasks: set[asyncio.Task[None]] = set()

@@ -880,7 +880,12 @@ export interface paths {
          */
         get: operations["ApiV1CallsListCalls"];
         put?: never;
-        post?: never;
+        /**
+         * PlaceCall
+         * @description Place a call in the app: the guard room rings a household of its community, a resident
+         *     rings their community's guard room. 404 for a household or community not the caller's.
+         */
+        post: operations["ApiV1CallsPlaceCall"];
         delete?: never;
         options?: never;
         head?: never;
@@ -918,11 +923,32 @@ export interface paths {
         put?: never;
         /**
          * Answer
-         * @description Answer with the browser's complete offer; the station's answer comes back.
+         * @description Answer with the browser's complete offer; the station's (or, for a call placed in the
+         *     app, the caller's browser's) answer comes back.
          *
          *     The first answer wins: later ones get 409 `call_taken`.
          */
         post: operations["ApiV1CallsCallIdAnswerAnswer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{call_id}/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Connect
+         * @description The caller's answer to the offer (`call.offer`) of whoever answered an app call.
+         */
+        post: operations["ApiV1CallsCallIdConnectConnect"];
         delete?: never;
         options?: never;
         head?: never;
@@ -960,7 +986,8 @@ export interface paths {
         put?: never;
         /**
          * Hangup
-         * @description End a live call (the member who answered).
+         * @description End a live call (the member who answered, or the caller of an app call, who may also
+         *     give up while it rings).
          */
         post: operations["ApiV1CallsCallIdHangupHangup"];
         delete?: never;
@@ -2461,6 +2488,12 @@ export interface components {
             name: string;
             number: string;
         };
+        /** CallCreate */
+        CallCreate: {
+            household_id?: string | null;
+            /** @enum {string} */
+            target: "household" | "guard_room";
+        };
         /** CallPage */
         CallPage: {
             items: components["schemas"]["CallRead"][];
@@ -2473,6 +2506,7 @@ export interface components {
             answered_at: string | null;
             answered_by: string | null;
             answered_by_me: boolean;
+            caller_name: string | null;
             clip_type: string | null;
             clip_url: string | null;
             /** Format: uuid */
@@ -2487,14 +2521,14 @@ export interface components {
             /** @enum {string} */
             media: "none" | "pending" | "stored" | "failed";
             outcome: string;
+            placed_by_me: boolean;
             reason: string;
             snapshot_url: string | null;
             /** Format: date-time */
             started_at: string;
             /** @enum {string} */
             state: "ringing" | "live" | "ended";
-            /** Format: uuid */
-            station_id: string;
+            station_id: string | null;
             station_name: string;
             /** @enum {string} */
             target: "household" | "guard_room";
@@ -3624,6 +3658,8 @@ export interface components {
             /** @enum {string} */
             kind: "perimeter" | "area" | "household" | "household_sos";
             name: string;
+            /** @enum {null|string} */
+            room?: "bedroom" | "living_room" | "bathroom" | "kitchen" | "study" | "other" | null;
         };
         /** ZonePage */
         ZonePage: {
@@ -3646,6 +3682,8 @@ export interface components {
             /** @enum {string} */
             kind: "perimeter" | "area" | "household" | "household_sos";
             name: string;
+            /** @enum {null|string} */
+            room: "bedroom" | "living_room" | "bathroom" | "kitchen" | "study" | "other" | null;
             state_changed_at: string | null;
         };
         /** ZoneUpdate */
@@ -7343,6 +7381,93 @@ export interface operations {
             };
         };
     };
+    ApiV1CallsPlaceCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: household_required, invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1CallsCallIdGetCall: {
         parameters: {
             query?: never;
@@ -7490,6 +7615,93 @@ export interface operations {
             };
             /** @description The device's bridge is offline. `code`: bridge_offline. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1CallsCallIdConnectConnect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SdpBody"];
+            };
+        };
+        responses: {
+            /** @description Done; nothing follows. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

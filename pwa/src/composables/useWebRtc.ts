@@ -108,18 +108,51 @@ export class MediaPeer {
     return this.pc;
   }
 
-  /** Offer, gather, signal, answer. Rejects (and ends the peer as `refused`) when signalling fails. */
-  async start(): Promise<void> {
+  private open(): RTCPeerConnection {
     if (this.phase !== "idle") throw new Error("a MediaPeer starts once");
-    const { kind, iceServers, microphone } = this.options;
     const create = this.options.createPeer ?? ((config: RTCConfiguration) => new RTCPeerConnection(config));
-    const pc = create({ iceServers: rtcIceServers(iceServers), bundlePolicy: "max-bundle" });
+    const pc = create({ iceServers: rtcIceServers(this.options.iceServers), bundlePolicy: "max-bundle" });
     this.pc = pc;
     this.setPhase("offering");
     pc.addEventListener("track", (event) => {
       if (!this.remote.getTracks().includes(event.track)) this.remote.addTrack(event.track);
     });
     pc.addEventListener("connectionstatechange", () => this.connectionChanged());
+    return pc;
+  }
+
+  /**
+   * The caller's end of a call placed in the app (docs/intercom-app.md): take the answering side's
+   * offer, send the microphone (and camera, when `microphone` holds one) back on its lines, gather,
+   * and post the answer through `signal`. Rejects (and ends the peer as `refused`) when that fails.
+   */
+  async answerOffer(offer: string): Promise<void> {
+    const pc = this.open();
+    const outgoing = this.options.microphone ?? null;
+    try {
+      await pc.setRemoteDescription({ type: "offer", sdp: offer });
+      for (const transceiver of pc.getTransceivers()) {
+        const kind = transceiver.receiver.track.kind;
+        const track = outgoing?.getTracks().find((t) => t.kind === kind);
+        if (!track || !outgoing) continue;
+        await transceiver.sender.replaceTrack(track);
+        transceiver.sender.setStreams?.(outgoing);
+        // The answering side receives video only; audio goes both ways.
+        transceiver.direction = kind === "audio" ? "sendrecv" : "sendonly";
+      }
+      await pc.setLocalDescription(await pc.createAnswer());
+      if ((await this.signalLocal(pc)) === null) return;
+      this.setPhase(pc.connectionState === "connected" ? "connected" : "connecting");
+    } catch (err) {
+      if (!this.ended) this.finish("refused", err);
+      throw err;
+    }
+  }
+
+  /** Offer, gather, signal, answer. Rejects (and ends the peer as `refused`) when signalling fails. */
+  async start(): Promise<void> {
+    const { kind, microphone } = this.options;
+    const pc = this.open();
 
     pc.addTransceiver("video", { direction: "recvonly" });
     if (kind === "call") {
@@ -130,12 +163,8 @@ export class MediaPeer {
 
     try {
       await pc.setLocalDescription(await pc.createOffer());
-      await gatheringComplete(pc, this.options.gatherTimeoutMs ?? GATHER_TIMEOUT_MS);
-      if (this.ended) return;
-      const offer = pc.localDescription?.sdp;
-      if (!offer) throw new Error("no local description");
-      const answer = await this.options.signal(offer);
-      if (this.ended) return;
+      const answer = await this.signalLocal(pc);
+      if (answer === null) return;
       await pc.setRemoteDescription({ type: "answer", sdp: answer });
       if (this.ended) return;
       this.setPhase(pc.connectionState === "connected" ? "connected" : "connecting");
@@ -143,6 +172,16 @@ export class MediaPeer {
       if (!this.ended) this.finish("refused", err);
       throw err;
     }
+  }
+
+  /** Gather, post the complete local description through `signal`: its reply, or null once ended. */
+  private async signalLocal(pc: RTCPeerConnection): Promise<string | null> {
+    await gatheringComplete(pc, this.options.gatherTimeoutMs ?? GATHER_TIMEOUT_MS);
+    if (this.ended) return null;
+    const local = pc.localDescription?.sdp;
+    if (!local) throw new Error("no local description");
+    const reply = await this.options.signal(local);
+    return this.ended ? null : reply;
   }
 
   /** End the peer from this side: stop the microphone and the received tracks, close the connection. */
@@ -206,19 +245,29 @@ export class MediaPeer {
   }
 }
 
-/** The microphone for a call with echo cancellation, or null when it is refused or missing. */
-export async function openMicrophone(
-  media: Pick<MediaDevices, "getUserMedia"> | undefined = navigator.mediaDevices,
-): Promise<MediaStream | null> {
+type Media = Pick<MediaDevices, "getUserMedia"> | undefined;
+const VOICE = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+
+async function userMedia(media: Media, video: MediaTrackConstraints | false): Promise<MediaStream | null> {
   if (!media?.getUserMedia) return null;
   try {
-    return await media.getUserMedia({
-      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      video: false,
-    });
+    return await media.getUserMedia({ audio: VOICE, video });
   } catch {
     return null;
   }
+}
+
+/** The microphone for a call with echo cancellation, or null when it is refused or missing. */
+export async function openMicrophone(media: Media = navigator.mediaDevices): Promise<MediaStream | null> {
+  return userMedia(media, false);
+}
+
+/** The microphone and, where there is one, the camera of the caller of an app call; null when refused. */
+export async function openCallerMedia(media: Media = navigator.mediaDevices): Promise<MediaStream | null> {
+  return (
+    (await userMedia(media, { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } })) ??
+    openMicrophone(media)
+  );
 }
 
 export interface WebRtcHandle {

@@ -2,19 +2,31 @@ import { defineStore } from "pinia";
 import { markRaw, ref, shallowRef } from "vue";
 import { doorReason } from "@/access";
 import { call as request, client } from "@/api/client";
-import { loadIceServers, MediaPeer, openMicrophone, type PeerEnd } from "@/composables/useWebRtc";
+import {
+  type IceServer,
+  loadIceServers,
+  MediaPeer,
+  openCallerMedia,
+  openMicrophone,
+  type PeerEnd,
+} from "@/composables/useWebRtc";
 import {
   type CallEnd,
   type CallEnded,
+  type CallOffer,
   endFor,
   endForAnswerError,
+  endForCaller,
   type IncomingCall,
   intercomError,
 } from "@/intercom";
 import { i18n } from "@/i18n";
 
-/** Ringing on this phone, answered and connecting, talking, or over (the screen still shows why). */
-export type CallPhase = "ringing" | "connecting" | "live" | "ended";
+/**
+ * Ringing on this phone, calling out from it (a call placed in the app, waiting for an answer),
+ * answered and connecting, talking, or over (the screen still shows why).
+ */
+export type CallPhase = "ringing" | "calling" | "connecting" | "live" | "ended";
 
 export type UnlockState = "idle" | "busy" | "granted" | "failed";
 
@@ -49,6 +61,8 @@ export const useCall = defineStore("call", () => {
   const answeredAt = ref<number | null>(null);
   const unlock = ref<UnlockState>("idle");
   const unlockMessage = ref("");
+  /** This phone placed the call (the guard room calling a household, a resident the guard room). */
+  const outgoing = ref(false);
 
   let peer: MediaPeer | null = null;
   let mic: MediaStream | null = null;
@@ -86,11 +100,12 @@ export const useCall = defineStore("call", () => {
     answeredAt.value = null;
     unlock.value = "idle";
     unlockMessage.value = "";
+    outgoing.value = false;
   }
 
-  /** Whether this phone is taken by a call (answering or talking). */
+  /** Whether this phone is taken by a call (calling out, answering or talking). */
   function busy(): boolean {
-    return phase.value === "connecting" || phase.value === "live";
+    return phase.value === "calling" || phase.value === "connecting" || phase.value === "live";
   }
 
   /** A call rings here; false when this phone is already in another call (it stays in the history). */
@@ -115,7 +130,11 @@ export const useCall = defineStore("call", () => {
   /** The live channel said the call ended (or was answered by someone else). */
   function heard(ended: CallEnded): void {
     if (!current.value || ended.id !== current.value.id) return;
-    finish(endFor(ended, busy()), ended.by);
+    if (outgoing.value) finish(endForCaller(ended, phase.value !== "calling"), ended.by);
+    else if (current.value.fromApp && ended.outcome === "unanswered") finish(busy() ? "remote_hangup" : "cancelled");
+    // This phone's own hang-up ended the screen before the word came: a hang-up heard is the caller's.
+    else if (current.value.fromApp && ended.outcome === "hangup") finish("remote_hangup", ended.by);
+    else finish(endFor(ended, busy()), ended.by);
   }
 
   function goLive(): void {
@@ -132,32 +151,22 @@ export const useCall = defineStore("call", () => {
     if (reason === "network") finish("network");
   }
 
-  /** Answer: microphone, offer to the station through the platform, media. */
-  async function answer(): Promise<void> {
-    const ringing = current.value;
-    if (!ringing || phase.value !== "ringing") return;
-    const id = ringing.id;
-    phase.value = "connecting";
-    answeredAt.value = performance.now();
-    const [servers, stream] = await Promise.all([loadIceServers(), openMicrophone()]);
-    if (phase.value !== "connecting" || current.value?.id !== id) {
-      for (const track of stream?.getTracks() ?? []) track.stop();
-      return; // ended (or declined elsewhere) while the microphone was being asked for
-    }
-    mic = stream;
-    microphone.value = stream !== null;
+  /**
+   * This phone's peer for call `id`: live once connected, ended by the network, and given
+   * CONNECT_TIMEOUT_MS to connect (then it hangs up, so the other end stops waiting).
+   */
+  function newPeer(
+    id: string,
+    iceServers: IceServer[],
+    stream: MediaStream | null,
+    signal: (sdp: string) => Promise<string>,
+  ): MediaPeer {
     const created: MediaPeer = markRaw(
       new MediaPeer({
         kind: "call",
-        iceServers: servers,
+        iceServers,
         microphone: stream,
-        signal: async (sdp) => {
-          const answered = await request(
-            client.POST("/api/v1/calls/{call_id}/answer", { params: { path: { call_id: id } }, body: { sdp } }),
-          );
-          limitS.value = answered.max_duration_s;
-          return answered.sdp;
-        },
+        signal,
         onPhase: (value) => {
           if (peer === created && value === "connected") goLive();
         },
@@ -175,11 +184,90 @@ export const useCall = defineStore("call", () => {
         () => undefined,
       );
     }, CONNECT_TIMEOUT_MS);
+    return created;
+  }
+
+  /** Answer: microphone, offer to the station through the platform, media. */
+  async function answer(): Promise<void> {
+    const ringing = current.value;
+    if (!ringing || phase.value !== "ringing") return;
+    const id = ringing.id;
+    phase.value = "connecting";
+    answeredAt.value = performance.now();
+    const [servers, stream] = await Promise.all([loadIceServers(), openMicrophone()]);
+    if (phase.value !== "connecting" || current.value?.id !== id) {
+      for (const track of stream?.getTracks() ?? []) track.stop();
+      return; // ended (or declined elsewhere) while the microphone was being asked for
+    }
+    mic = stream;
+    microphone.value = stream !== null;
+    const created = newPeer(id, servers, stream, async (sdp) => {
+      const answered = await request(
+        client.POST("/api/v1/calls/{call_id}/answer", { params: { path: { call_id: id } }, body: { sdp } }),
+      );
+      limitS.value = answered.max_duration_s;
+      return answered.sdp;
+    });
     try {
       await created.start();
     } catch (err) {
       if (peer === created || (phase.value === "connecting" && current.value?.id === id)) {
         finish(endForAnswerError(err), null, intercomError(err));
+      }
+    }
+  }
+
+  /**
+   * Place a call in the app: the guard room calls a household, a resident the guard room. The
+   * phone shows the in-call screen at once, calling (with a ringback) until someone answers.
+   */
+  async function place(target: "household" | "guard_room", householdId?: string): Promise<string> {
+    if (busy()) throw new Error("already in a call");
+    const placed = await request(
+      client.POST("/api/v1/calls", { body: { target, household_id: householdId ?? null } }),
+    );
+    reset();
+    current.value = {
+      id: placed.id,
+      station:
+        target === "guard_room" ? i18n.global.t("intercom.guardRoom") : (placed.household_label ?? placed.station_name),
+      doorName: null,
+      target,
+      reason: placed.reason,
+      householdLabel: placed.household_label ?? null,
+      startedAt: placed.started_at,
+      fromApp: true,
+    };
+    outgoing.value = true;
+    phase.value = "calling";
+    answeredAt.value = performance.now();
+    return placed.id;
+  }
+
+  /** Someone answered this phone's call: answer their offer with the microphone (and camera). */
+  async function offered(offer: CallOffer): Promise<void> {
+    if (!outgoing.value || phase.value !== "calling" || current.value?.id !== offer.id) return;
+    const id = offer.id;
+    phase.value = "connecting";
+    limitS.value = offer.maxDurationS;
+    const stream = await openCallerMedia();
+    if (phase.value !== "connecting" || current.value?.id !== id) {
+      for (const track of stream?.getTracks() ?? []) track.stop();
+      return;
+    }
+    mic = stream;
+    microphone.value = (stream?.getAudioTracks().length ?? 0) > 0;
+    const created = newPeer(id, offer.iceServers, stream, async (sdp) => {
+      await request(
+        client.POST("/api/v1/calls/{call_id}/connect", { params: { path: { call_id: id } }, body: { sdp } }),
+      );
+      return "";
+    });
+    try {
+      await created.answerOffer(offer.sdp);
+    } catch (err) {
+      if (peer === created || (phase.value === "connecting" && current.value?.id === id)) {
+        finish("failed", null, intercomError(err));
       }
     }
   }
@@ -280,7 +368,10 @@ export const useCall = defineStore("call", () => {
     answeredAt,
     unlock,
     unlockMessage,
+    outgoing,
     ring,
+    place,
+    offered,
     heard,
     answer,
     decline,

@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import { ApiError } from "@/api/client";
 import { setLocale } from "@/i18n";
 import {
+  callOffer,
   clock,
   durationLabel,
   endedCall,
   endFor,
   endForAnswerError,
+  endForCaller,
   endLabel,
   incomingCall,
   intercomError,
@@ -38,6 +40,7 @@ describe("incomingCall", () => {
       reason: "visitor",
       householdLabel: "1栋1单元0101",
       startedAt: "2026-11-25T10:00:00+00:00",
+      fromApp: false,
     });
   });
 
@@ -111,5 +114,24 @@ describe("words and numbers", () => {
   it("explains the intercom's own error codes first", () => {
     expect(intercomError(new ApiError(409, "call_not_live", "The call is not live."))).toBe("通话已结束，无法操作");
     expect(intercomError(new ApiError(0, "network_error", "down"))).toBe("网络连接失败，请检查网络后重试");
+  });
+});
+
+describe("calls placed in the app", () => {
+  it("reads the answering side's offer for the caller", () => {
+    expect(
+      callOffer({ type: "call.offer", call_id: "c9", sdp: "v=0 offer", max_duration_s: 60, ice_servers: [], by: "李四" }),
+    ).toEqual({ id: "c9", sdp: "v=0 offer", maxDurationS: 60, iceServers: [], by: "李四" });
+    expect(callOffer({ type: "call.offer", call_id: "c9" })).toBeNull();
+    expect(callOffer({ type: "call.ended", call_id: "c9", sdp: "x" })).toBeNull();
+  });
+
+  it("tells the caller how its own call ended", () => {
+    const ended = (outcome: string) => ({ id: "c9", outcome, by: null });
+    expect(endForCaller(ended("unanswered"), false)).toBe("no_answer");
+    expect(endForCaller(ended("declined"), false)).toBe("rejected");
+    expect(endForCaller(ended("hangup"), true)).toBe("remote_hangup");
+    expect(endForCaller(ended("limit"), true)).toBe("limit");
+    expect(endForCaller(ended("network"), true)).toBe("network");
   });
 });

@@ -19,5 +19,6 @@ export function ringingCall(record: CallRecord): IncomingCall {
     reason: record.reason,
     householdLabel: record.household_label,
     startedAt: record.started_at,
+    fromApp: record.station_id === null,
   };
 }

@@ -16,7 +16,19 @@ export const RING_TONES: readonly Tone[] = [
 export const RING_PERIOD_MS = 3_000;
 export const RING_VIBRATION = [600, 300, 600];
 
+/** What is played: the tones of one period, the period, and the buzz (none for a ringback). */
+export interface RingPattern {
+  tones: readonly Tone[];
+  periodMs: number;
+  vibration: number[];
+}
+
+export const RING: RingPattern = { tones: RING_TONES, periodMs: RING_PERIOD_MS, vibration: RING_VIBRATION };
+/** The ringback the caller of an app call hears while it rings (450 Hz, 1 s on, 4 s off). */
+export const RINGBACK: RingPattern = { tones: [[450, 0, 1]], periodMs: 5_000, vibration: [] };
+
 export interface RingerDeps {
+  pattern?: RingPattern;
   createContext?: () => AudioContext | null;
   vibrate?: (pattern: number[] | number) => boolean;
   setInterval?: typeof setInterval;
@@ -43,7 +55,7 @@ export class Ringer {
     if (this.timer !== null) return;
     const every = this.deps.setInterval ?? setInterval;
     this.once();
-    this.timer = every(() => this.once(), RING_PERIOD_MS);
+    this.timer = every(() => this.once(), (this.deps.pattern ?? RING).periodMs);
   }
 
   stop(): void {
@@ -57,7 +69,8 @@ export class Ringer {
   }
 
   private once(): void {
-    this.vibrate(RING_VIBRATION);
+    const buzz = (this.deps.pattern ?? RING).vibration;
+    if (buzz.length) this.vibrate(buzz);
     try {
       this.tones();
     } catch {
@@ -79,6 +92,6 @@ export class Ringer {
     const context = this.context;
     if (!context) return;
     if (context.state === "suspended") void context.resume().catch(() => undefined);
-    playTones(context, RING_TONES, { wave: "sine", volume: 0.3, rampIn: 0.03 });
+    playTones(context, (this.deps.pattern ?? RING).tones, { wave: "sine", volume: 0.3, rampIn: 0.03 });
   }
 }
