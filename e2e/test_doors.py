@@ -75,7 +75,12 @@ class TestOpenDoorByApp:
             await doors.open_button(UNIT_DOOR).click()
             await expect(doors.result).to_contain_text("门未打开，已通知保安")
             await phone.screenshot(path=artifact("resident-door-not-opened.png"), full_page=True)
-        alarms = await Alarm.count().where(Alarm.type == "door_open_failed")
+        door = await Device.select(Device.id).where(
+            (Device.bridge == load_bridge_id(site_settings)) & (Device.external_id == "door-1-1")
+        )
+        alarms = await Alarm.count().where(
+            (Alarm.type == "door_open_failed") & (Alarm.source_device == door[0]["id"])
+        )
         assert alarms == 1
 
 

@@ -42,6 +42,8 @@ _OUTCOME = re.compile(r"^[a-z_]{1,24}$")
 CALLING_KINDS = frozenset({"door_station", "lift"})
 LIVE_KINDS = frozenset({"camera", "door_station", "indoor_station", "lift"})
 _ROOM = re.compile(r"^[0-9A-Za-z]{1,6}-[0-9A-Za-z]{1,6}-[0-9A-Za-z]{1,8}$")
+ENDED_GRACE_S = 2.0
+"""How long a view's `network` end waits for the platform's `media.close` before it is reported."""
 _PEER_OUTCOME: dict[EndReason, Outcome] = {
     "limit": "limit",
     "network": "network",
@@ -87,6 +89,7 @@ class Intercom:
         self._kept: OrderedDict[str, Call] = OrderedDict()  # ended, newest last, for intercom.media
         self._keep = keep
         self._tasks: set[asyncio.Task[None]] = set()
+        self._unreported: dict[str, dict[str, Any]] = {}  # session → media.ended held for a grace
 
     # -- the device side --------------------------------------------------------------------------
 
@@ -153,6 +156,7 @@ class Intercom:
         peer = self.peers.get(session)
         if peer is not None and peer.device == device.id:
             await self.peers.close(session)
+        self._unreported.pop(session, None)  # the viewer left through the platform: no word back
         return {}
 
     async def hangup(self, device: DeviceInfo, args: dict[str, Any]) -> dict[str, Any]:
@@ -187,6 +191,8 @@ class Intercom:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for call in list(self.calls.values()):
             await self._end(call, "network")
+        for session in list(self._unreported):
+            await self._report_ended(session)
 
     # -- the call's life --------------------------------------------------------------------------
 
@@ -248,14 +254,27 @@ class Intercom:
         if reason == "closed":  # the platform asked: it has closed the session already
             return
         started = peer.connected_at or peer.opened_at
-        data = {
+        self._unreported[peer.session] = {
+            "device": peer.device,
             "session": peer.session,
             "kind": peer.kind,
             "reason": "limit" if reason == "limit" else "network",
             "duration_s": round(time.monotonic() - started, 1),
         }
-        await self._emit("media.ended", peer.device, data)
-        log.info("bridge.media.ended", session=peer.session, device=peer.device, reason=reason)
+        if reason == "network":
+            # A viewer who leaves closes its browser's connection as it asks the platform to end
+            # the view, and the bridge cannot tell that close from a dropped network: held for a
+            # moment, the report gives way to the platform's media.close when the viewer left.
+            await asyncio.sleep(ENDED_GRACE_S)
+        await self._report_ended(peer.session)
+
+    async def _report_ended(self, session: str) -> None:
+        data = self._unreported.pop(session, None)
+        if data is None:
+            return
+        device = data.pop("device")
+        await self._emit("media.ended", device, data)
+        log.info("bridge.media.ended", session=session, device=device, reason=data["reason"])
 
     async def _end(self, call: Call, outcome: str) -> None:
         if call.state == "ended":
