@@ -66,7 +66,8 @@ class TestRegistration:
 
     async def test_bad_keys_are_refused(self, resident: ApiClient) -> None:
         p384 = spki(ec.generate_private_key(ec.SECP384R1()))
-        rsa_key = spki(rsa.generate_private_key(public_exponent=65537, key_size=1024))
+        small = 1024  # small enough to pass the length limit; only its kind is refused
+        rsa_key = spki(rsa.generate_private_key(public_exponent=65537, key_size=small))
         p256 = Phone("ES256").spki()
         for algorithm, public_key, code in (
             ("ES256", "not base64 at all!" * 3, "invalid_phone_key"),
@@ -132,7 +133,8 @@ class TestSync:
         key = await register(resident, phone)
         delta = await first.next_credentials()
         (entry,) = [e for e in delta.upserts if e.id == key["id"]]
-        assert (entry.kind, entry.public_key, delta.since) == ("phone_key", phone.raw(), full.version)
+        assert (entry.kind, entry.public_key) == ("phone_key", phone.raw())
+        assert delta.since == full.version
         assert GATE in entry.doors
         await first.peer.send(protocol.CredentialsApplied(version=delta.version))
         await resident.post(f"{KEYS}/{key['id']}/revoke")
