@@ -111,3 +111,17 @@ class TestPhoneKeyOffline:
                 lambda: sum(e.kind.startswith("access.") for e in platform.events.values()) == 2,
                 timeout=15,
             )
+
+
+def test_the_canonical_message_is_the_documented_one() -> None:
+    """The same vector as pwa/tests/phoneKey.test.ts: the phone and the bridge sign and verify the
+    same bytes."""
+    cred = "0b5e3f1c-2d4a-4e6b-8c9d-a1b2c3d4e5f6"
+    assert (
+        p.phone_key_message(cred, 56_666_666, 3)
+        == f"anju-phone-key/1\n{cred}\n56666666\n3".encode()
+    )
+    assert p.phone_key_window(1_700_000_000.0) == 56_666_666
+    assert (
+        p.phone_key_expiry(56_666_666) == 1_700_000_040.0
+    )  # the window, and one step of tolerance
