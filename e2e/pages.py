@@ -636,6 +636,7 @@ class PhoneKeysPage:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.root = page.locator("[data-test=phone-keys]")
+        self.this_phone = page.locator("[data-test=phone-key-this]")
 
     async def wait(self) -> PhoneKeysPage:
         """Wait until the list shows."""
@@ -649,3 +650,4 @@ class PhoneKeysPage:
         await expect(self.page.locator(f"[data-test=phone-key-{credential}]")).to_have_attribute(
             "data-status", "revoked", timeout=10_000
         )
+        await expect(self.this_phone).to_have_count(0)  # this phone's key was dropped

@@ -102,8 +102,9 @@ class TestPhoneKey:
                     await mine.renew()
                     later = await mine.qr_text()
                     keys = await mine.open_phone_keys()
-                    await keys.revoke(credential)
+                    await expect(keys.this_phone).to_be_visible()  # 本机
                     await phone.screenshot(path=artifact("resident-phone-keys.png"))
+                    await keys.revoke(credential)
 
                     async def refused() -> bool:
                         decision = await bridge.access.decide(GATE, "qr", later)
