@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from api.access.credentials import DuplicateCredential, after_commit, create_credential
 from api.access.credentials import revoke_credentials as revoke_all
 from api.access.enrolment import resident_home
-from api.access.schemas import PhoneKeyCreate, PhoneKeyRead
+from api.access.schemas import PhoneKeyAlgorithm, PhoneKeyCreate, PhoneKeyRead
 from api.access.tables import Credential
 from api.audit.service import record
 from api.core.auth import Caller
@@ -79,7 +79,7 @@ def raw_public_key(algorithm: str, spki: str) -> bytes:
     raise InvalidPhoneKey(f"the key is not an {algorithm} key", field="public_key")
 
 
-def algorithm_of(public_key: bytes | None) -> str:
+def algorithm_of(public_key: bytes | None) -> PhoneKeyAlgorithm:
     """The algorithm a stored raw key is for (its length tells)."""
     return "Ed25519" if public_key is not None and len(public_key) == 32 else "ES256"
 
@@ -99,7 +99,7 @@ def _read(r: dict[str, Any]) -> PhoneKeyRead:
     return PhoneKeyRead(
         id=r["id"],
         name=r["label"],
-        algorithm="Ed25519" if algorithm_of(r["public_key"]) == "Ed25519" else "ES256",
+        algorithm=algorithm_of(r["public_key"]),
         status=r["status"],
         created_at=r["created_at"],
         revoked_at=r["revoked_at"],
