@@ -152,8 +152,7 @@ async def refused(bridge: Bridge, text: str, reason: str) -> None:
     await eventually(settled, timeout=10.0, every=0.01)
 
 
-@pytest.mark.req("ACC-06")
-@pytest.mark.req("ACC-07", "ACC-10", partial=True)
+@pytest.mark.req("ACC-06", "ACC-07", "ACC-10", partial=True)
 class TestWithTheSiteBridge:
     async def test_a_phone_code_passes_once_and_a_revocation_stops_it_within_5_s(
         self, site_settings: BridgeSettings, resident: ApiClient, as_role: AsRole
