@@ -9,9 +9,10 @@ offline arrive when the link returns), five denials in a row at one reader add
 shown at the reader (`indicate`: red light, beeps), both through the runtime's command path.
 
 The checks, in order: the credential is known (by digest for card / PIN / keypad code, by the
-signed QR's `cred`, by id for a face match), a keypad code or QR token not already used (at any
-reader of the site: each is one passage), this door (and floor),
-its validity period, its weekly schedule and holidays in the site's time zone, passes left.
+signed QR's `cred` or a phone key's code, by id for a face match), a keypad code, QR token or
+phone-key code not already used (at any reader of the site: each is one passage), this door
+(and floor), its validity period, its weekly schedule and holidays in the site's time zone,
+passes left.
 A visitor pass is one credential of kind "code", found by its keypad codes and by QR tokens naming
 it. Passes left (`uses`) are entries: only a granted "in" at one of the entry's `entry_doors` (a
 visitor's gates; none listed: every door) uses one, and only there does "no uses left" refuse, so a
@@ -126,6 +127,11 @@ def uses_entry(entry: p.CredentialEntry, door: str, direction: str) -> bool:
     return direction == "in" and (not entry.entry_doors or door in entry.entry_doors)
 
 
+def _refuse(signature: bytes, message: bytes) -> bool:
+    """The verifier of a key that does not parse: nothing passes."""
+    return False
+
+
 def digest(key: bytes, kind: str, value: str) -> bytes:
     """HMAC-SHA256(key, f"{kind}:{value}"): how cards, PINs and keypad codes are cached."""
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).digest()
@@ -153,6 +159,7 @@ class AccessControl:
         self._query = query
         self._clock = clock
         self._failures: dict[str, tuple[int, str]] = {}  # reader → (denials in a row, last method)
+        self._verifiers: dict[str, tuple[bytes, p.PhoneKeyVerify]] = {}  # phone key id → verifier
 
     # -- a presentation ---------------------------------------------------------------------------
 
@@ -267,6 +274,8 @@ class AccessControl:
     async def _qr(
         self, door: str, text: str, direction: str, floor: int | None, now: float
     ) -> Decision:
+        if text.startswith(p.PHONE_KEY_PREFIX):
+            return await self._phone_qr(door, text, direction, floor, now)
         try:
             claims, signed, signature = p.parse_qr(text)
         except ValueError:
@@ -302,6 +311,49 @@ class AccessControl:
             self.cache.use_nonce(SITE, claims.nonce, claims.exp)
             decision._nonce = (claims.nonce, claims.exp)
         return decision
+
+    async def _phone_qr(
+        self, door: str, text: str, direction: str, floor: int | None, now: float
+    ) -> Decision:
+        """A code a phone made with its own key (docs/bridge.md, phone keys)."""
+        try:
+            code = p.parse_phone_qr(text)
+        except ValueError:
+            return Decision(False, "qr", "qr_forged")
+        if not p.phone_key_fresh(code.window, now):  # unverified yet: name no credential
+            return Decision(False, "qr", "qr_expired")
+        nonce = p.phone_key_nonce(code)
+        held = self.cache.by_id(code.cred)
+        if held is None or held.entry.kind != "phone_key":
+            revoked = self.cache.revoked(credential=code.cred)
+            if revoked:
+                return Decision(False, "qr", "revoked", credential=revoked)
+            decision = await self._ask(door, "qr", text, direction, floor)
+            if decision.granted and self.cache.nonce_used(SITE, nonce, self._clock()):
+                return Decision(False, "qr", "qr_reused", credential=code.cred)
+        else:
+            if not self._verifier(held.entry)(code.signature, nonce):
+                return Decision(False, "qr", "qr_forged")
+            if self.cache.nonce_used(SITE, nonce, now):
+                return Decision(False, "qr", "qr_reused", credential=code.cred)
+            decision = self._check(held, "qr", door, floor, direction, now)
+        if decision.granted:
+            expiry = p.phone_key_expiry(code.window)
+            self.cache.use_nonce(SITE, nonce, expiry)
+            decision._nonce = (nonce, expiry)
+        return decision
+
+    def _verifier(self, entry: p.CredentialEntry) -> p.PhoneKeyVerify:
+        """The entry's key, parsed once per key (a changed key is parsed again)."""
+        known = self._verifiers.get(entry.id)
+        if known is None or known[0] != entry.public_key:
+            try:
+                verify = p.phone_key_verifier(entry.public_key)
+            except ValueError:
+                log.error("bridge.access.bad_phone_key", credential=entry.id)
+                verify = _refuse
+            known = self._verifiers[entry.id] = (entry.public_key, verify)
+        return known[1]
 
     def _check(
         self,

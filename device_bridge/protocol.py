@@ -25,11 +25,17 @@ This is the only bridge module the platform imports. One WebSocket, opened by th
 from __future__ import annotations
 
 import base64
+import re
 import zlib
 from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 PROTOCOL = "anju-bridge/1"
 REVISION = 2
@@ -94,6 +100,100 @@ def parse_qr(text: str) -> tuple[QrClaims, bytes, bytes]:
         return msgspec.msgpack.decode(payload, type=QrClaims), payload, sig
     except (ValueError, msgspec.DecodeError, msgspec.ValidationError) as err:
         raise ValueError(f"malformed QR code: {err}") from None
+
+
+PHONE_KEY_PREFIX = "AJ2:"
+PHONE_KEY_STEP = 30  # seconds of one window of a phone key's QR code
+PHONE_KEY_SKEW = 1  # windows either side of the bridge's own that it accepts (clock tolerance)
+PHONE_KEY_SEQ_MAX = 999  # codes a phone may show within one window (each passes once)
+_PHONE_QR = re.compile(
+    r"AJ2:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"\.(0|[1-9][0-9]{0,11})\.(0|[1-9][0-9]{0,2})\.([A-Za-z0-9_-]{86})"
+)
+
+
+class PhoneQr(msgspec.Struct, frozen=True):
+    """A QR code a phone computed with its own key: the credential, the window, the code's number
+    within the window, and the signature over `phone_key_message` of the three."""
+
+    cred: str
+    window: int
+    seq: int
+    signature: bytes
+
+
+def phone_key_message(cred: str, window: int, seq: int) -> bytes:
+    """The canonical message a phone key signs (docs/bridge.md): ASCII, newline-separated,
+    `anju-phone-key/1`, the credential id (lower-case UUID with hyphens), the window
+    (floor(unix seconds / 30)) and the code's number in the window, in decimal without padding."""
+    return f"anju-phone-key/1\n{cred}\n{window}\n{seq}".encode()
+
+
+def parse_phone_qr(text: str) -> PhoneQr:
+    """`AJ2:<cred>.<window>.<seq>.<signature, base64url, 64 bytes>`; ValueError otherwise."""
+    m = _PHONE_QR.fullmatch(text)
+    if m is None:
+        raise ValueError("not a phone key QR code")
+    return PhoneQr(m.group(1), int(m.group(2)), int(m.group(3)), _unb64(m.group(4)))
+
+
+def phone_key_window(now: float) -> int:
+    """The window a moment falls in: floor(unix seconds / PHONE_KEY_STEP)."""
+    return int(now // PHONE_KEY_STEP)
+
+
+def phone_key_fresh(window: int, now: float) -> bool:
+    """Whether a code of `window` is accepted at `now`: within PHONE_KEY_SKEW windows of now's,
+    so a phone clock up to 30 s off still opens, and a code lives at most 90 s."""
+    return abs(window - phone_key_window(now)) <= PHONE_KEY_SKEW
+
+
+def phone_key_expiry(window: int) -> float:
+    """When a code of `window` stops being accepted (its spent mark may be dropped then)."""
+    return float((window + PHONE_KEY_SKEW + 1) * PHONE_KEY_STEP)
+
+
+def phone_key_nonce(code: PhoneQr) -> bytes:
+    """What marks a phone-key code spent: the signed triple, never the signature (an ECDSA
+    signature can be re-written into another valid one of the same message)."""
+    return phone_key_message(code.cred, code.window, code.seq)
+
+
+PhoneKeyVerify = Callable[[bytes, bytes], bool]
+"""(signature, message) → whether a phone key signed the message."""
+
+
+def phone_key_verifier(public_key: bytes) -> PhoneKeyVerify:
+    """A verifier for a phone key's raw public key: 65 bytes (an uncompressed P-256 point) for
+    ECDSA P-256 with SHA-256 and the signature as r‖s (WebCrypto's form), 32 bytes for Ed25519.
+    ValueError for anything else."""
+    if len(public_key) == 32:
+        ed = Ed25519PublicKey.from_public_bytes(public_key)
+
+        def ed25519(signature: bytes, message: bytes) -> bool:
+            try:
+                ed.verify(signature, message)
+            except InvalidSignature:
+                return False
+            return True
+
+        return ed25519
+    if len(public_key) != 65 or public_key[0] != 4:
+        raise ValueError("a phone key is an uncompressed P-256 point or an Ed25519 key")
+    ec_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
+    algorithm = ec.ECDSA(hashes.SHA256())
+
+    def es256(signature: bytes, message: bytes) -> bool:
+        if len(signature) != 64:
+            return False
+        r, s = int.from_bytes(signature[:32]), int.from_bytes(signature[32:])
+        try:
+            ec_key.verify(encode_dss_signature(r, s), message, algorithm)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    return es256
 
 
 def _b64(data: bytes) -> str:
@@ -182,13 +282,17 @@ class Window(msgspec.Struct, array_like=True):
     end: int  # exclusive; end < start spans midnight
 
 
+CredentialKind = Literal["card", "pin", "qr", "app", "face", "code", "fingerprint", "phone_key"]
+
+
 class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     """One credential as a bridge holds it: what it looks like, and where and when it passes.
 
     `digests`: HMAC-SHA256(Credentials.key, f"{kind}:{value}") of the card number, PIN, fingerprint
     template id (the one the fingerprint device gave at enrolment, matched there) or visitor
     keypad code (several for a keypad code: the next HOTP codes, used in order); empty for QR, app
-    and face, which name the credential itself (a signed QR token's `cred`, a face template id).
+    and face, which name the credential itself (a signed QR token's `cred`, a face template id),
+    and for a phone key, whose QR codes name it and which carries its `public_key`.
     `doors`: the bridge's device ids it may pass; `floors`: lift floors it may call.
     A visitor pass is one entry of kind "code": its keypad codes' digests, and signed QR tokens
     naming its id. `entry_doors`: the doors where a granted "in" uses one of `uses` (a visitor's
@@ -197,7 +301,7 @@ class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     """
 
     id: str
-    kind: Literal["card", "pin", "qr", "app", "face", "code", "fingerprint"]
+    kind: CredentialKind
     doors: list[str]
     digests: list[bytes] = []
     person: str = ""
@@ -210,6 +314,7 @@ class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     uses: int = -1  # passes left; -1: unlimited
     counter: int = 0  # kind "code": the HOTP counter of digests[0] (digests[i] is counter + i)
     entry_doors: list[str] = []  # doors where a granted "in" uses an entry; empty: every door
+    public_key: bytes = b""  # kind "phone_key": the phone's raw public key (phone_key_verifier)
 
 
 class Credentials(Frame, tag="credentials", kw_only=True):

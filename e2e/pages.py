@@ -599,7 +599,8 @@ class DoorControlPage:
 
 
 class MyQrPage:
-    """The resident's 我的通行码: a dynamic QR code that renews itself."""
+    """The resident's 我的通行码: the code the phone computes with its own key (`AJ2:`), or the
+    platform's dynamic QR code that renews itself (`AJ1:`, without WebCrypto)."""
 
     def __init__(self, page: Page) -> None:
         self.page = page
@@ -607,10 +608,12 @@ class MyQrPage:
         self.qr = page.locator("[data-test=my-qr]")
         self.countdown = page.locator("[data-test=my-qr-countdown] [data-seconds]")
 
-    async def wait(self) -> MyQrPage:
-        """Wait until the screen shows a code."""
+    async def wait(self, prefix: str = "AJ1:") -> MyQrPage:
+        """Wait until the screen shows a code of this kind."""
         await expect(self.root).to_be_visible(timeout=10_000)
-        await expect(self.qr).to_have_attribute("data-qr", re.compile(r"^AJ1:"), timeout=10_000)
+        await expect(self.qr).to_have_attribute(
+            "data-qr", re.compile(f"^{re.escape(prefix)}"), timeout=10_000
+        )
         return self
 
     async def qr_text(self) -> str:
@@ -618,5 +621,33 @@ class MyQrPage:
         return str(await self.qr.get_attribute("data-qr"))
 
     async def renew(self) -> None:
-        """Tap 刷新 for a new code now."""
+        """Tap 刷新 (换一个码 with a phone key) for a new code now."""
         await self.page.locator("[data-test=my-qr-refresh]").click()
+
+    async def open_phone_keys(self) -> PhoneKeysPage:
+        """Tap 我的手机钥匙: the profile's list of phone keys."""
+        await self.page.locator("[data-test=my-qr-phone-keys]").click()
+        return await PhoneKeysPage(self.page).wait()
+
+
+class PhoneKeysPage:
+    """The profile's 手机钥匙: the resident's phone keys, each with 撤销."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=phone-keys]")
+        self.this_phone = page.locator("[data-test=phone-key-this]")
+
+    async def wait(self) -> PhoneKeysPage:
+        """Wait until the list shows."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        return self
+
+    async def revoke(self, credential: str) -> None:
+        """Revoke one key, confirming, and wait until the list says so."""
+        await self.page.locator(f"[data-test=phone-key-revoke-{credential}]").click()
+        await self.page.locator(".van-dialog__confirm").click()
+        await expect(self.page.locator(f"[data-test=phone-key-{credential}]")).to_have_attribute(
+            "data-status", "revoked", timeout=10_000
+        )
+        await expect(self.this_phone).to_have_count(0)  # this phone's key was dropped

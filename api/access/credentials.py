@@ -37,7 +37,7 @@ from api.core.errors import Conflict, InvalidInput, NotFound
 from api.piccolo_conf import DB
 from device_bridge import protocol
 
-KINDS: Final = ("card", "pin", "qr", "app", "face", "code", "fingerprint")
+KINDS: Final = ("card", "pin", "qr", "app", "face", "code", "fingerprint", "phone_key")
 VALUE_KINDS: Final = ("card", "pin", "fingerprint")  # a secret value, encrypted and indexed
 VALUE_CONTEXT: Final = "credentials.value"
 HOTP_CONTEXT: Final = "credentials.hotp_secret"
@@ -109,7 +109,9 @@ def _advisory_lock(community_id: UUID) -> Any:
     return QueryString("SELECT pg_advisory_xact_lock({})", _lock_key(community_id))
 
 
-def _check(kind: str, value: str | None, hotp_secret: str | None) -> None:
+def _check(
+    kind: str, value: str | None, hotp_secret: str | None, public_key: bytes | None = None
+) -> None:
     if kind not in KINDS:
         raise InvalidCredential(f"unknown credential kind {kind!r}")
     if kind == "card" and not (value and value.isalnum() and 4 <= len(value) <= 32):
@@ -118,6 +120,8 @@ def _check(kind: str, value: str | None, hotp_secret: str | None) -> None:
         raise InvalidCredential("a PIN is 4 to 8 digits")
     if kind == "fingerprint" and not (value and re.fullmatch(r"[\x21-\x7e]{4,32}", value)):
         raise InvalidCredential("a fingerprint names the template id its device gave (4 to 32)")
+    if kind == "phone_key" and not public_key:
+        raise InvalidCredential("a phone key names its public key")
     if kind == "code":
         try:
             pyotp.HOTP(hotp_secret or "").at(0)
@@ -135,6 +139,8 @@ async def create_credential(
     value: str | None = None,
     hotp_secret: str | None = None,
     template_id: UUID | None = None,
+    public_key: bytes | None = None,
+    label: str = "",
     groups: Sequence[UUID] = (),
     points: Sequence[UUID] = (),
     floors: Sequence[int] = (),
@@ -147,9 +153,9 @@ async def create_credential(
 
     `value` is the card number, PIN or fingerprint template id (stored encrypted, indexed for
     look-ups), `hotp_secret` the base32 secret of a keypad code (kind "code"), `template_id` the
-    biometric store's face id.
+    biometric store's face id, `public_key` and `label` a phone key's raw public key and name.
     """
-    _check(kind, value, hotp_secret)
+    _check(kind, value, hotp_secret, public_key)
     if kind == "face" and template_id is None:
         raise InvalidCredential("a face credential names an enrolled face")
     k = keys()
@@ -172,6 +178,8 @@ async def create_credential(
         masked=mask(kind, value) if value else "",
         hotp_secret=k.cipher.encrypt(hotp_secret, context=HOTP_CONTEXT) if hotp_secret else None,
         template=template_id,
+        public_key=public_key,
+        label=label,
         groups=[str(g) for g in groups],
         points=[str(p) for p in points],
         floors=[int(f) for f in floors],

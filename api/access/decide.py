@@ -2,9 +2,10 @@
 
 The same rules as the bridge's (device_bridge), read from the database: the credential is found by
 its value's blind index (card, PIN, fingerprint template id), its template (face), its signed
-token (QR) or its next keypad codes; then validity, the door (and at a lift the floor asked
-for), the schedule and, for an entry (a granted "in" where the credential counts entries: any
-door, a visitor pass's only at the gates), the entries left. The bridge records the event itself.
+token (QR), the phone key a phone's own QR code names, or its next keypad codes; then validity,
+the door (and at a lift the floor asked for), the schedule and, for an entry (a granted "in"
+where the credential counts entries: any door, a visitor pass's only at the gates), the entries
+left. The bridge records the event itself.
 """
 
 from __future__ import annotations
@@ -102,6 +103,36 @@ async def _by_qr(community_id: UUID, text: str, redis: Redis) -> tuple[Credentia
     return (rows[0], "unknown") if rows and rows[0].kind in QR_KINDS else (None, "unknown")
 
 
+async def _by_phone_key(
+    community_id: UUID, text: str, redis: Redis
+) -> tuple[CredentialRow | None, str]:
+    """The phone key whose code this is (docs/bridge.md, phone keys): a credential a bridge did not
+    hold yet. Spent at its first grant-worthy presentation, as a signed token is."""
+    try:
+        code = protocol.parse_phone_qr(text)
+    except ValueError:
+        return None, "qr_forged"
+    rows = credential_rows(
+        await Credential.select(*CREDENTIAL_COLUMNS)
+        .where((Credential.id == UUID(code.cred)) & (Credential.community == community_id))
+        .output(load_json=True)
+    )
+    row = rows[0] if rows and rows[0].kind == "phone_key" else None
+    if row is None or not row.public_key:
+        return None, "unknown"
+    now = time.time()
+    if not protocol.phone_key_fresh(code.window, now):
+        return None, "qr_expired"
+    message = protocol.phone_key_message(code.cred, code.window, code.seq)
+    if not protocol.phone_key_verifier(bytes(row.public_key))(code.signature, message):
+        return None, "qr_forged"
+    expiry = protocol.phone_key_expiry(code.window)
+    fresh = await redis.set(
+        f"anju:qr-used:{message.hex()}", b"1", nx=True, ex=max(1, int(expiry - now) + 6)
+    )
+    return (row, "unknown") if fresh else (None, "qr_reused")
+
+
 async def _by_code(community_id: UUID, code: str) -> tuple[CredentialRow | None, str]:
     rows = credential_rows(
         await Credential.select(*CREDENTIAL_COLUMNS)
@@ -155,6 +186,8 @@ async def find(
             where &= Credential.template == UUID(value)
         except ValueError:
             return None, "unknown"
+    elif method == "qr" and value.startswith(protocol.PHONE_KEY_PREFIX):
+        return await _by_phone_key(community_id, value, redis)
     elif method == "qr":
         return await _by_qr(community_id, value, redis)
     elif method == "code":

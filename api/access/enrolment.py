@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from api.access.credentials import (
     after_commit,
     create_credential,
@@ -49,6 +51,7 @@ _COLUMNS = (
     Credential.visitor_pass,
     Credential.masked,
     Credential.template,
+    Credential.label,
     Credential.groups,
     Credential.points,
     Credential.floors,
@@ -73,6 +76,7 @@ def _read(r: dict[str, Any]) -> CredentialRead:
         visitor_pass_id=r["visitor_pass"],
         masked=r["masked"],
         face_id=r["template"],
+        label=r["label"],
         group_ids=[UUID(str(g)) for g in r["groups"] or []],
         point_ids=[UUID(str(p)) for p in r["points"] or []],
         floors=list(r["floors"] or []),
@@ -240,8 +244,16 @@ async def revoke_on_move_out(person_id: UUID, caller: Caller, effects: Effects) 
     return len(ids)
 
 
-async def my_qr(caller: Caller, effects: Effects) -> QrToken:
-    """The caller's dynamic QR (its household's qr credential, made on first request)."""
+class Home(msgspec.Struct, frozen=True, kw_only=True):
+    """Whose a resident's own credentials are: the person, the household, its community."""
+
+    person: UUID | None
+    household: UUID
+    community: UUID
+
+
+async def resident_home(caller: Caller) -> Home:
+    """The caller's own household among those `access.qr` lets them act for (NotFound: none)."""
     households = sorted(Scope.of(caller, "access.qr").households)
     account = (
         await Account.select(Account.person, Account.person.household.as_alias("home"))
@@ -254,26 +266,30 @@ async def my_qr(caller: Caller, effects: Effects) -> QrToken:
     )
     if household_id is None:
         raise NotFound()
+    home = await Household.select(Household.community).where(Household.id == household_id).first()
+    if home is None:
+        raise NotFound()
+    return Home(person=person_id, household=household_id, community=home["community"])
+
+
+async def my_qr(caller: Caller, effects: Effects) -> QrToken:
+    """The caller's dynamic QR (its household's qr credential, made on first request)."""
+    home = await resident_home(caller)
     where = (
         (Credential.kind == "qr")
-        & (Credential.household == household_id)
+        & (Credential.household == home.household)
         & (Credential.status == "active")
         & (Credential.visitor_pass.is_null())
     )
-    where &= Credential.person == person_id if person_id else Credential.person.is_null()
+    where &= Credential.person == home.person if home.person else Credential.person.is_null()
     found = await Credential.select(Credential.id).where(where).first()
     if found is None:
-        home = (
-            await Household.select(Household.community).where(Household.id == household_id).first()
-        )
-        if home is None:
-            raise NotFound()
         async with DB.transaction():
             credential_id = await create_credential(
-                community_id=home["community"],
+                community_id=home.community,
                 kind="qr",
-                person_id=person_id,
-                household_id=household_id,
+                person_id=home.person,
+                household_id=home.household,
                 created_by=caller.account_id,
             )
             await record(
@@ -281,10 +297,10 @@ async def my_qr(caller: Caller, effects: Effects) -> QrToken:
                 actor=caller,
                 target_type="credential",
                 target_id=credential_id,
-                community_id=home["community"],
+                community_id=home.community,
                 details={"kind": "qr"},
             )
-        after_commit(effects, home["community"])
+        after_commit(effects, home.community)
     else:
         credential_id = found["id"]
     token, expires_at = await issue_qr(credential_id)

@@ -12,7 +12,9 @@ from litestar.di import Provide
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 
-from api.access import doors, enrolment, overrides, points, records
+from api.access import doors, enrolment, overrides, phone_keys, points, records
+from api.access.credentials import DuplicateCredential
+from api.access.phone_keys import InvalidPhoneKey, PhoneKeyRevoked, TooManyPhoneKeys
 from api.access.rows import CredentialKind
 from api.access.schemas import (
     AccessGroupCreate,
@@ -35,6 +37,8 @@ from api.access.schemas import (
     DoorRead,
     EmergencyRelease,
     EmergencyReleaseEnd,
+    PhoneKeyCreate,
+    PhoneKeyRead,
     QrToken,
     ReleaseResult,
     RemoteOpen,
@@ -113,6 +117,29 @@ class AccessController(Controller):
     async def qr(self, caller: Caller, effects: Effects) -> QrToken:
         """A fresh signed QR code for the caller, good for at most 60 seconds at the readers."""
         return await enrolment.my_qr(caller, effects)
+
+    @get("/phone-keys")
+    async def list_phone_keys(self, caller: Caller) -> list[PhoneKeyRead]:
+        """The caller's phone keys: phones that make their own QR codes, offline too."""
+        return await phone_keys.mine(caller)
+
+    @post("/phone-keys", opt=raises(InvalidPhoneKey, TooManyPhoneKeys, DuplicateCredential))
+    async def register_phone_key(
+        self, caller: Caller, effects: Effects, data: PhoneKeyCreate
+    ) -> PhoneKeyRead:
+        """Register the public key this phone made; its private key never leaves the phone."""
+        return await phone_keys.register(caller, data, effects)
+
+    @post(
+        "/phone-keys/{credential_id:uuid}/revoke",
+        status_code=HTTP_200_OK,
+        opt=raises(PhoneKeyRevoked),
+    )
+    async def revoke_phone_key(
+        self, caller: Caller, effects: Effects, credential_id: UUID
+    ) -> PhoneKeyRead:
+        """Revoke one of the caller's phone keys: every online bridge refuses it within 5 s."""
+        return await phone_keys.revoke(caller, credential_id, effects)
 
     @post("/emergency-release", status_code=HTTP_200_OK)
     async def emergency_release(

@@ -35,7 +35,7 @@ class AccessRecordRow(msgspec.Struct, frozen=True, kw_only=True):
     photo: str
 
 
-CredentialKind = Literal["card", "pin", "qr", "app", "face", "code", "fingerprint"]
+CredentialKind = Literal["card", "pin", "qr", "app", "face", "code", "fingerprint", "phone_key"]
 
 CREDENTIAL_COLUMNS = (
     Credential.id,
@@ -47,6 +47,7 @@ CREDENTIAL_COLUMNS = (
     Credential.hotp_secret,
     Credential.counter,
     Credential.template,
+    Credential.public_key,
     Credential.groups,
     Credential.points,
     Credential.floors,
@@ -74,6 +75,7 @@ class CredentialRow(msgspec.Struct, frozen=True, kw_only=True):
     hotp_secret: str | None
     counter: int
     template: UUID | None
+    public_key: bytes | None
     groups: list[str] | None
     points: list[str] | None
     floors: list[int] | None

@@ -241,6 +241,7 @@ class CredentialRead(msgspec.Struct, kw_only=True):
     visitor_pass_id: UUID | None
     masked: str
     face_id: UUID | None
+    label: str  # a phone key's name
     group_ids: list[UUID]
     point_ids: list[UUID]
     floors: list[int]
@@ -263,6 +264,34 @@ class CredentialRevoke(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     """Why the credential is revoked (kept in the audit log)."""
 
     reason: Reason
+
+
+PhoneKeyAlgorithm = Literal["ES256", "Ed25519"]
+PHONE_NAME = Meta(min_length=1, max_length=40)
+
+
+class PhoneKeyCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Register the key a phone made for itself (its private half never leaves the phone).
+
+    `public_key`: the public key as SubjectPublicKeyInfo (DER), base64 — WebCrypto's
+    `exportKey("spki")`; `ES256` is ECDSA on P-256 with SHA-256, `Ed25519` the Edwards curve.
+    """
+
+    name: Annotated[str, PHONE_NAME]
+    algorithm: PhoneKeyAlgorithm
+    public_key: Annotated[str, Meta(min_length=40, max_length=240)]
+
+
+class PhoneKeyRead(msgspec.Struct, kw_only=True):
+    """One of the caller's phone keys: its QR codes are made on that phone, offline too."""
+
+    id: UUID
+    name: str
+    algorithm: PhoneKeyAlgorithm
+    status: str
+    created_at: datetime
+    revoked_at: datetime | None
+    revoke_reason: str
 
 
 class QrToken(msgspec.Struct, kw_only=True):

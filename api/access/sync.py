@@ -16,6 +16,9 @@ its building's lifts; every credential the points of its groups and its listed p
 has one schedule: doors reached without a schedule pass at any time; otherwise the windows of the
 groups' schedules are joined and only holidays common to all of them block (docs/access.md).
 
+A phone key's entry carries its raw public key: the bridge verifies the QR codes the phone makes
+from it, offline too (docs/bridge.md, phone keys); a revocation removes it like any credential.
+
 Entries: a visitor pass's credential (kind "code", its QR tokens name it too) counts its `uses`
 only at the community gates, so its entry carries `entry_doors` (the bridge's gates among its
 doors). At a bridge with none of its gates nothing counts: the entry goes with `uses` -1.
@@ -242,6 +245,7 @@ def entry_of(
         uses=uses,
         counter=cred.counter if kind == "code" else 0,
         entry_doors=entries or [],
+        public_key=bytes(cred.public_key or b"") if kind == "phone_key" else b"",
     )
 
 

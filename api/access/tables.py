@@ -5,6 +5,7 @@ from piccolo.columns import (
     UUID,
     BigInt,
     BigSerial,
+    Bytea,
     ForeignKey,
     Integer,
     Text,
@@ -62,7 +63,8 @@ class AccessGroup(Table, tablename="access_groups"):
 
 
 class Credential(Table, tablename="credentials"):
-    """Something that opens doors: a card, a PIN, a QR identity, the app, a face, a keypad code.
+    """Something that opens doors: a card, a PIN, a QR identity, the app, a face, a keypad code,
+    a phone's own key (kind "phone_key": its public key and the name the resident gave the phone).
 
     Card numbers and PINs are encrypted (context "credentials.value") beside a blind index for
     look-ups; a keypad code's HOTP secret is encrypted too. A face credential holds only the
@@ -71,7 +73,9 @@ class Credential(Table, tablename="credentials"):
 
     id = UUID(primary_key=True)
     community = ForeignKey(Community, null=False)
-    kind = Varchar(length=12, help_text="card | pin | qr | app | face | code | fingerprint")
+    kind = Varchar(
+        length=12, help_text="card | pin | qr | app | face | code | fingerprint | phone_key"
+    )
     person = ForeignKey(Person, null=True)
     household = ForeignKey(
         Household, null=True, help_text="Set: passes the household's gates and unit doors."
@@ -85,6 +89,10 @@ class Credential(Table, tablename="credentials"):
     hotp_secret = Text(null=True, default=None, secret=True, help_text="Encrypted (kind code).")
     counter = Integer(default=0, help_text="Next unused HOTP counter (kind code).")
     template = UUID(null=True, default=None, help_text="Biometric template id (kind face).")
+    public_key = Bytea(
+        null=True, default=None, help_text="Raw public key (kind phone_key: P-256 or Ed25519)."
+    )
+    label = Varchar(length=40, default="", help_text="The phone's name (kind phone_key).")
     groups = JSONB(default=[], help_text="Access group ids.")
     points = JSONB(default=[], help_text="Access point ids, beside those of the groups.")
     floors = JSONB(default=[], help_text="Lift floors it may call.")

@@ -431,6 +431,33 @@ const en: typeof zhCN = {
       doors: "Open door",
       visitors: "Visitors",
     },
+    phoneKey: {
+      alt: "Pass QR code computed on this phone",
+      nextIn: "New code in {n} s",
+      another: "Another code",
+      offline: "This phone is your key: doors open with no signal",
+      clearing: "The key lives only in this phone's browser. After clearing the browser's data (or changing phones), register again.",
+      register: "Register a key on this phone",
+      manage: "My phone keys",
+      fallback: {
+        unsupported: "This browser cannot hold a phone key; below is the online pass code (needs the network).",
+        revoked: "This phone's key was revoked; below is the online pass code (needs the network).",
+        failed: "No phone key registered yet (it needs the network once); below is the online pass code.",
+      },
+      listTitle: "Phone keys",
+      none: "No phone keys yet",
+      noneHint: "Opening My pass code registers this phone by itself.",
+      thisPhone: "This phone",
+      status: {
+        active: "Active",
+        revoked: "Revoked",
+      },
+      revoke: "Revoke",
+      revokeLabel: "Revoke phone key: {name}",
+      revokeTitle: "Revoke phone key",
+      revokeMessage: "Once revoked, the codes of “{name}” stop opening every door.",
+      revoked: "Revoked",
+    },
     admin: {
       title: "Access control",
       tabs: {

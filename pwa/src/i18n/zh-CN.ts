@@ -429,6 +429,33 @@ export default {
       doors: "开门",
       visitors: "访客",
     },
+    phoneKey: {
+      alt: "本机计算的通行二维码",
+      nextIn: "{n} 秒后换新码",
+      another: "换一个码",
+      offline: "本机即钥匙：没有信号也能开门",
+      clearing: "钥匙只保存在本手机的浏览器里。清除浏览器数据（或换手机）后，需要重新登记。",
+      register: "在此手机上登记钥匙",
+      manage: "我的手机钥匙",
+      fallback: {
+        unsupported: "此浏览器不支持手机钥匙，下面是在线通行码（需要网络）。",
+        revoked: "本手机的钥匙已撤销，下面是在线通行码（需要网络）。",
+        failed: "手机钥匙暂未登记（需要联网一次），下面是在线通行码。",
+      },
+      listTitle: "手机钥匙",
+      none: "还没有手机钥匙",
+      noneHint: "打开「我的通行码」时，本手机会自动登记。",
+      thisPhone: "本机",
+      status: {
+        active: "有效",
+        revoked: "已撤销",
+      },
+      revoke: "撤销",
+      revokeLabel: "撤销手机钥匙：{name}",
+      revokeTitle: "撤销手机钥匙",
+      revokeMessage: "撤销后，「{name}」上的通行码在所有门禁上失效。",
+      revoked: "已撤销",
+    },
     admin: {
       title: "门禁管理",
       tabs: {
