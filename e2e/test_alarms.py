@@ -155,7 +155,11 @@ class TestGuardAlarmBoard:
             await expect(row).to_have_attribute("data-state", "new")
             await expect(phone.locator("[data-test=alarm-count-new]")).to_have_text("1")
             assert await phone.evaluate("window.__sameBoard === true"), "the board was reloaded"
-            await expect(phone.get_by_text("新告警：入侵报警")).to_be_visible()
+            notice = phone.locator(".alarm-notify").get_by_text("新告警：入侵报警")
+            await expect(notice).to_be_visible()
+            # A screen reader says it too, through the app's assertive live region.
+            said = phone.locator("[data-test=live-assertive]")
+            await expect(said).to_contain_text("新告警：入侵报警 东区 入侵防区")
             await phone.screenshot(path=artifact("guard-alarm-board.png"))
             alarm_id = await row.get_attribute("data-alarm-id")
 
@@ -210,7 +214,7 @@ class TestGuardAlarmBoard:
             await expect(detail.timeline).to_contain_text("完成预案步骤")
             await expect(detail.entries.first).to_have_attribute("data-kind", "raised")
             await expect(phone.locator(".van-toast")).to_be_hidden(timeout=5_000)
-            await expect(phone.get_by_text("新告警：入侵报警")).to_be_hidden()
+            await expect(notice).to_be_hidden()
             await phone.screenshot(path=artifact("guard-alarm.png"), full_page=True)
 
         # What the page showed is what the server holds.
@@ -308,6 +312,9 @@ class TestResidentSos:
         assert answer.status_code == 200, answer.text
 
         await expect(sos.heading).to_have_text("保安已确认", timeout=10_000)
+        # Said to a screen reader at once, with who acknowledged.
+        said = phone.locator("[data-test=live-assertive]")
+        await expect(said).to_contain_text(f"保安已确认 {guard.username}")
         await expect(sos.status).to_contain_text("已确认")
         await expect(sos.acknowledged_by).to_have_text(guard.username)
         await expect(sos.status).to_have_attribute("data-state", "acknowledged")

@@ -1,0 +1,416 @@
+"""Every screen of every role passes axe-core's WCAG 2.0/2.1 A and AA rules (no serious or critical
+violation), at phone (390×844) and desktop (1440×900) size, in Chinese and in English.
+
+The screens are derived from the router's route table (pwa/src/router.ts) and the roles' capability
+pages (pwa/src/roles.ts): a new page a role reaches is walked without touching this file; a new
+route with a parameter needs a way to fill it (`PARAMS`), and the suite fails until it has one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from litestar import Litestar
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
+
+from api.core.auth import Role
+from api.intercom.tables import Call
+from device_bridge.identity import enroll
+from device_bridge.settings import BridgeSettings
+from e2e.conftest import PHONE
+from tests.fixtures import enrolment_token
+from tests.helpers import ApiClient, TestUser, World, build_world, raise_alarm, running, user
+from tests.visitors.helpers import book
+
+ROOT = Path(__file__).resolve().parent.parent
+PWA = ROOT / "pwa"
+AXE = (PWA / "node_modules" / "axe-core" / "axe.min.js").read_text()
+SIZES: dict[str, ViewportSize] = {
+    "phone": {"width": PHONE["width"], "height": PHONE["height"]},
+    "desktop": {"width": 1440, "height": 900},
+}
+LANGUAGES = ("zh-CN", "en")
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = ("serious", "critical")
+CALLING = {"zh-CN": "管理处来电", "en": "The guard room is calling"}
+PUBLIC = "public"  # a phone that is not signed in: the login page and a visitor's pass
+
+# ---------------------------------------------------------------------------------------------
+# The screens, read from the PWA's own sources.
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    path: str
+    public: bool = False
+    role: str | None = None
+    within: str | None = None
+    also_for: tuple[str, ...] = ()
+
+
+def routes() -> list[Route]:
+    """The named routes of pwa/src/router.ts, with the meta the navigation guard reads."""
+    source = (PWA / "src" / "router.ts").read_text()
+    found = []
+    for chunk in source.split('path: "')[1:]:
+        head = re.match(r'([^"]+)",\s*name: "([^"]+)"', chunk)
+        if not head:
+            continue  # the shell and the catch-all redirect have no name of their own
+        meta = re.search(r"meta: \{([^}]*)\}", chunk.split('path: "')[0])
+        text = meta.group(1) if meta else ""
+        role = re.search(r'role: "(\w+)"', text)
+        within = re.search(r'within: "([\w-]+)"', text)
+        also = re.search(r"alsoFor: \[([^\]]*)\]", text)
+        found.append(
+            Route(
+                name=head.group(2),
+                path=head.group(1),
+                public="public: true" in text,
+                role=role.group(1) if role else None,
+                within=within.group(1) if within else None,
+                also_for=tuple(re.findall(r'"(\w+)"', also.group(1))) if also else (),
+            )
+        )
+    return found
+
+
+def capabilities() -> dict[str, list[tuple[str, str | None]]]:
+    """Each role's home tiles from pwa/src/roles.ts: (capability key, its built page or None)."""
+    source = (PWA / "src" / "roles.ts").read_text()
+    table = source.split("const CAPABILITIES")[1].split("\n};")[0]
+    tile = re.compile(r'\{ key: "(\w+)", icon: "[^"]+"(?:, page: "([\w-]+)")? \}')
+    return {
+        role: [(key, page or None) for key, page in tile.findall(body)]
+        for role, body in re.findall(r"(\w+): \[(.*?)\],?\n(?=  \w+:|$)", table + "\n", re.S)
+    }
+
+
+@dataclass(frozen=True)
+class Screen:
+    role: str
+    route: str
+    scene: str = ""  # a dialog or sheet opened on the screen (SCENES)
+
+    @property
+    def id(self) -> str:
+        return f"{self.role}-{self.route}" + (f"-{self.scene}" if self.scene else "")
+
+
+def reaches(role: str, route: Route, pages: set[str]) -> bool:
+    """What pwa/src/navigation.ts decide() lets a role into."""
+    if route.role:
+        return route.role == role
+    if route.within:
+        return route.within in pages or role in route.also_for
+    if route.name in ALL_PAGES:
+        return route.name in pages
+    return True
+
+
+ROUTES = routes()
+CAPABILITIES = capabilities()
+ALL_PAGES = {page for tiles in CAPABILITIES.values() for _, page in tiles if page}
+
+# Screens that show something only with a dialog or sheet open: (role, route) -> scene -> action.
+Action = Callable[[Page], Awaitable[None]]
+
+
+async def _click(page: Page, selector: str, shown: str) -> None:
+    await page.locator(selector).first.click()
+    await expect(page.locator(shown).first).to_be_visible()
+
+
+def _tab(name: str) -> Action:
+    return lambda page: _click(page, f".admin-tab-{name}", f"[data-test={name}-pane]")
+
+
+SCENES: dict[tuple[str, str], dict[str, Action]] = {
+    ("guard", "desk"): {
+        "household-sheet": lambda p: _click(
+            p, "[data-test=desk-household]", "[data-test=desk-household-sheet]"
+        ),
+        "inside": lambda p: _click(p, ".desk-tab-inside", "[data-test=desk-page]"),
+    },
+    ("property_manager", "access-log"): {
+        "filters": lambda p: _click(p, "[data-test=log-filters]", "[data-test=log-filter-sheet]"),
+    },
+    ("guard", "door-control"): {
+        "remote-dialog": lambda p: _click(
+            p, "[data-test^=door-remote-]", "[data-test=remote-dialog]"
+        ),
+    },
+    ("property_manager", "access-admin"): {
+        tab: _tab(tab) for tab in ("groups", "schedules", "credentials")
+    },
+    ("system_admin", "bridges"): {
+        "add": lambda p: _click(p, "[data-test=bridge-add]", "[data-test=bridge-issue]"),
+    },
+    ("guard", "alarm"): {
+        "action-dialog": lambda p: _click(
+            p, "[data-test=alarm-dispatch]", "[data-test=alarm-action-note]"
+        ),
+    },
+}
+
+
+def screens() -> list[Screen]:
+    """Every (role, route) a signed-in role reaches, the public routes, and the SCENES."""
+    found = [Screen(PUBLIC, r.name) for r in ROUTES if r.public and r.name != "offline"]
+    found.append(Screen(PUBLIC, "offline"))
+    for role, tiles in CAPABILITIES.items():
+        pages = {page for _, page in tiles if page}
+        for route in ROUTES:
+            if route.public or (route.name == "feature" and all(page for _, page in tiles)):
+                continue
+            if reaches(role, route, pages):
+                found.append(Screen(role, route.name))
+                for scene in SCENES.get((role, route.name), {}):
+                    found.append(Screen(role, route.name, scene))
+    found.append(Screen("resident", "home", "incoming-call"))
+    return found
+
+
+SCREENS = screens()
+
+# ---------------------------------------------------------------------------------------------
+# What the screens show: a site with its bridge, an alarm, an SOS, a visitor, a call.
+
+
+@dataclass
+class Data:
+    world: World
+    alarm: UUID  # acknowledged by the guard: its page offers 派警
+    home_alarm: UUID  # one of the resident's household
+    sos: str
+    visitor: str
+    token: str
+    call: UUID
+    cameras: list[str]
+
+
+def _feature(role: str) -> str:
+    key = next(key for key, page in CAPABILITIES[role] if page is None)
+    return f"/feature/{key}"
+
+
+# How to fill a route's parameters (and query) for a role.
+PARAMS: dict[str, Callable[[Data, str], str]] = {
+    "pass": lambda d, _: f"/pass/{d.token}",
+    "alarm": lambda d, role: f"/alarms/{d.home_alarm if role == 'resident' else d.alarm}",
+    "sos": lambda d, _: f"/sos/{d.sos}",
+    "visitor": lambda d, _: f"/visitors/{d.visitor}",
+    "call": lambda d, _: f"/calls/{d.call}",
+    "camera-live": lambda d, _: "/cameras/live?ids=" + ",".join(d.cameras[:2]),
+    "feature": lambda _, role: _feature(role),
+}
+
+
+def path_of(screen: Screen, data: Data) -> str:
+    if screen.route in PARAMS:
+        return PARAMS[screen.route](data, screen.role)
+    route = next(r for r in ROUTES if r.name == screen.route)
+    return "/" + route.path.lstrip("/")
+
+
+@pytest.fixture(scope="module")
+async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    world = await build_world(app.state.cipher)
+    async with ApiClient.for_app(app) as admin, ApiClient.for_app(app) as resident:
+        await admin.login(world.admins[Role.SYSTEM_ADMIN])
+        settings = BridgeSettings(
+            platform_url=live_url,
+            data_dir=tmp_path_factory.mktemp("a11y") / "bridge",
+            heartbeat_interval=0.5,
+            backoff_initial=0.05,
+            backoff_max=0.5,
+            log_json=False,
+        )
+        token = await enrolment_token(admin, world.a.community)
+        await enroll(settings, token=token, name="site A")
+        async with running(settings):
+            await resident.login(world.a.users[Role.RESIDENT])
+            sos = (await resident.post("/api/v1/sos", json={"note": "老人摔倒"})).json()["id"]
+            visitor = await book(resident)
+            share = (await resident.post(f"/api/v1/visitor-passes/{visitor['id']}/share")).json()
+            call = Call(
+                community=world.a.community,
+                household=world.a.households[0],
+                target="household",
+                reason="visitor",
+                room="1-1-0101",
+                state="ended",
+                started_at=datetime.now(UTC),
+                ended_at=datetime.now(UTC),
+                duration_s=0,
+                outcome="unanswered",
+            )
+            await call.save()
+            alarm = await raise_alarm(world.a.community)
+            async with ApiClient.for_app(app) as guard:
+                await guard.login(world.a.users[Role.GUARD])
+                cameras = (await guard.get("/api/v1/cameras")).json()["items"]
+                acknowledged = await guard.post(f"/api/v1/alarms/{alarm}/acknowledge", json={})
+                assert acknowledged.status_code in (200, 201), acknowledged.text
+            yield Data(
+                world=world,
+                alarm=alarm,
+                home_alarm=await raise_alarm(
+                    world.a.community, "gas", household_id=world.a.households[0]
+                ),
+                sos=sos,
+                visitor=visitor["id"],
+                token=share["url"].rstrip("/").rsplit("/", 1)[-1],
+                call=call.id,
+                cameras=[c["id"] for c in cameras],
+            )
+
+
+async def _sign_in(context: BrowserContext, account: TestUser) -> None:
+    """Log the browser context in through the API (the cookies are the context's)."""
+    await context.request.get("/api/v1/auth/me")
+
+    async def post(url: str, body: dict[str, str]) -> Any:
+        cookies = {c["name"]: c["value"] for c in await context.cookies()}
+        answer = await context.request.post(
+            url, data=body, headers={"x-csrftoken": cookies.get("csrftoken", "")}
+        )
+        assert answer.ok, await answer.text()
+        return await answer.json()
+
+    login = {"username": account.username, "password": account.password}
+    if (await post("/api/v1/auth/login", login))["state"] == "totp_required":
+        await post("/api/v1/auth/totp", {"code": account.totp_now()})
+
+
+@pytest.fixture(scope="module")
+async def pages(chromium: Browser, live_url: str, data: Data) -> AsyncIterator[Any]:
+    """One signed-in page per role, opened once for the module."""
+    opened: dict[str, Page] = {}
+
+    async def page_of(role: str) -> Page:
+        if role not in opened:
+            context = await chromium.new_context(
+                viewport=SIZES["phone"], base_url=live_url, locale="zh-CN", bypass_csp=True
+            )
+            if role != PUBLIC:
+                await _sign_in(context, user(data.world, Role(role)))
+            opened[role] = await context.new_page()
+        return opened[role]
+
+    yield page_of
+    for page in opened.values():
+        await page.context.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The check.
+
+
+async def settled(page: Page) -> None:
+    """The page has loaded what it shows and no transition is running (a pulse runs forever)."""
+    await page.wait_for_load_state("networkidle")
+    await page.wait_for_function(
+        """() => document.getAnimations().every(
+            a => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)""",
+        timeout=10_000,
+    )
+
+
+async def violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations of the WCAG 2.x A/AA rules on the page."""
+    if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
+        await page.evaluate(AXE + "\n;undefined")
+    found: list[dict[str, Any]] = await page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(' ') + '  ' +
+                    (n.any[0]?.message ?? n.all[0]?.message ?? n.none[0]?.message ?? '')),
+            }));
+        }""",
+        WCAG,
+    )
+    return [v for v in found if v["impact"] in BLOCKING]
+
+
+def report(where: str, found: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in found:
+        lines.append(f"{where}: {v['id']} ({v['impact']}) {v['help']}")
+        lines.extend(f"    {node}" for node in v["nodes"][:8])
+        if len(v["nodes"]) > 8:
+            lines.append(f"    … and {len(v['nodes']) - 8} more")
+    return "\n".join(lines)
+
+
+async def ring(data: Data) -> Call:
+    """A call from the guard room ringing at the resident's household now."""
+    call = Call(
+        community=data.world.a.community,
+        household=data.world.a.households[0],
+        caller=data.world.a.users[Role.GUARD].id,
+        target="household",
+        reason="app",
+        state="ringing",
+        started_at=datetime.now(UTC),
+    )
+    await call.save()
+    return call
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=[s.id for s in SCREENS])
+async def test_screen_has_no_serious_violation(
+    screen: Screen, pages: Callable[[str], Awaitable[Page]], data: Data
+) -> None:
+    page = await pages(screen.role)
+    path = path_of(screen, data)
+    ringing = await ring(data) if screen.scene == "incoming-call" else None
+    problems = []
+    try:
+        for language in LANGUAGES:
+            await page.set_viewport_size(SIZES["phone"])
+            if not page.url.startswith("http"):
+                await page.goto("/offline")  # the app's origin, for its local storage
+            await page.evaluate("(l) => localStorage.setItem('anju.locale', l)", language)
+            await page.goto(path)
+            await settled(page)
+            # The guard sends a role's page it may not open home: the table above must match.
+            expected = path.split("?")[0]
+            assert page.url.split("?")[0].endswith(expected), (page.url, expected)
+            if screen.scene == "incoming-call":
+                await expect(page.locator("[data-test=incoming-call]")).to_be_visible()
+                said = CALLING[language]  # the screen reader is told who calls, at once
+                await expect(page.locator("[data-test=live-assertive]")).to_contain_text(said)
+            elif screen.scene:
+                await SCENES[(screen.role, screen.route)][screen.scene](page)
+            for size, viewport in SIZES.items():
+                await page.set_viewport_size(viewport)
+                await settled(page)
+                if found := await violations(page):
+                    problems.append(report(f"{screen.id} {size} {language}", found))
+    finally:
+        if ringing is not None:
+            await Call.update({Call.state: "ended", Call.outcome: "declined"}).where(
+                Call.id == ringing.id
+            )
+    assert not problems, "\n" + "\n".join(problems)
+
+
+def test_every_route_is_walked() -> None:
+    """A route no screen covers, or one with a parameter nobody fills, fails here."""
+    walked = {s.route for s in SCREENS}
+    assert {r.name for r in ROUTES} - walked == set()
+    unfilled = {r.name for r in ROUTES if ":" in r.path and r.name not in PARAMS}
+    assert unfilled == set()
+    assert set(CAPABILITIES) == {role.value for role in Role}
+    pages = {page for tiles in CAPABILITIES.values() for _, page in tiles if page}
+    assert pages <= {r.name for r in ROUTES}
