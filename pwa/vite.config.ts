@@ -1,13 +1,20 @@
 /// <reference types="vitest/config" />
 import { fileURLToPath, URL } from "node:url";
+import { VantResolver } from "@vant/auto-import-resolver";
 import vue from "@vitejs/plugin-vue";
+import Components from "unplugin-vue-components/vite";
 import { defineConfig } from "vite";
 import { VitePWA } from "vite-plugin-pwa";
+import { vantStyles } from "./build/vant-styles";
 
 export default defineConfig({
   base: "/",
   plugins: [
     vue(),
+    // Vant on demand (docs/pwa.md): `<van-*>` tags used without an import are resolved with their CSS;
+    // named imports from "vant" get their CSS from vantStyles.
+    Components({ resolvers: [VantResolver()], dirs: [], dts: false }),
+    vantStyles({ full: process.env.ANJU_PWA_FULL_VANT === "1" }),
     VitePWA({
       strategies: "injectManifest",
       srcDir: "src",
