@@ -620,3 +620,17 @@ class MyQrPage:
     async def renew(self) -> None:
         """Tap 刷新 for a new code now."""
         await self.page.locator("[data-test=my-qr-refresh]").click()
+
+
+class ElderHomePage:
+    """关怀模式's home: the resident's four large buttons."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=elder-home]")
+        self.buttons = self.root.locator("nav > a, nav > button")
+
+    async def wait(self) -> ElderHomePage:
+        """Wait until the elder home shows."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        return self

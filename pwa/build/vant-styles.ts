@@ -3,8 +3,8 @@
  *
  * The app imports Vant components and function APIs by name (`import { Button as VanButton, showToast }
  * from "vant"`), which keeps their types and tree-shakes the JavaScript; their CSS follows here, mapped
- * by the same resolver `unplugin-vue-components` uses for `<van-*>` tags left unimported. Lazy routes
- * thus carry the CSS of their own components, and the first screen loads only its own.
+ * by the same resolver `unplugin-vue-components` uses for `<van-*>` tags left unimported. Only the
+ * CSS of components the app uses is bundled (vite.config.ts gathers it into one stylesheet).
  *
  * `ANJU_PWA_FULL_VANT=1` builds the app as it was before: the whole library's CSS imported first by
  * src/main.ts (the first-load benchmark measures both builds).
@@ -46,13 +46,21 @@ export function vantStyleImports(code: string): string[] {
   return [...styles];
 }
 
+/** The app's own TypeScript, and a single-file component's script (its own module when it has styles). */
+function isAppScript(id: string): boolean {
+  const [path = "", query] = id.split("?", 2);
+  if (path.includes("/node_modules/")) return false;
+  if (path.endsWith(".vue")) return query === undefined || query.includes("type=script");
+  return path.endsWith(".ts") && query === undefined;
+}
+
 export function vantStyles({ full = false }: { full?: boolean } = {}): Plugin {
   return {
     name: "anju-vant-styles",
     // Unit tests run without CSS.
     apply: (_config, env) => env.mode !== "test",
     transform(code, id) {
-      if (id.includes("/node_modules/") || id.includes("?") || !/\.(vue|ts)$/.test(id)) return null;
+      if (!isAppScript(id)) return null;
       if (full) return id.endsWith("/src/main.ts") ? code.replace(BASE_CSS, FULL_CSS) : null;
       const styles = vantStyleImports(code);
       if (styles.length === 0) return null;
