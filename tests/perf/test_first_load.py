@@ -14,11 +14,9 @@ Both are served by the real app over HTTP (uncompressed; the gzip figures are of
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 from collections.abc import AsyncIterator
@@ -28,14 +26,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from litestar import Litestar
 from litestar.types import Receive, Scope, Send
 from playwright.async_api import Browser, async_playwright
 
 from api.app import _pwa_routes
 from api.core.auth import Role
-from tests.helpers import TestUser, World
+from tests.helpers import TestUser, World, free_port, serve
 from tests.perf.sizes import size
 
 PWA = Path(__file__).resolve().parents[2] / "pwa"
@@ -94,20 +91,8 @@ async def serving_pwa(app: Litestar, dist: Path) -> AsyncIterator[str]:
         api = scope["type"] != "http" or scope["path"].startswith(("/api/", "/schema"))
         await (app if api else pwa_only)(scope, receive, send)
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(dispatch, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for "listening"
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serve(dispatch, free_port()) as server:
+        yield f"http://127.0.0.1:{server.config.port}"
 
 
 async def first_load(browser: Browser, base_url: str, dist: Path, user: TestUser) -> Load:

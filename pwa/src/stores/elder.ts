@@ -8,8 +8,16 @@ export const useElder = defineStore("elder", () => {
   const on = ref(storedElder(localStorage.getItem(ELDER_STORAGE_KEY)));
   const canSpeak = typeof window !== "undefined" && "speechSynthesis" in window;
 
+  // The system's "more contrast" takes the elder mode's colours, also with the mode off.
+  const contrastQuery = window.matchMedia?.("(prefers-contrast: more)");
+  const moreContrast = ref(contrastQuery?.matches ?? false);
+  contrastQuery?.addEventListener("change", (event) => (moreContrast.value = event.matches));
+
   // The whole page follows (elder.css): type, contrast, target sizes.
-  watchEffect(() => document.documentElement.classList.toggle("elder", on.value));
+  watchEffect(() => {
+    document.documentElement.classList.toggle("elder", on.value);
+    document.documentElement.classList.toggle("contrast-more", moreContrast.value);
+  });
 
   /** Say it aloud, in elder mode and where the browser can speak; a newer prompt cuts the older. */
   function say(event: Spoken): void {
