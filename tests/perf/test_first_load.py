@@ -9,7 +9,8 @@ tapped, and the time from navigation to that moment (median of the runs).
 The baseline, built in the same run, is the same source built as the app was before (the whole
 Vant CSS imported first: `ANJU_PWA_FULL_VANT=1`, pwa/build/vant-styles.ts); "after" is pwa/dist.
 No figure is asserted: the test fails only if a build does not load.
-Both are served by the real app over HTTP (uncompressed; the gzip figures are of the same files).
+Both are served over real HTTP by the app's PWA route, the API by the session's app (uncompressed;
+the gzip figures are of the same files).
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ def build_before(out: Path) -> None:
 async def serving_pwa(app: Litestar, dist: Path) -> AsyncIterator[str]:
     """The running app over real HTTP on a free port, with the PWA files of `dist` at /.
 
-    The files are served by the app's own PWA route (same headers); everything else (the API, its
-    WebSockets) goes to the session's app, so both builds talk to one platform.
+    The files are served by the app's PWA route alone (both builds with the same headers);
+    everything else (the API, its WebSockets) goes to the session's app: one platform for both.
     """
     pwa_only = Litestar(route_handlers=_pwa_routes(dist))
 
@@ -157,7 +158,7 @@ def _line(label: str, before: float, after: float, unit: str) -> str:
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed")
 async def test_first_load_of_the_residents_home(
-    app: Litestar, live_url: str, world: World, tmp_path: Path
+    app: Litestar, world: World, tmp_path: Path
 ) -> None:
     """Bytes and time to the first tap target: the whole Vant CSS first, against the used part."""
     after_dist = PWA / "dist"
@@ -169,14 +170,18 @@ async def test_first_load_of_the_residents_home(
 
     before_runs: list[Load] = []
     after_runs: list[Load] = []
-    async with serving_pwa(app, before_dist) as before_url, async_playwright() as pw:
+    async with (
+        serving_pwa(app, before_dist) as before_url,
+        serving_pwa(app, after_dist) as after_url,
+        async_playwright() as pw,
+    ):
         browser = await pw.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-quic"]
         )
         try:
             for _ in range(RUNS):  # alternated, so both meet the same machine load
                 before_runs.append(await first_load(browser, before_url, before_dist, resident))
-                after_runs.append(await first_load(browser, live_url, after_dist, resident))
+                after_runs.append(await first_load(browser, after_url, after_dist, resident))
         finally:
             await browser.close()
 
