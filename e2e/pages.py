@@ -651,3 +651,17 @@ class PhoneKeysPage:
             "data-status", "revoked", timeout=10_000
         )
         await expect(self.this_phone).to_have_count(0)  # this phone's key was dropped
+
+
+class ElderHomePage:
+    """关怀模式's home: the resident's four large buttons."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=elder-home]")
+        self.buttons = self.root.locator("nav > a, nav > button")
+
+    async def wait(self) -> ElderHomePage:
+        """Wait until the elder home shows."""
+        await expect(self.root).to_be_visible(timeout=10_000)
+        return self

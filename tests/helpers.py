@@ -24,6 +24,7 @@ import pyotp
 import uvicorn
 import websockets
 from litestar import Litestar
+from litestar.types import ASGIApp
 from piccolo.engine.postgres import PostgresEngine
 
 from api.accounts.tables import Account, RoleAssignment
@@ -341,7 +342,7 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Litestar, port: int) -> AsyncIterator[uvicorn.Server]:
+async def serve(app: Litestar | ASGIApp, port: int) -> AsyncIterator[uvicorn.Server]:
     """One more api instance (the session's resources, its own socket), stopped on exit."""
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)

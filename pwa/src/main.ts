@@ -1,5 +1,6 @@
-import "vant/lib/index.css";
+import "vant/es/style/base.css";
 import "./style.css";
+import "./elder.css";
 import { createPinia } from "pinia";
 import { createApp } from "vue";
 import { armSoundOnFirstGesture } from "@/alert";
@@ -7,6 +8,7 @@ import { onSessionEnded } from "@/api/client";
 import { i18n } from "@/i18n";
 import { registerServiceWorker } from "@/pwa";
 import { router } from "@/router";
+import { useElder } from "@/stores/elder";
 import { useSession } from "@/stores/session";
 import App from "./App.vue";
 
@@ -21,6 +23,8 @@ onSessionEnded((reason) => {
   void router.replace({ name: "login", query: { redirect: router.currentRoute.value.fullPath } });
 });
 
+// 关怀模式 applies from the first paint, on every screen (the class on <html>).
+useElder(pinia);
 registerServiceWorker();
 // Browsers allow sound only after a tap: the first tap anywhere lets a new alarm be heard.
 armSoundOnFirstGesture();

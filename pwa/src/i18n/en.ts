@@ -964,6 +964,22 @@ const en: typeof zhCN = {
     title: "Cannot reach the server",
     description: "Check your network connection and try again.",
   },
+  elder: {
+    toggle: "Elder-friendly mode",
+    hint: "Large type, high contrast, a simple home and voice prompts",
+    speechless: "Large type, high contrast, a simple home (this browser cannot speak)",
+    on: "Elder-friendly mode is on",
+    off: "Elder-friendly mode is off",
+    homeHint: "For more services, turn elder-friendly mode off in Me",
+    sosConfirm: "Call for help now",
+    sosMessage: "The guards get your call and location at once.",
+    say: {
+      on: "Elder-friendly mode is on",
+      sosAsk: "Do you need help? Press the big red button.",
+      sosSent: "Your call for help is sent. A guard is on the way.",
+      sosFailed: "The call for help was not sent. Please call 110.",
+    },
+  },
   update: {
     title: "A new version is available",
     message: "The page will reload after the update.",

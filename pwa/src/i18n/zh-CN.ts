@@ -962,6 +962,22 @@ export default {
     title: "无法连接服务器",
     description: "请检查网络连接后重试。",
   },
+  elder: {
+    toggle: "关怀模式",
+    hint: "大字体、高对比、简洁首页和语音提示",
+    speechless: "大字体、高对比、简洁首页（此浏览器不支持语音提示）",
+    on: "关怀模式已开启",
+    off: "关怀模式已关闭",
+    homeHint: "如需更多服务，可在“我的”中关闭关怀模式",
+    sosConfirm: "立即求助",
+    sosMessage: "保安会马上收到您的求助和位置。",
+    say: {
+      on: "关怀模式已开启",
+      sosAsk: "确定要求助吗？请按红色大按钮。",
+      sosSent: "求助已发出，保安正在赶来。",
+      sosFailed: "求助没有发出，请拨打一一零。",
+    },
+  },
   update: {
     title: "发现新版本",
     message: "更新后页面将重新加载。",
