@@ -488,10 +488,11 @@ class TestNoLeaks:
         station = sim.devices["station-1-1"]
 
         async def one_call() -> None:
-            call = await sim.ring("station-1-1", room="0302")
             browser = Browser(call=True)
             try:
-                offer = {"session": call, "sdp": await browser.offer(), "kind": "call"}
+                sdp = await browser.offer()  # before it rings: the answer must come within RING_S
+                call = await sim.ring("station-1-1", room="0302")
+                offer = {"session": call, "sdp": sdp, "kind": "call"}
                 answer = await sim.intercom.offer(station, offer)
                 await browser.accept(answer["sdp"])
                 await browser.frames(1)
