@@ -174,4 +174,7 @@ class TestSystemSettings:
             "Emulation.setEmulatedMedia",
             {"features": [{"name": "prefers-contrast", "value": "more"}]},
         )
+        # The store follows the media query on Vue's next tick: wait for it, then read.
+        darker = f"() => {root}.getPropertyValue('--van-text-color-2').trim() === '#3d3d3d'"
+        await phone.wait_for_function(darker, timeout=5_000)
         assert (await phone.evaluate(secondary)).strip() == "#3d3d3d"
