@@ -46,7 +46,14 @@ async def font_px(page: Page, selector: str) -> float:
 
 
 async def box_of(locator: Locator) -> FloatRect:
-    """Where the element is on the screen (it must be visible)."""
+    """Where the element is on the screen (it must be visible), once no transition is running.
+
+    A dialog enters scaled to 0.7 for a frame even with reduced motion; measured in that frame
+    a 81 px button reads 56.7 px.
+    """
+    await locator.page.wait_for_function(
+        "!document.querySelector('[class*=\"-enter-\"], [class*=\"-leave-\"]')"
+    )
     box = await locator.bounding_box()
     assert box is not None
     return box
