@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
 
+import zxingcpp
+from PIL import Image
 from playwright.async_api import Locator, Page, expect
 
 from tests.helpers import TestUser
+
+
+async def scanned(qr: Locator) -> str:
+    """What a reader scanning the QR code on the screen reads: its picture, decoded.
+
+    The picture must come to show the text the page meant to draw (`data-qr`; it is drawn a moment
+    after the text changes), so a code drawn wrong, cut off or too dense to read fails here.
+    """
+    meant, read = None, None
+    for _ in range(50):
+        meant = await qr.get_attribute("data-qr")
+        picture = Image.open(io.BytesIO(await qr.locator("img").screenshot()))
+        found = zxingcpp.read_barcodes(picture, formats=zxingcpp.BarcodeFormat.QRCode)
+        read = found[0].text if len(found) == 1 else None
+        if read and read == meant:
+            return read
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the QR picture reads {read!r}, the page meant {meant!r}")
 
 
 class LoginPage:
@@ -456,7 +478,7 @@ class PassPage:
     async def qr_text(self) -> str:
         """The text of the QR code shown now (what a reader would scan)."""
         await expect(self.qr).to_have_attribute("data-qr", re.compile(r"^AJ1:"), timeout=10_000)
-        return str(await self.qr.get_attribute("data-qr"))
+        return await scanned(self.qr)
 
     async def keypad_code(self) -> str:
         """The 6-digit code for the door keypad."""
@@ -617,8 +639,8 @@ class MyQrPage:
         return self
 
     async def qr_text(self) -> str:
-        """The text of the QR code shown now."""
-        return str(await self.qr.get_attribute("data-qr"))
+        """The text of the QR code shown now, as a reader scans it."""
+        return await scanned(self.qr)
 
     async def renew(self) -> None:
         """Tap 刷新 (换一个码 with a phone key) for a new code now."""

@@ -1,5 +1,6 @@
 """Every screen of every role passes axe-core's WCAG 2.0/2.1 A and AA rules (no serious or critical
-violation), at phone (390×844) and desktop (1440×900) size, in Chinese and in English.
+violation), at phone (390×844) and desktop (1440×900) size, in Chinese and in English, and in
+关怀模式 (elder mode: its own type, colours and targets; walked in Chinese).
 
 The screens are derived from the router's route table (pwa/src/router.ts) and the roles' capability
 pages (pwa/src/roles.ts): a new page a role reaches is walked without touching this file; a new
@@ -37,6 +38,8 @@ SIZES: dict[str, ViewportSize] = {
     "desktop": {"width": 1440, "height": 900},
 }
 LANGUAGES = ("zh-CN", "en")
+# (language, 关怀模式 on): the mode changes colours and sizes, not words: one language shows it.
+MODES = [(language, False) for language in LANGUAGES] + [("zh-CN", True)]
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = ("serious", "critical")
 CALLING = {"zh-CN": "管理处来电", "en": "The guard room is calling"}
@@ -376,13 +379,20 @@ async def test_screen_has_no_serious_violation(
     ringing = await ring(data) if screen.scene == "incoming-call" else None
     problems = []
     try:
-        for language in LANGUAGES:
+        for language, elder in MODES:
             await page.set_viewport_size(SIZES["phone"])
             if not page.url.startswith("http"):
                 await page.goto("/offline")  # the app's origin, for its local storage
-            await page.evaluate("(l) => localStorage.setItem('anju.locale', l)", language)
+            await page.evaluate(
+                """([l, e]) => { localStorage.setItem('anju.locale', l);
+                                 localStorage.setItem('anju.elder', e ? '1' : '0'); }""",
+                [language, elder],
+            )
             await page.goto(path)
             await settled(page)
+            if elder:
+                await expect(page.locator("html")).to_have_class(re.compile(r"\belder\b"))
+            mode = f"{language}{' 关怀模式' if elder else ''}"
             # The guard sends a role's page it may not open home: the table above must match.
             expected = path.split("?")[0]
             assert page.url.split("?")[0].endswith(expected), (page.url, expected)
@@ -396,7 +406,7 @@ async def test_screen_has_no_serious_violation(
                 await page.set_viewport_size(viewport)
                 await settled(page)
                 if found := await violations(page):
-                    problems.append(report(f"{screen.id} {size} {language}", found))
+                    problems.append(report(f"{screen.id} {size} {mode}", found))
     finally:
         if ringing is not None:
             await Call.update({Call.state: "ended", Call.outcome: "declined"}).where(

@@ -3,8 +3,7 @@ its key, goes offline, and shows a code it computed itself; the gate's bridge, c
 platform, opens for it and refuses the same code at another door; the records arrive once the
 link is back, exactly once; a key revoked in the profile is refused.
 
-The QR text is read from the page's `data-qr` attribute (no QR decoder is installed here); the
-picture is drawn from the same text by the `qrcode` library."""
+The QR text is what a reader reads: the picture on the screen, decoded (e2e/pages.py `scanned`)."""
 
 from __future__ import annotations
 
