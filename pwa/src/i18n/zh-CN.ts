@@ -636,6 +636,14 @@ export default {
   },
   visitors: {
     title: "访客",
+    phoneKey: {
+      title: "访客手机钥匙",
+      allow: "允许访客手机离线开门",
+      allowHint: "访客可在通行证页面把自己的手机登记为钥匙，没有信号也能在有效时间内开启这些门；撤销通行证即失效。",
+      off: "未允许",
+      allowed: "已允许，访客尚未登记",
+      registered: "已登记",
+    },
     book: "预约访客",
     empty: "还没有访客预约，点击下方按钮预约",
     detail: "访客详情",
@@ -716,6 +724,13 @@ export default {
   },
   pass: {
     title: "访客通行证",
+    phoneKey: {
+      offer: "住户允许您把本手机登记为钥匙：没有信号也能在有效时间内开门。",
+      register: "把本手机登记为钥匙",
+      failed: "登记失败，请联网后重试；下面的二维码仍可使用。",
+      elsewhere: "本通行证的手机钥匙已在另一部手机（或清除数据前的浏览器）上登记，请使用下面的二维码。",
+      revoked: "本手机的钥匙已失效，请使用下面的二维码。",
+    },
     visitor: "访客",
     community: "小区",
     window: "有效时间",
