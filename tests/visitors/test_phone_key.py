@@ -12,11 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api.access.tables import AccessRecord, Credential
-from api.core.auth import Role
 from api.visitors.tables import VisitorPass
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
-from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, assert_error, audit_rows, eventually, running
 from tests.phone_key import Phone
 from tests.visitors.helpers import book, point_ids
@@ -187,9 +185,11 @@ class TestAtTheSiteBridge:
             elsewhere = await bridge.access.decide(OTHER_GATE, "qr", phone.code(key["id"], seq=1))
             assert (elsewhere.granted, elsewhere.reason) == (False, "not_this_door")
             record = await eventually(
-                lambda: AccessRecord.select()
-                .where(AccessRecord.credential == uuid.UUID(key["id"]))
-                .first()
+                lambda: (
+                    AccessRecord.select()
+                    .where(AccessRecord.credential == uuid.UUID(key["id"]))
+                    .first()
+                )
             )
             assert (record["visitor_pass"], record["result"]) == (
                 uuid.UUID(created["id"]),
@@ -197,9 +197,11 @@ class TestAtTheSiteBridge:
             )
             # The entry counted on the pass, and its own credential learnt the entries left.
             pass_row = await eventually(
-                lambda: VisitorPass.select()
-                .where((VisitorPass.id == created["id"]) & (VisitorPass.entries_used == 1))
-                .first()
+                lambda: (
+                    VisitorPass.select()
+                    .where((VisitorPass.id == created["id"]) & (VisitorPass.entries_used == 1))
+                    .first()
+                )
             )
             own = await Credential.select().where(Credential.id == pass_row["credential"]).first()
             assert own["uses"] == 1

@@ -732,6 +732,7 @@ const en: typeof zhCN = {
       failed: "Registering failed: connect and try again. The QR code below still works.",
       elsewhere: "This pass's phone key was registered on another phone (or before this browser's data was cleared): use the QR code below.",
       revoked: "This phone's key no longer works: use the QR code below.",
+      clearing: "The key lives only in this phone's browser, and a pass registers one key: after clearing the browser's data, use the platform's QR code.",
     },
     visitor: "Visitor",
     community: "Community",
