@@ -52,7 +52,7 @@ async def box_of(locator: Locator) -> FloatRect:
     a 81 px button reads 56.7 px.
     """
     await locator.page.wait_for_function(
-        "!document.querySelector('[class*=\"-enter-\"], [class*=\"-leave-\"]')"
+        '!document.querySelector(\'[class*="-enter-"], [class*="-leave-"]\')'
     )
     box = await locator.bounding_box()
     assert box is not None
