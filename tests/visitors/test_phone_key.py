@@ -12,12 +12,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api.access.tables import AccessRecord, Credential
+from api.core.effects import Effects
+from api.visitors.service import expire_due
 from api.visitors.tables import VisitorPass
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
 from tests.helpers import ApiClient, World, assert_error, audit_rows, eventually, running
 from tests.phone_key import Phone
-from tests.visitors.helpers import book, point_ids
+from tests.visitors.helpers import OpenSite, book, point_ids
 
 PASSES = "/api/v1/visitor-passes"
 PUBLIC = "/api/v1/public/passes"
@@ -121,6 +123,36 @@ class TestRegistration:
         assert row["status"] == "revoked"
         r = await client.post(f"{PUBLIC}/{token}/phone-key", json=key_body(Phone()))
         assert_error(r, 404, "not_found")
+
+    async def test_an_expired_pass_revokes_its_key_too(
+        self, resident: ApiClient, client: ApiClient
+    ) -> None:
+        created, token = await shared(resident, phone_key_allowed=True)
+        await register(client, token, Phone())
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        await VisitorPass.update({VisitorPass.valid_until: past}).where(
+            VisitorPass.id == created["id"]
+        )
+        assert uuid.UUID(created["id"]) in await expire_due(Effects())
+        rows = await Credential.select(Credential.kind, Credential.status).where(
+            Credential.visitor_pass == created["id"]
+        )
+        assert sorted((r["kind"], r["status"]) for r in rows) == [
+            ("code", "revoked"),
+            ("phone_key", "revoked"),
+        ]
+
+    async def test_doors_that_come_later_reach_the_key_and_the_bridge_gets_it(
+        self, resident: ApiClient, client: ApiClient, open_site: OpenSite
+    ) -> None:
+        _, token = await shared(resident, phone_key_allowed=True)  # before the site's inventory
+        phone = Phone()
+        key = await register(client, token, phone)
+        site = await open_site()
+        entry = await eventually(lambda: site.held().get(key["id"]))
+        assert (entry.kind, entry.public_key) == ("phone_key", phone.raw())
+        assert set(entry.doors) == {"gate-east", "door-1-1", "lift-1"}
+        assert (entry.entry_doors, entry.uses, entry.floors) == (["gate-east"], 1, [1])
 
     async def test_the_registration_shares_the_pages_rate_limit(
         self, resident: ApiClient, client: ApiClient
