@@ -409,6 +409,12 @@ class VisitorBookPage:
         await gate.click()
         await expect(gate.locator("[role=checkbox]")).to_have_attribute("aria-checked", "true")
 
+    async def allow_phone_key(self) -> None:
+        """Switch on 允许访客手机离线开门 (off by default)."""
+        switch = self.page.locator("[data-test=visitor-phone-key]")
+        await switch.click()
+        await expect(switch).to_have_attribute("aria-checked", "true")
+
     async def submit(self) -> VisitorDetailPage:
         """生成通行证; the new pass's page."""
         await self.page.locator("[data-test=visitor-submit]").click()
@@ -475,10 +481,22 @@ class PassPage:
         await expect(self.root).not_to_have_attribute("data-status", "loading", timeout=10_000)
         return self
 
-    async def qr_text(self) -> str:
-        """The text of the QR code shown now (what a reader would scan)."""
-        await expect(self.qr).to_have_attribute("data-qr", re.compile(r"^AJ1:"), timeout=10_000)
+    async def qr_text(self, prefix: str = "AJ1:") -> str:
+        """The text of the QR code shown now, as a reader scans it: the platform's (`AJ1:`) or,
+        with a phone key, the one this phone computed (`AJ2:`)."""
+        await expect(self.qr).to_have_attribute(
+            "data-qr", re.compile(f"^{re.escape(prefix)}"), timeout=10_000
+        )
         return await scanned(self.qr)
+
+    async def register_phone_key(self) -> None:
+        """Tap 把本手机登记为钥匙 (offered when the host allowed it); wait for the phone's code."""
+        await self.page.locator("[data-test=pass-phone-key-register]").click()
+        await expect(self.root).to_have_attribute("data-phone-key", "key", timeout=10_000)
+
+    async def renew(self) -> None:
+        """Tap 换一个码: the phone computes the next code of the window."""
+        await self.page.locator("[data-test=pass-qr-refresh]").click()
 
     async def keypad_code(self) -> str:
         """The 6-digit code for the door keypad."""

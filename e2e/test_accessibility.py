@@ -241,7 +241,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
         async with running(settings):
             await resident.login(world.a.users[Role.RESIDENT])
             sos = (await resident.post("/api/v1/sos", json={"note": "老人摔倒"})).json()["id"]
-            visitor = await book(resident)
+            visitor = await book(resident, phone_key_allowed=True)  # the pass page offers a key
             share = (await resident.post(f"/api/v1/visitor-passes/{visitor['id']}/share")).json()
             call = Call(
                 community=world.a.community,

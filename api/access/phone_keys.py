@@ -7,7 +7,8 @@ passes. The phone then computes its QR codes itself (`protocol.phone_key_message
 signal; the bridges verify them from their cache, where the public key arrives with the ordinary
 credential sync (api/access/sync.py). A resident revokes a phone here; a manager revokes a lost
 phone's key as any credential (`POST /credentials/{id}/revoke`). Both reach every online bridge as a
-delta within seconds.
+delta within seconds. A visitor's phone registers its key through the pass page the same way
+(api/visitors/phone_key.py): the same kind, sync and verification, bound to the pass.
 """
 
 from __future__ import annotations
@@ -142,6 +143,16 @@ async def register(caller: Caller, data: PhoneKeyCreate, effects: Effects) -> Ph
         )
     after_commit(effects, home.community)
     return await _one(caller, credential_id)
+
+
+async def key_of(credential_id: UUID) -> PhoneKeyRead | None:
+    """A phone key by its credential id (a visitor's, which no account owns), or None."""
+    row = (
+        await Credential.select(*_COLUMNS)
+        .where((Credential.kind == KIND) & (Credential.id == credential_id))
+        .first()
+    )
+    return None if row is None else _read(row)
 
 
 async def _one(caller: Caller, credential_id: UUID) -> PhoneKeyRead:

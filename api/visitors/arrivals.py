@@ -14,6 +14,7 @@ from uuid import UUID
 import msgspec
 import structlog
 
+from api.access import credentials
 from api.access.rows import AccessRecordRow
 from api.access.tables import AccessPoint
 from api.core.effects import Effects
@@ -21,7 +22,7 @@ from api.core.realtime import user_channel
 from api.devices.tables import Device
 from api.push.schemas import PushMessage
 from api.push.service import DISPATCH, notify
-from api.visitors.passes import SITE_TZ, household_members, now
+from api.visitors.passes import SITE_TZ, align_entries, household_members, now
 from api.visitors.tables import VisitorPass
 
 log = structlog.get_logger()
@@ -80,7 +81,8 @@ async def on_access(records: Sequence[AccessRecordRow], effects: Effects) -> Non
     does not put the visitor back inside. The entry that uses the last one makes the pass
     `used_up`: its credential (whose `uses` the same ingest brought to 0) is refused at the gates
     for another entry, but keeps opening the unit doors, the lifts and the exits until the window
-    ends and the expiry job revokes it.
+    ends and the expiry job revokes it. A pass's other credential (the visitor phone's key) is
+    given the same entries left (`passes.align_entries`).
     """
     visits = [
         (pass_id, r)
@@ -131,6 +133,9 @@ async def on_access(records: Sequence[AccessRecordRow], effects: Effects) -> Non
                 VisitorPass.updated_at: now(),
             }
         ).where(VisitorPass.id == pass_id)
+        left = max(row["entries_allowed"] - row["entries_used"], 0)
+        if await align_entries(pass_id, row["community"], left):
+            credentials.after_commit(effects, row["community"])
         if row["status"] == "active" and row["entries_used"] >= row["entries_allowed"]:
             await VisitorPass.update({VisitorPass.status: "used_up"}).where(
                 VisitorPass.id == pass_id

@@ -376,15 +376,20 @@ async def follow_new_doors(bridge_id: UUID) -> int:
 
     A pass names gates (none named when it was booked before the site had any: then every gate)
     and buildings, whose unit doors and lifts it opens; a door that appears later (a bridge linked
-    after the booking, as on the demo site) is added to the pass's credential and the change
-    logged, so the next set carries it. The number of credentials changed. One transaction.
+    after the booking, as on the demo site) is added to the pass's credentials (its own and the
+    visitor phone's key) and the change logged, so the next set carries it. The number of
+    credentials changed. One transaction.
     """
     bridge = await Bridge.select(Bridge.community).where(Bridge.id == bridge_id).first()
     if bridge is None:
         return 0
     community_id = bridge["community"]
     rows = await VisitorPass.select(
-        VisitorPass.id, VisitorPass.points, VisitorPass.buildings, VisitorPass.credential
+        VisitorPass.id,
+        VisitorPass.points,
+        VisitorPass.buildings,
+        VisitorPass.credential,
+        VisitorPass.phone_key,
     ).where(
         (VisitorPass.community == community_id)
         & (VisitorPass.status == "active")
@@ -413,10 +418,11 @@ async def follow_new_doors(bridge_id: UUID) -> int:
                 await VisitorPass.update(
                     {VisitorPass.points: [str(g) for g in gates], VisitorPass.updated_at: now()}
                 ).where(VisitorPass.id == row["id"])
+            ours = [c for c in (row["credential"], row["phone_key"]) if c]
             await Credential.update({Credential.points: [str(d) for d in doors]}).where(
-                Credential.id == row["credential"]
+                Credential.id.is_in(ours)
             )
-            changed.append(row["credential"])
+            changed += ours
         await credentials.log_changes(community_id, changed)
     return len(changed)
 
@@ -424,15 +430,16 @@ async def follow_new_doors(bridge_id: UUID) -> int:
 async def end_pass(
     row: dict[str, Any], status: PassStatus, *, by: UUID | None, reason: str
 ) -> None:
-    """Move a pass to a final status and revoke its credential; inside the caller's transaction.
+    """Move a pass to a final status and revoke its credentials (its own and the visitor phone's
+    key); inside the caller's transaction.
 
     The share link dies with it (its hash is dropped), so the pass page answers 404; only a
     used-up pass keeps its link, to tell the visitor so. A pass is used up by its last entry
     (api/visitors/arrivals.py), which does not end it here: its credential keeps opening the
     doors inside and the exits until the expiry job ends it with its window.
     """
-    if row["credential"]:
-        await credentials.revoke_credentials([row["credential"]], reason=reason, by=by)
+    held = [c for c in (row["credential"], row["phone_key"]) if c]
+    await credentials.revoke_credentials(held, reason=reason, by=by)
     changes: dict[Any, Any] = {VisitorPass.status: status, VisitorPass.updated_at: now()}
     if status != "used_up":  # a used-up pass still shows the visitor "no entries left"
         changes[VisitorPass.share_token_hash] = None
@@ -440,6 +447,27 @@ async def end_pass(
         changes[VisitorPass.revoked_at] = now()
         changes[VisitorPass.revoked_by] = by
     await VisitorPass.update(changes).where(VisitorPass.id == row["id"])
+
+
+async def align_entries(pass_id: UUID, community_id: UUID, left: int) -> bool:
+    """Give every active credential of a pass the pass's entries left; inside the caller's
+    transaction. Whether one changed (then the change is logged for the bridges).
+
+    A pass with a visitor phone key has two credentials, each counted where it was used
+    (api/access/records.py); the pass's count is the one truth, so the other learns it here.
+    """
+    rows = await Credential.select(Credential.id).where(
+        (Credential.visitor_pass == pass_id)
+        & (Credential.status == "active")
+        & (Credential.uses >= 0)
+        & (Credential.uses != left)
+    )
+    if not rows:
+        return False
+    ids = [r["id"] for r in rows]
+    await Credential.update({Credential.uses: left}).where(Credential.id.is_in(ids))
+    await credentials.log_changes(community_id, ids)
+    return True
 
 
 async def locked(pass_id: UUID) -> dict[str, Any] | None:

@@ -6,14 +6,15 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from api.core.auth import Caller
+from api.access.schemas import PhoneKeyCreate, PhoneKeyRead
+from api.core.auth import Caller, client_ip
 from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
 from api.core.ratelimit import address_rate_limit
@@ -204,3 +205,16 @@ class PublicPassController(Controller):
         """The pass as the visitor sees it, with a fresh QR code (≤ 60 s) and the keypad code;
         404 for a link that is unknown, revoked or expired."""
         return await public.public_pass(token)
+
+    @post(
+        "/{token:str}/phone-key",
+        status_code=HTTP_201_CREATED,
+        cache_control=CacheControlHeader(no_store=True),
+    )
+    async def register_phone_key(
+        self, request: Request, token: str, effects: Effects, data: PhoneKeyCreate
+    ) -> PhoneKeyRead:
+        """Register the key the visitor's phone made (when the host allowed it; one per pass): its
+        codes open the pass's doors within its window with no signal. 403 when not allowed, 409
+        when the pass has one, 404 for a link that is unknown, revoked or expired."""
+        return await public.register_phone_key(token, data, effects, ip=client_ip(request))

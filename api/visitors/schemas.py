@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from api.access.schemas import PhoneKeyRead
 from api.core.paging import Page
 
 PassStatus = Literal["pending_consent", "active", "used_up", "expired", "revoked", "declined"]
@@ -37,6 +38,8 @@ class VisitorPassCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
 
     `points` null or empty: every gate of the community; `buildings` null or empty: the household's
     building (its unit doors and lifts); `floors` null: the household's floor at the lifts.
+    `phone_key_allowed`: the visitor's page may register a key the visitor's phone makes, whose
+    codes open the pass's doors within its window with no signal (off unless asked).
     """
 
     household_id: UUID | None = None
@@ -52,6 +55,7 @@ class VisitorPassCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     plate: Plate | None = None
     id_type: IdType | None = None
     id_number: IdNumber | None = None
+    phone_key_allowed: bool = False
 
     def __post_init__(self) -> None:
         """The window runs forwards; an ID number comes with its type."""
@@ -158,6 +162,8 @@ class VisitorPassRead(msgspec.Struct, kw_only=True):
     status: PassStatus
     walk_in: bool
     shared: bool
+    phone_key_allowed: bool
+    phone_key_registered: bool  # the visitor's phone registered its key (revoked with the pass)
     booked_by: UUID | None
     created_by: UUID
     consent_by: UUID | None
@@ -229,6 +235,8 @@ class PublicPass(msgspec.Struct, kw_only=True):
     status: PassStatus
     qr: PublicQr | None
     code: str | None
+    phone_key_allowed: bool  # the resident lets this phone register its own key
+    phone_key: PhoneKeyRead | None  # the key registered for the pass, if any
 
 
 class InsideRead(msgspec.Struct, kw_only=True):

@@ -164,6 +164,7 @@ class VisitorService:
             floors=floors,
             plate=plate,
             status="active",
+            phone_key_allowed=data.phone_key_allowed,
             **identifiers(self.cipher, phone, data.id_type, id_number),
         )
         async with DB.transaction():
@@ -183,6 +184,7 @@ class VisitorService:
                     "valid_from": data.valid_from.isoformat(),
                     "valid_until": data.valid_until.isoformat(),
                     "plate": bool(plate),
+                    "phone_key_allowed": data.phone_key_allowed,
                 },
             )
         credentials.after_commit(effects, household["community"])
@@ -317,6 +319,8 @@ class VisitorService:
             status=row["status"],
             walk_in=row["walk_in"],
             shared=row["share_token_hash"] is not None,
+            phone_key_allowed=row["phone_key_allowed"],
+            phone_key_registered=row["phone_key"] is not None,
             booked_by=row["booked_by"],
             created_by=row["created_by"],
             consent_by=row["consent_by"],

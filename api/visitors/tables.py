@@ -71,6 +71,12 @@ class VisitorPass(Table, tablename="visitor_passes"):
     credential = UUID(
         null=True, default=None, help_text="The pass's credential (keypad codes and QR tokens)."
     )
+    phone_key_allowed = Boolean(
+        default=False, help_text="The resident lets the visitor's phone register its own key."
+    )
+    phone_key = UUID(
+        null=True, default=None, help_text="The visitor phone's key (a phone_key credential)."
+    )
     consent_by = UUID(null=True, default=None, help_text="Household member who answered a walk-in.")
     consent_at = Timestamptz(null=True, default=None)
     arrived_at = Timestamptz(null=True, default=None, help_text="First granted entry at a gate.")

@@ -22,6 +22,8 @@ export interface BookingForm {
   /** Buildings whose unit doors (and lifts) the visitor may pass; empty = the household's own. */
   buildings: string[];
   plate: string;
+  /** Let the visitor's phone make its own key on the pass page (opens with no signal); off by default. */
+  phoneKey: boolean;
 }
 
 /** Each field's problem, as an i18n key; an empty object when the form may be sent. */
@@ -69,6 +71,7 @@ export function emptyBooking(now: number = Date.now()): BookingForm {
     points: [],
     buildings: [],
     plate: "",
+    phoneKey: false,
   };
 }
 
@@ -126,6 +129,7 @@ export function bookingBody(form: BookingForm, householdId: string | null = null
     ...(form.points.length ? { points: [...form.points] } : {}),
     ...(form.buildings.length ? { buildings: [...form.buildings] } : {}),
     ...(plate ? { plate } : {}),
+    phone_key_allowed: form.phoneKey,
   };
 }
 

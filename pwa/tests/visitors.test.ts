@@ -44,6 +44,7 @@ describe("emptyBooking", () => {
     expect(form.entries).toBe(1);
     expect(form.points).toEqual([]);
     expect(form.buildings).toEqual([]);
+    expect(form.phoneKey).toBe(false);
   });
 
   it("round-trips datetime-local text", () => {
@@ -132,11 +133,13 @@ describe("bookingBody", () => {
       valid_until: new Date(2026, 10, 25, 18, 7).toISOString(),
       entries: 1,
       plate: "川A12345",
+      phone_key_allowed: false,
     });
     const chosen = bookingBody(booking({ points: ["g1"], buildings: ["b1"] }));
     expect(chosen).toMatchObject({ points: ["g1"], buildings: ["b1"] });
     expect(chosen).not.toHaveProperty("household_id");
     expect(chosen.purpose).toBe("");
+    expect(bookingBody(booking({ phoneKey: true }))).toMatchObject({ phone_key_allowed: true });
   });
 });
 

@@ -1724,6 +1724,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/passes/{token}/phone-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RegisterPhoneKey
+         * @description Register the key the visitor's phone made (when the host allowed it; one per pass): its
+         *     codes open the pass's doors within its window with no signal. 403 when not allowed, 409
+         *     when the pass has one, 404 for a link that is unknown, revoked or expired.
+         */
+        post: operations["ApiV1PublicPassesTokenPhoneKeyRegisterPhoneKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/push/subscriptions": {
         parameters: {
             query?: never;
@@ -3235,6 +3257,8 @@ export interface components {
             doors: string[];
             entries_left: number;
             floors: number[];
+            phone_key: components["schemas"]["PhoneKeyRead"] | null;
+            phone_key_allowed: boolean;
             qr: components["schemas"]["PublicQr"] | null;
             /** @enum {string} */
             status: "pending_consent" | "active" | "used_up" | "expired" | "revoked" | "declined";
@@ -3570,6 +3594,8 @@ export interface components {
             id_number?: string | null;
             /** @enum {null|string} */
             id_type?: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | null;
+            /** @default false */
+            phone_key_allowed: boolean;
             /** @example 川A12345 */
             plate?: string | null;
             points?: string[] | null;
@@ -3611,6 +3637,8 @@ export interface components {
             id_type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | null;
             inside: boolean;
             last_entry_at: string | null;
+            phone_key_allowed: boolean;
+            phone_key_registered: boolean;
             plate: string;
             points: components["schemas"]["PlaceRef"][];
             purpose: string;
@@ -3660,6 +3688,8 @@ export interface components {
             id_type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | null;
             inside: boolean;
             last_entry_at: string | null;
+            phone_key_allowed: boolean;
+            phone_key_registered: boolean;
             plate: string;
             points: components["schemas"]["PlaceRef"][];
             purpose: string;
@@ -11256,6 +11286,87 @@ export interface operations {
             };
             /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; try again later. `code`: rate_limited. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PublicPassesTokenPhoneKeyRegisterPhoneKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PhoneKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneKeyRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,8 +14,10 @@ import {
 
 type PhoneKeyRead = components["schemas"]["PhoneKeyRead"];
 
-/** What this browser keeps for one account: its phone key, or that the key was revoked. */
+/** What this browser keeps for one owner (an account, or a visitor's pass): its phone key, or
+ * that the key was revoked. */
 interface StoredKey {
+  /** The owner (`PhoneKeyHome.owner`); the field keeps its first name, the store's key path. */
   account: string;
   credentialId: string;
   algorithm: PhoneKeyAlgorithm;
@@ -96,16 +98,52 @@ export class PhoneKeyring {
 }
 
 export type PhoneKeyPhase = "checking" | "key" | "fallback";
-export type FallbackReason = "unsupported" | "revoked" | "failed" | null;
+export type FallbackReason = "unsupported" | "unregistered" | "revoked" | "failed" | null;
+
+/** What a phone registers with its public key (`PhoneKeyCreate`). */
+export interface PhoneKeyEnrolment {
+  name: string;
+  algorithm: PhoneKeyAlgorithm;
+  public_key: string;
+}
 
 /**
- * The door screen's phone key: on first use it makes and registers one; while the page is open
- * it shows the code of the current window, recomputed when the window turns. With a key it works
- * with no signal at all; without WebCrypto (or when registering failed) `phase` is "fallback" and
- * the screen shows the platform's QR. A key the server says is revoked is forgotten here, and no
- * new one is registered until the resident asks (`register`).
+ * Whose key the phone holds and where it is registered: the signed-in resident's account
+ * (`residentKey`), or a visitor's pass opened from its link (PassView). One key per `owner` in
+ * this browser.
  */
-export function usePhoneKey(account: () => string | null): {
+export interface PhoneKeyHome {
+  /** The keyring's record: an account id, or "pass:<token>"; null: nobody to make a key for. */
+  owner: () => string | null;
+  /** Register the public key; the credential made for it. */
+  enrol: (body: PhoneKeyEnrolment) => Promise<{ id: string }>;
+  /** Whether the server still holds this key active (asked only when online). */
+  active: (credentialId: string) => Promise<boolean>;
+  /** Make and register a key on first use (the resident), or wait until asked (the visitor). */
+  onFirstUse: "register" | "wait";
+}
+
+/** The resident's phone key: registered to their account on first use of 我的通行码. */
+export function residentKey(account: () => string | null): PhoneKeyHome {
+  return {
+    owner: account,
+    enrol: (body) => call(client.POST("/api/v1/access/phone-keys", { body })),
+    active: async (id) => {
+      const mine: PhoneKeyRead[] = await call(client.GET("/api/v1/access/phone-keys"));
+      return mine.some((k) => k.id === id && k.status === "active");
+    },
+    onFirstUse: "register",
+  };
+}
+
+/**
+ * A screen's phone key: on first use it makes and registers one (or, for a visitor, when asked:
+ * `register`); while the screen is open it shows the code of the current window, recomputed when
+ * the window turns. With a key it works with no signal at all; without WebCrypto (or when
+ * registering failed) `phase` is "fallback" and the screen shows the platform's QR. A key the
+ * server says is revoked is forgotten here, and no new one is registered until the person asks.
+ */
+export function usePhoneKey(home: PhoneKeyHome): {
   phase: Ref<PhoneKeyPhase>;
   reason: Ref<FallbackReason>;
   qr: Ref<string | null>;
@@ -147,15 +185,11 @@ export function usePhoneKey(account: () => string | null): {
   }
 
   async function register(): Promise<void> {
-    const who = account();
+    const who = home.owner();
     if (who === null) return;
     const { algorithm, pair } = await ring.generate();
     const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
-    const made: PhoneKeyRead = await call(
-      client.POST("/api/v1/access/phone-keys", {
-        body: { name: phoneName(navigator.userAgent), algorithm, public_key: base64(spki) },
-      }),
-    );
+    const made = await home.enrol({ name: phoneName(navigator.userAgent), algorithm, public_key: base64(spki) });
     const key: StoredKey = { account: who, credentialId: made.id, algorithm, privateKey: pair.privateKey };
     await ring.save(key);
     if (!disposed) show(key);
@@ -165,15 +199,14 @@ export function usePhoneKey(account: () => string | null): {
   async function stillActive(key: StoredKey): Promise<boolean> {
     if (!navigator.onLine) return true;
     try {
-      const mine = await call(client.GET("/api/v1/access/phone-keys"));
-      return mine.some((k) => k.id === key.credentialId && k.status === "active");
+      return await home.active(key.credentialId);
     } catch {
       return true; // no answer is no revocation; the bridge refuses a revoked key anyway
     }
   }
 
   async function start(): Promise<void> {
-    const who = account();
+    const who = home.owner();
     if (!PhoneKeyring.supported() || who === null) {
       phase.value = "fallback";
       reason.value = "unsupported";
@@ -181,10 +214,15 @@ export function usePhoneKey(account: () => string | null): {
     }
     try {
       const key = await ring.load(who);
-      if (key === null) return await register(); // first use
+      if (key === null) {
+        if (home.onFirstUse === "register") return await register(); // first use
+        phase.value = "fallback";
+        reason.value = "unregistered";
+        return;
+      }
       if (key.privateKey !== null && (await stillActive(key))) return show(key);
       // Revoked (here, on another phone, or by the property manager): the private key goes, and a
-      // new one is made only when the resident asks, so a revocation is not undone by itself.
+      // new one is made only when the person asks, so a revocation is not undone by itself.
       await ring.save({ ...key, privateKey: null });
       phase.value = "fallback";
       reason.value = "revoked";

@@ -638,6 +638,14 @@ const en: typeof zhCN = {
   },
   visitors: {
     title: "Visitors",
+    phoneKey: {
+      title: "Visitor's phone key",
+      allow: "Let the visitor's phone open doors offline",
+      allowHint: "On the pass page the visitor can register their phone as a key that opens these doors within the window with no signal; revoking the pass stops it.",
+      off: "Not allowed",
+      allowed: "Allowed, not registered yet",
+      registered: "Registered",
+    },
     book: "Book a visitor",
     empty: "No visitors booked yet. Tap the button below to book one",
     detail: "Visitor",
@@ -718,6 +726,14 @@ const en: typeof zhCN = {
   },
   pass: {
     title: "Visitor pass",
+    phoneKey: {
+      offer: "Your host lets you register this phone as a key: it opens the doors within the pass's window even with no signal.",
+      register: "Register this phone as a key",
+      failed: "Registering failed: connect and try again. The QR code below still works.",
+      elsewhere: "This pass's phone key was registered on another phone (or before this browser's data was cleared): use the QR code below.",
+      revoked: "This phone's key no longer works: use the QR code below.",
+      clearing: "The key lives only in this phone's browser, and a pass registers one key: after clearing the browser's data, use the platform's QR code.",
+    },
     visitor: "Visitor",
     community: "Community",
     window: "Valid",
