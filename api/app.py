@@ -72,6 +72,7 @@ from api.people.routes import PersonController
 from api.push.routes import PushController
 from api.push.service import DISPATCH, dispatch
 from api.settings import Settings, get_settings
+from api.vehicles.routes import VEHICLE_CONTROLLERS
 from api.video import service as live_views
 from api.video.routes import CameraController
 from api.visitors.arrivals import on_access as visitor_arrivals
@@ -228,6 +229,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CameraController,
             VisitorPassController,
             VisitorDeskController,
+            *VEHICLE_CONTROLLERS,
             *ALARM_CONTROLLERS,
             bridge_link,
             serve_object,

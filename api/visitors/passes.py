@@ -39,6 +39,7 @@ from api.visitors.schemas import (
     PassStatus,
 )
 from api.visitors.tables import VisitorPass
+from device_bridge import plates
 
 CONTEXTS = {"phone": "visitor_passes.phone", "id_number": "visitor_passes.id_number"}
 LIVE: tuple[PassStatus, ...] = ("pending_consent", "active")
@@ -56,10 +57,6 @@ _ID_PATTERNS: dict[str, re.Pattern[str]] = {
 _INTERNATIONAL = re.compile(r"\+[1-9][0-9]{5,14}")
 # Province, issuing letter, then 5 (ordinary) or 6 (new-energy) letters and digits; I and O are
 # never used, and the last may be 挂 学 警 港 澳 领.
-_PLATE = re.compile(
-    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领]"
-    r"[A-HJ-NP-Z][A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警港澳领]"
-)
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -188,13 +185,12 @@ def mask_document(id_type: str | None, number: str) -> str:
 
 
 def clean_plate(value: str | None) -> str:
-    """Upper case, without spaces, dots or dashes; '' for none; 400 when not a plate."""
-    if not value:
-        return ""
-    plate = re.sub(r"[\s·.\-]", "", unicodedata.normalize("NFKC", value)).upper()
+    """The plate normalised as everywhere (device_bridge/plates.py); '' for none; 400 when it
+    fits no plate format."""
+    plate = plates.normalise(value or "")
     if not plate:
         return ""
-    if _PLATE.fullmatch(plate) is None:
+    if not plates.is_valid(plate):
         raise InvalidPlate(field="plate")
     return plate
 
