@@ -1,6 +1,7 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
+from piccolo.columns.column_types import BigInt
 from piccolo.columns.column_types import Boolean
 from piccolo.columns.column_types import ForeignKey
 from piccolo.columns.column_types import Integer
@@ -755,8 +756,8 @@ async def forwards():
         tablename="vehicle_passes",
         column_name="device_event",
         db_column_name="device_event",
-        column_class_name="UUID",
-        column_class=UUID,
+        column_class_name="BigInt",
+        column_class=BigInt,
         params={
             "default": None,
             "null": True,

@@ -195,3 +195,70 @@ async def create_lane(caller: Caller, data: LaneCreate) -> LaneRead:
     found = await Lane.select().where(Lane.id == row.id).first()
     assert found is not None
     return lane_read(found)
+
+
+async def ensure_for_bridge(bridge_id: UUID) -> int:
+    """After a bridge's inventory: a lane for each plate camera whose site-file attributes name a
+    barrier of the same bridge (device_bridge/vehicles.py reads the same attributes), in the car
+    park they name (made when the community has none of that name, with the temporary spaces as
+    its capacity). Lanes that exist are kept: a manager's edits win. How many were new."""
+    devices = (
+        await Device.select(
+            Device.id, Device.community, Device.external_id, Device.kind, Device.name, Device.attrs
+        )
+        .where(Device.bridge == bridge_id)
+        .output(load_json=True)
+    )
+    by_id = {d["external_id"]: d for d in devices}
+    cameras = [d for d in devices if d["kind"] == "plate_camera"]
+    have = {
+        r["camera"]
+        for r in (
+            await Lane.select(Lane.camera).where(Lane.camera.is_in([c["id"] for c in cameras]))
+            if cameras
+            else []
+        )
+    }
+    made = 0
+    now = datetime.now(UTC)
+    for camera in cameras:
+        attrs = camera["attrs"] if isinstance(camera["attrs"], dict) else {}
+        barrier = by_id.get(str(attrs.get("barrier") or ""))
+        if camera["id"] in have or barrier is None or barrier["kind"] != "barrier":
+            continue
+        speaker = by_id.get(str(attrs.get("speaker") or ""))
+        name = str(attrs.get("car_park") or "停车场")[:100]
+        async with DB.transaction():
+            park = (
+                await CarPark.select(CarPark.id)
+                .where(
+                    (CarPark.community == camera["community"])
+                    & (CarPark.name == name)
+                    & CarPark.parent.is_null()
+                )
+                .first()
+            )
+            if park is None:
+                spaces = max(int(attrs.get("capacity") or 0), 0)
+                park = {"id": uuid4()}
+                await CarPark(
+                    id=park["id"],
+                    community=camera["community"],
+                    name=name,
+                    capacity=spaces,
+                    temporary_capacity=spaces,
+                    created_at=now,
+                ).save()
+            await Lane(
+                community=camera["community"],
+                car_park=park["id"],
+                name=camera["name"],
+                direction="out" if attrs.get("direction") == "out" else "in",
+                barrier=barrier["id"],
+                camera=camera["id"],
+                speaker=speaker["id"] if speaker and speaker["kind"] == "speaker" else None,
+                fuzzy=str(attrs.get("fuzzy")).lower() in ("true", "1", "yes"),
+                created_at=now,
+            ).save()
+        made += 1
+    return made

@@ -6,6 +6,12 @@ change, cancel and extend; a blacklisted vehicle (VEH-23) needs a reason and is 
 Every step is one transaction with its audit entry; the plate is stored encrypted beside its
 blind index (api/vehicles/identifiers.py) and leaves only masked. A plate is in the registry
 once per community while not cancelled.
+
+The bridges decide at the barriers from the access credential sync (api/access/sync.py), not a
+sync of their own: every step re-issues the vehicle's one credential — kind `plate` while it is
+active, `plate_block` while blacklisted, none otherwise — and marks the community in the
+request's `Effects`, so its bridges get the delta after commit. A blacklist entry first revokes
+any other active credential of the plate (a visitor's), so the block is what the bridges hold.
 """
 
 from __future__ import annotations
@@ -17,9 +23,13 @@ from uuid import UUID, uuid4
 import msgspec
 from piccolo.querystring import QueryString
 
+from api.access import credentials
+from api.access.credentials import index_of
+from api.access.tables import Credential
 from api.audit.service import record
 from api.core.auth import Caller, Scope, require_staff
 from api.core.crypto import FieldCipher
+from api.core.effects import Effects
 from api.core.errors import InvalidInput, NotFound
 from api.core.paging import equals, paged
 from api.people.tables import Person
@@ -157,7 +167,7 @@ class VehicleService:
 
     # -- entry -----------------------------------------------------------------------------------
 
-    async def register(self, caller: Caller, data: VehicleCreate) -> VehicleRead:
+    async def register(self, caller: Caller, data: VehicleCreate, effects: Effects) -> VehicleRead:
         """Enter a vehicle: a resident's for their household, or a manager's for the community."""
         mine = resident_households(caller) if Scope.held(caller, "vehicle.register") else []
         household_id = data.household_id
@@ -230,6 +240,7 @@ class VehicleService:
                     "household_id": str(household_id) if household_id else None,
                 },
             )
+            await self._reissue(vehicle.id, caller, effects)
         return await self.get_any(vehicle.id)
 
     async def _check_person(
@@ -252,7 +263,9 @@ class VehicleService:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    async def authorise(self, caller: Caller, vehicle_id: UUID, data: AuthoriseBody) -> VehicleRead:
+    async def authorise(
+        self, caller: Caller, vehicle_id: UUID, data: AuthoriseBody, effects: Effects
+    ) -> VehicleRead:
         """A registered vehicle becomes active for its window (the manager's)."""
         _window(data.valid_from, data.valid_until)
         async with DB.transaction():
@@ -268,10 +281,13 @@ class VehicleService:
                     Vehicle.valid_from: data.valid_from,
                     Vehicle.valid_until: data.valid_until,
                 },
+                effects,
             )
         return await self.get_any(vehicle_id)
 
-    async def change(self, caller: Caller, vehicle_id: UUID, data: VehicleUpdate) -> VehicleRead:
+    async def change(
+        self, caller: Caller, vehicle_id: UUID, data: VehicleUpdate, effects: Effects
+    ) -> VehicleRead:
         """Colour, type, class, driver or reason of a vehicle not cancelled (the manager's)."""
         async with DB.transaction():
             row = await self._managed(caller, vehicle_id)
@@ -296,11 +312,18 @@ class VehicleService:
                     raise ReasonRequired(field="reason")
                 values[Vehicle.status] = "active"
             await self._update(
-                row, caller, "vehicle.changed", values, details={"fields": _set_fields(data)}
+                row,
+                caller,
+                "vehicle.changed",
+                values,
+                effects,
+                details={"fields": _set_fields(data)},
             )
         return await self.get_any(vehicle_id)
 
-    async def cancel(self, caller: Caller, vehicle_id: UUID, data: CancelBody) -> VehicleRead:
+    async def cancel(
+        self, caller: Caller, vehicle_id: UUID, data: CancelBody, effects: Effects
+    ) -> VehicleRead:
         """The vehicle leaves the registry: by a manager, or by a resident for their household."""
         async with DB.transaction():
             row = await _locked(vehicle_id)
@@ -318,11 +341,14 @@ class VehicleService:
                 caller,
                 "vehicle.cancelled",
                 {Vehicle.status: "cancelled", Vehicle.reason: data.reason.strip()},
+                effects,
                 purpose=data.reason.strip(),
             )
         return await self.get_any(vehicle_id)
 
-    async def extend(self, caller: Caller, vehicle_id: UUID, data: ExtendBody) -> VehicleRead:
+    async def extend(
+        self, caller: Caller, vehicle_id: UUID, data: ExtendBody, effects: Effects
+    ) -> VehicleRead:
         """An active vehicle's window ends later (the manager's)."""
         async with DB.transaction():
             row = await self._managed(caller, vehicle_id)
@@ -336,6 +362,7 @@ class VehicleService:
                 caller,
                 "vehicle.extended",
                 {Vehicle.valid_until: data.valid_until},
+                effects,
                 details={"from": until.isoformat(), "to": data.valid_until.isoformat()},
             )
         return await self.get_any(vehicle_id)
@@ -354,6 +381,7 @@ class VehicleService:
         caller: Caller,
         action: str,
         values: dict[Any, Any],
+        effects: Effects,
         *,
         purpose: str | None = None,
         details: dict[str, Any] | None = None,
@@ -361,6 +389,7 @@ class VehicleService:
         await Vehicle.update({**values, Vehicle.updated_at: datetime.now(UTC)}).where(
             Vehicle.id == row["id"]
         )
+        await self._reissue(row["id"], caller, effects)
         await record(
             action,
             actor=caller,
@@ -370,3 +399,37 @@ class VehicleService:
             purpose=purpose,
             details={"plate": row["plate_masked"], **(details or {})},
         )
+
+    async def _reissue(self, vehicle_id: UUID, caller: Caller, effects: Effects) -> None:
+        """The vehicle's credential as its row now says (inside the caller's transaction)."""
+        row = await Vehicle.select().where(Vehicle.id == vehicle_id).first()
+        assert row is not None
+        if row["credential"] is not None:
+            await credentials.revoke_credentials(
+                [row["credential"]], reason="vehicle changed", by=caller.account_id
+            )
+        credential = None
+        if row["status"] == "active":
+            plate = self.cipher.decrypt(row["plate"], context=identifiers.CONTEXT)
+            blocked = row["vehicle_class"] == "blacklisted"
+            if blocked:  # a visitor's plate credential gives way to the block
+                others = await Credential.select(Credential.id).where(
+                    (Credential.community == row["community"])
+                    & (Credential.value_index == index_of("plate", plate))
+                    & (Credential.status == "active")
+                )
+                await credentials.revoke_credentials(
+                    [o["id"] for o in others], reason="blacklisted", by=caller.account_id
+                )
+            credential = await credentials.create_credential(
+                community_id=row["community"],
+                kind="plate_block" if blocked else "plate",
+                person_id=row["person"],
+                household_id=row["household"],
+                value=plate,
+                valid_from=None if blocked else row["valid_from"],
+                valid_until=None if blocked else row["valid_until"],
+                created_by=caller.account_id,
+            )
+        await Vehicle.update({Vehicle.credential: credential}).where(Vehicle.id == vehicle_id)
+        credentials.after_commit(effects, row["community"])

@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.core.auth import Caller
+from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
 from api.vehicles import parking, passes
 from api.vehicles.registry import VehicleService
@@ -76,10 +77,10 @@ class VehicleController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def register_vehicle(
-        self, caller: Caller, vehicles: VehicleService, data: VehicleCreate
+        self, caller: Caller, vehicles: VehicleService, effects: Effects, data: VehicleCreate
     ) -> VehicleRead:
         """Enter a vehicle (a resident's household car, or any class by the manager)."""
-        return await vehicles.register(caller, data)
+        return await vehicles.register(caller, data, effects)
 
     @get("/{vehicle_id:uuid}")
     async def get_vehicle(
@@ -90,31 +91,51 @@ class VehicleController(Controller):
 
     @patch("/{vehicle_id:uuid}")
     async def change_vehicle(
-        self, caller: Caller, vehicles: VehicleService, vehicle_id: UUID, data: VehicleUpdate
+        self,
+        caller: Caller,
+        vehicles: VehicleService,
+        effects: Effects,
+        vehicle_id: UUID,
+        data: VehicleUpdate,
     ) -> VehicleRead:
         """Change a vehicle's colour, type, class, driver or reason (the manager's)."""
-        return await vehicles.change(caller, vehicle_id, data)
+        return await vehicles.change(caller, vehicle_id, data, effects)
 
     @post("/{vehicle_id:uuid}/authorise", status_code=HTTP_200_OK)
     async def authorise_vehicle(
-        self, caller: Caller, vehicles: VehicleService, vehicle_id: UUID, data: AuthoriseBody
+        self,
+        caller: Caller,
+        vehicles: VehicleService,
+        effects: Effects,
+        vehicle_id: UUID,
+        data: AuthoriseBody,
     ) -> VehicleRead:
         """Authorise a registered vehicle for a window (the manager's)."""
-        return await vehicles.authorise(caller, vehicle_id, data)
+        return await vehicles.authorise(caller, vehicle_id, data, effects)
 
     @post("/{vehicle_id:uuid}/cancel", status_code=HTTP_200_OK)
     async def cancel_vehicle(
-        self, caller: Caller, vehicles: VehicleService, vehicle_id: UUID, data: CancelBody
+        self,
+        caller: Caller,
+        vehicles: VehicleService,
+        effects: Effects,
+        vehicle_id: UUID,
+        data: CancelBody,
     ) -> VehicleRead:
         """Take a vehicle out of the registry (the manager, or its household)."""
-        return await vehicles.cancel(caller, vehicle_id, data)
+        return await vehicles.cancel(caller, vehicle_id, data, effects)
 
     @post("/{vehicle_id:uuid}/extend", status_code=HTTP_200_OK)
     async def extend_vehicle(
-        self, caller: Caller, vehicles: VehicleService, vehicle_id: UUID, data: ExtendBody
+        self,
+        caller: Caller,
+        vehicles: VehicleService,
+        effects: Effects,
+        vehicle_id: UUID,
+        data: ExtendBody,
     ) -> VehicleRead:
         """Move an active vehicle's end of validity later (the manager's)."""
-        return await vehicles.extend(caller, vehicle_id, data)
+        return await vehicles.extend(caller, vehicle_id, data, effects)
 
 
 class CarParkController(Controller):

@@ -16,7 +16,7 @@ VehicleStatus = Literal["registered", "active", "cancelled"]
 Colour = Literal["blue", "yellow", "green", "white", "black"]
 VehicleType = Literal["car", "suv", "truck", "bus", "motorbike", "new_energy"]
 Direction = Literal["in", "out"]
-Decision = Literal["granted", "denied", "held"]
+Decision = Literal["granted", "denied", "held", "ignored"]
 # Length bounds only: the service normalises and checks the plate (400 invalid_plate).
 Plate = Annotated[str, Meta(min_length=1, max_length=16, examples=["川A12345"])]
 Reason = Annotated[str, Meta(max_length=200)]

@@ -7,6 +7,7 @@ form for lists; equality and fuzzy (edit distance 1) searches go through the ind
 
 from piccolo.columns import (
     UUID,
+    BigInt,
     Boolean,
     ForeignKey,
     Integer,
@@ -51,6 +52,12 @@ class Vehicle(Table, tablename="vehicles"):
     valid_from = Timestamptz(null=True, default=None)
     valid_until = Timestamptz(null=True, default=None)
     reason = Varchar(length=200, default="", help_text="Why blacklisted, or why cancelled.")
+    credential = UUID(
+        null=True,
+        default=None,
+        help_text="Its access credential (kind plate, or plate_block when blacklisted) the "
+        "bridges decide on; none unless active.",
+    )
     created_by = UUID(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
@@ -105,7 +112,9 @@ class PassRecord(Table, tablename="vehicle_passes"):
     colour = Varchar(length=8, default="")
     vehicle_type = Varchar(length=12, default="")
     confidence = Real(default=0.0)
-    decision = Varchar(length=8, help_text="granted | denied | held")
+    decision = Varchar(length=8, help_text="granted | denied | held | ignored")
     reason = Varchar(length=40, default="", help_text="resident | visitor | blacklisted | …")
     image = Varchar(length=200, default="", help_text="Object key of the camera's snapshot.")
-    device_event = UUID(null=True, default=None, unique=True, help_text="The ingested event.")
+    device_event = BigInt(
+        null=True, default=None, unique=True, help_text="The bridge event it was made from."
+    )

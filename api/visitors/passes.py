@@ -6,6 +6,7 @@ Shared by the resident's booking (`service.py`), the visitor desk (`desk.py`) an
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import unicodedata
@@ -341,6 +342,11 @@ async def activate(row: dict[str, Any], *, by: UUID | None) -> UUID:
     too): one count of entries for both. It passes the pass's gates and the unit doors and lifts
     of its buildings (lifts: only its floors) within its window; `entries_allowed` entries, each a
     granted "in" at a gate (api/access/credentials.py), the doors inside at any time.
+
+    A pass with a car plate also gets a credential of kind `plate` for its window: the bridges
+    let the car through the vehicle barriers (docs/vehicles.md), counting nothing. None when the
+    plate already has one in the community (a registered car, or a blacklisted plate, which then
+    stays out).
     """
     community_id = row["community"]
     points = ids_of(row["points"]) + await building_points(community_id, ids_of(row["buildings"]))
@@ -357,6 +363,18 @@ async def activate(row: dict[str, Any], *, by: UUID | None) -> UUID:
     credential = await credentials.create_credential(
         kind="code", hotp_secret=pyotp.random_base32(), **common
     )
+    if row["plate"]:
+        with contextlib.suppress(credentials.DuplicateCredential):
+            await credentials.create_credential(
+                community_id=community_id,
+                kind="plate",
+                value=row["plate"],
+                visitor_pass_id=row["id"],
+                household_id=row["household"],
+                valid_from=row["valid_from"],
+                valid_until=row["valid_until"],
+                created_by=by,
+            )
     await VisitorPass.update(
         {
             VisitorPass.credential: credential,
@@ -427,8 +445,14 @@ async def end_pass(
     (api/visitors/arrivals.py), which does not end it here: its credential keeps opening the
     doors inside and the exits until the expiry job ends it with its window.
     """
-    if row["credential"]:
-        await credentials.revoke_credentials([row["credential"]], reason=reason, by=by)
+    plates = await Credential.select(Credential.id).where(
+        (Credential.visitor_pass == row["id"])
+        & (Credential.kind == "plate")
+        & (Credential.status == "active")
+    )
+    ids = [p["id"] for p in plates] + ([row["credential"]] if row["credential"] else [])
+    if ids:
+        await credentials.revoke_credentials(ids, reason=reason, by=by)
     changes: dict[Any, Any] = {VisitorPass.status: status, VisitorPass.updated_at: now()}
     if status != "used_up":  # a used-up pass still shows the visitor "no entries left"
         changes[VisitorPass.share_token_hash] = None

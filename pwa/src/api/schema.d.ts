@@ -2601,7 +2601,7 @@ export interface components {
             timeline: components["schemas"]["TimelineEntry"][];
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             zone_id: string | null;
         };
         /** AlarmPage */
@@ -2637,7 +2637,7 @@ export interface components {
             state: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm";
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             zone_id: string | null;
         };
         /** AnswerRead */
@@ -3502,7 +3502,7 @@ export interface components {
         /** PlanCreate */
         PlanCreate: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             /** Format: uuid */
             community_id: string;
             steps: string[];
@@ -3519,7 +3519,7 @@ export interface components {
         /** PlanRead */
         PlanRead: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             /** Format: uuid */
             community_id: string;
             /** Format: uuid */
@@ -3633,7 +3633,7 @@ export interface components {
             active_from?: string | null;
             active_until?: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             /** Format: uuid */
             community_id: string;
             /** @default true */
@@ -3656,7 +3656,7 @@ export interface components {
             active_from: string | null;
             active_until: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             /** Format: uuid */
             community_id: string;
             enabled: boolean;
@@ -6080,7 +6080,7 @@ export interface operations {
                 page_size?: number;
                 community_id?: string | null;
                 state?: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm" | null;
-                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -6132,7 +6132,7 @@ export interface operations {
         parameters: {
             query?: {
                 community_id?: string | null;
-                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -9410,7 +9410,7 @@ export interface operations {
                 person_id?: string | null;
                 household_id?: string | null;
                 visitor_pass_id?: string | null;
-                kind?: "card" | "pin" | "qr" | "app" | "face" | "code" | "fingerprint" | "phone_key" | null;
+                kind?: "card" | "pin" | "qr" | "app" | "face" | "code" | "fingerprint" | "phone_key" | "plate" | "plate_block" | null;
                 status?: "active" | "revoked" | null;
             };
             header?: never;
@@ -11468,7 +11468,7 @@ export interface operations {
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
                 community_id?: string | null;
-                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
+                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | null;
             };
             header?: never;
             path?: never;
@@ -12582,7 +12582,7 @@ export interface operations {
                 vehicle_id?: string | null;
                 lane_id?: string | null;
                 direction?: "in" | "out" | null;
-                decision?: "granted" | "denied" | "held" | null;
+                decision?: "granted" | "denied" | "held" | "ignored" | null;
                 since?: string | null;
                 until?: string | null;
                 plate?: string | null;
