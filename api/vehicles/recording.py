@@ -35,6 +35,11 @@ from device_bridge import plates
 DECISIONS = ("granted", "denied", "held", "ignored")
 
 
+def _plate(data: dict[str, Any]) -> str:
+    """The read's plate, normalised; a plate is 8 characters at most, junk is cut, not refused."""
+    return plates.normalise(str(data.get("plate") or ""))[:16]
+
+
 def _uuid(value: object) -> UUID | None:
     try:
         return UUID(str(value)) if value else None
@@ -84,10 +89,28 @@ class PassRecorder:
                 else []
             )
         }
+        unmatched = {
+            identifiers.index(self.cipher, plate)
+            for e in reads
+            if str(e.data.get("credential") or "") not in vehicles
+            and plates.is_valid(plate := _plate(e.data))
+        }
+        by_plate = {
+            r["plate_index"]: r
+            for r in (
+                await Vehicle.select(Vehicle.id, Vehicle.household, Vehicle.plate_index).where(
+                    (Vehicle.community == community_id)
+                    & Vehicle.plate_index.is_in(list(unmatched))
+                    & (Vehicle.status != "cancelled")
+                )
+                if unmatched
+                else []
+            )
+        }
         rows, moves = [], []
         for event in reads:
             lane = lanes.get(event.device)
-            row, move = await self._record(community_id, event, lane, vehicles, hosts)
+            row, move = self._record(community_id, event, lane, vehicles, by_plate, hosts)
             rows.append(row)
             if move:
                 moves.append(move)
@@ -102,17 +125,17 @@ class PassRecorder:
             )
         return Effects()
 
-    async def _record(
+    def _record(
         self,
         community_id: UUID,
         event: DeviceEventRow,
         lane: dict[str, Any] | None,
         vehicles: dict[str, dict[str, Any]],
+        by_plate: dict[str, dict[str, Any]],
         hosts: dict[UUID, UUID],
     ) -> tuple[PassRecord, tuple[UUID, int] | None]:
         data = event.data
-        read = str(data.get("plate") or "")
-        plate = plates.normalise(read)[:16]  # a plate is 8 at most; junk is cut, not refused
+        plate = _plate(data)
         decision = str(data.get("decision") or "ignored")  # a bare read decided nothing
         reason = str(data.get("reason") or "")
         if decision not in DECISIONS:
@@ -122,25 +145,17 @@ class PassRecorder:
         direction = "out" if (lane and lane["direction"] == "out") else "in"
         if lane is None:
             direction = "out" if data.get("direction") == "out" else "in"
-        vehicle = vehicles.get(str(data.get("credential") or ""))
-        if vehicle is None and plates.is_valid(plate):
-            vehicle = await (
-                Vehicle.select(Vehicle.id, Vehicle.household)
-                .where(
-                    (Vehicle.community == community_id)
-                    & (Vehicle.plate_index == identifiers.index(self.cipher, plate))
-                    & (Vehicle.status != "cancelled")
-                )
-                .first()
-            )
-        visitor_pass = _uuid(data.get("visitor_pass"))
-        host = hosts.get(visitor_pass) if visitor_pass else None
-        household = vehicle["household"] if vehicle else host
         stored = (
             identifiers.stored(self.cipher, plate)
             if plate
             else identifiers.StoredPlate(plate="", plate_index="", plate_masked="")
         )
+        vehicle = vehicles.get(str(data.get("credential") or "")) or by_plate.get(
+            stored.plate_index
+        )
+        visitor_pass = _uuid(data.get("visitor_pass"))
+        host = hosts.get(visitor_pass) if visitor_pass else None
+        household = vehicle["household"] if vehicle else host
         confidence = data.get("confidence")
         row = PassRecord(
             community=community_id,
