@@ -54,6 +54,14 @@ PLATE_KINDS = ("plate", "plate_block")
 Outcome = Literal["granted", "denied", "held", "ignored"]
 
 
+def spaces(value: object) -> int:
+    """A site file's count of spaces: a whole number ≥ 0; anything else (a typo) is 0, no limit."""
+    try:
+        return max(int(str(value)), 0)
+    except ValueError:
+        return 0
+
+
 @dataclass(frozen=True, slots=True)
 class Lane:
     """A plate camera and what it decides for."""
@@ -79,7 +87,7 @@ class Lane:
             barrier=barrier,
             direction="out" if attrs.get("direction") == "out" else "in",
             car_park=str(attrs.get("car_park") or barrier),
-            capacity=int(attrs.get("capacity") or 0),
+            capacity=spaces(attrs.get("capacity")),
             speaker=str(attrs.get("speaker") or ""),
             fuzzy=str(attrs.get("fuzzy")).lower() in ("true", "1", "yes"),
             province=str(attrs.get("province") or ""),

@@ -239,7 +239,8 @@ async def ensure_for_bridge(bridge_id: UUID) -> int:
                 .first()
             )
             if park is None:
-                spaces = max(int(attrs.get("capacity") or 0), 0)
+                capacity = str(attrs.get("capacity") or "0").strip()
+                spaces = int(capacity) if capacity.isdigit() else 0  # as the bridge reads it
                 park = {"id": uuid4()}
                 await CarPark(
                     id=park["id"],

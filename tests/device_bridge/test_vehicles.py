@@ -232,3 +232,25 @@ async def test_visitors_wait_when_the_temporary_spaces_are_taken_residents_do_no
     full = bridge.vehicles.decide(lane, "川A7E456")
     assert (full.outcome, full.reason) == ("denied", "car_park_full")
     assert bridge.vehicles.decide(lane, "川A12345").reason == "resident"
+
+
+@pytest.mark.parametrize(
+    ("attrs", "lane"),
+    [
+        ({}, None),  # a plate camera that names no barrier is no lane
+        (
+            {"barrier": "b", "direction": "out", "capacity": "12", "fuzzy": True},
+            Lane(camera="c", barrier="b", direction="out", car_park="b", capacity=12, fuzzy=True),
+        ),
+        (
+            {"barrier": "b", "capacity": "lots", "direction": "sideways", "car_park": "P1"},
+            Lane(camera="c", barrier="b", car_park="P1"),  # typos: no limit, an entrance
+        ),
+        ({"barrier": "b", "capacity": -3}, Lane(camera="c", barrier="b", car_park="b")),
+    ],
+)
+def test_a_lane_is_read_from_the_cameras_site_file_attributes(
+    attrs: dict, lane: Lane | None
+) -> None:
+    camera = p.DeviceInfo(id="c", kind="plate_camera", name="车牌", driver="sim", attrs=attrs)
+    assert Lane.of(camera) == lane
