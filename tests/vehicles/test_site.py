@@ -6,6 +6,9 @@ opening through the ordinary credential sync; a blacklisted plate stays out and 
 
 from __future__ import annotations
 
+import random
+import signal
+import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,9 +20,11 @@ from api.alarms.tables import Alarm
 from api.core.auth import Role
 from api.vehicles.tables import CarPark, PassRecord
 from device_bridge.drivers.sim import client as sim_client
+from device_bridge.outbox import Outbox
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
 from device_bridge.vehicles import Lane
+from tests.device_bridge.helpers import bridge_process
 from tests.device_bridge.helpers import running as running_alone
 from tests.device_bridge.test_rules import unreachable_url
 from tests.fixtures import AsRole
@@ -241,3 +246,47 @@ async def test_a_visitors_car_is_let_in_and_the_host_sees_it_arrive(
         assert (seen["plate"], seen["direction"]) == ("川A***23", "in")
         await resident.post(f"/api/v1/visitor-passes/{visit['id']}/revoke", json={})
         await eventually(lambda: probe(bridge, "川A8D123") == "revoked")
+
+
+async def test_occupancy_equals_entries_minus_exits_after_a_sigkill_of_the_bridge_mid_traffic(
+    site_settings: BridgeSettings, manager: ApiClient, world: World
+) -> None:
+    async with running(site_settings) as bridge:  # once linked: the platform makes the lanes
+        park = await lanes(manager, bridge, world)
+    rng = random.Random(4)
+    traffic = []
+    for n in range(2000):  # decided at the bridge, waiting in its outbox for the platform
+        camera, direction = rng.choice([(IN, "in"), (OUT, "out")])
+        decision, reason = rng.choice(
+            [("granted", "resident"), ("granted", "exit"), ("held", "unknown")]
+        )
+        data = {"plate": f"川A{n:05d}", "direction": direction, "decision": decision}
+        traffic.append(("plate.read", camera, None, {**data, "reason": reason}))
+    async with await Outbox.open(site_settings.outbox_file) as outbox:
+        await outbox.append_many(traffic)
+
+    def records() -> Any:
+        return PassRecord.count().where(PassRecord.car_park == park["id"])
+
+    first = await bridge_process(site_settings, "--no-clock-sync", stderr=subprocess.DEVNULL)
+    await eventually(lambda: _at_least(records(), 1), timeout=30, every=0.01)
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    print(f"\nbridge killed with {await records()} of 2,000 reads recorded on the platform")
+    second = await bridge_process(site_settings, "--no-clock-sync", stderr=subprocess.DEVNULL)
+    try:
+        await eventually(lambda: _at_least(records(), 2000), timeout=120, every=0.2)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await second.wait()
+    rows = (
+        await PassRecord.select()
+        .where(PassRecord.car_park == park["id"])
+        .order_by(PassRecord.device_event)
+    )
+    assert len(rows) == len({r["device_event"] for r in rows}) == 2000  # each read once
+    assert await occupied(park) == replay(rows) >= 0
+
+
+async def _at_least(count: Any, n: int) -> bool:
+    return int(await count) >= n
