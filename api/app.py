@@ -72,6 +72,9 @@ from api.people.routes import PersonController
 from api.push.routes import PushController
 from api.push.service import DISPATCH, dispatch
 from api.settings import Settings, get_settings
+from api.vehicles import recording as vehicle_passes
+from api.vehicles.parking import ensure_for_bridge as lanes_for_bridge
+from api.vehicles.routes import VEHICLE_CONTROLLERS
 from api.video import service as live_views
 from api.video.routes import CameraController
 from api.visitors.arrivals import on_access as visitor_arrivals
@@ -112,16 +115,20 @@ async def _rules_for(bridge_id: UUID) -> protocol.Rules | None:
 
 
 async def _on_inventory(bridge_id: UUID) -> None:
-    """The bridge's doors get access points; active visitor passes open the new ones."""
+    """The bridge's doors get access points, its plate cameras lanes; active visitor passes open
+    the new doors."""
     await points.ensure_for_bridge(bridge_id)
+    await lanes_for_bridge(bridge_id)
     await follow_new_doors(bridge_id)
 
 
 LINK_HOOKS = LinkHooks(
-    # In this order: access records (and the visitor passes they count), alarms, calls, views.
+    # In this order: access records (and the visitor passes they count), alarms, vehicle pass
+    # records, calls, views.
     on_events=(
         partial(records.on_events, then=(visitor_arrivals,)),
         raising.on_events,
+        vehicle_passes.on_events,
         call_events.on_events,
         live_views.on_events,
     ),
@@ -228,6 +235,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CameraController,
             VisitorPassController,
             VisitorDeskController,
+            *VEHICLE_CONTROLLERS,
             *ALARM_CONTROLLERS,
             bridge_link,
             serve_object,

@@ -19,11 +19,15 @@ from api.lifespan import make_cipher
 from api.people.tables import Person
 from api.piccolo_conf import DB
 from api.settings import Settings
+from api.vehicles.identifiers import CONTEXT
+from api.vehicles.tables import PassRecord, Vehicle
 
 # table -> (column name, cipher context) of every encrypted field
 ENCRYPTED: list[tuple[type[Table], list[tuple[str, str]]]] = [
     (Person, [("phone", "persons.phone"), ("id_number", "persons.id_number")]),
     (Account, [("totp_secret", "accounts.totp_secret")]),
+    (Vehicle, [("plate", CONTEXT)]),
+    (PassRecord, [("plate", CONTEXT)]),
 ]
 BATCH = 500
 

@@ -32,6 +32,7 @@ from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent, Enrol
 from api.intercom.tables import Call
 from api.people.tables import Person
 from api.push.tables import Notification, PushSubscription
+from api.vehicles.tables import CarPark, Lane, PassRecord, Vehicle
 from api.video.tables import ViewSession
 from api.visitors.tables import VisitorPass
 
@@ -77,5 +78,9 @@ APP_CONFIG = AppConfig(
         Call,
         ViewSession,
         VisitorPass,
+        Vehicle,
+        CarPark,
+        Lane,
+        PassRecord,
     ],
 )

@@ -282,7 +282,18 @@ class Window(msgspec.Struct, array_like=True):
     end: int  # exclusive; end < start spans midnight
 
 
-CredentialKind = Literal["card", "pin", "qr", "app", "face", "code", "fingerprint", "phone_key"]
+CredentialKind = Literal[
+    "card",
+    "pin",
+    "qr",
+    "app",
+    "face",
+    "code",
+    "fingerprint",
+    "phone_key",
+    "plate",  # a vehicle let in at the barriers (its plate's digest: "plate:<plate>")
+    "plate_block",  # a blacklisted plate: never let in (the same digest, kind tells it apart)
+]
 
 
 class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):

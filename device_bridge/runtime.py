@@ -1,5 +1,6 @@
 """One bridge: the outbox, the drivers of the site's devices, the link, the local fail-safe rules,
-the access decisions with their credential cache, and optionally the scenario.
+the access decisions with their credential cache, the vehicle decisions at the lanes (from the
+same cache: a camera's `plate.read` is decided here, `vehicles.py`), and optionally the scenario.
 
 Used in-process (tests) as:
 
@@ -41,6 +42,7 @@ from device_bridge.protocol import (
 from device_bridge.rules import ACTION_DEADLINE, RuleEngine
 from device_bridge.scenario import Scenario
 from device_bridge.settings import BridgeSettings, SiteConfig, load_config
+from device_bridge.vehicles import VehicleControl
 
 log = structlog.get_logger(__name__)
 
@@ -135,6 +137,7 @@ class Bridge:
         self._link: Link | None = None
         self._rules: RuleEngine | None = None
         self._access: AccessControl | None = None
+        self._vehicles: VehicleControl | None = None
         self._started: list[Driver] = []  # the drivers running now, in start order
         self._faces_lock = asyncio.Lock()  # FIFO: face requests apply in the order they came
 
@@ -163,6 +166,13 @@ class Bridge:
         if self._rules is None:
             raise RuntimeError("the bridge is not running")
         return self._rules
+
+    @property
+    def vehicles(self) -> VehicleControl:
+        """The plate decisions at the lanes (after `ready`)."""
+        if self._vehicles is None:
+            raise RuntimeError("the bridge is not running")
+        return self._vehicles
 
     @property
     def access(self) -> AccessControl:
@@ -206,6 +216,13 @@ class Bridge:
             execute=self.execute_local,
             kinds=self._kind_of,
             query=self._link.query,
+            clock=self._link.platform_time,
+        )
+        self._vehicles = VehicleControl(
+            cache,
+            record=self.record,
+            execute=self.execute_local,
+            devices=self.inventory,
             clock=self._link.platform_time,
         )
         tasks: list[asyncio.Task[None]] = []
@@ -256,8 +273,12 @@ class Bridge:
         """Commit an event to the outbox, wake the link's sender, and run the rules it fires.
 
         Returns after the commit. An event whose `key` the outbox already holds (a device's repeated
-        delivery) is not stored again and fires nothing.
+        delivery) is not stored again and fires nothing. A camera's plate read that carries no
+        decision of its own is the bridge's to decide (`VehicleControl.read` records it).
         """
+        if kind == "plate.read" and "decision" not in data and self._vehicles is not None:
+            await self._vehicles.read(device, data, at)
+            return
         if key is None:
             await self.record(kind, device, data, at)
             return

@@ -27,6 +27,8 @@ from api.core.crypto import FieldCipher
 from api.devices.tables import Bridge, Device
 from api.intercom.tables import Call
 from api.people.tables import Person
+from api.vehicles import identifiers
+from api.vehicles.tables import CarPark, PassRecord, Vehicle
 from api.visitors.passes import CONTEXTS
 from api.visitors.tables import VisitorPass
 from tests.helpers import ApiClient, Login, Site, TestUser, World, grant, make_account, on_duty
@@ -69,6 +71,9 @@ SOURCES: dict[str, tuple[type[Table], str]] = {
     "plan_id": (EmergencyPlan, "community"),
     "rule_id": (LinkageRule, "community"),
     "pass_id": (VisitorPass, "community"),
+    "vehicle_id": (Vehicle, "community"),
+    "car_park_id": (CarPark, "community"),
+    "record_id": (PassRecord, "community"),
 }
 
 
@@ -166,6 +171,29 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
             for h in (h0, h1)
         )
     )
+    await CarPark(community=site.community, name="地下车库", capacity=10).save()
+    for n, h in enumerate((h0, h1, None)):
+        stored = identifiers.stored(cipher, f"川A1234{n}")
+        await Vehicle(
+            community=site.community,
+            household=h,
+            plate=stored.plate,
+            plate_index=stored.plate_index,
+            plate_masked=stored.plate_masked,
+            plate_class="standard",
+            vehicle_class="resident" if h else "staff",
+            status="active",
+        ).save()
+        await PassRecord(
+            community=site.community,
+            household=h,
+            at=now,
+            direction="in",
+            decision="granted",
+            plate=stored.plate,
+            plate_index=stored.plate_index,
+            plate_masked=stored.plate_masked,
+        ).save()
 
 
 def _counts(*responses: Any) -> dict[str, int] | None:

@@ -35,10 +35,22 @@ from api.access.tables import Credential, CredentialChange
 from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.piccolo_conf import DB
-from device_bridge import protocol
+from device_bridge import plates, protocol
 
-KINDS: Final = ("card", "pin", "qr", "app", "face", "code", "fingerprint", "phone_key")
-VALUE_KINDS: Final = ("card", "pin", "fingerprint")  # a secret value, encrypted and indexed
+KINDS: Final = (
+    "card",
+    "pin",
+    "qr",
+    "app",
+    "face",
+    "code",
+    "fingerprint",
+    "phone_key",
+    "plate",
+    "plate_block",
+)
+PLATE_KINDS: Final = ("plate", "plate_block")  # a vehicle let in at the barriers; one never let in
+VALUE_KINDS: Final = ("card", "pin", "fingerprint", *PLATE_KINDS)  # encrypted and indexed
 VALUE_CONTEXT: Final = "credentials.value"
 HOTP_CONTEXT: Final = "credentials.hotp_secret"
 CODE_WINDOW: Final = 5  # keypad codes a bridge holds ahead of use
@@ -79,10 +91,18 @@ def entries_at_gates(visitor_pass: UUID | None) -> bool:
 
 
 def mask(kind: str, value: str) -> str:
-    """What a list shows: the last 4 digits of a card, nothing of a PIN."""
+    """What a list shows: the last 4 digits of a card, nothing of a PIN, a plate's ends."""
+    if kind in PLATE_KINDS and len(value) >= 5:
+        return value[:2] + "*" * (len(value) - 4) + value[-2:]
     if kind == "card":
         return "*" * max(len(value) - 4, 4) + value[-4:]
     return "*" * len(value)
+
+
+def index_of(kind: str, value: str) -> str:
+    """The blind index of a value. A plate and a blacklisted plate index alike, so one plate has
+    at most one active credential in a community: the bridge finds it by one digest."""
+    return keys().index("plate" if kind in PLATE_KINDS else kind, value)
 
 
 def _lock_key(community_id: UUID) -> int:
@@ -120,6 +140,8 @@ def _check(
         raise InvalidCredential("a PIN is 4 to 8 digits")
     if kind == "fingerprint" and not (value and re.fullmatch(r"[\x21-\x7e]{4,32}", value)):
         raise InvalidCredential("a fingerprint names the template id its device gave (4 to 32)")
+    if kind in PLATE_KINDS and not (value and plates.is_valid(value)):
+        raise InvalidCredential("a plate credential names a normalised, valid plate")
     if kind == "phone_key" and not public_key:
         raise InvalidCredential("a phone key names its public key")
     if kind == "code":
@@ -159,7 +181,7 @@ async def create_credential(
     if kind == "face" and template_id is None:
         raise InvalidCredential("a face credential names an enrolled face")
     k = keys()
-    index = k.index(kind, value) if value and kind in VALUE_KINDS else None
+    index = index_of(kind, value) if value and kind in VALUE_KINDS else None
     if index and await Credential.exists().where(
         (Credential.community == community_id)
         & (Credential.value_index == index)

@@ -7,12 +7,13 @@ in a handler inside the ingest's transaction.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from api.access.tables import Credential
+from device_bridge import protocol
 
 
 class AccessRecordRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,7 +36,7 @@ class AccessRecordRow(msgspec.Struct, frozen=True, kw_only=True):
     photo: str
 
 
-CredentialKind = Literal["card", "pin", "qr", "app", "face", "code", "fingerprint", "phone_key"]
+CredentialKind = protocol.CredentialKind
 
 CREDENTIAL_COLUMNS = (
     Credential.id,

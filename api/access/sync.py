@@ -39,6 +39,7 @@ from api.access.credential_keys import bridge_digest, keys
 from api.access.credentials import (
     CODE_WINDOW,
     HOTP_CONTEXT,
+    PLATE_KINDS,
     VALUE_CONTEXT,
     VALUE_KINDS,
     entries_at_gates,
@@ -93,6 +94,7 @@ class Site:
     groups: dict[str, dict[str, Any]]
     schedules: dict[UUID, dict[str, Any]]
     households: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    barriers: list[str] = field(default_factory=list)  # external ids of the vehicle barriers
 
 
 async def load_site(community_id: UUID, bridge_id: UUID | None) -> Site:
@@ -100,10 +102,9 @@ async def load_site(community_id: UUID, bridge_id: UUID | None) -> Site:
     where: Any = Device.community == community_id
     if bridge_id is not None:
         where &= Device.bridge == bridge_id
-    devices = {
-        r["id"]: r["external_id"]
-        for r in await Device.select(Device.id, Device.external_id).where(where)
-    }
+    rows = await Device.select(Device.id, Device.external_id, Device.kind).where(where)
+    devices = {r["id"]: r["external_id"] for r in rows}
+    barriers = sorted(r["external_id"] for r in rows if r["kind"] == "barrier")
     points = {
         str(r["id"]): r
         for r in await AccessPoint.select(
@@ -135,7 +136,7 @@ async def load_site(community_id: UUID, bridge_id: UUID | None) -> Site:
             Household.id, Household.building, Household.unit, Household.room
         ).where(Household.community == community_id)
     }
-    return Site(community_id, bridge_id, devices, points, groups, schedules, households)
+    return Site(community_id, bridge_id, devices, points, groups, schedules, households, barriers)
 
 
 def _floor_of(room: str) -> int | None:
@@ -146,7 +147,12 @@ def _floor_of(room: str) -> int | None:
 def reach(
     site: Site, cred: CredentialRow
 ) -> tuple[list[str], list[int], list[protocol.Window], list[str]]:
-    """(doors, floors, schedule, holidays) of a credential at the site; no doors: not here."""
+    """(doors, floors, schedule, holidays) of a credential at the site; no doors: not here.
+
+    A plate (or a blacklisted plate) is decided at every vehicle barrier of the site and
+    nowhere else; the vehicle's validity window is the credential's."""
+    if cred.kind in PLATE_KINDS:
+        return list(site.barriers), [], [], []
     sources: list[tuple[list[str], dict[str, Any] | None]] = []  # (point ids, schedule or None)
     floors = {int(f) for f in cred.floors or []}
     household = site.households.get(cred.household) if cred.household else None
@@ -219,7 +225,9 @@ def entry_of(
     digests: list[bytes] = []
     cipher = keys().cipher
     if kind in VALUE_KINDS and cred.value:
-        digests = [bridge_digest(key, kind, cipher.decrypt(cred.value, context=VALUE_CONTEXT))]
+        # A plate and a blacklisted plate share the read's digest: one look-up finds either.
+        of = "plate" if kind in PLATE_KINDS else kind
+        digests = [bridge_digest(key, of, cipher.decrypt(cred.value, context=VALUE_CONTEXT))]
     elif kind == "code" and cred.hotp_secret:
         # Every door burns a code (not only the entries): the window does not shrink with uses.
         secret = cipher.decrypt(cred.hotp_secret, context=HOTP_CONTEXT)

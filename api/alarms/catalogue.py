@@ -35,6 +35,7 @@ AlarmType = Literal[
     "access_failed_reads",
     "access_passback",
     "access_tailgating",
+    "vehicle_blacklisted",
 ]
 ALARM_TYPES: Final = frozenset(get_args(AlarmType))
 Severity = Literal["low", "medium", "high", "critical"]
@@ -108,6 +109,7 @@ KINDS: Final[dict[str, Kind]] = {
     "access_failed_reads": Kind("连续刷卡失败", "medium", _GUARDS),
     "access_passback": Kind("反潜回报警", "low", _GUARDS),
     "access_tailgating": Kind("尾随通行", "medium", _GUARDS),
+    "vehicle_blacklisted": Kind("黑名单车辆", "high", _GUARDS),
 }
 assert set(KINDS) == ALARM_TYPES
 
@@ -147,7 +149,7 @@ _ANALYTICS: Final[dict[str, str]] = {
     "loitering": "loitering",
     "watchlist": "watchlist",  # a face camera matched a face on the community's watchlist
 }
-EVENT_KINDS: Final = frozenset({*_DIRECT, "sensor.alarm", "video.analytics"})
+EVENT_KINDS: Final = frozenset({*_DIRECT, "sensor.alarm", "video.analytics", "plate.read"})
 
 
 def alarm_type_of(kind: str, data: dict[str, Any], device_kind: str | None) -> str | None:
@@ -159,6 +161,8 @@ def alarm_type_of(kind: str, data: dict[str, Any], device_kind: str | None) -> s
         return _SENSOR.get(sub) or (_SENSOR_DEVICES.get(device_kind or "") if not sub else None)
     if kind == "video.analytics":
         return _ANALYTICS.get(str(data.get("kind", "")))
+    if kind == "plate.read" and data.get("reason") == "blacklisted":
+        return "vehicle_blacklisted"  # a blacklisted car at a barrier (VEH-23), kept out
     return None
 
 

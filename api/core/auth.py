@@ -97,6 +97,17 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "visitor.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
     "visitor.desk": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
     "visitor.reveal": frozenset({R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
+    # Vehicles, tiered (VEH-06): residents register and read their household's cars and passes;
+    # guards read the registry and every pass; managers run the registry, blacklist and car
+    # parks; system administrators configure car parks and lanes; police search passes by plate
+    # in their jurisdiction (each search audited).
+    "vehicle.register": frozenset({R.RESIDENT}),
+    "vehicle.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER}),
+    "vehicle.manage": frozenset({R.PROPERTY_MANAGER}),
+    "parking.configure": frozenset({R.PROPERTY_MANAGER, R.SYSTEM_ADMIN}),
+    "parking.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.SYSTEM_ADMIN}),
+    "vehicle_pass.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
+    "vehicle_pass.search": frozenset({R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
 }
 
 

@@ -223,6 +223,7 @@ _NORMALIZERS = {
     "id_number": normalize_id_number,
     "text": _normalize_text,
     "username": _normalize_text,
+    "plate": _normalize_text,  # callers pass a plate normalised by device_bridge.plates
 }
 _ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK: Final = "10X98765432"
@@ -367,7 +368,7 @@ class FieldCipher:
 
     def blind_index(self, value: str, *, kind: str) -> str:
         """Hex HMAC of the normalized value, for equality look-ups; kind: phone, id_number, text,
-        username."""
+        username, plate."""
         try:
             normalized = _NORMALIZERS[kind](value)
         except KeyError:

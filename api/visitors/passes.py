@@ -6,6 +6,7 @@ Shared by the resident's booking (`service.py`), the visitor desk (`desk.py`) an
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import unicodedata
@@ -39,6 +40,7 @@ from api.visitors.schemas import (
     PassStatus,
 )
 from api.visitors.tables import VisitorPass
+from device_bridge import plates
 
 CONTEXTS = {"phone": "visitor_passes.phone", "id_number": "visitor_passes.id_number"}
 LIVE: tuple[PassStatus, ...] = ("pending_consent", "active")
@@ -56,10 +58,6 @@ _ID_PATTERNS: dict[str, re.Pattern[str]] = {
 _INTERNATIONAL = re.compile(r"\+[1-9][0-9]{5,14}")
 # Province, issuing letter, then 5 (ordinary) or 6 (new-energy) letters and digits; I and O are
 # never used, and the last may be 挂 学 警 港 澳 领.
-_PLATE = re.compile(
-    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领]"
-    r"[A-HJ-NP-Z][A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警港澳领]"
-)
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -188,13 +186,12 @@ def mask_document(id_type: str | None, number: str) -> str:
 
 
 def clean_plate(value: str | None) -> str:
-    """Upper case, without spaces, dots or dashes; '' for none; 400 when not a plate."""
-    if not value:
-        return ""
-    plate = re.sub(r"[\s·.\-]", "", unicodedata.normalize("NFKC", value)).upper()
+    """The plate normalised as everywhere (device_bridge/plates.py); '' for none; 400 when it
+    fits no plate format."""
+    plate = plates.normalise(value or "")
     if not plate:
         return ""
-    if _PLATE.fullmatch(plate) is None:
+    if not plates.is_valid(plate):
         raise InvalidPlate(field="plate")
     return plate
 
@@ -345,6 +342,11 @@ async def activate(row: dict[str, Any], *, by: UUID | None) -> UUID:
     too): one count of entries for both. It passes the pass's gates and the unit doors and lifts
     of its buildings (lifts: only its floors) within its window; `entries_allowed` entries, each a
     granted "in" at a gate (api/access/credentials.py), the doors inside at any time.
+
+    A pass with a car plate also gets a credential of kind `plate` for its window: the bridges
+    let the car through the vehicle barriers (docs/vehicles.md), counting nothing. None when the
+    plate already has one in the community (a registered car, or a blacklisted plate, which then
+    stays out).
     """
     community_id = row["community"]
     points = ids_of(row["points"]) + await building_points(community_id, ids_of(row["buildings"]))
@@ -361,6 +363,18 @@ async def activate(row: dict[str, Any], *, by: UUID | None) -> UUID:
     credential = await credentials.create_credential(
         kind="code", hotp_secret=pyotp.random_base32(), **common
     )
+    if row["plate"]:
+        with contextlib.suppress(credentials.DuplicateCredential):
+            await credentials.create_credential(
+                community_id=community_id,
+                kind="plate",
+                value=row["plate"],
+                visitor_pass_id=row["id"],
+                household_id=row["household"],
+                valid_from=row["valid_from"],
+                valid_until=row["valid_until"],
+                created_by=by,
+            )
     await VisitorPass.update(
         {
             VisitorPass.credential: credential,
@@ -438,7 +452,12 @@ async def end_pass(
     (api/visitors/arrivals.py), which does not end it here: its credential keeps opening the
     doors inside and the exits until the expiry job ends it with its window.
     """
-    held = [c for c in (row["credential"], row["phone_key"]) if c]
+    plates = await Credential.select(Credential.id).where(
+        (Credential.visitor_pass == row["id"])
+        & (Credential.kind == "plate")
+        & (Credential.status == "active")
+    )
+    held = [p["id"] for p in plates] + [c for c in (row["credential"], row["phone_key"]) if c]
     await credentials.revoke_credentials(held, reason=reason, by=by)
     changes: dict[Any, Any] = {VisitorPass.status: status, VisitorPass.updated_at: now()}
     if status != "used_up":  # a used-up pass still shows the visitor "no entries left"

@@ -264,6 +264,7 @@ const TYPE_ICONS: Record<AlarmType, string> = {
   access_failed_reads: "lock",
   access_passback: "lock",
   access_tailgating: "friends-o",
+  vehicle_blacklisted: "logistics",
   water_leak: "umbrella-circle",
   falling_object: "down",
   ebike_in_lift: "logistics",

@@ -103,7 +103,7 @@ class TestArrival:
         done = await _row(created["id"])
         assert (done["status"], done["entries_used"], done["inside"]) == ("used_up", 2, True)
         [cred] = await Credential.select(Credential.status, Credential.uses).where(
-            Credential.visitor_pass == created["id"]
+            (Credential.visitor_pass == created["id"]) & (Credential.kind == "code")
         )
         assert (cred["status"], cred["uses"]) == ("active", 0)
         ours = str(row["credential"])

@@ -61,9 +61,13 @@ class TestBook:
         assert created["floors"] == [1]  # room 0101: the household's floor at the lifts
         assert [b["name"] for b in created["buildings"]] == ["1栋"]
         assert created["walk_in"] is False and created["shared"] is False
-        # One credential for the QR and the keypad code: one count of entries.
-        [cred] = await _credentials(created["id"])
+        # One credential for the QR and the keypad code: one count of entries; the car's plate
+        # has its own at the barriers, counting nothing (docs/vehicles.md).
+        creds = await _credentials(created["id"])
+        [cred] = [c for c in creds if c["kind"] == "code"]
         assert (cred["kind"], cred["uses"], cred["status"]) == ("code", 2, "active")
+        [plate] = [c for c in creds if c["kind"] == "plate"]
+        assert (plate["uses"], plate["valid_until"]) == (-1, cred["valid_until"])
         assert (await _row(created["id"]))["credential"] == cred["id"]
         [entry] = await audit_rows("visitor_pass.created", created["id"])
         assert entry["details"]["household_id"] == str(world.a.households[0])

@@ -319,11 +319,21 @@ class SimFleet:
             await self.on_event("access.denied", door_id, data, dev.clock())
 
     async def read_plate(
-        self, camera_id: str, *, plate: str, colour: str, barrier_id: str | None = None
+        self,
+        camera_id: str,
+        *,
+        plate: str,
+        colour: str,
+        barrier_id: str | None = None,
+        confidence: float = 0.98,
     ) -> None:
-        """A vehicle arrives: the plate camera reads it and, if given, the barrier lets it in."""
+        """A vehicle arrives: the plate camera reads it. Given a barrier, the camera's own system
+        lets it in (the read says so); without one the bridge decides (device_bridge/vehicles.py)
+        and lifts the lane's barrier itself."""
         cam = self._reachable(camera_id)
-        data = {"plate": plate, "colour": colour, "direction": "in"}
+        data: dict[str, Any] = {"plate": plate, "colour": colour, "confidence": confidence}
+        if barrier_id is not None:
+            data.update(direction="in", decision="granted", reason="camera")
         await self.on_event("plate.read", camera_id, data, cam.clock())
         if barrier_id is not None:
             await self._raise_barrier(self._reachable(barrier_id), {"plate": plate})

@@ -162,10 +162,19 @@ class SimDriver(Driver):
         )
 
     async def read_plate(
-        self, camera: str, *, plate: str, colour: str, barrier: str | None = None
+        self,
+        camera: str,
+        *,
+        plate: str,
+        colour: str = "blue",
+        barrier: str | None = None,
+        confidence: float = 0.98,
     ) -> None:
-        """A vehicle at the car park: plate.read, and barrier.opened when a barrier is given."""
-        await self.fleet.read_plate(camera, plate=plate, colour=colour, barrier_id=barrier)
+        """A vehicle at a lane: plate.read. With a barrier the camera decides itself and lifts it
+        (barrier.opened); without, the bridge decides from its cache and lifts the lane's."""
+        await self.fleet.read_plate(
+            camera, plate=plate, colour=colour, barrier_id=barrier, confidence=confidence
+        )
 
     async def reading(self, sensor: str, *, value: float, unit: str) -> None:
         """A sensor.reading {value, unit}."""

@@ -1120,6 +1120,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/car-parks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListCarParks
+         * @description Car parks and zones, with spaces taken and free.
+         */
+        get: operations["ApiV1CarParksListCarParks"];
+        put?: never;
+        /**
+         * CreateCarPark
+         * @description A car park, or a zone of one.
+         */
+        post: operations["ApiV1CarParksCreateCarPark"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/car-parks/{car_park_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetCarPark
+         * @description One car park.
+         */
+        get: operations["ApiV1CarParksCarParkIdGetCarPark"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities": {
         parameters: {
             query?: never;
@@ -1879,6 +1923,179 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/vehicle-lanes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListLanes
+         * @description Lanes of the caller's communities.
+         */
+        get: operations["ApiV1VehicleLanesListLanes"];
+        put?: never;
+        /**
+         * CreateLane
+         * @description A lane with devices of its car park's community.
+         */
+        post: operations["ApiV1VehicleLanesCreateLane"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-passes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListPassRecords
+         * @description Pass records newest first; `plate` (with `fuzzy`: one character off) searches by plate,
+         *     audited.
+         */
+        get: operations["ApiV1VehiclePassesListPassRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-passes/{record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetPassRecord
+         * @description One pass record.
+         */
+        get: operations["ApiV1VehiclePassesRecordIdGetPassRecord"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListVehicles
+         * @description Vehicles newest first (plates masked); `plate` finds one plate exactly.
+         */
+        get: operations["ApiV1VehiclesListVehicles"];
+        put?: never;
+        /**
+         * RegisterVehicle
+         * @description Enter a vehicle (a resident's household car, or any class by the manager).
+         */
+        post: operations["ApiV1VehiclesRegisterVehicle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicles/{vehicle_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetVehicle
+         * @description One vehicle.
+         */
+        get: operations["ApiV1VehiclesVehicleIdGetVehicle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * ChangeVehicle
+         * @description Change a vehicle's colour, type, class, driver or reason (the manager's).
+         */
+        patch: operations["ApiV1VehiclesVehicleIdChangeVehicle"];
+        trace?: never;
+    };
+    "/api/v1/vehicles/{vehicle_id}/authorise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AuthoriseVehicle
+         * @description Authorise a registered vehicle for a window (the manager's).
+         */
+        post: operations["ApiV1VehiclesVehicleIdAuthoriseAuthoriseVehicle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicles/{vehicle_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CancelVehicle
+         * @description Take a vehicle out of the registry (the manager, or its household).
+         */
+        post: operations["ApiV1VehiclesVehicleIdCancelCancelVehicle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicles/{vehicle_id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ExtendVehicle
+         * @description Move an active vehicle's end of validity later (the manager's).
+         */
+        post: operations["ApiV1VehiclesVehicleIdExtendExtendVehicle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/visitor-desk/inside": {
         parameters: {
             query?: never;
@@ -2406,7 +2623,7 @@ export interface components {
             timeline: components["schemas"]["TimelineEntry"][];
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             zone_id: string | null;
         };
         /** AlarmPage */
@@ -2442,7 +2659,7 @@ export interface components {
             state: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm";
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             zone_id: string | null;
         };
         /** AnswerRead */
@@ -2489,6 +2706,11 @@ export interface components {
             page: number;
             page_size: number;
             total: number;
+        };
+        /** AuthoriseBody */
+        AuthoriseBody: {
+            valid_from?: string | null;
+            valid_until?: string | null;
         };
         /** BookingPlaces */
         BookingPlaces: {
@@ -2622,6 +2844,40 @@ export interface components {
             role: string;
             unit_id: string | null;
             viewers: number;
+        };
+        /** CancelBody */
+        CancelBody: {
+            reason: string;
+        };
+        /** CarParkCreate */
+        CarParkCreate: {
+            capacity: number;
+            /** Format: uuid */
+            community_id: string;
+            name: string;
+            parent_id?: string | null;
+            /** @default 0 */
+            temporary_capacity: number;
+        };
+        /** CarParkPage */
+        CarParkPage: {
+            items: components["schemas"]["CarParkRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** CarParkRead */
+        CarParkRead: {
+            capacity: number;
+            /** Format: uuid */
+            community_id: string;
+            free: number;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            occupied: number;
+            parent_id: string | null;
+            temporary_capacity: number;
         };
         /** ChecklistStep */
         ChecklistStep: {
@@ -2893,6 +3149,11 @@ export interface components {
             kind: "escalate";
             roles: ("guard" | "property_manager" | "household" | "police" | "maintenance" | "community_officer")[];
         };
+        /** ExtendBody */
+        ExtendBody: {
+            /** Format: date-time */
+            valid_until: string;
+        };
         /** FaceEnrolled */
         FaceEnrolled: {
             /** Format: uuid */
@@ -2996,6 +3257,45 @@ export interface components {
             id: string;
             name: string;
         };
+        /** LaneCreate */
+        LaneCreate: {
+            /** Format: uuid */
+            barrier_id: string;
+            /** Format: uuid */
+            camera_id: string;
+            /** Format: uuid */
+            car_park_id: string;
+            /** @enum {string} */
+            direction: "in" | "out";
+            display_id?: string | null;
+            /** @default false */
+            fuzzy: boolean;
+            name: string;
+            speaker_id?: string | null;
+        };
+        /** LanePage */
+        LanePage: {
+            items: components["schemas"]["LaneRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** LaneRead */
+        LaneRead: {
+            barrier_id: string | null;
+            camera_id: string | null;
+            /** Format: uuid */
+            car_park_id: string;
+            /** Format: uuid */
+            community_id: string;
+            direction: string;
+            display_id: string | null;
+            fuzzy: boolean;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            speaker_id: string | null;
+        };
         /** LiveCreate */
         LiveCreate: {
             sdp: string;
@@ -3097,6 +3397,33 @@ export interface components {
             reason: string;
             result: string;
         };
+        /** PassRecordPage */
+        PassRecordPage: {
+            items: components["schemas"]["PassRecordRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** PassRecordRead */
+        PassRecordRead: {
+            /** Format: date-time */
+            at: string;
+            car_park_id: string | null;
+            colour: string;
+            /** Format: uuid */
+            community_id: string;
+            confidence: number;
+            decision: string;
+            direction: string;
+            /** Format: uuid */
+            id: string;
+            image: string;
+            lane_id: string | null;
+            plate: string;
+            reason: string;
+            vehicle_id: string | null;
+            vehicle_type: string;
+        };
         /** PasswordChange */
         PasswordChange: {
             current_password: string;
@@ -3197,7 +3524,7 @@ export interface components {
         /** PlanCreate */
         PlanCreate: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             /** Format: uuid */
             community_id: string;
             steps: string[];
@@ -3214,7 +3541,7 @@ export interface components {
         /** PlanRead */
         PlanRead: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             /** Format: uuid */
             community_id: string;
             /** Format: uuid */
@@ -3330,7 +3657,7 @@ export interface components {
             active_from?: string | null;
             active_until?: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             /** Format: uuid */
             community_id: string;
             /** @default true */
@@ -3353,7 +3680,7 @@ export interface components {
             active_from: string | null;
             active_until: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted";
             /** Format: uuid */
             community_id: string;
             enabled: boolean;
@@ -3563,6 +3890,70 @@ export interface components {
         /** VapidPublicKey */
         VapidPublicKey: {
             public_key: string;
+        };
+        /** VehicleCreate */
+        VehicleCreate: {
+            /**
+             * @default blue
+             * @enum {string}
+             */
+            colour: "blue" | "yellow" | "green" | "white" | "black";
+            community_id?: string | null;
+            household_id?: string | null;
+            person_id?: string | null;
+            /** @example 川A12345 */
+            plate: string;
+            /** @default  */
+            reason: string;
+            valid_from?: string | null;
+            valid_until?: string | null;
+            /**
+             * @default resident
+             * @enum {string}
+             */
+            vehicle_class: "resident" | "tenant" | "visitor" | "temporary" | "staff" | "blacklisted";
+            /**
+             * @default car
+             * @enum {string}
+             */
+            vehicle_type: "car" | "suv" | "truck" | "bus" | "motorbike" | "new_energy";
+        };
+        /** VehiclePage */
+        VehiclePage: {
+            items: components["schemas"]["VehicleRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** VehicleRead */
+        VehicleRead: {
+            colour: string;
+            /** Format: uuid */
+            community_id: string;
+            /** Format: date-time */
+            created_at: string;
+            household_id: string | null;
+            /** Format: uuid */
+            id: string;
+            person_id: string | null;
+            plate: string;
+            plate_class: string;
+            reason: string;
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+            valid_from: string | null;
+            valid_until: string | null;
+            vehicle_class: string;
+            vehicle_type: string;
+        };
+        /** VehicleUpdate */
+        VehicleUpdate: {
+            colour?: "blue" | "yellow" | "green" | "white" | "black";
+            person_id?: string | null;
+            reason?: string;
+            vehicle_class?: "resident" | "tenant" | "visitor" | "temporary" | "staff" | "blacklisted";
+            vehicle_type?: "car" | "suv" | "truck" | "bus" | "motorbike" | "new_energy";
         };
         /** VerifyRead */
         VerifyRead: {
@@ -5719,7 +6110,7 @@ export interface operations {
                 page_size?: number;
                 community_id?: string | null;
                 state?: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm" | null;
-                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -5771,7 +6162,7 @@ export interface operations {
         parameters: {
             query?: {
                 community_id?: string | null;
-                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -8428,6 +8819,195 @@ export interface operations {
             };
         };
     };
+    ApiV1CarParksListCarParks: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarParkPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1CarParksCreateCarPark: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CarParkCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarParkRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1CarParksCarParkIdGetCarPark: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                car_park_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarParkRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1CommunitiesListCommunities: {
         parameters: {
             query?: {
@@ -8860,7 +9440,7 @@ export interface operations {
                 person_id?: string | null;
                 household_id?: string | null;
                 visitor_pass_id?: string | null;
-                kind?: "card" | "pin" | "qr" | "app" | "face" | "code" | "fingerprint" | "phone_key" | null;
+                kind?: "card" | "pin" | "qr" | "app" | "face" | "code" | "fingerprint" | "phone_key" | "plate" | "plate_block" | null;
                 status?: "active" | "revoked" | null;
             };
             header?: never;
@@ -10918,7 +11498,7 @@ export interface operations {
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
                 community_id?: string | null;
-                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | null;
+                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | null;
             };
             header?: never;
             path?: never;
@@ -11894,6 +12474,806 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HouseholdRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleLanesListLanes: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                car_park_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LanePage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleLanesCreateLane: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LaneCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaneRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclePassesListPassRecords: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                vehicle_id?: string | null;
+                lane_id?: string | null;
+                direction?: "in" | "out" | null;
+                decision?: "granted" | "denied" | "held" | "ignored" | null;
+                since?: string | null;
+                until?: string | null;
+                plate?: string | null;
+                fuzzy?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PassRecordPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclePassesRecordIdGetPassRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PassRecordRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclesListVehicles: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                household_id?: string | null;
+                vehicle_class?: "resident" | "tenant" | "visitor" | "temporary" | "staff" | "blacklisted" | null;
+                status?: "registered" | "active" | "cancelled" | null;
+                plate?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehiclePage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclesRegisterVehicle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VehicleCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehicleRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclesVehicleIdGetVehicle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vehicle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehicleRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclesVehicleIdChangeVehicle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vehicle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VehicleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehicleRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclesVehicleIdAuthoriseAuthoriseVehicle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vehicle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthoriseBody"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehicleRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclesVehicleIdCancelCancelVehicle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vehicle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelBody"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehicleRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclesVehicleIdExtendExtendVehicle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vehicle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtendBody"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehicleRead"];
                 };
             };
             /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */

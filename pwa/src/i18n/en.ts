@@ -235,6 +235,7 @@ const en: typeof zhCN = {
       access_failed_reads: "Repeated failed reads",
       access_passback: "Anti-passback",
       access_tailgating: "Tailgating",
+      vehicle_blacklisted: "Blacklisted vehicle",
     },
     severities: {
       low: "Low",

@@ -233,6 +233,7 @@ export default {
       access_failed_reads: "连续刷卡失败",
       access_passback: "反潜回",
       access_tailgating: "尾随通行",
+      vehicle_blacklisted: "黑名单车辆",
     },
     severities: {
       low: "一般",

@@ -1,0 +1,52 @@
+"""What the vehicle rules refuse."""
+
+from api.core.errors import Conflict, InvalidInput
+
+
+class InvalidPlate(InvalidInput):
+    """Not a plate of any format (device_bridge/plates.py)."""
+
+    code = "invalid_plate"
+    message = "The plate is not a valid licence plate."
+
+
+class DuplicateVehicle(Conflict):
+    """A vehicle with this plate is already registered (and not cancelled) in the community."""
+
+    code = "duplicate_vehicle"
+    message = "A vehicle with this plate is already registered in the community."
+
+
+class VehicleClassNotAllowed(InvalidInput):
+    """Residents register their own cars (resident, tenant); the rest is the manager's."""
+
+    code = "vehicle_class_not_allowed"
+    message = "This vehicle class cannot be registered here."
+
+
+class InvalidLifecycleStep(Conflict):
+    """The step does not follow from the vehicle's status (authorise a cancelled car, …)."""
+
+    code = "invalid_lifecycle_step"
+    message = "The vehicle is not in a state that allows this."
+
+
+class InvalidValidity(InvalidInput):
+    """The validity window runs backwards, or an extension does not extend."""
+
+    code = "invalid_validity"
+    message = "The validity window is not acceptable."
+
+
+class HouseholdRequired(InvalidInput):
+    """The caller lives in several households: say which one the car belongs to."""
+
+    code = "household_required"
+    message = "Say which household the vehicle belongs to."
+
+
+class InvalidLane(InvalidInput):
+    """A lane's devices must be devices of its community, of the right kind."""
+
+    code = "invalid_lane"
+    message = "The lane's devices do not fit."

@@ -1,0 +1,248 @@
+"""Vehicles: the registry and its lifecycle, car parks and lanes, pass records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from litestar import Controller, get, patch, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.core.auth import Caller
+from api.core.effects import Effects
+from api.core.paging import PageNumber, PageSize
+from api.vehicles import parking, passes
+from api.vehicles.registry import VehicleService
+from api.vehicles.schemas import (
+    AuthoriseBody,
+    CancelBody,
+    CarParkCreate,
+    CarParkPage,
+    CarParkRead,
+    Decision,
+    Direction,
+    ExtendBody,
+    LaneCreate,
+    LanePage,
+    LaneRead,
+    PassRecordPage,
+    PassRecordRead,
+    VehicleClass,
+    VehicleCreate,
+    VehiclePage,
+    VehicleRead,
+    VehicleStatus,
+    VehicleUpdate,
+)
+
+
+def provide_vehicles(state: State) -> VehicleService:
+    """The registry, with the personal-data cipher."""
+    return VehicleService(state.cipher)
+
+
+class VehicleController(Controller):
+    """The registry: residents' household cars, the community's for managers and guards."""
+
+    path = "/api/v1/vehicles"
+    tags = ["vehicles"]
+    dependencies = {"vehicles": Provide(provide_vehicles, sync_to_thread=False)}
+
+    @get("/")
+    async def list_vehicles(
+        self,
+        caller: Caller,
+        vehicles: VehicleService,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        household_id: UUID | None = None,
+        vehicle_class: VehicleClass | None = None,
+        status: VehicleStatus | None = None,
+        plate: str | None = None,
+    ) -> VehiclePage:
+        """Vehicles newest first (plates masked); `plate` finds one plate exactly."""
+        return await vehicles.search(
+            caller,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            household_id=household_id,
+            vehicle_class=vehicle_class,
+            status=status,
+            plate=plate,
+        )
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def register_vehicle(
+        self, caller: Caller, vehicles: VehicleService, effects: Effects, data: VehicleCreate
+    ) -> VehicleRead:
+        """Enter a vehicle (a resident's household car, or any class by the manager)."""
+        return await vehicles.register(caller, data, effects)
+
+    @get("/{vehicle_id:uuid}")
+    async def get_vehicle(
+        self, caller: Caller, vehicles: VehicleService, vehicle_id: UUID
+    ) -> VehicleRead:
+        """One vehicle."""
+        return await vehicles.get(caller, vehicle_id)
+
+    @patch("/{vehicle_id:uuid}")
+    async def change_vehicle(
+        self,
+        caller: Caller,
+        vehicles: VehicleService,
+        effects: Effects,
+        vehicle_id: UUID,
+        data: VehicleUpdate,
+    ) -> VehicleRead:
+        """Change a vehicle's colour, type, class, driver or reason (the manager's)."""
+        return await vehicles.change(caller, vehicle_id, data, effects)
+
+    @post("/{vehicle_id:uuid}/authorise", status_code=HTTP_200_OK)
+    async def authorise_vehicle(
+        self,
+        caller: Caller,
+        vehicles: VehicleService,
+        effects: Effects,
+        vehicle_id: UUID,
+        data: AuthoriseBody,
+    ) -> VehicleRead:
+        """Authorise a registered vehicle for a window (the manager's)."""
+        return await vehicles.authorise(caller, vehicle_id, data, effects)
+
+    @post("/{vehicle_id:uuid}/cancel", status_code=HTTP_200_OK)
+    async def cancel_vehicle(
+        self,
+        caller: Caller,
+        vehicles: VehicleService,
+        effects: Effects,
+        vehicle_id: UUID,
+        data: CancelBody,
+    ) -> VehicleRead:
+        """Take a vehicle out of the registry (the manager, or its household)."""
+        return await vehicles.cancel(caller, vehicle_id, data, effects)
+
+    @post("/{vehicle_id:uuid}/extend", status_code=HTTP_200_OK)
+    async def extend_vehicle(
+        self,
+        caller: Caller,
+        vehicles: VehicleService,
+        effects: Effects,
+        vehicle_id: UUID,
+        data: ExtendBody,
+    ) -> VehicleRead:
+        """Move an active vehicle's end of validity later (the manager's)."""
+        return await vehicles.extend(caller, vehicle_id, data, effects)
+
+
+class CarParkController(Controller):
+    """Car parks and zones with their free spaces."""
+
+    path = "/api/v1/car-parks"
+    tags = ["vehicles"]
+
+    @get("/")
+    async def list_car_parks(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+    ) -> CarParkPage:
+        """Car parks and zones, with spaces taken and free."""
+        return await parking.list_car_parks(
+            caller, page=page, page_size=page_size, community_id=community_id
+        )
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_car_park(self, caller: Caller, data: CarParkCreate) -> CarParkRead:
+        """A car park, or a zone of one."""
+        return await parking.create_car_park(caller, data)
+
+    @get("/{car_park_id:uuid}")
+    async def get_car_park(self, caller: Caller, car_park_id: UUID) -> CarParkRead:
+        """One car park."""
+        return await parking.get_car_park(caller, car_park_id)
+
+
+class LaneController(Controller):
+    """Lanes: a barrier, its plate camera, display and speaker, in or out of a car park."""
+
+    path = "/api/v1/vehicle-lanes"
+    tags = ["vehicles"]
+
+    @get("/")
+    async def list_lanes(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        car_park_id: UUID | None = None,
+    ) -> LanePage:
+        """Lanes of the caller's communities."""
+        return await parking.list_lanes(
+            caller,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            car_park_id=car_park_id,
+        )
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_lane(self, caller: Caller, data: LaneCreate) -> LaneRead:
+        """A lane with devices of its car park's community."""
+        return await parking.create_lane(caller, data)
+
+
+class PassRecordController(Controller):
+    """Vehicle pass records: the household's, the community's, the jurisdiction's."""
+
+    path = "/api/v1/vehicle-passes"
+    tags = ["vehicles"]
+
+    @get("/")
+    async def list_pass_records(
+        self,
+        caller: Caller,
+        state: State,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        vehicle_id: UUID | None = None,
+        lane_id: UUID | None = None,
+        direction: Direction | None = None,
+        decision: Decision | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        plate: str | None = None,
+        fuzzy: bool = False,
+    ) -> PassRecordPage:
+        """Pass records newest first; `plate` (with `fuzzy`: one character off) searches by plate,
+        audited."""
+        return await passes.list_passes(
+            caller,
+            state.cipher,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            vehicle_id=vehicle_id,
+            lane_id=lane_id,
+            direction=direction,
+            decision=decision,
+            since=since,
+            until=until,
+            plate=plate,
+            fuzzy=fuzzy,
+        )
+
+    @get("/{record_id:uuid}")
+    async def get_pass_record(self, caller: Caller, record_id: UUID) -> PassRecordRead:
+        """One pass record."""
+        return await passes.get_pass(caller, record_id)
+
+
+VEHICLE_CONTROLLERS = (VehicleController, CarParkController, LaneController, PassRecordController)

@@ -1,0 +1,202 @@
+"""Wire shapes of vehicles, car parks, lanes and pass records. Plates go out masked (川A***45)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from api.core.paging import Page
+
+VehicleClass = Literal["resident", "tenant", "visitor", "temporary", "staff", "blacklisted"]
+VehicleStatus = Literal["registered", "active", "cancelled"]
+Colour = Literal["blue", "yellow", "green", "white", "black"]
+VehicleType = Literal["car", "suv", "truck", "bus", "motorbike", "new_energy"]
+Direction = Literal["in", "out"]
+Decision = Literal["granted", "denied", "held", "ignored"]
+# Length bounds only: the service normalises and checks the plate (400 invalid_plate).
+Plate = Annotated[str, Meta(min_length=1, max_length=16, examples=["川A12345"])]
+Reason = Annotated[str, Meta(max_length=200)]
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+Spaces = Annotated[int, Meta(ge=0, le=100_000)]
+
+
+def _aware(*times: datetime | None) -> None:
+    if any(t is not None and t.tzinfo is None for t in times):
+        raise ValueError("times need a time zone offset")
+
+
+class VehicleCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A vehicle entered into the registry: by a resident for their household (class resident or
+    tenant, authorised later by the manager), or by a manager (any class; blacklisted is active
+    at once). `household_id` null: the resident's only household."""
+
+    plate: Plate
+    colour: Colour = "blue"
+    vehicle_type: VehicleType = "car"
+    vehicle_class: VehicleClass = "resident"
+    household_id: UUID | None = None
+    community_id: UUID | None = None
+    person_id: UUID | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    reason: Reason = ""
+
+    def __post_init__(self) -> None:
+        """Times carry a zone."""
+        _aware(self.valid_from, self.valid_until)
+
+
+class VehicleUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A change to a registered vehicle (the manager's); the plate is never changed (cancel and
+    enter the new one)."""
+
+    colour: Colour | UnsetType = UNSET
+    vehicle_type: VehicleType | UnsetType = UNSET
+    vehicle_class: VehicleClass | UnsetType = UNSET
+    person_id: UUID | UnsetType | None = UNSET
+    reason: Reason | UnsetType = UNSET
+
+
+class AuthoriseBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The window the authorisation holds for; null ends: open."""
+
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        """Times carry a zone."""
+        _aware(self.valid_from, self.valid_until)
+
+
+class ExtendBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A later end of the validity window."""
+
+    valid_until: datetime
+
+    def __post_init__(self) -> None:
+        """The end carries a zone."""
+        _aware(self.valid_until)
+
+
+class CancelBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Why the vehicle leaves the registry."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class VehicleRead(msgspec.Struct, kw_only=True):
+    """A vehicle; `plate` masked."""
+
+    id: UUID
+    community_id: UUID
+    household_id: UUID | None
+    person_id: UUID | None
+    plate: str
+    plate_class: str
+    colour: str
+    vehicle_type: str
+    vehicle_class: str
+    status: str
+    valid_from: datetime | None
+    valid_until: datetime | None
+    reason: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class VehiclePage(Page, kw_only=True):
+    """One page of vehicles, newest first."""
+
+    items: list[VehicleRead]
+
+
+class CarParkCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A car park, or a zone of one (`parent_id`)."""
+
+    community_id: UUID
+    name: Name
+    capacity: Spaces
+    temporary_capacity: Spaces = 0
+    parent_id: UUID | None = None
+
+
+class CarParkRead(msgspec.Struct, kw_only=True):
+    """A car park with its spaces taken and free (never below zero)."""
+
+    id: UUID
+    community_id: UUID
+    parent_id: UUID | None
+    name: str
+    capacity: int
+    temporary_capacity: int
+    occupied: int
+    free: int
+
+
+class CarParkPage(Page, kw_only=True):
+    """One page of car parks and zones."""
+
+    items: list[CarParkRead]
+
+
+class LaneCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A lane: its car park, direction and devices (of the car park's community)."""
+
+    car_park_id: UUID
+    name: Name
+    direction: Direction
+    barrier_id: UUID
+    camera_id: UUID
+    display_id: UUID | None = None
+    speaker_id: UUID | None = None
+    fuzzy: bool = False
+
+
+class LaneRead(msgspec.Struct, kw_only=True):
+    """A lane and its devices."""
+
+    id: UUID
+    community_id: UUID
+    car_park_id: UUID
+    name: str
+    direction: str
+    barrier_id: UUID | None
+    camera_id: UUID | None
+    display_id: UUID | None
+    speaker_id: UUID | None
+    fuzzy: bool
+
+
+class LanePage(Page, kw_only=True):
+    """One page of lanes."""
+
+    items: list[LaneRead]
+
+
+class PassRecordRead(msgspec.Struct, kw_only=True):
+    """One read at a lane and its decision; `plate` masked."""
+
+    id: UUID
+    community_id: UUID
+    lane_id: UUID | None
+    car_park_id: UUID | None
+    vehicle_id: UUID | None
+    at: datetime
+    direction: str
+    plate: str
+    colour: str
+    vehicle_type: str
+    confidence: float
+    decision: str
+    reason: str
+    image: str
+
+
+class PassRecordPage(Page, kw_only=True):
+    """One page of pass records, newest first."""
+
+    items: list[PassRecordRead]

@@ -1,0 +1,287 @@
+"""Vehicle decisions at the bridge: a plate read at a lane's camera decides its barrier, offline.
+
+Next to the access decisions (`access.py`) and from the same credential cache: the platform's
+credential sync carries every plate as an entry of kind `plate` (a registered car, or a visitor's
+for the pass's window) or `plate_block` (blacklisted), keyed by the digest of `plate:<plate>` and
+passing the site's barriers. There is no second sync.
+
+A lane is a plate camera whose attributes name it (`device_bridge/demo.toml`): `barrier`,
+`direction` (in | out, default in), `car_park`, `capacity` (temporary spaces, 0: no limit),
+`speaker`, `fuzzy` (a read one character off a known plate matches), `province` (the site's,
+for reads without it).
+
+The decision table, in order (docs/vehicles.md):
+
+| read | outcome | reason | barrier |
+|---|---|---|---|
+| at a camera that is no lane's | ignored | unknown_lane | — |
+| not a plate after normalising | held | malformed_plate | stays down |
+| the same plate at the same lane within `DEBOUNCE` s | ignored | duplicate_read | — |
+| out | granted | exit (also an unknown or blacklisted car) | up |
+| blacklisted (exact, or within one edit on a fuzzy lane) | denied | blacklisted | stays down |
+| a known plate out of its window or lanes | denied | expired, not_yet_valid, not_this_lane | down |
+| a known plate removed from the cache | denied | revoked | stays down |
+| a car already inside | granted | already_inside (not counted again) | up |
+| a visitor while the car park's temporary spaces are taken | denied | car_park_full | stays down |
+| a resident's or visitor's car | granted | resident / visitor | up |
+| anything else | held | unknown (for the guard) | stays down |
+
+Every read is recorded as one `plate.read` event with its outcome (through the outbox, so reads
+decided offline arrive when the link returns, exactly once by their seq). The occupancy counted
+here (entries − exits per car park, never below zero) only decides "full" at this site; the
+platform's count, from the records, is the one shown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import structlog
+
+from device_bridge import plates
+from device_bridge import protocol as p
+from device_bridge.access import Execute, Record, digest
+from device_bridge.access_cache import CredentialCache, Held
+
+log = structlog.get_logger(__name__)
+
+DEBOUNCE = 10.0  # seconds a second read of one plate at one lane is the same car
+SEEN_MAX = 10_000  # reads remembered for the debounce before the stale ones are dropped
+PLATE_KINDS = ("plate", "plate_block")
+Outcome = Literal["granted", "denied", "held", "ignored"]
+
+
+def spaces(value: object) -> int:
+    """A site file's count of spaces: a whole number ≥ 0; anything else (a typo) is 0, no limit."""
+    try:
+        return max(int(str(value)), 0)
+    except ValueError:
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """A plate camera and what it decides for."""
+
+    camera: str
+    barrier: str
+    direction: Literal["in", "out"] = "in"
+    car_park: str = ""
+    capacity: int = 0
+    speaker: str = ""
+    fuzzy: bool = False
+    province: str = ""
+
+    @classmethod
+    def of(cls, device: p.DeviceInfo) -> Lane | None:
+        """The lane a plate camera's attributes describe; None without a barrier."""
+        attrs = device.attrs
+        barrier = str(attrs.get("barrier") or "")
+        if device.kind != "plate_camera" or not barrier:
+            return None
+        return cls(
+            camera=device.id,
+            barrier=barrier,
+            direction="out" if attrs.get("direction") == "out" else "in",
+            car_park=str(attrs.get("car_park") or barrier),
+            capacity=spaces(attrs.get("capacity")),
+            speaker=str(attrs.get("speaker") or ""),
+            fuzzy=str(attrs.get("fuzzy")).lower() in ("true", "1", "yes"),
+            province=str(attrs.get("province") or ""),
+        )
+
+
+@dataclass(slots=True)
+class PlateDecision:
+    """What the bridge decided for one read."""
+
+    outcome: Outcome
+    reason: str
+    plate: str
+    credential: str = ""
+    visitor_pass: str = ""
+    fuzzy: bool = False  # matched a known plate one character off
+
+
+@dataclass(slots=True)
+class _Park:
+    inside: set[str] = field(default_factory=set)
+
+    @property
+    def occupied(self) -> int:
+        return len(self.inside)
+
+
+class VehicleControl:
+    """Decides plate reads at the site's lanes; one per bridge."""
+
+    def __init__(
+        self,
+        cache: CredentialCache,
+        *,
+        record: Record,
+        execute: Execute,
+        devices: Callable[[], list[p.DeviceInfo]],
+        clock: Callable[[], float] = time.time,
+        debounce: float = DEBOUNCE,
+    ) -> None:
+        self.cache = cache
+        self.debounce = debounce
+        self._record = record
+        self._execute = execute
+        self._devices = devices
+        self._clock = clock
+        self._seen: dict[tuple[str, str], float] = {}  # (camera, plate) -> last read
+        self._parks: dict[str, _Park] = {}
+
+    def lanes(self) -> dict[str, Lane]:
+        """The site's lanes by camera, from the devices' attributes (a reload changes them)."""
+        return {lane.camera: lane for d in self._devices() if (lane := Lane.of(d)) is not None}
+
+    def occupied(self, car_park: str) -> int:
+        """Cars this bridge let into the car park and did not see leave."""
+        park = self._parks.get(car_park)
+        return park.occupied if park else 0
+
+    async def read(
+        self, camera: str, data: dict[str, Any], at: float | None = None
+    ) -> PlateDecision:
+        """Decide a read, record it, and on a grant lift the barrier; say the outcome."""
+        lane = self.lanes().get(camera)
+        decision = self.decide(lane, str(data.get("plate") or ""))
+        event: dict[str, Any] = {
+            **{k: data[k] for k in ("colour", "confidence", "vehicle_type", "image") if k in data},
+            "plate": decision.plate,
+            "read": str(data.get("plate") or ""),
+            "direction": lane.direction if lane else str(data.get("direction") or "in"),
+            "decision": decision.outcome,
+            "reason": decision.reason,
+            "decided_by": "bridge",
+        }
+        if lane is not None:
+            event.update(barrier=lane.barrier, car_park=lane.car_park)
+        if decision.credential:
+            event["credential"] = decision.credential
+        if decision.visitor_pass:
+            event["visitor_pass"] = decision.visitor_pass
+        if decision.fuzzy:
+            event["fuzzy"] = True
+        try:
+            await self._record("plate.read", camera, event)
+        except Exception:  # a full disk must not keep a resident's car out
+            log.exception("bridge.plate.not_recorded", camera=camera, outcome=decision.outcome)
+        if lane is not None:
+            await self._act(lane, decision)
+        log.info(
+            "bridge.plate.decided",
+            camera=camera,
+            outcome=decision.outcome,
+            reason=decision.reason,
+            credential=decision.credential or None,
+        )
+        return decision
+
+    def decide(self, lane: Lane | None, text: str) -> PlateDecision:
+        """The decision alone (a grant or exit moves this site's occupancy)."""
+        if lane is None:
+            return PlateDecision("ignored", "unknown_lane", plates.normalise(text))
+        plate = plates.normalise(text, province=lane.province)
+        if not plates.is_valid(plate):
+            return PlateDecision("held", "malformed_plate", plate)
+        now = self._clock()
+        key = (lane.camera, plate)
+        last = self._seen.get(key)
+        if len(self._seen) >= SEEN_MAX:  # forget reads past the debounce window
+            self._seen = {k: t for k, t in self._seen.items() if now - t < self.debounce}
+        self._seen[key] = now
+        if last is not None and now - last < self.debounce:
+            return PlateDecision("ignored", "duplicate_read", plate)
+        park = self._parks.setdefault(lane.car_park, _Park())
+        if lane.direction == "out":
+            park.inside.discard(plate)
+            return PlateDecision("granted", "exit", plate)
+        matched, held, fuzzy = self._match(plate, lane.fuzzy)
+        if held is None:
+            if self.cache.revoked(digest=digest(self.cache.state.key, "plate", plate)):
+                return PlateDecision("denied", "revoked", plate)
+            if matched == "blacklisted":
+                return PlateDecision("denied", "blacklisted", plate, fuzzy=True)
+            return PlateDecision("held", "unknown", plate)
+        entry = held.entry
+        found = PlateDecision("denied", "", plate, credential=entry.id, fuzzy=fuzzy)
+        if entry.kind == "plate_block":
+            found.reason = "blacklisted"
+            return found
+        refusal = self._refusal(entry, lane, now)
+        if refusal:
+            found.reason = refusal
+            return found
+        found.visitor_pass = entry.visitor_pass
+        if plate in park.inside or (matched and matched in park.inside):
+            found.outcome, found.reason = "granted", "already_inside"
+            return found
+        if entry.visitor_pass and lane.capacity and park.occupied >= lane.capacity:
+            found.reason = "car_park_full"
+            return found
+        park.inside.add(matched or plate)
+        found.outcome, found.reason = "granted", "visitor" if entry.visitor_pass else "resident"
+        return found
+
+    def _lookup(self, plate: str) -> Held | None:
+        found = self.cache.by_digest(digest(self.cache.state.key, "plate", plate))
+        if found is None or found[0].entry.kind not in PLATE_KINDS:
+            return None
+        return found[0]
+
+    def _match(self, plate: str, fuzzy: bool) -> tuple[str | None, Held | None, bool]:
+        """(the known plate, its entry, whether one character off). With `fuzzy`, a blacklisted
+        plate within one edit wins over everything but an exact match (("blacklisted", None))."""
+        exact = self._lookup(plate)
+        if exact is not None or not fuzzy:
+            return (plate if exact else None), exact, False
+        near = [(n, h) for n in sorted(plates.neighbours(plate)) if (h := self._lookup(n))]
+        if any(h.entry.kind == "plate_block" for _, h in near):
+            return "blacklisted", None, True
+        if len(near) == 1:
+            return near[0][0], near[0][1], True
+        return None, None, False
+
+    def _refusal(self, entry: p.CredentialEntry, lane: Lane, now: float) -> str:
+        if lane.barrier not in entry.doors:
+            return "not_this_lane"
+        if entry.valid_from and now < entry.valid_from:
+            return "not_yet_valid"
+        if entry.valid_until and now >= entry.valid_until:
+            return "expired"
+        return ""
+
+    async def _act(self, lane: Lane, decision: PlateDecision) -> None:
+        """Lift the barrier on a grant; say the outcome on the lane's speaker (VEH-09, VEH-14)."""
+        if decision.outcome == "ignored":
+            return
+        if decision.outcome == "granted":
+            result = await self._execute(lane.barrier, "open", {})
+            if result.status != "ok":
+                log.warning("bridge.plate.open_failed", barrier=lane.barrier, status=result.status)
+        if lane.speaker:
+            text = f"{decision.plate} {SAYINGS.get(decision.reason, SAYINGS['unknown'])}"
+            await self._execute(lane.speaker, "broadcast", {"text": text})
+
+
+SAYINGS = {
+    "resident": "欢迎回家",
+    "visitor": "欢迎光临",
+    "already_inside": "欢迎回家",
+    "exit": "一路顺风",
+    "blacklisted": "禁止通行",
+    "car_park_full": "临时车位已满",
+    "expired": "授权已过期",
+    "not_yet_valid": "授权未生效",
+    "not_this_lane": "请走其他车道",
+    "revoked": "授权已取消",
+    "malformed_plate": "请稍候，保安将为您处理",
+    "unknown": "请稍候，保安将为您处理",
+}
