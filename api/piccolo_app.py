@@ -30,6 +30,14 @@ from api.biometrics.tables import FacePlacement, FaceTemplate
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent, EnrolmentToken
 from api.intercom.tables import Call
+from api.patrol.tables import (
+    Checkpoint,
+    PatrolArea,
+    PatrolPlan,
+    PatrolRound,
+    PatrolRoute,
+    PatrolScan,
+)
 from api.people.tables import Person
 from api.push.tables import Notification, PushSubscription
 from api.video.tables import ViewSession
@@ -77,5 +85,11 @@ APP_CONFIG = AppConfig(
         Call,
         ViewSession,
         VisitorPass,
+        PatrolArea,
+        Checkpoint,
+        PatrolRoute,
+        PatrolPlan,
+        PatrolRound,
+        PatrolScan,
     ],
 )

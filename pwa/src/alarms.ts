@@ -264,6 +264,8 @@ const TYPE_ICONS: Record<AlarmType, string> = {
   access_failed_reads: "lock",
   access_passback: "lock",
   access_tailgating: "friends-o",
+  patrol_missed: "guide-o",
+  patrol_late: "guide-o",
   water_leak: "umbrella-circle",
   falling_object: "down",
   ebike_in_lift: "logistics",

@@ -235,6 +235,8 @@ const en: typeof zhCN = {
       access_failed_reads: "Repeated failed reads",
       access_passback: "Anti-passback",
       access_tailgating: "Tailgating",
+      patrol_missed: "Patrol point missed",
+      patrol_late: "Patrol point late",
     },
     severities: {
       low: "Low",

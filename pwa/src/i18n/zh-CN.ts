@@ -233,6 +233,8 @@ export default {
       access_failed_reads: "连续刷卡失败",
       access_passback: "反潜回",
       access_tailgating: "尾随通行",
+      patrol_missed: "巡更漏检",
+      patrol_late: "巡更迟到",
     },
     severities: {
       low: "一般",
