@@ -20,6 +20,7 @@ export const PAGES = [
   "calls",
   "intercom",
   "cameras",
+  "patrol",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -60,7 +61,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   ],
   guard: [
     { key: "alarms", icon: "warning-o", page: "alarms" },
-    { key: "patrol", icon: "guide-o" },
+    { key: "patrol", icon: "guide-o", page: "patrol" },
     { key: "visitor_desk", icon: "idcard", page: "desk" },
     { key: "door_control", icon: "lock", page: "door-control" },
     { key: "work_orders", icon: "todo-list-o" },

@@ -16,7 +16,7 @@ from api.patrol.tables import PatrolRound
 from tests.fixtures import AsRole
 from tests.helpers import World, audit_rows
 from tests.jobs import Jobs
-from tests.patrol.conftest import Patrol, scan_body, set_up_patrol
+from tests.patrol.helpers import Patrol, scan_body, set_up_patrol
 from workers.tasks import patrol as patrol_jobs
 
 SCANS = "/api/v1/patrol/scans"

@@ -17,7 +17,7 @@ from api.patrol.tables import Checkpoint, PatrolScan
 from api.piccolo_conf import DB
 from tests.fixtures import AsRole
 from tests.helpers import World, assert_error, audit_rows
-from tests.patrol.conftest import Patrol, scan_body, set_up_patrol
+from tests.patrol.helpers import Patrol, scan_body, set_up_patrol
 
 SCANS = "/api/v1/patrol/scans"
 

@@ -14,7 +14,7 @@ from api.patrol import rounds, timing
 from api.patrol.tables import PatrolRound
 from tests.fixtures import AsRole
 from tests.helpers import World, assert_error, audit_rows
-from tests.patrol.conftest import Patrol
+from tests.patrol.helpers import Patrol
 
 
 def test_nights_are_patrolled_more_often_than_days() -> None:

@@ -83,3 +83,11 @@ export type CredentialCreate = NonNullable<
 export type AccessRecordQuery = NonNullable<paths["/api/v1/access-records"]["get"]["parameters"]["query"]>;
 export type ReleaseResult = Json<paths["/api/v1/access/emergency-release"]["post"]["responses"][200]>;
 export type Person = Json<paths["/api/v1/persons"]["get"]["responses"][200]>["items"][number];
+
+// Patrol (docs/patrol.md).
+export type PatrolRoundPage = Json<paths["/api/v1/patrol/rounds"]["get"]["responses"][200]>;
+export type PatrolRound = PatrolRoundPage["items"][number];
+export type PatrolScanCreate = NonNullable<
+  paths["/api/v1/patrol/scans"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type PatrolScan = Json<paths["/api/v1/patrol/scans"]["post"]["responses"][201]>;
