@@ -166,6 +166,15 @@ async def _flags(
     return flags
 
 
+async def _still_open(round_id: UUID) -> bool:
+    """Lock the round's row while a scan is stored for it; False once it has ended. Ending a round
+    claims the same row (rounds.end_round), so a scan is either in its summary or refused."""
+    rows = await PatrolRound.raw(
+        "SELECT id FROM patrol_rounds WHERE id = {} AND ended_at IS NULL FOR UPDATE", round_id
+    )
+    return bool(rows)
+
+
 def _home(caller: Caller, scope: Scope) -> UUID:
     """Where a scan that names no community of the guard's is recorded: the guard's first."""
     for a in caller.assignments:
@@ -230,24 +239,27 @@ async def scan(caller: Caller, data: ScanCreate, store: ObjectStore, effects: Ef
             content_type=data.photo.content_type,
             retention=RetentionClass.RECORD_6M,
         )
-    row = PatrolScan(
-        id=data.id,
-        community=community,
-        round=round_.id if round_ else None,
-        checkpoint=checkpoint.id if checkpoint else None,
-        guard=caller.account_id,
-        phone=data.phone,
-        phone_at=data.scanned_at,
-        server_at=now,
-        at=at,
-        accepted=not reason,
-        reason=reason,
-        late=bool(round_ and at > round_.due_at),
-        flags=flags,
-        note=data.note,
-        photo=photo_key,
-    )
     async with DB.transaction():
+        if round_ is not None and not await _still_open(round_.id):
+            # the sweep ended the round meanwhile (it holds the row until its summary is written)
+            reason, round_, flags = "round_ended", None, []
+        row = PatrolScan(
+            id=data.id,
+            community=community,
+            round=round_.id if round_ else None,
+            checkpoint=checkpoint.id if checkpoint else None,
+            guard=caller.account_id,
+            phone=data.phone,
+            phone_at=data.scanned_at,
+            server_at=now,
+            at=at,
+            accepted=not reason,
+            reason=reason,
+            late=bool(round_ and at > round_.due_at),
+            flags=flags,
+            note=data.note,
+            photo="" if reason else photo_key,
+        )
         new = await _store(row)
         if new:
             await record(
@@ -259,6 +271,8 @@ async def scan(caller: Caller, data: ScanCreate, store: ObjectStore, effects: Ef
                 community_id=community,
                 details={"reason": reason or None, "flags": flags or None},
             )
+    if photo_key and reason:
+        await store.delete(photo_key)  # refused after all: no photo without its scan
     stored = await scan_row(data.id)
     assert stored is not None
     if not new:  # the same scan, sent twice at once: the other request stored it

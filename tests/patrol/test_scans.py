@@ -3,20 +3,24 @@ recorded, and marked by anomaly flags without being refused."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
+from litestar import Litestar
 
 from api.core.auth import Role
+from api.core.storage import RetentionClass
 from api.devices.rows import DeviceEventRow
 from api.devices.tables import Bridge, Device
-from api.patrol import scans
-from api.patrol.tables import Checkpoint, PatrolScan
+from api.patrol import rounds, scans
+from api.patrol.tables import Checkpoint, PatrolRound, PatrolScan
 from api.piccolo_conf import DB
 from tests.fixtures import AsRole
-from tests.helpers import World, assert_error, audit_rows
+from tests.helpers import JPEG, World, assert_error, audit_rows
 from tests.patrol.helpers import Patrol, scan_body, set_up_patrol
 
 SCANS = "/api/v1/patrol/scans"
@@ -192,3 +196,44 @@ async def test_a_fixed_patrol_reader_scans_its_checkpoint_once_per_event(
     assert rows[0]["accepted"] is True
     assert rows[0]["round"] == UUID(patrol.round)
     assert rows[0]["checkpoint"] == UUID(patrol.checkpoints[0])
+
+
+async def test_a_photo_of_a_point_that_asks_for_one_is_kept_with_the_scan(
+    patrol: Patrol, as_role: AsRole, app: Litestar
+) -> None:
+    guard = await as_role(Role.GUARD)
+    point = patrol.checkpoints[0]
+    await patrol.manager.patch(f"/api/v1/patrol/checkpoints/{point}", json={"needs_photo": True})
+    photo = {"content_type": "image/jpeg", "data": base64.b64encode(JPEG).decode()}
+
+    without = await guard.post(SCANS, json=scan_body(patrol.codes[0], ago=60))
+    with_photo = await guard.post(SCANS, json=scan_body(patrol.codes[0], photo=photo))
+
+    assert without.json()["flags"] == ["photo_missing"]
+    assert "photo_missing" not in with_photo.json()["flags"]
+    row = await PatrolScan.select().where(PatrolScan.id == UUID(with_photo.json()["id"])).first()
+    assert row["photo"].startswith(f"patrol/{row['community']}/")
+    store = app.state.objects
+    assert await store.get(row["photo"]) == JPEG
+    assert await store.retention_of(row["photo"]) == RetentionClass.RECORD_6M
+
+
+async def test_a_scan_stored_while_its_round_ends_is_in_the_summary_or_refused(
+    patrol: Patrol, as_role: AsRole
+) -> None:
+    guard = await as_role(Role.GUARD)
+    round_ = await PatrolRound.select().where(PatrolRound.id == UUID(patrol.round)).first()
+    assert round_ is not None
+    body = scan_body(patrol.codes[0])
+
+    # the sweep and the scan at once: whichever takes the round's row first, the other follows it
+    answer, _ = await asyncio.gather(
+        guard.post(SCANS, json=body), rounds.end_due(now=round_["closes_at"])
+    )
+
+    ended = (await guard.get(f"/api/v1/patrol/rounds/{patrol.round}")).json()
+    if answer.status_code == 201:
+        assert ended["summary"]["scanned"] == 1
+    else:
+        assert answer.json()["extra"]["reason"] == "round_ended"
+        assert ended["summary"]["scanned"] == 0
