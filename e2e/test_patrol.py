@@ -12,7 +12,7 @@ from playwright.async_api import Page, expect
 
 from api.core.auth import Role
 from api.patrol import rounds
-from api.patrol.tables import PatrolRound, PatrolScan
+from api.patrol.tables import PatrolPlan, PatrolRound, PatrolScan
 from e2e.conftest import artifact
 from e2e.pages import AlarmBoardPage, HomePage, LoginPage, PatrolPage
 from tests.helpers import ApiClient, World, eventually
@@ -122,3 +122,45 @@ async def test_a_scan_queued_when_the_page_was_closed_is_delivered_once_when_it_
     await expect(again.stop("东门岗亭")).to_have_attribute("data-state", "done", timeout=20_000)
     await expect(again.pending).to_be_hidden()
     assert await _accepted(patrol, patrol.checkpoints[0]) == 1
+
+
+@pytest.mark.req("PAT-01", partial=True)
+async def test_a_manager_sets_a_patrol_up_on_the_phone_and_the_guard_gets_its_rounds(
+    phone: Page, world: World
+) -> None:
+    await (await LoginPage(phone).open()).log_in(world.a.users[Role.PROPERTY_MANAGER])
+    await (await HomePage(phone, "property_manager").wait()).open_capability("patrol_admin")
+    await expect(phone.locator("[data-test=patrol-admin-page]")).to_be_visible()
+
+    await phone.locator("[data-test=patrol-area-name] input").fill("地下车库")
+    await phone.locator("[data-test=patrol-area-add]").click()
+    area = phone.locator("[data-test=patrol-area]").filter(has_text="地下车库")
+    for name in ("车库入口", "车库出口"):
+        await area.locator("[data-test=patrol-point-name] input").fill(name)
+        await area.locator("[data-test=patrol-point-add]").click()
+        await expect(area.locator("[data-test=patrol-point]").filter(has_text=name)).to_be_visible()
+    await expect(area.locator("[data-test=patrol-point] img")).to_have_count(2)  # the QR labels
+
+    await phone.locator("[data-test=patrol-route-name] input").fill("车库巡查")
+    routes = phone.locator("[data-test=patrol-routes]")
+    await routes.get_by_label("车库出口").check()
+    await routes.get_by_label("车库入口").check()
+    await phone.locator("[data-test=patrol-route-add]").click()
+    await expect(phone.locator("[data-test=patrol-route]")).to_contain_text("车库出口 → 车库入口")
+
+    plans = phone.locator("[data-test=patrol-plans]")
+    await phone.locator("[data-test=patrol-plan-name] input").fill("车库夜巡")
+    await phone.locator("[data-test=patrol-plan-route]").select_option(label="车库巡查")
+    await plans.get_by_label(world.a.users[Role.GUARD].username).check()
+    await phone.locator("[data-test=patrol-plan-add]").click()
+    await expect(phone.locator("[data-test=patrol-plan]")).to_contain_text("车库夜巡 · 车库巡查")
+    await phone.screenshot(path=artifact("patrol-admin.png"), full_page=True)
+
+    plan = await eventually(
+        lambda: PatrolPlan.select(PatrolPlan.id).where(PatrolPlan.name == "车库夜巡").first()
+    )
+    await rounds.make_rounds(plan["id"])  # what the job queued after commit does
+    made = await PatrolRound.select().where(PatrolRound.plan == plan["id"]).output(load_json=True)
+    assert made
+    assert [c["name"] for c in made[0]["checkpoints"]] == ["车库出口", "车库入口"]
+    assert made[0]["guards"] == [str(world.a.users[Role.GUARD].id)]

@@ -28,6 +28,7 @@ from api.patrol.points import audited, changes_of, row_in_scope
 from api.patrol.rounds import drop_unbegun
 from api.patrol.rows import PlanRow
 from api.patrol.schemas import (
+    PatrolGuard,
     PatrolPlanCreate,
     PatrolPlanPage,
     PatrolPlanRead,
@@ -179,6 +180,24 @@ def _plan(row: dict[str, Any]) -> PatrolPlanRead:
         grace_minutes=plan.grace_minutes,
         active=plan.active,
     )
+
+
+async def community_guards(caller: Caller, community_id: UUID) -> list[PatrolGuard]:
+    """The active guards of a community, by name: whom a plan may name (managers)."""
+    require_staff(caller, "patrol.configure", community_id)
+    rows = (
+        await RoleAssignment.select(
+            RoleAssignment.account.as_alias("id"),
+            RoleAssignment.account._.display_name.as_alias("name"),
+        )
+        .where(
+            (RoleAssignment.role == Role.GUARD.value)
+            & (RoleAssignment.community == community_id)
+            & RoleAssignment.account._.is_active.eq(True)
+        )
+        .order_by(RoleAssignment.account._.display_name)
+    )
+    return [PatrolGuard(id=r["id"], name=r["name"]) for r in rows]
 
 
 async def _check_guards(community_id: UUID, guards: list[UUID]) -> None:

@@ -22,6 +22,7 @@ from api.patrol.schemas import (
     PatrolAreaPage,
     PatrolAreaRead,
     PatrolAreaUpdate,
+    PatrolGuard,
     PatrolPlanCreate,
     PatrolPlanPage,
     PatrolPlanRead,
@@ -190,6 +191,11 @@ class PatrolPlanController(Controller):
         return await plans.list_plans(
             caller, page=page, page_size=page_size, community_id=community_id
         )
+
+    @get("/guards")
+    async def list_guards(self, caller: Caller, community_id: UUID) -> list[PatrolGuard]:
+        """The guards of a community a plan may name (property managers)."""
+        return await plans.community_guards(caller, community_id)
 
     @get("/{patrol_plan_id:uuid}")
     async def get_plan(self, caller: Caller, patrol_plan_id: UUID) -> PatrolPlanRead:

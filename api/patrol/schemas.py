@@ -224,6 +224,13 @@ def check_fits(round_minutes: int, grace: int, day_every: int, night_every: int)
         raise ValueError("round_minutes + grace_minutes must not exceed the time between rounds")
 
 
+class PatrolGuard(msgspec.Struct, kw_only=True):
+    """A guard of the community, who may be named on a plan."""
+
+    id: UUID
+    name: str
+
+
 class PatrolPlanRead(msgspec.Struct, kw_only=True):
     """A patrol plan."""
 

@@ -128,3 +128,66 @@ export function uuid4(random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.
 export function formatClock(iso: string, locale: string): string {
   return new Date(iso).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", hour12: false });
 }
+
+// -- setting patrols up (the manager's screen) ---------------------------------------------------
+
+export interface PlanForm {
+  name: string;
+  routeId: string;
+  guards: string[];
+  dayStarts: string; // "06:00"
+  nightStarts: string; // "20:00"
+  dayEvery: number;
+  nightEvery: number;
+  roundMinutes: number;
+  graceMinutes: number;
+}
+
+export function emptyPlan(): PlanForm {
+  return {
+    name: "",
+    routeId: "",
+    guards: [],
+    dayStarts: "06:00",
+    nightStarts: "20:00",
+    dayEvery: 120,
+    nightEvery: 60,
+    roundMinutes: 30,
+    graceMinutes: 10,
+  };
+}
+
+/** Ticking a checkpoint for a route adds it at the end of the walk; ticking it again takes it out. */
+export function toggleStop(order: readonly string[], id: string): string[] {
+  return order.includes(id) ? order.filter((x) => x !== id) : [...order, id];
+}
+
+/** What is wrong with a plan form, as i18n keys by field (`patrol.admin.problems.*`). */
+export function planProblems(form: PlanForm): Partial<Record<"name" | "route" | "times" | "fit", string>> {
+  const problems: Partial<Record<"name" | "route" | "times" | "fit", string>> = {};
+  if (!form.name.trim()) problems.name = "patrol.admin.problems.name";
+  if (!form.routeId) problems.route = "patrol.admin.problems.route";
+  if (!/^\d{2}:\d{2}$/.test(form.dayStarts) || !/^\d{2}:\d{2}$/.test(form.nightStarts) || form.dayStarts === form.nightStarts) {
+    problems.times = "patrol.admin.problems.times";
+  }
+  if (form.roundMinutes + form.graceMinutes > Math.min(form.dayEvery, form.nightEvery)) {
+    problems.fit = "patrol.admin.problems.fit";
+  }
+  return problems;
+}
+
+/** The body of a new plan (times with seconds, as the API takes them). */
+export function planBody(form: PlanForm) {
+  return {
+    route_id: form.routeId,
+    name: form.name.trim(),
+    guards: form.guards,
+    day_starts: `${form.dayStarts}:00`,
+    night_starts: `${form.nightStarts}:00`,
+    day_every: form.dayEvery,
+    night_every: form.nightEvery,
+    round_minutes: form.roundMinutes,
+    grace_minutes: form.graceMinutes,
+    active: true,
+  };
+}

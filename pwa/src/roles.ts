@@ -21,6 +21,7 @@ export const PAGES = [
   "intercom",
   "cameras",
   "patrol",
+  "patrol-admin",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -80,6 +81,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "access_admin", icon: "shield-o", page: "access-admin" },
     { key: "access_records", icon: "records-o", page: "access-log" },
     { key: "door_control", icon: "lock", page: "door-control" },
+    { key: "patrol_admin", icon: "guide-o", page: "patrol-admin" },
     { key: "calls", icon: "phone-circle-o", page: "calls" },
     { key: "video", icon: "video-o", page: "cameras" },
     { key: "device_map", icon: "map-marked" },

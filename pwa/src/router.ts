@@ -93,6 +93,7 @@ export const router = createRouter({
         },
         // Patrol (docs/patrol.md).
         { path: "patrol", name: "patrol", component: () => import("@/views/patrol/PatrolView.vue") },
+        { path: "patrol-admin", name: "patrol-admin", component: () => import("@/views/patrol/PatrolAdminView.vue") },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
       ],
     },

@@ -4,17 +4,21 @@ import type { PatrolRound } from "@/api/types";
 import {
   currentRound,
   delivery,
+  emptyPlan,
   formatLeft,
   newScan,
   orderRounds,
   PHONE_ID_KEY,
   phoneId,
+  planBody,
+  planProblems,
   progress,
   readCode,
   refusalReason,
   scanBody,
   settled,
   timeLeft,
+  toggleStop,
   uuid4,
 } from "@/patrol";
 
@@ -132,5 +136,38 @@ describe("the phone", () => {
 
     expect(id).toBe("ffffffff-ffff-4fff-bfff-ffffffffffff");
     expect(uuid4()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe("setting a patrol up", () => {
+  it("orders a route's checkpoints in the order they are ticked", () => {
+    let order: string[] = [];
+    for (const id of ["c", "a", "b", "a"]) order = toggleStop(order, id);
+
+    expect(order).toEqual(["c", "b"]);
+  });
+
+  it("checks a plan before sending it, and sends times with seconds", () => {
+    const form = { ...emptyPlan(), name: " 夜间外围 ", routeId: "r", guards: ["g"] };
+
+    expect(planProblems(form)).toEqual({});
+    expect(planProblems({ ...form, name: " ", routeId: "" })).toEqual({
+      name: "patrol.admin.problems.name",
+      route: "patrol.admin.problems.route",
+    });
+    expect(planProblems({ ...form, nightStarts: "06:00" }).times).toBeDefined();
+    expect(planProblems({ ...form, nightEvery: 30 }).fit).toBeDefined(); // 30 + 10 > 30
+    expect(planBody(form)).toEqual({
+      route_id: "r",
+      name: "夜间外围",
+      guards: ["g"],
+      day_starts: "06:00:00",
+      night_starts: "20:00:00",
+      day_every: 120,
+      night_every: 60,
+      round_minutes: 30,
+      grace_minutes: 10,
+      active: true,
+    });
   });
 });

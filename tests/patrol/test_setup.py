@@ -239,3 +239,26 @@ async def test_a_new_code_retires_the_old_label_and_everything_is_audited(
         ("patrol.route_created", patrol.route),
     ):
         assert await audit_rows(action, target), action
+
+
+async def test_a_manager_lists_the_guards_a_plan_may_name_and_no_one_elses(
+    patrol: Patrol, as_role: AsRole, world: World
+) -> None:
+    guard = await as_role(Role.GUARD)
+
+    mine = await patrol.manager.get(
+        "/api/v1/patrol/plans/guards", params={"community_id": str(world.a.community)}
+    )
+    theirs = await patrol.manager.get(
+        "/api/v1/patrol/plans/guards", params={"community_id": str(world.b.community)}
+    )
+    by_guard = await guard.get(
+        "/api/v1/patrol/plans/guards", params={"community_id": str(world.a.community)}
+    )
+    missing = await patrol.manager.get("/api/v1/patrol/plans/guards")
+
+    assert mine.status_code == 200
+    assert [g["id"] for g in mine.json()] == [str(world.a.users[Role.GUARD].id)]
+    assert_error(theirs, 404, "not_found")
+    assert_error(by_guard, 404, "not_found")
+    assert_error(missing, 400, "invalid_parameters")
