@@ -15,6 +15,7 @@ from api.patrol import rounds
 from api.patrol.tables import PatrolPlan, PatrolRound, PatrolScan
 from e2e.conftest import artifact
 from e2e.pages import AlarmBoardPage, HomePage, LoginPage, PatrolPage
+from e2e.test_alarms import png  # a camera-sized picture
 from tests.helpers import ApiClient, World, eventually
 from tests.patrol.helpers import Patrol, set_up_patrol
 
@@ -48,8 +49,14 @@ async def test_a_guard_walks_a_round_one_scan_offline_misses_one_and_sees_the_al
 ) -> None:
     patrol = await _patrol(app, world)
     first, second, third = patrol.checkpoints
+    await patrol.manager.patch(f"/api/v1/patrol/checkpoints/{first}", json={"needs_photo": True})
     screen = await _open_patrol(phone, world)
     await expect(screen.next).to_contain_text("东门岗亭")
+    await expect(phone.locator("[data-test=patrol-photo]")).to_contain_text("此巡更点要求拍照")
+    await phone.locator("[data-test=patrol-photo-input]").set_input_files(
+        {"name": "gate.png", "mimeType": "image/png", "buffer": png(2400, 1800)}
+    )
+    await expect(phone.locator("[data-test=patrol-photo]")).to_contain_text("已拍照")
     await expect(screen.left).to_contain_text("剩余")
     await expect(screen.stops).to_have_count(3)
     await phone.screenshot(path=artifact("patrol-round.png"))
@@ -73,6 +80,15 @@ async def test_a_guard_walks_a_round_one_scan_offline_misses_one_and_sees_the_al
     await expect(screen.stop("地下车库入口")).to_have_attribute("data-state", "done")
     assert await _accepted(patrol, first) == 1
     assert await _accepted(patrol, second) == 1
+    with_photo = (
+        await PatrolScan.select()
+        .where(PatrolScan.checkpoint == UUID(first))
+        .output(load_json=True)
+        .first()
+    )
+    assert with_photo is not None
+    assert with_photo["photo"].endswith(".jpg")
+    assert with_photo["flags"] == []
     assert await PatrolScan.count().where(PatrolScan.round == UUID(patrol.round)) == 2
 
     # 北侧围墙 is never reached: when the round's grace is over the sweep ends it

@@ -173,7 +173,23 @@ def summarise(row: RoundRow, scans: list[ScanRow]) -> RoundSummary:
     )
 
 
-def read_round(row: RoundRow, scans: list[ScanRow], now: datetime) -> RoundRead:
+Needs = dict[UUID, tuple[bool, bool]]
+
+
+async def needs_of(rounds: list[RoundRow]) -> Needs:
+    """Whether each checkpoint of these rounds asks for a photo and a note (as set now)."""
+    ids = list({i for r in rounds for i in r.stop_ids()})
+    if not ids:
+        return {}
+    rows = await Checkpoint.select(
+        Checkpoint.id, Checkpoint.needs_photo, Checkpoint.needs_note
+    ).where(Checkpoint.id.is_in(ids))
+    return {r["id"]: (r["needs_photo"], r["needs_note"]) for r in rows}
+
+
+def read_round(
+    row: RoundRow, scans: list[ScanRow], now: datetime, needs: Needs | None = None
+) -> RoundRead:
     """A round as the API shows it, with each checkpoint's state and the next one to scan."""
     first = first_scans(scans)
     flags: dict[UUID, set[str]] = {}
@@ -191,6 +207,8 @@ def read_round(row: RoundRow, scans: list[ScanRow], now: datetime) -> RoundRead:
                 scanned_at=done.at if done else None,
                 late=done.late if done else False,
                 flags=sorted(flags.get(cid, ())),
+                needs_photo=(needs or {}).get(cid, (False, False))[0],
+                needs_note=(needs or {}).get(cid, (False, False))[1],
             )
         )
     status = timing.status(now, row.starts_at, row.due_at, row.closes_at, row.ended_at is not None)
@@ -240,9 +258,10 @@ async def list_rounds(
     )
     rounds = msgspec.convert(rows, list[RoundRow])
     scans = await accepted_scans([r.id for r in rounds])
+    needs = await needs_of(rounds)
     now = _now()
     return RoundPage(
-        items=[read_round(r, scans.get(r.id, []), now) for r in rounds],
+        items=[read_round(r, scans.get(r.id, []), now, needs) for r in rounds],
         total=total,
         page=page,
         page_size=page_size,
@@ -256,7 +275,7 @@ async def get_round(caller: Caller, round_id: UUID) -> RoundRead:
     if row is None or not scope.staff_in(row.community):
         raise NotFound()
     scans = await accepted_scans([row.id])
-    return read_round(row, scans.get(row.id, []), _now())
+    return read_round(row, scans.get(row.id, []), _now(), await needs_of([row]))
 
 
 def announce(row: RoundRow, effects: Effects) -> None:

@@ -258,13 +258,16 @@ class PatrolPlanPage(Page, kw_only=True):
 
 
 class RoundStop(msgspec.Struct, kw_only=True):
-    """A checkpoint of a round and how it went: scanned when (server time), late, flags."""
+    """A checkpoint of a round and how it went: scanned when (server time), late, flags; whether
+    it asks for a photo or a note now."""
 
     id: UUID
     name: str
     scanned_at: datetime | None
     late: bool
     flags: list[str]
+    needs_photo: bool = False
+    needs_note: bool = False
 
 
 class RoundSummary(msgspec.Struct, kw_only=True):

@@ -69,7 +69,14 @@ export function readCode(text: string): string | null {
 /** A scan made now, with its own id: what the queue keeps until the server has answered for it. */
 export function newScan(
   code: string,
-  { roundId, phone, now, id, note = "" }: { roundId: string | null; phone: string; now: number; id: string; note?: string },
+  {
+    roundId,
+    phone,
+    now,
+    id,
+    note = "",
+    photo = null,
+  }: { roundId: string | null; phone: string; now: number; id: string; note?: string; photo?: string | null },
 ): QueuedScan {
   return {
     id,
@@ -78,6 +85,7 @@ export function newScan(
     phone,
     round_id: roundId,
     note: note.trim(),
+    ...(photo ? { photo: { content_type: "image/jpeg" as const, data: photo } } : {}),
   };
 }
 

@@ -39,8 +39,8 @@ function round(status: PatrolRound["status"], startsIn: number, changes: Partial
     ended_at: null,
     status,
     checkpoints: [
-      { id: "a", name: "东门", scanned_at: "2026-12-03T11:50:00Z", late: false, flags: [] },
-      { id: "b", name: "车库", scanned_at: null, late: false, flags: [] },
+      { id: "a", name: "东门", scanned_at: "2026-12-03T11:50:00Z", late: false, flags: [], needs_photo: false, needs_note: false },
+      { id: "b", name: "车库", scanned_at: null, late: false, flags: [], needs_photo: false, needs_note: false },
     ],
     next_checkpoint_id: "b",
     summary: null,
@@ -95,6 +95,8 @@ describe("a scan", () => {
     });
     expect(body.sent_at).toBe("2026-12-03T12:30:00.000Z");
     expect(body.scanned_at).toBe(scan.scanned_at); // sending later does not move the scan
+    const pictured = newScan("c", { roundId: null, phone: "p1", now: NOW, id: "id-2", photo: "/9j/4AAQ" });
+    expect(pictured.photo).toEqual({ content_type: "image/jpeg", data: "/9j/4AAQ" });
   });
 
   it("leaves the queue once the server answered for it, and stays while nothing was said", () => {

@@ -209,6 +209,12 @@ async def test_a_photo_of_a_point_that_asks_for_one_is_kept_with_the_scan(
     without = await guard.post(SCANS, json=scan_body(patrol.codes[0], ago=60))
     with_photo = await guard.post(SCANS, json=scan_body(patrol.codes[0], photo=photo))
 
+    walked = (await guard.get(f"/api/v1/patrol/rounds/{patrol.round}")).json()
+    assert [(c["needs_photo"], c["needs_note"]) for c in walked["checkpoints"]] == [
+        (True, False),
+        (False, False),
+        (False, False),
+    ]
     assert without.json()["flags"] == ["photo_missing"]
     assert "photo_missing" not in with_photo.json()["flags"]
     row = await PatrolScan.select().where(PatrolScan.id == UUID(with_photo.json()["id"])).first()

@@ -3835,6 +3835,10 @@ export interface components {
             id: string;
             late: boolean;
             name: string;
+            /** @default false */
+            needs_note: boolean;
+            /** @default false */
+            needs_photo: boolean;
             scanned_at: string | null;
         };
         /** RoundSummary */
