@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import uuid
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -14,11 +13,8 @@ from litestar import Litestar
 
 from api.core.auth import Role
 from api.core.storage import RetentionClass
-from api.devices.rows import DeviceEventRow
-from api.devices.tables import Bridge, Device
-from api.patrol import rounds, scans
-from api.patrol.tables import Checkpoint, PatrolRound, PatrolScan
-from api.piccolo_conf import DB
+from api.patrol import rounds
+from api.patrol.tables import PatrolRound, PatrolScan
 from tests.fixtures import AsRole
 from tests.helpers import JPEG, World, assert_error, audit_rows
 from tests.patrol.helpers import Patrol, scan_body, set_up_patrol
@@ -159,43 +155,6 @@ async def test_anomalies_mark_scans_without_refusing_them(patrol: Patrol, as_rol
     assert {"repeat", "two_phones"} <= set(same_point.json()["flags"])
     assert {"round_too_fast", "note_missing"} <= set(last.json()["flags"])
     assert all(a.json()["accepted"] for a in (skewed, fast, same_point, last))
-
-
-async def test_a_fixed_patrol_reader_scans_its_checkpoint_once_per_event(
-    patrol: Patrol, world: World
-) -> None:
-    bridge = Bridge(community=world.a.community, name="site", public_key=uuid.uuid4().hex)
-    await bridge.save()
-    reader = Device(
-        community=world.a.community,
-        bridge=bridge.id,
-        external_id="patrol-reader-1",
-        kind="patrol_reader",
-        name="东门巡更点",
-    )
-    await reader.save()
-    await Checkpoint.update({Checkpoint.device: reader.id}).where(
-        Checkpoint.id == UUID(patrol.checkpoints[0])
-    )
-    event = DeviceEventRow(
-        id=987_654_321,
-        community=world.a.community,
-        seq=1,
-        device=reader.id,
-        kind="patrol.checkpoint",
-        at=datetime.now(UTC),
-        data={},
-    )
-
-    for _ in range(2):  # the bridge's replay after a lost ack
-        async with DB.transaction():
-            await scans.on_events(world.a.community, [event])
-
-    rows = await PatrolScan.select().where(PatrolScan.device == reader.id)
-    assert len(rows) == 1
-    assert rows[0]["accepted"] is True
-    assert rows[0]["round"] == UUID(patrol.round)
-    assert rows[0]["checkpoint"] == UUID(patrol.checkpoints[0])
 
 
 async def test_a_photo_of_a_point_that_asks_for_one_is_kept_with_the_scan(
