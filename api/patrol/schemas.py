@@ -321,8 +321,8 @@ class ScanCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     id: UUID
     code: Annotated[str, Meta(min_length=1, max_length=128)]
-    scanned_at: datetime
-    sent_at: datetime
+    scanned_at: Annotated[datetime, Meta(tz=True)]
+    sent_at: Annotated[datetime, Meta(tz=True)]
     phone: Annotated[str, Meta(min_length=1, max_length=64)]
     round_id: UUID | None = None
     note: Note = ""

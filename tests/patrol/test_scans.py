@@ -124,8 +124,13 @@ async def test_scans_by_a_manager_or_with_a_bad_body_are_refused(
         },
     )
 
+    naive = await guard.post(
+        SCANS, json={**scan_body(patrol.codes[0]), "sent_at": "2026-12-03T12:00:00"}
+    )
+
     assert_error(by_manager, 404, "not_found")
     assert_error(no_phone, 422, "invalid_body")
+    assert_error(naive, 422, "invalid_body")  # a time without its zone is no time
     assert_error(not_a_photo, 400, "invalid_photo")
 
 
