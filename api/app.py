@@ -68,6 +68,8 @@ from api.intercom import events as call_events
 from api.intercom.routes import CallController, MediaController
 from api.lifespan import LIFESPAN
 from api.objects.routes import serve_object
+from api.patrol import scans as patrol_scans
+from api.patrol.routes import PATROL_CONTROLLERS
 from api.people.routes import PersonController
 from api.push.routes import PushController
 from api.push.service import DISPATCH, dispatch
@@ -124,13 +126,14 @@ async def _on_inventory(bridge_id: UUID) -> None:
 
 LINK_HOOKS = LinkHooks(
     # In this order: access records (and the visitor passes they count), alarms, vehicle pass
-    # records, calls, views.
+    # records, calls, views, patrol readers.
     on_events=(
         partial(records.on_events, then=(visitor_arrivals,)),
         raising.on_events,
         vehicle_passes.on_events,
         call_events.on_events,
         live_views.on_events,
+        patrol_scans.on_events,
     ),
     link_restored=site_links.close_for_link,
     on_inventory=_on_inventory,
@@ -237,6 +240,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VisitorDeskController,
             *VEHICLE_CONTROLLERS,
             *ALARM_CONTROLLERS,
+            *PATROL_CONTROLLERS,
             bridge_link,
             serve_object,
             realtime,

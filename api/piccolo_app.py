@@ -30,6 +30,14 @@ from api.biometrics.tables import FacePlacement, FaceTemplate
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
 from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent, EnrolmentToken
 from api.intercom.tables import Call
+from api.patrol.tables import (
+    Checkpoint,
+    PatrolArea,
+    PatrolPlan,
+    PatrolRound,
+    PatrolRoute,
+    PatrolScan,
+)
 from api.people.tables import Person
 from api.push.tables import Notification, PushSubscription
 from api.vehicles.tables import CarPark, Lane, PassRecord, Vehicle
@@ -82,5 +90,11 @@ APP_CONFIG = AppConfig(
         CarPark,
         Lane,
         PassRecord,
+        PatrolArea,
+        Checkpoint,
+        PatrolRoute,
+        PatrolPlan,
+        PatrolRound,
+        PatrolScan,
     ],
 )

@@ -705,3 +705,30 @@ class ElderHomePage:
         """Wait until the elder home shows."""
         await expect(self.root).to_be_visible(timeout=10_000)
         return self
+
+
+class PatrolPage:
+    """The guard's 巡更 screen: the round to walk, its checkpoints in order, the scanner."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.root = page.locator("[data-test=patrol-page]")
+        self.round = page.locator("[data-test=patrol-round]")
+        self.next = page.locator("[data-test=patrol-next]")
+        self.left = page.locator("[data-test=patrol-time-left]")
+        self.pending = page.locator("[data-test=patrol-pending]")
+        self.stops = page.locator("[data-test=patrol-stop]")
+
+    async def wait(self) -> PatrolPage:
+        """Wait until the screen shows a round."""
+        await expect(self.round).to_be_visible(timeout=10_000)
+        return self
+
+    async def scan(self, code: str) -> None:
+        """Check in with the text a QR label decodes to (what the camera would read)."""
+        await self.page.locator("[data-test=patrol-code] input").fill(code)
+        await self.page.locator("[data-test=patrol-submit]").click()
+
+    def stop(self, name: str) -> Locator:
+        """The row of one checkpoint."""
+        return self.stops.filter(has_text=name)

@@ -28,6 +28,7 @@ from device_bridge.settings import BridgeSettings
 from e2e.conftest import PHONE
 from tests.fixtures import enrolment_token
 from tests.helpers import ApiClient, TestUser, World, build_world, raise_alarm, running, user
+from tests.patrol.helpers import set_up_patrol
 from tests.visitors.helpers import book
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -262,6 +263,9 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 cameras = (await guard.get("/api/v1/cameras")).json()["items"]
                 acknowledged = await guard.post(f"/api/v1/alarms/{alarm}/acknowledge", json={})
                 assert acknowledged.status_code in (200, 201), acknowledged.text
+            async with ApiClient.for_app(app) as manager:  # the guard's 巡更 shows a round
+                await manager.login(world.a.users[Role.PROPERTY_MANAGER])
+                await set_up_patrol(manager, world.a.community, [world.a.users[Role.GUARD].id])
             yield Data(
                 world=world,
                 alarm=alarm,

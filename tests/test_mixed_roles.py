@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +26,14 @@ from api.core.auth import Role
 from api.core.crypto import FieldCipher
 from api.devices.tables import Bridge, Device
 from api.intercom.tables import Call
+from api.patrol.tables import (
+    Checkpoint,
+    PatrolArea,
+    PatrolPlan,
+    PatrolRound,
+    PatrolRoute,
+    PatrolScan,
+)
 from api.people.tables import Person
 from api.vehicles import identifiers
 from api.vehicles.tables import CarPark, PassRecord, Vehicle
@@ -74,6 +82,12 @@ SOURCES: dict[str, tuple[type[Table], str]] = {
     "vehicle_id": (Vehicle, "community"),
     "car_park_id": (CarPark, "community"),
     "record_id": (PassRecord, "community"),
+    "area_id": (PatrolArea, "community"),
+    "checkpoint_id": (Checkpoint, "community"),
+    "patrol_route_id": (PatrolRoute, "community"),
+    "patrol_plan_id": (PatrolPlan, "community"),
+    "round_id": (PatrolRound, "community"),
+    "scan_id": (PatrolScan, "community"),
 }
 
 
@@ -194,6 +208,46 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
             plate_index=stored.plate_index,
             plate_masked=stored.plate_masked,
         ).save()
+    area = PatrolArea(community=site.community, name="东区")
+    await area.save()
+    point = Checkpoint(community=site.community, area=area.id, name="东门", code=uuid.uuid4().hex)
+    await point.save()
+    route = PatrolRoute(community=site.community, name="外围", checkpoints=[str(point.id)])
+    await route.save()
+    plan = PatrolPlan(
+        community=site.community,
+        route=route.id,
+        name="外围",
+        guards=[str(staff.id)],
+        day_starts=time(6),
+        night_starts=time(20),
+        day_every=120,
+        night_every=60,
+        round_minutes=30,
+        grace_minutes=10,
+    )
+    await plan.save()
+    round_ = PatrolRound(
+        community=site.community,
+        plan=plan.id,
+        route_name="外围",
+        checkpoints=[{"id": str(point.id), "name": "东门"}],
+        guards=[str(staff.id)],
+        starts_at=now,
+        due_at=now + timedelta(minutes=30),
+        closes_at=now + timedelta(minutes=40),
+    )
+    await round_.save()
+    await PatrolScan(
+        community=site.community,
+        round=round_.id,
+        checkpoint=point.id,
+        guard=staff.id,
+        phone_at=now,
+        server_at=now,
+        at=now,
+        accepted=True,
+    ).save()
 
 
 def _counts(*responses: Any) -> dict[str, int] | None:
@@ -292,4 +346,5 @@ async def test_a_resident_here_and_staff_there_sees_only_their_household_here(
         "/api/v1/visitor-passes",
         "/api/v1/calls",
         "/api/v1/zones",
+        "/api/v1/patrol/rounds",
     } <= teeth

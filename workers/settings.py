@@ -37,6 +37,11 @@ from workers.tasks.intercom import (
     purge_expired_calls,
     sweep_calls,
 )
+from workers.tasks.patrol import (
+    end_patrol_rounds,
+    make_patrol_rounds,
+    schedule_patrol_rounds,
+)
 from workers.tasks.push import deliver_notification_job, sweep_notifications
 from workers.tasks.visitors import expire_visitor_passes
 
@@ -106,6 +111,9 @@ class WorkerSettings:
         sweep_calls,
         purge_expired_calls,
         expire_visitor_passes,
+        func(make_patrol_rounds, name=jobs.MAKE_PATROL_ROUNDS),
+        schedule_patrol_rounds,
+        end_patrol_rounds,
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(verify_audit_chain, hour={3}, minute={17}, unique=True),
@@ -121,6 +129,8 @@ class WorkerSettings:
         cron(sweep_calls, second={15, 45}, unique=True),
         cron(purge_expired_calls, hour={3}, minute={47}, unique=True),
         cron(expire_visitor_passes, second={5}, unique=True),
+        cron(schedule_patrol_rounds, minute=set(range(0, 60, 10)), second={20}, unique=True),
+        cron(end_patrol_rounds, second={10, 40}, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

@@ -36,6 +36,8 @@ AlarmType = Literal[
     "access_passback",
     "access_tailgating",
     "vehicle_blacklisted",
+    "patrol_missed",
+    "patrol_late",
 ]
 ALARM_TYPES: Final = frozenset(get_args(AlarmType))
 Severity = Literal["low", "medium", "high", "critical"]
@@ -110,6 +112,9 @@ KINDS: Final[dict[str, Kind]] = {
     "access_passback": Kind("反潜回报警", "low", _GUARDS),
     "access_tailgating": Kind("尾随通行", "medium", _GUARDS),
     "vehicle_blacklisted": Kind("黑名单车辆", "high", _GUARDS),
+    # a patrol round ended with points not scanned, or scanned only late (api/patrol/rounds.py)
+    "patrol_missed": Kind("巡更漏检", "medium", _GUARDS_AND_MANAGERS),
+    "patrol_late": Kind("巡更迟到", "low", _GUARDS_AND_MANAGERS),
 }
 assert set(KINDS) == ALARM_TYPES
 

@@ -29,17 +29,12 @@ from api.audit.service import record
 from api.core.auth import Caller, Role
 from api.core.effects import Effects
 from api.core.realtime import user_channel
-from api.core.storage import ObjectStore
+from api.core.storage import ObjectStore, is_image
 from api.piccolo_conf import DB
 from api.push.service import DISPATCH, notify
 
 log = structlog.get_logger()
 
-_MAGIC = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/webp": (b"RIFF",),
-}
 EXTENSIONS = {
     "image/jpeg": "jpg",
     "image/png": "png",
@@ -228,11 +223,7 @@ async def upload_media(
 ) -> UUID:
     """A guard's photo of the scene."""
     alarm = await in_scope(caller, alarm_id, "alarm.handle")
-    if data.content_type == "image/webp":
-        valid = data.data[:4] == b"RIFF" and data.data[8:12] == b"WEBP"
-    else:
-        valid = data.data.startswith(_MAGIC[data.content_type])
-    if not valid:
+    if not is_image(data.content_type, data.data):
         raise InvalidMedia(field="data")
     async with DB.transaction():
         entry_id = await attach_media(

@@ -108,6 +108,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "parking.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.SYSTEM_ADMIN}),
     "vehicle_pass.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
     "vehicle_pass.search": frozenset({R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
+    # Patrol: managers set up areas, checkpoints, routes and plans and follow the rounds; guards
+    # see the rounds and walk them (checkpoint codes, the QR labels' secrets, only managers read).
+    "patrol.configure": frozenset({R.PROPERTY_MANAGER}),
+    "patrol.read": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
+    "patrol.scan": frozenset({R.GUARD}),
 }
 
 

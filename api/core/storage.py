@@ -99,6 +99,20 @@ MEDIA_HEADERS = {
 }
 
 
+_IMAGE_MAGIC: Final = {
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
+
+
+def is_image(content_type: str, data: bytes) -> bool:
+    """The bytes begin as an image of that type (JPEG, PNG or WebP) says they must."""
+    if content_type == "image/webp":
+        return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    magic = _IMAGE_MAGIC.get(content_type)
+    return magic is not None and data.startswith(magic)
+
+
 def stored_type(content_type: str) -> str:
     """The content type an object is kept and served with: an inline type, else octet-stream."""
     bare = content_type.split(";", 1)[0].strip().lower()

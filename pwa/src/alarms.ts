@@ -265,6 +265,8 @@ const TYPE_ICONS: Record<AlarmType, string> = {
   access_passback: "lock",
   access_tailgating: "friends-o",
   vehicle_blacklisted: "logistics",
+  patrol_missed: "guide-o",
+  patrol_late: "guide-o",
   water_leak: "umbrella-circle",
   falling_object: "down",
   ebike_in_lift: "logistics",

@@ -20,6 +20,8 @@ export const PAGES = [
   "calls",
   "intercom",
   "cameras",
+  "patrol",
+  "patrol-admin",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -60,7 +62,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   ],
   guard: [
     { key: "alarms", icon: "warning-o", page: "alarms" },
-    { key: "patrol", icon: "guide-o" },
+    { key: "patrol", icon: "guide-o", page: "patrol" },
     { key: "visitor_desk", icon: "idcard", page: "desk" },
     { key: "door_control", icon: "lock", page: "door-control" },
     { key: "work_orders", icon: "todo-list-o" },
@@ -79,6 +81,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "access_admin", icon: "shield-o", page: "access-admin" },
     { key: "access_records", icon: "records-o", page: "access-log" },
     { key: "door_control", icon: "lock", page: "door-control" },
+    { key: "patrol_admin", icon: "guide-o", page: "patrol-admin" },
     { key: "calls", icon: "phone-circle-o", page: "calls" },
     { key: "video", icon: "video-o", page: "cameras" },
     { key: "device_map", icon: "map-marked" },

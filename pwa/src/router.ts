@@ -91,6 +91,9 @@ export const router = createRouter({
           component: () => import("@/views/video/LiveView.vue"),
           meta: { within: "cameras" },
         },
+        // Patrol (docs/patrol.md).
+        { path: "patrol", name: "patrol", component: () => import("@/views/patrol/PatrolView.vue") },
+        { path: "patrol-admin", name: "patrol-admin", component: () => import("@/views/patrol/PatrolAdminView.vue") },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
       ],
     },

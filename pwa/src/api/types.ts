@@ -83,3 +83,19 @@ export type CredentialCreate = NonNullable<
 export type AccessRecordQuery = NonNullable<paths["/api/v1/access-records"]["get"]["parameters"]["query"]>;
 export type ReleaseResult = Json<paths["/api/v1/access/emergency-release"]["post"]["responses"][200]>;
 export type Person = Json<paths["/api/v1/persons"]["get"]["responses"][200]>["items"][number];
+
+// Patrol (docs/patrol.md).
+export type PatrolRoundPage = Json<paths["/api/v1/patrol/rounds"]["get"]["responses"][200]>;
+export type PatrolRound = PatrolRoundPage["items"][number];
+export type PatrolScanCreate = NonNullable<
+  paths["/api/v1/patrol/scans"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type PatrolScan = Json<paths["/api/v1/patrol/scans"]["post"]["responses"][201]>;
+export type PatrolArea = Json<paths["/api/v1/patrol/areas"]["get"]["responses"][200]>["items"][number];
+export type PatrolCheckpoint = Json<paths["/api/v1/patrol/checkpoints"]["get"]["responses"][200]>["items"][number];
+export type PatrolRoute = Json<paths["/api/v1/patrol/routes"]["get"]["responses"][200]>["items"][number];
+export type PatrolPlan = Json<paths["/api/v1/patrol/plans"]["get"]["responses"][200]>["items"][number];
+export type PatrolGuard = Json<paths["/api/v1/patrol/plans/guards"]["get"]["responses"][200]>[number];
+export type PatrolPlanCreate = NonNullable<
+  paths["/api/v1/patrol/plans"]["post"]["requestBody"]
+>["content"]["application/json"];

@@ -1,0 +1,1 @@
+"""Electronic patrol (电子巡更): areas, checkpoints, routes, plans, rounds and scans."""

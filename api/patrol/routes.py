@@ -1,0 +1,300 @@
+"""The patrol API: setting patrols up (areas, checkpoints, routes, plans), rounds, scans."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from litestar import Controller, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.status_codes import HTTP_201_CREATED
+
+from api.core.auth import Caller
+from api.core.effects import Effects
+from api.core.paging import PageNumber, PageSize
+from api.patrol import plans, points, rounds, scans
+from api.patrol.schemas import (
+    CheckpointCreate,
+    CheckpointPage,
+    CheckpointRead,
+    CheckpointUpdate,
+    PatrolAreaCreate,
+    PatrolAreaPage,
+    PatrolAreaRead,
+    PatrolAreaUpdate,
+    PatrolGuard,
+    PatrolPlanCreate,
+    PatrolPlanPage,
+    PatrolPlanRead,
+    PatrolPlanUpdate,
+    PatrolRouteCreate,
+    PatrolRoutePage,
+    PatrolRouteRead,
+    PatrolRouteUpdate,
+    RoundPage,
+    RoundRead,
+    ScanCreate,
+    ScanPage,
+    ScanRead,
+)
+
+
+class PatrolAreaController(Controller):
+    """Patrol areas (巡更区域): property managers set them up, guards read them."""
+
+    path = "/api/v1/patrol/areas"
+    tags = ["patrol"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_area(self, caller: Caller, data: PatrolAreaCreate) -> PatrolAreaRead:
+        """A new area of a community."""
+        return await points.create_area(caller, data)
+
+    @get("/")
+    async def list_areas(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+    ) -> PatrolAreaPage:
+        """Areas in scope, by name."""
+        return await points.list_areas(
+            caller, page=page, page_size=page_size, community_id=community_id
+        )
+
+    @get("/{area_id:uuid}")
+    async def get_area(self, caller: Caller, area_id: UUID) -> PatrolAreaRead:
+        """One area."""
+        return await points.get_area(caller, area_id)
+
+    @patch("/{area_id:uuid}")
+    async def update_area(
+        self, caller: Caller, area_id: UUID, data: PatrolAreaUpdate
+    ) -> PatrolAreaRead:
+        """Rename an area or change its note."""
+        return await points.update_area(caller, area_id, data)
+
+    @delete("/{area_id:uuid}")
+    async def delete_area(self, caller: Caller, area_id: UUID) -> None:
+        """Delete an area without checkpoints (409 otherwise)."""
+        await points.delete_area(caller, area_id)
+
+
+class CheckpointController(Controller):
+    """Checkpoints (巡更点) and their QR codes."""
+
+    path = "/api/v1/patrol/checkpoints"
+    tags = ["patrol"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_checkpoint(self, caller: Caller, data: CheckpointCreate) -> CheckpointRead:
+        """A checkpoint in an area; the platform makes its QR code."""
+        return await points.create_checkpoint(caller, data)
+
+    @get("/")
+    async def list_checkpoints(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        area_id: UUID | None = None,
+    ) -> CheckpointPage:
+        """Checkpoints in scope; codes only for property managers."""
+        return await points.list_checkpoints(
+            caller, page=page, page_size=page_size, community_id=community_id, area_id=area_id
+        )
+
+    @get("/{checkpoint_id:uuid}")
+    async def get_checkpoint(self, caller: Caller, checkpoint_id: UUID) -> CheckpointRead:
+        """One checkpoint."""
+        return await points.get_checkpoint(caller, checkpoint_id)
+
+    @patch("/{checkpoint_id:uuid}")
+    async def update_checkpoint(
+        self, caller: Caller, checkpoint_id: UUID, data: CheckpointUpdate
+    ) -> CheckpointRead:
+        """Change a checkpoint; `new_code` retires its old label."""
+        return await points.update_checkpoint(caller, checkpoint_id, data)
+
+    @delete("/{checkpoint_id:uuid}")
+    async def delete_checkpoint(self, caller: Caller, checkpoint_id: UUID) -> None:
+        """Delete a checkpoint no route uses (409 otherwise)."""
+        await points.delete_checkpoint(caller, checkpoint_id)
+
+
+class PatrolRouteController(Controller):
+    """Patrol routes: checkpoints in walking order."""
+
+    path = "/api/v1/patrol/routes"
+    tags = ["patrol"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_route(self, caller: Caller, data: PatrolRouteCreate) -> PatrolRouteRead:
+        """A route through checkpoints of one community."""
+        return await plans.create_route(caller, data)
+
+    @get("/")
+    async def list_routes(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+    ) -> PatrolRoutePage:
+        """Routes in scope, by name."""
+        return await plans.list_routes(
+            caller, page=page, page_size=page_size, community_id=community_id
+        )
+
+    @get("/{patrol_route_id:uuid}")
+    async def get_route(self, caller: Caller, patrol_route_id: UUID) -> PatrolRouteRead:
+        """One route with its checkpoints."""
+        return await plans.get_route(caller, patrol_route_id)
+
+    @patch("/{patrol_route_id:uuid}")
+    async def update_route(
+        self, caller: Caller, patrol_route_id: UUID, data: PatrolRouteUpdate
+    ) -> PatrolRouteRead:
+        """Rename a route or change its checkpoints."""
+        return await plans.update_route(caller, patrol_route_id, data)
+
+    @delete("/{patrol_route_id:uuid}")
+    async def delete_route(self, caller: Caller, patrol_route_id: UUID) -> None:
+        """Delete a route no plan uses (409 otherwise)."""
+        await plans.delete_route(caller, patrol_route_id)
+
+
+class PatrolPlanController(Controller):
+    """Patrol plans: when a route is walked by day and by night, and by whom."""
+
+    path = "/api/v1/patrol/plans"
+    tags = ["patrol"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_plan(
+        self, caller: Caller, effects: Effects, data: PatrolPlanCreate
+    ) -> PatrolPlanRead:
+        """A plan; its rounds for the next day are made at once."""
+        return await plans.create_plan(caller, data, effects)
+
+    @get("/")
+    async def list_plans(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+    ) -> PatrolPlanPage:
+        """Plans in scope, by name."""
+        return await plans.list_plans(
+            caller, page=page, page_size=page_size, community_id=community_id
+        )
+
+    @get("/guards")
+    async def list_guards(self, caller: Caller, community_id: UUID) -> list[PatrolGuard]:
+        """The guards of a community a plan may name (property managers)."""
+        return await plans.community_guards(caller, community_id)
+
+    @get("/{patrol_plan_id:uuid}")
+    async def get_plan(self, caller: Caller, patrol_plan_id: UUID) -> PatrolPlanRead:
+        """One plan."""
+        return await plans.get_plan(caller, patrol_plan_id)
+
+    @patch("/{patrol_plan_id:uuid}")
+    async def update_plan(
+        self, caller: Caller, effects: Effects, patrol_plan_id: UUID, data: PatrolPlanUpdate
+    ) -> PatrolPlanRead:
+        """Change a plan; its rounds not yet begun are made again."""
+        return await plans.update_plan(caller, patrol_plan_id, data, effects)
+
+    @delete("/{patrol_plan_id:uuid}")
+    async def delete_plan(self, caller: Caller, patrol_plan_id: UUID) -> None:
+        """Delete a plan and its rounds not yet begun."""
+        await plans.delete_plan(caller, patrol_plan_id)
+
+
+class PatrolRoundController(Controller):
+    """Patrol rounds: a guard's today, a supervisor's record."""
+
+    path = "/api/v1/patrol/rounds"
+    tags = ["patrol"]
+
+    @get("/")
+    async def list_rounds(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        mine: bool = False,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> RoundPage:
+        """Rounds in scope by start (`mine`: the caller's; `since`/`until`: not closed before,
+        begun before)."""
+        return await rounds.list_rounds(
+            caller,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            mine=mine,
+            since=since,
+            until=until,
+        )
+
+    @get("/{round_id:uuid}")
+    async def get_round(self, caller: Caller, round_id: UUID) -> RoundRead:
+        """One round: its checkpoints in order, which are done, the next one, its summary."""
+        return await rounds.get_round(caller, round_id)
+
+
+class PatrolScanController(Controller):
+    """Scans of checkpoints: guards post them; staff read them, refused ones too."""
+
+    path = "/api/v1/patrol/scans"
+    tags = ["patrol"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_scan(
+        self, caller: Caller, effects: Effects, state: State, data: ScanCreate
+    ) -> ScanRead:
+        """A scan from the guard's phone. Sent again with the same id it is stored once; one
+        that does not count is `409 scan_refused` with `extra.reason`, and recorded."""
+        return await scans.scan(caller, data, state.objects, effects)
+
+    @get("/")
+    async def list_scans(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        round_id: UUID | None = None,
+        accepted: bool | None = None,
+    ) -> ScanPage:
+        """Scans in scope, newest first."""
+        return await scans.list_scans(
+            caller,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            round_id=round_id,
+            accepted=accepted,
+        )
+
+    @get("/{scan_id:uuid}")
+    async def get_scan(self, caller: Caller, scan_id: UUID) -> ScanRead:
+        """One scan, with both clocks and its flags."""
+        return await scans.get_scan(caller, scan_id)
+
+
+PATROL_CONTROLLERS = [
+    PatrolAreaController,
+    CheckpointController,
+    PatrolRouteController,
+    PatrolPlanController,
+    PatrolRoundController,
+    PatrolScanController,
+]
