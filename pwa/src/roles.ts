@@ -20,6 +20,7 @@ export const PAGES = [
   "calls",
   "intercom",
   "cameras",
+  "places",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -76,6 +77,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   property_manager: [
     { key: "alarms", icon: "warning-o", page: "alarms" },
     { key: "residents", icon: "manager-o" },
+    { key: "places", icon: "hotel-o", page: "places" },
     { key: "access_admin", icon: "shield-o", page: "access-admin" },
     { key: "access_records", icon: "records-o", page: "access-log" },
     { key: "door_control", icon: "lock", page: "door-control" },
@@ -96,7 +98,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   ],
   community_officer: [{ key: "jurisdiction_overview", icon: "chart-trending-o" }],
   system_admin: [
-    { key: "communities", icon: "hotel-o" },
+    { key: "communities", icon: "hotel-o", page: "places" },
     { key: "devices", icon: "desktop-o", page: "devices" },
     { key: "bridges", icon: "cluster-o", page: "bridges" },
   ],
@@ -155,6 +157,20 @@ export function tabsFor(role: Role | null): Tab[] {
     ...(primary
       ? [{ key: primary.key, label: `cap.${primary.key}`, icon: primary.icon, to: capabilityTarget(primary) }]
       : []),
+    { key: "profile", label: "tabs.profile", icon: "user-o", to: { name: "profile" } },
+  ];
+}
+
+/**
+ * The side navigation of the console (≥ 1024 px): Home, every built page of the role (the first
+ * tile leading to it names it), then Me; `label` is an i18n key. A phone has the tab bar instead.
+ */
+export function sideNavFor(role: Role | null): Tab[] {
+  const built = role ? CAPABILITIES[role].filter((capability) => capability.page) : [];
+  const pages = built.filter((capability, i) => built.findIndex((c) => c.page === capability.page) === i);
+  return [
+    { key: "home", label: "tabs.home", icon: "wap-home-o", to: { name: "home" } },
+    ...pages.map((c) => ({ key: c.key, label: `cap.${c.key}`, icon: c.icon, to: capabilityTarget(c) })),
     { key: "profile", label: "tabs.profile", icon: "user-o", to: { name: "profile" } },
   ];
 }

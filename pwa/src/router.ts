@@ -91,6 +91,22 @@ export const router = createRouter({
           component: () => import("@/views/video/LiveView.vue"),
           meta: { within: "cameras" },
         },
+        // The console's places: communities, buildings, units, households (docs/communities.md).
+        { path: "places", name: "places", component: () => import("@/views/places/PlacesView.vue") },
+        {
+          path: "places/communities/:id",
+          name: "place-community",
+          component: () => import("@/views/places/CommunityView.vue"),
+          props: true,
+          meta: { within: "places" },
+        },
+        {
+          path: "places/buildings/:id",
+          name: "place-building",
+          component: () => import("@/views/places/BuildingView.vue"),
+          props: true,
+          meta: { within: "places" },
+        },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
       ],
     },

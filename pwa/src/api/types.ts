@@ -83,3 +83,7 @@ export type CredentialCreate = NonNullable<
 export type AccessRecordQuery = NonNullable<paths["/api/v1/access-records"]["get"]["parameters"]["query"]>;
 export type ReleaseResult = Json<paths["/api/v1/access/emergency-release"]["post"]["responses"][200]>;
 export type Person = Json<paths["/api/v1/persons"]["get"]["responses"][200]>["items"][number];
+
+// Places: the console's communities, buildings, units and households (docs/communities.md).
+export type Unit = Json<paths["/api/v1/buildings/{building_id}/units"]["get"]["responses"][200]>["items"][number];
+export type Housing = Household["housing"];
