@@ -22,6 +22,7 @@ from api.accounts.schemas import (
     LoginResult,
     Me,
     PasswordChange,
+    PasswordReset,
     RoleGrant,
     TotpRequest,
 )
@@ -165,9 +166,12 @@ class AccountController(Controller):
         page_size: PageSize = 50,
         q: str | None = None,
         role: Role | None = None,
+        community_id: UUID | None = None,
     ) -> AccountPage:
-        """Accounts, filtered by a user name fragment and a role."""
-        return await accounts.search(caller, page=page, page_size=page_size, q=q, role=role)
+        """Accounts, filtered by a user name fragment, a role and a community."""
+        return await accounts.search(
+            caller, page=page, page_size=page_size, q=q, role=role, community_id=community_id
+        )
 
     @post("/")
     async def create_account(
@@ -189,6 +193,13 @@ class AccountController(Controller):
     ) -> AccountRead:
         """Rename, (de)activate, unlock or reset the TOTP of an account."""
         return await accounts.update(caller, account_id, data)
+
+    @post("/{account_id:uuid}/password-reset", status_code=HTTP_200_OK)
+    async def reset_password(
+        self, caller: Caller, accounts: AccountService, account_id: UUID
+    ) -> PasswordReset:
+        """A one-time password for the account, to be changed at its next login."""
+        return await accounts.reset_password(caller, account_id)
 
     @post("/{account_id:uuid}/roles", status_code=HTTP_200_OK)
     async def grant_role(

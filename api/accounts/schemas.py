@@ -141,3 +141,10 @@ class AccountPage(Page, kw_only=True):
     """A page of accounts."""
 
     items: list[AccountRead]
+
+
+class PasswordReset(msgspec.Struct, kw_only=True):
+    """A one-time password, shown once to the security administrator to hand over."""
+
+    account: AccountRead
+    password: str

@@ -305,7 +305,7 @@ export interface paths {
         };
         /**
          * ListAccounts
-         * @description Accounts, filtered by a user name fragment and a role.
+         * @description Accounts, filtered by a user name fragment, a role and a community.
          */
         get: operations["ApiV1AccountsListAccounts"];
         put?: never;
@@ -342,6 +342,26 @@ export interface paths {
          * @description Rename, (de)activate, unlock or reset the TOTP of an account.
          */
         patch: operations["ApiV1AccountsAccountIdUpdateAccount"];
+        trace?: never;
+    };
+    "/api/v1/accounts/{account_id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ResetPassword
+         * @description A one-time password for the account, to be changed at its next login.
+         */
+        post: operations["ApiV1AccountsAccountIdPasswordResetResetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/accounts/{account_id}/roles": {
@@ -3098,6 +3118,11 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        /** PasswordReset */
+        PasswordReset: {
+            account: components["schemas"]["AccountRead"];
+            password: string;
+        };
         /** PersonCreate */
         PersonCreate: {
             /** @enum {string} */
@@ -5270,6 +5295,7 @@ export interface operations {
                 page_size?: number;
                 q?: string | null;
                 role?: components["schemas"]["Role"] | null;
+                community_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -5531,6 +5557,73 @@ export interface operations {
             };
             /** @description The body could not be decoded. `code`: invalid_body. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1AccountsAccountIdPasswordResetResetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordReset"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
