@@ -18,6 +18,7 @@ from api.accounts.schemas import (
     AccountPage,
     AccountRead,
     AccountUpdate,
+    CommunityChoicePage,
     LoginRequest,
     LoginResult,
     Me,
@@ -172,6 +173,18 @@ class AccountController(Controller):
         return await accounts.search(
             caller, page=page, page_size=page_size, q=q, role=role, community_id=community_id
         )
+
+    @get("/communities")
+    async def list_community_choices(
+        self,
+        caller: Caller,
+        accounts: AccountService,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        q: str | None = None,
+    ) -> CommunityChoicePage:
+        """Communities to scope a staff role to (names and codes only)."""
+        return await accounts.community_choices(caller, page=page, page_size=page_size, q=q)
 
     @post("/")
     async def create_account(

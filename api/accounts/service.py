@@ -16,6 +16,8 @@ from api.accounts.schemas import (
     AccountPage,
     AccountRead,
     AccountUpdate,
+    CommunityChoice,
+    CommunityChoicePage,
     LoginResult,
     Me,
     PasswordReset,
@@ -29,7 +31,7 @@ from api.communities.tables import Community, Household, Jurisdiction
 from api.core.auth import ADMINISTRATORS, Assignment, Caller, Role, Scope
 from api.core.crypto import FieldCipher
 from api.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from api.core.paging import equals, paged
+from api.core.paging import equals, paged, paged_page
 from api.core.passwords import (
     DUMMY_HASH,
     WeakPassword,
@@ -38,6 +40,7 @@ from api.core.passwords import (
     one_time_password,
     verify_password,
 )
+from api.core.query import like
 from api.core.sessions import Session, SessionStore, new_session
 from api.people.tables import Person
 from api.piccolo_conf import DB
@@ -516,6 +519,24 @@ class AccountService:
         return AccountPage(
             items=[self._read(a, roles[a.id]) for a in rows],
             total=total,
+            page=page,
+            page_size=page_size,
+        )
+
+    async def community_choices(
+        self, caller: Caller, *, page: int, page_size: int, q: str | None
+    ) -> CommunityChoicePage:
+        """The communities a role can be scoped to, by name fragment or code prefix. The security
+        administrator reads no community's contents (`community.read`), only which exist."""
+        Scope.of(caller, "account.write")
+        return await paged_page(
+            CommunityChoicePage,
+            lambda row: CommunityChoice(id=row["id"], name=row["name"], code=row["code"]),
+            Community.select(Community.id, Community.name, Community.code).order_by(Community.code),
+            Community.id.is_not_null(),
+            Community.name.ilike(like(q)) | Community.code.like(like(q, prefix=True))
+            if q
+            else None,
             page=page,
             page_size=page_size,
         )

@@ -699,3 +699,37 @@ class TestPasswordReset:
 
         assert_error(r, 404, "not_found")
         assert await Account.select().where(Account.id == target.id).first() == before
+
+
+class TestCommunityChoices:
+    async def test_the_security_administrator_finds_a_community_by_name_or_code(
+        self, security_admin: ApiClient, places: World
+    ) -> None:
+        by_code = await security_admin.get(f"{ACCOUNTS}communities", params={"q": places.a.code})
+        by_name = await security_admin.get(
+            f"{ACCOUNTS}communities", params={"q": f"测试小区{places.b.code[-4:]}"}
+        )
+
+        assert by_code.json()["items"] == [
+            {
+                "id": str(places.a.community),
+                "name": f"测试小区{places.a.code[-4:]}",
+                "code": places.a.code,
+            }
+        ]
+        assert [c["id"] for c in by_name.json()["items"]] == [str(places.b.community)]
+
+    async def test_bad_paging_is_refused(self, security_admin: ApiClient, places: World) -> None:
+        for params in ({"page": 0}, {"page_size": 201}):
+            r = await security_admin.get(f"{ACCOUNTS}communities", params=params)
+            assert 400 <= r.status_code < 500, params
+
+    @pytest.mark.req("IAM-02")
+    @pytest.mark.parametrize("role", [Role.PROPERTY_MANAGER, Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN])
+    async def test_any_other_role_gets_404(
+        self, client: ApiClient, places: World, role: Role
+    ) -> None:
+        scope = {"community": places.a.community} if role == Role.PROPERTY_MANAGER else {}
+        await client.login(await make_account(role, **scope))
+
+        assert_error(await client.get(f"{ACCOUNTS}communities"), 404, "not_found")

@@ -320,6 +320,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/communities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListCommunityChoices
+         * @description Communities to scope a staff role to (names and codes only).
+         */
+        get: operations["ApiV1AccountsCommunitiesListCommunityChoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/accounts/{account_id}": {
         parameters: {
             query?: never;
@@ -2672,6 +2692,20 @@ export interface components {
             /** Format: date-time */
             requested_at: string;
             status: string;
+        };
+        /** CommunityChoice */
+        CommunityChoice: {
+            code: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        /** CommunityChoicePage */
+        CommunityChoicePage: {
+            items: components["schemas"]["CommunityChoice"][];
+            page: number;
+            page_size: number;
+            total: number;
         };
         /** CommunityCreate */
         CommunityCreate: {
@@ -5419,6 +5453,59 @@ export interface operations {
             };
             /** @description The body could not be decoded. `code`: invalid_body. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1AccountsCommunitiesListCommunityChoices: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommunityChoicePage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
