@@ -162,6 +162,10 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
         ),
         "household": lambda p: _click(p, "[data-test^=room-]", "[data-test=household-code]"),
     },
+    ("security_admin", "accounts"): {
+        "add": lambda p: _click(p, "[data-test=account-add]", "[data-test=account-form-username]"),
+        "account": lambda p: _click(p, "[data-test=account-item]", "[data-test=account-status]"),
+    },
     ("system_admin", "places"): {
         "add-community": lambda p: _click(
             p, "[data-test=community-add]", "[data-test=community-form-code]"

@@ -21,6 +21,7 @@ export const PAGES = [
   "intercom",
   "cameras",
   "places",
+  "accounts",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -103,7 +104,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "bridges", icon: "cluster-o", page: "bridges" },
   ],
   security_admin: [
-    { key: "accounts", icon: "contact-o" },
+    { key: "accounts", icon: "contact-o", page: "accounts" },
     { key: "security_policy", icon: "shield-o" },
   ],
   audit_admin: [{ key: "audit_log", icon: "description-o", page: "audit" }],

@@ -107,6 +107,8 @@ export const router = createRouter({
           props: true,
           meta: { within: "places" },
         },
+        // The security administrator's accounts (docs/accounts.md).
+        { path: "accounts", name: "accounts", component: () => import("@/views/accounts/AccountsView.vue") },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
       ],
     },

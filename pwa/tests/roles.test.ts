@@ -56,6 +56,10 @@ describe("capabilitiesFor", () => {
     expect(capabilityForPage("property_manager", "places")?.key).toBe("places");
   });
 
+  it("gives the accounts console to the security administrator alone (account.write)", () => {
+    expect(ROLES.filter((role) => hasPage(role, "accounts"))).toEqual(["security_admin"]);
+  });
+
   it("gives the bridges page to system administrators and the doors to residents only", () => {
     expect(ROLES.filter((role) => hasPage(role, "bridges"))).toEqual(["system_admin"]);
     expect(ROLES.filter((role) => hasPage(role, "doors"))).toEqual(["resident"]);
