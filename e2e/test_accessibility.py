@@ -346,11 +346,13 @@ async def pages(chromium: Browser, live_url: str, data: Data) -> AsyncIterator[A
 
 
 async def settled(page: Page) -> None:
-    """The page has loaded what it shows and no transition is running (a pulse runs forever)."""
+    """The page has loaded what it shows and no transition is running (a pulse runs forever, and
+    so does a countdown bar marked `data-ticking`, whose 1 s transition restarts every second)."""
     await page.wait_for_load_state("networkidle")
     await page.wait_for_function(
         """() => document.getAnimations().every(
-            a => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)""",
+            a => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity
+                 || a.effect?.target?.closest?.('[data-ticking]'))""",
         timeout=10_000,
     )
 
