@@ -21,6 +21,7 @@ import pytest
 from litestar import Litestar
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
+from api.communities.tables import Household
 from api.core.auth import Role
 from api.intercom.tables import Call
 from device_bridge.identity import enroll
@@ -154,6 +155,26 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
     ("property_manager", "access-admin"): {
         tab: _tab(tab) for tab in ("groups", "schedules", "credentials")
     },
+    ("property_manager", "places"): {
+        "add-building": lambda p: _click(
+            p, "[data-test=building-add]", "[data-test=building-form-number]"
+        ),
+    },
+    ("property_manager", "place-building"): {
+        "add-household": lambda p: _click(
+            p, "[data-test^=household-add-]", "[data-test=household-form-room]"
+        ),
+        "household": lambda p: _click(p, "[data-test^=room-]", "[data-test=household-code]"),
+    },
+    ("security_admin", "accounts"): {
+        "add": lambda p: _click(p, "[data-test=account-add]", "[data-test=account-form-username]"),
+        "account": lambda p: _click(p, "[data-test=account-item]", "[data-test=account-status]"),
+    },
+    ("system_admin", "places"): {
+        "add-community": lambda p: _click(
+            p, "[data-test=community-add]", "[data-test=community-form-code]"
+        ),
+    },
     ("system_admin", "bridges"): {
         "add": lambda p: _click(p, "[data-test=bridge-add]", "[data-test=bridge-issue]"),
     },
@@ -198,6 +219,7 @@ class Data:
     token: str
     call: UUID
     cameras: list[str]
+    building: UUID  # site A's first building (the places console)
 
 
 def _feature(role: str) -> str:
@@ -214,7 +236,15 @@ PARAMS: dict[str, Callable[[Data, str], str]] = {
     "call": lambda d, _: f"/calls/{d.call}",
     "camera-live": lambda d, _: "/cameras/live?ids=" + ",".join(d.cameras[:2]),
     "feature": lambda _, role: _feature(role),
+    "place-community": lambda d, _: f"/places/communities/{d.world.a.community}",
+    "place-building": lambda d, _: f"/places/buildings/{d.building}",
 }
+
+
+async def first_building(household: UUID) -> UUID:
+    row = await Household.select(Household.building).where(Household.id == household).first()
+    assert row is not None
+    return UUID(str(row["building"]))
 
 
 def path_of(screen: Screen, data: Data) -> str:
@@ -277,6 +307,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 token=share["url"].rstrip("/").rsplit("/", 1)[-1],
                 call=call.id,
                 cameras=[c["id"] for c in cameras],
+                building=await first_building(world.a.households[0]),
             )
 
 
@@ -322,11 +353,13 @@ async def pages(chromium: Browser, live_url: str, data: Data) -> AsyncIterator[A
 
 
 async def settled(page: Page) -> None:
-    """The page has loaded what it shows and no transition is running (a pulse runs forever)."""
+    """The page has loaded what it shows and no transition is running (a pulse runs forever, and
+    so does a countdown bar marked `data-ticking`, whose 1 s transition restarts every second)."""
     await page.wait_for_load_state("networkidle")
     await page.wait_for_function(
         """() => document.getAnimations().every(
-            a => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)""",
+            a => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity
+                 || a.effect?.target?.closest?.('[data-ticking]'))""",
         timeout=10_000,
     )
 

@@ -18,10 +18,12 @@ from api.accounts.schemas import (
     AccountPage,
     AccountRead,
     AccountUpdate,
+    CommunityChoicePage,
     LoginRequest,
     LoginResult,
     Me,
     PasswordChange,
+    PasswordReset,
     RoleGrant,
     TotpRequest,
 )
@@ -165,9 +167,24 @@ class AccountController(Controller):
         page_size: PageSize = 50,
         q: str | None = None,
         role: Role | None = None,
+        community_id: UUID | None = None,
     ) -> AccountPage:
-        """Accounts, filtered by a user name fragment and a role."""
-        return await accounts.search(caller, page=page, page_size=page_size, q=q, role=role)
+        """Accounts, filtered by a user name fragment, a role and a community."""
+        return await accounts.search(
+            caller, page=page, page_size=page_size, q=q, role=role, community_id=community_id
+        )
+
+    @get("/communities")
+    async def list_community_choices(
+        self,
+        caller: Caller,
+        accounts: AccountService,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        q: str | None = None,
+    ) -> CommunityChoicePage:
+        """Communities to scope a staff role to (names and codes only)."""
+        return await accounts.community_choices(caller, page=page, page_size=page_size, q=q)
 
     @post("/")
     async def create_account(
@@ -189,6 +206,13 @@ class AccountController(Controller):
     ) -> AccountRead:
         """Rename, (de)activate, unlock or reset the TOTP of an account."""
         return await accounts.update(caller, account_id, data)
+
+    @post("/{account_id:uuid}/password-reset", status_code=HTTP_200_OK)
+    async def reset_password(
+        self, caller: Caller, accounts: AccountService, account_id: UUID
+    ) -> PasswordReset:
+        """A one-time password for the account, to be changed at its next login."""
+        return await accounts.reset_password(caller, account_id)
 
     @post("/{account_id:uuid}/roles", status_code=HTTP_200_OK)
     async def grant_role(

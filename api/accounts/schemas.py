@@ -141,3 +141,24 @@ class AccountPage(Page, kw_only=True):
     """A page of accounts."""
 
     items: list[AccountRead]
+
+
+class PasswordReset(msgspec.Struct, kw_only=True):
+    """A one-time password, shown once to the security administrator to hand over."""
+
+    account: AccountRead
+    password: str
+
+
+class CommunityChoice(msgspec.Struct, kw_only=True):
+    """A community a staff role may be scoped to: its name and code, nothing inside it."""
+
+    id: UUID
+    name: str
+    code: str
+
+
+class CommunityChoicePage(Page, kw_only=True):
+    """A page of communities to scope a role to."""
+
+    items: list[CommunityChoice]

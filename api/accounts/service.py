@@ -16,8 +16,11 @@ from api.accounts.schemas import (
     AccountPage,
     AccountRead,
     AccountUpdate,
+    CommunityChoice,
+    CommunityChoicePage,
     LoginResult,
     Me,
+    PasswordReset,
     RoleGrant,
     RoleRead,
 )
@@ -28,14 +31,16 @@ from api.communities.tables import Community, Household, Jurisdiction
 from api.core.auth import ADMINISTRATORS, Assignment, Caller, Role, Scope
 from api.core.crypto import FieldCipher
 from api.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from api.core.paging import paged
+from api.core.paging import equals, paged, paged_page
 from api.core.passwords import (
     DUMMY_HASH,
     WeakPassword,
     check_policy,
     hash_password,
+    one_time_password,
     verify_password,
 )
+from api.core.query import like
 from api.core.sessions import Session, SessionStore, new_session
 from api.people.tables import Person
 from api.piccolo_conf import DB
@@ -477,16 +482,31 @@ class AccountService:
         self.sessions = sessions
 
     async def search(
-        self, caller: Caller, *, page: int, page_size: int, q: str | None, role: Role | None
+        self,
+        caller: Caller,
+        *,
+        page: int,
+        page_size: int,
+        q: str | None,
+        role: Role | None,
+        community_id: UUID | None = None,
     ) -> AccountPage:
-        """A page of accounts, filtered by user name fragment and role."""
+        """A page of accounts, filtered by user name fragment, role and the community a role
+        applies to (a household's community for residents)."""
         Scope.of(caller, "account.read")
         holding = None
-        if role:
-            holders = RoleAssignment.select(RoleAssignment.account).where(
-                RoleAssignment.role == role
+        filters = [
+            w
+            for w in (
+                equals(RoleAssignment.role, role),
+                equals(RoleAssignment.community, community_id),
             )
-            holding = Account.id.is_in([r["account"] for r in await holders])
+            if w is not None
+        ]
+        if filters:
+            holders = RoleAssignment.select(RoleAssignment.account).where(*filters)
+            # A sub-select: a role or community nobody holds is an empty page, not an empty IN ().
+            holding = Account.id.is_in(holders)
         rows, total = await paged(
             Account.objects().order_by(Account.username),
             Account.id.is_not_null(),
@@ -499,6 +519,24 @@ class AccountService:
         return AccountPage(
             items=[self._read(a, roles[a.id]) for a in rows],
             total=total,
+            page=page,
+            page_size=page_size,
+        )
+
+    async def community_choices(
+        self, caller: Caller, *, page: int, page_size: int, q: str | None
+    ) -> CommunityChoicePage:
+        """The communities a role can be scoped to, by name fragment or code prefix. The security
+        administrator reads no community's contents (`community.read`), only which exist."""
+        Scope.of(caller, "account.write")
+        return await paged_page(
+            CommunityChoicePage,
+            lambda row: CommunityChoice(id=row["id"], name=row["name"], code=row["code"]),
+            Community.select(Community.id, Community.name, Community.code).order_by(Community.code),
+            Community.id.is_not_null(),
+            Community.name.ilike(like(q)) | Community.code.like(like(q, prefix=True))
+            if q
+            else None,
             page=page,
             page_size=page_size,
         )
@@ -571,6 +609,33 @@ class AccountService:
             if data.is_active is False or data.reset_totp is True:
                 await self.sessions.end_all(account_id)
         return await self.get(caller, account_id)
+
+    async def reset_password(self, caller: Caller, account_id: UUID) -> PasswordReset:
+        """Give an account a one-time password (returned once, never logged or audited): its
+        holder must change it at the next login; its sessions end and a lock is lifted."""
+        Scope.of(caller, "account.write")
+        if account_id == caller.account_id:
+            raise Conflict("Change your own password from your profile.")
+        await self.get(caller, account_id)
+        password = one_time_password()
+        async with DB.transaction():
+            await Account.update(
+                {
+                    Account.password_hash: hash_password(password),
+                    Account.password_changed_at: _now(),
+                    Account.must_change_password: True,
+                    Account.locked_until: None,
+                    Account.failed_logins: 0,
+                }
+            ).where(Account.id == account_id)
+            await record(
+                "account.password_reset",
+                actor=caller,
+                target_type="account",
+                target_id=account_id,
+            )
+        await self.sessions.end_all(account_id)
+        return PasswordReset(account=await self.get(caller, account_id), password=password)
 
     async def grant(self, caller: Caller, account_id: UUID, data: RoleGrant) -> AccountRead:
         """Give an account one more role: never an administrator's (`anju createadmin` makes

@@ -11,6 +11,7 @@ from api.communities.schemas import (
     BuildingCreate,
     BuildingPage,
     BuildingRead,
+    BuildingUpdate,
     CommunityCreate,
     CommunityPage,
     CommunityRead,
@@ -18,6 +19,7 @@ from api.communities.schemas import (
     HouseholdCreate,
     HouseholdPage,
     HouseholdRead,
+    HouseholdUpdate,
     JurisdictionCreate,
     JurisdictionPage,
     JurisdictionRead,
@@ -134,6 +136,13 @@ class BuildingController(Controller):
         """One building."""
         return await places.get_building(caller, building_id)
 
+    @patch("/{building_id:uuid}")
+    async def update_building(
+        self, caller: Caller, places: PlaceService, building_id: UUID, data: BuildingUpdate
+    ) -> BuildingRead:
+        """Rename a building or change its number of floors."""
+        return await places.update_building(caller, building_id, data)
+
     @get("/{building_id:uuid}/units")
     async def list_units(
         self,
@@ -220,6 +229,13 @@ class HouseholdController(Controller):
     ) -> HouseholdRead:
         """One household."""
         return await places.get_household(caller, household_id)
+
+    @patch("/{household_id:uuid}")
+    async def update_household(
+        self, caller: Caller, places: PlaceService, household_id: UUID, data: HouseholdUpdate
+    ) -> HouseholdRead:
+        """Mark a household owned, rented or vacant."""
+        return await places.update_household(caller, household_id, data)
 
 
 COMMUNITY_CONTROLLERS: list[type[Controller]] = [

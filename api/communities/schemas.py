@@ -100,6 +100,13 @@ class BuildingCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=50)] | None = None
 
 
+class BuildingUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Fields a manager may change; the number (and so the code) is not one of them."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=50)] | msgspec.UnsetType = msgspec.UNSET
+    floors: Annotated[int, Meta(ge=1, le=200)] | msgspec.UnsetType = msgspec.UNSET
+
+
 class BuildingRead(msgspec.Struct, kw_only=True):
     """A residential building (楼栋)."""
 
@@ -146,6 +153,12 @@ class HouseholdCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     room: Room
     housing: Housing = "owned"
+
+
+class HouseholdUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What changes about a dwelling; its room (and so its code) does not."""
+
+    housing: Housing
 
 
 class HouseholdRead(msgspec.Struct, kw_only=True):

@@ -19,6 +19,7 @@ from api.communities.schemas import (
     BuildingCreate,
     BuildingPage,
     BuildingRead,
+    BuildingUpdate,
     CommunityCreate,
     CommunityPage,
     CommunityRead,
@@ -26,6 +27,7 @@ from api.communities.schemas import (
     HouseholdCreate,
     HouseholdPage,
     HouseholdRead,
+    HouseholdUpdate,
     JurisdictionCreate,
     JurisdictionPage,
     JurisdictionRead,
@@ -57,6 +59,13 @@ class InvalidRoom(InvalidInput):
 
     code = "invalid_room"
     message = "The room's floor (its first two digits) is not a floor of this building."
+
+
+class FloorsInUse(InvalidInput):
+    """A building cannot lose the floors its households are on."""
+
+    code = "floors_in_use"
+    message = "Households are registered on floors above this number."
 
 
 class DuplicateCode(Conflict):
@@ -338,6 +347,33 @@ class PlaceService:
             ) from err
         return await self.get_building(caller, building.id)
 
+    async def update_building(
+        self, caller: Caller, building_id: UUID, data: BuildingUpdate
+    ) -> BuildingRead:
+        """Rename a building or change its floors (never below a floor with a household)."""
+        building = await self.get_building(caller, building_id)
+        require_staff(caller, "building.write", building.community_id)
+        changes: dict[Any, Any] = {}
+        if data.name is not msgspec.UNSET:
+            changes[Building.name] = data.name
+        if data.floors is not msgspec.UNSET:
+            rooms = await Household.select(Household.room).where(Household.building == building_id)
+            if any(int(row["room"][:2]) > data.floors for row in rooms):
+                raise FloorsInUse(field="floors")
+            changes[Building.floors] = data.floors
+        if changes:
+            async with DB.transaction():
+                await Building.update(changes).where(Building.id == building_id)
+                await record(
+                    "building.updated",
+                    actor=caller,
+                    target_type="building",
+                    target_id=building_id,
+                    community_id=building.community_id,
+                    details={"fields": sorted(c._meta.name for c in changes)},
+                )
+        return await self.get_building(caller, building_id)
+
     # -- units ---------------------------------------------------------------------------------
 
     async def list_units(
@@ -481,6 +517,27 @@ class PlaceService:
         except UniqueViolationError as err:
             raise DuplicateCode("The unit already has this room.", field="room") from err
         return await self.get_household(caller, household.id)
+
+    async def update_household(
+        self, caller: Caller, household_id: UUID, data: HouseholdUpdate
+    ) -> HouseholdRead:
+        """Record whether a dwelling is owned, rented or vacant (standard 7.3.5)."""
+        household = await self.get_household(caller, household_id)
+        require_staff(caller, "household.write", household.community_id)
+        if data.housing != household.housing:
+            async with DB.transaction():
+                await Household.update({Household.housing: data.housing}).where(
+                    Household.id == household_id
+                )
+                await record(
+                    "household.updated",
+                    actor=caller,
+                    target_type="household",
+                    target_id=household_id,
+                    community_id=household.community_id,
+                    details={"housing": data.housing},
+                )
+        return await self.get_household(caller, household_id)
 
     @staticmethod
     def _household_scope(caller: Caller) -> Any | None:

@@ -7,6 +7,7 @@ run of one character) refuse such padding without a dictionary-strength library.
 from __future__ import annotations
 
 import re
+import secrets
 import string
 from functools import cache
 from pathlib import Path
@@ -76,3 +77,19 @@ def check_policy(password: str, *, username: str = "") -> None:
         raise WeakPassword("This password is too common.")
     if username and username.lower() in lowered:
         raise WeakPassword("The password must not contain the user name.")
+
+
+# No look-alikes (0/O, 1/l/I): the one-time password is read out or copied by hand.
+_PLAIN = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def one_time_password() -> str:
+    """A password an administrator hands over once ("Kp7x-3mQa-9Rtz"): it meets the policy, and
+    its holder must change it at the next login."""
+    while True:
+        password = "-".join("".join(secrets.choice(_PLAIN) for _ in range(4)) for _ in range(3))
+        try:
+            check_policy(password)
+        except WeakPassword:
+            continue
+        return password

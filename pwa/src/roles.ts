@@ -22,6 +22,8 @@ export const PAGES = [
   "cameras",
   "patrol",
   "patrol-admin",
+  "places",
+  "accounts",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -78,6 +80,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   property_manager: [
     { key: "alarms", icon: "warning-o", page: "alarms" },
     { key: "residents", icon: "manager-o" },
+    { key: "places", icon: "hotel-o", page: "places" },
     { key: "access_admin", icon: "shield-o", page: "access-admin" },
     { key: "access_records", icon: "records-o", page: "access-log" },
     { key: "door_control", icon: "lock", page: "door-control" },
@@ -99,12 +102,12 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   ],
   community_officer: [{ key: "jurisdiction_overview", icon: "chart-trending-o" }],
   system_admin: [
-    { key: "communities", icon: "hotel-o" },
+    { key: "communities", icon: "hotel-o", page: "places" },
     { key: "devices", icon: "desktop-o", page: "devices" },
     { key: "bridges", icon: "cluster-o", page: "bridges" },
   ],
   security_admin: [
-    { key: "accounts", icon: "contact-o" },
+    { key: "accounts", icon: "contact-o", page: "accounts" },
     { key: "security_policy", icon: "shield-o" },
   ],
   audit_admin: [{ key: "audit_log", icon: "description-o", page: "audit" }],
@@ -158,6 +161,20 @@ export function tabsFor(role: Role | null): Tab[] {
     ...(primary
       ? [{ key: primary.key, label: `cap.${primary.key}`, icon: primary.icon, to: capabilityTarget(primary) }]
       : []),
+    { key: "profile", label: "tabs.profile", icon: "user-o", to: { name: "profile" } },
+  ];
+}
+
+/**
+ * The side navigation of the console (≥ 1024 px): Home, every built page of the role (the first
+ * tile leading to it names it), then Me; `label` is an i18n key. A phone has the tab bar instead.
+ */
+export function sideNavFor(role: Role | null): Tab[] {
+  const built = role ? CAPABILITIES[role].filter((capability) => capability.page) : [];
+  const pages = built.filter((capability, i) => built.findIndex((c) => c.page === capability.page) === i);
+  return [
+    { key: "home", label: "tabs.home", icon: "wap-home-o", to: { name: "home" } },
+    ...pages.map((c) => ({ key: c.key, label: `cap.${c.key}`, icon: c.icon, to: capabilityTarget(c) })),
     { key: "profile", label: "tabs.profile", icon: "user-o", to: { name: "profile" } },
   ];
 }

@@ -94,6 +94,24 @@ export const router = createRouter({
         // Patrol (docs/patrol.md).
         { path: "patrol", name: "patrol", component: () => import("@/views/patrol/PatrolView.vue") },
         { path: "patrol-admin", name: "patrol-admin", component: () => import("@/views/patrol/PatrolAdminView.vue") },
+        // The console's places: communities, buildings, units, households (docs/communities.md).
+        { path: "places", name: "places", component: () => import("@/views/places/PlacesView.vue") },
+        {
+          path: "places/communities/:id",
+          name: "place-community",
+          component: () => import("@/views/places/CommunityView.vue"),
+          props: true,
+          meta: { within: "places" },
+        },
+        {
+          path: "places/buildings/:id",
+          name: "place-building",
+          component: () => import("@/views/places/BuildingView.vue"),
+          props: true,
+          meta: { within: "places" },
+        },
+        // The security administrator's accounts (docs/accounts.md).
+        { path: "accounts", name: "accounts", component: () => import("@/views/accounts/AccountsView.vue") },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
       ],
     },

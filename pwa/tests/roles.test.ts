@@ -8,6 +8,7 @@ import {
   hasPage,
   pickAssignment,
   ROLES,
+  sideNavFor,
   tabsFor,
 } from "@/roles";
 
@@ -47,6 +48,16 @@ describe("capabilitiesFor", () => {
     expect(capabilityForPage("maintenance", "devices")?.key).toBe("device_ledger");
     expect(capabilityForPage("system_admin", "devices")?.key).toBe("devices");
     expect(capabilitiesFor("property_manager").map((c) => c.key)).toContain("device_map"); // still coming
+  });
+
+  it("gives the places console to system administrators and property managers", () => {
+    expect(ROLES.filter((role) => hasPage(role, "places")).sort()).toEqual(["property_manager", "system_admin"]);
+    expect(capabilityForPage("system_admin", "places")?.key).toBe("communities");
+    expect(capabilityForPage("property_manager", "places")?.key).toBe("places");
+  });
+
+  it("gives the accounts console to the security administrator alone (account.write)", () => {
+    expect(ROLES.filter((role) => hasPage(role, "accounts"))).toEqual(["security_admin"]);
   });
 
   it("gives the bridges page to system administrators and the doors to residents only", () => {
@@ -94,6 +105,29 @@ describe("tabsFor", () => {
 
   it("gives an account without a role only Home and Me", () => {
     expect(tabsFor(null).map((tab) => tab.key)).toEqual(["home", "profile"]);
+  });
+});
+
+describe("sideNavFor", () => {
+  it("lists Home, each built page of the role once, then Me", () => {
+    expect(sideNavFor("system_admin").map((item) => item.to)).toEqual([
+      { name: "home" },
+      { name: "places" },
+      { name: "devices" },
+      { name: "bridges" },
+      { name: "profile" },
+    ]);
+  });
+
+  it("leaves out capabilities still coming (they stay on the home grid)", () => {
+    const keys = sideNavFor("property_manager").map((item) => item.key);
+    expect(keys).toContain("places");
+    expect(keys).not.toContain("residents");
+    expect(keys).not.toContain("statistics");
+  });
+
+  it("gives an account without a role only Home and Me", () => {
+    expect(sideNavFor(null).map((item) => item.key)).toEqual(["home", "profile"]);
   });
 });
 

@@ -592,3 +592,144 @@ class TestRevoke:
 
         assert_error(r, 404, "not_found")
         assert await roles_of(target.id) == ["guard"]
+
+
+class TestListByCommunity:
+    async def test_filters_by_the_community_a_role_applies_to(
+        self, security_admin: ApiClient, places: World
+    ) -> None:
+        tag = uuid.uuid4().hex[:6]
+        for i, site in enumerate((places.a, places.b)):
+            body = new_guard(places, username=f"site-{tag}-{i}")
+            body["role"]["community_id"] = str(site.community)
+            assert (await security_admin.post(ACCOUNTS, json=body)).status_code == 201
+
+        in_a = await security_admin.get(
+            ACCOUNTS, params={"q": tag, "community_id": str(places.a.community)}
+        )
+        guards_in_b = await security_admin.get(
+            ACCOUNTS, params={"q": tag, "community_id": str(places.b.community), "role": "guard"}
+        )
+        nobody = await security_admin.get(
+            ACCOUNTS, params={"q": tag, "community_id": str(uuid.uuid4())}
+        )
+
+        assert [a["roles"][0]["community_id"] for a in in_a.json()["items"]] == [
+            str(places.a.community)
+        ]
+        assert [a["roles"][0]["community_id"] for a in guards_in_b.json()["items"]] == [
+            str(places.b.community)
+        ]
+        assert nobody.json()["total"] == 0
+
+    async def test_a_malformed_community_is_400(
+        self, security_admin: ApiClient, places: World
+    ) -> None:
+        r = await security_admin.get(ACCOUNTS, params={"community_id": "not-a-uuid"})
+
+        assert r.status_code == 400, r.text
+
+
+class TestPasswordReset:
+    @pytest.mark.req("IAM-09", partial=True)
+    async def test_a_one_time_password_must_be_changed_at_the_next_login(
+        self, security_admin: ApiClient, browser: Browser, places: World
+    ) -> None:
+        target = await make_account(Role.GUARD, community=places.a.community)
+        session = await browser()
+        await session.login(target)
+        mark = await audit_mark()
+
+        r = await security_admin.post(f"{ACCOUNTS}{target.id}/password-reset")
+
+        assert r.status_code == 200, r.text
+        password = r.json()["password"]
+        assert_error(await session.get(ME), 401, "session_expired")
+        fresh = await browser()
+        old = await fresh.post(
+            LOGIN, json={"username": target.username, "password": target.password}
+        )
+        assert_error(old, 401, "invalid_credentials")
+        login = await fresh.post(LOGIN, json={"username": target.username, "password": password})
+        assert login.json()["state"] == "totp_required"
+        done = await fresh.post("/api/v1/auth/totp", json={"code": target.totp_now()})
+        assert done.json()["state"] == "password_change_required"
+        entries = [e for e in await audit_since(mark) if e["action"] == "account.password_reset"]
+        assert [e["target_id"] for e in entries] == [str(target.id)]
+        assert password not in str(entries)
+
+    async def test_it_lifts_a_lock(self, security_admin: ApiClient, places: World) -> None:
+        target = await make_account(Role.RESIDENT, household=places.a.households[0])
+        await Account.update(
+            {
+                Account.locked_until: datetime.now(UTC) + timedelta(minutes=30),
+                Account.failed_logins: 5,
+            }
+        ).where(Account.id == target.id)
+
+        r = await security_admin.post(f"{ACCOUNTS}{target.id}/password-reset")
+
+        assert r.json()["account"]["locked_until"] is None
+        row = await Account.select(Account.failed_logins).where(Account.id == target.id).first()
+        assert row == {"failed_logins": 0}
+
+    async def test_not_the_own_password(self, security_admin: ApiClient, places: World) -> None:
+        r = await security_admin.post(f"{ACCOUNTS}{actor(security_admin).id}/password-reset")
+
+        assert_error(r, 409, "conflict")
+
+    async def test_an_unknown_account_is_404(
+        self, security_admin: ApiClient, places: World
+    ) -> None:
+        r = await security_admin.post(f"{ACCOUNTS}{uuid.uuid4()}/password-reset")
+
+        assert_error(r, 404, "not_found")
+
+    @pytest.mark.req("IAM-02")
+    @pytest.mark.parametrize("role", [Role.PROPERTY_MANAGER, Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN])
+    async def test_any_other_role_gets_404_and_changes_nothing(
+        self, client: ApiClient, places: World, role: Role
+    ) -> None:
+        scope = {"community": places.a.community} if role == Role.PROPERTY_MANAGER else {}
+        await client.login(await make_account(role, **scope))
+        target = await make_account(Role.GUARD, community=places.a.community)
+        before = await Account.select().where(Account.id == target.id).first()
+
+        r = await client.post(f"{ACCOUNTS}{target.id}/password-reset")
+
+        assert_error(r, 404, "not_found")
+        assert await Account.select().where(Account.id == target.id).first() == before
+
+
+class TestCommunityChoices:
+    async def test_the_security_administrator_finds_a_community_by_name_or_code(
+        self, security_admin: ApiClient, places: World
+    ) -> None:
+        by_code = await security_admin.get(f"{ACCOUNTS}communities", params={"q": places.a.code})
+        by_name = await security_admin.get(
+            f"{ACCOUNTS}communities", params={"q": f"测试小区{places.b.code[-4:]}"}
+        )
+
+        assert by_code.json()["items"] == [
+            {
+                "id": str(places.a.community),
+                "name": f"测试小区{places.a.code[-4:]}",
+                "code": places.a.code,
+            }
+        ]
+        assert [c["id"] for c in by_name.json()["items"]] == [str(places.b.community)]
+
+    async def test_bad_paging_is_refused(self, security_admin: ApiClient, places: World) -> None:
+        for params in ({"page": 0}, {"page_size": 201}):
+            r = await security_admin.get(f"{ACCOUNTS}communities", params=params)
+            assert 400 <= r.status_code < 500, params
+
+    @pytest.mark.req("IAM-02")
+    @pytest.mark.parametrize("role", [Role.PROPERTY_MANAGER, Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN])
+    async def test_any_other_role_gets_404(
+        self, client: ApiClient, places: World, role: Role
+    ) -> None:
+        scope = {"community": places.a.community} if role == Role.PROPERTY_MANAGER else {}
+        await client.login(await make_account(role, **scope))
+
+        assert_error(await client.get(f"{ACCOUNTS}communities"), 404, "not_found")

@@ -741,3 +741,117 @@ class TestGetHousehold:
         household = getattr(world, target).households[index]
 
         assert_error(await api.get(f"{HOUSEHOLDS}/{household}"), 404, "not_found")
+
+
+class TestUpdateBuilding:
+    async def test_a_manager_renames_and_adds_floors_and_it_is_audited(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
+        building = (await place_of(world.a))["building"]
+
+        r = await manager.patch(
+            f"/api/v1/buildings/{building}", json={"name": "一号楼", "floors": 20}
+        )
+
+        assert r.status_code == 200, r.text
+        assert (r.json()["name"], r.json()["floors"], r.json()["code"]) == (
+            "一号楼",
+            20,
+            world.a.code + "001",
+        )
+        rows = await audit_rows("building.updated", building)
+        assert rows[0]["details"] == {"fields": ["floors", "name"]}
+
+    async def test_floors_cannot_drop_below_a_household(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
+        unit = await new_unit(manager, world.a, building="8")
+        assert (
+            await manager.post(f"/api/v1/units/{unit}/households", json={"room": "1201"})
+        ).status_code == 201
+        building = (await manager.get(f"/api/v1/units/{unit}")).json()["building_id"]
+
+        r = await manager.patch(f"/api/v1/buildings/{building}", json={"floors": 11})
+
+        assert_error(r, 400, "floors_in_use")
+        assert (await manager.get(f"/api/v1/buildings/{building}")).json()["floors"] == 18
+
+    @pytest.mark.parametrize(
+        "body", [{"floors": 0}, {"name": ""}, {"number": "9"}, {"code": "1"}, {"floors": "x"}]
+    )
+    async def test_bad_input_is_422(
+        self, as_role: AsRole, world: World, body: dict[str, Any]
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
+        building = (await place_of(world.a))["building"]
+
+        r = await manager.patch(f"/api/v1/buildings/{building}", json=body)
+
+        assert_error(r, 422, "invalid_body")
+
+    @pytest.mark.req("IAM-02")
+    @pytest.mark.parametrize(
+        ("role", "site"),
+        [
+            (Role.PROPERTY_MANAGER, "b"),
+            (Role.GUARD, "a"),
+            (Role.RESIDENT, "a"),
+            (Role.SECURITY_ADMIN, "a"),
+        ],
+    )
+    async def test_others_get_404(self, world: World, login: Login, role: Role, site: str) -> None:
+        api = await login(user(world, role, site))
+        building = (await place_of(world.a))["building"]
+
+        r = await api.patch(f"/api/v1/buildings/{building}", json={"name": "x"})
+
+        assert_error(r, 404, "not_found")
+        assert not await audit_rows("building.updated", building)
+
+
+class TestUpdateHousehold:
+    async def test_a_manager_marks_a_household_rented_and_it_is_audited(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
+        household = world.a.households[1]
+
+        r = await manager.patch(f"{HOUSEHOLDS}/{household}", json={"housing": "rented"})
+
+        assert r.status_code == 200, r.text
+        assert r.json()["housing"] == "rented"
+        rows = await audit_rows("household.updated", household)
+        assert rows[0]["details"] == {"housing": "rented"}
+
+    @pytest.mark.parametrize(
+        "body", [{}, {"housing": "leased"}, {"housing": "owned", "room": "0201"}]
+    )
+    async def test_bad_input_is_422(
+        self, as_role: AsRole, world: World, body: dict[str, Any]
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
+
+        r = await manager.patch(f"{HOUSEHOLDS}/{world.a.households[1]}", json=body)
+
+        assert_error(r, 422, "invalid_body")
+
+    @pytest.mark.req("IAM-02")
+    @pytest.mark.parametrize(
+        ("role", "site"),
+        [
+            (Role.PROPERTY_MANAGER, "b"),
+            (Role.RESIDENT, "a"),
+            (Role.GUARD, "a"),
+            (Role.SYSTEM_ADMIN, "a"),
+        ],
+    )
+    async def test_others_get_404(self, world: World, login: Login, role: Role, site: str) -> None:
+        api = await login(user(world, role, site))
+        household = world.a.households[0]
+
+        r = await api.patch(f"{HOUSEHOLDS}/{household}", json={"housing": "vacant"})
+
+        assert_error(r, 404, "not_found")
+        assert not await audit_rows("household.updated", household)

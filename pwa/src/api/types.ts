@@ -99,3 +99,13 @@ export type PatrolGuard = Json<paths["/api/v1/patrol/plans/guards"]["get"]["resp
 export type PatrolPlanCreate = NonNullable<
   paths["/api/v1/patrol/plans"]["post"]["requestBody"]
 >["content"]["application/json"];
+// Places: the console's communities, buildings, units and households (docs/communities.md).
+export type Unit = Json<paths["/api/v1/buildings/{building_id}/units"]["get"]["responses"][200]>["items"][number];
+export type Housing = Household["housing"];
+
+// Accounts: the security administrator's console (docs/accounts.md).
+export type AccountPage = Json<paths["/api/v1/accounts"]["get"]["responses"][200]>;
+export type Account = AccountPage["items"][number];
+export type AccountRole = Account["roles"][number];
+export type CommunityChoice = Json<paths["/api/v1/accounts/communities"]["get"]["responses"][200]>["items"][number];
+export type PasswordReset = Json<paths["/api/v1/accounts/{account_id}/password-reset"]["post"]["responses"][200]>;

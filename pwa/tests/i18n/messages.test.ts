@@ -32,6 +32,10 @@ describe("messages", () => {
     for (const [key, text] of [...zh, ...english]) expect(text.trim(), key).not.toBe("");
   });
 
+  it("escape a literal @ as {'@'}: a bare one starts a linked message and the page fails to render", () => {
+    for (const [key, text] of [...zh, ...english]) expect(text.replace(/\{'[^']*'\}/g, ""), key).not.toContain("@");
+  });
+
   it("name every role", () => {
     for (const role of ROLES) expect(zh.has(`roles.${role}`), role).toBe(true);
   });
