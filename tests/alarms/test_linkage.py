@@ -387,13 +387,18 @@ class TestSweep:
             Alarm.id == alarm
         )
         await jobs.drop("run_linkage")  # the raise's own linkage job: lost
+
+        # Alarms of earlier tests that no worker linked may be swept too: count this one's jobs.
+        async def queued_for_alarm() -> int:
+            queued = await jobs.queued("run_linkage")
+            return sum(j.kwargs == {"alarm_id": alarm} for j in queued)
+
         ctx = {"redis": jobs.pool, "job_id": "cron:sweep_alarm_timers:1"}
-        assert await sweep_alarm_timers(ctx) == 1
+        assert await sweep_alarm_timers(ctx) >= 1
         await sweep_alarm_timers(ctx)  # arq runs the same sweep again after a failure
-        queued = await jobs.queued("run_linkage")
-        assert [j.kwargs for j in queued] == [{"alarm_id": alarm}]
+        assert await queued_for_alarm() == 1
         await sweep_alarm_timers({**ctx, "job_id": "cron:sweep_alarm_timers:2"})
-        assert len(await jobs.queued("run_linkage")) == 2  # the next sweep tries again
+        assert await queued_for_alarm() == 2  # the next sweep tries again
 
 
 class TestDefaults:
