@@ -31,6 +31,16 @@ async def scanned(qr: Locator) -> str:
     raise AssertionError(f"the QR picture reads {read!r}, the page meant {meant!r}")
 
 
+def photo(width: int, height: int) -> bytes:
+    """A camera-sized PNG (bands of colour), as a phone hands a photo over."""
+    band = Image.linear_gradient("L").resize((width, height))
+    flat = Image.new("L", (width, height), 90)
+    picture = Image.merge("RGB", (band, flat, band.point(lambda v: 255 - v)))
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()
+
+
 class LoginPage:
     """The login screen and its TOTP step."""
 

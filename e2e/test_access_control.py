@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import struct
-import zlib
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -28,6 +26,7 @@ from e2e.pages import (
     HomePage,
     LoginPage,
     MyQrPage,
+    photo,
 )
 from tests.helpers import World, eventually, running
 
@@ -198,23 +197,6 @@ class TestGuardOpensRemotely:
             assert record == {"method": "remote", "result": "granted"}, record
 
 
-def png(width: int, height: int) -> bytes:
-    """A camera-sized picture (bands of colour), standing in for a face photo."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    rows = b"".join(b"\0" + bytes((200, 160 - y // 32, 120)) * width for y in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows, 6))
-        + chunk(b"IEND", b"")
-    )
-
-
 @pytest.mark.req("ACC-07", partial=True)
 class TestFaceEnrolment:
     async def test_manager_enrols_a_face_photo_taken_on_the_phone(
@@ -230,7 +212,7 @@ class TestFaceEnrolment:
         await phone.locator("[data-test=credential-enrol-face]").click()
         # A big photo, as a phone camera takes it: shrunk on the phone below the store's limit.
         await phone.locator("[data-test=credential-photo]").set_input_files(
-            {"name": "face.png", "mimeType": "image/png", "buffer": png(2400, 3200)}
+            {"name": "face.png", "mimeType": "image/png", "buffer": photo(2400, 3200)}
         )
         await admin.save("credential")
         face = admin.items("credential").filter(has_text="李四").first

@@ -4,13 +4,13 @@ who."""
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 from uuid import UUID
 
 import pytest
+from PIL import Image
 from playwright.async_api import BrowserContext, Page, Route, expect
 
 from api.core.auth import Role
@@ -18,7 +18,7 @@ from api.devices.tables import Device
 from device_bridge.identity import load_bridge_id
 from device_bridge.settings import BridgeSettings
 from e2e.conftest import artifact
-from e2e.pages import AlarmBoardPage, AlarmDetailPage, HomePage, LoginPage, SosPage
+from e2e.pages import AlarmBoardPage, AlarmDetailPage, HomePage, LoginPage, SosPage, photo
 from tests.helpers import ApiClient, TestUser, World, eventually, running
 
 DETECTOR = "zone-east"  # an intrusion detector of the demo site (device_bridge/demo.toml)
@@ -38,37 +38,11 @@ async def logged_in(browser: Browser, user: TestUser) -> ApiClient:
     return api
 
 
-def png(width: int, height: int) -> bytes:
-    """A camera-sized picture (horizontal bands of colour), as a phone would hand it over."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    rows = b"".join(
-        b"\0" + bytes((40 + y * 180 // height, 90, 200 - y * 150 // height)) * width
-        for y in range(height)
-    )
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows, 6))
-        + chunk(b"IEND", b"")
-    )
-
-
 def jpeg_size(data: bytes) -> tuple[int, int]:
-    """Width and height from a JPEG's start-of-frame marker."""
-    assert data[:2] == b"\xff\xd8", "not a JPEG"
-    at = 2
-    while at < len(data):
-        marker, length = data[at + 1], struct.unpack(">H", data[at + 2 : at + 4])[0]
-        if marker in (0xC0, 0xC1, 0xC2):
-            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
-            return width, height
-        at += 2 + length
-    raise AssertionError("no frame header")
+    """Width and height of a JPEG."""
+    picture = Image.open(io.BytesIO(data))
+    assert picture.format == "JPEG", "not a JPEG"
+    return picture.size
 
 
 async def settled(page: Page) -> None:
@@ -202,12 +176,12 @@ class TestGuardAlarmBoard:
 
             await phone.route("http://127.0.0.1:8000/api/v1/objects/**", to_live_server)
             await phone.locator("[data-test=alarm-photo-input]").set_input_files(
-                {"name": "scene.png", "mimeType": "image/png", "buffer": png(2400, 1800)}
+                {"name": "scene.png", "mimeType": "image/png", "buffer": photo(2400, 1800)}
             )
             await expect(phone.get_by_text("照片已上传")).to_be_visible(timeout=10_000)
-            photo = phone.locator("[data-test=alarm-media-0]")
-            await expect(photo).to_contain_text("现场照片")
-            await expect(photo.locator("img")).to_have_js_property("naturalWidth", 1280)
+            shown = phone.locator("[data-test=alarm-media-0]")
+            await expect(shown).to_contain_text("现场照片")
+            await expect(shown.locator("img")).to_have_js_property("naturalWidth", 1280)
             kinds = await detail.entries.evaluate_all("els => els.map(e => e.dataset.kind)")
             assert {"raised", "acknowledged", "step"} <= set(kinds), kinds
             await expect(detail.timeline).to_contain_text("确认告警")

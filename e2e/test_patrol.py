@@ -14,8 +14,7 @@ from api.core.auth import Role
 from api.patrol import rounds
 from api.patrol.tables import PatrolPlan, PatrolRound, PatrolScan
 from e2e.conftest import artifact
-from e2e.pages import AlarmBoardPage, HomePage, LoginPage, PatrolPage
-from e2e.test_alarms import png  # a camera-sized picture
+from e2e.pages import AlarmBoardPage, HomePage, LoginPage, PatrolPage, photo
 from tests.helpers import ApiClient, World, eventually
 from tests.patrol.helpers import Patrol, set_up_patrol
 
@@ -54,7 +53,7 @@ async def test_a_guard_walks_a_round_one_scan_offline_misses_one_and_sees_the_al
     await expect(screen.next).to_contain_text("东门岗亭")
     await expect(phone.locator("[data-test=patrol-photo]")).to_contain_text("此巡更点要求拍照")
     await phone.locator("[data-test=patrol-photo-input]").set_input_files(
-        {"name": "gate.png", "mimeType": "image/png", "buffer": png(2400, 1800)}
+        {"name": "gate.png", "mimeType": "image/png", "buffer": photo(2400, 1800)}
     )
     await expect(phone.locator("[data-test=patrol-photo]")).to_contain_text("已拍照")
     await expect(screen.left).to_contain_text("剩余")

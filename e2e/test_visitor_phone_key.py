@@ -70,7 +70,7 @@ class TestVisitorPhoneKey:
                 await pass_page.renew()
                 await expect(pass_page.qr).not_to_have_attribute("data-qr", first)
                 code = await pass_page.qr_text(protocol.PHONE_KEY_PREFIX)
-                await expect(visitor.locator("[data-test=pass-phone-key-offline]")).to_be_visible()
+                await expect(visitor.locator("[data-test=pass-qr-offline]")).to_be_visible()
                 await visitor.screenshot(path=artifact("visitor-phone-key-offline.png"))
                 opened = await bridge.sim.present(GATE, "qr", code)
                 assert (opened.granted, opened.decided_by) == (True, "bridge"), opened
