@@ -47,6 +47,8 @@ async def test_the_security_admin_creates_a_guard_who_must_enrol_and_change_the_
     await desktop.locator("[data-test=account-form-username] input").fill(username)
     await desktop.locator("[data-test=account-form-name] input").fill("王保安")
     await desktop.locator("[data-test=account-form-role]").select_option("guard")
+    # Among many communities: found by its code, then chosen.
+    await desktop.locator("[data-test=account-form-community-search]").fill(world.a.code)
     await desktop.locator("[data-test=account-form-community]").select_option(
         str(world.a.community)
     )

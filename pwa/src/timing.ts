@@ -1,3 +1,6 @@
+/** How long typing pauses before a search box asks the server. */
+export const SEARCH_DEBOUNCE_MS = 400;
+
 /** A function that runs `fn` once calls have paused for `waitMs` (with the last call's arguments). */
 export interface Debounced<A extends unknown[]> {
   (...args: A): void;
