@@ -44,6 +44,7 @@ from workers.tasks.patrol import (
 )
 from workers.tasks.push import deliver_notification_job, sweep_notifications
 from workers.tasks.visitors import expire_visitor_passes
+from workers.tasks.workorders import escalate_work_orders
 
 log = structlog.get_logger()
 
@@ -114,6 +115,7 @@ class WorkerSettings:
         func(make_patrol_rounds, name=jobs.MAKE_PATROL_ROUNDS),
         schedule_patrol_rounds,
         end_patrol_rounds,
+        escalate_work_orders,
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(verify_audit_chain, hour={3}, minute={17}, unique=True),
@@ -131,6 +133,7 @@ class WorkerSettings:
         cron(expire_visitor_passes, second={5}, unique=True),
         cron(schedule_patrol_rounds, minute=set(range(0, 60, 10)), second={20}, unique=True),
         cron(end_patrol_rounds, second={10, 40}, unique=True),
+        cron(escalate_work_orders, second={25}, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown
