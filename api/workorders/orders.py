@@ -30,15 +30,15 @@ from api.workorders.catalogue import ENDED_STATES, OPEN_STATES, SLA
 from api.workorders.errors import InvalidPhoto, KindNotAllowed, UnknownDevice
 from api.workorders.rows import COLUMNS, WorkOrderRow, order_row
 from api.workorders.schemas import (
-    EntryRead,
-    PhotoRead,
-    PhotoUpload,
-    StaffRead,
-    TimeRead,
+    MaintenanceStaffRead,
     WorkOrderCreate,
     WorkOrderDetail,
+    WorkOrderEntryRead,
     WorkOrderPage,
+    WorkOrderPhotoRead,
+    WorkOrderPhotoUpload,
     WorkOrderRead,
+    WorkOrderTimeRead,
 )
 from api.workorders.tables import WorkLog, WorkOrder, WorkOrderEntry, WorkOrderPhoto
 
@@ -129,7 +129,7 @@ async def announce_new(order: WorkOrder, effects: Effects, *, but: UUID | None =
 
 
 async def save_photo(
-    store: ObjectStore, order: WorkOrderRow | WorkOrder, photo: PhotoUpload
+    store: ObjectStore, order: WorkOrderRow | WorkOrder, photo: WorkOrderPhotoUpload
 ) -> tuple[UUID, str]:
     """Check the photo's bytes and put it in the object store; its id and key."""
     if not is_image(photo.content_type, photo.data):
@@ -337,7 +337,7 @@ async def detail(caller: Caller, order_id: UUID, store: ObjectStore) -> WorkOrde
     return WorkOrderDetail(
         **msgspec.structs.asdict(read(order)),
         history=[
-            EntryRead(
+            WorkOrderEntryRead(
                 at=h["at"],
                 kind=h["kind"],
                 actor_name=h["actor_name"],
@@ -348,7 +348,7 @@ async def detail(caller: Caller, order_id: UUID, store: ObjectStore) -> WorkOrde
             for h in history
         ],
         photos=[
-            PhotoRead(
+            WorkOrderPhotoRead(
                 id=p["id"],
                 stage=p["stage"],
                 url=await store.presigned_url(p["key"], expires_in=600),
@@ -357,7 +357,7 @@ async def detail(caller: Caller, order_id: UUID, store: ObjectStore) -> WorkOrde
             for p in photos
         ],
         time=[
-            TimeRead(
+            WorkOrderTimeRead(
                 account_name=t["account_name"],
                 started_at=t["started_at"],
                 stopped_at=t["stopped_at"],
@@ -381,9 +381,11 @@ async def maintenance_staff(community_id: UUID) -> dict[UUID, str]:
     return {r["account"]: r["name"] for r in rows}
 
 
-async def staff(caller: Caller, community_id: UUID) -> list[StaffRead]:
+async def staff(caller: Caller, community_id: UUID) -> list[MaintenanceStaffRead]:
     """Who an order of the community may be given to (managers)."""
     if not Scope.of(caller, "workorder.manage").staff_in(community_id):
         raise NotFound()
     found = await maintenance_staff(community_id)
-    return sorted((StaffRead(id=k, name=v) for k, v in found.items()), key=lambda s: s.name)
+    return sorted(
+        (MaintenanceStaffRead(id=k, name=v) for k, v in found.items()), key=lambda s: s.name
+    )

@@ -41,12 +41,12 @@ from api.workorders.orders import (
 )
 from api.workorders.rows import WorkOrderRow, order_row
 from api.workorders.schemas import (
-    AssignBody,
-    MoveBody,
-    PhotoCreate,
-    RatingBody,
-    TimeBody,
+    WorkOrderAssign,
     WorkOrderDetail,
+    WorkOrderMove,
+    WorkOrderPhotoCreate,
+    WorkOrderRating,
+    WorkOrderTime,
 )
 from api.workorders.tables import WorkLog, WorkOrder, WorkOrderPhoto
 
@@ -82,7 +82,7 @@ def _manages(caller: Caller, order: WorkOrderRow) -> bool:
 
 
 async def assign(
-    caller: Caller, order_id: UUID, data: AssignBody, store: ObjectStore, effects: Effects
+    caller: Caller, order_id: UUID, data: WorkOrderAssign, store: ObjectStore, effects: Effects
 ) -> WorkOrderDetail:
     """Give the order to a maintenance staff member of its community (managers), or take a new
     one (maintenance, to themselves). The assignee is told by push."""
@@ -114,7 +114,7 @@ async def assign(
 
 
 async def move(
-    caller: Caller, order_id: UUID, data: MoveBody, store: ObjectStore, effects: Effects
+    caller: Caller, order_id: UUID, data: WorkOrderMove, store: ObjectStore, effects: Effects
 ) -> WorkOrderDetail:
     """Move the order: the assignee starts, waits, resumes and finishes it (with the closing
     report); managers verify (close), send it back to work, or cancel; the requester may cancel
@@ -173,7 +173,7 @@ async def move(
 
 
 async def log_time(
-    caller: Caller, order_id: UUID, data: TimeBody, store: ObjectStore
+    caller: Caller, order_id: UUID, data: WorkOrderTime, store: ObjectStore
 ) -> WorkOrderDetail:
     """Start or stop the assignee's time on the order (one running entry at most)."""
     order = await in_scope(caller, order_id)
@@ -202,7 +202,7 @@ async def log_time(
 
 
 async def add_photo(
-    caller: Caller, order_id: UUID, data: PhotoCreate, store: ObjectStore
+    caller: Caller, order_id: UUID, data: WorkOrderPhotoCreate, store: ObjectStore
 ) -> WorkOrderDetail:
     """A photo before or after the work, by the assignee (or a manager of the community)."""
     order = await in_scope(caller, order_id)
@@ -234,7 +234,7 @@ async def add_photo(
 
 
 async def rate(
-    caller: Caller, order_id: UUID, data: RatingBody, store: ObjectStore
+    caller: Caller, order_id: UUID, data: WorkOrderRating, store: ObjectStore
 ) -> WorkOrderDetail:
     """The requester rates their done (or closed) request, once."""
     order = await in_scope(caller, order_id)

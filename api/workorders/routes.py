@@ -18,15 +18,15 @@ from api.workorders import orders, progress
 from api.workorders.catalogue import Kind, Priority
 from api.workorders.catalogue import State as OrderState
 from api.workorders.schemas import (
-    AssignBody,
-    MoveBody,
-    PhotoCreate,
-    RatingBody,
-    StaffRead,
-    TimeBody,
+    MaintenanceStaffRead,
+    WorkOrderAssign,
     WorkOrderCreate,
     WorkOrderDetail,
+    WorkOrderMove,
     WorkOrderPage,
+    WorkOrderPhotoCreate,
+    WorkOrderRating,
+    WorkOrderTime,
 )
 
 
@@ -86,7 +86,7 @@ class WorkOrderController(Controller):
         )
 
     @get("/staff")
-    async def staff(self, caller: Caller, community_id: UUID) -> list[StaffRead]:
+    async def staff(self, caller: Caller, community_id: UUID) -> list[MaintenanceStaffRead]:
         """The community's maintenance staff, to assign orders to (managers)."""
         return await orders.staff(caller, community_id)
 
@@ -97,35 +97,35 @@ class WorkOrderController(Controller):
 
     @post("/{order_id:uuid}/assign", status_code=HTTP_200_OK)
     async def assign(
-        self, caller: Caller, effects: Effects, state: State, order_id: UUID, data: AssignBody
+        self, caller: Caller, effects: Effects, state: State, order_id: UUID, data: WorkOrderAssign
     ) -> WorkOrderDetail:
         """Give the order to maintenance staff (managers) or take a new one (maintenance)."""
         return await progress.assign(caller, order_id, data, state.objects, effects)
 
     @post("/{order_id:uuid}/moves", status_code=HTTP_200_OK)
     async def move(
-        self, caller: Caller, effects: Effects, state: State, order_id: UUID, data: MoveBody
+        self, caller: Caller, effects: Effects, state: State, order_id: UUID, data: WorkOrderMove
     ) -> WorkOrderDetail:
         """Move the order to another state (409 `transition_not_allowed` when it may not)."""
         return await progress.move(caller, order_id, data, state.objects, effects)
 
     @post("/{order_id:uuid}/time", status_code=HTTP_200_OK)
     async def log_time(
-        self, caller: Caller, state: State, order_id: UUID, data: TimeBody
+        self, caller: Caller, state: State, order_id: UUID, data: WorkOrderTime
     ) -> WorkOrderDetail:
         """Start or stop the assignee's time on the order."""
         return await progress.log_time(caller, order_id, data, state.objects)
 
     @post("/{order_id:uuid}/photos", status_code=HTTP_201_CREATED)
     async def add_photo(
-        self, caller: Caller, state: State, order_id: UUID, data: PhotoCreate
+        self, caller: Caller, state: State, order_id: UUID, data: WorkOrderPhotoCreate
     ) -> WorkOrderDetail:
         """A photo before or after the work (JPEG, PNG or WebP, at most 700 kB)."""
         return await progress.add_photo(caller, order_id, data, state.objects)
 
     @post("/{order_id:uuid}/rating", status_code=HTTP_200_OK)
     async def rate(
-        self, caller: Caller, state: State, order_id: UUID, data: RatingBody
+        self, caller: Caller, state: State, order_id: UUID, data: WorkOrderRating
     ) -> WorkOrderDetail:
         """The requester rates their done request (1-5 stars), once."""
         return await progress.rate(caller, order_id, data, state.objects)

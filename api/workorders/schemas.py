@@ -18,7 +18,7 @@ Note = Annotated[str, Meta(max_length=500)]
 Move = Literal["in_progress", "waiting", "done", "closed", "cancelled"]
 
 
-class PhotoUpload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class WorkOrderPhotoUpload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A photo from the phone: `data` is base64 in JSON (at most 700 kB; checked by its bytes)."""
 
     content_type: Literal["image/jpeg", "image/png", "image/webp"]
@@ -35,7 +35,7 @@ class WorkOrderCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     community_id: UUID | None = None
     priority: Priority = "normal"
     device_id: UUID | None = None
-    photos: Annotated[list[PhotoUpload], Meta(max_length=3)] = []
+    photos: Annotated[list[WorkOrderPhotoUpload], Meta(max_length=3)] = []
 
 
 class WorkOrderRead(msgspec.Struct, kw_only=True):
@@ -77,7 +77,7 @@ class WorkOrderPage(Page, kw_only=True):
     items: list[WorkOrderRead]
 
 
-class EntryRead(msgspec.Struct, kw_only=True):
+class WorkOrderEntryRead(msgspec.Struct, kw_only=True):
     """One line of an order's history."""
 
     at: datetime
@@ -88,7 +88,7 @@ class EntryRead(msgspec.Struct, kw_only=True):
     text: str
 
 
-class PhotoRead(msgspec.Struct, kw_only=True):
+class WorkOrderPhotoRead(msgspec.Struct, kw_only=True):
     """A photo of an order with a short-lived URL to show it."""
 
     id: UUID
@@ -97,7 +97,7 @@ class PhotoRead(msgspec.Struct, kw_only=True):
     at: datetime
 
 
-class TimeRead(msgspec.Struct, kw_only=True):
+class WorkOrderTimeRead(msgspec.Struct, kw_only=True):
     """A time-log entry; `stopped_at` null while it runs."""
 
     account_name: str | None
@@ -108,21 +108,21 @@ class TimeRead(msgspec.Struct, kw_only=True):
 class WorkOrderDetail(WorkOrderRead, kw_only=True):
     """One order with its history, photos and time log (`minutes`: the stopped entries' sum)."""
 
-    history: list[EntryRead]
-    photos: list[PhotoRead]
-    time: list[TimeRead]
+    history: list[WorkOrderEntryRead]
+    photos: list[WorkOrderPhotoRead]
+    time: list[WorkOrderTimeRead]
     minutes: int
     working: bool  # the caller's time on it is running
 
 
-class AssignBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class WorkOrderAssign(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Give the order to a maintenance staff member (maintenance may take a new one themselves)."""
 
     assignee_id: UUID
     note: Note = ""
 
 
-class MoveBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class WorkOrderMove(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Move the order: `waiting` says what for; `done` carries the closing report."""
 
     to: Move
@@ -132,26 +132,26 @@ class MoveBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     report: Text = ""
 
 
-class TimeBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class WorkOrderTime(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Start or stop the caller's time on the order."""
 
     action: Literal["start", "stop"]
 
 
-class PhotoCreate(PhotoUpload, kw_only=True, forbid_unknown_fields=True):
+class WorkOrderPhotoCreate(WorkOrderPhotoUpload, kw_only=True, forbid_unknown_fields=True):
     """A photo before or after the work."""
 
     stage: Literal["before", "after"]
 
 
-class RatingBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class WorkOrderRating(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The requester's rating of a done request."""
 
     stars: Annotated[int, Meta(ge=1, le=5)]
     note: Note = ""
 
 
-class StaffRead(msgspec.Struct, kw_only=True):
+class MaintenanceStaffRead(msgspec.Struct, kw_only=True):
     """A maintenance staff member an order may be given to."""
 
     id: UUID

@@ -3221,6 +3221,11 @@ export interface components {
             commands: components["schemas"]["CommandOutcome"][];
             zone: components["schemas"]["ZoneRead"];
         };
+        /** AssignBody */
+        AssignBody: {
+            /** Format: uuid */
+            account_id: string;
+        };
         /** AuditEntryRead */
         AuditEntryRead: {
             action: string;
@@ -3741,16 +3746,6 @@ export interface components {
             expires_at: string;
             token: string;
         };
-        /** EntryRead */
-        EntryRead: {
-            actor_name: string | null;
-            /** Format: date-time */
-            at: string;
-            from_state: string;
-            kind: string;
-            text: string;
-            to_state: string;
-        };
         /** ErrorBody */
         ErrorBody: {
             code: string;
@@ -3957,6 +3952,12 @@ export interface components {
             /** @enum {string} */
             state: "active" | "totp_required" | "totp_enrolment" | "password_change_required";
         };
+        /** MaintenanceStaffRead */
+        MaintenanceStaffRead: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
         /** Me */
         Me: {
             display_name: string;
@@ -3987,22 +3988,6 @@ export interface components {
             /** @enum {string} */
             source: "upload" | "camera";
             url: string;
-        };
-        /** MoveBody */
-        MoveBody: {
-            /** @default  */
-            cause: string;
-            /** @default  */
-            note: string;
-            /** @default  */
-            report: string;
-            /** @enum {string} */
-            to: "in_progress" | "waiting" | "done" | "closed" | "cancelled";
-            /**
-             * @default
-             * @enum {string}
-             */
-            waiting_for: "" | "parts" | "resident";
         };
         /** NoteCreate */
         NoteCreate: {
@@ -4295,30 +4280,6 @@ export interface components {
             revoked_at: string | null;
             status: string;
         };
-        /** PhotoCreate */
-        PhotoCreate: {
-            /** @enum {string} */
-            content_type: "image/jpeg" | "image/png" | "image/webp";
-            data: string;
-            /** @enum {string} */
-            stage: "before" | "after";
-        };
-        /** PhotoRead */
-        PhotoRead: {
-            /** Format: date-time */
-            at: string;
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            stage: "before" | "after" | "request";
-            url: string;
-        };
-        /** PhotoUpload */
-        PhotoUpload: {
-            /** @enum {string} */
-            content_type: "image/jpeg" | "image/png" | "image/webp";
-            data: string;
-        };
         /** PlaceRef */
         PlaceRef: {
             /** Format: uuid */
@@ -4412,12 +4373,6 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             token: string;
-        };
-        /** RatingBody */
-        RatingBody: {
-            /** @default  */
-            note: string;
-            stars: number;
         };
         /** ReleaseResult */
         ReleaseResult: {
@@ -4709,12 +4664,6 @@ export interface components {
             state: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm";
             timeline: components["schemas"]["SosEntry"][];
         };
-        /** StaffRead */
-        StaffRead: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-        };
         /** SubscriptionCreate */
         SubscriptionCreate: {
             endpoint: string;
@@ -4741,18 +4690,6 @@ export interface components {
             id: string;
             last_success_at: string | null;
             user_agent: string;
-        };
-        /** TimeBody */
-        TimeBody: {
-            /** @enum {string} */
-            action: "start" | "stop";
-        };
-        /** TimeRead */
-        TimeRead: {
-            account_name: string | null;
-            /** Format: date-time */
-            started_at: string;
-            stopped_at: string | null;
         };
         /** TimelineEntry */
         TimelineEntry: {
@@ -5058,6 +4995,13 @@ export interface components {
             end: string;
             start: string;
         };
+        /** WorkOrderAssign */
+        WorkOrderAssign: {
+            /** Format: uuid */
+            assignee_id: string;
+            /** @default  */
+            note: string;
+        };
         /** WorkOrderCreate */
         WorkOrderCreate: {
             community_id?: string | null;
@@ -5066,7 +5010,7 @@ export interface components {
             device_id?: string | null;
             /** @enum {string} */
             kind: "fault" | "repair" | "complaint" | "preventive" | "manual";
-            photos?: components["schemas"]["PhotoUpload"][];
+            photos?: components["schemas"]["WorkOrderPhotoUpload"][];
             /**
              * @default normal
              * @enum {string}
@@ -5093,7 +5037,7 @@ export interface components {
             escalated_at: string | null;
             /** @enum {null|string} */
             fault: "device_offline" | "video_loss" | "door_open_failed" | null;
-            history: components["schemas"]["EntryRead"][];
+            history: components["schemas"]["WorkOrderEntryRead"][];
             household_id: string | null;
             /** Format: uuid */
             id: string;
@@ -5102,7 +5046,7 @@ export interface components {
             last_seen_at: string | null;
             minutes: number;
             overdue: boolean;
-            photos: components["schemas"]["PhotoRead"][];
+            photos: components["schemas"]["WorkOrderPhotoRead"][];
             previous_id: string | null;
             /** @enum {string} */
             priority: "urgent" | "high" | "normal" | "low";
@@ -5113,11 +5057,37 @@ export interface components {
             requested_by: string | null;
             /** @enum {string} */
             state: "new" | "assigned" | "in_progress" | "waiting" | "done" | "closed" | "cancelled";
-            time: components["schemas"]["TimeRead"][];
+            time: components["schemas"]["WorkOrderTimeRead"][];
             title: string;
             /** @enum {string} */
             waiting_for: "" | "parts" | "resident";
             working: boolean;
+        };
+        /** WorkOrderEntryRead */
+        WorkOrderEntryRead: {
+            actor_name: string | null;
+            /** Format: date-time */
+            at: string;
+            from_state: string;
+            kind: string;
+            text: string;
+            to_state: string;
+        };
+        /** WorkOrderMove */
+        WorkOrderMove: {
+            /** @default  */
+            cause: string;
+            /** @default  */
+            note: string;
+            /** @default  */
+            report: string;
+            /** @enum {string} */
+            to: "in_progress" | "waiting" | "done" | "closed" | "cancelled";
+            /**
+             * @default
+             * @enum {string}
+             */
+            waiting_for: "" | "parts" | "resident";
         };
         /** WorkOrderPage */
         WorkOrderPage: {
@@ -5125,6 +5095,36 @@ export interface components {
             page: number;
             page_size: number;
             total: number;
+        };
+        /** WorkOrderPhotoCreate */
+        WorkOrderPhotoCreate: {
+            /** @enum {string} */
+            content_type: "image/jpeg" | "image/png" | "image/webp";
+            data: string;
+            /** @enum {string} */
+            stage: "before" | "after";
+        };
+        /** WorkOrderPhotoRead */
+        WorkOrderPhotoRead: {
+            /** Format: date-time */
+            at: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            stage: "before" | "after" | "request";
+            url: string;
+        };
+        /** WorkOrderPhotoUpload */
+        WorkOrderPhotoUpload: {
+            /** @enum {string} */
+            content_type: "image/jpeg" | "image/png" | "image/webp";
+            data: string;
+        };
+        /** WorkOrderRating */
+        WorkOrderRating: {
+            /** @default  */
+            note: string;
+            stars: number;
         };
         /** WorkOrderRead */
         WorkOrderRead: {
@@ -5165,6 +5165,18 @@ export interface components {
             title: string;
             /** @enum {string} */
             waiting_for: "" | "parts" | "resident";
+        };
+        /** WorkOrderTime */
+        WorkOrderTime: {
+            /** @enum {string} */
+            action: "start" | "stop";
+        };
+        /** WorkOrderTimeRead */
+        WorkOrderTimeRead: {
+            account_name: string | null;
+            /** Format: date-time */
+            started_at: string;
+            stopped_at: string | null;
         };
         /** ZoneCreate */
         ZoneCreate: {
@@ -5217,11 +5229,6 @@ export interface components {
             entry_delay?: number;
             name?: string;
         };
-        /** AssignBody */
-        alarms_schemas_AssignBody: {
-            /** Format: uuid */
-            account_id: string;
-        };
         /** RevealRequest */
         people_schemas_RevealRequest: {
             fields: ("phone" | "id_number")[];
@@ -5231,13 +5238,6 @@ export interface components {
         visitors_schemas_RevealRequest: {
             fields: ("phone" | "id_number")[];
             purpose: string;
-        };
-        /** AssignBody */
-        workorders_schemas_AssignBody: {
-            /** Format: uuid */
-            assignee_id: string;
-            /** @default  */
-            note: string;
         };
     };
     responses: never;
@@ -7581,7 +7581,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["alarms_schemas_AssignBody"];
+                "application/json": components["schemas"]["AssignBody"];
             };
         };
         responses: {
@@ -17345,7 +17345,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["StaffRead"][];
+                    "application/json": components["schemas"]["MaintenanceStaffRead"][];
                 };
             };
             /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
@@ -17437,7 +17437,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["workorders_schemas_AssignBody"];
+                "application/json": components["schemas"]["WorkOrderAssign"];
             };
         };
         responses: {
@@ -17526,7 +17526,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MoveBody"];
+                "application/json": components["schemas"]["WorkOrderMove"];
             };
         };
         responses: {
@@ -17615,7 +17615,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PhotoCreate"];
+                "application/json": components["schemas"]["WorkOrderPhotoCreate"];
             };
         };
         responses: {
@@ -17704,7 +17704,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RatingBody"];
+                "application/json": components["schemas"]["WorkOrderRating"];
             };
         };
         responses: {
@@ -17793,7 +17793,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TimeBody"];
+                "application/json": components["schemas"]["WorkOrderTime"];
             };
         };
         responses: {
