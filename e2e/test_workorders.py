@@ -81,6 +81,7 @@ async def test_a_door_goes_offline_and_maintenance_takes_its_order_to_done_with_
     await expect(phone.locator("[data-test=fault-item]")).to_contain_text("交换机端口故障")
 
     row = await WorkOrder.select().where(WorkOrder.id == order["id"]).first()
+    assert row is not None
     assert (row["state"], row["assignee"], row["cause"]) == ("done", staff.id, "交换机端口故障")
 
 

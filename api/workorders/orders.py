@@ -124,7 +124,8 @@ async def tell(
 async def announce_new(order: WorkOrder, effects: Effects, *, but: UUID | None = None) -> None:
     """A new order: the community's managers and maintenance staff hear of it."""
     staff = await recipients(order.community, ("property_manager", "maintenance"))
-    staff.discard(but)  # type: ignore[arg-type]
+    if but is not None:
+        staff.discard(but)
     await tell(staff, order, "新工单", effects)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -32,7 +33,9 @@ DEVICES = size(200, smoke=20)
 KINDS = ("device_offline", "video_loss")
 
 
-async def _paced(work: list[tuple[UUID, str]], one) -> list[float]:  # type: ignore[no-untyped-def]
+async def _paced(
+    work: list[tuple[UUID, str]], one: Callable[[UUID, str], Awaitable[None]]
+) -> list[float]:
     """Run `one(device, fault)` for each item at RATE/s, open loop; each one's latency (s)."""
     start = time.perf_counter() + 0.05
     latencies: list[float] = []

@@ -136,7 +136,7 @@ async def test_concurrent_reports_of_one_fault_open_one_order(world: World) -> N
 
     async def report() -> tuple[UUID, bool]:
         async with DB.transaction():
-            return await faults.open_fault(
+            answer = await faults.open_fault(
                 world.a.community,
                 device,
                 "video_loss",
@@ -144,6 +144,7 @@ async def test_concurrent_reports_of_one_fault_open_one_order(world: World) -> N
                 effects=Effects(),
                 device_name="2号岗 摄像机",
             )
+        return answer
 
     answers = await asyncio.gather(*(report() for _ in range(20)))
 

@@ -24,7 +24,11 @@ URL = "/api/v1/workorders"
 
 
 async def _open(api: ApiClient, world: World, **body: object) -> dict:
-    payload = {"kind": "manual", "title": "2栋楼道灯不亮", "community_id": str(world.a.community)}
+    payload: dict[str, object] = {
+        "kind": "manual",
+        "title": "2栋楼道灯不亮",
+        "community_id": str(world.a.community),
+    }
     payload.update(body)
     r = await api.post(URL, json=payload)
     assert r.status_code == 201, r.text
