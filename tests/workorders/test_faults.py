@@ -5,6 +5,7 @@ it; a fault after the order closed opens a new one linked to the old; a race ope
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -17,9 +18,12 @@ from api.piccolo_conf import DB
 from api.workorders import faults
 from api.workorders.tables import WorkOrder
 from device_bridge import protocol
+from device_bridge.identity import load_bridge_id
+from device_bridge.settings import BridgeSettings
 from tests.devices.peer import ScriptedBridge
 from tests.fixtures import AsRole
-from tests.helpers import World, audit_rows, eventually
+from tests.helpers import ApiClient, World, audit_rows, eventually, running
+from tests.integration.test_site import device_id
 from tests.workorders.helpers import make_device
 
 URL = "/api/v1/workorders"
@@ -152,3 +156,20 @@ async def test_concurrent_reports_of_one_fault_open_one_order(world: World) -> N
     assert sum(opened for _, opened in answers) == 1
     orders = await _orders(device)
     assert [(o["repeats"], o["state"]) for o in orders] == [(20, "new")]
+
+
+async def test_a_granted_door_that_does_not_open_opens_the_doors_fault_order_beside_its_alarm(
+    browser: Callable[[], Awaitable[ApiClient]], site_settings: BridgeSettings, world: World
+) -> None:
+    resident = await browser()
+    await resident.login(world.a.users[Role.RESIDENT])
+    async with running(site_settings) as bridge:
+        door = await device_id("door-1-1", load_bridge_id(site_settings))
+        assert bridge.sim is not None
+        await bridge.sim.set_fault("door-1-1", drop=True)  # online, but the door never answers
+        answer = await resident.post(f"/api/v1/doors/{door}/open", json={})
+        await resident.post(f"/api/v1/doors/{door}/open", json={})
+    assert answer.json()["result"] == "failed"
+    orders = [o for o in await _orders(door) if o["fault"] == "door_open_failed"]
+    assert [(o["repeats"], o["priority"]) for o in orders] == [(2, "high")]
+    assert "住户 App 开门已授权，门未打开" in orders[0]["description"]
