@@ -170,6 +170,6 @@ async def test_a_granted_door_that_does_not_open_opens_the_doors_fault_order_bes
         answer = await resident.post(f"/api/v1/doors/{door}/open", json={})
         await resident.post(f"/api/v1/doors/{door}/open", json={})
     assert answer.json()["result"] == "failed"
-    orders = [o for o in await _orders(door) if o["fault"] == "door_open_failed"]
+    orders = [o for o in await _orders(UUID(str(door))) if o["fault"] == "door_open_failed"]
     assert [(o["repeats"], o["priority"]) for o in orders] == [(2, "high")]
     assert "住户 App 开门已授权，门未打开" in orders[0]["description"]
