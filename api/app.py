@@ -87,6 +87,8 @@ from api.visitors.routes import (
     VisitorPassController,
     pass_page_rate_limit,
 )
+from api.workorders import faults as fault_orders
+from api.workorders.routes import WORKORDER_CONTROLLERS
 from device_bridge import protocol
 
 MAX_BODY = 1_000_000
@@ -111,6 +113,19 @@ def register_hooks() -> None:
     )
 
 
+async def _door_failed(
+    community_id: UUID, *, device_id: UUID, note: str, effects: effects.Effects
+) -> UUID:
+    """A granted door that did not open: the door alarm, and the door's fault work order."""
+    alarm_id = await raising.door_open_failed(
+        community_id, device_id=device_id, note=note, effects=effects
+    )
+    await fault_orders.door_open_failed(
+        community_id, device_id=device_id, note=note, effects=effects
+    )
+    return alarm_id
+
+
 async def _rules_for(bridge_id: UUID) -> protocol.Rules | None:
     frame, _ = await failsafe.frame_for(bridge_id)
     return frame
@@ -126,7 +141,7 @@ async def _on_inventory(bridge_id: UUID) -> None:
 
 LINK_HOOKS = LinkHooks(
     # In this order: access records (and the visitor passes they count), alarms, vehicle pass
-    # records, calls, views, patrol readers.
+    # records, calls, views, patrol readers, fault work orders.
     on_events=(
         partial(records.on_events, then=(visitor_arrivals,)),
         raising.on_events,
@@ -134,6 +149,7 @@ LINK_HOOKS = LinkHooks(
         call_events.on_events,
         live_views.on_events,
         patrol_scans.on_events,
+        fault_orders.on_events,
     ),
     link_restored=site_links.close_for_link,
     on_inventory=_on_inventory,
@@ -241,6 +257,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *VEHICLE_CONTROLLERS,
             *ALARM_CONTROLLERS,
             *PATROL_CONTROLLERS,
+            *WORKORDER_CONTROLLERS,
             bridge_link,
             serve_object,
             realtime,
@@ -261,7 +278,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "redis": redis,
                 "load_caller": load_caller,
                 "link_hooks": LINK_HOOKS,
-                "door_failed": raising.door_open_failed,  # access raises the door alarm
+                "door_failed": _door_failed,  # access raises the door alarm (and its order)
                 "on_moved_out": revoke_on_move_out,
             }
         ),

@@ -43,6 +43,7 @@ from api.push.tables import Notification, PushSubscription
 from api.vehicles.tables import CarPark, Lane, PassRecord, Vehicle
 from api.video.tables import ViewSession
 from api.visitors.tables import VisitorPass
+from api.workorders.tables import WorkLog, WorkOrder, WorkOrderEntry, WorkOrderPhoto
 
 APP_CONFIG = AppConfig(
     app_name="anju",
@@ -96,5 +97,9 @@ APP_CONFIG = AppConfig(
         PatrolPlan,
         PatrolRound,
         PatrolScan,
+        WorkOrder,
+        WorkOrderEntry,
+        WorkLog,
+        WorkOrderPhoto,
     ],
 )

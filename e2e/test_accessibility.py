@@ -220,6 +220,7 @@ class Data:
     call: UUID
     cameras: list[str]
     building: UUID  # site A's first building (the places console)
+    workorder: str  # the resident's repair request, done (staff and the resident see it)
 
 
 def _feature(role: str) -> str:
@@ -238,6 +239,7 @@ PARAMS: dict[str, Callable[[Data, str], str]] = {
     "feature": lambda _, role: _feature(role),
     "place-community": lambda d, _: f"/places/communities/{d.world.a.community}",
     "place-building": lambda d, _: f"/places/buildings/{d.building}",
+    "workorder": lambda d, _: f"/workorders/{d.workorder}",
 }
 
 
@@ -296,6 +298,16 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
             async with ApiClient.for_app(app) as manager:  # the guard's 巡更 shows a round
                 await manager.login(world.a.users[Role.PROPERTY_MANAGER])
                 await set_up_patrol(manager, world.a.community, [world.a.users[Role.GUARD].id])
+                request = await resident.post(
+                    "/api/v1/workorders",
+                    json={"kind": "repair", "title": "楼道灯不亮", "description": "3楼"},
+                )
+                assert request.status_code == 201, request.text
+                workorder = request.json()["id"]
+                fixer = world.a.users[Role.MAINTENANCE]
+                await manager.post(
+                    f"/api/v1/workorders/{workorder}/assign", json={"assignee_id": str(fixer.id)}
+                )
             yield Data(
                 world=world,
                 alarm=alarm,
@@ -308,6 +320,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 call=call.id,
                 cameras=[c["id"] for c in cameras],
                 building=await first_building(world.a.households[0]),
+                workorder=workorder,
             )
 
 

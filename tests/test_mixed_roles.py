@@ -39,6 +39,7 @@ from api.vehicles import identifiers
 from api.vehicles.tables import CarPark, PassRecord, Vehicle
 from api.visitors.passes import CONTEXTS
 from api.visitors.tables import VisitorPass
+from api.workorders.tables import WorkOrder
 from tests.helpers import ApiClient, Login, Site, TestUser, World, grant, make_account, on_duty
 
 # GET endpoints that hold no community's or household's rows, with why.
@@ -88,6 +89,7 @@ SOURCES: dict[str, tuple[type[Table], str]] = {
     "patrol_plan_id": (PatrolPlan, "community"),
     "round_id": (PatrolRound, "community"),
     "scan_id": (PatrolScan, "community"),
+    "order_id": (WorkOrder, "community"),
 }
 
 
@@ -248,6 +250,21 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
         at=now,
         accepted=True,
     ).save()
+    await WorkOrder.insert(
+        *(
+            WorkOrder(
+                community=site.community,
+                kind="repair" if h else "manual",
+                priority="normal",
+                title="t",
+                household=h,
+                device=door.id,
+                created_at=now,
+                due_at=now + timedelta(hours=24),
+            )
+            for h in (h0, h1, None)
+        )
+    )
 
 
 def _counts(*responses: Any) -> dict[str, int] | None:
@@ -347,4 +364,5 @@ async def test_a_resident_here_and_staff_there_sees_only_their_household_here(
         "/api/v1/calls",
         "/api/v1/zones",
         "/api/v1/patrol/rounds",
+        "/api/v1/workorders",
     } <= teeth

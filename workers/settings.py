@@ -45,6 +45,7 @@ from workers.tasks.patrol import (
 from workers.tasks.push import deliver_notification_job, sweep_notifications
 from workers.tasks.vehicles import purge_vehicle_passes
 from workers.tasks.visitors import expire_visitor_passes
+from workers.tasks.workorders import escalate_work_orders
 
 log = structlog.get_logger()
 
@@ -116,6 +117,7 @@ class WorkerSettings:
         schedule_patrol_rounds,
         end_patrol_rounds,
         purge_vehicle_passes,
+        escalate_work_orders,
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(verify_audit_chain, hour={3}, minute={17}, unique=True),
@@ -134,6 +136,7 @@ class WorkerSettings:
         cron(schedule_patrol_rounds, minute=set(range(0, 60, 10)), second={20}, unique=True),
         cron(end_patrol_rounds, second={10, 40}, unique=True),
         cron(purge_vehicle_passes, hour={3}, minute={59}, unique=True),
+        cron(escalate_work_orders, second={25}, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

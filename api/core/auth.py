@@ -113,6 +113,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "patrol.configure": frozenset({R.PROPERTY_MANAGER}),
     "patrol.read": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
     "patrol.scan": frozenset({R.GUARD}),
+    # Work orders: staff of the community read its orders, residents their own requests; managers,
+    # guards and maintenance open orders, residents repair and complaint requests; managers assign,
+    # verify and cancel, maintenance take new orders and work those assigned to them; the
+    # requester rates a done request.
+    "workorder.read": frozenset({R.RESIDENT, R.GUARD, R.MAINTENANCE, R.PROPERTY_MANAGER}),
+    "workorder.create": frozenset({R.RESIDENT, R.GUARD, R.MAINTENANCE, R.PROPERTY_MANAGER}),
+    "workorder.manage": frozenset({R.PROPERTY_MANAGER}),
+    "workorder.work": frozenset({R.MAINTENANCE}),
+    "workorder.rate": frozenset({R.RESIDENT}),
 }
 
 

@@ -94,6 +94,22 @@ export const router = createRouter({
         // Patrol (docs/patrol.md).
         { path: "patrol", name: "patrol", component: () => import("@/views/patrol/PatrolView.vue") },
         { path: "patrol-admin", name: "patrol-admin", component: () => import("@/views/patrol/PatrolAdminView.vue") },
+        // Work orders and the fault archive (docs/workorders.md).
+        { path: "workorders", name: "workorders", component: () => import("@/views/workorders/WorkOrdersView.vue") },
+        {
+          path: "workorders/new",
+          name: "workorder-new",
+          component: () => import("@/views/workorders/WorkOrderNewView.vue"),
+          meta: { within: "workorders" },
+        },
+        {
+          // Push notifications (a new order, an assignment, a request done) link here.
+          path: "workorders/:id",
+          name: "workorder",
+          component: () => import("@/views/workorders/WorkOrderDetailView.vue"),
+          meta: { within: "workorders" },
+        },
+        { path: "faults", name: "faults", component: () => import("@/views/workorders/FaultArchiveView.vue") },
         // The console's places: communities, buildings, units, households (docs/communities.md).
         { path: "places", name: "places", component: () => import("@/views/places/PlacesView.vue") },
         {

@@ -109,3 +109,19 @@ export type Account = AccountPage["items"][number];
 export type AccountRole = Account["roles"][number];
 export type CommunityChoice = Json<paths["/api/v1/accounts/communities"]["get"]["responses"][200]>["items"][number];
 export type PasswordReset = Json<paths["/api/v1/accounts/{account_id}/password-reset"]["post"]["responses"][200]>;
+
+// Work orders (docs/workorders.md).
+export type WorkOrderQuery = NonNullable<paths["/api/v1/workorders"]["get"]["parameters"]["query"]>;
+export type WorkOrderPage = Json<paths["/api/v1/workorders"]["get"]["responses"][200]>;
+export type WorkOrder = WorkOrderPage["items"][number];
+export type WorkOrderDetail = Json<paths["/api/v1/workorders/{order_id}"]["get"]["responses"][200]>;
+export type WorkOrderState = WorkOrder["state"];
+export type WorkOrderKind = WorkOrder["kind"];
+export type WorkOrderPriority = WorkOrder["priority"];
+export type WorkOrderCreate = NonNullable<
+  paths["/api/v1/workorders"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type WorkOrderMove = NonNullable<
+  paths["/api/v1/workorders/{order_id}/moves"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type MaintenanceStaff = Json<paths["/api/v1/workorders/staff"]["get"]["responses"][200]>[number];

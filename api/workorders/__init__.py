@@ -1,0 +1,1 @@
+"""Electronic work orders (电子工单): faults, repair requests, complaints, maintenance."""

@@ -1,0 +1,134 @@
+"""The work-order API: open, list and read orders; assign, move, log time, add photos, rate;
+the fault archive per asset; the staff an order may be given to."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.core.auth import Caller
+from api.core.effects import Effects
+from api.core.paging import PageNumber, PageSize
+from api.workorders import orders, progress
+from api.workorders.catalogue import Kind, Priority
+from api.workorders.catalogue import State as OrderState
+from api.workorders.schemas import (
+    MaintenanceStaffRead,
+    WorkOrderAssign,
+    WorkOrderCreate,
+    WorkOrderDetail,
+    WorkOrderMove,
+    WorkOrderPage,
+    WorkOrderPhotoCreate,
+    WorkOrderRating,
+    WorkOrderTime,
+)
+
+
+class WorkOrderController(Controller):
+    """Work orders (工单): faults, repair requests, complaints, maintenance."""
+
+    path = "/api/v1/workorders"
+    tags = ["workorders"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_order(
+        self, caller: Caller, effects: Effects, state: State, data: WorkOrderCreate
+    ) -> WorkOrderDetail:
+        """Open an order; a resident's repair or complaint request of their household."""
+        return await orders.create(caller, data, state.objects, effects)
+
+    @get("/")
+    async def list_orders(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        order_state: Annotated[OrderState | None, Parameter(query="state")] = None,
+        priority: Priority | None = None,
+        kind: Kind | None = None,
+        device_id: UUID | None = None,
+        mine: bool = False,
+        active: bool = False,
+    ) -> WorkOrderPage:
+        """Orders in scope, soonest due first (`mine`: assigned to me; `active`: not ended)."""
+        return await orders.list_orders(
+            caller,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            state=order_state,
+            priority=priority,
+            kind=kind,
+            device_id=device_id,
+            mine=mine,
+            active=active,
+        )
+
+    @get("/faults")
+    async def fault_archive(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        device_id: UUID | None = None,
+    ) -> WorkOrderPage:
+        """The fault archive: orders done with their cause and report, per asset, newest first."""
+        return await orders.fault_archive(
+            caller, page=page, page_size=page_size, community_id=community_id, device_id=device_id
+        )
+
+    @get("/staff")
+    async def staff(self, caller: Caller, community_id: UUID) -> list[MaintenanceStaffRead]:
+        """The community's maintenance staff, to assign orders to (managers)."""
+        return await orders.staff(caller, community_id)
+
+    @get("/{order_id:uuid}")
+    async def get_order(self, caller: Caller, state: State, order_id: UUID) -> WorkOrderDetail:
+        """One order with its history, photos and time log."""
+        return await orders.detail(caller, order_id, state.objects)
+
+    @post("/{order_id:uuid}/assign", status_code=HTTP_200_OK)
+    async def assign(
+        self, caller: Caller, effects: Effects, state: State, order_id: UUID, data: WorkOrderAssign
+    ) -> WorkOrderDetail:
+        """Give the order to maintenance staff (managers) or take a new one (maintenance)."""
+        return await progress.assign(caller, order_id, data, state.objects, effects)
+
+    @post("/{order_id:uuid}/moves", status_code=HTTP_200_OK)
+    async def move(
+        self, caller: Caller, effects: Effects, state: State, order_id: UUID, data: WorkOrderMove
+    ) -> WorkOrderDetail:
+        """Move the order to another state (409 `transition_not_allowed` when it may not)."""
+        return await progress.move(caller, order_id, data, state.objects, effects)
+
+    @post("/{order_id:uuid}/time", status_code=HTTP_200_OK)
+    async def log_time(
+        self, caller: Caller, state: State, order_id: UUID, data: WorkOrderTime
+    ) -> WorkOrderDetail:
+        """Start or stop the assignee's time on the order."""
+        return await progress.log_time(caller, order_id, data, state.objects)
+
+    @post("/{order_id:uuid}/photos", status_code=HTTP_201_CREATED)
+    async def add_photo(
+        self, caller: Caller, state: State, order_id: UUID, data: WorkOrderPhotoCreate
+    ) -> WorkOrderDetail:
+        """A photo before or after the work (JPEG, PNG or WebP, at most 700 kB)."""
+        return await progress.add_photo(caller, order_id, data, state.objects)
+
+    @post("/{order_id:uuid}/rating", status_code=HTTP_200_OK)
+    async def rate(
+        self, caller: Caller, state: State, order_id: UUID, data: WorkOrderRating
+    ) -> WorkOrderDetail:
+        """The requester rates their done request (1-5 stars), once."""
+        return await progress.rate(caller, order_id, data, state.objects)
+
+
+WORKORDER_CONTROLLERS = [WorkOrderController]

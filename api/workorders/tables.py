@@ -1,0 +1,97 @@
+"""Work-order tables: the order, its history (every state change and event), its time log and
+its photos.
+
+One fault order per device and fault is open at a time: a partial unique index on
+`(device, fault)` over the absorbing states (catalogue.ABSORBING_STATES; created in the
+migration, Piccolo has no partial indexes) is what makes a repeat join the open order even when
+two events race. A fault that comes back after its order ended opens a new order whose
+`previous` is the old one.
+"""
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    BigSerial,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from api.accounts.tables import Account
+from api.communities.tables import Community, Household
+from api.devices.tables import Device
+
+
+class WorkOrder(Table, tablename="work_orders"):
+    """A work order (工单): a fault, a resident's repair request or complaint, maintenance."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False, index=True)
+    kind = Varchar(length=16, help_text="fault, repair, complaint, preventive or manual.")
+    priority = Varchar(length=8, help_text="urgent, high, normal or low (sets due_at).")
+    state = Varchar(length=16, default="new", index=True)
+    waiting_for = Varchar(length=16, default="", help_text="parts or resident, while waiting.")
+    title = Varchar(length=200)
+    description = Text(default="")
+    device = ForeignKey(
+        Device, null=True, on_delete=OnDelete.set_null, index=True, help_text="The asset."
+    )
+    fault = Varchar(length=24, null=True, default=None, help_text="The fault of a fault order.")
+    repeats = Integer(default=1, help_text="How many times its fault was reported.")
+    last_seen_at = Timestamptz(null=True, default=None, help_text="Its fault's latest report.")
+    previous = UUID(null=True, default=None, help_text="The ended order of the same fault.")
+    household = ForeignKey(Household, null=True, on_delete=OnDelete.set_null)
+    requested_by = ForeignKey(Account, null=True, on_delete=OnDelete.set_null, index=True)
+    assignee = ForeignKey(Account, null=True, on_delete=OnDelete.set_null, index=True)
+    created_at = Timestamptz()
+    due_at = Timestamptz(index=True)
+    escalated_at = Timestamptz(null=True, default=None)
+    done_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    cause = Text(default="", help_text="Closing report: the fault's cause.")
+    report = Text(default="", help_text="Closing report: what was done.")
+    rating = SmallInt(null=True, default=None, help_text="The requester's 1-5 stars.")
+    rating_note = Text(default="")
+
+
+class WorkOrderEntry(Table, tablename="work_order_entries"):
+    """One line of an order's history: created, assigned, moved, repeated, escalated, photo,
+    rated. Appended, never changed."""
+
+    id = BigSerial(primary_key=True)
+    work_order = ForeignKey(WorkOrder, null=False, on_delete=OnDelete.cascade, index=True)
+    at = Timestamptz()
+    kind = Varchar(length=16)
+    actor = ForeignKey(Account, null=True, on_delete=OnDelete.set_null)
+    from_state = Varchar(length=16, default="")
+    to_state = Varchar(length=16, default="")
+    text = Text(default="")
+    data = JSONB(default={})
+
+
+class WorkLog(Table, tablename="work_order_time"):
+    """Time a staff member spent on an order: started, and stopped (null while running)."""
+
+    id = UUID(primary_key=True)
+    work_order = ForeignKey(WorkOrder, null=False, on_delete=OnDelete.cascade, index=True)
+    account = ForeignKey(Account, null=True, on_delete=OnDelete.set_null)
+    started_at = Timestamptz()
+    stopped_at = Timestamptz(null=True, default=None)
+
+
+class WorkOrderPhoto(Table, tablename="work_order_photos"):
+    """A photo of an order, before or after the work (or the resident's, with the request)."""
+
+    id = UUID(primary_key=True)
+    work_order = ForeignKey(WorkOrder, null=False, on_delete=OnDelete.cascade, index=True)
+    stage = Varchar(length=8)
+    key = Varchar(length=200, help_text="Object store key.")
+    content_type = Varchar(length=32)
+    size = Integer()
+    uploaded_by = ForeignKey(Account, null=True, on_delete=OnDelete.set_null)
+    at = Timestamptz()

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import type { WorkOrder } from "@/api/types";
+import { actionsFor, allowed, minutesLeft, moveProblems, stateTone, works } from "@/workorders";
+
+const ME = "00000000-0000-0000-0000-000000000001";
+const OTHER = "00000000-0000-0000-0000-000000000002";
+
+function order(fields: Partial<WorkOrder> = {}): WorkOrder {
+  return {
+    id: "o1",
+    community_id: "c1",
+    kind: "repair",
+    priority: "normal",
+    state: "new",
+    waiting_for: "",
+    title: "漏水",
+    description: "",
+    device_id: null,
+    device_name: null,
+    fault: null,
+    repeats: 1,
+    last_seen_at: null,
+    previous_id: null,
+    household_id: null,
+    requested_by: OTHER,
+    assignee_id: null,
+    assignee_name: null,
+    created_at: "2026-12-03T00:00:00Z",
+    due_at: "2026-12-04T00:00:00Z",
+    overdue: false,
+    escalated_at: null,
+    done_at: null,
+    closed_at: null,
+    cause: "",
+    report: "",
+    rating: null,
+    rating_note: "",
+    ...fields,
+  };
+}
+
+describe("work order moves", () => {
+  it("follow the API's transitions", () => {
+    expect(allowed("new", "in_progress")).toBe(false);
+    expect(allowed("assigned", "in_progress")).toBe(true);
+    expect(allowed("done", "closed")).toBe(true);
+    expect(allowed("closed", "cancelled")).toBe(false);
+  });
+
+  it("give the assignee the work and the manager the rest", () => {
+    const mine = order({ state: "in_progress", assignee_id: ME });
+    expect(actionsFor(mine, { role: "maintenance", accountId: ME })).toEqual(["waiting", "done"]);
+    expect(actionsFor(mine, { role: "maintenance", accountId: OTHER })).toEqual([]);
+    expect(actionsFor(mine, { role: "property_manager", accountId: OTHER })).toEqual(["assign", "cancelled"]);
+    expect(actionsFor(order({ state: "done" }), { role: "property_manager", accountId: OTHER })).toEqual([
+      "in_progress",
+      "closed",
+    ]);
+  });
+
+  it("let maintenance take a new order and the requester withdraw it, then rate it once done", () => {
+    expect(actionsFor(order(), { role: "maintenance", accountId: ME })).toEqual(["take"]);
+    expect(actionsFor(order({ requested_by: ME }), { role: "resident", accountId: ME })).toEqual(["cancelled"]);
+    const done = order({ state: "done", requested_by: ME });
+    expect(actionsFor(done, { role: "resident", accountId: ME })).toEqual(["rate"]);
+    expect(actionsFor({ ...done, rating: 4 }, { role: "resident", accountId: ME })).toEqual([]);
+    expect(actionsFor(done, { role: "resident", accountId: OTHER })).toEqual([]);
+  });
+
+  it("let only the assignee work an order being worked", () => {
+    expect(works(order({ state: "in_progress", assignee_id: ME }), { role: "maintenance", accountId: ME })).toBe(true);
+    expect(works(order({ state: "done", assignee_id: ME }), { role: "maintenance", accountId: ME })).toBe(false);
+  });
+});
+
+describe("a move's form", () => {
+  it("needs the closing report for done and what for when waiting", () => {
+    expect(moveProblems({ to: "done", cause: " ", report: "换灯" })).toEqual(["cause"]);
+    expect(moveProblems({ to: "waiting" })).toEqual(["waiting_for"]);
+    expect(moveProblems({ to: "waiting", waiting_for: "parts" })).toEqual([]);
+  });
+});
+
+describe("due time", () => {
+  it("counts minutes left, negative once overdue", () => {
+    const o = order({ due_at: "2026-12-03T01:00:00Z" });
+    expect(minutesLeft(o, Date.parse("2026-12-03T00:30:00Z"))).toBe(30);
+    expect(minutesLeft(o, Date.parse("2026-12-03T01:10:00Z"))).toBe(-10);
+    expect(stateTone("waiting")).toBe("warning");
+  });
+});
