@@ -42,6 +42,7 @@ from workers.tasks.patrol import (
     make_patrol_rounds,
     schedule_patrol_rounds,
 )
+from workers.tasks.people import purge_expired_imports, run_person_import
 from workers.tasks.push import deliver_notification_job, sweep_notifications
 from workers.tasks.visitors import expire_visitor_passes
 
@@ -114,6 +115,8 @@ class WorkerSettings:
         func(make_patrol_rounds, name=jobs.MAKE_PATROL_ROUNDS),
         schedule_patrol_rounds,
         end_patrol_rounds,
+        func(run_person_import, name=jobs.RUN_PERSON_IMPORT),
+        purge_expired_imports,
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(verify_audit_chain, hour={3}, minute={17}, unique=True),
@@ -131,6 +134,7 @@ class WorkerSettings:
         cron(expire_visitor_passes, second={5}, unique=True),
         cron(schedule_patrol_rounds, minute=set(range(0, 60, 10)), second={20}, unique=True),
         cron(end_patrol_rounds, second={10, 40}, unique=True),
+        cron(purge_expired_imports, hour={3}, minute={59}, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown
