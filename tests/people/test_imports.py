@@ -194,6 +194,31 @@ class TestRun:
 
         assert_error(r, 409, "import_not_ready")
 
+    async def test_a_run_a_worker_died_in_runs_again_and_a_second_delivery_writes_nothing(
+        self, as_role: AsRole, world: World, jobs: Jobs, app: Litestar
+    ) -> None:
+        manager = await as_role(Role.PROPERTY_MANAGER)
+        report = (await upload(manager, world.a.community, csv_file(rows(5)))).json()
+        before = await persons(world.a.community)
+        r = await manager.post(f"{IMPORTS}/{report['id']}/run", json={"mode": "strict"})
+        assert r.status_code == 202, r.text
+        # The worker died mid-run: the row says running, its transaction wrote nothing.
+        await PersonImport.update({PersonImport.status: "running"}).where(
+            PersonImport.id == report["id"]
+        )
+
+        await jobs.run()  # arq delivers the job again
+        imports = service.ImportService(app.state.cipher, app.state.objects)
+
+        async def progress(done: int, total: int) -> None:
+            pass
+
+        await imports.run(report["id"], progress)  # and once more, late: nothing to do
+
+        done = (await manager.get(f"{IMPORTS}/{report['id']}")).json()
+        assert (done["status"], done["imported"]) == ("done", 5)
+        assert await persons(world.a.community) == before + 5
+
     @pytest.mark.req("REG-11", partial=True)
     async def test_progress_reaches_the_uploaders_socket(
         self, world: World, jobs: Jobs, live_url: str, login: Any

@@ -208,11 +208,18 @@ class ImportService:
     # -- the worker's side ------------------------------------------------------------------------
 
     async def run(self, import_id: UUID, progress: Progress) -> Effects:
-        """Run a queued import once (a second delivery of the job finds it running or done)."""
+        """Run a queued import once.
+
+        A run a worker died in (`running`, its transaction rolled back) runs again when arq
+        delivers the job again; two deliveries at once queue on the community's lock, and the
+        second finds the import finished and writes nothing.
+        """
         effects = Effects()
         claimed = (
             await PersonImport.update({PersonImport.status: "running"})
-            .where((PersonImport.id == import_id) & (PersonImport.status == "queued"))
+            .where(
+                (PersonImport.id == import_id) & PersonImport.status.is_in(["queued", "running"])
+            )
             .returning(*PersonImport.all_columns())
         )
         if not claimed:
@@ -254,6 +261,9 @@ class ImportService:
                 "SELECT pg_advisory_xact_lock(hashtextextended({}, 0))",
                 f"person_imports:{community_id}",
             )
+            now = await PersonImport.select(PersonImport.status).where(PersonImport.id == import_id)
+            if not now or now[0]["status"] != "running":
+                return str(now[0]["status"]) if now else "failed"  # another delivery ran it
             plan = await self._plan(community_id, rows)
             refused = strict and plan.bad_rows > 0
             total = 0 if refused else len(plan.new)
