@@ -70,6 +70,7 @@ from api.lifespan import LIFESPAN
 from api.objects.routes import serve_object
 from api.patrol import scans as patrol_scans
 from api.patrol.routes import PATROL_CONTROLLERS
+from api.people.imports.routes import PersonImportController
 from api.people.routes import PersonController
 from api.push.routes import PushController
 from api.push.service import DISPATCH, dispatch
@@ -244,6 +245,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuditController,
             *COMMUNITY_CONTROLLERS,
             PersonController,
+            PersonImportController,
             PushController,
             BridgeController,
             DeviceController,

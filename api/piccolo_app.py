@@ -38,6 +38,7 @@ from api.patrol.tables import (
     PatrolRoute,
     PatrolScan,
 )
+from api.people.imports.tables import PersonImport
 from api.people.tables import Person
 from api.push.tables import Notification, PushSubscription
 from api.vehicles.tables import CarPark, Lane, PassRecord, Vehicle
@@ -55,6 +56,7 @@ APP_CONFIG = AppConfig(
         Unit,
         Household,
         Person,
+        PersonImport,
         Account,
         RoleAssignment,
         RecoveryCode,

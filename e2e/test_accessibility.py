@@ -30,6 +30,7 @@ from e2e.conftest import PHONE
 from tests.fixtures import enrolment_token
 from tests.helpers import ApiClient, TestUser, World, build_world, raise_alarm, running, user
 from tests.patrol.helpers import set_up_patrol
+from tests.people.imports import csv_file, rows
 from tests.visitors.helpers import book
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +138,19 @@ def _tab(name: str) -> Action:
     return lambda page: _click(page, f".admin-tab-{name}", f"[data-test={name}-pane]")
 
 
+async def _dry_run(page: Page) -> None:
+    """A file with one bad row checked: the report, its table of bad rows and the mode choice."""
+    body = rows(3)
+    body[1][4] = "1234"
+    payload = {"name": "住户.csv", "mimeType": "text/csv", "buffer": csv_file(body)}
+    await page.locator("[data-test=import-file]").set_input_files(payload)  # type: ignore[arg-type]
+    await page.locator("[data-test=import-check]").click()
+    await expect(page.locator("[data-test=import-problems]")).to_be_visible()
+    await expect(page.locator("[data-test=import-run]")).to_be_visible()
+
+
 SCENES: dict[tuple[str, str], dict[str, Action]] = {
+    ("property_manager", "people-import"): {"dry-run": _dry_run},
     ("guard", "desk"): {
         "household-sheet": lambda p: _click(
             p, "[data-test=desk-household]", "[data-test=desk-household-sheet]"

@@ -34,6 +34,7 @@ from api.patrol.tables import (
     PatrolRoute,
     PatrolScan,
 )
+from api.people.imports.tables import PersonImport
 from api.people.tables import Person
 from api.vehicles import identifiers
 from api.vehicles.tables import CarPark, PassRecord, Vehicle
@@ -59,6 +60,8 @@ NOT_SCOPED = {
     "/api/v1/accounts/{account_id:uuid}": "administrators only (account.read)",
     "/api/v1/audit": "administrators only (audit.read)",
     "/api/v1/audit/verify": "administrators only (audit.read)",
+    "/api/v1/person-imports/templates/residents.csv": "a static template (person.write only)",
+    "/api/v1/person-imports/templates/residents.xlsx": "a static template (person.write only)",
 }
 
 # Endpoints that answer sums rather than rows: the mixed caller's are the two views' sums.
@@ -90,6 +93,7 @@ SOURCES: dict[str, tuple[type[Table], str]] = {
     "round_id": (PatrolRound, "community"),
     "scan_id": (PatrolScan, "community"),
     "order_id": (WorkOrder, "community"),
+    "import_id": (PersonImport, "community"),
 }
 
 
@@ -265,6 +269,13 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
             for h in (h0, h1, None)
         )
     )
+    await PersonImport(
+        community=site.community,
+        created_by=staff.id,
+        created_by_name=staff.username,
+        file_key=f"imports/{site.community}/seed.csv",
+        file_name="seed.csv",
+    ).save()
 
 
 def _counts(*responses: Any) -> dict[str, int] | None:

@@ -42,6 +42,7 @@ from workers.tasks.patrol import (
     make_patrol_rounds,
     schedule_patrol_rounds,
 )
+from workers.tasks.people import purge_expired_imports, run_person_import
 from workers.tasks.push import deliver_notification_job, sweep_notifications
 from workers.tasks.vehicles import purge_vehicle_passes
 from workers.tasks.visitors import expire_visitor_passes
@@ -118,6 +119,8 @@ class WorkerSettings:
         end_patrol_rounds,
         purge_vehicle_passes,
         escalate_work_orders,
+        func(run_person_import, name=jobs.RUN_PERSON_IMPORT),
+        purge_expired_imports,
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(verify_audit_chain, hour={3}, minute={17}, unique=True),
@@ -137,6 +140,7 @@ class WorkerSettings:
         cron(end_patrol_rounds, second={10, 40}, unique=True),
         cron(purge_vehicle_passes, hour={3}, minute={59}, unique=True),
         cron(escalate_work_orders, second={25}, unique=True),
+        cron(purge_expired_imports, hour={3}, minute={29}, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

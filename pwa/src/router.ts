@@ -126,6 +126,13 @@ export const router = createRouter({
           props: true,
           meta: { within: "places" },
         },
+        // The manager's bulk import of households and residents (docs/people.md).
+        {
+          path: "people/import",
+          name: "people-import",
+          component: () => import("@/views/people/ImportView.vue"),
+          meta: { role: "property_manager" },
+        },
         // The security administrator's accounts (docs/accounts.md).
         { path: "accounts", name: "accounts", component: () => import("@/views/accounts/AccountsView.vue") },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
