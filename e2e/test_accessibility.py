@@ -170,6 +170,9 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
         "add": lambda p: _click(p, "[data-test=account-add]", "[data-test=account-form-username]"),
         "account": lambda p: _click(p, "[data-test=account-item]", "[data-test=account-status]"),
     },
+    ("property_manager", "rules"): {
+        "editor": lambda p: _click(p, "[data-test=rule-add]", "[data-test=rule-preview]"),
+    },
     ("system_admin", "places"): {
         "add-community": lambda p: _click(
             p, "[data-test=community-add]", "[data-test=community-form-code]"
