@@ -137,6 +137,14 @@ def _tab(name: str) -> Action:
     return lambda page: _click(page, f".admin-tab-{name}", f"[data-test={name}-pane]")
 
 
+def _rules_editor(tab: str, add: str, field: str) -> Action:
+    async def open_editor(page: Page) -> None:
+        await _click(page, f".rules-tab-{tab}", f"[data-test={tab}-pane]")
+        await _click(page, f"[data-test={add}]", f"[data-test={field}]")
+
+    return open_editor
+
+
 SCENES: dict[tuple[str, str], dict[str, Action]] = {
     ("guard", "desk"): {
         "household-sheet": lambda p: _click(
@@ -172,6 +180,12 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
     },
     ("property_manager", "rules"): {
         "editor": lambda p: _click(p, "[data-test=rule-add]", "[data-test=rule-preview]"),
+        **{
+            tab: lambda p, tab=tab: _click(p, f".rules-tab-{tab}", f"[data-test={tab}-pane]")
+            for tab in ("zones", "plans", "roster")
+        },
+        "plan-editor": _rules_editor("plans", "plan-add", "plan-form-title"),
+        "zone-editor": _rules_editor("zones", "zone-add", "zone-form-name"),
     },
     ("system_admin", "places"): {
         "add-community": lambda p: _click(

@@ -172,3 +172,97 @@ async def test_the_manager_writes_a_linkage_rule_and_sees_it_fire(
     answer = await manager.get(f"/api/v1/alarms/{alarm_id}")
     assert answer.status_code == 200, answer.text
     assert answer.json()["escalated_at"] is not None
+
+
+@pytest.mark.req("LNK-02", partial=True)
+async def test_the_manager_sets_up_a_zone_schedule_a_plan_and_a_shift_on_the_console(
+    chromium: Browser,
+    world: World,
+    live_url: str,
+    browser: Callable[[], Awaitable[ApiClient]],
+) -> None:
+    """On a 1440×900 console: a zone armed at night on weekdays, an intrusion plan with ordered
+    steps, a guard rostered for tonight — each checked before it is sent."""
+    manager_user = world.a.users[Role.PROPERTY_MANAGER]
+    guard = world.a.users[Role.GUARD]
+    context = await chromium.new_context(viewport=DESKTOP, base_url=live_url, locale="zh-CN")
+    try:
+        page = await context.new_page()
+        await (await LoginPage(page).open()).log_in(manager_user)
+        await HomePage(page, "property_manager").wait()
+        await page.locator("[data-test=side-rules]").click()
+        await page.locator(".rules-tab-zones").click()
+
+        # A zone, then its schedule: Monday to Friday, armed 22:00, disarmed 06:00 the next day.
+        await page.locator("[data-test=zone-add]").click()
+        await page.locator("[data-test=zone-form-save]").click()
+        await expect(page.locator("[data-test=zone-form-sheet]")).to_contain_text("请填写名称")
+        await page.locator("[data-test=zone-form-name] input").fill("地库")
+        await page.locator("[data-test=zone-form-save]").click()
+        zone = page.locator("[data-test=zone-item]").filter(has_text="地库")
+        await expect(zone).to_have_attribute("data-armed", "true")
+        await expect(zone).to_contain_text("无摄像机覆盖")
+        zone_id = await zone.get_attribute("data-zone-id")
+        await page.locator(f"[data-test=zone-arm-{zone_id}]").click()
+        await expect(zone).to_have_attribute("data-armed", "false")
+        await zone.locator("button.card__open").click()
+        for day in (5, 6):
+            await page.locator(f"[data-test=zone-schedule-day-{day}]").click()
+        await page.locator("[data-test=zone-schedule-arm]").fill("22:00")
+        await page.locator("[data-test=zone-schedule-disarm]").fill("06:00")
+        await expect(page.locator("[data-test=zone-schedule-preview]")).to_have_text(
+            "周一至周五 22:00 布防，次日 06:00 撤防"
+        )
+        await page.locator("[data-test=zone-schedule-add]").click()
+        await expect(page.locator("[data-test=zone-schedule]")).to_have_text(
+            "周一至周五 22:00 布防，次日 06:00 撤防"
+        )
+        await settled(page)
+        await page.screenshot(path=artifact("manager-zone-desktop.png"))
+        await page.locator("[data-test=zone-form-sheet] .van-popup__close-icon").click()
+
+        # An intrusion plan for that zone, its steps in order.
+        await page.locator(".rules-tab-plans").click()
+        await page.locator("[data-test=plan-add]").click()
+        await page.locator("[data-test=plan-form-title] input").fill("地库入侵处置")
+        await page.locator("[data-test=plan-form-zone]").select_option(zone_id)
+        await page.locator("[data-test=plan-form-step-0] input").fill("调取地库视频，确认入侵位置")
+        await page.locator("[data-test=plan-step-add]").click()
+        await page.locator("[data-test=plan-form-save]").click()
+        await expect(page.locator("[data-test=plan-form-steps-problem]")).to_have_text(
+            "请填写每个步骤"
+        )
+        await page.locator("[data-test=plan-form-step-1] input").fill("通知巡逻保安前往地库")
+        await page.locator("[data-test=plan-form-save]").click()
+        plan = page.locator("[data-test=plan-item]").filter(has_text="地库入侵处置")
+        await expect(plan.locator("ol > li")).to_have_text(
+            ["调取地库视频，确认入侵位置", "通知巡逻保安前往地库"]
+        )
+        await expect(plan).to_contain_text("地库")
+
+        # The guard on tonight's shift.
+        await page.locator(".rules-tab-roster").click()
+        await expect(page.locator("[data-test=roster-on-duty]")).to_contain_text(guard.username)
+        await page.locator("[data-test=shift-add]").click()
+        await page.locator("[data-test=shift-form-guard]").select_option(str(guard.id))
+        await page.locator("[data-test=shift-form-save]").click()
+        shift = page.locator("[data-test=shift-item]")
+        await expect(shift).to_have_count(1)
+        await expect(shift).to_contain_text(guard.username)
+        await settled(page)
+        await page.screenshot(path=artifact("manager-roster-desktop.png"))
+    finally:
+        await context.close()
+
+    # What the console showed is what the server holds.
+    manager = await logged_in(browser, manager_user)
+    schedules = (await manager.get(f"/api/v1/zones/{zone_id}/schedules")).json()
+    assert [(s["weekdays"], s["arm_at"], s["disarm_at"]) for s in schedules] == [
+        ([0, 1, 2, 3, 4], "22:00:00", "06:00:00")
+    ]
+    plans = (await manager.get("/api/v1/plans", params={"alarm_type": "intrusion"})).json()
+    assert [(p["zone_id"], p["steps"]) for p in plans["items"]] == [
+        (zone_id, ["调取地库视频，确认入侵位置", "通知巡逻保安前往地库"])
+    ]
+    shifts = (await manager.get("/api/v1/duty-shifts")).json()
+    assert [s["account_id"] for s in shifts["items"]] == [str(guard.id)]

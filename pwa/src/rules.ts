@@ -307,3 +307,80 @@ export function linkageEntryText(entry: { text: string; data: Record<string, unk
     status: label(`rules.status.${status}`, status),
   });
 }
+
+// -- emergency plans, zones and their schedules, the duty roster ------------------------------
+
+export type Plan = Json<paths["/api/v1/plans"]["get"]["responses"][200]>["items"][number];
+export type Zone = Json<paths["/api/v1/zones"]["get"]["responses"][200]>["items"][number];
+export type ZoneSchedule = Json<paths["/api/v1/zones/{zone_id}/schedules"]["get"]["responses"][200]>[number];
+export type Shift = Json<paths["/api/v1/duty-shifts"]["get"]["responses"][200]>["items"][number];
+
+export const MAX_STEPS = 30;
+
+export interface PlanForm {
+  title: string;
+  alarm_type: RuleAlarmType;
+  zone_id: string; // "" = every zone
+  steps: string[];
+}
+
+/** A plan's title and its 1–30 steps of 1–200 characters (api/alarms/schemas_config.py). */
+export function checkPlan(form: PlanForm): Partial<Record<"title" | "steps", string>> {
+  const problems: Partial<Record<"title" | "steps", string>> = {};
+  const title = form.title.trim();
+  if (!title) problems.title = "rules.check.nameRequired";
+  else if (title.length > 100) problems.title = "rules.check.tooLong";
+  const steps = form.steps.map((s) => s.trim());
+  if (steps.length === 0 || steps.some((s) => !s)) problems.steps = "rules.check.stepsRequired";
+  else if (steps.length > MAX_STEPS) problems.steps = "rules.check.tooManySteps";
+  else if (steps.some((s) => s.length > 200)) problems.steps = "rules.check.tooLong";
+  return problems;
+}
+
+export interface ScheduleForm {
+  weekdays: number[]; // 0 = Monday … 6 = Sunday
+  arm_at: string;
+  disarm_at: string;
+}
+
+/** Weekdays chosen, both times given and different. */
+export function checkSchedule(form: ScheduleForm): string {
+  if (form.weekdays.length === 0) return "rules.check.weekdays";
+  if (!form.arm_at || !form.disarm_at) return "rules.check.windowPair";
+  return form.arm_at === form.disarm_at ? "rules.check.windowEmpty" : "";
+}
+
+/** 周一至周五 22:00 布防，次日 06:00 撤防 / Mon–Fri: arm 22:00, disarm 06:00 the next day. */
+export function describeSchedule(schedule: Pick<ScheduleForm, "weekdays" | "arm_at" | "disarm_at">): string {
+  const { t } = i18n.global;
+  const days = [...schedule.weekdays].sort((a, b) => a - b);
+  const run = days.length > 2 && days.every((d, i) => i === 0 || d === days[i - 1]! + 1);
+  const dayText =
+    days.length === 7
+      ? t("rules.schedules.everyDay")
+      : run
+        ? t("rules.schedules.range", { from: t(`rules.schedules.days.d${days[0]}`), until: t(`rules.schedules.days.d${days.at(-1)}`) })
+        : days.map((d) => t(`rules.schedules.days.d${d}`)).join(t("rules.say.and"));
+  const arm = shortTime(schedule.arm_at);
+  const disarm = shortTime(schedule.disarm_at);
+  return t(disarm < arm ? "rules.schedules.overnight" : "rules.schedules.sameDay", { days: dayText, arm, disarm });
+}
+
+export interface ShiftForm {
+  account_id: string;
+  starts_at: string; // datetime-local, site time
+  ends_at: string;
+}
+
+const MAX_SHIFT_MS = 7 * 24 * 3600 * 1000;
+
+/** A guard chosen, and an end after the start, at most seven days later. */
+export function checkShift(form: ShiftForm): Partial<Record<"account_id" | "period", string>> {
+  const problems: Partial<Record<"account_id" | "period", string>> = {};
+  if (!form.account_id) problems.account_id = "rules.check.guardRequired";
+  const starts = Date.parse(form.starts_at);
+  const ends = Date.parse(form.ends_at);
+  if (Number.isNaN(starts) || Number.isNaN(ends)) problems.period = "rules.check.windowPair";
+  else if (!(ends > starts && ends - starts <= MAX_SHIFT_MS)) problems.period = "rules.check.shiftLength";
+  return problems;
+}

@@ -5,7 +5,11 @@ import {
   actionProblem,
   blankAction,
   blankRule,
+  checkPlan,
   checkRule,
+  checkSchedule,
+  checkShift,
+  describeSchedule,
   describeRule,
   type LinkageRule,
   linkageEntryText,
@@ -180,5 +184,45 @@ describe("a linkage entry of an alarm's timeline", () => {
 
   it("keeps the server's words for an action or status it does not know", () => {
     expect(linkageEntryText({ text: "规则: light", data: { action: "light", status: "dimmed" } })).toBe("规则：light · dimmed");
+  });
+});
+
+describe("plans, schedules and shifts", () => {
+  it("checks a plan's title and steps", () => {
+    const plan = { title: "入侵处置", alarm_type: "intrusion" as const, zone_id: "", steps: ["调取视频", "到场核实"] };
+    expect(checkPlan(plan)).toEqual({});
+    expect(checkPlan({ ...plan, title: "" }).title).toBe("rules.check.nameRequired");
+    expect(checkPlan({ ...plan, steps: [] }).steps).toBe("rules.check.stepsRequired");
+    expect(checkPlan({ ...plan, steps: ["调取视频", " "] }).steps).toBe("rules.check.stepsRequired");
+    expect(checkPlan({ ...plan, steps: Array.from({ length: 31 }, () => "步") }).steps).toBe("rules.check.tooManySteps");
+    expect(checkPlan({ ...plan, steps: ["长".repeat(201)] }).steps).toBe("rules.check.tooLong");
+  });
+
+  it("says a schedule in both languages, overnight when disarming is earlier in the day", () => {
+    const weeknights = { weekdays: [4, 0, 1, 2, 3], arm_at: "22:00:00", disarm_at: "06:00:00" };
+    expect(describeSchedule(weeknights)).toBe("周一至周五 22:00 布防，次日 06:00 撤防");
+    expect(describeSchedule({ weekdays: [0, 1, 2, 3, 4, 5, 6], arm_at: "08:00", disarm_at: "18:00" })).toBe(
+      "每天 08:00 布防，18:00 撤防",
+    );
+    expect(describeSchedule({ weekdays: [5, 6], arm_at: "09:00", disarm_at: "17:00" })).toBe("周六、周日 09:00 布防，17:00 撤防");
+    setLocale("en", { persist: false });
+    expect(describeSchedule(weeknights)).toBe("Mon–Fri: arm 22:00, disarm 06:00 the next day");
+  });
+
+  it("checks a schedule as the API does", () => {
+    expect(checkSchedule({ weekdays: [0], arm_at: "22:00", disarm_at: "06:00" })).toBe("");
+    expect(checkSchedule({ weekdays: [], arm_at: "22:00", disarm_at: "06:00" })).toBe("rules.check.weekdays");
+    expect(checkSchedule({ weekdays: [0], arm_at: "22:00", disarm_at: "" })).toBe("rules.check.windowPair");
+    expect(checkSchedule({ weekdays: [0], arm_at: "22:00", disarm_at: "22:00" })).toBe("rules.check.windowEmpty");
+  });
+
+  it("checks a shift: a guard, an end after the start, at most seven days", () => {
+    const shift = { account_id: "g1", starts_at: "2026-12-03T22:00", ends_at: "2026-12-04T06:00" };
+    expect(checkShift(shift)).toEqual({});
+    expect(checkShift({ ...shift, account_id: "" }).account_id).toBe("rules.check.guardRequired");
+    expect(checkShift({ ...shift, ends_at: "2026-12-03T21:00" }).period).toBe("rules.check.shiftLength");
+    expect(checkShift({ ...shift, ends_at: "2026-12-10T22:00" })).toEqual({});
+    expect(checkShift({ ...shift, ends_at: "2026-12-10T22:01" }).period).toBe("rules.check.shiftLength");
+    expect(checkShift({ ...shift, ends_at: "" }).period).toBe("rules.check.windowPair");
   });
 });
