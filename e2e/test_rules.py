@@ -240,6 +240,15 @@ async def test_the_manager_sets_up_a_zone_schedule_a_plan_and_a_shift_on_the_con
         )
         await expect(plan).to_contain_text("地库")
 
+        # The zone cannot go while the plan names it: the API's zone_in_use, said in words.
+        await page.locator(".rules-tab-zones").click()
+        await zone.locator("button.card__open").click()
+        await page.locator("[data-test=zone-form-delete]").click()
+        await page.locator(".van-dialog__confirm").click()
+        await expect(page.get_by_text("还有预案或联动规则使用此防区，请先修改它们")).to_be_visible()
+        await page.locator("[data-test=zone-form-sheet] .van-popup__close-icon").click()
+        await expect(zone).to_be_visible()
+
         # The guard on tonight's shift.
         await page.locator(".rules-tab-roster").click()
         await expect(page.locator("[data-test=roster-on-duty]")).to_contain_text(guard.username)
