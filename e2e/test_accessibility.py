@@ -149,6 +149,14 @@ async def _dry_run(page: Page) -> None:
     await expect(page.locator("[data-test=import-run]")).to_be_visible()
 
 
+def _rules_editor(tab: str, add: str, field: str) -> Action:
+    async def open_editor(page: Page) -> None:
+        await _click(page, f".rules-tab-{tab}", f"[data-test={tab}-pane]")
+        await _click(page, f"[data-test={add}]", f"[data-test={field}]")
+
+    return open_editor
+
+
 SCENES: dict[tuple[str, str], dict[str, Action]] = {
     ("property_manager", "people-import"): {"dry-run": _dry_run},
     ("guard", "desk"): {
@@ -182,6 +190,15 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
     ("security_admin", "accounts"): {
         "add": lambda p: _click(p, "[data-test=account-add]", "[data-test=account-form-username]"),
         "account": lambda p: _click(p, "[data-test=account-item]", "[data-test=account-status]"),
+    },
+    ("property_manager", "rules"): {
+        "editor": lambda p: _click(p, "[data-test=rule-add]", "[data-test=rule-preview]"),
+        **{
+            tab: lambda p, tab=tab: _click(p, f".rules-tab-{tab}", f"[data-test={tab}-pane]")
+            for tab in ("zones", "plans", "roster")
+        },
+        "plan-editor": _rules_editor("plans", "plan-add", "plan-form-title"),
+        "zone-editor": _rules_editor("zones", "zone-add", "zone-form-name"),
     },
     ("system_admin", "places"): {
         "add-community": lambda p: _click(

@@ -13,7 +13,13 @@ from uuid import UUID
 
 from api.accounts.tables import Account, RoleAssignment
 from api.alarms.errors import NotAGuard
-from api.alarms.schemas_config import OnDutyRead, ShiftCreate, ShiftPage, ShiftRead
+from api.alarms.schemas_config import (
+    GuardRead,
+    OnDutyRead,
+    ShiftCreate,
+    ShiftPage,
+    ShiftRead,
+)
 from api.alarms.tables import DutyShift
 from api.audit.service import record
 from api.communities.tables import Community
@@ -181,6 +187,15 @@ async def delete_shift(caller: Caller, shift_id: UUID) -> None:
             target_id=shift_id,
             community_id=row["community"],
         )
+
+
+async def rosterable_guards(caller: Caller, community_id: UUID) -> list[GuardRead]:
+    """The active guards of a community a manager may roster, by name."""
+    require_staff(caller, "alarm.configure", community_id)
+    guards = await _guards(community_id)
+    return [
+        GuardRead(account_id=a, name=guards[a]) for a in sorted(guards, key=lambda a: guards[a])
+    ]
 
 
 async def who_is_on_duty(caller: Caller, community_id: UUID) -> list[OnDutyRead]:

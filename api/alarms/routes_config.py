@@ -13,6 +13,7 @@ from api.alarms import plans, roster, rules, schedules, zones
 from api.alarms.catalogue import AlarmType, ZoneKind
 from api.alarms.schemas_config import (
     ArmResult,
+    GuardRead,
     OnDutyRead,
     PlanCreate,
     PlanPage,
@@ -238,6 +239,11 @@ class DutyShiftController(Controller):
     async def on_duty(self, caller: Caller, community_id: UUID) -> list[OnDutyRead]:
         """Guards on duty now; every guard of the community when nobody is rostered for now."""
         return await roster.who_is_on_duty(caller, community_id)
+
+    @get("/guards")
+    async def list_guards(self, caller: Caller, community_id: UUID) -> list[GuardRead]:
+        """The community's guards a property manager may roster."""
+        return await roster.rosterable_guards(caller, community_id)
 
     @delete("/{shift_id:uuid}")
     async def delete_shift(self, caller: Caller, shift_id: UUID) -> None:

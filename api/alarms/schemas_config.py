@@ -334,3 +334,10 @@ class OnDutyRead(msgspec.Struct, kw_only=True):
     account_id: UUID
     name: str
     rostered: bool
+
+
+class GuardRead(msgspec.Struct, kw_only=True):
+    """A guard of the community who can be rostered."""
+
+    account_id: UUID
+    name: str

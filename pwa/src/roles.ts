@@ -26,6 +26,7 @@ export const PAGES = [
   "faults",
   "places",
   "accounts",
+  "rules",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -92,7 +93,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "video", icon: "video-o", page: "cameras" },
     { key: "device_map", icon: "map-marked" },
     { key: "devices_status", icon: "desktop-o", page: "devices" },
-    { key: "rules", icon: "setting-o" },
+    { key: "rules", icon: "setting-o", page: "rules" },
     { key: "statistics", icon: "bar-chart-o" },
   ],
   police: [

@@ -135,6 +135,8 @@ export const router = createRouter({
         },
         // The security administrator's accounts (docs/accounts.md).
         { path: "accounts", name: "accounts", component: () => import("@/views/accounts/AccountsView.vue") },
+        // The manager's 规则: linkage rules (docs/alarms.md).
+        { path: "rules", name: "rules", component: () => import("@/views/rules/RulesView.vue") },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
       ],
     },

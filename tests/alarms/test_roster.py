@@ -88,3 +88,33 @@ class TestRoster:
             404,
             "not_found",
         )
+
+
+class TestRosterableGuards:
+    async def test_a_manager_lists_the_guards_of_the_community_by_name(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        other = await make_account(Role.GUARD, community=world.a.community)
+        await make_account(Role.GUARD, community=world.b.community)
+        manager = await as_role(Role.PROPERTY_MANAGER)
+        listed = await manager.get(f"/api/v1/duty-shifts/guards?community_id={world.a.community}")
+        assert listed.status_code == 200, listed.text
+        guard = world.a.users[Role.GUARD]
+        assert sorted((g["account_id"], g["name"]) for g in listed.json()) == sorted(
+            [(str(guard.id), guard.username), (str(other.id), other.username)]
+        )
+
+    async def test_another_community_or_role_gets_404_and_bad_input_400(
+        self, as_role: AsRole, world: World
+    ) -> None:
+        url = f"/api/v1/duty-shifts/guards?community_id={world.a.community}"
+        for outsider in (
+            await as_role(Role.PROPERTY_MANAGER, "b"),
+            await as_role(Role.GUARD),
+            await as_role(Role.RESIDENT),
+        ):
+            assert_error(await outsider.get(url), 404, "not_found")
+        manager = await as_role(Role.PROPERTY_MANAGER)
+        bad = await manager.get("/api/v1/duty-shifts/guards?community_id=nope")
+        assert_error(bad, 400, "invalid_parameters")
+        assert_error(await manager.get("/api/v1/duty-shifts/guards"), 400, "invalid_parameters")

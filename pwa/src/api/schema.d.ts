@@ -1494,6 +1494,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/duty-shifts/guards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListGuards
+         * @description The community's guards a property manager may roster.
+         */
+        get: operations["ApiV1DutyShiftsGuardsListGuards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/duty-shifts/on-duty": {
         parameters: {
             query?: never;
@@ -3879,6 +3899,12 @@ export interface components {
             person_id: string;
             /** Format: binary */
             photo: string;
+        };
+        /** GuardRead */
+        GuardRead: {
+            /** Format: uuid */
+            account_id: string;
+            name: string;
         };
         /** HouseholdCreate */
         HouseholdCreate: {
@@ -11771,6 +11797,55 @@ export interface operations {
             };
             /** @description The body could not be decoded. `code`: invalid_body. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1DutyShiftsGuardsListGuards: {
+        parameters: {
+            query: {
+                community_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuardRead"][];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
