@@ -15,8 +15,7 @@ from api.core.auth import Role
 from api.workorders.tables import WorkOrder
 from device_bridge.settings import BridgeSettings
 from e2e.conftest import GATE, artifact, gate_device
-from e2e.pages import HomePage, LoginPage
-from e2e.test_alarms import png  # a camera-sized picture
+from e2e.pages import HomePage, LoginPage, photo
 from tests.helpers import ApiClient, World, eventually, running
 
 URL = "/api/v1/workorders"
@@ -62,7 +61,7 @@ async def test_a_door_goes_offline_and_maintenance_takes_its_order_to_done_with_
     await phone.locator("[data-test=wo-action-in_progress]").click()
     await expect(phone.locator("[data-test=wo-state]")).to_have_text("处理中")
     await phone.locator("[data-test=wo-photo-input-after]").set_input_files(
-        {"name": "fixed.png", "mimeType": "image/png", "buffer": png(1600, 1200)}
+        {"name": "fixed.png", "mimeType": "image/png", "buffer": photo(1600, 1200)}
     )
     await expect(phone.locator("[data-test=wo-photos] figure")).to_have_count(1)
     await expect(phone.locator("[data-test=wo-photos] img")).to_have_js_property(
@@ -95,7 +94,7 @@ async def test_a_resident_files_a_repair_request_and_follows_it_to_closed(
     await phone.locator("[data-test=wo-new-title] input").fill("楼道灯不亮")
     await phone.locator("[data-test=wo-new-description] textarea").fill("1栋1单元3楼楼道灯")
     await phone.locator("[data-test=wo-new-photo-input]").set_input_files(
-        {"name": "light.png", "mimeType": "image/png", "buffer": png(1600, 1200)}
+        {"name": "light.png", "mimeType": "image/png", "buffer": photo(1600, 1200)}
     )
     await expect(phone.locator("[data-test=wo-new-photo]")).to_contain_text("已添加 1 张照片")
     await phone.locator("[data-test=wo-new-submit]").click()
