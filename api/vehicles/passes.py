@@ -39,6 +39,9 @@ def pass_read(row: dict[str, Any]) -> PassRecordRead:
         decision=row["decision"],
         reason=row["reason"],
         image=row["image"],
+        decided_by=row["decided_by"],
+        note=row["note"],
+        resolves=row["resolves"],
     )
 
 

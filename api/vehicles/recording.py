@@ -28,6 +28,8 @@ from api.core.effects import Effects
 from api.devices.rows import DeviceEventRow
 from api.piccolo_conf import DB
 from api.vehicles import identifiers
+from api.vehicles.console import announce
+from api.vehicles.passes import pass_read
 from api.vehicles.tables import Lane, PassRecord, Vehicle
 from api.visitors.tables import VisitorPass
 from device_bridge import plates
@@ -115,6 +117,9 @@ class PassRecorder:
             if move:
                 moves.append(move)
         await PassRecord.insert(*rows)
+        effects = Effects()
+        for row in rows:  # live to the lane console, masked (api/vehicles/console.py)
+            announce(effects, pass_read(row.to_dict()))
         for car_park, delta in moves:
             await DB.run_querystring(
                 QueryString(
@@ -123,7 +128,7 @@ class PassRecorder:
                     car_park,
                 )
             )
-        return Effects()
+        return effects
 
     def _record(
         self,

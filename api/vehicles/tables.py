@@ -118,3 +118,13 @@ class PassRecord(Table, tablename="vehicle_passes"):
     device_event = BigInt(
         null=True, default=None, unique=True, help_text="The bridge event it was made from."
     )
+    decided_by = UUID(
+        null=True, default=None, help_text="The guard who decided it at the lane console (VEH-15)."
+    )
+    note = Varchar(length=200, default="", help_text="The guard's stated reason.")
+    resolves = UUID(
+        null=True,
+        default=None,
+        unique=True,
+        help_text="The held or refused read this guard's decision answers (once).",
+    )

@@ -2309,6 +2309,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/vehicle-lanes/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * LaneConsole
+         * @description The lane console (车道轮询): every lane of the caller's communities and its last read.
+         */
+        get: operations["ApiV1VehicleLanesConsoleLaneConsole"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-lanes/{lane_id}/barrier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ControlBarrier
+         * @description Lift or close the lane's arm remotely with a stated reason (VEH-15); recorded as a
+         *     pass record and audited, whether or not the barrier obeyed.
+         */
+        post: operations["ApiV1VehicleLanesLaneIdBarrierControlBarrier"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/vehicle-passes": {
         parameters: {
             query?: never;
@@ -2344,6 +2385,27 @@ export interface paths {
         get: operations["ApiV1VehiclePassesRecordIdGetPassRecord"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-passes/{record_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ResolvePassRecord
+         * @description A guard answers a held or refused read once: let in as temporary parking (the arm
+         *     lifts), refuse, or correct the plate (decided again).
+         */
+        post: operations["ApiV1VehiclePassesRecordIdResolveResolvePassRecord"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3074,6 +3136,12 @@ export interface components {
             valid_from?: string | null;
             valid_until?: string | null;
         };
+        /** BarrierControl */
+        BarrierControl: {
+            /** @enum {string} */
+            action: "open" | "close";
+            reason: string;
+        };
         /** BookingPlaces */
         BookingPlaces: {
             building_doors: components["schemas"]["DoorRef"][];
@@ -3690,6 +3758,11 @@ export interface components {
             id: string;
             name: string;
         };
+        /** LaneActionResult */
+        LaneActionResult: {
+            command_status: string | null;
+            record: components["schemas"]["PassRecordRead"];
+        };
         /** LaneCreate */
         LaneCreate: {
             /** Format: uuid */
@@ -3728,6 +3801,11 @@ export interface components {
             id: string;
             name: string;
             speaker_id: string | null;
+        };
+        /** LaneStatus */
+        LaneStatus: {
+            lane: components["schemas"]["LaneRead"];
+            last: components["schemas"]["PassRecordRead"] | null;
         };
         /** LiveCreate */
         LiveCreate: {
@@ -3846,16 +3924,29 @@ export interface components {
             /** Format: uuid */
             community_id: string;
             confidence: number;
+            decided_by?: string | null;
             decision: string;
             direction: string;
             /** Format: uuid */
             id: string;
             image: string;
             lane_id: string | null;
+            /** @default  */
+            note: string;
             plate: string;
             reason: string;
+            resolves?: string | null;
             vehicle_id: string | null;
             vehicle_type: string;
+        };
+        /** PassResolve */
+        PassResolve: {
+            /** @enum {string} */
+            action: "admit" | "refuse" | "correct";
+            /** @example 川A12345 */
+            plate?: string | null;
+            /** @default  */
+            reason: string;
         };
         /** PasswordChange */
         PasswordChange: {
@@ -15376,6 +15467,153 @@ export interface operations {
             };
         };
     };
+    ApiV1VehicleLanesConsoleLaneConsole: {
+        parameters: {
+            query?: {
+                community_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaneStatus"][];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleLanesLaneIdBarrierControlBarrier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lane_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BarrierControl"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaneActionResult"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The device's bridge is offline. `code`: bridge_offline. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1VehiclePassesListPassRecords: {
         parameters: {
             query?: {
@@ -15477,6 +15715,104 @@ export interface operations {
             };
             /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclePassesRecordIdResolveResolvePassRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PassResolve"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaneActionResult"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code`: not_resolvable. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The device's bridge is offline. `code`: bridge_offline. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
