@@ -33,6 +33,7 @@ from api.core.crypto import FieldCipher
 from api.core.effects import Effects
 from api.core.errors import NotFound
 from api.core.realtime import records_channel
+from api.core.storage import ObjectStore, StorageError
 from api.devices import service as devices
 from api.devices.bus import CommandBus
 from api.piccolo_conf import DB
@@ -62,7 +63,19 @@ def announce(effects: Effects, read: PassRecordRead) -> None:
     )
 
 
-async def lanes(caller: Caller, community_id: UUID | None) -> list[LaneStatus]:
+async def _image_url(objects: ObjectStore, key: str) -> str | None:
+    """A presigned link to a snapshot; none when there is none (or the key is no object's)."""
+    if not key:
+        return None
+    try:
+        return await objects.presigned_url(key)
+    except (StorageError, ValueError):
+        return None
+
+
+async def lanes(
+    caller: Caller, objects: ObjectStore, community_id: UUID | None
+) -> list[LaneStatus]:
     """Every lane of the caller's communities with its last read (none yet: null)."""
     where = staff_communities(caller, PERMISSION, Lane.community, community_id)
     if where is None:
@@ -78,10 +91,12 @@ async def lanes(caller: Caller, community_id: UUID | None) -> list[LaneStatus]:
         .order_by(PassRecord.lane)
         .order_by(PassRecord.at, ascending=False)
     }
-    return [
-        LaneStatus(lane=lane_read(r), last=pass_read(last[r["id"]]) if r["id"] in last else None)
-        for r in rows
-    ]
+    found = []
+    for r in rows:
+        read = pass_read(last[r["id"]]) if r["id"] in last else None
+        url = await _image_url(objects, read.image) if read else None
+        found.append(LaneStatus(lane=lane_read(r), last=read, image_url=url))
+    return found
 
 
 async def _lane(caller: Caller, lane_id: UUID) -> dict[str, Any]:

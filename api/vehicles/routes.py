@@ -209,10 +209,10 @@ class LaneController(Controller):
 
     @get("/console")
     async def lane_console(
-        self, caller: Caller, community_id: UUID | None = None
+        self, caller: Caller, state: State, community_id: UUID | None = None
     ) -> list[LaneStatus]:
         """The lane console (车道轮询): every lane of the caller's communities and its last read."""
-        return await console.lanes(caller, community_id)
+        return await console.lanes(caller, state.objects, community_id)
 
     @post(
         "/{lane_id:uuid}/barrier",

@@ -232,7 +232,9 @@ class LaneActionResult(msgspec.Struct, kw_only=True):
 
 
 class LaneStatus(msgspec.Struct, kw_only=True):
-    """A lane and its last read (null: none yet), for the lane console."""
+    """A lane and its last read (null: none yet), for the lane console; `image_url` a short-lived
+    link to the read's snapshot, when it has one in the object store."""
 
     lane: LaneRead
     last: PassRecordRead | None
+    image_url: str | None = None

@@ -6,12 +6,15 @@ decided again; another community's guard gets 404, bad input a 400 or 422.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
+from litestar import Litestar
 
 from api.audit.tables import AuditEntry
 from api.core.auth import Role
+from api.core.storage import RetentionClass
 from api.devices.tables import DeviceCommand
 from api.vehicles.tables import CarPark, PassRecord
 from device_bridge.drivers.sim import client as sim_client
@@ -27,6 +30,7 @@ from tests.helpers import (
     next_event,
     running,
 )
+from tests.vehicles.helpers import lane_devices, store_pass
 from tests.vehicles.test_site import IN, lanes, probe
 
 ENTRANCE = "地库入口 车牌识别"
@@ -343,3 +347,42 @@ async def test_a_corrected_plate_is_decided_again_and_a_refused_read_keeps_the_a
         )
         assert r.json()["record"]["reason"] == "temporary"
         assert arm(bridge) == "open"
+
+
+async def test_the_console_links_a_reads_snapshot_and_none_for_a_read_without(
+    app: Litestar, guard: ApiClient, manager: ApiClient, world: World
+) -> None:
+    """A lane's last read with a snapshot in the object store gets a signed link to it."""
+    devices = await lane_devices(world.a.community)
+    park = await manager.post(
+        "/api/v1/car-parks",
+        json={"community_id": str(world.a.community), "name": "P1", "capacity": 5},
+    )
+    made = await manager.post(
+        "/api/v1/vehicle-lanes",
+        json={
+            "car_park_id": park.json()["id"],
+            "name": "北门入口",
+            "direction": "in",
+            "barrier_id": str(devices["barrier"]),
+            "camera_id": str(devices["plate_camera"]),
+        },
+    )
+    lane = made.json()
+    r = await guard.get("/api/v1/vehicle-lanes/console")
+    [empty] = r.json()
+    assert (empty["last"], empty["image_url"]) == (None, None)
+    key = f"plates/{uuid.uuid4().hex}.jpg"
+    await app.state.objects.put(
+        key, b"\xff\xd8\xff\xe0jpeg", content_type="image/jpeg", retention=RetentionClass.RECORD_6M
+    )
+    record = await store_pass(app, world.a.community, "川A77777", decision="held", reason="unknown")
+    await PassRecord.update({PassRecord.lane: lane["id"], PassRecord.image: key}).where(
+        PassRecord.id == record
+    )
+    [status] = (await guard.get("/api/v1/vehicle-lanes/console")).json()
+    assert status["last"]["id"] == str(record)
+    assert status["last"]["plate"] == "川A***77"
+    assert "/api/v1/objects/" in status["image_url"] and "sig=" in status["image_url"]
+    image = await guard.get(status["image_url"].split("testserver", 1)[-1])
+    assert image.status_code == 200 and image.content.startswith(b"\xff\xd8")

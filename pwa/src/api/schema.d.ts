@@ -3804,6 +3804,7 @@ export interface components {
         };
         /** LaneStatus */
         LaneStatus: {
+            image_url?: string | null;
             lane: components["schemas"]["LaneRead"];
             last: components["schemas"]["PassRecordRead"] | null;
         };
