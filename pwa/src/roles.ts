@@ -24,6 +24,7 @@ export const PAGES = [
   "patrol-admin",
   "places",
   "accounts",
+  "lane-console",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -58,6 +59,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "open_door", icon: "lock", page: "doors" },
     { key: "visitors", icon: "friends-o", page: "visitors" },
     { key: "pass_code", icon: "qr", page: "qr" },
+    { key: "my_cars", icon: "logistics" },
     { key: "calls", icon: "phone-circle-o", page: "calls" },
     { key: "notices", icon: "bullhorn-o" },
     { key: "feedback", icon: "comment-o" },
@@ -67,6 +69,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "patrol", icon: "guide-o", page: "patrol" },
     { key: "visitor_desk", icon: "idcard", page: "desk" },
     { key: "door_control", icon: "lock", page: "door-control" },
+    { key: "lane_console", icon: "logistics", page: "lane-console" },
     { key: "work_orders", icon: "todo-list-o" },
     { key: "intercom", icon: "phone-circle-o", page: "intercom" },
     { key: "video", icon: "video-o", page: "cameras" },
@@ -84,6 +87,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "access_admin", icon: "shield-o", page: "access-admin" },
     { key: "access_records", icon: "records-o", page: "access-log" },
     { key: "door_control", icon: "lock", page: "door-control" },
+    { key: "lane_console", icon: "logistics", page: "lane-console" },
     { key: "patrol_admin", icon: "guide-o", page: "patrol-admin" },
     { key: "calls", icon: "phone-circle-o", page: "calls" },
     { key: "video", icon: "video-o", page: "cameras" },

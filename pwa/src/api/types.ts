@@ -109,3 +109,10 @@ export type Account = AccountPage["items"][number];
 export type AccountRole = Account["roles"][number];
 export type CommunityChoice = Json<paths["/api/v1/accounts/communities"]["get"]["responses"][200]>["items"][number];
 export type PasswordReset = Json<paths["/api/v1/accounts/{account_id}/password-reset"]["post"]["responses"][200]>;
+
+// Vehicles: the guard's lane console, a household's cars and their passes (docs/vehicles.md).
+export type LaneStatus = Json<paths["/api/v1/vehicle-lanes/console"]["get"]["responses"][200]>[number];
+export type PassRecord = Json<paths["/api/v1/vehicle-passes"]["get"]["responses"][200]>["items"][number];
+export type LaneActionResult = Json<paths["/api/v1/vehicle-lanes/{lane_id}/barrier"]["post"]["responses"][200]>;
+export type Vehicle = Json<paths["/api/v1/vehicles"]["get"]["responses"][200]>["items"][number];
+export type VehicleCreate = NonNullable<paths["/api/v1/vehicles"]["post"]["requestBody"]>["content"]["application/json"];
