@@ -38,9 +38,10 @@ from api.devices import service as devices
 from api.devices.bus import CommandBus
 from api.piccolo_conf import DB
 from api.vehicles import identifiers
+from api.vehicles.arrivals import cars_arrived
 from api.vehicles.errors import InvalidLane, NotResolvable, PlateRequired, ReasonRequired
 from api.vehicles.parking import lane_read
-from api.vehicles.passes import pass_read
+from api.vehicles.passes import lane_names, pass_read
 from api.vehicles.schemas import (
     LaneActionResult,
     LaneStatus,
@@ -93,7 +94,7 @@ async def lanes(
     }
     found = []
     for r in rows:
-        read = pass_read(last[r["id"]]) if r["id"] in last else None
+        read = pass_read(last[r["id"]], {r["id"]: r["name"]}) if r["id"] in last else None
         url = await _image_url(objects, read.image) if read else None
         found.append(LaneStatus(lane=lane_read(r), last=read, image_url=url))
     return found
@@ -162,7 +163,7 @@ async def _save(
         raise NotResolvable() from None
     found = await PassRecord.select().where(PassRecord.id == row.id).first()
     assert found is not None
-    read = pass_read(found)
+    read = pass_read(found, await lane_names([found]))
     announce(effects, read)
     return read
 
@@ -264,7 +265,7 @@ async def resolve(
         raise NotResolvable()
     lane = await _lane(caller, held["lane"])
     plate_columns = {k: held[k] for k in ("plate", "plate_index", "plate_masked")}
-    vehicle, household = held["vehicle"], held["household"]
+    vehicle, household, visitor_pass = held["vehicle"], held["household"], held["visitor_pass"]
     details: dict[str, Any] = {"resolves": str(record_id)}
     if data.action == "admit":
         decision, why = "granted", "temporary"
@@ -276,6 +277,7 @@ async def resolve(
         plate_columns = msgspec.structs.asdict(stored)
         decision, why, credential = await _decide(lane["community"], plate)
         vehicle, household = await _owner(lane["community"], stored.plate_index, credential)
+        visitor_pass = credential["visitor_pass"] if credential else None
         details.update(corrected_from=held["plate_masked"], corrected_to=stored.plate_masked)
     status = None
     if decision == "granted":
@@ -288,6 +290,7 @@ async def resolve(
         car_park=lane["car_park"],
         vehicle=vehicle,
         household=household,
+        visitor_pass=visitor_pass,
         at=datetime.now(UTC),
         direction=lane["direction"],
         colour=held["colour"],
@@ -305,6 +308,9 @@ async def resolve(
     read = await _save(
         caller, row, f"vehicle_pass.{verb}", reason, effects, command=status or "", **details
     )
+    if visitor_pass and read.decision == "granted" and read.direction == "in":
+        async with DB.transaction():
+            await cars_arrived(read.community_id, [(visitor_pass, read.at, lane["name"])], effects)
     if status == "offline":
         raise devices.BridgeUnavailable(record_id=str(read.id))
     return LaneActionResult(record=read, command_status=status)

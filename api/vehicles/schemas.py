@@ -197,6 +197,8 @@ class PassRecordRead(msgspec.Struct, kw_only=True):
     decided_by: UUID | None = None
     note: str = ""
     resolves: UUID | None = None
+    lane_name: str = ""
+    visitor_pass_id: UUID | None = None
 
 
 class PassRecordPage(Page, kw_only=True):

@@ -104,6 +104,9 @@ class PassRecord(Table, tablename="vehicle_passes"):
     car_park = UUID(null=True, default=None)
     vehicle = UUID(null=True, default=None, index=True, help_text="The registry's vehicle.")
     household = UUID(null=True, default=None, index=True, help_text="The vehicle's household.")
+    visitor_pass = UUID(
+        null=True, default=None, help_text="The visitor pass whose plate was let in, if any."
+    )
     at = Timestamptz(index=True)
     direction = Varchar(length=3, help_text="in | out")
     plate = Text(secret=True, default="", help_text="Encrypted plate as read and normalised.")

@@ -16,7 +16,9 @@ from api.audit.tables import AuditEntry
 from api.core.auth import Role
 from api.core.storage import RetentionClass
 from api.devices.tables import DeviceCommand
+from api.push.tables import Notification
 from api.vehicles.tables import CarPark, PassRecord
+from api.visitors.tables import VisitorPass
 from device_bridge.drivers.sim import client as sim_client
 from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
@@ -29,9 +31,11 @@ from tests.helpers import (
     live_socket,
     next_event,
     running,
+    subscribe,
 )
 from tests.vehicles.helpers import lane_devices, store_pass
 from tests.vehicles.test_site import IN, lanes, probe
+from tests.visitors.helpers import book
 
 ENTRANCE = "地库入口 车牌识别"
 
@@ -386,3 +390,47 @@ async def test_the_console_links_a_reads_snapshot_and_none_for_a_read_without(
     assert "/api/v1/objects/" in status["image_url"] and "sig=" in status["image_url"]
     image = await guard.get(status["image_url"].split("testserver", 1)[-1])
     assert image.status_code == 200 and image.content.startswith(b"\xff\xd8")
+
+
+@pytest.mark.req("VEH-11", partial=True)
+async def test_a_visitors_car_let_in_shows_on_the_pass_and_the_household_hears_of_it(
+    site_settings: BridgeSettings,
+    guard: ApiClient,
+    manager: ApiClient,
+    resident: ApiClient,
+    world: World,
+    live_url: str,
+) -> None:
+    resident_user = world.a.users[Role.RESIDENT]
+    await subscribe(resident_user)
+    async with running(site_settings) as bridge, live_socket(live_url, resident_user) as ws:
+        await entrance(guard, manager, bridge, world)
+        visit = await book(resident, plate="川A66666")
+        await eventually(lambda: probe(bridge, "川A66666") == "visitor")
+        assert bridge.sim is not None
+        await bridge.sim.read_plate(IN, plate="川A66666")
+        event = await next_event(ws, lambda e: e.get("type") == "visitor.car_arrived", timeout=10)
+        assert (event["pass_id"], event["visitor_name"], event["lane"]) == (
+            visit["id"],
+            "王小明",
+            ENTRANCE,
+        )
+        row = await VisitorPass.select(VisitorPass.arrived_at).where(VisitorPass.id == visit["id"])
+        assert row[0]["arrived_at"] is not None
+        pushed = (
+            await Notification.select()
+            .where(Notification.account == resident_user.id)
+            .output(load_json=True)
+        )
+        [push] = [p for p in pushed if p["payload"]["data"]["type"] == "visitor.car_arrived"]
+        assert push["payload"]["body"].startswith("王小明的车 ")
+        assert push["payload"]["body"].endswith(f"到达{ENTRANCE}")
+        assert push["payload"]["url"] == f"/visitors/{visit['id']}"
+        # The household reads the pass record, with its lane and its visitor pass.
+        r = await resident.get("/api/v1/vehicle-passes")
+        [record] = r.json()["items"]
+        assert (record["reason"], record["lane_name"], record["visitor_pass_id"]) == (
+            "visitor",
+            ENTRANCE,
+            visit["id"],
+        )

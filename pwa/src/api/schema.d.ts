@@ -3933,12 +3933,15 @@ export interface components {
             image: string;
             lane_id: string | null;
             /** @default  */
+            lane_name: string;
+            /** @default  */
             note: string;
             plate: string;
             reason: string;
             resolves?: string | null;
             vehicle_id: string | null;
             vehicle_type: string;
+            visitor_pass_id?: string | null;
         };
         /** PassResolve */
         PassResolve: {
