@@ -279,6 +279,8 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
             assert bridge.sim is not None  # the lane console shows a read waiting for the guard
             await bridge.sim.read_plate("lpr-carpark", plate="川A77777", confidence=0.62)
             await resident.login(world.a.users[Role.RESIDENT])
+            car = await resident.post("/api/v1/vehicles", json={"plate": "川A12345"})  # 我的车辆
+            assert car.status_code == 201, car.text
             sos = (await resident.post("/api/v1/sos", json={"note": "老人摔倒"})).json()["id"]
             visitor = await book(resident, phone_key_allowed=True)  # the pass page offers a key
             share = (await resident.post(f"/api/v1/visitor-passes/{visitor['id']}/share")).json()

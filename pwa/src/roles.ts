@@ -25,6 +25,7 @@ export const PAGES = [
   "places",
   "accounts",
   "lane-console",
+  "my-cars",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -59,7 +60,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "open_door", icon: "lock", page: "doors" },
     { key: "visitors", icon: "friends-o", page: "visitors" },
     { key: "pass_code", icon: "qr", page: "qr" },
-    { key: "my_cars", icon: "logistics" },
+    { key: "my_cars", icon: "logistics", page: "my-cars" },
     { key: "calls", icon: "phone-circle-o", page: "calls" },
     { key: "notices", icon: "bullhorn-o" },
     { key: "feedback", icon: "comment-o" },

@@ -76,6 +76,7 @@ export const router = createRouter({
         { path: "access-log", name: "access-log", component: () => import("@/views/access/AccessLogView.vue") },
         // Vehicles: the guard's lane console, a resident's cars (docs/vehicles.md).
         { path: "lane-console", name: "lane-console", component: () => import("@/views/vehicles/LaneConsoleView.vue") },
+        { path: "my-cars", name: "my-cars", component: () => import("@/views/vehicles/MyCarsView.vue") },
         // Intercom and live video (docs/intercom.md).
         { path: "calls", name: "calls", component: () => import("@/views/intercom/CallHistoryView.vue") },
         {

@@ -102,3 +102,29 @@ export function byUrgency(lanes: readonly LaneStatus[]): LaneStatus[] {
 export function directionLabel(direction: string): string {
   return labelOf("vehicles.directions", direction);
 }
+
+/** A visitor's car let in, as the household's cars screen lists it. */
+export interface CarArrival {
+  id: string;
+  passId: string;
+  visitor: string;
+  at: string;
+  lane: string;
+}
+
+/**
+ * The visitors' cars let in among a household's pass records, newest first, each with its
+ * visitor's name from the household's visitor passes (empty when that pass is not at hand).
+ */
+export function carArrivals(records: readonly PassRecord[], visitors: ReadonlyMap<string, string>): CarArrival[] {
+  return records
+    .filter((r) => r.visitor_pass_id && r.decision === "granted" && r.direction === "in")
+    .map((r) => ({
+      id: r.id,
+      passId: r.visitor_pass_id!,
+      visitor: visitors.get(r.visitor_pass_id!) ?? "",
+      at: r.at,
+      lane: r.lane_name,
+    }))
+    .sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+}

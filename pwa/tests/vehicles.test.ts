@@ -4,6 +4,7 @@ import { setLocale } from "@/i18n";
 import {
   applyLivePass,
   byUrgency,
+  carArrivals,
   decisionLabel,
   decisionTone,
   isLowConfidence,
@@ -35,6 +36,8 @@ function pass(overrides: Partial<PassRecord> = {}): PassRecord {
     decided_by: null,
     note: "",
     resolves: null,
+    lane_name: "地库入口",
+    visitor_pass_id: null,
     ...overrides,
   };
 }
@@ -119,5 +122,20 @@ describe("the lane console's rules", () => {
     setLocale("en", { persist: false });
     expect(decisionLabel("granted")).toBe("Let in");
     expect(reasonLabel("remote_close")).toBe("Arm closed remotely");
+  });
+});
+
+describe("a household's visitors' cars", () => {
+  it("lists granted entries of visitor passes, newest first, with the visitor's name", () => {
+    const first = pass({ visitor_pass_id: "v1", decision: "granted", reason: "visitor", lane_name: "北门", at: "2026-12-03T06:02:00Z" });
+    const later = pass({ visitor_pass_id: "v2", decision: "granted", reason: "visitor", lane_name: "南门", at: "2026-12-03T07:00:00Z" });
+    const out = pass({ visitor_pass_id: "v1", decision: "granted", reason: "exit", direction: "out" });
+    const refused = pass({ visitor_pass_id: "v1", decision: "denied", reason: "car_park_full" });
+    const own = pass({ decision: "granted", reason: "resident", vehicle_id: "car" });
+    const names = new Map([["v1", "王小明"]]);
+    expect(carArrivals([first, out, refused, own, later], names)).toEqual([
+      { id: later.id, passId: "v2", visitor: "", at: later.at, lane: "南门" },
+      { id: first.id, passId: "v1", visitor: "王小明", at: first.at, lane: "北门" },
+    ]);
   });
 });

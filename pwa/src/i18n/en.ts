@@ -1280,6 +1280,7 @@ const en: typeof zhCN = {
       passes: "Recent passes",
       noPasses: "No passes yet",
       arrivals: "Visitors' cars",
+      visitorCar: "{name}'s car",
       arrived: "Arrived at {lane} {time}",
       left: "Left by {lane} {time}",
       unknownLane: "a lane",

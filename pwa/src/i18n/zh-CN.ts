@@ -1273,6 +1273,7 @@ export default {
       passes: "最近通行",
       noPasses: "暂无通行记录",
       arrivals: "访客车辆到达",
+      visitorCar: "{name}的车",
       arrived: "{time} 到达{lane}",
       left: "{time} 驶离{lane}",
       unknownLane: "车道",
