@@ -31,7 +31,8 @@ Barriers watched (VEH-12), each an event the platform's alarms map (api/alarms/c
 remote lift), `barrier.close_failed` (a `close` it did not), `barrier.unauthorized_open` (it rose
 with no `open` sent to it in the last `LIFT_WINDOW` s, and not by its camera's own decision) and
 `barrier.held_open` (still up `open_limit` s after rising: the lane's attribute, default
-`HELD_LIMIT`). The runtime tells this module of every command and every barrier event.
+`HELD_LIMIT`; not an arm held up on purpose by `unlock`, as a fire's fail-safe rule does:
+VEH-18). The runtime tells this module of every command and every barrier event.
 
 Every read is recorded as one `plate.read` event with its outcome (through the outbox, so reads
 decided offline arrive when the link returns, exactly once by their seq). The occupancy counted
@@ -158,7 +159,7 @@ class VehicleControl:
     def commanding(self, device: str, action: str) -> None:
         """An `open` is about to be sent to a device (the bridge's or the platform's); after a
         `close`, a rise needs a new `open`."""
-        if action == "open":
+        if action in ("open", "unlock"):
             self._lifts[device] = self._clock()
         elif action == "close":
             self._lifts.pop(device, None)
@@ -190,6 +191,8 @@ class VehicleControl:
         old = self._up.pop(device, None)
         if old is not None:
             old.cancel()
+        if data.get("mode") == "held":
+            return  # held up on purpose (a fire's fail-safe) until told to come down
         self._up[device] = asyncio.create_task(self._watch(lane), name=f"barrier-up-{device}")
 
     async def _watch(self, lane: Lane) -> None:

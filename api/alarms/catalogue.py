@@ -200,8 +200,9 @@ LOCAL_ACTIONS: Final = frozenset({"unlock", "lock", "broadcast"})  # what a brid
 ACTION_DEVICE_KINDS: Final[dict[str, frozenset[str]]] = {
     "snapshot": frozenset({"camera", "plate_camera"}),
     "preset": frozenset({"camera"}),
-    "unlock": frozenset({"door_controller"}),
-    "lock": frozenset({"door_controller"}),
+    # a barrier "unlocked" holds its arm up until "locked" (a fire lifts every arm: VEH-18)
+    "unlock": frozenset({"door_controller", "barrier"}),
+    "lock": frozenset({"door_controller", "barrier"}),
     "broadcast": frozenset({"speaker"}),
 }
 
