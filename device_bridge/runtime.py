@@ -251,6 +251,7 @@ class Bridge:
                     await task
             await self.media.close()  # peers end and report it while rules and outbox still run
             await self._rules.close()  # before the drivers stop and the outbox closes
+            await self._vehicles.close()
             await self._stop_drivers()
             await self._outbox.close()
             await cache.close()
@@ -281,12 +282,14 @@ class Bridge:
             return
         if key is None:
             await self.record(kind, device, data, at)
-            return
-        seq = await self.outbox.append_once(key, kind, device, at, data)
-        if seq is None:
-            log.info("bridge.event.repeated", device=device, kind=kind)
-            return
-        self._committed(kind, device, data, seq)
+        else:
+            seq = await self.outbox.append_once(key, kind, device, at, data)
+            if seq is None:
+                log.info("bridge.event.repeated", device=device, kind=kind)
+                return
+            self._committed(kind, device, data, seq)
+        if kind in ("barrier.opened", "barrier.closed") and self._vehicles is not None:
+            await self._vehicles.barrier_event(kind, device, data)  # VEH-12's watch
 
     async def record(
         self, kind: str, device: str, data: dict[str, Any], at: float | None = None
@@ -349,7 +352,14 @@ class Bridge:
         now = self._link.platform_time() if self._link is not None else time.time()
         for driver in self.drivers:
             if driver.handles(command.device):
-                return await driver.execute(command, now=now)
+                if self._vehicles is not None:
+                    self._vehicles.commanding(command.device, command.action)
+                result = await driver.execute(command, now=now)
+                if self._vehicles is not None:
+                    await self._vehicles.commanded(
+                        command.device, command.action, result.status, result.detail or ""
+                    )
+                return result
         log.warning("bridge.command.unknown_device", command_id=command.id, device=command.device)
         return CommandResult(id=command.id, status="failed", detail="unknown device")
 

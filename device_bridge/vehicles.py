@@ -26,6 +26,14 @@ The decision table, in order (docs/vehicles.md):
 | a resident's or visitor's car | granted | resident / visitor | up |
 | anything else | held | unknown (for the guard) | stays down |
 
+Barriers watched (VEH-12), each an event the platform's alarms map (api/alarms/catalogue.py):
+`barrier.open_failed` (an `open` the barrier did not carry out: a grant's, or the platform's
+remote lift), `barrier.close_failed` (a `close` it did not), `barrier.unauthorized_open` (it rose
+with no `open` sent to it in the last `LIFT_WINDOW` s, and not by its camera's own decision) and
+`barrier.held_open` (still up `open_limit` s after rising: the lane's attribute, default
+`HELD_LIMIT`; not an arm held up on purpose by `unlock`, as a fire's fail-safe rule does:
+VEH-18). The runtime tells this module of every command and every barrier event.
+
 Every read is recorded as one `plate.read` event with its outcome (through the outbox, so reads
 decided offline arrive when the link returns, exactly once by their seq). The occupancy counted
 here (entries − exits per car park, never below zero) only decides "full" at this site; the
@@ -34,6 +42,8 @@ platform's count, from the records, is the one shown.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +59,8 @@ from device_bridge.access_cache import CredentialCache, Held
 log = structlog.get_logger(__name__)
 
 DEBOUNCE = 10.0  # seconds a second read of one plate at one lane is the same car
+LIFT_WINDOW = 10.0  # seconds after an `open` sent to a barrier during which its rising is expected
+HELD_LIMIT = 60.0  # seconds a barrier may stay up (a lane's `open_limit` attribute overrides)
 SEEN_MAX = 10_000  # reads remembered for the debounce before the stale ones are dropped
 PLATE_KINDS = ("plate", "plate_block")
 Outcome = Literal["granted", "denied", "held", "ignored"]
@@ -74,6 +86,7 @@ class Lane:
     speaker: str = ""
     fuzzy: bool = False
     province: str = ""
+    open_limit: float = HELD_LIMIT
 
     @classmethod
     def of(cls, device: p.DeviceInfo) -> Lane | None:
@@ -91,6 +104,7 @@ class Lane:
             speaker=str(attrs.get("speaker") or ""),
             fuzzy=str(attrs.get("fuzzy")).lower() in ("true", "1", "yes"),
             province=str(attrs.get("province") or ""),
+            open_limit=float(spaces(attrs.get("open_limit")) or HELD_LIMIT),
         )
 
 
@@ -136,6 +150,64 @@ class VehicleControl:
         self._clock = clock
         self._seen: dict[tuple[str, str], float] = {}  # (camera, plate) -> last read
         self._parks: dict[str, _Park] = {}
+        self._lifts: dict[str, float] = {}  # barrier -> when an `open` was last sent to it
+        self._up: dict[str, asyncio.Task[None]] = {}  # barrier -> its held-open watch
+
+    def _barriers(self) -> dict[str, Lane]:
+        return {lane.barrier: lane for lane in self.lanes().values()}
+
+    def commanding(self, device: str, action: str) -> None:
+        """An `open` is about to be sent to a device (the bridge's or the platform's); after a
+        `close`, a rise needs a new `open`."""
+        if action in ("open", "unlock"):
+            self._lifts[device] = self._clock()
+        elif action == "close":
+            self._lifts.pop(device, None)
+
+    async def commanded(self, device: str, action: str, status: str, detail: str = "") -> None:
+        """A barrier's `open` or `close` that did not succeed is recorded for the alarms."""
+        if action not in ("open", "close") or status == "ok" or device not in self._barriers():
+            return
+        kind = "barrier.open_failed" if action == "open" else "barrier.close_failed"
+        await self._record(kind, device, {"status": status, "detail": detail[:200]})
+
+    async def barrier_event(self, kind: str, device: str, data: dict[str, Any]) -> None:
+        """A barrier rose or fell: a rise nobody asked for is recorded, and a watch starts that
+        records `barrier.held_open` if it is still up past its lane's limit."""
+        lane = self._barriers().get(device)
+        if lane is None:
+            return
+        if kind == "barrier.closed":
+            watch = self._up.pop(device, None)
+            if watch is not None:
+                watch.cancel()
+            return
+        if kind != "barrier.opened":
+            return
+        lifted = self._lifts.get(device)
+        by_camera = "plate" in data  # the camera's own system let a car in (it names it)
+        if not by_camera and (lifted is None or self._clock() - lifted > LIFT_WINDOW):
+            await self._record("barrier.unauthorized_open", device, {"lane": lane.camera})
+        old = self._up.pop(device, None)
+        if old is not None:
+            old.cancel()
+        if data.get("mode") == "held":
+            return  # held up on purpose (a fire's fail-safe) until told to come down
+        self._up[device] = asyncio.create_task(self._watch(lane), name=f"barrier-up-{device}")
+
+    async def _watch(self, lane: Lane) -> None:
+        await asyncio.sleep(lane.open_limit)
+        self._up.pop(lane.barrier, None)
+        await self._record("barrier.held_open", lane.barrier, {"limit_s": lane.open_limit})
+
+    async def close(self) -> None:
+        """Stop the held-open watches (the bridge is stopping)."""
+        watches, self._up = list(self._up.values()), {}
+        for watch in watches:
+            watch.cancel()
+        for watch in watches:
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
 
     def lanes(self) -> dict[str, Lane]:
         """The site's lanes by camera, from the devices' attributes (a reload changes them)."""

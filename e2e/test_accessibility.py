@@ -168,6 +168,12 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
     ("property_manager", "access-log"): {
         "filters": lambda p: _click(p, "[data-test=log-filters]", "[data-test=log-filter-sheet]"),
     },
+    ("guard", "lane-console"): {
+        "arm-dialog": lambda p: _click(p, "[data-test=lane-lift]", "[data-test=arm-dialog]"),
+        "correct-dialog": lambda p: _click(
+            p, "[data-test=lane-correct]", "[data-test=correct-dialog]"
+        ),
+    },
     ("guard", "door-control"): {
         "remote-dialog": lambda p: _click(
             p, "[data-test^=door-remote-]", "[data-test=remote-dialog]"
@@ -301,8 +307,12 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
         )
         token = await enrolment_token(admin, world.a.community)
         await enroll(settings, token=token, name="site A")
-        async with running(settings):
+        async with running(settings) as bridge:
+            assert bridge.sim is not None  # the lane console shows a read waiting for the guard
+            await bridge.sim.read_plate("lpr-carpark", plate="川A77777", confidence=0.62)
             await resident.login(world.a.users[Role.RESIDENT])
+            car = await resident.post("/api/v1/vehicles", json={"plate": "川A12345"})  # 我的车辆
+            assert car.status_code == 201, car.text
             sos = (await resident.post("/api/v1/sos", json={"note": "老人摔倒"})).json()["id"]
             visitor = await book(resident, phone_key_allowed=True)  # the pass page offers a key
             share = (await resident.post(f"/api/v1/visitor-passes/{visitor['id']}/share")).json()

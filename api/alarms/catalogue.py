@@ -36,6 +36,10 @@ AlarmType = Literal[
     "access_passback",
     "access_tailgating",
     "vehicle_blacklisted",
+    "barrier_open_failed",
+    "barrier_unauthorized",
+    "barrier_held_open",
+    "barrier_close_failed",
     "patrol_missed",
     "patrol_late",
 ]
@@ -112,6 +116,11 @@ KINDS: Final[dict[str, Kind]] = {
     "access_passback": Kind("反潜回报警", "low", _GUARDS),
     "access_tailgating": Kind("尾随通行", "medium", _GUARDS),
     "vehicle_blacklisted": Kind("黑名单车辆", "high", _GUARDS),
+    # barriers (VEH-12): the bridge tells these apart (device_bridge/vehicles.py)
+    "barrier_open_failed": Kind("授权后道闸未抬杆", "medium", _GUARDS),
+    "barrier_unauthorized": Kind("道闸非授权抬杆", "high", _GUARDS),
+    "barrier_held_open": Kind("道闸长时间未落杆", "medium", _GUARDS),
+    "barrier_close_failed": Kind("道闸未能落杆", "medium", _GUARDS),
     # a patrol round ended with points not scanned, or scanned only late (api/patrol/rounds.py)
     "patrol_missed": Kind("巡更漏检", "medium", _GUARDS_AND_MANAGERS),
     "patrol_late": Kind("巡更迟到", "low", _GUARDS_AND_MANAGERS),
@@ -128,6 +137,10 @@ _DIRECT: Final[dict[str, str]] = {
     "door.close_timeout": "door_close_timeout",
     "door.unauthorized_open": "door_unauthorized",
     "door.open_failed": "door_open_failed",  # a grant the door did not carry out (6.5.14)
+    "barrier.open_failed": "barrier_open_failed",  # a lift the barrier did not carry out
+    "barrier.unauthorized_open": "barrier_unauthorized",  # up with no lift asked for
+    "barrier.held_open": "barrier_held_open",  # up past its lane's limit
+    "barrier.close_failed": "barrier_close_failed",  # a close the barrier did not carry out
     "access.failed_reads": "access_failed_reads",  # 5 refusals in a row at one reader
     "access.passback": "access_passback",  # anti-passback (B1.3.3), as the device reports it
     "access.tailgating": "access_tailgating",
@@ -187,8 +200,9 @@ LOCAL_ACTIONS: Final = frozenset({"unlock", "lock", "broadcast"})  # what a brid
 ACTION_DEVICE_KINDS: Final[dict[str, frozenset[str]]] = {
     "snapshot": frozenset({"camera", "plate_camera"}),
     "preset": frozenset({"camera"}),
-    "unlock": frozenset({"door_controller"}),
-    "lock": frozenset({"door_controller"}),
+    # a barrier "unlocked" holds its arm up until "locked" (a fire lifts every arm: VEH-18)
+    "unlock": frozenset({"door_controller", "barrier"}),
+    "lock": frozenset({"door_controller", "barrier"}),
     "broadcast": frozenset({"speaker"}),
 }
 

@@ -108,6 +108,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "parking.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.SYSTEM_ADMIN}),
     "vehicle_pass.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
     "vehicle_pass.search": frozenset({R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
+    # The lane console (VEH-15): guards and managers lift or close an arm with a stated reason,
+    # and let in, refuse or correct a read the bridge held.
+    "barrier.control": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
     # Patrol: managers set up areas, checkpoints, routes and plans and follow the rounds; guards
     # see the rounds and walk them (checkpoint codes, the QR labels' secrets, only managers read).
     "patrol.configure": frozenset({R.PROPERTY_MANAGER}),

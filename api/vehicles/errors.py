@@ -50,3 +50,24 @@ class InvalidLane(InvalidInput):
 
     code = "invalid_lane"
     message = "The lane's devices do not fit."
+
+
+class ReasonRequired(InvalidInput):
+    """A remote lift or close, or a guard's refusal, states why."""
+
+    code = "reason_required"
+    message = "State the reason."
+
+
+class PlateRequired(InvalidInput):
+    """A correction names the plate as the guard reads it."""
+
+    code = "plate_required"
+    message = "Give the corrected plate."
+
+
+class NotResolvable(Conflict):
+    """Only a held or refused read at a lane is answered, and only once."""
+
+    code = "not_resolvable"
+    message = "This read has been answered already, or needs no answer."

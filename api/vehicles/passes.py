@@ -19,11 +19,21 @@ from api.core.errors import NotFound
 from api.core.paging import equals, paged
 from api.vehicles import identifiers
 from api.vehicles.schemas import Decision, Direction, PassRecordPage, PassRecordRead
-from api.vehicles.tables import PassRecord
+from api.vehicles.tables import Lane, PassRecord
 
 
-def pass_read(row: dict[str, Any]) -> PassRecordRead:
-    """A pass record as the API shows it (plate masked)."""
+async def lane_names(rows: list[dict[str, Any]]) -> dict[UUID, str]:
+    """The names of the lanes the records name (one query)."""
+    ids = list({r["lane"] for r in rows if r["lane"] is not None})
+    if not ids:
+        return {}
+    return {
+        r["id"]: r["name"] for r in await Lane.select(Lane.id, Lane.name).where(Lane.id.is_in(ids))
+    }
+
+
+def pass_read(row: dict[str, Any], names: dict[UUID, str] | None = None) -> PassRecordRead:
+    """A pass record as the API shows it (plate masked), with its lane's name when given."""
     return PassRecordRead(
         id=row["id"],
         community_id=row["community"],
@@ -39,6 +49,11 @@ def pass_read(row: dict[str, Any]) -> PassRecordRead:
         decision=row["decision"],
         reason=row["reason"],
         image=row["image"],
+        decided_by=row["decided_by"],
+        note=row["note"],
+        resolves=row["resolves"],
+        lane_name=(names or {}).get(row["lane"], ""),
+        visitor_pass_id=row["visitor_pass"],
     )
 
 
@@ -98,8 +113,9 @@ async def list_passes(
                 "community_id": str(community_id or ""),
             },
         )
+    names = await lane_names(rows)
     return PassRecordPage(
-        items=[pass_read(r) for r in rows], total=total, page=page, page_size=page_size
+        items=[pass_read(r, names) for r in rows], total=total, page=page, page_size=page_size
     )
 
 
@@ -113,4 +129,4 @@ async def get_pass(caller: Caller, record_id: UUID) -> PassRecordRead:
     )
     if row is None:
         raise NotFound()
-    return pass_read(row)
+    return pass_read(row, await lane_names([row]))

@@ -10,8 +10,9 @@ The record names the lane of the camera (none: `unknown_lane`, recorded all the 
 registry's vehicle (by the credential the bridge matched, else by the plate's blind index) and the
 household whose passes it is: the vehicle's, or the visitor pass's host. A granted entry (not a
 car already inside) takes a space of the lane's car park, a granted exit gives one back, and the
-count never goes below zero. A blacklisted car at the barrier is the alarms' hook's to raise
-(`vehicle_blacklisted`, api/alarms/catalogue.py).
+count never goes below zero. A visitor's car let in marks its pass arrived and tells the host
+household (api/vehicles/arrivals.py). A blacklisted car at the barrier is the alarms' hook's to
+raise (`vehicle_blacklisted`, api/alarms/catalogue.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from api.core.effects import Effects
 from api.devices.rows import DeviceEventRow
 from api.piccolo_conf import DB
 from api.vehicles import identifiers
+from api.vehicles.arrivals import cars_arrived
+from api.vehicles.console import announce
+from api.vehicles.passes import pass_read
 from api.vehicles.tables import Lane, PassRecord, Vehicle
 from api.visitors.tables import VisitorPass
 from device_bridge import plates
@@ -115,6 +119,19 @@ class PassRecorder:
             if move:
                 moves.append(move)
         await PassRecord.insert(*rows)
+        effects = Effects()
+        names = {lane["id"]: lane["name"] for lane in lanes.values()}
+        for row in rows:  # live to the lane console, masked (api/vehicles/console.py)
+            announce(effects, pass_read(row.to_dict(), names))
+        await cars_arrived(
+            community_id,
+            [
+                (r.visitor_pass, r.at, names.get(r.lane, ""))
+                for r in rows
+                if r.visitor_pass and r.decision == "granted" and r.reason == "visitor"
+            ],
+            effects,
+        )
         for car_park, delta in moves:
             await DB.run_querystring(
                 QueryString(
@@ -123,7 +140,7 @@ class PassRecorder:
                     car_park,
                 )
             )
-        return Effects()
+        return effects
 
     def _record(
         self,
@@ -163,6 +180,7 @@ class PassRecorder:
             car_park=lane["car_park"] if lane else None,
             vehicle=vehicle["id"] if vehicle else None,
             household=household,
+            visitor_pass=visitor_pass if host else None,
             at=event.at,
             direction=direction,
             colour=str(data.get("colour") or "")[:8],

@@ -12,11 +12,17 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.core.auth import Caller
 from api.core.effects import Effects
+from api.core.openapi import raises
 from api.core.paging import PageNumber, PageSize
-from api.vehicles import parking, passes
+from api.devices.bus import CommandBus
+from api.devices.routes import provide_bus
+from api.devices.service import BridgeUnavailable
+from api.vehicles import console, parking, passes
+from api.vehicles.errors import NotResolvable
 from api.vehicles.registry import VehicleService
 from api.vehicles.schemas import (
     AuthoriseBody,
+    BarrierControl,
     CancelBody,
     CarParkCreate,
     CarParkPage,
@@ -24,11 +30,14 @@ from api.vehicles.schemas import (
     Decision,
     Direction,
     ExtendBody,
+    LaneActionResult,
     LaneCreate,
     LanePage,
     LaneRead,
+    LaneStatus,
     PassRecordPage,
     PassRecordRead,
+    PassResolve,
     VehicleClass,
     VehicleCreate,
     VehiclePage,
@@ -173,6 +182,7 @@ class LaneController(Controller):
 
     path = "/api/v1/vehicle-lanes"
     tags = ["vehicles"]
+    dependencies = {"bus": Provide(provide_bus, sync_to_thread=False)}
 
     @get("/")
     async def list_lanes(
@@ -197,12 +207,39 @@ class LaneController(Controller):
         """A lane with devices of its car park's community."""
         return await parking.create_lane(caller, data)
 
+    @get("/console")
+    async def lane_console(
+        self, caller: Caller, state: State, community_id: UUID | None = None
+    ) -> list[LaneStatus]:
+        """The lane console (车道轮询): every lane of the caller's communities and its last read."""
+        return await console.lanes(caller, state.objects, community_id)
+
+    @post(
+        "/{lane_id:uuid}/barrier",
+        status_code=HTTP_200_OK,
+        opt=raises(BridgeUnavailable),
+    )
+    async def control_barrier(
+        self,
+        caller: Caller,
+        bus: CommandBus,
+        effects: Effects,
+        lane_id: UUID,
+        data: BarrierControl,
+    ) -> LaneActionResult:
+        """Lift or close the lane's arm remotely with a stated reason (VEH-15); recorded as a
+        pass record and audited, whether or not the barrier obeyed."""
+        return await console.control_barrier(
+            caller, bus, lane_id, action=data.action, reason=data.reason, effects=effects
+        )
+
 
 class PassRecordController(Controller):
     """Vehicle pass records: the household's, the community's, the jurisdiction's."""
 
     path = "/api/v1/vehicle-passes"
     tags = ["vehicles"]
+    dependencies = {"bus": Provide(provide_bus, sync_to_thread=False)}
 
     @get("/")
     async def list_pass_records(
@@ -243,6 +280,24 @@ class PassRecordController(Controller):
     async def get_pass_record(self, caller: Caller, record_id: UUID) -> PassRecordRead:
         """One pass record."""
         return await passes.get_pass(caller, record_id)
+
+    @post(
+        "/{record_id:uuid}/resolve",
+        status_code=HTTP_200_OK,
+        opt=raises(NotResolvable, BridgeUnavailable),
+    )
+    async def resolve_pass_record(
+        self,
+        caller: Caller,
+        bus: CommandBus,
+        effects: Effects,
+        state: State,
+        record_id: UUID,
+        data: PassResolve,
+    ) -> LaneActionResult:
+        """A guard answers a held or refused read once: let in as temporary parking (the arm
+        lifts), refuse, or correct the plate (decided again)."""
+        return await console.resolve(caller, bus, state.cipher, record_id, data, effects)
 
 
 VEHICLE_CONTROLLERS = (VehicleController, CarParkController, LaneController, PassRecordController)

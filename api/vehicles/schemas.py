@@ -194,9 +194,49 @@ class PassRecordRead(msgspec.Struct, kw_only=True):
     decision: str
     reason: str
     image: str
+    decided_by: UUID | None = None
+    note: str = ""
+    resolves: UUID | None = None
+    lane_name: str = ""
+    visitor_pass_id: UUID | None = None
 
 
 class PassRecordPage(Page, kw_only=True):
     """One page of pass records, newest first."""
 
     items: list[PassRecordRead]
+
+
+StatedReason = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class BarrierControl(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Lift (`open`) or close a lane's arm from the lane console; the reason is required."""
+
+    action: Literal["open", "close"]
+    reason: StatedReason
+
+
+class PassResolve(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A guard's answer to a held (unknown, low-confidence, malformed) or refused read: `admit`
+    as temporary parking (the arm lifts), `refuse`, or `correct` the plate (decided again)."""
+
+    action: Literal["admit", "refuse", "correct"]
+    reason: Reason = ""
+    plate: Plate | None = None
+
+
+class LaneActionResult(msgspec.Struct, kw_only=True):
+    """What the lane did: the record made, and the barrier command's status (null: none sent)."""
+
+    record: PassRecordRead
+    command_status: str | None
+
+
+class LaneStatus(msgspec.Struct, kw_only=True):
+    """A lane and its last read (null: none yet), for the lane console; `image_url` a short-lived
+    link to the read's snapshot, when it has one in the object store."""
+
+    lane: LaneRead
+    last: PassRecordRead | None
+    image_url: str | None = None

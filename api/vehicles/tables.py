@@ -104,6 +104,9 @@ class PassRecord(Table, tablename="vehicle_passes"):
     car_park = UUID(null=True, default=None)
     vehicle = UUID(null=True, default=None, index=True, help_text="The registry's vehicle.")
     household = UUID(null=True, default=None, index=True, help_text="The vehicle's household.")
+    visitor_pass = UUID(
+        null=True, default=None, help_text="The visitor pass whose plate was let in, if any."
+    )
     at = Timestamptz(index=True)
     direction = Varchar(length=3, help_text="in | out")
     plate = Text(secret=True, default="", help_text="Encrypted plate as read and normalised.")
@@ -117,4 +120,14 @@ class PassRecord(Table, tablename="vehicle_passes"):
     image = Varchar(length=200, default="", help_text="Object key of the camera's snapshot.")
     device_event = BigInt(
         null=True, default=None, unique=True, help_text="The bridge event it was made from."
+    )
+    decided_by = UUID(
+        null=True, default=None, help_text="The guard who decided it at the lane console (VEH-15)."
+    )
+    note = Varchar(length=200, default="", help_text="The guard's stated reason.")
+    resolves = UUID(
+        null=True,
+        default=None,
+        unique=True,
+        help_text="The held or refused read this guard's decision answers (once).",
     )

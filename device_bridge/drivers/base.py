@@ -84,7 +84,7 @@ FACE_ACTIONS = frozenset({"face.enrol", "face.remove"})  # readers that match fa
 CALL_ACTIONS = MEDIA_ACTIONS | {"intercom.media", "intercom.hangup"}  # devices that make calls
 _KIND_ACTIONS: dict[str, frozenset[str]] = {
     "door_controller": frozenset({"open", "lock", "unlock", "indicate"}) | FACE_ACTIONS,
-    "barrier": frozenset({"open", "close"}),
+    "barrier": frozenset({"open", "close", "unlock", "lock"}),  # unlock: held up until lock
     "camera": frozenset({"snapshot", "preset"}) | MEDIA_ACTIONS,
     "plate_camera": frozenset({"snapshot"}),
     "speaker": frozenset({"broadcast"}),

@@ -27,6 +27,8 @@ export const PAGES = [
   "places",
   "accounts",
   "rules",
+  "lane-console",
+  "my-cars",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -61,6 +63,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "open_door", icon: "lock", page: "doors" },
     { key: "visitors", icon: "friends-o", page: "visitors" },
     { key: "pass_code", icon: "qr", page: "qr" },
+    { key: "my_cars", icon: "logistics", page: "my-cars" },
     { key: "calls", icon: "phone-circle-o", page: "calls" },
     { key: "notices", icon: "bullhorn-o" },
     { key: "feedback", icon: "comment-o", page: "workorders" },
@@ -70,6 +73,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "patrol", icon: "guide-o", page: "patrol" },
     { key: "visitor_desk", icon: "idcard", page: "desk" },
     { key: "door_control", icon: "lock", page: "door-control" },
+    { key: "lane_console", icon: "logistics", page: "lane-console" },
     { key: "work_orders", icon: "todo-list-o", page: "workorders" },
     { key: "intercom", icon: "phone-circle-o", page: "intercom" },
     { key: "video", icon: "video-o", page: "cameras" },
@@ -87,6 +91,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "access_admin", icon: "shield-o", page: "access-admin" },
     { key: "access_records", icon: "records-o", page: "access-log" },
     { key: "door_control", icon: "lock", page: "door-control" },
+    { key: "lane_console", icon: "logistics", page: "lane-console" },
     { key: "patrol_admin", icon: "guide-o", page: "patrol-admin" },
     { key: "work_orders", icon: "todo-list-o", page: "workorders" },
     { key: "calls", icon: "phone-circle-o", page: "calls" },

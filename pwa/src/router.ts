@@ -74,6 +74,9 @@ export const router = createRouter({
         { path: "door-control", name: "door-control", component: () => import("@/views/access/DoorControlView.vue") },
         { path: "access-admin", name: "access-admin", component: () => import("@/views/access/AccessAdminView.vue") },
         { path: "access-log", name: "access-log", component: () => import("@/views/access/AccessLogView.vue") },
+        // Vehicles: the guard's lane console, a resident's cars (docs/vehicles.md).
+        { path: "lane-console", name: "lane-console", component: () => import("@/views/vehicles/LaneConsoleView.vue") },
+        { path: "my-cars", name: "my-cars", component: () => import("@/views/vehicles/MyCarsView.vue") },
         // Intercom and live video (docs/intercom.md).
         { path: "calls", name: "calls", component: () => import("@/views/intercom/CallHistoryView.vue") },
         {

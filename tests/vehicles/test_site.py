@@ -238,7 +238,13 @@ async def test_a_visitors_car_is_let_in_and_the_host_sees_it_arrive(
         assert bridge.sim is not None
         await bridge.sim.read_plate(IN, plate="川A8D123")
         record = await eventually(
-            lambda: PassRecord.select().where(PassRecord.reason == "visitor").first()
+            lambda: (
+                PassRecord.select()
+                .where(
+                    (PassRecord.reason == "visitor") & (PassRecord.community == world.a.community)
+                )
+                .first()
+            )
         )
         assert record["household"] == world.a.households[0] and record["decision"] == "granted"
         r = await resident.get("/api/v1/vehicle-passes")

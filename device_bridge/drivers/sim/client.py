@@ -58,7 +58,7 @@ def _initial_state(info: DeviceInfo) -> dict[str, Any]:
     kind = info.kind
     states: dict[str, dict[str, Any]] = {
         "door_controller": {"door": "closed", "locked": True, "held_open": False},
-        "barrier": {"barrier": "closed"},
+        "barrier": {"barrier": "closed", "held": False},
         "camera": {"preset": 1},
         "intrusion_zone": {"armed": True},
         "lift": {"floor": 1, "called": None},
@@ -188,6 +188,9 @@ class SimFleet:
         return {"door": "open", "closes_in_s": 0 if dev.state["held_open"] else self.door_open_s}
 
     async def _lock(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
+        if dev.info.kind == "barrier":  # the arm held up comes down
+            dev.state["held"] = False
+            return await self._close(dev, args)
         self._cancel_closer(dev)
         dev.state.update(locked=True, held_open=False)
         if dev.state["door"] == "open":
@@ -197,6 +200,13 @@ class SimFleet:
 
     async def _unlock(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
         self._cancel_closer(dev)
+        if dev.info.kind == "barrier":  # the arm goes up and stays up (fire: VEH-18)
+            dev.state["held"] = True
+            if dev.state["barrier"] != "open":
+                dev.state["barrier"] = "open"
+                data = {"mode": "held", "reason": str(args.get("reason", "unlock"))}
+                await self.on_event("barrier.opened", dev.info.id, data, dev.clock())
+            return {"barrier": "open", "held": True}
         dev.state.update(locked=False, held_open=True)
         if dev.state["door"] != "open":
             dev.state["door"] = "open"
@@ -371,7 +381,8 @@ class SimFleet:
         if dev.state["barrier"] != "open":
             dev.state["barrier"] = "open"
             await self.on_event("barrier.opened", dev.info.id, data, dev.clock())
-        self._later(dev, self.barrier_open_s, "barrier", "barrier.closed")
+        if not dev.state.get("held"):  # an arm held up (unlock) stays up
+            self._later(dev, self.barrier_open_s, "barrier", "barrier.closed")
 
     def _later(self, dev: SimDevice, delay: float, key: str, kind: str) -> None:
         """Close (door or barrier) after `delay`, unless something else closes it first."""

@@ -2429,6 +2429,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/vehicle-lanes/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * LaneConsole
+         * @description The lane console (车道轮询): every lane of the caller's communities and its last read.
+         */
+        get: operations["ApiV1VehicleLanesConsoleLaneConsole"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-lanes/{lane_id}/barrier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ControlBarrier
+         * @description Lift or close the lane's arm remotely with a stated reason (VEH-15); recorded as a
+         *     pass record and audited, whether or not the barrier obeyed.
+         */
+        post: operations["ApiV1VehicleLanesLaneIdBarrierControlBarrier"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/vehicle-passes": {
         parameters: {
             query?: never;
@@ -2464,6 +2505,27 @@ export interface paths {
         get: operations["ApiV1VehiclePassesRecordIdGetPassRecord"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-passes/{record_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ResolvePassRecord
+         * @description A guard answers a held or refused read once: let in as temporary parking (the arm
+         *     lifts), refuse, or correct the plate (decided again).
+         */
+        post: operations["ApiV1VehiclePassesRecordIdResolveResolvePassRecord"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3289,7 +3351,7 @@ export interface components {
             timeline: components["schemas"]["TimelineEntry"][];
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "patrol_missed" | "patrol_late";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
             zone_id: string | null;
         };
         /** AlarmPage */
@@ -3325,7 +3387,7 @@ export interface components {
             state: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm";
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "patrol_missed" | "patrol_late";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
             zone_id: string | null;
         };
         /** AnswerRead */
@@ -3377,6 +3439,12 @@ export interface components {
         AuthoriseBody: {
             valid_from?: string | null;
             valid_until?: string | null;
+        };
+        /** BarrierControl */
+        BarrierControl: {
+            /** @enum {string} */
+            action: "open" | "close";
+            reason: string;
         };
         /** BookingPlaces */
         BookingPlaces: {
@@ -4034,6 +4102,11 @@ export interface components {
             id: string;
             name: string;
         };
+        /** LaneActionResult */
+        LaneActionResult: {
+            command_status: string | null;
+            record: components["schemas"]["PassRecordRead"];
+        };
         /** LaneCreate */
         LaneCreate: {
             /** Format: uuid */
@@ -4072,6 +4145,12 @@ export interface components {
             id: string;
             name: string;
             speaker_id: string | null;
+        };
+        /** LaneStatus */
+        LaneStatus: {
+            image_url?: string | null;
+            lane: components["schemas"]["LaneRead"];
+            last: components["schemas"]["PassRecordRead"] | null;
         };
         /** LiveCreate */
         LiveCreate: {
@@ -4196,16 +4275,32 @@ export interface components {
             /** Format: uuid */
             community_id: string;
             confidence: number;
+            decided_by?: string | null;
             decision: string;
             direction: string;
             /** Format: uuid */
             id: string;
             image: string;
             lane_id: string | null;
+            /** @default  */
+            lane_name: string;
+            /** @default  */
+            note: string;
             plate: string;
             reason: string;
+            resolves?: string | null;
             vehicle_id: string | null;
             vehicle_type: string;
+            visitor_pass_id?: string | null;
+        };
+        /** PassResolve */
+        PassResolve: {
+            /** @enum {string} */
+            action: "admit" | "refuse" | "correct";
+            /** @example 川A12345 */
+            plate?: string | null;
+            /** @default  */
+            reason: string;
         };
         /** PasswordChange */
         PasswordChange: {
@@ -4449,7 +4544,7 @@ export interface components {
         /** PlanCreate */
         PlanCreate: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "patrol_missed" | "patrol_late";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
             /** Format: uuid */
             community_id: string;
             steps: string[];
@@ -4466,7 +4561,7 @@ export interface components {
         /** PlanRead */
         PlanRead: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "patrol_missed" | "patrol_late";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
             /** Format: uuid */
             community_id: string;
             /** Format: uuid */
@@ -4639,7 +4734,7 @@ export interface components {
             active_from?: string | null;
             active_until?: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "patrol_missed" | "patrol_late";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
             /** Format: uuid */
             community_id: string;
             /** @default true */
@@ -4662,7 +4757,7 @@ export interface components {
             active_from: string | null;
             active_until: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "patrol_missed" | "patrol_late";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
             /** Format: uuid */
             community_id: string;
             enabled: boolean;
@@ -7447,7 +7542,7 @@ export interface operations {
                 page_size?: number;
                 community_id?: string | null;
                 state?: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm" | null;
-                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "patrol_missed" | "patrol_late" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -7499,7 +7594,7 @@ export interface operations {
         parameters: {
             query?: {
                 community_id?: string | null;
-                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "patrol_missed" | "patrol_late" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -15081,7 +15176,7 @@ export interface operations {
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
                 community_id?: string | null;
-                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "patrol_missed" | "patrol_late" | null;
+                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | null;
             };
             header?: never;
             path?: never;
@@ -16265,6 +16360,153 @@ export interface operations {
             };
         };
     };
+    ApiV1VehicleLanesConsoleLaneConsole: {
+        parameters: {
+            query?: {
+                community_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaneStatus"][];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleLanesLaneIdBarrierControlBarrier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lane_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BarrierControl"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaneActionResult"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The device's bridge is offline. `code`: bridge_offline. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1VehiclePassesListPassRecords: {
         parameters: {
             query?: {
@@ -16366,6 +16608,104 @@ export interface operations {
             };
             /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclePassesRecordIdResolveResolvePassRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PassResolve"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaneActionResult"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code`: not_resolvable. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The device's bridge is offline. `code`: bridge_offline. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

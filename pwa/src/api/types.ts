@@ -125,3 +125,10 @@ export type WorkOrderMove = NonNullable<
   paths["/api/v1/workorders/{order_id}/moves"]["post"]["requestBody"]
 >["content"]["application/json"];
 export type MaintenanceStaff = Json<paths["/api/v1/workorders/staff"]["get"]["responses"][200]>[number];
+
+// Vehicles: the guard's lane console, a household's cars and their passes (docs/vehicles.md).
+export type LaneStatus = Json<paths["/api/v1/vehicle-lanes/console"]["get"]["responses"][200]>[number];
+export type PassRecord = Json<paths["/api/v1/vehicle-passes"]["get"]["responses"][200]>["items"][number];
+export type LaneActionResult = Json<paths["/api/v1/vehicle-lanes/{lane_id}/barrier"]["post"]["responses"][200]>;
+export type Vehicle = Json<paths["/api/v1/vehicles"]["get"]["responses"][200]>["items"][number];
+export type VehicleCreate = NonNullable<paths["/api/v1/vehicles"]["post"]["requestBody"]>["content"]["application/json"];
