@@ -178,6 +178,14 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
     ("system_admin", "bridges"): {
         "add": lambda p: _click(p, "[data-test=bridge-add]", "[data-test=bridge-issue]"),
     },
+    ("maintenance", "ledger"): {
+        "add": lambda p: _click(p, "[data-test=ledger-add]", "[data-test=asset-form-name]"),
+        "select": lambda p: _click(p, "[data-test=ledger-select]", "[data-test=ledger-print]"),
+        "parts": lambda p: _click(p, ".ledger-tab-parts", "[data-test=ledger-parts]"),
+    },
+    ("maintenance", "ledger-asset"): {
+        "edit": lambda p: _click(p, "[data-test=asset-edit]", "[data-test=asset-form-floor]"),
+    },
     ("guard", "alarm"): {
         "action-dialog": lambda p: _click(
             p, "[data-test=alarm-dispatch]", "[data-test=alarm-action-note]"
@@ -220,6 +228,7 @@ class Data:
     call: UUID
     cameras: list[str]
     building: UUID  # site A's first building (the places console)
+    asset: UUID  # a device of site A's bridge, in the ledger
 
 
 def _feature(role: str) -> str:
@@ -238,6 +247,7 @@ PARAMS: dict[str, Callable[[Data, str], str]] = {
     "feature": lambda _, role: _feature(role),
     "place-community": lambda d, _: f"/places/communities/{d.world.a.community}",
     "place-building": lambda d, _: f"/places/buildings/{d.building}",
+    "ledger-asset": lambda d, _: f"/ledger/assets/{d.asset}",
 }
 
 
@@ -308,6 +318,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 call=call.id,
                 cameras=[c["id"] for c in cameras],
                 building=await first_building(world.a.households[0]),
+                asset=UUID(cameras[0]["id"]),
             )
 
 

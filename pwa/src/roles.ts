@@ -24,6 +24,7 @@ export const PAGES = [
   "patrol-admin",
   "places",
   "accounts",
+  "ledger",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -74,7 +75,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   ],
   maintenance: [
     { key: "work_orders", icon: "todo-list-o" },
-    { key: "device_ledger", icon: "notes-o", page: "devices" },
+    { key: "device_ledger", icon: "notes-o", page: "ledger" },
     { key: "faults", icon: "warn-o" },
   ],
   property_manager: [
@@ -89,6 +90,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "video", icon: "video-o", page: "cameras" },
     { key: "device_map", icon: "map-marked" },
     { key: "devices_status", icon: "desktop-o", page: "devices" },
+    { key: "device_ledger", icon: "notes-o", page: "ledger" },
     { key: "rules", icon: "setting-o" },
     { key: "statistics", icon: "bar-chart-o" },
   ],
