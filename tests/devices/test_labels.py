@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import msgspec
 import pytest
@@ -14,7 +15,7 @@ from pypdf import PdfReader
 
 from api.core.auth import Role
 from api.devices.ledger import labels
-from api.devices.ledger.assets import LABEL_LENGTH
+from api.devices.ledger.assets import LABEL_LENGTH, find_by_label
 from api.devices.ledger.schemas import AssetRead
 from api.devices.tables import Device
 from api.settings import Settings
@@ -159,3 +160,20 @@ def test_the_font_is_the_setting_then_fontconfig_then_known_paths(tmp_path: Path
     assert labels.has_chinese(found)
     assert labels.label_font(found) == found
     assert not labels.has_chinese(not_a_font)
+
+
+async def test_a_label_code_finds_its_asset_until_it_is_retired(
+    as_role: AsRole, world: World
+) -> None:
+    maintenance = await as_role(Role.MAINTENANCE)
+    [asset] = await add(maintenance, world, 1)
+    found = await find_by_label(asset["label_code"])
+    assert found is not None
+    assert (found.id, found.asset_code, found.location) == (
+        UUID(asset["id"]),
+        asset["asset_code"],
+        "北门内侧",
+    )
+    assert await find_by_label("nosuchcode23") is None
+    await Device.update({Device.status: "retired"}).where(Device.id == asset["id"])
+    assert await find_by_label(asset["label_code"]) is None
