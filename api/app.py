@@ -56,6 +56,7 @@ from api.core.openapi import ErrorResponses
 from api.core.realtime import channels_plugin, realtime
 from api.core.redisconn import connect
 from api.core.request import AppRequest
+from api.devices.ledger.routes import LEDGER_CONTROLLERS
 from api.devices.link import LinkHooks, bridge_link
 from api.devices.routes import (
     ENROL_PATH,
@@ -249,6 +250,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PushController,
             BridgeController,
             DeviceController,
+            *LEDGER_CONTROLLERS,
             *ACCESS_CONTROLLERS,
             FaceController,
             MediaController,

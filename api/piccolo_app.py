@@ -28,7 +28,16 @@ from api.alarms.tables import (
 from api.audit.tables import AuditEntry
 from api.biometrics.tables import FacePlacement, FaceTemplate
 from api.communities.tables import Building, Community, Household, Jurisdiction, Unit
-from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent, EnrolmentToken
+from api.devices.tables import (
+    AssetHistory,
+    Bridge,
+    Device,
+    DeviceCommand,
+    DeviceEvent,
+    EnrolmentToken,
+    SparePart,
+    StockMovement,
+)
 from api.intercom.tables import Call
 from api.patrol.tables import (
     Checkpoint,
@@ -64,6 +73,9 @@ APP_CONFIG = AppConfig(
         Bridge,
         EnrolmentToken,
         Device,
+        AssetHistory,
+        SparePart,
+        StockMovement,
         DeviceEvent,
         DeviceCommand,
         AccessRecord,

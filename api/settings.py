@@ -56,6 +56,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     bridge_offline_grace_s: int = 60
     ice_servers: str = "[]"
     metrics_token: str | None = None
+    label_font: Path | None = None
 
     def __post_init__(self) -> None:
         self.ice_server_list  # noqa: B018 - a malformed ANJU_ICE_SERVERS fails at start-up
@@ -146,6 +147,8 @@ VARIABLES: dict[str, str] = {
     ),
     "ANJU_ICE_SERVERS": 'STUN/TURN servers, a JSON list of `{"urls", "username", "credential"}`',
     "ANJU_METRICS_TOKEN": "bearer token a Prometheus scraper sends to /metrics; unset, it is off",
+    "ANJU_LABEL_FONT": "a TrueType/OpenType font (.ttf/.otf/.ttc) with Chinese glyphs for QR label"
+    " sheets; unset, one is looked for (docs/devices.md)",
 }
 
 

@@ -214,6 +214,14 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
     ("system_admin", "bridges"): {
         "add": lambda p: _click(p, "[data-test=bridge-add]", "[data-test=bridge-issue]"),
     },
+    ("maintenance", "ledger"): {
+        "add": lambda p: _click(p, "[data-test=ledger-add]", "[data-test=asset-form-name]"),
+        "select": lambda p: _click(p, "[data-test=ledger-select]", "[data-test=ledger-print]"),
+        "parts": lambda p: _click(p, ".ledger-tab-parts", "[data-test=ledger-parts]"),
+    },
+    ("maintenance", "ledger-asset"): {
+        "edit": lambda p: _click(p, "[data-test=asset-edit]", "[data-test=asset-form-floor]"),
+    },
     ("guard", "alarm"): {
         "action-dialog": lambda p: _click(
             p, "[data-test=alarm-dispatch]", "[data-test=alarm-action-note]"
@@ -257,6 +265,7 @@ class Data:
     cameras: list[str]
     building: UUID  # site A's first building (the places console)
     workorder: str  # the resident's repair request, done (staff and the resident see it)
+    asset: UUID  # a device of site A's bridge, in the ledger
 
 
 def _feature(role: str) -> str:
@@ -276,6 +285,7 @@ PARAMS: dict[str, Callable[[Data, str], str]] = {
     "place-community": lambda d, _: f"/places/communities/{d.world.a.community}",
     "place-building": lambda d, _: f"/places/buildings/{d.building}",
     "workorder": lambda d, _: f"/workorders/{d.workorder}",
+    "ledger-asset": lambda d, _: f"/ledger/assets/{d.asset}",
 }
 
 
@@ -361,6 +371,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 cameras=[c["id"] for c in cameras],
                 building=await first_building(world.a.households[0]),
                 workorder=workorder,
+                asset=UUID(cameras[0]["id"]),
             )
 
 

@@ -24,7 +24,7 @@ from api.alarms.tables import Alarm, EmergencyPlan, IntrusionZone, LinkageRule
 from api.communities.tables import Building, Community, Household, Unit
 from api.core.auth import Role
 from api.core.crypto import FieldCipher
-from api.devices.tables import Bridge, Device
+from api.devices.tables import Bridge, Device, SparePart
 from api.intercom.tables import Call
 from api.patrol.tables import (
     Checkpoint,
@@ -77,6 +77,8 @@ SOURCES: dict[str, tuple[type[Table], str]] = {
     "point_id": (AccessPoint, "community"),
     "credential_id": (Credential, "community"),
     "device_id": (Device, "community"),
+    "asset_id": (Device, "community"),
+    "part_id": (SparePart, "community"),
     "call_id": (Call, "community"),
     "alarm_id": (Alarm, "community"),
     "zone_id": (IntrusionZone, "community"),
@@ -136,6 +138,8 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
         community=site.community, bridge=bridge.id, external_id="cam", kind="camera", name="东门"
     )
     await Device.insert(door, camera)
+    await Device(community=site.community, external_id="", kind="hydrant", name="消火栓").save()
+    await SparePart(community=site.community, code="P1", name="读卡器", stock=1).save()
     await AccessPoint(community=site.community, device=door.id, name="东门", kind="gate").save()
     schedule = AccessSchedule(community=site.community, name="日间")
     await schedule.save()

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from api.alarms import plans, reads, service, sos
 from api.alarms.catalogue import AlarmType
 from api.alarms.catalogue import State as AlarmState
+from api.alarms.device_faults import DeviceFaultController
 from api.alarms.routes_config import (
     DutyShiftController,
     PlanController,
@@ -236,4 +237,5 @@ ALARM_CONTROLLERS = [
     PlanController,
     RuleController,
     DutyShiftController,
+    DeviceFaultController,
 ]

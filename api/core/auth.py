@@ -66,6 +66,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     ),
     "device.write": frozenset({R.SYSTEM_ADMIN}),
     "device.command": frozenset({R.SYSTEM_ADMIN, R.MAINTENANCE}),
+    # The equipment ledger and spare parts: maintenance staff and managers keep them, guards read
+    # them (what is where, who maintains it).
+    "ledger.read": frozenset({R.GUARD, R.MAINTENANCE, R.PROPERTY_MANAGER}),
+    "ledger.write": frozenset({R.MAINTENANCE, R.PROPERTY_MANAGER}),
     "door.open": frozenset({R.RESIDENT}),
     # Access control: managers configure points/groups/schedules and enrol credentials; guards
     # open doors from the desk and release them in an emergency; residents ask for their QR.

@@ -25,6 +25,7 @@ from api.core.errors import DomainError, InvalidInput, NotFound
 from api.core.paging import equals, paged, paged_page
 from api.core.query import like
 from api.devices.bus import BridgeOffline, CommandBus
+from api.devices.ledger.assets import new_label_code
 from api.devices.schemas import (
     BridgePage,
     BridgeRead,
@@ -356,6 +357,7 @@ async def sync_inventory(bridge: Bridge, devices: list[protocol.DeviceInfo]) -> 
                     bridge=bridge.id,
                     external_id=info.id,
                     protection_zone=info.attrs.get("protection_zone"),
+                    label_code=new_label_code(),
                     **{str(k): v for k, v in values.items()},
                 )
                 await row.save()
@@ -426,6 +428,7 @@ async def list_devices(
         _device_read,
         Device.select(*_DEVICE_COLUMNS).order_by(Device.kind).order_by(Device.name),
         Scope.of(caller, "device.read").where(Device.community),
+        Device.bridge.is_not_null(),  # assets added by hand are the ledger's, not the registry's
         equals(Device.community, community_id),
         Device.kind == kind if kind else None,
         Device.name.ilike(like(q)) | Device.external_id.ilike(like(q)) if q else None,
@@ -439,7 +442,11 @@ async def get_device(
     caller: Caller, device_id: UUID, permission: str = "device.read"
 ) -> DeviceRead:
     """One device in scope."""
-    row = await Device.select(*_DEVICE_COLUMNS).where(Device.id == device_id).first()
+    row = (
+        await Device.select(*_DEVICE_COLUMNS)
+        .where((Device.id == device_id) & Device.bridge.is_not_null())
+        .first()
+    )
     if row is None:
         raise NotFound()
     require_staff(caller, permission, row["community"])
@@ -523,7 +530,7 @@ async def command(
 ) -> CommandRead:
     """Send a command to a device through its bridge; record it with who asked and its outcome."""
     device = await Device.objects().where(Device.id == device_id).first()
-    if device is None:
+    if device is None or device.bridge is None:  # an asset added by hand has no bridge to ask
         raise NotFound()
     row = DeviceCommand(
         community=device.community,

@@ -5,9 +5,11 @@ from piccolo.columns import (
     UUID,
     BigSerial,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -47,11 +49,14 @@ class EnrolmentToken(Table, tablename="bridge_enrolment_tokens"):
 
 
 class Device(Table, tablename="devices"):
-    """A device driven by a bridge: a door, a camera, a sensor, … Placed in the community."""
+    """A device driven by a bridge (a door, a camera, a sensor, …) or an asset added by hand to the
+    equipment ledger (bridge null: an extinguisher, a hydrant, a pump, …). Placed in the community.
+    The ledger's fields (docs/devices.md, *The equipment ledger*) are on the same row, so every
+    device a bridge reports is an asset and every asset's id is a device id."""
 
     id = UUID(primary_key=True)
     community = ForeignKey(Community, null=False)
-    bridge = ForeignKey(Bridge, null=False)
+    bridge = ForeignKey(Bridge, null=True, help_text="Null: an asset added by hand to the ledger.")
     external_id = Varchar(length=64, help_text="The device's id at its bridge.")
     kind = Varchar(length=24)
     name = Varchar(length=100)
@@ -71,6 +76,27 @@ class Device(Table, tablename="devices"):
     last_seen = Timestamptz(null=True, default=None)
     clock_skew = Float(null=True, default=None, help_text="Device clock minus platform clock, s.")
     created_at = Timestamptz()
+    # -- the equipment ledger (OPS-13, OPS-14) --
+    asset_no = Serial(help_text="The unified asset code is AJ + this number, 6 digits.")
+    label_code = Varchar(
+        length=16, null=True, default=None, unique=True, help_text="Random code on its QR label."
+    )
+    floor = Integer(null=True, default=None)
+    location_text = Varchar(length=200, default="", help_text="Where, when no building says it.")
+    owner_party = Varchar(length=100, default="")
+    user_party = Varchar(length=100, default="")
+    om_party = Varchar(length=100, default="", help_text="Who operates and maintains it.")
+    vendor = Varchar(length=100, default="")
+    model = Varchar(length=100, default="")
+    serial_no = Varchar(length=100, default="")
+    install_date = Date(null=True, default=None)
+    warranty_end = Date(null=True, default=None)
+    status = Varchar(
+        length=16,
+        default="in_service",
+        help_text="in_stock | installed | in_service | faulty | under_repair | retired",
+    )
+    notes = Text(default="")
 
     unique_bridge_device = Unique([bridge, external_id])
 
@@ -106,3 +132,51 @@ class DeviceCommand(Table, tablename="device_commands"):
     )
     detail = Text(default="")
     completed_at = Timestamptz(null=True, default=None)
+
+
+class AssetHistory(Table, tablename="device_asset_history"):
+    """Every change to an asset's ledger entry: created, fields updated, lifecycle moves."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False)
+    device = ForeignKey(Device, null=False, index=True)
+    at = Timestamptz()
+    actor = UUID(null=True, default=None, help_text="Account id; null for the platform.")
+    action = Varchar(length=16, help_text="created | updated | status")
+    from_status = Varchar(length=16, default="")
+    to_status = Varchar(length=16, default="")
+    changes = JSONB(default={}, help_text="Field -> [old, new] of an update.")
+    note = Text(default="")
+
+
+class SparePart(Table, tablename="spare_parts"):
+    """A spare part kept in stock by a community (OPS-15). Stock never goes below zero."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False)
+    code = Varchar(length=32)
+    name = Varchar(length=100)
+    category = Varchar(length=48, default="")
+    unit = Varchar(length=12, default="个")
+    stock = Integer(default=0)
+    min_stock = Integer(default=0)
+    place = Varchar(length=100, default="", help_text="Where it is kept.")
+    created_at = Timestamptz()
+
+    unique_community_code = Unique([community, code])
+
+
+class StockMovement(Table, tablename="spare_part_movements"):
+    """A change of a part's stock: in, out (taken for a use) or adjust (a count)."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False)
+    part = ForeignKey(SparePart, null=False, index=True)
+    kind = Varchar(length=8, help_text="in | out | adjust")
+    quantity = Integer(help_text="Signed change of the stock.")
+    stock_after = Integer()
+    reason = Text(default="")
+    device = ForeignKey(Device, null=True, help_text="The asset the parts were taken for.")
+    work_order = UUID(null=True, default=None, help_text="The work order they were taken for.")
+    actor = UUID(null=True, default=None)
+    at = Timestamptz()

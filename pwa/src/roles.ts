@@ -29,6 +29,7 @@ export const PAGES = [
   "rules",
   "lane-console",
   "my-cars",
+  "ledger",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -81,7 +82,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   ],
   maintenance: [
     { key: "work_orders", icon: "todo-list-o", page: "workorders" },
-    { key: "device_ledger", icon: "notes-o", page: "devices" },
+    { key: "device_ledger", icon: "notes-o", page: "ledger" },
     { key: "faults", icon: "warn-o", page: "faults" },
   ],
   property_manager: [
@@ -98,6 +99,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "video", icon: "video-o", page: "cameras" },
     { key: "device_map", icon: "map-marked" },
     { key: "devices_status", icon: "desktop-o", page: "devices" },
+    { key: "device_ledger", icon: "notes-o", page: "ledger" },
     { key: "rules", icon: "setting-o", page: "rules" },
     { key: "statistics", icon: "bar-chart-o" },
   ],

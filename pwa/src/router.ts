@@ -136,6 +136,15 @@ export const router = createRouter({
           component: () => import("@/views/people/ImportView.vue"),
           meta: { role: "property_manager" },
         },
+        // The equipment ledger: assets, their lifecycle, spare parts, QR labels (docs/devices.md).
+        { path: "ledger", name: "ledger", component: () => import("@/views/ledger/LedgerView.vue") },
+        {
+          path: "ledger/assets/:id",
+          name: "ledger-asset",
+          component: () => import("@/views/ledger/AssetView.vue"),
+          props: true,
+          meta: { within: "ledger" },
+        },
         // The security administrator's accounts (docs/accounts.md).
         { path: "accounts", name: "accounts", component: () => import("@/views/accounts/AccountsView.vue") },
         // The manager's 规则: linkage rules (docs/alarms.md).

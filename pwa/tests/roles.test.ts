@@ -45,7 +45,8 @@ describe("capabilitiesFor", () => {
   it("leads device staff to the device page, each through its own tile", () => {
     expect(capabilityForPage("guard", "devices")?.key).toBe("devices_status");
     expect(capabilityForPage("property_manager", "devices")?.key).toBe("devices_status");
-    expect(capabilityForPage("maintenance", "devices")?.key).toBe("device_ledger");
+    expect(capabilityForPage("maintenance", "ledger")?.key).toBe("device_ledger");
+    expect(capabilityForPage("property_manager", "ledger")?.key).toBe("device_ledger");
     expect(capabilityForPage("system_admin", "devices")?.key).toBe("devices");
     expect(capabilitiesFor("property_manager").map((c) => c.key)).toContain("device_map"); // still coming
   });
@@ -64,7 +65,10 @@ describe("capabilitiesFor", () => {
     expect(ROLES.filter((role) => hasPage(role, "bridges"))).toEqual(["system_admin"]);
     expect(ROLES.filter((role) => hasPage(role, "doors"))).toEqual(["resident"]);
     expect(ROLES.filter((role) => hasPage(role, "devices")).sort()).toEqual(
-      ["guard", "maintenance", "property_manager", "system_admin"].sort(),
+      ["guard", "property_manager", "system_admin"].sort(),
+    );
+    expect(ROLES.filter((role) => hasPage(role, "ledger")).sort()).toEqual(
+      ["maintenance", "property_manager"].sort(),
     );
   });
 
