@@ -30,7 +30,7 @@ from api.access.credentials import CREDENTIALS
 from api.access.enrolment import revoke_on_move_out
 from api.access.routes import ACCESS_CONTROLLERS
 from api.accounts.routes import AccountController, AuthController, auth_rate_limit
-from api.accounts.service import load_caller
+from api.accounts.service import END_SESSIONS, end_household_roles, load_caller
 from api.alarms import failsafe, raising, site_links
 from api.alarms.reads import BOARD, show_on_board
 from api.alarms.routes import ALARM_CONTROLLERS
@@ -56,6 +56,7 @@ from api.core.openapi import ErrorResponses
 from api.core.realtime import channels_plugin, realtime
 from api.core.redisconn import connect
 from api.core.request import AppRequest
+from api.core.sessions import SessionStore
 from api.devices.link import LinkHooks, bridge_link
 from api.devices.routes import (
     ENROL_PATH,
@@ -75,6 +76,7 @@ from api.push.routes import PushController
 from api.push.service import DISPATCH, dispatch
 from api.settings import Settings, get_settings
 from api.vehicles import recording as vehicle_passes
+from api.vehicles.moving_out import cancel_on_move_out
 from api.vehicles.parking import ensure_for_bridge as lanes_for_bridge
 from api.vehicles.routes import VEHICLE_CONTROLLERS
 from api.video import service as live_views
@@ -107,6 +109,7 @@ def register_hooks() -> None:
             CREDENTIALS: lambda outlet, community_id: sync.push_credentials(
                 outlet.redis, community_id
             ),
+            END_SESSIONS: lambda outlet, account_id: SessionStore(outlet.redis).end_all(account_id),
         }
     )
 
@@ -262,7 +265,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "load_caller": load_caller,
                 "link_hooks": LINK_HOOKS,
                 "door_failed": raising.door_open_failed,  # access raises the door alarm
-                "on_moved_out": revoke_on_move_out,
+                # what a move-out ends, counted by these names in its audit entry
+                "on_moved_out": {
+                    "credentials": revoke_on_move_out,
+                    "vehicles": cancel_on_move_out,
+                    "household_roles": end_household_roles,
+                },
             }
         ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},

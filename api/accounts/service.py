@@ -30,6 +30,7 @@ from api.communities.service import household_label
 from api.communities.tables import Community, Household, Jurisdiction
 from api.core.auth import ADMINISTRATORS, Assignment, Caller, Role, Scope
 from api.core.crypto import FieldCipher
+from api.core.effects import Effects
 from api.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from api.core.paging import equals, paged, paged_page
 from api.core.passwords import (
@@ -42,6 +43,7 @@ from api.core.passwords import (
 )
 from api.core.query import like
 from api.core.sessions import Session, SessionStore, new_session
+from api.people.moves import MovingOut
 from api.people.tables import Person
 from api.piccolo_conf import DB
 
@@ -106,6 +108,40 @@ def _recovery_code() -> str:
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     raw = "".join(secrets.choice(alphabet) for _ in range(12))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+END_SESSIONS = "accounts.end_sessions"
+"""After-commit hook name: end every session of an account (api/app.py wires the session store)."""
+
+
+async def end_household_roles(moving: MovingOut, caller: Caller, effects: Effects) -> int:
+    """At a move-out (people's hook, wired in api/app.py), the resident roles on the household of
+    the accounts bound to the person end, and when the person was its last resident every
+    resident role on it: nobody reads that household's doors, visitors or records through the app
+    any more. Each account's loss is audited and its sessions end after commit. How many ended."""
+    if moving.household_id is None:
+        return 0
+    where = (RoleAssignment.household == moving.household_id) & (
+        RoleAssignment.role == Role.RESIDENT
+    )
+    if not moving.last_resident:
+        bound = await Account.select(Account.id).where(Account.person == moving.person_id)
+        if not bound:
+            return 0
+        where &= RoleAssignment.account.is_in([a["id"] for a in bound])
+    gone = await RoleAssignment.delete().where(where).returning(RoleAssignment.account)
+    for account_id in sorted({g["account"] for g in gone}):
+        await record(
+            "account.role.revoked",
+            actor=caller,
+            target_type="account",
+            target_id=account_id,
+            community_id=moving.community_id,
+            purpose="moved out",
+            details={"role": Role.RESIDENT, "household_id": str(moving.household_id)},
+        )
+        effects.after(END_SESSIONS, account_id)
+    return len(gone)
 
 
 async def roles_of(account_id: UUID) -> set[Role]:

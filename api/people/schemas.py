@@ -71,6 +71,29 @@ class PersonPage(Page, kw_only=True):
     items: list[PersonRead]
 
 
+class MoveOut(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The day a person moved out; what their residence gave them ends now."""
+
+    moved_out_on: date
+
+
+class MoveOutRead(msgspec.Struct, kw_only=True):
+    """The person moved out, and how many of each thing the move-out ended (credentials,
+    vehicles, household_roles)."""
+
+    person: PersonRead
+    ended: dict[str, int]
+
+
+class MoveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A person (without a household, or moved out) moves into a household of their community."""
+
+    household_id: UUID
+    moved_in_on: date
+    relation: Relation | None = None
+    category: Category | None = None
+
+
 class RevealRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Which identifiers to show in full, and why; the purpose goes to the audit log."""
 

@@ -7,7 +7,6 @@ Decryption happens only to mask the rows of the page being answered, or for an a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -31,8 +30,12 @@ from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import equals, paged_page
 from api.core.query import like
+from api.people.moves import MoveOutHooks, MovingOut, end_residence, still_living
 from api.people.schemas import (
     Category,
+    MoveIn,
+    MoveOut,
+    MoveOutRead,
     PersonCreate,
     PersonPage,
     PersonRead,
@@ -116,16 +119,26 @@ async def _check_household(household_id: UUID, community_id: UUID) -> None:
         raise InvalidInput("No such household in this community.", field="household_id")
 
 
-MovedOut = Callable[[UUID, Caller, Effects], Awaitable[object]]
-"""What else a move-out does, inside its transaction (api/app.py wires access's revocation)."""
+class AlreadyMovedOut(Conflict):
+    """A move-out of someone who moved out already."""
+
+    code = "already_moved_out"
+    message = "The person has moved out already."
+
+
+class StillResident(Conflict):
+    """A move-in of someone who still lives in a household: they move out of it first."""
+
+    code = "still_resident"
+    message = "The person still lives in a household; move them out of it first."
 
 
 class PersonService:
     """Persons, filtered by the caller's scope; identifiers masked unless revealed."""
 
-    def __init__(self, cipher: FieldCipher, *, on_moved_out: MovedOut | None = None) -> None:
+    def __init__(self, cipher: FieldCipher, *, on_moved_out: MoveOutHooks | None = None) -> None:
         self.cipher = cipher
-        self.on_moved_out = on_moved_out
+        self.on_moved_out: MoveOutHooks = on_moved_out or {}
 
     async def search(
         self,
@@ -139,8 +152,13 @@ class PersonService:
         phone: str | None = None,
         id_number: str | None = None,
         q: str | None = None,
+        building_id: UUID | None = None,
+        unit_id: UUID | None = None,
+        relation: Relation | None = None,
+        moved_out: bool | None = None,
     ) -> PersonPage:
-        """A page of persons in scope; phone and ID number match exactly through the blind index."""
+        """A page of persons in scope; phone and ID number match exactly through the blind index.
+        `moved_out` true lists only those who moved out, false only those still living there."""
         blind = self.cipher.blind_index
         return await paged_page(
             PersonPage,
@@ -153,6 +171,14 @@ class PersonService:
             Person.phone_index == blind(phone, kind="phone") if phone else None,
             Person.id_number_index == blind(id_number, kind="id_number") if id_number else None,
             Person.name.ilike(like(q)) if q else None,
+            equals(Person.household._.building, building_id),
+            equals(Person.household._.unit, unit_id),
+            equals(Person.relation, relation),
+            None
+            if moved_out is None
+            else Person.moved_out_on.is_not_null()
+            if moved_out
+            else Person.moved_out_on.is_null(),
             page=page,
             page_size=page_size,
         )
@@ -203,13 +229,69 @@ class PersonService:
         return await self.get(caller, person.id)
 
     async def update(
-        self, caller: Caller, person_id: UUID, data: PersonUpdate, effects: Effects | None = None
+        self, caller: Caller, person_id: UUID, data: PersonUpdate, effects: Effects
     ) -> PersonRead:
         """Change a registration; a move-out date ends residence but keeps the record (REG-06)
-        and, through `on_moved_out`, ends the person's credentials at every reader."""
+        and ends what residence gave (`move_out`)."""
+        person, _ = await self._change(caller, person_id, data, effects)
+        return person
+
+    async def move_out(
+        self, caller: Caller, person_id: UUID, data: MoveOut, effects: Effects
+    ) -> MoveOutRead:
+        """Move a person out in one step: the date, and through the hooks wired in api/app.py
+        their credentials at every reader, their plates, their household roles; one audit entry
+        (`person.moved_out`) counts what ended."""
+        current = await self.get(caller, person_id)
+        if current.moved_out_on is not None:
+            require_staff(caller, "person.write", current.community_id)
+            raise AlreadyMovedOut()
+        person, ended = await self._change(
+            caller, person_id, PersonUpdate(moved_out_on=data.moved_out_on), effects
+        )
+        return MoveOutRead(person=person, ended=ended or {})
+
+    async def move_in(self, caller: Caller, person_id: UUID, data: MoveIn) -> PersonRead:
+        """A person moves into a household of their community: a person without one, or who has
+        moved out (the record is kept, REG-06). Audited as `person.moved_in`."""
+        current = await self.get(caller, person_id)
+        community_id = current.community_id
+        require_staff(caller, "person.write", community_id)
+        if current.household_id is not None and current.moved_out_on is None:
+            raise StillResident(field="household_id")
+        await _check_household(data.household_id, community_id)
+        relation = data.relation or current.relation
+        category = data.category or current.category
+        _check_relation(category, relation)
+        async with DB.transaction():
+            await Person.update(
+                {
+                    Person.household: data.household_id,
+                    Person.moved_in_on: data.moved_in_on,
+                    Person.moved_out_on: None,
+                    Person.relation: relation,
+                    Person.category: category,
+                    Person.updated_at: _now(),
+                }
+            ).where(Person.id == person_id)
+            await record(
+                "person.moved_in",
+                actor=caller,
+                target_type="person",
+                target_id=person_id,
+                community_id=community_id,
+                details={"household_id": str(data.household_id), "relation": relation},
+            )
+        return await self.get(caller, person_id)
+
+    async def _change(
+        self, caller: Caller, person_id: UUID, data: PersonUpdate, effects: Effects
+    ) -> tuple[PersonRead, dict[str, int] | None]:
+        """Apply a change; with a first move-out date, end the residence (what ended, by hook)."""
         current = (
             await Person.select(
                 Person.community,
+                Person.household,
                 Person.category,
                 Person.relation,
                 Person.moved_in_on,
@@ -254,27 +336,37 @@ class PersonService:
             )
             changes[Person.id_number_index] = id_index
         if not changes:
-            return await self.get(caller, person_id)
+            return await self.get(caller, person_id), None
         moving_out = isinstance(data.moved_out_on, date) and current["moved_out_on"] is None
         fields = sorted(c._meta.name for c in changes if not c._meta.name.endswith("_index"))
+        ended: dict[str, int] | None = None
         async with DB.transaction():
             if id_index is not None:
                 await self._claim_id_number(community_id, id_index, exclude=person_id)
             await Person.update({**changes, Person.updated_at: _now()}).where(
                 Person.id == person_id
             )
-            # Field names only: the audit log never holds the personal values themselves.
+            details: dict[str, Any] = {"fields": fields}  # names only, never the values
+            if moving_out:
+                household_id = current["household"]  # the household they leave
+                moving = MovingOut(
+                    person_id=person_id,
+                    community_id=community_id,
+                    household_id=household_id,
+                    last_resident=household_id is not None
+                    and not await still_living(household_id, besides=person_id),
+                )
+                ended = await end_residence(self.on_moved_out, moving, caller, effects)
+                details |= {"ended": ended, "last_resident": moving.last_resident}
             await record(
                 "person.moved_out" if moving_out else "person.updated",
                 actor=caller,
                 target_type="person",
                 target_id=person_id,
                 community_id=community_id,
-                details={"fields": fields},
+                details=details,
             )
-            if moving_out and self.on_moved_out is not None and effects is not None:
-                await self.on_moved_out(person_id, caller, effects)
-        return await self.get(caller, person_id)
+        return await self.get(caller, person_id), ended
 
     async def reveal(self, caller: Caller, person_id: UUID, data: RevealRequest) -> PersonReveal:
         """The identifiers in full, for a caller holding person.reveal there; always audited."""

@@ -24,6 +24,7 @@ export const PAGES = [
   "patrol-admin",
   "places",
   "accounts",
+  "residents",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -79,7 +80,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   ],
   property_manager: [
     { key: "alarms", icon: "warning-o", page: "alarms" },
-    { key: "residents", icon: "manager-o" },
+    { key: "residents", icon: "manager-o", page: "residents" },
     { key: "places", icon: "hotel-o", page: "places" },
     { key: "access_admin", icon: "shield-o", page: "access-admin" },
     { key: "access_records", icon: "records-o", page: "access-log" },
@@ -100,7 +101,10 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "video", icon: "video-o", page: "cameras" },
     { key: "warnings", icon: "bell" },
   ],
-  community_officer: [{ key: "jurisdiction_overview", icon: "chart-trending-o" }],
+  community_officer: [
+    { key: "jurisdiction_overview", icon: "chart-trending-o" },
+    { key: "residents", icon: "manager-o", page: "residents" },
+  ],
   system_admin: [
     { key: "communities", icon: "hotel-o", page: "places" },
     { key: "devices", icon: "desktop-o", page: "devices" },

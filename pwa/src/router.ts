@@ -112,6 +112,8 @@ export const router = createRouter({
         },
         // The security administrator's accounts (docs/accounts.md).
         { path: "accounts", name: "accounts", component: () => import("@/views/accounts/AccountsView.vue") },
+        // The residents registry (docs/people.md).
+        { path: "residents", name: "residents", component: () => import("@/views/residents/ResidentsView.vue") },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
       ],
     },
