@@ -71,6 +71,7 @@ from api.lifespan import LIFESPAN
 from api.objects.routes import serve_object
 from api.patrol import scans as patrol_scans
 from api.patrol.routes import PATROL_CONTROLLERS
+from api.people.moves import MoveOutHooks
 from api.people.routes import PersonController
 from api.push.routes import PushController
 from api.push.service import DISPATCH, dispatch
@@ -112,6 +113,15 @@ def register_hooks() -> None:
             END_SESSIONS: lambda outlet, account_id: SessionStore(outlet.redis).end_all(account_id),
         }
     )
+
+
+# What a move-out ends (api/people/moves.py), counted by these names in its audit entry; the
+# worker's lease expiry runs the same.
+MOVE_OUT_HOOKS: MoveOutHooks = {
+    "credentials": revoke_on_move_out,
+    "vehicles": cancel_on_move_out,
+    "household_roles": end_household_roles,
+}
 
 
 async def _rules_for(bridge_id: UUID) -> protocol.Rules | None:
@@ -265,12 +275,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "load_caller": load_caller,
                 "link_hooks": LINK_HOOKS,
                 "door_failed": raising.door_open_failed,  # access raises the door alarm
-                # what a move-out ends, counted by these names in its audit entry
-                "on_moved_out": {
-                    "credentials": revoke_on_move_out,
-                    "vehicles": cancel_on_move_out,
-                    "household_roles": end_household_roles,
-                },
+                "on_moved_out": MOVE_OUT_HOOKS,
             }
         ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},

@@ -220,7 +220,7 @@ async def revoke(
     return await get(caller, credential_id)
 
 
-async def revoke_on_move_out(moving: MovingOut, caller: Caller, effects: Effects) -> int:
+async def revoke_on_move_out(moving: MovingOut, caller: Caller | None, effects: Effects) -> int:
     """A person who moved out passes no door any more: every active credential of theirs (card,
     PIN, QR, phone key, face, fingerprint, plate) is revoked in the caller's transaction (people's
     move-out, through the hook api/app.py wires), audited, and pushed after commit; their face
@@ -246,7 +246,9 @@ async def revoke_on_move_out(moving: MovingOut, caller: Caller, effects: Effects
     if not rows:
         return 0
     ids = [r["id"] for r in rows]
-    communities = await revoke_credentials(ids, reason="moved out", by=caller.account_id)
+    communities = await revoke_credentials(
+        ids, reason=moving.reason, by=caller.account_id if caller else None
+    )
     for credential_id, community_id in ((r["id"], r["community"]) for r in rows):
         await record(
             "credential.revoke",
@@ -254,7 +256,7 @@ async def revoke_on_move_out(moving: MovingOut, caller: Caller, effects: Effects
             target_type="credential",
             target_id=credential_id,
             community_id=community_id,
-            purpose="moved out",
+            purpose=moving.reason,
             details={"person_id": str(moving.person_id)},
         )
     after_commit(effects, *communities)

@@ -114,7 +114,7 @@ END_SESSIONS = "accounts.end_sessions"
 """After-commit hook name: end every session of an account (api/app.py wires the session store)."""
 
 
-async def end_household_roles(moving: MovingOut, caller: Caller, effects: Effects) -> int:
+async def end_household_roles(moving: MovingOut, caller: Caller | None, effects: Effects) -> int:
     """At a move-out (people's hook, wired in api/app.py), the resident roles on the household of
     the accounts bound to the person end, and when the person was its last resident every
     resident role on it: nobody reads that household's doors, visitors or records through the app
@@ -137,7 +137,7 @@ async def end_household_roles(moving: MovingOut, caller: Caller, effects: Effect
             target_type="account",
             target_id=account_id,
             community_id=moving.community_id,
-            purpose="moved out",
+            purpose=moving.reason,
             details={"role": Role.RESIDENT, "household_id": str(moving.household_id)},
         )
         effects.after(END_SESSIONS, account_id)

@@ -27,10 +27,12 @@ class MovingOut(msgspec.Struct, frozen=True, kw_only=True):
     community_id: UUID
     household_id: UUID | None
     last_resident: bool
+    reason: str = "moved out"
 
 
-MovedOut = Callable[[MovingOut, Caller, Effects], Awaitable[int]]
-"""What one domain ends at a move-out, inside its transaction; how many things it ended."""
+MovedOut = Callable[[MovingOut, Caller | None, Effects], Awaitable[int]]
+"""What one domain ends at a move-out, inside its transaction; how many things it ended. The
+caller is None when the platform itself moves someone out (a tenant's lease ended)."""
 
 MoveOutHooks = Mapping[str, MovedOut]
 """The hooks by the name the move-out's summary gives their count (credentials, vehicles, …)."""
@@ -46,7 +48,7 @@ async def still_living(household_id: UUID | None, *, besides: UUID) -> bool:
 
 
 async def end_residence(
-    hooks: MoveOutHooks, moving: MovingOut, caller: Caller, effects: Effects
+    hooks: MoveOutHooks, moving: MovingOut, caller: Caller | None, effects: Effects
 ) -> dict[str, int]:
     """Run every hook in the caller's transaction, in the order wired; their counts by name."""
     return {name: await hook(moving, caller, effects) for name, hook in hooks.items()}

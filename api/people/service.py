@@ -48,6 +48,7 @@ from api.people.tables import Person
 from api.piccolo_conf import DB
 
 CONTEXTS = {"phone": "persons.phone", "id_number": "persons.id_number"}
+LEASE_ENDED = "lease ended"
 
 
 class InvalidPhone(InvalidInput):
@@ -69,6 +70,13 @@ class InvalidRelation(InvalidInput):
 
     code = "invalid_relation"
     message = "An owner cannot be registered in the tenant category."
+
+
+class InvalidLease(InvalidInput):
+    """A lease end for someone who is not a tenant."""
+
+    code = "invalid_lease"
+    message = "Only a tenant has a lease end date."
 
 
 class InvalidDates(InvalidInput):
@@ -110,6 +118,19 @@ def _check_relation(category: Category, relation: Relation) -> None:
 def _check_dates(moved_in_on: date | None, moved_out_on: date | None) -> None:
     if moved_in_on and moved_out_on and moved_out_on < moved_in_on:
         raise InvalidDates(field="moved_out_on")
+
+
+def _check_lease(
+    category: Category, relation: Relation, lease_ends_on: date | None, moved_in_on: date | None
+) -> None:
+    """A lease end belongs to a tenant (by category or relation), and does not end before the
+    move-in."""
+    if lease_ends_on is None:
+        return
+    if category != "tenant" and relation != "tenant":
+        raise InvalidLease(field="lease_ends_on")
+    if moved_in_on and lease_ends_on < moved_in_on:
+        raise InvalidDates(field="lease_ends_on")
 
 
 async def _check_household(household_id: UUID, community_id: UUID) -> None:
@@ -199,6 +220,7 @@ class PersonService:
         if not await Community.exists().where(Community.id == data.community_id):
             raise NotFound()
         _check_relation(data.category, data.relation)
+        _check_lease(data.category, data.relation, data.lease_ends_on, data.moved_in_on)
         phone, id_number = self._phone(data.phone), self._id_number(data.id_number)
         if data.household_id:
             await _check_household(data.household_id, data.community_id)
@@ -214,6 +236,7 @@ class PersonService:
             phone=self.cipher.encrypt(phone, context=CONTEXTS["phone"]),
             phone_index=self.cipher.blind_index(phone, kind="phone"),
             moved_in_on=data.moved_in_on,
+            lease_ends_on=data.lease_ends_on,
         )
         async with DB.transaction():
             await self._claim_id_number(data.community_id, id_index, exclude=None)
@@ -263,10 +286,12 @@ class PersonService:
         relation = data.relation or current.relation
         category = data.category or current.category
         _check_relation(category, relation)
+        _check_lease(category, relation, data.lease_ends_on, data.moved_in_on)
         async with DB.transaction():
             await Person.update(
                 {
                     Person.household: data.household_id,
+                    Person.lease_ends_on: data.lease_ends_on,
                     Person.moved_in_on: data.moved_in_on,
                     Person.moved_out_on: None,
                     Person.relation: relation,
@@ -296,6 +321,7 @@ class PersonService:
                 Person.relation,
                 Person.moved_in_on,
                 Person.moved_out_on,
+                Person.lease_ends_on,
             )
             .where(Person.id == person_id)
             .first()
@@ -310,6 +336,12 @@ class PersonService:
 
         _check_relation(pick(data.category, "category"), pick(data.relation, "relation"))
         _check_dates(pick(data.moved_in_on, "moved_in_on"), pick(data.moved_out_on, "moved_out_on"))
+        _check_lease(
+            pick(data.category, "category"),
+            pick(data.relation, "relation"),
+            pick(data.lease_ends_on, "lease_ends_on"),
+            pick(data.moved_in_on, "moved_in_on"),
+        )
         changes: dict[Any, Any] = {}
         for column, value in (
             (Person.category, data.category),
@@ -318,6 +350,7 @@ class PersonService:
             (Person.household, data.household_id),
             (Person.moved_in_on, data.moved_in_on),
             (Person.moved_out_on, data.moved_out_on),
+            (Person.lease_ends_on, data.lease_ends_on),
         ):
             if value is not msgspec.UNSET:
                 changes[column] = value
@@ -348,16 +381,8 @@ class PersonService:
             )
             details: dict[str, Any] = {"fields": fields}  # names only, never the values
             if moving_out:
-                household_id = current["household"]  # the household they leave
-                moving = MovingOut(
-                    person_id=person_id,
-                    community_id=community_id,
-                    household_id=household_id,
-                    last_resident=household_id is not None
-                    and not await still_living(household_id, besides=person_id),
-                )
-                ended = await end_residence(self.on_moved_out, moving, caller, effects)
-                details |= {"ended": ended, "last_resident": moving.last_resident}
+                ended, last = await self._end_residence(current, person_id, caller, effects)
+                details |= {"ended": ended, "last_resident": last}
             await record(
                 "person.moved_out" if moving_out else "person.updated",
                 actor=caller,
@@ -367,6 +392,61 @@ class PersonService:
                 details=details,
             )
         return await self.get(caller, person_id), ended
+
+    async def expire_leases(self, effects: Effects, *, today: date, limit: int = 200) -> list[UUID]:
+        """Move out the tenants whose lease ended before `today` (on their lease's last day),
+        as a manager's move-out does, by the platform (no caller; audited with the reason
+        "lease ended"). Idempotent: a tenant moved out is not due again; rows are claimed with
+        SKIP LOCKED, so two workers never move one tenant out twice. The ids moved out."""
+        moved: list[UUID] = []
+        async with DB.transaction():
+            rows = await Person.raw(
+                "SELECT id, community, household, lease_ends_on FROM persons"
+                " WHERE lease_ends_on < {} AND moved_out_on IS NULL"
+                " ORDER BY lease_ends_on, id LIMIT {} FOR UPDATE SKIP LOCKED",
+                today,
+                limit,
+            )
+            for row in rows:
+                await Person.update(
+                    {Person.moved_out_on: row["lease_ends_on"], Person.updated_at: _now()}
+                ).where(Person.id == row["id"])
+                ended, last = await self._end_residence(
+                    row, row["id"], None, effects, reason=LEASE_ENDED
+                )
+                await record(
+                    "person.moved_out",
+                    actor_name="platform",
+                    target_type="person",
+                    target_id=row["id"],
+                    community_id=row["community"],
+                    purpose=LEASE_ENDED,
+                    details={"fields": ["moved_out_on"], "ended": ended, "last_resident": last},
+                )
+                moved.append(row["id"])
+        return moved
+
+    async def _end_residence(
+        self,
+        current: dict[str, Any],
+        person_id: UUID,
+        caller: Caller | None,
+        effects: Effects,
+        *,
+        reason: str = "moved out",
+    ) -> tuple[dict[str, int], bool]:
+        """Run the move-out hooks for the household the person leaves (inside the transaction);
+        what each ended, and whether they were its last resident."""
+        household_id = current["household"]
+        moving = MovingOut(
+            person_id=person_id,
+            community_id=current["community"],
+            household_id=household_id,
+            last_resident=household_id is not None
+            and not await still_living(household_id, besides=person_id),
+            reason=reason,
+        )
+        return await end_residence(self.on_moved_out, moving, caller, effects), moving.last_resident
 
     async def reveal(self, caller: Caller, person_id: UUID, data: RevealRequest) -> PersonReveal:
         """The identifiers in full, for a caller holding person.reveal there; always audited."""
@@ -444,6 +524,7 @@ class PersonService:
             id_number=mask_id_number(id_number),
             moved_in_on=row["moved_in_on"],
             moved_out_on=row["moved_out_on"],
+            lease_ends_on=row["lease_ends_on"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )

@@ -21,10 +21,8 @@ from api.core.effects import Effects
 from api.people.moves import MovingOut
 from api.vehicles.tables import Vehicle
 
-REASON = "moved out"
 
-
-async def cancel_on_move_out(moving: MovingOut, caller: Caller, effects: Effects) -> int:
+async def cancel_on_move_out(moving: MovingOut, caller: Caller | None, effects: Effects) -> int:
     """Cancel the vehicles the move-out ends, inside the move-out's transaction; how many."""
     whose: Combinable = Vehicle.person == moving.person_id
     if moving.last_resident and moving.household_id is not None:
@@ -40,14 +38,16 @@ async def cancel_on_move_out(moving: MovingOut, caller: Caller, effects: Effects
         await Vehicle.update(
             {
                 Vehicle.status: "cancelled",
-                Vehicle.reason: REASON,
+                Vehicle.reason: moving.reason,
                 Vehicle.credential: None,
                 Vehicle.updated_at: datetime.now(UTC),
             }
         ).where(Vehicle.id == row["id"])
         if row["credential"] is not None:
             await credentials.revoke_credentials(
-                [row["credential"]], reason=REASON, by=caller.account_id
+                [row["credential"]],
+                reason=moving.reason,
+                by=caller.account_id if caller else None,
             )
         await record(
             "vehicle.cancelled",
@@ -55,7 +55,7 @@ async def cancel_on_move_out(moving: MovingOut, caller: Caller, effects: Effects
             target_type="vehicle",
             target_id=row["id"],
             community_id=row["community"],
-            purpose=REASON,
+            purpose=moving.reason,
             details={"plate": row["plate_masked"], "person_id": str(moving.person_id)},
         )
     credentials.after_commit(effects, *{r["community"] for r in rows})

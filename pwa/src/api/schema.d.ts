@@ -3846,6 +3846,7 @@ export interface components {
             category?: "permanent" | "floating" | "tenant" | null;
             /** Format: uuid */
             household_id: string;
+            lease_ends_on?: string | null;
             /** Format: date */
             moved_in_on: string;
             /** @enum {null|string} */
@@ -4076,6 +4077,7 @@ export interface components {
             community_id: string;
             household_id?: string | null;
             id_number: string;
+            lease_ends_on?: string | null;
             moved_in_on?: string | null;
             name: string;
             /** @example 13812345678 */
@@ -4106,6 +4108,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             id_number: string;
+            lease_ends_on: string | null;
             moved_in_on: string | null;
             moved_out_on: string | null;
             name: string;
@@ -4127,6 +4130,7 @@ export interface components {
             category?: "permanent" | "floating" | "tenant";
             household_id?: string | null;
             id_number?: string;
+            lease_ends_on?: string | null;
             moved_in_on?: string | null;
             moved_out_on?: string | null;
             name?: string;
