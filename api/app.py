@@ -29,7 +29,12 @@ from api.access import credential_keys, decide, points, records, sync
 from api.access.credentials import CREDENTIALS
 from api.access.enrolment import revoke_on_move_out
 from api.access.routes import ACCESS_CONTROLLERS
-from api.accounts.routes import AccountController, AuthController, auth_rate_limit
+from api.accounts.routes import (
+    AccountController,
+    AuthController,
+    SecurityPolicyController,
+    auth_rate_limit,
+)
 from api.accounts.service import END_SESSIONS, end_household_roles, load_caller
 from api.alarms import failsafe, raising, site_links
 from api.alarms.reads import BOARD, show_on_board
@@ -238,6 +243,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             pass_page,
             enrolment,
             AccountController,
+            SecurityPolicyController,
             AuditController,
             *COMMUNITY_CONTROLLERS,
             PersonController,

@@ -105,3 +105,40 @@ async def test_a_manager_moves_a_resident_out_on_a_phone(phone: Page, world: Wor
     await expect(sheet).to_be_hidden()
     await phone.locator("[data-test=resident-residence-moved_out]").click()
     await expect(phone.locator("[data-test=resident-item]")).to_have_count(1)
+
+
+@pytest.mark.req("SEC-09", partial=True)
+async def test_the_security_administrator_tightens_the_lockout_and_a_login_locks_after_it(
+    desktop: Page, phone: Page, world: World
+) -> None:
+    await signed_in(desktop, world, Role.SECURITY_ADMIN)
+    await desktop.locator("[data-test=side-security_policy]").click()
+    threshold = desktop.locator("[data-test=policy-lockout_threshold] input")
+    await expect(threshold).to_have_value("5")
+    await threshold.fill("6")
+    await desktop.locator("[data-test=policy-save]").click()
+    await expect(desktop.locator("[data-test=policy-lockout_threshold]")).to_contain_text(
+        "不能超过标准要求的上限"
+    )  # weaker than the floor: refused before sending
+    await threshold.fill("3")
+    await desktop.locator("[data-test=policy-save]").click()
+    await expect(desktop.locator(".van-toast")).to_contain_text("安全策略已更新")
+    await expect(desktop.locator("[data-test=policy-version]")).to_contain_text("第 1 版")
+    await desktop.screenshot(path=artifact("security-admin-policy-desktop.png"))
+
+    try:
+        user = world.a.users[Role.RESIDENT]
+        await LoginPage(phone).open()
+        error = phone.locator("[data-test=login-error]")
+        for attempt in range(3):
+            await phone.locator("[data-test=login-username] input").fill(user.username)
+            await phone.locator("[data-test=login-password] input").fill(f"Wrong-pass-{attempt}x")
+            await phone.locator("[data-test=login-submit]").click()
+            if attempt < 2:
+                await expect(error).to_have_text("用户名或密码错误")
+        await expect(error).to_contain_text("账号已被锁定")  # at the third, not the fifth
+        await phone.screenshot(path=artifact("resident-locked-phone.png"))
+    finally:  # later tests in this session log in under the floor again
+        await threshold.fill("5")
+        await desktop.locator("[data-test=policy-save]").click()
+        await expect(desktop.locator("[data-test=policy-version]")).to_contain_text("第 2 版")

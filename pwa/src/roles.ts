@@ -25,6 +25,7 @@ export const PAGES = [
   "places",
   "accounts",
   "residents",
+  "security-policy",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -112,7 +113,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   ],
   security_admin: [
     { key: "accounts", icon: "contact-o", page: "accounts" },
-    { key: "security_policy", icon: "shield-o" },
+    { key: "security_policy", icon: "shield-o", page: "security-policy" },
   ],
   audit_admin: [{ key: "audit_log", icon: "description-o", page: "audit" }],
 };

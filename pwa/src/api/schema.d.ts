@@ -2241,6 +2241,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/security-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetPolicy
+         * @description Password, lockout, session and second-factor rules in force, with their version.
+         */
+        get: operations["ApiV1SecurityPolicyGetPolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * ChangePolicy
+         * @description Change the rules (never below the standard's floor: 422 policy_below_floor); audited;
+         *     every api process applies them at its next login.
+         */
+        patch: operations["ApiV1SecurityPolicyChangePolicy"];
+        trace?: never;
+    };
     "/api/v1/sos": {
         parameters: {
             query?: never;
@@ -4211,6 +4236,49 @@ export interface components {
         PlanUpdate: {
             steps?: string[];
             title?: string;
+        };
+        /** PolicyRead */
+        PolicyRead: {
+            /** @default 12 */
+            absolute_hours: number;
+            /** @default 30 */
+            idle_resident_minutes: number;
+            /** @default 15 */
+            idle_staff_minutes: number;
+            /** @default 15 */
+            lockout_minutes: number;
+            /** @default 5 */
+            lockout_threshold: number;
+            /** @default 3 */
+            password_min_classes: number;
+            /** @default 10 */
+            password_min_length: number;
+            /**
+             * @default [
+             *       "audit_admin",
+             *       "community_officer",
+             *       "guard",
+             *       "maintenance",
+             *       "police",
+             *       "property_manager",
+             *       "security_admin",
+             *       "system_admin"
+             *     ]
+             */
+            totp_roles: components["schemas"]["Role"][];
+            updated_at: string | null;
+            version: number;
+        };
+        /** PolicyUpdate */
+        PolicyUpdate: {
+            absolute_hours?: number;
+            idle_resident_minutes?: number;
+            idle_staff_minutes?: number;
+            lockout_minutes?: number;
+            lockout_threshold?: number;
+            password_min_classes?: number;
+            password_min_length?: number;
+            totp_roles?: components["schemas"]["Role"][];
         };
         /** PresetAction */
         PresetAction: {
@@ -15148,6 +15216,131 @@ export interface operations {
             };
             /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1SecurityPolicyGetPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyRead"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1SecurityPolicyChangePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -110,6 +110,7 @@ const en: typeof zhCN = {
     already_moved_out: "This person has moved out already",
     invalid_lease: "Only a tenant has a lease end date",
     still_resident: "This person still lives in a household; move them out first",
+    policy_below_floor: "Weaker than the standard's minimum",
     unknown: "Something went wrong. Please try again later",
   },
   roles: {
@@ -1210,6 +1211,30 @@ const en: typeof zhCN = {
       purpose: "State the purpose in at least 4 characters",
       date: "Pick a date",
       beforeMoveIn: "The move-out cannot be before the move-in",
+    },
+  },
+  securityPolicy: {
+    version: "Version {version}",
+    groups: { password: "Passwords", lockout: "Lockout after failed logins", session: "Sessions", totp: "Two-step verification" },
+    fields: {
+      password_min_length: "Minimum length (characters)",
+      password_min_classes: "Character classes",
+      lockout_threshold: "Failures in a row",
+      lockout_minutes: "Locked for (minutes)",
+      idle_staff_minutes: "Staff idle timeout (minutes)",
+      idle_resident_minutes: "Resident idle timeout (minutes)",
+      absolute_hours: "Longest session (hours)",
+    },
+    floorAtLeast: "At least {value}",
+    floorAtMost: "At most {value}",
+    totpFloor: "Required by the standard",
+    totpFor: "{role} must use two-step verification",
+    hint: "Changes are recorded in the audit log and apply at the next login in every server process, without a restart.",
+    saved: "Security policy updated",
+    check: {
+      number: "Enter a whole number in range",
+      atLeast: "Cannot be below the standard's minimum",
+      atMost: "Cannot exceed the standard's maximum",
     },
   },
   accounts: {

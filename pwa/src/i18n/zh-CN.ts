@@ -108,6 +108,7 @@ export default {
     already_moved_out: "此人已迁出",
     invalid_lease: "只有租户才有租约到期日",
     still_resident: "此人仍在其他房屋居住，请先办理迁出",
+    policy_below_floor: "低于标准要求的下限",
     unknown: "出了点问题，请稍后再试",
   },
   roles: {
@@ -1208,6 +1209,30 @@ export default {
       purpose: "请至少用 4 个字说明用途",
       date: "请选择日期",
       beforeMoveIn: "迁出日期不能早于入住日期",
+    },
+  },
+  securityPolicy: {
+    version: "第 {version} 版",
+    groups: { password: "密码", lockout: "登录失败锁定", session: "会话", totp: "两步验证" },
+    fields: {
+      password_min_length: "最短长度（字符）",
+      password_min_classes: "字符类别（种）",
+      lockout_threshold: "连续失败次数",
+      lockout_minutes: "锁定时长（分钟）",
+      idle_staff_minutes: "工作人员空闲超时（分钟）",
+      idle_resident_minutes: "住户空闲超时（分钟）",
+      absolute_hours: "会话最长（小时）",
+    },
+    floorAtLeast: "不少于 {value}",
+    floorAtMost: "不超过 {value}",
+    totpFloor: "标准要求，不可关闭",
+    totpFor: "{role}须两步验证",
+    hint: "修改将记入审计日志，并于下次登录时在所有服务实例生效，无需重启。",
+    saved: "安全策略已更新",
+    check: {
+      number: "请输入范围内的整数",
+      atLeast: "不能低于标准要求的下限",
+      atMost: "不能超过标准要求的上限",
     },
   },
   accounts: {
