@@ -29,8 +29,13 @@ from api.access import credential_keys, decide, points, records, sync
 from api.access.credentials import CREDENTIALS
 from api.access.enrolment import revoke_on_move_out
 from api.access.routes import ACCESS_CONTROLLERS
-from api.accounts.routes import AccountController, AuthController, auth_rate_limit
-from api.accounts.service import load_caller
+from api.accounts.routes import (
+    AccountController,
+    AuthController,
+    SecurityPolicyController,
+    auth_rate_limit,
+)
+from api.accounts.service import END_SESSIONS, end_household_roles, load_caller
 from api.alarms import failsafe, raising, site_links
 from api.alarms.reads import BOARD, show_on_board
 from api.alarms.routes import ALARM_CONTROLLERS
@@ -56,6 +61,7 @@ from api.core.openapi import ErrorResponses
 from api.core.realtime import channels_plugin, realtime
 from api.core.redisconn import connect
 from api.core.request import AppRequest
+from api.core.sessions import SessionStore
 from api.devices.ledger.routes import LEDGER_CONTROLLERS
 from api.devices.link import LinkHooks, bridge_link
 from api.devices.routes import (
@@ -72,11 +78,13 @@ from api.objects.routes import serve_object
 from api.patrol import scans as patrol_scans
 from api.patrol.routes import PATROL_CONTROLLERS
 from api.people.imports.routes import PersonImportController
+from api.people.moves import MoveOutHooks
 from api.people.routes import PersonController
 from api.push.routes import PushController
 from api.push.service import DISPATCH, dispatch
 from api.settings import Settings, get_settings
 from api.vehicles import recording as vehicle_passes
+from api.vehicles.moving_out import cancel_on_move_out
 from api.vehicles.parking import ensure_for_bridge as lanes_for_bridge
 from api.vehicles.routes import VEHICLE_CONTROLLERS
 from api.video import service as live_views
@@ -111,6 +119,7 @@ def register_hooks() -> None:
             CREDENTIALS: lambda outlet, community_id: sync.push_credentials(
                 outlet.redis, community_id
             ),
+            END_SESSIONS: lambda outlet, account_id: SessionStore(outlet.redis).end_all(account_id),
         }
     )
 
@@ -126,6 +135,15 @@ async def _door_failed(
         community_id, device_id=device_id, note=note, effects=effects
     )
     return alarm_id
+
+
+# What a move-out ends (api/people/moves.py), counted by these names in its audit entry; the
+# worker's lease expiry runs the same.
+MOVE_OUT_HOOKS: MoveOutHooks = {
+    "credentials": revoke_on_move_out,
+    "vehicles": cancel_on_move_out,
+    "household_roles": end_household_roles,
+}
 
 
 async def _rules_for(bridge_id: UUID) -> protocol.Rules | None:
@@ -243,6 +261,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             pass_page,
             enrolment,
             AccountController,
+            SecurityPolicyController,
             AuditController,
             *COMMUNITY_CONTROLLERS,
             PersonController,
@@ -283,7 +302,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "load_caller": load_caller,
                 "link_hooks": LINK_HOOKS,
                 "door_failed": _door_failed,  # access raises the door alarm (and its order)
-                "on_moved_out": revoke_on_move_out,
+                "on_moved_out": MOVE_OUT_HOOKS,
             }
         ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},

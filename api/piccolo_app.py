@@ -13,7 +13,7 @@ from api.access.tables import (
     Credential,
     CredentialChange,
 )
-from api.accounts.tables import Account, RecoveryCode, RoleAssignment
+from api.accounts.tables import Account, RecoveryCode, RoleAssignment, SecurityPolicyRow
 from api.alarms.tables import (
     Alarm,
     AlarmEntry,
@@ -69,6 +69,7 @@ APP_CONFIG = AppConfig(
         Account,
         RoleAssignment,
         RecoveryCode,
+        SecurityPolicyRow,
         AuditEntry,
         Bridge,
         EnrolmentToken,

@@ -193,6 +193,12 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
         ),
         "household": lambda p: _click(p, "[data-test^=room-]", "[data-test=household-code]"),
     },
+    ("property_manager", "residents"): {
+        "person": lambda p: _click(p, "[data-test=resident-item]", "[data-test=person-move-out]"),
+        "tree": lambda p: _click(
+            p, "[data-test=household-tree] [role=radio] >> nth=1", "[data-test=tree-room-0101]"
+        ),
+    },
     ("security_admin", "accounts"): {
         "add": lambda p: _click(p, "[data-test=account-add]", "[data-test=account-form-username]"),
         "account": lambda p: _click(p, "[data-test=account-item]", "[data-test=account-status]"),

@@ -17,6 +17,7 @@ from api.audit import service as audit
 from api.core import db, jobs
 from api.core.logging import configure_logging
 from api.core.redisconn import WORKER_RETRIES, queue_settings
+from api.lifespan import make_cipher
 from api.settings import get_settings
 from workers.tasks.access import purge_access_records
 from workers.tasks.alarms import (
@@ -42,7 +43,11 @@ from workers.tasks.patrol import (
     make_patrol_rounds,
     schedule_patrol_rounds,
 )
-from workers.tasks.people import purge_expired_imports, run_person_import
+from workers.tasks.people import (
+    expire_tenant_leases,
+    purge_expired_imports,
+    run_person_import,
+)
 from workers.tasks.push import deliver_notification_job, sweep_notifications
 from workers.tasks.vehicles import purge_vehicle_passes
 from workers.tasks.visitors import expire_visitor_passes
@@ -59,6 +64,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     register_hooks()  # the jobs' effects reach the same after-commit hooks as the app's
     assert settings.database_url, "the worker needs ANJU_DATABASE_URL (anju demo sets it)"
     ctx["settings"] = settings
+    ctx["cipher"] = make_cipher(settings)  # the registry's jobs (a lease's end)
     audit.configure(settings.crypto)
     credential_keys.configure(settings)
     ctx["database"] = db.database(settings.database_url)
@@ -114,6 +120,7 @@ class WorkerSettings:
         sweep_calls,
         purge_expired_calls,
         expire_visitor_passes,
+        expire_tenant_leases,
         func(make_patrol_rounds, name=jobs.MAKE_PATROL_ROUNDS),
         schedule_patrol_rounds,
         end_patrol_rounds,
@@ -136,6 +143,7 @@ class WorkerSettings:
         cron(sweep_calls, second={15, 45}, unique=True),
         cron(purge_expired_calls, hour={3}, minute={47}, unique=True),
         cron(expire_visitor_passes, second={5}, unique=True),
+        cron(expire_tenant_leases, minute={7}, second={35}, unique=True),
         cron(schedule_patrol_rounds, minute=set(range(0, 60, 10)), second={20}, unique=True),
         cron(end_patrol_rounds, second={10, 40}, unique=True),
         cron(purge_vehicle_passes, hour={3}, minute={59}, unique=True),

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+from piccolo.custom_types import Combinable
 
 from api.access.credentials import (
     after_commit,
@@ -23,6 +24,7 @@ from api.core.auth import Caller, Scope, require_staff
 from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import equals, paged_page
+from api.people.moves import MovingOut
 from api.people.tables import Person
 from api.piccolo_conf import DB
 
@@ -218,18 +220,35 @@ async def revoke(
     return await get(caller, credential_id)
 
 
-async def revoke_on_move_out(person_id: UUID, caller: Caller, effects: Effects) -> int:
+async def revoke_on_move_out(moving: MovingOut, caller: Caller | None, effects: Effects) -> int:
     """A person who moved out passes no door any more: every active credential of theirs (card,
-    PIN, QR, face, fingerprint) is revoked in the caller's transaction (people's move-out, through
-    the hook api/app.py wires), audited, and pushed after commit; their face comes off the face
-    readers with that delta (api/biometrics/placement.py). How many were revoked."""
+    PIN, QR, phone key, face, fingerprint, plate) is revoked in the caller's transaction (people's
+    move-out, through the hook api/app.py wires), audited, and pushed after commit; their face
+    comes off the face readers with that delta (api/biometrics/placement.py). So are the household
+    QR codes and phone keys of the accounts bound to them, and, when they were the household's last
+    resident, every household credential bound to no person (a visitor's pass keeps its own
+    window). How many were revoked."""
+    who: Combinable = Credential.person == moving.person_id
+    if moving.household_id is not None:
+        household = (
+            (Credential.household == moving.household_id)
+            & Credential.person.is_null()
+            & Credential.visitor_pass.is_null()
+        )
+        accounts = await Account.select(Account.id).where(Account.person == moving.person_id)
+        if moving.last_resident:
+            who |= household
+        elif accounts:
+            who |= household & Credential.created_by.is_in([a["id"] for a in accounts])
     rows = await Credential.select(Credential.id, Credential.community).where(
-        (Credential.person == person_id) & (Credential.status == "active")
+        who & (Credential.status == "active")
     )
     if not rows:
         return 0
     ids = [r["id"] for r in rows]
-    communities = await revoke_credentials(ids, reason="moved out", by=caller.account_id)
+    communities = await revoke_credentials(
+        ids, reason=moving.reason, by=caller.account_id if caller else None
+    )
     for credential_id, community_id in ((r["id"], r["community"]) for r in rows):
         await record(
             "credential.revoke",
@@ -237,8 +256,8 @@ async def revoke_on_move_out(person_id: UUID, caller: Caller, effects: Effects) 
             target_type="credential",
             target_id=credential_id,
             community_id=community_id,
-            purpose="moved out",
-            details={"person_id": str(person_id)},
+            purpose=moving.reason,
+            details={"person_id": str(moving.person_id)},
         )
     after_commit(effects, *communities)
     return len(ids)

@@ -12,7 +12,8 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from api.accounts import service
+from api.accounts import policy, service
+from api.accounts.policy import PolicyRead, PolicyReader, PolicyUpdate
 from api.accounts.schemas import (
     AccountCreate,
     AccountPage,
@@ -76,14 +77,22 @@ def auth_rate_limit(per_minute: int) -> RateLimitConfig:
     )
 
 
+def policy_reader(state: State) -> PolicyReader:
+    """This process's reader of the security policy (one per app, made at first use)."""
+    reader = state.get("policy_reader")
+    if reader is None:
+        reader = state.policy_reader = PolicyReader(state.sessions.redis)
+    return reader  # type: ignore[no-any-return]
+
+
 def provide_auth(state: State) -> AuthService:
     """The login service."""
-    return AuthService(state.sessions, state.cipher)
+    return AuthService(state.sessions, state.cipher, policy=policy_reader(state))
 
 
 def provide_accounts(state: State) -> AccountService:
     """The account administration service."""
-    return AccountService(state.sessions)
+    return AccountService(state.sessions, policy=policy_reader(state))
 
 
 class AuthController(Controller):
@@ -227,3 +236,21 @@ class AccountController(Controller):
     ) -> AccountRead:
         """Take a role from the account."""
         return await accounts.revoke(caller, account_id, role)
+
+
+class SecurityPolicyController(Controller):
+    """The security policy, for the security administrator (anyone else: 404)."""
+
+    path = "/api/v1/security-policy"
+    tags = ["accounts"]
+
+    @get("/")
+    async def get_policy(self, caller: Caller) -> PolicyRead:
+        """Password, lockout, session and second-factor rules in force, with their version."""
+        return await policy.read(caller)
+
+    @patch("/")
+    async def change_policy(self, caller: Caller, state: State, data: PolicyUpdate) -> PolicyRead:
+        """Change the rules (never below the standard's floor: 422 policy_below_floor); audited;
+        every api process applies them at its next login."""
+        return await policy.change(caller, data, state.sessions.redis)

@@ -11,6 +11,7 @@ from uuid import UUID
 import msgspec
 import pyotp
 
+from api.accounts.policy import Policy, PolicyReader
 from api.accounts.schemas import (
     AccountCreate,
     AccountPage,
@@ -30,6 +31,7 @@ from api.communities.service import household_label
 from api.communities.tables import Community, Household, Jurisdiction
 from api.core.auth import ADMINISTRATORS, Assignment, Caller, Role, Scope
 from api.core.crypto import FieldCipher
+from api.core.effects import Effects
 from api.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from api.core.paging import equals, paged, paged_page
 from api.core.passwords import (
@@ -42,11 +44,10 @@ from api.core.passwords import (
 )
 from api.core.query import like
 from api.core.sessions import Session, SessionStore, new_session
+from api.people.moves import MovingOut
 from api.people.tables import Person
 from api.piccolo_conf import DB
 
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=15)
 ADMIN_PASSWORD_MAX_AGE = timedelta(days=90)
 RECOVERY_CODES = 10
 ISSUER = "安居 Anju"
@@ -66,7 +67,7 @@ class AccountLocked(DomainError):
 
     status_code = 423
     code = "account_locked"
-    message = "Too many failed attempts; the account is locked for 15 minutes."
+    message = "Too many failed attempts; the account is locked for a while."
 
 
 class InvalidTotp(DomainError):
@@ -106,6 +107,40 @@ def _recovery_code() -> str:
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     raw = "".join(secrets.choice(alphabet) for _ in range(12))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+END_SESSIONS = "accounts.end_sessions"
+"""After-commit hook name: end every session of an account (api/app.py wires the session store)."""
+
+
+async def end_household_roles(moving: MovingOut, caller: Caller | None, effects: Effects) -> int:
+    """At a move-out (people's hook, wired in api/app.py), the resident roles on the household of
+    the accounts bound to the person end, and when the person was its last resident every
+    resident role on it: nobody reads that household's doors, visitors or records through the app
+    any more. Each account's loss is audited and its sessions end after commit. How many ended."""
+    if moving.household_id is None:
+        return 0
+    where = (RoleAssignment.household == moving.household_id) & (
+        RoleAssignment.role == Role.RESIDENT
+    )
+    if not moving.last_resident:
+        bound = await Account.select(Account.id).where(Account.person == moving.person_id)
+        if not bound:
+            return 0
+        where &= RoleAssignment.account.is_in([a["id"] for a in bound])
+    gone = await RoleAssignment.delete().where(where).returning(RoleAssignment.account)
+    for account_id in sorted({g["account"] for g in gone}):
+        await record(
+            "account.role.revoked",
+            actor=caller,
+            target_type="account",
+            target_id=account_id,
+            community_id=moving.community_id,
+            purpose=moving.reason,
+            details={"role": Role.RESIDENT, "household_id": str(moving.household_id)},
+        )
+        effects.after(END_SESSIONS, account_id)
+    return len(gone)
 
 
 async def roles_of(account_id: UUID) -> set[Role]:
@@ -203,14 +238,18 @@ async def me(account_id: UUID) -> Me:
 class AuthService:
     """The login state machine: password → (TOTP enrolment | TOTP) → (password change) → active."""
 
-    def __init__(self, sessions: SessionStore, cipher: FieldCipher) -> None:
+    def __init__(
+        self, sessions: SessionStore, cipher: FieldCipher, *, policy: PolicyReader
+    ) -> None:
         self.sessions = sessions
         self.cipher = cipher
+        self.policy = policy
 
     async def login(
         self, username: str, password: str, *, ip: str | None, old_token: str | None
     ) -> tuple[LoginResult, str]:
         """Check the password; return where the login stands and the new session token."""
+        rules = await self.policy.current()
         account = await Account.objects().where(Account.username == username).first()
         if account is None or not account.is_active:
             verify_password(DUMMY_HASH, password)  # same cost as a real check: no user enumeration
@@ -223,23 +262,24 @@ class AuthService:
                 if account
                 else {"reason": "unknown_user", "name_hash": self._name_hash(username)},
             )
-            await self._unknown_failed(username)
+            await self._unknown_failed(username, rules)
             raise InvalidCredentials()
         # The hash is checked before the lock: a locked name must cost the same argon2 time as an
         # unknown one, or the quick 423 would tell which names exist.
         password_ok = verify_password(account.password_hash, password)
         self._refuse_if_locked(account)
         if not password_ok:
-            await self._failed(account, ip=ip, reason="wrong_password")
+            await self._failed(account, rules, ip=ip, reason="wrong_password")
         roles = await roles_of(account.id)
         staff = bool(roles - {Role.RESIDENT})
+        totp = rules.needs_totp(roles)
         result = LoginResult.step(state="active")
         # Only the columns this step decides: a full-row save would write back values read before
         # the password check and undo a concurrent lock, password change or TOTP step.
         changes: dict[Any, Any] = {}
-        if staff and account.totp_confirmed:
+        if totp and account.totp_confirmed:
             result = LoginResult.step(state="totp_required")
-        elif staff:
+        elif totp:
             secret = pyotp.random_base32()
             changes[Account.totp_secret] = self.cipher.encrypt(secret, context=TOTP_CONTEXT)
             result = LoginResult.step(
@@ -265,7 +305,7 @@ class AuthService:
                 ip=ip,
                 details={"state": result.state},
             )
-        session = new_session(account.id, state=result.state, staff=staff, ip=ip)
+        session = self._session(account.id, result.state, staff, ip, rules)
         token = (
             await self.sessions.replace(old_token, session)
             if old_token
@@ -285,13 +325,16 @@ class AuthService:
         if account is None or account.totp_secret is None:
             raise WrongStep()
         self._refuse_if_locked(account)
+        rules = await self.policy.current()
         secret = self.cipher.decrypt(account.totp_secret, context=TOTP_CONTEXT)
         recovery: list[str] | None = None
         if "-" in code and session.state == "totp_required":
             if not await self._use_recovery_code(account.id, code):
-                await self._failed(account, ip=ip, reason="wrong_recovery_code", error=InvalidTotp)
+                await self._failed(
+                    account, rules, ip=ip, reason="wrong_recovery_code", error=InvalidTotp
+                )
         elif not await self._use_totp(account, secret, code):
-            await self._failed(account, ip=ip, reason="wrong_totp", error=InvalidTotp)
+            await self._failed(account, rules, ip=ip, reason="wrong_totp", error=InvalidTotp)
         roles = await roles_of(account.id)
         state = (
             "password_change_required" if self._must_change_password(account, roles) else "active"
@@ -314,7 +357,7 @@ class AuthService:
                 ip=ip,
                 details={"state": state},
             )
-        new = new_session(account.id, state=state, staff=True, ip=ip)  # type: ignore[arg-type]
+        new = self._session(account.id, state, bool(roles - {Role.RESIDENT}), ip, rules)
         token = await self.sessions.replace(token, new)
         result = LoginResult.step(state=new.state, recovery_codes=recovery)
         if new.state == "active":
@@ -330,11 +373,17 @@ class AuthService:
         account = await Account.objects().where(Account.id == session.account_id).first()
         if account is None:
             raise WrongStep()
+        rules = await self.policy.current()
         if not verify_password(account.password_hash, current):
-            await self._failed(account, ip=ip, reason="wrong_current_password")
+            await self._failed(account, rules, ip=ip, reason="wrong_current_password")
         if verify_password(account.password_hash, new):
             raise WeakPassword("The new password must differ from the current one.")
-        check_policy(new, username=account.username)
+        check_policy(
+            new,
+            username=account.username,
+            min_length=rules.password_min_length,
+            min_classes=rules.password_min_classes,
+        )
         async with DB.transaction():
             await Account.update(
                 {
@@ -349,7 +398,7 @@ class AuthService:
             )
         await self.sessions.end_all(account.id)
         new_token = await self.sessions.create(
-            new_session(account.id, state="active", staff=session.staff, ip=ip)
+            self._session(account.id, "active", session.staff, ip, rules)
         )
         return LoginResult.step(state="active", account=await me(account.id)), new_token
 
@@ -371,14 +420,29 @@ class AuthService:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    async def _unknown_failed(self, username: str) -> None:
+    @staticmethod
+    def _session(
+        account_id: UUID, state: Any, staff: bool, ip: str | None, rules: Policy
+    ) -> Session:
+        """A session with the policy's idle and absolute timeouts."""
+        idle = rules.idle_staff_minutes if staff else rules.idle_resident_minutes
+        return new_session(
+            account_id,
+            state=state,
+            staff=staff,
+            ip=ip,
+            idle=idle * 60,
+            absolute=rules.absolute_hours * 3600,
+        )
+
+    async def _unknown_failed(self, username: str, rules: Policy) -> None:
         """Unknown names lock like real ones, so a lockout does not tell which names exist."""
         key = "anju:login-failures:" + hashlib.sha256(username.lower().encode()).hexdigest()
         redis = self.sessions.redis
         failures = await redis.incr(key)
         if failures == 1:
-            await redis.expire(key, int(LOCK_FOR.total_seconds()))
-        if failures >= MAX_FAILURES:
+            await redis.expire(key, rules.lockout_minutes * 60)
+        if failures >= rules.lockout_threshold:
             ttl = max(await redis.ttl(key), 1)
             raise AccountLocked(locked_until=(_now() + timedelta(seconds=ttl)).isoformat())
 
@@ -403,12 +467,13 @@ class AuthService:
     async def _failed(
         self,
         account: Account,
+        rules: Policy,
         *,
         ip: str | None,
         reason: str,
         error: type[DomainError] = InvalidCredentials,
     ) -> None:
-        """Count a failure, lock at the fifth in a row, audit, raise."""
+        """Count a failure, lock at the policy's threshold in a row, audit, raise."""
         async with DB.transaction():
             rows = (
                 await Account.update({Account.failed_logins: Account.failed_logins + 1})
@@ -424,8 +489,8 @@ class AuthService:
                 ip=ip,
                 details={"reason": reason, "failures": failures},
             )
-            if failures >= MAX_FAILURES:
-                until = _now() + LOCK_FOR
+            if failures >= rules.lockout_threshold:
+                until = _now() + timedelta(minutes=rules.lockout_minutes)
                 await Account.update({Account.locked_until: until, Account.failed_logins: 0}).where(
                     Account.id == account.id
                 )
@@ -437,7 +502,7 @@ class AuthService:
                     ip=ip,
                     details={"until": until.isoformat()},
                 )
-        if failures >= MAX_FAILURES:
+        if failures >= rules.lockout_threshold:
             await self.sessions.end_all(account.id)
             raise AccountLocked(locked_until=until.isoformat())
         raise error()
@@ -478,8 +543,9 @@ class AuthService:
 class AccountService:
     """Accounts and role assignments, for security administrators."""
 
-    def __init__(self, sessions: SessionStore) -> None:
+    def __init__(self, sessions: SessionStore, *, policy: PolicyReader) -> None:
         self.sessions = sessions
+        self.policy = policy
 
     async def search(
         self,
@@ -555,7 +621,13 @@ class AccountService:
         Scope.of(caller, "account.write")
         if data.role.role in ADMINISTRATORS:
             raise AdministratorRole(field="role")
-        check_policy(data.password, username=data.username)
+        rules = await self.policy.current()
+        check_policy(
+            data.password,
+            username=data.username,
+            min_length=rules.password_min_length,
+            min_classes=rules.password_min_classes,
+        )
         if await Account.exists().where(Account.username == data.username):
             raise Conflict("That user name is taken.", field="username")
         grant = await self._checked_grant(data.role)

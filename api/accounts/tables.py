@@ -1,6 +1,7 @@
 """Accounts, their role assignments with scope, and TOTP recovery codes."""
 
 from piccolo.columns import (
+    JSONB,
     UUID,
     Boolean,
     ForeignKey,
@@ -61,3 +62,14 @@ class RecoveryCode(Table, tablename="recovery_codes"):
     account = ForeignKey(Account, null=False)
     code_hash = Varchar(length=64, secret=True)
     used_at = Timestamptz(null=True, default=None)
+
+
+class SecurityPolicyRow(Table, tablename="security_policy"):
+    """The security policy the security administrator set (api/accounts/policy.py): one row."""
+
+    id = UUID(primary_key=True)
+    name = Varchar(length=20, unique=True, help_text="'platform': the one policy.")
+    value = JSONB(help_text="The Policy's fields.")
+    version = Integer(default=0, help_text="Grows at each change; api processes reload on it.")
+    updated_at = Timestamptz()
+    updated_by = UUID(null=True, default=None, help_text="The account that changed it.")

@@ -55,6 +55,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "person.reveal": frozenset({R.PROPERTY_MANAGER, R.POLICE}),
     "account.read": frozenset({R.SECURITY_ADMIN}),
     "account.write": frozenset({R.SECURITY_ADMIN}),
+    "policy.read": frozenset({R.SECURITY_ADMIN}),
+    "policy.write": frozenset({R.SECURITY_ADMIN}),
     "audit.read": frozenset({R.AUDIT_ADMIN}),
     # live community boards (alarms, device status) over the WebSocket: staff and police, never
     # residents, whose sockets carry only their own events

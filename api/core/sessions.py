@@ -33,12 +33,16 @@ class Session(msgspec.Struct, kw_only=True):
     staff: bool
     created: float
     ip: str | None = None
+    idle: int | None = None  # the security policy's idle timeout when the session began
+    absolute: int | None = None  # and its absolute limit (seconds)
 
     @property
     def idle_timeout(self) -> int:
         """Seconds of inactivity after which the session ends."""
         if self.state != "active":
             return PENDING
+        if self.idle is not None:
+            return self.idle
         return IDLE_STAFF if self.staff else IDLE_RESIDENT
 
 
@@ -77,7 +81,7 @@ class SessionStore:
         if raw is None:
             return None
         session = msgspec.json.decode(raw, type=Session)
-        if time.time() - session.created > ABSOLUTE:
+        if time.time() - session.created > (session.absolute or ABSOLUTE):
             await self.end(token)
             return None
         await self.redis.expire(_key(token), session.idle_timeout)
@@ -99,6 +103,22 @@ class SessionStore:
         await self.redis.set(_key(token), msgspec.json.encode(session), ex=session.idle_timeout)
 
 
-def new_session(account_id: UUID, *, state: SessionState, staff: bool, ip: str | None) -> Session:
-    """A session that starts now."""
-    return Session(account_id=account_id, state=state, staff=staff, created=time.time(), ip=ip)
+def new_session(
+    account_id: UUID,
+    *,
+    state: SessionState,
+    staff: bool,
+    ip: str | None,
+    idle: int | None = None,
+    absolute: int | None = None,
+) -> Session:
+    """A session that starts now; `idle` and `absolute` (seconds) from the security policy."""
+    return Session(
+        account_id=account_id,
+        state=state,
+        staff=staff,
+        created=time.time(),
+        ip=ip,
+        idle=idle,
+        absolute=absolute,
+    )

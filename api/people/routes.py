@@ -14,11 +14,15 @@ from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
 from api.people.schemas import (
     Category,
+    MoveIn,
+    MoveOut,
+    MoveOutRead,
     PersonCreate,
     PersonPage,
     PersonRead,
     PersonReveal,
     PersonUpdate,
+    Relation,
     RevealRequest,
 )
 from api.people.service import PersonService
@@ -49,8 +53,13 @@ class PersonController(Controller):
         phone: str | None = None,
         id_number: str | None = None,
         q: str | None = None,
+        building_id: UUID | None = None,
+        unit_id: UUID | None = None,
+        relation: Relation | None = None,
+        moved_out: bool | None = None,
     ) -> PersonPage:
-        """Persons in scope (residents: their household); phone and ID number match exactly."""
+        """Persons in scope (residents: their household); phone and ID number match exactly;
+        by building, unit, relation, and moved out (true) or living there (false)."""
         return await people.search(
             caller,
             page=page,
@@ -61,6 +70,10 @@ class PersonController(Controller):
             phone=phone,
             id_number=id_number,
             q=q,
+            building_id=building_id,
+            unit_id=unit_id,
+            relation=relation,
+            moved_out=moved_out,
         )
 
     @post("/")
@@ -88,6 +101,25 @@ class PersonController(Controller):
     ) -> PersonRead:
         """Change a registration, or move the person out (moved_out_on: their credentials end)."""
         return await people.update(caller, person_id, data, effects)
+
+    @post("/{person_id:uuid}/move-out", status_code=HTTP_200_OK)
+    async def move_out(
+        self,
+        caller: Caller,
+        people: PersonService,
+        effects: Effects,
+        person_id: UUID,
+        data: MoveOut,
+    ) -> MoveOutRead:
+        """Move a person out in one step: credentials, plates and household roles end with it."""
+        return await people.move_out(caller, person_id, data, effects)
+
+    @post("/{person_id:uuid}/move-in", status_code=HTTP_200_OK)
+    async def move_in(
+        self, caller: Caller, people: PersonService, person_id: UUID, data: MoveIn
+    ) -> PersonRead:
+        """Move a person (without a household, or moved out) into a household."""
+        return await people.move_in(caller, person_id, data)
 
     @post("/{person_id:uuid}/reveal", status_code=HTTP_200_OK)
     async def reveal_person(

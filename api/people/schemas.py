@@ -32,6 +32,7 @@ class PersonCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id_number: IdNumber
     phone: Phone
     moved_in_on: date | None = None
+    lease_ends_on: date | None = None  # a tenant's: the platform moves them out after it
 
 
 class PersonUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -45,6 +46,7 @@ class PersonUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     phone: Phone | msgspec.UnsetType = msgspec.UNSET
     moved_in_on: date | msgspec.UnsetType | None = msgspec.UNSET
     moved_out_on: date | msgspec.UnsetType | None = msgspec.UNSET
+    lease_ends_on: date | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class PersonRead(msgspec.Struct, kw_only=True):
@@ -61,6 +63,7 @@ class PersonRead(msgspec.Struct, kw_only=True):
     id_number: str
     moved_in_on: date | None
     moved_out_on: date | None
+    lease_ends_on: date | None
     created_at: datetime
     updated_at: datetime
 
@@ -69,6 +72,30 @@ class PersonPage(Page, kw_only=True):
     """A page of persons."""
 
     items: list[PersonRead]
+
+
+class MoveOut(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The day a person moved out; what their residence gave them ends now."""
+
+    moved_out_on: date
+
+
+class MoveOutRead(msgspec.Struct, kw_only=True):
+    """The person moved out, and how many of each thing the move-out ended (credentials,
+    vehicles, household_roles)."""
+
+    person: PersonRead
+    ended: dict[str, int]
+
+
+class MoveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A person (without a household, or moved out) moves into a household of their community."""
+
+    household_id: UUID
+    moved_in_on: date
+    relation: Relation | None = None
+    category: Category | None = None
+    lease_ends_on: date | None = None
 
 
 class RevealRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -7,7 +7,6 @@ Decryption happens only to mask the rows of the page being answered, or for an a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -31,8 +30,12 @@ from api.core.effects import Effects
 from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import equals, paged_page
 from api.core.query import like
+from api.people.moves import MoveOutHooks, MovingOut, end_residence, still_living
 from api.people.schemas import (
     Category,
+    MoveIn,
+    MoveOut,
+    MoveOutRead,
     PersonCreate,
     PersonPage,
     PersonRead,
@@ -45,6 +48,7 @@ from api.people.tables import Person
 from api.piccolo_conf import DB
 
 CONTEXTS = {"phone": "persons.phone", "id_number": "persons.id_number"}
+LEASE_ENDED = "lease ended"
 
 
 class InvalidPhone(InvalidInput):
@@ -66,6 +70,13 @@ class InvalidRelation(InvalidInput):
 
     code = "invalid_relation"
     message = "An owner cannot be registered in the tenant category."
+
+
+class InvalidLease(InvalidInput):
+    """A lease end for someone who is not a tenant."""
+
+    code = "invalid_lease"
+    message = "Only a tenant has a lease end date."
 
 
 class InvalidDates(InvalidInput):
@@ -109,6 +120,19 @@ def _check_dates(moved_in_on: date | None, moved_out_on: date | None) -> None:
         raise InvalidDates(field="moved_out_on")
 
 
+def _check_lease(
+    category: Category, relation: Relation, lease_ends_on: date | None, moved_in_on: date | None
+) -> None:
+    """A lease end belongs to a tenant (by category or relation), and does not end before the
+    move-in."""
+    if lease_ends_on is None:
+        return
+    if category != "tenant" and relation != "tenant":
+        raise InvalidLease(field="lease_ends_on")
+    if moved_in_on and lease_ends_on < moved_in_on:
+        raise InvalidDates(field="lease_ends_on")
+
+
 async def _check_household(household_id: UUID, community_id: UUID) -> None:
     if not await Household.exists().where(
         (Household.id == household_id) & (Household.community == community_id)
@@ -116,16 +140,26 @@ async def _check_household(household_id: UUID, community_id: UUID) -> None:
         raise InvalidInput("No such household in this community.", field="household_id")
 
 
-MovedOut = Callable[[UUID, Caller, Effects], Awaitable[object]]
-"""What else a move-out does, inside its transaction (api/app.py wires access's revocation)."""
+class AlreadyMovedOut(Conflict):
+    """A move-out of someone who moved out already."""
+
+    code = "already_moved_out"
+    message = "The person has moved out already."
+
+
+class StillResident(Conflict):
+    """A move-in of someone who still lives in a household: they move out of it first."""
+
+    code = "still_resident"
+    message = "The person still lives in a household; move them out of it first."
 
 
 class PersonService:
     """Persons, filtered by the caller's scope; identifiers masked unless revealed."""
 
-    def __init__(self, cipher: FieldCipher, *, on_moved_out: MovedOut | None = None) -> None:
+    def __init__(self, cipher: FieldCipher, *, on_moved_out: MoveOutHooks | None = None) -> None:
         self.cipher = cipher
-        self.on_moved_out = on_moved_out
+        self.on_moved_out: MoveOutHooks = on_moved_out or {}
 
     async def search(
         self,
@@ -139,8 +173,13 @@ class PersonService:
         phone: str | None = None,
         id_number: str | None = None,
         q: str | None = None,
+        building_id: UUID | None = None,
+        unit_id: UUID | None = None,
+        relation: Relation | None = None,
+        moved_out: bool | None = None,
     ) -> PersonPage:
-        """A page of persons in scope; phone and ID number match exactly through the blind index."""
+        """A page of persons in scope; phone and ID number match exactly through the blind index.
+        `moved_out` true lists only those who moved out, false only those still living there."""
         blind = self.cipher.blind_index
         return await paged_page(
             PersonPage,
@@ -153,6 +192,14 @@ class PersonService:
             Person.phone_index == blind(phone, kind="phone") if phone else None,
             Person.id_number_index == blind(id_number, kind="id_number") if id_number else None,
             Person.name.ilike(like(q)) if q else None,
+            equals(Person.household._.building, building_id),
+            equals(Person.household._.unit, unit_id),
+            equals(Person.relation, relation),
+            None
+            if moved_out is None
+            else Person.moved_out_on.is_not_null()
+            if moved_out
+            else Person.moved_out_on.is_null(),
             page=page,
             page_size=page_size,
         )
@@ -173,6 +220,7 @@ class PersonService:
         if not await Community.exists().where(Community.id == data.community_id):
             raise NotFound()
         _check_relation(data.category, data.relation)
+        _check_lease(data.category, data.relation, data.lease_ends_on, data.moved_in_on)
         phone, id_number = self._phone(data.phone), self._id_number(data.id_number)
         if data.household_id:
             await _check_household(data.household_id, data.community_id)
@@ -188,6 +236,7 @@ class PersonService:
             phone=self.cipher.encrypt(phone, context=CONTEXTS["phone"]),
             phone_index=self.cipher.blind_index(phone, kind="phone"),
             moved_in_on=data.moved_in_on,
+            lease_ends_on=data.lease_ends_on,
         )
         async with DB.transaction():
             await self._claim_id_number(data.community_id, id_index, exclude=None)
@@ -203,17 +252,76 @@ class PersonService:
         return await self.get(caller, person.id)
 
     async def update(
-        self, caller: Caller, person_id: UUID, data: PersonUpdate, effects: Effects | None = None
+        self, caller: Caller, person_id: UUID, data: PersonUpdate, effects: Effects
     ) -> PersonRead:
         """Change a registration; a move-out date ends residence but keeps the record (REG-06)
-        and, through `on_moved_out`, ends the person's credentials at every reader."""
+        and ends what residence gave (`move_out`)."""
+        person, _ = await self._change(caller, person_id, data, effects)
+        return person
+
+    async def move_out(
+        self, caller: Caller, person_id: UUID, data: MoveOut, effects: Effects
+    ) -> MoveOutRead:
+        """Move a person out in one step: the date, and through the hooks wired in api/app.py
+        their credentials at every reader, their plates, their household roles; one audit entry
+        (`person.moved_out`) counts what ended."""
+        current = await self.get(caller, person_id)
+        if current.moved_out_on is not None:
+            require_staff(caller, "person.write", current.community_id)
+            raise AlreadyMovedOut()
+        person, ended = await self._change(
+            caller, person_id, PersonUpdate(moved_out_on=data.moved_out_on), effects
+        )
+        return MoveOutRead(person=person, ended=ended or {})
+
+    async def move_in(self, caller: Caller, person_id: UUID, data: MoveIn) -> PersonRead:
+        """A person moves into a household of their community: a person without one, or who has
+        moved out (the record is kept, REG-06). Audited as `person.moved_in`."""
+        current = await self.get(caller, person_id)
+        community_id = current.community_id
+        require_staff(caller, "person.write", community_id)
+        if current.household_id is not None and current.moved_out_on is None:
+            raise StillResident(field="household_id")
+        await _check_household(data.household_id, community_id)
+        relation = data.relation or current.relation
+        category = data.category or current.category
+        _check_relation(category, relation)
+        _check_lease(category, relation, data.lease_ends_on, data.moved_in_on)
+        async with DB.transaction():
+            await Person.update(
+                {
+                    Person.household: data.household_id,
+                    Person.lease_ends_on: data.lease_ends_on,
+                    Person.moved_in_on: data.moved_in_on,
+                    Person.moved_out_on: None,
+                    Person.relation: relation,
+                    Person.category: category,
+                    Person.updated_at: _now(),
+                }
+            ).where(Person.id == person_id)
+            await record(
+                "person.moved_in",
+                actor=caller,
+                target_type="person",
+                target_id=person_id,
+                community_id=community_id,
+                details={"household_id": str(data.household_id), "relation": relation},
+            )
+        return await self.get(caller, person_id)
+
+    async def _change(
+        self, caller: Caller, person_id: UUID, data: PersonUpdate, effects: Effects
+    ) -> tuple[PersonRead, dict[str, int] | None]:
+        """Apply a change; with a first move-out date, end the residence (what ended, by hook)."""
         current = (
             await Person.select(
                 Person.community,
+                Person.household,
                 Person.category,
                 Person.relation,
                 Person.moved_in_on,
                 Person.moved_out_on,
+                Person.lease_ends_on,
             )
             .where(Person.id == person_id)
             .first()
@@ -228,6 +336,12 @@ class PersonService:
 
         _check_relation(pick(data.category, "category"), pick(data.relation, "relation"))
         _check_dates(pick(data.moved_in_on, "moved_in_on"), pick(data.moved_out_on, "moved_out_on"))
+        _check_lease(
+            pick(data.category, "category"),
+            pick(data.relation, "relation"),
+            pick(data.lease_ends_on, "lease_ends_on"),
+            pick(data.moved_in_on, "moved_in_on"),
+        )
         changes: dict[Any, Any] = {}
         for column, value in (
             (Person.category, data.category),
@@ -236,6 +350,7 @@ class PersonService:
             (Person.household, data.household_id),
             (Person.moved_in_on, data.moved_in_on),
             (Person.moved_out_on, data.moved_out_on),
+            (Person.lease_ends_on, data.lease_ends_on),
         ):
             if value is not msgspec.UNSET:
                 changes[column] = value
@@ -254,27 +369,84 @@ class PersonService:
             )
             changes[Person.id_number_index] = id_index
         if not changes:
-            return await self.get(caller, person_id)
+            return await self.get(caller, person_id), None
         moving_out = isinstance(data.moved_out_on, date) and current["moved_out_on"] is None
         fields = sorted(c._meta.name for c in changes if not c._meta.name.endswith("_index"))
+        ended: dict[str, int] | None = None
         async with DB.transaction():
             if id_index is not None:
                 await self._claim_id_number(community_id, id_index, exclude=person_id)
             await Person.update({**changes, Person.updated_at: _now()}).where(
                 Person.id == person_id
             )
-            # Field names only: the audit log never holds the personal values themselves.
+            details: dict[str, Any] = {"fields": fields}  # names only, never the values
+            if moving_out:
+                ended, last = await self._end_residence(current, person_id, caller, effects)
+                details |= {"ended": ended, "last_resident": last}
             await record(
                 "person.moved_out" if moving_out else "person.updated",
                 actor=caller,
                 target_type="person",
                 target_id=person_id,
                 community_id=community_id,
-                details={"fields": fields},
+                details=details,
             )
-            if moving_out and self.on_moved_out is not None and effects is not None:
-                await self.on_moved_out(person_id, caller, effects)
-        return await self.get(caller, person_id)
+        return await self.get(caller, person_id), ended
+
+    async def expire_leases(self, effects: Effects, *, today: date, limit: int = 200) -> list[UUID]:
+        """Move out the tenants whose lease ended before `today` (on their lease's last day),
+        as a manager's move-out does, by the platform (no caller; audited with the reason
+        "lease ended"). Idempotent: a tenant moved out is not due again; rows are claimed with
+        SKIP LOCKED, so two workers never move one tenant out twice. The ids moved out."""
+        moved: list[UUID] = []
+        async with DB.transaction():
+            rows = await Person.raw(
+                "SELECT id, community, household, lease_ends_on FROM persons"
+                " WHERE lease_ends_on < {} AND moved_out_on IS NULL"
+                " ORDER BY lease_ends_on, id LIMIT {} FOR UPDATE SKIP LOCKED",
+                today,
+                limit,
+            )
+            for row in rows:
+                await Person.update(
+                    {Person.moved_out_on: row["lease_ends_on"], Person.updated_at: _now()}
+                ).where(Person.id == row["id"])
+                ended, last = await self._end_residence(
+                    row, row["id"], None, effects, reason=LEASE_ENDED
+                )
+                await record(
+                    "person.moved_out",
+                    actor_name="platform",
+                    target_type="person",
+                    target_id=row["id"],
+                    community_id=row["community"],
+                    purpose=LEASE_ENDED,
+                    details={"fields": ["moved_out_on"], "ended": ended, "last_resident": last},
+                )
+                moved.append(row["id"])
+        return moved
+
+    async def _end_residence(
+        self,
+        current: dict[str, Any],
+        person_id: UUID,
+        caller: Caller | None,
+        effects: Effects,
+        *,
+        reason: str = "moved out",
+    ) -> tuple[dict[str, int], bool]:
+        """Run the move-out hooks for the household the person leaves (inside the transaction);
+        what each ended, and whether they were its last resident."""
+        household_id = current["household"]
+        moving = MovingOut(
+            person_id=person_id,
+            community_id=current["community"],
+            household_id=household_id,
+            last_resident=household_id is not None
+            and not await still_living(household_id, besides=person_id),
+            reason=reason,
+        )
+        return await end_residence(self.on_moved_out, moving, caller, effects), moving.last_resident
 
     async def reveal(self, caller: Caller, person_id: UUID, data: RevealRequest) -> PersonReveal:
         """The identifiers in full, for a caller holding person.reveal there; always audited."""
@@ -352,6 +524,7 @@ class PersonService:
             id_number=mask_id_number(id_number),
             moved_in_on=row["moved_in_on"],
             moved_out_on=row["moved_out_on"],
+            lease_ends_on=row["lease_ends_on"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )

@@ -21,5 +21,10 @@ class Person(Table, tablename="persons"):
     phone_index = Varchar(length=64, index=True, help_text="Blind index of the phone number.")
     moved_in_on = Date(null=True, default=None)
     moved_out_on = Date(null=True, default=None)
+    lease_ends_on = Date(
+        null=True,
+        default=None,
+        help_text="A tenant's last day: the platform moves them out after it (workers).",
+    )
     created_at = Timestamptz()
     updated_at = Timestamptz()

@@ -30,6 +30,8 @@ export const PAGES = [
   "lane-console",
   "my-cars",
   "ledger",
+  "residents",
+  "security-policy",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -87,7 +89,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   ],
   property_manager: [
     { key: "alarms", icon: "warning-o", page: "alarms" },
-    { key: "residents", icon: "manager-o" },
+    { key: "residents", icon: "manager-o", page: "residents" },
     { key: "places", icon: "hotel-o", page: "places" },
     { key: "access_admin", icon: "shield-o", page: "access-admin" },
     { key: "access_records", icon: "records-o", page: "access-log" },
@@ -111,7 +113,10 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "video", icon: "video-o", page: "cameras" },
     { key: "warnings", icon: "bell" },
   ],
-  community_officer: [{ key: "jurisdiction_overview", icon: "chart-trending-o" }],
+  community_officer: [
+    { key: "jurisdiction_overview", icon: "chart-trending-o" },
+    { key: "residents", icon: "manager-o", page: "residents" },
+  ],
   system_admin: [
     { key: "communities", icon: "hotel-o", page: "places" },
     { key: "devices", icon: "desktop-o", page: "devices" },
@@ -119,7 +124,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
   ],
   security_admin: [
     { key: "accounts", icon: "contact-o", page: "accounts" },
-    { key: "security_policy", icon: "shield-o" },
+    { key: "security_policy", icon: "shield-o", page: "security-policy" },
   ],
   audit_admin: [{ key: "audit_log", icon: "description-o", page: "audit" }],
 };

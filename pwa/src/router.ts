@@ -149,6 +149,10 @@ export const router = createRouter({
         { path: "accounts", name: "accounts", component: () => import("@/views/accounts/AccountsView.vue") },
         // The manager's 规则: linkage rules (docs/alarms.md).
         { path: "rules", name: "rules", component: () => import("@/views/rules/RulesView.vue") },
+        // The residents registry (docs/people.md).
+        { path: "residents", name: "residents", component: () => import("@/views/residents/ResidentsView.vue") },
+        // The security administrator's security policy (docs/security.md).
+        { path: "security-policy", name: "security-policy", component: () => import("@/views/security/SecurityPolicyView.vue") },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
       ],
     },

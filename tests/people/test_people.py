@@ -440,7 +440,11 @@ class TestUpdatePerson:
         assert r.json()["moved_out_on"] == "2026-10-31"
         assert (await manager.get(path)).json()["moved_out_on"] == "2026-10-31"
         rows = await audit_rows("person.moved_out", world.a.persons[1])
-        assert rows[0]["details"] == {"fields": ["moved_out_on"]}
+        assert rows[0]["details"] == {
+            "fields": ["moved_out_on"],
+            "ended": {"credentials": 0, "vehicles": 0, "household_roles": 0},
+            "last_resident": True,
+        }
         assert (await manager.delete(path)).status_code == 405
 
     @pytest.mark.req("REG-06", partial=True)

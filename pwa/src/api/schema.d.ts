@@ -2339,7 +2339,8 @@ export interface paths {
         };
         /**
          * ListPersons
-         * @description Persons in scope (residents: their household); phone and ID number match exactly.
+         * @description Persons in scope (residents: their household); phone and ID number match exactly;
+         *     by building, unit, relation, and moved out (true) or living there (false).
          */
         get: operations["ApiV1PersonsListPersons"];
         put?: never;
@@ -2376,6 +2377,46 @@ export interface paths {
          * @description Change a registration, or move the person out (moved_out_on: their credentials end).
          */
         patch: operations["ApiV1PersonsPersonIdUpdatePerson"];
+        trace?: never;
+    };
+    "/api/v1/persons/{person_id}/move-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * MoveIn
+         * @description Move a person (without a household, or moved out) into a household.
+         */
+        post: operations["ApiV1PersonsPersonIdMoveInMoveIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/persons/{person_id}/move-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * MoveOut
+         * @description Move a person out in one step: credentials, plates and household roles end with it.
+         */
+        post: operations["ApiV1PersonsPersonIdMoveOutMoveOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/persons/{person_id}/reveal": {
@@ -2539,6 +2580,31 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/security-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetPolicy
+         * @description Password, lockout, session and second-factor rules in force, with their version.
+         */
+        get: operations["ApiV1SecurityPolicyGetPolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * ChangePolicy
+         * @description Change the rules (never below the standard's floor: 422 policy_below_floor); audited;
+         *     every api process applies them at its next login.
+         */
+        patch: operations["ApiV1SecurityPolicyChangePolicy"];
         trace?: never;
     };
     "/api/v1/sos": {
@@ -4585,6 +4651,30 @@ export interface components {
             source: "upload" | "camera";
             url: string;
         };
+        /** MoveIn */
+        MoveIn: {
+            /** @enum {null|string} */
+            category?: "permanent" | "floating" | "tenant" | null;
+            /** Format: uuid */
+            household_id: string;
+            lease_ends_on?: string | null;
+            /** Format: date */
+            moved_in_on: string;
+            /** @enum {null|string} */
+            relation?: "owner" | "member" | "tenant" | null;
+        };
+        /** MoveOut */
+        MoveOut: {
+            /** Format: date */
+            moved_out_on: string;
+        };
+        /** MoveOutRead */
+        MoveOutRead: {
+            ended: {
+                [key: string]: number;
+            };
+            person: components["schemas"]["PersonRead"];
+        };
         /** MovementCreate */
         MovementCreate: {
             device_id?: string | null;
@@ -4895,6 +4985,7 @@ export interface components {
             community_id: string;
             household_id?: string | null;
             id_number: string;
+            lease_ends_on?: string | null;
             moved_in_on?: string | null;
             name: string;
             /** @example 13812345678 */
@@ -4925,6 +5016,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             id_number: string;
+            lease_ends_on: string | null;
             moved_in_on: string | null;
             moved_out_on: string | null;
             name: string;
@@ -4946,6 +5038,7 @@ export interface components {
             category?: "permanent" | "floating" | "tenant";
             household_id?: string | null;
             id_number?: string;
+            lease_ends_on?: string | null;
             moved_in_on?: string | null;
             moved_out_on?: string | null;
             name?: string;
@@ -5026,6 +5119,49 @@ export interface components {
         PlanUpdate: {
             steps?: string[];
             title?: string;
+        };
+        /** PolicyRead */
+        PolicyRead: {
+            /** @default 12 */
+            absolute_hours: number;
+            /** @default 30 */
+            idle_resident_minutes: number;
+            /** @default 15 */
+            idle_staff_minutes: number;
+            /** @default 15 */
+            lockout_minutes: number;
+            /** @default 5 */
+            lockout_threshold: number;
+            /** @default 3 */
+            password_min_classes: number;
+            /** @default 10 */
+            password_min_length: number;
+            /**
+             * @default [
+             *       "audit_admin",
+             *       "community_officer",
+             *       "guard",
+             *       "maintenance",
+             *       "police",
+             *       "property_manager",
+             *       "security_admin",
+             *       "system_admin"
+             *     ]
+             */
+            totp_roles: components["schemas"]["Role"][];
+            updated_at: string | null;
+            version: number;
+        };
+        /** PolicyUpdate */
+        PolicyUpdate: {
+            absolute_hours?: number;
+            idle_resident_minutes?: number;
+            idle_staff_minutes?: number;
+            lockout_minutes?: number;
+            lockout_threshold?: number;
+            password_min_classes?: number;
+            password_min_length?: number;
+            totp_roles?: components["schemas"]["Role"][];
         };
         /** PresetAction */
         PresetAction: {
@@ -16347,6 +16483,10 @@ export interface operations {
                 phone?: string | null;
                 id_number?: string | null;
                 q?: string | null;
+                building_id?: string | null;
+                unit_id?: string | null;
+                relation?: "owner" | "member" | "tenant" | null;
+                moved_out?: boolean | null;
             };
             header?: never;
             path?: never;
@@ -16550,6 +16690,184 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PersonRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PersonsPersonIdMoveInMoveIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PersonsPersonIdMoveOutMoveOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveOut"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MoveOutRead"];
                 };
             };
             /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
@@ -17420,6 +17738,131 @@ export interface operations {
             };
             /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1SecurityPolicyGetPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyRead"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1SecurityPolicyChangePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
