@@ -31,12 +31,15 @@ from api.communities.tables import Building, Community, Household, Jurisdiction,
 from api.devices.tables import Bridge, Device, DeviceCommand, DeviceEvent, EnrolmentToken
 from api.intercom.tables import Call
 from api.patrol.tables import (
+    CameraTour,
     Checkpoint,
     PatrolArea,
     PatrolPlan,
     PatrolRound,
     PatrolRoute,
     PatrolScan,
+    TourCheck,
+    TourRun,
 )
 from api.people.tables import Person
 from api.push.tables import Notification, PushSubscription
@@ -96,5 +99,8 @@ APP_CONFIG = AppConfig(
         PatrolPlan,
         PatrolRound,
         PatrolScan,
+        CameraTour,
+        TourRun,
+        TourCheck,
     ],
 )

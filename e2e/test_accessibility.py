@@ -29,7 +29,7 @@ from device_bridge.settings import BridgeSettings
 from e2e.conftest import PHONE
 from tests.fixtures import enrolment_token
 from tests.helpers import ApiClient, TestUser, World, build_world, raise_alarm, running, user
-from tests.patrol.helpers import set_up_patrol
+from tests.patrol.helpers import set_up_patrol, tour_body
 from tests.visitors.helpers import book
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,6 +175,9 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
             p, "[data-test=community-add]", "[data-test=community-form-code]"
         ),
     },
+    ("guard", "video-patrol"): {
+        "report": lambda p: _click(p, "[data-test=tour-problem]", "[data-test=tour-report-form]"),
+    },
     ("system_admin", "bridges"): {
         "add": lambda p: _click(p, "[data-test=bridge-add]", "[data-test=bridge-issue]"),
     },
@@ -296,6 +299,9 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
             async with ApiClient.for_app(app) as manager:  # the guard's 巡更 shows a round
                 await manager.login(world.a.users[Role.PROPERTY_MANAGER])
                 await set_up_patrol(manager, world.a.community, [world.a.users[Role.GUARD].id])
+                tour = tour_body(world.a.community, [c["id"] for c in cameras[:2]])
+                made = await manager.post("/api/v1/patrol/tours", json=tour)  # 视频巡查 is due
+                assert made.status_code == 201, made.text
             yield Data(
                 world=world,
                 alarm=alarm,

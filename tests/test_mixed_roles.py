@@ -27,12 +27,14 @@ from api.core.crypto import FieldCipher
 from api.devices.tables import Bridge, Device
 from api.intercom.tables import Call
 from api.patrol.tables import (
+    CameraTour,
     Checkpoint,
     PatrolArea,
     PatrolPlan,
     PatrolRound,
     PatrolRoute,
     PatrolScan,
+    TourRun,
 )
 from api.people.tables import Person
 from api.vehicles import identifiers
@@ -88,6 +90,8 @@ SOURCES: dict[str, tuple[type[Table], str]] = {
     "patrol_plan_id": (PatrolPlan, "community"),
     "round_id": (PatrolRound, "community"),
     "scan_id": (PatrolScan, "community"),
+    "tour_id": (CameraTour, "community"),
+    "run_id": (TourRun, "community"),
 }
 
 
@@ -247,6 +251,27 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
         server_at=now,
         at=now,
         accepted=True,
+    ).save()
+    tour = CameraTour(
+        community=site.community,
+        name="大门",
+        cameras=[str(camera.id)],
+        dwell_seconds=20,
+        day_starts=time(6),
+        night_starts=time(20),
+        day_every=240,
+        night_every=120,
+        run_minutes=15,
+    )
+    await tour.save()
+    await TourRun(
+        community=site.community,
+        tour=tour.id,
+        tour_name="大门",
+        cameras=[{"id": str(camera.id), "name": "东门"}],
+        dwell_seconds=20,
+        starts_at=now,
+        due_at=now + timedelta(minutes=15),
     ).save()
 
 

@@ -113,6 +113,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "patrol.configure": frozenset({R.PROPERTY_MANAGER}),
     "patrol.read": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
     "patrol.scan": frozenset({R.GUARD}),
+    # Video patrol: managers set camera tours up (patrol.configure); guards in the control room
+    # run them, confirming each camera or reporting a problem.
+    "patrol.tour_run": frozenset({R.GUARD}),
 }
 
 

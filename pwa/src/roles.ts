@@ -22,6 +22,7 @@ export const PAGES = [
   "cameras",
   "patrol",
   "patrol-admin",
+  "video-patrol",
   "places",
   "accounts",
 ] as const;
@@ -70,6 +71,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "work_orders", icon: "todo-list-o" },
     { key: "intercom", icon: "phone-circle-o", page: "intercom" },
     { key: "video", icon: "video-o", page: "cameras" },
+    { key: "video_patrol", icon: "eye-o", page: "video-patrol" },
     { key: "devices_status", icon: "desktop-o", page: "devices" },
   ],
   maintenance: [

@@ -94,6 +94,7 @@ export const router = createRouter({
         // Patrol (docs/patrol.md).
         { path: "patrol", name: "patrol", component: () => import("@/views/patrol/PatrolView.vue") },
         { path: "patrol-admin", name: "patrol-admin", component: () => import("@/views/patrol/PatrolAdminView.vue") },
+        { path: "video-patrol", name: "video-patrol", component: () => import("@/views/patrol/VideoPatrolView.vue") },
         // The console's places: communities, buildings, units, households (docs/communities.md).
         { path: "places", name: "places", component: () => import("@/views/places/PlacesView.vue") },
         {

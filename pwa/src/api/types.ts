@@ -109,3 +109,13 @@ export type Account = AccountPage["items"][number];
 export type AccountRole = Account["roles"][number];
 export type CommunityChoice = Json<paths["/api/v1/accounts/communities"]["get"]["responses"][200]>["items"][number];
 export type PasswordReset = Json<paths["/api/v1/accounts/{account_id}/password-reset"]["post"]["responses"][200]>;
+
+// Video patrol: camera tours and their runs (docs/patrol.md).
+export type CameraTour = Json<paths["/api/v1/patrol/tours"]["get"]["responses"][200]>["items"][number];
+export type CameraTourCreate = NonNullable<
+  paths["/api/v1/patrol/tours"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type TourRun = Json<paths["/api/v1/patrol/tour-runs"]["get"]["responses"][200]>["items"][number];
+export type TourCheckCreate = NonNullable<
+  paths["/api/v1/patrol/tour-runs/{run_id}/checks"]["post"]["requestBody"]
+>["content"]["application/json"];
