@@ -16,7 +16,7 @@ from api.patrol.tables import PatrolPlan, PatrolRound, PatrolScan
 from e2e.conftest import artifact
 from e2e.pages import AlarmBoardPage, HomePage, LoginPage, PatrolPage, photo
 from tests.helpers import ApiClient, World, eventually
-from tests.patrol.helpers import Patrol, set_up_patrol
+from tests.patrol.helpers import Patrol, scan_body, set_up_patrol
 
 
 async def _patrol(app: Litestar, world: World, points: int = 3) -> Patrol:
@@ -179,3 +179,40 @@ async def test_a_manager_sets_a_patrol_up_on_the_phone_and_the_guard_gets_its_ro
     assert made
     assert [c["name"] for c in made[0]["checkpoints"]] == ["车库出口", "车库入口"]
     assert made[0]["guards"] == [str(world.a.users[Role.GUARD].id)]
+
+
+@pytest.mark.req("PAT-01", partial=True)
+async def test_a_manager_reads_compliance_per_guard_and_route_on_a_phone_and_a_desk(
+    phone: Page, app: Litestar, world: World
+) -> None:
+    patrol = await _patrol(app, world, points=2)
+    guard = ApiClient.for_app(app)
+    await guard.login(world.a.users[Role.GUARD])
+    r = await guard.post("/api/v1/patrol/scans", json=scan_body(patrol.codes[0]))
+    assert r.status_code == 201, r.text
+    row = await PatrolRound.select().where(PatrolRound.id == UUID(patrol.round)).first()
+    assert row is not None
+    await rounds.end_due(now=row["closes_at"])  # 地下车库入口 missed
+
+    await (await LoginPage(phone).open()).log_in(world.a.users[Role.PROPERTY_MANAGER])
+    await (await HomePage(phone, "property_manager").wait()).open_capability("patrol_admin")
+    section = phone.locator("[data-test=patrol-compliance]")
+    guard_row = section.locator("[data-test=compliance-row]").filter(
+        has_text=world.a.users[Role.GUARD].username
+    )
+    await expect(guard_row).to_be_visible(timeout=10_000)
+    await section.scroll_into_view_if_needed()
+    await phone.screenshot(path=artifact("patrol-compliance-phone.png"))
+    await phone.locator("[data-test=compliance-by-route]").click()
+    route_row = section.locator("[data-test=compliance-row]").filter(has_text="夜间外围")
+    await expect(route_row).to_contain_text("%")
+    href = await phone.locator("[data-test=compliance-csv]").get_attribute("href")
+    assert href is not None
+    assert href.startswith("/api/v1/patrol/compliance/csv?")
+    assert "by=route" in href
+    csv = await phone.request.get(href)
+    assert csv.status == 200
+    assert "夜间外围" in (await csv.text())
+    await phone.set_viewport_size({"width": 1440, "height": 900})
+    await section.scroll_into_view_if_needed()
+    await phone.screenshot(path=artifact("patrol-compliance-desktop.png"))

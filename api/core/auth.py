@@ -116,6 +116,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Video patrol: managers set camera tours up (patrol.configure); guards in the control room
     # run them, confirming each camera or reporting a problem.
     "patrol.tour_run": frozenset({R.GUARD}),
+    # Compliance per guard and route (and its CSV export): managers.
+    "patrol.report": frozenset({R.PROPERTY_MANAGER}),
 }
 
 

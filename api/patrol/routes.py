@@ -7,12 +7,13 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.core.auth import Caller
 from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
-from api.patrol import plans, points, rounds, scans, tour_runs, tours
+from api.patrol import compliance, plans, points, rounds, scans, tour_runs, tours
 from api.patrol.schemas import (
     CameraTourCreate,
     CameraTourPage,
@@ -22,6 +23,7 @@ from api.patrol.schemas import (
     CheckpointPage,
     CheckpointRead,
     CheckpointUpdate,
+    CompliancePage,
     PatrolAreaCreate,
     PatrolAreaPage,
     PatrolAreaRead,
@@ -380,6 +382,58 @@ class TourRunController(Controller):
         return await tour_runs.check_camera(caller, run_id, data, effects)
 
 
+class ComplianceController(Controller):
+    """Patrol compliance per guard or per route over a date range (managers)."""
+
+    path = "/api/v1/patrol/compliance"
+    tags = ["patrol"]
+
+    @get("/")
+    async def get_compliance(
+        self,
+        caller: Caller,
+        community_id: UUID,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        by: compliance.By = "guard",
+        key: str | None = None,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+    ) -> CompliancePage:
+        """Rounds ended that began in [since, until) (default: the 30 days to now), per guard
+        (`key`: an account id) or per route (`key`: its name): rounds due and completed, points
+        missed and late, flagged scans, the rate."""
+        return await compliance.compliance(
+            caller,
+            community_id=community_id,
+            by=by,
+            since=since,
+            until=until,
+            key=key,
+            page=page,
+            page_size=page_size,
+        )
+
+    @get("/csv", media_type="text/csv")
+    async def export_compliance(
+        self,
+        caller: Caller,
+        community_id: UUID,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        by: compliance.By = "guard",
+    ) -> Stream:
+        """Every row as CSV for Excel (UTF-8 with BOM, Chinese headers); audited."""
+        rows = await compliance.export_csv(
+            caller, community_id=community_id, by=by, since=since, until=until
+        )
+        return Stream(
+            rows,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="patrol-compliance-{by}.csv"'},
+        )
+
+
 PATROL_CONTROLLERS = [
     PatrolAreaController,
     CheckpointController,
@@ -389,4 +443,5 @@ PATROL_CONTROLLERS = [
     PatrolScanController,
     CameraTourController,
     TourRunController,
+    ComplianceController,
 ]

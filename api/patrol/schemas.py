@@ -485,3 +485,26 @@ class TourCheckCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError("say what the problem is")
         if self.problem == "other" and not self.note.strip():
             raise ValueError("describe the problem in the note")
+
+
+# -- compliance ------------------------------------------------------------------------------------
+
+
+class ComplianceItem(msgspec.Struct, kw_only=True):
+    """How one guard's or one route's ended rounds went in the range: rounds due and completed
+    (every point scanned), points missed and late, flagged scans, completed / due."""
+
+    key: str
+    name: str
+    due: int
+    completed: int
+    points_missed: int
+    late: int
+    flagged: int
+    rate: float
+
+
+class CompliancePage(Page, kw_only=True):
+    """A page of compliance rows."""
+
+    items: list[ComplianceItem]

@@ -1779,6 +1779,48 @@ export interface paths {
         patch: operations["ApiV1PatrolCheckpointsCheckpointIdUpdateCheckpoint"];
         trace?: never;
     };
+    "/api/v1/patrol/compliance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetCompliance
+         * @description Rounds ended that began in [since, until) (default: the 30 days to now), per guard
+         *     (`key`: an account id) or per route (`key`: its name): rounds due and completed, points
+         *     missed and late, flagged scans, the rate.
+         */
+        get: operations["ApiV1PatrolComplianceGetCompliance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrol/compliance/csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ExportCompliance
+         * @description Every row as CSV for Excel (UTF-8 with BOM, Chinese headers); audited.
+         */
+        get: operations["ApiV1PatrolComplianceCsvExportCompliance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patrol/plans": {
         parameters: {
             query?: never;
@@ -3562,6 +3604,24 @@ export interface components {
             address?: string;
             jurisdiction_id?: string | null;
             name?: string;
+        };
+        /** ComplianceItem */
+        ComplianceItem: {
+            completed: number;
+            due: number;
+            flagged: number;
+            key: string;
+            late: number;
+            name: string;
+            points_missed: number;
+            rate: number;
+        };
+        /** CompliancePage */
+        CompliancePage: {
+            items: components["schemas"]["ComplianceItem"][];
+            page: number;
+            page_size: number;
+            total: number;
         };
         /** ConsentBody */
         ConsentBody: {
@@ -13013,6 +13073,115 @@ export interface operations {
             };
             /** @description The body could not be decoded. `code`: invalid_body. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolComplianceGetCompliance: {
+        parameters: {
+            query: {
+                community_id: string;
+                since?: string | null;
+                until?: string | null;
+                by?: "guard" | "route";
+                key?: string | null;
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompliancePage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolComplianceCsvExportCompliance: {
+        parameters: {
+            query: {
+                community_id: string;
+                since?: string | null;
+                until?: string | null;
+                by?: "guard" | "route";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stream Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -119,3 +119,5 @@ export type TourRun = Json<paths["/api/v1/patrol/tour-runs"]["get"]["responses"]
 export type TourCheckCreate = NonNullable<
   paths["/api/v1/patrol/tour-runs/{run_id}/checks"]["post"]["requestBody"]
 >["content"]["application/json"];
+export type ComplianceRow = Json<paths["/api/v1/patrol/compliance"]["get"]["responses"][200]>["items"][number];
+export type ComplianceQuery = NonNullable<paths["/api/v1/patrol/compliance"]["get"]["parameters"]["query"]>;
