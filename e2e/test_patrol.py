@@ -216,3 +216,37 @@ async def test_a_manager_reads_compliance_per_guard_and_route_on_a_phone_and_a_d
     await phone.set_viewport_size({"width": 1440, "height": 900})
     await section.scroll_into_view_if_needed()
     await phone.screenshot(path=artifact("patrol-compliance-desktop.png"))
+
+
+@pytest.mark.req("PAT-01", partial=True)
+async def test_a_manager_renames_a_point_reorders_a_route_and_pauses_a_plan(
+    phone: Page, app: Litestar, world: World
+) -> None:
+    patrol = await _patrol(app, world)
+    await (await LoginPage(phone).open()).log_in(world.a.users[Role.PROPERTY_MANAGER])
+    await (await HomePage(phone, "property_manager").wait()).open_capability("patrol_admin")
+
+    wall = phone.locator("[data-test=patrol-point]").filter(has_text="北侧围墙")
+    await wall.locator("[data-test=patrol-point-rename]").click()
+    await phone.locator("[data-test=patrol-rename-name] input").fill("北墙")  # one at a time
+    await phone.locator("[data-test=patrol-rename-save]").click()
+    await expect(phone.locator("[data-test=patrol-point]").filter(has_text="北墙")).to_be_visible()
+
+    route = phone.locator("[data-test=patrol-route]").filter(has_text="夜间外围")
+    await route.locator("[data-test=patrol-route-edit]").click()
+    stops = phone.locator("[data-test=patrol-routes]")
+    await stops.get_by_label("东门岗亭").uncheck()  # first → last
+    await stops.get_by_label("东门岗亭").check()
+    await phone.locator("[data-test=patrol-route-save]").click()
+    await expect(route).to_contain_text("地下车库入口 → 北墙 → 东门岗亭")
+
+    plan = phone.locator("[data-test=patrol-plan]").filter(has_text="外围巡更")
+    await plan.locator("[data-test=patrol-plan-pause]").click()
+    await expect(plan).to_contain_text("已暂停")
+    await phone.screenshot(path=artifact("patrol-admin-edited.png"), full_page=True)
+
+    got = (await patrol.manager.get(f"/api/v1/patrol/routes/{patrol.route}")).json()
+    assert [c["name"] for c in got["checkpoints"]] == ["地下车库入口", "北墙", "东门岗亭"]
+    assert (await patrol.manager.get(f"/api/v1/patrol/plans/{patrol.plan}")).json()[
+        "active"
+    ] is False

@@ -9,7 +9,7 @@
  * says nothing about it: no network, a server error, a session to renew.
  */
 import { ApiError } from "@/api/client";
-import type { ComplianceQuery, PatrolRound, PatrolScanCreate } from "@/api/types";
+import type { ComplianceQuery, PatrolPlan, PatrolRound, PatrolScanCreate } from "@/api/types";
 
 /** A scan made on the phone, waiting to be sent: the body less `sent_at`, set when it is sent. */
 export type QueuedScan = Omit<PatrolScanCreate, "sent_at">;
@@ -246,3 +246,34 @@ export function formatRate(rate: number): string {
   return `${(Math.round(rate * 1000) / 10).toFixed(1)}%`;
 }
 
+// -- editing on 巡更管理 ------------------------------------------------------------------------------
+
+/** A plan as the form edits it. */
+export function planForm(plan: PatrolPlan): PlanForm {
+  return {
+    name: plan.name,
+    routeId: plan.route_id,
+    guards: [...plan.guards],
+    dayStarts: plan.day_starts.slice(0, 5),
+    nightStarts: plan.night_starts.slice(0, 5),
+    dayEvery: plan.day_every,
+    nightEvery: plan.night_every,
+    roundMinutes: plan.round_minutes,
+    graceMinutes: plan.grace_minutes,
+  };
+}
+
+/** The PATCH body of an edited plan: everything but its route and whether it is paused. */
+export function planChanges(form: PlanForm) {
+  const body = planBody(form);
+  return {
+    name: body.name,
+    guards: body.guards,
+    day_starts: body.day_starts,
+    night_starts: body.night_starts,
+    day_every: body.day_every,
+    night_every: body.night_every,
+    round_minutes: body.round_minutes,
+    grace_minutes: body.grace_minutes,
+  };
+}

@@ -16,6 +16,8 @@ import {
   PHONE_ID_KEY,
   phoneId,
   planBody,
+  planChanges,
+  planForm,
   planProblems,
   progress,
   readCode,
@@ -202,5 +204,36 @@ describe("compliance", () => {
   it("shows a rate as a percentage", () => {
     expect(formatRate(0.6667)).toBe("66.7%");
     expect(formatRate(1)).toBe("100.0%");
+  });
+});
+
+describe("editing a plan", () => {
+  it("fills the form from the plan and sends back all but its route and pause", () => {
+    const form = planForm({
+      id: "p",
+      community_id: "c",
+      route_id: "r",
+      name: "夜巡",
+      guards: ["g"],
+      day_starts: "06:00:00",
+      night_starts: "20:00:00",
+      day_every: 120,
+      night_every: 60,
+      round_minutes: 30,
+      grace_minutes: 10,
+      active: false,
+    });
+    expect(form).toMatchObject({ routeId: "r", dayStarts: "06:00", nightStarts: "20:00", guards: ["g"] });
+    const changes = planChanges({ ...form, nightEvery: 45 });
+    expect(changes).toEqual({
+      name: "夜巡",
+      guards: ["g"],
+      day_starts: "06:00:00",
+      night_starts: "20:00:00",
+      day_every: 120,
+      night_every: 45,
+      round_minutes: 30,
+      grace_minutes: 10,
+    });
   });
 });
