@@ -40,12 +40,15 @@ from api.devices.tables import (
 )
 from api.intercom.tables import Call
 from api.patrol.tables import (
+    CameraTour,
     Checkpoint,
     PatrolArea,
     PatrolPlan,
     PatrolRound,
     PatrolRoute,
     PatrolScan,
+    TourCheck,
+    TourRun,
 )
 from api.people.imports.tables import PersonImport
 from api.people.tables import Person
@@ -116,5 +119,8 @@ APP_CONFIG = AppConfig(
         WorkOrderEntry,
         WorkLog,
         WorkOrderPhoto,
+        CameraTour,
+        TourRun,
+        TourCheck,
     ],
 )

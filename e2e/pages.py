@@ -742,3 +742,33 @@ class PatrolPage:
     def stop(self, name: str) -> Locator:
         """The row of one checkpoint."""
         return self.stops.filter(has_text=name)
+
+
+class VideoPatrolPage:
+    """The guard's 视频巡查 screen: the due tour's next camera live, 正常 or 有问题."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.run = page.locator("[data-test=tour-run]")
+        self.player = page.locator("[data-test=camera-player]")
+        self.cameras = page.locator("[data-test=tour-camera]")
+
+    async def wait(self) -> VideoPatrolPage:
+        """Wait until the screen shows a tour run."""
+        await expect(self.run).to_be_visible(timeout=10_000)
+        return self
+
+    def camera(self, name: str) -> Locator:
+        """The row of one camera of the run."""
+        return self.cameras.filter(has_text=name)
+
+    async def confirm(self) -> None:
+        """正常: the camera on screen is fine."""
+        await self.page.locator("[data-test=tour-normal]").click()
+
+    async def report(self, kind: str, note: str) -> None:
+        """有问题: what is wrong (`unclear`, `no_image`, `other`) and a note."""
+        await self.page.locator("[data-test=tour-problem]").click()
+        await self.page.locator(f"[data-test=tour-problem-kind][value={kind}]").check()
+        await self.page.locator("[data-test=tour-note] textarea").fill(note)
+        await self.page.locator("[data-test=tour-report]").click()

@@ -29,7 +29,7 @@ from device_bridge.settings import BridgeSettings
 from e2e.conftest import PHONE
 from tests.fixtures import enrolment_token
 from tests.helpers import ApiClient, TestUser, World, build_world, raise_alarm, running, user
-from tests.patrol.helpers import set_up_patrol
+from tests.patrol.helpers import set_up_patrol, tour_body
 from tests.people.imports import csv_file, rows
 from tests.visitors.helpers import book
 
@@ -217,6 +217,9 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
             p, "[data-test=community-add]", "[data-test=community-form-code]"
         ),
     },
+    ("guard", "video-patrol"): {
+        "report": lambda p: _click(p, "[data-test=tour-problem]", "[data-test=tour-report-form]"),
+    },
     ("system_admin", "bridges"): {
         "add": lambda p: _click(p, "[data-test=bridge-add]", "[data-test=bridge-issue]"),
     },
@@ -364,6 +367,9 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 await manager.post(
                     f"/api/v1/workorders/{workorder}/assign", json={"assignee_id": str(fixer.id)}
                 )
+                tour = tour_body(world.a.community, [c["id"] for c in cameras[:2]])
+                made = await manager.post("/api/v1/patrol/tours", json=tour)  # 视频巡查 is due
+                assert made.status_code == 201, made.text
             yield Data(
                 world=world,
                 alarm=alarm,

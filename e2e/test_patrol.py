@@ -16,7 +16,7 @@ from api.patrol.tables import PatrolPlan, PatrolRound, PatrolScan
 from e2e.conftest import artifact
 from e2e.pages import AlarmBoardPage, HomePage, LoginPage, PatrolPage, photo
 from tests.helpers import ApiClient, World, eventually
-from tests.patrol.helpers import Patrol, set_up_patrol
+from tests.patrol.helpers import Patrol, scan_body, set_up_patrol
 
 
 async def _patrol(app: Litestar, world: World, points: int = 3) -> Patrol:
@@ -179,3 +179,74 @@ async def test_a_manager_sets_a_patrol_up_on_the_phone_and_the_guard_gets_its_ro
     assert made
     assert [c["name"] for c in made[0]["checkpoints"]] == ["车库出口", "车库入口"]
     assert made[0]["guards"] == [str(world.a.users[Role.GUARD].id)]
+
+
+@pytest.mark.req("PAT-01", partial=True)
+async def test_a_manager_reads_compliance_per_guard_and_route_on_a_phone_and_a_desk(
+    phone: Page, app: Litestar, world: World
+) -> None:
+    patrol = await _patrol(app, world, points=2)
+    guard = ApiClient.for_app(app)
+    await guard.login(world.a.users[Role.GUARD])
+    r = await guard.post("/api/v1/patrol/scans", json=scan_body(patrol.codes[0]))
+    assert r.status_code == 201, r.text
+    row = await PatrolRound.select().where(PatrolRound.id == UUID(patrol.round)).first()
+    assert row is not None
+    await rounds.end_due(now=row["closes_at"])  # 地下车库入口 missed
+
+    await (await LoginPage(phone).open()).log_in(world.a.users[Role.PROPERTY_MANAGER])
+    await (await HomePage(phone, "property_manager").wait()).open_capability("patrol_admin")
+    section = phone.locator("[data-test=patrol-compliance]")
+    guard_row = section.locator("[data-test=compliance-row]").filter(
+        has_text=world.a.users[Role.GUARD].username
+    )
+    await expect(guard_row).to_be_visible(timeout=10_000)
+    await section.scroll_into_view_if_needed()
+    await phone.screenshot(path=artifact("patrol-compliance-phone.png"))
+    await phone.locator("[data-test=compliance-by-route]").click()
+    route_row = section.locator("[data-test=compliance-row]").filter(has_text="夜间外围")
+    await expect(route_row).to_contain_text("%")
+    href = await phone.locator("[data-test=compliance-csv]").get_attribute("href")
+    assert href is not None
+    assert href.startswith("/api/v1/patrol/compliance/csv?")
+    assert "by=route" in href
+    csv = await phone.request.get(href)
+    assert csv.status == 200
+    assert "夜间外围" in (await csv.text())
+    await phone.set_viewport_size({"width": 1440, "height": 900})
+    await section.scroll_into_view_if_needed()
+    await phone.screenshot(path=artifact("patrol-compliance-desktop.png"))
+
+
+@pytest.mark.req("PAT-01", partial=True)
+async def test_a_manager_renames_a_point_reorders_a_route_and_pauses_a_plan(
+    phone: Page, app: Litestar, world: World
+) -> None:
+    patrol = await _patrol(app, world)
+    await (await LoginPage(phone).open()).log_in(world.a.users[Role.PROPERTY_MANAGER])
+    await (await HomePage(phone, "property_manager").wait()).open_capability("patrol_admin")
+
+    wall = phone.locator("[data-test=patrol-point]").filter(has_text="北侧围墙")
+    await wall.locator("[data-test=patrol-point-rename]").click()
+    await phone.locator("[data-test=patrol-rename-name] input").fill("北墙")  # one at a time
+    await phone.locator("[data-test=patrol-rename-save]").click()
+    await expect(phone.locator("[data-test=patrol-point]").filter(has_text="北墙")).to_be_visible()
+
+    route = phone.locator("[data-test=patrol-route]").filter(has_text="夜间外围")
+    await route.locator("[data-test=patrol-route-edit]").click()
+    stops = phone.locator("[data-test=patrol-routes]")
+    await stops.get_by_label("东门岗亭").uncheck()  # first → last
+    await stops.get_by_label("东门岗亭").check()
+    await phone.locator("[data-test=patrol-route-save]").click()
+    await expect(route).to_contain_text("地下车库入口 → 北墙 → 东门岗亭")
+
+    plan = phone.locator("[data-test=patrol-plan]").filter(has_text="外围巡更")
+    await plan.locator("[data-test=patrol-plan-pause]").click()
+    await expect(plan).to_contain_text("已暂停")
+    await phone.screenshot(path=artifact("patrol-admin-edited.png"), full_page=True)
+
+    got = (await patrol.manager.get(f"/api/v1/patrol/routes/{patrol.route}")).json()
+    assert [c["name"] for c in got["checkpoints"]] == ["地下车库入口", "北墙", "东门岗亭"]
+    assert (await patrol.manager.get(f"/api/v1/patrol/plans/{patrol.plan}")).json()[
+        "active"
+    ] is False

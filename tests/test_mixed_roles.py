@@ -27,12 +27,14 @@ from api.core.crypto import FieldCipher
 from api.devices.tables import Bridge, Device, SparePart
 from api.intercom.tables import Call
 from api.patrol.tables import (
+    CameraTour,
     Checkpoint,
     PatrolArea,
     PatrolPlan,
     PatrolRound,
     PatrolRoute,
     PatrolScan,
+    TourRun,
 )
 from api.people.imports.tables import PersonImport
 from api.people.tables import Person
@@ -96,6 +98,8 @@ SOURCES: dict[str, tuple[type[Table], str]] = {
     "scan_id": (PatrolScan, "community"),
     "order_id": (WorkOrder, "community"),
     "import_id": (PersonImport, "community"),
+    "tour_id": (CameraTour, "community"),
+    "run_id": (TourRun, "community"),
 }
 
 
@@ -279,6 +283,27 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
         created_by_name=staff.username,
         file_key=f"imports/{site.community}/seed.csv",
         file_name="seed.csv",
+    ).save()
+    tour = CameraTour(
+        community=site.community,
+        name="大门",
+        cameras=[str(camera.id)],
+        dwell_seconds=20,
+        day_starts=time(6),
+        night_starts=time(20),
+        day_every=240,
+        night_every=120,
+        run_minutes=15,
+    )
+    await tour.save()
+    await TourRun(
+        community=site.community,
+        tour=tour.id,
+        tour_name="大门",
+        cameras=[{"id": str(camera.id), "name": "东门"}],
+        dwell_seconds=20,
+        starts_at=now,
+        due_at=now + timedelta(minutes=15),
     ).save()
 
 

@@ -42,6 +42,7 @@ AlarmType = Literal[
     "barrier_close_failed",
     "patrol_missed",
     "patrol_late",
+    "video_patrol_issue",
 ]
 ALARM_TYPES: Final = frozenset(get_args(AlarmType))
 Severity = Literal["low", "medium", "high", "critical"]
@@ -124,6 +125,9 @@ KINDS: Final[dict[str, Kind]] = {
     # a patrol round ended with points not scanned, or scanned only late (api/patrol/rounds.py)
     "patrol_missed": Kind("巡更漏检", "medium", _GUARDS_AND_MANAGERS),
     "patrol_late": Kind("巡更迟到", "low", _GUARDS_AND_MANAGERS),
+    # a guard on a camera tour saw a problem (image unclear, something wrong in the picture);
+    # no image at all raises `video_loss` on the camera (api/patrol/tour_runs.py)
+    "video_patrol_issue": Kind("视频巡查异常", "medium", _GUARDS_AND_MANAGERS),
 }
 assert set(KINDS) == ALARM_TYPES
 

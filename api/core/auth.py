@@ -131,6 +131,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "workorder.manage": frozenset({R.PROPERTY_MANAGER}),
     "workorder.work": frozenset({R.MAINTENANCE}),
     "workorder.rate": frozenset({R.RESIDENT}),
+    # Video patrol: managers set camera tours up (patrol.configure); guards in the control room
+    # run them, confirming each camera or reporting a problem.
+    "patrol.tour_run": frozenset({R.GUARD}),
+    # Compliance per guard and route (and its CSV export): managers.
+    "patrol.report": frozenset({R.PROPERTY_MANAGER}),
 }
 
 

@@ -71,3 +71,24 @@ class ScanRefused(Conflict):
 
     code = "scan_refused"
     message = "This scan does not count for any round of yours."
+
+
+class UnknownCamera(InvalidInput):
+    """A tour or a check names a camera that is not one of the community's (or of the run's)."""
+
+    code = "unknown_camera"
+    message = "No such camera in this community or tour."
+
+
+class TourClosed(Conflict):
+    """A check for a tour run not begun yet, or already done or missed (`extra.status`)."""
+
+    code = "tour_closed"
+    message = "This tour cannot be checked now."
+
+
+class CameraChecked(Conflict):
+    """The camera was already confirmed or reported in this run."""
+
+    code = "camera_checked"
+    message = "This camera was already checked in this tour."

@@ -7,17 +7,23 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.core.auth import Caller
 from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
-from api.patrol import plans, points, rounds, scans
+from api.patrol import compliance, plans, points, rounds, scans, tour_runs, tours
 from api.patrol.schemas import (
+    CameraTourCreate,
+    CameraTourPage,
+    CameraTourRead,
+    CameraTourUpdate,
     CheckpointCreate,
     CheckpointPage,
     CheckpointRead,
     CheckpointUpdate,
+    CompliancePage,
     PatrolAreaCreate,
     PatrolAreaPage,
     PatrolAreaRead,
@@ -36,6 +42,9 @@ from api.patrol.schemas import (
     ScanCreate,
     ScanPage,
     ScanRead,
+    TourCheckCreate,
+    TourRunPage,
+    TourRunRead,
 )
 
 
@@ -290,6 +299,141 @@ class PatrolScanController(Controller):
         return await scans.get_scan(caller, scan_id)
 
 
+class CameraTourController(Controller):
+    """Camera tours (视频巡查): managers set them up, guards read them."""
+
+    path = "/api/v1/patrol/tours"
+    tags = ["patrol"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_tour(self, caller: Caller, data: CameraTourCreate) -> CameraTourRead:
+        """A tour of the community's cameras; its runs for the next day are made at once."""
+        return await tours.create_tour(caller, data)
+
+    @get("/")
+    async def list_tours(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+    ) -> CameraTourPage:
+        """Tours in scope, by name."""
+        return await tours.list_tours(
+            caller, page=page, page_size=page_size, community_id=community_id
+        )
+
+    @get("/{tour_id:uuid}")
+    async def get_tour(self, caller: Caller, tour_id: UUID) -> CameraTourRead:
+        """One tour with its cameras in order."""
+        return await tours.get_tour(caller, tour_id)
+
+    @patch("/{tour_id:uuid}")
+    async def update_tour(
+        self, caller: Caller, tour_id: UUID, data: CameraTourUpdate
+    ) -> CameraTourRead:
+        """Change or pause a tour; its runs not yet begun are made again."""
+        return await tours.update_tour(caller, tour_id, data)
+
+    @delete("/{tour_id:uuid}")
+    async def delete_tour(self, caller: Caller, tour_id: UUID) -> None:
+        """Delete a tour and its runs not yet begun."""
+        await tours.delete_tour(caller, tour_id)
+
+
+class TourRunController(Controller):
+    """Tour runs: the control room's due camera tours, each camera confirmed or reported."""
+
+    path = "/api/v1/patrol/tour-runs"
+    tags = ["patrol"]
+
+    @get("/")
+    async def list_runs(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        tour_id: UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> TourRunPage:
+        """Runs in scope by start (`since`: not due before, `until`: begun before)."""
+        return await tour_runs.list_runs(
+            caller,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            tour_id=tour_id,
+            since=since,
+            until=until,
+        )
+
+    @get("/{run_id:uuid}")
+    async def get_run(self, caller: Caller, run_id: UUID) -> TourRunRead:
+        """One run: its cameras in order, each one's verdict, the next to check."""
+        return await tour_runs.get_run(caller, run_id)
+
+    @post("/{run_id:uuid}/checks", status_code=HTTP_201_CREATED)
+    async def check_camera(
+        self, caller: Caller, effects: Effects, run_id: UUID, data: TourCheckCreate
+    ) -> TourRunRead:
+        """Confirm a camera normal or report a problem (which raises an alarm)."""
+        return await tour_runs.check_camera(caller, run_id, data, effects)
+
+
+class ComplianceController(Controller):
+    """Patrol compliance per guard or per route over a date range (managers)."""
+
+    path = "/api/v1/patrol/compliance"
+    tags = ["patrol"]
+
+    @get("/")
+    async def get_compliance(
+        self,
+        caller: Caller,
+        community_id: UUID,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        by: compliance.By = "guard",
+        key: str | None = None,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+    ) -> CompliancePage:
+        """Rounds ended that began in [since, until) (default: the 30 days to now), per guard
+        (`key`: an account id) or per route (`key`: its name): rounds due and completed, points
+        missed and late, flagged scans, the rate."""
+        return await compliance.compliance(
+            caller,
+            community_id=community_id,
+            by=by,
+            since=since,
+            until=until,
+            key=key,
+            page=page,
+            page_size=page_size,
+        )
+
+    @get("/csv", media_type="text/csv")
+    async def export_compliance(
+        self,
+        caller: Caller,
+        community_id: UUID,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        by: compliance.By = "guard",
+    ) -> Stream:
+        """Every row as CSV for Excel (UTF-8 with BOM, Chinese headers); audited."""
+        rows = await compliance.export_csv(
+            caller, community_id=community_id, by=by, since=since, until=until
+        )
+        return Stream(
+            rows,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="patrol-compliance-{by}.csv"'},
+        )
+
+
 PATROL_CONTROLLERS = [
     PatrolAreaController,
     CheckpointController,
@@ -297,4 +441,7 @@ PATROL_CONTROLLERS = [
     PatrolPlanController,
     PatrolRoundController,
     PatrolScanController,
+    CameraTourController,
+    TourRunController,
+    ComplianceController,
 ]

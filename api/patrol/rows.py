@@ -73,3 +73,47 @@ class ScanRow(msgspec.Struct, frozen=True, kw_only=True):
     flags: list[str]
     note: str
     photo: str
+
+
+class TourRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    community: UUID
+    name: str
+    cameras: list[UUID]
+    dwell_seconds: int
+    day_starts: time
+    night_starts: time
+    day_every: int
+    night_every: int
+    run_minutes: int
+    active: bool
+
+
+class RunRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    community: UUID
+    tour: UUID | None
+    tour_name: str
+    cameras: list[dict[str, Any]]  # [{id, name}] in order
+    dwell_seconds: int
+    starts_at: datetime
+    due_at: datetime
+    reminded_at: datetime | None
+    guard: UUID | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    outcome: str
+    alarm: UUID | None
+
+
+class CheckRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    run: UUID
+    camera: UUID | None
+    camera_name: str
+    guard: UUID | None
+    at: datetime
+    result: str
+    problem: str
+    note: str
+    alarm: UUID | None

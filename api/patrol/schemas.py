@@ -352,3 +352,159 @@ class ScanPage(Page, kw_only=True):
     """A page of scans."""
 
     items: list[ScanRead]
+
+
+# -- video patrol: camera tours and their runs -----------------------------------------------------
+
+Cameras = Annotated[list[UUID], Meta(min_length=1, max_length=64)]
+Dwell = Annotated[int, Meta(ge=5, le=600, description="Seconds each camera is shown, 5-600.")]
+RunMinutes = Annotated[int, Meta(ge=5, le=480)]
+TourStatus = Literal["upcoming", "due", "done", "missed"]
+CheckResult = Literal["normal", "problem"]
+Problem = Literal["unclear", "no_image", "other"]
+
+
+class CameraTourCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A tour of the community's cameras, in order, each shown `dwell_seconds`; a tour is due
+    every `day_every` minutes by day from `day_starts`, every `night_every` by night."""
+
+    community_id: UUID
+    name: Name
+    cameras: Cameras
+    dwell_seconds: Dwell = 20
+    day_starts: time
+    night_starts: time
+    day_every: Every = 240
+    night_every: Every = 120
+    run_minutes: RunMinutes = 15
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        _unique(self.cameras, "cameras")
+        check_windows(self.day_starts, self.night_starts)
+        check_fits(self.run_minutes, 0, self.day_every, self.night_every)
+
+
+class CameraTourUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Change a tour (runs not begun are made again) or pause it (`active: false`)."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    cameras: Cameras | msgspec.UnsetType = msgspec.UNSET
+    dwell_seconds: Dwell | msgspec.UnsetType = msgspec.UNSET
+    day_starts: time | msgspec.UnsetType = msgspec.UNSET
+    night_starts: time | msgspec.UnsetType = msgspec.UNSET
+    day_every: Every | msgspec.UnsetType = msgspec.UNSET
+    night_every: Every | msgspec.UnsetType = msgspec.UNSET
+    run_minutes: RunMinutes | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        if self.cameras is not msgspec.UNSET:
+            _unique(self.cameras, "cameras")
+
+
+class TourCamera(msgspec.Struct, kw_only=True):
+    """A camera of a tour."""
+
+    id: UUID
+    name: str
+
+
+class CameraTourRead(msgspec.Struct, kw_only=True):
+    """A camera tour."""
+
+    id: UUID
+    community_id: UUID
+    name: str
+    cameras: list[TourCamera]
+    dwell_seconds: int
+    day_starts: time
+    night_starts: time
+    day_every: int
+    night_every: int
+    run_minutes: int
+    active: bool
+
+
+class CameraTourPage(Page, kw_only=True):
+    """A page of camera tours."""
+
+    items: list[CameraTourRead]
+
+
+class TourStop(msgspec.Struct, kw_only=True):
+    """A camera of a run and the guard's verdict on it (`result` null: not checked yet)."""
+
+    id: UUID
+    name: str
+    result: CheckResult | None
+    problem: Problem | None
+    note: str
+    checked_at: datetime | None
+    alarm_id: UUID | None
+
+
+class TourRunRead(msgspec.Struct, kw_only=True):
+    """A tour due between `starts_at` and `due_at`, its cameras in order and how each was found."""
+
+    id: UUID
+    community_id: UUID
+    tour_id: UUID | None
+    tour_name: str
+    dwell_seconds: int
+    starts_at: datetime
+    due_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    status: TourStatus
+    guard_id: UUID | None
+    cameras: list[TourStop]
+    next_camera_id: UUID | None
+    alarm_id: UUID | None
+
+
+class TourRunPage(Page, kw_only=True):
+    """A page of tour runs."""
+
+    items: list[TourRunRead]
+
+
+class TourCheckCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The guard's verdict on one camera: `normal`, or `problem` with what is wrong (a note
+    required for `other`). A problem raises an alarm."""
+
+    camera_id: UUID
+    result: CheckResult
+    problem: Problem | None = None
+    note: Note = ""
+
+    def __post_init__(self) -> None:
+        if self.result == "normal" and self.problem is not None:
+            raise ValueError("a camera found normal has no problem")
+        if self.result == "problem" and self.problem is None:
+            raise ValueError("say what the problem is")
+        if self.problem == "other" and not self.note.strip():
+            raise ValueError("describe the problem in the note")
+
+
+# -- compliance ------------------------------------------------------------------------------------
+
+
+class ComplianceItem(msgspec.Struct, kw_only=True):
+    """How one guard's or one route's ended rounds went in the range: rounds due and completed
+    (every point scanned), points missed and late, flagged scans, completed / due."""
+
+    key: str
+    name: str
+    due: int
+    completed: int
+    points_missed: int
+    late: int
+    flagged: int
+    rate: float
+
+
+class CompliancePage(Page, kw_only=True):
+    """A page of compliance rows."""
+
+    items: list[ComplianceItem]

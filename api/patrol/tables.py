@@ -123,3 +123,58 @@ class PatrolScan(Table, tablename="patrol_scans"):
     flags = JSONB(default=[], help_text="Anomalies that mark, not reject, a scan.")
     note = Text(default="")
     photo = Varchar(length=200, default="", help_text="Object store key of its photo.")
+
+
+class CameraTour(Table, tablename="patrol_camera_tours"):
+    """A video patrol tour (视频巡查): cameras shown in turn, each for `dwell_seconds`, run every
+    `day_every` minutes by day and `night_every` by night, like a patrol plan."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False, index=True)
+    name = Varchar(length=100)
+    cameras = JSONB(default=[], help_text="Camera (device) ids in the order they are shown.")
+    dwell_seconds = Integer(help_text="How long each camera is shown before the next.")
+    day_starts = Time(help_text="Wall-clock start of the day window (site time).")
+    night_starts = Time(help_text="Wall-clock start of the night window (site time).")
+    day_every = Integer(help_text="Minutes between tours by day.")
+    night_every = Integer(help_text="Minutes between tours by night.")
+    run_minutes = Integer(help_text="Minutes a tour may take before it counts as missed.")
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class TourRun(Table, tablename="patrol_tour_runs"):
+    """One tour due between `starts_at` and `due_at`: done once every camera is checked, missed
+    (with a `patrol_missed` alarm) when `due_at` passes first."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False, index=True)
+    tour = ForeignKey(CameraTour, null=True, on_delete=OnDelete.set_null, index=True)
+    tour_name = Varchar(length=100)
+    cameras = JSONB(default=[], help_text="[{id, name}] in order, as when made.")
+    dwell_seconds = Integer()
+    starts_at = Timestamptz(index=True)
+    due_at = Timestamptz(index=True)
+    reminded_at = Timestamptz(null=True, default=None)
+    guard = ForeignKey(Account, null=True, on_delete=OnDelete.set_null)
+    started_at = Timestamptz(null=True, default=None)
+    ended_at = Timestamptz(null=True, default=None)
+    outcome = Varchar(length=12, default="", help_text="done or missed, once ended.")
+    alarm = UUID(null=True, default=None, help_text="The alarm a missed tour raised.")
+
+
+class TourCheck(Table, tablename="patrol_tour_checks"):
+    """A guard's verdict on one camera of a run: normal, or a problem (which raised an alarm).
+    Its id is derived from the run and the camera, so a camera is checked once per run."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False, index=True)
+    run = ForeignKey(TourRun, null=False, on_delete=OnDelete.cascade, index=True)
+    camera = ForeignKey(Device, null=True, on_delete=OnDelete.set_null)
+    camera_name = Varchar(length=100)
+    guard = ForeignKey(Account, null=True, on_delete=OnDelete.set_null)
+    at = Timestamptz()
+    result = Varchar(length=12, help_text="normal or problem.")
+    problem = Varchar(length=12, default="", help_text="unclear, no_image or other.")
+    note = Text(default="")
+    alarm = UUID(null=True, default=None, help_text="The alarm the problem raised.")

@@ -271,6 +271,7 @@ const TYPE_ICONS: Record<AlarmType, string> = {
   barrier_close_failed: "logistics",
   patrol_missed: "guide-o",
   patrol_late: "guide-o",
+  video_patrol_issue: "video-o",
   water_leak: "umbrella-circle",
   falling_object: "down",
   ebike_in_lift: "logistics",

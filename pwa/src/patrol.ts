@@ -9,7 +9,7 @@
  * says nothing about it: no network, a server error, a session to renew.
  */
 import { ApiError } from "@/api/client";
-import type { PatrolRound, PatrolScanCreate } from "@/api/types";
+import type { ComplianceQuery, PatrolPlan, PatrolRound, PatrolScanCreate } from "@/api/types";
 
 /** A scan made on the phone, waiting to be sent: the body less `sent_at`, set when it is sent. */
 export type QueuedScan = Omit<PatrolScanCreate, "sent_at">;
@@ -197,5 +197,83 @@ export function planBody(form: PlanForm) {
     round_minutes: form.roundMinutes,
     grace_minutes: form.graceMinutes,
     active: true,
+  };
+}
+
+// -- compliance (巡更考核) -------------------------------------------------------------------------
+
+export type ComplianceBy = "guard" | "route";
+
+/** The last `days` days to today, as the date inputs hold them (YYYY-MM-DD, the browser's day). */
+export function lastDays(days: number, today: Date): { from: string; to: string } {
+  const day = (d: Date) =>
+    `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  const from = new Date(today);
+  from.setDate(from.getDate() - (days - 1));
+  return { from: day(from), to: day(today) };
+}
+
+/** The range the API takes for two date inputs, both days whole (local time); null when wrong. */
+export function complianceRange(from: string, to: string): { since: string; until: string } | null {
+  const start = new Date(`${from}T00:00:00`);
+  const end = new Date(`${to}T00:00:00`);
+  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end < start) return null;
+  end.setDate(end.getDate() + 1);
+  if (end.getTime() - start.getTime() > 366 * 86_400_000) return null;
+  return { since: start.toISOString(), until: end.toISOString() };
+}
+
+export function complianceQuery(
+  communityId: string,
+  range: { since: string; until: string },
+  by: ComplianceBy,
+  page: number,
+  pageSize: number,
+): ComplianceQuery {
+  return { community_id: communityId, since: range.since, until: range.until, by, page, page_size: pageSize };
+}
+
+/** The CSV export of the same rows (every page). */
+export function csvUrl(query: ComplianceQuery): string {
+  const params = new URLSearchParams({ community_id: query.community_id, by: query.by ?? "guard" });
+  if (query.since) params.set("since", query.since);
+  if (query.until) params.set("until", query.until);
+  return `/api/v1/patrol/compliance/csv?${params.toString()}`;
+}
+
+/** A rate as a percentage with one decimal (0.6667 → 66.7%). */
+export function formatRate(rate: number): string {
+  return `${(Math.round(rate * 1000) / 10).toFixed(1)}%`;
+}
+
+// -- editing on 巡更管理 ------------------------------------------------------------------------------
+
+/** A plan as the form edits it. */
+export function planForm(plan: PatrolPlan): PlanForm {
+  return {
+    name: plan.name,
+    routeId: plan.route_id,
+    guards: [...plan.guards],
+    dayStarts: plan.day_starts.slice(0, 5),
+    nightStarts: plan.night_starts.slice(0, 5),
+    dayEvery: plan.day_every,
+    nightEvery: plan.night_every,
+    roundMinutes: plan.round_minutes,
+    graceMinutes: plan.grace_minutes,
+  };
+}
+
+/** The PATCH body of an edited plan: everything but its route and whether it is paused. */
+export function planChanges(form: PlanForm) {
+  const body = planBody(form);
+  return {
+    name: body.name,
+    guards: body.guards,
+    day_starts: body.day_starts,
+    night_starts: body.night_starts,
+    day_every: body.day_every,
+    night_every: body.night_every,
+    round_minutes: body.round_minutes,
+    grace_minutes: body.grace_minutes,
   };
 }

@@ -24,6 +24,7 @@ export const PAGES = [
   "patrol-admin",
   "workorders",
   "faults",
+  "video-patrol",
   "places",
   "accounts",
   "rules",
@@ -80,6 +81,7 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "work_orders", icon: "todo-list-o", page: "workorders" },
     { key: "intercom", icon: "phone-circle-o", page: "intercom" },
     { key: "video", icon: "video-o", page: "cameras" },
+    { key: "video_patrol", icon: "eye-o", page: "video-patrol" },
     { key: "devices_status", icon: "desktop-o", page: "devices" },
   ],
   maintenance: [

@@ -113,6 +113,7 @@ export const router = createRouter({
           meta: { within: "workorders" },
         },
         { path: "faults", name: "faults", component: () => import("@/views/workorders/FaultArchiveView.vue") },
+        { path: "video-patrol", name: "video-patrol", component: () => import("@/views/patrol/VideoPatrolView.vue") },
         // The console's places: communities, buildings, units, households (docs/communities.md).
         { path: "places", name: "places", component: () => import("@/views/places/PlacesView.vue") },
         {

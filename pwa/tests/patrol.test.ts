@@ -2,15 +2,22 @@ import { describe, expect, it } from "vitest";
 import { ApiError } from "@/api/client";
 import type { PatrolRound } from "@/api/types";
 import {
+  complianceQuery,
+  complianceRange,
+  csvUrl,
   currentRound,
   delivery,
   emptyPlan,
   formatLeft,
+  formatRate,
+  lastDays,
   newScan,
   orderRounds,
   PHONE_ID_KEY,
   phoneId,
   planBody,
+  planChanges,
+  planForm,
   planProblems,
   progress,
   readCode,
@@ -170,6 +177,63 @@ describe("setting a patrol up", () => {
       round_minutes: 30,
       grace_minutes: 10,
       active: true,
+    });
+  });
+});
+
+describe("compliance", () => {
+  it("takes whole local days and refuses a backwards or too long range", () => {
+    const range = complianceRange("2026-12-01", "2026-12-03");
+    expect(range).not.toBeNull();
+    expect(Date.parse(range!.until) - Date.parse(range!.since)).toBe(3 * 86_400_000);
+    expect(complianceRange("2026-12-03", "2026-12-01")).toBeNull();
+    expect(complianceRange("2025-01-01", "2026-12-01")).toBeNull();
+    expect(complianceRange("", "2026-12-01")).toBeNull();
+  });
+
+  it("starts with the last week", () => {
+    expect(lastDays(7, new Date(2026, 11, 3))).toEqual({ from: "2026-11-27", to: "2026-12-03" });
+  });
+
+  it("exports the same rows as CSV, every page", () => {
+    const query = complianceQuery("c", { since: "s", until: "u" }, "route", 3, 20);
+    expect(query).toEqual({ community_id: "c", since: "s", until: "u", by: "route", page: 3, page_size: 20 });
+    expect(csvUrl(query)).toBe("/api/v1/patrol/compliance/csv?community_id=c&by=route&since=s&until=u");
+  });
+
+  it("shows a rate as a percentage", () => {
+    expect(formatRate(0.6667)).toBe("66.7%");
+    expect(formatRate(1)).toBe("100.0%");
+  });
+});
+
+describe("editing a plan", () => {
+  it("fills the form from the plan and sends back all but its route and pause", () => {
+    const form = planForm({
+      id: "p",
+      community_id: "c",
+      route_id: "r",
+      name: "夜巡",
+      guards: ["g"],
+      day_starts: "06:00:00",
+      night_starts: "20:00:00",
+      day_every: 120,
+      night_every: 60,
+      round_minutes: 30,
+      grace_minutes: 10,
+      active: false,
+    });
+    expect(form).toMatchObject({ routeId: "r", dayStarts: "06:00", nightStarts: "20:00", guards: ["g"] });
+    const changes = planChanges({ ...form, nightEvery: 45 });
+    expect(changes).toEqual({
+      name: "夜巡",
+      guards: ["g"],
+      day_starts: "06:00:00",
+      night_starts: "20:00:00",
+      day_every: 120,
+      night_every: 45,
+      round_minutes: 30,
+      grace_minutes: 10,
     });
   });
 });

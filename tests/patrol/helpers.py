@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from api.alarms.catalogue import SITE_TIMEZONE
+from api.devices.tables import Bridge, Device
 from api.patrol import rounds
 from tests.helpers import ApiClient
 
@@ -102,5 +103,41 @@ def scan_body(
         "scanned_at": (now - timedelta(seconds=ago)).isoformat(),
         "sent_at": now.isoformat(),
         "phone": phone,
+        **extra,
+    }
+
+
+async def make_cameras(community: UUID, names: list[str]) -> list[UUID]:
+    """Camera devices of a community on a bridge of its own (rows, as a bridge's inventory
+    makes them)."""
+    bridge = Bridge(community=community, name="site", public_key=uuid.uuid4().hex)
+    await bridge.save()
+    cameras = [
+        Device(
+            community=community,
+            bridge=bridge.id,
+            external_id=f"cam-{uuid.uuid4().hex[:6]}",
+            kind="camera",
+            name=name,
+        )
+        for name in names
+    ]
+    await Device.insert(*cameras)
+    return [c.id for c in cameras]
+
+
+def tour_body(community: UUID, cameras: list[Any], **extra: Any) -> dict[str, Any]:
+    """A tour whose day window opens now (site time): its first run is due at once."""
+    start = datetime.now(SITE_TIMEZONE).replace(second=0, microsecond=0)
+    return {
+        "community_id": str(community),
+        "name": "监控室巡查",
+        "cameras": [str(c) for c in cameras],
+        "dwell_seconds": 10,
+        "day_starts": start.strftime("%H:%M:%S"),
+        "night_starts": (start + timedelta(hours=12)).strftime("%H:%M:%S"),
+        "day_every": 240,
+        "night_every": 120,
+        "run_minutes": 15,
         **extra,
     }

@@ -2020,6 +2020,48 @@ export interface paths {
         patch: operations["ApiV1PatrolCheckpointsCheckpointIdUpdateCheckpoint"];
         trace?: never;
     };
+    "/api/v1/patrol/compliance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetCompliance
+         * @description Rounds ended that began in [since, until) (default: the 30 days to now), per guard
+         *     (`key`: an account id) or per route (`key`: its name): rounds due and completed, points
+         *     missed and late, flagged scans, the rate.
+         */
+        get: operations["ApiV1PatrolComplianceGetCompliance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrol/compliance/csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ExportCompliance
+         * @description Every row as CSV for Excel (UTF-8 with BOM, Chinese headers); audited.
+         */
+        get: operations["ApiV1PatrolComplianceCsvExportCompliance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patrol/plans": {
         parameters: {
             query?: never;
@@ -2228,6 +2270,118 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrol/tour-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListRuns
+         * @description Runs in scope by start (`since`: not due before, `until`: begun before).
+         */
+        get: operations["ApiV1PatrolTourRunsListRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrol/tour-runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetRun
+         * @description One run: its cameras in order, each one's verdict, the next to check.
+         */
+        get: operations["ApiV1PatrolTourRunsRunIdGetRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrol/tour-runs/{run_id}/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CheckCamera
+         * @description Confirm a camera normal or report a problem (which raises an alarm).
+         */
+        post: operations["ApiV1PatrolTourRunsRunIdChecksCheckCamera"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrol/tours": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListTours
+         * @description Tours in scope, by name.
+         */
+        get: operations["ApiV1PatrolToursListTours"];
+        put?: never;
+        /**
+         * CreateTour
+         * @description A tour of the community's cameras; its runs for the next day are made at once.
+         */
+        post: operations["ApiV1PatrolToursCreateTour"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrol/tours/{tour_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetTour
+         * @description One tour with its cameras in order.
+         */
+        get: operations["ApiV1PatrolToursTourIdGetTour"];
+        put?: never;
+        post?: never;
+        /**
+         * DeleteTour
+         * @description Delete a tour and its runs not yet begun.
+         */
+        delete: operations["ApiV1PatrolToursTourIdDeleteTour"];
+        options?: never;
+        head?: never;
+        /**
+         * UpdateTour
+         * @description Change or pause a tour; its runs not yet begun are made again.
+         */
+        patch: operations["ApiV1PatrolToursTourIdUpdateTour"];
         trace?: never;
     };
     "/api/v1/person-imports": {
@@ -3638,7 +3792,7 @@ export interface components {
             timeline: components["schemas"]["TimelineEntry"][];
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | "video_patrol_issue";
             zone_id: string | null;
         };
         /** AlarmPage */
@@ -3674,7 +3828,7 @@ export interface components {
             state: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm";
             title: string;
             /** @enum {string} */
-            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
+            type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | "video_patrol_issue";
             zone_id: string | null;
         };
         /** AnswerRead */
@@ -3962,6 +4116,76 @@ export interface components {
             unit_id: string | null;
             viewers: number;
         };
+        /** CameraTourCreate */
+        CameraTourCreate: {
+            /** @default true */
+            active: boolean;
+            cameras: string[];
+            /** Format: uuid */
+            community_id: string;
+            /**
+             * @description Minutes between rounds, 10-1440.
+             * @default 240
+             */
+            day_every: number;
+            /** Format: duration */
+            day_starts: string;
+            /**
+             * @description Seconds each camera is shown, 5-600.
+             * @default 20
+             */
+            dwell_seconds: number;
+            name: string;
+            /**
+             * @description Minutes between rounds, 10-1440.
+             * @default 120
+             */
+            night_every: number;
+            /** Format: duration */
+            night_starts: string;
+            /** @default 15 */
+            run_minutes: number;
+        };
+        /** CameraTourPage */
+        CameraTourPage: {
+            items: components["schemas"]["CameraTourRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** CameraTourRead */
+        CameraTourRead: {
+            active: boolean;
+            cameras: components["schemas"]["TourCamera"][];
+            /** Format: uuid */
+            community_id: string;
+            day_every: number;
+            /** Format: duration */
+            day_starts: string;
+            dwell_seconds: number;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            night_every: number;
+            /** Format: duration */
+            night_starts: string;
+            run_minutes: number;
+        };
+        /** CameraTourUpdate */
+        CameraTourUpdate: {
+            active?: boolean;
+            cameras?: string[];
+            /** @description Minutes between rounds, 10-1440. */
+            day_every?: number;
+            day_starts?: string;
+            /** @description Seconds each camera is shown, 5-600. */
+            dwell_seconds?: number;
+            name?: string;
+            /** @description Minutes between rounds, 10-1440. */
+            night_every?: number;
+            night_starts?: string;
+            run_minutes?: number;
+        };
         /** CancelBody */
         CancelBody: {
             reason: string;
@@ -4130,6 +4354,24 @@ export interface components {
             address?: string;
             jurisdiction_id?: string | null;
             name?: string;
+        };
+        /** ComplianceItem */
+        ComplianceItem: {
+            completed: number;
+            due: number;
+            flagged: number;
+            key: string;
+            late: number;
+            name: string;
+            points_missed: number;
+            rate: number;
+        };
+        /** CompliancePage */
+        CompliancePage: {
+            items: components["schemas"]["ComplianceItem"][];
+            page: number;
+            page_size: number;
+            total: number;
         };
         /** ConsentBody */
         ConsentBody: {
@@ -5075,7 +5317,7 @@ export interface components {
         /** PlanCreate */
         PlanCreate: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | "video_patrol_issue";
             /** Format: uuid */
             community_id: string;
             steps: string[];
@@ -5092,7 +5334,7 @@ export interface components {
         /** PlanRead */
         PlanRead: {
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | "video_patrol_issue";
             /** Format: uuid */
             community_id: string;
             /** Format: uuid */
@@ -5308,7 +5550,7 @@ export interface components {
             active_from?: string | null;
             active_until?: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | "video_patrol_issue";
             /** Format: uuid */
             community_id: string;
             /** @default true */
@@ -5331,7 +5573,7 @@ export interface components {
             active_from: string | null;
             active_until: string | null;
             /** @enum {string} */
-            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late";
+            alarm_type: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | "video_patrol_issue";
             /** Format: uuid */
             community_id: string;
             enabled: boolean;
@@ -5563,6 +5805,65 @@ export interface components {
         /** TotpRequest */
         TotpRequest: {
             code: string;
+        };
+        /** TourCamera */
+        TourCamera: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        /** TourCheckCreate */
+        TourCheckCreate: {
+            /** Format: uuid */
+            camera_id: string;
+            /** @default  */
+            note: string;
+            /** @enum {null|string} */
+            problem?: "unclear" | "no_image" | "other" | null;
+            /** @enum {string} */
+            result: "normal" | "problem";
+        };
+        /** TourRunPage */
+        TourRunPage: {
+            items: components["schemas"]["TourRunRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** TourRunRead */
+        TourRunRead: {
+            alarm_id: string | null;
+            cameras: components["schemas"]["TourStop"][];
+            /** Format: uuid */
+            community_id: string;
+            /** Format: date-time */
+            due_at: string;
+            dwell_seconds: number;
+            ended_at: string | null;
+            guard_id: string | null;
+            /** Format: uuid */
+            id: string;
+            next_camera_id: string | null;
+            started_at: string | null;
+            /** Format: date-time */
+            starts_at: string;
+            /** @enum {string} */
+            status: "upcoming" | "due" | "done" | "missed";
+            tour_id: string | null;
+            tour_name: string;
+        };
+        /** TourStop */
+        TourStop: {
+            alarm_id: string | null;
+            checked_at: string | null;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            note: string;
+            /** @enum {null|string} */
+            problem: "unclear" | "no_image" | "other" | null;
+            /** @enum {null|string} */
+            result: "normal" | "problem" | null;
         };
         /** TransitionBody */
         TransitionBody: {
@@ -8138,7 +8439,7 @@ export interface operations {
                 page_size?: number;
                 community_id?: string | null;
                 state?: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm" | null;
-                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | "video_patrol_issue" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -8190,7 +8491,7 @@ export interface operations {
         parameters: {
             query?: {
                 community_id?: string | null;
-                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | null;
+                type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | "video_patrol_issue" | null;
                 since?: string | null;
                 until?: string | null;
             };
@@ -15138,6 +15439,115 @@ export interface operations {
             };
         };
     };
+    ApiV1PatrolComplianceGetCompliance: {
+        parameters: {
+            query: {
+                community_id: string;
+                since?: string | null;
+                until?: string | null;
+                by?: "guard" | "route";
+                key?: string | null;
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompliancePage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolComplianceCsvExportCompliance: {
+        parameters: {
+            query: {
+                community_id: string;
+                since?: string | null;
+                until?: string | null;
+                by?: "guard" | "route";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stream Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1PatrolPlansListPlans: {
         parameters: {
             query?: {
@@ -16169,6 +16579,543 @@ export interface operations {
             };
         };
     };
+    ApiV1PatrolTourRunsListRuns: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                tour_id?: string | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TourRunPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolTourRunsRunIdGetRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TourRunRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolTourRunsRunIdChecksCheckCamera: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TourCheckCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TourRunRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolToursListTours: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CameraTourPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolToursCreateTour: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CameraTourCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CameraTourRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolToursTourIdGetTour: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tour_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CameraTourRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolToursTourIdDeleteTour: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tour_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; nothing follows. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolToursTourIdUpdateTour: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tour_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CameraTourUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CameraTourRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1PersonImportsUpload: {
         parameters: {
             query?: never;
@@ -17032,7 +17979,7 @@ export interface operations {
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
                 community_id?: string | null;
-                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | null;
+                alarm_type?: "intrusion" | "perimeter" | "sos" | "door_forced" | "door_held_open" | "door_unauthorized" | "door_close_timeout" | "door_open_failed" | "fire" | "gas" | "water_leak" | "temperature" | "device_offline" | "video_loss" | "tamper" | "line_crossing" | "falling_object" | "ebike_in_lift" | "loitering" | "watchlist" | "access_failed_reads" | "access_passback" | "access_tailgating" | "vehicle_blacklisted" | "barrier_open_failed" | "barrier_unauthorized" | "barrier_held_open" | "barrier_close_failed" | "patrol_missed" | "patrol_late" | "video_patrol_issue" | null;
             };
             header?: never;
             path?: never;

@@ -132,3 +132,15 @@ export type PassRecord = Json<paths["/api/v1/vehicle-passes"]["get"]["responses"
 export type LaneActionResult = Json<paths["/api/v1/vehicle-lanes/{lane_id}/barrier"]["post"]["responses"][200]>;
 export type Vehicle = Json<paths["/api/v1/vehicles"]["get"]["responses"][200]>["items"][number];
 export type VehicleCreate = NonNullable<paths["/api/v1/vehicles"]["post"]["requestBody"]>["content"]["application/json"];
+
+// Video patrol: camera tours and their runs (docs/patrol.md).
+export type CameraTour = Json<paths["/api/v1/patrol/tours"]["get"]["responses"][200]>["items"][number];
+export type CameraTourCreate = NonNullable<
+  paths["/api/v1/patrol/tours"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type TourRun = Json<paths["/api/v1/patrol/tour-runs"]["get"]["responses"][200]>["items"][number];
+export type TourCheckCreate = NonNullable<
+  paths["/api/v1/patrol/tour-runs/{run_id}/checks"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type ComplianceRow = Json<paths["/api/v1/patrol/compliance"]["get"]["responses"][200]>["items"][number];
+export type ComplianceQuery = NonNullable<paths["/api/v1/patrol/compliance"]["get"]["parameters"]["query"]>;

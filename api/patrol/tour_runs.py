@@ -1,0 +1,359 @@
+"""Tour runs (PAT-05, PAT-07): a guard in the control room runs a due camera tour — the live view
+shows each camera in turn — and confirms each one normal or reports a problem.
+
+A report raises an alarm through the alarm pipeline in the same transaction: `video_loss` on the
+camera when there is no image (a camera fault: it joins the bridge's own open `video_loss` alarm of
+that camera rather than making a second), else `video_patrol_issue` (image unclear, something wrong
+in the picture). A check's id is `uuid5(run, camera)`: a camera is checked once per run, and the
+run's row is held (`FOR UPDATE`) while a check is stored, the row the sweep claims to mark a run
+missed — so a check is either in a done run or refused `tour_closed`, never lost between the two.
+
+The sweep (the patrol cron job, every half minute) reminds: once a run has begun, a
+`video_tour_due` board event and a push to the guards on duty, once (`reminded_at`); and ends: a run
+past `due_at` with cameras unchecked is missed, and raises one `patrol_missed` alarm — the alarm a
+patrol round raises when points are missed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import structlog
+
+from api.alarms.raising import open_alarm
+from api.alarms.roster import on_duty
+from api.audit.service import record
+from api.core.auth import Caller, Scope
+from api.core.effects import Effects
+from api.core.errors import NotFound
+from api.core.paging import equals, paged
+from api.core.realtime import community_channel
+from api.patrol import timing
+from api.patrol.errors import CameraChecked, TourClosed, UnknownCamera
+from api.patrol.points import audited
+from api.patrol.rows import CheckRow, RunRow
+from api.patrol.schemas import TourCheckCreate, TourRunPage, TourRunRead, TourStop
+from api.patrol.tables import TourCheck, TourRun
+from api.piccolo_conf import DB
+from api.push.schemas import PushMessage
+from api.push.service import DISPATCH, notify
+
+log = structlog.get_logger()
+
+SWEEP_BATCH = 200  # runs one sweep reminds or ends at most
+PROBLEM_LABELS = {"unclear": "画面不清晰", "no_image": "无图像", "other": "画面异常"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def status(row: RunRow, now: datetime) -> str:
+    """upcoming, due (may be run), done, missed (its time is over with cameras unchecked)."""
+    if row.outcome in ("done", "missed"):
+        return row.outcome
+    if now >= row.due_at:
+        return "missed"
+    return "upcoming" if now < row.starts_at - timing.EARLY else "due"
+
+
+async def run_row(run_id: UUID, *, lock: bool = False) -> RunRow | None:
+    """One run's row, JSON decoded; `lock` holds it until the transaction ends."""
+    if lock:
+        found = await TourRun.raw(
+            "SELECT id FROM patrol_tour_runs WHERE id = {} FOR UPDATE", run_id
+        )
+        if not found:
+            return None
+    row = await TourRun.select().where(TourRun.id == run_id).output(load_json=True).first()
+    return None if row is None else msgspec.convert(row, RunRow)
+
+
+async def checks_of(run_ids: list[UUID]) -> dict[UUID, dict[UUID, CheckRow]]:
+    """The checks of these runs, by run and camera."""
+    if not run_ids:
+        return {}
+    rows = await TourCheck.select().where(TourCheck.run.is_in(run_ids)).order_by(TourCheck.at)
+    out: dict[UUID, dict[UUID, CheckRow]] = {}
+    for check in msgspec.convert(rows, list[CheckRow]):
+        if check.camera is not None:
+            out.setdefault(check.run, {})[check.camera] = check
+    return out
+
+
+def read_run(row: RunRow, checks: dict[UUID, CheckRow], now: datetime) -> TourRunRead:
+    """A run as the API shows it: each camera's verdict and the next camera to check."""
+    stops = []
+    for c in row.cameras:
+        cid = UUID(str(c["id"]))
+        done = checks.get(cid)
+        stops.append(
+            TourStop(
+                id=cid,
+                name=str(c["name"]),
+                result=done.result if done else None,  # type: ignore[arg-type]
+                problem=(done.problem or None) if done else None,  # type: ignore[arg-type]
+                note=done.note if done else "",
+                checked_at=done.at if done else None,
+                alarm_id=done.alarm if done else None,
+            )
+        )
+    state = status(row, now)
+    pending = [s.id for s in stops if s.result is None]
+    return TourRunRead(
+        id=row.id,
+        community_id=row.community,
+        tour_id=row.tour,
+        tour_name=row.tour_name,
+        dwell_seconds=row.dwell_seconds,
+        starts_at=row.starts_at,
+        due_at=row.due_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        status=state,  # type: ignore[arg-type]
+        guard_id=row.guard,
+        cameras=stops,
+        next_camera_id=pending[0] if pending and state in ("upcoming", "due") else None,
+        alarm_id=row.alarm,
+    )
+
+
+async def list_runs(
+    caller: Caller,
+    *,
+    page: int,
+    page_size: int,
+    community_id: UUID | None = None,
+    tour_id: UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> TourRunPage:
+    """Runs of the communities where the caller is staff, by start (`since`: not due before it,
+    `until`: begun before it)."""
+    rows, total = await paged(
+        TourRun.select().order_by(TourRun.starts_at).output(load_json=True),
+        Scope.of(caller, "patrol.read").where(TourRun.community),
+        equals(TourRun.community, community_id),
+        equals(TourRun.tour, tour_id),
+        TourRun.due_at > since if since else None,
+        TourRun.starts_at < until if until else None,
+        page=page,
+        page_size=page_size,
+    )
+    runs = msgspec.convert(rows, list[RunRow])
+    checks = await checks_of([r.id for r in runs])
+    now = _now()
+    return TourRunPage(
+        items=[read_run(r, checks.get(r.id, {}), now) for r in runs],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+async def get_run(caller: Caller, run_id: UUID) -> TourRunRead:
+    """One run with each camera's verdict."""
+    scope = Scope.of(caller, "patrol.read")
+    row = await run_row(run_id)
+    if row is None or not scope.staff_in(row.community):
+        raise NotFound()
+    return read_run(row, (await checks_of([run_id])).get(run_id, {}), _now())
+
+
+def _announce(row: RunRow, kind: str, effects: Effects) -> None:
+    effects.send(
+        {"type": kind, "run_id": str(row.id), "tour_name": row.tour_name},
+        community_channel(row.community),
+    )
+
+
+async def check_camera(
+    caller: Caller, run_id: UUID, data: TourCheckCreate, effects: Effects
+) -> TourRunRead:
+    """A guard's verdict on one camera of a run; a problem raises an alarm. The last camera
+    checked makes the run done."""
+    scope = Scope.of(caller, "patrol.tour_run")
+    now = _now()
+    async with DB.transaction():
+        found = await run_row(run_id, lock=True)
+        if found is None or not scope.staff_in(found.community):
+            raise NotFound()
+        row = found
+        camera = next((c for c in row.cameras if str(c["id"]) == str(data.camera_id)), None)
+        if camera is None:
+            raise UnknownCamera(field="camera_id")
+        state = status(row, now)
+        if state != "due":
+            raise TourClosed(status=state)
+        check_id = uuid.uuid5(run_id, str(data.camera_id))
+        if await TourCheck.exists().where(TourCheck.id == check_id):
+            raise CameraChecked()
+        alarm_id = None
+        if data.result == "problem":
+            alarm_id = await _report(row, str(camera["name"]), data, caller, effects)
+        await TourCheck(
+            id=check_id,
+            community=row.community,
+            run=run_id,
+            camera=data.camera_id,
+            camera_name=str(camera["name"]),
+            guard=caller.account_id,
+            at=now,
+            result=data.result,
+            problem=data.problem or "",
+            note=data.note,
+            alarm=alarm_id,
+        ).save()
+        checked = await TourCheck.count().where(TourCheck.run == run_id)
+        changes: dict[Any, Any] = {}
+        if row.started_at is None:
+            changes.update({TourRun.started_at: now, TourRun.guard: caller.account_id})
+        if checked == len(row.cameras):
+            changes.update({TourRun.ended_at: now, TourRun.outcome: "done"})
+        if changes:
+            await TourRun.update(changes).where(TourRun.id == run_id)
+        await audited(
+            caller,
+            "patrol.tour_check",
+            "patrol_tour_run",
+            run_id,
+            row.community,
+            camera=str(data.camera_id),
+            result=data.result,
+            problem=data.problem,
+        )
+    _announce(row, "video_tour", effects)
+    log.info("patrol.tour_check", run_id=str(run_id), result=data.result)
+    return await get_run(caller, run_id)
+
+
+async def _report(
+    row: RunRow, camera_name: str, data: TourCheckCreate, caller: Caller, effects: Effects
+) -> UUID:
+    """The alarm a reported camera raises (inside the check's transaction)."""
+    assert data.problem is not None
+    label = PROBLEM_LABELS[data.problem]
+    note = f"视频巡查「{row.tour_name}」：{camera_name} {label}"
+    return await open_alarm(
+        row.community,
+        "video_loss" if data.problem == "no_image" else "video_patrol_issue",
+        effects=effects,
+        place=camera_name,
+        location={"tour_run": str(row.id), "camera": str(data.camera_id), "problem": data.problem},
+        device_id=data.camera_id,
+        raised_by=caller,
+        note=f"{note}。{data.note}" if data.note else f"{note}。",
+    )
+
+
+# -- the sweep -------------------------------------------------------------------------------------
+
+
+def _reminder(row: RunRow) -> PushMessage:
+    due = row.due_at.astimezone(timing.SITE_TIMEZONE).strftime("%H:%M")
+    return PushMessage(
+        title="视频巡查到时",
+        body=f"{row.tour_name}：{len(row.cameras)} 路摄像机，请在 {due} 前完成。",
+        url=f"/video-patrol?run={row.id}",
+        tag=f"tour:{row.id}",
+        ttl=max(60, int((row.due_at - _now()).total_seconds())),
+        data={"tour_run_id": str(row.id)},
+    )
+
+
+async def remind(run_id: UUID, now: datetime, effects: Effects) -> bool:
+    """Tell the board and the guards on duty that a run is due. Once."""
+    async with DB.transaction():
+        claimed = (
+            await TourRun.update({TourRun.reminded_at: now})
+            .where(
+                (TourRun.id == run_id)
+                & TourRun.reminded_at.is_null()
+                & TourRun.ended_at.is_null()
+                & (TourRun.starts_at <= now)
+                & (TourRun.due_at > now)
+            )
+            .returning(TourRun.id)
+        )
+        if not claimed:
+            return False
+        found = await run_row(run_id)
+        assert found is not None
+        row = found
+        guards = [g.account_id for g in await on_duty(row.community, now)]
+        effects.after(DISPATCH, *await notify(guards, _reminder(row)))
+    _announce(row, "video_tour_due", effects)
+    return True
+
+
+async def end_missed(run_id: UUID, now: datetime, effects: Effects) -> bool:
+    """Mark a run past `due_at` with cameras unchecked missed, with one `patrol_missed` alarm."""
+    async with DB.transaction():
+        claimed = (
+            await TourRun.update({TourRun.ended_at: now, TourRun.outcome: "missed"})
+            .where((TourRun.id == run_id) & TourRun.ended_at.is_null() & (TourRun.due_at <= now))
+            .returning(TourRun.id)
+        )
+        if not claimed:
+            return False
+        found = await run_row(run_id)
+        assert found is not None
+        row = found
+        checked = (await checks_of([run_id])).get(run_id, {})
+        missed = [str(c["name"]) for c in row.cameras if UUID(str(c["id"])) not in checked]
+        start = row.starts_at.astimezone(timing.SITE_TIMEZONE).strftime("%H:%M")
+        alarm_id = await open_alarm(
+            row.community,
+            "patrol_missed",
+            effects=effects,
+            place=f"{row.tour_name} 视频巡查",
+            location={"tour_run": str(row.id), "tour": row.tour_name},
+            note=(
+                f"{start} 视频巡查未完成：{len(row.cameras) - len(missed)}/{len(row.cameras)}"
+                f" 路已查看；未查看：{'、'.join(missed)}。"
+            ),
+        )
+        await TourRun.update({TourRun.alarm: alarm_id}).where(TourRun.id == run_id)
+        await record(
+            "patrol.tour_missed",
+            actor_name="platform",
+            target_type="patrol_tour_run",
+            target_id=run_id,
+            community_id=row.community,
+            details={"unchecked": len(missed)},
+        )
+    _announce(row, "video_tour", effects)
+    log.info("patrol.tour_missed", run_id=str(run_id), unchecked=len(missed))
+    return True
+
+
+async def sweep(*, now: datetime | None = None) -> Effects:
+    """Remind of runs that have begun, and mark runs past their time missed (every half minute)."""
+    now = now or _now()
+    effects = Effects()
+    begun = (
+        await TourRun.select(TourRun.id)
+        .where(
+            TourRun.reminded_at.is_null()
+            & TourRun.ended_at.is_null()
+            & (TourRun.starts_at <= now)
+            & (TourRun.due_at > now)
+        )
+        .order_by(TourRun.starts_at)
+        .limit(SWEEP_BATCH)
+    )
+    for r in begun:
+        await remind(r["id"], now, effects)
+    over = (
+        await TourRun.select(TourRun.id)
+        .where(TourRun.ended_at.is_null() & (TourRun.due_at <= now))
+        .order_by(TourRun.due_at)
+        .limit(SWEEP_BATCH)
+    )
+    for r in over:
+        await end_missed(r["id"], now, effects)
+    return effects
