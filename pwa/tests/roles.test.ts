@@ -127,7 +127,8 @@ describe("sideNavFor", () => {
     const keys = sideNavFor("property_manager").map((item) => item.key);
     expect(keys).toContain("places");
     expect(keys).toContain("residents");
-    expect(keys).not.toContain("rules");
+    expect(keys).toContain("rules");
+    expect(keys).not.toContain("device_map");
     expect(keys).not.toContain("statistics");
   });
 
