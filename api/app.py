@@ -76,6 +76,7 @@ from api.devices.routes import (
     DeviceController,
     enrol_rate_limit,
 )
+from api.devices.service import has_bridges
 from api.intercom import events as call_events
 from api.intercom.routes import CallController, MediaController
 from api.lifespan import LIFESPAN
@@ -314,6 +315,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "door_failed": _door_failed,  # access raises the door alarm (and its order)
                 "on_moved_out": MOVE_OUT_HOOKS,
                 "household_in_use": _household_in_use,  # places retire only empty households
+                "community_in_use": has_bridges,  # … and communities without bridges
             }
         ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},

@@ -35,7 +35,10 @@ from api.core.paging import PageNumber, PageSize
 
 def provide_places(state: State) -> PlaceService:
     """The places service, told who lives in a household (api/app.py wires it)."""
-    return PlaceService(household_in_use=state.get("household_in_use"))
+    return PlaceService(
+        household_in_use=state.get("household_in_use"),
+        community_in_use=state.get("community_in_use"),
+    )
 
 
 _DEPENDENCIES = {"places": Provide(provide_places, sync_to_thread=False)}
@@ -78,9 +81,12 @@ class CommunityController(Controller):
         page: PageNumber = 1,
         page_size: PageSize = 50,
         q: str | None = None,
+        include_retired: bool = False,
     ) -> CommunityPage:
         """Communities in the caller's scope, filtered by a name fragment or a code prefix."""
-        return await places.list_communities(caller, page=page, page_size=page_size, q=q)
+        return await places.list_communities(
+            caller, page=page, page_size=page_size, q=q, include_retired=include_retired
+        )
 
     @post("/")
     async def create_community(
@@ -102,6 +108,21 @@ class CommunityController(Controller):
     ) -> CommunityRead:
         """Rename a community, change its address or its jurisdiction."""
         return await places.update_community(caller, community_id, data)
+
+    @post("/{community_id:uuid}/retire", status_code=200)
+    async def retire_community(
+        self, caller: Caller, places: PlaceService, community_id: UUID
+    ) -> CommunityRead:
+        """Retire a community whose buildings are retired and bridges revoked (system
+        administrator; 409 `place_in_use`)."""
+        return await places.retire_community(caller, community_id)
+
+    @post("/{community_id:uuid}/restore", status_code=200)
+    async def restore_community(
+        self, caller: Caller, places: PlaceService, community_id: UUID
+    ) -> CommunityRead:
+        """Bring a retired community back."""
+        return await places.retire_community(caller, community_id, retire=False)
 
     @get("/{community_id:uuid}/buildings")
     async def list_buildings(

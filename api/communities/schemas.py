@@ -84,6 +84,7 @@ class CommunityRead(msgspec.Struct, kw_only=True):
     address: str
     jurisdiction_id: UUID | None
     created_at: datetime
+    retired_at: datetime | None = None
 
 
 class CommunityPage(Page, kw_only=True):

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import msgspec
 from asyncpg.exceptions import UniqueViolationError
+from piccolo.table import Table
 
 from api.audit.service import record
 from api.communities.schemas import (
@@ -85,15 +86,15 @@ class PlaceInUse(Conflict):
 
 
 class ParentRetired(Conflict):
-    """Nothing is added to, or restored in, a retired building or unit."""
+    """Nothing is added to, or restored in, a retired community, building or unit."""
 
     code = "parent_retired"
-    message = "The building or unit is retired: restore it first."
+    message = "The community, building or unit is retired: restore it first."
 
 
-# Whether anyone lives in a household (people's and accounts' answer, wired in api/app.py:
-# places sit below neither).
-HouseholdInUse = Callable[[UUID], Awaitable[bool]]
+# Whether a household is lived in (people's and accounts' answer), or a community still has a
+# bridge (devices'): wired in api/app.py, as places sit below those domains.
+InUse = Callable[[UUID], Awaitable[bool]]
 
 
 def check_community_code(code: str) -> None:
@@ -130,6 +131,7 @@ def _community(row: dict[str, Any]) -> CommunityRead:
         address=row["address"],
         jurisdiction_id=row["jurisdiction"],
         created_at=row["created_at"],
+        retired_at=row["retired_at"],
     )
 
 
@@ -186,11 +188,15 @@ class PlaceService:
     Buildings, units and households are retired, never deleted (their codes stay in records and
     audit): a retired place is kept with `retired_at`, hidden from lists unless asked for, and
     takes no new units or households until restored. A household is retired only when nobody
-    lives there (`household_in_use`), a unit when its households are, a building its units.
+    lives there (`household_in_use`), a unit when its households are, a building its units, a
+    community its buildings and bridges (`community_in_use`).
     """
 
-    def __init__(self, household_in_use: HouseholdInUse | None = None) -> None:
+    def __init__(
+        self, household_in_use: InUse | None = None, community_in_use: InUse | None = None
+    ) -> None:
         self._household_in_use = household_in_use
+        self._community_in_use = community_in_use
 
     # -- jurisdictions -------------------------------------------------------------------------
 
@@ -236,9 +242,16 @@ class PlaceService:
     # -- communities ---------------------------------------------------------------------------
 
     async def list_communities(
-        self, caller: Caller, *, page: int, page_size: int, q: str | None = None
+        self,
+        caller: Caller,
+        *,
+        page: int,
+        page_size: int,
+        q: str | None = None,
+        include_retired: bool = False,
     ) -> CommunityPage:
-        """Communities in scope, filtered by a name fragment or a code prefix."""
+        """Communities in scope, filtered by a name fragment or a code prefix (retired ones only
+        when asked)."""
         return await paged_page(
             CommunityPage,
             _community,
@@ -247,6 +260,7 @@ class PlaceService:
             Community.name.ilike(like(q)) | Community.code.like(like(q, prefix=True))
             if q
             else None,
+            None if include_retired else Community.retired_at.is_null(),
             page=page,
             page_size=page_size,
         )
@@ -372,6 +386,7 @@ class PlaceService:
         )
         try:
             async with DB.transaction():
+                await _open_for_new(Community, community_id)
                 await building.save()
                 await record(
                     "building.created",
@@ -605,6 +620,13 @@ class PlaceService:
 
     # -- retiring and restoring -------------------------------------------------------------------
 
+    async def retire_community(
+        self, caller: Caller, community_id: UUID, *, retire: bool = True
+    ) -> CommunityRead:
+        """Retire a community whose buildings are retired and bridges revoked (or restore it)."""
+        await self._set_retired(caller, Community, community_id, retire=retire)
+        return await self.get_community(caller, community_id)
+
     async def retire_building(
         self, caller: Caller, building_id: UUID, *, retire: bool = True
     ) -> BuildingRead:
@@ -627,23 +649,26 @@ class PlaceService:
     async def _set_retired(
         self,
         caller: Caller,
-        table: type[Building] | type[Unit] | type[Household],
+        table: type[Community] | type[Building] | type[Unit] | type[Household],
         place_id: UUID,
         *,
         retire: bool,
     ) -> None:
         """Set or clear `retired_at` under a row lock, audited; nothing when already so."""
-        kind = table._meta.tablename.removesuffix("s")
+        kind = _KINDS[table]
         async with DB.transaction():
             row = await table.select().where(table.id == place_id).lock_rows("UPDATE").first()
             if row is None:
                 raise NotFound()
-            permission = "household.write" if table is Household else "building.write"
-            require_staff(caller, permission, row["community"])
+            community_id = row["id"] if table is Community else row["community"]
+            permission = {Community: "community.write", Household: "household.write"}
+            require_staff(caller, permission.get(table, "building.write"), community_id)
             if (row["retired_at"] is not None) == retire:
                 return
             if retire:
                 await self._check_empty(table, place_id)
+            elif table is Building:
+                await _open_for_new(Community, row["community"])
             elif table is Unit:
                 await _open_for_new(Building, row["building"])
             elif table is Household:
@@ -656,15 +681,24 @@ class PlaceService:
                 actor=caller,
                 target_type=kind,
                 target_id=place_id,
-                community_id=row["community"],
+                community_id=community_id,
                 details={"code": row["code"]},
             )
 
     async def _check_empty(
-        self, table: type[Building] | type[Unit] | type[Household], place_id: UUID
+        self,
+        table: type[Community] | type[Building] | type[Unit] | type[Household],
+        place_id: UUID,
     ) -> None:
-        """PlaceInUse while anyone lives in the household, or the unit or building still holds
-        a place that is not retired."""
+        """PlaceInUse while anyone lives in the household, the unit or building still holds a
+        place that is not retired, or the community a building or a bridge."""
+        if table is Community:
+            live = Building.exists().where(
+                (Building.community == place_id) & Building.retired_at.is_null()
+            )
+            if await live or (self._community_in_use and await self._community_in_use(place_id)):
+                raise PlaceInUse()
+            return
         if table is Household:
             if self._household_in_use and await self._household_in_use(place_id):
                 raise PlaceInUse()
@@ -684,8 +718,19 @@ class PlaceService:
         return Scope.of(caller, "household.read").where(Household.community, Household.id)
 
 
-async def _open_for_new(table: type[Building] | type[Unit], place_id: UUID) -> None:
-    """Lock the building or unit for the rest of the transaction; ParentRetired when retired."""
+_KINDS: dict[type[Table], str] = {
+    Community: "community",
+    Building: "building",
+    Unit: "unit",
+    Household: "household",
+}
+
+
+async def _open_for_new(
+    table: type[Community] | type[Building] | type[Unit], place_id: UUID
+) -> None:
+    """Lock the community, building or unit for the rest of the transaction; ParentRetired when
+    retired."""
     row = (
         await table.select(table.retired_at).where(table.id == place_id).lock_rows("UPDATE").first()
     )

@@ -29,6 +29,9 @@ class Community(Table, tablename="communities"):
     address = Varchar(length=200)
     jurisdiction = ForeignKey(Jurisdiction, null=True)
     created_at = Timestamptz()
+    retired_at = Timestamptz(
+        null=True, default=None, help_text="When it was retired: kept, hidden from lists."
+    )
 
 
 class Building(Table, tablename="buildings"):

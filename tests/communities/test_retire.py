@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from api.core.auth import Role
+from api.devices.tables import Bridge
 from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, assert_error, audit_rows
 
@@ -120,3 +122,57 @@ async def test_an_unknown_or_malformed_place_is_404(as_role: AsRole) -> None:
     missing = "00000000-0000-4000-8000-000000000000"
     assert_error(await manager.post(f"/api/v1/units/{missing}/retire"), 404, "not_found")
     assert_error(await manager.post("/api/v1/units/not-a-uuid/retire"), 404, "not_found")
+
+
+async def test_the_system_admin_retires_an_empty_community_and_only_then(
+    as_role: AsRole, world: World
+) -> None:
+    admin = await as_role(Role.SYSTEM_ADMIN)
+    code = "510104" + "".join(f"{secrets.randbelow(999) + 1:03d}" for _ in range(3))
+    community = await _made(
+        admin, COMMUNITIES, {"code": code, "name": "停用测试小区", "address": "x"}
+    )
+    building = await _made(
+        admin, f"{COMMUNITIES}/{community['id']}/buildings", {"number": "1", "floors": 3}
+    )
+    retire = f"{COMMUNITIES}/{community['id']}/retire"
+
+    assert_error(await admin.post(retire), 409, "place_in_use")  # a building is still live
+    assert (await admin.post(f"/api/v1/buildings/{building['id']}/retire")).status_code == 200
+    r = await admin.post(retire)
+    assert r.status_code == 200, r.text
+    assert r.json()["retired_at"] is not None
+    assert await audit_rows("community.retired", community["id"])
+    listed = await admin.get(COMMUNITIES, params={"q": code})
+    assert community["id"] not in _ids(listed)
+    listed = await admin.get(COMMUNITIES, params={"q": code, "include_retired": True})
+    assert community["id"] in _ids(listed)
+    # Nothing is built in a retired community, nor restored in it.
+    assert_error(
+        await admin.post(
+            f"{COMMUNITIES}/{community['id']}/buildings", json={"number": "2", "floors": 3}
+        ),
+        409,
+        "parent_retired",
+    )
+    assert_error(
+        await admin.post(f"/api/v1/buildings/{building['id']}/restore"), 409, "parent_retired"
+    )
+    assert (await admin.post(f"{COMMUNITIES}/{community['id']}/restore")).status_code == 200
+
+
+async def test_a_community_is_not_retired_while_it_has_a_bridge(as_role: AsRole) -> None:
+    admin = await as_role(Role.SYSTEM_ADMIN)
+    code = "510104" + "".join(f"{secrets.randbelow(999) + 1:03d}" for _ in range(3))
+    community = await _made(
+        admin, COMMUNITIES, {"code": code, "name": "有网关小区", "address": "x"}
+    )
+    bridge = Bridge(community=community["id"], name="site", public_key="x" * 43)
+    await bridge.save()
+    retire = f"{COMMUNITIES}/{community['id']}/retire"
+
+    assert_error(await admin.post(retire), 409, "place_in_use")
+    await Bridge.update({Bridge.revoked_at: datetime.now(UTC)}).where(Bridge.id == bridge.id)
+    assert (await admin.post(retire)).status_code == 200
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    assert_error(await manager.post(f"{COMMUNITIES}/{community['id']}/restore"), 404, "not_found")

@@ -65,7 +65,7 @@ const en: typeof zhCN = {
     submit: "Change and sign in",
   },
   errors: {
-    place_in_use: "Residents still live here, or it holds units or homes not yet retired: retire those first",
+    place_in_use: "Residents still live here, or it holds buildings, units, homes or bridges not yet retired: retire those first",
     parent_retired: "Its building or unit is retired: restore that first",
     transition_not_allowed: "The asset cannot move to that status from its current one",
     bridge_managed_field: "A bridge sets the name and place of its devices",

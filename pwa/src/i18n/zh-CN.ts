@@ -63,7 +63,7 @@ export default {
     submit: "修改并登录",
   },
   errors: {
-    place_in_use: "仍有住户居住，或其中还有未停用的单元、房屋：请先停用它们",
+    place_in_use: "仍有住户居住，或其中还有未停用的楼栋、单元、房屋或网关：请先停用它们",
     parent_retired: "所在楼栋或单元已停用：请先恢复",
     transition_not_allowed: "当前状态不能改为该状态",
     bridge_managed_field: "网关接入设备的名称和位置由网关设定",
