@@ -35,7 +35,12 @@ from api.accounts.routes import (
     SecurityPolicyController,
     auth_rate_limit,
 )
-from api.accounts.service import END_SESSIONS, end_household_roles, load_caller
+from api.accounts.service import (
+    END_SESSIONS,
+    end_household_roles,
+    holds_household_roles,
+    load_caller,
+)
 from api.alarms import failsafe, raising, site_links
 from api.alarms.reads import BOARD, show_on_board
 from api.alarms.routes import ALARM_CONTROLLERS
@@ -71,6 +76,7 @@ from api.devices.routes import (
     DeviceController,
     enrol_rate_limit,
 )
+from api.devices.service import has_bridges
 from api.intercom import events as call_events
 from api.intercom.routes import CallController, MediaController
 from api.lifespan import LIFESPAN
@@ -78,7 +84,7 @@ from api.objects.routes import serve_object
 from api.patrol import scans as patrol_scans
 from api.patrol.routes import PATROL_CONTROLLERS
 from api.people.imports.routes import PersonImportController
-from api.people.moves import MoveOutHooks
+from api.people.moves import MoveOutHooks, anyone_lives_in
 from api.people.routes import PersonController
 from api.push.routes import PushController
 from api.push.service import DISPATCH, dispatch
@@ -144,6 +150,11 @@ MOVE_OUT_HOOKS: MoveOutHooks = {
     "vehicles": cancel_on_move_out,
     "household_roles": end_household_roles,
 }
+
+
+async def _household_in_use(household_id: UUID) -> bool:
+    """Someone lives in the household, or an account still holds a resident role on it."""
+    return await anyone_lives_in(household_id) or await holds_household_roles(household_id)
 
 
 async def _rules_for(bridge_id: UUID) -> protocol.Rules | None:
@@ -303,6 +314,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "link_hooks": LINK_HOOKS,
                 "door_failed": _door_failed,  # access raises the door alarm (and its order)
                 "on_moved_out": MOVE_OUT_HOOKS,
+                "household_in_use": _household_in_use,  # places retire only empty households
+                "community_in_use": has_bridges,  # … and communities without bridges
             }
         ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},

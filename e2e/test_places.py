@@ -14,6 +14,7 @@ from playwright.async_api import Browser, Page, expect
 from api.core.auth import Role
 from e2e.conftest import artifact, open_phone
 from e2e.pages import HomePage, LoginPage
+from tests.fixtures import AsRole
 from tests.helpers import World
 
 DESKTOP = {"width": 1440, "height": 900}
@@ -141,3 +142,48 @@ async def test_the_system_admin_adds_a_community_on_a_desktop_console(
         await phone.screenshot(path=artifact("admin-communities-phone.png"), full_page=True)
     finally:
         await phone.context.close()
+
+
+@pytest.mark.req("REG-02", partial=True)
+async def test_a_manager_retires_a_home_its_unit_and_its_building_on_a_desktop(
+    desktop: Page, world: World, as_role: AsRole
+) -> None:
+    api = await as_role(Role.PROPERTY_MANAGER)
+    number = str(secrets.randbelow(800) + 100)
+    building = await api.post(
+        f"/api/v1/communities/{world.a.community}/buildings", json={"number": number, "floors": 6}
+    )
+    building_id = building.json()["id"]
+    unit = await api.post(f"/api/v1/buildings/{building_id}/units", json={"number": "1"})
+    home = await api.post(
+        f"/api/v1/units/{unit.json()['id']}/households", json={"room": "0101", "housing": "vacant"}
+    )
+    assert home.status_code == 201, home.text
+
+    await signed_in(desktop, world, Role.PROPERTY_MANAGER)
+    await desktop.goto(f"/places/buildings/{building_id}")
+    confirm = desktop.locator(".van-dialog__confirm")
+
+    # The unit still holds a home: the refusal says so, and the unit stays.
+    await desktop.locator("[data-test=unit-retire-1]").click()
+    await confirm.click()
+    await expect(desktop.locator(".van-toast")).to_contain_text("请先停用")
+    await expect(desktop.locator("[data-test=unit-item][data-unit-number='1']")).to_be_visible()
+
+    # The home first (nobody lives there), then the unit, then the building.
+    await expect(desktop.locator(".van-toast")).to_be_hidden()
+    await desktop.locator("[data-test=room-1-0101]").click()
+    await desktop.locator("[data-test=household-retire]").click()
+    await expect(desktop.locator(".van-dialog")).to_contain_text("停用“")
+    await desktop.screenshot(path=artifact("manager-retire-desktop.png"))
+    await confirm.click()
+    await expect(desktop.locator("[data-test=room-1-0101]")).to_be_hidden()
+    await desktop.locator("[data-test=unit-retire-1]").click()
+    await confirm.click()
+    await expect(desktop.locator("[data-test=unit-item]")).to_have_count(0)
+    await desktop.locator("[data-test=building-retire]").click()
+    await confirm.click()
+    await expect(desktop.locator("[data-test=community-pane]")).to_be_visible()
+    await expect(
+        desktop.locator(f"[data-test=building-item][data-building-number='{number}']")
+    ).to_have_count(0)

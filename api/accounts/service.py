@@ -143,6 +143,16 @@ async def end_household_roles(moving: MovingOut, caller: Caller | None, effects:
     return len(gone)
 
 
+async def holds_household_roles(household_id: UUID) -> bool:
+    """Whether an account still holds a resident role on the household (places ask before they
+    retire one)."""
+    return bool(
+        await RoleAssignment.exists().where(
+            (RoleAssignment.household == household_id) & (RoleAssignment.role == Role.RESIDENT)
+        )
+    )
+
+
 async def roles_of(account_id: UUID) -> set[Role]:
     """Every role an account holds, anywhere."""
     rows = await RoleAssignment.select(RoleAssignment.role).where(

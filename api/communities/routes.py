@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, get, patch, post
+from litestar.datastructures import State
 from litestar.di import Provide
 
 from api.communities.schemas import (
@@ -32,9 +33,12 @@ from api.core.auth import Caller
 from api.core.paging import PageNumber, PageSize
 
 
-def provide_places() -> PlaceService:
-    """The places service."""
-    return PlaceService()
+def provide_places(state: State) -> PlaceService:
+    """The places service, told who lives in a household (api/app.py wires it)."""
+    return PlaceService(
+        household_in_use=state.get("household_in_use"),
+        community_in_use=state.get("community_in_use"),
+    )
 
 
 _DEPENDENCIES = {"places": Provide(provide_places, sync_to_thread=False)}
@@ -77,9 +81,12 @@ class CommunityController(Controller):
         page: PageNumber = 1,
         page_size: PageSize = 50,
         q: str | None = None,
+        include_retired: bool = False,
     ) -> CommunityPage:
         """Communities in the caller's scope, filtered by a name fragment or a code prefix."""
-        return await places.list_communities(caller, page=page, page_size=page_size, q=q)
+        return await places.list_communities(
+            caller, page=page, page_size=page_size, q=q, include_retired=include_retired
+        )
 
     @post("/")
     async def create_community(
@@ -102,6 +109,21 @@ class CommunityController(Controller):
         """Rename a community, change its address or its jurisdiction."""
         return await places.update_community(caller, community_id, data)
 
+    @post("/{community_id:uuid}/retire", status_code=200)
+    async def retire_community(
+        self, caller: Caller, places: PlaceService, community_id: UUID
+    ) -> CommunityRead:
+        """Retire a community whose buildings are retired and bridges revoked (system
+        administrator; 409 `place_in_use`)."""
+        return await places.retire_community(caller, community_id)
+
+    @post("/{community_id:uuid}/restore", status_code=200)
+    async def restore_community(
+        self, caller: Caller, places: PlaceService, community_id: UUID
+    ) -> CommunityRead:
+        """Bring a retired community back."""
+        return await places.retire_community(caller, community_id, retire=False)
+
     @get("/{community_id:uuid}/buildings")
     async def list_buildings(
         self,
@@ -110,9 +132,12 @@ class CommunityController(Controller):
         community_id: UUID,
         page: PageNumber = 1,
         page_size: PageSize = 50,
+        include_retired: bool = False,
     ) -> BuildingPage:
-        """The community's buildings."""
-        return await places.list_buildings(caller, community_id, page=page, page_size=page_size)
+        """The community's buildings (the retired ones too with `include_retired`)."""
+        return await places.list_buildings(
+            caller, community_id, page=page, page_size=page_size, include_retired=include_retired
+        )
 
     @post("/{community_id:uuid}/buildings")
     async def create_building(
@@ -143,6 +168,20 @@ class BuildingController(Controller):
         """Rename a building or change its number of floors."""
         return await places.update_building(caller, building_id, data)
 
+    @post("/{building_id:uuid}/retire", status_code=200)
+    async def retire_building(
+        self, caller: Caller, places: PlaceService, building_id: UUID
+    ) -> BuildingRead:
+        """Retire a building whose units and households are retired (409 `place_in_use`)."""
+        return await places.retire_building(caller, building_id)
+
+    @post("/{building_id:uuid}/restore", status_code=200)
+    async def restore_building(
+        self, caller: Caller, places: PlaceService, building_id: UUID
+    ) -> BuildingRead:
+        """Bring a retired building back."""
+        return await places.retire_building(caller, building_id, retire=False)
+
     @get("/{building_id:uuid}/units")
     async def list_units(
         self,
@@ -151,9 +190,12 @@ class BuildingController(Controller):
         building_id: UUID,
         page: PageNumber = 1,
         page_size: PageSize = 50,
+        include_retired: bool = False,
     ) -> UnitPage:
-        """The building's units."""
-        return await places.list_units(caller, building_id, page=page, page_size=page_size)
+        """The building's units (the retired ones too with `include_retired`)."""
+        return await places.list_units(
+            caller, building_id, page=page, page_size=page_size, include_retired=include_retired
+        )
 
     @post("/{building_id:uuid}/units")
     async def create_unit(
@@ -175,6 +217,16 @@ class UnitController(Controller):
         """One unit."""
         return await places.get_unit(caller, unit_id)
 
+    @post("/{unit_id:uuid}/retire", status_code=200)
+    async def retire_unit(self, caller: Caller, places: PlaceService, unit_id: UUID) -> UnitRead:
+        """Retire a unit whose households are retired (409 `place_in_use`)."""
+        return await places.retire_unit(caller, unit_id)
+
+    @post("/{unit_id:uuid}/restore", status_code=200)
+    async def restore_unit(self, caller: Caller, places: PlaceService, unit_id: UUID) -> UnitRead:
+        """Bring a retired unit back (409 `parent_retired` in a retired building)."""
+        return await places.retire_unit(caller, unit_id, retire=False)
+
     @get("/{unit_id:uuid}/households")
     async def list_unit_households(
         self,
@@ -183,9 +235,12 @@ class UnitController(Controller):
         unit_id: UUID,
         page: PageNumber = 1,
         page_size: PageSize = 50,
+        include_retired: bool = False,
     ) -> HouseholdPage:
         """The unit's households (a resident sees only their own)."""
-        return await places.list_unit_households(caller, unit_id, page=page, page_size=page_size)
+        return await places.list_unit_households(
+            caller, unit_id, page=page, page_size=page_size, include_retired=include_retired
+        )
 
     @post("/{unit_id:uuid}/households")
     async def create_household(
@@ -212,6 +267,7 @@ class HouseholdController(Controller):
         community_id: UUID | None = None,
         building_id: UUID | None = None,
         q: str | None = None,
+        include_retired: bool = False,
     ) -> HouseholdPage:
         """Households in scope, filtered by community, building, and a room or code fragment."""
         return await places.list_households(
@@ -221,6 +277,7 @@ class HouseholdController(Controller):
             community_id=community_id,
             building_id=building_id,
             q=q,
+            include_retired=include_retired,
         )
 
     @get("/{household_id:uuid}")
@@ -236,6 +293,20 @@ class HouseholdController(Controller):
     ) -> HouseholdRead:
         """Mark a household owned, rented or vacant."""
         return await places.update_household(caller, household_id, data)
+
+    @post("/{household_id:uuid}/retire", status_code=200)
+    async def retire_household(
+        self, caller: Caller, places: PlaceService, household_id: UUID
+    ) -> HouseholdRead:
+        """Retire a household nobody lives in (409 `place_in_use`)."""
+        return await places.retire_household(caller, household_id)
+
+    @post("/{household_id:uuid}/restore", status_code=200)
+    async def restore_household(
+        self, caller: Caller, places: PlaceService, household_id: UUID
+    ) -> HouseholdRead:
+        """Bring a retired household back (409 `parent_retired` in a retired unit)."""
+        return await places.retire_household(caller, household_id, retire=False)
 
 
 COMMUNITY_CONTROLLERS: list[type[Controller]] = [

@@ -84,6 +84,7 @@ class CommunityRead(msgspec.Struct, kw_only=True):
     address: str
     jurisdiction_id: UUID | None
     created_at: datetime
+    retired_at: datetime | None = None
 
 
 class CommunityPage(Page, kw_only=True):
@@ -117,6 +118,7 @@ class BuildingRead(msgspec.Struct, kw_only=True):
     code: str
     floors: int
     created_at: datetime
+    retired_at: datetime | None = None
 
 
 class BuildingPage(Page, kw_only=True):
@@ -140,6 +142,7 @@ class UnitRead(msgspec.Struct, kw_only=True):
     number: str
     code: str
     created_at: datetime
+    retired_at: datetime | None = None
 
 
 class UnitPage(Page, kw_only=True):
@@ -173,6 +176,7 @@ class HouseholdRead(msgspec.Struct, kw_only=True):
     housing: Housing
     label: str  # "3栋2单元0302"
     created_at: datetime
+    retired_at: datetime | None = None
 
 
 class HouseholdPage(Page, kw_only=True):

@@ -8,11 +8,14 @@ the same place end in one row and one 409, not two rows.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import msgspec
 from asyncpg.exceptions import UniqueViolationError
+from piccolo.table import Table
 
 from api.audit.service import record
 from api.communities.schemas import (
@@ -75,6 +78,25 @@ class DuplicateCode(Conflict):
     message = "A place with this code already exists."
 
 
+class PlaceInUse(Conflict):
+    """A place with people or places still in it is not retired."""
+
+    code = "place_in_use"
+    message = "Residents live here, or it still holds places in use: retire those first."
+
+
+class ParentRetired(Conflict):
+    """Nothing is added to, or restored in, a retired community, building or unit."""
+
+    code = "parent_retired"
+    message = "The community, building or unit is retired: restore it first."
+
+
+# Whether a household is lived in (people's and accounts' answer), or a community still has a
+# bridge (devices'): wired in api/app.py, as places sit below those domains.
+InUse = Callable[[UUID], Awaitable[bool]]
+
+
 def check_community_code(code: str) -> None:
     """Raise InvalidCommunityCode unless every level of the code is filled in.
 
@@ -109,6 +131,7 @@ def _community(row: dict[str, Any]) -> CommunityRead:
         address=row["address"],
         jurisdiction_id=row["jurisdiction"],
         created_at=row["created_at"],
+        retired_at=row["retired_at"],
     )
 
 
@@ -121,6 +144,7 @@ def _building(row: dict[str, Any]) -> BuildingRead:
         code=row["code"],
         floors=row["floors"],
         created_at=row["created_at"],
+        retired_at=row["retired_at"],
     )
 
 
@@ -132,6 +156,7 @@ def _unit(row: dict[str, Any]) -> UnitRead:
         number=row["number"],
         code=row["code"],
         created_at=row["created_at"],
+        retired_at=row["retired_at"],
     )
 
 
@@ -146,6 +171,7 @@ def _household(row: dict[str, Any]) -> HouseholdRead:
         housing=row["housing"],
         label=household_label(row["building_number"], row["unit_number"], row["room"]),
         created_at=row["created_at"],
+        retired_at=row["retired_at"],
     )
 
 
@@ -157,7 +183,20 @@ _HOUSEHOLD_COLUMNS = (
 
 
 class PlaceService:
-    """Jurisdictions, communities and the places inside them, filtered by the caller's scope."""
+    """Jurisdictions, communities and the places inside them, filtered by the caller's scope.
+
+    Buildings, units and households are retired, never deleted (their codes stay in records and
+    audit): a retired place is kept with `retired_at`, hidden from lists unless asked for, and
+    takes no new units or households until restored. A household is retired only when nobody
+    lives there (`household_in_use`), a unit when its households are, a building its units, a
+    community its buildings and bridges (`community_in_use`).
+    """
+
+    def __init__(
+        self, household_in_use: InUse | None = None, community_in_use: InUse | None = None
+    ) -> None:
+        self._household_in_use = household_in_use
+        self._community_in_use = community_in_use
 
     # -- jurisdictions -------------------------------------------------------------------------
 
@@ -203,9 +242,16 @@ class PlaceService:
     # -- communities ---------------------------------------------------------------------------
 
     async def list_communities(
-        self, caller: Caller, *, page: int, page_size: int, q: str | None = None
+        self,
+        caller: Caller,
+        *,
+        page: int,
+        page_size: int,
+        q: str | None = None,
+        include_retired: bool = False,
     ) -> CommunityPage:
-        """Communities in scope, filtered by a name fragment or a code prefix."""
+        """Communities in scope, filtered by a name fragment or a code prefix (retired ones only
+        when asked)."""
         return await paged_page(
             CommunityPage,
             _community,
@@ -214,6 +260,7 @@ class PlaceService:
             Community.name.ilike(like(q)) | Community.code.like(like(q, prefix=True))
             if q
             else None,
+            None if include_retired else Community.retired_at.is_null(),
             page=page,
             page_size=page_size,
         )
@@ -291,9 +338,15 @@ class PlaceService:
     # -- buildings -----------------------------------------------------------------------------
 
     async def list_buildings(
-        self, caller: Caller, community_id: UUID, *, page: int, page_size: int
+        self,
+        caller: Caller,
+        community_id: UUID,
+        *,
+        page: int,
+        page_size: int,
+        include_retired: bool = False,
     ) -> BuildingPage:
-        """The buildings of a community in scope, by number."""
+        """The buildings of a community in scope, by number (retired ones only when asked)."""
         await self.get_community(caller, community_id)
         # Numbers are text ("3", "12"): order by the zero-padded code so 3 comes before 12.
         return await paged_page(
@@ -301,6 +354,7 @@ class PlaceService:
             _building,
             Building.select().order_by(Building.code),
             Building.community == community_id,
+            None if include_retired else Building.retired_at.is_null(),
             page=page,
             page_size=page_size,
         )
@@ -332,6 +386,7 @@ class PlaceService:
         )
         try:
             async with DB.transaction():
+                await _open_for_new(Community, community_id)
                 await building.save()
                 await record(
                     "building.created",
@@ -377,15 +432,22 @@ class PlaceService:
     # -- units ---------------------------------------------------------------------------------
 
     async def list_units(
-        self, caller: Caller, building_id: UUID, *, page: int, page_size: int
+        self,
+        caller: Caller,
+        building_id: UUID,
+        *,
+        page: int,
+        page_size: int,
+        include_retired: bool = False,
     ) -> UnitPage:
-        """The units of a building in scope, by number."""
+        """The units of a building in scope, by number (retired ones only when asked)."""
         await self.get_building(caller, building_id)
         return await paged_page(
             UnitPage,
             _unit,
             Unit.select().order_by(Unit.code),
             Unit.building == building_id,
+            None if include_retired else Unit.retired_at.is_null(),
             page=page,
             page_size=page_size,
         )
@@ -416,6 +478,7 @@ class PlaceService:
         )
         try:
             async with DB.transaction():
+                await _open_for_new(Building, building_id)
                 await unit.save()
                 await record(
                     "unit.created",
@@ -443,8 +506,10 @@ class PlaceService:
         building_id: UUID | None = None,
         unit_id: UUID | None = None,
         q: str | None = None,
+        include_retired: bool = False,
     ) -> HouseholdPage:
-        """Households in scope (a resident: their own), filtered by place and room or code."""
+        """Households in scope (a resident: their own), filtered by place and room or code;
+        retired ones only when asked."""
         return await paged_page(
             HouseholdPage,
             _household,
@@ -454,16 +519,29 @@ class PlaceService:
             equals(Household.building, building_id),
             equals(Household.unit, unit_id),
             Household.room.like(like(q)) | Household.code.like(like(q, prefix=True)) if q else None,
+            None if include_retired else Household.retired_at.is_null(),
             page=page,
             page_size=page_size,
         )
 
     async def list_unit_households(
-        self, caller: Caller, unit_id: UUID, *, page: int, page_size: int
+        self,
+        caller: Caller,
+        unit_id: UUID,
+        *,
+        page: int,
+        page_size: int,
+        include_retired: bool = False,
     ) -> HouseholdPage:
         """The households of a unit in scope."""
         await self.get_unit(caller, unit_id)
-        return await self.list_households(caller, page=page, page_size=page_size, unit_id=unit_id)
+        return await self.list_households(
+            caller,
+            page=page,
+            page_size=page_size,
+            unit_id=unit_id,
+            include_retired=include_retired,
+        )
 
     async def get_household(self, caller: Caller, household_id: UUID) -> HouseholdRead:
         """One household in scope."""
@@ -505,6 +583,7 @@ class PlaceService:
         )
         try:
             async with DB.transaction():
+                await _open_for_new(Unit, unit_id)
                 await household.save()
                 await record(
                     "household.created",
@@ -539,7 +618,121 @@ class PlaceService:
                 )
         return await self.get_household(caller, household_id)
 
+    # -- retiring and restoring -------------------------------------------------------------------
+
+    async def retire_community(
+        self, caller: Caller, community_id: UUID, *, retire: bool = True
+    ) -> CommunityRead:
+        """Retire a community whose buildings are retired and bridges revoked (or restore it)."""
+        await self._set_retired(caller, Community, community_id, retire=retire)
+        return await self.get_community(caller, community_id)
+
+    async def retire_building(
+        self, caller: Caller, building_id: UUID, *, retire: bool = True
+    ) -> BuildingRead:
+        """Retire a building whose units and households are all retired (or restore it)."""
+        await self._set_retired(caller, Building, building_id, retire=retire)
+        return await self.get_building(caller, building_id)
+
+    async def retire_unit(self, caller: Caller, unit_id: UUID, *, retire: bool = True) -> UnitRead:
+        """Retire a unit whose households are all retired (or restore it, in a live building)."""
+        await self._set_retired(caller, Unit, unit_id, retire=retire)
+        return await self.get_unit(caller, unit_id)
+
+    async def retire_household(
+        self, caller: Caller, household_id: UUID, *, retire: bool = True
+    ) -> HouseholdRead:
+        """Retire a household nobody lives in (or restore it, in a live unit)."""
+        await self._set_retired(caller, Household, household_id, retire=retire)
+        return await self.get_household(caller, household_id)
+
+    async def _set_retired(
+        self,
+        caller: Caller,
+        table: type[Community] | type[Building] | type[Unit] | type[Household],
+        place_id: UUID,
+        *,
+        retire: bool,
+    ) -> None:
+        """Set or clear `retired_at` under a row lock, audited; nothing when already so."""
+        kind = _KINDS[table]
+        async with DB.transaction():
+            row = await table.select().where(table.id == place_id).lock_rows("UPDATE").first()
+            if row is None:
+                raise NotFound()
+            community_id = row["id"] if table is Community else row["community"]
+            permission = {Community: "community.write", Household: "household.write"}
+            require_staff(caller, permission.get(table, "building.write"), community_id)
+            if (row["retired_at"] is not None) == retire:
+                return
+            if retire:
+                await self._check_empty(table, place_id)
+            elif table is Building:
+                await _open_for_new(Community, row["community"])
+            elif table is Unit:
+                await _open_for_new(Building, row["building"])
+            elif table is Household:
+                await _open_for_new(Unit, row["unit"])
+            await table.update({table.retired_at: datetime.now(UTC) if retire else None}).where(
+                table.id == place_id
+            )
+            await record(
+                f"{kind}.{'retired' if retire else 'restored'}",
+                actor=caller,
+                target_type=kind,
+                target_id=place_id,
+                community_id=community_id,
+                details={"code": row["code"]},
+            )
+
+    async def _check_empty(
+        self,
+        table: type[Community] | type[Building] | type[Unit] | type[Household],
+        place_id: UUID,
+    ) -> None:
+        """PlaceInUse while anyone lives in the household, the unit or building still holds a
+        place that is not retired, or the community a building or a bridge."""
+        if table is Community:
+            live = Building.exists().where(
+                (Building.community == place_id) & Building.retired_at.is_null()
+            )
+            if await live or (self._community_in_use and await self._community_in_use(place_id)):
+                raise PlaceInUse()
+            return
+        if table is Household:
+            if self._household_in_use and await self._household_in_use(place_id):
+                raise PlaceInUse()
+            return
+        column = Household.unit if table is Unit else Household.building
+        live = Household.exists().where((column == place_id) & Household.retired_at.is_null())
+        if await live:
+            raise PlaceInUse()
+        if table is Building and await Unit.exists().where(
+            (Unit.building == place_id) & Unit.retired_at.is_null()
+        ):
+            raise PlaceInUse()
+
     @staticmethod
     def _household_scope(caller: Caller) -> Any | None:
         """Households the caller may read; None when none."""
         return Scope.of(caller, "household.read").where(Household.community, Household.id)
+
+
+_KINDS: dict[type[Table], str] = {
+    Community: "community",
+    Building: "building",
+    Unit: "unit",
+    Household: "household",
+}
+
+
+async def _open_for_new(
+    table: type[Community] | type[Building] | type[Unit], place_id: UUID
+) -> None:
+    """Lock the community, building or unit for the rest of the transaction; ParentRetired when
+    retired."""
+    row = (
+        await table.select(table.retired_at).where(table.id == place_id).lock_rows("UPDATE").first()
+    )
+    if row and row["retired_at"] is not None:
+        raise ParentRetired()

@@ -29,6 +29,9 @@ class Community(Table, tablename="communities"):
     address = Varchar(length=200)
     jurisdiction = ForeignKey(Jurisdiction, null=True)
     created_at = Timestamptz()
+    retired_at = Timestamptz(
+        null=True, default=None, help_text="When it was retired: kept, hidden from lists."
+    )
 
 
 class Building(Table, tablename="buildings"):
@@ -41,6 +44,9 @@ class Building(Table, tablename="buildings"):
     code = Varchar(length=18, unique=True, help_text="Community code + 3-digit building number.")
     floors = Integer(default=1)
     created_at = Timestamptz()
+    retired_at = Timestamptz(
+        null=True, default=None, help_text="When it was retired: kept, hidden from lists."
+    )
 
 
 class Unit(Table, tablename="units"):
@@ -52,6 +58,9 @@ class Unit(Table, tablename="units"):
     number = Varchar(length=10)
     code = Varchar(length=20, unique=True, help_text="Building code + 2-digit unit number.")
     created_at = Timestamptz()
+    retired_at = Timestamptz(
+        null=True, default=None, help_text="When it was retired: kept, hidden from lists."
+    )
 
 
 class Household(Table, tablename="households"):
@@ -69,3 +78,6 @@ class Household(Table, tablename="households"):
         help_text="owned | rented | vacant (standard 7.3.5 keeps rented housing on file).",
     )
     created_at = Timestamptz()
+    retired_at = Timestamptz(
+        null=True, default=None, help_text="When it was retired: kept, hidden from lists."
+    )

@@ -19,7 +19,7 @@ from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
 from piccolo.columns import Column
 
-from api.core.errors import DomainError, NotFound
+from api.core.errors import DomainError, InvalidInput, NotFound
 from api.core.sessions import COOKIE, SessionStore
 
 
@@ -290,6 +290,20 @@ class Scope:
         """NotFound unless a row of the whole community (a place) is in scope: staff or resident."""
         if not (self.staff_in(community_id) or community_id in self.homes):
             raise NotFound()
+
+
+def staff_community(caller: Caller, permission: str, community_id: UUID | None) -> UUID:
+    """The community a staff-only view is for: the one named (NotFound unless the caller is staff
+    there) or, named none, the caller's only community; a caller of several must name one (400
+    on `community_id`). A caller without the permission gets NotFound before any of that."""
+    scope = Scope.of(caller, permission)
+    if community_id is None:
+        if scope.everywhere or len(scope.communities) != 1:
+            raise InvalidInput("Name the community.", field="community_id")
+        return next(iter(scope.communities))
+    if not scope.staff_in(community_id):
+        raise NotFound()
+    return community_id
 
 
 def require_staff(caller: Caller, permission: str, community_id: UUID) -> Scope:

@@ -247,6 +247,15 @@ async def link_down(bridge_id: UUID, *, reason: str) -> bool:
     return True
 
 
+async def has_bridges(community_id: UUID) -> bool:
+    """Whether the community still has a bridge not revoked (places ask before retiring it)."""
+    return bool(
+        await Bridge.exists().where(
+            (Bridge.community == community_id) & Bridge.revoked_at.is_null()
+        )
+    )
+
+
 async def stale_bridges() -> list[UUID]:
     """Bridges marked online whose last heartbeat is older than the offline threshold."""
     rows = await Bridge.select(Bridge.id).where(

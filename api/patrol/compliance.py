@@ -20,7 +20,7 @@ from uuid import UUID
 
 from api.accounts.tables import Account
 from api.audit.service import record
-from api.core.auth import Caller, require_staff
+from api.core.auth import Caller, staff_community
 from api.core.errors import InvalidInput
 from api.patrol.schemas import ComplianceItem, CompliancePage
 from api.patrol.tables import PatrolRound
@@ -122,7 +122,7 @@ def _check_range(since: datetime, until: datetime) -> None:
 async def compliance(
     caller: Caller,
     *,
-    community_id: UUID,
+    community_id: UUID | None,
     by: By,
     since: datetime | None,
     until: datetime | None,
@@ -131,7 +131,7 @@ async def compliance(
     page_size: int = 50,
 ) -> CompliancePage:
     """One page of compliance rows, by guard or by route, for rounds begun in [since, until)."""
-    require_staff(caller, "patrol.report", community_id)
+    community_id = staff_community(caller, "patrol.report", community_id)
     since, until = window(since, until)
     rows = await _rows(by, community_id, since, until, key, page_size, (page - 1) * page_size)
     return CompliancePage(
@@ -156,13 +156,13 @@ def _line(values: list[Any]) -> bytes:
 async def export_csv(
     caller: Caller,
     *,
-    community_id: UUID,
+    community_id: UUID | None,
     by: By,
     since: datetime | None,
     until: datetime | None,
 ) -> AsyncIterator[bytes]:
     """Every compliance row as CSV (UTF-8 with BOM, Chinese headers); audited before it streams."""
-    require_staff(caller, "patrol.report", community_id)
+    community_id = staff_community(caller, "patrol.report", community_id)
     since, until = window(since, until)
     await record(
         "patrol.compliance_exported",

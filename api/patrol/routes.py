@@ -392,7 +392,7 @@ class ComplianceController(Controller):
     async def get_compliance(
         self,
         caller: Caller,
-        community_id: UUID,
+        community_id: UUID | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         by: compliance.By = "guard",
@@ -418,7 +418,7 @@ class ComplianceController(Controller):
     async def export_compliance(
         self,
         caller: Caller,
-        community_id: UUID,
+        community_id: UUID | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         by: compliance.By = "guard",

@@ -52,3 +52,12 @@ async def end_residence(
 ) -> dict[str, int]:
     """Run every hook in the caller's transaction, in the order wired; their counts by name."""
     return {name: await hook(moving, caller, effects) for name, hook in hooks.items()}
+
+
+async def anyone_lives_in(household_id: UUID) -> bool:
+    """Whether a person still lives in the household (not moved out): then it is not retired."""
+    return bool(
+        await Person.exists().where(
+            (Person.household == household_id) & Person.moved_out_on.is_null()
+        )
+    )

@@ -235,7 +235,9 @@ export function complianceQuery(
 
 /** The CSV export of the same rows (every page). */
 export function csvUrl(query: ComplianceQuery): string {
-  const params = new URLSearchParams({ community_id: query.community_id, by: query.by ?? "guard" });
+  const params = new URLSearchParams();
+  if (query.community_id) params.set("community_id", query.community_id);
+  params.set("by", query.by ?? "guard");
   if (query.since) params.set("since", query.since);
   if (query.until) params.set("until", query.until);
   return `/api/v1/patrol/compliance/csv?${params.toString()}`;

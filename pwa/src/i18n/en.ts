@@ -65,6 +65,8 @@ const en: typeof zhCN = {
     submit: "Change and sign in",
   },
   errors: {
+    place_in_use: "Residents still live here, or it holds buildings, units, homes or bridges not yet retired: retire those first",
+    parent_retired: "Its building or unit is retired: restore that first",
     transition_not_allowed: "The asset cannot move to that status from its current one",
     bridge_managed_field: "A bridge sets the name and place of its devices",
     invalid_place: "The building, unit or floor is not of this community",
@@ -1375,6 +1377,9 @@ const en: typeof zhCN = {
     },
   },
   places: {
+    retire: "Retire",
+    retireAsk: "Retire “{name}”? It leaves the lists; its code and records are kept. It cannot be retired while anyone lives there.",
+    retired: "Retired",
     findCommunity: "Find a community by name or code",
     communityTotal: "{total} communities",
     noCommunities: "No communities yet",

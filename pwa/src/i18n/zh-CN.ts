@@ -63,6 +63,8 @@ export default {
     submit: "修改并登录",
   },
   errors: {
+    place_in_use: "仍有住户居住，或其中还有未停用的楼栋、单元、房屋或网关：请先停用它们",
+    parent_retired: "所在楼栋或单元已停用：请先恢复",
     transition_not_allowed: "当前状态不能改为该状态",
     bridge_managed_field: "网关接入设备的名称和位置由网关设定",
     invalid_place: "楼栋、单元或楼层不属于该小区",
@@ -1373,6 +1375,9 @@ export default {
     },
   },
   places: {
+    retire: "停用",
+    retireAsk: "停用“{name}”？停用后不再出现在列表中，编码和记录保留；有人居住时不能停用。",
+    retired: "已停用",
     findCommunity: "按名称或编码查找小区",
     communityTotal: "共 {total} 个小区",
     noCommunities: "还没有小区",
