@@ -63,5 +63,5 @@ export function placeOf(
 /** Seconds until another code may be asked for (the button counts down), never below zero. */
 export function waitLeft(sentAt: number | null, now: number, wait = CODE_WAIT_SECONDS): number {
   if (sentAt === null) return 0;
-  return Math.max(0, Math.ceil(wait - (now - sentAt) / 1000));
+  return Math.min(wait, Math.max(0, Math.ceil(wait - (now - sentAt) / 1000)));
 }

@@ -153,7 +153,12 @@ export const router = createRouter({
         { path: "rules", name: "rules", component: () => import("@/views/rules/RulesView.vue") },
         // The residents registry (docs/people.md).
         { path: "residents", name: "residents", component: () => import("@/views/residents/ResidentsView.vue") },
-        { path: "join-requests", name: "join-requests", component: () => import("@/views/residents/JoinRequestsView.vue") },
+        {
+          path: "join-requests",
+          name: "join-requests",
+          component: () => import("@/views/residents/JoinRequestsView.vue"),
+          meta: { role: "property_manager" },
+        },
         // The security administrator's security policy (docs/security.md).
         { path: "security-policy", name: "security-policy", component: () => import("@/views/security/SecurityPolicyView.vue") },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },
