@@ -14,7 +14,12 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from api.accounts.joining.service import CODE_TTL, CODES_PER_ADDRESS, CODES_PER_PHONE
+from api.accounts.joining.service import (
+    CODE_TTL,
+    CODES_PER_ADDRESS,
+    CODES_PER_PHONE,
+    REQUESTS_PER_ADDRESS,
+)
 from api.accounts.tables import Account, RoleAssignment
 from api.communities.tables import Unit
 from api.core.auth import Role
@@ -272,6 +277,31 @@ async def test_codes_are_budgeted_per_phone_and_per_address(
         429,
         "too_many_requests",
     )
+
+
+async def test_requests_are_budgeted_per_address_whatever_their_codes(
+    world: World, as_role: AsRole, stranger: Stranger
+) -> None:
+    code = await link_of(await as_role(Role.PROPERTY_MANAGER), world.a.community)
+    unit = await unit_of(world)
+    api = await stranger()
+    body = {
+        "unit_id": str(unit),
+        "room": "0102",
+        "name": "钱七",
+        "code": "000000",
+        "username": "qian-7",
+        "password": PASSWORD,
+    }
+    per_address, _ = REQUESTS_PER_ADDRESS
+    for _ in range(per_address):
+        r = await api.post(f"{PUBLIC}/{code}/requests", json={**body, "phone": new_phone()})
+        assert_error(r, 400, "wrong_code")
+    r = await api.post(f"{PUBLIC}/{code}/requests", json={**body, "phone": new_phone()})
+    assert_error(r, 429, "too_many_requests")
+    other = await stranger()
+    r = await other.post(f"{PUBLIC}/{code}/requests", json={**body, "phone": new_phone()})
+    assert_error(r, 400, "wrong_code")  # another address has its own budget
 
 
 async def test_a_code_is_refused_when_wrong_tried_too_often_used_or_expired(
