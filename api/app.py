@@ -29,6 +29,11 @@ from api.access import credential_keys, decide, points, records, sync
 from api.access.credentials import CREDENTIALS
 from api.access.enrolment import revoke_on_move_out
 from api.access.routes import ACCESS_CONTROLLERS
+from api.accounts.joining.routes import (
+    JoinRequestController,
+    PublicJoinController,
+    join_rate_limit,
+)
 from api.accounts.routes import (
     AccountController,
     AuthController,
@@ -67,6 +72,7 @@ from api.core.realtime import channels_plugin, realtime
 from api.core.redisconn import connect
 from api.core.request import AppRequest
 from api.core.sessions import SessionStore
+from api.core.sms import ConsoleSender
 from api.devices.ledger.routes import LEDGER_CONTROLLERS
 from api.devices.link import LinkHooks, bridge_link
 from api.devices.routes import (
@@ -261,6 +267,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[PublicPassController],
         middleware=[pass_page_rate_limit(settings.auth_rate_limit).middleware],
     )
+    joining = Router(
+        path="/",
+        route_handlers=[PublicJoinController],
+        middleware=[join_rate_limit(settings.auth_rate_limit).middleware],
+    )
     enrolment = Router(
         path="/",
         route_handlers=[BridgeEnrolController],
@@ -270,7 +281,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             auth,
             pass_page,
+            joining,
             enrolment,
+            JoinRequestController,
             AccountController,
             SecurityPolicyController,
             AuditController,
@@ -316,6 +329,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "on_moved_out": MOVE_OUT_HOOKS,
                 "household_in_use": _household_in_use,  # places retire only empty households
                 "community_in_use": has_bridges,  # … and communities without bridges
+                "sms": ConsoleSender(reveal=settings.sms_console_reveal),  # the pluggable sender
             }
         ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},

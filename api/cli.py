@@ -181,7 +181,8 @@ def cmd_demo(_: argparse.Namespace) -> int:
             "Ctrl-C stops everything; data stays in", settings.data_dir.resolve(), "\n", flush=True
         )
         try:
-            _serve(settings)
+            # a local demo has no SMS gateway: the console sender logs the join codes it "sends"
+            _serve(msgspec.structs.replace(settings, sms_console_reveal=True))
         finally:
             for child in reversed(children):
                 _stop(child)

@@ -192,6 +192,7 @@ def access_notes() -> list[str]:
     return [
         f"Access: resident's card {DEMO_CARD}, PIN {DEMO_PIN} (gates and unit 1-1's door);",
         "  a weekday schedule and a 快递员 group are seeded for the manager to try.",
+        "Self-registration: 住户 → 认证申请 shows the join link; its SMS codes are in this log.",
     ]
 
 

@@ -13,6 +13,7 @@ from api.access.tables import (
     Credential,
     CredentialChange,
 )
+from api.accounts.joining.tables import JoinLink, JoinRequest
 from api.accounts.tables import Account, RecoveryCode, RoleAssignment, SecurityPolicyRow
 from api.alarms.tables import (
     Alarm,
@@ -70,6 +71,8 @@ APP_CONFIG = AppConfig(
         Person,
         PersonImport,
         Account,
+        JoinLink,
+        JoinRequest,
         RoleAssignment,
         RecoveryCode,
         SecurityPolicyRow,

@@ -49,6 +49,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     log_json: bool = True
     pwa_dist: Path = Path("pwa/dist")
     auth_rate_limit: int = 30
+    sms_console_reveal: bool = False  # the console SMS sender logs the codes (a local demo only)
     trusted_proxies: str = "127.0.0.1"
     queue_name: str = "anju:queue"
     call_max_duration_s: int = 90

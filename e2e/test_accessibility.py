@@ -10,6 +10,8 @@ route with a parameter needs a way to fill it (`PARAMS`), and the suite fails un
 from __future__ import annotations
 
 import re
+import secrets
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -275,6 +277,7 @@ class Data:
     building: UUID  # site A's first building (the places console)
     workorder: str  # the resident's repair request, done (staff and the resident see it)
     asset: UUID  # a device of site A's bridge, in the ledger
+    join_code: str  # site A's join link (a self-registration waits for its manager)
 
 
 def _feature(role: str) -> str:
@@ -285,6 +288,7 @@ def _feature(role: str) -> str:
 # How to fill a route's parameters (and query) for a role.
 PARAMS: dict[str, Callable[[Data, str], str]] = {
     "pass": lambda d, _: f"/pass/{d.token}",
+    "join": lambda d, _: f"/join/{d.join_code}",
     "alarm": lambda d, role: f"/alarms/{d.home_alarm if role == 'resident' else d.alarm}",
     "sos": lambda d, _: f"/sos/{d.sos}",
     "visitor": lambda d, _: f"/visitors/{d.visitor}",
@@ -296,6 +300,31 @@ PARAMS: dict[str, Callable[[Data, str], str]] = {
     "workorder": lambda d, _: f"/workorders/{d.workorder}",
     "ledger-asset": lambda d, _: f"/ledger/assets/{d.asset}",
 }
+
+
+async def self_registered(app: Litestar, manager: ApiClient, world: World) -> str:
+    """Site A's join link, and one request filed through it (the manager's queue shows it)."""
+    link = await manager.get(
+        "/api/v1/join-requests/link", params={"community_id": str(world.a.community)}
+    )
+    code = str(link.json()["code"])
+    places = (await manager.get(f"/api/v1/public/join/{code}")).json()
+    phone = "137" + f"{secrets.randbelow(10**8):08d}"
+    await manager.post(f"/api/v1/public/join/{code}/code", json={"phone": phone})
+    found = re.search(r"\d{6}", app.state.sms.last(phone) or "")
+    assert found
+    body = {
+        "unit_id": places["buildings"][0]["units"][0]["id"],
+        "room": "0102",
+        "name": "王小明",
+        "phone": phone,
+        "code": found.group(0),
+        "username": f"wang-{uuid.uuid4().hex[:8]}",
+        "password": "Join-Us-2026!x",
+    }
+    filed = await manager.post(f"/api/v1/public/join/{code}/requests", json=body)
+    assert filed.status_code == 202, filed.text
+    return code
 
 
 async def first_building(household: UUID) -> UUID:
@@ -370,6 +399,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 tour = tour_body(world.a.community, [c["id"] for c in cameras[:2]])
                 made = await manager.post("/api/v1/patrol/tours", json=tour)  # 视频巡查 is due
                 assert made.status_code == 201, made.text
+                join_code = await self_registered(app, manager, world)
             yield Data(
                 world=world,
                 alarm=alarm,
@@ -384,6 +414,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 building=await first_building(world.a.households[0]),
                 workorder=workorder,
                 asset=UUID(cameras[0]["id"]),
+                join_code=join_code,
             )
 
 

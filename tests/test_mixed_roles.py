@@ -20,6 +20,7 @@ from litestar.routes import HTTPRoute
 from piccolo.table import Table
 
 from api.access.tables import AccessGroup, AccessPoint, AccessRecord, AccessSchedule, Credential
+from api.accounts.joining.tables import JoinRequest
 from api.alarms.tables import Alarm, EmergencyPlan, IntrusionZone, LinkageRule
 from api.communities.tables import Building, Community, Household, Unit
 from api.core.auth import Role
@@ -57,6 +58,7 @@ NOT_SCOPED = {
     "/api/v1/push/vapid-public-key": "a public key",
     "/api/v1/media/ice-servers": "STUN/TURN addresses for the caller",
     "/api/v1/public/passes/{token:str}": "public, reached by the share token alone",
+    "/api/v1/public/join/{code:str}": "public: a community's buildings and units, by its join link",
     "/api/v1/objects/{key:path}": "reached by a signed URL alone",
     "/api/v1/accounts": "administrators only (account.read), no community role reaches it",
     "/api/v1/accounts/{account_id:uuid}": "administrators only (account.read)",
@@ -100,6 +102,7 @@ SOURCES: dict[str, tuple[type[Table], str]] = {
     "import_id": (PersonImport, "community"),
     "tour_id": (CameraTour, "community"),
     "run_id": (TourRun, "community"),
+    "request_id": (JoinRequest, "community"),
 }
 
 
@@ -143,6 +146,18 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
     )
     await Device.insert(door, camera)
     await Device(community=site.community, external_id="", kind="hydrant", name="消火栓").save()
+    unit = await Unit.select(Unit.id).where(Unit.community == site.community).first()
+    await JoinRequest(  # a self-registration waiting for the manager: staff-only
+        community=site.community,
+        unit=unit["id"] if unit else None,
+        room="0301",
+        name="王五",
+        phone=cipher.encrypt("13700000000", context="persons.phone"),
+        phone_index=cipher.blind_index("13700000000", kind="phone"),
+        username=f"wang-{uuid.uuid4().hex[:8]}",
+        password_hash="x",
+        created_at=now,
+    ).save()
     await SparePart(community=site.community, code="P1", name="读卡器", stock=1).save()
     await AccessPoint(community=site.community, device=door.id, name="东门", kind="gate").save()
     schedule = AccessSchedule(community=site.community, name="日间")

@@ -53,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "person.read": frozenset({R.RESIDENT, R.PROPERTY_MANAGER, R.POLICE, R.COMMUNITY_OFFICER}),
     "person.write": frozenset({R.PROPERTY_MANAGER}),
     "person.reveal": frozenset({R.PROPERTY_MANAGER, R.POLICE}),
+    # self-registration (业主认证): managers review the requests filed through the join link
+    "join.review": frozenset({R.PROPERTY_MANAGER}),
     "account.read": frozenset({R.SECURITY_ADMIN}),
     "account.write": frozenset({R.SECURITY_ADMIN}),
     "policy.read": frozenset({R.SECURITY_ADMIN}),

@@ -22,6 +22,7 @@ export const router = createRouter({
     { path: "/login", name: "login", component: () => import("@/views/auth/LoginView.vue"), meta: { public: true } },
     { path: "/offline", name: "offline", component: () => import("@/views/OfflineView.vue"), meta: { public: true } },
     // A visitor's pass, opened from a shared link on the visitor's own phone: no account, no shell.
+    { path: "/join/:code", name: "join", component: () => import("@/views/join/JoinView.vue"), meta: { public: true } },
     { path: "/pass/:token", name: "pass", component: () => import("@/views/pass/PassView.vue"), meta: { public: true } },
     {
       path: "/",
@@ -152,6 +153,12 @@ export const router = createRouter({
         { path: "rules", name: "rules", component: () => import("@/views/rules/RulesView.vue") },
         // The residents registry (docs/people.md).
         { path: "residents", name: "residents", component: () => import("@/views/residents/ResidentsView.vue") },
+        {
+          path: "join-requests",
+          name: "join-requests",
+          component: () => import("@/views/residents/JoinRequestsView.vue"),
+          meta: { role: "property_manager" },
+        },
         // The security administrator's security policy (docs/security.md).
         { path: "security-policy", name: "security-policy", component: () => import("@/views/security/SecurityPolicyView.vue") },
         { path: "feature/:key", name: "feature", component: () => import("@/views/ComingSoonView.vue") },

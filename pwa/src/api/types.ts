@@ -144,3 +144,6 @@ export type TourCheckCreate = NonNullable<
 >["content"]["application/json"];
 export type ComplianceRow = Json<paths["/api/v1/patrol/compliance"]["get"]["responses"][200]>["items"][number];
 export type ComplianceQuery = NonNullable<paths["/api/v1/patrol/compliance"]["get"]["parameters"]["query"]>;
+export type JoinPage = Json<paths["/api/v1/public/join/{code}"]["get"]["responses"][200]>;
+export type JoinRequestPage = Json<paths["/api/v1/join-requests"]["get"]["responses"][200]>;
+export type JoinRequest = JoinRequestPage["items"][number];
