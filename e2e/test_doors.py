@@ -123,7 +123,7 @@ class TestAddBridge:
         home = await HomePage(phone, "system_admin").wait()
         await home.open_capability("bridges")
         bridges = await BridgesPage(phone).wait()
-        await expect(bridges.bridge(load_bridge_id(site_settings))).to_contain_text("site A")
+        await expect(await bridges.find(load_bridge_id(site_settings))).to_contain_text("site A")
         token = await bridges.issue_token(world.a.community, world.a.code)
         await expect(phone.locator("[data-test=bridge-command]")).to_have_text(
             f"anju bridge enroll --token {token}"
@@ -136,5 +136,5 @@ class TestAddBridge:
         assert str(result.community_id) == str(world.a.community)
         await phone.locator("[data-test=bridge-token-done]").click()
         await expect(phone.locator("[data-test=bridge-sheet]")).to_be_hidden()
-        await expect(bridges.bridge(result.bridge_id)).to_contain_text("site A east")
+        await expect(await bridges.find(result.bridge_id)).to_contain_text("site A east")
         await phone.screenshot(path=artifact("admin-bridges.png"), full_page=True)
