@@ -159,12 +159,12 @@ class BridgesPage:
     async def find(self, bridge_id: object) -> Locator:
         """The card of one bridge, scrolling the list (it loads page by page) until it shows."""
         card = self.bridge(bridge_id)
-        for _ in range(30):
+        for _ in range(100):
             if await card.count():
                 break
             await self.items.last.scroll_into_view_if_needed()
             await self.page.mouse.wheel(0, 5_000)
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.3)
         return card
 
     async def issue_token(self, community: object, code: str) -> str:

@@ -72,7 +72,13 @@ async def test_a_manager_finds_a_household_adds_a_resident_and_reveals_an_id_on_
     await sheet.locator("[data-test=reveal-send]").click()
     await expect(sheet.locator("[data-test=person-id]")).to_contain_text(number)
     await desktop.screenshot(path=artifact("manager-residents-desktop.png"))
-    added = await Person.select(Person.id).where(Person.name == "王小明").first()
+    # The newest 王小明: the suite's database holds others of the name.
+    added = (
+        await Person.select(Person.id)
+        .where(Person.name == "王小明")
+        .order_by(Person.created_at, ascending=False)
+        .first()
+    )
     assert added is not None
     reveals = await audit_rows("person.revealed", added["id"])
     assert reveals
