@@ -156,17 +156,6 @@ class BridgesPage:
         """The card of one bridge."""
         return self.page.locator(f"[data-test=bridge-item][data-bridge-id='{bridge_id}']")
 
-    async def find(self, bridge_id: object) -> Locator:
-        """The card of one bridge, scrolling the list (it loads page by page) until it shows."""
-        card = self.bridge(bridge_id)
-        for _ in range(100):
-            if await card.count():
-                break
-            await self.items.last.scroll_into_view_if_needed()
-            await self.page.mouse.wheel(0, 5_000)
-            await asyncio.sleep(0.3)
-        return card
-
     async def issue_token(self, community: object, code: str) -> str:
         """添加网关 for a community (searched by its code); the one-time token it shows."""
         await self.page.locator("[data-test=bridge-add]").click()
