@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PWA_SOURCES := $(shell find pwa/src pwa/public -type f 2>/dev/null) pwa/index.html pwa/package.json pwa/package-lock.json pwa/vite.config.ts
 PYTEST_ARGS ?=
+# Test processes: one per core by default; they share the engines, each with its own database.
+TEST_WORKERS ?= auto
 BENCH ?= full
 
 .PHONY: help demo test e2e lint typecheck openapi bench bench-smoke install pwa clean
@@ -33,7 +35,7 @@ demo: install ## run the whole platform with a demo community (embedded engines 
 
 test: install ## unit, integration and browser tests (services from ANJU_* URLs, else embedded)
 	cd pwa && npm test
-	$(BIN)/pytest -q -p no:logging --ignore=tests/perf $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:logging -n $(TEST_WORKERS) --maxprocesses 4 --dist worksteal --ignore=tests/perf $(PYTEST_ARGS)
 	$(BIN)/python -m tests.requirements
 
 e2e: install ## browser tests only (Chromium at /usr/bin/chromium)

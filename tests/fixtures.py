@@ -12,6 +12,8 @@ imported into a second conftest is a second definition: each session fixture wou
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -41,6 +43,21 @@ def _database_url(server_url: str) -> str:
     return urlunsplit(urlsplit(server_url)._replace(path="/" + TEST_DATABASE))
 
 
+def _redis_database(server_url: str) -> str:
+    """A Redis database of this test process: the URL's own, if it names one, else one per worker.
+
+    Workers of `pytest -n` share the server; each takes its own database (13, 14, … on a shared
+    server, to keep off its database 0; 0, 1, … on the embedded one), so periodic jobs' ids and
+    caches of one never meet the other's.
+    """
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    if server_url.startswith("unix://"):
+        return f"{server_url}?db={worker}"
+    if server_url.rstrip("/").count("/") == 2:
+        return f"{server_url.rstrip('/')}/{13 + worker}"
+    return server_url
+
+
 async def _admin(server_url: str, *statements: str) -> None:
     conn = await asyncpg.connect(server_url)
     try:
@@ -57,7 +74,13 @@ def services() -> Iterator[Settings]:
     base = msgspec.structs.replace(from_environ(), data_dir=data_dir, auth_rate_limit=100_000)
     keep = Path(os.environ.get("ANJU_TEST_ENGINES", "var/test-engines")).resolve()
     engines = msgspec.structs.replace(base, data_dir=keep)
-    with embedded_services(engines) as resolved:
+    keep.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as engines_running:
+        # Parallel workers (pytest -n) share one embedded PostgreSQL and one Redis: both engines
+        # count the processes using them. Only the start is taken in turn: two never initialise one.
+        with open(keep / ".start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            resolved = engines_running.enter_context(embedded_services(engines))
         yield msgspec.structs.replace(
             base, database_url=resolved.database_url, redis_url=resolved.redis_url
         )
@@ -71,13 +94,10 @@ async def settings(services: Settings) -> AsyncIterator[Settings]:
     drop = f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)"
     await _admin(services.database_url, drop, f"CREATE DATABASE {TEST_DATABASE}")
     await db.migrate(url)
-    redis_url = services.redis_url
-    if redis_url.startswith("redis://") and redis_url.rstrip("/").count("/") == 2:
-        redis_url = redis_url.rstrip("/") + "/13"  # keep tests off a shared server's database 0
     yield msgspec.structs.replace(
         services,
         database_url=url,
-        redis_url=redis_url,
+        redis_url=_redis_database(services.redis_url),
         queue_name=f"anju:test-queue:{os.getpid()}",  # no job of another run is ever picked up
     )
     await _admin(services.database_url, drop)

@@ -73,7 +73,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Write what this run proved."""
+    """Write what this run proved (under `pytest -n`, the controller, which gets every report)."""
+    if hasattr(session.config, "workerinput"):
+        return
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(_results, indent=1, sort_keys=True))
 
