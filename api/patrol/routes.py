@@ -7,13 +7,14 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.response import Stream
+from litestar.response import Response, Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.core.auth import Caller
 from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
-from api.patrol import compliance, plans, points, rounds, scans, tour_runs, tours
+from api.devices.ledger.labels import label_font
+from api.patrol import compliance, labels, plans, points, rounds, scans, tour_runs, tours
 from api.patrol.schemas import (
     CameraTourCreate,
     CameraTourPage,
@@ -113,6 +114,28 @@ class CheckpointController(Controller):
         """Checkpoints in scope; codes only for property managers."""
         return await points.list_checkpoints(
             caller, page=page, page_size=page_size, community_id=community_id, area_id=area_id
+        )
+
+    @get("/labels", media_type="application/pdf")
+    async def print_checkpoint_labels(
+        self,
+        caller: Caller,
+        state: State,
+        route_id: UUID | None = None,
+        area_id: UUID | None = None,
+    ) -> Response[bytes]:
+        """A PDF sheet of the QR labels of a route's checkpoints (in walking order) or an area's
+        (A4, 21 a page); managers only, audited."""
+        name, pdf = await labels.label_sheet(
+            caller,
+            route_id=route_id,
+            area_id=area_id,
+            font=label_font(state.settings.label_font),
+        )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     @get("/{checkpoint_id:uuid}")

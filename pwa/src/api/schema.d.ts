@@ -2214,6 +2214,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patrol/checkpoints/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * PrintCheckpointLabels
+         * @description A PDF sheet of the QR labels of a route's checkpoints (in walking order) or an area's
+         *     (A4, 21 a page); managers only, audited.
+         */
+        get: operations["ApiV1PatrolCheckpointsLabelsPrintCheckpointLabels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patrol/checkpoints/{checkpoint_id}": {
         parameters: {
             query?: never;
@@ -16356,6 +16377,56 @@ export interface operations {
             };
             /** @description The body could not be decoded. `code`: invalid_body. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolCheckpointsLabelsPrintCheckpointLabels: {
+        parameters: {
+            query?: {
+                route_id?: string | null;
+                area_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1296,6 +1296,7 @@ const en: typeof zhCN = {
     },
     admin: {
       title: "Patrol setup",
+      printLabels: "Print QR labels",
       areas: "Patrol areas and checkpoints",
       areaName: "Area name",
       addArea: "Add an area",

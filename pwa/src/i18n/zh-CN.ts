@@ -1294,6 +1294,7 @@ export default {
     },
     admin: {
       title: "巡更管理",
+      printLabels: "打印二维码标签",
       areas: "巡更区域与巡更点",
       areaName: "区域名称",
       addArea: "新增区域",
