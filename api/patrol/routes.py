@@ -399,10 +399,11 @@ class TourRunController(Controller):
 
     @post("/{run_id:uuid}/checks", status_code=HTTP_201_CREATED)
     async def check_camera(
-        self, caller: Caller, effects: Effects, run_id: UUID, data: TourCheckCreate
+        self, caller: Caller, effects: Effects, state: State, run_id: UUID, data: TourCheckCreate
     ) -> TourRunRead:
-        """Confirm a camera normal or report a problem (which raises an alarm)."""
-        return await tour_runs.check_camera(caller, run_id, data, effects)
+        """Confirm a camera normal or report a problem (which raises an alarm, a snapshot of the
+        live view kept on it)."""
+        return await tour_runs.check_camera(caller, run_id, data, state.objects, effects)
 
 
 class ComplianceController(Controller):

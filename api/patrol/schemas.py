@@ -471,12 +471,14 @@ class TourRunPage(Page, kw_only=True):
 
 class TourCheckCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The guard's verdict on one camera: `normal`, or `problem` with what is wrong (a note
-    required for `other`). A problem raises an alarm."""
+    required for `other`). A problem raises an alarm; its `snapshot` (a frame of the live view the
+    browser grabbed) is kept on the alarm."""
 
     camera_id: UUID
     result: CheckResult
     problem: Problem | None = None
     note: Note = ""
+    snapshot: ScanPhoto | None = None
 
     def __post_init__(self) -> None:
         if self.result == "normal" and self.problem is not None:
@@ -485,6 +487,8 @@ class TourCheckCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError("say what the problem is")
         if self.problem == "other" and not self.note.strip():
             raise ValueError("describe the problem in the note")
+        if self.snapshot is not None and self.result == "normal":
+            raise ValueError("a snapshot goes with a reported problem")
 
 
 # -- compliance ------------------------------------------------------------------------------------

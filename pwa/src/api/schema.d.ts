@@ -2566,7 +2566,8 @@ export interface paths {
         put?: never;
         /**
          * CheckCamera
-         * @description Confirm a camera normal or report a problem (which raises an alarm).
+         * @description Confirm a camera normal or report a problem (which raises an alarm, a snapshot of the
+         *     live view kept on it).
          */
         post: operations["ApiV1PatrolTourRunsRunIdChecksCheckCamera"];
         delete?: never;
@@ -6257,6 +6258,7 @@ export interface components {
             problem?: "unclear" | "no_image" | "other" | null;
             /** @enum {string} */
             result: "normal" | "problem";
+            snapshot?: components["schemas"]["ScanPhoto"] | null;
         };
         /** TourRunPage */
         TourRunPage: {
