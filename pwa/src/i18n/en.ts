@@ -1627,6 +1627,7 @@ const en: typeof zhCN = {
     newOrder: "New work order",
     faults: "Fault archive",
     assetHistory: "This device's fault archive",
+    assetRecord: "Its ledger record and history",
     empty: "No work orders",
     faultsEmpty: "No faults on record",
     total: "{total} in all",

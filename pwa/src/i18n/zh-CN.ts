@@ -1625,6 +1625,7 @@ export default {
     newOrder: "新建工单",
     faults: "故障档案",
     assetHistory: "该设备的故障档案",
+    assetRecord: "设备台账与履历",
     empty: "暂无工单",
     faultsEmpty: "暂无故障记录",
     total: "共 {total} 条",
