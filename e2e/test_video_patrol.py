@@ -33,7 +33,8 @@ async def fake_media() -> AsyncIterator[Browser]:
         yield browser
 
 
-@pytest.mark.req("PAT-05", "PAT-07", partial=True)
+@pytest.mark.req("PAT-05")
+@pytest.mark.req("PAT-07", partial=True)
 async def test_a_guard_runs_a_tour_of_two_cameras_confirms_one_reports_the_other_on_the_board(
     fake_media: Browser,
     chromium: Browser,

@@ -171,7 +171,7 @@ async def test_a_reported_cameras_snapshot_is_kept_on_its_alarm_under_the_alarms
     assert audit["details"]["snapshot"] is True
 
 
-@pytest.mark.req("PAT-05", partial=True)
+@pytest.mark.req("PAT-05")
 async def test_a_due_tour_reminds_the_guards_on_duty_once_and_a_missed_one_raises_an_alarm(
     as_role: AsRole, world: World
 ) -> None:
