@@ -5,6 +5,7 @@ back, one checkpoint missed — and the alarm on the board when the round ends."
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 from uuid import UUID
 
@@ -51,8 +52,13 @@ async def test_a_guard_walks_a_round_one_scan_offline_misses_one_and_sees_the_al
     patrol = await _patrol(app, world)
     first, second, third = patrol.checkpoints
     await patrol.manager.patch(f"/api/v1/patrol/checkpoints/{first}", json={"needs_photo": True})
+    reference = {"content_type": "image/png", "data": base64.b64encode(photo(320, 240)).decode()}
+    r = await patrol.manager.put(f"/api/v1/patrol/checkpoints/{first}/photo", json=reference)
+    assert r.status_code == 200, r.text
     screen = await _open_patrol(phone, world)
     await expect(screen.next).to_contain_text("东门岗亭")
+    shown = screen.stop("东门岗亭").locator("[data-test=patrol-stop-photo]")  # what to look for
+    await expect(shown).to_have_js_property("naturalWidth", 320)
     await expect(phone.locator("[data-test=patrol-photo]")).to_contain_text("此巡更点要求拍照")
     await phone.locator("[data-test=patrol-photo-input]").set_input_files(
         {"name": "gate.png", "mimeType": "image/png", "buffer": photo(2400, 1800)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.response import Response, Stream
 from litestar.status_codes import HTTP_201_CREATED
@@ -22,6 +22,7 @@ from api.patrol.schemas import (
     CameraTourUpdate,
     CheckpointCreate,
     CheckpointPage,
+    CheckpointPhoto,
     CheckpointRead,
     CheckpointUpdate,
     CompliancePage,
@@ -154,6 +155,32 @@ class CheckpointController(Controller):
     async def delete_checkpoint(self, caller: Caller, checkpoint_id: UUID) -> None:
         """Delete a checkpoint no route uses (409 otherwise)."""
         await points.delete_checkpoint(caller, checkpoint_id)
+
+    @put("/{checkpoint_id:uuid}/photo")
+    async def set_checkpoint_photo(
+        self, caller: Caller, state: State, checkpoint_id: UUID, data: CheckpointPhoto
+    ) -> CheckpointRead:
+        """The point's reference photo (what the guard looks for), replacing any before."""
+        return await points.set_photo(caller, checkpoint_id, data, state.objects)
+
+    @delete("/{checkpoint_id:uuid}/photo")
+    async def remove_checkpoint_photo(
+        self, caller: Caller, state: State, checkpoint_id: UUID
+    ) -> None:
+        """Remove the point's reference photo."""
+        await points.set_photo(caller, checkpoint_id, None, state.objects)
+
+    @get("/{checkpoint_id:uuid}/photo", media_type="image/jpeg")
+    async def get_checkpoint_photo(
+        self, caller: Caller, state: State, checkpoint_id: UUID
+    ) -> Response[bytes]:
+        """The point's reference photo; its address changes with each photo, so it is cached."""
+        data, content_type = await points.read_photo(caller, checkpoint_id, state.objects)
+        return Response(
+            data,
+            media_type=content_type,
+            headers={"Cache-Control": "private, max-age=86400"},
+        )
 
 
 class PatrolRouteController(Controller):

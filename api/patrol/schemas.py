@@ -113,6 +113,7 @@ class CheckpointRead(msgspec.Struct, kw_only=True):
     lon: float | None
     device_id: UUID | None
     code: str | None = None
+    photo_url: str | None = None
 
 
 class CheckpointPage(Page, kw_only=True):
@@ -268,6 +269,7 @@ class RoundStop(msgspec.Struct, kw_only=True):
     flags: list[str]
     needs_photo: bool = False
     needs_note: bool = False
+    photo_url: str | None = None  # the point's reference photo: what to look for
 
 
 class RoundSummary(msgspec.Struct, kw_only=True):
@@ -313,6 +315,9 @@ class ScanPhoto(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     content_type: Literal["image/jpeg", "image/png", "image/webp"]
     data: Annotated[bytes, Meta(min_length=8, max_length=700_000)]
+
+
+CheckpointPhoto = ScanPhoto  # a checkpoint's reference photo: the same shape and limits
 
 
 class ScanCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

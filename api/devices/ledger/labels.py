@@ -23,6 +23,7 @@ import segno
 import structlog
 from fontTools.ttLib import TTCollection, TTFont
 from fpdf import FPDF
+from fpdf.enums import WrapMode
 from PIL import Image
 
 from api.devices.ledger.schemas import AssetRead
@@ -153,7 +154,7 @@ def print_labels(labels: Sequence[Label], *, title: str, font: Path | None) -> b
             pdf.cell(width, 5, label.code)
         else:  # a longer code (a checkpoint's): small, broken anywhere, on two lines
             pdf.set_font(family, size=6)
-            pdf.multi_cell(width, 2.6, label.code, new_x="LEFT", wrapmode="CHAR")
+            pdf.multi_cell(width, 2.6, label.code, new_x="LEFT", wrapmode=WrapMode.CHAR)
         pdf.set_font(family, size=7)
         pdf.set_xy(left, y + 20)
         pdf.multi_cell(width, 3.4, text(label.place[:40]), new_x="LEFT")

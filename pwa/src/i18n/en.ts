@@ -1234,6 +1234,7 @@ const en: typeof zhCN = {
     late: "Late",
     camera: "Scan a QR code",
     nfc: "Tap the NFC tag",
+    pointPhoto: "What {name} looks like",
     nfcHint: "Hold the back of the phone to the checkpoint's NFC tag",
     nfcFailed: "NFC is unavailable: scan the QR label or type its code",
     nfcUnreadable: "This tag carries no checkpoint code",
@@ -1301,6 +1302,9 @@ const en: typeof zhCN = {
     admin: {
       title: "Patrol setup",
       printLabels: "Print QR labels",
+      addPhoto: "Add a reference photo",
+      changePhoto: "Change the photo",
+      removePhoto: "Remove the photo",
       areas: "Patrol areas and checkpoints",
       areaName: "Area name",
       addArea: "Add an area",

@@ -1232,6 +1232,7 @@ export default {
     late: "迟到",
     camera: "扫码签到",
     nfc: "碰一碰签到（NFC）",
+    pointPhoto: "{name} 的参考照片",
     nfcHint: "将手机背面靠近巡更点的 NFC 标签",
     nfcFailed: "无法使用 NFC，请扫码或输入标签上的编码",
     nfcUnreadable: "此标签上没有巡更点编码",
@@ -1299,6 +1300,9 @@ export default {
     admin: {
       title: "巡更管理",
       printLabels: "打印二维码标签",
+      addPhoto: "添加参考照片",
+      changePhoto: "更换参考照片",
+      removePhoto: "删除照片",
       areas: "巡更区域与巡更点",
       areaName: "区域名称",
       addArea: "新增区域",
