@@ -6,7 +6,7 @@ A new code (`new_code`) retires the old label at once.
 
 A checkpoint's reference photo (what the guard looks for, shown beside it in the round) is set by
 managers and served through the API (`photo_url`: a stable address, new with each photo, that the
-phone may cache), not a presigned link: the guard's round is read every few seconds.
+phone may cache), not a presigned link: the guard's round is read every 30 s.
 """
 
 from __future__ import annotations
