@@ -4,6 +4,9 @@ back, one checkpoint missed — and the alarm on the board when the round ends."
 
 from __future__ import annotations
 
+import asyncio
+import base64
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -12,10 +15,10 @@ from playwright.async_api import Page, expect
 
 from api.core.auth import Role
 from api.patrol import rounds
-from api.patrol.tables import PatrolPlan, PatrolRound, PatrolScan
+from api.patrol.tables import Checkpoint, PatrolPlan, PatrolRound, PatrolScan
 from e2e.conftest import artifact
 from e2e.pages import AlarmBoardPage, HomePage, LoginPage, PatrolPage, photo
-from tests.helpers import ApiClient, World, eventually
+from tests.helpers import ApiClient, World, eventually, pdf_qr_texts
 from tests.patrol.helpers import Patrol, scan_body, set_up_patrol
 
 
@@ -49,8 +52,13 @@ async def test_a_guard_walks_a_round_one_scan_offline_misses_one_and_sees_the_al
     patrol = await _patrol(app, world)
     first, second, third = patrol.checkpoints
     await patrol.manager.patch(f"/api/v1/patrol/checkpoints/{first}", json={"needs_photo": True})
+    reference = {"content_type": "image/png", "data": base64.b64encode(photo(320, 240)).decode()}
+    r = await patrol.manager.put(f"/api/v1/patrol/checkpoints/{first}/photo", json=reference)
+    assert r.status_code == 200, r.text
     screen = await _open_patrol(phone, world)
     await expect(screen.next).to_contain_text("东门岗亭")
+    shown = screen.stop("东门岗亭").locator("[data-test=patrol-stop-photo]")  # what to look for
+    await expect(shown).to_have_js_property("naturalWidth", 320)
     await expect(phone.locator("[data-test=patrol-photo]")).to_contain_text("此巡更点要求拍照")
     await phone.locator("[data-test=patrol-photo-input]").set_input_files(
         {"name": "gate.png", "mimeType": "image/png", "buffer": photo(2400, 1800)}
@@ -162,6 +170,16 @@ async def test_a_manager_sets_a_patrol_up_on_the_phone_and_the_guard_gets_its_ro
     await routes.get_by_label("车库入口").check()
     await phone.locator("[data-test=patrol-route-add]").click()
     await expect(phone.locator("[data-test=patrol-route]")).to_contain_text("车库出口 → 车库入口")
+    async with phone.expect_download() as info:  # the route's labels, to print and stick up
+        await phone.locator("[data-test=patrol-route-labels]").click()
+    sheet = await asyncio.to_thread(Path(await (await info.value).path()).read_bytes)
+    codes = {
+        c["name"]: c["code"]
+        for c in await Checkpoint.select(Checkpoint.name, Checkpoint.code).where(
+            Checkpoint.name.is_in(["车库入口", "车库出口"])
+        )
+    }
+    assert pdf_qr_texts(sheet) == [codes["车库出口"], codes["车库入口"]]  # in walking order
 
     plans = phone.locator("[data-test=patrol-plans]")
     await phone.locator("[data-test=patrol-plan-name] input").fill("车库夜巡")

@@ -1,6 +1,7 @@
 """Video patrol in Chromium with the sim bridge's cameras: a manager sets a tour of two cameras up
 on 巡更管理 (desktop), a guard runs it on the live view (phone) — confirms the first camera, reports
-the second as unclear — and the report is on the alarm board."""
+the second as unclear, a snapshot of its live view kept with the alarm — and the report is on the
+alarm board."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from api.alarms.catalogue import SITE_TIMEZONE
+from api.alarms.tables import AlarmEntry
 from api.core.auth import Role
 from api.patrol.tables import CameraTour, TourCheck, TourRun
 from device_bridge.settings import BridgeSettings
@@ -31,7 +33,8 @@ async def fake_media() -> AsyncIterator[Browser]:
         yield browser
 
 
-@pytest.mark.req("PAT-05", "PAT-07", partial=True)
+@pytest.mark.req("PAT-05")
+@pytest.mark.req("PAT-07", partial=True)
 async def test_a_guard_runs_a_tour_of_two_cameras_confirms_one_reports_the_other_on_the_board(
     fake_media: Browser,
     chromium: Browser,
@@ -96,6 +99,15 @@ async def test_a_guard_runs_a_tour_of_two_cameras_confirms_one_reports_the_other
         )
         assert reported["camera_name"] == "南门 摄像机"
         assert reported["alarm"] is not None
+        # the frame the live view showed, grabbed in the browser, is kept on the alarm
+        [snapshot] = (
+            await AlarmEntry.select()
+            .where((AlarmEntry.alarm == reported["alarm"]) & (AlarmEntry.kind == "media"))
+            .output(load_json=True)
+        )
+        assert snapshot["data"]["content_type"] == "image/jpeg"
+        assert snapshot["data"]["size"] > 1000  # a picture, not an empty canvas
+        assert snapshot["text"] == "视频巡查截图：南门 摄像机"
 
         await phone.goto("/alarms")
         board = await AlarmBoardPage(phone).wait()

@@ -78,6 +78,10 @@ async def test_a_door_goes_offline_and_maintenance_takes_its_order_to_done_with_
     await phone.screenshot(path=artifact("workorder-done.png"))
     await phone.locator("[data-test=wo-asset-history]").click()
     await expect(phone.locator("[data-test=fault-item]")).to_contain_text("交换机端口故障")
+    await phone.go_back()  # and the asset's ledger record, its whole history, one tap away
+    await phone.locator("[data-test=wo-asset-record]").click()
+    await expect(phone.locator("[data-test=asset-history]")).to_be_visible()
+    await expect(phone.locator("[data-test=asset-fault]").first).to_contain_text("设备离线")
 
     row = await WorkOrder.select().where(WorkOrder.id == order["id"]).first()
     assert row is not None

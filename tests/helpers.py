@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import io
 import json
 import socket
 import time
@@ -23,9 +24,11 @@ import httpx
 import pyotp
 import uvicorn
 import websockets
+import zxingcpp
 from litestar import Litestar
 from litestar.types import ASGIApp
 from piccolo.engine.postgres import PostgresEngine
+from pypdf import PdfReader
 
 from api.accounts.tables import Account, RoleAssignment
 from api.alarms.raising import open_alarm
@@ -268,6 +271,15 @@ async def audit_rows(action: str, target_id: object) -> list[dict[str, Any]]:
         .where((AuditEntry.action == action) & (AuditEntry.target_id == str(target_id)))
         .output(load_json=True)
     )
+
+
+def pdf_qr_texts(pdf: bytes) -> list[str]:
+    """The QR codes of every picture in a PDF, decoded as a phone's reader would (label sheets)."""
+    found = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for image in page.images:
+            found.extend(code.text for code in zxingcpp.read_barcodes(image.image))
+    return found
 
 
 def assert_error(r: Any, status: int, code: str) -> None:

@@ -92,3 +92,10 @@ class CameraChecked(Conflict):
 
     code = "camera_checked"
     message = "This camera was already checked in this tour."
+
+
+class NoCheckpoints(Conflict):
+    """A label sheet was asked for a route or an area with no checkpoints."""
+
+    code = "no_checkpoints"
+    message = "There are no checkpoints to print labels for."

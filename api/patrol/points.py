@@ -3,11 +3,16 @@
 A checkpoint's `code` is what its QR label encodes: 128 random bits, so a label cannot be guessed
 from another, and only those who set patrols up read it (guards scan it; they never list it).
 A new code (`new_code`) retires the old label at once.
+
+A checkpoint's reference photo (what the guard looks for, shown beside it in the round) is set by
+managers and served through the API (`photo_url`: a stable address, new with each photo, that the
+phone may cache), not a presigned link: the guard's round is read every 30 s.
 """
 
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -19,12 +24,14 @@ from api.audit.service import record
 from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import InvalidInput, NotFound
 from api.core.paging import equals, paged_page
+from api.core.storage import ObjectStore, RetentionClass, is_image
 from api.devices.tables import Device
-from api.patrol.errors import InUse, UnknownArea, UnknownDevice
+from api.patrol.errors import InUse, InvalidPhoto, UnknownArea, UnknownDevice
 from api.patrol.rows import CheckpointRow
 from api.patrol.schemas import (
     CheckpointCreate,
     CheckpointPage,
+    CheckpointPhoto,
     CheckpointRead,
     CheckpointUpdate,
     PatrolAreaCreate,
@@ -36,6 +43,7 @@ from api.patrol.tables import Checkpoint, PatrolArea, PatrolRoute
 from api.piccolo_conf import DB
 
 CODE_PREFIX = "anju-cp:"
+PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
 def _now() -> datetime:
@@ -156,6 +164,14 @@ async def delete_area(caller: Caller, area_id: UUID) -> None:
 # -- checkpoints -----------------------------------------------------------------------------------
 
 
+def photo_url(checkpoint_id: UUID, key: str) -> str | None:
+    """Where the point's reference photo is read; the key's last part makes each photo's own."""
+    if not key:
+        return None
+    version = key.rsplit("/", 1)[-1].split(".", 1)[0]
+    return f"/api/v1/patrol/checkpoints/{checkpoint_id}/photo?v={version}"
+
+
 def _checkpoint(row: dict[str, Any], scope: Scope | None) -> CheckpointRead:
     cp = msgspec.convert(row, CheckpointRow)
     return CheckpointRead(
@@ -169,6 +185,7 @@ def _checkpoint(row: dict[str, Any], scope: Scope | None) -> CheckpointRead:
         lon=cp.lon,
         device_id=cp.device,
         code=cp.code if scope is not None and scope.staff_in(cp.community) else None,
+        photo_url=photo_url(cp.id, cp.photo),
     )
 
 
@@ -285,3 +302,49 @@ async def delete_checkpoint(caller: Caller, checkpoint_id: UUID) -> None:
             checkpoint_id,
             row["community"],
         )
+
+
+# -- reference photos ------------------------------------------------------------------------------
+
+
+async def set_photo(
+    caller: Caller, checkpoint_id: UUID, data: CheckpointPhoto | None, store: ObjectStore
+) -> CheckpointRead:
+    """Set (or with None remove) a checkpoint's reference photo; the old one is deleted."""
+    row = await row_in_scope(caller, Checkpoint, checkpoint_id, "patrol.configure")
+    if data is not None and not is_image(data.content_type, data.data):
+        raise InvalidPhoto(field="data")
+    key = ""
+    if data is not None:
+        ext = PHOTO_EXTENSIONS[data.content_type]
+        key = f"patrol/{row['community']}/points/{checkpoint_id}/{uuid.uuid4().hex}.{ext}"
+        # kept while the point keeps it: a photo replaced or removed is deleted below
+        await store.put(
+            key, data.data, content_type=data.content_type, retention=RetentionClass.PERMANENT
+        )
+    try:
+        async with DB.transaction():
+            await Checkpoint.update({Checkpoint.photo: key}).where(Checkpoint.id == checkpoint_id)
+            await audited(
+                caller,
+                "patrol.checkpoint_photo_set" if key else "patrol.checkpoint_photo_removed",
+                "patrol_checkpoint",
+                checkpoint_id,
+                row["community"],
+            )
+    except Exception:
+        if key:
+            await store.delete(key)  # nothing half-written: no object without its point
+        raise
+    if row["photo"]:
+        await store.delete(row["photo"])
+    return await get_checkpoint(caller, checkpoint_id)
+
+
+async def read_photo(caller: Caller, checkpoint_id: UUID, store: ObjectStore) -> tuple[bytes, str]:
+    """The checkpoint's reference photo and its content type (staff who read patrols)."""
+    row = await row_in_scope(caller, Checkpoint, checkpoint_id, "patrol.read")
+    if not row["photo"]:
+        raise NotFound()
+    info = await store.info(row["photo"])
+    return await store.get(row["photo"]), info.content_type

@@ -26,6 +26,7 @@ from api.core.errors import NotFound
 from api.core.paging import equals, paged
 from api.core.realtime import community_channel
 from api.patrol import timing
+from api.patrol.points import photo_url
 from api.patrol.rows import PlanRow, RoundRow, ScanRow
 from api.patrol.schemas import RoundPage, RoundRead, RoundStop, RoundSummary
 from api.patrol.tables import Checkpoint, PatrolPlan, PatrolRound, PatrolRoute, PatrolScan
@@ -173,18 +174,24 @@ def summarise(row: RoundRow, scans: list[ScanRow]) -> RoundSummary:
     )
 
 
-Needs = dict[UUID, tuple[bool, bool]]
+Needs = dict[UUID, tuple[bool, bool, str | None]]
 
 
 async def needs_of(rounds: list[RoundRow]) -> Needs:
-    """Whether each checkpoint of these rounds asks for a photo and a note (as set now)."""
+    """Whether each checkpoint of these rounds asks for a photo and a note, and its reference
+    photo (as set now)."""
     ids = list({i for r in rounds for i in r.stop_ids()})
     if not ids:
         return {}
     rows = await Checkpoint.select(
-        Checkpoint.id, Checkpoint.needs_photo, Checkpoint.needs_note
+        Checkpoint.id, Checkpoint.needs_photo, Checkpoint.needs_note, Checkpoint.photo
     ).where(Checkpoint.id.is_in(ids))
-    return {r["id"]: (r["needs_photo"], r["needs_note"]) for r in rows}
+    return {
+        r["id"]: (r["needs_photo"], r["needs_note"], photo_url(r["id"], r["photo"])) for r in rows
+    }
+
+
+NOTHING: tuple[bool, bool, str | None] = (False, False, None)  # a point deleted since
 
 
 def read_round(
@@ -207,8 +214,9 @@ def read_round(
                 scanned_at=done.at if done else None,
                 late=done.late if done else False,
                 flags=sorted(flags.get(cid, ())),
-                needs_photo=(needs or {}).get(cid, (False, False))[0],
-                needs_note=(needs or {}).get(cid, (False, False))[1],
+                needs_photo=(needs or {}).get(cid, NOTHING)[0],
+                needs_note=(needs or {}).get(cid, NOTHING)[1],
+                photo_url=(needs or {}).get(cid, NOTHING)[2],
             )
         )
     status = timing.status(now, row.starts_at, row.due_at, row.closes_at, row.ended_at is not None)

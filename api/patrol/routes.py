@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post, put
 from litestar.datastructures import State
-from litestar.response import Stream
+from litestar.response import Response, Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.core.auth import Caller
 from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
-from api.patrol import compliance, plans, points, rounds, scans, tour_runs, tours
+from api.devices.ledger.labels import label_font
+from api.patrol import compliance, labels, plans, points, rounds, scans, tour_runs, tours
 from api.patrol.schemas import (
     CameraTourCreate,
     CameraTourPage,
@@ -21,6 +22,7 @@ from api.patrol.schemas import (
     CameraTourUpdate,
     CheckpointCreate,
     CheckpointPage,
+    CheckpointPhoto,
     CheckpointRead,
     CheckpointUpdate,
     CompliancePage,
@@ -115,6 +117,28 @@ class CheckpointController(Controller):
             caller, page=page, page_size=page_size, community_id=community_id, area_id=area_id
         )
 
+    @get("/labels", media_type="application/pdf")
+    async def print_checkpoint_labels(
+        self,
+        caller: Caller,
+        state: State,
+        route_id: UUID | None = None,
+        area_id: UUID | None = None,
+    ) -> Response[bytes]:
+        """A PDF sheet of the QR labels of a route's checkpoints (in walking order) or an area's
+        (A4, 21 a page); managers only, audited."""
+        name, pdf = await labels.label_sheet(
+            caller,
+            route_id=route_id,
+            area_id=area_id,
+            font=label_font(state.settings.label_font),
+        )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
     @get("/{checkpoint_id:uuid}")
     async def get_checkpoint(self, caller: Caller, checkpoint_id: UUID) -> CheckpointRead:
         """One checkpoint."""
@@ -131,6 +155,32 @@ class CheckpointController(Controller):
     async def delete_checkpoint(self, caller: Caller, checkpoint_id: UUID) -> None:
         """Delete a checkpoint no route uses (409 otherwise)."""
         await points.delete_checkpoint(caller, checkpoint_id)
+
+    @put("/{checkpoint_id:uuid}/photo")
+    async def set_checkpoint_photo(
+        self, caller: Caller, state: State, checkpoint_id: UUID, data: CheckpointPhoto
+    ) -> CheckpointRead:
+        """The point's reference photo (what the guard looks for), replacing any before."""
+        return await points.set_photo(caller, checkpoint_id, data, state.objects)
+
+    @delete("/{checkpoint_id:uuid}/photo")
+    async def remove_checkpoint_photo(
+        self, caller: Caller, state: State, checkpoint_id: UUID
+    ) -> None:
+        """Remove the point's reference photo."""
+        await points.set_photo(caller, checkpoint_id, None, state.objects)
+
+    @get("/{checkpoint_id:uuid}/photo", media_type="image/jpeg")
+    async def get_checkpoint_photo(
+        self, caller: Caller, state: State, checkpoint_id: UUID
+    ) -> Response[bytes]:
+        """The point's reference photo; its address changes with each photo, so it is cached."""
+        data, content_type = await points.read_photo(caller, checkpoint_id, state.objects)
+        return Response(
+            data,
+            media_type=content_type,
+            headers={"Cache-Control": "private, max-age=86400"},
+        )
 
 
 class PatrolRouteController(Controller):
@@ -376,10 +426,11 @@ class TourRunController(Controller):
 
     @post("/{run_id:uuid}/checks", status_code=HTTP_201_CREATED)
     async def check_camera(
-        self, caller: Caller, effects: Effects, run_id: UUID, data: TourCheckCreate
+        self, caller: Caller, effects: Effects, state: State, run_id: UUID, data: TourCheckCreate
     ) -> TourRunRead:
-        """Confirm a camera normal or report a problem (which raises an alarm)."""
-        return await tour_runs.check_camera(caller, run_id, data, effects)
+        """Confirm a camera normal or report a problem (which raises an alarm, a snapshot of the
+        live view kept on it)."""
+        return await tour_runs.check_camera(caller, run_id, data, state.objects, effects)
 
 
 class ComplianceController(Controller):

@@ -20,6 +20,7 @@ class CheckpointRow(msgspec.Struct, frozen=True, kw_only=True):
     lat: float | None
     lon: float | None
     device: UUID | None
+    photo: str = ""
 
 
 class PlanRow(msgspec.Struct, frozen=True, kw_only=True):

@@ -113,6 +113,7 @@ class CheckpointRead(msgspec.Struct, kw_only=True):
     lon: float | None
     device_id: UUID | None
     code: str | None = None
+    photo_url: str | None = None
 
 
 class CheckpointPage(Page, kw_only=True):
@@ -268,6 +269,7 @@ class RoundStop(msgspec.Struct, kw_only=True):
     flags: list[str]
     needs_photo: bool = False
     needs_note: bool = False
+    photo_url: str | None = None  # the point's reference photo: what to look for
 
 
 class RoundSummary(msgspec.Struct, kw_only=True):
@@ -313,6 +315,9 @@ class ScanPhoto(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     content_type: Literal["image/jpeg", "image/png", "image/webp"]
     data: Annotated[bytes, Meta(min_length=8, max_length=700_000)]
+
+
+CheckpointPhoto = ScanPhoto  # a checkpoint's reference photo: the same shape and limits
 
 
 class ScanCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -471,12 +476,14 @@ class TourRunPage(Page, kw_only=True):
 
 class TourCheckCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The guard's verdict on one camera: `normal`, or `problem` with what is wrong (a note
-    required for `other`). A problem raises an alarm."""
+    required for `other`). A problem raises an alarm; its `snapshot` (a frame of the live view the
+    browser grabbed) is kept on the alarm."""
 
     camera_id: UUID
     result: CheckResult
     problem: Problem | None = None
     note: Note = ""
+    snapshot: ScanPhoto | None = None
 
     def __post_init__(self) -> None:
         if self.result == "normal" and self.problem is not None:
@@ -485,6 +492,8 @@ class TourCheckCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError("say what the problem is")
         if self.problem == "other" and not self.note.strip():
             raise ValueError("describe the problem in the note")
+        if self.snapshot is not None and self.result == "normal":
+            raise ValueError("a snapshot goes with a reported problem")
 
 
 # -- compliance ------------------------------------------------------------------------------------

@@ -54,6 +54,11 @@ class Checkpoint(Table, tablename="patrol_checkpoints"):
         on_delete=OnDelete.set_null,
         help_text="A fixed patrol reader whose `patrol.checkpoint` events count as scans here.",
     )
+    photo = Varchar(
+        length=200,
+        default="",
+        help_text="Object key of the point's reference photo (what the guard looks for); '' none.",
+    )
     created_at = Timestamptz()
 
 

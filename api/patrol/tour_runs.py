@@ -25,15 +25,18 @@ import msgspec
 import structlog
 
 from api.alarms.raising import open_alarm
+from api.alarms.reads import alarm_row
 from api.alarms.roster import on_duty
+from api.alarms.service import attach_media
 from api.audit.service import record
 from api.core.auth import Caller, Scope
 from api.core.effects import Effects
 from api.core.errors import NotFound
 from api.core.paging import equals, paged
 from api.core.realtime import community_channel
+from api.core.storage import ObjectStore, is_image
 from api.patrol import timing
-from api.patrol.errors import CameraChecked, TourClosed, UnknownCamera
+from api.patrol.errors import CameraChecked, InvalidPhoto, TourClosed, UnknownCamera
 from api.patrol.points import audited
 from api.patrol.rows import CheckRow, RunRow
 from api.patrol.schemas import TourCheckCreate, TourRunPage, TourRunRead, TourStop
@@ -172,11 +175,14 @@ def _announce(row: RunRow, kind: str, effects: Effects) -> None:
 
 
 async def check_camera(
-    caller: Caller, run_id: UUID, data: TourCheckCreate, effects: Effects
+    caller: Caller, run_id: UUID, data: TourCheckCreate, store: ObjectStore, effects: Effects
 ) -> TourRunRead:
-    """A guard's verdict on one camera of a run; a problem raises an alarm. The last camera
-    checked makes the run done."""
+    """A guard's verdict on one camera of a run; a problem raises an alarm, with the snapshot on
+    its timeline. The last camera checked makes the run done."""
     scope = Scope.of(caller, "patrol.tour_run")
+    snapshot = data.snapshot
+    if snapshot is not None and not is_image(snapshot.content_type, snapshot.data):
+        raise InvalidPhoto(field="snapshot")
     now = _now()
     async with DB.transaction():
         found = await run_row(run_id, lock=True)
@@ -195,6 +201,8 @@ async def check_camera(
         alarm_id = None
         if data.result == "problem":
             alarm_id = await _report(row, str(camera["name"]), data, caller, effects)
+            if snapshot is not None:
+                await _attach_snapshot(store, alarm_id, str(camera["name"]), data, caller)
         await TourCheck(
             id=check_id,
             community=row.community,
@@ -225,6 +233,7 @@ async def check_camera(
             camera=str(data.camera_id),
             result=data.result,
             problem=data.problem,
+            snapshot=snapshot is not None,
         )
     _announce(row, "video_tour", effects)
     log.info("patrol.tour_check", run_id=str(run_id), result=data.result)
@@ -247,6 +256,26 @@ async def _report(
         device_id=data.camera_id,
         raised_by=caller,
         note=f"{note}。{data.note}" if data.note else f"{note}。",
+    )
+
+
+async def _attach_snapshot(
+    store: ObjectStore, alarm_id: UUID, camera_name: str, data: TourCheckCreate, caller: Caller
+) -> None:
+    """The frame the guard saw, on the alarm's timeline: kept under the alarm's retention class
+    and shown with it (presigned, as every alarm photo)."""
+    assert data.snapshot is not None
+    alarm = await alarm_row(alarm_id)
+    assert alarm is not None
+    await attach_media(
+        store,
+        alarm,
+        data.snapshot.data,
+        content_type=data.snapshot.content_type,
+        source="upload",  # a guard's picture, as an upload from the scene
+        actor=caller.account_id,
+        device_id=data.camera_id,
+        caption=f"视频巡查截图：{camera_name}",
     )
 
 

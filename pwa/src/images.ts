@@ -57,6 +57,23 @@ async function decode(file: Blob): Promise<{ source: CanvasImageSource; size: Si
   };
 }
 
+/** A picture drawn on a canvas at `size`, as base64 JPEG at the best quality that fits the API. */
+function canvasJpeg(source: CanvasImageSource, size: Size): string {
+  const canvas = document.createElement("canvas");
+  canvas.width = size.width;
+  canvas.height = size.height;
+  const context = canvas.getContext("2d");
+  if (!context) throw new Error("no 2d canvas");
+  context.fillStyle = "#fff"; // a transparent PNG turns white, not black
+  context.fillRect(0, 0, size.width, size.height);
+  context.drawImage(source, 0, 0, size.width, size.height);
+  for (const quality of QUALITIES) {
+    const data = dataUrlBase64(canvas.toDataURL("image/jpeg", quality));
+    if (base64Bytes(data) <= MAX_BYTES) return data;
+  }
+  throw new PhotoTooLarge();
+}
+
 /**
  * A photo as base64 JPEG no larger than `max` px on its long side (drawn on a canvas), at the best
  * quality that fits the API's limit.
@@ -65,20 +82,19 @@ export async function photoToJpeg(file: Blob, max: number = MAX_SIDE): Promise<{
   const image = await decode(file);
   try {
     const size = fitWithin(image.size.width, image.size.height, max);
-    const canvas = document.createElement("canvas");
-    canvas.width = size.width;
-    canvas.height = size.height;
-    const context = canvas.getContext("2d");
-    if (!context) throw new Error("no 2d canvas");
-    context.fillStyle = "#fff"; // a transparent PNG turns white, not black
-    context.fillRect(0, 0, size.width, size.height);
-    context.drawImage(image.source, 0, 0, size.width, size.height);
-    for (const quality of QUALITIES) {
-      const data = dataUrlBase64(canvas.toDataURL("image/jpeg", quality));
-      if (base64Bytes(data) <= MAX_BYTES) return { data, ...size };
-    }
-    throw new PhotoTooLarge();
+    return { data: canvasJpeg(image.source, size), ...size };
   } finally {
     image.close();
   }
+}
+
+/**
+ * The frame a <video> shows now (a live camera view: a snapshot), as base64 JPEG no larger than
+ * `max` px on its long side; null while it has no picture to grab.
+ */
+export function frameToJpeg(video: HTMLVideoElement, max: number = MAX_SIDE): ({ data: string } & Size) | null {
+  if (video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA) return null;
+  const size = fitWithin(video.videoWidth, video.videoHeight, max);
+  if (!size.width) return null;
+  return { data: canvasJpeg(video, size), ...size };
 }

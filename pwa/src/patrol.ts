@@ -243,6 +243,11 @@ export function csvUrl(query: ComplianceQuery): string {
   return `/api/v1/patrol/compliance/csv?${params.toString()}`;
 }
 
+/** The printable A4 sheet of QR labels of a route's checkpoints (walking order) or an area's. */
+export function labelsUrl(of: { route_id: string } | { area_id: string }): string {
+  return `/api/v1/patrol/checkpoints/labels?${new URLSearchParams(of).toString()}`;
+}
+
 /** A rate as a percentage with one decimal (0.6667 → 66.7%). */
 export function formatRate(rate: number): string {
   return `${(Math.round(rate * 1000) / 10).toFixed(1)}%`;

@@ -30,9 +30,10 @@ export function reportProblem(problem: Problem | null, note: string): string | n
 }
 
 /** The body of a check: normal, or a problem with its kind and note. */
-export function checkBody(cameraId: string, problem: Problem | null, note: string): TourCheckCreate {
+export function checkBody(cameraId: string, problem: Problem | null, note: string, snapshot: string | null = null): TourCheckCreate {
   if (problem === null) return { camera_id: cameraId, result: "normal", note: "" };
-  return { camera_id: cameraId, result: "problem", problem, note: note.trim() };
+  const body: TourCheckCreate = { camera_id: cameraId, result: "problem", problem, note: note.trim() };
+  return snapshot ? { ...body, snapshot: { content_type: "image/jpeg", data: snapshot } } : body;
 }
 
 export interface TourForm {

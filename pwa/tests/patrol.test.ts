@@ -10,6 +10,7 @@ import {
   emptyPlan,
   formatLeft,
   formatRate,
+  labelsUrl,
   lastDays,
   newScan,
   orderRounds,
@@ -235,5 +236,12 @@ describe("editing a plan", () => {
       round_minutes: 30,
       grace_minutes: 10,
     });
+  });
+});
+
+describe("labelsUrl", () => {
+  it("asks for a route's or an area's label sheet", () => {
+    expect(labelsUrl({ route_id: "r1" })).toBe("/api/v1/patrol/checkpoints/labels?route_id=r1");
+    expect(labelsUrl({ area_id: "a 1" })).toBe("/api/v1/patrol/checkpoints/labels?area_id=a+1");
   });
 });

@@ -59,6 +59,17 @@ describe("a check", () => {
     expect(checkBody("a", "unclear", " 起雾 ")).toEqual({ camera_id: "a", result: "problem", problem: "unclear", note: "起雾" });
   });
 
+  it("takes the live view's snapshot with a problem only", () => {
+    expect(checkBody("a", "unclear", "", "/9j/AA==")).toEqual({
+      camera_id: "a",
+      result: "problem",
+      problem: "unclear",
+      note: "",
+      snapshot: { content_type: "image/jpeg", data: "/9j/AA==" },
+    });
+    expect(checkBody("a", null, "", "/9j/AA==")).toEqual({ camera_id: "a", result: "normal", note: "" });
+  });
+
   it("needs a kind of problem, and a note when it is another problem", () => {
     expect(reportProblem(null, "")).toBe("videoPatrol.problems.kind");
     expect(reportProblem("other", "  ")).toBe("videoPatrol.problems.note");

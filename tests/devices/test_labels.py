@@ -10,7 +10,6 @@ from uuid import UUID
 
 import msgspec
 import pytest
-import zxingcpp
 from pypdf import PdfReader
 
 from api.core.auth import Role
@@ -20,19 +19,9 @@ from api.devices.ledger.schemas import AssetRead
 from api.devices.tables import Device
 from api.settings import Settings
 from tests.fixtures import AsRole
-from tests.helpers import ApiClient, World, assert_error
+from tests.helpers import ApiClient, World, assert_error, pdf_qr_texts
 
 ASSETS = "/api/v1/ledger/assets"
-
-
-def qr_texts(pdf: bytes) -> list[str]:
-    """The QR codes of every picture in the PDF, decoded as a reader would."""
-    found = []
-    for page in PdfReader(io.BytesIO(pdf)).pages:
-        for image in page.images:
-            for code in zxingcpp.read_barcodes(image.image):
-                found.append(code.text)
-    return found
 
 
 async def add(api: ApiClient, world: World, n: int) -> list[dict[str, Any]]:
@@ -71,7 +60,7 @@ async def test_a_label_sheet_shows_each_asset_and_its_qr_reads_its_report_addres
     if labels.label_font(settings.label_font) is not None:  # else Latin only (the next tests)
         assert "室外消火栓 23号" in text and "北门内侧" in text
     base = settings.public_url.rstrip("/")
-    assert sorted(qr_texts(answer.content)) == sorted(
+    assert sorted(pdf_qr_texts(answer.content)) == sorted(
         f"{base}/report/{a['label_code']}" for a in assets
     )
 
@@ -86,7 +75,7 @@ async def test_a_device_reported_before_the_ledger_gets_its_label_code_when_prin
     assert answer.status_code == 200
     code = (await maintenance.get(f"{ASSETS}/{asset['id']}")).json()["label_code"]
     assert code and len(code) == LABEL_LENGTH
-    assert qr_texts(answer.content)[0].endswith(f"/report/{code}")
+    assert pdf_qr_texts(answer.content)[0].endswith(f"/report/{code}")
 
 
 async def test_bad_label_requests(as_role: AsRole, world: World) -> None:
@@ -147,7 +136,7 @@ def test_without_a_chinese_font_the_sheet_still_prints_and_scans() -> None:
     reader = PdfReader(io.BytesIO(pdf))
     assert "AJ000001" in reader.pages[0].extract_text()
     assert "Light 7" in reader.pages[0].extract_text()
-    assert qr_texts(pdf) == ["https://x.example/report/abcdefghjkmn"]
+    assert pdf_qr_texts(pdf) == ["https://x.example/report/abcdefghjkmn"]
 
 
 def test_the_font_is_the_setting_then_fontconfig_then_known_paths(tmp_path: Path) -> None:

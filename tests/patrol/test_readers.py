@@ -10,11 +10,13 @@ import pytest
 from api.devices.tables import Device
 from api.patrol.tables import Checkpoint, PatrolScan
 from device_bridge import protocol
+from device_bridge.settings import BridgeSettings
 from tests.devices.peer import ScriptedBridge
-from tests.helpers import World, eventually
+from tests.helpers import World, eventually, running
 from tests.patrol.helpers import Patrol
 
 READER = "gate-east-reader"
+GATE = "gate-north"  # a door controller of the demo site the real bridge runs
 
 
 @pytest.fixture
@@ -51,3 +53,32 @@ async def test_a_readers_patrol_event_through_the_bridge_scans_its_checkpoint_on
     assert await Checkpoint.count().where(Checkpoint.device == device["id"]) == 1
     walked = (await patrol.manager.get(f"/api/v1/patrol/rounds/{patrol.round}")).json()
     assert walked["checkpoints"][0]["scanned_at"] is not None
+
+
+@pytest.mark.req("PAT-02", partial=True)
+async def test_a_guard_tapping_a_sim_door_reader_through_the_real_bridge_scans_its_checkpoint(
+    patrol: Patrol, site_settings: BridgeSettings, world: World
+) -> None:
+    async with running(site_settings) as bridge:
+        assert bridge.sim is not None
+        device = await eventually(
+            lambda: (
+                Device.select(Device.id)
+                .where((Device.external_id == GATE) & (Device.community == world.a.community))
+                .first()
+            )
+        )
+        await patrol.manager.patch(
+            f"/api/v1/patrol/checkpoints/{patrol.checkpoints[1]}",
+            json={"device_id": str(device["id"])},
+        )
+
+        await bridge.sim.patrol_tap(GATE, card="patrol-07")
+
+        scan = await eventually(
+            lambda: PatrolScan.select().where(PatrolScan.device == device["id"]).first()
+        )
+    assert (scan["accepted"], scan["checkpoint"]) == (True, UUID(patrol.checkpoints[1]))
+    assert scan["round"] == UUID(patrol.round)
+    walked = (await patrol.manager.get(f"/api/v1/patrol/rounds/{patrol.round}")).json()
+    assert walked["checkpoints"][1]["scanned_at"] is not None

@@ -3,18 +3,21 @@ camera raises an alarm; due tours remind the guards on duty; missed tours raise 
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
+from litestar import Litestar
 
+from api.alarms.catalogue import RETENTION
 from api.alarms.tables import Alarm, AlarmEntry
 from api.core.auth import Role
 from api.patrol import tour_runs, tours
 from api.patrol.tables import TourRun
 from api.push.tables import Notification, PushSubscription
 from tests.fixtures import AsRole
-from tests.helpers import ApiClient, World, assert_error, audit_rows
+from tests.helpers import JPEG, ApiClient, World, assert_error, audit_rows
 from tests.patrol.helpers import make_cameras, tour_body
 
 TOURS = "/api/v1/patrol/tours"
@@ -126,7 +129,49 @@ async def test_a_camera_with_no_image_raises_a_video_loss_alarm_on_that_camera(
     assert (alarm["type"], alarm["source_device"]) == ("video_loss", north)
 
 
-@pytest.mark.req("PAT-05", partial=True)
+@pytest.mark.req("PAT-07", partial=True)
+async def test_a_reported_cameras_snapshot_is_kept_on_its_alarm_under_the_alarms_retention(
+    as_role: AsRole, world: World, app: Litestar
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    guard = await as_role(Role.GUARD)
+    tour, (north, _) = await _tour(manager, world)
+    run = await _current_run(guard, tour["id"])
+    frame = {"content_type": "image/jpeg", "data": base64.b64encode(JPEG).decode()}
+
+    r = await guard.post(
+        f"{RUNS}/{run['id']}/checks",
+        json={
+            "camera_id": str(north),
+            "result": "problem",
+            "problem": "unclear",
+            "note": "画面模糊",
+            "snapshot": frame,
+        },
+    )
+
+    assert r.status_code == 201, r.text
+    alarm_id = r.json()["cameras"][0]["alarm_id"]
+    detail = (await manager.get(f"/api/v1/alarms/{alarm_id}")).json()
+    [shown] = detail["media"]
+    assert shown["caption"] == "视频巡查截图：北门 摄像机"
+    assert shown["device_id"] == str(north)
+    assert shown["content_type"] == "image/jpeg" and shown["url"]
+    [entry] = (
+        await AlarmEntry.select()
+        .where((AlarmEntry.alarm == UUID(alarm_id)) & (AlarmEntry.kind == "media"))
+        .output(load_json=True)
+    )
+    key = entry["data"]["key"]
+    assert key.startswith(f"alarms/{world.a.community}/{alarm_id}/")
+    assert await app.state.objects.get(key) == JPEG
+    alarm = await Alarm.select(Alarm.retention).where(Alarm.id == UUID(alarm_id)).first()
+    assert await app.state.objects.retention_of(key) == RETENTION[alarm["retention"]]
+    [audit] = await audit_rows("patrol.tour_check", run["id"])
+    assert audit["details"]["snapshot"] is True
+
+
+@pytest.mark.req("PAT-05")
 async def test_a_due_tour_reminds_the_guards_on_duty_once_and_a_missed_one_raises_an_alarm(
     as_role: AsRole, world: World
 ) -> None:
@@ -267,6 +312,11 @@ async def test_bad_checks_are_refused(as_role: AsRole, world: World) -> None:
         {"camera_id": str(north), "result": "problem", "problem": "other"},  # note needed
         {"camera_id": str(north), "result": "normal", "problem": "unclear"},
         {"camera_id": str(north), "result": "fine"},
+        {
+            "camera_id": str(north),
+            "result": "normal",
+            "snapshot": {"content_type": "image/jpeg", "data": "AAAAAAAAAAA="},
+        },
     ):
         assert_error(await guard.post(url, json=body), 422, "invalid_body")
     assert_error(
@@ -274,5 +324,17 @@ async def test_bad_checks_are_refused(as_role: AsRole, world: World) -> None:
         400,
         "unknown_camera",
     )
+    not_a_picture = {"content_type": "image/png", "data": base64.b64encode(b"%PDF-1.4 x").decode()}
+    r = await guard.post(
+        url,
+        json={
+            "camera_id": str(north),
+            "result": "problem",
+            "problem": "unclear",
+            "snapshot": not_a_picture,
+        },
+    )
+    assert_error(r, 400, "invalid_photo")
+    assert await Alarm.count().where(Alarm.source_device == north) == 0  # nothing half-done
     r = await manager.patch(f"{TOURS}/{tour['id']}", json={"run_minutes": 200})
     assert_error(r, 400, "invalid_plan")

@@ -342,6 +342,25 @@ async def test_the_list_filters_and_pages_soonest_due_first(as_role: AsRole, wor
     assert [o["id"] for o in only["items"]] == [urgent["id"]]
 
 
+async def test_my_work_orders_are_the_ones_assigned_to_me_soonest_due_first(
+    as_role: AsRole, world: World
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    fixer = await as_role(Role.MAINTENANCE)
+    staff = world.a.users[Role.MAINTENANCE]
+    low = await _open(manager, world, priority="low", title="换灯泡")
+    urgent = await _open(manager, world, priority="urgent", title="电梯困人")
+    await _open(manager, world, priority="high", title="无人领取")  # not mine
+    for order in (low, urgent):
+        r = await manager.post(f"{URL}/{order['id']}/assign", json={"assignee_id": str(staff.id)})
+        assert r.status_code == 200, r.text
+
+    mine = (await fixer.get(URL, params={"mine": "true"})).json()
+
+    assert [o["id"] for o in mine["items"]] == [urgent["id"], low["id"]]
+    assert mine["total"] == 2
+
+
 @pytest.mark.req("OPS-16", partial=True)
 async def test_an_order_past_its_sla_escalates_once_to_the_managers(
     as_role: AsRole, world: World

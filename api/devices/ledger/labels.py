@@ -1,6 +1,7 @@
-"""QR label sheets: an A4 page of 3 x 7 labels, each with the asset's QR code, name, asset code
-and place. The QR code encodes `<public_url>/report/<label code>`, the page where anyone who finds
-the asset broken can report it without logging in (work orders).
+"""QR label sheets: an A4 page of 3 x 7 labels, each a QR code with a name, a code and a place
+(`print_labels`). An asset's QR code encodes `<public_url>/report/<label code>`, the page where
+anyone who finds the asset broken can report it without logging in (work orders); a patrol
+checkpoint's sheet (`api/patrol/points.py`) is set by the same function.
 
 Chinese needs a font with its glyphs, and the PDF core fonts have none. `label_font` looks for one
 in this order: the `ANJU_LABEL_FONT` setting, fontconfig's font for `zh-cn` (when it really holds
@@ -16,11 +17,13 @@ import subprocess
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import segno
 import structlog
 from fontTools.ttLib import TTCollection, TTFont
 from fpdf import FPDF
+from fpdf.enums import WrapMode
 from PIL import Image
 
 from api.devices.ledger.schemas import AssetRead
@@ -102,12 +105,23 @@ def _qr_image(data: str) -> Image.Image:
     return picture.resize((size * 8, size * 8), Image.Resampling.NEAREST)
 
 
-def sheet(labels: Sequence[tuple[AssetRead, str]], *, public_url: str, font: Path | None) -> bytes:
-    """The PDF of label sheets for (asset, place text) pairs, in order, 21 to a page."""
+class Label(NamedTuple):
+    """One label of a sheet: the QR code's text and the lines printed beside it."""
+
+    qr: str  # what the QR code encodes
+    title: str  # the thing's name
+    code: str  # the code a person reads or types (ASCII)
+    place: str  # where it is
+    footer: str  # what the label is for
+
+
+def print_labels(labels: Sequence[Label], *, title: str, font: Path | None) -> bytes:
+    """The PDF of label sheets, in order, 21 to a page (the asset labels and the patrol
+    checkpoints' labels are both set here)."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(auto=False)
     pdf.set_margins(0, 0, 0)
-    pdf.set_title("Anju asset labels")
+    pdf.set_title(title)
     pdf.set_creator("Anju")
     if font is not None:
         pdf.add_font("label", fname=str(font))
@@ -122,25 +136,46 @@ def sheet(labels: Sequence[tuple[AssetRead, str]], *, public_url: str, font: Pat
         def text(s: str) -> str:
             return s.encode("latin-1", "replace").decode("latin-1")
 
-    for i, (asset, place) in enumerate(labels):
+    for i, label in enumerate(labels):
         if i % (COLUMNS * ROWS) == 0:
             pdf.add_page()
         col, row = i % COLUMNS, (i // COLUMNS) % ROWS
         x, y = col * LABEL_W, row * LABEL_H
         pdf.set_draw_color(200, 200, 200)
         pdf.rect(x + 1, y + 1, LABEL_W - 2, LABEL_H - 2)
-        url = report_url(public_url, asset.label_code or "")
-        pdf.image(_qr_image(url), x=x + 2, y=y + (LABEL_H - QR_SIZE) / 2, w=QR_SIZE, h=QR_SIZE)
+        pdf.image(_qr_image(label.qr), x=x + 2, y=y + (LABEL_H - QR_SIZE) / 2, w=QR_SIZE, h=QR_SIZE)
         left, width = x + QR_SIZE + 3, LABEL_W - QR_SIZE - 5
         pdf.set_xy(left, y + 4)
         pdf.set_font(family, size=9)
-        pdf.multi_cell(width, 4.2, text(asset.name[:26]), new_x="LEFT")
-        pdf.set_font(family, size=10)
+        pdf.multi_cell(width, 4.2, text(label.title[:26]), new_x="LEFT")
         pdf.set_xy(left, y + 14)
-        pdf.cell(width, 5, asset.asset_code)
+        if len(label.code) <= 14:  # an asset code: one line
+            pdf.set_font(family, size=10)
+            pdf.cell(width, 5, label.code)
+        else:  # a longer code (a checkpoint's): small, broken anywhere, on two lines
+            pdf.set_font(family, size=6)
+            pdf.multi_cell(width, 2.6, label.code, new_x="LEFT", wrapmode=WrapMode.CHAR)
         pdf.set_font(family, size=7)
         pdf.set_xy(left, y + 20)
-        pdf.multi_cell(width, 3.4, text((place or asset.community_name)[:40]), new_x="LEFT")
+        pdf.multi_cell(width, 3.4, text(label.place[:40]), new_x="LEFT")
         pdf.set_xy(left, y + LABEL_H - 8)
-        pdf.cell(width, 3.4, text("扫码报修 Scan to report"))
+        pdf.cell(width, 3.4, text(label.footer))
     return bytes(pdf.output())
+
+
+def sheet(labels: Sequence[tuple[AssetRead, str]], *, public_url: str, font: Path | None) -> bytes:
+    """The PDF of label sheets for (asset, place text) pairs, in order, 21 to a page."""
+    return print_labels(
+        [
+            Label(
+                qr=report_url(public_url, asset.label_code or ""),
+                title=asset.name,
+                code=asset.asset_code,
+                place=place or asset.community_name,
+                footer="扫码报修 Scan to report",
+            )
+            for asset, place in labels
+        ],
+        title="Anju asset labels",
+        font=font,
+    )

@@ -180,6 +180,11 @@ class SimDriver(Driver):
         """A sensor.reading {value, unit}."""
         await self.fleet.reading(sensor, value=value, unit=unit)
 
+    async def patrol_tap(self, reader: str, *, card: str) -> None:
+        """A guard taps a patrol card at a fixed patrol reader (or a door's reader that is one):
+        patrol.checkpoint {card}; the platform counts it as a scan of the reader's checkpoint."""
+        await self.fleet.trigger(reader, "patrol.checkpoint", {"card": card})
+
     async def trigger(self, device: str, kind: str, data: dict[str, Any] | None = None) -> None:
         """Any other event a device may report (alarm.intrusion, door.forced, …)."""
         await self.fleet.trigger(device, kind, data)

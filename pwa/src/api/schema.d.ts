@@ -2214,6 +2214,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patrol/checkpoints/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * PrintCheckpointLabels
+         * @description A PDF sheet of the QR labels of a route's checkpoints (in walking order) or an area's
+         *     (A4, 21 a page); managers only, audited.
+         */
+        get: operations["ApiV1PatrolCheckpointsLabelsPrintCheckpointLabels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patrol/checkpoints/{checkpoint_id}": {
         parameters: {
             query?: never;
@@ -2240,6 +2261,34 @@ export interface paths {
          * @description Change a checkpoint; `new_code` retires its old label.
          */
         patch: operations["ApiV1PatrolCheckpointsCheckpointIdUpdateCheckpoint"];
+        trace?: never;
+    };
+    "/api/v1/patrol/checkpoints/{checkpoint_id}/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetCheckpointPhoto
+         * @description The point's reference photo; its address changes with each photo, so it is cached.
+         */
+        get: operations["ApiV1PatrolCheckpointsCheckpointIdPhotoGetCheckpointPhoto"];
+        /**
+         * SetCheckpointPhoto
+         * @description The point's reference photo (what the guard looks for), replacing any before.
+         */
+        put: operations["ApiV1PatrolCheckpointsCheckpointIdPhotoSetCheckpointPhoto"];
+        post?: never;
+        /**
+         * RemoveCheckpointPhoto
+         * @description Remove the point's reference photo.
+         */
+        delete: operations["ApiV1PatrolCheckpointsCheckpointIdPhotoRemoveCheckpointPhoto"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/patrol/compliance": {
@@ -2545,7 +2594,8 @@ export interface paths {
         put?: never;
         /**
          * CheckCamera
-         * @description Confirm a camera normal or report a problem (which raises an alarm).
+         * @description Confirm a camera normal or report a problem (which raises an alarm, a snapshot of the
+         *     live view kept on it).
          */
         post: operations["ApiV1PatrolTourRunsRunIdChecksCheckCamera"];
         delete?: never;
@@ -4588,6 +4638,7 @@ export interface components {
             name: string;
             needs_note: boolean;
             needs_photo: boolean;
+            photo_url?: string | null;
         };
         /** CheckpointUpdate */
         CheckpointUpdate: {
@@ -5942,6 +5993,7 @@ export interface components {
             needs_note: boolean;
             /** @default false */
             needs_photo: boolean;
+            photo_url?: string | null;
             scanned_at: string | null;
         };
         /** RoundSummary */
@@ -6236,6 +6288,7 @@ export interface components {
             problem?: "unclear" | "no_image" | "other" | null;
             /** @enum {string} */
             result: "normal" | "problem";
+            snapshot?: components["schemas"]["ScanPhoto"] | null;
         };
         /** TourRunPage */
         TourRunPage: {
@@ -16365,6 +16418,56 @@ export interface operations {
             };
         };
     };
+    ApiV1PatrolCheckpointsLabelsPrintCheckpointLabels: {
+        parameters: {
+            query?: {
+                route_id?: string | null;
+                area_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1PatrolCheckpointsCheckpointIdGetCheckpoint: {
         parameters: {
             query?: never;
@@ -16559,6 +16662,209 @@ export interface operations {
             };
             /** @description The body could not be decoded. `code`: invalid_body. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolCheckpointsCheckpointIdPhotoGetCheckpointPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checkpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolCheckpointsCheckpointIdPhotoSetCheckpointPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checkpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScanPhoto"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PatrolCheckpointsCheckpointIdPhotoRemoveCheckpointPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checkpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; nothing follows. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
