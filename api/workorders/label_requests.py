@@ -21,6 +21,7 @@ import secrets
 from typing import Any
 from uuid import UUID, uuid4
 
+import msgspec
 from redis.asyncio import Redis
 
 from api.accounts.tables import RoleAssignment
@@ -133,10 +134,12 @@ class LabelRequests:
         try:
             for photo in data.photos:
                 saved.append((await save_photo(self.store, request, photo), photo))
-            request.photos = [
-                {"id": str(i), "key": k, "content_type": p.content_type, "size": len(p.data)}
-                for (i, k), p in saved
-            ]
+            request.photos = msgspec.json.encode(
+                [
+                    {"id": str(i), "key": k, "content_type": p.content_type, "size": len(p.data)}
+                    for (i, k), p in saved
+                ]
+            ).decode()
             async with DB.transaction():
                 await request.save()
                 await record(
