@@ -133,8 +133,9 @@ async def test_a_resident_reports_a_broken_light_by_its_label_and_follows_it_to_
     await expect(staff_phone.locator("[data-test=wo-state]")).to_have_text("已完成")
     await expect(staff_phone.locator("[data-test=wo-parts-summary]")).to_have_text("LED灯管 ×2根")
     await staff_phone.screenshot(path=artifact("label-order-done.png"), full_page=True)
-    stock = await SparePart.select(SparePart.stock).where(SparePart.code == "LED-T8").first()
-    assert stock is not None and stock["stock"] == 2
+    stock = await SparePart.select(SparePart.stock).where(SparePart.id == part.json()["id"]).first()
+    assert stock is not None
+    assert stock["stock"] == 2
 
     async with ApiClient.for_app(app) as manager_api:
         await manager_api.login(world.a.users[Role.PROPERTY_MANAGER])
