@@ -5,6 +5,7 @@ phone it was following the order to closed, the tracking code, scope and audit."
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 import uuid
@@ -20,8 +21,8 @@ from api.core.auth import Role
 from api.devices.ledger.assets import LABEL_ALPHABET, LABEL_LENGTH
 from api.workorders.label_requests import REPORTS_PER_ADDRESS, REPORTS_PER_LABEL
 from api.workorders.tables import LabelRequest, WorkOrder, WorkOrderPhoto
-from tests.fixtures import AsRole
-from tests.helpers import ApiClient, World, assert_error, audit_rows
+from tests.fixtures import AsRole, Login
+from tests.helpers import ApiClient, World, assert_error, audit_rows, make_account
 from tests.workorders.helpers import JPEG, PHOTO
 
 PUBLIC = "/api/v1/public"
@@ -327,3 +328,29 @@ async def test_another_communitys_requests_answer_404_and_only_managers_review(
         "invalid_body",
     )
     assert (await manager.get(f"{REQUESTS}/{rid}")).json()["status"] == "pending"
+
+
+async def test_of_two_decisions_at_once_one_applies_and_one_order_at_most_is_opened(
+    as_role: AsRole, login: Login, world: World, stranger: Stranger
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    colleague = await login(await make_account(Role.PROPERTY_MANAGER, community=world.a.community))
+    asset = await labelled_light(manager, world.a.community)
+    await file(await stranger(), asset["label_code"], report())
+    rid = (await pending_of(manager, asset))["id"]
+
+    answers = await asyncio.gather(
+        manager.post(f"{REQUESTS}/{rid}/approve", json={}),
+        colleague.post(f"{REQUESTS}/{rid}/approve", json={}),
+        colleague.post(f"{REQUESTS}/{rid}/reject", json={"reason": "重复"}),
+    )
+
+    assert sorted(a.status_code for a in answers) == [200, 409, 409]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"not_pending"}
+    won = next(a.json() for a in answers if a.status_code == 200)
+    orders = await WorkOrder.count().where(WorkOrder.device == asset["id"])
+    assert orders == (1 if won["status"] == "approved" else 0)
+    decided = await audit_rows("workorder.request_approved", rid) + await audit_rows(
+        "workorder.request_rejected", rid
+    )
+    assert len(decided) == 1
