@@ -110,7 +110,11 @@ from api.visitors.routes import (
     pass_page_rate_limit,
 )
 from api.workorders import faults as fault_orders
-from api.workorders.routes import WORKORDER_CONTROLLERS
+from api.workorders.routes import (
+    WORKORDER_CONTROLLERS,
+    PublicReportController,
+    report_rate_limit,
+)
 from device_bridge import protocol
 
 MAX_BODY = 1_000_000
@@ -272,6 +276,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[PublicJoinController],
         middleware=[join_rate_limit(settings.auth_rate_limit).middleware],
     )
+    reporting = Router(
+        path="/",
+        route_handlers=[PublicReportController],
+        middleware=[report_rate_limit(settings.auth_rate_limit).middleware],
+    )
     enrolment = Router(
         path="/",
         route_handlers=[BridgeEnrolController],
@@ -282,6 +291,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             auth,
             pass_page,
             joining,
+            reporting,
             enrolment,
             JoinRequestController,
             AccountController,

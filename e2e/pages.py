@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import time
 
 import zxingcpp
 from PIL import Image
@@ -61,6 +62,11 @@ class LoginPage:
         if user.totp_secret:
             code = self.page.locator("[data-test=totp-code] input")
             await expect(code).to_be_visible()
+            # A code of the previous step is valid only until this step ends, and a loaded
+            # machine takes seconds from here to the server: never cut it close.
+            left = 30 - time.time() % 30
+            if left < 8:
+                await asyncio.sleep(left + 0.1)
             await code.fill(user.totp_now())
             await self.page.locator("[data-test=totp-submit]").click()
 

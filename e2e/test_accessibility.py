@@ -9,6 +9,7 @@ route with a parameter needs a way to fill it (`PARAMS`), and the suite fails un
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import uuid
@@ -29,6 +30,7 @@ from api.intercom.tables import Call
 from device_bridge.identity import enroll
 from device_bridge.settings import BridgeSettings
 from e2e.conftest import PHONE
+from e2e.pages import photo
 from tests.fixtures import enrolment_token
 from tests.helpers import ApiClient, TestUser, World, build_world, raise_alarm, running, user
 from tests.patrol.helpers import set_up_patrol, tour_body
@@ -278,6 +280,8 @@ class Data:
     workorder: str  # the resident's repair request, done (staff and the resident see it)
     asset: UUID  # a device of site A's bridge, in the ledger
     join_code: str  # site A's join link (a self-registration waits for its manager)
+    label_code: str  # a light's QR label (a report from it waits for its manager)
+    tracking_code: str  # that report's tracking code
 
 
 def _feature(role: str) -> str:
@@ -289,6 +293,8 @@ def _feature(role: str) -> str:
 PARAMS: dict[str, Callable[[Data, str], str]] = {
     "pass": lambda d, _: f"/pass/{d.token}",
     "join": lambda d, _: f"/join/{d.join_code}",
+    "report": lambda d, _: f"/report/{d.label_code}",
+    "track": lambda d, _: f"/track/{d.tracking_code}",
     "alarm": lambda d, role: f"/alarms/{d.home_alarm if role == 'resident' else d.alarm}",
     "sos": lambda d, _: f"/sos/{d.sos}",
     "visitor": lambda d, _: f"/visitors/{d.visitor}",
@@ -325,6 +331,36 @@ async def self_registered(app: Litestar, manager: ApiClient, world: World) -> st
     filed = await manager.post(f"/api/v1/public/join/{code}/requests", json=body)
     assert filed.status_code == 202, filed.text
     return code
+
+
+async def reported_from_label(app: Litestar, manager: ApiClient, world: World) -> tuple[str, str]:
+    """A light of site A with its QR label, and a report filed from it with a photo (the
+    manager's 扫码报修 queue shows it): the label code and the tracking code."""
+    async for key in app.state.redis.scan_iter("anju:report:budget:*"):
+        await app.state.redis.delete(key)
+    made = await manager.post(
+        "/api/v1/ledger/assets",
+        json={
+            "community_id": str(world.a.community),
+            "kind": "light",
+            "name": "2栋大堂吸顶灯",
+            "location_text": "2栋一楼大堂",
+        },
+    )
+    assert made.status_code == 201, made.text
+    label = str(made.json()["label_code"])
+    png = base64.b64encode(photo(640, 480)).decode()
+    async with ApiClient.for_app(app) as stranger:
+        filed = await stranger.post(
+            f"/api/v1/public/report/{label}/requests",
+            json={
+                "description": "灯不亮",
+                "phone": "13700001111",
+                "photos": [{"content_type": "image/png", "data": png}],
+            },
+        )
+    assert filed.status_code == 202, filed.text
+    return label, str(filed.json()["tracking_code"])
 
 
 async def first_building(household: UUID) -> UUID:
@@ -400,6 +436,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 made = await manager.post("/api/v1/patrol/tours", json=tour)  # 视频巡查 is due
                 assert made.status_code == 201, made.text
                 join_code = await self_registered(app, manager, world)
+                label_code, tracking_code = await reported_from_label(app, manager, world)
             yield Data(
                 world=world,
                 alarm=alarm,
@@ -415,6 +452,8 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 workorder=workorder,
                 asset=UUID(cameras[0]["id"]),
                 join_code=join_code,
+                label_code=label_code,
+                tracking_code=tracking_code,
             )
 
 

@@ -177,6 +177,8 @@ class StockMovement(Table, tablename="spare_part_movements"):
     stock_after = Integer()
     reason = Text(default="")
     device = ForeignKey(Device, null=True, help_text="The asset the parts were taken for.")
-    work_order = UUID(null=True, default=None, help_text="The work order they were taken for.")
+    work_order = UUID(
+        null=True, default=None, index=True, help_text="The work order they were taken for."
+    )
     actor = UUID(null=True, default=None)
     at = Timestamptz()

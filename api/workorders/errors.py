@@ -87,3 +87,10 @@ class NotRatable(Conflict):
 
     code = "not_ratable"
     message = "This request cannot be rated now."
+
+
+class NotPending(Conflict):
+    """The request from a label was approved or rejected already."""
+
+    code = "not_pending"
+    message = "The request has been decided already."

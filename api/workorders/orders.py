@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import msgspec
 from piccolo.columns.combination import Combinable
 
-from api.accounts.tables import RoleAssignment
+from api.accounts.tables import Account, RoleAssignment
 from api.alarms.roster import recipients
 from api.audit.service import record
 from api.core.auth import Caller, Role, Scope
@@ -22,7 +22,7 @@ from api.core.effects import Effects
 from api.core.errors import InvalidInput, NotFound
 from api.core.paging import equals, paged_page
 from api.core.storage import ObjectStore, RetentionClass, is_image
-from api.devices.tables import Device
+from api.devices.tables import Device, StockMovement
 from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
 from api.push.service import DISPATCH, notify
@@ -35,12 +35,19 @@ from api.workorders.schemas import (
     WorkOrderDetail,
     WorkOrderEntryRead,
     WorkOrderPage,
+    WorkOrderPartRead,
     WorkOrderPhotoRead,
     WorkOrderPhotoUpload,
     WorkOrderRead,
     WorkOrderTimeRead,
 )
-from api.workorders.tables import WorkLog, WorkOrder, WorkOrderEntry, WorkOrderPhoto
+from api.workorders.tables import (
+    LabelRequest,
+    WorkLog,
+    WorkOrder,
+    WorkOrderEntry,
+    WorkOrderPhoto,
+)
 
 RESIDENT_KINDS = frozenset({"repair", "complaint"})
 MAX_PHOTOS = 12
@@ -130,9 +137,10 @@ async def announce_new(order: WorkOrder, effects: Effects, *, but: UUID | None =
 
 
 async def save_photo(
-    store: ObjectStore, order: WorkOrderRow | WorkOrder, photo: WorkOrderPhotoUpload
+    store: ObjectStore, order: WorkOrderRow | WorkOrder | LabelRequest, photo: WorkOrderPhotoUpload
 ) -> tuple[UUID, str]:
-    """Check the photo's bytes and put it in the object store; its id and key."""
+    """Check the photo's bytes and put it in the object store under the order's prefix (a
+    request from a label keeps its own id, which its photos keep on approval); id and key."""
     if not is_image(photo.content_type, photo.data):
         raise InvalidPhoto(field="photo")
     photo_id = uuid4()
@@ -367,7 +375,50 @@ async def detail(caller: Caller, order_id: UUID, store: ObjectStore) -> WorkOrde
         ],
         minutes=round(minutes / 60),
         working=any(t["account"] == caller.account_id and t["stopped_at"] is None for t in time),
+        parts=await parts_used(order),
     )
+
+
+async def parts_used(order: WorkOrderRow) -> list[WorkOrderPartRead]:
+    """The spare parts taken out of stock for the order (its stock movements), in order."""
+    rows = await (
+        StockMovement.select(
+            StockMovement.part,
+            StockMovement.part.code.as_alias("code"),
+            StockMovement.part.name.as_alias("name"),
+            StockMovement.part.unit.as_alias("unit"),
+            StockMovement.quantity,
+            StockMovement.actor,
+            StockMovement.at,
+        )
+        .where(
+            (StockMovement.work_order == order.id)
+            & (StockMovement.community == order.community)
+            & (StockMovement.kind == "out")
+        )
+        .order_by(StockMovement.at)
+    )
+    actors = list({r["actor"] for r in rows if r["actor"]})
+    names = {
+        a["id"]: a["display_name"]
+        for a in (
+            await Account.select(Account.id, Account.display_name).where(Account.id.is_in(actors))
+            if actors
+            else []
+        )
+    }
+    return [
+        WorkOrderPartRead(
+            part_id=r["part"],
+            code=r["code"],
+            name=r["name"],
+            unit=r["unit"],
+            quantity=-r["quantity"],
+            actor_name=names.get(r["actor"]),
+            at=r["at"],
+        )
+        for r in rows
+    ]
 
 
 async def maintenance_staff(community_id: UUID) -> dict[UUID, str]:

@@ -68,7 +68,7 @@ async def _apply(order: WorkOrderRow, to: str, changes: dict[Any, Any]) -> WorkO
     return after
 
 
-def _works(caller: Caller, order: WorkOrderRow) -> None:
+def works(caller: Caller, order: WorkOrderRow) -> None:
     """The caller is the order's assignee, as maintenance staff of its community."""
     if not Scope.of(caller, "workorder.read").staff_in(order.community):
         raise Forbidden()
@@ -76,7 +76,7 @@ def _works(caller: Caller, order: WorkOrderRow) -> None:
         raise NotAssignee()
 
 
-def _manages(caller: Caller, order: WorkOrderRow) -> bool:
+def manages(caller: Caller, order: WorkOrderRow) -> bool:
     scope = Scope.held(caller, "workorder.manage")
     return scope is not None and scope.staff_in(order.community)
 
@@ -87,7 +87,7 @@ async def assign(
     """Give the order to a maintenance staff member of its community (managers), or take a new
     one (maintenance, to themselves). The assignee is told by push."""
     order = await in_scope(caller, order_id)
-    if not _manages(caller, order):
+    if not manages(caller, order):
         work = Scope.held(caller, "workorder.work")
         taking = data.assignee_id == caller.account_id and order.state == "new"
         if work is None or not work.staff_in(order.community) or not taking:
@@ -127,8 +127,8 @@ async def move(
         to == "cancelled" and order.state == "new" and order.requested_by == caller.account_id
     )
     if is_work_move(order.state, to):
-        _works(caller, order)
-    elif not (_manages(caller, order) or withdrawing):
+        works(caller, order)
+    elif not (manages(caller, order) or withdrawing):
         raise Forbidden()
     at = now()
     changes: dict[Any, Any] = {WorkOrder.waiting_for: data.waiting_for if to == "waiting" else ""}
@@ -177,7 +177,7 @@ async def log_time(
 ) -> WorkOrderDetail:
     """Start or stop the assignee's time on the order (one running entry at most)."""
     order = await in_scope(caller, order_id)
-    _works(caller, order)
+    works(caller, order)
     async with DB.transaction():
         # the order's row is the lock: two starts at once make one entry
         await WorkOrder.raw("SELECT id FROM work_orders WHERE id = {} FOR UPDATE", order_id)
@@ -206,8 +206,8 @@ async def add_photo(
 ) -> WorkOrderDetail:
     """A photo before or after the work, by the assignee (or a manager of the community)."""
     order = await in_scope(caller, order_id)
-    if not _manages(caller, order):
-        _works(caller, order)
+    if not manages(caller, order):
+        works(caller, order)
     if order.state not in (*OPEN_STATES, "done"):
         raise TransitionNotAllowed(state=order.state, to="photo")
     if await WorkOrderPhoto.count().where(WorkOrderPhoto.work_order == order_id) >= MAX_PHOTOS:

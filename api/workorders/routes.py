@@ -6,19 +6,33 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get, post
-from litestar.datastructures import State
+from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from api.core.auth import Caller
+from api.core.auth import Caller, client_ip
 from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
-from api.workorders import orders, progress
+from api.core.ratelimit import address_rate_limit
+from api.workorders import orders, parts, progress
 from api.workorders.catalogue import Kind, Priority
 from api.workorders.catalogue import State as OrderState
+from api.workorders.label_requests import LabelRequests
 from api.workorders.schemas import (
+    LabelRequestApprove,
+    LabelRequestPage,
+    LabelRequestRead,
+    LabelRequestReject,
     MaintenanceStaffRead,
+    PartsUsedCreate,
+    ReportCreate,
+    ReportFiled,
+    ReportPage,
+    ReportTrack,
+    RequestStatus,
     WorkOrderAssign,
     WorkOrderCreate,
     WorkOrderDetail,
@@ -130,5 +144,115 @@ class WorkOrderController(Controller):
         """The requester rates their done request (1-5 stars), once."""
         return await progress.rate(caller, order_id, data, state.objects)
 
+    @post("/{order_id:uuid}/parts", status_code=HTTP_201_CREATED)
+    async def add_parts(
+        self, caller: Caller, state: State, order_id: UUID, data: PartsUsedCreate
+    ) -> WorkOrderDetail:
+        """Spare parts used on the order, taken out of its community's stock, all or none
+        (409 `insufficient_stock` when any is short: nothing is taken)."""
+        return await parts.add(caller, order_id, data, state.objects)
 
-WORKORDER_CONTROLLERS = [WorkOrderController]
+
+def provide_label_requests(state: State) -> LabelRequests:
+    """The label requests' service, with the cipher, Redis (the budgets) and the object store."""
+    return LabelRequests(state.cipher, state.redis, state.objects)
+
+
+_DEPENDENCIES = {"requests": Provide(provide_label_requests, sync_to_thread=False)}
+_NO_STORE = CacheControlHeader(no_store=True)
+REPORT_MAX_BODY = 3_000_000  # three photos of 700 kB in base64, and the words
+
+
+def report_rate_limit(per_minute: int) -> RateLimitConfig:
+    """Requests per minute per client address on the public report calls (a bucket of their
+    own); the service keeps its own, longer budgets per address and per label."""
+    return address_rate_limit(per_minute, "report")
+
+
+class PublicReportController(Controller):
+    """The page a QR label opens (/report/<label code>) and the tracking page: no login."""
+
+    path = "/api/v1/public"
+    tags = ["workorders"]
+    dependencies = _DEPENDENCIES
+
+    @get("/report/{label_code:str}", cache_control=_NO_STORE)
+    async def report_page(self, label_code: str, requests: LabelRequests) -> ReportPage:
+        """The asset's name and place; the same 404 for any code that names no asset."""
+        return await requests.page(label_code)
+
+    @post(
+        "/report/{label_code:str}/requests",
+        status_code=HTTP_202_ACCEPTED,
+        cache_control=_NO_STORE,
+        request_max_body_size=REPORT_MAX_BODY,
+    )
+    async def file_request(
+        self,
+        request: Request,
+        label_code: str,
+        requests: LabelRequests,
+        effects: Effects,
+        data: ReportCreate,
+    ) -> ReportFiled:
+        """File a repair request (a description, a phone, up to 3 photos); it waits for a
+        manager. 429 too_many_requests when the address or the label spent its budget."""
+        return await requests.file(label_code, data, effects, ip=client_ip(request))
+
+    @get("/track/{tracking_code:str}", cache_control=_NO_STORE)
+    async def track(self, tracking_code: str, requests: LabelRequests) -> ReportTrack:
+        """Where a request stands, by the code shown when it was filed."""
+        return await requests.track(tracking_code)
+
+
+class LabelRequestController(Controller):
+    """The managers' queue of repair requests filed from QR labels."""
+
+    path = "/api/v1/label-requests"
+    tags = ["workorders"]
+    dependencies = _DEPENDENCIES
+
+    @get("/")
+    async def list_requests(
+        self,
+        caller: Caller,
+        requests: LabelRequests,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        status: RequestStatus | None = "pending",
+    ) -> LabelRequestPage:
+        """Requests of the caller's communities, oldest first (pending unless asked)."""
+        return await requests.search(
+            caller, page=page, page_size=page_size, community_id=community_id, status=status
+        )
+
+    @get("/{request_id:uuid}")
+    async def get_request(
+        self, caller: Caller, requests: LabelRequests, request_id: UUID
+    ) -> LabelRequestRead:
+        """One request with its photos (the phone masked)."""
+        return await requests.get(caller, request_id)
+
+    @post("/{request_id:uuid}/approve", status_code=HTTP_200_OK)
+    async def approve(
+        self,
+        caller: Caller,
+        requests: LabelRequests,
+        effects: Effects,
+        request_id: UUID,
+        data: LabelRequestApprove,
+    ) -> LabelRequestRead:
+        """Approve: a repair order of the asset with the request's photos (409 not_pending
+        when it was decided already)."""
+        return await requests.approve(caller, request_id, data, effects)
+
+    @post("/{request_id:uuid}/reject", status_code=HTTP_200_OK)
+    async def reject(
+        self, caller: Caller, requests: LabelRequests, request_id: UUID, data: LabelRequestReject
+    ) -> LabelRequestRead:
+        """Reject with a reason; nothing is opened."""
+        return await requests.reject(caller, request_id, data.reason)
+
+
+WORKORDER_CONTROLLERS = [WorkOrderController, LabelRequestController]

@@ -113,6 +113,7 @@ class WorkOrderDetail(WorkOrderRead, kw_only=True):
     time: list[WorkOrderTimeRead]
     minutes: int
     working: bool  # the caller's time on it is running
+    parts: list[WorkOrderPartRead]  # spare parts taken out of stock for it
 
 
 class WorkOrderAssign(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -156,3 +157,118 @@ class MaintenanceStaffRead(msgspec.Struct, kw_only=True):
 
     id: UUID
     name: str
+
+
+# -- parts used on an order ----------------------------------------------------------------------
+
+
+class PartUsed(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """So many of one spare part of the order's community."""
+
+    part_id: UUID
+    quantity: Annotated[int, Meta(ge=1, le=1000)]
+
+
+class PartsUsedCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Parts used on the order, taken out of stock together: all or none."""
+
+    items: Annotated[list[PartUsed], Meta(min_length=1, max_length=20)]
+    note: Note = ""
+
+
+class WorkOrderPartRead(msgspec.Struct, kw_only=True):
+    """Parts taken out of stock for the order (one stock movement)."""
+
+    part_id: UUID
+    code: str
+    name: str
+    unit: str
+    quantity: int
+    actor_name: str | None
+    at: datetime
+
+
+# -- repair requests from QR labels --------------------------------------------------------------
+
+RequestStatus = Literal["pending", "approved", "rejected"]
+MAX_REPORT_PHOTOS = 3
+
+
+class ReportPage(msgspec.Struct, kw_only=True):
+    """What the public report page shows of a labelled asset: nothing personal."""
+
+    asset_name: str
+    asset_code: str
+    location: str
+    community_name: str
+    max_photos: int = MAX_REPORT_PHOTOS
+
+
+class ReportCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A repair request from the asset's label: what is wrong, a phone to call back, photos."""
+
+    description: Annotated[str, Meta(min_length=1, max_length=1000)]
+    phone: Annotated[str, Meta(min_length=5, max_length=20)]
+    photos: Annotated[list[WorkOrderPhotoUpload], Meta(max_length=MAX_REPORT_PHOTOS)] = []
+
+
+class ReportFiled(msgspec.Struct, kw_only=True):
+    """Filed: the code (and the page) to follow the request by; shown once."""
+
+    status: Literal["pending"]
+    tracking_code: str
+    track_path: str
+
+
+class ReportTrack(msgspec.Struct, kw_only=True):
+    """A request as its tracking code shows it: where it stands, nothing personal."""
+
+    status: RequestStatus
+    reason: str
+    asset_name: str
+    location: str
+    created_at: datetime
+    decided_at: datetime | None
+    order_state: State | None
+    done_at: datetime | None
+    closed_at: datetime | None
+
+
+class LabelRequestRead(msgspec.Struct, kw_only=True):
+    """A request from a label, as a manager reviews it (the phone masked)."""
+
+    id: UUID
+    community_id: UUID
+    device_id: UUID
+    asset_name: str
+    asset_code: str
+    location: str
+    description: str
+    phone: str
+    from_resident: bool
+    photos: list[WorkOrderPhotoRead]
+    status: RequestStatus
+    reason: str
+    work_order_id: UUID | None
+    decided_by_name: str | None
+    decided_at: datetime | None
+    created_at: datetime
+
+
+class LabelRequestPage(Page, kw_only=True):
+    """A page of requests from labels."""
+
+    items: list[LabelRequestRead]
+
+
+class LabelRequestApprove(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Approve: the order's title (default: the asset's name and 报修) and priority."""
+
+    title: Annotated[str, Meta(max_length=200)] = ""
+    priority: Priority = "normal"
+
+
+class LabelRequestReject(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Reject, saying why (the requester reads it on the tracking page)."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]

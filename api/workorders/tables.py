@@ -95,3 +95,37 @@ class WorkOrderPhoto(Table, tablename="work_order_photos"):
     size = Integer()
     uploaded_by = ForeignKey(Account, null=True, on_delete=OnDelete.set_null)
     at = Timestamptz()
+
+
+class LabelRequest(Table, tablename="label_requests"):
+    """A repair request filed without login from an asset's QR label (/report/<label code>),
+    pending until a manager approves it (it becomes `work_order`) or rejects it (`reason`).
+
+    Only the phone is personal, and it is encrypted with a blind index beside it: the index
+    finds a resident of the community with that phone (`household`, `account`), whose 报事报修
+    list then holds the order. Photos are in the object store under the order's own prefix and
+    become the order's request photos on approval. The requester follows it by a tracking code,
+    of which only the hash is kept.
+    """
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False, index=True)
+    device = ForeignKey(Device, null=False, on_delete=OnDelete.cascade, help_text="The asset.")
+    location = Varchar(length=300, default="", help_text="The asset's place, as the page showed.")
+    description = Text()
+    phone = Text(secret=True, help_text="Encrypted mobile number (FieldCipher token).")
+    phone_index = Varchar(length=64, index=True, help_text="Blind index of the phone number.")
+    household = ForeignKey(
+        Household, null=True, default=None, on_delete=OnDelete.set_null, help_text="A resident's."
+    )
+    account = ForeignKey(
+        Account, null=True, default=None, on_delete=OnDelete.set_null, help_text="A resident's."
+    )
+    photos = JSONB(default=[], help_text="[{id, key, content_type, size}] in the object store.")
+    tracking_hash = Varchar(length=64, unique=True, help_text="SHA-256 of the tracking code.")
+    status = Varchar(length=10, default="pending", help_text="pending | approved | rejected.")
+    reason = Varchar(length=200, default="", help_text="Why it was rejected.")
+    work_order = ForeignKey(WorkOrder, null=True, default=None, on_delete=OnDelete.set_null)
+    decided_by = ForeignKey(Account, null=True, default=None, on_delete=OnDelete.set_null)
+    decided_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()

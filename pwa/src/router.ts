@@ -24,6 +24,9 @@ export const router = createRouter({
     // A visitor's pass, opened from a shared link on the visitor's own phone: no account, no shell.
     { path: "/join/:code", name: "join", component: () => import("@/views/join/JoinView.vue"), meta: { public: true } },
     { path: "/pass/:token", name: "pass", component: () => import("@/views/pass/PassView.vue"), meta: { public: true } },
+    // An asset's QR label opens its report page; the requester follows it by a tracking code (docs/workorders.md).
+    { path: "/report/:code", name: "report", component: () => import("@/views/report/ReportView.vue"), meta: { public: true } },
+    { path: "/track/:token", name: "track", component: () => import("@/views/report/TrackView.vue"), meta: { public: true } },
     {
       path: "/",
       component: () => import("@/views/ShellLayout.vue"),
@@ -112,6 +115,12 @@ export const router = createRouter({
           name: "workorder",
           component: () => import("@/views/workorders/WorkOrderDetailView.vue"),
           meta: { within: "workorders" },
+        },
+        {
+          path: "label-requests",
+          name: "label-requests",
+          component: () => import("@/views/workorders/LabelRequestsView.vue"),
+          meta: { role: "property_manager" },
         },
         { path: "faults", name: "faults", component: () => import("@/views/workorders/FaultArchiveView.vue") },
         { path: "video-patrol", name: "video-patrol", component: () => import("@/views/patrol/VideoPatrolView.vue") },

@@ -1,4 +1,5 @@
-import type { Role, WorkOrder, WorkOrderMove, WorkOrderState } from "@/api/types";
+import { validPhone } from "@/joining";
+import type { ReportTrack, Role, WorkOrder, WorkOrderMove, WorkOrderPart, WorkOrderState } from "@/api/types";
 
 /** The state moves of a work order, as the API allows them (api/workorders/catalogue.py). */
 export type Move = WorkOrderMove["to"];
@@ -81,4 +82,39 @@ export function moveProblems(body: Pick<WorkOrderMove, "to"> & Partial<WorkOrder
 /** Minutes left until due (negative: overdue), at `now`. */
 export function minutesLeft(order: WorkOrder, now: number): number {
   return Math.round((Date.parse(order.due_at) - now) / 60_000);
+}
+
+/** Whether the viewer may add parts used: the assignee (maintenance) or a manager, while the
+ * order is worked or done (api/workorders/parts.py PARTS_STATES). */
+export function addsParts(order: WorkOrder, viewer: Viewer): boolean {
+  if (!["in_progress", "waiting", "done"].includes(order.state)) return false;
+  return viewer.role === "property_manager" || (viewer.role === "maintenance" && order.assignee_id === viewer.accountId);
+}
+
+/** Parts used, summed per part (an order may take the same part more than once), by name. */
+export function partsSummary(parts: readonly WorkOrderPart[]): { name: string; unit: string; quantity: number }[] {
+  const byPart = new Map<string, { name: string; unit: string; quantity: number }>();
+  for (const part of parts) {
+    const seen = byPart.get(part.part_id);
+    if (seen) seen.quantity += part.quantity;
+    else byPart.set(part.part_id, { name: part.name, unit: part.unit, quantity: part.quantity });
+  }
+  return [...byPart.values()].sort((a, b) => a.name.localeCompare(b.name, "zh-CN"));
+}
+
+/** The most photos a request from a label takes (ReportCreate.photos). */
+export const REPORT_PHOTOS = 3;
+
+/** What is wrong with the public report form before it is sent (i18n keys by field). */
+export function reportProblems(form: { description: string; phone: string }): Partial<Record<"description" | "phone", string>> {
+  const problems: Partial<Record<"description" | "phone", string>> = {};
+  if (!form.description.trim()) problems.description = "report.errors.description";
+  if (!validPhone(form.phone)) problems.phone = "errors.invalid_phone";
+  return problems;
+}
+
+/** The tracking page's step: waiting for the manager, rejected, or the order's own state. */
+export function trackStep(track: Pick<ReportTrack, "status" | "order_state">): "pending" | "rejected" | WorkOrderState {
+  if (track.status === "rejected") return "rejected";
+  return track.order_state ?? "pending";
 }

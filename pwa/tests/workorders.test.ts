@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { WorkOrder } from "@/api/types";
-import { actionsFor, allowed, minutesLeft, moveProblems, stateTone, works } from "@/workorders";
+import type { WorkOrder, WorkOrderPart } from "@/api/types";
+import { actionsFor, addsParts, allowed, minutesLeft, moveProblems, partsSummary, reportProblems, stateTone, trackStep, works } from "@/workorders";
 
 const ME = "00000000-0000-0000-0000-000000000001";
 const OTHER = "00000000-0000-0000-0000-000000000002";
@@ -87,5 +87,53 @@ describe("due time", () => {
     expect(minutesLeft(o, Date.parse("2026-12-03T00:30:00Z"))).toBe(30);
     expect(minutesLeft(o, Date.parse("2026-12-03T01:10:00Z"))).toBe(-10);
     expect(stateTone("waiting")).toBe("warning");
+  });
+});
+
+describe("parts used", () => {
+  const part = (fields: Partial<WorkOrderPart>): WorkOrderPart => ({
+    part_id: "p1",
+    code: "P-1",
+    name: "灯管",
+    unit: "根",
+    quantity: 1,
+    actor_name: null,
+    at: "2026-12-03T00:00:00Z",
+    ...fields,
+  });
+
+  it("are added by the assignee or a manager while the order is worked or done, never after", () => {
+    const fixer = { role: "maintenance" as const, accountId: ME };
+    const manager = { role: "property_manager" as const, accountId: OTHER };
+    expect(addsParts(order({ state: "in_progress", assignee_id: ME }), fixer)).toBe(true);
+    expect(addsParts(order({ state: "waiting", assignee_id: ME }), fixer)).toBe(true);
+    expect(addsParts(order({ state: "done", assignee_id: ME }), fixer)).toBe(true);
+    expect(addsParts(order({ state: "in_progress", assignee_id: OTHER }), fixer)).toBe(false);
+    expect(addsParts(order({ state: "assigned", assignee_id: ME }), fixer)).toBe(false);
+    expect(addsParts(order({ state: "closed", assignee_id: ME }), fixer)).toBe(false);
+    expect(addsParts(order({ state: "done" }), manager)).toBe(true);
+    expect(addsParts(order({ state: "in_progress" }), { role: "resident", accountId: OTHER })).toBe(false);
+  });
+
+  it("are summed per part for the closing report", () => {
+    const summary = partsSummary([part({ quantity: 2 }), part({ part_id: "p2", name: "启辉器", unit: "个" }), part({ quantity: 1 })]);
+    expect(summary).toEqual([
+      { name: "灯管", unit: "根", quantity: 3 }, // dēng before qǐ
+      { name: "启辉器", unit: "个", quantity: 1 },
+    ]);
+  });
+});
+
+describe("the public report page", () => {
+  it("needs a description and a mainland mobile number", () => {
+    expect(reportProblems({ description: "灯不亮", phone: "138 1234 5678" })).toEqual({});
+    expect(reportProblems({ description: " ", phone: "12345" })).toEqual({ description: "report.errors.description", phone: "errors.invalid_phone" });
+  });
+
+  it("follows the request from the office's review to the order's state", () => {
+    expect(trackStep({ status: "pending", order_state: null })).toBe("pending");
+    expect(trackStep({ status: "rejected", order_state: null })).toBe("rejected");
+    expect(trackStep({ status: "approved", order_state: "in_progress" })).toBe("in_progress");
+    expect(trackStep({ status: "approved", order_state: "closed" })).toBe("closed");
   });
 });

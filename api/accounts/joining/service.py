@@ -40,9 +40,10 @@ from api.audit.service import record
 from api.communities.tables import Building, Community, Household, Unit
 from api.core.auth import Caller, Role, Scope, require_staff
 from api.core.crypto import FieldCipher, mask_phone, normalize_phone, valid_phone
-from api.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from api.core.errors import Conflict, InvalidInput, NotFound
 from api.core.paging import equals, paged_page
 from api.core.passwords import check_policy, hash_password
+from api.core.ratelimit import spend
 from api.core.sms import SmsSender
 from api.people.service import CONTEXTS, InvalidPhone
 from api.people.tables import Person
@@ -54,14 +55,6 @@ CODES_PER_PHONE = (3, 900)  # codes a number may receive per window (s)
 CODES_PER_ADDRESS = (10, 3600)  # codes one client address may ask for per window (s)
 REQUESTS_PER_ADDRESS = (10, 3600)  # requests one client address may file per window (s)
 PATH = "/join/"
-
-
-class TooManyRequests(DomainError):
-    """A phone or an address spent its budget of codes or requests."""
-
-    status_code = 429
-    code = "too_many_requests"
-    message = "Too many attempts; try again later."
 
 
 class WrongCode(InvalidInput):
@@ -364,12 +357,7 @@ class JoinService:
 
     async def _spend(self, what: str, limit: int, window: int) -> None:
         """Count one use of a budget; TooManyRequests once it is spent for the window."""
-        key = f"anju:join:budget:{what}"
-        used = await self.redis.incr(key)
-        if used == 1:
-            await self.redis.expire(key, window)
-        if used > limit:
-            raise TooManyRequests()
+        await spend(self.redis, f"anju:join:budget:{what}", limit, window)
 
     @staticmethod
     def _otp_key(community_id: UUID, index: str) -> str:

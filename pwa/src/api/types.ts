@@ -147,3 +147,11 @@ export type ComplianceQuery = NonNullable<paths["/api/v1/patrol/compliance"]["ge
 export type JoinPage = Json<paths["/api/v1/public/join/{code}"]["get"]["responses"][200]>;
 export type JoinRequestPage = Json<paths["/api/v1/join-requests"]["get"]["responses"][200]>;
 export type JoinRequest = JoinRequestPage["items"][number];
+// Repair requests from QR labels (no login) and parts used on orders (docs/workorders.md).
+export type ReportPage = Json<paths["/api/v1/public/report/{label_code}"]["get"]["responses"][200]>;
+export type ReportCreate = NonNullable<paths["/api/v1/public/report/{label_code}/requests"]["post"]["requestBody"]>["content"]["application/json"];
+export type ReportFiled = Json<paths["/api/v1/public/report/{label_code}/requests"]["post"]["responses"][202]>;
+export type ReportTrack = Json<paths["/api/v1/public/track/{tracking_code}"]["get"]["responses"][200]>;
+export type LabelRequestPage = Json<paths["/api/v1/label-requests"]["get"]["responses"][200]>;
+export type LabelRequest = LabelRequestPage["items"][number];
+export type WorkOrderPart = WorkOrderDetail["parts"][number];
