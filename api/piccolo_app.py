@@ -57,7 +57,13 @@ from api.push.tables import Notification, PushSubscription
 from api.vehicles.tables import CarPark, Lane, PassRecord, Vehicle
 from api.video.tables import ViewSession
 from api.visitors.tables import VisitorPass
-from api.workorders.tables import WorkLog, WorkOrder, WorkOrderEntry, WorkOrderPhoto
+from api.workorders.tables import (
+    MaintenancePlan,
+    WorkLog,
+    WorkOrder,
+    WorkOrderEntry,
+    WorkOrderPhoto,
+)
 
 APP_CONFIG = AppConfig(
     app_name="anju",
@@ -118,6 +124,7 @@ APP_CONFIG = AppConfig(
         PatrolPlan,
         PatrolRound,
         PatrolScan,
+        MaintenancePlan,
         WorkOrder,
         WorkOrderEntry,
         WorkLog,
