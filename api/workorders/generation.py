@@ -53,7 +53,9 @@ args AS (
 ),
 plan AS (
     SELECT p.id, p.community, p.asset_kind, p.priority, p.name, p.starts_on, p.due_time,
-           p.checklist, p.signature_required, args.at, args.tz,
+           COALESCE((SELECT jsonb_agg(jsonb_build_object('step', s, 'done', false))
+                     FROM jsonb_array_elements_text(p.checklist) AS s), '[]'::jsonb) AS checklist,
+           p.signature_required, args.at, args.tz,
            COALESCE(args.horizon, p.horizon_days) AS horizon,
            CASE p.frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3 WHEN 'yearly' THEN 12
                 ELSE 0 END AS months,
@@ -108,9 +110,7 @@ made AS (
            CASE WHEN slot.assignee IS NULL THEN 'new' ELSE 'assigned' END, '',
            left(slot.name || ' · ' || slot.device_name, 200), '', slot.device, 1,
            slot.assignee, slot.at, slot.due_at, '', '', '', slot.id, slot.due_on,
-           COALESCE((SELECT jsonb_agg(jsonb_build_object('step', s, 'done', false))
-                     FROM jsonb_array_elements_text(slot.checklist) AS s), '[]'::jsonb),
-           slot.signature_required, ''
+           slot.checklist, slot.signature_required, ''
     FROM slot
     ON CONFLICT (plan, device, due_on) DO NOTHING
     RETURNING id, community, plan, state, due_on, created_at

@@ -36,7 +36,7 @@ async def make_device(
 async def make_assets(
     community: uuid.UUID, kind: str, count: int, *, status: str = "in_service"
 ) -> list[uuid.UUID]:
-    """Assets added by hand to the ledger (no bridge): `count` of the kind, one INSERT."""
+    """Assets added by hand to the ledger (no bridge): `count` of the kind, 500 an INSERT."""
     rows = [
         Device(
             community=community,
@@ -49,7 +49,8 @@ async def make_assets(
         )
         for i in range(count)
     ]
-    await Device.insert(*rows)
+    for start in range(0, count, 500):
+        await Device.insert(*rows[start : start + 500])
     return [r.id for r in rows]
 
 
