@@ -60,6 +60,7 @@ async def _orders(plan: UUID) -> list[dict]:
     )
 
 
+@pytest.mark.req("OPS-20")
 async def test_a_plan_generates_its_orders_ahead_for_each_in_service_asset_once(
     world: World,
 ) -> None:
@@ -172,7 +173,7 @@ async def _create(manager, world: World, **body: object) -> dict:  # type: ignor
     return r.json()
 
 
-@pytest.mark.req("OPS-19")
+@pytest.mark.req("OPS-19", partial=True)
 async def test_managers_draw_up_pause_preview_and_delete_plans_audited(
     as_role: AsRole, world: World
 ) -> None:
@@ -255,7 +256,6 @@ def _body(world: World) -> dict[str, object]:
     }
 
 
-@pytest.mark.req("OPS-20")
 async def test_a_preventive_order_needs_its_signature_to_be_done(
     as_role: AsRole, world: World
 ) -> None:
