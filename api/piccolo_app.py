@@ -59,6 +59,7 @@ from api.video.tables import ViewSession
 from api.visitors.tables import VisitorPass
 from api.workorders.tables import (
     LabelRequest,
+    MaintenancePlan,
     WorkLog,
     WorkOrder,
     WorkOrderEntry,
@@ -124,6 +125,7 @@ APP_CONFIG = AppConfig(
         PatrolPlan,
         PatrolRound,
         PatrolScan,
+        MaintenancePlan,
         WorkOrder,
         WorkOrderEntry,
         WorkLog,

@@ -203,6 +203,9 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
             p, "[data-test=household-tree] [role=radio] >> nth=1", "[data-test=tree-room-0101]"
         ),
     },
+    ("property_manager", "maintenance-plans"): {
+        "add": lambda p: _click(p, "[data-test=plan-add]", "[data-test=plan-form-name]"),
+    },
     ("security_admin", "accounts"): {
         "add": lambda p: _click(p, "[data-test=account-add]", "[data-test=account-form-username]"),
         "account": lambda p: _click(p, "[data-test=account-item]", "[data-test=account-status]"),

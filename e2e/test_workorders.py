@@ -1,9 +1,10 @@
 """Work orders on the phone: a simulated door controller goes offline and maintenance takes the
 order it opened through to done with a photo; a resident files a repair request and follows it
-to closed, then rates it."""
+to closed, then rates it; maintenance ticks a preventive order's checklist and signs it done."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -11,12 +12,14 @@ import pytest
 from litestar import Litestar
 from playwright.async_api import Page, Route, expect
 
+from api.alarms.catalogue import SITE_TIMEZONE
 from api.core.auth import Role
 from api.workorders.tables import WorkOrder
 from device_bridge.settings import BridgeSettings
 from e2e.conftest import GATE, artifact, gate_device
 from e2e.pages import HomePage, LoginPage, photo
 from tests.helpers import ApiClient, World, eventually, running
+from tests.workorders.helpers import make_assets
 
 URL = "/api/v1/workorders"
 
@@ -128,3 +131,63 @@ async def test_a_resident_files_a_repair_request_and_follows_it_to_closed(
     await phone.goto("/workorders")
     await expect(phone.locator(f"[data-test=wo-item][data-order-id='{order_id}']")).to_be_visible()
     await expect(phone.locator("[data-test=wo-item]")).to_have_count(1)
+
+
+async def test_maintenance_signs_a_preventive_order_done_on_the_phone(
+    phone: Page, app: Litestar, world: World, live_url: str
+) -> None:
+    manager = await _as(app, world, Role.PROPERTY_MANAGER)
+    staff = world.a.users[Role.MAINTENANCE]
+    await make_assets(world.a.community, "hydrant", 1)
+    r = await manager.post(
+        f"{URL}/plans",
+        json={
+            "community_id": str(world.a.community),
+            "name": "消火栓月检",
+            "asset_kind": "hydrant",
+            "frequency": "monthly",
+            "starts_on": (datetime.now(SITE_TIMEZONE).date() + timedelta(days=1)).isoformat(),
+            "assignee_id": str(staff.id),
+            "checklist": ["水压正常", "阀门无渗漏"],
+            "signature_required": True,
+        },
+    )
+    assert r.status_code == 201, r.text
+    order = await WorkOrder.select().where(WorkOrder.plan == r.json()["id"]).first()
+    assert order is not None
+
+    async def to_live_server(route: Route) -> None:
+        url = urlsplit(route.request.url)
+        await route.fulfill(response=await route.fetch(url=f"{live_url}{url.path}?{url.query}"))
+
+    await phone.route("http://127.0.0.1:8000/api/v1/objects/**", to_live_server)
+    await (await LoginPage(phone).open()).log_in(staff)
+    await HomePage(phone, "maintenance").wait()
+    await phone.goto(f"{live_url}/workorders/{order['id']}")
+    await expect(phone.locator("[data-test=wo-checklist] li")).to_have_count(2)
+    await phone.locator("[data-test=wo-action-in_progress]").click()
+    await expect(phone.locator("[data-test=wo-state]")).to_have_text("处理中")
+    await phone.locator("[data-test=wo-action-done]").click()
+    await phone.locator("[data-test=wo-cause-input] input").fill("例行保养")
+    await phone.locator("[data-test=wo-report-input] textarea").fill("两项检查完成")
+    await phone.locator("[data-test=wo-step-0]").check()
+    await phone.locator("[data-test=wo-step-1]").check()
+    await phone.locator("[data-test=wo-confirm]").click()  # not signed: not sent
+    await expect(phone.locator("[data-test=wo-form] [role=alert]")).to_contain_text("需要签名")
+    canvas = phone.locator("[data-test=wo-signature-pad-canvas]")
+    box = await canvas.bounding_box()
+    assert box is not None
+    await phone.mouse.move(box["x"] + 20, box["y"] + 40)
+    await phone.mouse.down()
+    for step in range(1, 12):
+        await phone.mouse.move(box["x"] + 20 + step * 20, box["y"] + 40 + (step % 3) * 15)
+    await phone.mouse.up()
+    await phone.screenshot(path=artifact("workorder-signature-pad.png"))
+    await phone.locator("[data-test=wo-confirm]").click()
+    await expect(phone.locator("[data-test=wo-state]")).to_have_text("已完成")
+    await expect(phone.locator("[data-test=wo-signature]")).to_be_visible()
+    await expect(phone.locator("[data-test=wo-signature]")).not_to_have_js_property(
+        "naturalWidth", 0
+    )
+    await expect(phone.locator("[data-test=wo-checklist] li[data-done=true]")).to_have_count(2)
+    await phone.screenshot(path=artifact("workorder-signed.png"))

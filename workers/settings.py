@@ -51,7 +51,7 @@ from workers.tasks.people import (
 from workers.tasks.push import deliver_notification_job, sweep_notifications
 from workers.tasks.vehicles import purge_vehicle_passes
 from workers.tasks.visitors import expire_visitor_passes
-from workers.tasks.workorders import escalate_work_orders
+from workers.tasks.workorders import escalate_work_orders, generate_preventive_orders
 
 log = structlog.get_logger()
 
@@ -126,6 +126,7 @@ class WorkerSettings:
         end_patrol_rounds,
         purge_vehicle_passes,
         escalate_work_orders,
+        generate_preventive_orders,
         func(run_person_import, name=jobs.RUN_PERSON_IMPORT),
         purge_expired_imports,
     ]
@@ -148,6 +149,7 @@ class WorkerSettings:
         cron(end_patrol_rounds, second={10, 40}, unique=True),
         cron(purge_vehicle_passes, hour={3}, minute={59}, unique=True),
         cron(escalate_work_orders, second={25}, unique=True),
+        cron(generate_preventive_orders, minute={13}, second={50}, unique=True),
         cron(purge_expired_imports, hour={3}, minute={29}, unique=True),
     ]
     on_startup = startup

@@ -94,3 +94,31 @@ class NotPending(Conflict):
 
     code = "not_pending"
     message = "The request has been decided already."
+
+
+class SignatureRequired(InvalidInput):
+    """The order (its plan) requires a signature to be done."""
+
+    code = "signature_required"
+    message = "This work order needs a signature to be done."
+
+
+class InvalidSignature(InvalidInput):
+    """The signature's bytes are not a PNG image."""
+
+    code = "invalid_signature"
+    message = "The signature is not a PNG image."
+
+
+class UnknownStep(InvalidInput):
+    """A checked step is not one of the order's checklist."""
+
+    code = "unknown_step"
+    message = "No such step in this work order's checklist."
+
+
+class PlanScheduleInvalid(InvalidInput):
+    """`interval_days` goes with `every_n_days`, and only with it."""
+
+    code = "invalid_schedule"
+    message = "Give interval_days with every_n_days, and only then."

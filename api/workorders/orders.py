@@ -27,10 +27,11 @@ from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
 from api.push.service import DISPATCH, notify
 from api.workorders.catalogue import ENDED_STATES, OPEN_STATES, SLA
-from api.workorders.errors import InvalidPhoto, KindNotAllowed, UnknownDevice
+from api.workorders.errors import InvalidPhoto, InvalidSignature, KindNotAllowed, UnknownDevice
 from api.workorders.rows import COLUMNS, WorkOrderRow, order_row
 from api.workorders.schemas import (
     MaintenanceStaffRead,
+    SignatureUpload,
     WorkOrderCreate,
     WorkOrderDetail,
     WorkOrderEntryRead,
@@ -151,6 +152,20 @@ async def save_photo(
     return photo_id, key
 
 
+async def save_signature(
+    store: ObjectStore, order: WorkOrderRow, signature: SignatureUpload
+) -> str:
+    """Check the signature is a PNG and put it in the object store (kept as the order's photos
+    are); its key."""
+    if not is_image(signature.content_type, signature.data):
+        raise InvalidSignature(field="signature")
+    key = f"workorders/{order.community}/{order.id}/signature-{uuid4()}.png"
+    await store.put(
+        key, signature.data, content_type="image/png", retention=RetentionClass.RECORD_6M
+    )
+    return key
+
+
 def read(order: WorkOrderRow, at: datetime | None = None) -> WorkOrderRead:
     """The API's view of an order."""
     fields = {f: getattr(order, f) for f in WorkOrderRow.__struct_fields__}
@@ -160,8 +175,10 @@ def read(order: WorkOrderRow, at: datetime | None = None) -> WorkOrderRead:
         ("previous", "previous_id"),
         ("household", "household_id"),
         ("assignee", "assignee_id"),
+        ("plan", "plan_id"),
     ):
         fields[field] = fields.pop(column)
+    fields["signed"] = fields.pop("signature_key") is not None
     fields["overdue"] = order.state in OPEN_STATES and (at or now()) > order.due_at
     return msgspec.convert(fields, WorkOrderRead, from_attributes=True)
 
@@ -280,7 +297,10 @@ async def list_orders(
     return await paged_page(
         WorkOrderPage,
         _row,
-        WorkOrder.select(*COLUMNS).order_by(WorkOrder.due_at).order_by(WorkOrder.id),
+        WorkOrder.select(*COLUMNS)
+        .order_by(WorkOrder.due_at)
+        .order_by(WorkOrder.id)
+        .output(load_json=True),
         _where(caller),
         equals(WorkOrder.community, community_id),
         equals(WorkOrder.state, state),
@@ -307,7 +327,9 @@ async def fault_archive(
     return await paged_page(
         WorkOrderPage,
         _row,
-        WorkOrder.select(*COLUMNS).order_by(WorkOrder.done_at, ascending=False),
+        WorkOrder.select(*COLUMNS)
+        .order_by(WorkOrder.done_at, ascending=False)
+        .output(load_json=True),
         where.where(WorkOrder.community),  # staff only: residents have no archive
         WorkOrder.done_at.is_not_null() & (WorkOrder.cause != ""),
         WorkOrder.state.is_in(["done", "closed"]),
@@ -376,6 +398,11 @@ async def detail(caller: Caller, order_id: UUID, store: ObjectStore) -> WorkOrde
         minutes=round(minutes / 60),
         working=any(t["account"] == caller.account_id and t["stopped_at"] is None for t in time),
         parts=await parts_used(order),
+        signature_url=(
+            await store.presigned_url(order.signature_key, expires_in=600)
+            if order.signature_key
+            else None
+        ),
     )
 
 

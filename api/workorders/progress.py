@@ -8,6 +8,7 @@ move writes a history entry and an audit entry in the same transaction.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,9 +22,11 @@ from api.workorders.errors import (
     NotAssignee,
     NotRatable,
     ReportRequired,
+    SignatureRequired,
     TooManyPhotos,
     TransitionNotAllowed,
     UnknownAssignee,
+    UnknownStep,
     WaitingForRequired,
     WorkAlreadyStarted,
     WorkNotStarted,
@@ -37,6 +40,7 @@ from api.workorders.orders import (
     maintenance_staff,
     now,
     save_photo,
+    save_signature,
     tell,
 )
 from api.workorders.rows import WorkOrderRow, order_row
@@ -134,16 +138,52 @@ async def move(
     changes: dict[Any, Any] = {WorkOrder.waiting_for: data.waiting_for if to == "waiting" else ""}
     if to == "waiting" and not data.waiting_for:
         raise WaitingForRequired(field="waiting_for")
+    signature: str | None = None
     if to == "done":
         if not data.cause.strip() or not data.report.strip():
             raise ReportRequired(field="cause" if not data.cause.strip() else "report")
+        if order.signature_required and data.signature is None:
+            raise SignatureRequired(field="signature")
+        if any(i >= len(order.checklist) for i in data.checked):
+            raise UnknownStep(field="checked")
         changes.update(
-            {WorkOrder.done_at: at, WorkOrder.cause: data.cause, WorkOrder.report: data.report}
+            {
+                WorkOrder.done_at: at,
+                WorkOrder.cause: data.cause,
+                WorkOrder.report: data.report,
+                WorkOrder.checklist: [
+                    {"step": s["step"], "done": i in data.checked}
+                    for i, s in enumerate(order.checklist)
+                ],
+            }
         )
+        if data.signature is not None:
+            signature = await save_signature(store, order, data.signature)
+            changes[WorkOrder.signature_key] = signature
     if to == "closed":
         changes[WorkOrder.closed_at] = at
     if to == "in_progress" and order.state == "done":
         changes[WorkOrder.done_at] = None  # not fixed: back to work
+    try:
+        await _moved(caller, order, to, data, changes, at, effects)
+    except BaseException:
+        if signature is not None:
+            await store.delete(signature)  # nothing half-written: no signature without its move
+        raise
+    return await detail(caller, order_id, store)
+
+
+async def _moved(
+    caller: Caller,
+    order: WorkOrderRow,
+    to: str,
+    data: WorkOrderMove,
+    changes: dict[Any, Any],
+    at: datetime,
+    effects: Effects,
+) -> None:
+    """The move, its history, audit and pushes, in one transaction."""
+    order_id = order.id
     async with DB.transaction():
         after = await _apply(order, to, changes)
         if to not in OPEN_STATES:  # done, closed or cancelled: nobody's time runs on it
@@ -158,6 +198,7 @@ async def move(
             to_state=to,
             text=data.note or (data.report if to == "done" else ""),
             waiting_for=data.waiting_for or None,
+            signed=True if WorkOrder.signature_key in changes else None,
         )
         await audited(caller, "workorder.moved", after, state=order.state, to=to)
         if to in ("done", "closed", "cancelled") and order.requested_by not in (
@@ -169,7 +210,6 @@ async def move(
             await tell({order.requested_by}, after, title, effects)
         if to == "in_progress" and order.state == "done" and order.assignee:
             await tell({order.assignee}, after, "工单退回重修", effects)
-    return await detail(caller, order_id, store)
 
 
 async def log_time(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -17,7 +17,7 @@ from api.core.auth import Caller, client_ip
 from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
 from api.core.ratelimit import address_rate_limit
-from api.workorders import orders, parts, progress
+from api.workorders import orders, parts, plans, progress
 from api.workorders.catalogue import Kind, Priority
 from api.workorders.catalogue import State as OrderState
 from api.workorders.label_requests import LabelRequests
@@ -26,6 +26,11 @@ from api.workorders.schemas import (
     LabelRequestPage,
     LabelRequestRead,
     LabelRequestReject,
+    MaintenancePlanCreate,
+    MaintenancePlanPage,
+    MaintenancePlanPreview,
+    MaintenancePlanRead,
+    MaintenancePlanUpdate,
     MaintenanceStaffRead,
     PartsUsedCreate,
     ReportCreate,
@@ -255,4 +260,70 @@ class LabelRequestController(Controller):
         return await requests.reject(caller, request_id, data.reason)
 
 
-WORKORDER_CONTROLLERS = [WorkOrderController, LabelRequestController]
+class MaintenancePlanController(Controller):
+    """Preventive maintenance plans (保养计划): managers of the community."""
+
+    path = "/api/v1/workorders/plans"
+    tags = ["workorders"]
+
+    @get("/")
+    async def list_plans(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        asset_kind: str | None = None,
+        paused: bool | None = None,
+    ) -> MaintenancePlanPage:
+        """The plans of the caller's communities, by name."""
+        return await plans.list_plans(
+            caller,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            asset_kind=asset_kind,
+            paused=paused,
+        )
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_plan(self, caller: Caller, data: MaintenancePlanCreate) -> MaintenancePlanRead:
+        """Draw up a plan; its orders within the horizon are generated at once."""
+        return await plans.create_plan(caller, data)
+
+    @get("/{plan_id:uuid}")
+    async def get_plan(self, caller: Caller, plan_id: UUID) -> MaintenancePlanRead:
+        """One plan."""
+        return await plans.get_plan(caller, plan_id)
+
+    @patch("/{plan_id:uuid}")
+    async def update_plan(
+        self, caller: Caller, plan_id: UUID, data: MaintenancePlanUpdate
+    ) -> MaintenancePlanRead:
+        """Change a plan (not its schedule); orders generated from now on carry the change."""
+        return await plans.update_plan(caller, plan_id, data)
+
+    @post("/{plan_id:uuid}/pause", status_code=HTTP_200_OK)
+    async def pause(self, caller: Caller, plan_id: UUID) -> MaintenancePlanRead:
+        """Stop generating orders (those made stay)."""
+        return await plans.set_paused(caller, plan_id, paused=True)
+
+    @post("/{plan_id:uuid}/resume", status_code=HTTP_200_OK)
+    async def resume(self, caller: Caller, plan_id: UUID) -> MaintenancePlanRead:
+        """Generate again, the horizon at once."""
+        return await plans.set_paused(caller, plan_id, paused=False)
+
+    @delete("/{plan_id:uuid}")
+    async def delete_plan(self, caller: Caller, plan_id: UUID) -> None:
+        """Delete a plan; its orders nobody started are cancelled."""
+        await plans.delete_plan(caller, plan_id)
+
+    @get("/{plan_id:uuid}/preview")
+    async def preview(
+        self, caller: Caller, plan_id: UUID, days: Annotated[int, Parameter(ge=1, le=366)] = 30
+    ) -> MaintenancePlanPreview:
+        """How many orders generating the plan `days` ahead would make now."""
+        return await plans.preview_plan(caller, plan_id, days)
+
+
+WORKORDER_CONTROLLERS = [WorkOrderController, LabelRequestController, MaintenancePlanController]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -46,9 +47,20 @@ class WorkOrderRow(msgspec.Struct, frozen=True, kw_only=True):
     report: str
     rating: int | None
     rating_note: str
+    plan: UUID | None
+    due_on: date | None
+    checklist: list[dict[str, Any]]
+    signature_required: bool
+    signature_key: str | None
+    cancel_reason: str
 
 
 async def order_row(order_id: UUID) -> WorkOrderRow | None:
     """One order's row, or None."""
-    row = await WorkOrder.select(*COLUMNS).where(WorkOrder.id == order_id).first()
+    row = (
+        await WorkOrder.select(*COLUMNS)
+        .where(WorkOrder.id == order_id)
+        .output(load_json=True)
+        .first()
+    )
     return None if row is None else msgspec.convert(row, WorkOrderRow)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -38,6 +38,13 @@ class WorkOrderCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     photos: Annotated[list[WorkOrderPhotoUpload], Meta(max_length=3)] = []
 
 
+class ChecklistItem(msgspec.Struct, kw_only=True):
+    """A step of a preventive order's checklist, ticked when the order is done."""
+
+    step: str
+    done: bool
+
+
 class WorkOrderRead(msgspec.Struct, kw_only=True):
     """An order as a list shows it."""
 
@@ -69,6 +76,12 @@ class WorkOrderRead(msgspec.Struct, kw_only=True):
     report: str
     rating: int | None
     rating_note: str
+    plan_id: UUID | None  # preventive: the plan it came from
+    due_on: date | None  # preventive: the plan's due date
+    checklist: list[ChecklistItem]
+    signature_required: bool
+    signed: bool
+    cancel_reason: str  # the platform's reason when it cancelled the order (asset_retired, …)
 
 
 class WorkOrderPage(Page, kw_only=True):
@@ -114,6 +127,7 @@ class WorkOrderDetail(WorkOrderRead, kw_only=True):
     minutes: int
     working: bool  # the caller's time on it is running
     parts: list[WorkOrderPartRead]  # spare parts taken out of stock for it
+    signature_url: str | None  # the signature image (10-minute URL), once done with one
 
 
 class WorkOrderAssign(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -123,14 +137,25 @@ class WorkOrderAssign(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     note: Note = ""
 
 
+class SignatureUpload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A signature drawn on the phone: a PNG, base64 in JSON (at most 200 kB; checked by its
+    bytes)."""
+
+    content_type: Literal["image/png"]
+    data: Annotated[bytes, Meta(min_length=8, max_length=200_000)]
+
+
 class WorkOrderMove(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Move the order: `waiting` says what for; `done` carries the closing report."""
+    """Move the order: `waiting` says what for; `done` carries the closing report, the checklist
+    steps done (their indexes) and, where the order requires one, the signature."""
 
     to: Move
     note: Note = ""
     waiting_for: WaitingFor = ""
     cause: Text = ""
     report: Text = ""
+    checked: Annotated[list[Annotated[int, Meta(ge=0, lt=30)]], Meta(max_length=30)] = []
+    signature: SignatureUpload | None = None
 
 
 class WorkOrderTime(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -272,3 +297,90 @@ class LabelRequestReject(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     """Reject, saying why (the requester reads it on the tracking page)."""
 
     reason: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+# -- preventive maintenance plans ------------------------------------------------------------------
+
+Frequency = Literal["daily", "weekly", "monthly", "quarterly", "yearly", "every_n_days"]
+AssetKind = Annotated[str, Meta(min_length=1, max_length=24, pattern=r"^[a-z][a-z_]*$")]
+Step = Annotated[str, Meta(min_length=1, max_length=200)]
+Checklist = Annotated[list[Step], Meta(max_length=30)]
+PlanName = Annotated[str, Meta(min_length=1, max_length=100)]
+Horizon = Annotated[int, Meta(ge=1, le=366)]
+IntervalDays = Annotated[int, Meta(ge=1, le=366)]
+
+
+class MaintenancePlanRead(msgspec.Struct, kw_only=True):
+    """A preventive maintenance plan (保养计划)."""
+
+    id: UUID
+    community_id: UUID
+    name: str
+    asset_kind: str
+    frequency: Frequency
+    interval_days: int | None
+    starts_on: date
+    due_time: time
+    horizon_days: int
+    priority: Priority
+    assignee_id: UUID | None
+    assignee_name: str | None
+    checklist: list[str]
+    signature_required: bool
+    paused: bool
+    description: str
+    assets: int  # in-service assets of its kind in the community, now
+    open_orders: int  # its orders not yet closed or cancelled
+    created_at: datetime
+    updated_at: datetime
+
+
+class MaintenancePlanPage(Page, kw_only=True):
+    """A page of plans."""
+
+    items: list[MaintenancePlanRead]
+
+
+class MaintenancePlanCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A new plan: which assets (the community's in-service ones of `asset_kind`), how often
+    (`interval_days` only with `every_n_days`), from which date, due at what wall-clock time, who
+    does it by default (a maintenance staff member; none: the order waits to be taken), the steps,
+    whether done needs a signature, and how many days ahead its orders are made."""
+
+    community_id: UUID
+    name: PlanName
+    asset_kind: AssetKind
+    frequency: Frequency
+    interval_days: IntervalDays | None = None
+    starts_on: date
+    due_time: time | None = None  # none: 17:00
+    horizon_days: Horizon = 30
+    priority: Priority = "normal"
+    assignee_id: UUID | None = None
+    checklist: Checklist = []
+    signature_required: bool = False
+    description: Text = ""
+
+
+class MaintenancePlanUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Change a plan. The schedule (frequency, interval, start, time) is fixed once orders may
+    exist: a new schedule is a new plan. Changes reach the orders generated from now on."""
+
+    name: PlanName | msgspec.UnsetType = msgspec.UNSET
+    horizon_days: Horizon | msgspec.UnsetType = msgspec.UNSET
+    priority: Priority | msgspec.UnsetType = msgspec.UNSET
+    assignee_id: UUID | msgspec.UnsetType | None = msgspec.UNSET
+    checklist: Checklist | msgspec.UnsetType = msgspec.UNSET
+    signature_required: bool | msgspec.UnsetType = msgspec.UNSET
+    description: Text | msgspec.UnsetType = msgspec.UNSET
+
+
+class MaintenancePlanPreview(msgspec.Struct, kw_only=True):
+    """What generating the plan `days` ahead would create now: how many orders, over how many
+    assets, and the first and last due dates among them."""
+
+    days: int
+    orders: int
+    assets: int
+    first_due_on: date | None
+    last_due_on: date | None

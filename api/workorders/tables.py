@@ -6,25 +6,59 @@ One fault order per device and fault is open at a time: a partial unique index o
 migration, Piccolo has no partial indexes) is what makes a repeat join the open order even when
 two events race. A fault that comes back after its order ended opens a new order whose
 `previous` is the old one.
+
+A preventive plan (`MaintenancePlan`) generates orders ahead; the unique constraint on
+`(plan, device, due_on)` is what makes a re-run, or two runs at once, create each order once.
 """
 
 from piccolo.columns import (
     JSONB,
     UUID,
     BigSerial,
+    Boolean,
+    Date,
     ForeignKey,
     Integer,
     OnDelete,
     SmallInt,
     Text,
+    Time,
     Timestamptz,
     Varchar,
 )
+from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from api.accounts.tables import Account
 from api.communities.tables import Community, Household
 from api.devices.tables import Device
+
+
+class MaintenancePlan(Table, tablename="maintenance_plans"):
+    """A preventive maintenance plan (保养计划, OPS-19/20): every in-service asset of a kind in the
+    community is due for the checklist at each date of the schedule; orders are made `horizon_days`
+    ahead (api/workorders/plans.py)."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False, index=True)
+    name = Varchar(length=100)
+    asset_kind = Varchar(length=24, help_text="The devices.kind it covers.")
+    frequency = Varchar(
+        length=16, help_text="daily, weekly, monthly, quarterly, yearly, every_n_days"
+    )
+    interval_days = Integer(null=True, default=None, help_text="N of every_n_days.")
+    starts_on = Date(help_text="The first due date; the others follow at the frequency.")
+    due_time = Time(help_text="Wall-clock time (site timezone) an order is due on its date.")
+    horizon_days = Integer(default=30, help_text="How far ahead orders are made.")
+    priority = Varchar(length=8, default="normal")
+    assignee = ForeignKey(Account, null=True, on_delete=OnDelete.set_null)
+    checklist = JSONB(default=[], help_text="The steps, in order (strings).")
+    signature_required = Boolean(default=False)
+    paused = Boolean(default=False)
+    description = Text(default="")
+    created_by = ForeignKey(Account, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
 
 
 class WorkOrder(Table, tablename="work_orders"):
@@ -57,6 +91,16 @@ class WorkOrder(Table, tablename="work_orders"):
     report = Text(default="", help_text="Closing report: what was done.")
     rating = SmallInt(null=True, default=None, help_text="The requester's 1-5 stars.")
     rating_note = Text(default="")
+    plan = ForeignKey(
+        MaintenancePlan, null=True, on_delete=OnDelete.set_null, help_text="Preventive: its plan."
+    )
+    due_on = Date(null=True, default=None, help_text="Preventive: the plan's due date.")
+    checklist = JSONB(default=[], help_text="Steps to do: [{step, done}].")
+    signature_required = Boolean(default=False, help_text="Done needs a signature image.")
+    signature_key = Varchar(length=200, null=True, default=None, help_text="Object store key.")
+    cancel_reason = Varchar(length=32, default="", help_text="Why the platform cancelled it.")
+
+    unique_plan_due = Unique([plan, device, due_on])
 
 
 class WorkOrderEntry(Table, tablename="work_order_entries"):

@@ -109,6 +109,8 @@ export const router = createRouter({
           component: () => import("@/views/workorders/WorkOrderNewView.vue"),
           meta: { within: "workorders" },
         },
+        // A manager's preventive maintenance plans (保养计划).
+        { path: "workorders/plans", name: "maintenance-plans", component: () => import("@/views/workorders/MaintenancePlansView.vue") },
         {
           // Push notifications (a new order, an assignment, a request done) link here.
           path: "workorders/:id",

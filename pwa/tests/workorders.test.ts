@@ -35,6 +35,12 @@ function order(fields: Partial<WorkOrder> = {}): WorkOrder {
     report: "",
     rating: null,
     rating_note: "",
+    plan_id: null,
+    due_on: null,
+    checklist: [],
+    signature_required: false,
+    signed: false,
+    cancel_reason: "",
     ...fields,
   };
 }

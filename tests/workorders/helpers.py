@@ -31,3 +31,30 @@ async def make_device(
     )
     await device.save()
     return device.id
+
+
+async def make_assets(
+    community: uuid.UUID, kind: str, count: int, *, status: str = "in_service"
+) -> list[uuid.UUID]:
+    """Assets added by hand to the ledger (no bridge): `count` of the kind, 500 an INSERT."""
+    rows = [
+        Device(
+            community=community,
+            bridge=None,
+            external_id="",
+            kind=kind,
+            name=f"{kind} {i + 1}",
+            status=status,
+            created_at=datetime.now(UTC),
+        )
+        for i in range(count)
+    ]
+    for start in range(0, count, 500):
+        await Device.insert(*rows[start : start + 500])
+    return [r.id for r in rows]
+
+
+# A PNG's first bytes (all `is_image` checks) and a little more; a real signature pad sends a
+# whole image.
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
+SIGNATURE = {"content_type": "image/png", "data": base64.b64encode(PNG).decode()}

@@ -3825,6 +3825,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workorders/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListPlans
+         * @description The plans of the caller's communities, by name.
+         */
+        get: operations["ApiV1WorkordersPlansListPlans"];
+        put?: never;
+        /**
+         * CreatePlan
+         * @description Draw up a plan; its orders within the horizon are generated at once.
+         */
+        post: operations["ApiV1WorkordersPlansCreatePlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workorders/plans/{plan_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetPlan
+         * @description One plan.
+         */
+        get: operations["ApiV1WorkordersPlansPlanIdGetPlan"];
+        put?: never;
+        post?: never;
+        /**
+         * DeletePlan
+         * @description Delete a plan; its orders nobody started are cancelled.
+         */
+        delete: operations["ApiV1WorkordersPlansPlanIdDeletePlan"];
+        options?: never;
+        head?: never;
+        /**
+         * UpdatePlan
+         * @description Change a plan (not its schedule); orders generated from now on carry the change.
+         */
+        patch: operations["ApiV1WorkordersPlansPlanIdUpdatePlan"];
+        trace?: never;
+    };
+    "/api/v1/workorders/plans/{plan_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause
+         * @description Stop generating orders (those made stay).
+         */
+        post: operations["ApiV1WorkordersPlansPlanIdPausePause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workorders/plans/{plan_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview
+         * @description How many orders generating the plan `days` ahead would make now.
+         */
+        get: operations["ApiV1WorkordersPlansPlanIdPreviewPreview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workorders/plans/{plan_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume
+         * @description Generate again, the horizon at once.
+         */
+        post: operations["ApiV1WorkordersPlansPlanIdResumeResume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workorders/staff": {
         parameters: {
             query?: never;
@@ -4758,6 +4870,11 @@ export interface components {
             parent_id: string | null;
             temporary_capacity: number;
         };
+        /** ChecklistItem */
+        ChecklistItem: {
+            done: boolean;
+            step: string;
+        };
         /** ChecklistStep */
         ChecklistStep: {
             done: boolean;
@@ -5524,6 +5641,88 @@ export interface components {
             recovery_codes: string[] | null;
             /** @enum {string} */
             state: "active" | "totp_required" | "totp_enrolment" | "password_change_required";
+        };
+        /** MaintenancePlanCreate */
+        MaintenancePlanCreate: {
+            asset_kind: string;
+            assignee_id?: string | null;
+            checklist?: string[];
+            /** Format: uuid */
+            community_id: string;
+            /** @default  */
+            description: string;
+            due_time?: string | null;
+            /** @enum {string} */
+            frequency: "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "every_n_days";
+            /** @default 30 */
+            horizon_days: number;
+            interval_days?: number | null;
+            name: string;
+            /**
+             * @default normal
+             * @enum {string}
+             */
+            priority: "urgent" | "high" | "normal" | "low";
+            /** @default false */
+            signature_required: boolean;
+            /** Format: date */
+            starts_on: string;
+        };
+        /** MaintenancePlanPage */
+        MaintenancePlanPage: {
+            items: components["schemas"]["MaintenancePlanRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** MaintenancePlanPreview */
+        MaintenancePlanPreview: {
+            assets: number;
+            days: number;
+            first_due_on: string | null;
+            last_due_on: string | null;
+            orders: number;
+        };
+        /** MaintenancePlanRead */
+        MaintenancePlanRead: {
+            asset_kind: string;
+            assets: number;
+            assignee_id: string | null;
+            assignee_name: string | null;
+            checklist: string[];
+            /** Format: uuid */
+            community_id: string;
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            /** Format: duration */
+            due_time: string;
+            /** @enum {string} */
+            frequency: "daily" | "weekly" | "monthly" | "quarterly" | "yearly" | "every_n_days";
+            horizon_days: number;
+            /** Format: uuid */
+            id: string;
+            interval_days: number | null;
+            name: string;
+            open_orders: number;
+            paused: boolean;
+            /** @enum {string} */
+            priority: "urgent" | "high" | "normal" | "low";
+            signature_required: boolean;
+            /** Format: date */
+            starts_on: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** MaintenancePlanUpdate */
+        MaintenancePlanUpdate: {
+            assignee_id?: string | null;
+            checklist?: string[];
+            description?: string;
+            horizon_days?: number;
+            name?: string;
+            priority?: "urgent" | "high" | "normal" | "low";
+            signature_required?: boolean;
         };
         /** MaintenanceStaffRead */
         MaintenanceStaffRead: {
@@ -6430,6 +6629,12 @@ export interface components {
             /** Format: date-time */
             starts_at: string;
         };
+        /** SignatureUpload */
+        SignatureUpload: {
+            /** @constant */
+            content_type: "image/png";
+            data: string;
+        };
         /** SnapshotAction */
         SnapshotAction: {
             devices?: string[];
@@ -6905,7 +7110,9 @@ export interface components {
         WorkOrderDetail: {
             assignee_id: string | null;
             assignee_name: string | null;
+            cancel_reason: string;
             cause: string;
+            checklist: components["schemas"]["ChecklistItem"][];
             closed_at: string | null;
             /** Format: uuid */
             community_id: string;
@@ -6917,6 +7124,7 @@ export interface components {
             done_at: string | null;
             /** Format: date-time */
             due_at: string;
+            due_on: string | null;
             escalated_at: string | null;
             /** @enum {null|string} */
             fault: "device_offline" | "video_loss" | "door_open_failed" | null;
@@ -6931,6 +7139,7 @@ export interface components {
             overdue: boolean;
             parts: components["schemas"]["WorkOrderPartRead"][];
             photos: components["schemas"]["WorkOrderPhotoRead"][];
+            plan_id: string | null;
             previous_id: string | null;
             /** @enum {string} */
             priority: "urgent" | "high" | "normal" | "low";
@@ -6939,6 +7148,9 @@ export interface components {
             repeats: number;
             report: string;
             requested_by: string | null;
+            signature_required: boolean;
+            signature_url: string | null;
+            signed: boolean;
             /** @enum {string} */
             state: "new" | "assigned" | "in_progress" | "waiting" | "done" | "closed" | "cancelled";
             time: components["schemas"]["WorkOrderTimeRead"][];
@@ -6961,10 +7173,12 @@ export interface components {
         WorkOrderMove: {
             /** @default  */
             cause: string;
+            checked?: number[];
             /** @default  */
             note: string;
             /** @default  */
             report: string;
+            signature?: components["schemas"]["SignatureUpload"] | null;
             /** @enum {string} */
             to: "in_progress" | "waiting" | "done" | "closed" | "cancelled";
             /**
@@ -7026,7 +7240,9 @@ export interface components {
         WorkOrderRead: {
             assignee_id: string | null;
             assignee_name: string | null;
+            cancel_reason: string;
             cause: string;
+            checklist: components["schemas"]["ChecklistItem"][];
             closed_at: string | null;
             /** Format: uuid */
             community_id: string;
@@ -7038,6 +7254,7 @@ export interface components {
             done_at: string | null;
             /** Format: date-time */
             due_at: string;
+            due_on: string | null;
             escalated_at: string | null;
             /** @enum {null|string} */
             fault: "device_offline" | "video_loss" | "door_open_failed" | null;
@@ -7048,6 +7265,7 @@ export interface components {
             kind: "fault" | "repair" | "complaint" | "preventive" | "manual";
             last_seen_at: string | null;
             overdue: boolean;
+            plan_id: string | null;
             previous_id: string | null;
             /** @enum {string} */
             priority: "urgent" | "high" | "normal" | "low";
@@ -7056,6 +7274,8 @@ export interface components {
             repeats: number;
             report: string;
             requested_by: string | null;
+            signature_required: boolean;
+            signed: boolean;
             /** @enum {string} */
             state: "new" | "assigned" | "in_progress" | "waiting" | "done" | "closed" | "cancelled";
             title: string;
@@ -23617,6 +23837,536 @@ export interface operations {
             };
             /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1WorkordersPlansListPlans: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                asset_kind?: string | null;
+                paused?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenancePlanPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1WorkordersPlansCreatePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaintenancePlanCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenancePlanRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1WorkordersPlansPlanIdGetPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenancePlanRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1WorkordersPlansPlanIdDeletePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; nothing follows. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1WorkordersPlansPlanIdUpdatePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaintenancePlanUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenancePlanRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1WorkordersPlansPlanIdPausePause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenancePlanRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1WorkordersPlansPlanIdPreviewPreview: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenancePlanPreview"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1WorkordersPlansPlanIdResumeResume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenancePlanRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

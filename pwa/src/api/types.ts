@@ -125,6 +125,11 @@ export type WorkOrderMove = NonNullable<
   paths["/api/v1/workorders/{order_id}/moves"]["post"]["requestBody"]
 >["content"]["application/json"];
 export type MaintenanceStaff = Json<paths["/api/v1/workorders/staff"]["get"]["responses"][200]>[number];
+export type MaintenancePlan = Json<paths["/api/v1/workorders/plans"]["get"]["responses"][200]>["items"][number];
+export type MaintenancePlanCreate = NonNullable<
+  paths["/api/v1/workorders/plans"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type MaintenancePlanPreview = Json<paths["/api/v1/workorders/plans/{plan_id}/preview"]["get"]["responses"][200]>;
 
 // Vehicles: the guard's lane console, a household's cars and their passes (docs/vehicles.md).
 export type LaneStatus = Json<paths["/api/v1/vehicle-lanes/console"]["get"]["responses"][200]>[number];
