@@ -138,3 +138,11 @@ async def test_a_manager_sets_up_a_car_park_that_fills_to_full_and_blacklists_a_
             )
         )
         assert (refused["decision"], refused["plate_masked"]) == ("denied", "川A***88")
+
+        # The entry's page: its history as audited, and the refused pass.
+        await entry.locator("a").click()
+        await expect(phone.locator("[data-test=vehicle-page-class]")).to_have_text("黑名单")
+        history = phone.locator("[data-test=vehicle-history-item]")
+        await expect(history).to_contain_text("列入黑名单")
+        await expect(history).to_contain_text("多次冲卡")
+        await expect(phone.locator("[data-test=vehicle-pass]")).to_contain_text("黑名单车辆")
