@@ -18,7 +18,7 @@ The decision table, in order (docs/vehicles.md):
 | not a plate after normalising | held | malformed_plate | stays down |
 | the same plate at the same lane within `DEBOUNCE` s | ignored | duplicate_read | — |
 | out | granted | exit (also an unknown or blacklisted car) | up |
-| blacklisted (exact, or within one edit on a fuzzy lane) | denied | blacklisted | stays down |
+| blacklisted in its window (exact; one edit off on a fuzzy lane) | denied | blacklisted | down |
 | a known plate out of its window or lanes | denied | expired, not_yet_valid, not_this_lane | down |
 | a known plate removed from the cache | denied | revoked | stays down |
 | a car already inside | granted | already_inside (not counted again) | up |
@@ -285,6 +285,8 @@ class VehicleControl:
         entry = held.entry
         found = PlateDecision("denied", "", plate, credential=entry.id, fuzzy=fuzzy)
         if entry.kind == "plate_block":
+            if not _in_window(entry, now):  # a block with a validity that has run out
+                return PlateDecision("held", "unknown", plate)
             found.reason = "blacklisted"
             return found
         refusal = self._refusal(entry, lane, now)
@@ -315,7 +317,8 @@ class VehicleControl:
         if exact is not None or not fuzzy:
             return (plate if exact else None), exact, False
         near = [(n, h) for n in sorted(plates.neighbours(plate)) if (h := self._lookup(n))]
-        if any(h.entry.kind == "plate_block" for _, h in near):
+        now = self._clock()
+        if any(h.entry.kind == "plate_block" and _in_window(h.entry, now) for _, h in near):
             return "blacklisted", None, True
         if len(near) == 1:
             return near[0][0], near[0][1], True
@@ -341,6 +344,13 @@ class VehicleControl:
         if lane.speaker:
             text = f"{decision.plate} {SAYINGS.get(decision.reason, SAYINGS['unknown'])}"
             await self._execute(lane.speaker, "broadcast", {"text": text})
+
+
+def _in_window(entry: p.CredentialEntry, now: float) -> bool:
+    """Whether an entry's validity holds now (a blacklist entry may have one: VEH-23)."""
+    if entry.valid_from and now < entry.valid_from:
+        return False
+    return not (entry.valid_until and now >= entry.valid_until)
 
 
 SAYINGS = {

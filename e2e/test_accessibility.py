@@ -32,7 +32,16 @@ from device_bridge.settings import BridgeSettings
 from e2e.conftest import PHONE
 from e2e.pages import photo
 from tests.fixtures import enrolment_token
-from tests.helpers import ApiClient, TestUser, World, build_world, raise_alarm, running, user
+from tests.helpers import (
+    ApiClient,
+    TestUser,
+    World,
+    build_world,
+    eventually,
+    raise_alarm,
+    running,
+    user,
+)
 from tests.patrol.helpers import set_up_patrol, tour_body
 from tests.people.imports import csv_file, rows
 from tests.visitors.helpers import book
@@ -161,6 +170,11 @@ def _rules_editor(tab: str, add: str, field: str) -> Action:
     return open_editor
 
 
+async def _blacklist_form(page: Page) -> None:
+    await _click(page, ".vadmin-tab-blacklist", "[data-test=blacklist-add]")
+    await _click(page, "[data-test=blacklist-add]", "[data-test=vehicle-form-reason]")
+
+
 SCENES: dict[tuple[str, str], dict[str, Action]] = {
     ("property_manager", "people-import"): {"dry-run": _dry_run},
     ("guard", "desk"): {
@@ -238,6 +252,28 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
     ("maintenance", "ledger-asset"): {
         "edit": lambda p: _click(p, "[data-test=asset-edit]", "[data-test=asset-form-floor]"),
     },
+    ("property_manager", "vehicle-admin"): {
+        "add-park": lambda p: _click(p, "[data-test=park-add]", "[data-test=park-form-name]"),
+        **{
+            tab: lambda p, tab=tab: _click(p, f".vadmin-tab-{tab}", f"[data-test={tab}-pane]")
+            for tab in ("registry", "blacklist")
+        },
+        "add-blacklist": _blacklist_form,
+    },
+    ("guard", "vehicle-admin"): {
+        "registry": lambda p: _click(p, ".vadmin-tab-registry", "[data-test=registry-pane]"),
+    },
+    ("property_manager", "vehicle-car-park"): {
+        "correct": lambda p: _click(
+            p, "[data-test=car-park-correct]", "[data-test=correct-counts-dialog]"
+        ),
+        "lane": lambda p: _click(p, "[data-test=lane-edit]", "[data-test=lane-edit-dialog]"),
+    },
+    ("property_manager", "vehicle-detail"): {
+        "authorise": lambda p: _click(
+            p, "[data-test=vehicle-step-authorise]", "[data-test=vehicle-step-dialog]"
+        ),
+    },
     ("guard", "alarm"): {
         "action-dialog": lambda p: _click(
             p, "[data-test=alarm-dispatch]", "[data-test=alarm-action-note]"
@@ -285,6 +321,8 @@ class Data:
     join_code: str  # site A's join link (a self-registration waits for its manager)
     label_code: str  # a light's QR label (a report from it waits for its manager)
     tracking_code: str  # that report's tracking code
+    car_park: str  # the car park the platform made from the site's lanes (车辆管理)
+    vehicle: str  # the resident's car, waiting for the manager's authorisation
 
 
 def _feature(role: str) -> str:
@@ -308,6 +346,8 @@ PARAMS: dict[str, Callable[[Data, str], str]] = {
     "place-building": lambda d, _: f"/places/buildings/{d.building}",
     "workorder": lambda d, _: f"/workorders/{d.workorder}",
     "ledger-asset": lambda d, _: f"/ledger/assets/{d.asset}",
+    "vehicle-car-park": lambda d, _: f"/vehicle-admin/car-parks/{d.car_park}",
+    "vehicle-detail": lambda d, _: f"/vehicle-admin/vehicles/{d.vehicle}",
 }
 
 
@@ -364,6 +404,17 @@ async def reported_from_label(app: Litestar, manager: ApiClient, world: World) -
         )
     assert filed.status_code == 202, filed.text
     return label, str(filed.json()["tracking_code"])
+async def site_car_park(manager: ApiClient, world: World) -> str:
+    """The car park the platform made for the site's lanes, once the inventory is in."""
+
+    async def made() -> str | None:
+        r = await manager.get(
+            "/api/v1/vehicle-lanes", params={"community_id": str(world.a.community)}
+        )
+        items = r.json()["items"]
+        return str(items[0]["car_park_id"]) if items else None
+
+    return str(await eventually(made))
 
 
 async def first_building(household: UUID) -> UUID:
@@ -440,6 +491,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 assert made.status_code == 201, made.text
                 join_code = await self_registered(app, manager, world)
                 label_code, tracking_code = await reported_from_label(app, manager, world)
+                car_park = await site_car_park(manager, world)
             yield Data(
                 world=world,
                 alarm=alarm,
@@ -457,6 +509,8 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 join_code=join_code,
                 label_code=label_code,
                 tracking_code=tracking_code,
+                car_park=car_park,
+                vehicle=car.json()["id"],
             )
 
 

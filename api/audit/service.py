@@ -232,3 +232,18 @@ async def search(
         page=page,
         page_size=page_size,
     )
+
+
+async def entries_of(
+    target_type: str, target_id: UUID, *, limit: int = 200
+) -> list[AuditEntryRead]:
+    """The audit entries of one record, oldest first: its history as a domain shows it to the
+    staff who may read the record (the caller's scope is the domain's to check first)."""
+    rows = (
+        await AuditEntry.select()
+        .where((AuditEntry.target_type == target_type) & (AuditEntry.target_id == str(target_id)))
+        .order_by(AuditEntry.id)
+        .limit(limit)
+        .output(load_json=True)
+    )
+    return [msgspec.convert(r, AuditEntryRead, from_attributes=False) for r in rows]

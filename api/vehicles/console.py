@@ -23,7 +23,6 @@ from uuid import UUID
 
 import msgspec
 from asyncpg.exceptions import UniqueViolationError
-from piccolo.querystring import QueryString
 
 from api.access.credentials import PLATE_KINDS, index_of
 from api.access.tables import Credential
@@ -40,7 +39,7 @@ from api.piccolo_conf import DB
 from api.vehicles import identifiers
 from api.vehicles.arrivals import cars_arrived
 from api.vehicles.errors import InvalidLane, NotResolvable, PlateRequired, ReasonRequired
-from api.vehicles.parking import lane_read
+from api.vehicles.parking import lane_read, move_occupancy
 from api.vehicles.passes import lane_names, pass_read
 from api.vehicles.schemas import (
     LaneActionResult,
@@ -54,6 +53,8 @@ from api.visitors.tables import VisitorPass
 PERMISSION = "barrier.control"
 COMMAND_TIMEOUT = 5.0  # seconds the barrier has to answer
 RESOLVABLE = ("held", "denied")
+COUNTED = ("temporary", "visitor", "resident")  # the guard's grants that let a car through
+TEMPORARY_REASONS = ("temporary", "visitor")
 
 
 def announce(effects: Effects, read: PassRecordRead) -> None:
@@ -130,20 +131,15 @@ async def _save(
     caller: Caller, row: PassRecord, action: str, reason: str, effects: Effects, **details: Any
 ) -> PassRecordRead:
     """Store the record (and its space), audit it; announce it after commit."""
-    move = 0
-    if row.car_park and row.decision == "granted" and row.reason == "temporary":
+    move = 0  # a car the guard let in (or out) takes a space; a bare remote lift names no car
+    if row.car_park and row.decision == "granted" and row.reason in COUNTED:
         move = -1 if row.direction == "out" else 1
     try:
         async with DB.transaction():
             await row.save()
-            if move:
-                await DB.run_querystring(
-                    QueryString(
-                        "UPDATE car_parks SET occupied = GREATEST(occupied + {}, 0) WHERE id = {}",
-                        move,
-                        row.car_park,
-                    )
-                )
+            if move and row.car_park:
+                temporary = move if row.reason in TEMPORARY_REASONS else 0
+                await move_occupancy(row.car_park, move, temporary, effects)
             await record(
                 action,
                 actor=caller,
@@ -228,9 +224,12 @@ async def _decide(community_id: UUID, plate: str) -> tuple[str, str, dict[str, A
     )
     if credential is None:
         return "held", "unknown", None
-    if credential["kind"] == "plate_block":
-        return "denied", "blacklisted", credential
     now = datetime.now(UTC)
+    if credential["kind"] == "plate_block":
+        ended = credential["valid_until"] and now >= credential["valid_until"]
+        if not ended and not (credential["valid_from"] and now < credential["valid_from"]):
+            return "denied", "blacklisted", credential
+        return "held", "unknown", None
     if credential["valid_from"] and now < credential["valid_from"]:
         return "denied", "not_yet_valid", credential
     if credential["valid_until"] and now >= credential["valid_until"]:

@@ -71,3 +71,10 @@ class NotResolvable(Conflict):
 
     code = "not_resolvable"
     message = "This read has been answered already, or needs no answer."
+
+
+class InvalidOccupancy(InvalidInput):
+    """A correction with more temporary cars than cars."""
+
+    code = "invalid_occupancy"
+    message = "The temporary cars are among all the cars: there cannot be more of them."

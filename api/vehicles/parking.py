@@ -4,6 +4,12 @@ Residents read their community's car parks (how many spaces are free); lanes are
 A lane's devices are devices of the car park's community, of the kind the role needs (a barrier,
 a plate camera, a display — any kind that shows text — and a speaker); one camera serves one lane.
 Every write is audited.
+
+The counts move with the reads (api/vehicles/recording.py) and a manager corrects them with a
+stated reason, never below zero and the temporary cars never more than all of them. Every change
+of a count goes live on the community's board channel as `car_park.occupancy` (counts only, no
+plate: every `board.read` holder may see it). Space guidance (VEH-21) directs an incoming car to
+the zone with the most free spaces.
 """
 
 from __future__ import annotations
@@ -12,20 +18,29 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import msgspec
+from piccolo.querystring import QueryString
+
 from api.audit.service import record
 from api.core.auth import Caller, Scope, require_staff, staff_communities
+from api.core.effects import Effects
 from api.core.errors import NotFound
 from api.core.paging import equals, paged
+from api.core.realtime import community_channel
 from api.devices.tables import Device
 from api.piccolo_conf import DB
-from api.vehicles.errors import InvalidLane
+from api.vehicles.errors import InvalidLane, InvalidOccupancy, ReasonRequired
 from api.vehicles.schemas import (
     CarParkCreate,
+    CarParkGuidance,
     CarParkPage,
     CarParkRead,
+    CarParkUpdate,
     LaneCreate,
     LanePage,
     LaneRead,
+    LaneUpdate,
+    OccupancyCorrection,
 )
 from api.vehicles.tables import CarPark, Lane
 
@@ -37,17 +52,48 @@ LANE_DEVICES = (
 
 
 def car_park_read(row: dict[str, Any]) -> CarParkRead:
-    """A car park with its free spaces (never below zero)."""
+    """A car park with its free spaces (never below zero) and whether temporary parking is full."""
+    temporary = row["temporary_capacity"]
+    taken = row.get("temporary_occupied") or 0
     return CarParkRead(
         id=row["id"],
         community_id=row["community"],
         parent_id=row["parent"],
         name=row["name"],
         capacity=row["capacity"],
-        temporary_capacity=row["temporary_capacity"],
+        temporary_capacity=temporary,
         occupied=row["occupied"],
         free=max(row["capacity"] - row["occupied"], 0),
+        temporary_occupied=taken,
+        temporary_free=max(temporary - taken, 0),
+        full=temporary > 0 and taken >= temporary,
     )
+
+
+def announce_occupancy(effects: Effects, park: CarParkRead) -> None:
+    """A car park's counts, live to its community's board (no plate, nobody named)."""
+    effects.send(
+        {"type": "car_park.occupancy", "car_park": msgspec.to_builtins(park)},
+        community_channel(park.community_id),
+    )
+
+
+async def move_occupancy(car_park_id: UUID, delta: int, temporary: int, effects: Effects) -> None:
+    """Spaces taken (+1) or given back (−1) by a read, inside the caller's transaction; neither
+    count goes below zero. Announced after commit."""
+    rows = await DB.run_querystring(
+        QueryString(
+            "UPDATE car_parks SET occupied = GREATEST(occupied + {}, 0), "
+            "temporary_occupied = LEAST(GREATEST(temporary_occupied + {}, 0), "
+            "GREATEST(occupied + {}, 0)) WHERE id = {} RETURNING *",
+            delta,
+            temporary,
+            delta,
+            car_park_id,
+        )
+    )
+    if rows:
+        announce_occupancy(effects, car_park_read(rows[0]))
 
 
 def lane_read(row: dict[str, Any]) -> LaneRead:
@@ -123,6 +169,99 @@ async def create_car_park(caller: Caller, data: CarParkCreate) -> CarParkRead:
     return await get_car_park(caller, row.id)
 
 
+async def _configured(caller: Caller, car_park_id: UUID) -> dict[str, Any]:
+    """The car park locked, when the caller configures its community; else 404."""
+    rows = await CarPark.raw("SELECT * FROM car_parks WHERE id = {} FOR UPDATE", car_park_id)
+    if not rows:
+        raise NotFound()
+    require_staff(caller, "parking.configure", rows[0]["community"])
+    return dict(rows[0])
+
+
+async def update_car_park(
+    caller: Caller, car_park_id: UUID, data: CarParkUpdate, effects: Effects
+) -> CarParkRead:
+    """A car park's name or spaces; audited with the fields from → to."""
+    async with DB.transaction():
+        row = await _configured(caller, car_park_id)
+        values: dict[Any, Any] = {}
+        changes: dict[str, Any] = {}
+        for field, column in (
+            ("name", CarPark.name),
+            ("capacity", CarPark.capacity),
+            ("temporary_capacity", CarPark.temporary_capacity),
+        ):
+            value = getattr(data, field)
+            if value is msgspec.UNSET:
+                continue
+            value = value.strip() if isinstance(value, str) else value
+            values[column] = value
+            changes[field] = {"from": row[field], "to": value}
+        if values:
+            await CarPark.update(values).where(CarPark.id == car_park_id)
+        await record(
+            "car_park.changed",
+            actor=caller,
+            target_type="car_park",
+            target_id=car_park_id,
+            community_id=row["community"],
+            details=changes,
+        )
+        found = car_park_read({**row, **{c._meta.name: v for c, v in values.items()}})
+    announce_occupancy(effects, found)
+    return found
+
+
+async def correct_occupancy(
+    caller: Caller, car_park_id: UUID, data: OccupancyCorrection, effects: Effects
+) -> CarParkRead:
+    """The counts set by hand (a car left unseen, a lane was down), with the reason audited."""
+    reason = data.reason.strip()
+    if not reason:
+        raise ReasonRequired(field="reason")
+    async with DB.transaction():
+        row = await _configured(caller, car_park_id)
+        temporary = (
+            data.temporary_occupied
+            if data.temporary_occupied is not None
+            else min(row["temporary_occupied"], data.occupied)
+        )
+        if temporary > data.occupied:
+            raise InvalidOccupancy(field="temporary_occupied")
+        await CarPark.update(
+            {CarPark.occupied: data.occupied, CarPark.temporary_occupied: temporary}
+        ).where(CarPark.id == car_park_id)
+        await record(
+            "car_park.occupancy_corrected",
+            actor=caller,
+            target_type="car_park",
+            target_id=car_park_id,
+            community_id=row["community"],
+            purpose=reason,
+            details={
+                "occupied": {"from": row["occupied"], "to": data.occupied},
+                "temporary_occupied": {"from": row["temporary_occupied"], "to": temporary},
+            },
+        )
+        found = car_park_read({**row, "occupied": data.occupied, "temporary_occupied": temporary})
+    announce_occupancy(effects, found)
+    return found
+
+
+async def guidance(caller: Caller, car_park_id: UUID) -> CarParkGuidance:
+    """Space guidance (VEH-21): the car park's zones, most free first, and the one to go to."""
+    park = await get_car_park(caller, car_park_id)
+    zones = [
+        car_park_read(r)
+        for r in await CarPark.select().where(CarPark.parent == car_park_id).order_by(CarPark.name)
+    ]
+    zones.sort(key=lambda z: -z.free)  # stable: equally free zones stay in name order
+    best = zones[0] if zones and zones[0].free > 0 else None
+    return CarParkGuidance(
+        car_park=park, zones=zones, recommended_zone_id=best.id if best else None
+    )
+
+
 async def list_lanes(
     caller: Caller,
     *,
@@ -193,6 +332,45 @@ async def create_lane(caller: Caller, data: LaneCreate) -> LaneRead:
             details={"car_park_id": str(data.car_park_id), "direction": data.direction},
         )
     found = await Lane.select().where(Lane.id == row.id).first()
+    assert found is not None
+    return lane_read(found)
+
+
+async def update_lane(caller: Caller, lane_id: UUID, data: LaneUpdate) -> LaneRead:
+    """A lane moved to another car park or zone of its community, renamed, or made fuzzy."""
+    lane = await Lane.select().where(Lane.id == lane_id).first()
+    if lane is None:
+        raise NotFound()
+    require_staff(caller, "parking.configure", lane["community"])
+    if isinstance(data.car_park_id, UUID) and not await CarPark.exists().where(
+        (CarPark.id == data.car_park_id) & (CarPark.community == lane["community"])
+    ):
+        raise NotFound()
+    values: dict[Any, Any] = {}
+    changes: dict[str, Any] = {}
+    for field, column, key in (
+        ("car_park_id", Lane.car_park, "car_park"),
+        ("name", Lane.name, "name"),
+        ("fuzzy", Lane.fuzzy, "fuzzy"),
+    ):
+        value = getattr(data, field)
+        if value is msgspec.UNSET:
+            continue
+        value = value.strip() if isinstance(value, str) else value
+        values[column] = value
+        changes[field] = {"from": str(lane[key]), "to": str(value)}
+    async with DB.transaction():
+        if values:
+            await Lane.update(values).where(Lane.id == lane_id)
+        await record(
+            "lane.changed",
+            actor=caller,
+            target_type="lane",
+            target_id=lane_id,
+            community_id=lane["community"],
+            details=changes,
+        )
+    found = await Lane.select().where(Lane.id == lane_id).first()
     assert found is not None
     return lane_read(found)
 

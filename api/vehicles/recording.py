@@ -10,9 +10,11 @@ The record names the lane of the camera (none: `unknown_lane`, recorded all the 
 registry's vehicle (by the credential the bridge matched, else by the plate's blind index) and the
 household whose passes it is: the vehicle's, or the visitor pass's host. A granted entry (not a
 car already inside) takes a space of the lane's car park, a granted exit gives one back, and the
-count never goes below zero. A visitor's car let in marks its pass arrived and tells the host
-household (api/vehicles/arrivals.py). A blacklisted car at the barrier is the alarms' hook's to
-raise (`vehicle_blacklisted`, api/alarms/catalogue.py).
+count never goes below zero; a car that is not the registry's resident, tenant or staff car (a
+visitor's, an unknown one) takes a temporary space too (api/vehicles/parking.py). A visitor's
+car let in marks its pass arrived and tells the host household (api/vehicles/arrivals.py). A
+blacklisted car at the barrier is the alarms' hook's to raise (`vehicle_blacklisted`,
+api/alarms/catalogue.py).
 """
 
 from __future__ import annotations
@@ -21,22 +23,22 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from piccolo.querystring import QueryString
 
 from api.access.credential_keys import keys
 from api.core.crypto import FieldCipher
 from api.core.effects import Effects
 from api.devices.rows import DeviceEventRow
-from api.piccolo_conf import DB
 from api.vehicles import identifiers
 from api.vehicles.arrivals import cars_arrived
 from api.vehicles.console import announce
+from api.vehicles.parking import move_occupancy
 from api.vehicles.passes import pass_read
 from api.vehicles.tables import Lane, PassRecord, Vehicle
 from api.visitors.tables import VisitorPass
 from device_bridge import plates
 
 DECISIONS = ("granted", "denied", "held", "ignored")
+LONG_TERM_CLASSES = ("resident", "tenant", "staff")  # the rest park on temporary spaces
 
 
 def _plate(data: dict[str, Any]) -> str:
@@ -75,9 +77,9 @@ class PassRecorder:
         vehicles = {
             str(r["credential"]): r
             for r in (
-                await Vehicle.select(Vehicle.id, Vehicle.household, Vehicle.credential).where(
-                    Vehicle.credential.is_in([UUID(c) for c in credentials])
-                )
+                await Vehicle.select(
+                    Vehicle.id, Vehicle.household, Vehicle.credential, Vehicle.vehicle_class
+                ).where(Vehicle.credential.is_in([UUID(c) for c in credentials]))
                 if credentials
                 else []
             )
@@ -102,7 +104,9 @@ class PassRecorder:
         by_plate = {
             r["plate_index"]: r
             for r in (
-                await Vehicle.select(Vehicle.id, Vehicle.household, Vehicle.plate_index).where(
+                await Vehicle.select(
+                    Vehicle.id, Vehicle.household, Vehicle.plate_index, Vehicle.vehicle_class
+                ).where(
                     (Vehicle.community == community_id)
                     & Vehicle.plate_index.is_in(list(unmatched))
                     & (Vehicle.status != "cancelled")
@@ -132,14 +136,8 @@ class PassRecorder:
             ],
             effects,
         )
-        for car_park, delta in moves:
-            await DB.run_querystring(
-                QueryString(
-                    "UPDATE car_parks SET occupied = GREATEST(occupied + {}, 0) WHERE id = {}",
-                    delta,
-                    car_park,
-                )
-            )
+        for car_park, delta, temporary in moves:
+            await move_occupancy(car_park, delta, temporary, effects)
         return effects
 
     def _record(
@@ -150,7 +148,7 @@ class PassRecorder:
         vehicles: dict[str, dict[str, Any]],
         by_plate: dict[str, dict[str, Any]],
         hosts: dict[UUID, UUID],
-    ) -> tuple[PassRecord, tuple[UUID, int] | None]:
+    ) -> tuple[PassRecord, tuple[UUID, int, int] | None]:
         data = event.data
         plate = _plate(data)
         decision = str(data.get("decision") or "ignored")  # a bare read decided nothing
@@ -194,5 +192,7 @@ class PassRecorder:
         )
         move = None
         if lane is not None and decision == "granted" and reason != "already_inside":
-            move = (lane["car_park"], -1 if direction == "out" else 1)
+            delta = -1 if direction == "out" else 1
+            long_term = vehicle is not None and vehicle["vehicle_class"] in LONG_TERM_CLASSES
+            move = (lane["car_park"], delta, 0 if long_term else delta)
         return row, move

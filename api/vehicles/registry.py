@@ -26,7 +26,7 @@ from piccolo.querystring import QueryString
 from api.access import credentials
 from api.access.credentials import index_of
 from api.access.tables import Credential
-from api.audit.service import record
+from api.audit.service import entries_of, record
 from api.core.auth import Caller, Scope, require_staff
 from api.core.crypto import FieldCipher
 from api.core.effects import Effects
@@ -48,6 +48,7 @@ from api.vehicles.schemas import (
     ExtendBody,
     VehicleClass,
     VehicleCreate,
+    VehicleHistoryEntry,
     VehiclePage,
     VehicleRead,
     VehicleStatus,
@@ -127,8 +128,10 @@ class VehicleService:
         vehicle_class: VehicleClass | None = None,
         status: VehicleStatus | None = None,
         plate: str | None = None,
+        expires_before: datetime | None = None,
     ) -> VehiclePage:
-        """Vehicles newest first: a resident's household's, a community's for staff."""
+        """Vehicles newest first: a resident's household's, a community's for staff;
+        `expires_before`: those whose validity ends before then (the ones to extend)."""
         scope = Scope.of(caller, "vehicle.read")
         if community_id is not None:
             scope.check_member(community_id)
@@ -146,6 +149,7 @@ class VehicleService:
             equals(Vehicle.vehicle_class, vehicle_class),
             equals(Vehicle.status, status),
             by_plate,
+            None if expires_before is None else Vehicle.valid_until < expires_before,
             page=page,
             page_size=page_size,
         )
@@ -164,6 +168,23 @@ class VehicleService:
         if row is None:
             raise NotFound()
         return read(row)
+
+    async def history(self, caller: Caller, vehicle_id: UUID) -> list[VehicleHistoryEntry]:
+        """A vehicle's lifecycle from the audit log, oldest first: for the staff who read it."""
+        vehicle = await self.get(caller, vehicle_id)
+        if not Scope.of(caller, "vehicle.read").staff_in(vehicle.community_id):
+            raise NotFound()  # a resident reads the car, not who did what to it
+        return [
+            VehicleHistoryEntry(
+                at=e.at,
+                action=e.action,
+                actor_name=e.actor_name,
+                actor_role=e.actor_role,
+                purpose=e.purpose,
+                details=e.details,
+            )
+            for e in await entries_of("vehicle", vehicle_id)
+        ]
 
     # -- entry -----------------------------------------------------------------------------------
 
@@ -339,7 +360,9 @@ class VehicleService:
             await self._update(
                 row,
                 caller,
-                "vehicle.cancelled",
+                "vehicle.unblacklisted"
+                if row["vehicle_class"] == "blacklisted"
+                else "vehicle.cancelled",
                 {Vehicle.status: "cancelled", Vehicle.reason: data.reason.strip()},
                 effects,
                 purpose=data.reason.strip(),
@@ -427,8 +450,8 @@ class VehicleService:
                 person_id=row["person"],
                 household_id=row["household"],
                 value=plate,
-                valid_from=None if blocked else row["valid_from"],
-                valid_until=None if blocked else row["valid_until"],
+                valid_from=row["valid_from"],
+                valid_until=row["valid_until"],
                 created_by=caller.account_id,
             )
         await Vehicle.update({Vehicle.credential: credential}).where(Vehicle.id == vehicle_id)

@@ -25,8 +25,10 @@ from api.vehicles.schemas import (
     BarrierControl,
     CancelBody,
     CarParkCreate,
+    CarParkGuidance,
     CarParkPage,
     CarParkRead,
+    CarParkUpdate,
     Decision,
     Direction,
     ExtendBody,
@@ -35,11 +37,14 @@ from api.vehicles.schemas import (
     LanePage,
     LaneRead,
     LaneStatus,
+    LaneUpdate,
+    OccupancyCorrection,
     PassRecordPage,
     PassRecordRead,
     PassResolve,
     VehicleClass,
     VehicleCreate,
+    VehicleHistoryEntry,
     VehiclePage,
     VehicleRead,
     VehicleStatus,
@@ -71,8 +76,10 @@ class VehicleController(Controller):
         vehicle_class: VehicleClass | None = None,
         status: VehicleStatus | None = None,
         plate: str | None = None,
+        expires_before: datetime | None = None,
     ) -> VehiclePage:
-        """Vehicles newest first (plates masked); `plate` finds one plate exactly."""
+        """Vehicles newest first (plates masked); `plate` finds one plate exactly (normalised:
+        `川a·12345` finds 川A12345); `expires_before` those whose validity ends before then."""
         return await vehicles.search(
             caller,
             page=page,
@@ -82,6 +89,7 @@ class VehicleController(Controller):
             vehicle_class=vehicle_class,
             status=status,
             plate=plate,
+            expires_before=expires_before,
         )
 
     @post("/", status_code=HTTP_201_CREATED)
@@ -97,6 +105,14 @@ class VehicleController(Controller):
     ) -> VehicleRead:
         """One vehicle."""
         return await vehicles.get(caller, vehicle_id)
+
+    @get("/{vehicle_id:uuid}/history")
+    async def vehicle_history(
+        self, caller: Caller, vehicles: VehicleService, vehicle_id: UUID
+    ) -> list[VehicleHistoryEntry]:
+        """The vehicle's lifecycle (entry, authorisation, changes, cancellation, extensions,
+        blacklisting) as audited, oldest first; staff of its community."""
+        return await vehicles.history(caller, vehicle_id)
 
     @patch("/{vehicle_id:uuid}")
     async def change_vehicle(
@@ -176,6 +192,25 @@ class CarParkController(Controller):
         """One car park."""
         return await parking.get_car_park(caller, car_park_id)
 
+    @patch("/{car_park_id:uuid}")
+    async def update_car_park(
+        self, caller: Caller, effects: Effects, car_park_id: UUID, data: CarParkUpdate
+    ) -> CarParkRead:
+        """A car park's name or spaces (audited)."""
+        return await parking.update_car_park(caller, car_park_id, data, effects)
+
+    @post("/{car_park_id:uuid}/occupancy", status_code=HTTP_200_OK)
+    async def correct_occupancy(
+        self, caller: Caller, effects: Effects, car_park_id: UUID, data: OccupancyCorrection
+    ) -> CarParkRead:
+        """Correct the counts by hand with a stated reason (audited; never negative)."""
+        return await parking.correct_occupancy(caller, car_park_id, data, effects)
+
+    @get("/{car_park_id:uuid}/guidance")
+    async def car_park_guidance(self, caller: Caller, car_park_id: UUID) -> CarParkGuidance:
+        """Space guidance (车位引导): the zones by free spaces and the one to direct a car to."""
+        return await parking.guidance(caller, car_park_id)
+
 
 class LaneController(Controller):
     """Lanes: a barrier, its plate camera, display and speaker, in or out of a car park."""
@@ -206,6 +241,11 @@ class LaneController(Controller):
     async def create_lane(self, caller: Caller, data: LaneCreate) -> LaneRead:
         """A lane with devices of its car park's community."""
         return await parking.create_lane(caller, data)
+
+    @patch("/{lane_id:uuid}")
+    async def update_lane(self, caller: Caller, lane_id: UUID, data: LaneUpdate) -> LaneRead:
+        """Move a lane to another car park or zone, rename it, or make it fuzzy (audited)."""
+        return await parking.update_lane(caller, lane_id, data)
 
     @get("/console")
     async def lane_console(

@@ -114,6 +114,17 @@ class VehiclePage(Page, kw_only=True):
     items: list[VehicleRead]
 
 
+class VehicleHistoryEntry(msgspec.Struct, kw_only=True):
+    """One step of a vehicle's lifecycle as the audit log holds it (plates masked)."""
+
+    at: datetime
+    action: str
+    actor_name: str | None
+    actor_role: str | None
+    purpose: str | None
+    details: dict[str, object]
+
+
 class CarParkCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A car park, or a zone of one (`parent_id`)."""
 
@@ -124,8 +135,26 @@ class CarParkCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     parent_id: UUID | None = None
 
 
+class CarParkUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A car park's name or spaces (the manager's)."""
+
+    name: Name | UnsetType = UNSET
+    capacity: Spaces | UnsetType = UNSET
+    temporary_capacity: Spaces | UnsetType = UNSET
+
+
+class OccupancyCorrection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The counts as the manager finds them on site, and why (never negative; the temporary cars
+    are among all the cars, so never more). `temporary_occupied` null: left as it is."""
+
+    occupied: Spaces
+    temporary_occupied: Spaces | None = None
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
 class CarParkRead(msgspec.Struct, kw_only=True):
-    """A car park with its spaces taken and free (never below zero)."""
+    """A car park with its spaces taken and free (never below zero); `full`: every temporary
+    space is taken (临时车位已满; a car park without temporary spaces is never full)."""
 
     id: UUID
     community_id: UUID
@@ -135,6 +164,19 @@ class CarParkRead(msgspec.Struct, kw_only=True):
     temporary_capacity: int
     occupied: int
     free: int
+    temporary_occupied: int = 0
+    temporary_free: int = 0
+    full: bool = False
+
+
+class CarParkGuidance(msgspec.Struct, kw_only=True):
+    """Space guidance (车位引导, VEH-21): a car park and its zones with their free spaces, the
+    most free first, and the zone an incoming car is directed to (null: every zone is full, or
+    the car park has none)."""
+
+    car_park: CarParkRead
+    zones: list[CarParkRead]
+    recommended_zone_id: UUID | None
 
 
 class CarParkPage(Page, kw_only=True):
@@ -154,6 +196,14 @@ class LaneCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     display_id: UUID | None = None
     speaker_id: UUID | None = None
     fuzzy: bool = False
+
+
+class LaneUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A lane moved to another car park or zone of its community, renamed, or made fuzzy."""
+
+    car_park_id: UUID | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
+    fuzzy: bool | UnsetType = UNSET
 
 
 class LaneRead(msgspec.Struct, kw_only=True):

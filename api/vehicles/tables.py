@@ -66,7 +66,11 @@ class Vehicle(Table, tablename="vehicles"):
 class CarPark(Table, tablename="car_parks"):
     """A car park, or a zone of one (`parent` set), with its spaces and how many are taken.
 
-    `occupied` moves with recorded entries and exits and never goes below zero.
+    `occupied` moves with recorded entries and exits at its own lanes (a zone's lanes count the
+    zone) and never goes below zero; `temporary_occupied` counts the temporary cars among them
+    (visitors, cars the guard let in, the registry's visitor and temporary classes): when it
+    reaches `temporary_capacity` the car park is full for temporary parking (VEH-22). A manager
+    corrects either count with a stated reason (api/vehicles/parking.py).
     """
 
     id = UUID(primary_key=True)
@@ -76,6 +80,7 @@ class CarPark(Table, tablename="car_parks"):
     capacity = Integer(default=0, help_text="All spaces.")
     temporary_capacity = Integer(default=0, help_text="Spaces for temporary (visitor) parking.")
     occupied = Integer(default=0)
+    temporary_occupied = Integer(default=0, help_text="Temporary cars inside (≤ occupied).")
     created_at = Timestamptz()
 
 

@@ -81,6 +81,22 @@ export const router = createRouter({
         // Vehicles: the guard's lane console, a resident's cars (docs/vehicles.md).
         { path: "lane-console", name: "lane-console", component: () => import("@/views/vehicles/LaneConsoleView.vue") },
         { path: "my-cars", name: "my-cars", component: () => import("@/views/vehicles/MyCarsView.vue") },
+        // The manager's 车辆管理 (guards read it): car parks, the registry, the blacklist.
+        { path: "vehicle-admin", name: "vehicle-admin", component: () => import("@/views/vehicles/admin/VehicleAdminView.vue") },
+        {
+          path: "vehicle-admin/car-parks/:id",
+          name: "vehicle-car-park",
+          component: () => import("@/views/vehicles/admin/CarParkView.vue"),
+          props: true,
+          meta: { within: "vehicle-admin" },
+        },
+        {
+          path: "vehicle-admin/vehicles/:id",
+          name: "vehicle-detail",
+          component: () => import("@/views/vehicles/admin/VehicleView.vue"),
+          props: true,
+          meta: { within: "vehicle-admin" },
+        },
         // Intercom and live video (docs/intercom.md).
         { path: "calls", name: "calls", component: () => import("@/views/intercom/CallHistoryView.vue") },
         {

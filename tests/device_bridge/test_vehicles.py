@@ -132,6 +132,23 @@ async def test_a_blacklisted_plate_never_opens_the_barrier_even_offline(
         assert barrier(offline, "barrier-carpark") == "closed"
 
 
+@pytest.mark.req("VEH-23", partial=True)
+async def test_a_blacklist_entry_holds_only_inside_its_window(
+    bridge: Bridge, platform: FakePlatform, issuer: Issuer
+) -> None:
+    now = time.time()
+    ended = plate(issuer, "京A11111", "block-ended", kind="plate_block", valid_until=now - 60)
+    later = plate(issuer, "京A22222", "block-later", kind="plate_block", valid_from=now + 3600)
+    current = plate(issuer, "京A33333", "block-now", kind="plate_block", valid_until=now + 3600)
+    await synced(bridge, platform, issuer, [ended, later, current])
+    read = Reader(bridge, platform)
+    assert ((await read(IN, "京A33333"))["reason"]) == "blacklisted"
+    for number in ("京A11111", "京A22222"):  # out of its window: an unknown car, for the guard
+        data = await read(IN, number)
+        assert (data["decision"], data["reason"]) == ("held", "unknown")
+    assert barrier(bridge, "barrier-carpark") == "closed"
+
+
 @pytest.mark.req("VEH-07", partial=True)
 async def test_a_revoked_resident_plate_stops_opening(
     bridge: Bridge, platform: FakePlatform, issuer: Issuer

@@ -136,7 +136,9 @@ async def test_a_blacklisted_plate_stays_out_and_raises_an_alarm(
             )
         )
         assert alarm["state"] == "new"
-        [record] = await PassRecord.select().where(PassRecord.reason == "blacklisted")
+        [record] = await PassRecord.select().where(
+            (PassRecord.reason == "blacklisted") & (PassRecord.community == world.a.community)
+        )
         assert record["decision"] == "denied"
         assert bridge.sim.fleet.devices["barrier-carpark"].state["barrier"] == "closed"
 

@@ -1265,6 +1265,50 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * UpdateCarPark
+         * @description A car park's name or spaces (audited).
+         */
+        patch: operations["ApiV1CarParksCarParkIdUpdateCarPark"];
+        trace?: never;
+    };
+    "/api/v1/car-parks/{car_park_id}/guidance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * CarParkGuidance
+         * @description Space guidance (车位引导): the zones by free spaces and the one to direct a car to.
+         */
+        get: operations["ApiV1CarParksCarParkIdGuidanceCarParkGuidance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/car-parks/{car_park_id}/occupancy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CorrectOccupancy
+         * @description Correct the counts by hand with a stated reason (audited; never negative).
+         */
+        post: operations["ApiV1CarParksCarParkIdOccupancyCorrectOccupancy"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -3406,6 +3450,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/vehicle-lanes/{lane_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * UpdateLane
+         * @description Move a lane to another car park or zone, rename it, or make it fuzzy (audited).
+         */
+        patch: operations["ApiV1VehicleLanesLaneIdUpdateLane"];
+        trace?: never;
+    };
     "/api/v1/vehicle-lanes/{lane_id}/barrier": {
         parameters: {
             query?: never;
@@ -3498,7 +3562,8 @@ export interface paths {
         };
         /**
          * ListVehicles
-         * @description Vehicles newest first (plates masked); `plate` finds one plate exactly.
+         * @description Vehicles newest first (plates masked); `plate` finds one plate exactly (normalised:
+         *     `川a·12345` finds 川A12345); `expires_before` those whose validity ends before then.
          */
         get: operations["ApiV1VehiclesListVehicles"];
         put?: never;
@@ -3591,6 +3656,27 @@ export interface paths {
          * @description Move an active vehicle's end of validity later (the manager's).
          */
         post: operations["ApiV1VehiclesVehicleIdExtendExtendVehicle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicles/{vehicle_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * VehicleHistory
+         * @description The vehicle's lifecycle (entry, authorisation, changes, cancellation, extensions,
+         *     blacklisting) as audited, oldest first; staff of its community.
+         */
+        get: operations["ApiV1VehiclesVehicleIdHistoryVehicleHistory"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4850,6 +4936,12 @@ export interface components {
             /** @default 0 */
             temporary_capacity: number;
         };
+        /** CarParkGuidance */
+        CarParkGuidance: {
+            car_park: components["schemas"]["CarParkRead"];
+            recommended_zone_id: string | null;
+            zones: components["schemas"]["CarParkRead"][];
+        };
         /** CarParkPage */
         CarParkPage: {
             items: components["schemas"]["CarParkRead"][];
@@ -4863,12 +4955,24 @@ export interface components {
             /** Format: uuid */
             community_id: string;
             free: number;
+            /** @default false */
+            full: boolean;
             /** Format: uuid */
             id: string;
             name: string;
             occupied: number;
             parent_id: string | null;
             temporary_capacity: number;
+            /** @default 0 */
+            temporary_free: number;
+            /** @default 0 */
+            temporary_occupied: number;
+        };
+        /** CarParkUpdate */
+        CarParkUpdate: {
+            capacity?: number;
+            name?: string;
+            temporary_capacity?: number;
         };
         /** ChecklistItem */
         ChecklistItem: {
@@ -5603,6 +5707,12 @@ export interface components {
             lane: components["schemas"]["LaneRead"];
             last: components["schemas"]["PassRecordRead"] | null;
         };
+        /** LaneUpdate */
+        LaneUpdate: {
+            car_park_id?: string;
+            fuzzy?: boolean;
+            name?: string;
+        };
         /** LiveCreate */
         LiveCreate: {
             sdp: string;
@@ -5828,6 +5938,12 @@ export interface components {
             roles: ("guard" | "property_manager" | "household" | "police" | "maintenance" | "community_officer")[];
             /** @default  */
             text: string;
+        };
+        /** OccupancyCorrection */
+        OccupancyCorrection: {
+            occupied: number;
+            reason: string;
+            temporary_occupied?: number | null;
         };
         /** OnDutyRead */
         OnDutyRead: {
@@ -6872,6 +6988,18 @@ export interface components {
              * @enum {string}
              */
             vehicle_type: "car" | "suv" | "truck" | "bus" | "motorbike" | "new_energy";
+        };
+        /** VehicleHistoryEntry */
+        VehicleHistoryEntry: {
+            action: string;
+            actor_name: string | null;
+            actor_role: string | null;
+            /** Format: date-time */
+            at: string;
+            details: {
+                [key: string]: unknown;
+            };
+            purpose: string | null;
         };
         /** VehiclePage */
         VehiclePage: {
@@ -12564,6 +12692,233 @@ export interface operations {
             };
             /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1CarParksCarParkIdUpdateCarPark: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                car_park_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CarParkUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarParkRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1CarParksCarParkIdGuidanceCarParkGuidance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                car_park_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarParkGuidance"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1CarParksCarParkIdOccupancyCorrectOccupancy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                car_park_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OccupancyCorrection"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarParkRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -22071,6 +22426,95 @@ export interface operations {
             };
         };
     };
+    ApiV1VehicleLanesLaneIdUpdateLane: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lane_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LaneUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaneRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1VehicleLanesLaneIdBarrierControlBarrier: {
         parameters: {
             query?: never;
@@ -22389,6 +22833,7 @@ export interface operations {
                 vehicle_class?: "resident" | "tenant" | "visitor" | "temporary" | "staff" | "blacklisted" | null;
                 status?: "registered" | "active" | "cancelled" | null;
                 plate?: string | null;
+                expires_before?: string | null;
             };
             header?: never;
             path?: never;
@@ -22917,6 +23362,55 @@ export interface operations {
             };
             /** @description The body could not be decoded. `code`: invalid_body. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclesVehicleIdHistoryVehicleHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                vehicle_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehicleHistoryEntry"][];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -137,6 +137,12 @@ export type PassRecord = Json<paths["/api/v1/vehicle-passes"]["get"]["responses"
 export type LaneActionResult = Json<paths["/api/v1/vehicle-lanes/{lane_id}/barrier"]["post"]["responses"][200]>;
 export type Vehicle = Json<paths["/api/v1/vehicles"]["get"]["responses"][200]>["items"][number];
 export type VehicleCreate = NonNullable<paths["/api/v1/vehicles"]["post"]["requestBody"]>["content"]["application/json"];
+// The manager's 车辆管理: car parks, zones, lanes, the registry and the blacklist.
+export type VehicleQuery = NonNullable<paths["/api/v1/vehicles"]["get"]["parameters"]["query"]>;
+export type VehicleHistoryEntry = Json<paths["/api/v1/vehicles/{vehicle_id}/history"]["get"]["responses"][200]>[number];
+export type CarPark = Json<paths["/api/v1/car-parks"]["get"]["responses"][200]>["items"][number];
+export type CarParkGuidance = Json<paths["/api/v1/car-parks/{car_park_id}/guidance"]["get"]["responses"][200]>;
+export type Lane = Json<paths["/api/v1/vehicle-lanes"]["get"]["responses"][200]>["items"][number];
 
 // Video patrol: camera tours and their runs (docs/patrol.md).
 export type CameraTour = Json<paths["/api/v1/patrol/tours"]["get"]["responses"][200]>["items"][number];
