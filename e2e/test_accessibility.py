@@ -30,7 +30,16 @@ from device_bridge.identity import enroll
 from device_bridge.settings import BridgeSettings
 from e2e.conftest import PHONE
 from tests.fixtures import enrolment_token
-from tests.helpers import ApiClient, TestUser, World, build_world, raise_alarm, running, user
+from tests.helpers import (
+    ApiClient,
+    TestUser,
+    World,
+    build_world,
+    make_account,
+    raise_alarm,
+    running,
+    user,
+)
 from tests.patrol.helpers import set_up_patrol, tour_body
 from tests.people.imports import csv_file, rows
 from tests.visitors.helpers import book
@@ -278,6 +287,8 @@ class Data:
     workorder: str  # the resident's repair request, done (staff and the resident see it)
     asset: UUID  # a device of site A's bridge, in the ledger
     join_code: str  # site A's join link (a self-registration waits for its manager)
+    record: str  # an O&M incident of site A, linked to the alarm, with a handover beside it
+    drill: str  # a fire drill of site A with its participants
 
 
 def _feature(role: str) -> str:
@@ -299,6 +310,8 @@ PARAMS: dict[str, Callable[[Data, str], str]] = {
     "place-building": lambda d, _: f"/places/buildings/{d.building}",
     "workorder": lambda d, _: f"/workorders/{d.workorder}",
     "ledger-asset": lambda d, _: f"/ledger/assets/{d.asset}",
+    "operation": lambda d, _: f"/operations/{d.record}",
+    "drill": lambda d, _: f"/drills/{d.drill}",
 }
 
 
@@ -325,6 +338,44 @@ async def self_registered(app: Litestar, manager: ApiClient, world: World) -> st
     filed = await manager.post(f"/api/v1/public/join/{code}/requests", json=body)
     assert filed.status_code == 202, filed.text
     return code
+
+
+async def operations_records(
+    app: Litestar, manager: ApiClient, world: World, alarm: UUID
+) -> tuple[str, str]:
+    """An incident linked to the alarm, a fire drill, and a handover the guard must acknowledge."""
+    incident = await manager.post(
+        "/api/v1/operations/records",
+        json={
+            "title": "3栋视频中断",
+            "community_id": str(world.a.community),
+            "severity": "major",
+            "details": {"kind": "incident", "impact": "3栋 12 路视频"},
+            "links": [{"target_type": "alarm", "target_id": str(alarm)}],
+        },
+    )
+    assert incident.status_code == 201, incident.text
+    drill = await manager.post(
+        "/api/v1/operations/drills",
+        json={
+            "kind": "fire_drill",
+            "title": "消防疏散演练",
+            "community_id": str(world.a.community),
+            "held_at": datetime.now(UTC).isoformat(),
+            "content": "模拟起火，疏散演练",
+            "participant_ids": [str(world.a.users[Role.GUARD].id)],
+        },
+    )
+    assert drill.status_code == 201, drill.text
+    outgoing = await make_account(Role.GUARD, community=world.a.community)
+    async with ApiClient.for_app(app) as colleague:
+        await colleague.login(outgoing)
+        handed = await colleague.post(
+            "/api/v1/operations/handovers",
+            json={"to_account_id": str(world.a.users[Role.GUARD].id), "notes": "无异常"},
+        )
+        assert handed.status_code == 201, handed.text
+    return incident.json()["id"], drill.json()["id"]
 
 
 async def first_building(household: UUID) -> UUID:
@@ -400,6 +451,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 made = await manager.post("/api/v1/patrol/tours", json=tour)  # 视频巡查 is due
                 assert made.status_code == 201, made.text
                 join_code = await self_registered(app, manager, world)
+                record, drill = await operations_records(app, manager, world, alarm)
             yield Data(
                 world=world,
                 alarm=alarm,
@@ -415,6 +467,8 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 workorder=workorder,
                 asset=UUID(cameras[0]["id"]),
                 join_code=join_code,
+                record=record,
+                drill=drill,
             )
 
 
