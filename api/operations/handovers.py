@@ -97,15 +97,12 @@ async def guards_of(community_id: UUID) -> dict[UUID, str]:
 
 
 async def incoming_guards(caller: Caller, community_id: UUID | None) -> list[StaffRead]:
-    """Whom the caller may hand over to: the community's other guards, by name."""
+    """The community's active guards by name, to hand over to (the caller among them: a screen
+    leaves them out, the handover refuses them)."""
     community = staff_community(caller, "handover.write", community_id)
     guards = await guards_of(community)
     return sorted(
-        (
-            StaffRead(id=a, name=n, role=Role.GUARD.value)
-            for a, n in guards.items()
-            if a != caller.account_id
-        ),
+        (StaffRead(id=a, name=n, role=Role.GUARD.value) for a, n in guards.items()),
         key=lambda s: s.name,
     )
 

@@ -106,8 +106,10 @@ COLUMNS = (
 )
 
 
-async def _row(record_id: UUID) -> OpsRecordRow | None:
-    row = await OpsRecord.select(*COLUMNS).where(OpsRecord.id == record_id).output(load_json=True)
+async def _row(ops_record_id: UUID) -> OpsRecordRow | None:
+    row = (
+        await OpsRecord.select(*COLUMNS).where(OpsRecord.id == ops_record_id).output(load_json=True)
+    )
     return msgspec.convert(row[0], OpsRecordRow) if row else None
 
 
@@ -156,10 +158,10 @@ def _read(caller: Caller, row: OpsRecordRow) -> OpsRecordRead:
     )
 
 
-async def in_scope(caller: Caller, record_id: UUID) -> OpsRecordRow:
+async def in_scope(caller: Caller, ops_record_id: UUID) -> OpsRecordRow:
     """The record if the caller is staff of its community; NotFound otherwise."""
     scope = Scope.of(caller, "ops.read")
-    row = await _row(record_id)
+    row = await _row(ops_record_id)
     if row is None or not scope.staff_in(row.community):
         raise NotFound()
     return row
@@ -193,7 +195,7 @@ async def staff(caller: Caller, community_id: UUID | None) -> list[StaffRead]:
 
 
 async def _entry(
-    record_id: UUID,
+    ops_record_id: UUID,
     kind: str,
     caller: Caller,
     *,
@@ -203,7 +205,7 @@ async def _entry(
     **data: Any,
 ) -> None:
     await OpsRecordEntry(
-        record=record_id,
+        record=ops_record_id,
         at=now(),
         kind=kind,
         actor=caller.account_id,
@@ -230,9 +232,9 @@ async def _check_owner(community: UUID, owner: UUID | None) -> None:
         raise UnknownStaff(field="owner_id", account_id=str(owner))
 
 
-async def _check_link(community: UUID, link: LinkCreate, record_id: UUID) -> None:
+async def _check_link(community: UUID, link: LinkCreate, ops_record_id: UUID) -> None:
     table: Any = {"alarm": Alarm, "work_order": WorkOrder, "record": OpsRecord}[link.target_type]
-    if link.target_type == "record" and link.target_id == record_id:
+    if link.target_type == "record" and link.target_id == ops_record_id:
         raise UnknownLinkTarget(field="target_id")
     if not await table.exists().where(
         (table.id == link.target_id) & (table.community == community)
@@ -270,14 +272,14 @@ async def create(caller: Caller, data: OpsRecordCreate) -> OpsRecordDetail:
     """File a record of the details' kind in its opening state."""
     community = staff_community(caller, "ops.write", data.community_id)
     await _check_owner(community, data.owner_id)
-    record_id = uuid4()
+    ops_record_id = uuid4()
     for link in data.links:
-        await _check_link(community, link, record_id)
+        await _check_link(community, link, ops_record_id)
     kind = kind_of(data.details)
     at = now()
     async with DB.transaction():
         await OpsRecord(
-            id=record_id,
+            id=ops_record_id,
             community=community,
             kind=kind,
             state=opening_state(kind),
@@ -292,18 +294,18 @@ async def create(caller: Caller, data: OpsRecordCreate) -> OpsRecordDetail:
             created_at=at,
             updated_at=at,
         ).save()
-        row = await _row(record_id)
+        row = await _row(ops_record_id)
         assert row is not None
-        await _entry(record_id, "created", caller, to_state=row.state, text=data.title)
+        await _entry(ops_record_id, "created", caller, to_state=row.state, text=data.title)
         await _audited(caller, "ops_record.created", row, severity=data.severity)
         for link in data.links:
             await _add_link(row, link, caller)
-    return await detail(caller, record_id)
+    return await detail(caller, ops_record_id)
 
 
-async def update(caller: Caller, record_id: UUID, data: OpsRecordUpdate) -> OpsRecordDetail:
+async def update(caller: Caller, ops_record_id: UUID, data: OpsRecordUpdate) -> OpsRecordDetail:
     """Edit a record's fields (not once it is final)."""
-    row = await in_scope(caller, record_id)
+    row = await in_scope(caller, ops_record_id)
     _writes(caller, row)
     if row.state in FINAL_STATES:
         raise RecordFinal(state=row.state)
@@ -334,20 +336,20 @@ async def update(caller: Caller, record_id: UUID, data: OpsRecordUpdate) -> OpsR
     async with DB.transaction():
         updated = (
             await OpsRecord.update(changes)
-            .where((OpsRecord.id == record_id) & OpsRecord.state.not_in(list(FINAL_STATES)))
+            .where((OpsRecord.id == ops_record_id) & OpsRecord.state.not_in(list(FINAL_STATES)))
             .returning(OpsRecord.id)
         )
         if not updated:
             raise RecordFinal()
         changed = sorted(k for k, v in fields.items() if v is not msgspec.UNSET)
-        await _entry(record_id, "updated", caller, text=", ".join(changed), fields=changed)
+        await _entry(ops_record_id, "updated", caller, text=", ".join(changed), fields=changed)
         await _audited(caller, "ops_record.updated", row, fields=changed)
-    return await detail(caller, record_id)
+    return await detail(caller, ops_record_id)
 
 
-async def move(caller: Caller, record_id: UUID, data: OpsRecordMove) -> OpsRecordDetail:
+async def move(caller: Caller, ops_record_id: UUID, data: OpsRecordMove) -> OpsRecordDetail:
     """Move the record to another state of its kind; the move's details fill what it needs."""
-    row = await in_scope(caller, record_id)
+    row = await in_scope(caller, ops_record_id)
     _writes(caller, row)
     to = data.to
     if to not in STATES[row.kind][1] or not allowed(row.kind, row.state, to):
@@ -375,25 +377,27 @@ async def move(caller: Caller, record_id: UUID, data: OpsRecordMove) -> OpsRecor
     async with DB.transaction():
         moved = (
             await OpsRecord.update(changes)
-            .where((OpsRecord.id == record_id) & (OpsRecord.state == row.state))
+            .where((OpsRecord.id == ops_record_id) & (OpsRecord.state == row.state))
             .returning(OpsRecord.id)
         )
         if not moved:
-            current = await _row(record_id)
+            current = await _row(ops_record_id)
             raise TransitionNotAllowed(state=current.state if current else None, to=to)
-        await _entry(record_id, "moved", caller, from_state=row.state, to_state=to, text=data.note)
+        await _entry(
+            ops_record_id, "moved", caller, from_state=row.state, to_state=to, text=data.note
+        )
         await _audited(caller, "ops_record.moved", row, state=row.state, to=to)
-    return await detail(caller, record_id)
+    return await detail(caller, ops_record_id)
 
 
-async def link(caller: Caller, record_id: UUID, data: LinkCreate) -> OpsRecordDetail:
+async def link(caller: Caller, ops_record_id: UUID, data: LinkCreate) -> OpsRecordDetail:
     """Link the record to an alarm, a work order or another record of its community."""
-    row = await in_scope(caller, record_id)
+    row = await in_scope(caller, ops_record_id)
     _writes(caller, row)
-    await _check_link(row.community, data, record_id)
+    await _check_link(row.community, data, ops_record_id)
     async with DB.transaction():
         await _add_link(row, data, caller)
-    return await detail(caller, record_id)
+    return await detail(caller, ops_record_id)
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -476,24 +480,24 @@ async def _labels(links: list[dict[str, Any]]) -> list[LinkRead]:
     ]
 
 
-async def detail(caller: Caller, record_id: UUID) -> OpsRecordDetail:
+async def detail(caller: Caller, ops_record_id: UUID) -> OpsRecordDetail:
     """One record with its history, its links and the records linking to it."""
-    row = await in_scope(caller, record_id)
+    row = await in_scope(caller, ops_record_id)
     history = await (
         OpsRecordEntry.select(
             *OpsRecordEntry.all_columns(), OpsRecordEntry.actor.display_name.as_alias("actor_name")
         )
-        .where(OpsRecordEntry.record == record_id)
+        .where(OpsRecordEntry.record == ops_record_id)
         .order_by(OpsRecordEntry.id)
     )
     links = await (
         OpsRecordLink.select(OpsRecordLink.target_type, OpsRecordLink.target)
-        .where(OpsRecordLink.record == record_id)
+        .where(OpsRecordLink.record == ops_record_id)
         .order_by(OpsRecordLink.id)
     )
     back = await (
         OpsRecordLink.select(OpsRecordLink.record.as_alias("target"))
-        .where((OpsRecordLink.target_type == "record") & (OpsRecordLink.target == record_id))
+        .where((OpsRecordLink.target_type == "record") & (OpsRecordLink.target == ops_record_id))
         .order_by(OpsRecordLink.id)
     )
     return OpsRecordDetail(

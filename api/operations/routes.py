@@ -90,27 +90,29 @@ class OpsRecordController(Controller):
         """The community's staff: owners of records, participants of drills."""
         return await records.staff(caller, community_id)
 
-    @get("/{record_id:uuid}")
-    async def get_record(self, caller: Caller, record_id: UUID) -> OpsRecordDetail:
+    @get("/{ops_record_id:uuid}")
+    async def get_record(self, caller: Caller, ops_record_id: UUID) -> OpsRecordDetail:
         """One record with its history and links."""
-        return await records.detail(caller, record_id)
+        return await records.detail(caller, ops_record_id)
 
-    @patch("/{record_id:uuid}")
+    @patch("/{ops_record_id:uuid}")
     async def update_record(
-        self, caller: Caller, record_id: UUID, data: OpsRecordUpdate
+        self, caller: Caller, ops_record_id: UUID, data: OpsRecordUpdate
     ) -> OpsRecordDetail:
         """Edit a record that is not final (409 `record_final` once it is)."""
-        return await records.update(caller, record_id, data)
+        return await records.update(caller, ops_record_id, data)
 
-    @post("/{record_id:uuid}/moves", status_code=HTTP_200_OK)
-    async def move(self, caller: Caller, record_id: UUID, data: OpsRecordMove) -> OpsRecordDetail:
+    @post("/{ops_record_id:uuid}/moves", status_code=HTTP_200_OK)
+    async def move(
+        self, caller: Caller, ops_record_id: UUID, data: OpsRecordMove
+    ) -> OpsRecordDetail:
         """Move the record (409 `transition_not_allowed`; 400 `fields_required`)."""
-        return await records.move(caller, record_id, data)
+        return await records.move(caller, ops_record_id, data)
 
-    @post("/{record_id:uuid}/links", status_code=HTTP_200_OK)
-    async def link(self, caller: Caller, record_id: UUID, data: LinkCreate) -> OpsRecordDetail:
+    @post("/{ops_record_id:uuid}/links", status_code=HTTP_200_OK)
+    async def link(self, caller: Caller, ops_record_id: UUID, data: LinkCreate) -> OpsRecordDetail:
         """Link the record to an alarm, a work order or another record of its community."""
-        return await records.link(caller, record_id, data)
+        return await records.link(caller, ops_record_id, data)
 
 
 class HandoverController(Controller):

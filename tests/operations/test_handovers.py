@@ -44,7 +44,7 @@ async def test_the_outgoing_guard_hands_over_on_the_roster_and_the_incoming_one_
 
     guard = await as_role(Role.GUARD)
     r = await guard.get(f"{URL}/guards")
-    assert [g["id"] for g in r.json()] == [str(incoming.id)]  # not the caller
+    assert {g["id"] for g in r.json()} == {str(incoming.id), str(outgoing.id)}
     r = await guard.post(
         URL,
         json={

@@ -2335,7 +2335,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/operations/records/{record_id}": {
+    "/api/v1/operations/records/{ops_record_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -2346,7 +2346,7 @@ export interface paths {
          * GetRecord
          * @description One record with its history and links.
          */
-        get: operations["ApiV1OperationsRecordsRecordIdGetRecord"];
+        get: operations["ApiV1OperationsRecordsOpsRecordIdGetRecord"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2356,10 +2356,10 @@ export interface paths {
          * UpdateRecord
          * @description Edit a record that is not final (409 `record_final` once it is).
          */
-        patch: operations["ApiV1OperationsRecordsRecordIdUpdateRecord"];
+        patch: operations["ApiV1OperationsRecordsOpsRecordIdUpdateRecord"];
         trace?: never;
     };
-    "/api/v1/operations/records/{record_id}/links": {
+    "/api/v1/operations/records/{ops_record_id}/links": {
         parameters: {
             query?: never;
             header?: never;
@@ -2372,14 +2372,14 @@ export interface paths {
          * Link
          * @description Link the record to an alarm, a work order or another record of its community.
          */
-        post: operations["ApiV1OperationsRecordsRecordIdLinksLink"];
+        post: operations["ApiV1OperationsRecordsOpsRecordIdLinksLink"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/operations/records/{record_id}/moves": {
+    "/api/v1/operations/records/{ops_record_id}/moves": {
         parameters: {
             query?: never;
             header?: never;
@@ -2392,7 +2392,7 @@ export interface paths {
          * Move
          * @description Move the record (409 `transition_not_allowed`; 400 `fields_required`).
          */
-        post: operations["ApiV1OperationsRecordsRecordIdMovesMove"];
+        post: operations["ApiV1OperationsRecordsOpsRecordIdMovesMove"];
         delete?: never;
         options?: never;
         head?: never;
@@ -17391,12 +17391,12 @@ export interface operations {
             };
         };
     };
-    ApiV1OperationsRecordsRecordIdGetRecord: {
+    ApiV1OperationsRecordsOpsRecordIdGetRecord: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                record_id: string;
+                ops_record_id: string;
             };
             cookie?: never;
         };
@@ -17440,12 +17440,12 @@ export interface operations {
             };
         };
     };
-    ApiV1OperationsRecordsRecordIdUpdateRecord: {
+    ApiV1OperationsRecordsOpsRecordIdUpdateRecord: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                record_id: string;
+                ops_record_id: string;
             };
             cookie?: never;
         };
@@ -17529,12 +17529,12 @@ export interface operations {
             };
         };
     };
-    ApiV1OperationsRecordsRecordIdLinksLink: {
+    ApiV1OperationsRecordsOpsRecordIdLinksLink: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                record_id: string;
+                ops_record_id: string;
             };
             cookie?: never;
         };
@@ -17618,12 +17618,12 @@ export interface operations {
             };
         };
     };
-    ApiV1OperationsRecordsRecordIdMovesMove: {
+    ApiV1OperationsRecordsOpsRecordIdMovesMove: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                record_id: string;
+                ops_record_id: string;
             };
             cookie?: never;
         };
