@@ -87,6 +87,7 @@ from api.intercom import events as call_events
 from api.intercom.routes import CallController, MediaController
 from api.lifespan import LIFESPAN
 from api.objects.routes import serve_object
+from api.operations.routes import OPERATIONS_CONTROLLERS
 from api.patrol import scans as patrol_scans
 from api.patrol.routes import PATROL_CONTROLLERS
 from api.people.imports.routes import PersonImportController
@@ -315,6 +316,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *ALARM_CONTROLLERS,
             *PATROL_CONTROLLERS,
             *WORKORDER_CONTROLLERS,
+            *OPERATIONS_CONTROLLERS,
             bridge_link,
             serve_object,
             realtime,

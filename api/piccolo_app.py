@@ -40,6 +40,15 @@ from api.devices.tables import (
     StockMovement,
 )
 from api.intercom.tables import Call
+from api.operations.tables import (
+    Drill,
+    DrillAttachment,
+    DrillParticipant,
+    Handover,
+    OpsRecord,
+    OpsRecordEntry,
+    OpsRecordLink,
+)
 from api.patrol.tables import (
     CameraTour,
     Checkpoint,
@@ -134,5 +143,12 @@ APP_CONFIG = AppConfig(
         CameraTour,
         TourRun,
         TourCheck,
+        OpsRecord,
+        OpsRecordEntry,
+        OpsRecordLink,
+        Handover,
+        Drill,
+        DrillParticipant,
+        DrillAttachment,
     ],
 )

@@ -38,6 +38,7 @@ from tests.helpers import (
     World,
     build_world,
     eventually,
+    make_account,
     raise_alarm,
     running,
     user,
@@ -323,6 +324,8 @@ class Data:
     tracking_code: str  # that report's tracking code
     car_park: str  # the car park the platform made from the site's lanes (车辆管理)
     vehicle: str  # the resident's car, waiting for the manager's authorisation
+    record: str  # an O&M incident of site A, linked to the alarm, with a handover beside it
+    drill: str  # a fire drill of site A with its participants
 
 
 def _feature(role: str) -> str:
@@ -348,6 +351,8 @@ PARAMS: dict[str, Callable[[Data, str], str]] = {
     "ledger-asset": lambda d, _: f"/ledger/assets/{d.asset}",
     "vehicle-car-park": lambda d, _: f"/vehicle-admin/car-parks/{d.car_park}",
     "vehicle-detail": lambda d, _: f"/vehicle-admin/vehicles/{d.vehicle}",
+    "operation": lambda d, _: f"/operations/{d.record}",
+    "drill": lambda d, _: f"/drills/{d.drill}",
 }
 
 
@@ -404,6 +409,8 @@ async def reported_from_label(app: Litestar, manager: ApiClient, world: World) -
         )
     assert filed.status_code == 202, filed.text
     return label, str(filed.json()["tracking_code"])
+
+
 async def site_car_park(manager: ApiClient, world: World) -> str:
     """The car park the platform made for the site's lanes, once the inventory is in."""
 
@@ -415,6 +422,44 @@ async def site_car_park(manager: ApiClient, world: World) -> str:
         return str(items[0]["car_park_id"]) if items else None
 
     return str(await eventually(made))
+
+
+async def operations_records(
+    app: Litestar, manager: ApiClient, world: World, alarm: UUID
+) -> tuple[str, str]:
+    """An incident linked to the alarm, a fire drill, and a handover the guard must acknowledge."""
+    incident = await manager.post(
+        "/api/v1/operations/records",
+        json={
+            "title": "3栋视频中断",
+            "community_id": str(world.a.community),
+            "severity": "major",
+            "details": {"kind": "incident", "impact": "3栋 12 路视频"},
+            "links": [{"target_type": "alarm", "target_id": str(alarm)}],
+        },
+    )
+    assert incident.status_code == 201, incident.text
+    drill = await manager.post(
+        "/api/v1/operations/drills",
+        json={
+            "kind": "fire_drill",
+            "title": "消防疏散演练",
+            "community_id": str(world.a.community),
+            "held_at": datetime.now(UTC).isoformat(),
+            "content": "模拟起火，疏散演练",
+            "participant_ids": [str(world.a.users[Role.GUARD].id)],
+        },
+    )
+    assert drill.status_code == 201, drill.text
+    outgoing = await make_account(Role.GUARD, community=world.a.community)
+    async with ApiClient.for_app(app) as colleague:
+        await colleague.login(outgoing)
+        handed = await colleague.post(
+            "/api/v1/operations/handovers",
+            json={"to_account_id": str(world.a.users[Role.GUARD].id), "notes": "无异常"},
+        )
+        assert handed.status_code == 201, handed.text
+    return incident.json()["id"], drill.json()["id"]
 
 
 async def first_building(household: UUID) -> UUID:
@@ -492,6 +537,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 join_code = await self_registered(app, manager, world)
                 label_code, tracking_code = await reported_from_label(app, manager, world)
                 car_park = await site_car_park(manager, world)
+                record, drill = await operations_records(app, manager, world, alarm)
             yield Data(
                 world=world,
                 alarm=alarm,
@@ -511,6 +557,8 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 tracking_code=tracking_code,
                 car_park=car_park,
                 vehicle=car.json()["id"],
+                record=record,
+                drill=drill,
             )
 
 

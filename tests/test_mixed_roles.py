@@ -27,6 +27,7 @@ from api.core.auth import Role
 from api.core.crypto import FieldCipher
 from api.devices.tables import Bridge, Device, SparePart
 from api.intercom.tables import Call
+from api.operations.tables import Drill, Handover, OpsRecord
 from api.patrol.tables import (
     CameraTour,
     Checkpoint,
@@ -103,6 +104,9 @@ SOURCES: dict[str, tuple[type[Table], str]] = {
     "tour_id": (CameraTour, "community"),
     "run_id": (TourRun, "community"),
     "request_id": (JoinRequest, "community"),
+    "ops_record_id": (OpsRecord, "community"),
+    "drill_id": (Drill, "community"),
+    "handover_id": (Handover, "community"),
 }
 
 
@@ -159,6 +163,27 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
         created_at=now,
     ).save()
     await SparePart(community=site.community, code="P1", name="读卡器", stock=1).save()
+    # O&M records, a drill and a handover: staff-only
+    await OpsRecord(
+        community=site.community,
+        kind="incident",
+        state="new",
+        severity="minor",
+        title="视频中断",
+        details={"kind": "incident"},
+        created_at=now,
+        updated_at=now,
+    ).save()
+    await Drill(
+        community=site.community,
+        kind="training",
+        title="培训",
+        held_at=now,
+        content="x",
+        created_at=now,
+        updated_at=now,
+    ).save()
+    await Handover(community=site.community, notes="无异常", created_at=now).save()
     await AccessPoint(community=site.community, device=door.id, name="东门", kind="gate").save()
     schedule = AccessSchedule(community=site.community, name="日间")
     await schedule.save()

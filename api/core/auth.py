@@ -133,6 +133,17 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "workorder.manage": frozenset({R.PROPERTY_MANAGER}),
     "workorder.work": frozenset({R.MAINTENANCE}),
     "workorder.rate": frozenset({R.RESIDENT}),
+    # O&M records (运维记录): staff of the community read and file incidents, problems, changes,
+    # releases and defects and work them; managers approve changes and make the closing moves.
+    # Handovers: guards write and acknowledge them, managers read them. Drills and training:
+    # managers record them, staff read them.
+    "ops.read": frozenset({R.GUARD, R.MAINTENANCE, R.PROPERTY_MANAGER}),
+    "ops.write": frozenset({R.GUARD, R.MAINTENANCE, R.PROPERTY_MANAGER}),
+    "ops.approve": frozenset({R.PROPERTY_MANAGER}),
+    "handover.read": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
+    "handover.write": frozenset({R.GUARD}),
+    "drill.read": frozenset({R.GUARD, R.MAINTENANCE, R.PROPERTY_MANAGER}),
+    "drill.write": frozenset({R.PROPERTY_MANAGER}),
     # Video patrol: managers set camera tours up (patrol.configure); guards in the control room
     # run them, confirming each camera or reporting a problem.
     "patrol.tour_run": frozenset({R.GUARD}),

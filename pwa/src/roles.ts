@@ -35,6 +35,9 @@ export const PAGES = [
   "ledger",
   "residents",
   "security-policy",
+  "operations",
+  "handovers",
+  "drills",
 ] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -86,11 +89,16 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "video", icon: "video-o", page: "cameras" },
     { key: "video_patrol", icon: "eye-o", page: "video-patrol" },
     { key: "devices_status", icon: "desktop-o", page: "devices" },
+    { key: "handover", icon: "exchange", page: "handovers" },
+    { key: "om_records", icon: "records-o", page: "operations" },
+    { key: "drills", icon: "fire-o", page: "drills" },
   ],
   maintenance: [
     { key: "work_orders", icon: "todo-list-o", page: "workorders" },
     { key: "device_ledger", icon: "notes-o", page: "ledger" },
     { key: "faults", icon: "warn-o", page: "faults" },
+    { key: "om_records", icon: "records-o", page: "operations" },
+    { key: "drills", icon: "fire-o", page: "drills" },
   ],
   property_manager: [
     { key: "alarms", icon: "warning-o", page: "alarms" },
@@ -110,6 +118,9 @@ const CAPABILITIES: Record<Role, readonly Capability[]> = {
     { key: "devices_status", icon: "desktop-o", page: "devices" },
     { key: "device_ledger", icon: "notes-o", page: "ledger" },
     { key: "rules", icon: "setting-o", page: "rules" },
+    { key: "om_records", icon: "records-o", page: "operations" },
+    { key: "handover", icon: "exchange", page: "handovers" },
+    { key: "drills", icon: "fire-o", page: "drills" },
     { key: "statistics", icon: "bar-chart-o" },
   ],
   police: [

@@ -141,6 +141,35 @@ export const router = createRouter({
           meta: { role: "property_manager" },
         },
         { path: "faults", name: "faults", component: () => import("@/views/workorders/FaultArchiveView.vue") },
+        // O&M records, the duty handover log, drills and training (docs/operations.md).
+        { path: "operations", name: "operations", component: () => import("@/views/operations/OpsRecordsView.vue") },
+        {
+          path: "operations/new",
+          name: "operation-new",
+          component: () => import("@/views/operations/OpsRecordNewView.vue"),
+          meta: { within: "operations" },
+        },
+        {
+          path: "operations/:id",
+          name: "operation",
+          component: () => import("@/views/operations/OpsRecordDetailView.vue"),
+          meta: { within: "operations" },
+        },
+        // Push notifications of a handover link here.
+        { path: "handovers", name: "handovers", component: () => import("@/views/operations/HandoversView.vue") },
+        { path: "drills", name: "drills", component: () => import("@/views/operations/DrillsView.vue") },
+        {
+          path: "drills/new",
+          name: "drill-new",
+          component: () => import("@/views/operations/DrillNewView.vue"),
+          meta: { within: "drills" },
+        },
+        {
+          path: "drills/:id",
+          name: "drill",
+          component: () => import("@/views/operations/DrillDetailView.vue"),
+          meta: { within: "drills" },
+        },
         { path: "video-patrol", name: "video-patrol", component: () => import("@/views/patrol/VideoPatrolView.vue") },
         // The console's places: communities, buildings, units, households (docs/communities.md).
         { path: "places", name: "places", component: () => import("@/views/places/PlacesView.vue") },

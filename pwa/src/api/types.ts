@@ -131,6 +131,30 @@ export type MaintenancePlanCreate = NonNullable<
 >["content"]["application/json"];
 export type MaintenancePlanPreview = Json<paths["/api/v1/workorders/plans/{plan_id}/preview"]["get"]["responses"][200]>;
 
+// O&M records, duty handovers, drills and training (docs/operations.md).
+export type OpsRecordQuery = NonNullable<paths["/api/v1/operations/records"]["get"]["parameters"]["query"]>;
+export type OpsRecordPage = Json<paths["/api/v1/operations/records"]["get"]["responses"][200]>;
+export type OpsRecord = OpsRecordPage["items"][number];
+export type OpsRecordDetail = Json<paths["/api/v1/operations/records/{ops_record_id}"]["get"]["responses"][200]>;
+export type OpsKind = OpsRecord["kind"];
+export type OpsSeverity = OpsRecord["severity"];
+export type OpsDetails = OpsRecord["details"];
+export type OpsRecordCreate = NonNullable<
+  paths["/api/v1/operations/records"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type StaffMember = Json<paths["/api/v1/operations/records/staff"]["get"]["responses"][200]>[number];
+export type Handover = Json<paths["/api/v1/operations/handovers"]["get"]["responses"][200]>["items"][number];
+export type HandoverCreate = NonNullable<
+  paths["/api/v1/operations/handovers"]["post"]["requestBody"]
+>["content"]["application/json"];
+export type DrillPage = Json<paths["/api/v1/operations/drills"]["get"]["responses"][200]>;
+export type Drill = DrillPage["items"][number];
+export type DrillDetail = Json<paths["/api/v1/operations/drills/{drill_id}"]["get"]["responses"][200]>;
+export type DrillKind = Drill["kind"];
+export type DrillCreate = NonNullable<
+  paths["/api/v1/operations/drills"]["post"]["requestBody"]
+>["content"]["application/json"];
+
 // Vehicles: the guard's lane console, a household's cars and their passes (docs/vehicles.md).
 export type LaneStatus = Json<paths["/api/v1/vehicle-lanes/console"]["get"]["responses"][200]>[number];
 export type PassRecord = Json<paths["/api/v1/vehicle-passes"]["get"]["responses"][200]>["items"][number];
