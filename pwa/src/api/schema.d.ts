@@ -2263,6 +2263,267 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operations/drills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListDrills
+         * @description Drills and training of my communities, latest first; `mine`: I took part.
+         */
+        get: operations["ApiV1OperationsDrillsListDrills"];
+        put?: never;
+        /**
+         * CreateDrill
+         * @description Record a drill or training (managers).
+         */
+        post: operations["ApiV1OperationsDrillsCreateDrill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations/drills/{drill_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetDrill
+         * @description One drill with its participants and attachments.
+         */
+        get: operations["ApiV1OperationsDrillsDrillIdGetDrill"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * UpdateDrill
+         * @description Edit a drill (its evaluation, its participants).
+         */
+        patch: operations["ApiV1OperationsDrillsDrillIdUpdateDrill"];
+        trace?: never;
+    };
+    "/api/v1/operations/drills/{drill_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AddAttachment
+         * @description A photo or PDF of the drill (at most 700 kB; checked by its bytes).
+         */
+        post: operations["ApiV1OperationsDrillsDrillIdAttachmentsAddAttachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations/handovers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListHandovers
+         * @description Handovers of my communities, newest first; per shift, state, time; `mine`.
+         */
+        get: operations["ApiV1OperationsHandoversListHandovers"];
+        put?: never;
+        /**
+         * CreateHandover
+         * @description The outgoing guard hands over to the incoming one (guards).
+         */
+        post: operations["ApiV1OperationsHandoversCreateHandover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations/handovers/guards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * IncomingGuards
+         * @description The guards I may hand over to.
+         */
+        get: operations["ApiV1OperationsHandoversGuardsIncomingGuards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations/handovers/{handover_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetHandover
+         * @description One handover.
+         */
+        get: operations["ApiV1OperationsHandoversHandoverIdGetHandover"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations/handovers/{handover_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge
+         * @description The incoming guard acknowledges (409 `not_incoming`, `already_acknowledged`).
+         */
+        post: operations["ApiV1OperationsHandoversHandoverIdAcknowledgeAcknowledge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListRecords
+         * @description Records of my communities, newest first; filters: kind, state, severity, created
+         *     in [since, until), text `q`, `mine` (owned by me), `open` (not final).
+         */
+        get: operations["ApiV1OperationsRecordsListRecords"];
+        put?: never;
+        /**
+         * CreateRecord
+         * @description File a record; its kind is `details.kind`, it opens in the kind's first state.
+         */
+        post: operations["ApiV1OperationsRecordsCreateRecord"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations/records/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Staff
+         * @description The community's staff: owners of records, participants of drills.
+         */
+        get: operations["ApiV1OperationsRecordsStaffStaff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations/records/{ops_record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetRecord
+         * @description One record with its history and links.
+         */
+        get: operations["ApiV1OperationsRecordsOpsRecordIdGetRecord"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * UpdateRecord
+         * @description Edit a record that is not final (409 `record_final` once it is).
+         */
+        patch: operations["ApiV1OperationsRecordsOpsRecordIdUpdateRecord"];
+        trace?: never;
+    };
+    "/api/v1/operations/records/{ops_record_id}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link
+         * @description Link the record to an alarm, a work order or another record of its community.
+         */
+        post: operations["ApiV1OperationsRecordsOpsRecordIdLinksLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operations/records/{ops_record_id}/moves": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move
+         * @description Move the record (409 `transition_not_allowed`; 400 `fields_required`).
+         */
+        post: operations["ApiV1OperationsRecordsOpsRecordIdMovesMove"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patrol/areas": {
         parameters: {
             query?: never;
@@ -4675,6 +4936,24 @@ export interface components {
             /** Format: uuid */
             account_id: string;
         };
+        /** AttachmentRead */
+        AttachmentRead: {
+            /** Format: date-time */
+            at: string;
+            content_type: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            size: number;
+            url: string;
+        };
+        /** AttachmentUpload */
+        AttachmentUpload: {
+            /** @enum {string} */
+            content_type: "image/jpeg" | "image/png" | "image/webp" | "application/pdf";
+            data: string;
+            name: string;
+        };
         /** AuditEntryRead */
         AuditEntryRead: {
             action: string;
@@ -4974,6 +5253,25 @@ export interface components {
             name?: string;
             temporary_capacity?: number;
         };
+        /** ChangeDetails */
+        ChangeDetails: {
+            /** @default  */
+            implementation: string;
+            /** @constant */
+            kind: "change";
+            /**
+             * @default
+             * @enum {string}
+             */
+            outcome: "" | "succeeded" | "rolled_back";
+            planned_at?: string | null;
+            /** @default  */
+            review: string;
+            /** @enum {string} */
+            risk: "low" | "medium" | "high";
+            rollback_plan: string;
+            scope: string;
+        };
         /** ChecklistItem */
         ChecklistItem: {
             done: boolean;
@@ -5200,6 +5498,21 @@ export interface components {
         CredentialRevoke: {
             reason: string;
         };
+        /** DefectDetails */
+        DefectDetails: {
+            /** @default  */
+            analysis: string;
+            /** @default  */
+            component: string;
+            /** @default  */
+            fix: string;
+            /** @default  */
+            impact: string;
+            /** @default  */
+            improvement_plan: string;
+            /** @constant */
+            kind: "defect";
+        };
         /** DeviceFaultPage */
         DeviceFaultPage: {
             items: components["schemas"]["DeviceFaultRead"][];
@@ -5294,6 +5607,81 @@ export interface components {
             kind: string;
             name: string;
         };
+        /** DrillCreate */
+        DrillCreate: {
+            community_id?: string | null;
+            content: string;
+            /** @default  */
+            evaluation: string;
+            /** Format: date-time */
+            held_at: string;
+            /** @enum {string} */
+            kind: "fire_drill" | "emergency_plan_drill" | "training";
+            /** @default  */
+            location: string;
+            participant_ids?: string[];
+            plan_id?: string | null;
+            title: string;
+        };
+        /** DrillDetail */
+        DrillDetail: {
+            attachments: components["schemas"]["AttachmentRead"][];
+            /** Format: uuid */
+            community_id: string;
+            content: string;
+            /** Format: date-time */
+            created_at: string;
+            evaluation: string;
+            /** Format: date-time */
+            held_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "fire_drill" | "emergency_plan_drill" | "training";
+            location: string;
+            participants: components["schemas"]["ParticipantRead"][];
+            plan_id: string | null;
+            plan_title: string | null;
+            recorded_by_name: string | null;
+            title: string;
+        };
+        /** DrillPage */
+        DrillPage: {
+            items: components["schemas"]["DrillRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** DrillRead */
+        DrillRead: {
+            /** Format: uuid */
+            community_id: string;
+            content: string;
+            /** Format: date-time */
+            created_at: string;
+            evaluation: string;
+            /** Format: date-time */
+            held_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "fire_drill" | "emergency_plan_drill" | "training";
+            location: string;
+            participants: components["schemas"]["ParticipantRead"][];
+            plan_id: string | null;
+            plan_title: string | null;
+            recorded_by_name: string | null;
+            title: string;
+        };
+        /** DrillUpdate */
+        DrillUpdate: {
+            content?: string;
+            evaluation?: string;
+            held_at?: string;
+            location?: string;
+            participant_ids?: string[];
+            title?: string;
+        };
         /** EmergencyRelease */
         EmergencyRelease: {
             building_id?: string | null;
@@ -5382,6 +5770,55 @@ export interface components {
             /** Format: uuid */
             account_id: string;
             name: string;
+        };
+        /** HandoverAck */
+        HandoverAck: {
+            /** @default  */
+            note: string;
+        };
+        /** HandoverCreate */
+        HandoverCreate: {
+            community_id?: string | null;
+            /** @default  */
+            keys_equipment: string;
+            /** @default  */
+            notes: string;
+            /** @default  */
+            open_items: string;
+            shift_id?: string | null;
+            /** Format: uuid */
+            to_account_id: string;
+        };
+        /** HandoverPage */
+        HandoverPage: {
+            items: components["schemas"]["HandoverRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** HandoverRead */
+        HandoverRead: {
+            ack_note: string;
+            acknowledged_at: string | null;
+            /** Format: uuid */
+            community_id: string;
+            /** Format: date-time */
+            created_at: string;
+            from_account_id: string | null;
+            from_name: string | null;
+            /** Format: uuid */
+            id: string;
+            keys_equipment: string;
+            notes: string;
+            open_items: string;
+            shift_ends_at: string | null;
+            shift_id: string | null;
+            shift_starts_at: string | null;
+            /** @enum {string} */
+            state: "pending" | "acknowledged";
+            to_account_id: string | null;
+            to_name: string | null;
+            to_shift_id: string | null;
         };
         /** HistoryPage */
         HistoryPage: {
@@ -5489,6 +5926,19 @@ export interface components {
         ImportRun: {
             /** @enum {string} */
             mode: "strict" | "lenient";
+        };
+        /** IncidentDetails */
+        IncidentDetails: {
+            /** @default  */
+            evaluation: string;
+            /** @default  */
+            impact: string;
+            /** @constant */
+            kind: "incident";
+            /** @default  */
+            resolution: string;
+            /** @default  */
+            summary: string;
         };
         /** InsidePage */
         InsidePage: {
@@ -5712,6 +6162,22 @@ export interface components {
             car_park_id?: string;
             fuzzy?: boolean;
             name?: string;
+        };
+        /** LinkCreate */
+        LinkCreate: {
+            /** Format: uuid */
+            target_id: string;
+            /** @enum {string} */
+            target_type: "alarm" | "work_order" | "record";
+        };
+        /** LinkRead */
+        LinkRead: {
+            label: string;
+            state: string;
+            /** Format: uuid */
+            target_id: string;
+            /** @enum {string} */
+            target_type: "alarm" | "work_order" | "record";
         };
         /** LiveCreate */
         LiveCreate: {
@@ -5952,6 +6418,111 @@ export interface components {
             name: string;
             rostered: boolean;
         };
+        /** OpsEntryRead */
+        OpsEntryRead: {
+            actor_name: string | null;
+            /** Format: date-time */
+            at: string;
+            from_state: string;
+            kind: string;
+            text: string;
+            to_state: string;
+        };
+        /** OpsRecordCreate */
+        OpsRecordCreate: {
+            /** @default  */
+            category: string;
+            community_id?: string | null;
+            /** @default  */
+            description: string;
+            details: components["schemas"]["IncidentDetails"] | components["schemas"]["ProblemDetails"] | components["schemas"]["ChangeDetails"] | components["schemas"]["ReleaseDetails"] | components["schemas"]["DefectDetails"];
+            links?: components["schemas"]["LinkCreate"][];
+            owner_id?: string | null;
+            /**
+             * @default minor
+             * @enum {string}
+             */
+            severity: "critical" | "major" | "minor" | "low";
+            title: string;
+        };
+        /** OpsRecordDetail */
+        OpsRecordDetail: {
+            category: string;
+            /** Format: uuid */
+            community_id: string;
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            details: components["schemas"]["IncidentDetails"] | components["schemas"]["ProblemDetails"] | components["schemas"]["ChangeDetails"] | components["schemas"]["ReleaseDetails"] | components["schemas"]["DefectDetails"];
+            ended_at: string | null;
+            history: components["schemas"]["OpsEntryRead"][];
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "incident" | "problem" | "change" | "release" | "defect";
+            linked_from: components["schemas"]["LinkRead"][];
+            links: components["schemas"]["LinkRead"][];
+            moves: string[];
+            owner_id: string | null;
+            owner_name: string | null;
+            reported_by_id: string | null;
+            reported_by_name: string | null;
+            /** @enum {string} */
+            severity: "critical" | "major" | "minor" | "low";
+            state: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** OpsRecordMove */
+        OpsRecordMove: {
+            details?: components["schemas"]["IncidentDetails"] | components["schemas"]["ProblemDetails"] | components["schemas"]["ChangeDetails"] | components["schemas"]["ReleaseDetails"] | components["schemas"]["DefectDetails"] | null;
+            /** @default  */
+            note: string;
+            to: string;
+        };
+        /** OpsRecordPage */
+        OpsRecordPage: {
+            items: components["schemas"]["OpsRecordRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** OpsRecordRead */
+        OpsRecordRead: {
+            category: string;
+            /** Format: uuid */
+            community_id: string;
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            details: components["schemas"]["IncidentDetails"] | components["schemas"]["ProblemDetails"] | components["schemas"]["ChangeDetails"] | components["schemas"]["ReleaseDetails"] | components["schemas"]["DefectDetails"];
+            ended_at: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "incident" | "problem" | "change" | "release" | "defect";
+            moves: string[];
+            owner_id: string | null;
+            owner_name: string | null;
+            reported_by_id: string | null;
+            reported_by_name: string | null;
+            /** @enum {string} */
+            severity: "critical" | "major" | "minor" | "low";
+            state: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** OpsRecordUpdate */
+        OpsRecordUpdate: {
+            category?: string;
+            description?: string;
+            details?: components["schemas"]["IncidentDetails"] | components["schemas"]["ProblemDetails"] | components["schemas"]["ChangeDetails"] | components["schemas"]["ReleaseDetails"] | components["schemas"]["DefectDetails"];
+            owner_id?: string | null;
+            severity?: "critical" | "major" | "minor" | "low";
+            title?: string;
+        };
         /** PartCreate */
         PartCreate: {
             /** @default  */
@@ -6006,6 +6577,12 @@ export interface components {
             /** Format: uuid */
             part_id: string;
             quantity: number;
+        };
+        /** ParticipantRead */
+        ParticipantRead: {
+            /** Format: uuid */
+            id: string;
+            name: string;
         };
         /** PartsUsedCreate */
         PartsUsedCreate: {
@@ -6408,6 +6985,19 @@ export interface components {
             kind: "preset";
             preset: number;
         };
+        /** ProblemDetails */
+        ProblemDetails: {
+            /** @default  */
+            evaluation: string;
+            /** @constant */
+            kind: "problem";
+            /** @default  */
+            root_cause: string;
+            /** @default  */
+            solution: string;
+            /** @default  */
+            workaround: string;
+        };
         /** PublicPass */
         PublicPass: {
             code: string | null;
@@ -6444,6 +7034,18 @@ export interface components {
         /** RejectBody */
         RejectBody: {
             reason: string;
+        };
+        /** ReleaseDetails */
+        ReleaseDetails: {
+            /** @default  */
+            analysis: string;
+            /** @constant */
+            kind: "release";
+            plan: string;
+            planned_at?: string | null;
+            /** @default  */
+            result: string;
+            version: string;
         };
         /** ReleaseResult */
         ReleaseResult: {
@@ -6784,6 +7386,13 @@ export interface components {
             /** @enum {string} */
             state: "new" | "acknowledged" | "dispatched" | "resolved" | "false_alarm";
             timeline: components["schemas"]["SosEntry"][];
+        };
+        /** StaffRead */
+        StaffRead: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            role: string;
         };
         /** StatusChange */
         StatusChange: {
@@ -17051,6 +17660,1223 @@ export interface operations {
             };
             /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsDrillsListDrills: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                kind?: "fire_drill" | "emergency_plan_drill" | "training" | null;
+                since?: string | null;
+                until?: string | null;
+                q?: string | null;
+                mine?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrillPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsDrillsCreateDrill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DrillCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrillDetail"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsDrillsDrillIdGetDrill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                drill_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrillDetail"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsDrillsDrillIdUpdateDrill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                drill_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DrillUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrillDetail"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsDrillsDrillIdAttachmentsAddAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                drill_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachmentUpload"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrillDetail"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsHandoversListHandovers: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                shift_id?: string | null;
+                state?: "pending" | "acknowledged" | null;
+                since?: string | null;
+                until?: string | null;
+                mine?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HandoverPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsHandoversCreateHandover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandoverCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HandoverRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsHandoversGuardsIncomingGuards: {
+        parameters: {
+            query?: {
+                community_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffRead"][];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsHandoversHandoverIdGetHandover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                handover_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HandoverRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsHandoversHandoverIdAcknowledgeAcknowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                handover_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandoverAck"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HandoverRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsRecordsListRecords: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                kind?: "incident" | "problem" | "change" | "release" | "defect" | null;
+                state?: string | null;
+                severity?: "critical" | "major" | "minor" | "low" | null;
+                since?: string | null;
+                until?: string | null;
+                q?: string | null;
+                mine?: boolean;
+                open?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsRecordPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsRecordsCreateRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpsRecordCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsRecordDetail"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsRecordsStaffStaff: {
+        parameters: {
+            query?: {
+                community_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffRead"][];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsRecordsOpsRecordIdGetRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ops_record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsRecordDetail"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsRecordsOpsRecordIdUpdateRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ops_record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpsRecordUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsRecordDetail"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsRecordsOpsRecordIdLinksLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ops_record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkCreate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsRecordDetail"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1OperationsRecordsOpsRecordIdMovesMove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ops_record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpsRecordMove"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsRecordDetail"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2165,6 +2165,7 @@ const en: typeof zhCN = {
     removed: "Removed from the blacklist",
     since: "Since {time}",
     until: "until {date}",
+  },
   operations: {
     title: "O&M records",
     newRecord: "New record",

@@ -2158,6 +2158,7 @@ export default {
     removed: "已移出黑名单",
     since: "列入于 {time}",
     until: "至 {date}",
+  },
   operations: {
     title: "运维记录",
     newRecord: "新建记录",
