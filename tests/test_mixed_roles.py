@@ -44,7 +44,7 @@ from api.vehicles import identifiers
 from api.vehicles.tables import CarPark, PassRecord, Vehicle
 from api.visitors.passes import CONTEXTS
 from api.visitors.tables import VisitorPass
-from api.workorders.tables import WorkOrder
+from api.workorders.tables import LabelRequest, MaintenancePlan, WorkOrder
 from tests.helpers import ApiClient, Login, Site, TestUser, World, grant, make_account, on_duty
 
 # GET endpoints that hold no community's or household's rows, with why.
@@ -67,6 +67,12 @@ NOT_SCOPED = {
     "/api/v1/audit/verify": "administrators only (audit.read)",
     "/api/v1/person-imports/templates/residents.csv": "a static template (person.write only)",
     "/api/v1/person-imports/templates/residents.xlsx": "a static template (person.write only)",
+    "/api/v1/public/report/{label_code:str}": "public: an asset's name and place, by its label",
+    "/api/v1/public/track/{tracking_code:str}": "public, reached by the tracking code alone",
+    "/api/v1/patrol/checkpoints/labels": (
+        "a PDF of one route's or area's labels, named by a query id (another community's: 404, "
+        "tests/patrol/test_labels.py)"
+    ),
 }
 
 # Endpoints that answer sums rather than rows: the mixed caller's are the two views' sums.
@@ -107,6 +113,8 @@ SOURCES: dict[str, tuple[type[Table], str]] = {
     "ops_record_id": (OpsRecord, "community"),
     "drill_id": (Drill, "community"),
     "handover_id": (Handover, "community"),
+    "label_request_id": (LabelRequest, "community"),
+    "maintenance_plan_id": (MaintenancePlan, "community"),
 }
 
 
@@ -323,6 +331,25 @@ async def _seed(site: Site, staff: TestUser, cipher: FieldCipher) -> None:
         created_by_name=staff.username,
         file_key=f"imports/{site.community}/seed.csv",
         file_name="seed.csv",
+    ).save()
+    await LabelRequest(
+        community=site.community,
+        device=door.id,
+        description="灯不亮",
+        phone=cipher.encrypt("13700001111", context="label_requests.phone"),
+        phone_index=cipher.blind_index("13700001111", kind="phone"),
+        tracking_hash=uuid.uuid4().hex * 2,
+        created_at=now,
+    ).save()
+    await MaintenancePlan(
+        community=site.community,
+        name="灭火器月检",
+        asset_kind="extinguisher",
+        frequency="monthly",
+        starts_on=now.date(),
+        due_time=time(17),
+        created_at=now,
+        updated_at=now,
     ).save()
     tour = CameraTour(
         community=site.community,

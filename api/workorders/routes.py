@@ -232,32 +232,36 @@ class LabelRequestController(Controller):
             caller, page=page, page_size=page_size, community_id=community_id, status=status
         )
 
-    @get("/{request_id:uuid}")
+    @get("/{label_request_id:uuid}")
     async def get_request(
-        self, caller: Caller, requests: LabelRequests, request_id: UUID
+        self, caller: Caller, requests: LabelRequests, label_request_id: UUID
     ) -> LabelRequestRead:
         """One request with its photos (the phone masked)."""
-        return await requests.get(caller, request_id)
+        return await requests.get(caller, label_request_id)
 
-    @post("/{request_id:uuid}/approve", status_code=HTTP_200_OK)
+    @post("/{label_request_id:uuid}/approve", status_code=HTTP_200_OK)
     async def approve(
         self,
         caller: Caller,
         requests: LabelRequests,
         effects: Effects,
-        request_id: UUID,
+        label_request_id: UUID,
         data: LabelRequestApprove,
     ) -> LabelRequestRead:
         """Approve: a repair order of the asset with the request's photos (409 not_pending
         when it was decided already)."""
-        return await requests.approve(caller, request_id, data, effects)
+        return await requests.approve(caller, label_request_id, data, effects)
 
-    @post("/{request_id:uuid}/reject", status_code=HTTP_200_OK)
+    @post("/{label_request_id:uuid}/reject", status_code=HTTP_200_OK)
     async def reject(
-        self, caller: Caller, requests: LabelRequests, request_id: UUID, data: LabelRequestReject
+        self,
+        caller: Caller,
+        requests: LabelRequests,
+        label_request_id: UUID,
+        data: LabelRequestReject,
     ) -> LabelRequestRead:
         """Reject with a reason; nothing is opened."""
-        return await requests.reject(caller, request_id, data.reason)
+        return await requests.reject(caller, label_request_id, data.reason)
 
 
 class MaintenancePlanController(Controller):
@@ -291,39 +295,42 @@ class MaintenancePlanController(Controller):
         """Draw up a plan; its orders within the horizon are generated at once."""
         return await plans.create_plan(caller, data)
 
-    @get("/{plan_id:uuid}")
-    async def get_plan(self, caller: Caller, plan_id: UUID) -> MaintenancePlanRead:
+    @get("/{maintenance_plan_id:uuid}")
+    async def get_plan(self, caller: Caller, maintenance_plan_id: UUID) -> MaintenancePlanRead:
         """One plan."""
-        return await plans.get_plan(caller, plan_id)
+        return await plans.get_plan(caller, maintenance_plan_id)
 
-    @patch("/{plan_id:uuid}")
+    @patch("/{maintenance_plan_id:uuid}")
     async def update_plan(
-        self, caller: Caller, plan_id: UUID, data: MaintenancePlanUpdate
+        self, caller: Caller, maintenance_plan_id: UUID, data: MaintenancePlanUpdate
     ) -> MaintenancePlanRead:
         """Change a plan (not its schedule); orders generated from now on carry the change."""
-        return await plans.update_plan(caller, plan_id, data)
+        return await plans.update_plan(caller, maintenance_plan_id, data)
 
-    @post("/{plan_id:uuid}/pause", status_code=HTTP_200_OK)
-    async def pause(self, caller: Caller, plan_id: UUID) -> MaintenancePlanRead:
+    @post("/{maintenance_plan_id:uuid}/pause", status_code=HTTP_200_OK)
+    async def pause(self, caller: Caller, maintenance_plan_id: UUID) -> MaintenancePlanRead:
         """Stop generating orders (those made stay)."""
-        return await plans.set_paused(caller, plan_id, paused=True)
+        return await plans.set_paused(caller, maintenance_plan_id, paused=True)
 
-    @post("/{plan_id:uuid}/resume", status_code=HTTP_200_OK)
-    async def resume(self, caller: Caller, plan_id: UUID) -> MaintenancePlanRead:
+    @post("/{maintenance_plan_id:uuid}/resume", status_code=HTTP_200_OK)
+    async def resume(self, caller: Caller, maintenance_plan_id: UUID) -> MaintenancePlanRead:
         """Generate again, the horizon at once."""
-        return await plans.set_paused(caller, plan_id, paused=False)
+        return await plans.set_paused(caller, maintenance_plan_id, paused=False)
 
-    @delete("/{plan_id:uuid}")
-    async def delete_plan(self, caller: Caller, plan_id: UUID) -> None:
+    @delete("/{maintenance_plan_id:uuid}")
+    async def delete_plan(self, caller: Caller, maintenance_plan_id: UUID) -> None:
         """Delete a plan; its orders nobody started are cancelled."""
-        await plans.delete_plan(caller, plan_id)
+        await plans.delete_plan(caller, maintenance_plan_id)
 
-    @get("/{plan_id:uuid}/preview")
+    @get("/{maintenance_plan_id:uuid}/preview")
     async def preview(
-        self, caller: Caller, plan_id: UUID, days: Annotated[int, Parameter(ge=1, le=366)] = 30
+        self,
+        caller: Caller,
+        maintenance_plan_id: UUID,
+        days: Annotated[int, Parameter(ge=1, le=366)] = 30,
     ) -> MaintenancePlanPreview:
         """How many orders generating the plan `days` ahead would make now."""
-        return await plans.preview_plan(caller, plan_id, days)
+        return await plans.preview_plan(caller, maintenance_plan_id, days)
 
 
 WORKORDER_CONTROLLERS = [WorkOrderController, LabelRequestController, MaintenancePlanController]

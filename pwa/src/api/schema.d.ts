@@ -1928,7 +1928,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/label-requests/{request_id}": {
+    "/api/v1/label-requests/{label_request_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1939,7 +1939,7 @@ export interface paths {
          * GetRequest
          * @description One request with its photos (the phone masked).
          */
-        get: operations["ApiV1LabelRequestsRequestIdGetRequest"];
+        get: operations["ApiV1LabelRequestsLabelRequestIdGetRequest"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1948,7 +1948,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/label-requests/{request_id}/approve": {
+    "/api/v1/label-requests/{label_request_id}/approve": {
         parameters: {
             query?: never;
             header?: never;
@@ -1962,14 +1962,14 @@ export interface paths {
          * @description Approve: a repair order of the asset with the request's photos (409 not_pending
          *     when it was decided already).
          */
-        post: operations["ApiV1LabelRequestsRequestIdApproveApprove"];
+        post: operations["ApiV1LabelRequestsLabelRequestIdApproveApprove"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/label-requests/{request_id}/reject": {
+    "/api/v1/label-requests/{label_request_id}/reject": {
         parameters: {
             query?: never;
             header?: never;
@@ -1982,7 +1982,7 @@ export interface paths {
          * Reject
          * @description Reject with a reason; nothing is opened.
          */
-        post: operations["ApiV1LabelRequestsRequestIdRejectReject"];
+        post: operations["ApiV1LabelRequestsLabelRequestIdRejectReject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4196,7 +4196,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/workorders/plans/{plan_id}": {
+    "/api/v1/workorders/plans/{maintenance_plan_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -4207,24 +4207,24 @@ export interface paths {
          * GetPlan
          * @description One plan.
          */
-        get: operations["ApiV1WorkordersPlansPlanIdGetPlan"];
+        get: operations["ApiV1WorkordersPlansMaintenancePlanIdGetPlan"];
         put?: never;
         post?: never;
         /**
          * DeletePlan
          * @description Delete a plan; its orders nobody started are cancelled.
          */
-        delete: operations["ApiV1WorkordersPlansPlanIdDeletePlan"];
+        delete: operations["ApiV1WorkordersPlansMaintenancePlanIdDeletePlan"];
         options?: never;
         head?: never;
         /**
          * UpdatePlan
          * @description Change a plan (not its schedule); orders generated from now on carry the change.
          */
-        patch: operations["ApiV1WorkordersPlansPlanIdUpdatePlan"];
+        patch: operations["ApiV1WorkordersPlansMaintenancePlanIdUpdatePlan"];
         trace?: never;
     };
-    "/api/v1/workorders/plans/{plan_id}/pause": {
+    "/api/v1/workorders/plans/{maintenance_plan_id}/pause": {
         parameters: {
             query?: never;
             header?: never;
@@ -4237,14 +4237,14 @@ export interface paths {
          * Pause
          * @description Stop generating orders (those made stay).
          */
-        post: operations["ApiV1WorkordersPlansPlanIdPausePause"];
+        post: operations["ApiV1WorkordersPlansMaintenancePlanIdPausePause"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/workorders/plans/{plan_id}/preview": {
+    "/api/v1/workorders/plans/{maintenance_plan_id}/preview": {
         parameters: {
             query?: never;
             header?: never;
@@ -4255,7 +4255,7 @@ export interface paths {
          * Preview
          * @description How many orders generating the plan `days` ahead would make now.
          */
-        get: operations["ApiV1WorkordersPlansPlanIdPreviewPreview"];
+        get: operations["ApiV1WorkordersPlansMaintenancePlanIdPreviewPreview"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4264,7 +4264,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/workorders/plans/{plan_id}/resume": {
+    "/api/v1/workorders/plans/{maintenance_plan_id}/resume": {
         parameters: {
             query?: never;
             header?: never;
@@ -4277,7 +4277,7 @@ export interface paths {
          * Resume
          * @description Generate again, the horizon at once.
          */
-        post: operations["ApiV1WorkordersPlansPlanIdResumeResume"];
+        post: operations["ApiV1WorkordersPlansMaintenancePlanIdResumeResume"];
         delete?: never;
         options?: never;
         head?: never;
@@ -16037,12 +16037,12 @@ export interface operations {
             };
         };
     };
-    ApiV1LabelRequestsRequestIdGetRequest: {
+    ApiV1LabelRequestsLabelRequestIdGetRequest: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                request_id: string;
+                label_request_id: string;
             };
             cookie?: never;
         };
@@ -16086,12 +16086,12 @@ export interface operations {
             };
         };
     };
-    ApiV1LabelRequestsRequestIdApproveApprove: {
+    ApiV1LabelRequestsLabelRequestIdApproveApprove: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                request_id: string;
+                label_request_id: string;
             };
             cookie?: never;
         };
@@ -16175,12 +16175,12 @@ export interface operations {
             };
         };
     };
-    ApiV1LabelRequestsRequestIdRejectReject: {
+    ApiV1LabelRequestsLabelRequestIdRejectReject: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                request_id: string;
+                label_request_id: string;
             };
             cookie?: never;
         };
@@ -26308,12 +26308,12 @@ export interface operations {
             };
         };
     };
-    ApiV1WorkordersPlansPlanIdGetPlan: {
+    ApiV1WorkordersPlansMaintenancePlanIdGetPlan: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                plan_id: string;
+                maintenance_plan_id: string;
             };
             cookie?: never;
         };
@@ -26357,12 +26357,12 @@ export interface operations {
             };
         };
     };
-    ApiV1WorkordersPlansPlanIdDeletePlan: {
+    ApiV1WorkordersPlansMaintenancePlanIdDeletePlan: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                plan_id: string;
+                maintenance_plan_id: string;
             };
             cookie?: never;
         };
@@ -26422,12 +26422,12 @@ export interface operations {
             };
         };
     };
-    ApiV1WorkordersPlansPlanIdUpdatePlan: {
+    ApiV1WorkordersPlansMaintenancePlanIdUpdatePlan: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                plan_id: string;
+                maintenance_plan_id: string;
             };
             cookie?: never;
         };
@@ -26511,12 +26511,12 @@ export interface operations {
             };
         };
     };
-    ApiV1WorkordersPlansPlanIdPausePause: {
+    ApiV1WorkordersPlansMaintenancePlanIdPausePause: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                plan_id: string;
+                maintenance_plan_id: string;
             };
             cookie?: never;
         };
@@ -26578,14 +26578,14 @@ export interface operations {
             };
         };
     };
-    ApiV1WorkordersPlansPlanIdPreviewPreview: {
+    ApiV1WorkordersPlansMaintenancePlanIdPreviewPreview: {
         parameters: {
             query?: {
                 days?: number;
             };
             header?: never;
             path: {
-                plan_id: string;
+                maintenance_plan_id: string;
             };
             cookie?: never;
         };
@@ -26629,12 +26629,12 @@ export interface operations {
             };
         };
     };
-    ApiV1WorkordersPlansPlanIdResumeResume: {
+    ApiV1WorkordersPlansMaintenancePlanIdResumeResume: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                plan_id: string;
+                maintenance_plan_id: string;
             };
             cookie?: never;
         };
