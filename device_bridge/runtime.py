@@ -39,6 +39,8 @@ from device_bridge.protocol import (
     FaceEnrol,
     FaceRemove,
 )
+from device_bridge.recognise import Recogniser, RecogniserUnavailable
+from device_bridge.recognise import load as load_recogniser
 from device_bridge.rules import ACTION_DEADLINE, RuleEngine
 from device_bridge.scenario import Scenario
 from device_bridge.settings import BridgeSettings, SiteConfig, load_config
@@ -125,6 +127,10 @@ class Bridge:
                 rate=scenario_rate or self.config.scenario.rate,
                 doorbell=self.config.scenario.doorbell,
                 doorbell_every=self.config.scenario.doorbell_every,
+                vehicle_rate=self.config.scenario.vehicle_rate,
+                plates=self.config.scenario.plates,
+                visitor_plates=self.config.scenario.visitor_plates,
+                blacklisted=self.config.scenario.blacklisted,
             )
             if scenario and self.sim is not None
             else None
@@ -224,6 +230,8 @@ class Bridge:
             execute=self.execute_local,
             devices=self.inventory,
             clock=self._link.platform_time,
+            recogniser=self._recogniser(),
+            recognise_below=self.config.site.recognise_below,
         )
         tasks: list[asyncio.Task[None]] = []
         try:
@@ -257,6 +265,15 @@ class Bridge:
             await cache.close()
             self.ready.clear()
             log.info("bridge.stopped", bridge_id=bridge_id)
+
+    def _recogniser(self) -> Recogniser | None:
+        """The site's plate recogniser; none when off, or when it cannot be loaded (logged: the
+        lanes go on with the cameras' reads)."""
+        try:
+            return load_recogniser(self.config.site.recogniser)
+        except RecogniserUnavailable as err:
+            log.error("bridge.recogniser.unavailable", error=str(err))
+            return None
 
     async def stop(self) -> None:
         """Ask `run()` to finish: close the link, stop the drivers, close the outbox."""
