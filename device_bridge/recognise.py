@@ -53,8 +53,9 @@ class RecogniserUnavailable(Exception):
 class HyperLPR3:
     """HyperLPR3's catcher (the `lpr` extra): OpenCV decodes, ONNX Runtime runs its models.
 
-    hyperlpr3 0.1.3 fetches its models from the network on first use (into ~/.hyperlpr3); a
-    bridge without that network needs them placed there beforehand, else this is unavailable.
+    hyperlpr3 0.1.3 fetches its models from the network when it is imported (into ~/.hyperlpr3;
+    nothing is bundled in the wheel): a bridge without that network needs them placed there
+    beforehand, else this recogniser is unavailable.
     """
 
     name = "hyperlpr3"
@@ -63,12 +64,14 @@ class HyperLPR3:
         try:
             cv2 = importlib.import_module("cv2")
             numpy = importlib.import_module("numpy")
-            lpr3 = importlib.import_module("hyperlpr3")
         except ImportError as err:
             raise RecogniserUnavailable(f"the lpr extra is not installed: {err}") from err
-        try:
+        try:  # importing hyperlpr3 fetches its models when they are not on disk
+            lpr3 = importlib.import_module("hyperlpr3")
             self._catcher = lpr3.LicensePlateCatcher()
-        except Exception as err:  # its model download, when the models are not on disk
+        except ImportError as err:
+            raise RecogniserUnavailable(f"the lpr extra is not installed: {err}") from err
+        except Exception as err:
             raise RecogniserUnavailable(f"hyperlpr3 models unavailable: {err}") from err
         self._cv2, self._np = cv2, numpy
 

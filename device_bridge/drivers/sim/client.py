@@ -267,9 +267,13 @@ class SimFleet:
         ):
             raise InvalidArguments("seconds must be a number 0–600")
         shown = {"lines": list(lines), "colour": colour, "seconds": seconds}
-        if seconds is None:  # the standing text, shown between messages
+        if seconds is None:  # the standing text: shown between messages, not over one
             dev.state["standing"] = shown
-        dev.state["shown"] = shown
+            if time.time() >= dev.state.get("message_until", 0.0):
+                dev.state["shown"] = shown
+        else:
+            dev.state["shown"] = shown
+            dev.state["message_until"] = time.time() + seconds
         dev.state.setdefault("history", []).append(shown)
         del dev.state["history"][:-50]  # what the display showed last, for the tests
         return {"lines": len(lines)}
