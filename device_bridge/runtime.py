@@ -227,6 +227,7 @@ class Bridge:
         self._vehicles = VehicleControl(
             cache,
             record=self.record,
+            record_once=self.record_once,
             execute=self.execute_local,
             devices=self.inventory,
             clock=self._link.platform_time,
@@ -295,18 +296,25 @@ class Bridge:
         decision of its own is the bridge's to decide (`VehicleControl.read` records it).
         """
         if kind == "plate.read" and "decision" not in data and self._vehicles is not None:
-            await self._vehicles.read(device, data, at)
+            await self._vehicles.read(device, data, at, key=key)
             return
         if key is None:
             await self.record(kind, device, data, at)
-        else:
-            seq = await self.outbox.append_once(key, kind, device, at, data)
-            if seq is None:
-                log.info("bridge.event.repeated", device=device, kind=kind)
-                return
-            self._committed(kind, device, data, seq)
+        elif await self.record_once(key, kind, device, data, at) is None:
+            return
         if kind in ("barrier.opened", "barrier.closed") and self._vehicles is not None:
             await self._vehicles.barrier_event(kind, device, data)  # VEH-12's watch
+
+    async def record_once(
+        self, key: str, kind: str, device: str, data: dict[str, Any], at: float | None = None
+    ) -> int | None:
+        """`record`, unless an event with this key (a device's repeated delivery) is held: None."""
+        seq = await self.outbox.append_once(key, kind, device, at, data)
+        if seq is None:
+            log.info("bridge.event.repeated", device=device, kind=kind)
+            return None
+        self._committed(kind, device, data, seq)
+        return seq
 
     async def record(
         self, kind: str, device: str, data: dict[str, Any], at: float | None = None

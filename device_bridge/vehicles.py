@@ -47,7 +47,7 @@ import base64
 import binascii
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -67,6 +67,8 @@ HELD_LIMIT = 60.0  # seconds a barrier may stay up (a lane's `open_limit` attrib
 SEEN_MAX = 10_000  # reads remembered for the debounce before the stale ones are dropped
 PLATE_KINDS = ("plate", "plate_block")
 Outcome = Literal["granted", "denied", "held", "ignored"]
+RecordOnce = Callable[[str, str, str, dict[str, Any], float | None], Awaitable[int | None]]
+"""Commit an event under a key (key, kind, device, data, at) unless one is held: its seq or None."""
 
 
 def spaces(value: object) -> int:
@@ -147,6 +149,7 @@ class VehicleControl:
         devices: Callable[[], list[p.DeviceInfo]],
         clock: Callable[[], float] = time.time,
         debounce: float = DEBOUNCE,
+        record_once: RecordOnce | None = None,
         recogniser: Recogniser | None = None,
         recognise_below: float = RECOGNISE_BELOW,
     ) -> None:
@@ -156,6 +159,7 @@ class VehicleControl:
         self.recognise_below = recognise_below
         self._standing: dict[str, tuple[str, ...]] = {}  # display -> the text it shows between cars
         self._record = record
+        self._record_once = record_once
         self._execute = execute
         self._devices = devices
         self._clock = clock
@@ -237,9 +241,11 @@ class VehicleControl:
         return max(lane.capacity - (len(park.temporary) if park else 0), 0)
 
     async def read(
-        self, camera: str, data: dict[str, Any], at: float | None = None
+        self, camera: str, data: dict[str, Any], at: float | None = None, *, key: str | None = None
     ) -> PlateDecision:
-        """Decide a read, record it, and on a grant lift the barrier; say the outcome."""
+        """Decide a read, record it, and on a grant lift the barrier; show and say the outcome.
+        With a `key` (a camera's delivery it may repeat), a read recorded under it before is not
+        recorded again; deciding it again found it a `duplicate_read`, so nothing was done."""
         lane = self.lanes().get(camera)
         text = str(data.get("plate") or "")
         recognised = await self._recognise(camera, data) if lane is not None else None
@@ -270,7 +276,10 @@ class VehicleControl:
                 "confidence": round(recognised.confidence, 3),
             }
         try:
-            await self._record("plate.read", camera, event)
+            if key is not None and self._record_once is not None:
+                await self._record_once(key, "plate.read", camera, event, at)
+            else:
+                await self._record("plate.read", camera, event)
         except Exception:  # a full disk must not keep a resident's car out
             log.exception("bridge.plate.not_recorded", camera=camera, outcome=decision.outcome)
         if lane is not None:
