@@ -57,8 +57,7 @@ driver = "mqtt"
 """
 
 
-@pytest.mark.req("VEH-03", "VEH-14")
-@pytest.mark.req("PLAT-07", partial=True)
+@pytest.mark.req("VEH-03", "VEH-14", "PLAT-07", partial=True)
 async def test_an_mqtt_cameras_read_lifts_the_barrier_and_is_shown_and_said(
     bridge_settings: BridgeSettings, platform: FakePlatform, tmp_path: Path
 ) -> None:

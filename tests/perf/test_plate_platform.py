@@ -3,10 +3,13 @@
 1. An unknown plate at the sim camera → the bridge's decision → the platform's pass record → the
    guard's lane console socket (`vehicle.pass`): p50/p99, against the same read's arrival on the
    same socket as a plain device event (`device.event`: ingest and fan-out, no pass record).
-2. Pass-record ingest at a sustained rate (200 reads/s for 60 s; smoke: 40/s for 3 s) at two lanes:
-   the bridge's outbox backlog (events not yet acknowledged by the platform) at the start and the
-   end, and records stored per second; against the same rate of plain sensor readings through the
-   same bridge and link, in the same run.
+2. Pass-record ingest at a sustained rate (200 reads/s for 60 s; smoke: 40/s for 3 s) at an
+   entrance and an exit: reads made at that rate as a bridge records them, taken in the link's
+   batches (whatever is pending, up to 200) into the platform's ingest with every hook; the
+   backlog (made, not yet ingested) at the start, each second and the end; against the same rate
+   of plain sensor readings, in the same run. (A whole bridge in this process, its sim devices and
+   the app on one event loop, does not keep 200 reads/s itself: the rig, not the ingest, is then
+   measured — docs/vehicles.md.)
 """
 
 from __future__ import annotations
@@ -15,24 +18,28 @@ import asyncio
 import json
 import statistics
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from api.app import LINK_HOOKS
 from api.core.auth import Role
-from api.vehicles.tables import PassRecord
-from device_bridge import plate_image
+from api.devices.ingest import ingest
+from api.devices.tables import Bridge, Device
+from api.vehicles.tables import CarPark, Lane, PassRecord
+from device_bridge import plate_image, protocol
 from device_bridge.drivers.sim import client as sim_client
-from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
 from tests.fixtures import AsRole
 from tests.helpers import World, live_socket, running
 from tests.perf.sizes import size
-from tests.vehicles.test_site import IN, OUT, lanes
+from tests.vehicles.test_site import IN, lanes
 
 READS = size(200, smoke=10)
 RATE = size(200, smoke=40)  # reads per second
 SECONDS = size(60, smoke=3)
+BATCH = 200  # the link's batch size (device_bridge/link.py)
 
 
 @pytest.fixture(autouse=True)
@@ -78,72 +85,125 @@ async def test_unknown_plate_to_the_lane_console(
     )
 
 
+class _Feed:
+    """Events made at a steady rate, as a bridge's outbox fills, and taken in batches."""
+
+    def __init__(self, make: Any, rate: float, seconds: float) -> None:
+        self.make, self.rate, self.total = make, rate, int(rate * seconds)
+        self.start = time.perf_counter()
+        self.taken = 0
+
+    def made(self) -> int:
+        return min(int((time.perf_counter() - self.start) * self.rate), self.total)
+
+    def backlog(self) -> int:
+        return self.made() - self.taken
+
+    def take(self, limit: int) -> list[protocol.Event]:
+        upto = min(self.made(), self.taken + limit)
+        batch = [self.make(seq) for seq in range(self.taken + 1, upto + 1)]
+        self.taken = upto
+        return batch
+
+
 async def _sustain(
-    bridge: Bridge, act: Any, rate: float, seconds: float
-) -> tuple[int, int, list[int]]:
-    """Run `act(i)` `rate` times a second for `seconds`, each in its own task (a read's display
-    and voice must not hold the next car); (backlog at start, at end, each second's backlog)."""
-    backlog_start = await bridge.outbox.count()
-    samples: list[int] = []
-    tasks: set[asyncio.Task[None]] = set()
-    start = time.perf_counter()
-    total = int(rate * seconds)
-    for i in range(total):
-        due = start + i / rate
-        if (wait := due - time.perf_counter()) > 0:
-            await asyncio.sleep(wait)
-        task = asyncio.create_task(act(i))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-        if i % int(rate) == 0:
-            samples.append(await bridge.outbox.count())
-    await asyncio.gather(*tasks)
-    return backlog_start, await bridge.outbox.count(), samples
+    bridge_id: Any, community: Any, devices: dict[str, Any], make: Any
+) -> tuple[int, int, list[int], float]:
+    """Ingest a feed of `RATE` events a second for `SECONDS` as the link does (whatever is pending,
+    up to `BATCH` a frame): (backlog at start, at end, each second's, seconds it ran over)."""
+    feed = _Feed(make, RATE, SECONDS)
+    start_backlog, samples, next_sample = feed.backlog(), [], 0.0
+    while feed.taken < feed.total:
+        elapsed = time.perf_counter() - feed.start
+        if elapsed >= next_sample:
+            samples.append(feed.backlog())
+            next_sample += 1.0
+        batch = feed.take(BATCH)
+        if not batch:
+            await asyncio.sleep(0.005)
+            continue
+        await ingest(bridge_id, community, devices, batch, LINK_HOOKS.on_events)
+    lag = (time.perf_counter() - feed.start) - SECONDS
+    return start_backlog, feed.backlog(), samples, max(lag, 0.0)
 
 
-async def _drained(bridge: Bridge, timeout: float = 60.0) -> float:
-    """Seconds until the platform has acknowledged everything."""
-    start = time.perf_counter()
-    async with asyncio.timeout(timeout):
-        while await bridge.outbox.count():  # noqa: ASYNC110 - the outbox offers no event for it
-            await asyncio.sleep(0.05)
-    return time.perf_counter() - start
+async def test_pass_record_ingest_sustained(world: World) -> None:
+    """200 reads/s for 60 s into the platform's ingest (the link's batches, every hook, the pass
+    records): the backlog stays flat; against the same rate of plain sensor readings."""
+    bridge = Bridge(community=world.a.community, name="bench-plates", public_key="")
+    await bridge.save()
+    rows = {}
+    for external, kind in (
+        ("lpr-in", "plate_camera"),
+        ("lpr-out", "plate_camera"),
+        ("barrier", "barrier"),
+        ("temp", "temperature_sensor"),
+    ):
+        device = Device(
+            community=world.a.community,
+            bridge=bridge.id,
+            external_id=external,
+            kind=kind,
+            name=external,
+        )
+        await device.save()
+        rows[external] = device.id
+    park = CarPark(
+        community=world.a.community, name="bench", capacity=100_000, created_at=datetime.now(UTC)
+    )
+    await park.save()
+    for camera, direction in (("lpr-in", "in"), ("lpr-out", "out")):
+        await Lane(
+            community=world.a.community,
+            car_park=park.id,
+            name=camera,
+            direction=direction,
+            barrier=rows["barrier"],
+            camera=rows[camera],
+            created_at=datetime.now(UTC),
+        ).save()
+    now = time.time()
 
+    def read(seq: int) -> protocol.Event:  # as the bridge records a decided read
+        out = seq % 2 == 0
+        return protocol.Event(
+            seq=seq,
+            kind="plate.read",
+            device="lpr-out" if out else "lpr-in",
+            at=now,
+            data={
+                "plate": f"川C{seq // 2:05d}",
+                "read": "",
+                "colour": "blue",
+                "confidence": 0.95,
+                "direction": "out" if out else "in",
+                "decision": "granted" if out else "held",
+                "reason": "exit" if out else "unknown",
+                "decided_by": "bridge",
+            },
+        )
 
-async def test_pass_record_ingest_sustained(
-    as_role: AsRole, site_settings: BridgeSettings, world: World
-) -> None:
-    """200 reads/s for 60 s at an entrance and an exit: no backlog growth at the bridge."""
-    manager = await as_role(Role.PROPERTY_MANAGER)
-    async with running(site_settings) as bridge:
-        await lanes(manager, bridge, world)
-        sim = bridge.sim
-        assert sim is not None
-        await _drained(bridge)
+    def reading(seq: int) -> protocol.Event:
+        return protocol.Event(
+            seq=seq,
+            kind="sensor.reading",
+            device="temp",
+            at=now,
+            data={"value": 20 + seq % 10, "unit": "°C"},
+        )
 
-        async def read(i: int) -> None:  # every car a new plate: no debounce, one record each
-            await sim.read_plate(IN if i % 2 else OUT, plate=f"川C{i:05d}", confidence=0.95)
+    p_start, p_end, p_samples, p_lag = await _sustain(bridge.id, world.a.community, rows, read)
+    total = int(RATE * SECONDS)
+    assert await PassRecord.count().where(PassRecord.community == world.a.community) == total
 
-        async def reading(i: int) -> None:
-            await sim.reading("temp-pump-room", value=20 + i % 10, unit="°C")
-
-        total = int(RATE * SECONDS)
-        began = time.perf_counter()
-        p_start, p_end, p_samples = await _sustain(bridge, read, RATE, SECONDS)
-        p_tail = await _drained(bridge)
-        p_rate = total / (time.perf_counter() - began)
-        stored = await PassRecord.count().where(PassRecord.community == world.a.community)
-        assert stored == total
-
-        began = time.perf_counter()
-        b_start, b_end, b_samples = await _sustain(bridge, reading, RATE, SECONDS)
-        b_tail = await _drained(bridge)
-        b_rate = total / (time.perf_counter() - began)
+    other = Bridge(community=world.a.community, name="bench-readings", public_key="")
+    await other.save()
+    b_start, b_end, b_samples, b_lag = await _sustain(other.id, world.a.community, rows, reading)
     print(
-        f"\npass-record ingest, {RATE} reads/s for {SECONDS} s ({total} reads, two lanes): "
-        f"bridge backlog at start {p_start}, at end {p_end} (per second: {p_samples}), "
-        f"drained {p_tail:.2f} s after the last read; {p_rate:,.0f} records/s end to end. "
-        f"Baseline, the same rate of plain sensor readings: backlog {b_start} → {b_end} "
-        f"(per second: {b_samples}), drained {b_tail:.2f} s after; {b_rate:,.0f} events/s; "
-        f"ratio {p_rate / b_rate:.2f}"
+        f"\npass-record ingest, {RATE} reads/s for {SECONDS} s ({total} reads, an entrance and an "
+        f"exit, the link's batching, every ingest hook): backlog at start {p_start}, at end "
+        f"{p_end}, each second {p_samples}, max {max(p_samples)}; finished {p_lag:.2f} s after the "
+        f"last read was made. Baseline, the same rate of plain sensor readings: backlog "
+        f"{b_start} → {b_end}, max {max(b_samples)}, finished {b_lag:.2f} s after; ratio of the "
+        f"max backlogs {max(p_samples) / max(max(b_samples), 1):.2f}"
     )
