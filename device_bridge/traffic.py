@@ -103,7 +103,8 @@ class Traffic:
         ]
         self.visitors = [rules.normalise(p) for p in visitor_plates or []]
         self.blacklisted = [rules.normalise(p) for p in blacklisted or []] or [self.plate()]
-        self.inside: list[tuple[str, str, str]] = []  # (plate, colour, vehicle type) let in
+        # (plate, colour, vehicle type) of the cars let in and not yet out
+        self.inside: list[tuple[str, plate_image.PlateColour, str]] = []
 
     def next(self) -> CarRead:
         """The next car: one leaving (a third of the time when cars are inside), or arriving."""

@@ -205,9 +205,7 @@ class Link:
                             "device_id": str(event.device),
                             "at": event.at.isoformat(),
                             # inline pictures (a plate read's snapshot) stay off the sockets
-                            "data": {
-                                k: v for k, v in event.data.items() if not k.endswith("_b64")
-                            },
+                            "data": {k: v for k, v in event.data.items() if not k.endswith("_b64")},
                         },
                         event_channel(self.bridge.community, event.kind, event.data),
                     )

@@ -122,8 +122,8 @@ class PassRecorder:
         effects = Effects()
         names = {lane["id"]: lane["name"] for lane in lanes.values()}
         # The snapshots into the object store after commit, under the keys the records name.
-        stored = [e.id for e in reads if images.key(community_id, e.id, e.data)]
-        images.store_later(effects, community_id, stored)
+        pictures = [e.id for e in reads if images.key(community_id, e.id, e.data)]
+        images.store_later(effects, community_id, pictures)
         for row in rows:  # live to the lane console, masked (api/vehicles/console.py)
             announce(effects, pass_read(row.to_dict(), names))
         await cars_arrived(
