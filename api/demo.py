@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
+import msgspec
 import pyotp
 
 from api.access.credentials import create_credential
@@ -19,7 +20,10 @@ from api.core.passwords import hash_password
 from api.devices.service import new_token
 from api.people.tables import Person
 from api.piccolo_conf import DB
+from api.vehicles import identifiers
+from api.vehicles.tables import Vehicle
 from api.visitors.service import seed_demo_pass
+from device_bridge import plates
 
 DEMO_PASSWORD = "Anju-demo-2026"  # noqa: S105 - printed to the operator by design
 DEMO_CARD = "0012345678"  # the demo resident's access card (printed by `anju demo`)
@@ -141,6 +145,7 @@ async def seed(cipher: FieldCipher) -> bool:
                 jurisdiction=station.id if role == Role.POLICE else None,
             ).save()
         await seed_defaults(community.id)  # emergency plans and the fire fail-safe rule
+        await _seed_vehicles(cipher, community.id)
         if first_household is not None and first_person is not None:
             await _seed_access(community.id, first_household, first_person)
         resident = await Account.select(Account.id).where(Account.username == "resident").first()
@@ -185,6 +190,45 @@ async def _seed_access(community_id: UUID, household_id: UUID, person_id: UUID) 
             household_id=household_id,
             value=value,
         )
+
+
+# The residents' plates and the blacklisted one the demo site's sim cameras see (the scenario's
+# `plates` and `blacklisted` in device_bridge/demo.toml: tests/device_bridge/test_traffic.py
+# checks that the two lists agree).
+DEMO_PLATES = ["川A12345", "川AD12345", "川A8B5S2", "川A6Z0D7", "川A3C7K9", "川A20519"]
+DEMO_BLACKLISTED = ["川A99999"]
+
+
+async def _seed_vehicles(cipher: FieldCipher, community_id: UUID) -> None:
+    """The residents' cars (active, one per household in turn) and the blacklisted one, each
+    with its plate credential, as the registry's steps leave them (api/vehicles/registry.py)."""
+    homes = await Household.select(Household.id).where(Household.community == community_id)
+    now = datetime.now(UTC)
+    cars = [(p, "resident") for p in DEMO_PLATES] + [(p, "blacklisted") for p in DEMO_BLACKLISTED]
+    for n, (plate, vehicle_class) in enumerate(cars):
+        blocked = vehicle_class == "blacklisted"
+        household = None if blocked else homes[n % len(homes)]["id"]
+        credential = await create_credential(
+            community_id=community_id,
+            kind="plate_block" if blocked else "plate",
+            person_id=None,
+            household_id=household,
+            value=plate,
+        )
+        await Vehicle(
+            community=community_id,
+            household=household,
+            colour="green" if len(plate) == 8 else "blue",
+            vehicle_type="new_energy" if len(plate) == 8 else "car",
+            plate_class=plates.classify(plate) or "standard",
+            vehicle_class=vehicle_class,
+            status="active",
+            reason="演示：多次冲卡" if blocked else "",
+            credential=credential,
+            created_at=now,
+            updated_at=now,
+            **msgspec.structs.asdict(identifiers.stored(cipher, plate)),
+        ).save()
 
 
 def access_notes() -> list[str]:

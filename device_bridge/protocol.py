@@ -57,6 +57,7 @@ DeviceKind = Literal[
     "gas_sensor",
     "lift",
     "speaker",
+    "display",  # LED text display at a lane (VEH-03)
 ]
 CommandStatus = Literal["ok", "failed", "timeout", "unsupported"]
 # The actions every kind supports: upkeep that reads or sets the device itself (its state, its

@@ -39,6 +39,8 @@ from device_bridge.protocol import (
     FaceEnrol,
     FaceRemove,
 )
+from device_bridge.recognise import Recogniser, RecogniserUnavailable
+from device_bridge.recognise import load as load_recogniser
 from device_bridge.rules import ACTION_DEADLINE, RuleEngine
 from device_bridge.scenario import Scenario
 from device_bridge.settings import BridgeSettings, SiteConfig, load_config
@@ -125,6 +127,10 @@ class Bridge:
                 rate=scenario_rate or self.config.scenario.rate,
                 doorbell=self.config.scenario.doorbell,
                 doorbell_every=self.config.scenario.doorbell_every,
+                vehicle_rate=self.config.scenario.vehicle_rate,
+                plates=self.config.scenario.plates,
+                visitor_plates=self.config.scenario.visitor_plates,
+                blacklisted=self.config.scenario.blacklisted,
             )
             if scenario and self.sim is not None
             else None
@@ -221,9 +227,12 @@ class Bridge:
         self._vehicles = VehicleControl(
             cache,
             record=self.record,
+            record_once=self.record_once,
             execute=self.execute_local,
             devices=self.inventory,
             clock=self._link.platform_time,
+            recogniser=self._recogniser(),
+            recognise_below=self.config.site.recognise_below,
         )
         tasks: list[asyncio.Task[None]] = []
         try:
@@ -258,6 +267,15 @@ class Bridge:
             self.ready.clear()
             log.info("bridge.stopped", bridge_id=bridge_id)
 
+    def _recogniser(self) -> Recogniser | None:
+        """The site's plate recogniser; none when off, or when it cannot be loaded (logged: the
+        lanes go on with the cameras' reads)."""
+        try:
+            return load_recogniser(self.config.site.recogniser)
+        except RecogniserUnavailable as err:
+            log.error("bridge.recogniser.unavailable", error=str(err))
+            return None
+
     async def stop(self) -> None:
         """Ask `run()` to finish: close the link, stop the drivers, close the outbox."""
         self._stop.set()
@@ -278,18 +296,25 @@ class Bridge:
         decision of its own is the bridge's to decide (`VehicleControl.read` records it).
         """
         if kind == "plate.read" and "decision" not in data and self._vehicles is not None:
-            await self._vehicles.read(device, data, at)
+            await self._vehicles.read(device, data, at, key=key)
             return
         if key is None:
             await self.record(kind, device, data, at)
-        else:
-            seq = await self.outbox.append_once(key, kind, device, at, data)
-            if seq is None:
-                log.info("bridge.event.repeated", device=device, kind=kind)
-                return
-            self._committed(kind, device, data, seq)
+        elif await self.record_once(key, kind, device, data, at) is None:
+            return
         if kind in ("barrier.opened", "barrier.closed") and self._vehicles is not None:
             await self._vehicles.barrier_event(kind, device, data)  # VEH-12's watch
+
+    async def record_once(
+        self, key: str, kind: str, device: str, data: dict[str, Any], at: float | None = None
+    ) -> int | None:
+        """`record`, unless an event with this key (a device's repeated delivery) is held: None."""
+        seq = await self.outbox.append_once(key, kind, device, at, data)
+        if seq is None:
+            log.info("bridge.event.repeated", device=device, kind=kind)
+            return None
+        self._committed(kind, device, data, seq)
+        return seq
 
     async def record(
         self, kind: str, device: str, data: dict[str, Any], at: float | None = None

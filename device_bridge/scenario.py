@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import random
-import string
 from collections.abc import Awaitable, Callable
 
 import structlog
 
 from device_bridge.drivers.base import DeviceUnavailable
 from device_bridge.drivers.sim import SimDriver
+from device_bridge.traffic import Traffic
 
 log = structlog.get_logger(__name__)
 
-_PLATE_LETTERS = "".join(c for c in string.ascii_uppercase if c not in "IO")
 _SENSOR_RANGES = {  # kind: (low, high, unit, decimals)
     "temperature_sensor": (18.0, 29.0, "°C", 1),
     "smoke_sensor": (0.0, 0.05, "%/m", 3),
@@ -38,8 +37,12 @@ class Scenario:
         residents: int = 60,
         doorbell: list[str] | None = None,
         doorbell_every: float = 0.0,
+        vehicle_rate: float = 0.0,
+        plates: list[str] | None = None,
+        visitor_plates: list[str] | None = None,
+        blacklisted: list[str] | None = None,
     ) -> None:
-        self.sim, self.rate = sim, rate
+        self.sim, self.rate, self.vehicle_rate = sim, rate, vehicle_rate
         self.doorbell = [
             (station, room) for station, _, room in (d.partition(":") for d in doorbell or [])
         ]
@@ -50,27 +53,50 @@ class Scenario:
             by_kind.setdefault(device.kind, []).append(device.id)
         self.doors = by_kind.get("door_controller", [])
         self.plate_cameras = by_kind.get("plate_camera", [])
-        self.barriers = by_kind.get("barrier", [])
         self.sensors = [d for k in _SENSOR_RANGES for d in by_kind.get(k, [])]
         self.people = [f"sim-resident-{n:03d}" for n in range(1, residents + 1)]
-        self.known_plates = [self._plate() for _ in range(residents // 2)]
+        cameras = [sim.devices[c] for c in self.plate_cameras]
+        province = next(
+            (str(c.attrs["province"]) for c in cameras if c.attrs.get("province")), "川"
+        )
+        self.traffic = Traffic(
+            entrances=[c.id for c in cameras if c.attrs.get("direction") != "out"],
+            exits=[c.id for c in cameras if c.attrs.get("direction") == "out"],
+            plates=plates,
+            visitor_plates=visitor_plates,
+            blacklisted=blacklisted,
+            seed=seed,
+            province=province,
+        )
         self.steps = 0
 
     async def run(self) -> None:
         """Play until cancelled."""
         log.info("bridge.scenario.started", rate=self.rate, doors=len(self.doors))
-        bell = (
-            asyncio.create_task(self._ring_now_and_then())
-            if self.doorbell and self.doorbell_every > 0
-            else None
-        )
+        side: list[asyncio.Task[None]] = []
+        if self.doorbell and self.doorbell_every > 0:
+            side.append(asyncio.create_task(self._ring_now_and_then()))
+        if self.vehicle_rate > 0 and self.traffic.entrances:
+            side.append(asyncio.create_task(self._cars()))
         try:
             while True:
                 await self.step()
                 await asyncio.sleep(self.rng.expovariate(self.rate) if self.rate > 0 else 1.0)
         finally:
-            if bell is not None:
-                bell.cancel()
+            for task in side:
+                task.cancel()
+
+    async def _cars(self) -> None:
+        """Cars at the lanes at `vehicle_rate` a second, apart from the other actions."""
+        rng = random.Random(self.rng.random())
+        while True:
+            await asyncio.sleep(rng.expovariate(self.vehicle_rate))
+            try:
+                label = await self._vehicle()
+            except DeviceUnavailable as err:
+                log.debug("bridge.scenario.skipped", reason=str(err))
+            else:
+                log.debug("bridge.scenario.car", car=label)
 
     async def _ring_now_and_then(self) -> None:
         """A visitor at a door station rings a household every `doorbell_every` seconds."""
@@ -93,7 +119,7 @@ class Scenario:
         choices: list[tuple[float, Callable[[], Awaitable[str]]]] = []
         if self.doors:
             choices.append((0.55, self._door))
-        if self.plate_cameras:
+        if self.traffic.entrances and self.vehicle_rate <= 0:
             choices.append((0.2, self._vehicle))
         if self.sensors:
             choices.append((0.25, self._sensor))
@@ -119,13 +145,16 @@ class Scenario:
         return f"{'granted' if granted else 'denied'} {method} at {door}"
 
     async def _vehicle(self) -> str:
-        camera = self.rng.choice(self.plate_cameras)
-        known = self.rng.random() < 0.85
-        plate = self.rng.choice(self.known_plates) if known else self._plate()
-        colour = "green" if len(plate) == 8 else "blue"
-        barrier = self.barriers[0] if known and self.barriers else None
-        await self.sim.read_plate(camera, plate=plate, colour=colour, barrier=barrier)
-        return f"plate {plate} at {camera}{' let in' if barrier else ''}"
+        car = self.traffic.next()
+        await self.sim.read_plate(
+            car.camera,
+            plate=car.plate,
+            colour=car.colour,
+            confidence=car.confidence,
+            vehicle_type=car.vehicle_type,
+            image=car.image,
+        )
+        return f"{car.kind} {car.plate or '(unread)'} at {car.camera}"
 
     async def _sensor(self) -> str:
         sensor = self.rng.choice(self.sensors)
@@ -133,11 +162,3 @@ class Scenario:
         value = round(self.rng.uniform(low, high), decimals)
         await self.sim.reading(sensor, value=value, unit=unit)
         return f"{sensor} {value} {unit}"
-
-    def _plate(self) -> str:
-        """A Sichuan (川A) plate: 5 characters, or 6 with D/F first for a new-energy (green) one."""
-        if self.rng.random() < 0.25:
-            tail = self.rng.choice("DF") + "".join(self.rng.choices(string.digits, k=5))
-        else:
-            tail = "".join(self.rng.choices(_PLATE_LETTERS + string.digits, k=5))
-        return "川A" + tail

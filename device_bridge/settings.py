@@ -137,6 +137,10 @@ class SiteSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """`[site]`: what this bridge's site is called."""
 
     name: str = "site"
+    recogniser: str = (
+        ""  # a plate recogniser for reads without a plate (device_bridge/recognise.py)
+    )
+    recognise_below: float = 0.8  # … or with a camera's confidence below this
 
 
 class DeviceConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -181,6 +185,10 @@ class ScenarioSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     seed: int = 1
     doorbell: list[str] = []  # "station:room" a visitor rings now and then, e.g. "station-1-1:0101"
     doorbell_every: float = 0.0  # seconds between those rings; 0: never
+    vehicle_rate: float = 0.0  # cars per second at the lanes, on their own; 0: among the actions
+    plates: list[str] = []  # residents' plates the cars are drawn from (device_bridge/traffic.py)
+    visitor_plates: list[str] = []  # visitors' plates (else visitors bring unknown plates)
+    blacklisted: list[str] = []  # the blacklisted car's plate
 
 
 class RuleActionConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -43,9 +43,11 @@ platform's count, from the records, is the one shown.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -55,6 +57,7 @@ from device_bridge import plates
 from device_bridge import protocol as p
 from device_bridge.access import Execute, Record, digest
 from device_bridge.access_cache import CredentialCache, Held
+from device_bridge.recognise import RECOGNISE_BELOW, Recogniser, Recognition
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +67,8 @@ HELD_LIMIT = 60.0  # seconds a barrier may stay up (a lane's `open_limit` attrib
 SEEN_MAX = 10_000  # reads remembered for the debounce before the stale ones are dropped
 PLATE_KINDS = ("plate", "plate_block")
 Outcome = Literal["granted", "denied", "held", "ignored"]
+RecordOnce = Callable[[str, str, str, dict[str, Any], float | None], Awaitable[int | None]]
+"""Commit an event under a key (key, kind, device, data, at) unless one is held: its seq or None."""
 
 
 def spaces(value: object) -> int:
@@ -84,6 +89,7 @@ class Lane:
     car_park: str = ""
     capacity: int = 0
     speaker: str = ""
+    display: str = ""
     fuzzy: bool = False
     province: str = ""
     open_limit: float = HELD_LIMIT
@@ -102,6 +108,7 @@ class Lane:
             car_park=str(attrs.get("car_park") or barrier),
             capacity=spaces(attrs.get("capacity")),
             speaker=str(attrs.get("speaker") or ""),
+            display=str(attrs.get("display") or ""),
             fuzzy=str(attrs.get("fuzzy")).lower() in ("true", "1", "yes"),
             province=str(attrs.get("province") or ""),
             open_limit=float(spaces(attrs.get("open_limit")) or HELD_LIMIT),
@@ -123,6 +130,7 @@ class PlateDecision:
 @dataclass(slots=True)
 class _Park:
     inside: set[str] = field(default_factory=set)
+    temporary: set[str] = field(default_factory=set)  # of them, visitors' (temporary spaces)
 
     @property
     def occupied(self) -> int:
@@ -141,10 +149,17 @@ class VehicleControl:
         devices: Callable[[], list[p.DeviceInfo]],
         clock: Callable[[], float] = time.time,
         debounce: float = DEBOUNCE,
+        record_once: RecordOnce | None = None,
+        recogniser: Recogniser | None = None,
+        recognise_below: float = RECOGNISE_BELOW,
     ) -> None:
         self.cache = cache
         self.debounce = debounce
+        self.recogniser = recogniser
+        self.recognise_below = recognise_below
+        self._standing: dict[str, tuple[str, ...]] = {}  # display -> the text it shows between cars
         self._record = record
+        self._record_once = record_once
         self._execute = execute
         self._devices = devices
         self._clock = clock
@@ -218,14 +233,27 @@ class VehicleControl:
         park = self._parks.get(car_park)
         return park.occupied if park else 0
 
+    def temporary_free(self, lane: Lane) -> int | None:
+        """The temporary spaces left at an entrance lane's car park (None: no limit)."""
+        if not lane.capacity:
+            return None
+        park = self._parks.get(lane.car_park)
+        return max(lane.capacity - (len(park.temporary) if park else 0), 0)
+
     async def read(
-        self, camera: str, data: dict[str, Any], at: float | None = None
+        self, camera: str, data: dict[str, Any], at: float | None = None, *, key: str | None = None
     ) -> PlateDecision:
-        """Decide a read, record it, and on a grant lift the barrier; say the outcome."""
+        """Decide a read, record it, and on a grant lift the barrier; show and say the outcome.
+        With a `key` (a camera's delivery it may repeat), a read recorded under it before is not
+        recorded again; deciding it again found it a `duplicate_read`, so nothing was done."""
         lane = self.lanes().get(camera)
-        decision = self.decide(lane, str(data.get("plate") or ""))
+        text = str(data.get("plate") or "")
+        recognised = await self._recognise(camera, data) if lane is not None else None
+        if recognised is not None:
+            text = recognised.plate
+        decision = self.decide(lane, text)
         event: dict[str, Any] = {
-            **{k: data[k] for k in ("colour", "confidence", "vehicle_type", "image") if k in data},
+            **{k: data[k] for k in IMAGE_FIELDS if k in data},
             "plate": decision.plate,
             "read": str(data.get("plate") or ""),
             "direction": lane.direction if lane else str(data.get("direction") or "in"),
@@ -241,8 +269,17 @@ class VehicleControl:
             event["visitor_pass"] = decision.visitor_pass
         if decision.fuzzy:
             event["fuzzy"] = True
+        if recognised is not None and self.recogniser is not None:
+            event["recognised"] = {
+                "by": self.recogniser.name,
+                "plate": recognised.plate,
+                "confidence": round(recognised.confidence, 3),
+            }
         try:
-            await self._record("plate.read", camera, event)
+            if key is not None and self._record_once is not None:
+                await self._record_once(key, "plate.read", camera, event, at)
+            else:
+                await self._record("plate.read", camera, event)
         except Exception:  # a full disk must not keep a resident's car out
             log.exception("bridge.plate.not_recorded", camera=camera, outcome=decision.outcome)
         if lane is not None:
@@ -274,6 +311,7 @@ class VehicleControl:
         park = self._parks.setdefault(lane.car_park, _Park())
         if lane.direction == "out":
             park.inside.discard(plate)
+            park.temporary.discard(plate)
             return PlateDecision("granted", "exit", plate)
         matched, held, fuzzy = self._match(plate, lane.fuzzy)
         if held is None:
@@ -297,10 +335,12 @@ class VehicleControl:
         if plate in park.inside or (matched and matched in park.inside):
             found.outcome, found.reason = "granted", "already_inside"
             return found
-        if entry.visitor_pass and lane.capacity and park.occupied >= lane.capacity:
+        if entry.visitor_pass and lane.capacity and len(park.temporary) >= lane.capacity:
             found.reason = "car_park_full"
             return found
         park.inside.add(matched or plate)
+        if entry.visitor_pass:
+            park.temporary.add(matched or plate)
         found.outcome, found.reason = "granted", "visitor" if entry.visitor_pass else "resident"
         return found
 
@@ -333,17 +373,81 @@ class VehicleControl:
             return "expired"
         return ""
 
+    async def _recognise(self, camera: str, data: dict[str, Any]) -> Recognition | None:
+        """The recogniser's plate for a read without one, or a doubtful one, when it is more
+        confident than the camera; None otherwise (or when there is no recogniser or snapshot)."""
+        if self.recogniser is None:
+            return None
+        confidence = data.get("confidence")
+        sure = float(confidence) if isinstance(confidence, int | float) else 0.0
+        if data.get("plate") and sure >= self.recognise_below:
+            return None
+        try:
+            image = base64.b64decode(str(data.get("image_b64") or ""), validate=True)
+        except (binascii.Error, ValueError):
+            image = b""
+        if not image:
+            return None
+        try:
+            found = await asyncio.to_thread(self.recogniser.recognise, image)
+        except Exception:  # a recogniser's fault must not stop the lane
+            log.exception("bridge.recogniser.failed", camera=camera)
+            return None
+        if found is None or not found.plate or found.confidence <= sure:
+            return None
+        return found
+
     async def _act(self, lane: Lane, decision: PlateDecision) -> None:
-        """Lift the barrier on a grant; say the outcome on the lane's speaker (VEH-09, VEH-14)."""
+        """Lift the barrier on a grant; show and say the outcome at the lane (VEH-03, VEH-09,
+        VEH-14); then the entrance displays' standing text, as the temporary spaces changed."""
         if decision.outcome == "ignored":
             return
         if decision.outcome == "granted":
             result = await self._execute(lane.barrier, "open", {})
             if result.status != "ok":
                 log.warning("bridge.plate.open_failed", barrier=lane.barrier, status=result.status)
+        message, colour = message_for(decision)
+        said = []
+        if lane.display:
+            lines = [decision.plate or "—", *message.split(" ")][:4]
+            said.append(
+                self._say(
+                    lane.display,
+                    "show",
+                    {"lines": lines, "colour": colour, "seconds": SHOW_SECONDS},
+                )
+            )
         if lane.speaker:
-            text = f"{decision.plate} {SAYINGS.get(decision.reason, SAYINGS['unknown'])}"
-            await self._execute(lane.speaker, "broadcast", {"text": text})
+            said.append(
+                self._say(
+                    lane.speaker, "broadcast", {"text": f"{message} {decision.plate}".strip()}
+                )
+            )
+        await asyncio.gather(*said)
+        await self.show_standing(lane.car_park)
+
+    async def show_standing(self, car_park: str) -> None:
+        """What the car park's entrance displays show between cars: "临时车位已满" (red) while its
+        temporary spaces are taken (VEH-22), else the spaces left; sent only when it changes."""
+        for lane in self.lanes().values():
+            if lane.car_park != car_park or lane.direction != "in" or not lane.display:
+                continue
+            free = self.temporary_free(lane)
+            if free is None:
+                continue
+            text, colour = (FULL, "red") if free == 0 else (f"临时车位 余{free}", "green")
+            if self._standing.get(lane.display) == (text, colour):
+                continue
+            self._standing[lane.display] = (text, colour)
+            await self._say(lane.display, "show", {"lines": [text], "colour": colour})
+
+    async def _say(self, device: str, action: str, args: dict[str, Any]) -> None:
+        """A display's or speaker's command; one that fails is logged, the lane goes on."""
+        result = await self._execute(device, action, args)
+        if result.status != "ok":
+            if action == "show":
+                self._standing.pop(device, None)  # sent again at the next change
+            log.warning("bridge.lane.not_shown", device=device, action=action, status=result.status)
 
 
 def _in_window(entry: p.CredentialEntry, now: float) -> bool:
@@ -353,17 +457,31 @@ def _in_window(entry: p.CredentialEntry, now: float) -> bool:
     return not (entry.valid_until and now >= entry.valid_until)
 
 
-SAYINGS = {
+def message_for(decision: PlateDecision) -> tuple[str, str]:
+    """The words shown and said for a decision, and the display's colour."""
+    text = SAYINGS.get(decision.reason, SAYINGS["unknown"])
+    colour = (
+        "green"
+        if decision.outcome == "granted"
+        else ("red" if decision.outcome == "denied" else "yellow")
+    )
+    return text, colour
+
+
+FULL = "临时车位已满"
+SHOW_SECONDS = 10  # a read's message stays this long, then the display's standing text returns
+IMAGE_FIELDS = ("colour", "confidence", "vehicle_type", "image", "image_b64", "image_type")
+SAYINGS = {  # shown (split into lines at the space) and said, with the plate
     "resident": "欢迎回家",
     "visitor": "欢迎光临",
     "already_inside": "欢迎回家",
     "exit": "一路顺风",
-    "blacklisted": "禁止通行",
-    "car_park_full": "临时车位已满",
+    "blacklisted": "黑名单车辆 禁止通行",
+    "car_park_full": "车位已满",
     "expired": "授权已过期",
     "not_yet_valid": "授权未生效",
     "not_this_lane": "请走其他车道",
     "revoked": "授权已取消",
-    "malformed_plate": "请稍候，保安将为您处理",
-    "unknown": "请稍候，保安将为您处理",
+    "malformed_plate": "未识别车牌 请稍候",
+    "unknown": "临时车 请缴费",
 }

@@ -49,7 +49,7 @@ from workers.tasks.people import (
     run_person_import,
 )
 from workers.tasks.push import deliver_notification_job, sweep_notifications
-from workers.tasks.vehicles import purge_vehicle_passes
+from workers.tasks.vehicles import purge_vehicle_passes, store_plate_images
 from workers.tasks.visitors import expire_visitor_passes
 from workers.tasks.workorders import escalate_work_orders, generate_preventive_orders
 
@@ -115,6 +115,7 @@ class WorkerSettings:
         deliver_notification_job,  # registered as jobs.DELIVER_NOTIFICATION
         sweep_notifications,
         func(fetch_call_media, name=jobs.FETCH_CALL_MEDIA),
+        func(store_plate_images, name=jobs.STORE_PLATE_IMAGES),
         func(end_call_at_limit, name=jobs.END_CALL_AT_LIMIT),
         func(hang_up_call, name=jobs.HANG_UP_CALL),
         sweep_calls,

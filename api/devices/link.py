@@ -204,7 +204,8 @@ class Link:
                             "kind": event.kind,
                             "device_id": str(event.device),
                             "at": event.at.isoformat(),
-                            "data": event.data,
+                            # inline pictures (a plate read's snapshot) stay off the sockets
+                            "data": {k: v for k, v in event.data.items() if not k.endswith("_b64")},
                         },
                         event_channel(self.bridge.community, event.kind, event.data),
                     )

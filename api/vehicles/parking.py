@@ -48,6 +48,7 @@ LANE_DEVICES = (
     ("barrier_id", ("barrier",)),
     ("camera_id", ("plate_camera",)),
     ("speaker_id", ("speaker",)),
+    ("display_id", ("display",)),
 )
 
 
@@ -405,6 +406,7 @@ async def ensure_for_bridge(bridge_id: UUID) -> int:
         if camera["id"] in have or barrier is None or barrier["kind"] != "barrier":
             continue
         speaker = by_id.get(str(attrs.get("speaker") or ""))
+        display = by_id.get(str(attrs.get("display") or ""))
         name = str(attrs.get("car_park") or "停车场")[:100]
         async with DB.transaction():
             park = (
@@ -436,6 +438,7 @@ async def ensure_for_bridge(bridge_id: UUID) -> int:
                 barrier=barrier["id"],
                 camera=camera["id"],
                 speaker=speaker["id"] if speaker and speaker["kind"] == "speaker" else None,
+                display=display["id"] if display and display["kind"] == "display" else None,
                 fuzzy=str(attrs.get("fuzzy")).lower() in ("true", "1", "yes"),
                 created_at=now,
             ).save()

@@ -28,7 +28,7 @@ from api.access.credential_keys import keys
 from api.core.crypto import FieldCipher
 from api.core.effects import Effects
 from api.devices.rows import DeviceEventRow
-from api.vehicles import identifiers
+from api.vehicles import identifiers, images
 from api.vehicles.arrivals import cars_arrived
 from api.vehicles.console import announce
 from api.vehicles.parking import move_occupancy
@@ -125,6 +125,9 @@ class PassRecorder:
         await PassRecord.insert(*rows)
         effects = Effects()
         names = {lane["id"]: lane["name"] for lane in lanes.values()}
+        # The snapshots into the object store after commit, under the keys the records name.
+        pictures = [e.id for e in reads if images.key(community_id, e.id, e.data)]
+        images.store_later(effects, community_id, pictures)
         for row in rows:  # live to the lane console, masked (api/vehicles/console.py)
             announce(effects, pass_read(row.to_dict(), names))
         await cars_arrived(
@@ -186,7 +189,7 @@ class PassRecorder:
             confidence=float(confidence) if isinstance(confidence, int | float) else 0.0,
             decision=decision,
             reason=reason[:40],
-            image=str(data.get("image") or "")[:200],
+            image=images.key(community_id, event.id, data) or str(data.get("image") or "")[:200],
             device_event=event.id,
             **msgspec.structs.asdict(stored),
         )

@@ -88,6 +88,7 @@ _KIND_ACTIONS: dict[str, frozenset[str]] = {
     "camera": frozenset({"snapshot", "preset"}) | MEDIA_ACTIONS,
     "plate_camera": frozenset({"snapshot"}),
     "speaker": frozenset({"broadcast"}),
+    "display": frozenset({"show"}),  # LED lines at a lane (docs/vehicles.md)
     "lift": frozenset({"call", "release", "indicate"}) | CALL_ACTIONS | FACE_ACTIONS,
     "door_station": CALL_ACTIONS,
     "indoor_station": MEDIA_ACTIONS,

@@ -16,6 +16,7 @@ export const DEVICE_KINDS = [
   "gas_sensor",
   "lift",
   "speaker",
+  "display",
 ] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 

@@ -26,7 +26,7 @@ from device_bridge.drivers.base import DeviceUnavailable, InvalidArguments
 
 log = structlog.get_logger(__name__)
 
-CHANNELS = ("result", "event", "status", "credential")
+CHANNELS = ("result", "event", "status", "credential", "plate")
 
 
 class Delivery(NamedTuple):

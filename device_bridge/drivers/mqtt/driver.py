@@ -6,7 +6,7 @@ import asyncio
 import base64
 import binascii
 import time
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 import msgspec
@@ -54,7 +54,24 @@ class CredentialPayload(msgspec.Struct, kw_only=True):
     at: float | None = None  # when it was read, device clock
 
 
-STALE_READ = 10.0  # seconds after which a queued credential read opens nothing
+class PlatePayload(msgspec.Struct, kw_only=True):
+    """`anju/{site}/{camera}/plate`: a plate camera's read, for the bridge to decide at its lane.
+
+    `plate` is "" when the camera read none (the recogniser's, device_bridge/recognise.py); the
+    snapshot comes inline as `image_b64` (JPEG, at most `IMAGE_MAX` bytes decoded)."""
+
+    plate: str = ""
+    colour: str = ""
+    confidence: float = 0.0
+    vehicle_type: str = ""
+    image_b64: str = ""
+    image_type: str = "image/jpeg"
+    at: float | None = None  # when it was read, device clock
+    id: str | None = None  # the camera's id of this read (a repeat is the same read)
+
+
+STALE_READ = 10.0  # seconds after which a queued credential or plate read opens nothing
+IMAGE_MAX = 256 * 1024  # bytes of a plate read's snapshot (base64: a third more)
 
 
 _PAYLOADS: dict[str, type[msgspec.Struct]] = {
@@ -62,6 +79,7 @@ _PAYLOADS: dict[str, type[msgspec.Struct]] = {
     "event": EventPayload,
     "status": StatusPayload,
     "credential": CredentialPayload,
+    "plate": PlatePayload,
 }
 
 
@@ -169,11 +187,18 @@ class MqttDriver(Driver):
             await self._on_event(device, payload, delivery)
         elif isinstance(payload, StatusPayload):
             await self._on_status(device, payload)
+        elif isinstance(payload, PlatePayload):
+            # A task, as a credential's: the decision lifts the barrier with a command whose
+            # result this same connection delivers.
+            self._decide(self._on_plate(device, payload, delivery))
         elif isinstance(payload, CredentialPayload):
             # A task: the decision opens the door with a command whose result this reader delivers.
-            task = asyncio.create_task(self._on_credential(device, payload))
-            self._decisions.add(task)
-            task.add_done_callback(self._decisions.discard)
+            self._decide(self._on_credential(device, payload))
+
+    def _decide(self, decision: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(decision)
+        self._decisions.add(task)
+        task.add_done_callback(self._decisions.discard)
 
     async def _on_credential(self, device: str, read: CredentialPayload) -> None:
         if read.at is not None:
@@ -189,6 +214,33 @@ class MqttDriver(Driver):
             )
         except Exception:
             log.exception("bridge.mqtt.credential_failed", device=device)
+
+    async def _on_plate(self, device: str, read: PlatePayload, delivery: Delivery) -> None:
+        """A camera's read: the bridge decides it at the camera's lane (device_bridge/vehicles.py).
+        A read the broker queued past `STALE_READ` is recorded, undecided: the car has gone, and
+        lifting the barrier now would let in whoever is there."""
+        if self.devices[device].kind != "plate_camera":
+            log.warning("bridge.mqtt.malformed", device=device, channel="plate", error="no camera")
+            return
+        if len(read.image_b64) > IMAGE_MAX * 4 // 3 + 4:
+            log.warning("bridge.mqtt.image_too_large", device=device, size=len(read.image_b64))
+            read.image_b64 = ""
+        data: dict[str, Any] = {
+            "plate": read.plate,
+            "confidence": read.confidence,
+            **{k: v for k in ("colour", "vehicle_type") if (v := getattr(read, k))},
+        }
+        if read.image_b64:
+            data.update(image_b64=read.image_b64, image_type=read.image_type[:40])
+        at = None if read.at is None else read.at - self._skews.get(device, 0.0)
+        if at is not None and time.time() - at > STALE_READ:
+            log.warning("bridge.mqtt.stale_plate", device=device, age=round(time.time() - at, 1))
+            data.update(decision="ignored", reason="stale_read")
+        key = event_key(device, EventPayload(kind="plate.read", id=read.id), delivery)
+        try:
+            await self.emit("plate.read", device, data, at, key=key)
+        except Exception:
+            log.exception("bridge.mqtt.plate_failed", device=device)
 
     async def _on_event(self, device: str, event: EventPayload, delivery: Delivery) -> None:
         if not event.kind or "." not in event.kind:

@@ -33,6 +33,7 @@ _LATENCY: dict[tuple[str, str], tuple[float, float]] = {
     ("lift", "*"): (0.05, 0.15),
 }
 _DEFAULT_LATENCY = (0.02, 0.06)
+DISPLAY_COLOURS = ("green", "red", "yellow", "white")  # an LED display's text colours
 
 
 @dataclass
@@ -104,6 +105,7 @@ class SimFleet:
             "snapshot": self._snapshot,
             "preset": self._preset,
             "broadcast": self._broadcast,
+            "show": self._show,
             "call": self._call,
             "release": self._release,
             "indicate": self._indicate,
@@ -247,6 +249,35 @@ class SimFleet:
         await self.on_event("broadcast.played", dev.info.id, {"text": text}, dev.clock())
         return {"duration_s": duration}
 
+    async def _show(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
+        lines, colour = args.get("lines"), args.get("colour", "green")
+        if (
+            not isinstance(lines, list)
+            or not 1 <= len(lines) <= 4
+            or not all(isinstance(x, str) and len(x) <= 32 for x in lines)
+        ):
+            raise InvalidArguments("lines must be 1–4 texts of up to 32 characters")
+        if colour not in DISPLAY_COLOURS:
+            raise InvalidArguments(f"colour must be one of {', '.join(DISPLAY_COLOURS)}")
+        seconds = args.get("seconds")
+        if seconds is not None and (
+            not isinstance(seconds, int | float)
+            or isinstance(seconds, bool)
+            or not 0 < seconds <= 600
+        ):
+            raise InvalidArguments("seconds must be a number 0–600")
+        shown = {"lines": list(lines), "colour": colour, "seconds": seconds}
+        if seconds is None:  # the standing text: shown between messages, not over one
+            dev.state["standing"] = shown
+            if time.time() >= dev.state.get("message_until", 0.0):
+                dev.state["shown"] = shown
+        else:
+            dev.state["shown"] = shown
+            dev.state["message_until"] = time.time() + seconds
+        dev.state.setdefault("history", []).append(shown)
+        del dev.state["history"][:-50]  # what the display showed last, for the tests
+        return {"lines": len(lines)}
+
     async def _call(self, dev: SimDevice, args: dict[str, Any]) -> dict[str, Any]:
         floor = args.get("floor")
         top = int(dev.info.attrs.get("floors", 18))
@@ -336,12 +367,19 @@ class SimFleet:
         colour: str,
         barrier_id: str | None = None,
         confidence: float = 0.98,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         """A vehicle arrives: the plate camera reads it. Given a barrier, the camera's own system
         lets it in (the read says so); without one the bridge decides (device_bridge/vehicles.py)
-        and lifts the lane's barrier itself."""
+        and lifts the lane's barrier itself. `extra`: more of the read (vehicle_type, the
+        snapshot as image_b64 and image_type)."""
         cam = self._reachable(camera_id)
-        data: dict[str, Any] = {"plate": plate, "colour": colour, "confidence": confidence}
+        data: dict[str, Any] = {
+            **(extra or {}),
+            "plate": plate,
+            "colour": colour,
+            "confidence": confidence,
+        }
         if barrier_id is not None:
             data.update(direction="in", decision="granted", reason="camera")
         await self.on_event("plate.read", camera_id, data, cam.clock())

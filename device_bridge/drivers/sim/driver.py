@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import random
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -169,11 +170,24 @@ class SimDriver(Driver):
         colour: str = "blue",
         barrier: str | None = None,
         confidence: float = 0.98,
+        vehicle_type: str | None = None,
+        image: bytes | None = None,
     ) -> None:
         """A vehicle at a lane: plate.read. With a barrier the camera decides itself and lifts it
-        (barrier.opened); without, the bridge decides from its cache and lifts the lane's."""
+        (barrier.opened); without, the bridge decides from its cache and lifts the lane's.
+        `image`: the camera's snapshot (JPEG), sent inline with the read."""
+        extra: dict[str, Any] = {}
+        if vehicle_type:
+            extra["vehicle_type"] = vehicle_type
+        if image:
+            extra.update(image_b64=base64.b64encode(image).decode(), image_type="image/jpeg")
         await self.fleet.read_plate(
-            camera, plate=plate, colour=colour, barrier_id=barrier, confidence=confidence
+            camera,
+            plate=plate,
+            colour=colour,
+            barrier_id=barrier,
+            confidence=confidence,
+            extra=extra,
         )
 
     async def reading(self, sensor: str, *, value: float, unit: str) -> None:

@@ -1003,6 +1003,7 @@ const en: typeof zhCN = {
       gas_sensor: "Gas sensor",
       lift: "Lift",
       speaker: "Speaker",
+      display: "LED display",
     },
   },
   bridges: {

@@ -1001,6 +1001,7 @@ export default {
       gas_sensor: "燃气",
       lift: "电梯",
       speaker: "广播",
+      display: "LED 显示屏",
     },
   },
   bridges: {

@@ -63,6 +63,11 @@ class FakeDevice:
         payload = {"kind": kind, "at": self.clock(), "data": data}
         await self._client.publish(self.topic("event"), json.dumps(payload), qos=1)
 
+    async def plate(self, read: dict[str, Any]) -> None:
+        """A plate camera's read (docs/mqtt-protocol.md, `plate`)."""
+        assert self._client is not None
+        await self._client.publish(self.topic("plate"), json.dumps(read), qos=1)
+
     async def _serve(self) -> None:
         assert self._client is not None
         async for message in self._client.messages:
@@ -84,6 +89,10 @@ class FakeDevice:
             reply["data"] = {"face": args["face"]}
         elif action == "face.remove":
             reply["data"] = {"removed": self.faces.pop(args["face"], None) is not None}
+        elif action == "show":  # an LED display
+            reply["data"] = {"lines": len(args["lines"])}
+        elif action == "broadcast":  # a speaker
+            reply["data"] = {"duration_s": 1.0}
         elif action == "indicate":
             reply["data"] = {"indicated": args["result"]}
         elif action == "status":
