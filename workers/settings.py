@@ -49,7 +49,7 @@ from workers.tasks.people import (
     run_person_import,
 )
 from workers.tasks.push import deliver_notification_job, sweep_notifications
-from workers.tasks.vehicles import purge_vehicle_passes
+from workers.tasks.vehicles import purge_vehicle_passes, settle_parking_exit
 from workers.tasks.visitors import expire_visitor_passes
 from workers.tasks.workorders import escalate_work_orders
 
@@ -125,6 +125,7 @@ class WorkerSettings:
         schedule_patrol_rounds,
         end_patrol_rounds,
         purge_vehicle_passes,
+        func(settle_parking_exit, name=jobs.SETTLE_PARKING_EXIT),
         escalate_work_orders,
         func(run_person_import, name=jobs.RUN_PERSON_IMPORT),
         purge_expired_imports,
