@@ -24,6 +24,10 @@ export const router = createRouter({
     // A visitor's pass, opened from a shared link on the visitor's own phone: no account, no shell.
     { path: "/join/:code", name: "join", component: () => import("@/views/join/JoinView.vue"), meta: { public: true } },
     { path: "/pass/:token", name: "pass", component: () => import("@/views/pass/PassView.vue"), meta: { public: true } },
+    // A lane's QR at the car park (unplated cars, paying at the exit), an order, the demo cashier.
+    { path: "/park/order/:token", name: "park-order", component: () => import("@/views/park/ParkOrderView.vue"), meta: { public: true } },
+    { path: "/park/sim/:reference", name: "park-sim", component: () => import("@/views/park/SimPayView.vue"), meta: { public: true } },
+    { path: "/park/:token", name: "park-lane", component: () => import("@/views/park/ParkLaneView.vue"), meta: { public: true } },
     {
       path: "/",
       component: () => import("@/views/ShellLayout.vue"),

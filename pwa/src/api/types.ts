@@ -147,3 +147,13 @@ export type ComplianceQuery = NonNullable<paths["/api/v1/patrol/compliance"]["ge
 export type JoinPage = Json<paths["/api/v1/public/join/{code}"]["get"]["responses"][200]>;
 export type JoinRequestPage = Json<paths["/api/v1/join-requests"]["get"]["responses"][200]>;
 export type JoinRequest = JoinRequestPage["items"][number];
+
+// Temporary parking and payment (VEH-05), unplated cars (VEH-16): the lanes' public QR pages.
+export type PublicLane = Json<paths["/api/v1/public/parking/lanes/{token}"]["get"]["responses"][200]>;
+export type PublicOrder = Json<paths["/api/v1/public/parking/orders/{token}"]["get"]["responses"][200]>;
+export type PublicTicket = Json<paths["/api/v1/public/parking/lanes/{token}/tickets"]["post"]["responses"][200]>;
+export type ExitResult = Json<paths["/api/v1/public/parking/lanes/{token}/exit"]["post"]["responses"][200]>;
+export type SimCharge = Json<paths["/api/v1/public/parking/sim/{reference}"]["get"]["responses"][200]>;
+export type Tariff = NonNullable<paths["/api/v1/car-parks/{car_park_id}/tariff"]["put"]["requestBody"]>["content"]["application/json"];
+export type CarPark = Json<paths["/api/v1/car-parks/{car_park_id}"]["get"]["responses"][200]>;
+export type ParkingOrder = Json<paths["/api/v1/parking-orders"]["get"]["responses"][200]>["items"][number];
