@@ -14,7 +14,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,11 +26,21 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, ex
 from api.communities.tables import Household
 from api.core.auth import Role
 from api.intercom.tables import Call
+from api.vehicles.tables import ParkingTicket
 from device_bridge.identity import enroll
 from device_bridge.settings import BridgeSettings
 from e2e.conftest import PHONE
 from tests.fixtures import enrolment_token
-from tests.helpers import ApiClient, TestUser, World, build_world, raise_alarm, running, user
+from tests.helpers import (
+    ApiClient,
+    TestUser,
+    World,
+    build_world,
+    eventually,
+    raise_alarm,
+    running,
+    user,
+)
 from tests.patrol.helpers import set_up_patrol, tour_body
 from tests.people.imports import csv_file, rows
 from tests.visitors.helpers import book
@@ -278,6 +288,9 @@ class Data:
     workorder: str  # the resident's repair request, done (staff and the resident see it)
     asset: UUID  # a device of site A's bridge, in the ledger
     join_code: str  # site A's join link (a self-registration waits for its manager)
+    park_lane: str  # the car park's exit lane QR token (an unplated car's order waits there)
+    park_order: str  # that order's token
+    park_sim: str  # its reference at the simulated cashier
 
 
 def _feature(role: str) -> str:
@@ -289,6 +302,9 @@ def _feature(role: str) -> str:
 PARAMS: dict[str, Callable[[Data, str], str]] = {
     "pass": lambda d, _: f"/pass/{d.token}",
     "join": lambda d, _: f"/join/{d.join_code}",
+    "park-lane": lambda d, _: f"/park/{d.park_lane}",
+    "park-order": lambda d, _: f"/park/order/{d.park_order}",
+    "park-sim": lambda d, _: f"/park/sim/{d.park_sim}",
     "alarm": lambda d, role: f"/alarms/{d.home_alarm if role == 'resident' else d.alarm}",
     "sos": lambda d, _: f"/sos/{d.sos}",
     "visitor": lambda d, _: f"/visitors/{d.visitor}",
@@ -325,6 +341,34 @@ async def self_registered(app: Litestar, manager: ApiClient, world: World) -> st
     filed = await manager.post(f"/api/v1/public/join/{code}/requests", json=body)
     assert filed.status_code == 202, filed.text
     return code
+
+
+async def parking_pages(manager: ApiClient, world: World) -> tuple[str, str, str]:
+    """The exit lane's QR page with an unplated car's order waiting (2 h in, a tariff set), the
+    order's page and its cashier: (lane token, order token, reference)."""
+
+    async def made() -> dict[str, Any] | None:
+        r = await manager.get(
+            "/api/v1/vehicle-lanes", params={"community_id": str(world.a.community)}
+        )
+        lanes = {lane["direction"]: lane for lane in r.json()["items"]}
+        return lanes if len(lanes) == 2 else None
+
+    lanes = await eventually(made)  # made after the bridge's inventory
+    tariff = {"free_minutes": 15, "hourly_fen": 500, "daily_cap_fen": 3000}
+    await manager.put(f"/api/v1/car-parks/{lanes['in']['car_park_id']}/tariff", json=tariff)
+    tokens = {}
+    for direction, lane in lanes.items():
+        url = (await manager.get(f"/api/v1/vehicle-lanes/{lane['id']}/qr")).json()["url"]
+        tokens[direction] = url.rsplit("/park/", 1)[1]
+    park = "/api/v1/public/parking/lanes"
+    ticket = (await manager.post(f"{park}/{tokens['in']}/tickets", json={})).json()
+    await ParkingTicket.update(
+        {ParkingTicket.entered_at: datetime.now(UTC) - timedelta(hours=2)}
+    ).where(ParkingTicket.code == ticket["code"])
+    left = await manager.post(f"{park}/{tokens['out']}/exit", json={"code": ticket["code"]})
+    order = left.json()["order"]
+    return tokens["out"], order["token"], order["payment_url"].rsplit("/park/sim/", 1)[1]
 
 
 async def first_building(household: UUID) -> UUID:
@@ -400,6 +444,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 made = await manager.post("/api/v1/patrol/tours", json=tour)  # 视频巡查 is due
                 assert made.status_code == 201, made.text
                 join_code = await self_registered(app, manager, world)
+                park_lane, park_order, park_sim = await parking_pages(manager, world)
             yield Data(
                 world=world,
                 alarm=alarm,
@@ -415,6 +460,9 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 workorder=workorder,
                 asset=UUID(cameras[0]["id"]),
                 join_code=join_code,
+                park_lane=park_lane,
+                park_order=park_order,
+                park_sim=park_sim,
             )
 
 
