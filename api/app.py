@@ -99,6 +99,14 @@ from api.settings import Settings, get_settings
 from api.vehicles import recording as vehicle_passes
 from api.vehicles.moving_out import cancel_on_move_out
 from api.vehicles.parking import ensure_for_bridge as lanes_for_bridge
+from api.vehicles.payments.registry import providers as payment_providers
+from api.vehicles.payments.routes import (
+    NOTIFY_PATH,
+    ParkingOrderController,
+    PaymentNotifyController,
+    PublicParkingController,
+    parking_rate_limit,
+)
 from api.vehicles.routes import VEHICLE_CONTROLLERS
 from api.video import service as live_views
 from api.video.routes import CameraController
@@ -260,7 +268,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_hooks()
     redis = connect(settings.redis_url) if settings.redis_url else None
     # bridges have no browser session; the one-time enrolment token is their check
-    csrf_exclude = [ENROL_PATH]
+    # … nor do payment providers calling back: the notification's signature is theirs
+    payments = payment_providers(settings)
+    csrf_exclude = [ENROL_PATH, *(f"{NOTIFY_PATH}/{name}" for name in payments)]
     csrf_key = derive_key(load_server_secret(settings.secret_key_path), "csrf")
     auth = Router(
         path="/",
@@ -282,6 +292,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[PublicReportController],
         middleware=[report_rate_limit(settings.auth_rate_limit).middleware],
     )
+    parking = Router(
+        path="/",
+        route_handlers=[PublicParkingController],
+        middleware=[parking_rate_limit(settings.auth_rate_limit).middleware],
+    )
     enrolment = Router(
         path="/",
         route_handlers=[BridgeEnrolController],
@@ -294,6 +309,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             joining,
             reporting,
             enrolment,
+            parking,
+            PaymentNotifyController,
+            ParkingOrderController,
             JoinRequestController,
             AccountController,
             SecurityPolicyController,
@@ -342,6 +360,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "household_in_use": _household_in_use,  # places retire only empty households
                 "community_in_use": has_bridges,  # … and communities without bridges
                 "sms": ConsoleSender(reveal=settings.sms_console_reveal),  # the pluggable sender
+                "payments": payments,  # parking fees (VEH-05)
             }
         ),
         stores={"rate_limit": RedisStore(redis, namespace="anju:ratelimit")} if redis else {},

@@ -19,8 +19,8 @@ from api.lifespan import make_cipher
 from api.people.tables import Person
 from api.piccolo_conf import DB
 from api.settings import Settings
-from api.vehicles.identifiers import CONTEXT
-from api.vehicles.tables import PassRecord, Vehicle
+from api.vehicles.identifiers import CONTEXT, TICKET_PHONE
+from api.vehicles.tables import ParkingTicket, PassRecord, Vehicle
 
 # table -> (column name, cipher context) of every encrypted field
 ENCRYPTED: list[tuple[type[Table], list[tuple[str, str]]]] = [
@@ -28,6 +28,7 @@ ENCRYPTED: list[tuple[type[Table], list[tuple[str, str]]]] = [
     (Account, [("totp_secret", "accounts.totp_secret")]),
     (Vehicle, [("plate", CONTEXT)]),
     (PassRecord, [("plate", CONTEXT)]),
+    (ParkingTicket, [("phone", TICKET_PHONE)]),
 ]
 BATCH = 500
 

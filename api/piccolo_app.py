@@ -63,7 +63,7 @@ from api.patrol.tables import (
 from api.people.imports.tables import PersonImport
 from api.people.tables import Person
 from api.push.tables import Notification, PushSubscription
-from api.vehicles.tables import CarPark, Lane, PassRecord, Vehicle
+from api.vehicles.tables import CarPark, Lane, ParkingOrder, ParkingTicket, PassRecord, Vehicle
 from api.video.tables import ViewSession
 from api.visitors.tables import VisitorPass
 from api.workorders.tables import (
@@ -128,6 +128,8 @@ APP_CONFIG = AppConfig(
         CarPark,
         Lane,
         PassRecord,
+        ParkingTicket,
+        ParkingOrder,
         PatrolArea,
         Checkpoint,
         PatrolRoute,

@@ -8,7 +8,9 @@ passing the site's barriers. There is no second sync.
 A lane is a plate camera whose attributes name it (`device_bridge/demo.toml`): `barrier`,
 `direction` (in | out, default in), `car_park`, `capacity` (temporary spaces, 0: no limit),
 `speaker`, `fuzzy` (a read one character off a known plate matches), `province` (the site's,
-for reads without it).
+for reads without it), `pay` (an exit where temporary cars pay: the bridge cannot take payment,
+so it holds them and the platform prices the stay and lifts the arm once paid — offline, the
+guard at the lane decides; api/vehicles/payments/orders.py).
 
 The decision table, in order (docs/vehicles.md):
 
@@ -17,6 +19,7 @@ The decision table, in order (docs/vehicles.md):
 | at a camera that is no lane's | ignored | unknown_lane | — |
 | not a plate after normalising | held | malformed_plate | stays down |
 | the same plate at the same lane within `DEBOUNCE` s | ignored | duplicate_read | — |
+| out, at a paying exit (`pay`), a plate the cache does not hold | held | payment | stays down |
 | out | granted | exit (also an unknown or blacklisted car) | up |
 | blacklisted in its window (exact; one edit off on a fuzzy lane) | denied | blacklisted | down |
 | a known plate out of its window or lanes | denied | expired, not_yet_valid, not_this_lane | down |
@@ -93,6 +96,7 @@ class Lane:
     fuzzy: bool = False
     province: str = ""
     open_limit: float = HELD_LIMIT
+    pay: bool = False  # an exit where temporary cars pay (VEH-05): unknown plates are held
 
     @classmethod
     def of(cls, device: p.DeviceInfo) -> Lane | None:
@@ -112,6 +116,7 @@ class Lane:
             fuzzy=str(attrs.get("fuzzy")).lower() in ("true", "1", "yes"),
             province=str(attrs.get("province") or ""),
             open_limit=float(spaces(attrs.get("open_limit")) or HELD_LIMIT),
+            pay=str(attrs.get("pay")).lower() in ("true", "1", "yes"),
         )
 
 
@@ -176,12 +181,17 @@ class VehicleControl:
         `close`, a rise needs a new `open`."""
         if action in ("open", "unlock"):
             self._lifts[device] = self._clock()
-        elif action == "close":
+        elif action in ("close", "lock"):  # a lock ends a fire's hold: the arm comes down
             self._lifts.pop(device, None)
 
     async def commanded(self, device: str, action: str, status: str, detail: str = "") -> None:
-        """A barrier's `open` or `close` that did not succeed is recorded for the alarms."""
-        if action not in ("open", "close") or status == "ok" or device not in self._barriers():
+        """A barrier's `open` or `close` (or `lock`, the end of a fire's hold) that did not
+        succeed is recorded for the alarms."""
+        if (
+            action not in ("open", "close", "lock")
+            or status == "ok"
+            or device not in self._barriers()
+        ):
             return
         kind = "barrier.open_failed" if action == "open" else "barrier.close_failed"
         await self._record(kind, device, {"status": status, "detail": detail[:200]})
@@ -310,6 +320,8 @@ class VehicleControl:
             return PlateDecision("ignored", "duplicate_read", plate)
         park = self._parks.setdefault(lane.car_park, _Park())
         if lane.direction == "out":
+            if lane.pay and self._match(plate, lane.fuzzy)[1] is None:
+                return PlateDecision("held", "payment", plate)  # the platform prices the stay
             park.inside.discard(plate)
             park.temporary.discard(plate)
             return PlateDecision("granted", "exit", plate)
@@ -476,6 +488,7 @@ SAYINGS = {  # shown (split into lines at the space) and said, with the plate
     "visitor": "欢迎光临",
     "already_inside": "欢迎回家",
     "exit": "一路顺风",
+    "payment": "请扫码缴纳停车费",
     "blacklisted": "黑名单车辆 禁止通行",
     "car_park_full": "车位已满",
     "expired": "授权已过期",

@@ -15,11 +15,12 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from litestar import Litestar
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
@@ -27,6 +28,7 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, ex
 from api.communities.tables import Household
 from api.core.auth import Role
 from api.intercom.tables import Call
+from api.vehicles.tables import ParkingTicket, PassRecord
 from device_bridge.identity import enroll
 from device_bridge.settings import BridgeSettings
 from e2e.conftest import PHONE
@@ -326,6 +328,9 @@ class Data:
     vehicle: str  # the resident's car, waiting for the manager's authorisation
     record: str  # an O&M incident of site A, linked to the alarm, with a handover beside it
     drill: str  # a fire drill of site A with its participants
+    park_lane: str  # the car park's exit lane QR token (an unplated car's order waits there)
+    park_order: str  # that order's token
+    park_sim: str  # its reference at the simulated cashier
 
 
 def _feature(role: str) -> str:
@@ -339,6 +344,9 @@ PARAMS: dict[str, Callable[[Data, str], str]] = {
     "join": lambda d, _: f"/join/{d.join_code}",
     "report": lambda d, _: f"/report/{d.label_code}",
     "track": lambda d, _: f"/track/{d.tracking_code}",
+    "park-lane": lambda d, _: f"/park/{d.park_lane}",
+    "park-order": lambda d, _: f"/park/order/{d.park_order}",
+    "park-sim": lambda d, _: f"/park/sim/{d.park_sim}",
     "alarm": lambda d, role: f"/alarms/{d.home_alarm if role == 'resident' else d.alarm}",
     "sos": lambda d, _: f"/sos/{d.sos}",
     "visitor": lambda d, _: f"/visitors/{d.visitor}",
@@ -462,6 +470,37 @@ async def operations_records(
     return incident.json()["id"], drill.json()["id"]
 
 
+async def parking_pages(app: Litestar, manager: ApiClient, world: World) -> tuple[str, str, str]:
+    """The exit lane's QR page with an unplated car's order waiting (2 h in, a tariff set), the
+    order's page and its cashier: (lane token, order token, reference)."""
+
+    async def made() -> dict[str, Any] | None:
+        r = await manager.get(
+            "/api/v1/vehicle-lanes", params={"community_id": str(world.a.community)}
+        )
+        lanes = {lane["direction"]: lane for lane in r.json()["items"]}
+        return lanes if len(lanes) == 2 else None
+
+    lanes = await eventually(made)  # made after the bridge's inventory
+    tariff = {"free_minutes": 15, "hourly_fen": 500, "daily_cap_fen": 3000}
+    await manager.put(f"/api/v1/car-parks/{lanes['in']['car_park_id']}/tariff", json=tariff)
+    tokens = {}
+    for direction, lane in lanes.items():
+        url = (await manager.get(f"/api/v1/vehicle-lanes/{lane['id']}/qr")).json()["url"]
+        tokens[direction] = url.rsplit("/park/", 1)[1]
+    park = "/api/v1/public/parking/lanes"
+    address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.7"  # budgets are per address
+    transport = httpx.ASGITransport(app=app, client=(address, 5000))
+    async with ApiClient(transport=transport, base_url="http://testserver") as driver:
+        ticket = (await driver.post(f"{park}/{tokens['in']}/tickets", json={})).json()
+        await ParkingTicket.update(
+            {ParkingTicket.entered_at: datetime.now(UTC) - timedelta(hours=2)}
+        ).where(ParkingTicket.code == ticket["code"])
+        left = await driver.post(f"{park}/{tokens['out']}/exit", json={"code": ticket["code"]})
+    order = left.json()["order"]
+    return tokens["out"], order["token"], order["payment_url"].rsplit("/park/sim/", 1)[1]
+
+
 async def first_building(household: UUID) -> UUID:
     row = await Household.select(Household.building).where(Household.id == household).first()
     assert row is not None
@@ -491,8 +530,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
         token = await enrolment_token(admin, world.a.community)
         await enroll(settings, token=token, name="site A")
         async with running(settings) as bridge:
-            assert bridge.sim is not None  # the lane console shows a read waiting for the guard
-            await bridge.sim.read_plate("lpr-carpark", plate="川A77777", confidence=0.62)
+            assert bridge.sim is not None
             await resident.login(world.a.users[Role.RESIDENT])
             car = await resident.post("/api/v1/vehicles", json={"plate": "川A12345"})  # 我的车辆
             assert car.status_code == 201, car.text
@@ -538,6 +576,15 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 label_code, tracking_code = await reported_from_label(app, manager, world)
                 car_park = await site_car_park(manager, world)
                 record, drill = await operations_records(app, manager, world, alarm)
+                park_lane, park_order, park_sim = await parking_pages(app, manager, world)
+                # … then the lane console shows a read waiting for the guard (the entrance's last)
+                await bridge.sim.read_plate("lpr-carpark", plate="川A77777", confidence=0.62)
+                await eventually(
+                    lambda: PassRecord.exists().where(
+                        (PassRecord.community == world.a.community)
+                        & (PassRecord.reason == "unknown")
+                    )
+                )
             yield Data(
                 world=world,
                 alarm=alarm,
@@ -559,6 +606,9 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 vehicle=car.json()["id"],
                 record=record,
                 drill=drill,
+                park_lane=park_lane,
+                park_order=park_order,
+                park_sim=park_sim,
             )
 
 

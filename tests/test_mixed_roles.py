@@ -41,7 +41,7 @@ from api.patrol.tables import (
 from api.people.imports.tables import PersonImport
 from api.people.tables import Person
 from api.vehicles import identifiers
-from api.vehicles.tables import CarPark, PassRecord, Vehicle
+from api.vehicles.tables import CarPark, Lane, PassRecord, Vehicle
 from api.visitors.passes import CONTEXTS
 from api.visitors.tables import VisitorPass
 from api.workorders.tables import LabelRequest, MaintenancePlan, WorkOrder
@@ -60,6 +60,9 @@ NOT_SCOPED = {
     "/api/v1/media/ice-servers": "STUN/TURN addresses for the caller",
     "/api/v1/public/passes/{token:str}": "public, reached by the share token alone",
     "/api/v1/public/join/{code:str}": "public: a community's buildings and units, by its join link",
+    "/api/v1/public/parking/lanes/{token:str}": "public: a lane's QR page, by its token alone",
+    "/api/v1/public/parking/orders/{token:str}": "public: a parking order, by its token alone",
+    "/api/v1/public/parking/sim/{reference:str}": "public: the demo cashier, by the charge alone",
     "/api/v1/objects/{key:path}": "reached by a signed URL alone",
     "/api/v1/accounts": "administrators only (account.read), no community role reaches it",
     "/api/v1/accounts/{account_id:uuid}": "administrators only (account.read)",
@@ -98,6 +101,7 @@ SOURCES: dict[str, tuple[type[Table], str]] = {
     "pass_id": (VisitorPass, "community"),
     "vehicle_id": (Vehicle, "community"),
     "car_park_id": (CarPark, "community"),
+    "lane_id": (Lane, "community"),
     "record_id": (PassRecord, "community"),
     "area_id": (PatrolArea, "community"),
     "checkpoint_id": (Checkpoint, "community"),

@@ -49,7 +49,11 @@ from workers.tasks.people import (
     run_person_import,
 )
 from workers.tasks.push import deliver_notification_job, sweep_notifications
-from workers.tasks.vehicles import purge_vehicle_passes, store_plate_images
+from workers.tasks.vehicles import (
+    purge_vehicle_passes,
+    settle_parking_exit,
+    store_plate_images,
+)
 from workers.tasks.visitors import expire_visitor_passes
 from workers.tasks.workorders import escalate_work_orders, generate_preventive_orders
 
@@ -126,6 +130,7 @@ class WorkerSettings:
         schedule_patrol_rounds,
         end_patrol_rounds,
         purge_vehicle_passes,
+        func(settle_parking_exit, name=jobs.SETTLE_PARKING_EXIT),
         escalate_work_orders,
         generate_preventive_orders,
         func(run_person_import, name=jobs.RUN_PERSON_IMPORT),

@@ -135,13 +135,25 @@ async def release(
     return result
 
 
+async def _barriers(community_id: UUID) -> list[dict[str, Any]]:
+    """The community's barriers: a fire's fail-safe rule lifts and holds their arms (`unlock`)."""
+    return (
+        await Device.select(Device.id, Device.name)
+        .where((Device.community == community_id) & (Device.kind == "barrier"))
+        .order_by(Device.name)
+    )
+
+
 async def end_release(
     caller: Caller, bus: CommandBus, data: EmergencyReleaseEnd, effects: Effects
 ) -> ReleaseResult:
-    """Lock the released doors again."""
+    """Lock the released doors again; the end of a community's release also locks its barriers,
+    which brings down the arms a fire held up and returns them to normal (VEH-18)."""
     require_staff(caller, "access.emergency", data.community_id)
     doors = await _doors(data.community_id, data.building_id)
-    result = await _each(caller, bus, doors, "lock", data.reason)
+    barriers = await _barriers(data.community_id) if data.building_id is None else []
+    result = await _each(caller, bus, doors + barriers, "lock", data.reason)
+    result.doors, result.barriers = len(doors), len(barriers)
     await _announce(
         caller, data.community_id, data.building_id, data.reason, result, "end", effects
     )
@@ -165,7 +177,12 @@ async def _announce(
         target_id=building_id or community_id,
         community_id=community_id,
         purpose=reason,
-        details={"doors": result.doors, "ok": result.ok, "failed": result.failed},
+        details={
+            "doors": result.doors,
+            "barriers": result.barriers,
+            "ok": result.ok,
+            "failed": result.failed,
+        },
     )
     effects.send(
         {
@@ -175,6 +192,7 @@ async def _announce(
             "building_id": str(building_id) if building_id else None,
             "reason": reason,
             "doors": result.doors,
+            "barriers": result.barriers,
             "failed": result.failed,
             "by": caller.display_name,
         },

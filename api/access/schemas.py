@@ -326,7 +326,8 @@ class EmergencyRelease(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 
 
 class EmergencyReleaseEnd(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """End a release: lock the released doors again."""
+    """End a release: lock the released doors again; a community's end also brings down every
+    barrier's arm held up by a fire (VEH-18)."""
 
     community_id: UUID
     reason: Reason
@@ -334,8 +335,9 @@ class EmergencyReleaseEnd(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
 
 
 class ReleaseResult(msgspec.Struct, kw_only=True):
-    """What each door answered."""
+    """What each door (and, at the end of a community's release, each barrier) answered."""
 
     doors: int
     ok: int
     failed: list[str]
+    barriers: int = 0

@@ -38,7 +38,13 @@ from api.devices.bus import CommandBus
 from api.piccolo_conf import DB
 from api.vehicles import identifiers
 from api.vehicles.arrivals import cars_arrived
-from api.vehicles.errors import InvalidLane, NotResolvable, PlateRequired, ReasonRequired
+from api.vehicles.errors import (
+    InvalidLane,
+    NotResolvable,
+    OrderPending,
+    PlateRequired,
+    ReasonRequired,
+)
 from api.vehicles.parking import lane_read, move_occupancy
 from api.vehicles.passes import lane_names, pass_read
 from api.vehicles.schemas import (
@@ -47,7 +53,7 @@ from api.vehicles.schemas import (
     PassRecordRead,
     PassResolve,
 )
-from api.vehicles.tables import Lane, PassRecord, Vehicle
+from api.vehicles.tables import Lane, ParkingOrder, PassRecord, Vehicle
 from api.visitors.tables import VisitorPass
 
 PERMISSION = "barrier.control"
@@ -262,6 +268,10 @@ async def resolve(
         raise NotResolvable()
     if await PassRecord.exists().where(PassRecord.resolves == record_id):
         raise NotResolvable()
+    if data.action == "admit" and await ParkingOrder.exists().where(
+        (ParkingOrder.exit_read == record_id) & (ParkingOrder.status == "pending")
+    ):
+        raise OrderPending()  # its fee is waived with a reason (api/vehicles/payments/orders.py)
     lane = await _lane(caller, held["lane"])
     plate_columns = {k: held[k] for k in ("plate", "plate_index", "plate_masked")}
     vehicle, household, visitor_pass = held["vehicle"], held["household"], held["visitor_pass"]

@@ -1,6 +1,6 @@
 """What the vehicle rules refuse."""
 
-from api.core.errors import Conflict, InvalidInput
+from api.core.errors import Conflict, DomainError, InvalidInput
 
 
 class InvalidPlate(InvalidInput):
@@ -78,3 +78,54 @@ class InvalidOccupancy(InvalidInput):
 
     code = "invalid_occupancy"
     message = "The temporary cars are among all the cars: there cannot be more of them."
+
+
+class OrderSettled(Conflict):
+    """The order was paid or waived already."""
+
+    code = "order_settled"
+    message = "This parking order is settled already."
+
+
+class OrderPending(Conflict):
+    """The read has a parking order waiting: it is paid, or the guard waives it."""
+
+    code = "order_pending"
+    message = "A parking order is waiting for this car; waive it instead."
+
+
+class WrongLane(InvalidInput):
+    """A ticket is taken at an entrance lane and shown at an exit lane of its car park."""
+
+    code = "wrong_lane"
+    message = "This is not the lane for that."
+
+
+class TicketNotFound(DomainError):
+    """No car inside holds that ticket (a typo, or it left already)."""
+
+    status_code = 404
+    code = "ticket_not_found"
+    message = "No car inside holds this ticket."
+
+
+class TooManyRequests(DomainError):
+    """A client address or a lane spent its budget of public requests."""
+
+    status_code = 429
+    code = "too_many_requests"
+    message = "Too many attempts; try again later."
+
+
+class AmountMismatch(Conflict):
+    """The provider says less was paid than the order asks."""
+
+    code = "amount_mismatch"
+    message = "The amount paid does not match the order."
+
+
+class InvalidPhone(InvalidInput):
+    """Not a phone number (an unplated car's ticket takes one, or none)."""
+
+    code = "invalid_phone"
+    message = "This is not a valid phone number."

@@ -16,6 +16,7 @@ from api.vehicles.errors import InvalidPlate
 from device_bridge import plates
 
 CONTEXT: Final = "vehicles.plate"
+TICKET_PHONE: Final = "vehicles.ticket_phone"  # an unplated car's ticket's phone, if given
 
 
 class StoredPlate(msgspec.Struct, frozen=True, kw_only=True):

@@ -30,6 +30,7 @@ from api.core.realtime import community_channel
 from api.devices.tables import Device
 from api.piccolo_conf import DB
 from api.vehicles.errors import InvalidLane, InvalidOccupancy, ReasonRequired
+from api.vehicles.payments.schemas import TariffBody
 from api.vehicles.schemas import (
     CarParkCreate,
     CarParkGuidance,
@@ -68,6 +69,9 @@ def car_park_read(row: dict[str, Any]) -> CarParkRead:
         temporary_occupied=taken,
         temporary_free=max(temporary - taken, 0),
         full=temporary > 0 and taken >= temporary,
+        free_minutes=row["free_minutes"],
+        hourly_fen=row["hourly_fen"],
+        daily_cap_fen=row["daily_cap_fen"],
     )
 
 
@@ -261,6 +265,34 @@ async def guidance(caller: Caller, car_park_id: UUID) -> CarParkGuidance:
     return CarParkGuidance(
         car_park=park, zones=zones, recommended_zone_id=best.id if best else None
     )
+
+
+async def set_tariff(caller: Caller, car_park_id: UUID, data: TariffBody) -> CarParkRead:
+    """A car park's prices for temporary cars (the manager's); audited from → to."""
+    row = await CarPark.select().where(CarPark.id == car_park_id).first()
+    if row is None:
+        raise NotFound()
+    require_staff(caller, "parking.configure", row["community"])
+    fields = ("free_minutes", "hourly_fen", "daily_cap_fen")
+    before = {f: row[f] for f in fields}
+    after = {f: getattr(data, f) for f in fields}
+    async with DB.transaction():
+        await CarPark.update(
+            {
+                CarPark.free_minutes: data.free_minutes,
+                CarPark.hourly_fen: data.hourly_fen,
+                CarPark.daily_cap_fen: data.daily_cap_fen,
+            }
+        ).where(CarPark.id == car_park_id)
+        await record(
+            "car_park.tariff_changed",
+            actor=caller,
+            target_type="car_park",
+            target_id=car_park_id,
+            community_id=row["community"],
+            details={"from": before, "to": after},
+        )
+    return await get_car_park(caller, car_park_id)
 
 
 async def list_lanes(

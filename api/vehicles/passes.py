@@ -54,6 +54,11 @@ def pass_read(row: dict[str, Any], names: dict[UUID, str] | None = None) -> Pass
         resolves=row["resolves"],
         lane_name=(names or {}).get(row["lane"], ""),
         visitor_pass_id=row["visitor_pass"],
+        fee_fen=row["fee_fen"],
+        paid_fen=row["paid_fen"],
+        payment_ref=row["payment_ref"],
+        parking_order_id=row["parking_order"],
+        unplated=row["ticket"] is not None,
     )
 
 

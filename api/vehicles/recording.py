@@ -14,7 +14,8 @@ count never goes below zero; a car that is not the registry's resident, tenant o
 visitor's, an unknown one) takes a temporary space too (api/vehicles/parking.py). A visitor's
 car let in marks its pass arrived and tells the host household (api/vehicles/arrivals.py). A
 blacklisted car at the barrier is the alarms' hook's to raise (`vehicle_blacklisted`,
-api/alarms/catalogue.py).
+api/alarms/catalogue.py). A car held at a paying exit that is still there (the read is fresh)
+has its stay priced by a job (api/vehicles/payments/orders.py).
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ import msgspec
 from api.access.credential_keys import keys
 from api.core.crypto import FieldCipher
 from api.core.effects import Effects
+from api.core.jobs import SETTLE_PARKING_EXIT
 from api.devices.rows import DeviceEventRow
 from api.vehicles import identifiers, images
 from api.vehicles.arrivals import cars_arrived
 from api.vehicles.console import announce
 from api.vehicles.parking import move_occupancy
 from api.vehicles.passes import pass_read
+from api.vehicles.payments import orders as payment_orders
 from api.vehicles.tables import Lane, PassRecord, Vehicle
 from api.visitors.tables import VisitorPass
 from device_bridge import plates
@@ -139,6 +142,13 @@ class PassRecorder:
             ],
             effects,
         )
+        for row in rows:  # a temporary car held at a paying exit, still there: price its stay
+            if (
+                row.lane is not None
+                and (row.decision, row.reason) == ("held", payment_orders.HELD_REASON)
+                and payment_orders.fresh(row.at)
+            ):
+                effects.job(SETTLE_PARKING_EXIT, read_id=row.id, job_id=f"settle-exit:{row.id}")
         for car_park, delta, temporary in moves:
             await move_occupancy(car_park, delta, temporary, effects)
         return effects

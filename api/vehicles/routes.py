@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -19,6 +19,8 @@ from api.devices.routes import provide_bus
 from api.devices.service import BridgeUnavailable
 from api.vehicles import console, parking, passes
 from api.vehicles.errors import NotResolvable
+from api.vehicles.payments import tickets
+from api.vehicles.payments.schemas import LaneQr, TariffBody
 from api.vehicles.registry import VehicleService
 from api.vehicles.schemas import (
     AuthoriseBody,
@@ -211,6 +213,11 @@ class CarParkController(Controller):
         """Space guidance (车位引导): the zones by free spaces and the one to direct a car to."""
         return await parking.guidance(caller, car_park_id)
 
+    @put("/{car_park_id:uuid}/tariff")
+    async def set_tariff(self, caller: Caller, car_park_id: UUID, data: TariffBody) -> CarParkRead:
+        """The car park's prices for temporary cars, in fen (the manager's; audited)."""
+        return await parking.set_tariff(caller, car_park_id, data)
+
 
 class LaneController(Controller):
     """Lanes: a barrier, its plate camera, display and speaker, in or out of a car park."""
@@ -253,6 +260,16 @@ class LaneController(Controller):
     ) -> list[LaneStatus]:
         """The lane console (车道轮询): every lane of the caller's communities and its last read."""
         return await console.lanes(caller, state.objects, community_id)
+
+    @get("/{lane_id:uuid}/qr")
+    async def lane_qr(self, caller: Caller, state: State, lane_id: UUID) -> LaneQr:
+        """The lane's public QR URL to print (unplated cars at an entrance, payment at an exit)."""
+        return await tickets.lane_qr(caller, lane_id, state.settings.public_url)
+
+    @post("/{lane_id:uuid}/qr", status_code=HTTP_200_OK)
+    async def renew_lane_qr(self, caller: Caller, state: State, lane_id: UUID) -> LaneQr:
+        """A new QR URL for the lane; the old one stops working (the manager's; audited)."""
+        return await tickets.lane_qr(caller, lane_id, state.settings.public_url, renew=True)
 
     @post(
         "/{lane_id:uuid}/barrier",

@@ -164,6 +164,9 @@ class CarParkRead(msgspec.Struct, kw_only=True):
     temporary_capacity: int
     occupied: int
     free: int
+    free_minutes: int = 0
+    hourly_fen: int = 0
+    daily_cap_fen: int = 0
     temporary_occupied: int = 0
     temporary_free: int = 0
     full: bool = False
@@ -249,6 +252,11 @@ class PassRecordRead(msgspec.Struct, kw_only=True):
     resolves: UUID | None = None
     lane_name: str = ""
     visitor_pass_id: UUID | None = None
+    fee_fen: int = 0
+    paid_fen: int = 0
+    payment_ref: str = ""
+    parking_order_id: UUID | None = None
+    unplated: bool = False
 
 
 class PassRecordPage(Page, kw_only=True):

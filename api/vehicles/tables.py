@@ -81,6 +81,9 @@ class CarPark(Table, tablename="car_parks"):
     temporary_capacity = Integer(default=0, help_text="Spaces for temporary (visitor) parking.")
     occupied = Integer(default=0)
     temporary_occupied = Integer(default=0, help_text="Temporary cars inside (≤ occupied).")
+    free_minutes = Integer(default=0, help_text="Tariff: minutes a temporary car stays free.")
+    hourly_fen = Integer(default=0, help_text="Tariff: fen per started hour (0: free parking).")
+    daily_cap_fen = Integer(default=0, help_text="Tariff: most fen per calendar day (0: no cap).")
     created_at = Timestamptz()
 
 
@@ -97,6 +100,13 @@ class Lane(Table, tablename="vehicle_lanes"):
     display = ForeignKey(Device, null=True, help_text="The LED display.")
     speaker = ForeignKey(Device, null=True, help_text="The voice speaker.")
     fuzzy = Boolean(default=False, help_text="A read one character off a known plate matches.")
+    qr_token = Varchar(
+        length=32,
+        null=True,
+        default=None,
+        unique=True,
+        help_text="The lane's public QR (/park/<token>): unplated cars, payment at the exit.",
+    )
     created_at = Timestamptz()
 
 
@@ -136,3 +146,54 @@ class PassRecord(Table, tablename="vehicle_passes"):
         unique=True,
         help_text="The held or refused read this guard's decision answers (once).",
     )
+    ticket = UUID(null=True, default=None, help_text="The unplated car's ticket (VEH-16).")
+    parking_order = UUID(null=True, default=None, help_text="The order this exit settled.")
+    fee_fen = Integer(default=0, help_text="What the stay cost (VEH-05).")
+    paid_fen = Integer(default=0, help_text="What was paid of it (a waived fee: 0).")
+    payment_ref = Varchar(length=64, default="", help_text="The payment provider's reference.")
+
+
+class ParkingTicket(Table, tablename="vehicle_tickets"):
+    """An unplated car's temporary ticket (VEH-16): taken at an entrance lane's QR, shown at the
+    exit lane's. The phone, when given, is encrypted and never shown on a public page."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False)
+    car_park = UUID(help_text="The car park it entered.")
+    entry_lane = UUID()
+    code = Varchar(length=12, unique=True, help_text="What the driver keeps: 8 characters.")
+    phone = Text(secret=True, default="", help_text="Encrypted phone number, or empty.")
+    entered_at = Timestamptz()
+    entry_record = UUID(null=True, default=None)
+    exited_at = Timestamptz(null=True, default=None)
+    exit_record = UUID(null=True, default=None)
+
+
+class ParkingOrder(Table, tablename="vehicle_parking_orders"):
+    """What a temporary car owes at an exit lane (VEH-05): priced once, paid through a provider
+    (idempotent on its notification), or waived by a guard with a reason."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False)
+    car_park = UUID()
+    lane = UUID(help_text="The exit lane whose arm lifts when it is settled.")
+    exit_read = UUID(
+        null=True, default=None, unique=True, help_text="The held read at the exit it answers."
+    )
+    ticket = UUID(null=True, default=None, unique=True, help_text="Or the unplated car's ticket.")
+    entry_record = UUID(null=True, default=None)
+    plate_masked = Varchar(length=16, default="")
+    entered_at = Timestamptz()
+    priced_at = Timestamptz()
+    amount_fen = Integer()
+    status = Varchar(length=8, index=True, help_text="pending | paid | waived")
+    token = Varchar(length=32, unique=True, help_text="The public order page's key.")
+    provider = Varchar(length=16)
+    provider_ref = Varchar(length=64, unique=True)
+    payment_url = Varchar(length=300)
+    paid_at = Timestamptz(null=True, default=None)
+    paid_fen = Integer(default=0)
+    settled_by = UUID(null=True, default=None, help_text="The guard who waived it.")
+    note = Varchar(length=200, default="", help_text="The guard's stated reason for a waiver.")
+    exit_record = UUID(null=True, default=None, help_text="The exit record made when settled.")
+    created_at = Timestamptz()

@@ -27,6 +27,10 @@ export const router = createRouter({
     // An asset's QR label opens its report page; the requester follows it by a tracking code (docs/workorders.md).
     { path: "/report/:code", name: "report", component: () => import("@/views/report/ReportView.vue"), meta: { public: true } },
     { path: "/track/:token", name: "track", component: () => import("@/views/report/TrackView.vue"), meta: { public: true } },
+    // A lane's QR at the car park (unplated cars, paying at the exit), an order, the demo cashier.
+    { path: "/park/order/:token", name: "park-order", component: () => import("@/views/park/ParkOrderView.vue"), meta: { public: true } },
+    { path: "/park/sim/:reference", name: "park-sim", component: () => import("@/views/park/SimPayView.vue"), meta: { public: true } },
+    { path: "/park/:token", name: "park-lane", component: () => import("@/views/park/ParkLaneView.vue"), meta: { public: true } },
     {
       path: "/",
       component: () => import("@/views/ShellLayout.vue"),

@@ -34,6 +34,9 @@ function park(over: Partial<CarPark> = {}): CarPark {
     temporary_occupied: 0,
     temporary_free: 2,
     full: false,
+    free_minutes: 0,
+    hourly_fen: 0,
+    daily_cap_fen: 0,
     ...over,
   };
 }

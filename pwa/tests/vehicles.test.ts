@@ -38,6 +38,11 @@ function pass(overrides: Partial<PassRecord> = {}): PassRecord {
     resolves: null,
     lane_name: "地库入口",
     visitor_pass_id: null,
+    fee_fen: 0,
+    paid_fen: 0,
+    payment_ref: "",
+    parking_order_id: null,
+    unplated: false,
     ...overrides,
   };
 }

@@ -102,7 +102,7 @@ class TestEmergencyRelease:
         commands = await answer_commands(site, 3)
         r = await task
         assert r.status_code == 200, r.text
-        assert r.json() == {"doors": 3, "ok": 3, "failed": []}
+        assert r.json() == {"doors": 3, "ok": 3, "failed": [], "barriers": 0}
         assert {c.device for c in commands} == {"door-1-1", "gate-north", "parcel-room"}
         assert {c.action for c in commands} == {"unlock"}
         task = asyncio.create_task(guard.post("/api/v1/access/emergency-release/end", json=body))

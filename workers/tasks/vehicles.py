@@ -1,10 +1,16 @@
-"""Vehicle jobs: plate-read snapshots into the object store; the nightly purge of pass records."""
+"""Vehicle jobs: plate-read snapshots into the object store; the nightly purge of pass records
+past their retention; a held car's stay priced at a paying exit."""
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
+from api.core.effects import WorkerOutlet
+from api.devices.bus import CommandBus
 from api.vehicles import images, retention
+from api.vehicles.payments import orders
+from api.vehicles.payments.registry import DEFAULT, providers
 from workers.tasks.context import object_store
 
 
@@ -17,3 +23,10 @@ async def store_plate_images(ctx: dict[str, Any], *, event_ids: list[int]) -> in
 async def purge_vehicle_passes(ctx: dict[str, Any]) -> tuple[int, int]:
     """Nightly: pass records' images past 6 months, the records past 365 days."""
     return await retention.purge()
+
+
+async def settle_parking_exit(ctx: dict[str, Any], *, read_id: UUID) -> None:
+    """A car held at a paying exit: lift when nothing is due, else one order (idempotent)."""
+    provider = providers(ctx["settings"])[DEFAULT]
+    effects = await orders.settle_exit(read_id, CommandBus(ctx["redis"]), provider)
+    await effects.apply(WorkerOutlet(ctx["redis"]))

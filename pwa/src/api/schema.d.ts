@@ -1312,6 +1312,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/car-parks/{car_park_id}/tariff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * SetTariff
+         * @description The car park's prices for temporary cars, in fen (the manager's; audited).
+         */
+        put: operations["ApiV1CarParksCarParkIdTariffSetTariff"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities": {
         parameters: {
             query?: never;
@@ -2524,6 +2544,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/parking-orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListOrders
+         * @description Orders of the caller's communities, newest first.
+         */
+        get: operations["ApiV1ParkingOrdersListOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parking-orders/{order_id}/waive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Waive
+         * @description Let the car out without paying, with a stated reason (audited); the arm lifts.
+         */
+        post: operations["ApiV1ParkingOrdersOrderIdWaiveWaive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patrol/areas": {
         parameters: {
             query?: never;
@@ -3365,6 +3425,148 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/parking/lanes/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * LanePage
+         * @description The lane, its prices, and at an exit the orders waiting there (masked plates).
+         */
+        get: operations["ApiV1PublicParkingLanesTokenLanePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/parking/lanes/{token}/exit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ExitWithTicket
+         * @description An unplated car at an exit: the arm lifts when nothing is due, else an order to pay.
+         */
+        post: operations["ApiV1PublicParkingLanesTokenExitExitWithTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/parking/lanes/{token}/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * TakeTicket
+         * @description An unplated car at an entrance: a temporary ticket, and the arm lifts (VEH-16).
+         */
+        post: operations["ApiV1PublicParkingLanesTokenTicketsTakeTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/parking/notify/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Notify
+         * @description A provider's signed notification: a paid charge settles its order once and lifts the
+         *     arm; repeated, it changes nothing; a bad signature is 400 bad_signature.
+         */
+        post: operations["ApiV1PublicParkingNotifyProviderNotify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/parking/orders/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OrderPage
+         * @description An order's amount and status (the driver's page polls it until paid).
+         */
+        get: operations["ApiV1PublicParkingOrdersTokenOrderPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/parking/sim/{reference}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SimCharge
+         * @description The simulated provider's cashier: the charge to pay.
+         */
+        get: operations["ApiV1PublicParkingSimReferenceSimCharge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/parking/sim/{reference}/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SimPay
+         * @description Pay a simulated charge: the simulator signs its notification and delivers it to the
+         *     notify handler (as the provider's server would call back).
+         */
+        post: operations["ApiV1PublicParkingSimReferencePaySimPay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/public/passes/{token}": {
         parameters: {
             query?: never;
@@ -3746,6 +3948,30 @@ export interface paths {
          *     pass record and audited, whether or not the barrier obeyed.
          */
         post: operations["ApiV1VehicleLanesLaneIdBarrierControlBarrier"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-lanes/{lane_id}/qr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * LaneQr
+         * @description The lane's public QR URL to print (unplated cars at an entrance, payment at an exit).
+         */
+        get: operations["ApiV1VehicleLanesLaneIdQrLaneQr"];
+        put?: never;
+        /**
+         * RenewLaneQr
+         * @description A new QR URL for the lane; the old one stops working (the manager's; audited).
+         */
+        post: operations["ApiV1VehicleLanesLaneIdQrRenewLaneQr"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5233,9 +5459,15 @@ export interface components {
             capacity: number;
             /** Format: uuid */
             community_id: string;
+            /** @default 0 */
+            daily_cap_fen: number;
             free: number;
+            /** @default 0 */
+            free_minutes: number;
             /** @default false */
             full: boolean;
+            /** @default 0 */
+            hourly_fen: number;
             /** Format: uuid */
             id: string;
             name: string;
@@ -5746,6 +5978,13 @@ export interface components {
             kind: "escalate";
             roles: ("guard" | "property_manager" | "household" | "police" | "maintenance" | "community_officer")[];
         };
+        /** ExitResult */
+        ExitResult: {
+            command_status: string | null;
+            order: components["schemas"]["PublicOrder"] | null;
+            /** @enum {string} */
+            status: "left" | "pay" | "held";
+        };
         /** ExtendBody */
         ExtendBody: {
             /** Format: date-time */
@@ -6135,6 +6374,12 @@ export interface components {
             page_size: number;
             total: number;
         };
+        /** LaneQr */
+        LaneQr: {
+            /** Format: uuid */
+            lane_id: string;
+            url: string;
+        };
         /** LaneRead */
         LaneRead: {
             barrier_id: string | null;
@@ -6397,6 +6642,11 @@ export interface components {
         NoteCreate: {
             text: string;
         };
+        /** NotifyAck */
+        NotifyAck: {
+            changed: boolean;
+            ok: boolean;
+        };
         /** NotifyAction */
         NotifyAction: {
             /** @constant */
@@ -6523,6 +6773,41 @@ export interface components {
             severity?: "critical" | "major" | "minor" | "low";
             title?: string;
         };
+        /** ParkingOrderPage */
+        ParkingOrderPage: {
+            items: components["schemas"]["ParkingOrderRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** ParkingOrderRead */
+        ParkingOrderRead: {
+            amount_fen: number;
+            /** Format: uuid */
+            car_park_id: string;
+            /** Format: uuid */
+            community_id: string;
+            /** Format: date-time */
+            entered_at: string;
+            exit_read_id: string | null;
+            exit_record_id: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            lane_id: string;
+            note: string;
+            paid_at: string | null;
+            paid_fen: number;
+            payment_url: string;
+            plate: string;
+            /** Format: date-time */
+            priced_at: string;
+            provider: string;
+            provider_ref: string;
+            settled_by: string | null;
+            status: string;
+            unplated: boolean;
+        };
         /** PartCreate */
         PartCreate: {
             /** @default  */
@@ -6621,6 +6906,8 @@ export interface components {
             decided_by?: string | null;
             decision: string;
             direction: string;
+            /** @default 0 */
+            fee_fen: number;
             /** Format: uuid */
             id: string;
             image: string;
@@ -6629,9 +6916,16 @@ export interface components {
             lane_name: string;
             /** @default  */
             note: string;
+            /** @default 0 */
+            paid_fen: number;
+            parking_order_id?: string | null;
+            /** @default  */
+            payment_ref: string;
             plate: string;
             reason: string;
             resolves?: string | null;
+            /** @default false */
+            unplated: boolean;
             vehicle_id: string | null;
             vehicle_type: string;
             visitor_pass_id?: string | null;
@@ -6998,6 +7292,29 @@ export interface components {
             /** @default  */
             workaround: string;
         };
+        /** PublicLane */
+        PublicLane: {
+            car_park: string;
+            direction: string;
+            name: string;
+            orders: components["schemas"]["PublicOrder"][];
+            tariff: components["schemas"]["PublicTariff"];
+        };
+        /** PublicOrder */
+        PublicOrder: {
+            amount_fen: number;
+            /** Format: date-time */
+            entered_at: string;
+            lane_name: string;
+            minutes: number;
+            payment_url: string;
+            plate: string;
+            /** Format: date-time */
+            priced_at: string;
+            status: string;
+            token: string;
+            unplated: boolean;
+        };
         /** PublicPass */
         PublicPass: {
             code: string | null;
@@ -7022,6 +7339,21 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             token: string;
+        };
+        /** PublicTariff */
+        PublicTariff: {
+            daily_cap_fen: number;
+            free_minutes: number;
+            hourly_fen: number;
+        };
+        /** PublicTicket */
+        PublicTicket: {
+            car_park: string;
+            code: string;
+            command_status: string;
+            /** Format: date-time */
+            entered_at: string;
+            lane_name: string;
         };
         /** QrToken */
         QrToken: {
@@ -7049,6 +7381,8 @@ export interface components {
         };
         /** ReleaseResult */
         ReleaseResult: {
+            /** @default 0 */
+            barriers: number;
             doors: number;
             failed: string[];
             ok: number;
@@ -7353,6 +7687,13 @@ export interface components {
             content_type: "image/png";
             data: string;
         };
+        /** SimCharge */
+        SimCharge: {
+            amount_fen: number;
+            lane_name: string;
+            reference: string;
+            status: string;
+        };
         /** SnapshotAction */
         SnapshotAction: {
             devices?: string[];
@@ -7442,6 +7783,24 @@ export interface components {
             items: components["schemas"]["TakeItem"][];
             /** @default  */
             reason: string;
+        };
+        /** TariffBody */
+        TariffBody: {
+            /** @default 0 */
+            daily_cap_fen: number;
+            /** @default 0 */
+            free_minutes: number;
+            /** @default 0 */
+            hourly_fen: number;
+        };
+        /** TicketCreate */
+        TicketCreate: {
+            /** @default  */
+            phone: string;
+        };
+        /** TicketExit */
+        TicketExit: {
+            code: string;
         };
         /** TimelineEntry */
         TimelineEntry: {
@@ -7794,6 +8153,10 @@ export interface components {
             id: string;
             id_number?: string | null;
             phone?: string | null;
+        };
+        /** WaiveBody */
+        WaiveBody: {
+            reason: string;
         };
         /** WalkInCreate */
         WalkInCreate: {
@@ -13537,6 +13900,95 @@ export interface operations {
             };
         };
     };
+    ApiV1CarParksCarParkIdTariffSetTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                car_park_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TariffBody"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarParkRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1CommunitiesListCommunities: {
         parameters: {
             query?: {
@@ -18886,6 +19338,150 @@ export interface operations {
             };
         };
     };
+    ApiV1ParkingOrdersListOrders: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                lane_id?: string | null;
+                status?: "pending" | "paid" | "waived" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParkingOrderPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1ParkingOrdersOrderIdWaiveWaive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WaiveBody"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParkingOrderRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code`: order_settled. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1PatrolAreasListAreas: {
         parameters: {
             query?: {
@@ -22914,6 +23510,426 @@ export interface operations {
             };
         };
     };
+    ApiV1PublicParkingLanesTokenLanePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicLane"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; try again later. `code`: rate_limited. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PublicParkingLanesTokenExitExitWithTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketExit"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExitResult"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; try again later. `code`: rate_limited, too_many_requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PublicParkingLanesTokenTicketsTakeTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketCreate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicTicket"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; try again later. `code`: rate_limited, too_many_requests. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PublicParkingNotifyProviderNotify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifyAck"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: bad_signature, invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PublicParkingOrdersTokenOrderPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicOrder"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; try again later. `code`: rate_limited. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PublicParkingSimReferenceSimCharge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reference: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimCharge"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; try again later. `code`: rate_limited. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1PublicParkingSimReferencePaySimPay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reference: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifyAck"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; try again later. `code`: rate_limited. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1PublicPassesTokenPublicPass: {
         parameters: {
             query?: never;
@@ -24430,6 +25446,122 @@ export interface operations {
             };
             /** @description The device's bridge is offline. `code`: bridge_offline. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleLanesLaneIdQrLaneQr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lane_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaneQr"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleLanesLaneIdQrRenewLaneQr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lane_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaneQr"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -190,3 +190,12 @@ export type ReportTrack = Json<paths["/api/v1/public/track/{tracking_code}"]["ge
 export type LabelRequestPage = Json<paths["/api/v1/label-requests"]["get"]["responses"][200]>;
 export type LabelRequest = LabelRequestPage["items"][number];
 export type WorkOrderPart = WorkOrderDetail["parts"][number];
+
+// Temporary parking and payment (VEH-05), unplated cars (VEH-16): the lanes' public QR pages.
+export type PublicLane = Json<paths["/api/v1/public/parking/lanes/{token}"]["get"]["responses"][200]>;
+export type PublicOrder = Json<paths["/api/v1/public/parking/orders/{token}"]["get"]["responses"][200]>;
+export type PublicTicket = Json<paths["/api/v1/public/parking/lanes/{token}/tickets"]["post"]["responses"][200]>;
+export type ExitResult = Json<paths["/api/v1/public/parking/lanes/{token}/exit"]["post"]["responses"][200]>;
+export type SimCharge = Json<paths["/api/v1/public/parking/sim/{reference}"]["get"]["responses"][200]>;
+export type Tariff = NonNullable<paths["/api/v1/car-parks/{car_park_id}/tariff"]["put"]["requestBody"]>["content"]["application/json"];
+export type ParkingOrder = Json<paths["/api/v1/parking-orders"]["get"]["responses"][200]>["items"][number];
