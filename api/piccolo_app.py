@@ -54,7 +54,7 @@ from api.patrol.tables import (
 from api.people.imports.tables import PersonImport
 from api.people.tables import Person
 from api.push.tables import Notification, PushSubscription
-from api.vehicles.tables import CarPark, Lane, PassRecord, Vehicle
+from api.vehicles.tables import CarPark, Lane, PassRecord, Vehicle, VehicleWarning
 from api.video.tables import ViewSession
 from api.visitors.tables import VisitorPass
 from api.workorders.tables import WorkLog, WorkOrder, WorkOrderEntry, WorkOrderPhoto
@@ -112,6 +112,7 @@ APP_CONFIG = AppConfig(
         CarPark,
         Lane,
         PassRecord,
+        VehicleWarning,
         PatrolArea,
         Checkpoint,
         PatrolRoute,

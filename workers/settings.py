@@ -49,7 +49,7 @@ from workers.tasks.people import (
     run_person_import,
 )
 from workers.tasks.push import deliver_notification_job, sweep_notifications
-from workers.tasks.vehicles import purge_vehicle_passes
+from workers.tasks.vehicles import purge_vehicle_passes, scan_vehicle_warnings
 from workers.tasks.visitors import expire_visitor_passes
 from workers.tasks.workorders import escalate_work_orders
 
@@ -125,6 +125,7 @@ class WorkerSettings:
         schedule_patrol_rounds,
         end_patrol_rounds,
         purge_vehicle_passes,
+        scan_vehicle_warnings,
         escalate_work_orders,
         func(run_person_import, name=jobs.RUN_PERSON_IMPORT),
         purge_expired_imports,
@@ -147,6 +148,7 @@ class WorkerSettings:
         cron(schedule_patrol_rounds, minute=set(range(0, 60, 10)), second={20}, unique=True),
         cron(end_patrol_rounds, second={10, 40}, unique=True),
         cron(purge_vehicle_passes, hour={3}, minute={59}, unique=True),
+        cron(scan_vehicle_warnings, minute=set(range(3, 60, 10)), second={50}, unique=True),
         cron(escalate_work_orders, second={25}, unique=True),
         cron(purge_expired_imports, hour={3}, minute={29}, unique=True),
     ]

@@ -71,3 +71,10 @@ class NotResolvable(Conflict):
 
     code = "not_resolvable"
     message = "This read has been answered already, or needs no answer."
+
+
+class WarningNotOpen(Conflict):
+    """A warning already dismissed or cleared is not dismissed again."""
+
+    code = "warning_not_open"
+    message = "The warning is no longer open."

@@ -47,6 +47,7 @@ def car_park_read(row: dict[str, Any]) -> CarParkRead:
         temporary_capacity=row["temporary_capacity"],
         occupied=row["occupied"],
         free=max(row["capacity"] - row["occupied"], 0),
+        long_stay_days=row["long_stay_days"],
     )
 
 
@@ -107,6 +108,7 @@ async def create_car_park(caller: Caller, data: CarParkCreate) -> CarParkRead:
         name=data.name.strip(),
         capacity=data.capacity,
         temporary_capacity=data.temporary_capacity,
+        long_stay_days=data.long_stay_days,
         occupied=0,
         created_at=datetime.now(UTC),
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -17,6 +17,9 @@ Colour = Literal["blue", "yellow", "green", "white", "black"]
 VehicleType = Literal["car", "suv", "truck", "bus", "motorbike", "new_energy"]
 Direction = Literal["in", "out"]
 Decision = Literal["granted", "denied", "held", "ignored"]
+PassClass = Literal[
+    "resident", "tenant", "visitor", "temporary", "staff", "blacklisted", "unregistered"
+]
 # Length bounds only: the service normalises and checks the plate (400 invalid_plate).
 Plate = Annotated[str, Meta(min_length=1, max_length=16, examples=["川A12345"])]
 Reason = Annotated[str, Meta(max_length=200)]
@@ -122,6 +125,7 @@ class CarParkCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     capacity: Spaces
     temporary_capacity: Spaces = 0
     parent_id: UUID | None = None
+    long_stay_days: Annotated[int, Meta(ge=0, le=365)] = 7
 
 
 class CarParkRead(msgspec.Struct, kw_only=True):
@@ -135,6 +139,7 @@ class CarParkRead(msgspec.Struct, kw_only=True):
     temporary_capacity: int
     occupied: int
     free: int
+    long_stay_days: int = 7
 
 
 class CarParkPage(Page, kw_only=True):
@@ -199,6 +204,7 @@ class PassRecordRead(msgspec.Struct, kw_only=True):
     resolves: UUID | None = None
     lane_name: str = ""
     visitor_pass_id: UUID | None = None
+    image_url: str | None = None
 
 
 class PassRecordPage(Page, kw_only=True):
@@ -240,3 +246,92 @@ class LaneStatus(msgspec.Struct, kw_only=True):
     lane: LaneRead
     last: PassRecordRead | None
     image_url: str | None = None
+
+
+class DayCount(msgspec.Struct, kw_only=True):
+    """Entries and exits of one day (site time)."""
+
+    day: date
+    entries: int
+    exits: int
+
+
+class HourCount(msgspec.Struct, kw_only=True):
+    """Entries and exits in one hour of the day (site time, 0-23), over the whole range."""
+
+    hour: int
+    entries: int
+    exits: int
+
+
+class KeyCount(msgspec.Struct, kw_only=True):
+    """How many records share a key (a vehicle class, a decision)."""
+
+    key: str
+    count: int
+
+
+class LaneCount(msgspec.Struct, kw_only=True):
+    """How many reads a lane had."""
+
+    lane_id: UUID
+    lane_name: str
+    count: int
+
+
+class OccupancyPoint(msgspec.Struct, kw_only=True):
+    """Cars inside at the end of a day, reconstructed from the day's granted entries and exits."""
+
+    day: date
+    occupied: int
+
+
+class PassStatistics(msgspec.Struct, kw_only=True):
+    """Pass-record statistics of one community over a range (VEH-13)."""
+
+    community_id: UUID
+    since: datetime
+    until: datetime
+    total: int
+    days: list[DayCount]
+    hours: list[HourCount]
+    classes: list[KeyCount]
+    decisions: list[KeyCount]
+    lanes: list[LaneCount]
+    occupancy: list[OccupancyPoint]
+
+
+WarningKind = Literal["long_stay", "visitor_overstay", "night_frequent"]
+WarningStatus = Literal["open", "dismissed", "cleared"]
+
+
+class VehicleWarningRead(msgspec.Struct, kw_only=True):
+    """A long-stay or abnormal-entry warning (plate masked) and why it was raised."""
+
+    id: UUID
+    community_id: UUID
+    kind: str
+    plate: str
+    vehicle_id: UUID | None
+    car_park_id: UUID | None
+    visitor_pass_id: UUID | None
+    entry_id: UUID | None
+    reason: str
+    details: dict[str, Any]
+    status: str
+    raised_at: datetime
+    closed_at: datetime | None
+    closed_by: UUID | None
+    close_reason: str
+
+
+class VehicleWarningPage(Page, kw_only=True):
+    """One page of warnings, newest first."""
+
+    items: list[VehicleWarningRead]
+
+
+class WarningDismiss(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Dismiss a warning; the reason is required and audited."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]

@@ -3244,10 +3244,52 @@ export interface paths {
         };
         /**
          * ListPassRecords
-         * @description Pass records newest first; `plate` (with `fuzzy`: one character off) searches by plate,
-         *     audited.
+         * @description Pass records newest first, each snapshot with a signed link; `plate` (with `fuzzy`:
+         *     one character off) searches by plate, audited.
          */
         get: operations["ApiV1VehiclePassesListPassRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-passes.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ExportPassRecords
+         * @description The filtered records as CSV for Excel (UTF-8 with BOM, Chinese headers, plates
+         *     masked); audited.
+         */
+        get: operations["ApiV1VehiclePassesCsvExportPassRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-passes/statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * PassStatistics
+         * @description Entries and exits per day and hour, reads by class, decision and lane, occupancy per
+         *     day, of one community over a range (default: the last 7 days, at most 366).
+         */
+        get: operations["ApiV1VehiclePassesStatisticsPassStatistics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3291,6 +3333,46 @@ export interface paths {
          *     lifts), refuse, or correct the plate (decided again).
          */
         post: operations["ApiV1VehiclePassesRecordIdResolveResolvePassRecord"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-warnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListVehicleWarnings
+         * @description Warnings of the caller's communities, newest first, each with its reason.
+         */
+        get: operations["ApiV1VehicleWarningsListVehicleWarnings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-warnings/{warning_id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DismissVehicleWarning
+         * @description Dismiss an open warning with a stated reason (audited).
+         */
+        post: operations["ApiV1VehicleWarningsWarningIdDismissDismissVehicleWarning"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4520,6 +4602,8 @@ export interface components {
             capacity: number;
             /** Format: uuid */
             community_id: string;
+            /** @default 7 */
+            long_stay_days: number;
             name: string;
             parent_id?: string | null;
             /** @default 0 */
@@ -4540,6 +4624,8 @@ export interface components {
             free: number;
             /** Format: uuid */
             id: string;
+            /** @default 7 */
+            long_stay_days: number;
             name: string;
             occupied: number;
             parent_id: string | null;
@@ -4765,6 +4851,13 @@ export interface components {
         CredentialRevoke: {
             reason: string;
         };
+        /** DayCount */
+        DayCount: {
+            /** Format: date */
+            day: string;
+            entries: number;
+            exits: number;
+        };
         /** DeviceFaultPage */
         DeviceFaultPage: {
             items: components["schemas"]["DeviceFaultRead"][];
@@ -4970,6 +5063,12 @@ export interface components {
             note: string;
             to_status: string;
         };
+        /** HourCount */
+        HourCount: {
+            entries: number;
+            exits: number;
+            hour: number;
+        };
         /** HouseholdCreate */
         HouseholdCreate: {
             /**
@@ -5173,6 +5272,11 @@ export interface components {
             id: string;
             name: string;
         };
+        /** KeyCount */
+        KeyCount: {
+            count: number;
+            key: string;
+        };
         /** LabelRequest */
         LabelRequest: {
             asset_ids: string[];
@@ -5181,6 +5285,13 @@ export interface components {
         LaneActionResult: {
             command_status: string | null;
             record: components["schemas"]["PassRecordRead"];
+        };
+        /** LaneCount */
+        LaneCount: {
+            count: number;
+            /** Format: uuid */
+            lane_id: string;
+            lane_name: string;
         };
         /** LaneCreate */
         LaneCreate: {
@@ -5371,6 +5482,12 @@ export interface components {
             /** @default  */
             text: string;
         };
+        /** OccupancyPoint */
+        OccupancyPoint: {
+            /** Format: date */
+            day: string;
+            occupied: number;
+        };
         /** OnDutyRead */
         OnDutyRead: {
             /** Format: uuid */
@@ -5461,6 +5578,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             image: string;
+            image_url?: string | null;
             lane_id: string | null;
             /** @default  */
             lane_name: string;
@@ -5481,6 +5599,22 @@ export interface components {
             plate?: string | null;
             /** @default  */
             reason: string;
+        };
+        /** PassStatistics */
+        PassStatistics: {
+            classes: components["schemas"]["KeyCount"][];
+            /** Format: uuid */
+            community_id: string;
+            days: components["schemas"]["DayCount"][];
+            decisions: components["schemas"]["KeyCount"][];
+            hours: components["schemas"]["HourCount"][];
+            lanes: components["schemas"]["LaneCount"][];
+            occupancy: components["schemas"]["OccupancyPoint"][];
+            /** Format: date-time */
+            since: string;
+            total: number;
+            /** Format: date-time */
+            until: string;
         };
         /** PasswordChange */
         PasswordChange: {
@@ -6395,6 +6529,36 @@ export interface components {
             vehicle_class?: "resident" | "tenant" | "visitor" | "temporary" | "staff" | "blacklisted";
             vehicle_type?: "car" | "suv" | "truck" | "bus" | "motorbike" | "new_energy";
         };
+        /** VehicleWarningPage */
+        VehicleWarningPage: {
+            items: components["schemas"]["VehicleWarningRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** VehicleWarningRead */
+        VehicleWarningRead: {
+            car_park_id: string | null;
+            close_reason: string;
+            closed_at: string | null;
+            closed_by: string | null;
+            /** Format: uuid */
+            community_id: string;
+            details: {
+                [key: string]: unknown;
+            };
+            entry_id: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            plate: string;
+            /** Format: date-time */
+            raised_at: string;
+            reason: string;
+            status: string;
+            vehicle_id: string | null;
+            visitor_pass_id: string | null;
+        };
         /** VerifyRead */
         VerifyRead: {
             broken_id: number | null;
@@ -6561,6 +6725,10 @@ export interface components {
             visitor_name: string;
             /** @example 13812345678 */
             visitor_phone: string;
+        };
+        /** WarningDismiss */
+        WarningDismiss: {
+            reason: string;
         };
         /** Window */
         Window: {
@@ -20921,8 +21089,10 @@ export interface operations {
                 community_id?: string | null;
                 vehicle_id?: string | null;
                 lane_id?: string | null;
+                car_park_id?: string | null;
                 direction?: "in" | "out" | null;
                 decision?: "granted" | "denied" | "held" | "ignored" | null;
+                vehicle_class?: "resident" | "tenant" | "visitor" | "temporary" | "staff" | "blacklisted" | "unregistered" | null;
                 since?: string | null;
                 until?: string | null;
                 plate?: string | null;
@@ -20941,6 +21111,117 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PassRecordPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclePassesCsvExportPassRecords: {
+        parameters: {
+            query?: {
+                community_id?: string | null;
+                vehicle_id?: string | null;
+                lane_id?: string | null;
+                car_park_id?: string | null;
+                direction?: "in" | "out" | null;
+                decision?: "granted" | "denied" | "held" | "ignored" | null;
+                vehicle_class?: "resident" | "tenant" | "visitor" | "temporary" | "staff" | "blacklisted" | "unregistered" | null;
+                since?: string | null;
+                until?: string | null;
+                plate?: string | null;
+                fuzzy?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stream Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclePassesStatisticsPassStatistics: {
+        parameters: {
+            query?: {
+                community_id?: string | null;
+                car_park_id?: string | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PassStatistics"];
                 };
             };
             /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
@@ -21110,6 +21391,150 @@ export interface operations {
             };
             /** @description The device's bridge is offline. `code`: bridge_offline. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleWarningsListVehicleWarnings: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                kind?: "long_stay" | "visitor_overstay" | "night_frequent" | null;
+                status?: "open" | "dismissed" | "cleared" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehicleWarningPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleWarningsWarningIdDismissDismissVehicleWarning: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                warning_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WarningDismiss"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehicleWarningRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters, reason_required. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code`: warning_not_open. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
