@@ -96,7 +96,7 @@ _LONG_STAYS_SQL = f"""
         FROM last l JOIN car_parks c ON c.id = l.car_park
         LEFT JOIN vehicles v ON v.id = l.vehicle
         WHERE l.direction = 'in' AND c.long_stay_days > 0
-          AND l.at < {{}} - make_interval(days => c.long_stay_days)
+          AND l.at < {{}}::timestamptz - make_interval(days => c.long_stay_days)
           AND COALESCE(v.vehicle_class, '') NOT IN {_AT_HOME}
         """  # noqa: S608 (constant fragments; values are bound parameters)
 _OVERSTAYS_SQL = """
