@@ -34,7 +34,7 @@ async def _pushed(account: uuid.UUID, warning_id: object) -> int:
 
 
 @pytest.mark.req("VEH-04", partial=True)
-@pytest.mark.req("ANA-06", partial=True)
+@pytest.mark.req("ANA-06")
 async def test_a_car_parked_past_its_car_parks_limit_is_warned_of_once_and_cleared_when_it_leaves(
     app: Litestar, as_role: AsRole, resident: ApiClient, world: World
 ) -> None:
@@ -100,7 +100,7 @@ async def test_a_car_parked_past_its_car_parks_limit_is_warned_of_once_and_clear
 
 
 @pytest.mark.req("VEH-04", partial=True)
-@pytest.mark.req("ANA-06", partial=True)
+@pytest.mark.req("ANA-06")
 async def test_a_visitors_car_still_inside_after_its_pass_ended_is_warned_of(
     app: Litestar, world: World
 ) -> None:
@@ -143,7 +143,7 @@ def _night(days_ago: int, hh: int, mm: int) -> datetime:
 
 
 @pytest.mark.req("VEH-04", partial=True)
-@pytest.mark.req("ANA-06", partial=True)
+@pytest.mark.req("ANA-06")
 async def test_a_plate_seen_on_three_nights_of_a_week_is_warned_of_unless_a_residents(
     app: Litestar, resident: ApiClient, world: World
 ) -> None:
