@@ -193,8 +193,8 @@ export function hourlyOption(stats: Pick<PassStatistics, "hours">, labels: Chart
     xAxis: { type: "category", data: stats.hours.map((h) => `${String(h.hour).padStart(2, "0")}:00`) },
     yAxis: { type: "value", minInterval: 1 },
     series: [
-      { name: labels.entries, type: "line", smooth: true, data: stats.hours.map((h) => h.entries) },
-      { name: labels.exits, type: "line", smooth: true, data: stats.hours.map((h) => h.exits) },
+      { name: labels.entries, type: "line", data: stats.hours.map((h) => h.entries) },
+      { name: labels.exits, type: "line", data: stats.hours.map((h) => h.exits) },
     ],
   };
 }
