@@ -63,7 +63,15 @@ from api.patrol.tables import (
 from api.people.imports.tables import PersonImport
 from api.people.tables import Person
 from api.push.tables import Notification, PushSubscription
-from api.vehicles.tables import CarPark, Lane, ParkingOrder, ParkingTicket, PassRecord, Vehicle
+from api.vehicles.tables import (
+    CarPark,
+    Lane,
+    ParkingOrder,
+    ParkingTicket,
+    PassRecord,
+    Vehicle,
+    VehicleWarning,
+)
 from api.video.tables import ViewSession
 from api.visitors.tables import VisitorPass
 from api.workorders.tables import (
@@ -130,6 +138,7 @@ APP_CONFIG = AppConfig(
         PassRecord,
         ParkingTicket,
         ParkingOrder,
+        VehicleWarning,
         PatrolArea,
         Checkpoint,
         PatrolRoute,

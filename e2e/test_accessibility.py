@@ -28,7 +28,7 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, ex
 from api.communities.tables import Household
 from api.core.auth import Role
 from api.intercom.tables import Call
-from api.vehicles.tables import ParkingTicket, PassRecord
+from api.vehicles.tables import ParkingTicket, PassRecord, VehicleWarning
 from device_bridge.identity import enroll
 from device_bridge.settings import BridgeSettings
 from e2e.conftest import PHONE
@@ -165,6 +165,13 @@ async def _dry_run(page: Page) -> None:
     await expect(page.locator("[data-test=import-run]")).to_be_visible()
 
 
+async def _police_search(page: Page) -> None:
+    """The police's plate search with its results (the read the site bridge made, one off)."""
+    await page.locator("[data-test=police-vehicles-plate] input").fill("川A77778")
+    await page.locator("[data-test=police-vehicles-search]").click()
+    await expect(page.locator("[data-test=police-vehicle-hit]").first).to_be_visible()
+
+
 def _rules_editor(tab: str, add: str, field: str) -> Action:
     async def open_editor(page: Page) -> None:
         await _click(page, f".rules-tab-{tab}", f"[data-test={tab}-pane]")
@@ -195,6 +202,17 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
             p, "[data-test=lane-correct]", "[data-test=correct-dialog]"
         ),
     },
+    ("property_manager", "vehicle-records"): {
+        "filters": lambda p: _click(
+            p, "[data-test=vehicle-records-filters]", "[data-test=vehicle-records-sheet]"
+        ),
+    },
+    ("property_manager", "vehicle-warnings"): {
+        "dismiss-dialog": lambda p: _click(
+            p, "[data-test=vehicle-warning-dismiss]", "[data-test=vehicle-warning-reason]"
+        ),
+    },
+    ("police", "police-vehicles"): {"results": _police_search},
     ("guard", "door-control"): {
         "remote-dialog": lambda p: _click(
             p, "[data-test^=door-remote-]", "[data-test=remote-dialog]"
@@ -531,6 +549,17 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
         await enroll(settings, token=token, name="site A")
         async with running(settings) as bridge:
             assert bridge.sim is not None
+            await VehicleWarning(  # 车辆预警 shows one to dismiss
+                community=world.a.community,
+                kind="long_stay",
+                plate_index=uuid.uuid4().hex,
+                plate_masked="川A***88",
+                reason="11-25 08:00 驶入地下车库，已停放 8 天（超过 7 天）",
+                status="open",
+                open_key=uuid.uuid4().hex,
+                episode=uuid.uuid4().hex,
+                raised_at=datetime.now(UTC),
+            ).save()
             await resident.login(world.a.users[Role.RESIDENT])
             car = await resident.post("/api/v1/vehicles", json={"plate": "川A12345"})  # 我的车辆
             assert car.status_code == 201, car.text

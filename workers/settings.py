@@ -51,6 +51,7 @@ from workers.tasks.people import (
 from workers.tasks.push import deliver_notification_job, sweep_notifications
 from workers.tasks.vehicles import (
     purge_vehicle_passes,
+    scan_vehicle_warnings,
     settle_parking_exit,
     store_plate_images,
 )
@@ -131,6 +132,7 @@ class WorkerSettings:
         end_patrol_rounds,
         purge_vehicle_passes,
         func(settle_parking_exit, name=jobs.SETTLE_PARKING_EXIT),
+        scan_vehicle_warnings,
         escalate_work_orders,
         generate_preventive_orders,
         func(run_person_import, name=jobs.RUN_PERSON_IMPORT),
@@ -154,6 +156,7 @@ class WorkerSettings:
         cron(schedule_patrol_rounds, minute=set(range(0, 60, 10)), second={20}, unique=True),
         cron(end_patrol_rounds, second={10, 40}, unique=True),
         cron(purge_vehicle_passes, hour={3}, minute={59}, unique=True),
+        cron(scan_vehicle_warnings, minute=set(range(3, 60, 10)), second={50}, unique=True),
         cron(escalate_work_orders, second={25}, unique=True),
         cron(generate_preventive_orders, minute={13}, second={50}, unique=True),
         cron(purge_expired_imports, hour={3}, minute={29}, unique=True),

@@ -116,6 +116,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "parking.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.SYSTEM_ADMIN}),
     "vehicle_pass.read": frozenset({R.RESIDENT, R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
     "vehicle_pass.search": frozenset({R.GUARD, R.PROPERTY_MANAGER, R.POLICE}),
+    # Pass records' CSV export and statistics (VEH-13): managers, and police for their
+    # jurisdiction (as the access log's); each export audited. Long-stay and abnormal-entry
+    # warnings (VEH-04): guards and managers read them, managers dismiss them with a reason.
+    "vehicle_pass.export": frozenset({R.PROPERTY_MANAGER, R.POLICE}),
+    "vehicle_pass.stats": frozenset({R.PROPERTY_MANAGER, R.POLICE}),
+    "vehicle_warning.read": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
+    "vehicle_warning.dismiss": frozenset({R.PROPERTY_MANAGER}),
     # The lane console (VEH-15): guards and managers lift or close an arm with a stated reason,
     # and let in, refuse or correct a read the bridge held.
     "barrier.control": frozenset({R.GUARD, R.PROPERTY_MANAGER}),

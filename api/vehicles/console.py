@@ -32,7 +32,7 @@ from api.core.crypto import FieldCipher
 from api.core.effects import Effects
 from api.core.errors import NotFound
 from api.core.realtime import records_channel
-from api.core.storage import ObjectStore, StorageError
+from api.core.storage import ObjectStore
 from api.devices import service as devices
 from api.devices.bus import CommandBus
 from api.piccolo_conf import DB
@@ -46,7 +46,7 @@ from api.vehicles.errors import (
     ReasonRequired,
 )
 from api.vehicles.parking import lane_read, move_occupancy
-from api.vehicles.passes import lane_names, pass_read
+from api.vehicles.passes import image_url, lane_names, pass_read
 from api.vehicles.schemas import (
     LaneActionResult,
     LaneStatus,
@@ -71,16 +71,6 @@ def announce(effects: Effects, read: PassRecordRead) -> None:
     )
 
 
-async def _image_url(objects: ObjectStore, key: str) -> str | None:
-    """A presigned link to a snapshot; none when there is none (or the key is no object's)."""
-    if not key:
-        return None
-    try:
-        return await objects.presigned_url(key)
-    except (StorageError, ValueError):
-        return None
-
-
 async def lanes(
     caller: Caller, objects: ObjectStore, community_id: UUID | None
 ) -> list[LaneStatus]:
@@ -102,7 +92,7 @@ async def lanes(
     found = []
     for r in rows:
         read = pass_read(last[r["id"]], {r["id"]: r["name"]}) if r["id"] in last else None
-        url = await _image_url(objects, read.image) if read else None
+        url = await image_url(objects, read.image) if read else None
         found.append(LaneStatus(lane=lane_read(r), last=read, image_url=url))
     return found
 

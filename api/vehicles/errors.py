@@ -129,3 +129,10 @@ class InvalidPhone(InvalidInput):
 
     code = "invalid_phone"
     message = "This is not a valid phone number."
+
+
+class WarningNotOpen(Conflict):
+    """A warning already dismissed or cleared is not dismissed again."""
+
+    code = "warning_not_open"
+    message = "The warning is no longer open."

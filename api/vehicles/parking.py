@@ -72,6 +72,7 @@ def car_park_read(row: dict[str, Any]) -> CarParkRead:
         free_minutes=row["free_minutes"],
         hourly_fen=row["hourly_fen"],
         daily_cap_fen=row["daily_cap_fen"],
+        long_stay_days=row["long_stay_days"],
     )
 
 
@@ -158,6 +159,7 @@ async def create_car_park(caller: Caller, data: CarParkCreate) -> CarParkRead:
         name=data.name.strip(),
         capacity=data.capacity,
         temporary_capacity=data.temporary_capacity,
+        long_stay_days=data.long_stay_days,
         occupied=0,
         created_at=datetime.now(UTC),
     )
@@ -195,6 +197,7 @@ async def update_car_park(
             ("name", CarPark.name),
             ("capacity", CarPark.capacity),
             ("temporary_capacity", CarPark.temporary_capacity),
+            ("long_stay_days", CarPark.long_stay_days),
         ):
             value = getattr(data, field)
             if value is msgspec.UNSET:

@@ -8,6 +8,7 @@ from uuid import UUID
 from litestar import Controller, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.core.auth import Caller
@@ -17,8 +18,9 @@ from api.core.paging import PageNumber, PageSize
 from api.devices.bus import CommandBus
 from api.devices.routes import provide_bus
 from api.devices.service import BridgeUnavailable
-from api.vehicles import console, parking, passes
-from api.vehicles.errors import NotResolvable
+from api.vehicles import console, parking, passes, records, statistics, warnings
+from api.vehicles.errors import NotResolvable, ReasonRequired, WarningNotOpen
+from api.vehicles.passes import PassFilters
 from api.vehicles.payments import tickets
 from api.vehicles.payments.schemas import LaneQr, TariffBody
 from api.vehicles.registry import VehicleService
@@ -41,9 +43,11 @@ from api.vehicles.schemas import (
     LaneStatus,
     LaneUpdate,
     OccupancyCorrection,
+    PassClass,
     PassRecordPage,
     PassRecordRead,
     PassResolve,
+    PassStatistics,
     VehicleClass,
     VehicleCreate,
     VehicleHistoryEntry,
@@ -51,6 +55,11 @@ from api.vehicles.schemas import (
     VehicleRead,
     VehicleStatus,
     VehicleUpdate,
+    VehicleWarningPage,
+    VehicleWarningRead,
+    WarningDismiss,
+    WarningKind,
+    WarningStatus,
 )
 
 
@@ -308,29 +317,47 @@ class PassRecordController(Controller):
         community_id: UUID | None = None,
         vehicle_id: UUID | None = None,
         lane_id: UUID | None = None,
+        car_park_id: UUID | None = None,
         direction: Direction | None = None,
         decision: Decision | None = None,
+        vehicle_class: PassClass | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         plate: str | None = None,
         fuzzy: bool = False,
     ) -> PassRecordPage:
-        """Pass records newest first; `plate` (with `fuzzy`: one character off) searches by plate,
-        audited."""
-        return await passes.list_passes(
-            caller,
-            state.cipher,
-            page=page,
-            page_size=page_size,
+        """Pass records newest first, each snapshot with a signed link; `plate` (with `fuzzy`:
+        one character off) searches by plate, audited."""
+        filters = PassFilters(
             community_id=community_id,
             vehicle_id=vehicle_id,
             lane_id=lane_id,
+            car_park_id=car_park_id,
             direction=direction,
             decision=decision,
+            vehicle_class=vehicle_class,
             since=since,
             until=until,
             plate=plate,
             fuzzy=fuzzy,
+        )
+        return await passes.list_passes(
+            caller, state.cipher, filters, page=page, page_size=page_size, objects=state.objects
+        )
+
+    @get("/statistics")
+    async def pass_statistics(
+        self,
+        caller: Caller,
+        community_id: UUID | None = None,
+        car_park_id: UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> PassStatistics:
+        """Entries and exits per day and hour, reads by class, decision and lane, occupancy per
+        day, of one community over a range (default: the last 7 days, at most 366)."""
+        return await statistics.pass_statistics(
+            caller, community_id=community_id, car_park_id=car_park_id, since=since, until=until
         )
 
     @get("/{record_id:uuid}")
@@ -357,4 +384,95 @@ class PassRecordController(Controller):
         return await console.resolve(caller, bus, state.cipher, record_id, data, effects)
 
 
-VEHICLE_CONTROLLERS = (VehicleController, CarParkController, LaneController, PassRecordController)
+class PassRecordExportController(Controller):
+    """Vehicle pass records as CSV."""
+
+    path = "/api/v1/vehicle-passes.csv"
+    tags = ["vehicles"]
+
+    @get("/", media_type="text/csv")
+    async def export_pass_records(
+        self,
+        caller: Caller,
+        state: State,
+        community_id: UUID | None = None,
+        vehicle_id: UUID | None = None,
+        lane_id: UUID | None = None,
+        car_park_id: UUID | None = None,
+        direction: Direction | None = None,
+        decision: Decision | None = None,
+        vehicle_class: PassClass | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        plate: str | None = None,
+        fuzzy: bool = False,
+    ) -> Stream:
+        """The filtered records as CSV for Excel (UTF-8 with BOM, Chinese headers, plates
+        masked); audited."""
+        filters = PassFilters(
+            community_id=community_id,
+            vehicle_id=vehicle_id,
+            lane_id=lane_id,
+            car_park_id=car_park_id,
+            direction=direction,
+            decision=decision,
+            vehicle_class=vehicle_class,
+            since=since,
+            until=until,
+            plate=plate,
+            fuzzy=fuzzy,
+        )
+        body = await records.export_csv(caller, state.cipher, filters)
+        return Stream(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="vehicle-passes.csv"'},
+        )
+
+
+class VehicleWarningController(Controller):
+    """Long-stay and abnormal-entry warnings (VEH-04, ANA-06)."""
+
+    path = "/api/v1/vehicle-warnings"
+    tags = ["vehicles"]
+
+    @get("/")
+    async def list_vehicle_warnings(
+        self,
+        caller: Caller,
+        page: PageNumber = 1,
+        page_size: PageSize = 50,
+        community_id: UUID | None = None,
+        kind: WarningKind | None = None,
+        status: WarningStatus | None = None,
+    ) -> VehicleWarningPage:
+        """Warnings of the caller's communities, newest first, each with its reason."""
+        return await warnings.list_warnings(
+            caller,
+            page=page,
+            page_size=page_size,
+            community_id=community_id,
+            kind=kind,
+            status=status,
+        )
+
+    @post(
+        "/{warning_id:uuid}/dismiss",
+        status_code=HTTP_200_OK,
+        opt=raises(WarningNotOpen, ReasonRequired),
+    )
+    async def dismiss_vehicle_warning(
+        self, caller: Caller, warning_id: UUID, data: WarningDismiss
+    ) -> VehicleWarningRead:
+        """Dismiss an open warning with a stated reason (audited)."""
+        return await warnings.dismiss(caller, warning_id, data.reason)
+
+
+VEHICLE_CONTROLLERS = (
+    VehicleController,
+    CarParkController,
+    LaneController,
+    PassRecordController,
+    PassRecordExportController,
+    VehicleWarningController,
+)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -17,6 +17,9 @@ Colour = Literal["blue", "yellow", "green", "white", "black"]
 VehicleType = Literal["car", "suv", "truck", "bus", "motorbike", "new_energy"]
 Direction = Literal["in", "out"]
 Decision = Literal["granted", "denied", "held", "ignored"]
+PassClass = Literal[
+    "resident", "tenant", "visitor", "temporary", "staff", "blacklisted", "unregistered"
+]
 # Length bounds only: the service normalises and checks the plate (400 invalid_plate).
 Plate = Annotated[str, Meta(min_length=1, max_length=16, examples=["川A12345"])]
 Reason = Annotated[str, Meta(max_length=200)]
@@ -133,6 +136,7 @@ class CarParkCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     capacity: Spaces
     temporary_capacity: Spaces = 0
     parent_id: UUID | None = None
+    long_stay_days: Annotated[int, Meta(ge=0, le=365)] = 7
 
 
 class CarParkUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -141,6 +145,7 @@ class CarParkUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name | UnsetType = UNSET
     capacity: Spaces | UnsetType = UNSET
     temporary_capacity: Spaces | UnsetType = UNSET
+    long_stay_days: Annotated[int, Meta(ge=0, le=365)] | UnsetType = UNSET
 
 
 class OccupancyCorrection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -167,6 +172,7 @@ class CarParkRead(msgspec.Struct, kw_only=True):
     free_minutes: int = 0
     hourly_fen: int = 0
     daily_cap_fen: int = 0
+    long_stay_days: int = 7
     temporary_occupied: int = 0
     temporary_free: int = 0
     full: bool = False
@@ -257,6 +263,7 @@ class PassRecordRead(msgspec.Struct, kw_only=True):
     payment_ref: str = ""
     parking_order_id: UUID | None = None
     unplated: bool = False
+    image_url: str | None = None
 
 
 class PassRecordPage(Page, kw_only=True):
@@ -298,3 +305,92 @@ class LaneStatus(msgspec.Struct, kw_only=True):
     lane: LaneRead
     last: PassRecordRead | None
     image_url: str | None = None
+
+
+class DayCount(msgspec.Struct, kw_only=True):
+    """Entries and exits of one day (site time)."""
+
+    day: date
+    entries: int
+    exits: int
+
+
+class HourCount(msgspec.Struct, kw_only=True):
+    """Entries and exits in one hour of the day (site time, 0-23), over the whole range."""
+
+    hour: int
+    entries: int
+    exits: int
+
+
+class KeyCount(msgspec.Struct, kw_only=True):
+    """How many records share a key (a vehicle class, a decision)."""
+
+    key: str
+    count: int
+
+
+class LaneCount(msgspec.Struct, kw_only=True):
+    """How many reads a lane had."""
+
+    lane_id: UUID
+    lane_name: str
+    count: int
+
+
+class OccupancyPoint(msgspec.Struct, kw_only=True):
+    """Cars inside at the end of a day, reconstructed from the day's granted entries and exits."""
+
+    day: date
+    occupied: int
+
+
+class PassStatistics(msgspec.Struct, kw_only=True):
+    """Pass-record statistics of one community over a range (VEH-13)."""
+
+    community_id: UUID
+    since: datetime
+    until: datetime
+    total: int
+    days: list[DayCount]
+    hours: list[HourCount]
+    classes: list[KeyCount]
+    decisions: list[KeyCount]
+    lanes: list[LaneCount]
+    occupancy: list[OccupancyPoint]
+
+
+WarningKind = Literal["long_stay", "visitor_overstay", "night_frequent"]
+WarningStatus = Literal["open", "dismissed", "cleared"]
+
+
+class VehicleWarningRead(msgspec.Struct, kw_only=True):
+    """A long-stay or abnormal-entry warning (plate masked) and why it was raised."""
+
+    id: UUID
+    community_id: UUID
+    kind: str
+    plate: str
+    vehicle_id: UUID | None
+    car_park_id: UUID | None
+    visitor_pass_id: UUID | None
+    entry_id: UUID | None
+    reason: str
+    details: dict[str, Any]
+    status: str
+    raised_at: datetime
+    closed_at: datetime | None
+    closed_by: UUID | None
+    close_reason: str
+
+
+class VehicleWarningPage(Page, kw_only=True):
+    """One page of warnings, newest first."""
+
+    items: list[VehicleWarningRead]
+
+
+class WarningDismiss(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Dismiss a warning; the reason is required and audited."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]

@@ -6,6 +6,7 @@ form for lists; equality and fuzzy (edit distance 1) searches go through the ind
 """
 
 from piccolo.columns import (
+    JSONB,
     UUID,
     BigInt,
     Boolean,
@@ -84,6 +85,9 @@ class CarPark(Table, tablename="car_parks"):
     free_minutes = Integer(default=0, help_text="Tariff: minutes a temporary car stays free.")
     hourly_fen = Integer(default=0, help_text="Tariff: fen per started hour (0: free parking).")
     daily_cap_fen = Integer(default=0, help_text="Tariff: most fen per calendar day (0: no cap).")
+    long_stay_days = Integer(
+        default=7, help_text="A car inside longer than this many days is warned of (0: never)."
+    )
     created_at = Timestamptz()
 
 
@@ -197,3 +201,34 @@ class ParkingOrder(Table, tablename="vehicle_parking_orders"):
     note = Varchar(length=200, default="", help_text="The guard's stated reason for a waiver.")
     exit_record = UUID(null=True, default=None, help_text="The exit record made when settled.")
     created_at = Timestamptz()
+
+
+class VehicleWarning(Table, tablename="vehicle_warnings"):
+    """A car the periodic scan found staying too long or coming at unusual hours (VEH-04, ANA-06).
+
+    `kind`: `long_stay` (inside longer than its car park's `long_stay_days`), `visitor_overstay`
+    (a visitor's car still inside after its pass ended), `night_frequent` (seen at night on many
+    nights of a week, not a resident's car). `open_key` (kind and plate, unique) is set while the
+    warning is open, so a car has at most one open warning of a kind; `episode` (unique) names
+    what was found (the entry, the visitor pass, the week), so a dismissed warning is not raised
+    again for the same thing.
+    """
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False)
+    kind = Varchar(length=20, index=True, help_text="long_stay | visitor_overstay | night_frequent")
+    plate_index = Varchar(length=64, help_text="Blind index of the plate.")
+    plate_masked = Varchar(length=16)
+    vehicle = UUID(null=True, default=None, help_text="The registry's vehicle, if known.")
+    car_park = UUID(null=True, default=None)
+    visitor_pass = UUID(null=True, default=None)
+    entry = UUID(null=True, default=None, help_text="The pass record of the entry it stays from.")
+    reason = Varchar(length=200, help_text="Why, in words: 停放已 9 天（超过 7 天）.")
+    details = JSONB(default={}, help_text="The figures behind the reason.")
+    status = Varchar(length=10, index=True, help_text="open | dismissed | cleared")
+    open_key = Varchar(length=200, null=True, default=None, unique=True)
+    episode = Varchar(length=200, unique=True)
+    raised_at = Timestamptz()
+    closed_at = Timestamptz(null=True, default=None)
+    closed_by = UUID(null=True, default=None, help_text="Who dismissed it.")
+    close_reason = Varchar(length=200, default="")

@@ -101,6 +101,34 @@ export const router = createRouter({
           props: true,
           meta: { within: "vehicle-admin" },
         },
+        // The managers' pass records, print view, statistics and warnings; the police's plate search.
+        {
+          path: "vehicles/records",
+          name: "vehicle-records",
+          component: () => import("@/views/vehicles/records/PassRecordsView.vue"),
+        },
+        {
+          path: "vehicles/records/print",
+          name: "vehicle-records-print",
+          component: () => import("@/views/vehicles/records/PassPrintView.vue"),
+          meta: { within: "vehicle-records" },
+        },
+        {
+          path: "vehicles/statistics",
+          name: "vehicle-stats",
+          component: () => import("@/views/vehicles/records/PassStatsView.vue"),
+        },
+        {
+          // The warnings' pushes link here.
+          path: "vehicles/warnings",
+          name: "vehicle-warnings",
+          component: () => import("@/views/vehicles/records/VehicleWarningsView.vue"),
+        },
+        {
+          path: "police/vehicles",
+          name: "police-vehicles",
+          component: () => import("@/views/police/VehicleSearchView.vue"),
+        },
         // Intercom and live video (docs/intercom.md).
         { path: "calls", name: "calls", component: () => import("@/views/intercom/CallHistoryView.vue") },
         {

@@ -106,6 +106,7 @@ export interface CarParkForm {
   name: string;
   capacity: string;
   temporary_capacity: string;
+  long_stay_days?: string; // days before a car inside is warned of (0: never); unset: 7
 }
 
 /** The problems of a car park's form, as i18n keys by field. */
@@ -117,6 +118,8 @@ export function checkCarPark(form: CarParkForm): Partial<Record<keyof CarParkFor
   if (all === null) problems.capacity = "vadmin.spacesInvalid";
   if (temporary === null) problems.temporary_capacity = "vadmin.spacesInvalid";
   else if (all !== null && temporary > all) problems.temporary_capacity = "vadmin.temporaryTooMany";
+  const days = spaces(form.long_stay_days || "7");
+  if (days === null || days > 365) problems.long_stay_days = "vadmin.longStayInvalid";
   return problems;
 }
 

@@ -37,6 +37,7 @@ function park(over: Partial<CarPark> = {}): CarPark {
     free_minutes: 0,
     hourly_fen: 0,
     daily_cap_fen: 0,
+    long_stay_days: 7,
     ...over,
   };
 }

@@ -43,13 +43,15 @@ async def store_pass(
     direction: str = "in",
     decision: str = "granted",
     reason: str = "resident",
+    at: datetime | None = None,
+    **extra: Any,
 ) -> uuid.UUID:
-    """A pass record as the ingest stores it."""
+    """A pass record as the ingest stores it (`extra`: lane, car_park, visitor_pass, image)."""
     row = PassRecord(
         community=community,
         household=household,
         vehicle=vehicle,
-        at=datetime.now(UTC),
+        at=at or datetime.now(UTC),
         direction=direction,
         colour="blue",
         vehicle_type="car",
@@ -57,6 +59,7 @@ async def store_pass(
         decision=decision,
         reason=reason,
         **msgspec.structs.asdict(identifiers.stored(app.state.cipher, plate)),
+        **extra,
     )
     await row.save()
     return row.id
@@ -67,3 +70,31 @@ async def register(api: ApiClient, **body: Any) -> dict[str, Any]:
     r = await api.post("/api/v1/vehicles", json=body)
     assert r.status_code == 201, r.text
     return dict(r.json())
+
+
+async def car_park_with_lanes(
+    api: ApiClient, community: uuid.UUID, name: str = "地下车库", **extra: Any
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A car park (by the manager) with an entrance and an exit lane; (park, in lane, out lane)."""
+    r = await api.post(
+        "/api/v1/car-parks",
+        json={"community_id": str(community), "name": name, "capacity": 100, **extra},
+    )
+    assert r.status_code == 201, r.text
+    park = dict(r.json())
+    lanes = []
+    for lane_name, direction in ((f"{name}入口", "in"), (f"{name}出口", "out")):
+        devices = await lane_devices(community)
+        r = await api.post(
+            "/api/v1/vehicle-lanes",
+            json={
+                "car_park_id": park["id"],
+                "name": lane_name,
+                "direction": direction,
+                "barrier_id": str(devices["barrier"]),
+                "camera_id": str(devices["plate_camera"]),
+            },
+        )
+        assert r.status_code == 201, r.text
+        lanes.append(dict(r.json()))
+    return park, lanes[0], lanes[1]

@@ -1,5 +1,5 @@
 """Vehicle jobs: plate-read snapshots into the object store; the nightly purge of pass records
-past their retention; a held car's stay priced at a paying exit."""
+past their retention; a held car's stay priced at a paying exit; the warnings' scan."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from uuid import UUID
 
 from api.core.effects import WorkerOutlet
 from api.devices.bus import CommandBus
-from api.vehicles import images, retention
+from api.vehicles import images, retention, warnings
 from api.vehicles.payments import orders
 from api.vehicles.payments.registry import DEFAULT, providers
 from workers.tasks.context import object_store
@@ -30,3 +30,9 @@ async def settle_parking_exit(ctx: dict[str, Any], *, read_id: UUID) -> None:
     provider = providers(ctx["settings"])[DEFAULT]
     effects = await orders.settle_exit(read_id, CommandBus(ctx["redis"]), provider)
     await effects.apply(WorkerOutlet(ctx["redis"]))
+
+
+async def scan_vehicle_warnings(ctx: dict[str, Any]) -> None:
+    """Every ten minutes: long-stay, visitor-overstay and night-visit warnings (VEH-04), each
+    raised once; the managers' pushes after commit."""
+    await (await warnings.scan()).apply(WorkerOutlet(ctx["redis"]))

@@ -3987,10 +3987,52 @@ export interface paths {
         };
         /**
          * ListPassRecords
-         * @description Pass records newest first; `plate` (with `fuzzy`: one character off) searches by plate,
-         *     audited.
+         * @description Pass records newest first, each snapshot with a signed link; `plate` (with `fuzzy`:
+         *     one character off) searches by plate, audited.
          */
         get: operations["ApiV1VehiclePassesListPassRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-passes.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ExportPassRecords
+         * @description The filtered records as CSV for Excel (UTF-8 with BOM, Chinese headers, plates
+         *     masked); audited.
+         */
+        get: operations["ApiV1VehiclePassesCsvExportPassRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-passes/statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * PassStatistics
+         * @description Entries and exits per day and hour, reads by class, decision and lane, occupancy per
+         *     day, of one community over a range (default: the last 7 days, at most 366).
+         */
+        get: operations["ApiV1VehiclePassesStatisticsPassStatistics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4034,6 +4076,46 @@ export interface paths {
          *     lifts), refuse, or correct the plate (decided again).
          */
         post: operations["ApiV1VehiclePassesRecordIdResolveResolvePassRecord"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-warnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListVehicleWarnings
+         * @description Warnings of the caller's communities, newest first, each with its reason.
+         */
+        get: operations["ApiV1VehicleWarningsListVehicleWarnings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vehicle-warnings/{warning_id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DismissVehicleWarning
+         * @description Dismiss an open warning with a stated reason (audited).
+         */
+        post: operations["ApiV1VehicleWarningsWarningIdDismissDismissVehicleWarning"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5436,6 +5518,8 @@ export interface components {
             capacity: number;
             /** Format: uuid */
             community_id: string;
+            /** @default 7 */
+            long_stay_days: number;
             name: string;
             parent_id?: string | null;
             /** @default 0 */
@@ -5470,6 +5554,8 @@ export interface components {
             hourly_fen: number;
             /** Format: uuid */
             id: string;
+            /** @default 7 */
+            long_stay_days: number;
             name: string;
             occupied: number;
             parent_id: string | null;
@@ -5482,6 +5568,7 @@ export interface components {
         /** CarParkUpdate */
         CarParkUpdate: {
             capacity?: number;
+            long_stay_days?: number;
             name?: string;
             temporary_capacity?: number;
         };
@@ -5729,6 +5816,13 @@ export interface components {
         /** CredentialRevoke */
         CredentialRevoke: {
             reason: string;
+        };
+        /** DayCount */
+        DayCount: {
+            /** Format: date */
+            day: string;
+            entries: number;
+            exits: number;
         };
         /** DefectDetails */
         DefectDetails: {
@@ -6081,6 +6175,12 @@ export interface components {
             note: string;
             to_status: string;
         };
+        /** HourCount */
+        HourCount: {
+            entries: number;
+            exits: number;
+            hour: number;
+        };
         /** HouseholdCreate */
         HouseholdCreate: {
             /**
@@ -6297,6 +6397,11 @@ export interface components {
             id: string;
             name: string;
         };
+        /** KeyCount */
+        KeyCount: {
+            count: number;
+            key: string;
+        };
         /** LabelRequest */
         LabelRequest: {
             asset_ids: string[];
@@ -6350,6 +6455,13 @@ export interface components {
         LaneActionResult: {
             command_status: string | null;
             record: components["schemas"]["PassRecordRead"];
+        };
+        /** LaneCount */
+        LaneCount: {
+            count: number;
+            /** Format: uuid */
+            lane_id: string;
+            lane_name: string;
         };
         /** LaneCreate */
         LaneCreate: {
@@ -6661,6 +6773,12 @@ export interface components {
             reason: string;
             temporary_occupied?: number | null;
         };
+        /** OccupancyPoint */
+        OccupancyPoint: {
+            /** Format: date */
+            day: string;
+            occupied: number;
+        };
         /** OnDutyRead */
         OnDutyRead: {
             /** Format: uuid */
@@ -6911,6 +7029,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             image: string;
+            image_url?: string | null;
             lane_id: string | null;
             /** @default  */
             lane_name: string;
@@ -6938,6 +7057,22 @@ export interface components {
             plate?: string | null;
             /** @default  */
             reason: string;
+        };
+        /** PassStatistics */
+        PassStatistics: {
+            classes: components["schemas"]["KeyCount"][];
+            /** Format: uuid */
+            community_id: string;
+            days: components["schemas"]["DayCount"][];
+            decisions: components["schemas"]["KeyCount"][];
+            hours: components["schemas"]["HourCount"][];
+            lanes: components["schemas"]["LaneCount"][];
+            occupancy: components["schemas"]["OccupancyPoint"][];
+            /** Format: date-time */
+            since: string;
+            total: number;
+            /** Format: date-time */
+            until: string;
         };
         /** PasswordChange */
         PasswordChange: {
@@ -8006,6 +8141,36 @@ export interface components {
             vehicle_class?: "resident" | "tenant" | "visitor" | "temporary" | "staff" | "blacklisted";
             vehicle_type?: "car" | "suv" | "truck" | "bus" | "motorbike" | "new_energy";
         };
+        /** VehicleWarningPage */
+        VehicleWarningPage: {
+            items: components["schemas"]["VehicleWarningRead"][];
+            page: number;
+            page_size: number;
+            total: number;
+        };
+        /** VehicleWarningRead */
+        VehicleWarningRead: {
+            car_park_id: string | null;
+            close_reason: string;
+            closed_at: string | null;
+            closed_by: string | null;
+            /** Format: uuid */
+            community_id: string;
+            details: {
+                [key: string]: unknown;
+            };
+            entry_id: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            plate: string;
+            /** Format: date-time */
+            raised_at: string;
+            reason: string;
+            status: string;
+            vehicle_id: string | null;
+            visitor_pass_id: string | null;
+        };
         /** VerifyRead */
         VerifyRead: {
             broken_id: number | null;
@@ -8176,6 +8341,10 @@ export interface components {
             visitor_name: string;
             /** @example 13812345678 */
             visitor_phone: string;
+        };
+        /** WarningDismiss */
+        WarningDismiss: {
+            reason: string;
         };
         /** Window */
         Window: {
@@ -25581,8 +25750,10 @@ export interface operations {
                 community_id?: string | null;
                 vehicle_id?: string | null;
                 lane_id?: string | null;
+                car_park_id?: string | null;
                 direction?: "in" | "out" | null;
                 decision?: "granted" | "denied" | "held" | "ignored" | null;
+                vehicle_class?: "resident" | "tenant" | "visitor" | "temporary" | "staff" | "blacklisted" | "unregistered" | null;
                 since?: string | null;
                 until?: string | null;
                 plate?: string | null;
@@ -25601,6 +25772,117 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PassRecordPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclePassesCsvExportPassRecords: {
+        parameters: {
+            query?: {
+                community_id?: string | null;
+                vehicle_id?: string | null;
+                lane_id?: string | null;
+                car_park_id?: string | null;
+                direction?: "in" | "out" | null;
+                decision?: "granted" | "denied" | "held" | "ignored" | null;
+                vehicle_class?: "resident" | "tenant" | "visitor" | "temporary" | "staff" | "blacklisted" | "unregistered" | null;
+                since?: string | null;
+                until?: string | null;
+                plate?: string | null;
+                fuzzy?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stream Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehiclePassesStatisticsPassStatistics: {
+        parameters: {
+            query?: {
+                community_id?: string | null;
+                car_park_id?: string | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PassStatistics"];
                 };
             };
             /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
@@ -25770,6 +26052,150 @@ export interface operations {
             };
             /** @description The device's bridge is offline. `code`: bridge_offline. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleWarningsListVehicleWarnings: {
+        parameters: {
+            query?: {
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+                community_id?: string | null;
+                kind?: "long_stay" | "visitor_overstay" | "night_frequent" | null;
+                status?: "open" | "dismissed" | "cleared" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehicleWarningPage"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleWarningsWarningIdDismissDismissVehicleWarning: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                warning_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WarningDismiss"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehicleWarningRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters, reason_required. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code`: warning_not_open. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
