@@ -286,6 +286,7 @@ class TestBadInput:
             ("residents.csv", csv_file([]), "empty_sheet"),
             ("residents.csv", b"a" * 4_000_001, "file_too_large"),
         ],
+        ids=["png", "not_a_workbook", "wrong_headers", "empty", "too_large"],  # data is random
     )
     async def test_a_file_that_is_no_import_is_refused_and_not_kept(
         self, as_role: AsRole, world: World, name: str, data: bytes, code: str
