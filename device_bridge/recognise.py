@@ -12,13 +12,14 @@ None`, blocking: it runs in a thread). `[site] recogniser` is either a built-in 
 
 | name | what | needs |
 |---|---|---|
-| `hyperlpr3` | HyperLPR3 (ONNX) | the `lpr` extra and its models on disk (docs/vehicles.md) |
+| `hyperlpr2` | HyperLPR's first models (OpenCV) | the `lpr` extra; offline (docs/vehicles.md) |
 | `module:attribute` | your own | importable by the bridge |
 """
 
 from __future__ import annotations
 
 import importlib
+import threading
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -50,44 +51,43 @@ class RecogniserUnavailable(Exception):
     """The configured recogniser cannot be loaded (its package or models are missing)."""
 
 
-class HyperLPR3:
-    """HyperLPR3's catcher (the `lpr` extra): OpenCV decodes, ONNX Runtime runs its models.
+class HyperLPR2:
+    """HyperLPR's first models (the `lpr` extra: the `hyperlpr2` wheel, which bundles them, and
+    OpenCV 4): a cascade finds the plate, Caffe networks fine-map and read it. Nothing is fetched.
 
-    hyperlpr3 0.1.3 fetches its models from the network when it is imported (into ~/.hyperlpr3;
-    nothing is bundled in the wheel): a bridge without that network needs them placed there
-    beforehand, else this recogniser is unavailable.
+    OpenCV 5 dropped the cascade classifier it needs (`opencv-python>=4.11,<5`). The networks are
+    one set for the process and OpenCV's nets are not safe to run from two threads at once: the
+    lanes' reads take turns (about 12 ms each).
     """
 
-    name = "hyperlpr3"
+    name = "hyperlpr2"
+    _lock = threading.Lock()
 
     def __init__(self) -> None:
         try:
             cv2 = importlib.import_module("cv2")
             numpy = importlib.import_module("numpy")
+            lpr = importlib.import_module("hyperlpr2")  # loads the wheel's models
         except ImportError as err:
             raise RecogniserUnavailable(f"the lpr extra is not installed: {err}") from err
-        try:  # importing hyperlpr3 fetches its models when they are not on disk
-            lpr3 = importlib.import_module("hyperlpr3")
-            self._catcher = lpr3.LicensePlateCatcher()
-        except ImportError as err:
-            raise RecogniserUnavailable(f"the lpr extra is not installed: {err}") from err
-        except Exception as err:
-            raise RecogniserUnavailable(f"hyperlpr3 models unavailable: {err}") from err
-        self._cv2, self._np = cv2, numpy
+        except AttributeError as err:  # cv2.CascadeClassifier is gone from OpenCV 5
+            raise RecogniserUnavailable(f"hyperlpr2 needs OpenCV 4 (<5): {err}") from err
+        self._cv2, self._np, self._read = cv2, numpy, lpr.HyperLPR_plate_recognition
 
     def recognise(self, image: bytes) -> Recognition | None:
-        """The most confident plate hyperlpr3 finds in the picture."""
+        """The most confident plate hyperlpr2 finds in the picture."""
         picture = self._cv2.imdecode(self._np.frombuffer(image, self._np.uint8), 1)
         if picture is None:
             return None
-        found = self._catcher(picture)  # [[plate, confidence, type, box], …]
+        with self._lock:
+            found = self._read(picture)  # [[plate, confidence, box], …]
         if not found:
             return None
         best = max(found, key=lambda f: float(f[1]))
         return Recognition(plate=str(best[0]), confidence=float(best[1]))
 
 
-BUILT_IN: dict[str, Any] = {"hyperlpr3": HyperLPR3}
+BUILT_IN: dict[str, Any] = {"hyperlpr2": HyperLPR2}
 
 
 def load(spec: str) -> Recogniser | None:
