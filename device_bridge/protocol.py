@@ -294,8 +294,8 @@ CredentialKind = Literal[
     "phone_key",
     "plate",  # a vehicle let in at the barriers (its plate's digest: "plate:<plate>")
     "plate_block",  # a blacklisted plate: never let in (the same digest, kind tells it apart)
-    "car_park",  # not a credential: a car park's spaces for its lanes (`doors`: their cameras)
 ]
+EntryKind = CredentialKind | Literal["car_park"]  # car_park: no credential, a car park's spaces
 
 
 class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
@@ -316,7 +316,7 @@ class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     """
 
     id: str
-    kind: CredentialKind
+    kind: EntryKind
     doors: list[str]
     digests: list[bytes] = []
     person: str = ""
