@@ -97,6 +97,7 @@ from api.push.routes import PushController
 from api.push.service import DISPATCH, dispatch
 from api.settings import Settings, get_settings
 from api.vehicles import recording as vehicle_passes
+from api.vehicles import spaces as car_park_spaces
 from api.vehicles.moving_out import cancel_on_move_out
 from api.vehicles.parking import ensure_for_bridge as lanes_for_bridge
 from api.vehicles.payments.registry import providers as payment_providers
@@ -205,9 +206,7 @@ LINK_HOOKS = LinkHooks(
     on_inventory=_on_inventory,
     rules_for=_rules_for,
     rules_applied=failsafe.applied,
-    credentials_for=lambda bridge_id, community_id, since: sync.frame_for(
-        bridge_id, community_id, since=since
-    ),
+    credentials_for=car_park_spaces.frame_for,  # the credential set, car parks' spaces in it
     credentials_sent=sync.sent,
     credentials_applied=sync.applied,
     decide=decide.decide,

@@ -295,6 +295,7 @@ CredentialKind = Literal[
     "plate",  # a vehicle let in at the barriers (its plate's digest: "plate:<plate>")
     "plate_block",  # a blacklisted plate: never let in (the same digest, kind tells it apart)
 ]
+EntryKind = CredentialKind | Literal["car_park"]  # car_park: no credential, a car park's spaces
 
 
 class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
@@ -305,6 +306,8 @@ class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     keypad code (several for a keypad code: the next HOTP codes, used in order); empty for QR, app
     and face, which name the credential itself (a signed QR token's `cred`, a face template id),
     and for a phone key, whose QR codes name it and which carries its `public_key`.
+    Kind "car_park" is no credential: the platform's spaces of a car park (`id`), the ones the
+    bridge's lanes at `doors` (their plate cameras) decide "full" with (device_bridge/vehicles.py).
     `doors`: the bridge's device ids it may pass; `floors`: lift floors it may call.
     A visitor pass is one entry of kind "code": its keypad codes' digests, and signed QR tokens
     naming its id. `entry_doors`: the doors where a granted "in" uses one of `uses` (a visitor's
@@ -313,7 +316,7 @@ class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     """
 
     id: str
-    kind: CredentialKind
+    kind: EntryKind
     doors: list[str]
     digests: list[bytes] = []
     person: str = ""
@@ -327,6 +330,7 @@ class CredentialEntry(msgspec.Struct, array_like=True, omit_defaults=True):
     counter: int = 0  # kind "code": the HOTP counter of digests[0] (digests[i] is counter + i)
     entry_doors: list[str] = []  # doors where a granted "in" uses an entry; empty: every door
     public_key: bytes = b""  # kind "phone_key": the phone's raw public key (phone_key_verifier)
+    spaces: list[int] = []  # kind "car_park": [capacity, temporary_capacity] (0: no limit)
 
 
 class Credentials(Frame, tag="credentials", kw_only=True):

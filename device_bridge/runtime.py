@@ -337,6 +337,11 @@ class Bridge:
         first = await self.outbox.pending(limit=1)
         acked = first[0].seq - 1 if first else await self.outbox.last_seq()
         ok = await self.access.cache.apply(frame, acked=acked)
+        if ok and self._vehicles is not None:  # a car park's spaces may have come (VEH-22)
+            try:
+                await self._vehicles.show_all_standing()
+            except Exception:  # a display's fault must not refuse the set
+                log.exception("bridge.lane.standing_failed")
         return CredentialsApplied(version=self.access.cache.version, ok=ok)
 
     async def _apply_faces(self, frame: FaceEnrol | FaceRemove) -> FaceApplied:

@@ -3,7 +3,9 @@
 Next to the access decisions (`access.py`) and from the same credential cache: the platform's
 credential sync carries every plate as an entry of kind `plate` (a registered car, or a visitor's
 for the pass's window) or `plate_block` (blacklisted), keyed by the digest of `plate:<plate>` and
-passing the site's barriers. There is no second sync.
+passing the site's barriers. There is no second sync: the platform's car parks' spaces come in it
+too (entries of kind `car_park`, api/vehicles/spaces.py) and replace a lane's site-file
+`capacity` once they have arrived (VEH-22).
 
 A lane is a plate camera whose attributes name it (`device_bridge/demo.toml`): `barrier`,
 `direction` (in | out, default in), `car_park`, `capacity` (temporary spaces, 0: no limit),
@@ -49,6 +51,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -172,6 +175,7 @@ class VehicleControl:
         self._parks: dict[str, _Park] = {}
         self._lifts: dict[str, float] = {}  # barrier -> when an `open` was last sent to it
         self._up: dict[str, asyncio.Task[None]] = {}  # barrier -> its held-open watch
+        self._spaces: tuple[object, dict[str, list[int]]] = (None, {})  # (cache state, by camera)
 
     def _barriers(self) -> dict[str, Lane]:
         return {lane.barrier: lane for lane in self.lanes().values()}
@@ -235,8 +239,33 @@ class VehicleControl:
                 await watch
 
     def lanes(self) -> dict[str, Lane]:
-        """The site's lanes by camera, from the devices' attributes (a reload changes them)."""
-        return {lane.camera: lane for d in self._devices() if (lane := Lane.of(d)) is not None}
+        """The site's lanes by camera, from the devices' attributes (a reload changes them), each
+        with its car park's temporary spaces as the platform sent them, once it has (VEH-22)."""
+        spaces = self.spaces()
+        found = {}
+        for device in self._devices():
+            lane = Lane.of(device)
+            if lane is None:
+                continue
+            if lane.camera in spaces:
+                lane = dataclasses.replace(lane, capacity=max(spaces[lane.camera][1], 0))
+            found[lane.camera] = lane
+        return found
+
+    def spaces(self) -> dict[str, list[int]]:
+        """[capacity, temporary_capacity] of each lane's car park by camera, from the platform's
+        `car_park` entries in the credential cache (kept across restarts); looked up again only
+        when the cache changed."""
+        state = self.cache.state
+        if self._spaces[0] is not state:
+            found = {
+                camera: held.entry.spaces
+                for held in state.entries.values()
+                if held.entry.kind == "car_park" and len(held.entry.spaces) == 2
+                for camera in held.entry.doors
+            }
+            self._spaces = (state, found)
+        return self._spaces[1]
 
     def occupied(self, car_park: str) -> int:
         """Cars this bridge let into the car park and did not see leave."""
@@ -437,6 +466,11 @@ class VehicleControl:
             )
         await asyncio.gather(*said)
         await self.show_standing(lane.car_park)
+
+    async def show_all_standing(self) -> None:
+        """Every car park's standing text (its spaces may have come from the platform)."""
+        for car_park in sorted({lane.car_park for lane in self.lanes().values()}):
+            await self.show_standing(car_park)
 
     async def show_standing(self, car_park: str) -> None:
         """What the car park's entrance displays show between cars: "临时车位已满" (red) while its

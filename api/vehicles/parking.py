@@ -43,6 +43,7 @@ from api.vehicles.schemas import (
     LaneUpdate,
     OccupancyCorrection,
 )
+from api.vehicles.spaces import changed as spaces_changed
 from api.vehicles.tables import CarPark, Lane
 
 LANE_DEVICES = (
@@ -207,6 +208,8 @@ async def update_car_park(
             changes[field] = {"from": row[field], "to": value}
         if values:
             await CarPark.update(values).where(CarPark.id == car_park_id)
+        if {"capacity", "temporary_capacity"} & changes.keys():  # to its lanes' bridges
+            await spaces_changed(row["community"], [car_park_id], effects)
         await record(
             "car_park.changed",
             actor=caller,
@@ -318,7 +321,7 @@ async def list_lanes(
     return LanePage(items=[lane_read(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
-async def create_lane(caller: Caller, data: LaneCreate) -> LaneRead:
+async def create_lane(caller: Caller, data: LaneCreate, effects: Effects) -> LaneRead:
     """A lane of a car park, with devices of its community."""
     park = await CarPark.select(CarPark.community).where(CarPark.id == data.car_park_id).first()
     if park is None:
@@ -359,6 +362,7 @@ async def create_lane(caller: Caller, data: LaneCreate) -> LaneRead:
     )
     async with DB.transaction():
         await row.save()
+        await spaces_changed(community_id, [data.car_park_id], effects)  # its bridge's lanes
         await record(
             "lane.created",
             actor=caller,
@@ -372,7 +376,9 @@ async def create_lane(caller: Caller, data: LaneCreate) -> LaneRead:
     return lane_read(found)
 
 
-async def update_lane(caller: Caller, lane_id: UUID, data: LaneUpdate) -> LaneRead:
+async def update_lane(
+    caller: Caller, lane_id: UUID, data: LaneUpdate, effects: Effects
+) -> LaneRead:
     """A lane moved to another car park or zone of its community, renamed, or made fuzzy."""
     lane = await Lane.select().where(Lane.id == lane_id).first()
     if lane is None:
@@ -398,6 +404,9 @@ async def update_lane(caller: Caller, lane_id: UUID, data: LaneUpdate) -> LaneRe
     async with DB.transaction():
         if values:
             await Lane.update(values).where(Lane.id == lane_id)
+        if Lane.car_park in values:  # both car parks' lanes at the bridge changed
+            moved = [lane["car_park"], values[Lane.car_park]]
+            await spaces_changed(lane["community"], moved, effects)
         await record(
             "lane.changed",
             actor=caller,

@@ -254,14 +254,16 @@ class LaneController(Controller):
         )
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_lane(self, caller: Caller, data: LaneCreate) -> LaneRead:
+    async def create_lane(self, caller: Caller, effects: Effects, data: LaneCreate) -> LaneRead:
         """A lane with devices of its car park's community."""
-        return await parking.create_lane(caller, data)
+        return await parking.create_lane(caller, data, effects)
 
     @patch("/{lane_id:uuid}")
-    async def update_lane(self, caller: Caller, lane_id: UUID, data: LaneUpdate) -> LaneRead:
+    async def update_lane(
+        self, caller: Caller, effects: Effects, lane_id: UUID, data: LaneUpdate
+    ) -> LaneRead:
         """Move a lane to another car park or zone, rename it, or make it fuzzy (audited)."""
-        return await parking.update_lane(caller, lane_id, data)
+        return await parking.update_lane(caller, lane_id, data, effects)
 
     @get("/console")
     async def lane_console(
