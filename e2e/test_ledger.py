@@ -75,12 +75,16 @@ async def test_maintenance_adds_an_asset_moves_it_through_its_lifecycle_and_prin
     await phone.locator("[data-test=asset-form-building]").select_option(label="1栋")
     await phone.locator("[data-test=asset-form-floor] input").fill("3")
     await phone.locator("[data-test=asset-form-om_party] input").fill("蓉城消防维保")
+    await phone.locator("[data-test=asset-form-purchase-cost] input").fill("1280.5")  # yuan
     await phone.locator("[data-test=asset-form-save]").click()
 
     await expect(phone.locator("[data-test=asset-page]")).to_be_visible()
     await expect(phone.locator("[data-test=asset-status]")).to_have_text("库存")
     await expect(phone.locator("[data-test=asset-field-place]")).to_contain_text("1栋 3层")
     await expect(phone.locator("[data-test=asset-field-om]")).to_contain_text("蓉城消防维保")
+    await expect(phone.locator("[data-test=asset-field-purchaseCost]")).to_contain_text("¥1,280.50")
+    await expect(phone.locator("[data-test=asset-cost-purchase]")).to_have_text("¥1,280.50")
+    await expect(phone.locator("[data-test=asset-cost-maintenance]")).to_have_text("¥0.00")
     for status, shown in (
         ("installed", "已安装"),
         ("in_service", "在用"),

@@ -97,6 +97,7 @@ class Device(Table, tablename="devices"):
         help_text="in_stock | installed | in_service | faulty | under_repair | retired",
     )
     notes = Text(default="")
+    purchase_cost = Integer(null=True, default=None, help_text="Purchase cost in fen (分).")
 
     unique_bridge_device = Unique([bridge, external_id])
 
@@ -161,6 +162,7 @@ class SparePart(Table, tablename="spare_parts"):
     stock = Integer(default=0)
     min_stock = Integer(default=0)
     place = Varchar(length=100, default="", help_text="Where it is kept.")
+    unit_cost = Integer(null=True, default=None, help_text="Unit cost in fen (分).")
     created_at = Timestamptz()
 
     unique_community_code = Unique([community, code])
@@ -179,6 +181,9 @@ class StockMovement(Table, tablename="spare_part_movements"):
     device = ForeignKey(Device, null=True, help_text="The asset the parts were taken for.")
     work_order = UUID(
         null=True, default=None, index=True, help_text="The work order they were taken for."
+    )
+    unit_cost = Integer(
+        null=True, default=None, help_text="The part's unit cost (fen) when it moved: history."
     )
     actor = UUID(null=True, default=None)
     at = Timestamptz()

@@ -415,6 +415,7 @@ async def parts_used(order: WorkOrderRow) -> list[WorkOrderPartRead]:
             StockMovement.part.name.as_alias("name"),
             StockMovement.part.unit.as_alias("unit"),
             StockMovement.quantity,
+            StockMovement.unit_cost,
             StockMovement.actor,
             StockMovement.at,
         )
@@ -441,6 +442,8 @@ async def parts_used(order: WorkOrderRow) -> list[WorkOrderPartRead]:
             name=r["name"],
             unit=r["unit"],
             quantity=-r["quantity"],
+            unit_cost=r["unit_cost"],
+            cost=None if r["unit_cost"] is None else -r["quantity"] * r["unit_cost"],
             actor_name=names.get(r["actor"]),
             at=r["at"],
         )

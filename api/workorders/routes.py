@@ -17,11 +17,13 @@ from api.core.auth import Caller, client_ip
 from api.core.effects import Effects
 from api.core.paging import PageNumber, PageSize
 from api.core.ratelimit import address_rate_limit
-from api.workorders import orders, parts, plans, progress
+from api.workorders import costs, orders, parts, plans, progress
 from api.workorders.catalogue import Kind, Priority
 from api.workorders.catalogue import State as OrderState
 from api.workorders.label_requests import LabelRequests
 from api.workorders.schemas import (
+    AssetCosts,
+    ExternalCostSet,
     LabelRequestApprove,
     LabelRequestPage,
     LabelRequestRead,
@@ -104,6 +106,13 @@ class WorkOrderController(Controller):
             caller, page=page, page_size=page_size, community_id=community_id, device_id=device_id
         )
 
+    @get("/costs")
+    async def asset_costs(
+        self, caller: Caller, device_id: UUID, page: PageNumber = 1, page_size: PageSize = 50
+    ) -> AssetCosts:
+        """An asset's costs (fen): purchase, maintenance to date, and its orders with theirs."""
+        return await costs.asset_costs(caller, device_id, page=page, page_size=page_size)
+
     @get("/staff")
     async def staff(self, caller: Caller, community_id: UUID) -> list[MaintenanceStaffRead]:
         """The community's maintenance staff, to assign orders to (managers)."""
@@ -156,6 +165,14 @@ class WorkOrderController(Controller):
         """Spare parts used on the order, taken out of its community's stock, all or none
         (409 `insufficient_stock` when any is short: nothing is taken)."""
         return await parts.add(caller, order_id, data, state.objects)
+
+    @post("/{order_id:uuid}/external-cost", status_code=HTTP_200_OK)
+    async def set_external_cost(
+        self, caller: Caller, state: State, order_id: UUID, data: ExternalCostSet
+    ) -> WorkOrderDetail:
+        """Set or clear the order's external cost (fen, with a note): its assignee or a manager,
+        while it is in progress, waiting or done (409 `transition_not_allowed` otherwise)."""
+        return await costs.set_external_cost(caller, order_id, data, state.objects)
 
 
 def provide_label_requests(state: State) -> LabelRequests:

@@ -53,6 +53,8 @@ class WorkOrderRow(msgspec.Struct, frozen=True, kw_only=True):
     signature_required: bool
     signature_key: str | None
     cancel_reason: str
+    external_cost: int | None
+    external_cost_note: str
 
 
 async def order_row(order_id: UUID) -> WorkOrderRow | None:

@@ -82,6 +82,8 @@ class WorkOrderRead(msgspec.Struct, kw_only=True):
     signature_required: bool
     signed: bool
     cancel_reason: str  # the platform's reason when it cancelled the order (asset_retired, …)
+    external_cost: int | None  # fen: a cost outside the parts (a contractor's bill)
+    external_cost_note: str
 
 
 class WorkOrderPage(Page, kw_only=True):
@@ -209,8 +211,46 @@ class WorkOrderPartRead(msgspec.Struct, kw_only=True):
     name: str
     unit: str
     quantity: int
+    unit_cost: int | None  # fen, the part's price when it was taken (kept when it changes)
+    cost: int | None  # fen, quantity × unit_cost; None for a part with no price
     actor_name: str | None
     at: datetime
+
+
+class ExternalCostSet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The order's cost outside its parts (fen), e.g. a contractor's invoice; null clears it."""
+
+    amount: Annotated[int, Meta(ge=0, le=2_000_000_000)] | None
+    note: Annotated[str, Meta(max_length=200)] = ""
+
+
+class AssetOrderCost(msgspec.Struct, kw_only=True):
+    """One order of an asset and what it cost (fen): its parts at their price then, and its
+    external cost."""
+
+    id: UUID
+    title: str
+    kind: str
+    state: str
+    fault: str | None
+    created_at: datetime
+    done_at: datetime | None
+    parts_cost: int
+    external_cost: int
+    cost: int
+    unpriced_parts: int  # parts taken with no unit cost (not in parts_cost)
+
+
+class AssetCosts(Page, kw_only=True):
+    """An asset's costs (fen): its purchase, its maintenance to date (every order's parts and
+    external costs, summed in SQL) and a page of its orders, newest first, with theirs."""
+
+    asset_id: UUID
+    purchase_cost: int | None
+    parts_cost: int
+    external_cost: int
+    maintenance_cost: int
+    items: list[AssetOrderCost]
 
 
 # -- repair requests from QR labels --------------------------------------------------------------

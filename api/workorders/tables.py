@@ -99,6 +99,10 @@ class WorkOrder(Table, tablename="work_orders"):
     signature_required = Boolean(default=False, help_text="Done needs a signature image.")
     signature_key = Varchar(length=200, null=True, default=None, help_text="Object store key.")
     cancel_reason = Varchar(length=32, default="", help_text="Why the platform cancelled it.")
+    external_cost = Integer(
+        null=True, default=None, help_text="A cost outside the parts (fen): a contractor's bill."
+    )
+    external_cost_note = Varchar(length=200, default="", help_text="What the external cost is.")
 
     unique_plan_due = Unique([plan, device, due_on])
 

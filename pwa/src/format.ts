@@ -53,3 +53,25 @@ export function formatRelative(iso: string, now: number, t: Translate, locale: s
       return t(ELAPSED_KEYS[ago.unit], { n: ago.count });
   }
 }
+
+/** An amount in fen (分) as yuan with two decimals: 123450 → ¥1,234.50; null → "—". */
+export function formatYuan(fen: number | null | undefined): string {
+  if (fen === null || fen === undefined) return "—";
+  const sign = fen < 0 ? "-" : "";
+  const yuan = (Math.abs(fen) / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return `${sign}¥${yuan}`;
+}
+
+/** Yuan as typed ("1234.5", "¥12") to fen; null for an empty field, NaN for anything else. */
+export function yuanToFen(text: string): number | null {
+  const trimmed = text.trim().replace(/^¥/, "").replace(/,/g, "");
+  if (!trimmed) return null;
+  if (!/^\d{1,8}(\.\d{1,2})?$/.test(trimmed)) return Number.NaN;
+  const [whole, part = ""] = trimmed.split(".");
+  return Number(whole) * 100 + Number(part.padEnd(2, "0"));
+}
+
+/** Fen as the yuan a form field shows: 123450 → "1234.50", null → "". */
+export function fenToYuan(fen: number | null | undefined): string {
+  return fen === null || fen === undefined ? "" : (fen / 100).toFixed(2);
+}

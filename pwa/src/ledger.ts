@@ -1,6 +1,7 @@
 import type { paths } from "@/api/schema";
 import { i18n } from "@/i18n";
 import { deviceKindLabel } from "@/devices";
+import { yuanToFen } from "@/format";
 
 type Json<R> = R extends { content: { "application/json": infer Body } } ? Body : never;
 export type AssetPage = Json<paths["/api/v1/ledger/assets"]["get"]["responses"][200]>;
@@ -12,6 +13,7 @@ export type Fault = Json<paths["/api/v1/alarms/device-faults/{device_id}"]["get"
 export type PartPage = Json<paths["/api/v1/ledger/parts"]["get"]["responses"][200]>;
 export type Part = PartPage["items"][number];
 export type MovementKind = "in" | "out" | "adjust";
+export type AssetCosts = Json<paths["/api/v1/workorders/costs"]["get"]["responses"][200]>;
 export type AssetCreateBody = NonNullable<paths["/api/v1/ledger/assets"]["post"]["requestBody"]>["content"]["application/json"];
 export type AssetUpdateBody = NonNullable<
   paths["/api/v1/ledger/assets/{asset_id}"]["patch"]["requestBody"]
@@ -103,6 +105,7 @@ export interface AssetForm {
   warranty_end: string;
   status: string;
   notes: string;
+  purchase_cost: string; // yuan, as typed
 }
 
 type Problems<F extends string> = Partial<Record<F, string>>;
@@ -116,6 +119,7 @@ export function checkAsset(form: AssetForm, isNew: boolean): Problems<keyof Asse
   if (form.install_date && form.warranty_end && form.warranty_end < form.install_date) {
     problems.warranty_end = "ledger.check.warranty";
   }
+  if (Number.isNaN(yuanToFen(form.purchase_cost))) problems.purchase_cost = "ledger.check.cost";
   return problems;
 }
 
@@ -138,6 +142,7 @@ export function assetChanges(form: AssetForm, bridged: boolean): Record<string, 
   body.floor = form.floor.trim() ? Number(form.floor.trim()) : null;
   body.install_date = form.install_date || null;
   body.warranty_end = form.warranty_end || null;
+  body.purchase_cost = yuanToFen(form.purchase_cost);
   if (!bridged) {
     body.name = form.name.trim();
     body.building_id = form.building_id || null;

@@ -91,6 +91,16 @@ export function addsParts(order: WorkOrder, viewer: Viewer): boolean {
   return viewer.role === "property_manager" || (viewer.role === "maintenance" && order.assignee_id === viewer.accountId);
 }
 
+/** What an order cost (fen): its parts at the price they had when used (unpriced ones counted
+ * apart), its external cost, and their sum. */
+export function orderCost(
+  order: Pick<WorkOrder, "external_cost"> & { parts: readonly Pick<WorkOrderPart, "cost">[] },
+): { parts: number; external: number; total: number; unpriced: number } {
+  const parts = order.parts.reduce((sum, p) => sum + (p.cost ?? 0), 0);
+  const external = order.external_cost ?? 0;
+  return { parts, external, total: parts + external, unpriced: order.parts.filter((p) => p.cost === null).length };
+}
+
 /** Parts used, summed per part (an order may take the same part more than once), by name. */
 export function partsSummary(parts: readonly WorkOrderPart[]): { name: string; unit: string; quantity: number }[] {
   const byPart = new Map<string, { name: string; unit: string; quantity: number }>();

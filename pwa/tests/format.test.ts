@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { elapsed, formatRelative, formatShortDateTime } from "@/format";
+import { elapsed, fenToYuan, formatRelative, formatShortDateTime, formatYuan, yuanToFen } from "@/format";
 import { i18n, setLocale } from "@/i18n";
 
 const NOW = Date.parse("2026-11-25T08:32:00Z");
@@ -64,5 +64,24 @@ describe("formatShortDateTime", () => {
     expect(thisYear).toContain(`${local("2026-03-04T05:06:00Z").getMonth() + 1}月`);
     expect(thisYear).not.toContain("2026");
     expect(formatShortDateTime("2025-03-04T05:06:00Z", "zh-CN", NOW)).toContain("2025");
+  });
+});
+
+describe("amounts in fen", () => {
+  it("show as yuan with two decimals", () => {
+    expect(formatYuan(123450)).toBe("¥1,234.50");
+    expect(formatYuan(5)).toBe("¥0.05");
+    expect(formatYuan(0)).toBe("¥0.00");
+    expect(formatYuan(null)).toBe("—");
+  });
+  it("are typed in yuan, exactly (no float rounding)", () => {
+    expect(yuanToFen("35.5")).toBe(3550);
+    expect(yuanToFen("¥1,280.07")).toBe(128007);
+    expect(yuanToFen("0.29")).toBe(29);
+    expect(yuanToFen(" ")).toBeNull();
+    expect(yuanToFen("1.234")).toBeNaN();
+    expect(yuanToFen("abc")).toBeNaN();
+    expect(fenToYuan(3550)).toBe("35.50");
+    expect(fenToYuan(null)).toBe("");
   });
 });

@@ -17,6 +17,7 @@ const form: AssetForm = {
   warranty_end: "",
   status: "in_stock",
   notes: "",
+  purchase_cost: "",
 };
 
 describe("lifecycle", () => {
@@ -59,6 +60,13 @@ describe("checkAsset", () => {
       warranty_end: "ledger.check.warranty",
     });
     expect(checkAsset({ ...form, kind: "camera" }, false)).toEqual({});
+  });
+  it("takes a purchase cost in yuan with at most two decimals", () => {
+    expect(checkAsset({ ...form, purchase_cost: "1280.5" }, true)).toEqual({});
+    expect(checkAsset({ ...form, purchase_cost: "12.345" }, true)).toEqual({ purchase_cost: "ledger.check.cost" });
+    expect(checkAsset({ ...form, purchase_cost: "-3" }, true)).toEqual({ purchase_cost: "ledger.check.cost" });
+    expect(assetChanges({ ...form, purchase_cost: "1280.5" }, true).purchase_cost).toBe(128050);
+    expect(assetChanges(form, true).purchase_cost).toBeNull();
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { WorkOrder, WorkOrderPart } from "@/api/types";
-import { actionsFor, addsParts, allowed, minutesLeft, moveProblems, partsSummary, reportProblems, stateTone, trackStep, works } from "@/workorders";
+import { actionsFor, addsParts, allowed, minutesLeft, moveProblems, orderCost, partsSummary, reportProblems, stateTone, trackStep, works } from "@/workorders";
 
 const ME = "00000000-0000-0000-0000-000000000001";
 const OTHER = "00000000-0000-0000-0000-000000000002";
@@ -41,6 +41,8 @@ function order(fields: Partial<WorkOrder> = {}): WorkOrder {
     signature_required: false,
     signed: false,
     cancel_reason: "",
+    external_cost: null,
+    external_cost_note: "",
     ...fields,
   };
 }
@@ -103,6 +105,8 @@ describe("parts used", () => {
     name: "灯管",
     unit: "根",
     quantity: 1,
+    unit_cost: null,
+    cost: null,
     actor_name: null,
     at: "2026-12-03T00:00:00Z",
     ...fields,
@@ -127,6 +131,12 @@ describe("parts used", () => {
       { name: "灯管", unit: "根", quantity: 3 }, // dēng before qǐ
       { name: "启辉器", unit: "个", quantity: 1 },
     ]);
+  });
+
+  it("cost their parts at the price they were taken at plus the external cost", () => {
+    const parts = [part({ unit_cost: 3550, cost: 7100, quantity: 2 }), part({ part_id: "p2" }), part({ cost: 12000 })];
+    expect(orderCost({ ...order({ external_cost: 80000 }), parts })).toEqual({ parts: 19100, external: 80000, total: 99100, unpriced: 1 });
+    expect(orderCost({ ...order(), parts: [] })).toEqual({ parts: 0, external: 0, total: 0, unpriced: 0 });
   });
 });
 

@@ -83,6 +83,7 @@ _COLUMNS = (
     Device.status,
     Device.label_code,
     Device.notes,
+    Device.purchase_cost,
     Device.created_at,
 )
 
@@ -115,6 +116,7 @@ def _read(row: dict[str, Any]) -> AssetRead:
         status=row["status"],
         label_code=row["label_code"],
         notes=row["notes"],
+        purchase_cost=row["purchase_cost"],
         created_at=row["created_at"],
     )
 
@@ -269,6 +271,7 @@ async def create_asset(caller: Caller, data: AssetCreate) -> AssetRead:
         warranty_end=data.warranty_end,
         status=data.status,
         notes=data.notes,
+        purchase_cost=data.purchase_cost,
         reported_online=False,
         label_code=new_label_code(),
     )
@@ -293,6 +296,7 @@ _FIELDS: dict[str, Column] = {
     "install_date": Device.install_date,
     "warranty_end": Device.warranty_end,
     "notes": Device.notes,
+    "purchase_cost": Device.purchase_cost,
 }
 _FROM_BRIDGE = ("name", "building_id", "unit_id")  # the inventory sets these on every sync
 

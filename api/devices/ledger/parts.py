@@ -55,6 +55,7 @@ def _part(row: dict[str, Any]) -> PartRead:
         min_stock=row["min_stock"],
         low=row["stock"] <= row["min_stock"],
         place=row["place"],
+        unit_cost=row["unit_cost"],
         created_at=row["created_at"],
     )
 
@@ -69,6 +70,7 @@ def _movement(row: dict[str, Any]) -> MovementRead:
         reason=row["reason"],
         device_id=row["device"],
         work_order_id=row["work_order"],
+        unit_cost=row["unit_cost"],
         actor_id=row["actor"],
         at=row["at"],
     )
@@ -132,13 +134,14 @@ async def _move(
     of_part = (SparePart.id == part_id) & (SparePart.community == community_id)
     if kind == "adjust":
         locked = await SparePart.raw(
-            "SELECT stock FROM spare_parts WHERE id = {} AND community = {} FOR UPDATE",
+            "SELECT stock, unit_cost FROM spare_parts WHERE id = {} AND community = {} FOR UPDATE",
             part_id,
             community_id,
         )
         if not locked:
             raise NotFound()
         after, delta = quantity, quantity - locked[0]["stock"]
+        unit_cost = locked[0]["unit_cost"]
         await SparePart.update({SparePart.stock: after}).where(of_part)
     else:
         delta = quantity if kind == "in" else -quantity
@@ -146,13 +149,13 @@ async def _move(
         rows = await (
             SparePart.update({SparePart.stock: SparePart.stock + delta})
             .where(guard)
-            .returning(SparePart.stock)
+            .returning(SparePart.stock, SparePart.unit_cost)
         )
         if not rows:
             if not await SparePart.exists().where(of_part):
                 raise NotFound()
             raise InsufficientStock(part_id=str(part_id))
-        after = rows[0]["stock"]
+        after, unit_cost = rows[0]["stock"], rows[0]["unit_cost"]
     row = StockMovement(
         community=community_id,
         part=part_id,
@@ -162,6 +165,7 @@ async def _move(
         reason=reason,
         device=device_id,
         work_order=work_order_id,
+        unit_cost=unit_cost,  # the price of this movement, kept when the part's price changes
         actor=actor.account_id if actor else None,
         at=_now(),
     )
@@ -194,6 +198,7 @@ async def create_part(caller: Caller, data: PartCreate) -> PartRead:
         stock=0,
         min_stock=data.min_stock,
         place=data.place,
+        unit_cost=data.unit_cost,
     )
     try:
         async with DB.transaction():
@@ -218,7 +223,7 @@ async def create_part(caller: Caller, data: PartCreate) -> PartRead:
 async def update_part(caller: Caller, part_id: UUID, data: PartUpdate) -> PartRead:
     """A part's name, category, unit, minimum level or place."""
     part = await get_part(caller, part_id, "ledger.write")
-    fields = ("name", "category", "unit", "min_stock", "place")
+    fields = ("name", "category", "unit", "min_stock", "place", "unit_cost")
     changes = {
         getattr(SparePart, f): v for f in fields if (v := getattr(data, f)) is not msgspec.UNSET
     }
@@ -231,7 +236,14 @@ async def update_part(caller: Caller, part_id: UUID, data: PartUpdate) -> PartRe
                 target_type="spare_part",
                 target_id=part_id,
                 community_id=part.community_id,
-                details={"fields": sorted(c._meta.name for c in changes)},
+                details={
+                    "fields": sorted(c._meta.name for c in changes),
+                    **(
+                        {"unit_cost": [part.unit_cost, data.unit_cost]}
+                        if data.unit_cost is not msgspec.UNSET
+                        else {}
+                    ),
+                },
             )
     return await get_part(caller, part_id)
 

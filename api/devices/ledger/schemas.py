@@ -20,6 +20,7 @@ ManualKind = Literal[
 Party = Annotated[str, Meta(max_length=100)]
 Text100 = Annotated[str, Meta(max_length=100)]
 Floor = Annotated[int, Meta(ge=-10, le=200)]
+Fen = Annotated[int, Meta(ge=0, le=2_000_000_000)]  # an amount in fen (分); ¥20,000,000 at most
 
 
 class AssetRead(msgspec.Struct, kw_only=True):
@@ -50,6 +51,7 @@ class AssetRead(msgspec.Struct, kw_only=True):
     status: Status
     label_code: str | None
     notes: str
+    purchase_cost: int | None  # fen
     created_at: datetime
 
 
@@ -79,6 +81,7 @@ class AssetCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     warranty_end: date | None = None
     status: Literal["in_stock", "installed", "in_service"] = "in_stock"
     notes: Annotated[str, Meta(max_length=2000)] = ""
+    purchase_cost: Fen | None = None
 
 
 class AssetUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -98,6 +101,7 @@ class AssetUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     install_date: date | msgspec.UnsetType | None = msgspec.UNSET
     warranty_end: date | msgspec.UnsetType | None = msgspec.UNSET
     notes: Annotated[str, Meta(max_length=2000)] | msgspec.UnsetType = msgspec.UNSET
+    purchase_cost: Fen | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class StatusChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -142,6 +146,7 @@ class PartRead(msgspec.Struct, kw_only=True):
     min_stock: int
     low: bool
     place: str
+    unit_cost: int | None  # fen
     created_at: datetime
 
 
@@ -165,6 +170,7 @@ class PartCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     stock: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
     min_stock: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
     place: Text100 = ""
+    unit_cost: Fen | None = None
 
 
 class PartUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -175,6 +181,9 @@ class PartUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     unit: Annotated[str, Meta(min_length=1, max_length=12)] | msgspec.UnsetType = msgspec.UNSET
     min_stock: Annotated[int, Meta(ge=0, le=1_000_000)] | msgspec.UnsetType = msgspec.UNSET
     place: Text100 | msgspec.UnsetType = msgspec.UNSET
+    unit_cost: Fen | msgspec.UnsetType | None = (
+        msgspec.UNSET
+    )  # later uses only: history keeps its own
 
 
 MovementKind = Literal["in", "out", "adjust"]
@@ -200,6 +209,7 @@ class MovementRead(msgspec.Struct, kw_only=True):
     reason: str
     device_id: UUID | None
     work_order_id: UUID | None
+    unit_cost: int | None  # fen, the part's when it moved
     actor_id: UUID | None
     at: datetime
 

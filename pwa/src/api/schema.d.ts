@@ -4460,6 +4460,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workorders/costs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * AssetCosts
+         * @description An asset's costs (fen): purchase, maintenance to date, and its orders with theirs.
+         */
+        get: operations["ApiV1WorkordersCostsAssetCosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workorders/faults": {
         parameters: {
             query?: never;
@@ -4646,6 +4666,27 @@ export interface paths {
          * @description Give the order to maintenance staff (managers) or take a new one (maintenance).
          */
         post: operations["ApiV1WorkordersOrderIdAssignAssign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workorders/{order_id}/external-cost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SetExternalCost
+         * @description Set or clear the order's external cost (fen, with a note): its assignee or a manager,
+         *     while it is in progress, waiting or done (409 `transition_not_allowed` otherwise).
+         */
+        post: operations["ApiV1WorkordersOrderIdExternalCostSetExternalCost"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5148,6 +5189,19 @@ export interface components {
             commands: components["schemas"]["CommandOutcome"][];
             zone: components["schemas"]["ZoneRead"];
         };
+        /** AssetCosts */
+        AssetCosts: {
+            /** Format: uuid */
+            asset_id: string;
+            external_cost: number;
+            items: components["schemas"]["AssetOrderCost"][];
+            maintenance_cost: number;
+            page: number;
+            page_size: number;
+            parts_cost: number;
+            purchase_cost: number | null;
+            total: number;
+        };
         /** AssetCreate */
         AssetCreate: {
             building_id?: string | null;
@@ -5168,6 +5222,7 @@ export interface components {
             om_party: string;
             /** @default  */
             owner_party: string;
+            purchase_cost?: number | null;
             /** @default  */
             serial_no: string;
             /**
@@ -5181,6 +5236,22 @@ export interface components {
             /** @default  */
             vendor: string;
             warranty_end?: string | null;
+        };
+        /** AssetOrderCost */
+        AssetOrderCost: {
+            cost: number;
+            /** Format: date-time */
+            created_at: string;
+            done_at: string | null;
+            external_cost: number;
+            fault: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            parts_cost: number;
+            state: string;
+            title: string;
+            unpriced_parts: number;
         };
         /** AssetPage */
         AssetPage: {
@@ -5213,6 +5284,7 @@ export interface components {
             om_party: string;
             online: boolean | null;
             owner_party: string;
+            purchase_cost: number | null;
             serial_no: string;
             /** @enum {string} */
             status: "in_stock" | "installed" | "in_service" | "faulty" | "under_repair" | "retired";
@@ -5233,6 +5305,7 @@ export interface components {
             notes?: string;
             om_party?: string;
             owner_party?: string;
+            purchase_cost?: number | null;
             serial_no?: string;
             unit_id?: string | null;
             user_party?: string;
@@ -6084,6 +6157,12 @@ export interface components {
             /** Format: date-time */
             valid_until: string;
         };
+        /** ExternalCostSet */
+        ExternalCostSet: {
+            amount: number | null;
+            /** @default  */
+            note: string;
+        };
         /** FaceEnrolled */
         FaceEnrolled: {
             /** Format: uuid */
@@ -6748,6 +6827,7 @@ export interface components {
             quantity: number;
             reason: string;
             stock_after: number;
+            unit_cost: number | null;
             work_order_id: string | null;
         };
         /** NoteCreate */
@@ -6942,6 +7022,7 @@ export interface components {
             stock: number;
             /** @default 个 */
             unit: string;
+            unit_cost?: number | null;
         };
         /** PartPage */
         PartPage: {
@@ -6966,6 +7047,7 @@ export interface components {
             place: string;
             stock: number;
             unit: string;
+            unit_cost: number | null;
         };
         /** PartUpdate */
         PartUpdate: {
@@ -6974,6 +7056,7 @@ export interface components {
             name?: string;
             place?: string;
             unit?: string;
+            unit_cost?: number | null;
         };
         /** PartUsed */
         PartUsed: {
@@ -8395,6 +8478,8 @@ export interface components {
             due_at: string;
             due_on: string | null;
             escalated_at: string | null;
+            external_cost: number | null;
+            external_cost_note: string;
             /** @enum {null|string} */
             fault: "device_offline" | "video_loss" | "door_open_failed" | null;
             history: components["schemas"]["WorkOrderEntryRead"][];
@@ -8469,11 +8554,13 @@ export interface components {
             /** Format: date-time */
             at: string;
             code: string;
+            cost: number | null;
             name: string;
             /** Format: uuid */
             part_id: string;
             quantity: number;
             unit: string;
+            unit_cost: number | null;
         };
         /** WorkOrderPhotoCreate */
         WorkOrderPhotoCreate: {
@@ -8525,6 +8612,8 @@ export interface components {
             due_at: string;
             due_on: string | null;
             escalated_at: string | null;
+            external_cost: number | null;
+            external_cost_note: string;
             /** @enum {null|string} */
             fault: "device_offline" | "video_loss" | "door_open_failed" | null;
             household_id: string | null;
@@ -27670,6 +27759,59 @@ export interface operations {
             };
         };
     };
+    ApiV1WorkordersCostsAssetCosts: {
+        parameters: {
+            query: {
+                device_id: string;
+                /** @description Page number, 1-1,000,000. */
+                page?: number;
+                /** @description Rows per page, 1-200. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetCosts"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiV1WorkordersFaultsFaultArchive: {
         parameters: {
             query?: {
@@ -28364,6 +28506,95 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WorkOrderAssign"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkOrderDetail"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1WorkordersOrderIdExternalCostSetExternalCost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExternalCostSet"];
             };
         };
         responses: {
