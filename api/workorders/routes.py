@@ -106,12 +106,12 @@ class WorkOrderController(Controller):
             caller, page=page, page_size=page_size, community_id=community_id, device_id=device_id
         )
 
-    @get("/costs")
+    @get("/asset-costs/{asset_id:uuid}")
     async def asset_costs(
-        self, caller: Caller, device_id: UUID, page: PageNumber = 1, page_size: PageSize = 50
+        self, caller: Caller, asset_id: UUID, page: PageNumber = 1, page_size: PageSize = 50
     ) -> AssetCosts:
         """An asset's costs (fen): purchase, maintenance to date, and its orders with theirs."""
-        return await costs.asset_costs(caller, device_id, page=page, page_size=page_size)
+        return await costs.asset_costs(caller, asset_id, page=page, page_size=page_size)
 
     @get("/staff")
     async def staff(self, caller: Caller, community_id: UUID) -> list[MaintenanceStaffRead]:

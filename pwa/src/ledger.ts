@@ -13,7 +13,7 @@ export type Fault = Json<paths["/api/v1/alarms/device-faults/{device_id}"]["get"
 export type PartPage = Json<paths["/api/v1/ledger/parts"]["get"]["responses"][200]>;
 export type Part = PartPage["items"][number];
 export type MovementKind = "in" | "out" | "adjust";
-export type AssetCosts = Json<paths["/api/v1/workorders/costs"]["get"]["responses"][200]>;
+export type AssetCosts = Json<paths["/api/v1/workorders/asset-costs/{asset_id}"]["get"]["responses"][200]>;
 export type AssetCreateBody = NonNullable<paths["/api/v1/ledger/assets"]["post"]["requestBody"]>["content"]["application/json"];
 export type AssetUpdateBody = NonNullable<
   paths["/api/v1/ledger/assets/{asset_id}"]["patch"]["requestBody"]

@@ -198,11 +198,11 @@ def test_a_recogniser_is_named_in_the_site_file_or_off() -> None:
         load("nonsense")
 
 
-@pytest.mark.req("VEH-10", partial=True)
 def test_hyperlpr2_reads_rendered_plates_offline_when_installed() -> None:
     """The `lpr` extra's recogniser, its models from the wheel (no network is asked), reads the
     pictures the sim cameras send: blue, yellow and new-energy plates at the camera's size. Its
-    accuracy over many rendered plates is in docs/vehicles.md (tests/perf/test_recogniser.py)."""
+    accuracy over many rendered plates is in docs/vehicles.md (tests/perf/test_recogniser.py);
+    far below VEH-10's 99.5 %, so no requirement is claimed here."""
     if importlib.util.find_spec("hyperlpr2") is None:
         pytest.skip("the lpr extra (hyperlpr2) is not installed")
     recogniser = load("hyperlpr2")
@@ -223,7 +223,6 @@ def test_hyperlpr2_reads_rendered_plates_offline_when_installed() -> None:
     assert recogniser.recognise(b"not a picture") is None
 
 
-@pytest.mark.req("VEH-10", partial=True)
 async def test_a_missed_read_is_decided_by_hyperlpr2_at_the_lane_when_installed(
     bridge: Bridge, platform: FakePlatform, issuer: Issuer
 ) -> None:

@@ -17,7 +17,7 @@ from tests.workorders.test_parts_used import new_part
 ORDERS = "/api/v1/workorders"
 ASSETS = "/api/v1/ledger/assets"
 PARTS = "/api/v1/ledger/parts"
-COSTS = f"{ORDERS}/costs"
+COSTS = f"{ORDERS}/asset-costs"
 
 
 async def priced_part(api: ApiClient, world: World, unit_cost: int | None) -> dict[str, Any]:
@@ -105,7 +105,7 @@ async def test_an_assets_maintenance_cost_is_its_orders_parts_and_external_costs
     third = await worked(manager, fixer, world, other_asset, "另一台水泵")
     await use(fixer, third, bearing, 5)
 
-    r = await manager.get(COSTS, params={"device_id": asset})
+    r = await manager.get(f"{COSTS}/{asset}")
     assert r.status_code == 200, r.text
     costs = r.json()
     assert costs["purchase_cost"] == 1_250_000
@@ -121,10 +121,10 @@ async def test_an_assets_maintenance_cost_is_its_orders_parts_and_external_costs
     )
     assert (by_id[second]["cost"], by_id[second]["unpriced_parts"]) == (3_550, 1)
     assert [o["id"] for o in costs["items"]] == [second, first]  # newest first
-    page = (await manager.get(COSTS, params={"device_id": asset, "page_size": 1})).json()
+    page = (await manager.get(f"{COSTS}/{asset}", params={"page_size": 1})).json()
     assert (len(page["items"]), page["total"], page["maintenance_cost"]) == (1, 2, 102_650)
 
-    other = (await manager.get(COSTS, params={"device_id": other_asset})).json()
+    other = (await manager.get(f"{COSTS}/{other_asset}")).json()
     assert (other["purchase_cost"], other["maintenance_cost"]) == (None, 5 * 12_000)
 
 
@@ -144,7 +144,7 @@ async def test_a_later_price_change_does_not_rewrite_what_an_order_cost(
     audit = await audit_rows("spare_part.updated", seal["id"])
     assert audit[-1]["details"]["unit_cost"] == [3_550, 9_900]
 
-    costs = (await manager.get(COSTS, params={"device_id": asset})).json()
+    costs = (await manager.get(f"{COSTS}/{asset}")).json()
     assert costs["parts_cost"] == 7_100  # at ¥35.50, the price when used
     detail = (await manager.get(f"{ORDERS}/{oid}")).json()
     assert [(p["unit_cost"], p["cost"]) for p in detail["parts"]] == [(3_550, 7_100)]
@@ -154,7 +154,7 @@ async def test_a_later_price_change_does_not_rewrite_what_an_order_cost(
     assert [m["unit_cost"] for m in moved] == [3_550]
 
     await use(fixer, oid, seal, 1)  # a use after the change is at the new price
-    costs = (await manager.get(COSTS, params={"device_id": asset})).json()
+    costs = (await manager.get(f"{COSTS}/{asset}")).json()
     assert costs["parts_cost"] == 7_100 + 9_900
 
 
@@ -208,7 +208,7 @@ async def test_another_communitys_costs_are_404(as_role: AsRole, world: World, r
     asset = await pump(fixer, world)
     oid = await worked(manager, fixer, world, asset, "A 的工单")
     other = await as_role(role, "b")
-    assert (await other.get(COSTS, params={"device_id": asset})).status_code == 404
+    assert (await other.get(f"{COSTS}/{asset}")).status_code == 404
     answer = await other.post(f"{ORDERS}/{oid}/external-cost", json={"amount": 100})
     assert answer.status_code == 404, answer.text
-    assert (await other.get(COSTS, params={"device_id": str(uuid.uuid4())})).status_code == 404
+    assert (await other.get(f"{COSTS}/{uuid.uuid4()}")).status_code == 404

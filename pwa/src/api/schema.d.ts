@@ -4460,7 +4460,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/workorders/costs": {
+    "/api/v1/workorders/asset-costs/{asset_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -4471,7 +4471,7 @@ export interface paths {
          * AssetCosts
          * @description An asset's costs (fen): purchase, maintenance to date, and its orders with theirs.
          */
-        get: operations["ApiV1WorkordersCostsAssetCosts"];
+        get: operations["ApiV1WorkordersAssetCostsAssetIdAssetCosts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -27759,17 +27759,18 @@ export interface operations {
             };
         };
     };
-    ApiV1WorkordersCostsAssetCosts: {
+    ApiV1WorkordersAssetCostsAssetIdAssetCosts: {
         parameters: {
-            query: {
-                device_id: string;
+            query?: {
                 /** @description Page number, 1-1,000,000. */
                 page?: number;
                 /** @description Rows per page, 1-200. */
                 page_size?: number;
             };
             header?: never;
-            path?: never;
+            path: {
+                asset_id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
