@@ -175,6 +175,7 @@ async def test_maintenance_signs_a_preventive_order_done_on_the_phone(
     await phone.locator("[data-test=wo-confirm]").click()  # not signed: not sent
     await expect(phone.locator("[data-test=wo-form] [role=alert]")).to_contain_text("需要签名")
     canvas = phone.locator("[data-test=wo-signature-pad-canvas]")
+    await canvas.scroll_into_view_if_needed()  # the mouse draws where the viewport shows it
     box = await canvas.bounding_box()
     assert box is not None
     await phone.mouse.move(box["x"] + 20, box["y"] + 40)
