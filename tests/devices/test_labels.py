@@ -122,6 +122,7 @@ def sample(name: str) -> AssetRead:
             "serial_no": "",
             "install_date": None,
             "warranty_end": None,
+            "purchase_cost": None,
             "status": "in_service",
             "label_code": "abcdefghjkmn",
             "notes": "",
