@@ -33,7 +33,8 @@ from device_bridge import plates as rules
 Kind = Literal[
     "resident", "visitor", "unknown", "blacklisted", "misread", "low_confidence", "unread", "truck"
 ]
-_SERIAL: Final = "".join(c for c in string.ascii_uppercase if c not in "IO") + string.digits
+# A plate's serial characters: letters without I and O (read as 1 and 0), and digits.
+SERIALS: Final = "".join(c for c in string.ascii_uppercase if c not in "IO") + string.digits
 LOOK_ALIKE: Final = {"8": "B", "B": "8", "0": "D", "D": "0", "5": "S", "S": "5", "2": "Z", "Z": "2"}
 LOOK_ALIKE_DEFAULT: Final = {"1": "7", "7": "1"}
 WEIGHTS: Final[dict[Kind, float]] = {
@@ -173,7 +174,7 @@ class Traffic:
         if new_energy:
             tail = self.rng.choice("DF") + "".join(self.rng.choices(string.digits, k=5))
         else:
-            tail = "".join(self.rng.choices(_SERIAL, k=5))
+            tail = "".join(self.rng.choices(SERIALS, k=5))
         return self.province + self.city + tail
 
     def misread(self, plate: str) -> str:

@@ -21,7 +21,7 @@ import pytest
 
 from device_bridge import plate_image, plates
 from device_bridge.recognise import load
-from device_bridge.traffic import _SERIAL
+from device_bridge.traffic import SERIALS
 from tests.perf.sizes import size
 
 N = size(200, smoke=8)
@@ -33,7 +33,7 @@ def _plate(rng: random.Random, new_energy: bool) -> str:
     if new_energy:
         tail = rng.choice("DF") + "".join(rng.choices(string.digits, k=5))
     else:
-        tail = "".join(rng.choices(_SERIAL, k=5))
+        tail = "".join(rng.choices(SERIALS, k=5))
     return rng.choice(PROVINCES) + rng.choice(CITIES) + tail
 
 
