@@ -109,14 +109,6 @@ class TicketNotFound(DomainError):
     message = "No car inside holds this ticket."
 
 
-class TooManyRequests(DomainError):
-    """A client address or a lane spent its budget of public requests."""
-
-    status_code = 429
-    code = "too_many_requests"
-    message = "Too many attempts; try again later."
-
-
 class AmountMismatch(Conflict):
     """The provider says less was paid than the order asks."""
 

@@ -15,10 +15,10 @@ from api.core.auth import Caller, client_ip
 from api.core.effects import Effects
 from api.core.openapi import raises
 from api.core.paging import PageNumber, PageSize
-from api.core.ratelimit import address_rate_limit
+from api.core.ratelimit import TooManyRequests, address_rate_limit
 from api.devices.bus import CommandBus
 from api.devices.routes import provide_bus
-from api.vehicles.errors import OrderSettled, TooManyRequests
+from api.vehicles.errors import OrderSettled
 from api.vehicles.payments import orders, tickets
 from api.vehicles.payments.provider import BadSignature, PaymentProvider
 from api.vehicles.payments.registry import DEFAULT

@@ -29,11 +29,12 @@ from api.core.auth import Caller, require_staff
 from api.core.crypto import FieldCipher, normalize_phone, valid_phone
 from api.core.effects import Effects
 from api.core.errors import NotFound
+from api.core.ratelimit import spend
 from api.devices.bus import CommandBus
 from api.piccolo_conf import DB
 from api.vehicles import identifiers
 from api.vehicles.console import announce
-from api.vehicles.errors import InvalidPhone, TicketNotFound, TooManyRequests, WrongLane
+from api.vehicles.errors import InvalidPhone, TicketNotFound, WrongLane
 from api.vehicles.passes import lane_names, pass_read
 from api.vehicles.payments import orders
 from api.vehicles.payments.fees import fee
@@ -70,13 +71,7 @@ def clean_code(text: str) -> str:
 
 async def _spend(redis: Redis, what: str, budget: tuple[int, int]) -> None:
     """Count one use of a budget; 429 too_many_requests once it is spent for its window."""
-    limit, window = budget
-    key = f"anju:parking:budget:{what}"
-    used = await redis.incr(key)
-    if used == 1:
-        await redis.expire(key, window)
-    if used > limit:
-        raise TooManyRequests()
+    await spend(redis, f"anju:parking:budget:{what}", *budget)
 
 
 async def _lane(token: str) -> dict[str, Any]:
