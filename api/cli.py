@@ -95,6 +95,8 @@ def _serve(settings: Settings) -> None:
         # The client address (rate limits, audit) comes from X-Forwarded-For only behind these.
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
+        # Shutdown ends in seconds, whatever a request or a socket is still waiting for.
+        timeout_graceful_shutdown=5,
     )
 
 

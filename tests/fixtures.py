@@ -32,7 +32,7 @@ from api.core.embedded import embedded_services
 from api.settings import Settings, from_environ
 from device_bridge.identity import enroll
 from device_bridge.settings import BridgeSettings
-from tests.helpers import ApiClient, Login, TestUser, World, build_world, user
+from tests.helpers import ApiClient, Login, TestUser, World, build_world, free_port, serve, user
 
 logging.CACHE_LOGGERS = False  # capture_logs must see loggers bound before it (tests of the bridge)
 TEST_DATABASE = f"anju_test_{os.getpid()}"  # parallel runs on one server never collide
@@ -159,22 +159,8 @@ async def world(app: Litestar) -> World:
 @pytest.fixture(scope="session")
 async def live_url(app: Litestar) -> AsyncIterator[str]:
     """The app served over real HTTP and WebSocket on a free loopback port, in the tests' loop."""
-    import socket
-
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for "listening"
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serve(app, free_port()) as server:
+        yield f"http://127.0.0.1:{server.config.port}"
 
 
 @pytest.fixture

@@ -357,7 +357,14 @@ def free_port() -> int:
 async def serve(app: Litestar | ASGIApp, port: int) -> AsyncIterator[uvicorn.Server]:
     """One more api instance (the session's resources, its own socket), stopped on exit."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            lifespan="off",
+            log_config=None,
+            timeout_graceful_shutdown=5,
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for "listening"

@@ -15,7 +15,7 @@ from api.cli import OPENAPI_PATH, openapi_document
 from api.core.auth import Role
 from api.core.realtime import community_channel, publish, user_channel
 from api.piccolo_app import APP_CONFIG
-from tests.helpers import ApiClient, World, live_socket
+from tests.helpers import ApiClient, World, eventually, live_socket
 
 
 class TestSchema:
@@ -70,6 +70,29 @@ class TestRealtime:
             assert json.loads(await asyncio.wait_for(guard_ws.recv(), 5)) == event
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(resident_ws.recv(), 0.5)
+
+    async def test_a_phone_gone_with_events_on_their_way_lets_go_of_its_channels(
+        self, app: Litestar, live_url: str, world: World
+    ) -> None:
+        """A socket whose peer vanishes while events queue for it ends on the server too and
+        unsubscribes (it once waited for ever for events nobody could take any more)."""
+        resident = world.a.users[Role.RESIDENT]
+        channels = app.plugins.get(ChannelsPlugin)
+        key = user_channel(resident.id)
+
+        async def followers() -> int:
+            return int(dict(await app.state.redis.pubsub_numsub(key))[key.encode()])
+
+        async def unfollowed() -> bool:
+            return await followers() == 0
+
+        for _ in range(5):  # the race is the server's: give it several chances to lose it
+            async with live_socket(live_url, resident) as ws:
+                await eventually(followers)  # subscribed (the stream follows within moments)
+                ws.transport.abort()  # no close handshake: the phone lost its network
+                for n in range(200):
+                    publish(channels, {"type": "ping", "n": n}, user_channel(resident.id))
+            await eventually(unfollowed, timeout=10)
 
     async def test_socket_without_session_is_refused(self, live_url: str) -> None:
         with pytest.raises(websockets.InvalidStatus) as refused:

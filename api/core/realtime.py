@@ -14,6 +14,7 @@ delivers to the sockets it holds. The Redis backend outlives a Redis restart
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -226,9 +227,17 @@ async def realtime(socket: WebSocket[Any, Any, Any], channels: ChannelsPlugin) -
     records = Scope.held(caller, "access.read")
     if records is not None:  # as `/access-records` scopes its reads: not a household's own view
         names += [records_channel(c) for c in sorted(records.communities)]
+
+    async def deliver(data: bytes) -> None:
+        # A send to a peer already gone must not end the sending task: Litestar would then wait
+        # for ever for what it left queued, and its unsubscribe would stop half-way and leave
+        # the Redis subscription behind. The receive loop below notices the peer is gone.
+        with contextlib.suppress(WebSocketDisconnect, OSError):
+            await socket.send_data(data)
+
     async with (
         channels.start_subscription(names) as subscriber,
-        subscriber.run_in_background(socket.send_data),
+        subscriber.run_in_background(deliver, join=False),  # nobody is left to take the rest
     ):
         await socket.send_json({"type": "hello", "channels": len(names)})
         try:
