@@ -217,7 +217,7 @@ LINK_HOOKS = LinkHooks(
 )
 
 
-def _pwa_routes(dist: Path) -> list[Any]:
+def pwa_routes(dist: Path) -> list[Any]:
     """Serve the built PWA at / with the app shell for every client-side route."""
 
     root = dist.resolve()
@@ -340,7 +340,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             healthz,
             readyz,
             MetricsController,
-            *_pwa_routes(settings.pwa_dist),
+            *pwa_routes(settings.pwa_dist),
         ],
         dependencies={
             "caller": Provide(provide_caller),

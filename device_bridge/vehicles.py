@@ -408,11 +408,7 @@ class VehicleControl:
     def _refusal(self, entry: p.CredentialEntry, lane: Lane, now: float) -> str:
         if lane.barrier not in entry.doors:
             return "not_this_lane"
-        if entry.valid_from and now < entry.valid_from:
-            return "not_yet_valid"
-        if entry.valid_until and now >= entry.valid_until:
-            return "expired"
-        return ""
+        return _validity(entry, now)
 
     async def _recognise(self, camera: str, data: dict[str, Any]) -> Recognition | None:
         """The recogniser's plate for a read without one, or a doubtful one, when it is more
@@ -496,11 +492,18 @@ class VehicleControl:
             log.warning("bridge.lane.not_shown", device=device, action=action, status=result.status)
 
 
+def _validity(entry: p.CredentialEntry, now: float) -> str:
+    """Why an entry's validity does not hold now ("" when it does)."""
+    if entry.valid_from and now < entry.valid_from:
+        return "not_yet_valid"
+    if entry.valid_until and now >= entry.valid_until:
+        return "expired"
+    return ""
+
+
 def _in_window(entry: p.CredentialEntry, now: float) -> bool:
     """Whether an entry's validity holds now (a blacklist entry may have one: VEH-23)."""
-    if entry.valid_from and now < entry.valid_from:
-        return False
-    return not (entry.valid_until and now >= entry.valid_until)
+    return not _validity(entry, now)
 
 
 def message_for(decision: PlateDecision) -> tuple[str, str]:

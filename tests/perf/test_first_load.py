@@ -31,7 +31,7 @@ from litestar import Litestar
 from litestar.types import Receive, Scope, Send
 from playwright.async_api import Browser, async_playwright
 
-from api.app import _pwa_routes
+from api.app import pwa_routes
 from api.core.auth import Role
 from tests.helpers import TestUser, World, free_port, serve
 from tests.perf.sizes import size
@@ -86,7 +86,7 @@ async def serving_pwa(app: Litestar, dist: Path) -> AsyncIterator[str]:
     The files are served by the app's PWA route alone (both builds with the same headers);
     everything else (the API, its WebSockets) goes to the session's app: one platform for both.
     """
-    pwa_only = Litestar(route_handlers=_pwa_routes(dist))
+    pwa_only = Litestar(route_handlers=pwa_routes(dist))
 
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
         api = scope["type"] != "http" or scope["path"].startswith(("/api/", "/schema"))
