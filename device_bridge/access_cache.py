@@ -14,6 +14,10 @@ later delta. Until then, a set arriving from the platform still carries the old 
 `uses` is the platform's figure less the ledger's passes whose events the platform has not acked
 (`acked`: every seq up to it is committed there), and keypad codes at or below a locally used
 counter stay burnt. Ledger rows the platform has acked are dropped at the next apply.
+
+Parked cars. The cars a lane let into a car park and has not seen leave (and which of them hold a
+temporary space) are kept here too, so that a restarted bridge, offline or not, still knows how
+many temporary spaces are taken.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 REVOKED_KEPT = 30 * 86400.0  # seconds a removed credential is still refused as "revoked"
+# A car that entered a car park (car park, plate, whether on a temporary space) or, with None,
+# left it.
+Move = tuple[str, str, bool | None]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -66,6 +73,12 @@ CREATE TABLE IF NOT EXISTS ledger (
     seq INTEGER NOT NULL,
     counter INTEGER,
     counted INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS parked (
+    car_park TEXT NOT NULL,
+    plate TEXT NOT NULL,
+    temporary INTEGER NOT NULL,
+    PRIMARY KEY (car_park, plate)
 );
 CREATE TABLE IF NOT EXISTS nonces (
     reader TEXT NOT NULL,
@@ -172,6 +185,27 @@ class _Store:
             "SELECT reader, nonce, exp FROM nonces WHERE exp >= ?", (now,)
         ).fetchall()
 
+    def parked(self) -> list[tuple[str, str, int]]:
+        return self.db.execute("SELECT car_park, plate, temporary FROM parked").fetchall()
+
+    def park(self, moves: list[Move]) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for car_park, plate, temporary in moves:
+                if temporary is None:
+                    self.db.execute(
+                        "DELETE FROM parked WHERE car_park = ? AND plate = ?", (car_park, plate)
+                    )
+                else:
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO parked VALUES (?, ?, ?)",
+                        (car_park, plate, temporary),
+                    )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
     def apply(
         self,
         frame: Credentials,
@@ -255,6 +289,7 @@ class CredentialCache:
         self.state = _State()
         self._ledger: list[Use] = []  # local passes the platform may not have counted yet
         self._nonces: dict[tuple[str, bytes], float] = {}  # (reader, nonce) → exp
+        self.parked: list[tuple[str, str, bool]] = []  # as loaded: (car park, plate, temporary)
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -270,6 +305,7 @@ class CredentialCache:
         ]
         nonces = await cache._run(lambda: store.nonces(now))
         cache._nonces = {(r, n): exp for r, n, exp in nonces}
+        cache.parked = [(c, p, bool(t)) for c, p, t in await cache._run(store.parked)]
         log.info(
             "bridge.access.cache_loaded",
             version=state.version,
@@ -401,6 +437,11 @@ class CredentialCache:
         """Store a used QR nonce, so that a restarted bridge refuses it too."""
         store, now = self._db, time.time()
         await self._run(lambda: store.use_nonce(reader, nonce, exp, now))
+
+    async def store_moves(self, moves: list[Move]) -> None:
+        """Store cars entering and leaving car parks, in order, in one transaction."""
+        store = self._db
+        await self._run(lambda: store.park(moves))
 
     async def close(self) -> None:
         """Close the database and stop the worker thread."""

@@ -62,7 +62,7 @@ import structlog
 from device_bridge import plates
 from device_bridge import protocol as p
 from device_bridge.access import Execute, Record, digest
-from device_bridge.access_cache import CredentialCache, Held
+from device_bridge.access_cache import CredentialCache, Held, Move
 from device_bridge.recognise import RECOGNISE_BELOW, Recogniser, Recognition
 
 log = structlog.get_logger(__name__)
@@ -173,6 +173,12 @@ class VehicleControl:
         self._clock = clock
         self._seen: dict[tuple[str, str], float] = {}  # (camera, plate) -> last read
         self._parks: dict[str, _Park] = {}
+        for car_park, plate, temporary in cache.parked:  # what it let in before a restart
+            park = self._parks.setdefault(car_park, _Park())
+            park.inside.add(plate)
+            if temporary:
+                park.temporary.add(plate)
+        self._moves: list[Move] = []  # decided, not yet stored
         self._lifts: dict[str, float] = {}  # barrier -> when an `open` was last sent to it
         self._up: dict[str, asyncio.Task[None]] = {}  # barrier -> its held-open watch
         self._spaces: tuple[object, dict[str, list[int]]] = (None, {})  # (cache state, by camera)
@@ -291,6 +297,12 @@ class VehicleControl:
         if recognised is not None:
             text = recognised.plate
         decision = self.decide(lane, text)
+        if self._moves:
+            moves, self._moves = self._moves, []
+            try:
+                await self.cache.store_moves(moves)
+            except Exception:  # a full disk must not keep a resident's car out
+                log.exception("bridge.plate.park_not_stored", camera=camera)
         event: dict[str, Any] = {
             **{k: data[k] for k in IMAGE_FIELDS if k in data},
             "plate": decision.plate,
@@ -351,8 +363,10 @@ class VehicleControl:
         if lane.direction == "out":
             if lane.pay and self._match(plate, lane.fuzzy)[1] is None:
                 return PlateDecision("held", "payment", plate)  # the platform prices the stay
-            park.inside.discard(plate)
-            park.temporary.discard(plate)
+            if plate in park.inside:
+                park.inside.discard(plate)
+                park.temporary.discard(plate)
+                self._moves.append((lane.car_park, plate, None))
             return PlateDecision("granted", "exit", plate)
         matched, held, fuzzy = self._match(plate, lane.fuzzy)
         if held is None:
@@ -382,6 +396,7 @@ class VehicleControl:
         park.inside.add(matched or plate)
         if entry.visitor_pass:
             park.temporary.add(matched or plate)
+        self._moves.append((lane.car_park, matched or plate, bool(entry.visitor_pass)))
         found.outcome, found.reason = "granted", "visitor" if entry.visitor_pass else "resident"
         return found
 

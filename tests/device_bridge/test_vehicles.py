@@ -132,6 +132,40 @@ async def test_a_blacklisted_plate_never_opens_the_barrier_even_offline(
         assert barrier(offline, "barrier-carpark") == "closed"
 
 
+async def test_a_restarted_bridge_still_knows_which_cars_are_inside(
+    bridge_settings: BridgeSettings, alone: BridgeSettings, platform: FakePlatform, issuer: Issuer
+) -> None:
+    """The cars let in, and the temporary spaces their visitors hold, outlive a restart: offline,
+    the bridge goes on counting from them."""
+    async with running(bridge_settings, barrier_open_s=30) as bridge:
+        await synced(
+            bridge,
+            platform,
+            issuer,
+            [
+                plate(issuer, "川A12345", "car-1"),
+                plate(issuer, "川A8D123", "visit-1", visitor_pass="pass-1"),
+                plate(issuer, "川A7E456", "visit-2", visitor_pass="pass-2"),
+            ],
+        )
+        read = Reader(bridge, platform)
+        for number in ("川A12345", "川A8D123", "川A7E456"):
+            assert (await read(IN, number))["decision"] == "granted"
+        assert (await read(OUT, "川A7E456"))["reason"] == "exit"
+        lane = bridge.vehicles.lanes()[IN]
+        assert bridge.vehicles.occupied("carpark") == 2
+        assert bridge.vehicles.temporary_free(lane) == lane.capacity - 1
+    async with running(alone, barrier_open_s=30) as offline:
+        assert not offline.link.authenticated.is_set()
+        assert offline.vehicles.occupied("carpark") == 2
+        assert offline.vehicles.temporary_free(lane) == lane.capacity - 1
+        again = await Reader(offline)(IN, "川A8D123")  # no exit seen: not counted twice
+        assert (again["decision"], again["reason"]) == ("granted", "already_inside")
+        assert (await Reader(offline)(OUT, "川A8D123"))["reason"] == "exit"
+        assert offline.vehicles.temporary_free(lane) == lane.capacity
+        assert offline.vehicles.occupied("carpark") == 1
+
+
 @pytest.mark.req("VEH-23", partial=True)
 async def test_a_blacklist_entry_holds_only_inside_its_window(
     bridge: Bridge, platform: FakePlatform, issuer: Issuer

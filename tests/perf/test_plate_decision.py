@@ -115,7 +115,7 @@ async def _bench(tmp_path: Path) -> None:
     ]
     print(
         f"\nplate reads at the bridge, {PLATES:,} plates cached, {READS:,} reads each "
-        "(decision + outbox commit + barrier command):\n"
+        "(decision + parked car stored + outbox commit + barrier command):\n"
         f"  bare dict look-up: p50 {_ms(bare, 50) * 1000:.2f} µs, "
         f"p99 {_ms(bare, 99) * 1000:.2f} µs\n" + "\n".join(lines)
     )
