@@ -16,6 +16,7 @@ from device_bridge.settings import BridgeSettings
 from e2e.conftest import artifact
 from tests.fixtures import AsRole
 from tests.helpers import World, eventually, running
+from tests.vehicles.helpers import stay_fee
 
 
 def arm(bridge: Bridge, barrier: str) -> str:
@@ -53,13 +54,15 @@ async def test_a_driver_without_a_plate_takes_a_ticket_pays_at_the_exit_and_leav
         await phone.screenshot(path=artifact("park-ticket.png"), full_page=True)
 
         # An hour and fifty minutes later, at the exit: two started hours.
-        await ParkingTicket.update(
-            {ParkingTicket.entered_at: datetime.now(UTC) - timedelta(hours=1, minutes=50)}
-        ).where(ParkingTicket.code == ticket)
+        entered = datetime.now(UTC) - timedelta(hours=1, minutes=50)
+        await ParkingTicket.update({ParkingTicket.entered_at: entered}).where(
+            ParkingTicket.code == ticket
+        )
+        amount = f"¥{stay_fee(entered, datetime.now(UTC), tariff, usual=1000) / 100:.2f}"
         await phone.goto(f"/park/{tokens['out']}")
         await phone.locator("[data-test=park-code] input").fill(ticket.lower())
         await phone.locator("[data-test=park-leave]").click()
-        await expect(phone.locator("[data-test=park-order-amount]")).to_have_text("¥10.00")
+        await expect(phone.locator("[data-test=park-order-amount]")).to_have_text(amount)
         assert arm(bridge, "barrier-carpark-exit") == "closed"
         order_url = phone.url
         await expect(phone.locator("[data-test=park-order-pay]")).to_be_visible()
@@ -67,7 +70,7 @@ async def test_a_driver_without_a_plate_takes_a_ticket_pays_at_the_exit_and_leav
         # same page of this server.
         order = await manager.get("/api/v1/public/parking/orders/" + order_url.rsplit("/", 1)[1])
         await phone.goto("/park/sim/" + order.json()["payment_url"].rsplit("/park/sim/", 1)[1])
-        await expect(phone.locator("[data-test=park-sim-amount]")).to_have_text("¥10.00")
+        await expect(phone.locator("[data-test=park-sim-amount]")).to_have_text(amount)
         await phone.locator("[data-test=park-sim-pay]").click()
         await expect(phone.locator("[data-test=park-sim-done]")).to_be_visible()
         assert arm(bridge, "barrier-carpark-exit") == "open"

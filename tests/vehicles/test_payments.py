@@ -38,7 +38,7 @@ from tests.device_bridge.test_rules import unreachable_url
 from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, assert_error, eventually, running
 from tests.jobs import Jobs
-from tests.vehicles.helpers import register
+from tests.vehicles.helpers import register, stay_fee
 from tests.vehicles.test_site import IN, OUT, lanes
 from workers.tasks.vehicles import settle_parking_exit
 
@@ -199,7 +199,13 @@ async def test_a_temporary_car_pays_by_qr_at_the_exit_and_the_arm_lifts_once(
         )  # the bridge cannot take money
         await jobs.run()  # the stay priced: 3 started hours at 5 ¥
         order = await ParkingOrder.select().where(ParkingOrder.exit_read == held["id"]).first()
-        assert (order["amount_fen"], order["status"]) == (1500, "pending")
+        entered = (
+            await PassRecord.select(PassRecord.at)
+            .where(PassRecord.id == uuid.UUID(entry["id"]))
+            .first()
+        )
+        due = stay_fee(entered["at"], held["at"], TARIFF, usual=1500)
+        assert (order["amount_fen"], order["status"]) == (due, "pending")
         assert order["entry_record"] == uuid.UUID(entry["id"])
         assert arm(bridge) == "closed" and await exit_opens(made["exit"]) == []
 
@@ -212,17 +218,17 @@ async def test_a_temporary_car_pays_by_qr_at_the_exit_and_the_arm_lifts_once(
             [shown] = page["orders"]
             assert (shown["plate"], shown["amount_fen"], shown["status"]) == (
                 "川A***01",
-                1500,
+                due,
                 "pending",
             )
             assert "川A70001" not in r.text and str(order["id"]) not in r.text
             assert shown["payment_url"].endswith(f"/park/sim/{order['provider_ref']}")
             r = await phone.get(f"/api/v1/public/parking/orders/{shown['token']}")
-            assert (r.json()["minutes"], r.json()["amount_fen"]) == (130, 1500)
+            assert (r.json()["minutes"], r.json()["amount_fen"]) == (130, due)
 
         # The provider calls back, signed: the order is paid and the arm lifts.
         sim: SimulatedProvider = app.state.payments["sim"]
-        body, signature = sim.notification(order["provider_ref"], 1500)
+        body, signature = sim.notification(order["provider_ref"], due)
         notify = "/api/v1/public/parking/notify/sim"
         async with stranger(app) as provider:
             r = await provider.post(notify, content=body, headers={HEADER: signature})
@@ -235,11 +241,11 @@ async def test_a_temporary_car_pays_by_qr_at_the_exit_and_the_arm_lifts_once(
                 "paid",
                 "out",
             )
-            assert (left["fee_fen"], left["paid_fen"]) == (1500, 1500)
+            assert (left["fee_fen"], left["paid_fen"]) == (due, due)
             assert left["payment_ref"].startswith("simtx_")
             assert left["parking_order"] == order["id"]
             r = await guard.get(f"/api/v1/vehicle-passes/{left['id']}")
-            assert (r.json()["fee_fen"], r.json()["paid_fen"]) == (1500, 1500)
+            assert (r.json()["fee_fen"], r.json()["paid_fen"]) == (due, due)
 
             # Repeated (the provider retries), and through the cashier again: nothing changes.
             r = await provider.post(notify, content=body, headers={HEADER: signature})
@@ -249,14 +255,14 @@ async def test_a_temporary_car_pays_by_qr_at_the_exit_and_the_arm_lifts_once(
             assert await exit_opens(made["exit"]) == ["ok"]
             assert await PassRecord.count().where(PassRecord.parking_order == order["id"]) == 1
             [paid] = await audits("parking_order.paid", world)
-            assert paid["details"]["amount_fen"] == 1500
+            assert paid["details"]["amount_fen"] == due
 
             # Forged: another key, an altered body, no signature, an unknown provider.
             forger = SimulatedProvider(b"k" * 32, "http://x")
-            fake_body, fake_signature = forger.notification(order["provider_ref"], 1500)
+            fake_body, fake_signature = forger.notification(order["provider_ref"], due)
             r = await provider.post(notify, content=fake_body, headers={HEADER: fake_signature})
             assert_error(r, 400, "bad_signature")
-            altered = body.replace(b"1500", b"9999")
+            altered = body.replace(str(due).encode(), b"9999")
             assert_error(
                 await provider.post(notify, content=altered, headers={HEADER: signature}),
                 400,
@@ -268,7 +274,7 @@ async def test_a_temporary_car_pays_by_qr_at_the_exit_and_the_arm_lifts_once(
             )
             assert_error(r, 404, "not_found")
         row = await ParkingOrder.select().where(ParkingOrder.id == order["id"]).first()
-        assert (row["status"], row["paid_fen"]) == ("paid", 1500)
+        assert (row["status"], row["paid_fen"]) == ("paid", due)
 
 
 async def test_a_stay_within_the_free_minutes_leaves_at_once_and_a_known_car_is_never_held(

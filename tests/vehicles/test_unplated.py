@@ -22,6 +22,7 @@ from device_bridge.runtime import Bridge
 from device_bridge.settings import BridgeSettings
 from tests.fixtures import AsRole
 from tests.helpers import ApiClient, World, assert_error, running
+from tests.vehicles.helpers import stay_fee
 from tests.vehicles.test_site import lanes
 
 TARIFF = {"free_minutes": 15, "hourly_fen": 500, "daily_cap_fen": 3000}
@@ -121,21 +122,23 @@ async def test_an_unplated_car_takes_a_ticket_at_the_entrance_qr_and_leaves_by_i
             # A second car stayed 2 h 50 min: it pays 3 started hours, then the arm lifts.
             r = await driver.post(f"{PUBLIC}/lanes/{made['in']}/tickets", json={})
             code = r.json()["code"]
-            await ParkingTicket.update(
-                {ParkingTicket.entered_at: datetime.now(UTC) - timedelta(hours=2, minutes=50)}
-            ).where(ParkingTicket.code == code)
+            entered = datetime.now(UTC) - timedelta(hours=2, minutes=50)
+            await ParkingTicket.update({ParkingTicket.entered_at: entered}).where(
+                ParkingTicket.code == code
+            )
+            due = stay_fee(entered, datetime.now(UTC), TARIFF, usual=1500)
             await bridge.execute_local("barrier-carpark-exit", "close", {})
             r = await driver.post(f"{PUBLIC}/lanes/{made['out']}/exit", json={"code": code})
             assert r.status_code == 200, r.text
             result = r.json()
             assert result["status"] == "pay" and arm(bridge, "barrier-carpark-exit") == "closed"
             order = result["order"]
-            assert (order["amount_fen"], order["unplated"], order["plate"]) == (1500, True, "")
+            assert (order["amount_fen"], order["unplated"], order["plate"]) == (due, True, "")
             r = await driver.post(f"{PUBLIC}/lanes/{made['out']}/exit", json={"code": code})
             assert r.json()["order"]["token"] == order["token"]  # asked again: the same order
             reference = order["payment_url"].rsplit("/park/sim/", 1)[1]
             r = await driver.get(f"{PUBLIC}/sim/{reference}")
-            assert (r.json()["amount_fen"], r.json()["status"]) == (1500, "pending")
+            assert (r.json()["amount_fen"], r.json()["status"]) == (due, "pending")
             r = await driver.post(f"{PUBLIC}/sim/{reference}/pay")
             assert r.json() == {"ok": True, "changed": True}
             assert arm(bridge, "barrier-carpark-exit") == "open"
@@ -146,7 +149,7 @@ async def test_an_unplated_car_takes_a_ticket_at_the_entrance_qr_and_leaves_by_i
                 & (PassRecord.reason == "paid")
                 & (PassRecord.lane == made["out_lane"]["id"])
             )
-            assert (left["fee_fen"], left["paid_fen"]) == (1500, 1500)
+            assert (left["fee_fen"], left["paid_fen"]) == (due, due)
             assert left["ticket"] is not None
             [paid] = await ParkingOrder.select().where(ParkingOrder.token == order["token"])
             assert paid["exit_record"] == left["id"]
