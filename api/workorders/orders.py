@@ -407,13 +407,15 @@ async def detail(caller: Caller, order_id: UUID, store: ObjectStore) -> WorkOrde
 
 
 async def parts_used(order: WorkOrderRow) -> list[WorkOrderPartRead]:
-    """The spare parts taken out of stock for the order (its stock movements), in order."""
+    """The spare parts taken out of stock for the order and returned from it (its stock
+    movements), in order; their quantities and costs add up to what the order holds."""
     rows = await (
         StockMovement.select(
             StockMovement.part,
             StockMovement.part.code.as_alias("code"),
             StockMovement.part.name.as_alias("name"),
             StockMovement.part.unit.as_alias("unit"),
+            StockMovement.kind,
             StockMovement.quantity,
             StockMovement.unit_cost,
             StockMovement.actor,
@@ -422,7 +424,7 @@ async def parts_used(order: WorkOrderRow) -> list[WorkOrderPartRead]:
         .where(
             (StockMovement.work_order == order.id)
             & (StockMovement.community == order.community)
-            & (StockMovement.kind == "out")
+            & StockMovement.kind.is_in(["out", "return"])
         )
         .order_by(StockMovement.at)
     )
@@ -441,6 +443,7 @@ async def parts_used(order: WorkOrderRow) -> list[WorkOrderPartRead]:
             code=r["code"],
             name=r["name"],
             unit=r["unit"],
+            kind="used" if r["kind"] == "out" else "returned",
             quantity=-r["quantity"],
             unit_cost=r["unit_cost"],
             cost=None if r["unit_cost"] is None else -r["quantity"] * r["unit_cost"],

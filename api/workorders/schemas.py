@@ -203,16 +203,25 @@ class PartsUsedCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     note: Note = ""
 
 
+class PartsReturnCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Parts the order took and did not use, back to stock together: all or none, never more
+    of a part than the order took net of its earlier returns."""
+
+    items: Annotated[list[PartUsed], Meta(min_length=1, max_length=20)]
+    note: Note = ""
+
+
 class WorkOrderPartRead(msgspec.Struct, kw_only=True):
-    """Parts taken out of stock for the order (one stock movement)."""
+    """Parts taken out of stock for the order, or returned from it (one stock movement)."""
 
     part_id: UUID
     code: str
     name: str
     unit: str
-    quantity: int
+    kind: Literal["used", "returned"]
+    quantity: int  # what the order holds by this movement: positive taken, negative returned
     unit_cost: int | None  # fen, the part's price when it was taken (kept when it changes)
-    cost: int | None  # fen, quantity × unit_cost; None for a part with no price
+    cost: int | None  # fen, quantity × unit_cost (negative for a return); None: no price
     actor_name: str | None
     at: datetime
 
