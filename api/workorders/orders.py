@@ -27,9 +27,11 @@ from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
 from api.push.service import DISPATCH, notify
 from api.workorders.catalogue import ENDED_STATES, OPEN_STATES, SLA
+from api.workorders.duplicates import order_report, possible_duplicates
 from api.workorders.errors import InvalidPhoto, InvalidSignature, KindNotAllowed, UnknownDevice
 from api.workorders.rows import COLUMNS, WorkOrderRow, order_row
 from api.workorders.schemas import (
+    DuplicateRef,
     MaintenanceStaffRead,
     SignatureUpload,
     WorkOrderCreate,
@@ -403,7 +405,20 @@ async def detail(caller: Caller, order_id: UUID, store: ObjectStore) -> WorkOrde
             if order.signature_key
             else None
         ),
+        possible_duplicates=await _duplicates(caller, order),
     )
+
+
+async def _duplicates(caller: Caller, order: WorkOrderRow) -> list[DuplicateRef]:
+    """A resident's request of an asset not taken yet (`new`), to a manager of its community:
+    the earlier open reports of that asset. Nobody else sees them (the requester neither)."""
+    if order.state != "new" or order.household is None or order.device is None:
+        return []
+    managing = Scope.held(caller, "workorder.manage")
+    if managing is None or not managing.staff_in(order.community):
+        return []
+    report = await order_report(order.id, order.community, order.device, order.created_at)
+    return (await possible_duplicates([report]))[order.id]
 
 
 async def parts_used(order: WorkOrderRow) -> list[WorkOrderPartRead]:

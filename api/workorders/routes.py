@@ -287,8 +287,11 @@ class LabelRequestController(Controller):
         label_request_id: UUID,
         data: LabelRequestReject,
     ) -> LabelRequestRead:
-        """Reject with a reason; nothing is opened."""
-        return await requests.reject(caller, label_request_id, data.reason)
+        """Reject with a reason, as a duplicate of the asset's earlier open reports with
+        `duplicate`; nothing is opened."""
+        return await requests.reject(
+            caller, label_request_id, data.reason, duplicate=data.duplicate
+        )
 
 
 class MaintenancePlanController(Controller):
