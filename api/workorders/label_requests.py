@@ -11,7 +11,8 @@ faster than the budget allows. Filing is budgeted per client address and per lab
 (every api process shares the counts), on top of the per-minute limit of the public router. The
 phone is stored encrypted with a blind index; if it is a resident's of the community, the order
 is theirs (their household's 报事报修 list shows it, and they rate it). Either way the answer is
-the same: a tracking code, shown once, whose hash alone is kept.
+the same: a tracking code, shown once, whose hash alone is kept. A report of an asset with an
+earlier open one is kept all the same; only the manager sees the link (duplicates.py).
 """
 
 from __future__ import annotations
