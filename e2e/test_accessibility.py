@@ -408,8 +408,9 @@ async def self_registered(app: Litestar, manager: ApiClient, world: World) -> st
 
 
 async def reported_from_label(app: Litestar, manager: ApiClient, world: World) -> tuple[str, str]:
-    """A light of site A with its QR label, and a report filed from it with a photo (the
-    manager's 扫码报修 queue shows it): the label code and the tracking code."""
+    """A light of site A with its QR label, and a report filed from it with a photo, then a
+    second one (the manager's 扫码报修 queue shows both, the second as a possible duplicate):
+    the label code and the tracking code of the first."""
     async for key in app.state.redis.scan_iter("anju:report:budget:*"):
         await app.state.redis.delete(key)
     made = await manager.post(
@@ -433,7 +434,12 @@ async def reported_from_label(app: Litestar, manager: ApiClient, world: World) -
                 "photos": [{"content_type": "image/png", "data": png}],
             },
         )
+        again = await stranger.post(  # a second report of it: the queue shows a duplicate
+            f"/api/v1/public/report/{label}/requests",
+            json={"description": "大堂灯坏了", "phone": "13700002222", "photos": []},
+        )
     assert filed.status_code == 202, filed.text
+    assert again.status_code == 202, again.text
     return label, str(filed.json()["tracking_code"])
 
 

@@ -1,7 +1,8 @@
 """A repair request from an asset's QR label, in the browser: a resident finds the lobby light
 broken, opens its label's page without logging in (the camera-less test opens the URL the QR
 code encodes), reports it with a photo; the manager accepts it on a phone from the 扫码报修
-queue; maintenance takes the order, notes the spare part used and finishes it; the resident,
+queue; maintenance takes the order, notes the spare parts used, returns one not needed and
+finishes it; the resident,
 logged in, follows it in 报事报修 to closed and rates it, and the tracking page says done."""
 
 from __future__ import annotations
@@ -126,16 +127,23 @@ async def test_a_resident_reports_a_broken_light_by_its_label_and_follows_it_to_
     await staff_phone.locator("[data-test=wo-part-quantity]").fill("2")
     await staff_phone.locator("[data-test=wo-parts-save]").click()
     await expect(staff_phone.locator("[data-test=wo-part]")).to_contain_text("LED灯管 ×2根")
+    # one tube was not needed: it goes back to stock from the order
+    await staff_phone.locator("[data-test=wo-part-return]").click()
+    await staff_phone.locator("[data-test=wo-return-quantity]").fill("1")
+    await staff_phone.locator("[data-test=wo-return-save]").click()
+    returned = staff_phone.locator("[data-test=wo-part][data-kind=returned]")
+    await expect(returned).to_contain_text("退回LED灯管 ×1根")
+    await expect(staff_phone.locator("[data-test=wo-part-return]")).to_have_count(1)
     await staff_phone.locator("[data-test=wo-action-done]").click()
     await staff_phone.locator("[data-test=wo-cause-input] input").fill("灯管老化")
     await staff_phone.locator("[data-test=wo-report-input] textarea").fill("更换两根灯管")
     await staff_phone.locator("[data-test=wo-confirm]").click()
     await expect(staff_phone.locator("[data-test=wo-state]")).to_have_text("已完成")
-    await expect(staff_phone.locator("[data-test=wo-parts-summary]")).to_have_text("LED灯管 ×2根")
+    await expect(staff_phone.locator("[data-test=wo-parts-summary]")).to_have_text("LED灯管 ×1根")
     await staff_phone.screenshot(path=artifact("label-order-done.png"), full_page=True)
     stock = await SparePart.select(SparePart.stock).where(SparePart.id == part.json()["id"]).first()
     assert stock is not None
-    assert stock["stock"] == 2
+    assert stock["stock"] == 3
 
     async with ApiClient.for_app(app) as manager_api:
         await manager_api.login(world.a.users[Role.PROPERTY_MANAGER])

@@ -174,7 +174,7 @@ class StockMovement(Table, tablename="spare_part_movements"):
     id = UUID(primary_key=True)
     community = ForeignKey(Community, null=False)
     part = ForeignKey(SparePart, null=False, index=True)
-    kind = Varchar(length=8, help_text="in | out | adjust")
+    kind = Varchar(length=8, help_text="in | out | return | adjust")
     quantity = Integer(help_text="Signed change of the stock.")
     stock_after = Integer()
     reason = Text(default="")

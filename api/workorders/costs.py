@@ -1,7 +1,8 @@
 """What maintenance costs (OPS-17's maintenance-cost statistics), in fen (分).
 
 An order costs its parts — each stock movement taken for it, at the unit cost the part had when it
-was taken (`spare_part_movements.unit_cost`, so a later price change does not rewrite history) —
+was taken (`spare_part_movements.unit_cost`, so a later price change does not rewrite history),
+less the parts returned from it (`return` movements, at the price they were taken at) —
 plus an optional external cost (a contractor's invoice) the assignee or a manager sets while the
 order is worked or done. An asset's maintenance cost to date is the sum over all its orders
 (cancelled ones included: parts taken for them were spent), aggregated in SQL.
@@ -32,9 +33,9 @@ _ORDERS = """
 WITH used AS (
     SELECT work_order,
            SUM((-quantity)::bigint * unit_cost) AS parts_cost,
-           COUNT(*) FILTER (WHERE unit_cost IS NULL) AS unpriced_parts
+           COUNT(*) FILTER (WHERE unit_cost IS NULL AND kind = 'out') AS unpriced_parts
     FROM spare_part_movements
-    WHERE kind = 'out' AND community = {}
+    WHERE kind IN ('out', 'return') AND community = {}
       AND work_order IN (SELECT id FROM work_orders WHERE device = {} AND community = {})
     GROUP BY work_order
 ), costed AS (

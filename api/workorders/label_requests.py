@@ -11,7 +11,8 @@ faster than the budget allows. Filing is budgeted per client address and per lab
 (every api process shares the counts), on top of the per-minute limit of the public router. The
 phone is stored encrypted with a blind index; if it is a resident's of the community, the order
 is theirs (their household's 报事报修 list shows it, and they rate it). Either way the answer is
-the same: a tracking code, shown once, whose hash alone is kept.
+the same: a tracking code, shown once, whose hash alone is kept. A report of an asset with an
+earlier open one is kept all the same; only the manager sees the link (duplicates.py).
 """
 
 from __future__ import annotations
@@ -42,10 +43,12 @@ from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
 from api.push.service import DISPATCH, notify
 from api.workorders.catalogue import SLA
+from api.workorders.duplicates import Report, possible_duplicates
 from api.workorders.errors import NotPending
 from api.workorders.orders import announce_new, audited, entry, now, save_photo, tell
 from api.workorders.rows import order_row
 from api.workorders.schemas import (
+    DuplicateRef,
     LabelRequestApprove,
     LabelRequestPage,
     LabelRequestRead,
@@ -214,12 +217,15 @@ class LabelRequests:
             page=page,
             page_size=page_size,
         )
-        items = [await self._read(row) for row in rows]
+        found = await possible_duplicates(_pending(rows))
+        items = [await self._read(row, found.get(row["id"], [])) for row in rows]
         return LabelRequestPage(items=items, total=total, page=page, page_size=page_size)
 
     async def get(self, caller: Caller, request_id: UUID) -> LabelRequestRead:
-        """One request in scope."""
-        return await self._read(await self._row(caller, request_id))
+        """One request in scope, with the earlier open reports of its asset while pending."""
+        row = await self._row(caller, request_id)
+        found = await possible_duplicates(_pending([row]))
+        return await self._read(row, found.get(row["id"], []))
 
     async def approve(
         self, caller: Caller, request_id: UUID, data: LabelRequestApprove, effects: Effects
@@ -292,11 +298,18 @@ class LabelRequests:
                 await tell({row["account"]}, order, "报修已受理", effects)
         return await self.get(caller, request_id)
 
-    async def reject(self, caller: Caller, request_id: UUID, reason: str) -> LabelRequestRead:
-        """Refuse the request with a reason (the tracking page shows it); nothing is opened."""
+    async def reject(
+        self, caller: Caller, request_id: UUID, reason: str, *, duplicate: bool = False
+    ) -> LabelRequestRead:
+        """Refuse the request with a reason (the tracking page shows it); nothing is opened.
+        As a duplicate, the audit entry names the earlier open reports it duplicates."""
         row = await self._row(caller, request_id)
         if row["status"] != "pending":
             raise NotPending()
+        of = (await possible_duplicates(_pending([row])))[row["id"]] if duplicate else []
+        details: dict[str, Any] = {"reason": reason}
+        if duplicate:
+            details["duplicate_of"] = [{"kind": d.kind, "id": str(d.id)} for d in of]
         async with DB.transaction():
             if not await self._decide(caller, row, "rejected", reason=reason):
                 raise NotPending()
@@ -306,7 +319,7 @@ class LabelRequests:
                 target_type="label_request",
                 target_id=request_id,
                 community_id=row["community"],
-                details={"reason": reason},
+                details=details,
             )
         return await self.get(caller, request_id)
 
@@ -350,7 +363,7 @@ class LabelRequests:
         )
         return bool(decided)
 
-    async def _read(self, row: dict[str, Any]) -> LabelRequestRead:
+    async def _read(self, row: dict[str, Any], duplicates: list[DuplicateRef]) -> LabelRequestRead:
         phone = self.cipher.decrypt(row["phone"], context=PHONE_CONTEXT)
         return LabelRequestRead(
             id=row["id"],
@@ -377,7 +390,17 @@ class LabelRequests:
             decided_by_name=row["decided_by_name"],
             decided_at=row["decided_at"],
             created_at=row["created_at"],
+            possible_duplicates=duplicates,
         )
+
+
+def _pending(rows: list[dict[str, Any]]) -> list[Report]:
+    """The pending requests among the rows, as reports to check for duplicates."""
+    return [
+        Report(id=r["id"], community=r["community"], device=r["device"], created_at=r["created_at"])
+        for r in rows
+        if r["status"] == "pending"
+    ]
 
 
 async def _resident(community_id: UUID, phone_index: str) -> tuple[UUID | None, UUID | None]:

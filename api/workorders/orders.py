@@ -27,9 +27,11 @@ from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
 from api.push.service import DISPATCH, notify
 from api.workorders.catalogue import ENDED_STATES, OPEN_STATES, SLA
+from api.workorders.duplicates import order_report, possible_duplicates
 from api.workorders.errors import InvalidPhoto, InvalidSignature, KindNotAllowed, UnknownDevice
 from api.workorders.rows import COLUMNS, WorkOrderRow, order_row
 from api.workorders.schemas import (
+    DuplicateRef,
     MaintenanceStaffRead,
     SignatureUpload,
     WorkOrderCreate,
@@ -403,17 +405,32 @@ async def detail(caller: Caller, order_id: UUID, store: ObjectStore) -> WorkOrde
             if order.signature_key
             else None
         ),
+        possible_duplicates=await _duplicates(caller, order),
     )
 
 
+async def _duplicates(caller: Caller, order: WorkOrderRow) -> list[DuplicateRef]:
+    """A resident's request of an asset not taken yet (`new`), to a manager of its community:
+    the earlier open reports of that asset. Nobody else sees them (the requester neither)."""
+    if order.state != "new" or order.household is None or order.device is None:
+        return []
+    managing = Scope.held(caller, "workorder.manage")
+    if managing is None or not managing.staff_in(order.community):
+        return []
+    report = await order_report(order.id, order.community, order.device, order.created_at)
+    return (await possible_duplicates([report]))[order.id]
+
+
 async def parts_used(order: WorkOrderRow) -> list[WorkOrderPartRead]:
-    """The spare parts taken out of stock for the order (its stock movements), in order."""
+    """The spare parts taken out of stock for the order and returned from it (its stock
+    movements), in order; their quantities and costs add up to what the order holds."""
     rows = await (
         StockMovement.select(
             StockMovement.part,
             StockMovement.part.code.as_alias("code"),
             StockMovement.part.name.as_alias("name"),
             StockMovement.part.unit.as_alias("unit"),
+            StockMovement.kind,
             StockMovement.quantity,
             StockMovement.unit_cost,
             StockMovement.actor,
@@ -422,7 +439,7 @@ async def parts_used(order: WorkOrderRow) -> list[WorkOrderPartRead]:
         .where(
             (StockMovement.work_order == order.id)
             & (StockMovement.community == order.community)
-            & (StockMovement.kind == "out")
+            & StockMovement.kind.is_in(["out", "return"])
         )
         .order_by(StockMovement.at)
     )
@@ -441,6 +458,7 @@ async def parts_used(order: WorkOrderRow) -> list[WorkOrderPartRead]:
             code=r["code"],
             name=r["name"],
             unit=r["unit"],
+            kind="used" if r["kind"] == "out" else "returned",
             quantity=-r["quantity"],
             unit_cost=r["unit_cost"],
             cost=None if r["unit_cost"] is None else -r["quantity"] * r["unit_cost"],

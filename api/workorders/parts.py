@@ -6,6 +6,10 @@ The stock never goes below zero: each part is one guarded `UPDATE … WHERE stoc
 CHECK under it), so of two takes of the last items one gets `409 insufficient_stock` and nothing
 of its items is taken. The movements carry the order's id; the order's detail and its closing
 report list them from there, so there is one record of what was used.
+
+Parts not used go back through the ledger's `return_parts`: never more of a part than the order
+took net of its earlier returns (`409 return_exceeds_taken`; concurrent returns serialize on the
+part's row), at the price they were taken at, so the order's parts cost goes down by as much.
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ from uuid import UUID
 
 from api.core.auth import Caller
 from api.core.storage import ObjectStore
-from api.devices.ledger.parts import take_parts
+from api.devices.ledger.parts import return_parts, take_parts
 from api.devices.ledger.schemas import TakeItem
 from api.piccolo_conf import DB
 from api.workorders.errors import TransitionNotAllowed
 from api.workorders.orders import audited, detail, entry, in_scope
 from api.workorders.progress import manages, works
-from api.workorders.schemas import PartsUsedCreate, WorkOrderDetail
+from api.workorders.schemas import PartsReturnCreate, PartsUsedCreate, WorkOrderDetail
 
 # Parts are used while the order is worked (waiting for parts included) and noted up to done.
 PARTS_STATES = ("in_progress", "waiting", "done")
@@ -35,10 +39,7 @@ async def add(
         works(caller, order)
     if order.state not in PARTS_STATES:
         raise TransitionNotAllowed(state=order.state, to="parts")
-    merged: dict[UUID, int] = {}
-    for item in data.items:  # the same part twice is one take of the sum
-        merged[item.part_id] = merged.get(item.part_id, 0) + item.quantity
-    items = [TakeItem(part_id=p, quantity=q) for p, q in merged.items()]
+    items = _merged(data)
     async with DB.transaction():
         taken = await take_parts(
             order.community,
@@ -52,3 +53,37 @@ async def add(
         await entry(order.id, "parts", actor=caller, text=data.note, parts=used)
         await audited(caller, "workorder.parts_used", order, parts=used)
     return await detail(caller, order_id, store)
+
+
+async def give_back(
+    caller: Caller, order_id: UUID, data: PartsReturnCreate, store: ObjectStore
+) -> WorkOrderDetail:
+    """Return parts the order took and did not use to its community's stock, all or none."""
+    order = await in_scope(caller, order_id)
+    if not manages(caller, order):
+        works(caller, order)
+    if order.state not in PARTS_STATES:
+        raise TransitionNotAllowed(state=order.state, to="parts_return")
+    async with DB.transaction():
+        back = await return_parts(
+            order.community,
+            _merged(data),
+            work_order_id=order.id,
+            actor=caller,
+            reason=f"工单 {order.title} 退回"[:200],
+            device_id=order.device,
+        )
+        returned = [
+            {"part": str(m.part_id), "quantity": m.quantity, "unit_cost": m.unit_cost} for m in back
+        ]
+        await entry(order.id, "parts_returned", actor=caller, text=data.note, parts=returned)
+        await audited(caller, "workorder.parts_returned", order, parts=returned)
+    return await detail(caller, order_id, store)
+
+
+def _merged(data: PartsUsedCreate | PartsReturnCreate) -> list[TakeItem]:
+    """The same part twice is one item of the sum."""
+    merged: dict[UUID, int] = {}
+    for item in data.items:
+        merged[item.part_id] = merged.get(item.part_id, 0) + item.quantity
+    return [TakeItem(part_id=p, quantity=q) for p, q in merged.items()]

@@ -34,6 +34,7 @@ from api.workorders.schemas import (
     MaintenancePlanRead,
     MaintenancePlanUpdate,
     MaintenanceStaffRead,
+    PartsReturnCreate,
     PartsUsedCreate,
     ReportCreate,
     ReportFiled,
@@ -166,6 +167,15 @@ class WorkOrderController(Controller):
         (409 `insufficient_stock` when any is short: nothing is taken)."""
         return await parts.add(caller, order_id, data, state.objects)
 
+    @post("/{order_id:uuid}/parts/returns", status_code=HTTP_201_CREATED)
+    async def return_parts(
+        self, caller: Caller, state: State, order_id: UUID, data: PartsReturnCreate
+    ) -> WorkOrderDetail:
+        """Parts the order took and did not use, back to stock, all or none (409
+        `return_exceeds_taken` for more than it took net of earlier returns: nothing is
+        returned); the order's parts cost goes down by their price when taken."""
+        return await parts.give_back(caller, order_id, data, state.objects)
+
     @post("/{order_id:uuid}/external-cost", status_code=HTTP_200_OK)
     async def set_external_cost(
         self, caller: Caller, state: State, order_id: UUID, data: ExternalCostSet
@@ -277,8 +287,11 @@ class LabelRequestController(Controller):
         label_request_id: UUID,
         data: LabelRequestReject,
     ) -> LabelRequestRead:
-        """Reject with a reason; nothing is opened."""
-        return await requests.reject(caller, label_request_id, data.reason)
+        """Reject with a reason, as a duplicate of the asset's earlier open reports with
+        `duplicate`; nothing is opened."""
+        return await requests.reject(
+            caller, label_request_id, data.reason, duplicate=data.duplicate
+        )
 
 
 class MaintenancePlanController(Controller):

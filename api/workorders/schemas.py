@@ -120,6 +120,17 @@ class WorkOrderTimeRead(msgspec.Struct, kw_only=True):
     stopped_at: datetime | None
 
 
+class DuplicateRef(msgspec.Struct, kw_only=True):
+    """An earlier open report of the same asset: a request from a label still pending, or an
+    order not done yet (api/workorders/duplicates.py)."""
+
+    kind: Literal["label_request", "work_order"]
+    id: UUID
+    title: str  # the order's title, or the start of the request's description
+    state: str  # `pending` for a request, the order's state
+    created_at: datetime
+
+
 class WorkOrderDetail(WorkOrderRead, kw_only=True):
     """One order with its history, photos and time log (`minutes`: the stopped entries' sum)."""
 
@@ -130,6 +141,8 @@ class WorkOrderDetail(WorkOrderRead, kw_only=True):
     working: bool  # the caller's time on it is running
     parts: list[WorkOrderPartRead]  # spare parts taken out of stock for it
     signature_url: str | None  # the signature image (10-minute URL), once done with one
+    # a resident's request not taken yet, to its managers: earlier open reports of its asset
+    possible_duplicates: list[DuplicateRef] = []
 
 
 class WorkOrderAssign(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -203,16 +216,25 @@ class PartsUsedCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     note: Note = ""
 
 
+class PartsReturnCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Parts the order took and did not use, back to stock together: all or none, never more
+    of a part than the order took net of its earlier returns."""
+
+    items: Annotated[list[PartUsed], Meta(min_length=1, max_length=20)]
+    note: Note = ""
+
+
 class WorkOrderPartRead(msgspec.Struct, kw_only=True):
-    """Parts taken out of stock for the order (one stock movement)."""
+    """Parts taken out of stock for the order, or returned from it (one stock movement)."""
 
     part_id: UUID
     code: str
     name: str
     unit: str
-    quantity: int
+    kind: Literal["used", "returned"]
+    quantity: int  # what the order holds by this movement: positive taken, negative returned
     unit_cost: int | None  # fen, the part's price when it was taken (kept when it changes)
-    cost: int | None  # fen, quantity × unit_cost; None for a part with no price
+    cost: int | None  # fen, quantity × unit_cost (negative for a return); None: no price
     actor_name: str | None
     at: datetime
 
@@ -318,6 +340,8 @@ class LabelRequestRead(msgspec.Struct, kw_only=True):
     decided_by_name: str | None
     decided_at: datetime | None
     created_at: datetime
+    # while pending: earlier open reports of the same asset (it may be a duplicate of them)
+    possible_duplicates: list[DuplicateRef] = []
 
 
 class LabelRequestPage(Page, kw_only=True):
@@ -334,9 +358,11 @@ class LabelRequestApprove(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
 
 
 class LabelRequestReject(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Reject, saying why (the requester reads it on the tracking page)."""
+    """Reject, saying why (the requester reads it on the tracking page); `duplicate`: as a
+    duplicate of the earlier open reports of its asset (the audit entry names them)."""
 
     reason: Annotated[str, Meta(min_length=1, max_length=200)]
+    duplicate: bool = False
 
 
 # -- preventive maintenance plans ------------------------------------------------------------------

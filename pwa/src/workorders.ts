@@ -91,17 +91,19 @@ export function addsParts(order: WorkOrder, viewer: Viewer): boolean {
   return viewer.role === "property_manager" || (viewer.role === "maintenance" && order.assignee_id === viewer.accountId);
 }
 
-/** What an order cost (fen): its parts at the price they had when used (unpriced ones counted
- * apart), its external cost, and their sum. */
+/** What an order cost (fen): its parts at the price they had when used, less those returned
+ * (unpriced ones counted apart), its external cost, and their sum. */
 export function orderCost(
-  order: Pick<WorkOrder, "external_cost"> & { parts: readonly Pick<WorkOrderPart, "cost">[] },
+  order: Pick<WorkOrder, "external_cost"> & { parts: readonly Pick<WorkOrderPart, "cost" | "kind">[] },
 ): { parts: number; external: number; total: number; unpriced: number } {
   const parts = order.parts.reduce((sum, p) => sum + (p.cost ?? 0), 0);
   const external = order.external_cost ?? 0;
-  return { parts, external, total: parts + external, unpriced: order.parts.filter((p) => p.cost === null).length };
+  const unpriced = order.parts.filter((p) => p.cost === null && p.kind === "used").length;
+  return { parts, external, total: parts + external, unpriced };
 }
 
-/** Parts used, summed per part (an order may take the same part more than once), by name. */
+/** Parts the order holds, summed per part (an order may take the same part more than once, and
+ * return some: returns count negative), by name; parts all returned are left out. */
 export function partsSummary(parts: readonly WorkOrderPart[]): { name: string; unit: string; quantity: number }[] {
   const byPart = new Map<string, { name: string; unit: string; quantity: number }>();
   for (const part of parts) {
@@ -109,7 +111,13 @@ export function partsSummary(parts: readonly WorkOrderPart[]): { name: string; u
     if (seen) seen.quantity += part.quantity;
     else byPart.set(part.part_id, { name: part.name, unit: part.unit, quantity: part.quantity });
   }
-  return [...byPart.values()].sort((a, b) => a.name.localeCompare(b.name, "zh-CN"));
+  return [...byPart.values()].filter((p) => p.quantity > 0).sort((a, b) => a.name.localeCompare(b.name, "zh-CN"));
+}
+
+/** How many of a part the order may still return: what it took less what it returned (the API
+ * refuses more, `return_exceeds_taken`). */
+export function returnable(parts: readonly Pick<WorkOrderPart, "part_id" | "quantity">[], partId: string): number {
+  return Math.max(0, parts.filter((p) => p.part_id === partId).reduce((sum, p) => sum + p.quantity, 0));
 }
 
 /** The most photos a request from a label takes (ReportCreate.photos). */

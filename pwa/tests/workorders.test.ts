@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { WorkOrder, WorkOrderPart } from "@/api/types";
-import { actionsFor, addsParts, allowed, minutesLeft, moveProblems, orderCost, partsSummary, reportProblems, stateTone, trackStep, works } from "@/workorders";
+import { actionsFor, addsParts, allowed, minutesLeft, moveProblems, orderCost, partsSummary, reportProblems, returnable, stateTone, trackStep, works } from "@/workorders";
 
 const ME = "00000000-0000-0000-0000-000000000001";
 const OTHER = "00000000-0000-0000-0000-000000000002";
@@ -104,6 +104,7 @@ describe("parts used", () => {
     code: "P-1",
     name: "灯管",
     unit: "根",
+    kind: "used",
     quantity: 1,
     unit_cost: null,
     cost: null,
@@ -137,6 +138,18 @@ describe("parts used", () => {
     const parts = [part({ unit_cost: 3550, cost: 7100, quantity: 2 }), part({ part_id: "p2" }), part({ cost: 12000 })];
     expect(orderCost({ ...order({ external_cost: 80000 }), parts })).toEqual({ parts: 19100, external: 80000, total: 99100, unpriced: 1 });
     expect(orderCost({ ...order(), parts: [] })).toEqual({ parts: 0, external: 0, total: 0, unpriced: 0 });
+  });
+
+  it("net the parts returned out of the summary, the cost and what may still be returned", () => {
+    const parts = [
+      part({ quantity: 3, unit_cost: 1000, cost: 3000 }),
+      part({ part_id: "p2", name: "启辉器", quantity: 1 }),
+      part({ kind: "returned", quantity: -2, unit_cost: 1000, cost: -2000 }),
+      part({ part_id: "p2", name: "启辉器", kind: "returned", quantity: -1 }),
+    ];
+    expect(partsSummary(parts)).toEqual([{ name: "灯管", unit: "根", quantity: 1 }]); // 启辉器 all back
+    expect(orderCost({ ...order(), parts })).toEqual({ parts: 1000, external: 0, total: 1000, unpriced: 1 });
+    expect([returnable(parts, "p1"), returnable(parts, "p2"), returnable(parts, "p3")]).toEqual([1, 0, 0]);
   });
 });
 

@@ -354,3 +354,117 @@ async def test_of_two_decisions_at_once_one_applies_and_one_order_at_most_is_ope
         "workorder.request_rejected", rid
     )
     assert len(decided) == 1
+
+
+def requests_of(page: dict[str, Any], asset: dict[str, Any]) -> list[dict[str, Any]]:
+    """The asset's requests on a page, oldest first."""
+    return [i for i in page["items"] if i["device_id"] == asset["id"]]
+
+
+@pytest.mark.req("OPS-21", partial=True)
+async def test_a_second_report_of_an_asset_is_kept_and_shown_to_the_manager_as_a_duplicate(
+    as_role: AsRole, world: World, stranger: Stranger
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    asset = await labelled_light(manager, world.a.community)
+    first_phone, second_phone = await stranger(), await stranger()
+    first = await file(first_phone, asset["label_code"], report("大堂灯不亮"))
+    lone = (await first_phone.get(f"{PUBLIC}/track/{first['tracking_code']}")).json()
+    second = await file(second_phone, asset["label_code"], report("大堂灯坏了", "13700002222"))
+
+    # the public answers are the same as for a first report: nothing about the other one
+    assert set(second) == set(first) and second["status"] == first["status"] == "pending"
+    track = (await second_phone.get(f"{PUBLIC}/track/{second['tracking_code']}")).json()
+    assert set(track) == set(lone) and track["status"] == "pending"
+    assert "大堂灯不亮" not in str(track) and "duplicate" not in str(track)
+
+    older, newer = requests_of((await manager.get(REQUESTS)).json(), asset)
+    assert older["possible_duplicates"] == []  # the first is nobody's duplicate
+    assert [(d["kind"], d["id"], d["title"], d["state"]) for d in newer["possible_duplicates"]] == [
+        ("label_request", older["id"], "大堂灯不亮", "pending")
+    ]
+    one = (await manager.get(f"{REQUESTS}/{newer['id']}")).json()
+    assert one["possible_duplicates"] == newer["possible_duplicates"]
+
+    # approving the first turns the link into its order; rejecting the second as a duplicate
+    approved = (await manager.post(f"{REQUESTS}/{older['id']}/approve", json={})).json()
+    oid = approved["work_order_id"]
+    one = (await manager.get(f"{REQUESTS}/{newer['id']}")).json()
+    assert [(d["kind"], d["id"], d["state"]) for d in one["possible_duplicates"]] == [
+        ("work_order", oid, "new")
+    ]
+    r = await manager.post(
+        f"{REQUESTS}/{newer['id']}/reject", json={"reason": "重复报修，已在处理", "duplicate": True}
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["possible_duplicates"]) == ("rejected", [])
+    audit = await audit_rows("workorder.request_rejected", newer["id"])
+    assert audit[0]["details"]["duplicate_of"] == [{"kind": "work_order", "id": oid}]
+    assert await WorkOrder.count().where(WorkOrder.device == asset["id"]) == 1
+
+
+async def test_a_duplicate_may_be_approved_anyway_and_a_closed_order_no_longer_counts(
+    as_role: AsRole, world: World, stranger: Stranger
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    asset = await labelled_light(manager, world.a.community)
+    r = await manager.post(
+        ORDERS,
+        json={
+            "kind": "manual",
+            "title": "大堂灯巡检",
+            "community_id": str(world.a.community),
+            "device_id": asset["id"],
+        },
+    )
+    open_order = r.json()["id"]
+    await file(await stranger(), asset["label_code"], report())
+    (pending,) = requests_of((await manager.get(REQUESTS)).json(), asset)
+    assert [d["id"] for d in pending["possible_duplicates"]] == [open_order]
+    r = await manager.post(f"{REQUESTS}/{pending['id']}/approve", json={"priority": "high"})
+    assert r.status_code == 200 and r.json()["status"] == "approved"  # approved anyway
+    assert await WorkOrder.count().where(WorkOrder.device == asset["id"]) == 2
+
+    await manager.post(f"{ORDERS}/{open_order}/moves", json={"to": "cancelled"})
+    await manager.post(f"{ORDERS}/{r.json()['work_order_id']}/moves", json={"to": "cancelled"})
+    await file(await stranger(), asset["label_code"], report())
+    (later,) = requests_of((await manager.get(REQUESTS)).json(), asset)
+    assert later["possible_duplicates"] == []  # nothing of the asset is open any more
+    # another community's manager sees none of it
+    other = await as_role(Role.PROPERTY_MANAGER, "b")
+    assert_error(await other.get(f"{REQUESTS}/{later['id']}"), 404, "not_found")
+
+
+@pytest.mark.req("OPS-21", partial=True)
+async def test_a_residents_repair_request_of_a_reported_asset_shows_its_manager_the_duplicate(
+    as_role: AsRole, world: World, stranger: Stranger
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    resident = await as_role(Role.RESIDENT)
+    fixer = await as_role(Role.MAINTENANCE)
+    asset = await labelled_light(manager, world.a.community)
+    await file(await stranger(), asset["label_code"], report("大堂灯一闪一闪"))
+    (pending,) = requests_of((await manager.get(REQUESTS)).json(), asset)
+
+    r = await resident.post(
+        ORDERS, json={"kind": "repair", "title": "大堂灯坏了", "device_id": asset["id"]}
+    )
+    assert r.status_code == 201, r.text
+    mine = r.json()
+    assert mine["state"] == "new" and mine["possible_duplicates"] == []  # not told
+    oid = mine["id"]
+    assert (await resident.get(f"{ORDERS}/{oid}")).json()["possible_duplicates"] == []
+    assert (await fixer.get(f"{ORDERS}/{oid}")).json()["possible_duplicates"] == []
+    seen = (await manager.get(f"{ORDERS}/{oid}")).json()
+    assert [(d["kind"], d["id"]) for d in seen["possible_duplicates"]] == [
+        ("label_request", pending["id"])
+    ]
+    # the request from the label came first: it is not a duplicate of the resident's order
+    (pending,) = requests_of((await manager.get(REQUESTS)).json(), asset)
+    assert pending["possible_duplicates"] == []
+
+    # one tap: cancelled as a duplicate (a request not taken yet); the resident is told
+    r = await manager.post(f"{ORDERS}/{oid}/moves", json={"to": "cancelled", "note": "重复报修"})
+    assert r.status_code == 200 and r.json()["possible_duplicates"] == []
+    other = await as_role(Role.PROPERTY_MANAGER, "b")
+    assert_error(await other.get(f"{ORDERS}/{oid}"), 404, "not_found")

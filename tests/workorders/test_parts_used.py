@@ -204,3 +204,132 @@ async def test_only_the_assignee_or_a_manager_adds_parts_and_other_communities_g
     r = await manager.post(f"{ORDERS}/{oid}/parts", json=one)  # a manager of the community may
     assert r.status_code == 201, r.text
     assert await stock(part) == 4
+
+
+def held(detail: dict[str, Any], part: dict[str, Any]) -> int:
+    return sum(p["quantity"] for p in detail["parts"] if p["part_id"] == part["id"])
+
+
+@pytest.mark.req("OPS-15", partial=True)
+async def test_parts_not_used_go_back_to_stock_at_the_price_they_were_taken_at(
+    as_role: AsRole, world: World
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    fixer = await as_role(Role.MAINTENANCE)
+    oid = await worked_order(manager, fixer, world)
+    tube = await new_part(fixer, world.a.community, 10, "LED灯管 T8")
+    await fixer.patch(f"{PARTS}/{tube['id']}", json={"unit_cost": 1_000})
+    take = {"items": [{"part_id": tube["id"], "quantity": 3}]}
+    assert (await fixer.post(f"{ORDERS}/{oid}/parts", json=take)).status_code == 201
+    await fixer.patch(f"{PARTS}/{tube['id']}", json={"unit_cost": 1_500})
+    one = {"items": [{"part_id": tube["id"], "quantity": 1}]}
+    assert (await fixer.post(f"{ORDERS}/{oid}/parts", json=one)).status_code == 201
+    assert await stock(tube) == 6
+
+    back = {"items": [{"part_id": tube["id"], "quantity": 2}], "note": "多领了两根"}
+    r = await fixer.post(f"{ORDERS}/{oid}/parts/returns", json=back)
+    assert r.status_code == 201, r.text
+    detail = r.json()
+    assert await stock(tube) == 8
+    assert held(detail, tube) == 2
+    returned = [p for p in detail["parts"] if p["kind"] == "returned"]
+    # the newest take (at 15.00) comes back first, then one of the first (at 10.00)
+    assert sorted((p["quantity"], p["unit_cost"], p["cost"]) for p in returned) == [
+        (-1, 1_000, -1_000),
+        (-1, 1_500, -1_500),
+    ]
+    assert sum(p["cost"] for p in detail["parts"]) == 2 * 1_000  # 3×10 + 15 − 15 − 10
+    movements = await StockMovement.select().where(
+        (StockMovement.work_order == oid) & (StockMovement.kind == "return")
+    )
+    assert sorted(m["quantity"] for m in movements) == [1, 1]
+    assert all(m["device"] is not None for m in movements)
+    costs = (await manager.get(f"{ORDERS}/asset-costs/{detail['device_id']}")).json()
+    assert costs["parts_cost"] == 2_000 and costs["items"][0]["parts_cost"] == 2_000
+    assert "parts_returned" in {h["kind"] for h in detail["history"]}
+    audit = await audit_rows("workorder.parts_returned", oid)
+    assert len(audit) == 1 and len(audit[0]["details"]["parts"]) == 2
+    assert len(await audit_rows("spare_part.return", tube["id"])) == 2
+
+    r = await fixer.post(  # two are left to it: three is refused, nothing goes back
+        f"{ORDERS}/{oid}/parts/returns", json={"items": [{"part_id": tube["id"], "quantity": 3}]}
+    )
+    assert_error(r, 409, "return_exceeds_taken")
+    assert r.json()["extra"]["returnable"] == 2
+    assert await stock(tube) == 8
+    other = await new_part(fixer, world.a.community, 4, "启辉器")  # never taken for this order
+    r = await fixer.post(
+        f"{ORDERS}/{oid}/parts/returns",
+        json={
+            "items": [
+                {"part_id": tube["id"], "quantity": 1},
+                {"part_id": other["id"], "quantity": 1},
+            ]
+        },
+    )
+    assert_error(r, 409, "return_exceeds_taken")
+    assert (await stock(tube), await stock(other)) == (8, 4)  # all or none
+    assert len(await audit_rows("workorder.parts_returned", oid)) == 1
+
+
+async def test_returns_are_scoped_like_the_parts_used_and_bad_bodies_get_422(
+    as_role: AsRole, login: Login, world: World
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    fixer = await as_role(Role.MAINTENANCE)
+    oid = await worked_order(manager, fixer, world)
+    part = await new_part(fixer, world.a.community, 5, "灯管")
+    foreign = await new_part(await as_role(Role.MAINTENANCE, "b"), world.b.community, 5, "B 区灯管")
+    take = {"items": [{"part_id": part["id"], "quantity": 2}]}
+    assert (await fixer.post(f"{ORDERS}/{oid}/parts", json=take)).status_code == 201
+    one = {"items": [{"part_id": part["id"], "quantity": 1}]}
+    url = f"{ORDERS}/{oid}/parts/returns"
+
+    colleague = await login(await make_account(Role.MAINTENANCE, community=world.a.community))
+    assert_error(await colleague.post(url, json=one), 409, "not_assignee")
+    assert_error(await (await as_role(Role.RESIDENT)).post(url, json=one), 404, "not_found")
+    for role in (Role.MAINTENANCE, Role.PROPERTY_MANAGER):
+        assert_error(await (await as_role(role, "b")).post(url, json=one), 404, "not_found")
+    foreign_one = {"items": [{"part_id": foreign["id"], "quantity": 1}]}
+    assert_error(await fixer.post(url, json=foreign_one), 404, "not_found")
+    for body in (
+        {"items": []},
+        {"items": [{"part_id": part["id"], "quantity": 0}]},
+        {"items": [{"part_id": part["id"], "quantity": -1}]},
+        {"items": [{"part_id": "nope", "quantity": 1}]},
+    ):
+        assert_error(await fixer.post(url, json=body), 422, "invalid_body")
+    assert (await stock(part), await stock(foreign)) == (3, 5)
+    assert (await manager.post(url, json=one)).status_code == 201  # a manager may
+    assert await stock(part) == 4
+    await fixer.post(f"{ORDERS}/{oid}/moves", json={"to": "done", "cause": "老化", "report": "换"})
+    await manager.post(f"{ORDERS}/{oid}/moves", json={"to": "closed"})
+    assert_error(await fixer.post(url, json=one), 409, "transition_not_allowed")
+    assert await stock(part) == 4
+
+
+@pytest.mark.req("OPS-15", partial=True)
+async def test_concurrent_returns_never_give_back_more_than_the_order_took(
+    as_role: AsRole, world: World
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    fixer = await as_role(Role.MAINTENANCE)
+    part = await new_part(fixer, world.a.community, 10, "灯管")
+    oid = await worked_order(manager, fixer, world)
+    take = {"items": [{"part_id": part["id"], "quantity": 3}]}
+    assert (await fixer.post(f"{ORDERS}/{oid}/parts", json=take)).status_code == 201
+    one = {"items": [{"part_id": part["id"], "quantity": 1}]}
+
+    answers = await asyncio.gather(
+        *(fixer.post(f"{ORDERS}/{oid}/parts/returns", json=one) for _ in range(8))
+    )
+
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201] * 3 + [409] * 5
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"return_exceeds_taken"}
+    assert await stock(part) == 10
+    moved = await StockMovement.select().where(
+        (StockMovement.part == part["id"]) & (StockMovement.kind == "return")
+    )
+    assert len(moved) == 3 and sorted(m["stock_after"] for m in moved) == [8, 9, 10]
+    assert held((await manager.get(f"{ORDERS}/{oid}")).json(), part) == 0

@@ -40,6 +40,13 @@ class InsufficientStock(Conflict):
     message = "Not enough in stock; nothing was taken."
 
 
+class ReturnExceedsTaken(Conflict):
+    """Returning to stock more of a part than the use took net of its earlier returns."""
+
+    code = "return_exceeds_taken"
+    message = "More than was taken for this use (net of earlier returns); nothing was returned."
+
+
 class TooManyLabels(InvalidInput):
     """One sheet request holds at most MAX_LABELS assets."""
 

@@ -1,12 +1,14 @@
 """Spare parts and their stock (OPS-15).
 
-A part's stock changes only through a movement: `in` (received), `out` (taken for a use) and
-`adjust` (set to a count). Each movement is one guarded UPDATE of the stock (`stock >= n` in its
-WHERE for a take-out) and one row in `spare_part_movements` in the same transaction, so two
-concurrent take-outs of the last item cannot both succeed and the stock never goes below zero (a
+A part's stock changes only through a movement: `in` (received), `out` (taken for a use),
+`return` (given back from a use, at the price it was taken at) and `adjust` (set to a count).
+Each movement is one guarded UPDATE of the stock (`stock >= n` in its WHERE for a take-out) and
+one row in `spare_part_movements` in the same transaction, so two concurrent take-outs of the last
+item cannot both succeed and the stock never goes below zero (a
 CHECK on the table holds the same line under any other writer).
 
-`take_parts` is the one entry for taking parts out for a use; work orders call it with their id.
+`take_parts` is the one entry for taking parts out for a use, `return_parts` for giving them back;
+work orders call both with their id.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import NotFound
 from api.core.paging import equals, paged_page
 from api.core.query import like
-from api.devices.ledger.errors import DuplicatePartCode, InsufficientStock
+from api.devices.ledger.errors import DuplicatePartCode, InsufficientStock, ReturnExceedsTaken
 from api.devices.ledger.schemas import (
     MovementCreate,
     MovementPage,
@@ -128,9 +130,11 @@ async def _move(
     reason: str,
     device_id: UUID | None = None,
     work_order_id: UUID | None = None,
+    unit_cost: int | msgspec.UnsetType | None = msgspec.UNSET,
 ) -> MovementRead:
     """One movement inside the caller's transaction; InsufficientStock for an `out` above the
-    stock (the guarded UPDATE changes no row) and NotFound for a part of another community."""
+    stock (the guarded UPDATE changes no row) and NotFound for a part of another community.
+    `unit_cost` prices the movement (a return, at its take's price); unset: the part's price."""
     of_part = (SparePart.id == part_id) & (SparePart.community == community_id)
     if kind == "adjust":
         locked = await SparePart.raw(
@@ -141,11 +145,11 @@ async def _move(
         if not locked:
             raise NotFound()
         after, delta = quantity, quantity - locked[0]["stock"]
-        unit_cost = locked[0]["unit_cost"]
+        price = locked[0]["unit_cost"]
         await SparePart.update({SparePart.stock: after}).where(of_part)
     else:
-        delta = quantity if kind == "in" else -quantity
-        guard = of_part if kind == "in" else of_part & (SparePart.stock >= quantity)
+        delta = -quantity if kind == "out" else quantity
+        guard = of_part if kind != "out" else of_part & (SparePart.stock >= quantity)
         rows = await (
             SparePart.update({SparePart.stock: SparePart.stock + delta})
             .where(guard)
@@ -155,7 +159,7 @@ async def _move(
             if not await SparePart.exists().where(of_part):
                 raise NotFound()
             raise InsufficientStock(part_id=str(part_id))
-        after, unit_cost = rows[0]["stock"], rows[0]["unit_cost"]
+        after, price = rows[0]["stock"], rows[0]["unit_cost"]
     row = StockMovement(
         community=community_id,
         part=part_id,
@@ -165,7 +169,8 @@ async def _move(
         reason=reason,
         device=device_id,
         work_order=work_order_id,
-        unit_cost=unit_cost,  # the price of this movement, kept when the part's price changes
+        # the price of this movement, kept when the part's price changes
+        unit_cost=price if isinstance(unit_cost, msgspec.UnsetType) else unit_cost,
         actor=actor.account_id if actor else None,
         at=_now(),
     )
@@ -305,6 +310,93 @@ async def take_parts(
             for item in ordered
         ]
     return taken
+
+
+def _returnable(history: list[dict[str, Any]]) -> list[tuple[int, int | None]]:
+    """What a use still holds of one part, as price layers (quantity, unit cost), oldest first:
+    its movements replayed in order, a take pushing a layer, a return giving back the newest."""
+    layers: list[list[Any]] = []
+    for m in history:
+        if m["kind"] == "out":
+            layers.append([-m["quantity"], m["unit_cost"]])
+            continue
+        left = m["quantity"]
+        while left and layers:
+            given = min(left, layers[-1][0])
+            layers[-1][0] -= given
+            left -= given
+            if not layers[-1][0]:
+                layers.pop()
+    return [(q, c) for q, c in layers]
+
+
+async def return_parts(
+    community_id: UUID,
+    items: list[TakeItem],
+    *,
+    work_order_id: UUID,
+    actor: Caller | None,
+    reason: str = "",
+    device_id: UUID | None = None,
+) -> list[MovementRead]:
+    """Give parts back to stock from one use (a work order), all or none: never more of a part
+    than the use took net of its earlier returns (ReturnExceedsTaken, 409, nothing returned);
+    NotFound for a part not of the community.
+
+    Each part's row is locked (`FOR UPDATE`, parts in a fixed order) before its history is read,
+    so two returns of one part serialize: the second reads the first's movement and can only
+    give back what is left. The return is priced at the unit cost its units were taken at (the
+    newest takes first, one `return` movement per price), so the use's parts cost goes down by
+    exactly what it was charged for them. Runs in the caller's transaction when there is one.
+    """
+    ordered = sorted(items, key=lambda i: str(i.part_id))
+    returned: list[MovementRead] = []
+    async with DB.transaction():
+        for item in ordered:
+            locked = await SparePart.raw(
+                "SELECT id FROM spare_parts WHERE id = {} AND community = {} FOR UPDATE",
+                item.part_id,
+                community_id,
+            )
+            if not locked:
+                raise NotFound()
+            history = await (
+                StockMovement.select(
+                    StockMovement.kind, StockMovement.quantity, StockMovement.unit_cost
+                )
+                .where(
+                    (StockMovement.part == item.part_id)
+                    & (StockMovement.community == community_id)
+                    & (StockMovement.work_order == work_order_id)
+                    & StockMovement.kind.is_in(["out", "return"])
+                )
+                .order_by(StockMovement.at)
+                .order_by(StockMovement.id)
+            )
+            layers = _returnable(history)
+            held = sum(q for q, _ in layers)
+            if item.quantity > held:
+                raise ReturnExceedsTaken(part_id=str(item.part_id), returnable=held)
+            left = item.quantity
+            for quantity, price in reversed(layers):  # the newest takes come back first
+                if not left:
+                    break
+                given = min(left, quantity)
+                left -= given
+                returned.append(
+                    await _move(
+                        community_id,
+                        item.part_id,
+                        "return",
+                        given,
+                        actor=actor,
+                        reason=reason,
+                        device_id=device_id,
+                        work_order_id=work_order_id,
+                        unit_cost=price,
+                    )
+                )
+    return returned
 
 
 async def take(caller: Caller, data: TakeRequest) -> list[MovementRead]:

@@ -2000,7 +2000,8 @@ export interface paths {
         put?: never;
         /**
          * Reject
-         * @description Reject with a reason; nothing is opened.
+         * @description Reject with a reason, as a duplicate of the asset's earlier open reports with
+         *     `duplicate`; nothing is opened.
          */
         post: operations["ApiV1LabelRequestsLabelRequestIdRejectReject"];
         delete?: never;
@@ -4734,6 +4735,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workorders/{order_id}/parts/returns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReturnParts
+         * @description Parts the order took and did not use, back to stock, all or none (409
+         *     `return_exceeds_taken` for more than it took net of earlier returns: nothing is
+         *     returned); the order's parts cost goes down by their price when taken.
+         */
+        post: operations["ApiV1WorkordersOrderIdPartsReturnsReturnParts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workorders/{order_id}/photos": {
         parameters: {
             query?: never;
@@ -6081,6 +6104,17 @@ export interface components {
             participant_ids?: string[];
             title?: string;
         };
+        /** DuplicateRef */
+        DuplicateRef: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "label_request" | "work_order";
+            state: string;
+            title: string;
+        };
         /** EmergencyRelease */
         EmergencyRelease: {
             building_id?: string | null;
@@ -6521,6 +6555,7 @@ export interface components {
             location: string;
             phone: string;
             photos: components["schemas"]["WorkOrderPhotoRead"][];
+            possible_duplicates?: components["schemas"]["DuplicateRef"][];
             reason: string;
             /** @enum {string} */
             status: "pending" | "approved" | "rejected";
@@ -6528,6 +6563,8 @@ export interface components {
         };
         /** LabelRequestReject */
         LabelRequestReject: {
+            /** @default false */
+            duplicate: boolean;
             reason: string;
         };
         /** LaneActionResult */
@@ -7069,6 +7106,12 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+        };
+        /** PartsReturnCreate */
+        PartsReturnCreate: {
+            items: components["schemas"]["PartUsed"][];
+            /** @default  */
+            note: string;
         };
         /** PartsUsedCreate */
         PartsUsedCreate: {
@@ -8494,6 +8537,7 @@ export interface components {
             parts: components["schemas"]["WorkOrderPartRead"][];
             photos: components["schemas"]["WorkOrderPhotoRead"][];
             plan_id: string | null;
+            possible_duplicates?: components["schemas"]["DuplicateRef"][];
             previous_id: string | null;
             /** @enum {string} */
             priority: "urgent" | "high" | "normal" | "low";
@@ -8555,6 +8599,8 @@ export interface components {
             at: string;
             code: string;
             cost: number | null;
+            /** @enum {string} */
+            kind: "used" | "returned";
             name: string;
             /** Format: uuid */
             part_id: string;
@@ -28774,6 +28820,95 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PartsUsedCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkOrderDetail"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1WorkordersOrderIdPartsReturnsReturnParts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PartsReturnCreate"];
             };
         };
         responses: {
