@@ -58,7 +58,7 @@ async def _ids(plan: UUID, day: date) -> list[str]:
     return sorted(str(r["id"]) for r in rows)
 
 
-@pytest.mark.req("OPS-19", partial=True)
+@pytest.mark.req("OPS-19")  # with the plan API and execution tests (test_plans.py)
 async def test_a_plans_order_pushes_its_assignee_or_the_staff_once_on_its_day_and_once_overdue(
     world: World,
 ) -> None:

@@ -174,7 +174,7 @@ async def _create(manager, world: World, **body: object) -> dict:  # type: ignor
     return r.json()
 
 
-@pytest.mark.req("OPS-19", partial=True)
+@pytest.mark.req("OPS-19")  # with the prompt tests: drawn up, prompted, execution
 async def test_managers_draw_up_pause_preview_and_delete_plans_audited(
     as_role: AsRole, world: World
 ) -> None:
@@ -319,7 +319,7 @@ async def _seed(plan: UUID, community: UUID, device: UUID, due_at: datetime, **f
     await WorkOrder(**values).save()
 
 
-@pytest.mark.req("OPS-19", partial=True)
+@pytest.mark.req("OPS-19")  # with the prompt tests: drawn up, prompted, execution
 async def test_a_plans_execution_counts_its_orders_done_on_time_late_overdue_and_open(
     as_role: AsRole, world: World
 ) -> None:
