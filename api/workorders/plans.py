@@ -346,7 +346,6 @@ async def execution(
         plan_id=plan_id,
         since=since,
         until=until,
-        at=at,
         generated=row["generated"],
         done_on_time=row["done_on_time"],
         done_late=row["done_late"],

@@ -428,12 +428,11 @@ class MaintenancePlanPreview(msgspec.Struct, kw_only=True):
 
 class MaintenancePlanExecution(msgspec.Struct, kw_only=True):
     """How a plan is being carried out: its orders due on `since`…`until` (site dates), as of
-    `at`. `generated` = `done_on_time` + `done_late` + `overdue` + `open` + `cancelled`."""
+    now. `generated` = `done_on_time` + `done_late` + `overdue` + `open` + `cancelled`."""
 
     plan_id: UUID
     since: date
     until: date
-    at: datetime
     generated: int  # orders of the plan due in the period
     done_on_time: int  # done (or closed) at or before their due time
     done_late: int  # done (or closed) after it

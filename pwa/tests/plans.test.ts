@@ -51,7 +51,6 @@ describe("a plan's execution", () => {
       plan_id: "p",
       since: "2027-03-01",
       until: "2027-03-31",
-      at: "2027-03-20T04:00:00Z",
       generated: 8,
       done_on_time: 2,
       done_late: 1,

@@ -6703,8 +6703,6 @@ export interface components {
         };
         /** MaintenancePlanExecution */
         MaintenancePlanExecution: {
-            /** Format: date-time */
-            at: string;
             cancelled: number;
             done_late: number;
             done_on_time: number;
