@@ -349,6 +349,7 @@ class Data:
     park_lane: str  # the car park's exit lane QR token (an unplated car's order waits there)
     park_order: str  # that order's token
     park_sim: str  # its reference at the simulated cashier
+    plan: str  # a weekly camera maintenance plan of site A (its orders made at once)
 
 
 def _feature(role: str) -> str:
@@ -374,6 +375,7 @@ PARAMS: dict[str, Callable[[Data, str], str]] = {
     "place-community": lambda d, _: f"/places/communities/{d.world.a.community}",
     "place-building": lambda d, _: f"/places/buildings/{d.building}",
     "workorder": lambda d, _: f"/workorders/{d.workorder}",
+    "maintenance-plan": lambda d, _: f"/workorders/plans/{d.plan}",
     "ledger-asset": lambda d, _: f"/ledger/assets/{d.asset}",
     "vehicle-car-park": lambda d, _: f"/vehicle-admin/car-parks/{d.car_park}",
     "vehicle-detail": lambda d, _: f"/vehicle-admin/vehicles/{d.vehicle}",
@@ -612,6 +614,17 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 car_park = await site_car_park(manager, world)
                 record, drill = await operations_records(app, manager, world, alarm)
                 park_lane, park_order, park_sim = await parking_pages(app, manager, world)
+                plan = await manager.post(  # 保养计划: a plan's page shows its execution
+                    "/api/v1/workorders/plans",
+                    json={
+                        "community_id": str(world.a.community),
+                        "name": "摄像机周检",
+                        "asset_kind": "camera",
+                        "frequency": "weekly",
+                        "starts_on": datetime.now(UTC).date().isoformat(),
+                    },
+                )
+                assert plan.status_code == 201, plan.text
                 # … then the lane console shows a read waiting for the guard (the entrance's last)
                 await bridge.sim.read_plate("lpr-carpark", plate="川A77777", confidence=0.62)
                 await eventually(
@@ -644,6 +657,7 @@ async def data(app: Litestar, live_url: str, tmp_path_factory: pytest.TempPathFa
                 park_lane=park_lane,
                 park_order=park_order,
                 park_sim=park_sim,
+                plan=plan.json()["id"],
             )
 
 

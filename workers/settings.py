@@ -56,7 +56,11 @@ from workers.tasks.vehicles import (
     store_plate_images,
 )
 from workers.tasks.visitors import expire_visitor_passes
-from workers.tasks.workorders import escalate_work_orders, generate_preventive_orders
+from workers.tasks.workorders import (
+    escalate_work_orders,
+    generate_preventive_orders,
+    prompt_preventive_orders,
+)
 
 log = structlog.get_logger()
 
@@ -135,6 +139,7 @@ class WorkerSettings:
         scan_vehicle_warnings,
         escalate_work_orders,
         generate_preventive_orders,
+        prompt_preventive_orders,
         func(run_person_import, name=jobs.RUN_PERSON_IMPORT),
         purge_expired_imports,
     ]
@@ -159,6 +164,7 @@ class WorkerSettings:
         cron(scan_vehicle_warnings, minute=set(range(3, 60, 10)), second={50}, unique=True),
         cron(escalate_work_orders, second={25}, unique=True),
         cron(generate_preventive_orders, minute={13}, second={50}, unique=True),
+        cron(prompt_preventive_orders, second={55}, unique=True),
         cron(purge_expired_imports, hour={3}, minute={29}, unique=True),
     ]
     on_startup = startup

@@ -122,3 +122,10 @@ class PlanScheduleInvalid(InvalidInput):
 
     code = "invalid_schedule"
     message = "Give interval_days with every_n_days, and only then."
+
+
+class PlanPeriodInvalid(InvalidInput):
+    """A plan's execution is read over `since` ≤ `until`, at most 366 days."""
+
+    code = "invalid_period"
+    message = "Give since on or before until, at most 366 days apart."

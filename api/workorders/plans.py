@@ -4,18 +4,19 @@ them, and preview what they would generate; the orders themselves come from `gen
 Who: `workorder.manage` (property managers) of the plan's community; another community's plans
 answer 404. Every write is audited (`workorder.plan_created`, `.plan_updated`, `.plan_paused`,
 `.plan_resumed`, `.plan_deleted`). A new or resumed plan generates its orders at once (the
-hourly job keeps the horizon filled after that).
+hourly job keeps the horizon filled after that). `execution` counts how its orders fare.
 """
 
 from __future__ import annotations
 
-from datetime import time
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final
 from uuid import UUID, uuid4
 
 import msgspec
 from piccolo.columns.combination import Combinable
 
+from api.alarms.catalogue import SITE_TIMEZONE
 from api.audit.service import record
 from api.core.auth import Caller, Scope, require_staff
 from api.core.errors import NotFound
@@ -23,11 +24,12 @@ from api.core.paging import equals, paged
 from api.devices.tables import Device
 from api.piccolo_conf import DB
 from api.workorders import generation
-from api.workorders.catalogue import ENDED_STATES
-from api.workorders.errors import PlanScheduleInvalid, UnknownAssignee
+from api.workorders.catalogue import ENDED_STATES, OPEN_STATES
+from api.workorders.errors import PlanPeriodInvalid, PlanScheduleInvalid, UnknownAssignee
 from api.workorders.orders import maintenance_staff, now
 from api.workorders.schemas import (
     MaintenancePlanCreate,
+    MaintenancePlanExecution,
     MaintenancePlanPage,
     MaintenancePlanPreview,
     MaintenancePlanRead,
@@ -298,4 +300,57 @@ async def preview_plan(caller: Caller, plan_id: UUID, days: int) -> MaintenanceP
         assets=found.assets,
         first_due_on=found.first_due_on,
         last_due_on=found.last_due_on,
+    )
+
+
+# A plan's orders due in a period, counted by outcome in one pass (`at` decides overdue vs open).
+# Done is `done_at` set: done, or closed after done (back to work clears it).
+EXECUTION: Final = """
+SELECT count(*) AS generated,
+       count(*) FILTER (WHERE state <> 'cancelled' AND done_at IS NOT NULL
+                        AND done_at <= due_at) AS done_on_time,
+       count(*) FILTER (WHERE state <> 'cancelled' AND done_at IS NOT NULL
+                        AND done_at > due_at) AS done_late,
+       count(*) FILTER (WHERE state = ANY({}::text[]) AND due_at < {}::timestamptz) AS overdue,
+       count(*) FILTER (WHERE state = ANY({}::text[]) AND due_at >= {}::timestamptz) AS open,
+       count(*) FILTER (WHERE state = 'cancelled') AS cancelled
+FROM work_orders
+WHERE plan = {}::uuid AND due_on BETWEEN {}::date AND {}::date
+"""
+MAX_PERIOD_DAYS: Final = 366
+
+
+async def execution(
+    caller: Caller,
+    plan_id: UUID,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    at: datetime | None = None,
+) -> MaintenancePlanExecution:
+    """The plan's orders due `since`…`until` (site dates; default the 30 days to today) by
+    outcome: done on time, done late, overdue, open, cancelled."""
+    await _in_scope(caller, plan_id)
+    at = at or now()
+    until = until or at.astimezone(SITE_TIMEZONE).date()
+    since = since or until - timedelta(days=29)
+    if since > until or (until - since).days >= MAX_PERIOD_DAYS:
+        raise PlanPeriodInvalid(field="since")
+    row = (
+        await WorkOrder.raw(
+            EXECUTION, list(OPEN_STATES), at, list(OPEN_STATES), at, plan_id, since, until
+        )
+    )[0]
+    settled = row["generated"] - row["cancelled"] - row["open"]
+    return MaintenancePlanExecution(
+        plan_id=plan_id,
+        since=since,
+        until=until,
+        generated=row["generated"],
+        done_on_time=row["done_on_time"],
+        done_late=row["done_late"],
+        overdue=row["overdue"],
+        open=row["open"],
+        cancelled=row["cancelled"],
+        on_time_rate=round(row["done_on_time"] / settled, 3) if settled else None,
     )

@@ -3,6 +3,7 @@ the fault archive per asset; the staff an order may be given to."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -29,6 +30,7 @@ from api.workorders.schemas import (
     LabelRequestRead,
     LabelRequestReject,
     MaintenancePlanCreate,
+    MaintenancePlanExecution,
     MaintenancePlanPage,
     MaintenancePlanPreview,
     MaintenancePlanRead,
@@ -361,6 +363,18 @@ class MaintenancePlanController(Controller):
     ) -> MaintenancePlanPreview:
         """How many orders generating the plan `days` ahead would make now."""
         return await plans.preview_plan(caller, maintenance_plan_id, days)
+
+    @get("/{maintenance_plan_id:uuid}/execution")
+    async def execution(
+        self,
+        caller: Caller,
+        maintenance_plan_id: UUID,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> MaintenancePlanExecution:
+        """How the plan is carried out: its orders due in the period (site dates, default the
+        30 days to today) done on time, done late, overdue, open and cancelled."""
+        return await plans.execution(caller, maintenance_plan_id, since=since, until=until)
 
 
 WORKORDER_CONTROLLERS = [WorkOrderController, LabelRequestController, MaintenancePlanController]

@@ -41,6 +41,7 @@ class WorkOrderRow(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     due_at: datetime
     escalated_at: datetime | None
+    prompted_at: datetime | None
     done_at: datetime | None
     closed_at: datetime | None
     cause: str

@@ -450,3 +450,19 @@ class MaintenancePlanPreview(msgspec.Struct, kw_only=True):
     assets: int
     first_due_on: date | None
     last_due_on: date | None
+
+
+class MaintenancePlanExecution(msgspec.Struct, kw_only=True):
+    """How a plan is being carried out: its orders due on `since`…`until` (site dates), as of
+    now. `generated` = `done_on_time` + `done_late` + `overdue` + `open` + `cancelled`."""
+
+    plan_id: UUID
+    since: date
+    until: date
+    generated: int  # orders of the plan due in the period
+    done_on_time: int  # done (or closed) at or before their due time
+    done_late: int  # done (or closed) after it
+    overdue: int  # not done, past their due time
+    open: int  # not done, not due yet
+    cancelled: int  # cancelled (plan deleted, asset retired, by hand)
+    on_time_rate: float | None  # done on time / (generated − cancelled − open); none: nothing due

@@ -85,6 +85,9 @@ class WorkOrder(Table, tablename="work_orders"):
     created_at = Timestamptz()
     due_at = Timestamptz(index=True)
     escalated_at = Timestamptz(null=True, default=None)
+    prompted_at = Timestamptz(
+        null=True, default=None, help_text="Preventive: when its due day's push was sent."
+    )
     done_at = Timestamptz(null=True, default=None)
     closed_at = Timestamptz(null=True, default=None)
     cause = Text(default="", help_text="Closing report: the fault's cause.")

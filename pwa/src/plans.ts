@@ -1,4 +1,4 @@
-import type { MaintenancePlanCreate } from "@/api/types";
+import type { MaintenancePlanCreate, MaintenancePlanExecution } from "@/api/types";
 import { DEVICE_KINDS } from "@/devices";
 import { MANUAL_KINDS } from "@/ledger";
 
@@ -82,4 +82,30 @@ export function planBody(form: PlanForm, communityId: string): MaintenancePlanCr
     signature_required: form.signature_required,
     description: "",
   };
+}
+
+// -- a plan's execution ----------------------------------------------------------------------------
+
+/** The periods a plan's page offers, in days up to today. */
+export const EXECUTION_PERIODS = [30, 90, 365] as const;
+export type ExecutionPeriod = (typeof EXECUTION_PERIODS)[number];
+
+/** The `since`…`until` (site dates, inclusive) of the `days` up to `today` (YYYY-MM-DD). */
+export function executionPeriod(days: number, today: string): { since: string; until: string } {
+  const until = new Date(`${today}T00:00:00Z`);
+  const since = new Date(until.getTime() - (days - 1) * 86_400_000);
+  return { since: since.toISOString().slice(0, 10), until: today };
+}
+
+/** The outcomes of a plan's orders, in the order the page shows them. */
+export const OUTCOMES = ["done_on_time", "done_late", "overdue", "open", "cancelled"] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** Each outcome's count and its share of the orders generated (whole percent; 0 when none). */
+export function outcomeShares(e: MaintenancePlanExecution): { outcome: Outcome; n: number; percent: number }[] {
+  return OUTCOMES.map((outcome) => ({
+    outcome,
+    n: e[outcome],
+    percent: e.generated ? Math.round((e[outcome] / e.generated) * 100) : 0,
+  }));
 }

@@ -160,6 +160,13 @@ export const router = createRouter({
         // A manager's preventive maintenance plans (保养计划).
         { path: "workorders/plans", name: "maintenance-plans", component: () => import("@/views/workorders/MaintenancePlansView.vue") },
         {
+          // One plan: how it is being carried out (its orders by outcome over a period).
+          path: "workorders/plans/:id",
+          name: "maintenance-plan",
+          component: () => import("@/views/workorders/MaintenancePlanView.vue"),
+          meta: { within: "maintenance-plans" },
+        },
+        {
           // Push notifications (a new order, an assignment, a request done) link here.
           path: "workorders/:id",
           name: "workorder",

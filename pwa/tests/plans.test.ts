@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checklistOf, emptyPlan, planBody, planProblems } from "@/plans";
+import { checklistOf, emptyPlan, executionPeriod, outcomeShares, planBody, planProblems } from "@/plans";
 
 describe("maintenance plan form", () => {
   it("starts valid but for its name", () => {
@@ -36,5 +36,36 @@ describe("maintenance plan form", () => {
       checklist: ["a", "b"],
     });
     expect(planBody({ ...form, frequency: "every_n_days" }, "c1").interval_days).toBe(5);
+  });
+});
+
+describe("a plan's execution", () => {
+  it("reads the days up to today, inclusive", () => {
+    expect(executionPeriod(30, "2027-03-31")).toEqual({ since: "2027-03-02", until: "2027-03-31" });
+    expect(executionPeriod(1, "2027-03-01")).toEqual({ since: "2027-03-01", until: "2027-03-01" });
+    expect(executionPeriod(365, "2028-03-01").since).toBe("2027-03-03"); // across 29 Feb
+  });
+
+  it("gives each outcome its share of the orders generated", () => {
+    const figures = {
+      plan_id: "p",
+      since: "2027-03-01",
+      until: "2027-03-31",
+      generated: 8,
+      done_on_time: 2,
+      done_late: 1,
+      overdue: 2,
+      open: 2,
+      cancelled: 1,
+      on_time_rate: 0.4,
+    };
+    expect(outcomeShares(figures).map((s) => [s.outcome, s.n, s.percent])).toEqual([
+      ["done_on_time", 2, 25],
+      ["done_late", 1, 13],
+      ["overdue", 2, 25],
+      ["open", 2, 25],
+      ["cancelled", 1, 13],
+    ]);
+    expect(outcomeShares({ ...figures, generated: 0, done_on_time: 0 }).map((s) => s.percent)).toEqual([0, 0, 0, 0, 0]);
   });
 });

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -29,7 +30,7 @@ AT = datetime(2027, 3, 1, 9, 0, tzinfo=SITE_TIMEZONE).astimezone(UTC)
 
 async def _plan(community: UUID, **fields: object) -> UUID:
     """A plan row, not paused, starting on AT's date, due at 17:00."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "community": community,
         "name": "灭火器月检",
         "asset_kind": "extinguisher",
@@ -173,7 +174,7 @@ async def _create(manager, world: World, **body: object) -> dict:  # type: ignor
     return r.json()
 
 
-@pytest.mark.req("OPS-19", partial=True)
+@pytest.mark.req("OPS-19")  # with the prompt tests: drawn up, prompted, execution
 async def test_managers_draw_up_pause_preview_and_delete_plans_audited(
     as_role: AsRole, world: World
 ) -> None:
@@ -189,17 +190,18 @@ async def test_managers_draw_up_pause_preview_and_delete_plans_audited(
     created = await audit_rows("workorder.plan_created", plan["id"])
     assert created[0]["actor_id"] == world.a.users[Role.PROPERTY_MANAGER].id
 
-    r = await manager.get(f"{PLANS}/{plan['id']}/preview", params={"days": 366})
+    # 300 days, not 366: a year on, the date's 17:00 falls in or out by the time of day it runs.
+    r = await manager.get(f"{PLANS}/{plan['id']}/preview", params={"days": 300})
     assert r.status_code == 200, r.text
-    assert r.json()["orders"] == 2 * 4 and r.json()["assets"] == 2  # four quarters more
+    assert r.json()["orders"] == 2 * 3 and r.json()["assets"] == 2  # three quarters more
 
     r = await manager.post(f"{PLANS}/{plan['id']}/pause")
     assert r.json()["paused"] is True
-    r = await manager.patch(f"{PLANS}/{plan['id']}", json={"horizon_days": 366})
+    r = await manager.patch(f"{PLANS}/{plan['id']}", json={"horizon_days": 300})
     assert r.status_code == 200, r.text
     assert r.json()["open_orders"] == 2  # paused: nothing more made
     r = await manager.post(f"{PLANS}/{plan['id']}/resume")
-    assert r.json()["open_orders"] == 2 * 5
+    assert r.json()["open_orders"] == 2 * 4
     listed = (await manager.get(PLANS, params={"paused": "false", "asset_kind": "elevator"})).json()
     assert [p["id"] for p in listed["items"]] == [plan["id"]] and listed["total"] == 1
     for action in ("plan_paused", "plan_updated", "plan_resumed"):
@@ -208,7 +210,7 @@ async def test_managers_draw_up_pause_preview_and_delete_plans_audited(
     assert (await manager.delete(f"{PLANS}/{plan['id']}")).status_code == 204
     orders = (await manager.get(URL, params={"kind": "preventive"})).json()["items"]
     assert {(o["state"], o["cancel_reason"]) for o in orders} == {("cancelled", "plan_deleted")}
-    assert (await audit_rows("workorder.plan_deleted", plan["id"]))[0]["details"]["cancelled"] == 10
+    assert (await audit_rows("workorder.plan_deleted", plan["id"]))[0]["details"]["cancelled"] == 8
 
 
 async def test_plans_are_their_communitys_managers_only(as_role: AsRole, world: World) -> None:
@@ -298,3 +300,114 @@ async def test_a_preventive_order_needs_its_signature_to_be_done(
 
 def _sig() -> dict[str, object]:
     return {"signature": SIGNATURE}
+
+
+async def _seed(plan: UUID, community: UUID, device: UUID, due_at: datetime, **fields: Any) -> None:
+    """One of the plan's orders due at `due_at` (its site date is `due_on`)."""
+    values: dict[str, Any] = {
+        "community": community,
+        "kind": "preventive",
+        "priority": "normal",
+        "state": "assigned",
+        "title": "泵房周检",
+        "device": device,
+        "created_at": due_at - timedelta(days=30),
+        "due_at": due_at,
+        "plan": plan,
+        "due_on": due_at.astimezone(SITE_TIMEZONE).date(),
+    }
+    values.update(fields)
+    await WorkOrder(**values).save()
+
+
+@pytest.mark.req("OPS-19")  # with the prompt tests: drawn up, prompted, execution
+async def test_a_plans_execution_counts_its_orders_done_on_time_late_overdue_and_open(
+    as_role: AsRole, world: World
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    a, b = await make_assets(world.a.community, "pump", 2)
+    plan = await _plan(world.a.community, name="水泵周检", asset_kind="pump", frequency="weekly")
+    other = await _plan(world.a.community, name="水泵月检", asset_kind="pump")
+    c = world.a.community
+    at = datetime.now(UTC).replace(microsecond=0)
+
+    def days(n: float) -> datetime:
+        return at + timedelta(days=n)
+
+    await _seed(plan, c, a, days(-20), state="closed", done_at=days(-20) - timedelta(hours=1))
+    await _seed(plan, c, a, days(-13), state="done", done_at=days(-13) - timedelta(hours=2))
+    await _seed(plan, c, b, days(-13), state="done", done_at=days(-12))  # a day late
+    await _seed(plan, c, a, days(-6))  # assigned, past due: overdue
+    await _seed(plan, c, b, days(-6), state="in_progress")  # overdue
+    await _seed(plan, c, a, days(1))  # not due yet: open
+    await _seed(plan, c, b, days(1), state="new")  # open
+    await _seed(plan, c, a, days(6), state="cancelled", cancel_reason="asset_retired")
+    await _seed(plan, c, a, days(-40), state="closed", done_at=days(-41))  # before the period
+    await _seed(other, c, a, days(-6))  # another plan's
+    today = at.astimezone(SITE_TIMEZONE).date()
+    url = f"{PLANS}/{plan}/execution"
+
+    r = await manager.get(
+        url,
+        params={
+            "since": (today - timedelta(days=30)).isoformat(),
+            "until": (today + timedelta(days=7)).isoformat(),
+        },
+    )
+    assert r.status_code == 200, r.text
+    found = r.json()
+    figures = ("generated", "done_on_time", "done_late", "overdue", "open", "cancelled")
+    assert {k: found[k] for k in figures} == {
+        "generated": 8,
+        "done_on_time": 2,
+        "done_late": 1,
+        "overdue": 2,
+        "open": 2,
+        "cancelled": 1,
+    }
+    assert found["on_time_rate"] == 0.4  # 2 of the 5 that were due and not cancelled
+
+    default = (await manager.get(url)).json()  # the 30 days to today: nothing due later
+    assert (default["since"], default["until"]) == (
+        (today - timedelta(days=29)).isoformat(),
+        today.isoformat(),
+    )
+    assert {k: default[k] for k in figures} == {
+        "generated": 5,
+        "done_on_time": 2,
+        "done_late": 1,
+        "overdue": 2,
+        "open": 0,
+        "cancelled": 0,
+    }
+
+
+async def test_a_plans_execution_is_its_communitys_managers_and_checks_the_period(
+    as_role: AsRole, world: World
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    other = await as_role(Role.PROPERTY_MANAGER, "b")
+    fixer = await as_role(Role.MAINTENANCE)
+    plan = await _plan(world.a.community)
+    url = f"{PLANS}/{plan}/execution"
+    for r in (
+        await other.get(url),
+        await fixer.get(url),
+        await manager.get(f"{PLANS}/{uuid4()}/execution"),
+    ):
+        assert r.status_code == 404, r.text
+    assert_error(
+        await manager.get(url, params={"since": "2027-03-02", "until": "2027-03-01"}),
+        400,
+        "invalid_period",
+    )
+    assert_error(
+        await manager.get(url, params={"since": "2026-01-01", "until": "2027-03-01"}),
+        400,
+        "invalid_period",
+    )
+    r = await manager.get(url, params={"since": "not-a-date"})
+    assert r.status_code == 400, r.text
+    assert (await manager.get(url, params={"since": "2027-03-01", "until": "2027-03-01"})).json()[
+        "on_time_rate"
+    ] is None

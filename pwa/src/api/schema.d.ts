@@ -4553,6 +4553,27 @@ export interface paths {
         patch: operations["ApiV1WorkordersPlansMaintenancePlanIdUpdatePlan"];
         trace?: never;
     };
+    "/api/v1/workorders/plans/{maintenance_plan_id}/execution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Execution
+         * @description How the plan is carried out: its orders due in the period (site dates, default the
+         *     30 days to today) done on time, done late, overdue, open and cancelled.
+         */
+        get: operations["ApiV1WorkordersPlansMaintenancePlanIdExecutionExecution"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workorders/plans/{maintenance_plan_id}/pause": {
         parameters: {
             query?: never;
@@ -6716,6 +6737,22 @@ export interface components {
             signature_required: boolean;
             /** Format: date */
             starts_on: string;
+        };
+        /** MaintenancePlanExecution */
+        MaintenancePlanExecution: {
+            cancelled: number;
+            done_late: number;
+            done_on_time: number;
+            generated: number;
+            on_time_rate: number | null;
+            open: number;
+            overdue: number;
+            /** Format: uuid */
+            plan_id: string;
+            /** Format: date */
+            since: string;
+            /** Format: date */
+            until: string;
         };
         /** MaintenancePlanPage */
         MaintenancePlanPage: {
@@ -28249,6 +28286,58 @@ export interface operations {
             };
             /** @description The body could not be decoded. `code`: invalid_body. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1WorkordersPlansMaintenancePlanIdExecutionExecution: {
+        parameters: {
+            query?: {
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path: {
+                maintenance_plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaintenancePlanExecution"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

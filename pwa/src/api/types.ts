@@ -130,6 +130,7 @@ export type MaintenancePlanCreate = NonNullable<
   paths["/api/v1/workorders/plans"]["post"]["requestBody"]
 >["content"]["application/json"];
 export type MaintenancePlanPreview = Json<paths["/api/v1/workorders/plans/{maintenance_plan_id}/preview"]["get"]["responses"][200]>;
+export type MaintenancePlanExecution = Json<paths["/api/v1/workorders/plans/{maintenance_plan_id}/execution"]["get"]["responses"][200]>;
 
 // O&M records, duty handovers, drills and training (docs/operations.md).
 export type OpsRecordQuery = NonNullable<paths["/api/v1/operations/records"]["get"]["parameters"]["query"]>;
