@@ -92,11 +92,15 @@ async def set_settings(
         )
         before = {f: row[f] for f in FIELDS} if row else dict(DEFAULTS)
         if row is None:
-            await WarningSettings.insert(
-                WarningSettings(
-                    community=community_id, updated_at=now, updated_by=caller.account_id, **values
-                )
-            ).on_conflict(target=WarningSettings.community, action="DO NOTHING")
+            first: dict[str, Any] = {
+                "community": community_id,
+                "updated_at": now,
+                "updated_by": caller.account_id,
+                **values,
+            }
+            await WarningSettings.insert(WarningSettings(**first)).on_conflict(
+                target=WarningSettings.community, action="DO NOTHING"
+            )
         await WarningSettings.update(
             {
                 **{getattr(WarningSettings, f): v for f, v in values.items()},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -42,9 +43,7 @@ async def test_the_nightly_purge_forgets_images_after_six_months_and_records_aft
     assert images[ids["image_gone"]] == "" and images[ids["year_kept"]] == ""
 
 
-async def _order(
-    community: uuid.UUID, settled: datetime, status: str, **links: uuid.UUID | None
-) -> uuid.UUID:
+async def _order(community: uuid.UUID, settled: datetime, status: str, **links: Any) -> uuid.UUID:
     row = ParkingOrder(
         community=community,
         car_park=uuid.uuid4(),
@@ -68,7 +67,7 @@ async def _order(
 
 
 async def _ticket(
-    community: uuid.UUID, entered: datetime, exited: datetime | None, **links: uuid.UUID | None
+    community: uuid.UUID, entered: datetime, exited: datetime | None, **links: Any
 ) -> uuid.UUID:
     row = ParkingTicket(
         community=community,
@@ -95,7 +94,7 @@ async def test_tickets_and_settled_orders_go_a_year_after_they_ended_never_befor
 
     async def stay(
         name: str, ended: datetime, status: str = "paid", exit_at: datetime | None = None
-    ):
+    ) -> None:
         """An unplated car's stay that ended at `ended`: entry, exit record, ticket, order."""
         entry = await store_pass(
             app, a, "川A12345", at=ended - timedelta(hours=2), reason="unplated"

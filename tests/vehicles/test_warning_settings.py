@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
+import httpx
 import pytest
 from litestar import Litestar
 
@@ -31,7 +32,7 @@ def _url(community: uuid.UUID) -> str:
     return f"/api/v1/vehicle-warning-settings/{community}"
 
 
-async def _put(api: ApiClient, community: uuid.UUID, **changes: int) -> object:
+async def _put(api: ApiClient, community: uuid.UUID, **changes: int) -> httpx.Response:
     return await api.put(_url(community), json={**DEFAULTS, **changes})
 
 
@@ -161,9 +162,11 @@ async def test_the_scan_counts_a_visitors_grace_with_the_communitys_own_setting(
     assert (await _put(manager, a, visitor_grace_minutes=44)).status_code == 200
     await warnings.scan(now)
     assert await _open(a, "visitor_overstay") == ["川A***15"]
-    [found] = await VehicleWarning.select().where(
-        (VehicleWarning.community == a) & (VehicleWarning.kind == "visitor_overstay")
-    ).output(load_json=True)
+    [found] = (
+        await VehicleWarning.select()
+        .where((VehicleWarning.community == a) & (VehicleWarning.kind == "visitor_overstay"))
+        .output(load_json=True)
+    )
     assert found["details"]["grace_minutes"] == 44
 
 
