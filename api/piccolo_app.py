@@ -71,6 +71,7 @@ from api.vehicles.tables import (
     PassRecord,
     Vehicle,
     VehicleWarning,
+    WarningSettings,
 )
 from api.video.tables import ViewSession
 from api.visitors.tables import VisitorPass
@@ -139,6 +140,7 @@ APP_CONFIG = AppConfig(
         ParkingTicket,
         ParkingOrder,
         VehicleWarning,
+        WarningSettings,
         PatrolArea,
         Checkpoint,
         PatrolRoute,

@@ -279,10 +279,12 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
             tab: lambda p, tab=tab: _click(p, f".vadmin-tab-{tab}", f"[data-test={tab}-pane]")
             for tab in ("registry", "blacklist")
         },
+        "warnings": lambda p: _click(p, ".vadmin-tab-warnings", "[data-test=ws-save]"),
         "add-blacklist": _blacklist_form,
     },
     ("guard", "vehicle-admin"): {
         "registry": lambda p: _click(p, ".vadmin-tab-registry", "[data-test=registry-pane]"),
+        "warnings": lambda p: _click(p, ".vadmin-tab-warnings", "[data-test=warning-settings]"),
     },
     ("property_manager", "vehicle-car-park"): {
         "correct": lambda p: _click(

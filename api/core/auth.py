@@ -123,6 +123,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "vehicle_pass.stats": frozenset({R.PROPERTY_MANAGER, R.POLICE}),
     "vehicle_warning.read": frozenset({R.GUARD, R.PROPERTY_MANAGER}),
     "vehicle_warning.dismiss": frozenset({R.PROPERTY_MANAGER}),
+    # The warnings' thresholds per community (ANA-06): guards read them (vehicle_warning.read),
+    # managers change them.
+    "vehicle_warning.configure": frozenset({R.PROPERTY_MANAGER}),
     # The lane console (VEH-15): guards and managers lift or close an arm with a stated reason,
     # and let in, refuse or correct a read the bridge held.
     "barrier.control": frozenset({R.GUARD, R.PROPERTY_MANAGER}),

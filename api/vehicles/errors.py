@@ -128,3 +128,24 @@ class WarningNotOpen(Conflict):
 
     code = "warning_not_open"
     message = "The warning is no longer open."
+
+
+class ThresholdOutOfRange(InvalidInput):
+    """A warning threshold outside its range (`extra`: field, min, max)."""
+
+    code = "threshold_out_of_range"
+    message = "A warning threshold is out of range."
+
+
+class NightWindowEmpty(InvalidInput):
+    """The night starts and ends at the same hour: it would be no night, or the whole day."""
+
+    code = "night_window_empty"
+    message = "The night must start and end at different hours."
+
+
+class NightMinExceedsWindow(InvalidInput):
+    """More nights asked for than the window has days."""
+
+    code = "night_min_exceeds_window"
+    message = "The nights needed cannot be more than the days of the window."

@@ -18,8 +18,15 @@ from api.core.paging import PageNumber, PageSize
 from api.devices.bus import CommandBus
 from api.devices.routes import provide_bus
 from api.devices.service import BridgeUnavailable
-from api.vehicles import console, parking, passes, records, statistics, warnings
-from api.vehicles.errors import NotResolvable, ReasonRequired, WarningNotOpen
+from api.vehicles import console, parking, passes, records, statistics, thresholds, warnings
+from api.vehicles.errors import (
+    NightMinExceedsWindow,
+    NightWindowEmpty,
+    NotResolvable,
+    ReasonRequired,
+    ThresholdOutOfRange,
+    WarningNotOpen,
+)
 from api.vehicles.passes import PassFilters
 from api.vehicles.payments import tickets
 from api.vehicles.payments.schemas import LaneQr, TariffBody
@@ -59,6 +66,8 @@ from api.vehicles.schemas import (
     VehicleWarningRead,
     WarningDismiss,
     WarningKind,
+    WarningSettingsBody,
+    WarningSettingsRead,
     WarningStatus,
 )
 
@@ -470,6 +479,30 @@ class VehicleWarningController(Controller):
         return await warnings.dismiss(caller, warning_id, data.reason)
 
 
+class WarningSettingsController(Controller):
+    """A community's thresholds for the warnings' scan (ANA-06): guards read, managers change."""
+
+    path = "/api/v1/vehicle-warning-settings"
+    tags = ["vehicles"]
+
+    @get("/{community_id:uuid}")
+    async def get_vehicle_warning_settings(
+        self, caller: Caller, community_id: UUID
+    ) -> WarningSettingsRead:
+        """The community's thresholds (the defaults until a manager changes them)."""
+        return await thresholds.get_settings(caller, community_id)
+
+    @put(
+        "/{community_id:uuid}",
+        opt=raises(ThresholdOutOfRange, NightWindowEmpty, NightMinExceedsWindow),
+    )
+    async def set_vehicle_warning_settings(
+        self, caller: Caller, community_id: UUID, data: WarningSettingsBody
+    ) -> WarningSettingsRead:
+        """Change the community's thresholds (audited from → to); the next scan uses them."""
+        return await thresholds.set_settings(caller, community_id, data)
+
+
 VEHICLE_CONTROLLERS = (
     VehicleController,
     CarParkController,
@@ -477,4 +510,5 @@ VEHICLE_CONTROLLERS = (
     PassRecordController,
     PassRecordExportController,
     VehicleWarningController,
+    WarningSettingsController,
 )

@@ -394,3 +394,30 @@ class WarningDismiss(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Dismiss a warning; the reason is required and audited."""
 
     reason: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class WarningSettingsBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A community's thresholds for the warnings' scan (all of them; ranges checked by the
+    service, each refusal naming the field: `threshold_out_of_range`, `night_window_empty`,
+    `night_min_exceeds_window`)."""
+
+    visitor_grace_minutes: int
+    night_start_hour: int
+    night_end_hour: int
+    night_min_nights: int
+    night_window_days: int
+
+
+class WarningSettingsRead(msgspec.Struct, kw_only=True):
+    """A community's thresholds (`custom` false: the defaults, never changed) with the ranges
+    a form offers."""
+
+    community_id: UUID
+    visitor_grace_minutes: int
+    night_start_hour: int
+    night_end_hour: int
+    night_min_nights: int
+    night_window_days: int
+    custom: bool
+    updated_at: datetime | None
+    limits: dict[str, list[int]]

@@ -232,3 +232,20 @@ class VehicleWarning(Table, tablename="vehicle_warnings"):
     closed_at = Timestamptz(null=True, default=None)
     closed_by = UUID(null=True, default=None, help_text="Who dismissed it.")
     close_reason = Varchar(length=200, default="")
+
+
+class WarningSettings(Table, tablename="vehicle_warning_settings"):
+    """A community's thresholds for the warnings' scan (ANA-06), set by its property managers.
+
+    No row: the defaults (`api/vehicles/thresholds.py`). A long stay's limit stays per car park
+    (`CarPark.long_stay_days`): car parks of one community differ (a visitors' lot, a garage)."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, null=False, unique=True)
+    visitor_grace_minutes = Integer(help_text="A visitor's car may stay this long past its pass.")
+    night_start_hour = Integer(help_text="The night starts at this hour of the site's clock.")
+    night_end_hour = Integer(help_text="…and ends at this one (across midnight when earlier).")
+    night_min_nights = Integer(help_text="Seen on at least this many nights…")
+    night_window_days = Integer(help_text="…of the last this many days.")
+    updated_at = Timestamptz()
+    updated_by = UUID(null=True, default=None, help_text="The manager who last changed them.")

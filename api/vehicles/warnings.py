@@ -5,9 +5,12 @@ Three kinds, each with its reason in words and the figures behind it:
   `long_stay_days` (0 turns it off) — the registry's resident, tenant and staff cars excepted,
   since living there is not abnormal;
 - `visitor_overstay`: a visitor's car let in on a pass that has ended (past `valid_until`, or
-  revoked) more than `VISITOR_GRACE` ago, and not seen leaving;
-- `night_frequent`: a plate read at night (`NIGHT_START`–`NIGHT_END`, the site's wall clock) on
-  at least `NIGHT_MIN` of the last `NIGHT_WINDOW` nights, not a resident's, tenant's or staff car.
+  revoked) more than the community's `visitor_grace_minutes` ago, and not seen leaving;
+- `night_frequent`: a plate read at night (`night_start_hour`–`night_end_hour`, the site's wall
+  clock) on at least `night_min_nights` of the last `night_window_days` days, not a resident's,
+  tenant's or staff car.
+Each community's thresholds are its own (`thresholds.py`; the defaults when never set), joined
+to the rows in SQL, so one scan serves every community.
 
 The scan is idempotent: a car has at most one open warning of a kind (`open_key`, unique), a
 warning dismissed is not raised again for the same thing (`episode`, unique: the entry, the
@@ -45,13 +48,10 @@ from api.vehicles.schemas import (
     WarningStatus,
 )
 from api.vehicles.tables import PassRecord, VehicleWarning
+from api.vehicles.thresholds import LIMITS, SETTINGS_SQL, column
 
 log = structlog.get_logger()
 
-VISITOR_GRACE = timedelta(minutes=30)
-NIGHT_START, NIGHT_END = 23, 5  # hours of the site's wall clock; a night runs across midnight
-NIGHT_MIN = 3  # nights of the window a plate must be seen on
-NIGHT_WINDOW = 7  # days
 LOOKBACK = timedelta(days=365)  # pass records are kept this long (retention.py)
 _AT_HOME = "('resident', 'tenant', 'staff')"
 
@@ -99,12 +99,16 @@ _LONG_STAYS_SQL = f"""
           AND l.at < {{}}::timestamptz - make_interval(days => c.long_stay_days)
           AND COALESCE(v.vehicle_class, '') NOT IN {_AT_HOME}
         """  # noqa: S608 (constant fragments; values are bound parameters)
-_OVERSTAYS_SQL = """
-        SELECT l.*, vp.visitor_name, vp.valid_until, vp.status AS pass_status
+_GRACE = f"make_interval(mins => {column('visitor_grace_minutes')})"
+_OVERSTAYS_SQL = f"""
+        SELECT l.*, vp.visitor_name, vp.valid_until, vp.status AS pass_status,
+               {column("visitor_grace_minutes")} AS grace_minutes
         FROM last l JOIN visitor_passes vp ON vp.id = l.visitor_pass
+        {SETTINGS_SQL.format(alias="l")}
         WHERE l.direction = 'in'
-          AND (vp.valid_until < {} OR (vp.status = 'revoked' AND vp.updated_at < {}))
-        """
+          AND (vp.valid_until < {{}}::timestamptz - {_GRACE}
+               OR (vp.status = 'revoked' AND vp.updated_at < {{}}::timestamptz - {_GRACE}))
+        """  # noqa: S608 (constant fragments; values are bound parameters)
 
 
 async def _long_stays(now: datetime) -> list[Found]:
@@ -142,8 +146,8 @@ async def _overstays(now: datetime) -> list[Found]:
     rows = await PassRecord.raw(
         _LATEST_SQL + _OVERSTAYS_SQL,
         now - LOOKBACK,
-        now - VISITOR_GRACE,
-        now - VISITOR_GRACE,
+        now,
+        now,
     )
     return [
         Found(
@@ -162,48 +166,76 @@ async def _overstays(now: datetime) -> list[Found]:
                 "entered_at": r["at"].isoformat(),
                 "pass_ended_at": r["valid_until"].isoformat(),
                 "pass_status": r["pass_status"],
+                "grace_minutes": r["grace_minutes"],
             },
         )
         for r in rows
     ]
 
 
-async def _night_visits(now: datetime) -> list[Found]:
-    hour = "extract(hour FROM p.at AT TIME ZONE {})"
-    night = f"((p.at AT TIME ZONE {{}}) - interval '{NIGHT_END} hours')::date"
-    rows = await PassRecord.raw(
-        f"""
-        SELECT p.community, p.plate_index, max(p.plate_masked) AS plate_masked,
-               count(DISTINCT {night}) AS nights, max(p.at) AS last_at,
-               (array_agg(p.vehicle ORDER BY p.at DESC))[1] AS vehicle
-        FROM vehicle_passes p LEFT JOIN vehicles v ON v.id = p.vehicle
-        WHERE p.at >= {{}} AND p.plate_index <> '' AND p.decision <> 'ignored'
-          AND ({hour} >= {NIGHT_START} OR {hour} < {NIGHT_END})
-          AND COALESCE(v.vehicle_class, '') NOT IN {_AT_HOME}
-        GROUP BY p.community, p.plate_index
-        HAVING count(DISTINCT {night}) >= {NIGHT_MIN}
-        """,  # noqa: S608 (constant fragments; values are bound parameters)
-        SITE_TIMEZONE.key,
-        now - timedelta(days=NIGHT_WINDOW),
-        SITE_TIMEZONE.key,
-        SITE_TIMEZONE.key,
-        SITE_TIMEZONE.key,
-    )
-    week = now.astimezone(SITE_TIMEZONE).date().toordinal() // NIGHT_WINDOW
-    return [
-        Found(
-            community=r["community"],
-            kind="night_frequent",
-            plate_index=r["plate_index"],
-            plate_masked=r["plate_masked"],
-            vehicle=r["vehicle"],
-            episode=f"night_frequent:{r['community']}:{r['plate_index']}:{week}",
-            reason=f"近 {NIGHT_WINDOW} 天中有 {r['nights']} 个夜间"
-            f"（{NIGHT_START}:00–{NIGHT_END:02d}:00）出现，非本小区住户车辆",
-            details={"nights": r["nights"], "last_at": r["last_at"].isoformat()},
+_START, _END = column("night_start_hour"), column("night_end_hour")
+_WINDOW, _MIN = column("night_window_days"), column("night_min_nights")
+# A night from _START to _END of the site's clock: across midnight when it starts later than it
+# ends (23–05), else within one day (01–05). Shifted back by _END hours, every read of one night
+# falls on one date, which is the night's.
+_NIGHT_SQL = f"""
+        WITH reads AS (
+            SELECT p.community, p.plate_index, p.plate_masked, p.at, p.vehicle,
+                   extract(hour FROM p.at AT TIME ZONE {{tz}}) AS hour,
+                   ((p.at AT TIME ZONE {{tz}}) - make_interval(hours => {_END}))::date AS night,
+                   {_START} AS night_start, {_END} AS night_end,
+                   {_WINDOW} AS night_window, {_MIN} AS night_min
+            FROM vehicle_passes p
+            LEFT JOIN vehicles v ON v.id = p.vehicle
+            {SETTINGS_SQL.format(alias="p")}
+            WHERE p.at >= {{since}} AND p.plate_index <> '' AND p.decision <> 'ignored'
+              AND p.at >= {{now}}::timestamptz - make_interval(days => {_WINDOW})
+              AND COALESCE(v.vehicle_class, '') NOT IN {_AT_HOME}
         )
-        for r in rows
-    ]
+        SELECT community, plate_index, max(plate_masked) AS plate_masked,
+               count(DISTINCT night) AS nights, max(at) AS last_at,
+               (array_agg(vehicle ORDER BY at DESC))[1] AS vehicle,
+               min(night_start) AS night_start, min(night_end) AS night_end,
+               min(night_window) AS night_window, min(night_min) AS night_min
+        FROM reads
+        WHERE CASE WHEN night_start > night_end THEN hour >= night_start OR hour < night_end
+                   ELSE hour >= night_start AND hour < night_end END
+        GROUP BY community, plate_index
+        HAVING count(DISTINCT night) >= min(night_min)
+        """  # noqa: S608 (constant fragments; values are bound parameters)
+
+
+async def _night_visits(now: datetime) -> list[Found]:
+    rows = await PassRecord.raw(
+        _NIGHT_SQL.format(tz="{}", since="{}", now="{}"),
+        SITE_TIMEZONE.key,
+        SITE_TIMEZONE.key,
+        now - timedelta(days=LIMITS["night_window_days"][1]),
+        now,
+    )
+    today = now.astimezone(SITE_TIMEZONE).date().toordinal()
+    found = []
+    for r in rows:
+        window, start, end = r["night_window"], r["night_start"], r["night_end"]
+        found.append(
+            Found(
+                community=r["community"],
+                kind="night_frequent",
+                plate_index=r["plate_index"],
+                plate_masked=r["plate_masked"],
+                vehicle=r["vehicle"],
+                episode=f"night_frequent:{r['community']}:{r['plate_index']}:{today // window}",
+                reason=f"近 {window} 天中有 {r['nights']} 个夜间"
+                f"（{start:02d}:00–{end:02d}:00）出现，非本小区住户车辆",
+                details={
+                    "nights": r["nights"],
+                    "last_at": r["last_at"].isoformat(),
+                    "min_nights": r["night_min"],
+                    "window_days": window,
+                },
+            )
+        )
+    return found
 
 
 def _message(row: VehicleWarning) -> PushMessage:

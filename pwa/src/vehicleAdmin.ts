@@ -1,4 +1,4 @@
-import type { CarPark, Role, Vehicle, VehicleQuery } from "@/api/types";
+import type { CarPark, Role, Vehicle, VehicleQuery, WarningSettings, WarningSettingsBody } from "@/api/types";
 
 /**
  * The rules of the manager's 车辆管理 (docs/vehicles.md): who may do what (VEH-06), a car park's
@@ -152,4 +152,48 @@ export function endOfDay(date: string): string | null {
 /** A day as the locale writes it (2026/12/31, 12/31/2026). */
 export function formatDay(iso: string, locale: string): string {
   return new Date(iso).toLocaleDateString(locale, { year: "numeric", month: "2-digit", day: "2-digit" });
+}
+
+/** The warnings' thresholds as a form holds them (text fields), in the order the form shows them. */
+export const WARNING_FIELDS = [
+  "visitor_grace_minutes",
+  "night_start_hour",
+  "night_end_hour",
+  "night_min_nights",
+  "night_window_days",
+] as const;
+export type WarningField = (typeof WARNING_FIELDS)[number];
+export type WarningSettingsForm = Record<WarningField, string>;
+
+/** A community's thresholds into the form's text fields. */
+export function warningForm(settings: Pick<WarningSettings, WarningField>): WarningSettingsForm {
+  return Object.fromEntries(WARNING_FIELDS.map((f) => [f, String(settings[f])])) as WarningSettingsForm;
+}
+
+/**
+ * The form checked as the server checks it (`api/vehicles/thresholds.py`): each value a whole
+ * number within its range (`limits`, from the server's answer), the night's start and end
+ * different, no more nights than the window's days. `{ body }` to send, or `{ problems }` as i18n
+ * keys by field (with the range for the message).
+ */
+export function checkWarningSettings(
+  form: WarningSettingsForm,
+  limits: Readonly<Record<string, readonly number[]>>,
+):
+  | { body: WarningSettingsBody; problems?: undefined }
+  | { body?: undefined; problems: Partial<Record<WarningField, { key: string; min?: number; max?: number }>> } {
+  const problems: Partial<Record<WarningField, { key: string; min?: number; max?: number }>> = {};
+  const values = {} as Record<WarningField, number>;
+  for (const field of WARNING_FIELDS) {
+    const text = form[field].trim();
+    const [min, max] = limits[field] ?? [0, Number.MAX_SAFE_INTEGER];
+    const value = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+    if (!(value >= min! && value <= max!)) problems[field] = { key: "vadmin.warningSettings.range", min, max };
+    values[field] = value;
+  }
+  if (!problems.night_start_hour && !problems.night_end_hour && values.night_start_hour === values.night_end_hour)
+    problems.night_end_hour = { key: "vadmin.warningSettings.nightEmpty" };
+  if (!problems.night_min_nights && !problems.night_window_days && values.night_min_nights > values.night_window_days)
+    problems.night_min_nights = { key: "vadmin.warningSettings.tooManyNights", max: values.night_window_days };
+  return Object.keys(problems).length ? { problems } : { body: values };
 }

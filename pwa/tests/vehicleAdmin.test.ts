@@ -5,6 +5,7 @@ import {
   applyLiveCarPark,
   checkCarPark,
   checkOccupancy,
+  checkWarningSettings,
   endOfDay,
   EXPIRY_SOON_DAYS,
   expiryState,
@@ -16,6 +17,7 @@ import {
   registryQuery,
   spaces,
   vehicleTier,
+  warningForm,
 } from "@/vehicleAdmin";
 
 const DAY = 86_400_000;
@@ -165,6 +167,57 @@ describe("the registry's query", () => {
       vehicle_class: "blacklisted",
       household_id: "h1",
       expires_before: new Date(NOW + EXPIRY_SOON_DAYS * DAY).toISOString(),
+    });
+  });
+});
+
+describe("checkWarningSettings", () => {
+  const limits = {
+    visitor_grace_minutes: [0, 1440],
+    night_start_hour: [0, 23],
+    night_end_hour: [0, 23],
+    night_min_nights: [1, 31],
+    night_window_days: [1, 31],
+  };
+  const defaults = warningForm({
+    visitor_grace_minutes: 30,
+    night_start_hour: 23,
+    night_end_hour: 5,
+    night_min_nights: 3,
+    night_window_days: 7,
+  });
+
+  it("sends whole numbers within their ranges", () => {
+    expect(checkWarningSettings({ ...defaults, visitor_grace_minutes: " 0 " }, limits).body).toEqual({
+      visitor_grace_minutes: 0,
+      night_start_hour: 23,
+      night_end_hour: 5,
+      night_min_nights: 3,
+      night_window_days: 7,
+    });
+  });
+
+  it("names each field out of its range, with the range", () => {
+    const { problems } = checkWarningSettings(
+      { ...defaults, visitor_grace_minutes: "1441", night_start_hour: "24", night_window_days: "x", night_min_nights: "" },
+      limits,
+    );
+    expect(problems).toEqual({
+      visitor_grace_minutes: { key: "vadmin.warningSettings.range", min: 0, max: 1440 },
+      night_start_hour: { key: "vadmin.warningSettings.range", min: 0, max: 23 },
+      night_min_nights: { key: "vadmin.warningSettings.range", min: 1, max: 31 },
+      night_window_days: { key: "vadmin.warningSettings.range", min: 1, max: 31 },
+    });
+    expect(checkWarningSettings({ ...defaults, night_end_hour: "-1" }, limits).problems).toHaveProperty("night_end_hour");
+    expect(checkWarningSettings({ ...defaults, night_end_hour: "2.5" }, limits).problems).toHaveProperty("night_end_hour");
+  });
+
+  it("refuses a night that starts when it ends, and more nights than days", () => {
+    expect(checkWarningSettings({ ...defaults, night_end_hour: "23" }, limits).problems).toEqual({
+      night_end_hour: { key: "vadmin.warningSettings.nightEmpty" },
+    });
+    expect(checkWarningSettings({ ...defaults, night_min_nights: "8" }, limits).problems).toEqual({
+      night_min_nights: { key: "vadmin.warningSettings.tooManyNights", max: 7 },
     });
   });
 });

@@ -1,5 +1,6 @@
-"""Vehicle jobs: plate-read snapshots into the object store; the nightly purge of pass records
-past their retention; a held car's stay priced at a paying exit; the warnings' scan."""
+"""Vehicle jobs: plate-read snapshots into the object store; the nightly purge of pass records,
+tickets and orders past their retention; a held car's stay priced at a paying exit; the
+warnings' scan."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ async def store_plate_images(ctx: dict[str, Any], *, event_ids: list[int]) -> in
         return await images.store(store, event_ids)
 
 
-async def purge_vehicle_passes(ctx: dict[str, Any]) -> tuple[int, int]:
-    """Nightly: pass records' images past 6 months, the records past 365 days."""
-    return await retention.purge()
+async def purge_vehicle_passes(ctx: dict[str, Any]) -> tuple[int, int, int, int]:
+    """Nightly: pass records' images past 6 months, the records past 365 days; then the settled
+    orders and ended tickets past 365 days whose records are gone (never a pending order)."""
+    return (*await retention.purge(), *await retention.purge_payments())
 
 
 async def settle_parking_exit(ctx: dict[str, Any], *, read_id: UUID) -> None:

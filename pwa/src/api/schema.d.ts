@@ -4083,6 +4083,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/vehicle-warning-settings/{community_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetVehicleWarningSettings
+         * @description The community's thresholds (the defaults until a manager changes them).
+         */
+        get: operations["ApiV1VehicleWarningSettingsCommunityIdGetVehicleWarningSettings"];
+        /**
+         * SetVehicleWarningSettings
+         * @description Change the community's thresholds (audited from → to); the next scan uses them.
+         */
+        put: operations["ApiV1VehicleWarningSettingsCommunityIdSetVehicleWarningSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/vehicle-warnings": {
         parameters: {
             query?: never;
@@ -8508,6 +8532,29 @@ export interface components {
         /** WarningDismiss */
         WarningDismiss: {
             reason: string;
+        };
+        /** WarningSettingsBody */
+        WarningSettingsBody: {
+            night_end_hour: number;
+            night_min_nights: number;
+            night_start_hour: number;
+            night_window_days: number;
+            visitor_grace_minutes: number;
+        };
+        /** WarningSettingsRead */
+        WarningSettingsRead: {
+            /** Format: uuid */
+            community_id: string;
+            custom: boolean;
+            limits: {
+                [key: string]: number[];
+            };
+            night_end_hour: number;
+            night_min_nights: number;
+            night_start_hour: number;
+            night_window_days: number;
+            updated_at: string | null;
+            visitor_grace_minutes: number;
         };
         /** Window */
         Window: {
@@ -26224,6 +26271,144 @@ export interface operations {
             };
             /** @description The device's bridge is offline. `code`: bridge_offline. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleWarningSettingsCommunityIdGetVehicleWarningSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WarningSettingsRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiV1VehicleWarningSettingsCommunityIdSetVehicleWarningSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WarningSettingsBody"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WarningSettingsRead"];
+                };
+            };
+            /** @description A parameter or the input is not valid; a rule may name its own `code`. `code`: invalid_input, invalid_parameters, night_min_exceeds_window, night_window_empty, threshold_out_of_range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the session has ended. `code`: not_authenticated, session_expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: the CSRF check failed, or the role may not do this here. `code`: csrf_failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope: the two look the same. `code`: not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a step not allowed). `code` names which. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large. `code`: body_too_large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body could not be decoded. `code`: invalid_body. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

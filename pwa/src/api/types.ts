@@ -168,6 +168,12 @@ export type VehicleHistoryEntry = Json<paths["/api/v1/vehicles/{vehicle_id}/hist
 export type CarPark = Json<paths["/api/v1/car-parks"]["get"]["responses"][200]>["items"][number];
 export type CarParkGuidance = Json<paths["/api/v1/car-parks/{car_park_id}/guidance"]["get"]["responses"][200]>;
 export type Lane = Json<paths["/api/v1/vehicle-lanes"]["get"]["responses"][200]>["items"][number];
+export type WarningSettings = Json<
+  paths["/api/v1/vehicle-warning-settings/{community_id}"]["get"]["responses"][200]
+>;
+export type WarningSettingsBody = NonNullable<
+  paths["/api/v1/vehicle-warning-settings/{community_id}"]["put"]["requestBody"]
+>["content"]["application/json"];
 
 // Video patrol: camera tours and their runs (docs/patrol.md).
 export type CameraTour = Json<paths["/api/v1/patrol/tours"]["get"]["responses"][200]>["items"][number];
