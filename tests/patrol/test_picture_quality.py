@@ -239,3 +239,32 @@ async def test_a_snapshot_that_is_not_a_decodable_picture_is_refused_and_nothing
     assert_error(r, 400, "invalid_photo")
     assert await TourCheck.count().where(TourCheck.camera == gate) == 0
     assert await _orders(gate) == []
+
+
+@pytest.mark.req("PAT-07", partial=True)
+async def test_a_guards_report_of_a_camera_fault_opens_its_work_order_and_another_problem_does_not(
+    as_role: AsRole, world: World
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    guard = await as_role(Role.GUARD)
+    fogged, dead, scene = await make_cameras(
+        world.a.community, ["甲 摄像机", "乙 摄像机", "丙 摄像机"]
+    )
+    run = await _due_run(manager, guard, world.a.community, [fogged, dead, scene])
+    url = f"{RUNS}/{run['id']}/checks"
+
+    for camera, problem, note in (
+        (fogged, "unclear", "镜头起雾"),
+        (dead, "no_image", ""),
+        (scene, "other", "有人翻墙"),
+    ):
+        body = {"camera_id": str(camera), "result": "problem", "problem": problem, "note": note}
+        r = await guard.post(url, json=body)
+        assert r.status_code == 201, r.text
+
+    [unclear] = await _orders(fogged)
+    assert (unclear["fault"], unclear["priority"]) == ("video_quality", "normal")
+    assert "画面不清晰" in unclear["description"] and "镜头起雾" in unclear["description"]
+    [lost] = await _orders(dead)
+    assert (lost["fault"], lost["priority"]) == ("video_loss", "high")
+    assert await _orders(scene) == []  # something wrong in the scene is no camera fault
