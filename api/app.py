@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,15 @@ async def _door_failed(
         community_id, device_id=device_id, note=note, effects=effects
     )
     return alarm_id
+
+
+async def _camera_fault(
+    community_id: UUID, camera_id: UUID, fault: str, note: str, effects: effects.Effects
+) -> None:
+    """A video patrol found a camera faulty (no image, a bad picture): its fault work order."""
+    await fault_orders.open_fault(
+        community_id, camera_id, fault, at=datetime.now(UTC), effects=effects, note=note
+    )
 
 
 # What a move-out ends (api/people/moves.py), counted by these names in its audit entry; the
@@ -355,6 +365,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "load_caller": load_caller,
                 "link_hooks": LINK_HOOKS,
                 "door_failed": _door_failed,  # access raises the door alarm (and its order)
+                "camera_fault": _camera_fault,  # video patrol: a faulty camera's work order
                 "on_moved_out": MOVE_OUT_HOOKS,
                 "household_in_use": _household_in_use,  # places retire only empty households
                 "community_in_use": has_bridges,  # … and communities without bridges

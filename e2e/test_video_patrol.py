@@ -99,6 +99,17 @@ async def test_a_guard_runs_a_tour_of_two_cameras_confirms_one_reports_the_other
         )
         assert reported["camera_name"] == "南门 摄像机"
         assert reported["alarm"] is not None
+        # the frame the guard judged normal went along too, and the platform measured it
+        confirmed = (
+            await TourCheck.select()
+            .where((TourCheck.run == run) & (TourCheck.result == "normal"))
+            .output(load_json=True)
+            .first()
+        )
+        assert confirmed is not None
+        assert confirmed["quality"] is not None
+        assert confirmed["quality"]["flags"] == [], confirmed["quality"]  # the sim's clear picture
+        assert confirmed["alarm"] is None
         # the frame the live view showed, grabbed in the browser, is kept on the alarm
         [snapshot] = (
             await AlarmEntry.select()

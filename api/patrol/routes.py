@@ -428,9 +428,12 @@ class TourRunController(Controller):
     async def check_camera(
         self, caller: Caller, effects: Effects, state: State, run_id: UUID, data: TourCheckCreate
     ) -> TourRunRead:
-        """Confirm a camera normal or report a problem (which raises an alarm, a snapshot of the
-        live view kept on it)."""
-        return await tour_runs.check_camera(caller, run_id, data, state.objects, effects)
+        """Confirm a camera normal or report a problem, with a snapshot of the live view whose
+        picture quality the platform checks; a problem, reported or measured, raises an alarm
+        (the snapshot kept on it) and a camera fault opens its work order."""
+        return await tour_runs.check_camera(
+            caller, run_id, data, state.objects, effects, camera_fault=state.camera_fault
+        )
 
 
 class ComplianceController(Controller):

@@ -118,3 +118,4 @@ class CheckRow(msgspec.Struct, frozen=True, kw_only=True):
     problem: str
     note: str
     alarm: UUID | None
+    quality: dict[str, Any] | None = None

@@ -437,8 +437,25 @@ class CameraTourPage(Page, kw_only=True):
     items: list[CameraTourRead]
 
 
+QualityFlag = Literal["dark", "bright", "covered", "blurred", "frozen"]
+
+
+class PictureQuality(msgspec.Struct, kw_only=True):
+    """The platform's check of a snapshot (api/patrol/quality.py): mean grey level, its spread,
+    the histogram's entropy (bits), the Laplacian's variance, the mean difference from the
+    camera's previous snapshot (null: none to compare) — and the flags they raise (empty: fine)."""
+
+    luminance: float
+    contrast: float
+    entropy: float
+    sharpness: float
+    change: float | None
+    flags: list[QualityFlag]
+
+
 class TourStop(msgspec.Struct, kw_only=True):
-    """A camera of a run and the guard's verdict on it (`result` null: not checked yet)."""
+    """A camera of a run and the guard's verdict on it (`result` null: not checked yet), with the
+    platform's check of its snapshot (`quality`, null without one)."""
 
     id: UUID
     name: str
@@ -447,6 +464,7 @@ class TourStop(msgspec.Struct, kw_only=True):
     note: str
     checked_at: datetime | None
     alarm_id: UUID | None
+    quality: PictureQuality | None = None
 
 
 class TourRunRead(msgspec.Struct, kw_only=True):
@@ -476,8 +494,9 @@ class TourRunPage(Page, kw_only=True):
 
 class TourCheckCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The guard's verdict on one camera: `normal`, or `problem` with what is wrong (a note
-    required for `other`). A problem raises an alarm; its `snapshot` (a frame of the live view the
-    browser grabbed) is kept on the alarm."""
+    required for `other`), with a `snapshot` (a frame of the live view the browser grabbed) that
+    the platform checks for picture quality. A problem — the guard's, or a bad picture — raises an
+    alarm and the snapshot is kept on it."""
 
     camera_id: UUID
     result: CheckResult
@@ -492,8 +511,6 @@ class TourCheckCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError("say what the problem is")
         if self.problem == "other" and not self.note.strip():
             raise ValueError("describe the problem in the note")
-        if self.snapshot is not None and self.result == "normal":
-            raise ValueError("a snapshot goes with a reported problem")
 
 
 # -- compliance ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from piccolo.columns import (
     JSONB,
     UUID,
     Boolean,
+    Bytea,
     DoublePrecision,
     ForeignKey,
     Integer,
@@ -183,3 +184,12 @@ class TourCheck(Table, tablename="patrol_tour_checks"):
     problem = Varchar(length=12, default="", help_text="unclear, no_image or other.")
     note = Text(default="")
     alarm = UUID(null=True, default=None, help_text="The alarm the problem raised.")
+    quality = JSONB(
+        null=True,
+        default=None,
+        help_text="The snapshot's measured picture quality and flags (quality.Measures).",
+    )
+    fingerprint = Bytea(
+        null=True, default=None, help_text="The snapshot's small grey copy (frozen-stream check)."
+    )
+    fingerprint_size = Varchar(length=12, default="", help_text="Its width x height.")

@@ -8,6 +8,12 @@ in the picture). A check's id is `uuid5(run, camera)`: a camera is checked once 
 run's row is held (`FOR UPDATE`) while a check is stored, the row the sweep claims to mark a run
 missed — so a check is either in a done run or refused `tour_closed`, never lost between the two.
 
+A check's snapshot is measured (quality.py: dark, bright, covered, blurred, and frozen against the
+camera's previous snapshot at least five minutes older). A flagged picture is a camera fault even
+when the guard saw nothing wrong: it raises `video_patrol_issue` the way a guard's report does, and
+a camera fault (a flagged picture, `unclear`, `no_image`) opens the camera's fault work order
+through the `CameraFault` hook wired in api/app.py — once per fault (the order's upsert).
+
 The sweep (the patrol cron job, every half minute) reminds: once a run has begun, a
 `video_tour_due` board event and a push to the guards on duty, once (`reminded_at`); and ends: a run
 past `due_at` with cameras unchecked is missed, and raises one `patrol_missed` alarm — the alarm a
@@ -16,7 +22,9 @@ patrol round raises when points are missed.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -35,11 +43,17 @@ from api.core.errors import NotFound
 from api.core.paging import equals, paged
 from api.core.realtime import community_channel
 from api.core.storage import ObjectStore, is_image
-from api.patrol import timing
+from api.patrol import quality, timing
 from api.patrol.errors import CameraChecked, InvalidPhoto, TourClosed, UnknownCamera
 from api.patrol.points import audited
 from api.patrol.rows import CheckRow, RunRow
-from api.patrol.schemas import TourCheckCreate, TourRunPage, TourRunRead, TourStop
+from api.patrol.schemas import (
+    PictureQuality,
+    TourCheckCreate,
+    TourRunPage,
+    TourRunRead,
+    TourStop,
+)
 from api.patrol.tables import TourCheck, TourRun
 from api.piccolo_conf import DB
 from api.push.schemas import PushMessage
@@ -49,6 +63,9 @@ log = structlog.get_logger()
 
 SWEEP_BATCH = 200  # runs one sweep reminds or ends at most
 PROBLEM_LABELS = {"unclear": "画面不清晰", "no_image": "无图像", "other": "画面异常"}
+# (community, camera, fault, note, effects): the camera's fault work order, once per fault
+# (api.workorders.faults.open_fault, wired in api/app.py: patrol does not import workorders).
+CameraFault = Callable[[UUID, UUID, str, str, Effects], Awaitable[object]]
 
 
 def _now() -> datetime:
@@ -80,7 +97,12 @@ async def checks_of(run_ids: list[UUID]) -> dict[UUID, dict[UUID, CheckRow]]:
     """The checks of these runs, by run and camera."""
     if not run_ids:
         return {}
-    rows = await TourCheck.select().where(TourCheck.run.is_in(run_ids)).order_by(TourCheck.at)
+    rows = (
+        await TourCheck.select(*TourCheck.all_columns(exclude=[TourCheck.fingerprint]))
+        .where(TourCheck.run.is_in(run_ids))
+        .order_by(TourCheck.at)
+        .output(load_json=True)
+    )
     out: dict[UUID, dict[UUID, CheckRow]] = {}
     for check in msgspec.convert(rows, list[CheckRow]):
         if check.camera is not None:
@@ -103,6 +125,9 @@ def read_run(row: RunRow, checks: dict[UUID, CheckRow], now: datetime) -> TourRu
                 note=done.note if done else "",
                 checked_at=done.at if done else None,
                 alarm_id=done.alarm if done else None,
+                quality=msgspec.convert(done.quality, PictureQuality)
+                if done and done.quality
+                else None,
             )
         )
     state = status(row, now)
@@ -174,15 +199,63 @@ def _announce(row: RunRow, kind: str, effects: Effects) -> None:
     )
 
 
+async def _measured(data: TourCheckCreate) -> tuple[quality.Measures, quality.Fingerprint] | None:
+    """The snapshot's picture quality (off the event loop: a 1280 px frame takes ~20 ms)."""
+    snapshot = data.snapshot
+    if snapshot is None:
+        return None
+    if not is_image(snapshot.content_type, snapshot.data):
+        raise InvalidPhoto(field="snapshot")
+    try:
+        return await asyncio.to_thread(quality.measure, snapshot.data)
+    except quality.NotAPicture:
+        raise InvalidPhoto(field="snapshot") from None
+
+
+async def _previous_print(camera_id: UUID, now: datetime) -> quality.Fingerprint | None:
+    """The camera's latest snapshot fingerprint at least FROZEN_MIN_GAP old (any run)."""
+    row = (
+        await TourCheck.select(TourCheck.fingerprint, TourCheck.fingerprint_size)
+        .where(
+            (TourCheck.camera == camera_id)
+            & TourCheck.fingerprint.is_not_null()
+            & (TourCheck.at <= now - quality.FROZEN_MIN_GAP)
+        )
+        .order_by(TourCheck.at, ascending=False)
+        .first()
+    )
+    if row is None or "x" not in row["fingerprint_size"]:
+        return None
+    width, height = (int(n) for n in row["fingerprint_size"].split("x"))
+    return quality.Fingerprint(width=width, height=height, data=bytes(row["fingerprint"]))
+
+
+def _fault_of(data: TourCheckCreate, flags: list[str]) -> str | None:
+    """The work-order fault of a check: no image is video loss (as the bridge's `video.loss`); a
+    bad picture, measured or seen, is `video_quality`; `other` (something wrong in the scene) and
+    a normal picture are no camera fault."""
+    if data.problem == "no_image":
+        return "video_loss"
+    if flags or data.problem == "unclear":
+        return "video_quality"
+    return None
+
+
 async def check_camera(
-    caller: Caller, run_id: UUID, data: TourCheckCreate, store: ObjectStore, effects: Effects
+    caller: Caller,
+    run_id: UUID,
+    data: TourCheckCreate,
+    store: ObjectStore,
+    effects: Effects,
+    *,
+    camera_fault: CameraFault | None = None,
 ) -> TourRunRead:
-    """A guard's verdict on one camera of a run; a problem raises an alarm, with the snapshot on
-    its timeline. The last camera checked makes the run done."""
+    """A guard's verdict on one camera of a run, its snapshot measured; a problem — reported or
+    measured — raises an alarm, with the snapshot on its timeline, and a camera fault opens its
+    work order. The last camera checked makes the run done."""
     scope = Scope.of(caller, "patrol.tour_run")
     snapshot = data.snapshot
-    if snapshot is not None and not is_image(snapshot.content_type, snapshot.data):
-        raise InvalidPhoto(field="snapshot")
+    measured = await _measured(data)
     now = _now()
     async with DB.transaction():
         found = await run_row(run_id, lock=True)
@@ -198,11 +271,21 @@ async def check_camera(
         check_id = uuid.uuid5(run_id, str(data.camera_id))
         if await TourCheck.exists().where(TourCheck.id == check_id):
             raise CameraChecked()
+        measures = fingerprint = None
+        if measured is not None:
+            measures, fingerprint = measured
+            previous = await _previous_print(data.camera_id, now)
+            measures = quality.against(measures, fingerprint, previous)
+        flags: list[str] = list(measures.flags) if measures else []
         alarm_id = None
-        if data.result == "problem":
-            alarm_id = await _report(row, str(camera["name"]), data, caller, effects)
+        if data.result == "problem" or flags:
+            alarm_id = await _report(row, str(camera["name"]), data, flags, caller, effects)
             if snapshot is not None:
                 await _attach_snapshot(store, alarm_id, str(camera["name"]), data, caller)
+            fault = _fault_of(data, flags)
+            if fault is not None and camera_fault is not None:
+                note = _report_note(row, str(camera["name"]), data, flags)
+                await camera_fault(row.community, data.camera_id, fault, note, effects)
         await TourCheck(
             id=check_id,
             community=row.community,
@@ -215,6 +298,9 @@ async def check_camera(
             problem=data.problem or "",
             note=data.note,
             alarm=alarm_id,
+            quality=msgspec.to_builtins(measures) if measures else None,
+            fingerprint=fingerprint.data if fingerprint else None,
+            fingerprint_size=f"{fingerprint.width}x{fingerprint.height}" if fingerprint else "",
         ).save()
         checked = await TourCheck.count().where(TourCheck.run == run_id)
         changes: dict[Any, Any] = {}
@@ -234,28 +320,45 @@ async def check_camera(
             result=data.result,
             problem=data.problem,
             snapshot=snapshot is not None,
+            quality=flags,
         )
     _announce(row, "video_tour", effects)
-    log.info("patrol.tour_check", run_id=str(run_id), result=data.result)
+    log.info("patrol.tour_check", run_id=str(run_id), result=data.result, quality=flags)
     return await get_run(caller, run_id)
 
 
+def _report_note(row: RunRow, camera_name: str, data: TourCheckCreate, flags: list[str]) -> str:
+    """视频巡查「监控室巡查」：北门 摄像机 画面不清晰；自动检测：模糊。镜头起雾"""
+    found = [PROBLEM_LABELS[data.problem]] if data.problem else []
+    if flags:
+        found.append(f"自动检测：{quality.label(flags)}")
+    note = f"视频巡查「{row.tour_name}」：{camera_name} {'；'.join(found)}。"
+    return f"{note}{data.note}" if data.note else note
+
+
 async def _report(
-    row: RunRow, camera_name: str, data: TourCheckCreate, caller: Caller, effects: Effects
+    row: RunRow,
+    camera_name: str,
+    data: TourCheckCreate,
+    flags: list[str],
+    caller: Caller,
+    effects: Effects,
 ) -> UUID:
-    """The alarm a reported camera raises (inside the check's transaction)."""
-    assert data.problem is not None
-    label = PROBLEM_LABELS[data.problem]
-    note = f"视频巡查「{row.tour_name}」：{camera_name} {label}"
+    """The alarm a reported or badly measured camera raises (inside the check's transaction)."""
     return await open_alarm(
         row.community,
         "video_loss" if data.problem == "no_image" else "video_patrol_issue",
         effects=effects,
         place=camera_name,
-        location={"tour_run": str(row.id), "camera": str(data.camera_id), "problem": data.problem},
+        location={
+            "tour_run": str(row.id),
+            "camera": str(data.camera_id),
+            "problem": data.problem or "",
+            "quality": flags,
+        },
         device_id=data.camera_id,
         raised_by=caller,
-        note=f"{note}。{data.note}" if data.note else f"{note}。",
+        note=_report_note(row, camera_name, data, flags),
     )
 
 

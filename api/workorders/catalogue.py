@@ -10,7 +10,7 @@ Kind = Literal["fault", "repair", "complaint", "preventive", "manual"]
 Priority = Literal["urgent", "high", "normal", "low"]
 State = Literal["new", "assigned", "in_progress", "waiting", "done", "closed", "cancelled"]
 WaitingFor = Literal["", "parts", "resident"]
-Fault = Literal["device_offline", "video_loss", "door_open_failed"]
+Fault = Literal["device_offline", "video_loss", "door_open_failed", "video_quality"]
 Stage = Literal["before", "after", "request"]
 
 KINDS: Final = frozenset(get_args(Kind))
@@ -56,6 +56,9 @@ FAULT_KINDS: Final[dict[str, tuple[Priority, str]]] = {
     "device_offline": ("normal", "设备离线"),
     "video_loss": ("high", "视频丢失"),
     "door_open_failed": ("high", "门禁授权后未打开"),
+    # a camera whose picture a video patrol found bad (dark, covered, blurred, frozen, unclear):
+    # raised by api/patrol/tour_runs.py, not by an alarm type or event of its own
+    "video_quality": ("normal", "画面质量异常"),
 }
 # Canonical event kinds that are a fault of their device.
 FAULT_EVENTS: Final[dict[str, str]] = {

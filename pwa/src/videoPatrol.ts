@@ -29,11 +29,20 @@ export function reportProblem(problem: Problem | null, note: string): string | n
   return null;
 }
 
-/** The body of a check: normal, or a problem with its kind and note. */
+/** The body of a check: normal, or a problem with its kind and note; either with the live view's
+ * snapshot, whose picture quality the platform measures. */
 export function checkBody(cameraId: string, problem: Problem | null, note: string, snapshot: string | null = null): TourCheckCreate {
-  if (problem === null) return { camera_id: cameraId, result: "normal", note: "" };
-  const body: TourCheckCreate = { camera_id: cameraId, result: "problem", problem, note: note.trim() };
+  const body: TourCheckCreate =
+    problem === null ? { camera_id: cameraId, result: "normal", note: "" } : { camera_id: cameraId, result: "problem", problem, note: note.trim() };
   return snapshot ? { ...body, snapshot: { content_type: "image/jpeg", data: snapshot } } : body;
+}
+
+export type QualityFlag = NonNullable<TourRun["cameras"][number]["quality"]>["flags"][number];
+export const QUALITY_FLAGS: readonly QualityFlag[] = ["dark", "bright", "covered", "blurred", "frozen"];
+
+/** What the platform's picture check found wrong with a checked camera (empty: fine or not measured). */
+export function qualityFlags(stop: TourRun["cameras"][number]): QualityFlag[] {
+  return stop.quality?.flags ?? [];
 }
 
 export interface TourForm {

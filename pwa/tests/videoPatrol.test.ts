@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TourRun } from "@/api/types";
-import { checkBody, currentRun, dwellLeft, emptyTour, reportProblem, runProgress, tourBody, tourProblems } from "@/videoPatrol";
+import { checkBody, currentRun, dwellLeft, emptyTour, qualityFlags, reportProblem, runProgress, tourBody, tourProblems } from "@/videoPatrol";
 
 const NOW = Date.parse("2026-12-03T12:00:00Z");
 const MIN = 60_000;
@@ -59,7 +59,7 @@ describe("a check", () => {
     expect(checkBody("a", "unclear", " 起雾 ")).toEqual({ camera_id: "a", result: "problem", problem: "unclear", note: "起雾" });
   });
 
-  it("takes the live view's snapshot with a problem only", () => {
+  it("takes the live view's snapshot with a problem and with a normal camera (its picture is measured)", () => {
     expect(checkBody("a", "unclear", "", "/9j/AA==")).toEqual({
       camera_id: "a",
       result: "problem",
@@ -67,7 +67,20 @@ describe("a check", () => {
       note: "",
       snapshot: { content_type: "image/jpeg", data: "/9j/AA==" },
     });
-    expect(checkBody("a", null, "", "/9j/AA==")).toEqual({ camera_id: "a", result: "normal", note: "" });
+    expect(checkBody("a", null, "", "/9j/AA==")).toEqual({
+      camera_id: "a",
+      result: "normal",
+      note: "",
+      snapshot: { content_type: "image/jpeg", data: "/9j/AA==" },
+    });
+    expect(checkBody("a", null, "", null)).toEqual({ camera_id: "a", result: "normal", note: "" });
+  });
+
+  it("lists what the picture check found", () => {
+    const [first] = run("done", -10, 1).cameras;
+    const stop = { ...first!, quality: { luminance: 12, contrast: 3, entropy: 1, sharpness: 2, change: null, flags: ["dark" as const] } };
+    expect(qualityFlags(stop)).toEqual(["dark"]);
+    expect(qualityFlags({ ...stop, quality: null })).toEqual([]);
   });
 
   it("needs a kind of problem, and a note when it is another problem", () => {

@@ -3041,8 +3041,9 @@ export interface paths {
         put?: never;
         /**
          * CheckCamera
-         * @description Confirm a camera normal or report a problem (which raises an alarm, a snapshot of the
-         *     live view kept on it).
+         * @description Confirm a camera normal or report a problem, with a snapshot of the live view whose
+         *     picture quality the platform checks; a problem, reported or measured, raises an alarm
+         *     (the snapshot kept on it) and a camera fault opens its work order.
          */
         post: operations["ApiV1PatrolTourRunsRunIdChecksCheckCamera"];
         delete?: never;
@@ -7497,6 +7498,15 @@ export interface components {
             revoked_at: string | null;
             status: string;
         };
+        /** PictureQuality */
+        PictureQuality: {
+            change: number | null;
+            contrast: number;
+            entropy: number;
+            flags: ("dark" | "bright" | "covered" | "blurred" | "frozen")[];
+            luminance: number;
+            sharpness: number;
+        };
         /** PlaceRef */
         PlaceRef: {
             /** Format: uuid */
@@ -8197,6 +8207,7 @@ export interface components {
             note: string;
             /** @enum {null|string} */
             problem: "unclear" | "no_image" | "other" | null;
+            quality?: components["schemas"]["PictureQuality"] | null;
             /** @enum {null|string} */
             result: "normal" | "problem" | null;
         };
@@ -8608,7 +8619,7 @@ export interface components {
             external_cost: number | null;
             external_cost_note: string;
             /** @enum {null|string} */
-            fault: "device_offline" | "video_loss" | "door_open_failed" | null;
+            fault: "device_offline" | "video_loss" | "door_open_failed" | "video_quality" | null;
             history: components["schemas"]["WorkOrderEntryRead"][];
             household_id: string | null;
             /** Format: uuid */
@@ -8745,7 +8756,7 @@ export interface components {
             external_cost: number | null;
             external_cost_note: string;
             /** @enum {null|string} */
-            fault: "device_offline" | "video_loss" | "door_open_failed" | null;
+            fault: "device_offline" | "video_loss" | "door_open_failed" | "video_quality" | null;
             household_id: string | null;
             /** Format: uuid */
             id: string;

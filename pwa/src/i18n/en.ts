@@ -1289,6 +1289,10 @@ const en: typeof zhCN = {
     reported: "Problem with {name} reported; an alarm was raised",
     due: "Video patrol due: {name}",
     cameras: "Cameras (in order)",
+    quality: { dark: "too dark", bright: "too bright", covered: "covered", blurred: "blurred", frozen: "frozen" },
+    qualityJoin: ", ",
+    qualityFound: "Picture check: {list}",
+    qualityAlarm: "Picture check: {name} {list}; an alarm and a repair order were raised",
     normalAt: "Normal at {time}",
     today: "Today's video patrols",
     problems: {

@@ -1287,6 +1287,10 @@ export default {
     reported: "已上报 {name} 的问题，告警已生成",
     due: "视频巡查到时：{name}",
     cameras: "巡查摄像机（按顺序）",
+    quality: { dark: "画面过暗", bright: "画面过亮", covered: "遮挡", blurred: "模糊", frozen: "冻结" },
+    qualityJoin: "、",
+    qualityFound: "自动检测：{list}",
+    qualityAlarm: "自动检测：{name} {list}，已生成告警和维修工单",
     normalAt: "{time} 确认正常",
     today: "今日视频巡查",
     problems: {
