@@ -172,6 +172,16 @@ async def _police_search(page: Page) -> None:
     await expect(page.locator("[data-test=police-vehicle-hit]").first).to_be_visible()
 
 
+async def _police_stats_community(page: Page) -> None:
+    """The police's statistics of one community (the first of their jurisdiction), charts drawn."""
+    picker = page.locator("[data-test=police-vehicle-stats-community]")
+    await expect(picker.locator("option").nth(1)).to_be_attached()
+    await picker.select_option(index=1)
+    await expect(page.locator("[data-test=police-vehicle-stats-daily]")).to_have_attribute(
+        "data-ready", "true"
+    )
+
+
 def _rules_editor(tab: str, add: str, field: str) -> Action:
     async def open_editor(page: Page) -> None:
         await _click(page, f".rules-tab-{tab}", f"[data-test={tab}-pane]")
@@ -213,6 +223,8 @@ SCENES: dict[tuple[str, str], dict[str, Action]] = {
         ),
     },
     ("police", "police-vehicles"): {"results": _police_search},
+    # police-vehicle-stats (all of the jurisdiction) is walked from the route table; one community:
+    ("police", "police-vehicle-stats"): {"community": _police_stats_community},
     ("guard", "door-control"): {
         "remote-dialog": lambda p: _click(
             p, "[data-test^=door-remote-]", "[data-test=remote-dialog]"

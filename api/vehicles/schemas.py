@@ -345,10 +345,21 @@ class OccupancyPoint(msgspec.Struct, kw_only=True):
     occupied: int
 
 
-class PassStatistics(msgspec.Struct, kw_only=True):
-    """Pass-record statistics of one community over a range (VEH-13)."""
+class CarParkOccupancy(msgspec.Struct, kw_only=True):
+    """A car park's count now: cars inside of its spaces."""
 
+    car_park_id: UUID
     community_id: UUID
+    name: str
+    capacity: int
+    occupied: int
+
+
+class PassStatistics(msgspec.Struct, kw_only=True):
+    """Pass-record statistics of one community, or of all the caller's, over a range (VEH-13)."""
+
+    community_id: UUID | None  # the one community; None when all of the caller's are counted
+    community_ids: list[UUID]
     since: datetime
     until: datetime
     total: int
@@ -358,6 +369,7 @@ class PassStatistics(msgspec.Struct, kw_only=True):
     decisions: list[KeyCount]
     lanes: list[LaneCount]
     occupancy: list[OccupancyPoint]
+    car_parks: list[CarParkOccupancy]  # each car park with lanes, its count now
 
 
 WarningKind = Literal["long_stay", "visitor_overstay", "night_frequent"]

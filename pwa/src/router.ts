@@ -101,7 +101,8 @@ export const router = createRouter({
           props: true,
           meta: { within: "vehicle-admin" },
         },
-        // The managers' pass records, print view, statistics and warnings; the police's plate search.
+        // The managers' pass records, print view, statistics and warnings; the police's plate search
+        // and statistics.
         {
           path: "vehicles/records",
           name: "vehicle-records",
@@ -128,6 +129,12 @@ export const router = createRouter({
           path: "police/vehicles",
           name: "police-vehicles",
           component: () => import("@/views/police/VehicleSearchView.vue"),
+        },
+        {
+          path: "police/vehicles/statistics",
+          name: "police-vehicle-stats",
+          component: () => import("@/views/police/VehicleStatsView.vue"),
+          meta: { within: "police-vehicles" },
         },
         // Intercom and live video (docs/intercom.md).
         { path: "calls", name: "calls", component: () => import("@/views/intercom/CallHistoryView.vue") },

@@ -139,6 +139,39 @@ export function lastDays(days: number, now: Date = new Date()): { since: string;
   return { since: start.toISOString(), until: end.toISOString() };
 }
 
+/** A local date as `<input type="date">` holds it ("2026-12-03"). */
+export function dateInput(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** The most days one statistics request covers (the API's limit). */
+export const MAX_STATS_DAYS = 366;
+
+/** From the first day's start to the last day's end (local time), both days included; null when
+ * a day is missing or unreadable. */
+export function dayRange(first: string, last: string): { since: string; until: string } | null {
+  const parse = (day: string) => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+    return m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : null;
+  };
+  const start = parse(first);
+  const end = parse(last);
+  if (!start || !end) return null;
+  end.setDate(end.getDate() + 1);
+  return { since: start.toISOString(), until: end.toISOString() };
+}
+
+/** What is wrong with a range of days (an i18n key), or "". */
+export function dayRangeProblem(first: string, last: string): string {
+  const range = dayRange(first, last);
+  if (!range) return "vehicleRecords.policeStats.rangeMissing";
+  const days = (Date.parse(range.until) - Date.parse(range.since)) / 86_400_000;
+  if (days <= 0) return "vehicleRecords.policeStats.rangeBackwards";
+  if (days > MAX_STATS_DAYS) return "vehicleRecords.policeStats.rangeTooLong";
+  return "";
+}
+
 /** "12-03" from "2026-12-03". */
 export function shortDay(day: string): string {
   return day.slice(5);
@@ -223,6 +256,26 @@ export function shareOption(parts: { key: string; count: number }[], label: (key
         label: { formatter: "{b}: {c}" },
         data: parts.map((p) => ({ name: label(p.key), value: p.count })),
       },
+    ],
+  };
+}
+
+/** Each car park's count now: the cars inside stacked on the free spaces (never below zero). */
+export function carParksOption(
+  parks: Pick<PassStatistics["car_parks"][number], "name" | "capacity" | "occupied">[],
+  labels: { occupied: string; free: string },
+) {
+  const rows = [...parks].reverse(); // the first at the top
+  return {
+    color: [COLOURS[2]!, COLOURS[1]!],
+    grid: { left: 96, right: 24, top: 36, bottom: 24 },
+    tooltip: { trigger: "axis" },
+    legend: { top: 0 },
+    xAxis: { type: "value", minInterval: 1 },
+    yAxis: { type: "category", data: rows.map((p) => p.name) },
+    series: [
+      { name: labels.occupied, type: "bar", stack: "spaces", data: rows.map((p) => p.occupied) },
+      { name: labels.free, type: "bar", stack: "spaces", data: rows.map((p) => Math.max(p.capacity - p.occupied, 0)) },
     ],
   };
 }

@@ -2,7 +2,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { setLocale } from "@/i18n";
 import {
   activePassFilters,
+  carParksOption,
   dailyOption,
+  dateInput,
+  dayRange,
+  dayRangeProblem,
   emptyPassFilters,
   filtersFromRoute,
   filtersToRoute,
@@ -93,6 +97,38 @@ describe("statistics", () => {
     const { since, until } = lastDays(7, new Date(2026, 11, 3, 15, 30));
     expect(new Date(until)).toEqual(new Date(2026, 11, 4, 0, 0));
     expect(new Date(since)).toEqual(new Date(2026, 10, 27, 0, 0));
+  });
+});
+
+describe("police statistics", () => {
+  it("take whole local days, both ends included", () => {
+    const range = dayRange("2026-12-01", "2026-12-03");
+    expect(range).toEqual({
+      since: new Date(2026, 11, 1).toISOString(),
+      until: new Date(2026, 11, 4).toISOString(),
+    });
+    expect(dateInput(new Date(2026, 0, 5, 23, 59))).toBe("2026-01-05");
+    expect(dayRange("", "2026-12-03")).toBeNull();
+  });
+
+  it("refuse a missing, backwards or too long range", () => {
+    expect(dayRangeProblem("2026-12-01", "2026-12-01")).toBe("");
+    expect(dayRangeProblem("", "2026-12-01")).toBe("vehicleRecords.policeStats.rangeMissing");
+    expect(dayRangeProblem("2026-12-02", "2026-12-01")).toBe("vehicleRecords.policeStats.rangeBackwards");
+    expect(dayRangeProblem("2024-01-01", "2026-12-01")).toBe("vehicleRecords.policeStats.rangeTooLong");
+  });
+
+  it("stack each car park's cars on its free spaces", () => {
+    const option = carParksOption(
+      [
+        { name: "北门车库", capacity: 10, occupied: 3 },
+        { name: "地面", capacity: 2, occupied: 5 },
+      ],
+      { occupied: "在场", free: "空位" },
+    );
+    expect(option.yAxis.data).toEqual(["地面", "北门车库"]);
+    expect(option.series[0]!.data).toEqual([5, 3]);
+    expect(option.series[1]!.data).toEqual([0, 7]);
   });
 });
 

@@ -16,10 +16,11 @@ from litestar import Litestar
 
 from api.alarms.catalogue import SITE_TIMEZONE
 from api.audit.tables import AuditEntry
+from api.communities.tables import Community, Jurisdiction
 from api.core.auth import Role
 from api.vehicles.tables import CarPark
 from tests.fixtures import AsRole
-from tests.helpers import ApiClient, World, assert_error
+from tests.helpers import ApiClient, Login, World, assert_error, grant, make_account
 from tests.vehicles.helpers import car_park_with_lanes, register, store_pass
 
 TZ = SITE_TIMEZONE
@@ -282,6 +283,80 @@ async def test_statistics_count_the_known_passes(
         404,
         "not_found",
     )
+
+
+@pytest.mark.req("VEH-13", partial=True)
+async def test_police_read_statistics_of_one_community_or_their_whole_jurisdiction_audited(
+    app: Litestar, as_role: AsRole, login: Login, resident: ApiClient, world: World
+) -> None:
+    manager = await as_role(Role.PROPERTY_MANAGER)
+    t = await _traffic(app, manager, resident, world)
+    rng = _range(t)
+    last = await AuditEntry.select(AuditEntry.id).order_by(AuditEntry.id, ascending=False).first()
+    # B belongs to another station: its police see B's one pass, never A's
+    other = Jurisdiction(name="另一派出所", code=str(uuid.uuid4().int)[:12])
+    await other.save()
+    await Community.update({Community.jurisdiction: other.id}).where(
+        Community.id == world.b.community
+    )
+    theirs = await login(await make_account(Role.POLICE, jurisdiction=other.id))
+    for params in (
+        {"community_id": str(world.a.community)},
+        {"car_park_id": t.park["id"]},
+    ):
+        r = await theirs.get("/api/v1/vehicle-passes/statistics", params={**params, **rng})
+        assert_error(r, 404, "not_found")
+    r = await theirs.get("/api/v1/vehicle-passes/statistics", params=rng)
+    assert r.json()["total"] == 1 and r.json()["community_ids"] == [str(world.b.community)]
+
+    police = await as_role(Role.POLICE)
+    whole = (await police.get("/api/v1/vehicle-passes/statistics", params=rng)).json()
+    one = (
+        await police.get(
+            "/api/v1/vehicle-passes/statistics",
+            params={"community_id": str(world.a.community), **rng},
+        )
+    ).json()
+    assert whole["community_id"] is None and one["community_id"] == str(world.a.community)
+    assert whole["total"] == one["total"] == 5
+    assert {d["key"]: d["count"] for d in whole["decisions"]} == {
+        "granted": 3,
+        "denied": 1,
+        "held": 1,
+    }
+    assert whole["car_parks"] == [
+        {
+            "car_park_id": t.park["id"],
+            "community_id": str(world.a.community),
+            "name": t.park["name"],
+            "capacity": t.park["capacity"],
+            "occupied": 1,
+        }
+    ]
+    # police of both stations: "all" adds the two communities up
+    both = await make_account(Role.POLICE, jurisdiction=world.jurisdiction)
+    await grant(both, Role.POLICE, jurisdiction=other.id)
+    r = await (await login(both)).get("/api/v1/vehicle-passes/statistics", params=rng)
+    assert r.json()["total"] == 6 and len(r.json()["community_ids"]) == 2
+    # each police read is on the audit log, with what it counted; managers' reads are not
+    reads = list(
+        await AuditEntry.select()
+        .where(
+            (AuditEntry.action == "vehicle_pass.stats_read")
+            & (AuditEntry.id > (last["id"] if last else 0))
+        )
+        .order_by(AuditEntry.id)
+        .output(load_json=True)
+    )
+    police_id = world.a.users[Role.POLICE].id
+    mine = [e for e in reads if e["actor_id"] == police_id]
+    assert [e["details"]["communities"] for e in mine] == [
+        [str(world.a.community)],
+        [str(world.a.community)],
+    ]
+    assert mine[1]["community_id"] == world.a.community and mine[0]["details"]["since"]
+    assert len(reads) == 4  # the other station's police once, ours twice, both stations once
+    assert world.a.users[Role.PROPERTY_MANAGER].id not in {e["actor_id"] for e in reads}
 
 
 @pytest.mark.parametrize(

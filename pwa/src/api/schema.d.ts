@@ -5673,6 +5673,16 @@ export interface components {
             recommended_zone_id: string | null;
             zones: components["schemas"]["CarParkRead"][];
         };
+        /** CarParkOccupancy */
+        CarParkOccupancy: {
+            capacity: number;
+            /** Format: uuid */
+            car_park_id: string;
+            /** Format: uuid */
+            community_id: string;
+            name: string;
+            occupied: number;
+        };
         /** CarParkPage */
         CarParkPage: {
             items: components["schemas"]["CarParkRead"][];
@@ -7248,9 +7258,10 @@ export interface components {
         };
         /** PassStatistics */
         PassStatistics: {
+            car_parks: components["schemas"]["CarParkOccupancy"][];
             classes: components["schemas"]["KeyCount"][];
-            /** Format: uuid */
-            community_id: string;
+            community_id: string | null;
+            community_ids: string[];
             days: components["schemas"]["DayCount"][];
             decisions: components["schemas"]["KeyCount"][];
             hours: components["schemas"]["HourCount"][];
